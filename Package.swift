@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One library per pipeline stage, C only in thin `C*` shim targets, a thin `pattern`
+// executable on top. See Docs/architecture.md.
+let package = Package(
+    name: "pattern",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pattern", targets: ["pattern"]),
+        .executable(name: "pattern-test-apiserver", targets: ["pattern-test-apiserver"]),
+        .library(name: "PatternCore", targets: ["PatternCore"]),
+        .library(name: "PatternCompile", targets: ["PatternCompile"]),
+        .library(name: "PatternSource", targets: ["PatternSource"]),
+        .library(name: "KubeClient", targets: ["KubeClient"]),
+        .library(name: "KubeTestServer", targets: ["KubeTestServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C shims (libyaml, libcurl, libgit2, OpenSSL for the test API server's TLS)
+        .target(name: "CYAML", linkerSettings: [.linkedLibrary("yaml")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CGit2", linkerSettings: [.linkedLibrary("git2")]),
+        .target(name: "CTestTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+
+        // MARK: Pipeline stages
+        /// Values (ordered maps), YAML/JSON codecs, diagnostics, object identity, kind tables.
+        .target(name: "PatternCore", dependencies: ["CYAML"], linkerSettings: [.linkedLibrary("m")]),
+        /// Source: git repositories through libgit2, content-addressed cache, mirrors.
+        .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2"]),
+        /// Compile: pattern files + overlays + Kustomize directories → ordered objects.
+        .target(name: "PatternCompile", dependencies: ["PatternCore"]),
+        /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
+        .target(name: "KubeClient", dependencies: ["PatternCore", "CCurl"]),
+        /// Commands shared by the CLI (render, validate, cluster check, …).
+        .target(name: "PatternCLI", dependencies: [
+            "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "pattern", dependencies: ["PatternCLI"]),
+
+        // MARK: Test support
+        /// A Kubernetes API server model over real HTTP on loopback, for tests and benchmarks.
+        .target(name: "KubeTestServer", dependencies: ["PatternCore", "CTestTLS"]),
+        .executableTarget(name: "pattern-test-apiserver", dependencies: ["KubeTestServer"]),
+
+        // MARK: Tests
+        .testTarget(name: "PatternCoreTests", dependencies: ["PatternCore"]),
+        .testTarget(name: "PatternCompileTests", dependencies: ["PatternCompile", "PatternCore"]),
+        .testTarget(name: "PatternSourceTests", dependencies: ["PatternSource", "PatternCore"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestServer", "PatternCore"]),
+        .testTarget(name: "KubeTestServerTests", dependencies: ["KubeTestServer", "PatternCore"]),
+        .testTarget(name: "PatternCLITests", dependencies: ["PatternCLI", "KubeTestServer", "PatternCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

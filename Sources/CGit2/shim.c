@@ -1,0 +1,1 @@
+#include "CGit2.h"

@@ -1,0 +1,2 @@
+// KubeClient: see Docs/architecture.md.
+import PatternCore

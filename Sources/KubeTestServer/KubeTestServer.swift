@@ -1,0 +1,2 @@
+// KubeTestServer: see Docs/architecture.md.
+import PatternCore

@@ -1,0 +1,2 @@
+// PatternCompile: see Docs/architecture.md.
+import PatternCore

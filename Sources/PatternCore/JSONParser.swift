@@ -1,0 +1,222 @@
+/// A strict JSON (RFC 8259) parser over bytes, producing `Value`s with line:column marks.
+/// No Foundation: API responses are parsed once, straight into the pipeline's value type.
+public struct JSONParser {
+    public var maxDepth: Int
+
+    public init(maxDepth: Int = 512) { self.maxDepth = maxDepth }
+
+    public static func parse(_ text: String, file: String = "<json>") throws(Diagnostic) -> Value {
+        var t = text
+        let r = t.withUTF8 { b in Result { () throws(Diagnostic) in try JSONParser().parse(bytes: b, file: file) } }
+        return try r.get()
+    }
+
+    public static func parse(_ bytes: [UInt8], file: String = "<json>") throws(Diagnostic) -> Value {
+        let r = bytes.withUnsafeBufferPointer { b in Result { () throws(Diagnostic) in try JSONParser().parse(bytes: b, file: file) } }
+        return try r.get()
+    }
+
+    public func parse(bytes: UnsafeBufferPointer<UInt8>, file: String) throws(Diagnostic) -> Value {
+        var r = Reader(b: bytes, file: file, maxDepth: maxDepth)
+        r.skipWS()
+        let v = try r.value(depth: 0)
+        r.skipWS()
+        if r.i != bytes.count { throw r.fail("unexpected content after the JSON value") }
+        return v
+    }
+
+    struct Reader {
+        let b: UnsafeBufferPointer<UInt8>
+        let file: String
+        let maxDepth: Int
+        var i = 0
+        var line = 1
+        var lineStart = 0
+
+        init(b: UnsafeBufferPointer<UInt8>, file: String, maxDepth: Int) {
+            self.b = b; self.file = file; self.maxDepth = maxDepth
+        }
+
+        var mark: Mark { Mark(line: line, column: i - lineStart + 1) }
+
+        func fail(_ msg: String) -> Diagnostic {
+            .error("invalid JSON: \(msg)", at: SourceLocation(file: file, mark: mark), fix: "fix the JSON syntax at this position")
+        }
+
+        @inline(__always) mutating func skipWS() {
+            while i < b.count {
+                let c = b[i]
+                if c == 0x20 || c == 0x09 || c == 0x0D { i += 1 }
+                else if c == 0x0A { i += 1; line += 1; lineStart = i }
+                else { break }
+            }
+        }
+
+        mutating func value(depth: Int) throws(Diagnostic) -> Value {
+            guard i < b.count else { throw fail("unexpected end of input") }
+            let m = mark
+            switch b[i] {
+            case UInt8(ascii: "{"):
+                if depth >= maxDepth { throw fail("nesting deeper than \(maxDepth) levels") }
+                i += 1
+                var o = Object()
+                skipWS()
+                if i < b.count && b[i] == UInt8(ascii: "}") { i += 1; return Value(.object(o), mark: m) }
+                while true {
+                    skipWS()
+                    guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                    let km = mark
+                    let k = try string()
+                    skipWS()
+                    guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
+                    i += 1
+                    skipWS()
+                    let v = try value(depth: depth + 1)
+                    if o.contains(k) {
+                        throw Diagnostic.error("duplicate key '\(k)'", at: SourceLocation(file: file, mark: km),
+                                               fix: "remove one of the two '\(k)' entries")
+                    }
+                    o.append(k, v, keyMark: km)
+                    skipWS()
+                    guard i < b.count else { throw fail("unexpected end of input in object") }
+                    if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if b[i] == UInt8(ascii: "}") { i += 1; break }
+                    throw fail("expected ',' or '}'")
+                }
+                return Value(.object(o), mark: m)
+            case UInt8(ascii: "["):
+                if depth >= maxDepth { throw fail("nesting deeper than \(maxDepth) levels") }
+                i += 1
+                var a: [Value] = []
+                skipWS()
+                if i < b.count && b[i] == UInt8(ascii: "]") { i += 1; return Value(.array(a), mark: m) }
+                while true {
+                    skipWS()
+                    a.append(try value(depth: depth + 1))
+                    skipWS()
+                    guard i < b.count else { throw fail("unexpected end of input in array") }
+                    if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if b[i] == UInt8(ascii: "]") { i += 1; break }
+                    throw fail("expected ',' or ']'")
+                }
+                return Value(.array(a), mark: m)
+            case UInt8(ascii: "\""):
+                return Value(.string(try string()), mark: m)
+            case UInt8(ascii: "t"):
+                try literal("true"); return Value(.bool(true), mark: m)
+            case UInt8(ascii: "f"):
+                try literal("false"); return Value(.bool(false), mark: m)
+            case UInt8(ascii: "n"):
+                try literal("null"); return Value(.null, mark: m)
+            default:
+                return Value(try number(), mark: m)
+            }
+        }
+
+        mutating func literal(_ word: StaticString) throws(Diagnostic) {
+            let n = word.utf8CodeUnitCount
+            guard i + n <= b.count else { throw fail("unexpected end of input") }
+            let p = word.utf8Start
+            for k in 0..<n where b[i + k] != p[k] { throw fail("unexpected token") }
+            i += n
+        }
+
+        mutating func number() throws(Diagnostic) -> Value.Kind {
+            let start = i
+            var isInt = true
+            if i < b.count && b[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < b.count, b[i] >= 48, b[i] <= 57 else { throw fail("unexpected character") }
+            if b[i] == 48 { i += 1 } else { while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 } }
+            if i < b.count, b[i] == UInt8(ascii: ".") {
+                isInt = false; i += 1
+                let s = i
+                while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+                if i == s { throw fail("expected digits after '.'") }
+            }
+            if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+                isInt = false; i += 1
+                if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+                let s = i
+                while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+                if i == s { throw fail("expected exponent digits") }
+            }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+            if isInt, let v = Int(text) { return .int(v) }
+            guard let d = Double(text) else { throw fail("invalid number '\(text)'") }
+            return .double(d)
+        }
+
+        mutating func hex4() throws(Diagnostic) -> UInt32 {
+            guard i + 4 <= b.count else { throw fail("truncated \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = b[i]
+                let d: UInt32
+                switch c {
+                case 48...57: d = UInt32(c - 48)
+                case 65...70: d = UInt32(c - 55)
+                case 97...102: d = UInt32(c - 87)
+                default: throw fail("invalid \\u escape")
+                }
+                v = v << 4 | d
+                i += 1
+            }
+            return v
+        }
+
+        mutating func string() throws(Diagnostic) -> String {
+            i += 1  // opening quote
+            let start = i
+            // Fast path: no escapes.
+            while i < b.count {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                    guard let s else { throw fail("invalid UTF-8 in string") }
+                    i += 1
+                    return s
+                }
+                if c == UInt8(ascii: "\\") { break }
+                if c < 0x20 { throw fail("control character in string") }
+                i += 1
+            }
+            var out: [UInt8] = Array(UnsafeBufferPointer(rebasing: b[start..<i]))
+            while i < b.count {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    i += 1
+                    guard let s = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
+                    return s
+                }
+                if c < 0x20 { throw fail("control character in string") }
+                if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+                i += 1
+                guard i < b.count else { break }
+                let e = b[i]; i += 1
+                switch e {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var cp = try hex4()
+                    if cp >= 0xD800 && cp < 0xDC00 {
+                        if i + 6 <= b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") {
+                            i += 2
+                            let lo = try hex4()
+                            guard lo >= 0xDC00 && lo < 0xE000 else { throw fail("invalid surrogate pair") }
+                            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+                        } else { cp = 0xFFFD }
+                    } else if cp >= 0xDC00 && cp < 0xE000 { cp = 0xFFFD }
+                    out.append(contentsOf: String(Character(Unicode.Scalar(cp)!)).utf8)
+                default: throw fail("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+                }
+            }
+            throw fail("unterminated string")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+/// Writes `Value`s as JSON (compact for API bodies, indented for people). No Foundation.
+public enum JSONWriter {
+    public struct Options: Sendable {
+        /// Spaces per level; 0 writes compact JSON on one line.
+        public var indent: Int
+        public var sortKeys: Bool
+        public init(indent: Int = 0, sortKeys: Bool = false) { self.indent = indent; self.sortKeys = sortKeys }
+    }
+
+    public static func string(_ v: Value, options: Options = Options()) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(v, options: options, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func bytes(_ v: Value, options: Options = Options()) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(v, options: options, into: &out)
+        return out
+    }
+
+    public static func write(_ v: Value, options: Options = Options(), into out: inout [UInt8]) {
+        write(v, options: options, level: 0, into: &out)
+    }
+
+    private static func newline(_ options: Options, _ level: Int, _ out: inout [UInt8]) {
+        guard options.indent > 0 else { return }
+        out.append(10)
+        for _ in 0..<(options.indent * level) { out.append(32) }
+    }
+
+    private static func write(_ v: Value, options: Options, level: Int, into out: inout [UInt8]) {
+        switch v.kind {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d):
+            // JSON has no NaN or infinity.
+            if d.isFinite { out.append(contentsOf: YAMLScalar.format(d).utf8) } else { out.append(contentsOf: "null".utf8) }
+        case .string(let s): writeString(s, into: &out)
+        case .array(let a):
+            out.append(UInt8(ascii: "["))
+            for (n, item) in a.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                newline(options, level + 1, &out)
+                write(item, options: options, level: level + 1, into: &out)
+            }
+            if !a.isEmpty { newline(options, level, &out) }
+            out.append(UInt8(ascii: "]"))
+        case .object(let o):
+            out.append(UInt8(ascii: "{"))
+            var n = 0
+            let entries: [(key: String, value: Value)] = options.sortKeys ? o.sortedByKey : o.map { (key: $0.0, value: $0.1) }
+            for (k, item) in entries {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                n += 1
+                newline(options, level + 1, &out)
+                writeString(k, into: &out)
+                out.append(UInt8(ascii: ":"))
+                if options.indent > 0 { out.append(32) }
+                write(item, options: options, level: level + 1, into: &out)
+            }
+            if !o.isEmpty { newline(options, level, &out) }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "\""): out.append(0x5C); out.append(c)
+            case UInt8(ascii: "\\"): out.append(0x5C); out.append(c)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hexDigits[Int(c >> 4)]); out.append(hexDigits[Int(c & 0xF)])
+            default: out.append(c)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

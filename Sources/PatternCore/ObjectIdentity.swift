@@ -1,0 +1,85 @@
+/// Group/version/kind of an object, parsed from `apiVersion` and `kind`.
+public struct GroupVersionKind: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var group: String
+    public var version: String
+    public var kind: String
+
+    public init(group: String, version: String, kind: String) {
+        self.group = group; self.version = version; self.kind = kind
+    }
+
+    /// Splits `apps/v1` into group `apps` and version `v1`; `v1` is the core group.
+    public init(apiVersion: String, kind: String) {
+        if let slash = apiVersion.firstIndex(of: "/") {
+            group = String(apiVersion[..<slash])
+            version = String(apiVersion[apiVersion.index(after: slash)...])
+        } else {
+            group = ""
+            version = apiVersion
+        }
+        self.kind = kind
+    }
+
+    public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    public var groupKind: GroupKind { GroupKind(group: group, kind: kind) }
+    public var description: String { "\(apiVersion), Kind=\(kind)" }
+
+    public static func < (a: Self, b: Self) -> Bool { (a.group, a.version, a.kind) < (b.group, b.version, b.kind) }
+}
+
+/// Group and kind without version: what identifies a kind across API versions.
+public struct GroupKind: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var group: String
+    public var kind: String
+    public init(group: String, kind: String) { self.group = group; self.kind = kind }
+    public var description: String { group.isEmpty ? kind : "\(kind).\(group)" }
+    public static func < (a: Self, b: Self) -> Bool { (a.group, a.kind) < (b.group, b.kind) }
+}
+
+/// The identity of an object in a cluster: group, kind, namespace and name. Version is not
+/// part of identity (the same Deployment is served as apps/v1 and any later version).
+public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var group: String
+    public var kind: String
+    public var namespace: String
+    public var name: String
+
+    public init(group: String, kind: String, namespace: String, name: String) {
+        self.group = group; self.kind = kind; self.namespace = namespace; self.name = name
+    }
+
+    public var groupKind: GroupKind { GroupKind(group: group, kind: kind) }
+
+    /// `Deployment apps edge-eu/web`-style text for messages: `Kind[.group] [namespace/]name`.
+    public var description: String {
+        let gk = groupKind.description
+        return namespace.isEmpty ? "\(gk) \(name)" : "\(gk) \(namespace)/\(name)"
+    }
+
+    public static func < (a: Self, b: Self) -> Bool {
+        (a.group, a.kind, a.namespace, a.name) < (b.group, b.kind, b.namespace, b.name)
+    }
+}
+
+extension Value {
+    /// `apiVersion` of a Kubernetes object, if set to a string.
+    public var apiVersion: String? { self["apiVersion"]?.string }
+    /// `kind` of a Kubernetes object, if set to a string.
+    public var kindName: String? { self["kind"]?.string }
+    public var metadataName: String? { self[path: ["metadata", "name"]]?.string }
+    public var metadataNamespace: String? { self[path: ["metadata", "namespace"]]?.string }
+    public var labels: Object { self[path: ["metadata", "labels"]]?.object ?? Object() }
+    public var annotations: Object { self[path: ["metadata", "annotations"]]?.object ?? Object() }
+
+    /// Group/version/kind when both `apiVersion` and `kind` are strings.
+    public var gvk: GroupVersionKind? {
+        guard let a = apiVersion, let k = kindName else { return nil }
+        return GroupVersionKind(apiVersion: a, kind: k)
+    }
+
+    /// Identity of a Kubernetes object (namespace as written; empty when unset).
+    public var objectKey: ObjectKey? {
+        guard let gvk, let name = metadataName else { return nil }
+        return ObjectKey(group: gvk.group, kind: gvk.kind, namespace: metadataNamespace ?? "", name: name)
+    }
+}

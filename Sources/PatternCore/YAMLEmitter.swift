@@ -1,0 +1,181 @@
+/// Writes `Value`s as block-style YAML, deterministically.
+///
+/// The layout is the one `kubectl kustomize` prints (two-space indent, list items at the
+/// indentation of their key, go-yaml v2 quoting), so output can be compared byte for byte.
+/// Every string that a YAML 1.1 or 1.2 reader would take for another type is quoted.
+public struct YAMLEmitter: Sendable {
+    public struct Options: Sendable {
+        /// Sort map keys (as Kustomize's output does); otherwise keep source order.
+        public var sortKeys: Bool
+        public init(sortKeys: Bool = false) { self.sortKeys = sortKeys }
+    }
+
+    public var options: Options
+    public init(options: Options = Options()) { self.options = options }
+
+    /// One document, without a leading `---`.
+    public func emit(_ v: Value) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        write(v, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Several documents separated by `---` lines.
+    public func emitStream(_ docs: [Value]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(docs.count * 512)
+        for (i, d) in docs.enumerated() {
+            if i > 0 { out.append(contentsOf: "---\n".utf8) }
+            write(d, into: &out)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends one document to `out`.
+    public func write(_ v: Value, into out: inout [UInt8]) {
+        switch v.kind {
+        case .object(let o) where !o.isEmpty:
+            writeMap(o, indent: 0, into: &out)
+        case .array(let a) where !a.isEmpty:
+            writeSeq(a, indent: 0, into: &out)
+        default:
+            writeScalar(v, indent: 0, into: &out)
+            out.append(10)
+        }
+    }
+
+    private func entries(_ o: Object) -> [(key: String, value: Value)] {
+        if options.sortKeys { return o.sortedByKey }
+        return o.map { (key: $0.0, value: $0.1) }
+    }
+
+    private func pad(_ n: Int, _ out: inout [UInt8]) {
+        for _ in 0..<n { out.append(32) }
+    }
+
+    private func writeMap(_ o: Object, indent: Int, firstLineIndented: Bool = true, into out: inout [UInt8]) {
+        var first = true
+        for (k, v) in entries(o) {
+            if !first || firstLineIndented { pad(indent, &out) }
+            first = false
+            writeString(k, indent: indent, allowLiteral: false, into: &out)
+            out.append(UInt8(ascii: ":"))
+            writeValueAfterKey(v, indent: indent, into: &out)
+        }
+    }
+
+    private func writeValueAfterKey(_ v: Value, indent: Int, into out: inout [UInt8]) {
+        switch v.kind {
+        case .object(let o) where !o.isEmpty:
+            out.append(10)
+            writeMap(o, indent: indent + 2, into: &out)
+        case .array(let a) where !a.isEmpty:
+            out.append(10)
+            writeSeq(a, indent: indent, into: &out)
+        default:
+            out.append(32)
+            writeScalar(v, indent: indent + 2, into: &out)
+            out.append(10)
+        }
+    }
+
+    private func writeSeq(_ a: [Value], indent: Int, firstLineIndented: Bool = true, into out: inout [UInt8]) {
+        var first = true
+        for item in a {
+            if !first || firstLineIndented { pad(indent, &out) }
+            first = false
+            out.append(UInt8(ascii: "-"))
+            switch item.kind {
+            case .object(let o) where !o.isEmpty:
+                out.append(32)
+                writeMap(o, indent: indent + 2, firstLineIndented: false, into: &out)
+            case .array(let inner) where !inner.isEmpty:
+                out.append(32)
+                writeSeq(inner, indent: indent + 2, firstLineIndented: false, into: &out)
+            default:
+                out.append(32)
+                writeScalar(item, indent: indent + 2, into: &out)
+                out.append(10)
+            }
+        }
+    }
+
+    private func writeScalar(_ v: Value, indent: Int, into out: inout [UInt8]) {
+        switch v.kind {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): out.append(contentsOf: YAMLScalar.format(d).utf8)
+        case .string(let s): writeString(s, indent: indent, allowLiteral: true, into: &out)
+        case .array: out.append(contentsOf: "[]".utf8)
+        case .object: out.append(contentsOf: "{}".utf8)
+        }
+    }
+
+    private func writeString(_ s: String, indent: Int, allowLiteral: Bool, into out: inout [UInt8]) {
+        switch YAMLScalar.style(for: s, allowLiteral: allowLiteral) {
+        case .plain:
+            out.append(contentsOf: s.utf8)
+        case .singleQuoted:
+            out.append(UInt8(ascii: "'"))
+            for c in s.utf8 {
+                if c == UInt8(ascii: "'") { out.append(c) }
+                out.append(c)
+            }
+            out.append(UInt8(ascii: "'"))
+        case .doubleQuoted:
+            YAMLEmitter.writeDoubleQuoted(s, into: &out)
+        case .literal:
+            writeLiteral(s, indent: indent, into: &out)
+        }
+    }
+
+    private func writeLiteral(_ s: String, indent: Int, into out: inout [UInt8]) {
+        let u = Array(s.utf8)
+        var trailing = 0
+        while trailing < u.count && u[u.count - 1 - trailing] == 10 { trailing += 1 }
+        out.append(UInt8(ascii: "|"))
+        if trailing == 0 { out.append(UInt8(ascii: "-")) } else if trailing > 1 { out.append(UInt8(ascii: "+")) }
+        out.append(10)
+        let body = u[0..<(u.count - trailing)]
+        var lineStart = true
+        for c in body {
+            if lineStart && c != 10 { pad(indent, &out) }
+            out.append(c)
+            lineStart = c == 10
+        }
+        out.append(10)
+        if trailing > 1 { for _ in 0..<(trailing - 1) { out.append(10) } }
+    }
+
+    static func writeDoubleQuoted(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for sc in s.unicodeScalars {
+            switch sc {
+            case "\"": out.append(contentsOf: "\\\"".utf8)
+            case "\\": out.append(contentsOf: "\\\\".utf8)
+            case "\n": out.append(contentsOf: "\\n".utf8)
+            case "\t": out.append(contentsOf: "\\t".utf8)
+            case "\r": out.append(contentsOf: "\\r".utf8)
+            case "\0": out.append(contentsOf: "\\0".utf8)
+            default:
+                if YAMLScalar.isPrintable(sc) {
+                    out.append(contentsOf: String(sc).utf8)
+                } else if sc.value <= 0xFF {
+                    out.append(contentsOf: "\\x".utf8); out.append(contentsOf: hex(sc.value, 2).utf8)
+                } else if sc.value <= 0xFFFF {
+                    out.append(contentsOf: "\\u".utf8); out.append(contentsOf: hex(sc.value, 4).utf8)
+                } else {
+                    out.append(contentsOf: "\\U".utf8); out.append(contentsOf: hex(sc.value, 8).utf8)
+                }
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func hex(_ v: UInt32, _ width: Int) -> String {
+        let s = String(v, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+}

@@ -1,0 +1,301 @@
+import CYAML
+
+/// Bounds that keep hostile or broken input from exhausting time or memory.
+public struct YAMLLimits: Sendable, Hashable {
+    /// Largest accepted stream, in bytes.
+    public var maxBytes: Int
+    /// Deepest accepted nesting of maps and lists.
+    public var maxDepth: Int
+    /// Most nodes that aliases may expand to in one stream (billion-laughs guard).
+    public var maxAliasExpansion: Int
+
+    public init(maxBytes: Int = 32 << 20, maxDepth: Int = 128, maxAliasExpansion: Int = 100_000) {
+        self.maxBytes = maxBytes
+        self.maxDepth = maxDepth
+        self.maxAliasExpansion = maxAliasExpansion
+    }
+
+    public static let `default` = YAMLLimits()
+}
+
+/// One document of a YAML stream.
+public struct YAMLDocument: Sendable {
+    public var value: Value
+    /// Where the document starts (its `---` or first node).
+    public var mark: Mark
+    /// 0-based position of the document in the stream.
+    public var index: Int
+}
+
+/// Parses YAML through libyaml's event API into `Value`s, keeping line:column for every node.
+///
+/// Rejects, with a `Diagnostic` naming file:line:column and a fix: syntax errors, tabs used as
+/// indentation, invalid UTF-8, duplicate keys, non-scalar keys, nesting deeper than
+/// `limits.maxDepth`, alias expansion beyond `limits.maxAliasExpansion`, and streams larger
+/// than `limits.maxBytes`.
+public enum YAMLParser {
+    /// Parses every document of `text`. `file` is used only for error locations.
+    public static func parseStream(_ text: String, file: String = "<input>", limits: YAMLLimits = .default) throws(Diagnostic) -> [YAMLDocument] {
+        var t = text
+        let r = t.withUTF8 { buf in Result { () throws(Diagnostic) in try parseStream(bytes: buf, file: file, limits: limits) } }
+        return try r.get()
+    }
+
+    /// Parses a single-document stream (an empty stream is `null`).
+    public static func parse(_ text: String, file: String = "<input>", limits: YAMLLimits = .default) throws(Diagnostic) -> Value {
+        let docs = try parseStream(text, file: file, limits: limits)
+        if docs.count > 1 {
+            throw Diagnostic.error("expected one YAML document, found \(docs.count)",
+                                   at: SourceLocation(file: file, mark: docs[1].mark),
+                                   fix: "remove the extra `---` documents or split the file")
+        }
+        return docs.first?.value ?? Value(.null, mark: Mark(line: 1, column: 1))
+    }
+
+    public static func parseStream(bytes: UnsafeBufferPointer<UInt8>, file: String, limits: YAMLLimits = .default) throws(Diagnostic) -> [YAMLDocument] {
+        if bytes.count > limits.maxBytes {
+            throw Diagnostic.error("YAML input is \(bytes.count) bytes, more than the limit of \(limits.maxBytes)",
+                                   at: SourceLocation(file: file),
+                                   fix: "split the file into smaller ones")
+        }
+        var builder = Builder(file: file, limits: limits)
+        var parser = yaml_parser_t()
+        guard cyaml_parser_open(&parser, bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, bytes.count) != 0 else {
+            throw Diagnostic.error("libyaml could not initialize a parser (out of memory?)", at: SourceLocation(file: file))
+        }
+        defer { yaml_parser_delete(&parser) }
+        var event = yaml_event_t()
+        while true {
+            guard yaml_parser_parse(&parser, &event) != 0 else {
+                throw syntaxError(parser, bytes: bytes, file: file)
+            }
+            defer { yaml_event_delete(&event) }
+            if event.type == YAML_STREAM_END_EVENT { break }
+            try builder.handle(&event)
+        }
+        return builder.documents
+    }
+
+    static func syntaxError(_ p: yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>, file: String) -> Diagnostic {
+        let problem = p.problem.map { String(cString: $0) } ?? "invalid YAML"
+        let mark = p.problem_mark
+        let loc = SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+        let context = p.context.map { String(cString: $0) }
+        let offset = Int(mark.index)
+        let ch: UInt8? = offset < bytes.count ? bytes[offset] : nil
+        var msg = problem
+        if let context { msg = "\(context): \(problem)" }
+        var fix = "check the YAML syntax (indentation, quoting) at this position"
+        if problem.contains("UTF-8") || problem.contains("invalid Unicode") || p.error == YAML_READER_ERROR {
+            msg = "invalid UTF-8 or control character in YAML (\(problem))"
+            fix = "save the file as UTF-8 and remove control characters"
+            if offset >= 0 {
+                // libyaml's reader reports an offset; turn it into line:column ourselves.
+                var line = 1, col = 1
+                for i in 0..<min(offset, bytes.count) {
+                    if bytes[i] == UInt8(ascii: "\n") { line += 1; col = 1 } else if bytes[i] & 0xC0 != 0x80 { col += 1 }
+                }
+                return .error(msg, at: SourceLocation(file: file, line: line, column: col), fix: fix)
+            }
+        } else if ch == UInt8(ascii: "\t") || (problem.contains("cannot start any token") && lineHasLeadingTab(bytes, offset)) {
+            msg = "tab character used for indentation"
+            fix = "indent YAML with spaces only"
+        } else if problem.contains("mapping values are not allowed") {
+            fix = "quote the value if it contains ': ', or fix the indentation of this line"
+        } else if problem.contains("did not find expected key") || problem.contains("did not find expected '-'") {
+            fix = "check that this line is indented like its siblings"
+        } else if problem.contains("found undefined alias") || problem.contains("undefined") {
+            fix = "define the anchor (&name) before using the alias (*name)"
+        }
+        return .error(msg, at: loc, fix: fix)
+    }
+
+    static func lineHasLeadingTab(_ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Bool {
+        var i = min(offset, bytes.count - 1)
+        while i > 0 && bytes[i - 1] != UInt8(ascii: "\n") { i -= 1 }
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\t") { return true }
+            if c != UInt8(ascii: " ") { return false }
+            i += 1
+        }
+        return false
+    }
+
+    /// Turns events into values with a stack of open containers.
+    struct Builder {
+        enum Frame {
+            case sequence([Value], mark: Mark, anchor: String?)
+            case mapping(Object, mark: Mark, anchor: String?, pendingKey: (String, Mark)?, merges: [Value])
+        }
+        let file: String
+        let limits: YAMLLimits
+        var stack: [Frame] = []
+        var documents: [YAMLDocument] = []
+        var docMark = Mark.none
+        var anchors: [String: (value: Value, nodes: Int)] = [:]
+        var expanded = 0
+        var nodeCount = 0
+        var docValue: Value? = nil
+
+        init(file: String, limits: YAMLLimits) { self.file = file; self.limits = limits }
+
+        func loc(_ m: Mark) -> SourceLocation { SourceLocation(file: file, mark: m) }
+
+        static func mark(_ m: yaml_mark_t) -> Mark { Mark(line: Int(m.line) + 1, column: Int(m.column) + 1) }
+
+        static func string(_ p: UnsafeMutablePointer<yaml_char_t>?, _ n: Int) -> String {
+            guard let p else { return "" }
+            return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+        }
+        static func cstring(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+            guard let p else { return nil }
+            return String(cString: UnsafePointer(p))
+        }
+
+        mutating func handle(_ e: inout yaml_event_t) throws(Diagnostic) {
+            let m = Builder.mark(e.start_mark)
+            switch e.type {
+            case YAML_DOCUMENT_START_EVENT:
+                docMark = m
+                docValue = nil
+                anchors.removeAll(keepingCapacity: true)
+            case YAML_DOCUMENT_END_EVENT:
+                documents.append(YAMLDocument(value: docValue ?? Value(.null, mark: docMark), mark: docMark, index: documents.count))
+            case YAML_SCALAR_EVENT:
+                let s = e.data.scalar
+                let text = Builder.string(s.value, Int(s.length))
+                let tag = Builder.cstring(s.tag)
+                var v: Value
+                if let tag, tag != "!" {
+                    v = try Builder.tagged(text, tag: tag, mark: m, loc: loc(m))
+                } else if s.style == YAML_PLAIN_SCALAR_STYLE && tag == nil {
+                    v = Value(YAMLScalar.resolvePlain(text), mark: m)
+                } else {
+                    v = Value(.string(text), mark: m)
+                }
+                nodeCount += 1
+                let isPlainMergeKey = s.style == YAML_PLAIN_SCALAR_STYLE && text == "<<"
+                try add(v, anchor: Builder.cstring(s.anchor), scalarText: text, isMergeKey: isPlainMergeKey)
+            case YAML_SEQUENCE_START_EVENT:
+                try push(m)
+                stack.append(.sequence([], mark: m, anchor: Builder.cstring(e.data.sequence_start.anchor)))
+            case YAML_MAPPING_START_EVENT:
+                try push(m)
+                stack.append(.mapping(Object(), mark: m, anchor: Builder.cstring(e.data.mapping_start.anchor), pendingKey: nil, merges: []))
+            case YAML_SEQUENCE_END_EVENT:
+                guard case .sequence(let items, let mark, let anchor) = stack.removeLast() else { return }
+                nodeCount += 1
+                try add(Value(.array(items), mark: mark), anchor: anchor, scalarText: nil, isMergeKey: false)
+            case YAML_MAPPING_END_EVENT:
+                guard case .mapping(var obj, let mark, let anchor, _, let merges) = stack.removeLast() else { return }
+                // YAML 1.1 merge keys: explicit keys win, earlier merged maps win over later ones.
+                for merged in merges {
+                    for (k, v) in merged.object ?? Object() where !obj.contains(k) { obj.append(k, v) }
+                }
+                nodeCount += 1
+                try add(Value(.object(obj), mark: mark), anchor: anchor, scalarText: nil, isMergeKey: false)
+            case YAML_ALIAS_EVENT:
+                let name = Builder.cstring(e.data.alias.anchor) ?? ""
+                guard let target = anchors[name] else {
+                    throw .error("unknown alias *\(name)", at: loc(m), fix: "define the anchor &\(name) before using it")
+                }
+                expanded += target.nodes
+                if expanded > limits.maxAliasExpansion {
+                    throw .error("aliases expand to more than \(limits.maxAliasExpansion) nodes (a 'billion laughs' document?)",
+                                 at: loc(m), fix: "write the repeated content out, or use fewer nested aliases")
+                }
+                var v = target.value
+                v.mark = m
+                try add(v, anchor: nil, scalarText: nil, isMergeKey: false, aliasNodes: target.nodes)
+            default:
+                break
+            }
+        }
+
+        mutating func push(_ m: Mark) throws(Diagnostic) {
+            if stack.count >= limits.maxDepth {
+                throw .error("YAML nesting deeper than \(limits.maxDepth) levels", at: loc(m),
+                             fix: "flatten the structure; Kubernetes objects never need this depth")
+            }
+        }
+
+        static func tagged(_ text: String, tag: String, mark m: Mark, loc: SourceLocation) throws(Diagnostic) -> Value {
+            switch tag {
+            case "tag:yaml.org,2002:str", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp":
+                return Value(.string(text), mark: m)
+            case "tag:yaml.org,2002:null": return Value(.null, mark: m)
+            case "tag:yaml.org,2002:bool":
+                switch YAMLScalar.resolvePlain(text) {
+                case .bool(let b): return Value(.bool(b), mark: m)
+                default: throw .error("'\(text)' is not a boolean (tagged !!bool)", at: loc, fix: "use true or false")
+                }
+            case "tag:yaml.org,2002:int":
+                if case .int(let i) = YAMLScalar.resolvePlain(text) { return Value(.int(i), mark: m) }
+                throw .error("'\(text)' is not an integer (tagged !!int)", at: loc, fix: "remove the tag or fix the number")
+            case "tag:yaml.org,2002:float":
+                switch YAMLScalar.resolvePlain(text) {
+                case .int(let i): return Value(.double(Double(i)), mark: m)
+                case .double(let d): return Value(.double(d), mark: m)
+                default: throw .error("'\(text)' is not a number (tagged !!float)", at: loc, fix: "remove the tag or fix the number")
+                }
+            default:
+                // Application tags (`!Ref`, …) carry no meaning for Kubernetes: keep the text.
+                return Value(YAMLScalar.resolvePlain(text), mark: m)
+            }
+        }
+
+        mutating func add(_ v: Value, anchor: String?, scalarText: String?, isMergeKey: Bool, aliasNodes: Int = 1) throws(Diagnostic) {
+            if let anchor {
+                anchors[anchor] = (v, countNodes(v))
+            }
+            guard !stack.isEmpty else {
+                docValue = v
+                return
+            }
+            switch stack[stack.count - 1] {
+            case .sequence(var items, let mark, let anc):
+                stack[stack.count - 1] = .sequence([], mark: mark, anchor: anc)
+                items.append(v)
+                stack[stack.count - 1] = .sequence(items, mark: mark, anchor: anc)
+            case .mapping(var obj, let mark, let anc, let pending, var merges):
+                stack[stack.count - 1] = .mapping(Object(), mark: mark, anchor: anc, pendingKey: nil, merges: [])
+                if let (key, keyMark) = pending {
+                    if key == "<<" && isMergeKeyPending {
+                        isMergeKeyPending = false
+                        switch v.kind {
+                        case .object: merges.append(v)
+                        case .array(let maps) where maps.allSatisfy({ $0.object != nil }): merges.append(contentsOf: maps)
+                        default:
+                            throw .error("merge key '<<' needs a map or a list of maps, found \(v.typeName)", at: loc(v.mark),
+                                         fix: "point '<<' at an anchored map (<<: *defaults)")
+                        }
+                    } else {
+                        obj.append(key, v, keyMark: keyMark)
+                    }
+                    stack[stack.count - 1] = .mapping(obj, mark: mark, anchor: anc, pendingKey: nil, merges: merges)
+                } else {
+                    guard let keyText = scalarText else {
+                        throw .error("map keys must be scalars, found \(v.typeName)", at: loc(v.mark),
+                                     fix: "use a plain string as the key")
+                    }
+                    if !isMergeKey, let prev = obj.keyMark(keyText) {
+                        throw .error("duplicate key '\(keyText)'", at: loc(v.mark),
+                                     fix: "remove one of the two '\(keyText)' entries", related: [loc(prev)])
+                    }
+                    isMergeKeyPending = isMergeKey
+                    stack[stack.count - 1] = .mapping(obj, mark: mark, anchor: anc, pendingKey: (keyText, v.mark), merges: merges)
+                }
+            }
+        }
+        var isMergeKeyPending = false
+
+        func countNodes(_ v: Value) -> Int {
+            switch v.kind {
+            case .array(let a): return a.reduce(1) { $0 + countNodes($1) }
+            case .object(let o): return o.values.reduce(1) { $0 + countNodes($1) }
+            default: return 1
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+// PatternSource: see Docs/architecture.md.
+import PatternCore

@@ -1,0 +1,2 @@
+import KubeTestServer
+print("pattern-test-apiserver: not yet implemented")

@@ -1,0 +1,3 @@
+import PatternCLI
+
+await PatternCommand.main()
