@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "pattern-test-apiserver", targets: ["pattern-test-apiserver"]),
         .library(name: "PatternCore", targets: ["PatternCore"]),
         .library(name: "PatternCompile", targets: ["PatternCompile"]),
+        .library(name: "Kustomize", targets: ["Kustomize"]),
         .library(name: "PatternSource", targets: ["PatternSource"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeTestServer", targets: ["KubeTestServer"]),
@@ -30,13 +31,22 @@ let package = Package(
         .target(name: "PatternCore", dependencies: ["CYAML"], linkerSettings: [.linkedLibrary("m")]),
         /// Source: git repositories through libgit2, content-addressed cache, mirrors.
         .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2"]),
+        /// Kustomize-compatible builds of `kustomization.yaml` directories (one transformer per file).
+        .target(name: "Kustomize", dependencies: ["PatternCore"]),
         /// Compile: pattern files + overlays + Kustomize directories → ordered objects.
-        .target(name: "PatternCompile", dependencies: ["PatternCore"]),
+        .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize"]),
         /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
         .target(name: "KubeClient", dependencies: ["PatternCore", "CCurl"]),
+        /// Diff: desired vs live on owned fields (managedFields), apply plan graph, drift attribution.
+        .target(name: "PatternDiff", dependencies: ["PatternCore"]),
+        /// Record: inventory and ledger of applies, encoded as cluster objects.
+        .target(name: "PatternRecord", dependencies: ["PatternCore"]),
+        /// Report: tables, colored unified diffs, JSON output.
+        .target(name: "PatternReport", dependencies: ["PatternCore", "PatternDiff", "PatternRecord"]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
+            "PatternDiff", "PatternRecord", "PatternReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "pattern", dependencies: ["PatternCLI"]),
@@ -48,10 +58,14 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "PatternCoreTests", dependencies: ["PatternCore"]),
+        .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "PatternCore"]),
         .testTarget(name: "PatternCompileTests", dependencies: ["PatternCompile", "PatternCore"]),
         .testTarget(name: "PatternSourceTests", dependencies: ["PatternSource", "PatternCore"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "KubeTestServerTests", dependencies: ["KubeTestServer", "PatternCore"]),
+        .testTarget(name: "PatternDiffTests", dependencies: ["PatternDiff", "PatternCore"]),
+        .testTarget(name: "PatternRecordTests", dependencies: ["PatternRecord", "PatternCore"]),
+        .testTarget(name: "PatternReportTests", dependencies: ["PatternReport", "PatternDiff", "PatternRecord", "PatternCore"]),
         .testTarget(name: "PatternCLITests", dependencies: ["PatternCLI", "KubeTestServer", "PatternCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,2 @@
+// Kustomize: see Docs/kustomize.md.
+import PatternCore

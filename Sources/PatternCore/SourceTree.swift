@@ -1,0 +1,208 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A normalized path inside a source tree: `/`-separated, no `.`/`..` components, never
+/// absolute. The empty path is the tree's root. Constructing one is where "paths never
+/// escape the repository" is enforced.
+public struct TreePath: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public private(set) var components: [String]
+
+    public static let root = TreePath(components: [])
+
+    init(components: [String]) { self.components = components }
+
+    /// Normalizes `path` relative to `base`. Throws when the result would leave the tree
+    /// (`..` above the root, or an absolute path).
+    public init(_ path: String, relativeTo base: TreePath = .root) throws(TreePathError) {
+        if path.hasPrefix("/") { throw .absolute(path) }
+        var parts = base.components
+        for c in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if c == "." { continue }
+            if c == ".." {
+                if parts.isEmpty { throw .escapes(path) }
+                parts.removeLast()
+                continue
+            }
+            parts.append(String(c))
+        }
+        components = parts
+    }
+
+    public var string: String { components.joined(separator: "/") }
+    public var description: String { components.isEmpty ? "." : string }
+    public var name: String { components.last ?? "" }
+    public var parent: TreePath { TreePath(components: Array(components.dropLast())) }
+    public var isRoot: Bool { components.isEmpty }
+
+    public func appending(_ name: String) -> TreePath { TreePath(components: components + [name]) }
+
+    /// Joins a relative path (which may contain `..`), refusing to leave the tree.
+    public func resolving(_ relative: String) throws(TreePathError) -> TreePath {
+        try TreePath(relative, relativeTo: self)
+    }
+
+    public func hasPrefix(_ other: TreePath) -> Bool { components.starts(with: other.components) }
+
+    public static func < (a: TreePath, b: TreePath) -> Bool { a.components.lexicographicallyPrecedes(b.components) }
+}
+
+public enum TreePathError: Error, Sendable, Hashable, CustomStringConvertible {
+    case absolute(String)
+    case escapes(String)
+    case symlinkEscapes(String, target: String)
+    case symlinkLoop(String)
+
+    public var description: String {
+        switch self {
+        case .absolute(let p): return "absolute path '\(p)' is not allowed; paths must be relative to the repository"
+        case .escapes(let p): return "path '\(p)' leaves the repository"
+        case .symlinkEscapes(let p, let t): return "symlink '\(p)' points to '\(t)', outside the repository"
+        case .symlinkLoop(let p): return "too many levels of symbolic links at '\(p)'"
+        }
+    }
+}
+
+/// What a tree entry is.
+public enum TreeEntryKind: Sendable, Hashable { case file, directory, symlink }
+
+public struct TreeEntry: Sendable, Hashable {
+    public var name: String
+    public var kind: TreeEntryKind
+    public init(name: String, kind: TreeEntryKind) { self.name = name; self.kind = kind }
+}
+
+/// Read access to a tree of files: a local directory or a git tree at a commit.
+///
+/// Implementations report symlinks as such (`lstat` semantics, or git mode 120000) and return
+/// their target with `readLink`; `resolve` follows them and refuses any that leave the tree.
+/// Compile only reads through this protocol, so the same render works on a working copy and
+/// straight from a git object database.
+public protocol SourceTree: Sendable {
+    /// Human-readable origin, for messages and provenance ("/path/to/repo", "https://…@abc123").
+    var displayName: String { get }
+    /// The entry kind at `path` without following a final symlink; nil when absent.
+    func entryKind(_ path: TreePath) -> TreeEntryKind?
+    /// Entries of a directory, sorted by name.
+    func list(_ dir: TreePath) throws -> [TreeEntry]
+    /// Contents of a regular file.
+    func read(_ path: TreePath) throws -> [UInt8]
+    /// Target text of a symlink.
+    func readLink(_ path: TreePath) throws -> String
+}
+
+extension SourceTree {
+    /// Follows symlinks in every component of `path`, refusing links that leave the tree.
+    public func resolve(_ path: TreePath) throws -> TreePath {
+        var resolved = TreePath.root
+        var pending = path.components[...]
+        var hops = 0
+        while let c = pending.first {
+            pending = pending.dropFirst()
+            let next = resolved.appending(c)
+            if entryKind(next) == .symlink {
+                hops += 1
+                if hops > 40 { throw TreePathError.symlinkLoop(path.string) }
+                let target = try readLink(next)
+                if target.hasPrefix("/") { throw TreePathError.symlinkEscapes(next.string, target: target) }
+                let via: TreePath
+                do { via = try TreePath(target, relativeTo: resolved) } catch { throw TreePathError.symlinkEscapes(next.string, target: target) }
+                pending = (via.components + Array(pending))[...]
+                resolved = .root
+                continue
+            }
+            resolved = next
+        }
+        return resolved
+    }
+
+    /// Reads `path` after resolving symlinks safely.
+    public func readResolved(_ path: TreePath) throws -> [UInt8] { try read(try resolve(path)) }
+
+    /// The kind after following symlinks (nil when absent).
+    public func resolvedKind(_ path: TreePath) -> TreeEntryKind? {
+        guard let r = try? resolve(path) else { return nil }
+        return entryKind(r)
+    }
+}
+
+public struct SourceTreeError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public init(path: String, message: String) { self.path = path; self.message = message }
+    public var description: String { "\(path): \(message)" }
+}
+
+/// A directory on the local file system.
+public struct LocalTree: SourceTree {
+    /// Absolute or working-directory-relative root directory.
+    public let root: String
+    public var displayName: String { root }
+
+    public init(root: String) {
+        var r = root
+        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        self.root = r
+    }
+
+    func fsPath(_ p: TreePath) -> String { p.isRoot ? root : root + "/" + p.string }
+
+    public func entryKind(_ path: TreePath) -> TreeEntryKind? {
+        var st = stat()
+        guard lstat(fsPath(path), &st) == 0 else { return nil }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        case S_IFREG: return .file
+        default: return nil
+        }
+    }
+
+    public func list(_ dir: TreePath) throws -> [TreeEntry] {
+        guard let d = opendir(fsPath(dir)) else {
+            throw SourceTreeError(path: dir.description, message: "cannot read directory (\(String(cString: strerror(errno))))")
+        }
+        defer { closedir(d) }
+        var out: [TreeEntry] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name == "." || name == ".." { continue }
+            if let k = entryKind(dir.appending(name)) { out.append(TreeEntry(name: name, kind: k)) }
+        }
+        return out.sorted { $0.name < $1.name }
+    }
+
+    public func read(_ path: TreePath) throws -> [UInt8] {
+        let p = fsPath(path)
+        let fd = open(p, O_RDONLY)
+        guard fd >= 0 else {
+            throw SourceTreeError(path: path.description, message: "cannot open (\(String(cString: strerror(errno))))")
+        }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var st = stat()
+        if fstat(fd, &st) == 0 { out.reserveCapacity(Int(st.st_size)) }
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65536) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SourceTreeError(path: path.description, message: "read failed (\(String(cString: strerror(errno))))")
+            }
+            if n == 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
+    }
+
+    public func readLink(_ path: TreePath) throws -> String {
+        var buf = [CChar](repeating: 0, count: 4097)
+        let n = readlink(fsPath(path), &buf, 4096)
+        guard n >= 0 else { throw SourceTreeError(path: path.description, message: "not a symlink") }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

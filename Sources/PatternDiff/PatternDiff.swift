@@ -1,0 +1,2 @@
+// PatternDiff: see Docs/architecture.md.
+import PatternCore

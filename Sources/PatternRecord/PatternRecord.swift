@@ -1,0 +1,2 @@
+// PatternRecord: see Docs/architecture.md.
+import PatternCore

@@ -1,0 +1,2 @@
+// PatternReport: see Docs/architecture.md.
+import PatternCore
