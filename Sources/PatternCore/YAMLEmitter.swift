@@ -145,7 +145,7 @@ public struct YAMLEmitter: Sendable {
             out.append(c)
             lineStart = c == 10
         }
-        out.append(10)
+        // The caller writes the final line break.
         if trailing > 1 { for _ in 0..<(trailing - 1) { out.append(10) } }
     }
 

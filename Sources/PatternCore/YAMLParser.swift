@@ -81,7 +81,7 @@ public enum YAMLParser {
         let mark = p.problem_mark
         let loc = SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
         let context = p.context.map { String(cString: $0) }
-        let offset = Int(mark.index)
+        let offset = p.error == YAML_READER_ERROR ? Int(p.problem_offset) : Int(mark.index)
         let ch: UInt8? = offset < bytes.count ? bytes[offset] : nil
         var msg = problem
         if let context { msg = "\(context): \(problem)" }
