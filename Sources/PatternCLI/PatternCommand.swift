@@ -5,7 +5,19 @@ public struct PatternCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pattern",
         abstract: "Compile GitOps patterns and site overlays into manifests, and reconcile clusters with them.",
-        subcommands: []
+        discussion: """
+            A pattern repository holds base patterns in patterns/<name>/pattern.yaml and site overlays in \
+            overlays/<site>/overlay.yaml. Typical workflow:
+
+              pattern validate --all          check every site, list every problem
+              pattern render hub              print the hub site's manifests in apply order
+              pattern render --all --out-dir out/   one file per object, per site
+              pattern render path/to/kustomize-dir  render a plain Kustomize directory
+
+            Exit codes: 0 success, 1 validation errors (or changes found, for diff), 2 usage errors.
+            See Docs/ for the pattern and overlay format reference.
+            """,
+        subcommands: [RenderCommand.self, ValidateCommand.self]
     )
     public init() {}
 }

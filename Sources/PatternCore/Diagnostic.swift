@@ -44,3 +44,14 @@ public struct Diagnostics: Error, Sendable, CustomStringConvertible {
     public init(_ items: [Diagnostic]) { self.items = items }
     public var description: String { items.map(\.description).joined(separator: "\n") }
 }
+
+extension Diagnostic {
+    /// The same diagnostic with `prefix` put before every file name (e.g. a git source).
+    public func prefixingFiles(_ prefix: String) -> Diagnostic {
+        guard !prefix.isEmpty else { return self }
+        var d = self
+        if let l = d.location { d.location = SourceLocation(file: prefix + l.file, mark: l.mark) }
+        d.related = d.related.map { SourceLocation(file: prefix + $0.file, mark: $0.mark) }
+        return d
+    }
+}

@@ -101,7 +101,7 @@ public struct JSONParser {
                 }
                 return Value(.array(a), mark: m)
             case UInt8(ascii: "\""):
-                return Value(.string(try string()), mark: m)
+                return Value(.string(try string()), mark: m, quoted: true)
             case UInt8(ascii: "t"):
                 try literal("true"); return Value(.bool(true), mark: m)
             case UInt8(ascii: "f"):

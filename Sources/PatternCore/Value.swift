@@ -17,10 +17,15 @@ public struct Value: Sendable {
 
     public var kind: Kind
     public var mark: Mark
+    /// True for strings written quoted (or as block scalars) in YAML, and for JSON strings.
+    /// Substitution uses it as Flux's textual substitution would: a plain `${n}` takes the
+    /// variable's type, a quoted `"${n}"` stays a string. Ignored by equality.
+    public var quoted: Bool
 
-    @inlinable public init(_ kind: Kind, mark: Mark = .none) {
+    @inlinable public init(_ kind: Kind, mark: Mark = .none, quoted: Bool = false) {
         self.kind = kind
         self.mark = mark
+        self.quoted = quoted
     }
 
     public static let null = Value(.null)

@@ -25,6 +25,10 @@ public struct YAMLDocument: Sendable {
     public var mark: Mark
     /// 0-based position of the document in the stream.
     public var index: Int
+
+    public init(value: Value, mark: Mark, index: Int) {
+        self.value = value; self.mark = mark; self.index = index
+    }
 }
 
 /// Parses YAML through libyaml's event API into `Value`s, keeping line:column for every node.
@@ -172,7 +176,7 @@ public enum YAMLParser {
                 } else if s.style == YAML_PLAIN_SCALAR_STYLE && tag == nil {
                     v = Value(YAMLScalar.resolvePlain(text), mark: m)
                 } else {
-                    v = Value(.string(text), mark: m)
+                    v = Value(.string(text), mark: m, quoted: s.style != YAML_PLAIN_SCALAR_STYLE)
                 }
                 nodeCount += 1
                 let isPlainMergeKey = s.style == YAML_PLAIN_SCALAR_STYLE && text == "<<"

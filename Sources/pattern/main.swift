@@ -1,3 +1,6 @@
 import PatternCLI
+#if canImport(Glibc)
+import Glibc
+#endif
 
-await PatternCommand.main()
+exit(await PatternMain.run())

@@ -1,0 +1,149 @@
+import ArgumentParser
+import PatternCore
+import PatternCompile
+
+/// `pattern render`: compile sites (or a plain Kustomize directory) into manifests.
+public struct RenderCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Compile a site (pattern + overlays) into Kubernetes manifests, offline.",
+        discussion: """
+            Objects come out in apply order (CRDs and namespaces first, then the usual kind order), each \
+            labelled with its pattern, site and component and annotated with the rendered revision (a \
+            content hash of the output). The same inputs always give identical bytes.
+
+            Examples:
+              pattern render hub                      the hub site as YAML on stdout
+              pattern render edge-eu -o json          as a JSON List
+              pattern render --all --out-dir out/     every site, one file per object:
+                                                      out/<site>/<namespace|_cluster>/<kind>-<name>.yaml
+              pattern render ./base                   a plain Kustomize directory, exactly as
+                                                      `kubectl kustomize ./base` prints it
+            """
+    )
+
+    @OptionGroup public var repoOptions: RepoOptions
+
+    @Argument(help: "Site name (overlays/<site>), overlay directory, or a Kustomize directory.")
+    public var target: String?
+
+    @Flag(help: "Render every site in overlays/.")
+    public var all = false
+
+    @Option(name: .shortAndLong, help: "Output format: yaml or json.")
+    public var output: OutputFormat = .yaml
+
+    @Option(help: "Write one file per object under <dir>/<site>/ instead of printing.")
+    public var outDir: String?
+
+    public enum OutputFormat: String, ExpressibleByArgument, Sendable { case yaml, json }
+
+    public init() {}
+
+    public func validate() throws {
+        if all == (target != nil) { throw ValidationError("give a site (or directory) to render, or --all") }
+    }
+
+    public func run() async throws {
+        if let target, case .kustomizeDirectory(let dir) = RenderTarget.parse(target, repo: repoOptions.repo) {
+            let objects = try Renderer.kustomize(dir)
+            Output.out(Renderer.format(objects, as: output))
+            return
+        }
+        let ws = repoOptions.workspace
+        let sites: [String]
+        if all {
+            do { sites = try ws.siteNames() } catch { Output.report(error.items); throw ReportedFailure() }
+            if sites.isEmpty {
+                Output.report([.error("no sites found in \(repoOptions.repo)/overlays", fix: "add overlays/<site>/overlay.yaml with kind: Site")])
+                throw ReportedFailure()
+            }
+        } else if case .site(let s) = RenderTarget.parse(target!, repo: repoOptions.repo) {
+            sites = [s]
+        } else { sites = [] }
+
+        let rendered = try Renderer.compile(sites: sites, workspace: ws)
+        if let outDir {
+            for r in rendered { try Renderer.writeFiles(r, to: outDir, format: output) }
+            Output.err(rendered.map { "\($0.site): \($0.objects.count) objects, revision \(Renderer.short($0.revision)) → \(outDir)/\($0.site)/\n" }.joined())
+            return
+        }
+        var text = ""
+        for r in rendered {
+            if rendered.count > 1 && output == .yaml {
+                if !text.isEmpty { text += "---\n" }
+                text += "# site: \(r.site) revision: \(r.revision)\n"
+            }
+            text += Renderer.format(r.objects.map(\.object), as: output)
+        }
+        Output.out(text)
+    }
+}
+
+/// Shared rendering steps for render, validate and the cluster commands.
+public enum Renderer {
+    /// Compiles the sites, printing all diagnostics and failing (exit 1) if there are any errors.
+    public static func compile(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) throws -> [RenderedSite] {
+        let compiler = SiteCompiler(workspace: workspace, resolver: resolver)
+        var out: [RenderedSite] = []
+        var problems: [Diagnostic] = []
+        for s in sites {
+            do {
+                let r = try compiler.compile(site: s)
+                if !r.warnings.isEmpty { Output.report(r.warnings) }
+                out.append(r)
+            } catch {
+                problems += error.items
+            }
+        }
+        if !problems.isEmpty {
+            Output.report(problems)
+            throw ReportedFailure()
+        }
+        return out
+    }
+
+    public static func kustomize(_ dir: String) throws -> [Value] {
+        do {
+            return try KustomizeRender.build(directory: dir)
+        } catch let d as Diagnostics {
+            Output.report(d.items)
+            throw ReportedFailure()
+        }
+    }
+
+    public static func format(_ objects: [Value], as format: RenderCommand.OutputFormat) -> String {
+        switch format {
+        case .yaml:
+            return YAMLEmitter(options: .init(sortKeys: true)).emitStream(objects)
+        case .json:
+            let list: Value = ["apiVersion": "v1", "kind": "List", "items": .array(objects), "metadata": [:]]
+            return JSONWriter.string(list, options: .init(indent: 4, sortKeys: true)) + "\n"
+        }
+    }
+
+    public static func short(_ revision: String) -> String {
+        revision.hasPrefix("sha256:") ? String(revision.dropFirst(7).prefix(12)) : String(revision.prefix(12))
+    }
+
+    /// Stable path of an object in `--out-dir` output: `<namespace|_cluster>/<kind>[.group]-<name>.<ext>`.
+    public static func relativePath(_ key: ObjectKey, ext: String) -> String {
+        let ns = key.namespace.isEmpty ? "_cluster" : key.namespace
+        let kind = key.group.isEmpty ? key.kind.lowercased() : "\(key.kind.lowercased()).\(key.group)"
+        let name = key.name.map { $0 == "/" || $0 == ":" ? "_" : $0 }
+        return "\(ns)/\(kind)-\(String(name)).\(ext)"
+    }
+
+    public static func writeFiles(_ r: RenderedSite, to outDir: String, format: RenderCommand.OutputFormat) throws {
+        let siteDir = outDir + "/" + r.site
+        FileSystem.removeRenderedFiles(in: siteDir)
+        for o in r.objects {
+            let rel = relativePath(o.key, ext: format == .yaml ? "yaml" : "json")
+            let path = siteDir + "/" + rel
+            try FileSystem.makeDirectories(String(path[..<path.lastIndex(of: "/")!]))
+            let text = format == .yaml ? YAMLEmitter(options: .init(sortKeys: true)).emit(o.object)
+                                       : JSONWriter.string(o.object, options: .init(indent: 4, sortKeys: true)) + "\n"
+            try FileSystem.write(path, Array(text.utf8))
+        }
+    }
+}

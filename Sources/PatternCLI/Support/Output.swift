@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import PatternCore
+
+/// Unbuffered-by-Swift writes to stdout/stderr (large renders go out in one write).
+public enum Output {
+    public static func out(_ s: String) { write(1, s) }
+    public static func err(_ s: String) { write(2, s) }
+
+    public static func write(_ fd: Int32, _ s: String) {
+        var s = s
+        s.withUTF8 { b in
+            var off = 0
+            while off < b.count {
+                let n = Glibc.write(fd, b.baseAddress! + off, b.count - off)
+                if n <= 0 { if errno == EINTR { continue }; return }
+                off += n
+            }
+        }
+    }
+
+    public static var stderrIsTTY: Bool { isatty(2) != 0 }
+    public static var stdoutIsTTY: Bool { isatty(1) != 0 }
+
+    /// Prints diagnostics as `file:line:col: error: message` with `fix:` hints, to stderr.
+    public static func report(_ diagnostics: [Diagnostic]) {
+        let color = stderrIsTTY && getenv("NO_COLOR") == nil
+        var text = ""
+        for d in diagnostics {
+            if let l = d.location { text += "\(l): " }
+            let sev = d.severity.rawValue
+            text += color ? (d.severity == .error ? "\u{1B}[31m\(sev)\u{1B}[0m" : "\u{1B}[33m\(sev)\u{1B}[0m") : sev
+            text += ": \(d.message)\n"
+            for r in d.related { text += "  see also: \(r)\n" }
+            if let f = d.fix { text += "  fix: \(f)\n" }
+        }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        if errors > 1 { text += "\(errors) errors\n" }
+        err(text)
+    }
+}
+
+/// Small file-system helpers for commands that write files.
+public enum FileSystem {
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func makeDirectories(_ path: String) throws {
+        var cur = path.hasPrefix("/") ? "" : "."
+        for c in path.split(separator: "/") {
+            cur += "/" + c
+            if mkdir(cur, 0o755) != 0 && errno != EEXIST {
+                throw Diagnostic.error("cannot create directory \(cur): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    public static func write(_ path: String, _ bytes: [UInt8]) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw Diagnostic.error("cannot write \(path): \(String(cString: strerror(errno)))") }
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes.count - off) }
+            if n <= 0 { if errno == EINTR { continue }; close(fd); throw Diagnostic.error("cannot write \(path)") }
+            off += n
+        }
+        close(fd)
+        guard rename(tmp, path) == 0 else { throw Diagnostic.error("cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Removes rendered files (`*.yaml`, `*.json`) below `dir`, leaving anything else alone.
+    public static func removeRenderedFiles(in dir: String) {
+        let tree = LocalTree(root: dir)
+        func walk(_ p: TreePath) {
+            guard let entries = try? tree.list(p) else { return }
+            for e in entries {
+                let child = p.appending(e.name)
+                if e.kind == .directory { walk(child); rmdir(dir + "/" + child.string) }
+                else if e.kind == .file && (e.name.hasSuffix(".yaml") || e.name.hasSuffix(".json")) { unlink(dir + "/" + child.string) }
+            }
+        }
+        walk(.root)
+    }
+
+    public static var currentDirectory: String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, 4096) != nil else { return "." }
+        return String(cString: buf)
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import PatternCore
+import PatternCompile
+
+/// Options shared by commands that read a pattern repository.
+public struct RepoOptions: ParsableArguments {
+    @Option(name: [.customLong("repo"), .customShort("C")], help: "Pattern repository root (holds patterns/ and overlays/).")
+    public var repo: String = "."
+
+    public init() {}
+
+    public var workspace: Workspace { Workspace(tree: LocalTree(root: repo)) }
+}
+
+/// What a command-line target names.
+enum RenderTarget {
+    /// A site by name (overlays/<name>).
+    case site(String)
+    /// A plain Kustomize directory.
+    case kustomizeDirectory(String)
+
+    /// `hub`, `overlays/hub`, `./overlays/hub/` → site; a directory with kustomization.yaml → Kustomize.
+    static func parse(_ arg: String, repo: String) -> RenderTarget {
+        var a = arg
+        while a.count > 1 && a.hasSuffix("/") { a.removeLast() }
+        if a.contains("/") || a == "." {
+            for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] where FileSystem.exists(a + "/" + name) {
+                return .kustomizeDirectory(a)
+            }
+            if FileSystem.exists(a + "/" + Workspace.overlayFileName) {
+                return .site(String(a.split(separator: "/").last!))
+            }
+        } else if !FileSystem.exists(repo + "/overlays/" + a), FileSystem.isDirectory(a) {
+            for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] where FileSystem.exists(a + "/" + name) {
+                return .kustomizeDirectory(a)
+            }
+        }
+        return .site(a)
+    }
+}

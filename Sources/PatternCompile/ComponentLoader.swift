@@ -1,0 +1,92 @@
+import PatternCore
+
+/// Reads the objects of one component directory: a Kustomize directory (built by the
+/// `Kustomize` module) or a directory tree of plain manifests (`*.yaml`, `*.yml`, `*.json`,
+/// recursively, in path order; `List` kinds are flattened, empty documents skipped).
+struct ComponentLoader {
+    let tree: any SourceTree
+    let displayPrefix: String
+    let limits: YAMLLimits
+
+    static let kustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+
+    func isKustomization(_ dir: TreePath) -> Bool {
+        ComponentLoader.kustomizationNames.contains { tree.resolvedKind(dir.appending($0)) == .file }
+    }
+
+    func load(_ dir: TreePath, component: String, referencedAt: SourceLocation) throws(Diagnostics) -> [(Value, String)] {
+        let resolved: TreePath
+        do { resolved = try tree.resolve(dir) } catch {
+            throw Diagnostics([.error("component '\(component)': \(error)", at: referencedAt, fix: "keep component paths inside the repository")])
+        }
+        guard tree.entryKind(resolved) == .directory else {
+            throw Diagnostics([.error("component '\(component)': directory \(displayPrefix + dir.string) does not exist", at: referencedAt,
+                                      fix: "create it or fix the component's 'path'")])
+        }
+        if isKustomization(resolved) {
+            return try KustomizeBridge.build(tree: tree, dir: resolved, displayPrefix: displayPrefix, limits: limits)
+        }
+        var files: [TreePath] = []
+        try collect(resolved, into: &files)
+        if files.isEmpty {
+            throw Diagnostics([.error("component '\(component)' has no manifests in \(displayPrefix + dir.string)", at: referencedAt,
+                                      fix: "add *.yaml files or a kustomization.yaml, or disable the component")])
+        }
+        var out: [(Value, String)] = []
+        var problems: [Diagnostic] = []
+        for f in files {
+            let shown = displayPrefix + f.string
+            do {
+                let bytes = try tree.read(f)
+                let docs: [YAMLDocument]
+                if f.name.hasSuffix(".json") {
+                    let v = try bytes.withUnsafeBufferPointer { b throws(Diagnostic) in try JSONParser().parse(bytes: b, file: shown) }
+                    docs = [YAMLDocument(value: v, mark: v.mark, index: 0)]
+                } else {
+                    docs = try bytes.withUnsafeBufferPointer { b throws(Diagnostic) in try YAMLParser.parseStream(bytes: b, file: shown, limits: limits) }
+                }
+                for d in docs where !d.value.isNull {
+                    guard d.value.object != nil else {
+                        problems.append(.error("a manifest must be a map, found \(d.value.typeName)", at: SourceLocation(file: shown, mark: d.mark)))
+                        continue
+                    }
+                    if let kind = d.value.kindName, kind.hasSuffix("List"), let items = d.value["items"]?.array {
+                        for item in items { out.append((item, shown)) }
+                    } else {
+                        out.append((d.value, shown))
+                    }
+                }
+            } catch let d as Diagnostic {
+                problems.append(d)
+            } catch {
+                problems.append(.error("cannot read \(shown): \(error)", at: SourceLocation(file: shown)))
+            }
+        }
+        if !problems.isEmpty { throw Diagnostics(problems) }
+        return out
+    }
+
+    func collect(_ dir: TreePath, into files: inout [TreePath]) throws(Diagnostics) {
+        let entries: [TreeEntry]
+        do { entries = try tree.list(dir) } catch { throw Diagnostics([.error("cannot list \(displayPrefix + dir.string): \(error)")]) }
+        for e in entries where !e.name.hasPrefix(".") {
+            let p = dir.appending(e.name)
+            var kind = e.kind
+            var target = p
+            if kind == .symlink {
+                do { target = try tree.resolve(p) } catch {
+                    throw Diagnostics([.error("\(error)", at: SourceLocation(file: displayPrefix + p.string),
+                                              fix: "replace the symlink with a file inside the repository")])
+                }
+                guard let k = tree.entryKind(target) else { continue }
+                kind = k
+            }
+            switch kind {
+            case .directory: try collect(target, into: &files)
+            case .file:
+                if e.name.hasSuffix(".yaml") || e.name.hasSuffix(".yml") || e.name.hasSuffix(".json") { files.append(target) }
+            case .symlink: break
+            }
+        }
+    }
+}

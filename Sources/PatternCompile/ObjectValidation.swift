@@ -1,0 +1,146 @@
+import PatternCore
+
+/// Sanity checks on rendered objects: apiVersion/kind present, valid names, namespaced vs
+/// cluster-scoped kinds, and no object identity produced twice.
+public enum ObjectValidation {
+    static let dnsLabelNameKinds: Set<String> = ["Namespace", "Service"]
+    static let pathSegmentNameGroups: Set<String> = ["rbac.authorization.k8s.io"]
+    static let namespacedBuiltins: Set<String> = [
+        "ConfigMap", "Secret", "Service", "ServiceAccount", "Pod", "PersistentVolumeClaim", "Endpoints", "Event",
+        "LimitRange", "ResourceQuota", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
+        "Role", "RoleBinding", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "HorizontalPodAutoscaler", "Lease",
+    ]
+
+    public static func check(_ objects: [RenderedObject]) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        // Scopes declared by CRDs in the same render.
+        var crdScopes: [GroupKind: Bool] = [:]  // true = namespaced
+        for o in objects where o.key.kind == "CustomResourceDefinition" {
+            if let g = o.object[path: ["spec", "group"]]?.string, let k = o.object[path: ["spec", "names", "kind"]]?.string {
+                crdScopes[GroupKind(group: g, kind: k)] = o.object[path: ["spec", "scope"]]?.string != "Cluster"
+            }
+        }
+        var seen: [ObjectKey: RenderedObject] = [:]
+        for o in objects {
+            let v = o.object
+            let at = SourceLocation(file: o.file, mark: v.mark)
+            guard let apiVersion = v.apiVersion, !apiVersion.isEmpty else {
+                out.append(.error("object has no apiVersion", at: at, fix: "add e.g. 'apiVersion: v1'")); continue
+            }
+            guard let kind = v.kindName, !kind.isEmpty else {
+                out.append(.error("object has no kind", at: at, fix: "add e.g. 'kind: ConfigMap'")); continue
+            }
+            guard let name = v.metadataName, !name.isEmpty else {
+                out.append(.error("\(kind) has no metadata.name", at: at, fix: "add metadata.name")); continue
+            }
+            let nameAt = SourceLocation(file: o.file, mark: v[path: ["metadata", "name"]]?.mark ?? v.mark)
+            let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)
+            if dnsLabelNameKinds.contains(kind) && gvk.group.isEmpty {
+                if !isDNSLabel(name) {
+                    out.append(.error("\(kind) name '\(name)' is not a valid DNS-1123 label", at: nameAt,
+                                      fix: "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"))
+                }
+            } else if pathSegmentNameGroups.contains(gvk.group) {
+                if name.contains("/") || name.contains("%") || name == "." || name == ".." {
+                    out.append(.error("\(kind) name '\(name)' may not contain '/' or '%'", at: nameAt, fix: "rename the object"))
+                }
+            } else if !isDNSSubdomain(name) {
+                out.append(.error("\(kind) name '\(name)' is not a valid DNS-1123 subdomain", at: nameAt,
+                                  fix: "use lowercase letters, digits, '-' and '.', at most 253 characters"))
+            }
+            let ns = v.metadataNamespace ?? ""
+            if !ns.isEmpty && !isDNSLabel(ns) {
+                out.append(.error("namespace '\(ns)' is not a valid DNS-1123 label", at: SourceLocation(file: o.file, mark: v[path: ["metadata", "namespace"]]?.mark ?? v.mark)))
+            }
+            let gk = gvk.groupKind
+            let clusterScoped = KindTable.isClusterScoped(gk) || crdScopes[gk] == false
+            let namespaced = (gvk.group.isEmpty || ["apps", "batch", "networking.k8s.io", "policy", "autoscaling", "coordination.k8s.io"].contains(gvk.group)
+                              || gvk.group == "rbac.authorization.k8s.io") && namespacedBuiltins.contains(kind) || crdScopes[gk] == true
+            if clusterScoped && !ns.isEmpty {
+                out.append(.error("\(kind) \(name) is cluster-scoped but sets namespace '\(ns)'",
+                                  at: SourceLocation(file: o.file, mark: v[path: ["metadata", "namespace"]]?.mark ?? v.mark),
+                                  fix: "remove metadata.namespace"))
+            }
+            if namespaced && ns.isEmpty {
+                out.append(.error("\(kind) \(name) is namespaced but has no namespace", at: at,
+                                  fix: "set metadata.namespace, or 'namespace:' in the component's kustomization.yaml"))
+            }
+            if let data = v["data"], kind == "Secret" && gvk.group.isEmpty, let o2 = data.object {
+                for (k, val) in o2 where !(val.string.map(isBase64) ?? false) {
+                    // Never print the value.
+                    out.append(.error("Secret \(name) data key '\(k)' is not valid base64", at: SourceLocation(file: o.file, mark: val.mark),
+                                      fix: "base64-encode it, or move it to stringData"))
+                }
+            }
+            if let prev = seen[o.key] {
+                out.append(.error("\(o.key) is defined twice (components '\(prev.component)' and '\(o.component)')",
+                                  at: at, fix: "remove one definition, or patch the existing object instead of redefining it",
+                                  related: [SourceLocation(file: prev.file, mark: prev.object.mark)]))
+            } else {
+                seen[o.key] = o
+            }
+        }
+        return out
+    }
+
+    static func isBase64(_ s: String) -> Bool {
+        var n = 0
+        var pad = 0
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "+"), UInt8(ascii: "/"):
+                if pad > 0 { return false }
+                n += 1
+            case UInt8(ascii: "="): pad += 1; n += 1
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): continue
+            default: return false
+            }
+        }
+        return n % 4 == 0 && pad <= 2
+    }
+}
+
+/// Sorts objects into apply order: kind rank (CRDs, namespaces, … webhooks last), then
+/// namespace, name and group, so the order never depends on file layout.
+public enum ApplyOrder {
+    public static func sorted(_ objects: [RenderedObject]) -> [RenderedObject] {
+        objects.sorted { a, b in
+            let ra = KindTable.applyRank(a.key.kind), rb = KindTable.applyRank(b.key.kind)
+            if ra != rb { return ra < rb }
+            if a.key.kind != b.key.kind { return a.key.kind < b.key.kind }
+            return (a.key.namespace, a.key.name, a.key.group) < (b.key.namespace, b.key.name, b.key.group)
+        }
+    }
+}
+
+/// Adds ownership labels and provenance annotations and computes the rendered revision.
+enum Provenancing {
+    /// Returns the revision (`sha256:<hex>` of the canonical output before annotation).
+    static func label(_ objects: inout [RenderedObject], pattern: String, site: String, provenance: Provenance) -> String {
+        for i in objects.indices {
+            objects[i].object[path: ["metadata", "labels", PatternLabels.managedBy]] = .string(PatternLabels.managedByValue)
+            objects[i].object[path: ["metadata", "labels", PatternLabels.pattern]] = .string(pattern)
+            objects[i].object[path: ["metadata", "labels", PatternLabels.site]] = .string(site)
+            objects[i].object[path: ["metadata", "labels", PatternLabels.component]] = .string(objects[i].component)
+            if provenance.commit != nil {
+                objects[i].object[path: ["metadata", "annotations", PatternLabels.source]] = .string(provenance.source)
+                objects[i].object[path: ["metadata", "annotations", PatternLabels.sourceCommit]] = .string(provenance.commit!)
+            }
+        }
+        var hasher = SHA256()
+        var buf: [UInt8] = []
+        buf.reserveCapacity(4096)
+        for o in objects {
+            buf.removeAll(keepingCapacity: true)
+            JSONWriter.write(o.object, options: .init(sortKeys: true), into: &buf)
+            buf.append(10)
+            hasher.update(buf)
+        }
+        let revision = "sha256:" + hasher.finalize().hexString
+        for i in objects.indices {
+            objects[i].object[path: ["metadata", "annotations", PatternLabels.revision]] = .string(revision)
+        }
+        return revision
+    }
+}

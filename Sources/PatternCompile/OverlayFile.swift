@@ -1,0 +1,154 @@
+import PatternCore
+
+/// A site or group overlay: `overlays/<name>/overlay.yaml`.
+///
+/// ```yaml
+/// apiVersion: pattern.dev/v1alpha1
+/// kind: Site                # or Group (not rendered on its own)
+/// metadata: {name: edge-eu}
+/// spec:
+///   extends: [edge]         # applied first, in order
+///   pattern: {path: patterns/multicloud-platform}
+///   cluster: {name: edge-eu-1, context: edge-eu, labels: {region: eu-west, tier: edge}}
+///   valueFiles: [values-edge-eu.yaml]
+///   values: {replicas: 2}
+///   components: {enable: [monitoring], disable: [hello-world]}
+///   patches:
+///   - target: {kind: Deployment, name: web}
+///     patch: |-
+///       - {op: replace, path: /spec/replicas, value: 3}
+/// ```
+public struct OverlaySpec: Sendable {
+    public enum Kind: String, Sendable { case site = "Site", group = "Group" }
+
+    public var kind: Kind
+    public var name: String
+    public var extends: [(name: String, mark: Mark)]
+    public var pattern: PatternRef?
+    public var cluster: ClusterFacts
+    public var valueFiles: [(path: String, mark: Mark)]
+    public var values: Value
+    public var enable: [(name: String, mark: Mark)]
+    public var disable: [(name: String, mark: Mark)]
+    /// Kustomize-style patch entries (`path` or `patch`, optional `target`), kept as values
+    /// and applied by the shared patch engine.
+    public var patches: [Value]
+    /// Directory of the overlay inside the repository.
+    public var directory: TreePath
+    public var file: String
+}
+
+/// Where a site's pattern comes from.
+public struct PatternRef: Sendable, Hashable {
+    /// A directory in the same repository (relative to the repository root).
+    public var path: String?
+    /// A git source: URL, ref and path inside that repository, with fallback mirrors.
+    public var git: GitRef?
+    public var mark: Mark
+
+    public struct GitRef: Sendable, Hashable {
+        public var url: String
+        public var ref: String?
+        public var path: String?
+        public var mirrors: [String]
+        public var credentialsEnv: String?
+        public var credentialsFile: String?
+    }
+}
+
+/// Facts about the cluster a site deploys to; available to manifests as `${cluster.*}`.
+public struct ClusterFacts: Sendable, Hashable {
+    public var name: String?
+    /// kubeconfig context used by apply/diff for this site (defaults to the current context).
+    public var context: String?
+    public var labels: [String: String]
+    public init(name: String? = nil, context: String? = nil, labels: [String: String] = [:]) {
+        self.name = name; self.context = context; self.labels = labels
+    }
+}
+
+extension OverlaySpec {
+    static let knownSpec = ["extends", "pattern", "cluster", "valueFiles", "values", "components", "patches", "description"]
+
+    public static func decode(_ doc: Value, file: String, directory: TreePath) throws(Diagnostics) -> OverlaySpec {
+        var r = FieldReader(file: file)
+        guard let top = r.object(doc, "overlay file") else {
+            throw Diagnostics([.error("overlay file is empty or not a map", at: SourceLocation(file: file, mark: doc.mark),
+                                      fix: "start it with 'apiVersion: \(patternAPIVersion)' and 'kind: Site'")])
+        }
+        r.checkKnown(top, PatternSpec.knownTop, in: "overlay file")
+        checkHeader(&r, top, kind: "Site", file: file, otherKinds: ["Group"])
+        let kind = top["kind"]?.string.flatMap(Kind.init(rawValue:)) ?? .site
+        let meta = r.object(top["metadata"], "metadata") ?? Object()
+        let name = r.string(meta, "name", in: "metadata", required: true) ?? directory.name
+        if !name.isEmpty && name != directory.name {
+            r.error("overlay name '\(name)' differs from its directory '\(directory.name)'", at: meta["name"]!,
+                    fix: "rename the directory or set metadata.name: \(directory.name)")
+        }
+        let spec = r.object(top["spec"], "spec") ?? Object()
+        r.checkKnown(spec, knownSpec, in: "spec")
+
+        var patternRef: PatternRef? = nil
+        if let pv = spec["pattern"], let po = r.object(pv, "pattern") {
+            r.checkKnown(po, ["path", "git"], in: "pattern")
+            var ref = PatternRef(path: r.string(po, "path", in: "pattern"), git: nil, mark: pv.mark)
+            if let gv = po["git"], let go = r.object(gv, "pattern.git") {
+                r.checkKnown(go, ["url", "ref", "path", "mirrors", "credentialsEnv", "credentialsFile"], in: "pattern.git")
+                ref.git = PatternRef.GitRef(url: r.string(go, "url", in: "pattern.git", required: true) ?? "",
+                                            ref: r.string(go, "ref", in: "pattern.git"),
+                                            path: r.string(go, "path", in: "pattern.git"),
+                                            mirrors: r.strings(go, "mirrors", in: "pattern.git").map(\.0),
+                                            credentialsEnv: r.string(go, "credentialsEnv", in: "pattern.git"),
+                                            credentialsFile: r.string(go, "credentialsFile", in: "pattern.git"))
+            }
+            if (ref.path == nil) == (ref.git == nil) {
+                r.error("pattern needs exactly one of 'path' or 'git'", at: pv,
+                        fix: "e.g. 'pattern: {path: patterns/<name>}'")
+            }
+            patternRef = ref
+        }
+
+        var cluster = ClusterFacts()
+        if let co = r.object(spec["cluster"], "cluster") {
+            r.checkKnown(co, ["name", "context", "labels"], in: "cluster")
+            cluster.name = r.string(co, "name", in: "cluster")
+            cluster.context = r.string(co, "context", in: "cluster")
+            if let lo = r.object(co["labels"], "cluster.labels") {
+                for (k, v) in lo {
+                    if let s = v.scalarText, v.isScalar, !v.isNull { cluster.labels[k] = s } else {
+                        r.error("cluster label '\(k)' must be a string", at: v)
+                    }
+                }
+            }
+        }
+
+        var values = Value.emptyObject
+        if let v = spec["values"], !v.isNull {
+            if v.object == nil { r.error("'values' must be a map, found \(v.typeName)", at: v) } else { values = v }
+        }
+        var enable: [(String, Mark)] = [], disable: [(String, Mark)] = []
+        if let co = r.object(spec["components"], "components") {
+            r.checkKnown(co, ["enable", "disable"], in: "components")
+            enable = r.strings(co, "enable", in: "components")
+            disable = r.strings(co, "disable", in: "components")
+        }
+        var patches: [Value] = []
+        if let pv = spec["patches"], !pv.isNull {
+            if let a = pv.array { patches = a } else { r.error("'patches' must be a list", at: pv) }
+            for p in patches {
+                guard let po = r.object(p, "patch") else { continue }
+                r.checkKnown(po, ["path", "patch", "target", "options"], in: "patch")
+                if (po["path"] == nil) == (po["patch"] == nil) {
+                    r.error("a patch needs exactly one of 'path' or 'patch'", at: p)
+                }
+            }
+        }
+        if !r.diagnostics.isEmpty { throw Diagnostics(r.diagnostics) }
+        return OverlaySpec(kind: kind, name: name, extends: r.strings(spec, "extends", in: "spec").map { (name: $0.0, mark: $0.1) },
+                           pattern: patternRef, cluster: cluster,
+                           valueFiles: r.strings(spec, "valueFiles", in: "spec").map { (path: $0.0, mark: $0.1) },
+                           values: values, enable: enable.map { (name: $0.0, mark: $0.1) },
+                           disable: disable.map { (name: $0.0, mark: $0.1) },
+                           patches: patches, directory: directory, file: file)
+    }
+}

@@ -1,2 +1,0 @@
-// PatternCompile: see Docs/architecture.md.
-import PatternCore

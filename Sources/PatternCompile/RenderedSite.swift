@@ -1,0 +1,57 @@
+import PatternCore
+
+/// One rendered Kubernetes object with where it came from.
+public struct RenderedObject: Sendable {
+    public var object: Value
+    public var key: ObjectKey
+    /// Component that produced it.
+    public var component: String
+    /// File (as the user sees it) the object was read from.
+    public var file: String
+}
+
+/// Where the pattern of a rendered site came from, recorded in output and ledger.
+public struct Provenance: Sendable, Hashable {
+    /// Repository URL (credentials removed) or local path.
+    public var source: String
+    /// Commit id when the pattern came from git.
+    public var commit: String?
+    /// True when every remote failed and a cached commit was used.
+    public var stale: Bool
+    public init(source: String, commit: String? = nil, stale: Bool = false) {
+        self.source = source; self.commit = commit; self.stale = stale
+    }
+}
+
+/// The compiled output of one site: objects in apply order plus what the apply plan needs.
+public struct RenderedSite: Sendable {
+    public var site: String
+    public var pattern: String
+    public var patternVersion: String?
+    public var cluster: ClusterFacts
+    /// Objects in apply order (namespaces and CRDs first, then the usual kind order).
+    public var objects: [RenderedObject]
+    /// Content hash of the output (before the revision annotation was added): `sha256:<hex>`.
+    public var revision: String
+    /// Enabled components in pattern order with their resolved dependencies.
+    public var components: [(name: String, dependsOn: [String])]
+    public var provenance: Provenance
+    public var warnings: [Diagnostic]
+}
+
+/// Label and annotation keys the compiler puts on every object.
+public enum PatternLabels {
+    public static let managedBy = "app.kubernetes.io/managed-by"
+    public static let managedByValue = "pattern"
+    public static let pattern = "pattern.dev/pattern"
+    public static let site = "pattern.dev/site"
+    public static let component = "pattern.dev/component"
+    public static let revision = "pattern.dev/rendered-revision"
+    public static let source = "pattern.dev/source"
+    public static let sourceCommit = "pattern.dev/source-commit"
+}
+
+/// Resolves a site's `pattern.git` reference to a tree (implemented with libgit2 by the CLI).
+public protocol PatternSourceResolver: Sendable {
+    func resolve(_ ref: PatternRef.GitRef) throws -> (tree: any SourceTree, directory: TreePath, provenance: Provenance, warnings: [String])
+}

@@ -1,0 +1,197 @@
+import PatternCore
+
+/// Compiles a site: pattern + overlay chain + values → objects in apply order.
+///
+/// A pure function of its inputs (files read through `SourceTree`s; no cluster access):
+/// the same inputs give the same objects and the same revision. Every problem found is
+/// reported (as `Diagnostics`), not just the first.
+public struct SiteCompiler: Sendable {
+    public var workspace: Workspace
+    /// Resolves `pattern.git` references; nil means git patterns are an error.
+    public var resolver: (any PatternSourceResolver)?
+
+    public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) {
+        self.workspace = workspace
+        self.resolver = resolver
+    }
+
+    public func compile(site: String) throws(Diagnostics) -> RenderedSite {
+        let chain = try workspace.overlayChain(site)
+        let siteOverlay = chain.last!
+        var diagnostics: [Diagnostic] = []
+        var warnings: [Diagnostic] = []
+
+        // 1. Which pattern: the last overlay in the chain that names one (the site wins).
+        guard let (ref, refFile) = chain.reversed().compactMap({ o in o.pattern.map { ($0, o.file) } }).first else {
+            throw Diagnostics([.error("site '\(site)' does not name a pattern", at: SourceLocation(file: siteOverlay.file),
+                                      fix: "add 'pattern: {path: patterns/<name>}' to the site or a group it extends")])
+        }
+        let patternTree: any SourceTree
+        let patternDir: TreePath
+        var provenance: Provenance
+        var prefix = ""
+        if let path = ref.path {
+            do { patternDir = try TreePath(path) } catch {
+                throw Diagnostics([.error("pattern path: \(error)", at: SourceLocation(file: refFile, mark: ref.mark),
+                                          fix: "use a path relative to the repository root, e.g. patterns/<name>")])
+            }
+            patternTree = workspace.tree
+            provenance = Provenance(source: workspace.tree.displayName)
+        } else if let git = ref.git {
+            guard let resolver else {
+                throw Diagnostics([.error("site uses a git pattern but git sources are not available here",
+                                          at: SourceLocation(file: refFile, mark: ref.mark))])
+            }
+            do {
+                let r = try resolver.resolve(git)
+                patternTree = r.tree; patternDir = r.directory; provenance = r.provenance
+                warnings += r.warnings.map { Diagnostic(.warning, at: SourceLocation(file: refFile, mark: ref.mark), $0) }
+                prefix = "\(provenance.source)@\(provenance.commit.map { String($0.prefix(12)) } ?? "?"):"
+            } catch let d as Diagnostics {
+                throw d
+            } catch {
+                throw Diagnostics([.error("cannot fetch the pattern: \(error)", at: SourceLocation(file: refFile, mark: ref.mark),
+                                          fix: "check the URL, ref and credentials, or use a cached commit")])
+            }
+        } else {
+            throw Diagnostics([.error("pattern reference has neither path nor git", at: SourceLocation(file: refFile, mark: ref.mark))])
+        }
+        let pattern = try Workspace.loadPattern(tree: patternTree, dir: patternDir, displayPrefix: prefix, limits: workspace.yamlLimits)
+
+        // 2. Values: pattern value files < pattern values < overlays in chain order.
+        var values = MergedValues()
+        for vf in pattern.valueFiles {
+            if let v = readValueFile(vf.path, base: patternDir, tree: patternTree, prefix: prefix, referrer: pattern.file, mark: vf.mark,
+                                     diagnostics: &diagnostics) {
+                values.merge(v, from: prefix + ((try? patternDir.resolving(vf.path).string) ?? vf.path))
+            }
+        }
+        values.merge(pattern.values, from: pattern.file)
+        for o in chain {
+            for vf in o.valueFiles {
+                if let v = readValueFile(vf.path, base: o.directory, tree: workspace.tree, prefix: "", referrer: o.file, mark: vf.mark,
+                                         diagnostics: &diagnostics) {
+                    values.merge(v, from: (try? o.directory.resolving(vf.path).string) ?? vf.path)
+                }
+            }
+            values.merge(o.values, from: o.file)
+        }
+        ParameterCheck.apply(pattern.parameters, to: &values, patternFile: pattern.file, siteFile: siteOverlay.file,
+                             diagnostics: &diagnostics)
+        for reserved in ["pattern", "site", "cluster"] where values.root[reserved] != nil {
+            diagnostics.append(.error("value key '\(reserved)' is reserved for built-in variables",
+                                      at: SourceLocation(file: values.origin(of: reserved) ?? siteOverlay.file, mark: values.root[reserved]!.mark),
+                                      fix: "rename it; use ${\(reserved).…} to read the built-in values"))
+        }
+
+        // 3. Components: pattern defaults, then enable/disable along the chain.
+        let known = Set(pattern.components.map(\.name))
+        var enabled = Dictionary(pattern.components.map { ($0.name, $0.enabled) }, uniquingKeysWith: { a, _ in a })
+        for o in chain {
+            for (list, on) in [(o.enable, true), (o.disable, false)] {
+                for c in list {
+                    if known.contains(c.name) { enabled[c.name] = on } else {
+                        diagnostics.append(.error("unknown component '\(c.name)'", at: SourceLocation(file: o.file, mark: c.mark),
+                                                  fix: "components of \(pattern.name): \(pattern.components.map(\.name).joined(separator: ", "))"))
+                    }
+                }
+            }
+        }
+        let active = pattern.components.filter { enabled[$0.name] == true }
+        for c in active {
+            for d in c.dependsOn where enabled[d.name] != true {
+                diagnostics.append(.error("component '\(c.name)' depends on '\(d.name)', which is disabled for site '\(site)'",
+                                          at: SourceLocation(file: siteOverlay.file),
+                                          fix: "enable '\(d.name)' or disable '\(c.name)' too",
+                                          related: [SourceLocation(file: pattern.file, mark: d.mark)]))
+            }
+        }
+
+        // 4. Variables for substitution.
+        var variables = values.root
+        var clusterVar: Value = ["labels": .object(Object())]
+        if let n = siteOverlay.cluster.name ?? chain.reversed().compactMap(\.cluster.name).first { clusterVar["name"] = .string(n) }
+        var clusterLabels = Object()
+        for o in chain { for (k, v) in o.cluster.labels.sorted(by: { $0.key < $1.key }) { clusterLabels[k] = .string(v) } }
+        clusterVar["labels"] = .object(clusterLabels)
+        variables["cluster"] = clusterVar
+        variables["site"] = ["name": .string(site)]
+        var patternVar: Value = ["name": .string(pattern.name)]
+        if let v = pattern.version { patternVar["version"] = .string(v) }
+        variables["pattern"] = patternVar
+        let substituter = Substituter(variables: variables)
+
+        // 5. Build components.
+        var objects: [RenderedObject] = []
+        let loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
+        for c in active {
+            let dir: TreePath
+            do { dir = try patternDir.resolving(c.path) } catch {
+                diagnostics.append(.error("component '\(c.name)': \(error)", at: SourceLocation(file: pattern.file, mark: c.mark),
+                                          fix: "keep component paths inside the repository"))
+                continue
+            }
+            do {
+                for (var v, file) in try loader.load(dir, component: c.name, referencedAt: SourceLocation(file: pattern.file, mark: c.mark)) {
+                    substituter.apply(to: &v, file: file, diagnostics: &diagnostics)
+                    let key = v.objectKey ?? ObjectKey(group: "", kind: v.kindName ?? "", namespace: "", name: v.metadataName ?? "")
+                    objects.append(RenderedObject(object: v, key: key, component: c.name, file: file))
+                }
+            } catch {
+                diagnostics += error.items
+            }
+        }
+
+        // 6. Overlay patches, in chain order.
+        for o in chain where !o.patches.isEmpty {
+            do {
+                try KustomizeBridge.applyPatches(o.patches, overlayDir: o.directory, overlayFile: o.file, tree: workspace.tree, to: &objects)
+            } catch { diagnostics += error.items }
+        }
+        if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
+
+        // 7. Validate, order, label, hash.
+        for i in objects.indices {
+            objects[i].key = objects[i].object.objectKey ?? objects[i].key
+        }
+        diagnostics += ObjectValidation.check(objects)
+        if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
+        objects = ApplyOrder.sorted(objects)
+        let revision = Provenancing.label(&objects, pattern: pattern.name, site: site, provenance: provenance)
+
+        let deps = active.map { c in (name: c.name, dependsOn: c.dependsOn.map(\.name)) }
+        var cluster = siteOverlay.cluster
+        cluster.name = clusterVar["name"]?.string
+        cluster.context = siteOverlay.cluster.context ?? chain.reversed().compactMap(\.cluster.context).first
+        cluster.labels = Dictionary(uniqueKeysWithValues: clusterLabels.map { ($0, $1.string ?? "") })
+        return RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
+                            revision: revision, components: deps, provenance: provenance, warnings: warnings)
+    }
+
+    func readValueFile(_ path: String, base: TreePath, tree: any SourceTree, prefix: String, referrer: String, mark: Mark,
+                       diagnostics: inout [Diagnostic]) -> Value? {
+        // A leading '/' means "from the repository root", as in Validated Patterns.
+        let p: TreePath
+        do { p = path.hasPrefix("/") ? try TreePath(String(path.dropFirst())) : try base.resolving(path) } catch {
+            diagnostics.append(.error("value file '\(path)': \(error)", at: SourceLocation(file: referrer, mark: mark)))
+            return nil
+        }
+        guard tree.resolvedKind(p) == .file else {
+            diagnostics.append(.error("value file \(prefix + p.string) does not exist", at: SourceLocation(file: referrer, mark: mark),
+                                      fix: "create it or remove it from valueFiles"))
+            return nil
+        }
+        do {
+            let v = try Workspace(tree: tree, yamlLimits: workspace.yamlLimits).single(p)
+            if v.isNull { return nil }
+            guard v.object != nil else {
+                diagnostics.append(.error("value file must hold a map, found \(v.typeName)", at: SourceLocation(file: prefix + p.string, mark: v.mark)))
+                return nil
+            }
+            return v
+        } catch {
+            diagnostics += error.items.map { $0.prefixingFiles(prefix) }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import PatternCore
+
+/// Flux-style variable substitution in rendered objects: `${var}`, `${var:=default}` (and
+/// `${var:-default}`), `$${var}` for a literal `${var}`.
+///
+/// A plain scalar that is exactly one `${var}` takes the variable's type (number stays number,
+/// map stays map), as Flux's textual substitution followed by YAML parsing would give; a quoted
+/// scalar stays a string. An unknown variable without a default is an error at the scalar's
+/// file:line:column. Objects annotated `pattern.dev/substitute: disabled` are left alone.
+public struct Substituter: Sendable {
+    /// Variables: merged values plus the reserved `pattern`, `site` and `cluster` maps.
+    public var variables: Value
+
+    public init(variables: Value) { self.variables = variables }
+
+    public static let disableAnnotation = "pattern.dev/substitute"
+
+    /// Substitutes throughout `object`, appending problems to `diagnostics`.
+    public func apply(to object: inout Value, file: String, diagnostics: inout [Diagnostic]) {
+        if object.annotations[Substituter.disableAnnotation]?.string == "disabled" { return }
+        walk(&object, file: file, diagnostics: &diagnostics)
+    }
+
+    func walk(_ v: inout Value, file: String, diagnostics: inout [Diagnostic]) {
+        switch v.kind {
+        case .string(let s):
+            guard s.utf8.contains(UInt8(ascii: "$")) else { return }
+            if let r = substitute(s, quoted: v.quoted, mark: v.mark, file: file, diagnostics: &diagnostics) {
+                let mark = v.mark
+                v = r
+                v.mark = mark
+            }
+        case .array:
+            v.withArray { a in for i in a.indices { walk(&a[i], file: file, diagnostics: &diagnostics) } }
+        case .object(let o):
+            // Keys may hold variables too (rare, but Flux substitutes the whole text).
+            let needsKeyRewrite = o.keys.contains { $0.contains("${") || $0.contains("$${") }
+            if needsKeyRewrite {
+                var out = Object()
+                for (k, child) in o {
+                    var c = child
+                    walk(&c, file: file, diagnostics: &diagnostics)
+                    var key = k
+                    if k.utf8.contains(UInt8(ascii: "$")),
+                       let r = substitute(k, quoted: true, mark: o.keyMark(k) ?? child.mark, file: file, diagnostics: &diagnostics) {
+                        key = r.scalarText ?? k
+                    }
+                    out.set(key, c, keyMark: o.keyMark(k) ?? .none)
+                }
+                v.kind = .object(out)
+            } else {
+                v.withObject { obj in
+                    for k in obj.keys {
+                        obj.modify(k) { slot in
+                            if slot != nil { walk(&slot!, file: file, diagnostics: &diagnostics) }
+                        }
+                    }
+                }
+            }
+        default:
+            return
+        }
+    }
+
+    /// Result of substituting in one string; nil when nothing changed.
+    func substitute(_ s: String, quoted: Bool, mark: Mark, file: String, diagnostics: inout [Diagnostic]) -> Value? {
+        let u = Array(s.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count)
+        var i = 0
+        var changed = false
+        var wholeValue: Value? = nil
+        while i < u.count {
+            if u[i] == UInt8(ascii: "$") && i + 2 < u.count && u[i + 1] == UInt8(ascii: "$") && u[i + 2] == UInt8(ascii: "{") {
+                // Escape: $${x} → ${x}
+                out.append(UInt8(ascii: "$")); i += 2; changed = true
+                continue
+            }
+            guard u[i] == UInt8(ascii: "$"), i + 1 < u.count, u[i + 1] == UInt8(ascii: "{") else {
+                out.append(u[i]); i += 1; continue
+            }
+            guard let close = u[(i + 2)...].firstIndex(of: UInt8(ascii: "}")) else {
+                out.append(u[i]); i += 1; continue
+            }
+            let inner = String(decoding: u[(i + 2)..<close], as: UTF8.self)
+            var name = inner
+            var def: String? = nil
+            let ib = Array(inner.utf8)
+            if let j = ib.indices.dropLast().first(where: { ib[$0] == UInt8(ascii: ":") && (ib[$0 + 1] == UInt8(ascii: "=") || ib[$0 + 1] == UInt8(ascii: "-")) }) {
+                name = String(decoding: ib[..<j], as: UTF8.self)
+                def = String(decoding: ib[(j + 2)...], as: UTF8.self)
+            }
+            let col = mark.isKnown && !quoted ? Mark(line: Int(mark.line), column: Int(mark.column) + i) : mark
+            guard isVariableName(name) else {
+                diagnostics.append(.error("invalid variable name '\(name)' in '${\(inner)}'", at: SourceLocation(file: file, mark: col),
+                                          fix: "variable names use letters, digits, '_', '-' and '.'; write $${...} for a literal ${...}"))
+                return nil
+            }
+            let isWhole = i == 0 && close == u.count - 1
+            var value = lookup(name)
+            if value == nil || value!.isNull, let def {
+                value = isWhole && !quoted ? Value(YAMLScalar.resolvePlain(def)) : .string(def)
+            }
+            guard let value, !value.isNull else {
+                diagnostics.append(.error("unknown variable '\(name)' in '\(s)'", at: SourceLocation(file: file, mark: col),
+                                          fix: "set '\(name)' in the pattern's or site's values, or give a default: ${\(name):=value}"))
+                return nil
+            }
+            changed = true
+            if isWhole && !quoted {
+                wholeValue = value
+                i = close + 1
+                continue
+            }
+            guard let text = value.scalarText else {
+                diagnostics.append(.error("variable '\(name)' is \(value.typeName) and cannot be inserted into a string",
+                                          at: SourceLocation(file: file, mark: col),
+                                          fix: "use the variable alone as an unquoted value (key: ${\(name)}) to insert a \(value.typeName)"))
+                return nil
+            }
+            out.append(contentsOf: text.utf8)
+            i = close + 1
+        }
+        if let wholeValue { return wholeValue }
+        return changed ? Value(.string(String(decoding: out, as: UTF8.self)), quoted: quoted) : nil
+    }
+
+    func lookup(_ name: String) -> Value? {
+        variables[path: name.split(separator: ".").map(String.init)]
+    }
+
+    func isVariableName(_ s: String) -> Bool {
+        guard let f = s.unicodeScalars.first, f == "_" || f.properties.isAlphabetic else { return false }
+        return s.unicodeScalars.allSatisfy { $0 == "_" || $0 == "-" || $0 == "." || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+}
