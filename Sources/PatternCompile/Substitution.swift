@@ -125,8 +125,14 @@ public struct Substituter: Sendable {
         return changed ? Value(.string(String(decoding: out, as: UTF8.self)), quoted: quoted) : nil
     }
 
+    /// Dotted lookup; numeric components index lists (`ports.0`).
     func lookup(_ name: String) -> Value? {
-        variables[path: name.split(separator: ".").map(String.init)]
+        var cur: Value? = variables
+        for part in name.split(separator: ".") {
+            guard let c = cur else { return nil }
+            if let a = c.array, let i = Int(part) { cur = i >= 0 && i < a.count ? a[i] : nil } else { cur = c[String(part)] }
+        }
+        return cur
     }
 
     func isVariableName(_ s: String) -> Bool {
