@@ -1,0 +1,60 @@
+import Testing
+import PatternCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the built `pattern` executable (next to the test bundle) as a real process.
+struct CLI {
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static let binary: String = {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, 4095)
+        let exe = String(decoding: buf[0..<max(n, 0)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var dir = exe
+        while let slash = dir.lastIndex(of: "/") {
+            dir = String(dir[..<slash])
+            if access(dir + "/pattern", X_OK) == 0 { return dir + "/pattern" }
+            if dir.isEmpty { break }
+        }
+        return ".build/debug/pattern"
+    }()
+
+    static let repoRoot: String = {
+        let parts = #filePath.split(separator: "/").dropLast(3)
+        return "/" + parts.joined(separator: "/")
+    }()
+
+    /// Runs `pattern args…` in `cwd`, capturing stdout and stderr through files.
+    static func run(_ args: [String], cwd: String = repoRoot, env: [String: String] = [:]) -> Result {
+        var template = Array("/tmp/pattern-cli-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        let outPath = dir + "/out", errPath = dir + "/err"
+        var script = "cd '\(cwd)' && "
+        for (k, v) in env { script += "\(k)='\(v)' " }
+        script += "'\(binary)'"
+        for a in args { script += " '" + a.replacingSingleQuotes + "'" }
+        script += " >'\(outPath)' 2>'\(errPath)'"
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(script), nil]
+        defer { for a in argv { free(a) } }
+        let rc = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
+        precondition(rc == 0, "spawn failed")
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let code = (status >> 8) & 0xff
+        let read = { (p: String) -> String in
+            (try? LocalTree(root: dir).read(TreePath(String(p.split(separator: "/").last!)))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        return Result(status: code, stdout: read(outPath), stderr: read(errPath))
+    }
+}
+
+extension String {
+    var replacingSingleQuotes: String {
+        var out = ""
+        for c in self { if c == "'" { out += "'\\''" } else { out.append(c) } }
+        return out
+    }
+}
