@@ -75,10 +75,13 @@ public enum OwnedFields {
         return set
     }
 
+    /// Members are what the server records: scalars, atomic values, empty maps and lists, and
+    /// list items (`.`); a non-empty granular map is only the parent of its members.
     private static func collect(_ v: Value, path: FieldPath, fields: [String], kind: String, into set: inout FieldSet) {
-        if !path.isEmpty { set.insert(path) }
         switch v.kind {
         case .object(let o):
+            if o.isEmpty || MergeSchema.isAtomicMap(fields) { if !path.isEmpty { set.insert(path) }; return }
+            if case .key = path.last { set.insert(path) }
             for (k, child) in o {
                 let f = fields + [k]
                 if MergeSchema.isIgnored(f) { continue }
@@ -86,12 +89,13 @@ public enum OwnedFields {
             }
         case .array(let a):
             let lt = MergeSchema.listType(path: fields, kind: kind)
-            if case .atomic = lt { return }
-            for (i, item) in a.enumerated() {
-                guard let e = MergeSchema.element(for: item, in: lt, index: i) else { return }
-                collect(item, path: path.appending(e), fields: fields, kind: kind, into: &set)
+            let elems = a.enumerated().map { MergeSchema.element(for: $0.element, in: lt, index: $0.offset) }
+            if a.isEmpty || lt == .atomic || elems.contains(where: { $0 == nil }) { set.insert(path); return }
+            for (item, e) in zip(a, elems) {
+                collect(item, path: path.appending(e!), fields: fields, kind: kind, into: &set)
             }
-        default: return
+        default:
+            set.insert(path)
         }
     }
 
@@ -145,10 +149,11 @@ public enum OwnedFields {
 
     // MARK: Walk
 
+    /// Null, an empty list, or a map with only such values: the API drops these, so they equal absent.
     static func isEmptyish(_ v: Value) -> Bool {
         switch v.kind {
         case .null: return true
-        case .object(let o): return o.isEmpty
+        case .object(let o): return o.values.allSatisfy(isEmptyish)
         case .array(let a): return a.isEmpty
         default: return false
         }
@@ -163,6 +168,10 @@ public enum OwnedFields {
         case .object(let o):
             guard let lo = l.object else {
                 if !(isEmptyish(d) && isEmptyish(l)) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
+                return
+            }
+            if MergeSchema.isAtomicMap(fields) {
+                if !strictEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
                 return
             }
             for (k, dv) in o {
@@ -227,6 +236,21 @@ public enum OwnedFields {
         }
     }
 
+    /// Strict structural equality (same keys, same list lengths; empty entries ignored),
+    /// scalars compared with `scalarEqual`. Used for atomic maps such as label selectors.
+    static func strictEqual(_ d: Value, _ l: Value, fields: [String]) -> Bool {
+        switch (d.kind, l.kind) {
+        case let (.object(a), .object(b)):
+            let ak = Set(a.filter { !isEmptyish($1) }.keys), bk = Set(b.filter { !isEmptyish($1) }.keys)
+            guard ak == bk else { return false }
+            return ak.allSatisfy { strictEqual(a[$0]!, b[$0]!, fields: fields + [$0]) }
+        case let (.array(a), .array(b)):
+            return a.count == b.count && zip(a, b).allSatisfy { strictEqual($0, $1, fields: fields) }
+        default:
+            return scalarEqual(d, l, fields: fields)
+        }
+    }
+
     // MARK: Paths into values
 
     /// The value at `path` in an object (nil when absent), matching keyed items with the same
@@ -268,6 +292,7 @@ public enum OwnedFields {
         guard let l, !l.isNull else { return isEmptyish(d) ? d : nil }
         switch (d.kind, l.kind) {
         case let (.object(dobj), .object(lobj)):
+            if MergeSchema.isAtomicMap(fields) { return strictEqual(d, l, fields: fields) ? d : l }
             var o = Object()
             for (k, dv) in dobj {
                 let f = fields + [k]

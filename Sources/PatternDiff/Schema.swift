@@ -62,6 +62,19 @@ public enum MergeSchema {
         }
     }
 
+    /// Maps replaced as a whole by apply (`+structType=atomic` LabelSelector, `+mapType=atomic`
+    /// Service selector and Pod nodeSelector): owned as one leaf, compared strictly.
+    public static let atomicMapFields: Set<String> = [
+        "selector", "podSelector", "namespaceSelector", "labelSelector", "nodeSelector",
+    ]
+
+    public static func isAtomicMap(_ path: [String]) -> Bool {
+        guard let last = path.last, atomicMapFields.contains(last) else { return false }
+        // `spec.selector` of a CRD-based object may be anything; still treated as atomic, as
+        // LabelSelector is by convention.
+        return true
+    }
+
     /// Metadata fields set by the server: never compared, never shown.
     public static let serverMetadata: Set<String> = [
         "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
