@@ -25,10 +25,10 @@ enum Git {
         return try body()
     }
 
-    /// Process-wide libgit2 options (reset by the last shutdown, so set after each first init).
-    private static func configureGlobals() {
-        _ = cgit2_opt_set_user_agent("pattern")
-    }
+    /// Process-wide libgit2 options, set after each first init. Deliberately empty for now:
+    /// libgit2 1.5 frees the user-agent string at shutdown without clearing it, so setting
+    /// GIT_OPT_SET_USER_AGENT again after a full init/shutdown cycle is a double free.
+    private static func configureGlobals() {}
 
     /// Throws a `SourceError` for a negative libgit2 return code, with libgit2's thread-local
     /// message read immediately, redacted.
