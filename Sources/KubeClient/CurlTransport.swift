@@ -1,0 +1,426 @@
+import CCurl
+import Foundation
+
+// The libcurl transport: one curl multi handle driven by one dedicated thread ("event loop").
+//
+// * Blocking never reaches Swift's cooperative pool: async callers submit a `Transfer` and
+//   suspend on a continuation; the loop thread runs `curl_multi_perform`/`curl_multi_poll`.
+// * Easy handles are created per transfer and touched only by the loop thread after
+//   submission; connections are reused through the multi handle's connection cache (keep-alive
+//   for HTTP/1.1, multiplexed streams for HTTP/2 with CURLOPT_PIPEWAIT).
+// * Watches are transfers whose body is delivered in chunks to an AsyncThrowingStream.
+
+/// TLS material and policy for one cluster. Byte arrays are PEM; handed to libcurl as blobs
+/// (copied), never written to temporary files.
+struct TLSOptions: Sendable, Hashable {
+    var caPEM: [UInt8]? = nil
+    var insecureSkipVerify = false
+    var clientCertPEM: [UInt8]? = nil
+    var clientKeyPEM: [UInt8]? = nil
+}
+
+/// A request as the transport sees it.
+struct HTTPRequest: Sendable {
+    var method: String
+    var url: String
+    /// `Name: value` lines. May contain credentials: never log them.
+    var headers: [String] = []
+    var body: [UInt8]? = nil
+    var tls = TLSOptions()
+    /// CURLOPT_CONNECT_TO entry (`host:port:connect-host:connect-port`) for tls-server-name.
+    var connectTo: String? = nil
+    var connectTimeout: Double = 10
+    /// Whole-transfer timeout in seconds; nil for none (watches).
+    var timeout: Double? = 30
+}
+
+struct HTTPResponse: Sendable {
+    var status: Int
+    /// Header names lowercased.
+    var headers: [(name: String, value: String)]
+    var body: [UInt8]
+    /// "1.1" or "2".
+    var httpVersion: String
+    /// New connections libcurl opened for this transfer (0 when an existing one was reused).
+    var newConnections: Int
+
+    func header(_ name: String) -> String? {
+        let n = name.lowercased()
+        return headers.last(where: { $0.name == n })?.value
+    }
+}
+
+/// A libcurl failure, already turned into words. Never contains request headers.
+struct TransportFailure: Error, Sendable {
+    enum Phase: Sendable { case resolve, connect, tls, timeout, io, other }
+    var phase: Phase
+    var curlCode: Int
+    var message: String
+    /// True when the request may have reached the server (connection cut mid-request).
+    var mayHaveBeenSent: Bool
+}
+
+/// Events of a streamed response.
+enum StreamEvent: Sendable {
+    case head(status: Int, headers: [(name: String, value: String)])
+    case data([UInt8])
+}
+
+final class Transfer: @unchecked Sendable {
+    enum Sink {
+        case buffer(CheckedContinuation<HTTPResponse, any Error>)
+        case stream(AsyncThrowingStream<StreamEvent, any Error>.Continuation)
+    }
+
+    let id: Int
+    let request: HTTPRequest
+    var sink: Sink
+    // Loop-thread state.
+    var easy: UnsafeMutableRawPointer?
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    var headers: [(name: String, value: String)] = []
+    var body: [UInt8] = []
+    var headSent = false
+    var streamBodyForError = false
+
+    init(id: Int, request: HTTPRequest, sink: Sink) {
+        self.id = id
+        self.request = request
+        self.sink = sink
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit { errorBuffer.deallocate() }
+
+    var responseCode: Int {
+        guard let easy else { return 0 }
+        var code: Int = 0
+        _ = ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
+        return code
+    }
+
+    func receiveHeader(_ line: String) {
+        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.hasPrefix("HTTP/") { headers.removeAll(); return }
+        guard let colon = trimmed.firstIndex(of: ":") else { return }
+        let name = trimmed[..<colon].lowercased()
+        let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        headers.append((name: name, value: value))
+    }
+
+    func receiveBody(_ bytes: UnsafeRawBufferPointer) {
+        switch sink {
+        case .buffer:
+            body.append(contentsOf: bytes)
+        case .stream(let c):
+            if !headSent {
+                headSent = true
+                let status = responseCode
+                c.yield(.head(status: status, headers: headers))
+            }
+            c.yield(.data(Array(bytes)))
+        }
+    }
+}
+
+private let writeCallback: ccurl_data_cb = { ptr, size, nmemb, userdata in
+    let n = size * nmemb
+    guard let userdata, let ptr else { return n }
+    let t = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
+    t.receiveBody(UnsafeRawBufferPointer(start: ptr, count: n))
+    return n
+}
+
+private let headerCallback: ccurl_data_cb = { ptr, size, nmemb, userdata in
+    let n = size * nmemb
+    guard let userdata, let ptr else { return n }
+    let t = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
+    let line = String(decoding: UnsafeRawBufferPointer(start: ptr, count: n), as: UTF8.self)
+    t.receiveHeader(line)
+    return n
+}
+
+/// The process-wide curl event loop. `Sendable`: all mutable state is behind `lock` or owned by
+/// the loop thread.
+final class CurlLoop: @unchecked Sendable {
+    static let shared = CurlLoop()
+
+    private let lock = NSLock()
+    private var toAdd: [Transfer] = []
+    private var toCancel: [Int] = []
+    private var nextID = 1
+    private enum State { case allocated, cancelledEarly, submitted }
+    private var states: [Int: State] = [:]
+    private let multi: UnsafeMutableRawPointer
+    // Loop-thread only.
+    private var active: [Int: Transfer] = [:]
+    private var byHandle: [UnsafeMutableRawPointer: Int] = [:]
+
+    private init() {
+        let rc = ccurl_global_init_once()
+        precondition(rc == CURLE_OK, "curl_global_init failed: \(rc)")
+        multi = curl_multi_init()
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
+        let thread = Thread { [self] in self.run() }
+        thread.name = "pattern-curl"
+        thread.start()
+    }
+
+    /// Sends a request and collects the whole response.
+    func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let id = allocateID()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<HTTPResponse, any Error>) in
+                submit(Transfer(id: id, request: request, sink: .buffer(c)))
+            }
+        } onCancel: {
+            self.cancel(id)
+        }
+    }
+
+    /// Sends a request and streams the response: `.head` first, then `.data` chunks. Ending
+    /// the consumer (dropping the iterator or cancelling its task) aborts the transfer.
+    func stream(_ request: HTTPRequest) -> AsyncThrowingStream<StreamEvent, any Error> {
+        let id = allocateID()
+        let (stream, continuation) = AsyncThrowingStream<StreamEvent, any Error>.makeStream()
+        continuation.onTermination = { [self] _ in self.cancel(id) }
+        submit(Transfer(id: id, request: request, sink: .stream(continuation)))
+        return stream
+    }
+
+    private func allocateID() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        nextID += 1
+        states[nextID] = .allocated
+        return nextID
+    }
+
+    private func submit(_ t: Transfer) {
+        lock.lock()
+        if states[t.id] == .cancelledEarly {
+            states[t.id] = nil
+            lock.unlock()
+            switch t.sink {
+            case .buffer(let c): c.resume(throwing: CancellationError())
+            case .stream(let c): c.finish(throwing: CancellationError())
+            }
+            return
+        }
+        states[t.id] = .submitted
+        toAdd.append(t)
+        lock.unlock()
+        curl_multi_wakeup(multi)
+    }
+
+    /// Cancels a transfer: before submission (marks it), while running (the loop aborts it) or
+    /// after it finished (no effect).
+    private func cancel(_ id: Int) {
+        lock.lock()
+        switch states[id] {
+        case .allocated?: states[id] = .cancelledEarly; lock.unlock(); return
+        case .submitted?: toCancel.append(id)
+        default: lock.unlock(); return
+        }
+        lock.unlock()
+        curl_multi_wakeup(multi)
+    }
+
+    private func forget(_ id: Int) {
+        lock.lock(); states[id] = nil; lock.unlock()
+    }
+
+    // MARK: Loop thread
+
+    private func run() {
+        var running: Int32 = 0
+        while true {
+            lock.lock()
+            let adds = toAdd, cancels = toCancel
+            toAdd.removeAll(); toCancel.removeAll()
+            lock.unlock()
+
+            for t in adds { start(t) }
+            for id in cancels {
+                if let t = active[id] { finish(t, code: CURLE_ABORTED_BY_CALLBACK, cancelled: true) }
+            }
+
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let msg = curl_multi_info_read(multi, &left) {
+                guard ccurl_msg_is_done(msg) != 0, let easy = ccurl_msg_easy(msg),
+                      let id = byHandle[easy], let t = active[id] else { continue }
+                finish(t, code: ccurl_msg_result(msg), cancelled: false)
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+    }
+
+    private func start(_ t: Transfer) {
+        guard let easy = curl_easy_init() else {
+            forget(t.id)
+            fail(t, TransportFailure(phase: .other, curlCode: -1, message: "cannot create a libcurl handle", mayHaveBeenSent: false))
+            return
+        }
+        t.easy = easy
+        let r = t.request
+        _ = ccurl_easy_setopt_str(easy, CURLOPT_URL, r.url)
+        _ = ccurl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS)
+        _ = ccurl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)
+        _ = ccurl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = ccurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(r.connectTimeout * 1000))
+        if let timeout = r.timeout { _ = ccurl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(timeout * 1000)) }
+        _ = ccurl_easy_setopt_str(easy, CURLOPT_ACCEPT_ENCODING, "")
+        _ = ccurl_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, t.errorBuffer)
+        _ = ccurl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        if let connectTo = r.connectTo {
+            t.headerList = nil
+            var list: UnsafeMutablePointer<curl_slist>? = nil
+            list = curl_slist_append(list, connectTo)
+            connectToLists[t.id] = list
+            _ = ccurl_easy_setopt_ptr(easy, CURLOPT_CONNECT_TO, list)
+        }
+
+        // TLS
+        if r.tls.insecureSkipVerify {
+            _ = ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
+            _ = ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
+        } else {
+            _ = ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
+            _ = ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+            if let ca = r.tls.caPEM {
+                _ = ca.withUnsafeBytes { ccurl_easy_setopt_blob(easy, CURLOPT_CAINFO_BLOB, $0.baseAddress, $0.count) }
+            }
+        }
+        if let cert = r.tls.clientCertPEM, let key = r.tls.clientKeyPEM {
+            _ = ccurl_easy_setopt_str(easy, CURLOPT_SSLCERTTYPE, "PEM")
+            _ = cert.withUnsafeBytes { ccurl_easy_setopt_blob(easy, CURLOPT_SSLCERT_BLOB, $0.baseAddress, $0.count) }
+            _ = ccurl_easy_setopt_str(easy, CURLOPT_SSLKEYTYPE, "PEM")
+            _ = key.withUnsafeBytes { ccurl_easy_setopt_blob(easy, CURLOPT_SSLKEY_BLOB, $0.baseAddress, $0.count) }
+        }
+
+        // Method, headers, body
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        for h in r.headers { list = curl_slist_append(list, h) }
+        list = curl_slist_append(list, "Expect:")
+        t.headerList = list
+        _ = ccurl_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, list)
+        if r.method == "GET" && r.body == nil {
+            _ = ccurl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        } else {
+            _ = ccurl_easy_setopt_str(easy, CURLOPT_CUSTOMREQUEST, r.method)
+            if let body = r.body {
+                _ = ccurl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+                _ = body.withUnsafeBytes { ccurl_easy_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)) }
+            }
+        }
+
+        let ctx = Unmanaged.passUnretained(t).toOpaque()
+        _ = ccurl_easy_setopt_write_cb(easy, writeCallback)
+        _ = ccurl_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, ctx)
+        _ = ccurl_easy_setopt_header_cb(easy, headerCallback)
+        _ = ccurl_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, ctx)
+
+        active[t.id] = t
+        byHandle[easy] = t.id
+        curl_multi_add_handle(multi, easy)
+    }
+
+    private var connectToLists: [Int: UnsafeMutablePointer<curl_slist>?] = [:]
+
+    private func finish(_ t: Transfer, code: CURLcode, cancelled: Bool) {
+        guard let easy = t.easy else { return }
+        let status = t.responseCode
+        var version: Int = 0
+        _ = ccurl_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+        var connects: Int = 0
+        _ = ccurl_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        var osErrno: Int = 0
+        _ = ccurl_easy_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno)
+        var requestSize: Int = 0
+        _ = ccurl_easy_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &requestSize)
+        let detail = String(cString: t.errorBuffer)
+
+        curl_multi_remove_handle(multi, easy)
+        curl_easy_cleanup(easy)
+        t.easy = nil
+        byHandle[easy] = nil
+        active[t.id] = nil
+        if let l = t.headerList { curl_slist_free_all(l); t.headerList = nil }
+        if let l = connectToLists.removeValue(forKey: t.id) { curl_slist_free_all(l) }
+        forget(t.id)
+
+        if cancelled {
+            switch t.sink {
+            case .buffer(let c): c.resume(throwing: CancellationError())
+            case .stream(let c): c.finish(throwing: CancellationError())
+            }
+            return
+        }
+        if code != CURLE_OK {
+            fail(t, Self.describe(code: code, detail: detail, osErrno: osErrno, url: t.request.url,
+                                  requestSent: requestSize > 0 || status != 0))
+            return
+        }
+        let httpVersion = version == CURL_HTTP_VERSION_2_0 ? "2" : "1.1"
+        switch t.sink {
+        case .buffer(let c):
+            c.resume(returning: HTTPResponse(status: status, headers: t.headers, body: t.body,
+                                             httpVersion: httpVersion, newConnections: connects))
+        case .stream(let c):
+            if !t.headSent { c.yield(.head(status: status, headers: t.headers)) }
+            c.finish()
+        }
+    }
+
+    private func fail(_ t: Transfer, _ f: TransportFailure) {
+        switch t.sink {
+        case .buffer(let c): c.resume(throwing: f)
+        case .stream(let c): c.finish(throwing: f)
+        }
+    }
+
+    /// Words for a libcurl error code. The URL is the server's (no credentials in it).
+    static func describe(code: CURLcode, detail: String, osErrno: Int, url: String, requestSent: Bool) -> TransportFailure {
+        let base = serverBase(url)
+        let reason = osErrno != 0 ? String(cString: strerror(Int32(osErrno))).lowercased() : detail
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return TransportFailure(phase: .resolve, curlCode: Int(code.rawValue),
+                                    message: "cannot resolve the host of \(base): \(detail)", mayHaveBeenSent: false)
+        case CURLE_COULDNT_CONNECT:
+            return TransportFailure(phase: .connect, curlCode: Int(code.rawValue),
+                                    message: "cannot connect to \(base): \(reason)", mayHaveBeenSent: false)
+        case CURLE_OPERATION_TIMEDOUT:
+            return TransportFailure(phase: .timeout, curlCode: Int(code.rawValue),
+                                    message: "request to \(base) timed out: \(detail)", mayHaveBeenSent: requestSent)
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CONNECT_ERROR,
+             CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_SHUTDOWN_FAILED,
+             CURLE_SSL_CLIENTCERT:
+            let what = (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE)
+                ? "TLS verification failed" : "TLS handshake with \(base) failed"
+            return TransportFailure(phase: .tls, curlCode: Int(code.rawValue),
+                                    message: "\(what): \(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)",
+                                    mayHaveBeenSent: false)
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            return TransportFailure(phase: .io, curlCode: Int(code.rawValue),
+                                    message: "connection to \(base) was cut: \(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)",
+                                    mayHaveBeenSent: true)
+        default:
+            return TransportFailure(phase: .other, curlCode: Int(code.rawValue),
+                                    message: "request to \(base) failed: \(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)",
+                                    mayHaveBeenSent: requestSent)
+        }
+    }
+
+    /// `https://host:port` of a URL (no path, no query).
+    static func serverBase(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        return String(url[..<schemeEnd.upperBound]) + rest[..<hostEnd]
+    }
+}

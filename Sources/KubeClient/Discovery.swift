@@ -1,0 +1,106 @@
+import PatternCore
+
+/// A resource the API server serves: what a kind maps to in URLs.
+public struct APIResource: Sendable, Hashable, CustomStringConvertible {
+    /// Plural resource name used in paths (`deployments`).
+    public var name: String
+    public var singularName: String
+    public var kind: String
+    public var group: String
+    public var version: String
+    public var namespaced: Bool
+    public var verbs: [String]
+    public var shortNames: [String]
+
+    public init(name: String, singularName: String = "", kind: String, group: String, version: String,
+                namespaced: Bool, verbs: [String] = [], shortNames: [String] = []) {
+        self.name = name; self.singularName = singularName; self.kind = kind; self.group = group
+        self.version = version; self.namespaced = namespaced; self.verbs = verbs; self.shortNames = shortNames
+    }
+
+    public var gvk: GroupVersionKind { GroupVersionKind(group: group, version: version, kind: kind) }
+    public var groupVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    public var description: String { "\(name).\(groupVersion) (\(kind), \(namespaced ? "namespaced" : "cluster-scoped"))" }
+
+    /// The URL path of the collection (`namespace` nil: all namespaces / cluster-scoped) or of
+    /// one object (`name` set). Namespaces are ignored for cluster-scoped resources.
+    public func path(namespace: String?, name objectName: String? = nil, subresource: String? = nil) -> String {
+        var p = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
+        if namespaced, let namespace, !namespace.isEmpty { p += "/namespaces/\(percentEncode(namespace))" }
+        p += "/\(name)"
+        if let objectName { p += "/\(percentEncode(objectName))" }
+        if let subresource { p += "/\(subresource)" }
+        return p
+    }
+
+    /// Decodes an `APIResourceList` document (`/api/v1`, `/apis/apps/v1`), skipping subresources.
+    public static func parseList(_ doc: Value) -> [APIResource] {
+        let gv = doc["groupVersion"]?.string ?? ""
+        let parsed = GroupVersionKind(apiVersion: gv, kind: "")
+        var out: [APIResource] = []
+        for r in doc["resources"]?.array ?? [] {
+            guard let name = r["name"]?.string, !name.contains("/"), let kind = r["kind"]?.string else { continue }
+            out.append(APIResource(
+                name: name, singularName: r["singularName"]?.string ?? "", kind: kind,
+                group: r["group"]?.string ?? parsed.group, version: r["version"]?.string ?? parsed.version,
+                namespaced: r["namespaced"]?.bool ?? false,
+                verbs: (r["verbs"]?.array ?? []).compactMap(\.string),
+                shortNames: (r["shortNames"]?.array ?? []).compactMap(\.string)))
+        }
+        return out
+    }
+}
+
+/// Cached discovery, one group version document at a time. A kind missing from the cached
+/// document triggers one refetch (a CRD applied a moment ago), rate-limited per group version.
+actor DiscoveryCache {
+    private struct Entry { var resources: [APIResource]; var fetchedAt: Double }
+    private var entries: [String: Entry] = [:]
+    private var inflight: [String: Task<[APIResource]?, any Error>] = [:]
+    /// Minimum seconds between refetches of one group version caused by misses.
+    let minRefreshInterval: Double
+
+    init(minRefreshInterval: Double = 0.25) { self.minRefreshInterval = minRefreshInterval }
+
+    /// The resources of `groupVersion`, nil when the server does not serve it.
+    func resources(_ groupVersion: String, refresh: Bool,
+                   fetch: @escaping @Sendable (String) async throws -> [APIResource]?) async throws -> [APIResource]? {
+        if let e = entries[groupVersion], !refresh || monotonicNow() - e.fetchedAt < minRefreshInterval {
+            return e.resources
+        }
+        let task: Task<[APIResource]?, any Error>
+        if let t = inflight[groupVersion] { task = t } else {
+            task = Task { try await fetch(groupVersion) }
+            inflight[groupVersion] = task
+        }
+        defer { inflight[groupVersion] = nil }
+        let r = try await task.value
+        entries[groupVersion] = Entry(resources: r ?? [], fetchedAt: monotonicNow())
+        return r
+    }
+
+    func invalidate() { entries.removeAll() }
+
+    func seed(_ groupVersion: String, _ resources: [APIResource]) {
+        entries[groupVersion] = Entry(resources: resources, fetchedAt: monotonicNow())
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+func percentEncode(_ s: String) -> String {
+    var out = ""
+    out.reserveCapacity(s.utf8.count)
+    let hex = Array("0123456789ABCDEF".utf8)
+    for b in s.utf8 {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            out.unicodeScalars.append(Unicode.Scalar(b))
+        default:
+            out.append("%")
+            out.unicodeScalars.append(Unicode.Scalar(hex[Int(b >> 4)]))
+            out.unicodeScalars.append(Unicode.Scalar(hex[Int(b & 15)]))
+        }
+    }
+    return out
+}

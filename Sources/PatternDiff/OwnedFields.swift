@@ -1,0 +1,362 @@
+import PatternCore
+
+/// One difference on a field this tool applies.
+public struct FieldChange: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// Desired sets the field; live does not have it.
+        case added
+        /// Both have it with different values.
+        case changed
+        /// We applied it before (our managedFields entry), desired no longer sets it and no other
+        /// manager owns it: the next apply removes it.
+        case removed
+    }
+
+    public var path: FieldPath
+    public var kind: Kind
+    /// Desired value (nil for `removed`). Secret values are fingerprints.
+    public var desired: Value?
+    /// Live value (nil for `added`). Secret values are fingerprints.
+    public var live: Value?
+
+    public init(path: FieldPath, kind: Kind, desired: Value?, live: Value?) {
+        self.path = path; self.kind = kind; self.desired = desired; self.live = live
+    }
+
+    public var description: String { "\(kind.rawValue) \(path)" }
+}
+
+/// One entry of `metadata.managedFields`, decoded.
+public struct ManagedFieldsEntry: Sendable, Hashable {
+    public var manager: String
+    /// `Apply` or `Update`.
+    public var operation: String
+    public var apiVersion: String
+    /// RFC 3339 time as the server wrote it ("" when absent).
+    public var time: String
+    /// `status`, `scale`, … or "" for the main resource.
+    public var subresource: String
+    public var fields: FieldSet
+
+    public init(manager: String, operation: String, apiVersion: String = "", time: String = "",
+                subresource: String = "", fields: FieldSet) {
+        self.manager = manager; self.operation = operation; self.apiVersion = apiVersion
+        self.time = time; self.subresource = subresource; self.fields = fields
+    }
+
+    /// Decodes every entry of `metadata.managedFields` of a live object.
+    public static func entries(of live: Value) -> [ManagedFieldsEntry] {
+        guard let list = live[path: ["metadata", "managedFields"]]?.array else { return [] }
+        return list.compactMap { e in
+            guard let m = e["manager"]?.string else { return nil }
+            return ManagedFieldsEntry(
+                manager: m, operation: e["operation"]?.string ?? "", apiVersion: e["apiVersion"]?.string ?? "",
+                time: e["time"]?.string ?? "", subresource: e["subresource"]?.string ?? "",
+                fields: FieldSet(fieldsV1: e["fieldsV1"] ?? .emptyObject))
+        }
+    }
+}
+
+/// Owned-field comparison: desired (the rendered object, treated as a server-side-apply
+/// configuration) against live, on the fields desired sets, plus fields we applied before that
+/// desired dropped. See Docs/diff-apply.md.
+public enum OwnedFields {
+    /// Desired as it will be compared: `stringData` folded into base64 `data` for Secrets.
+    public static func normalizeDesired(_ desired: Value) -> Value {
+        SecretRedaction.foldStringData(desired)
+    }
+
+    /// The set of fields an apply of `desired` would own (every visited path is a member, list
+    /// items keyed as the server keys them, atomic values as leaves). Ignored paths excluded.
+    public static func fieldSet(of desired: Value) -> FieldSet {
+        var set = FieldSet()
+        let kind = desired.kindName ?? ""
+        collect(desired, path: FieldPath(), fields: [], kind: kind, into: &set)
+        return set
+    }
+
+    /// Members are what the server records: scalars, atomic values, empty maps and lists, and
+    /// list items (`.`); a non-empty granular map is only the parent of its members.
+    private static func collect(_ v: Value, path: FieldPath, fields: [String], kind: String, into set: inout FieldSet) {
+        switch v.kind {
+        case .object(let o):
+            if o.isEmpty || MergeSchema.isAtomicMap(fields) { if !path.isEmpty { set.insert(path) }; return }
+            if case .key = path.last { set.insert(path) }
+            for (k, child) in o {
+                let f = fields + [k]
+                if MergeSchema.isIgnored(f) { continue }
+                collect(child, path: path.appending(.field(k)), fields: f, kind: kind, into: &set)
+            }
+        case .array(let a):
+            let lt = MergeSchema.listType(path: fields, kind: kind)
+            let elems = a.enumerated().map { MergeSchema.element(for: $0.element, in: lt, index: $0.offset) }
+            if a.isEmpty || lt == .atomic || elems.contains(where: { $0 == nil }) { set.insert(path); return }
+            for (item, e) in zip(a, elems) {
+                collect(item, path: path.appending(e!), fields: fields, kind: kind, into: &set)
+            }
+        default:
+            set.insert(path)
+        }
+    }
+
+    /// Our manager's `Apply` entry for the main resource, if any.
+    public static func previouslyApplied(live: Value, manager: String) -> FieldSet? {
+        ManagedFieldsEntry.entries(of: live).first {
+            $0.manager == manager && $0.operation == "Apply" && $0.subresource.isEmpty
+        }?.fields
+    }
+
+    /// Differences on owned fields (sorted by path). Secret values in the result are fingerprints.
+    public static func compare(desired rawDesired: Value, live: Value, manager: String) -> [FieldChange] {
+        let desired = normalizeDesired(rawDesired)
+        let kind = desired.kindName ?? live.kindName ?? ""
+        var changes: [FieldChange] = []
+        walk(desired, live, path: FieldPath(), fields: [], kind: kind, into: &changes)
+        changes += removals(desired: rawDesired, normalized: desired, live: live, manager: manager)
+        changes.sort { $0.path < $1.path }
+        if SecretRedaction.isSecret(desired) {
+            changes = changes.map {
+                var c = $0
+                c.desired = SecretRedaction.redact(c.desired, at: c.path)
+                c.live = SecretRedaction.redact(c.live, at: c.path)
+                return c
+            }
+        }
+        return changes
+    }
+
+    /// Fields we owned (our `Apply` entry) that desired no longer sets and no one else owns.
+    public static func removals(desired raw: Value, normalized: Value, live: Value, manager: String) -> [FieldChange] {
+        guard let prev = previouslyApplied(live: live, manager: manager) else { return [] }
+        var want = fieldSet(of: normalized)
+        for p in fieldSet(of: raw).members { want.insert(p) }
+        let others = ManagedFieldsEntry.entries(of: live).filter { !($0.manager == manager && $0.operation == "Apply" && $0.subresource.isEmpty) }
+        let kind = live.kindName ?? raw.kindName ?? ""
+        var out: [FieldChange] = []
+        var reported: [FieldPath] = []
+        for p in prev.members {
+            if reported.contains(where: { p.hasPrefix($0) }) { continue }
+            if MergeSchema.isIgnored(p.leadingFields) && p.leadingFields.count == p.count { continue }
+            if p.leadingFields.first == "status" { continue }
+            if want.has(p) || want.node(at: p).map({ !$0.isEmpty }) == true { continue }
+            if others.contains(where: { $0.fields.owns(p) }) { continue }
+            guard let lv = value(at: p, in: live, kind: kind) else { continue }
+            out.append(FieldChange(path: p, kind: .removed, desired: nil, live: lv))
+            reported.append(p)
+        }
+        return out
+    }
+
+    // MARK: Walk
+
+    /// Null, an empty list, or a map with only such values: the API drops these, so they equal absent.
+    static func isEmptyish(_ v: Value) -> Bool {
+        switch v.kind {
+        case .null: return true
+        case .object(let o): return o.values.allSatisfy(isEmptyish)
+        case .array(let a): return a.isEmpty
+        default: return false
+        }
+    }
+
+    private static func walk(_ d: Value, _ l: Value?, path: FieldPath, fields: [String], kind: String, into out: inout [FieldChange]) {
+        guard let l, !l.isNull else {
+            if !isEmptyish(d) { out.append(FieldChange(path: path, kind: .added, desired: d, live: nil)) }
+            return
+        }
+        switch d.kind {
+        case .object(let o):
+            guard let lo = l.object else {
+                if !(isEmptyish(d) && isEmptyish(l)) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
+                return
+            }
+            if MergeSchema.isAtomicMap(fields) {
+                if !strictEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
+                return
+            }
+            for (k, dv) in o {
+                let f = fields + [k]
+                if MergeSchema.isIgnored(f) { continue }
+                walk(dv, lo[k], path: path.appending(.field(k)), fields: f, kind: kind, into: &out)
+            }
+        case .array(let a):
+            guard let la = l.array else {
+                if !(isEmptyish(d) && isEmptyish(l)) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
+                return
+            }
+            let lt = MergeSchema.listType(path: fields, kind: kind)
+            switch lt {
+            case .atomic:
+                if !atomicEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
+            case .set:
+                for item in a where !la.contains(item) {
+                    out.append(FieldChange(path: path.appending(.value(item)), kind: .added, desired: item, live: nil))
+                }
+            case .map:
+                let dElems = a.enumerated().map { MergeSchema.element(for: $0.element, in: lt, index: $0.offset) }
+                if dElems.contains(where: { $0 == nil }) {
+                    if !atomicEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
+                    return
+                }
+                var index: [PathElement: Value] = [:]
+                for (i, item) in la.enumerated() {
+                    if let e = MergeSchema.element(for: item, in: lt, index: i), index[e] == nil { index[e] = item }
+                }
+                for (item, e) in zip(a, dElems) {
+                    walk(item, index[e!], path: path.appending(e!), fields: fields, kind: kind, into: &out)
+                }
+            }
+        default:
+            if !scalarEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
+        }
+    }
+
+    /// Scalars: structural equality (1 == 1.0), or equal amounts at quantity paths.
+    public static func scalarEqual(_ d: Value, _ l: Value, fields: [String]) -> Bool {
+        if d == l { return true }
+        if MergeSchema.isQuantityPath(fields), let qd = Quantity(d), let ql = Quantity(l) { return qd == ql }
+        return false
+    }
+
+    /// Atomic values: same list lengths, maps compared on desired's keys (defaults the server
+    /// fills inside are not differences), scalars as above.
+    static func atomicEqual(_ d: Value, _ l: Value, fields: [String]) -> Bool {
+        switch (d.kind, l.kind) {
+        case let (.object(a), .object(b)):
+            for (k, v) in a {
+                guard let w = b[k], !w.isNull else { if isEmptyish(v) { continue } else { return false } }
+                if !atomicEqual(v, w, fields: fields + [k]) { return false }
+            }
+            return true
+        case let (.array(a), .array(b)):
+            guard a.count == b.count else { return false }
+            return zip(a, b).allSatisfy { atomicEqual($0, $1, fields: fields) }
+        default:
+            return scalarEqual(d, l, fields: fields)
+        }
+    }
+
+    /// Strict structural equality (same keys, same list lengths; empty entries ignored),
+    /// scalars compared with `scalarEqual`. Used for atomic maps such as label selectors.
+    static func strictEqual(_ d: Value, _ l: Value, fields: [String]) -> Bool {
+        switch (d.kind, l.kind) {
+        case let (.object(a), .object(b)):
+            let ak = Set(a.filter { !isEmptyish($1) }.keys), bk = Set(b.filter { !isEmptyish($1) }.keys)
+            guard ak == bk else { return false }
+            return ak.allSatisfy { strictEqual(a[$0]!, b[$0]!, fields: fields + [$0]) }
+        case let (.array(a), .array(b)):
+            return a.count == b.count && zip(a, b).allSatisfy { strictEqual($0, $1, fields: fields) }
+        default:
+            return scalarEqual(d, l, fields: fields)
+        }
+    }
+
+    // MARK: Paths into values
+
+    /// The value at `path` in an object (nil when absent), matching keyed items with the same
+    /// defaults the server uses for keys.
+    public static func value(at path: FieldPath, in root: Value, kind: String) -> Value? {
+        var cur = root
+        var fields: [String] = []
+        for e in path.elements {
+            switch e {
+            case .field(let f):
+                guard let n = cur[f] else { return nil }
+                cur = n
+                fields.append(f)
+            case .key:
+                guard let a = cur.array else { return nil }
+                let lt = MergeSchema.listType(path: fields, kind: kind)
+                guard let hit = a.enumerated().first(where: { MergeSchema.element(for: $0.element, in: lt, index: $0.offset) == e }) else { return nil }
+                cur = hit.element
+            case .value(let v):
+                guard let a = cur.array, a.contains(v) else { return nil }
+                cur = v
+            case .index(let i):
+                guard let a = cur.array, i >= 0, i < a.count else { return nil }
+                cur = a[i]
+            }
+        }
+        return cur
+    }
+
+    /// Live restricted to the fields desired sets (in desired's order), for showing a diff.
+    /// Scalars equal after normalization (quantities, empty-vs-absent) take desired's spelling
+    /// so they do not show as changes.
+    public static func project(live: Value, onto desired: Value) -> Value? {
+        let kind = desired.kindName ?? ""
+        return project(live, desired, fields: [], kind: kind)
+    }
+
+    private static func project(_ l: Value?, _ d: Value, fields: [String], kind: String) -> Value? {
+        guard let l, !l.isNull else { return isEmptyish(d) ? d : nil }
+        switch (d.kind, l.kind) {
+        case let (.object(dobj), .object(lobj)):
+            if MergeSchema.isAtomicMap(fields) { return strictEqual(d, l, fields: fields) ? d : l }
+            var o = Object()
+            for (k, dv) in dobj {
+                let f = fields + [k]
+                if MergeSchema.isIgnored(f) {
+                    // keep identity so both sides of a diff show which object it is
+                    if isIdentity(f), let lv = lobj[k] { o.append(k, lv) }
+                    continue
+                }
+                if let pv = project(lobj[k], dv, fields: f, kind: kind) { o.append(k, pv) }
+            }
+            return .object(o)
+        case let (.array(da), .array(la)):
+            let lt = MergeSchema.listType(path: fields, kind: kind)
+            switch lt {
+            case .map:
+                var index: [PathElement: Value] = [:]
+                for (i, item) in la.enumerated() {
+                    if let e = MergeSchema.element(for: item, in: lt, index: i), index[e] == nil { index[e] = item }
+                }
+                var out: [Value] = []
+                for (i, item) in da.enumerated() {
+                    guard let e = MergeSchema.element(for: item, in: lt, index: i) else { return atomicProject(l, d, fields: fields) }
+                    if let pv = project(index[e], item, fields: fields, kind: kind) { out.append(pv) }
+                }
+                return .array(out)
+            case .set:
+                return .array(da.filter { la.contains($0) })
+            case .atomic:
+                return atomicProject(l, d, fields: fields)
+            }
+        default:
+            if d.isScalar && l.isScalar && scalarEqual(d, l, fields: fields) { return d }
+            return l
+        }
+    }
+
+    private static func atomicProject(_ l: Value, _ d: Value, fields: [String]) -> Value {
+        if atomicEqual(d, l, fields: fields) { return d }
+        return l
+    }
+
+    static func isIdentity(_ f: [String]) -> Bool {
+        f == ["apiVersion"] || f == ["kind"] || f == ["metadata", "name"] || f == ["metadata", "namespace"]
+    }
+
+    /// Desired as shown in a diff: normalized, ignored fields dropped (identity kept at the top).
+    public static func display(desired: Value) -> Value {
+        let n = normalizeDesired(desired)
+        return strip(n, fields: [])
+    }
+
+    /// Removes ignored fields (status, server metadata) at any level of an object's top.
+    public static func strip(_ v: Value, fields: [String]) -> Value {
+        guard let o = v.object else { return v }
+        var r = Object()
+        for (k, child) in o {
+            let f = fields + [k]
+            if MergeSchema.isIgnored(f) {
+                if !isIdentity(f) { continue }
+                r.append(k, child)
+                continue
+            }
+            if f == ["metadata"] { r.append(k, strip(child, fields: f)) } else { r.append(k, child) }
+        }
+        return .object(r)
+    }
+}

@@ -1,2 +1,0 @@
-// PatternDiff: see Docs/architecture.md.
-import PatternCore

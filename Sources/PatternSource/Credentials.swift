@@ -1,0 +1,103 @@
+import CGit2
+import PatternCore
+
+/// Where the credentials for remote access come from. Values are read when a fetch starts,
+/// kept only for that call (in a C struct wiped on free), and scrubbed from every message.
+///
+/// - http(s): a password or token from an environment variable (`tokenEnv`), from a file
+///   (`tokenFile`, first line), or from the URL's userinfo (discouraged); the user name from
+///   `username`, the URL, or `git`.
+/// - ssh: a private key file (`sshKey`, optional `sshPublicKey`, passphrase from
+///   `sshPassphraseEnv`); the user name from the URL (`git@host:…`) or `username`.
+/// - A custom CA bundle for https (`caBundle`, a PEM file).
+public struct GitCredentials: Sendable, Hashable {
+    public var username: String?
+    public var tokenEnv: String?
+    public var tokenFile: String?
+    public var sshKey: String?
+    public var sshPublicKey: String?
+    public var sshPassphraseEnv: String?
+    public var caBundle: String?
+
+    public init(username: String? = nil, tokenEnv: String? = nil, tokenFile: String? = nil,
+                sshKey: String? = nil, sshPublicKey: String? = nil, sshPassphraseEnv: String? = nil,
+                caBundle: String? = nil) {
+        self.username = username
+        self.tokenEnv = tokenEnv
+        self.tokenFile = tokenFile
+        self.sshKey = sshKey
+        self.sshPublicKey = sshPublicKey
+        self.sshPassphraseEnv = sshPassphraseEnv
+        self.caBundle = caBundle
+    }
+
+    public static let none = GitCredentials()
+
+    /// Reads the configured secret values. Throws when a configured source is missing, so a
+    /// typo in a variable name is an error rather than a silent anonymous fetch.
+    func materialize(for url: GitURL) throws(SourceError) -> Materialized {
+        var token: String? = nil
+        if let tokenEnv {
+            guard let v = FS.env(tokenEnv) else {
+                throw SourceError(.authentication, "credential environment variable '\(tokenEnv)' is not set or empty",
+                                  fix: "export \(tokenEnv)=<token>, or remove the token setting")
+            }
+            token = v
+        } else if let tokenFile {
+            guard let bytes = FS.readFile(tokenFile) else {
+                throw SourceError(.authentication, "cannot read credential file '\(tokenFile)'",
+                                  fix: "check the path and its permissions")
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            token = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init)?.trimmingSpaces()
+        }
+        var passphrase: String? = nil
+        if let sshPassphraseEnv { passphrase = FS.env(sshPassphraseEnv) }
+        if let sshKey, !FS.exists(sshKey) {
+            throw SourceError(.authentication, "ssh key file '\(sshKey)' does not exist", fix: "check the key path")
+        }
+        var user = username ?? url.username
+        var password = token ?? url.password
+        if password == nil, (url.scheme == .http || url.scheme == .https), let u = url.username, username == nil {
+            // https://TOKEN@host: the user name is the token.
+            password = u
+            user = "git"
+        }
+        return Materialized(username: user, password: password, sshKey: sshKey, sshPublicKey: sshPublicKey,
+                            passphrase: passphrase)
+    }
+
+    struct Materialized {
+        var username: String?
+        var password: String?
+        var sshKey: String?
+        var sshPublicKey: String?
+        var passphrase: String?
+
+        var secrets: [String] { [password, passphrase].compactMap { $0 } }
+
+        /// Runs `body` with a C credential payload that lives for the whole call.
+        func withPayload<T, E: Error>(_ body: (UnsafeMutablePointer<cgit2_credentials>?) throws(E) -> T) throws(E) -> T {
+            let c = cgit2_credentials_new(username, password, sshKey, sshPublicKey, passphrase)
+            defer { cgit2_credentials_free(c) }
+            return try body(c)
+        }
+    }
+}
+
+/// Serializes network operations in this process: libgit2's CA location is a process-wide
+/// option, so a fetch with a custom CA bundle must not overlap another fetch.
+enum Network {
+    static let lock = Lock()
+    static let defaultCABundle = "/etc/ssl/certs/ca-certificates.crt"
+
+    static func with<T, E: Error>(caBundle: String?, _ body: () throws(E) -> T) throws(E) -> T {
+        try lock.withLock { () throws(E) -> T in
+            if let caBundle { _ = cgit2_opt_set_ssl_cert_locations(caBundle, nil) }
+            defer {
+                if caBundle != nil, FS.exists(defaultCABundle) { _ = cgit2_opt_set_ssl_cert_locations(defaultCABundle, nil) }
+            }
+            return try body()
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// PatternSource: see Docs/architecture.md.
-import PatternCore

@@ -1,0 +1,310 @@
+import CGit2
+import PatternCore
+
+/// Where a pattern comes from: a git repository (URL + mirrors, ref, path) or a local directory.
+public enum Source: Sendable, Hashable {
+    case git(GitSource)
+    case directory(String)
+}
+
+/// A git source: URLs tried in order (primary first, then mirrors), a ref, and a directory
+/// inside the repository.
+public struct GitSource: Sendable, Hashable {
+    /// Primary URL first, then mirrors. All must serve the same history.
+    public var urls: [String]
+    /// Branch, tag or full 40-hex commit id; nil = the remote's default branch (HEAD).
+    /// A full commit id already in the cache is used without any network access.
+    public var ref: String?
+    /// Directory inside the repository to use as the tree root (nil = repository root).
+    public var path: String?
+    public var credentials: GitCredentials
+
+    public init(url: String, mirrors: [String] = [], ref: String? = nil, path: String? = nil,
+                credentials: GitCredentials = .none) {
+        self.urls = [url] + mirrors
+        self.ref = ref
+        self.path = path
+        self.credentials = credentials
+    }
+
+    public init(urls: [String], ref: String? = nil, path: String? = nil, credentials: GitCredentials = .none) {
+        self.urls = urls
+        self.ref = ref
+        self.path = path
+        self.credentials = credentials
+    }
+
+    /// Reads a source from a config value:
+    /// ```yaml
+    /// url: https://git.example.com/platform/pattern.git
+    /// mirrors: [git://mirror.internal/pattern.git]
+    /// ref: v1.4.0
+    /// path: patterns/hub
+    /// credentials: {tokenEnv: PATTERN_GIT_TOKEN, caBundle: /etc/pki/corp.pem}
+    /// ```
+    /// A plain string is a URL.
+    public init(value: Value) throws(SourceError) {
+        if let s = value.string { self.init(url: s); return }
+        guard value.object != nil else {
+            throw SourceError(.invalidSource, "a git source must be a URL string or a mapping with 'url'")
+        }
+        guard let url = value["url"]?.string else {
+            throw SourceError(.invalidSource, "git source has no 'url'", fix: "add url: <repository URL>")
+        }
+        var mirrors: [String] = []
+        if let m = value["mirrors"] {
+            guard let arr = m.array, arr.allSatisfy({ $0.string != nil }) else {
+                throw SourceError(.invalidSource, "'mirrors' must be a list of URLs")
+            }
+            mirrors = arr.compactMap(\.string)
+        }
+        var creds = GitCredentials()
+        if let c = value["credentials"] {
+            guard c.object != nil else { throw SourceError(.invalidSource, "'credentials' must be a mapping") }
+            creds.username = c["username"]?.string
+            creds.tokenEnv = c["tokenEnv"]?.string
+            creds.tokenFile = c["tokenFile"]?.string
+            creds.sshKey = c["sshKey"]?.string
+            creds.sshPublicKey = c["sshPublicKey"]?.string
+            creds.sshPassphraseEnv = c["sshPassphraseEnv"]?.string
+            creds.caBundle = c["caBundle"]?.string
+        }
+        self.init(url: url, mirrors: mirrors, ref: value["ref"]?.scalarText, path: value["path"]?.string, credentials: creds)
+    }
+}
+
+/// What resolving a source produced.
+public struct ResolvedSource: Sendable {
+    /// The files to render from.
+    public var tree: any SourceTree
+    /// Full commit id (nil for a local directory).
+    public var commit: String?
+    /// The URL the commit came from, redacted (for a stale result: the primary URL).
+    public var url: String?
+    /// The ref as requested (nil = default branch).
+    public var ref: String?
+    /// True when no remote could be reached and the last good commit from the cache was used.
+    public var stale: Bool
+    /// Failed mirrors, stale-cache notices, … (already redacted).
+    public var warnings: [Diagnostic]
+
+    /// One line for output annotations and ledgers: `url@commit` or the directory.
+    public var provenance: String {
+        guard let commit else { return tree.displayName }
+        return "\(url ?? "?")@\(commit)" + (stale ? " (stale)" : "")
+    }
+}
+
+/// The on-disk cache: one bare repository per source's primary URL.
+///
+/// Layout under `directory`:
+/// ```
+/// repos/<sha256(normalized URL) first 32 hex>.git/   bare repository
+///     refs/heads/*, refs/tags/*                    mirror of the remote's branches and tags
+///     refs/pattern/last-good/<sha256(ref) 16 hex>  last commit resolved for that ref
+///     pattern-url                                  the redacted URL, for humans
+/// repos/<…>.lock                                   flock(2) lock file, held while fetching/resolving
+/// ```
+public struct SourceCache: Sendable, Hashable {
+    public var directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    /// `$PATTERN_CACHE_DIR`, else `$XDG_CACHE_HOME/pattern`, else `~/.cache/pattern`.
+    public static func defaultDirectory() -> String {
+        if let d = FS.env("PATTERN_CACHE_DIR") { return d }
+        if let x = FS.env("XDG_CACHE_HOME") { return x + "/pattern" }
+        if let h = FS.env("HOME") { return h + "/.cache/pattern" }
+        return "/tmp/pattern-cache"
+    }
+
+    public static var `default`: SourceCache { SourceCache(directory: defaultDirectory()) }
+
+    func key(_ url: GitURL) -> String {
+        String(SHA256.hex(url.normalized).prefix(32))
+    }
+
+    /// Path of the bare repository caching `url`.
+    public func repositoryPath(for url: String) throws(SourceError) -> String {
+        directory + "/repos/" + key(try GitURL(url)) + ".git"
+    }
+
+    func repositoryPath(_ url: GitURL) -> String { directory + "/repos/" + key(url) + ".git" }
+    func lockPath(_ url: GitURL) -> String { directory + "/repos/" + key(url) + ".lock" }
+}
+
+/// Resolves sources to trees: fetches into the cache, tries mirrors, falls back to the last
+/// good commit. Blocking (runs libgit2 synchronously on the calling thread); call it from a
+/// task that may block.
+public struct SourceResolver: Sendable {
+    public var cache: SourceCache
+    /// Fail instead of using a stale cached commit when no URL is reachable.
+    public var requireFresh: Bool
+    /// Never touch the network; use what the cache has (pinned commits, last-good).
+    public var offline: Bool
+
+    public init(cache: SourceCache = .default, requireFresh: Bool = false, offline: Bool = false) {
+        self.cache = cache
+        self.requireFresh = requireFresh
+        self.offline = offline
+    }
+
+    public func resolve(_ source: Source) throws(SourceError) -> ResolvedSource {
+        switch source {
+        case .directory(let dir):
+            guard FS.isDirectory(dir) else {
+                throw SourceError(.pathNotFound, "source directory '\(dir)' does not exist", fix: "check the path")
+            }
+            return ResolvedSource(tree: LocalTree(root: dir), commit: nil, url: nil, ref: nil, stale: false, warnings: [])
+        case .git(let g):
+            return try resolve(g)
+        }
+    }
+
+    public func resolve(_ source: GitSource) throws(SourceError) -> ResolvedSource {
+        guard !source.urls.isEmpty else { throw SourceError(.invalidSource, "git source has no URL") }
+        var urls: [GitURL] = []
+        for u in source.urls { urls.append(try GitURL(u)) }
+        let primary = urls[0]
+        var secrets = urls.flatMap(\.secrets)
+        var sub = TreePath.root
+        if let p = source.path, !p.isEmpty {
+            do { sub = try TreePath(p) } catch {
+                throw SourceError(.pathEscapes, "source path '\(p)': \(error)", fix: "use a path relative to the repository root")
+            }
+        }
+        let ref = source.ref.flatMap { $0.isEmpty ? nil : $0 }
+
+        return try Git.withLibrary { () throws(SourceError) -> ResolvedSource in
+            try FS.mkdirs(cache.directory + "/repos")
+            let lock = try FileLock(path: cache.lockPath(primary))
+            defer { lock.unlock() }
+            let repoPath = cache.repositoryPath(primary)
+            let repo: Repo
+            if FS.isDirectory(repoPath) {
+                do throws(SourceError) { repo = try Repo.open(repoPath) } catch {
+                    throw SourceError(.io, "cache repository for \(primary.redacted) at '\(repoPath)' is damaged: \(error.message)",
+                                      fix: "delete '\(repoPath)'; the next run fetches it again")
+                }
+            } else {
+                repo = try Repo.initBare(repoPath)
+                try? FS.writeFile(repoPath + "/pattern-url", Array((primary.redacted + "\n").utf8))
+            }
+            let lastGoodRef = "refs/pattern/last-good/" + String(SHA256.hex(ref ?? "HEAD").prefix(16))
+            var warnings: [Diagnostic] = []
+
+            func result(_ oid: git_oid, from url: GitURL, stale: Bool) throws(SourceError) -> ResolvedSource {
+                let tree = try GitTree(repository: repoPath, commit: Git.oidString(oid), subdirectory: sub, url: url.redacted)
+                return ResolvedSource(tree: tree, commit: tree.commit, url: url.redacted, ref: ref, stale: stale, warnings: warnings)
+            }
+
+            // A pinned commit that is already cached never needs the network.
+            if let ref, let oid = Git.parseOid(ref), repo.hasCommit(oid) {
+                try repo.setReference(lastGoodRef, to: oid, message: "pattern: pinned")
+                return try result(oid, from: primary, stale: false)
+            }
+
+            var failures: [String] = []
+            var found: (git_oid, GitURL, Int)? = nil
+            if !offline {
+                for (i, url) in urls.enumerated() {
+                    let creds = try source.credentials.materialize(for: url)
+                    secrets += creds.secrets
+                    let redactor = Redactor(secrets: secrets)
+                    do throws(SourceError) {
+                        try fetch(repo: repo, url: url, creds: creds, caBundle: source.credentials.caBundle, redactor: redactor)
+                        guard let oid = resolveRef(repo: repo, ref: ref) else {
+                            throw SourceError(.refNotFound, "ref '\(ref ?? "HEAD")' not found at \(url.redacted)",
+                                              fix: "check the branch, tag or commit name")
+                        }
+                        found = (oid, url, i)
+                    } catch {
+                        let msg = redactor(error.message)
+                        failures.append(msg)
+                        warnings.append(Diagnostic(.warning, at: nil, "source URL \(i + 1) of \(urls.count) failed: \(msg)"))
+                        continue
+                    }
+                    break
+                }
+            }
+            if let (oid, url, i) = found {
+                // Tree errors (missing path, …) are the source's fault, not the URL's: no fallback.
+                let r = try result(oid, from: url, stale: false)
+                try repo.setReference(lastGoodRef, to: oid, message: "pattern: fetched from \(url.redacted)")
+                if i > 0 {
+                    var r = r
+                    r.warnings.append(Diagnostic(.warning, at: nil,
+                        "used mirror \(url.redacted) because \(i == 1 ? "the primary URL" : "\(i) earlier URLs") failed",
+                        fix: "check \(urls[0].redacted)"))
+                    return r
+                }
+                return r
+            }
+
+            let redactor = Redactor(secrets: secrets)
+            let why = offline ? "offline mode" : "every URL failed (\(failures.joined(separator: "; ")))"
+            if requireFresh {
+                throw SourceError(.noUsableSource, redactor("cannot fetch \(primary.redacted) ref '\(ref ?? "HEAD")': \(why); a fresh commit is required"),
+                                  fix: "restore access to the repository or a mirror, or drop the fresh requirement to use the cached commit")
+            }
+            guard let oid = repo.referenceTarget(lastGoodRef) ?? (ref.flatMap(Git.parseOid).flatMap { repo.hasCommit($0) ? $0 : nil }) else {
+                throw SourceError(.noUsableSource, redactor("cannot fetch \(primary.redacted) ref '\(ref ?? "HEAD")' and no cached commit exists: \(why)"),
+                                  fix: "check the URL, network and credentials; add a reachable mirror")
+            }
+            warnings.append(Diagnostic(.warning, at: nil,
+                redactor("USING STALE SOURCE: \(why); rendering \(primary.redacted) at cached commit \(Git.oidString(oid)) (last good for ref '\(ref ?? "HEAD")')"),
+                fix: "restore access to the repository; pass --require-fresh to fail instead"))
+            return try result(oid, from: primary, stale: true)
+        }
+    }
+
+    /// Fetches every branch and tag of `url` into the bare cache repository.
+    func fetch(repo: Repo, url: GitURL, creds: GitCredentials.Materialized, caBundle: String?, redactor: Redactor) throws(SourceError) {
+        try Network.with(caBundle: caBundle) { () throws(SourceError) in
+            var remote: OpaquePointer?
+            try Git.check(git_remote_create_anonymous(&remote, repo.pointer, url.transportURL), "invalid URL \(url.redacted)",
+                          redactor: redactor, kind: .invalidSource)
+            defer { git_remote_free(remote) }
+            var opts = git_fetch_options()
+            git_fetch_options_init(&opts, UInt32(GIT_FETCH_OPTIONS_VERSION))
+            opts.prune = GIT_FETCH_PRUNE
+            opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
+            try creds.withPayload { (payload) throws(SourceError) in
+                cgit2_fetch_options_set_credentials(&opts, payload)
+                let rc = Git.withStrArray(["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]) { specs in
+                    git_remote_fetch(remote, specs, &opts, nil)
+                }
+                if rc < 0 {
+                    let rejected = payload?.pointee.rejected == 1
+                    var e = Git.error(rc, "cannot fetch \(url.redacted)", redactor: redactor)
+                    if rejected { e.kind = .authentication }
+                    if e.kind == .authentication {
+                        e.fix = "check the credentials configured for this source (token variable or file, ssh key)"
+                    }
+                    throw e
+                }
+            }
+            // Remember the remote's default branch as HEAD of the cache repository.
+            var buf = git_buf()
+            defer { git_buf_dispose(&buf) }
+            if git_remote_default_branch(&buf, remote) == 0, let p = buf.ptr {
+                let name = String(cString: p)
+                var ref: OpaquePointer?
+                if git_reference_symbolic_create(&ref, repo.pointer, "HEAD", name, 1, nil) == 0 { git_reference_free(ref) }
+            } else {
+                git_error_clear()
+            }
+        }
+    }
+
+    /// The commit `ref` names in the cache: branch, then tag, then full commit id, then HEAD.
+    func resolveRef(repo: Repo, ref: String?) -> git_oid? {
+        guard let ref else { return repo.commitId(revision: "HEAD") }
+        if let oid = Git.parseOid(ref) { return repo.hasCommit(oid) ? oid : nil }
+        for candidate in ["refs/heads/" + ref, "refs/tags/" + ref] {
+            if repo.referenceTarget(candidate) != nil, let oid = repo.commitId(revision: candidate) { return oid }
+        }
+        if ref.hasPrefix("refs/"), let oid = repo.commitId(revision: ref) { return oid }
+        return nil
+    }
+}

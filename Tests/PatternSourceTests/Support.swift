@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import PatternSource
+import PatternCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A temporary directory removed at deinit.
+final class TempDir {
+    let path: String
+    init() {
+        var template = Array((NSTemporaryDirectory() + "pattern-src-XXXXXX").utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!
+        path = String(cString: p)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func sub(_ name: String) -> String { path + "/" + name }
+}
+
+struct CommandFailed: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs `git` with a fixed identity and no user/system config.
+@discardableResult
+func git(_ args: [String], in dir: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+    p.arguments = args
+    p.currentDirectoryURL = URL(fileURLWithPath: dir)
+    var env = ProcessInfo.processInfo.environment
+    env["GIT_AUTHOR_NAME"] = "Test"; env["GIT_AUTHOR_EMAIL"] = "test@example.com"
+    env["GIT_COMMITTER_NAME"] = "Test"; env["GIT_COMMITTER_EMAIL"] = "test@example.com"
+    env["GIT_CONFIG_NOSYSTEM"] = "1"; env["HOME"] = dir
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out; p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+        throw CommandFailed(description: "git \(args.joined(separator: " ")) failed: \(String(decoding: e, as: UTF8.self))")
+    }
+    return String(decoding: o, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+func writeFile(_ path: String, _ text: String) throws {
+    let dir = (path as NSString).deletingLastPathComponent
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+}
+
+func readText(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+
+/// A work repository with an initial commit, plus helpers.
+struct WorkRepo {
+    let path: String
+    init(at path: String, files: [String: String] = ["README.md": "hello\n"]) throws {
+        self.path = path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try git(["init", "-q", "-b", "main"], in: path)
+        try commit(files, message: "initial")
+    }
+    @discardableResult
+    func commit(_ files: [String: String], message: String) throws -> String {
+        for (p, t) in files { try writeFile(path + "/" + p, t) }
+        try git(["add", "-A"], in: path)
+        try git(["commit", "-q", "-m", message], in: path)
+        return try head()
+    }
+    func head() throws -> String { try git(["rev-parse", "HEAD"], in: path) }
+}
+
+/// A free loopback port: bind port 0, read it back, close.
+func freeLoopbackPort() -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return UInt16(bigEndian: addr.sin_port)
+}
+
+func canConnect(port: UInt16) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = port.bigEndian
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
+}
+
+/// `git daemon` on 127.0.0.1 serving `basePath`; terminated at deinit (also when a test fails).
+final class GitDaemon {
+    let port: UInt16
+    init(basePath: String) throws {
+        var lastError: Error?
+        for _ in 0..<5 {
+            let port = freeLoopbackPort()
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/lib/git-core/git-daemon")
+            p.arguments = ["--reuseaddr", "--base-path=\(basePath)", "--export-all", "--port=\(port)",
+                           "--listen=127.0.0.1", "--informative-errors", basePath]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            for _ in 0..<200 {
+                if canConnect(port: port) { self.port = port; self.processStarted(p); return }
+                if !p.isRunning { break }
+                usleep(10_000)
+            }
+            if p.isRunning { p.terminate(); p.waitUntilExit() }
+            lastError = CommandFailed(description: "git daemon did not start on port \(port)")
+        }
+        throw lastError!
+    }
+    private var started: Process?
+    private func processStarted(_ p: Process) { started = p }
+    func url(_ name: String) -> String { "git://127.0.0.1:\(port)/\(name)" }
+    func stop() {
+        if let p = started, p.isRunning { p.terminate(); p.waitUntilExit() }
+        started = nil
+    }
+    deinit { stop() }
+}
+
+/// A loopback URL on which nothing listens.
+func deadURL(_ name: String = "nothing.git") -> String { "git://127.0.0.1:\(freeLoopbackPort())/\(name)" }
+
+func readString(_ tree: any SourceTree, _ path: String) throws -> String {
+    String(decoding: try tree.readResolved(try TreePath(path)), as: UTF8.self)
+}
