@@ -43,10 +43,15 @@ let package = Package(
         .target(name: "PatternRecord", dependencies: ["PatternCore"]),
         /// Report: tables, colored unified diffs, JSON output.
         .target(name: "PatternReport", dependencies: ["PatternCore", "PatternDiff", "PatternRecord"]),
+        /// Observe + Apply: one LIST per kind, ordered server-side apply with readiness waits,
+        /// guarded prune, inventory and ledger in the cluster, drift.
+        .target(name: "PatternApply", dependencies: [
+            "PatternCore", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient",
+        ]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
-            "PatternDiff", "PatternRecord", "PatternReport",
+            "PatternDiff", "PatternRecord", "PatternReport", "PatternApply",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "pattern", dependencies: ["PatternCLI"]),
@@ -66,6 +71,9 @@ let package = Package(
         .testTarget(name: "PatternDiffTests", dependencies: ["PatternDiff", "PatternCore"]),
         .testTarget(name: "PatternRecordTests", dependencies: ["PatternRecord", "PatternCore"]),
         .testTarget(name: "PatternReportTests", dependencies: ["PatternReport", "PatternDiff", "PatternRecord", "PatternCore"]),
+        .testTarget(name: "PatternApplyTests", dependencies: [
+            "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
+        ]),
         .testTarget(name: "PatternCLITests", dependencies: ["PatternCLI", "KubeTestServer", "PatternCore"]),
     ],
     swiftLanguageModes: [.v6]
