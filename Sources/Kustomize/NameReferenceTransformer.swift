@@ -69,8 +69,10 @@ enum NameReferenceTransformer {
             guard let oldName = o["name"]?.string else { return }
             var cands = visibleCandidates(named: oldName)
             if let ns = o["namespace"]?.string {
-                let byOrg = cands.filter { all[$0].orgId.namespace == ns }
-                cands = byOrg.isEmpty ? cands.filter { all[$0].namespace == ns } : byOrg
+                // Kustomize groups candidates by effective namespace ("" is "default").
+                let want = ns.isEmpty ? "default" : ns
+                let byOrg = cands.filter { all[$0].orgId.effectiveNamespace == want }
+                cands = byOrg.isEmpty ? cands.filter { all[$0].curId.effectiveNamespace == want } : byOrg
             }
             guard let r = try select(oldName, candidates: cands, sameNamespaceToo: true) else { return }
             if r.name == oldName && r.namespace.isEmpty { return }
