@@ -1,0 +1,215 @@
+import PatternCore
+
+/// One `nameReference` entry: objects of kind `target` are referred to by name from the
+/// `referrers` field specs (Kustomize's `nameReference` transformer configuration).
+struct NameBackReference: Sendable {
+    var target: GvkSelector
+    var referrers: [FieldSpec]
+}
+
+/// Kustomize's default transformer configuration (api/konfig/builtinpluginconsts), as data.
+enum BuiltinConfig {
+    /// Where a pod spec lives in each workload kind, for the ConfigMap/Secret reference lists.
+    private static let podSpecKinds: [(kind: String, version: String, prefix: String)] = [
+        ("Pod", "v1", "spec"),
+        ("PodTemplate", "", "template/spec"),
+        ("Deployment", "", "spec/template/spec"),
+        ("ReplicaSet", "", "spec/template/spec"),
+        ("DaemonSet", "", "spec/template/spec"),
+        ("StatefulSet", "", "spec/template/spec"),
+        ("Job", "", "spec/template/spec"),
+        ("CronJob", "", "spec/jobTemplate/spec/template/spec"),
+    ]
+
+    private static func podRefs(_ suffixes: [String], cronJobSkips: Set<String> = []) -> [FieldSpec] {
+        var out: [FieldSpec] = []
+        for (kind, version, prefix) in podSpecKinds {
+            for s in suffixes where !(kind == "CronJob" && cronJobSkips.contains(s)) {
+                out.append(FieldSpec(gvk: GvkSelector(version: version, kind: kind), path: prefix + "/" + s))
+            }
+        }
+        return out
+    }
+
+    private static func fs(_ kind: String, _ path: String, group: String = "", version: String = "") -> FieldSpec {
+        FieldSpec(gvk: GvkSelector(group: group, version: version, kind: kind), path: path)
+    }
+
+    private static let workloadPrefixes: [(String, String, String)] = [
+        ("Pod", "", "spec"),
+        ("StatefulSet", "", "spec/template/spec"),
+        ("Deployment", "", "spec/template/spec"),
+        ("ReplicationController", "", "spec/template/spec"),
+        ("CronJob", "", "spec/jobTemplate/spec/template/spec"),
+        ("Job", "", "spec/template/spec"),
+        ("DaemonSet", "", "spec/template/spec"),
+    ]
+
+    private static func workloadRefs(_ field: String) -> [FieldSpec] {
+        workloadPrefixes.map { fs($0.0, $0.2 + "/" + field) }
+    }
+
+    static let nameReference: [NameBackReference] = {
+        var out: [NameBackReference] = []
+        for kind in ["Deployment", "ReplicationController", "ReplicaSet", "StatefulSet"] {
+            out.append(NameBackReference(target: GvkSelector(kind: kind),
+                                         referrers: [fs("HorizontalPodAutoscaler", "spec/scaleTargetRef/name")]))
+        }
+        out.append(NameBackReference(
+            target: GvkSelector(version: "v1", kind: "ConfigMap"),
+            referrers: podRefs([
+                "volumes/configMap/name",
+                "containers/env/valueFrom/configMapKeyRef/name",
+                "initContainers/env/valueFrom/configMapKeyRef/name",
+                "containers/envFrom/configMapRef/name",
+                "initContainers/envFrom/configMapRef/name",
+                "volumes/projected/sources/configMap/name",
+            ]) + [
+                fs("Node", "spec/configSource/configMap"),
+                fs("Role", "rules/resourceNames"),
+                fs("ClusterRole", "rules/resourceNames"),
+                fs("Ingress", "metadata/annotations/nginx.ingress.kubernetes.io\\/fastcgi-params-configmap"),
+            ]))
+        out.append(NameBackReference(
+            target: GvkSelector(version: "v1", kind: "Secret"),
+            referrers: podRefs([
+                "volumes/secret/secretName",
+                "containers/env/valueFrom/secretKeyRef/name",
+                "initContainers/env/valueFrom/secretKeyRef/name",
+                "containers/envFrom/secretRef/name",
+                "initContainers/envFrom/secretRef/name",
+                "imagePullSecrets/name",
+                "volumes/projected/sources/secret/name",
+            ]) + [
+                fs("Ingress", "spec/tls/secretName"),
+                fs("Ingress", "metadata/annotations/ingress.kubernetes.io\\/auth-secret"),
+                fs("Ingress", "metadata/annotations/nginx.ingress.kubernetes.io\\/auth-secret"),
+                fs("Ingress", "metadata/annotations/nginx.ingress.kubernetes.io\\/auth-tls-secret"),
+                fs("ServiceAccount", "imagePullSecrets/name"),
+                fs("StorageClass", "parameters/secretName"),
+                fs("StorageClass", "parameters/adminSecretName"),
+                fs("StorageClass", "parameters/userSecretName"),
+                fs("StorageClass", "parameters/secretRef"),
+                fs("Role", "rules/resourceNames"),
+                fs("ClusterRole", "rules/resourceNames"),
+                fs("Service", "spec/template/spec/containers/env/valueFrom/secretKeyRef/name", group: "serving.knative.dev", version: "v1"),
+                fs("PersistentVolume", "spec/azureFile/secretName"),
+            ]))
+        out.append(NameBackReference(target: GvkSelector(version: "v1", kind: "Service"), referrers: [
+            fs("StatefulSet", "spec/serviceName", group: "apps"),
+            fs("Ingress", "spec/rules/http/paths/backend/serviceName"),
+            fs("Ingress", "spec/backend/serviceName"),
+            fs("Ingress", "spec/rules/http/paths/backend/service/name"),
+            fs("Ingress", "spec/defaultBackend/service/name"),
+            fs("APIService", "spec/service/name", group: "apiregistration.k8s.io"),
+            fs("ValidatingWebhookConfiguration", "webhooks/clientConfig/service", group: "admissionregistration.k8s.io"),
+            fs("MutatingWebhookConfiguration", "webhooks/clientConfig/service", group: "admissionregistration.k8s.io"),
+            fs("HTTPRoute", "spec/rules/backendRefs/name"),
+        ]))
+        out.append(NameBackReference(target: GvkSelector(group: "rbac.authorization.k8s.io", kind: "Role"), referrers: [
+            fs("RoleBinding", "roleRef/name", group: "rbac.authorization.k8s.io"),
+        ]))
+        out.append(NameBackReference(target: GvkSelector(group: "rbac.authorization.k8s.io", kind: "ClusterRole"), referrers: [
+            fs("RoleBinding", "roleRef/name", group: "rbac.authorization.k8s.io"),
+            fs("ClusterRoleBinding", "roleRef/name", group: "rbac.authorization.k8s.io"),
+        ]))
+        out.append(NameBackReference(target: GvkSelector(version: "v1", kind: "ServiceAccount"), referrers: [
+            fs("RoleBinding", "subjects", group: "rbac.authorization.k8s.io"),
+            fs("ClusterRoleBinding", "subjects", group: "rbac.authorization.k8s.io"),
+        ] + workloadRefs("serviceAccountName")))
+        out.append(NameBackReference(target: GvkSelector(version: "v1", kind: "PersistentVolumeClaim"),
+                                     referrers: workloadRefs("volumes/persistentVolumeClaim/claimName")))
+        out.append(NameBackReference(target: GvkSelector(version: "v1", kind: "PersistentVolume"), referrers: [
+            fs("PersistentVolumeClaim", "spec/volumeName"),
+            fs("ClusterRole", "rules/resourceNames"),
+        ]))
+        out.append(NameBackReference(target: GvkSelector(group: "storage.k8s.io", version: "v1", kind: "StorageClass"), referrers: [
+            fs("PersistentVolume", "spec/storageClassName"),
+            fs("PersistentVolumeClaim", "spec/storageClassName"),
+            fs("StatefulSet", "spec/volumeClaimTemplates/spec/storageClassName"),
+        ]))
+        out.append(NameBackReference(target: GvkSelector(group: "scheduling.k8s.io", version: "v1", kind: "PriorityClass"),
+                                     referrers: workloadRefs("priorityClassName")))
+        // Kustomize spells this group "networking.k8s.io/v1", so it never matches; kept as is.
+        out.append(NameBackReference(target: GvkSelector(group: "networking.k8s.io/v1", version: "v1", kind: "IngressClass"),
+                                     referrers: [fs("Ingress", "spec/ingressClassName")]))
+        return out
+    }()
+
+    /// `metadata/labels` plus pod-template labels (`labels[].includeTemplates`).
+    static let templateLabels: [FieldSpec] = FieldSpecTable.parseList(parse("""
+        - {path: metadata/labels, create: true}
+        - {path: spec/template/metadata/labels, create: true, version: v1, kind: ReplicationController}
+        - {path: spec/template/metadata/labels, create: true, kind: Deployment}
+        - {path: spec/template/metadata/labels, create: true, kind: ReplicaSet}
+        - {path: spec/template/metadata/labels, create: true, kind: DaemonSet}
+        - {path: spec/template/metadata/labels, create: true, group: apps, kind: StatefulSet}
+        - {path: "spec/volumeClaimTemplates[]/metadata/labels", create: true, group: apps, kind: StatefulSet}
+        - {path: spec/template/metadata/labels, create: true, group: batch, kind: Job}
+        - {path: spec/jobTemplate/metadata/labels, create: true, group: batch, kind: CronJob}
+        - {path: spec/jobTemplate/spec/template/metadata/labels, create: true, group: batch, kind: CronJob}
+        """))
+
+    /// `commonLabels` (and `labels[].includeSelectors`): selectors, metadata and templates.
+    static let commonLabels: [FieldSpec] = {
+        var out = FieldSpecTable.parseList(parse("""
+            - {path: spec/selector, create: true, version: v1, kind: Service}
+            - {path: spec/selector, create: true, version: v1, kind: ReplicationController}
+            - {path: spec/selector/matchLabels, create: true, kind: Deployment}
+            - {path: spec/selector/matchLabels, create: true, kind: ReplicaSet}
+            - {path: spec/selector/matchLabels, create: true, kind: DaemonSet}
+            - {path: spec/selector/matchLabels, create: true, group: apps, kind: StatefulSet}
+            - {path: "spec/volumeClaimTemplates[]/metadata/labels", create: true, group: apps, kind: StatefulSet}
+            - {path: spec/selector/matchLabels, create: false, group: batch, kind: Job}
+            - {path: spec/jobTemplate/spec/selector/matchLabels, create: false, group: batch, kind: CronJob}
+            - {path: spec/selector/matchLabels, create: false, group: policy, kind: PodDisruptionBudget}
+            - {path: spec/podSelector/matchLabels, create: false, group: networking.k8s.io, kind: NetworkPolicy}
+            - {path: spec/ingress/from/podSelector/matchLabels, create: false, group: networking.k8s.io, kind: NetworkPolicy}
+            - {path: spec/egress/to/podSelector/matchLabels, create: false, group: networking.k8s.io, kind: NetworkPolicy}
+            """))
+        let affinity = [
+            "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+            "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+            "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+            "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+            "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels",
+        ]
+        for kind in ["Deployment", "StatefulSet"] {
+            for p in affinity { out.append(FieldSpec(gvk: GvkSelector(group: "apps", kind: kind), path: p)) }
+        }
+        return merged(out, templateLabels)
+    }()
+
+    /// `commonAnnotations`: metadata and pod-template annotations.
+    static let commonAnnotations: [FieldSpec] = FieldSpecTable.parseList(parse("""
+        - {path: metadata/annotations, create: true}
+        - {path: spec/template/metadata/annotations, create: true, version: v1, kind: ReplicationController}
+        - {path: spec/template/metadata/annotations, create: true, kind: Deployment}
+        - {path: spec/template/metadata/annotations, create: true, kind: ReplicaSet}
+        - {path: spec/template/metadata/annotations, create: true, kind: DaemonSet}
+        - {path: spec/template/metadata/annotations, create: true, group: apps, kind: StatefulSet}
+        - {path: spec/template/metadata/annotations, create: true, group: batch, kind: Job}
+        - {path: spec/jobTemplate/metadata/annotations, create: true, group: batch, kind: CronJob}
+        - {path: spec/jobTemplate/spec/template/metadata/annotations, create: true, group: batch, kind: CronJob}
+        """))
+
+    /// `replicas`: where a replica count lives.
+    static let replicas: [FieldSpec] = FieldSpecTable.parseList(parse("""
+        - {path: spec/replicas, create: true, kind: Deployment}
+        - {path: spec/replicas, create: true, kind: ReplicationController}
+        - {path: spec/replicas, create: true, kind: ReplicaSet}
+        - {path: spec/replicas, create: true, kind: StatefulSet}
+        """))
+
+    /// Kustomize's `FsSlice.MergeAll`: adds specs not already present (same gvk and path).
+    static func merged(_ a: [FieldSpec], _ b: [FieldSpec]) -> [FieldSpec] {
+        var out = a
+        for s in b where !out.contains(where: { $0.gvk == s.gvk && $0.path == s.path }) { out.append(s) }
+        return out
+    }
+
+    private static func parse(_ text: String) -> Value {
+        // Built-in tables are constants; a parse failure is a programming error.
+        do { return try YAMLParser.parse(text, file: "<builtin>") } catch { fatalError("builtin table: \(error)") }
+    }
+}

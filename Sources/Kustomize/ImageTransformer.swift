@@ -1,0 +1,94 @@
+import PatternCore
+
+/// `images:` — rewrites `image:` of every `containers`/`initContainers` entry, at any depth
+/// (pods, templates, job templates, custom resources), whose image name matches.
+enum ImageTransformer {
+    static func apply(_ images: [ImageSpec], to m: inout ResMap) {
+        guard !images.isEmpty else { return }
+        for i in m.items.indices {
+            walk(&m.items[i].value, images)
+        }
+    }
+
+    static func walk(_ v: inout Value, _ images: [ImageSpec]) {
+        switch v.kind {
+        case .object(let o):
+            guard o.values.contains(where: { !$0.isScalar }) else { return }
+            v.withObject { o in
+                for k in o.keys {
+                    o.modify(k) { child in
+                        guard child != nil, !child!.isScalar else { return }
+                        if (k == "containers" || k == "initContainers"), case .array = child!.kind {
+                            child!.withArray { cs in
+                                for j in cs.indices {
+                                    if let img = cs[j]["image"]?.string, let new = rewrite(img, images) {
+                                        cs[j]["image"] = .string(new)
+                                    }
+                                }
+                            }
+                        }
+                        walk(&child!, images)
+                    }
+                }
+            }
+        case .array(let a):
+            guard a.contains(where: { !$0.isScalar }) else { return }
+            v.withArray { a in for j in a.indices { walk(&a[j], images) } }
+        default: return
+        }
+    }
+
+    /// The new image reference, or nil when no entry matches `image`.
+    static func rewrite(_ image: String, _ images: [ImageSpec]) -> String? {
+        for spec in images where matches(image, spec.name) {
+            var (name, tag, digest) = split(image)
+            if !spec.newName.isEmpty { name = spec.newName }
+            if !spec.newTag.isEmpty && !spec.digest.isEmpty {
+                tag = spec.newTag; digest = spec.digest
+            } else if !spec.newTag.isEmpty {
+                tag = spec.newTag; digest = ""
+            } else if !spec.digest.isEmpty {
+                digest = spec.digest; tag = ""
+            }
+            var out = name
+            if !tag.isEmpty { out += ":" + tag }
+            if !digest.isEmpty { out += "@" + digest }
+            return out
+        }
+        return nil
+    }
+
+    /// Kustomize's `IsImageMatched`: the name, then optionally `@sha256`, `:tag`, `@digest`.
+    static func matches(_ image: String, _ name: String) -> Bool {
+        guard image.hasPrefix(name) else { return false }
+        var rest = Substring(image.dropFirst(name.count))
+        if rest.isEmpty { return true }
+        if rest.hasPrefix("@sha256") && !rest.hasPrefix("@sha256:") { rest = rest.dropFirst(7) }
+        if rest.hasPrefix(":") {
+            let tagChars = rest.dropFirst().prefix { $0.isLetter || $0.isNumber || "_.{}-".contains($0) }
+            rest = rest.dropFirst(1 + tagChars.count)
+        }
+        if rest.hasPrefix("@sha256:") {
+            rest = rest.dropFirst(8).drop { $0.isLetter || $0.isNumber }
+        }
+        return rest.isEmpty
+    }
+
+    /// Kustomize's `image.Split`: name, tag and digest (the registry host may contain `:`).
+    static func split(_ image: String) -> (String, String, String) {
+        let u = Array(image.utf8)
+        let slash = u.firstIndex(of: UInt8(ascii: "/")) ?? 0
+        let search = u[slash...]
+        let at = search.firstIndex(of: UInt8(ascii: "@"))
+        let colon = search.firstIndex(of: UInt8(ascii: ":"))
+        func s(_ r: ArraySlice<UInt8>) -> String { String(decoding: r, as: UTF8.self) }
+        if at == nil && colon == nil { return (image, "", "") }
+        if let at, colon == nil || at < colon! {
+            return (s(u[..<at]), "", s(u[(at + 1)...]))
+        }
+        if let at, let colon {
+            return (s(u[..<colon]), s(u[(colon + 1)..<at]), s(u[(at + 1)...]))
+        }
+        return (s(u[..<colon!]), s(u[(colon! + 1)...]), "")
+    }
+}

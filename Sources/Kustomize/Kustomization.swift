@@ -1,0 +1,361 @@
+import PatternCore
+
+/// A string from a kustomization file with where it was written.
+struct Located<T: Sendable>: Sendable {
+    var value: T
+    var mark: Mark
+}
+
+/// `labels:` entry.
+struct LabelSpec: Sendable {
+    var pairs: Object
+    var includeSelectors = false
+    var includeTemplates = false
+}
+
+/// `images:` entry.
+struct ImageSpec: Sendable {
+    var name: String
+    var newName = ""
+    var newTag = ""
+    var digest = ""
+    var mark: Mark
+}
+
+/// `replicas:` entry.
+struct ReplicaSpec: Sendable {
+    var name: String
+    var count: Int
+    var mark: Mark
+}
+
+/// `patches:` / `patchesJson6902:` / `patchesStrategicMerge:` entry.
+struct PatchSpec: Sendable {
+    var path: String?
+    var inline: String?
+    var target: PatchTarget?
+    var mark: Mark
+    /// Mark of the `target:` map, for errors about it.
+    var targetMark: Mark = .none
+}
+
+/// `configMapGenerator:` / `secretGenerator:` entry.
+struct GeneratorSpec: Sendable {
+    var name: String
+    var namespace: String?
+    var behavior: GeneratorBehavior = .create
+    var literals: [Located<String>] = []
+    var files: [Located<String>] = []
+    var envs: [Located<String>] = []
+    var type: String?
+    var options: GeneratorOptions?
+    var mark: Mark
+}
+
+/// `generatorOptions:` or a generator's `options:`.
+struct GeneratorOptions: Sendable {
+    var labels = Object()
+    var annotations = Object()
+    var disableNameSuffixHash: Bool?
+    var immutable: Bool?
+}
+
+/// A parsed `kustomization.yaml` (or `kind: Component`).
+///
+/// Every field Kustomize accepts is either modelled here or rejected by name with an error:
+/// nothing is silently ignored.
+struct Kustomization: Sendable {
+    var file: String
+    var dir: TreePath
+    var isComponent = false
+    var resources: [Located<String>] = []
+    var components: [Located<String>] = []
+    var namespace: String?
+    var namePrefix = ""
+    var nameSuffix = ""
+    var commonLabels = Object()
+    var labels: [LabelSpec] = []
+    var commonAnnotations = Object()
+    var images: [ImageSpec] = []
+    var replicas: [ReplicaSpec] = []
+    var patches: [PatchSpec] = []
+    var patchesStrategicMerge: [PatchSpec] = []
+    var patchesJson6902: [PatchSpec] = []
+    var configMapGenerator: [GeneratorSpec] = []
+    var secretGenerator: [GeneratorSpec] = []
+    var generatorOptions: GeneratorOptions?
+
+    /// Fields Kustomize knows that this engine does not implement: each is an error.
+    static let unsupportedFields: [String: String] = [
+        "crds": "register the CRD's schema elsewhere; remove `crds`",
+        "vars": "use `replacements` in Kustomize, or pattern's `${var}` substitution",
+        "replacements": "use pattern's `${var}` substitution or a patch instead",
+        "transformers": "plugins are not run; use patches or built-in fields",
+        "generators": "plugins are not run; use configMapGenerator/secretGenerator",
+        "validators": "plugins are not run",
+        "helmCharts": "render the chart to files and list them in `resources`",
+        "helmGlobals": "render the chart to files and list them in `resources`",
+        "helmChartInflationGenerator": "render the chart to files and list them in `resources`",
+        "openapi": "custom OpenAPI schemas are not supported; strategic merge uses built-in merge keys",
+        "configurations": "custom transformer configurations are not supported",
+        "sortOptions": "output is always in Kustomize's legacy order",
+        "buildMetadata": "remove `buildMetadata`",
+        "imageTags": "rename `imageTags` to `images`",
+        "inventory": "remove `inventory`",
+    ]
+
+    static let knownFields: Set<String> = [
+        "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
+        "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
+        "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
+    ]
+
+    init(parsing root: Value, file: String, dir: TreePath) throws(Diagnostics) {
+        self.file = file
+        self.dir = dir
+        var d = Decoder(file: file)
+        guard let o = root.object else {
+            if root.isNull { return }
+            throw Diagnostics([.error("a kustomization must be a map, found \(root.typeName)",
+                                      at: d.loc(root.mark), fix: "write `resources:` and other fields at the top level")])
+        }
+        if let kind = o["kind"] {
+            switch kind.string {
+            case "Kustomization": isComponent = false
+            case "Component": isComponent = true
+            default:
+                d.error("unknown kustomization kind '\(kind.scalarText ?? kind.typeName)'", kind.mark,
+                        fix: "use `kind: Kustomization` or `kind: Component`")
+            }
+        }
+        for (key, value) in o {
+            let km = o.keyMark(key) ?? value.mark
+            if let hint = Kustomization.unsupportedFields[key] {
+                d.error("kustomization field '\(key)' is not supported by pattern's Kustomize engine", km, fix: hint)
+                continue
+            }
+            guard Kustomization.knownFields.contains(key) else {
+                d.error("unknown kustomization field '\(key)'", km,
+                        fix: "check the spelling; see Docs/kustomize.md for the supported fields")
+                continue
+            }
+            switch key {
+            case "resources", "bases": resources += d.strings(value, key)
+            case "components": components = d.strings(value, key)
+            case "namespace": namespace = d.string(value, key)
+            case "namePrefix": namePrefix = d.string(value, key) ?? ""
+            case "nameSuffix": nameSuffix = d.string(value, key) ?? ""
+            case "commonLabels": commonLabels = d.stringMap(value, key)
+            case "commonAnnotations": commonAnnotations = d.stringMap(value, key)
+            case "labels":
+                for item in d.maps(value, key) {
+                    var l = LabelSpec(pairs: Object())
+                    for (k, v) in item.object! {
+                        switch k {
+                        case "pairs": l.pairs = d.stringMap(v, "labels.pairs")
+                        case "includeSelectors": l.includeSelectors = d.bool(v, k)
+                        case "includeTemplates": l.includeTemplates = d.bool(v, k)
+                        case "fields":
+                            d.error("'labels[].fields' (custom field specs) is not supported", item.object!.keyMark(k) ?? v.mark,
+                                    fix: "use includeSelectors/includeTemplates, or a patch")
+                        default: d.unknown("labels", k, item.object!.keyMark(k) ?? v.mark)
+                        }
+                    }
+                    labels.append(l)
+                }
+            case "images":
+                for item in d.maps(value, key) {
+                    var img = ImageSpec(name: "", mark: item.mark)
+                    for (k, v) in item.object! {
+                        switch k {
+                        case "name": img.name = d.string(v, k) ?? ""
+                        case "newName": img.newName = d.string(v, k) ?? ""
+                        case "newTag": img.newTag = v.scalarText ?? ""
+                        case "digest": img.digest = d.string(v, k) ?? ""
+                        default: d.unknown("images", k, item.object!.keyMark(k) ?? v.mark)
+                        }
+                    }
+                    if img.name.isEmpty { d.error("images entry needs a `name`", item.mark, fix: "add `name: <image to replace>`") }
+                    images.append(img)
+                }
+            case "replicas":
+                for item in d.maps(value, key) {
+                    var r = ReplicaSpec(name: "", count: 0, mark: item.mark)
+                    for (k, v) in item.object! {
+                        switch k {
+                        case "name": r.name = d.string(v, k) ?? ""
+                        case "count":
+                            if let c = v.int { r.count = c } else { d.error("replicas count must be an integer", v.mark, fix: "write `count: 3`") }
+                        default: d.unknown("replicas", k, item.object!.keyMark(k) ?? v.mark)
+                        }
+                    }
+                    replicas.append(r)
+                }
+            case "patches": patches = d.patches(value, key)
+            case "patchesJson6902": patchesJson6902 = d.patches(value, key)
+            case "patchesStrategicMerge":
+                for item in d.list(value, key) {
+                    guard let s = item.string else {
+                        d.error("patchesStrategicMerge entries must be file paths or inline YAML strings", item.mark,
+                                fix: "write the patch as a path, or use `patches:` with `patch: |`")
+                        continue
+                    }
+                    // Kustomize treats an entry containing a newline or starting like YAML as inline.
+                    let inline = s.contains("\n") || s.hasPrefix("apiVersion") || s.hasPrefix("kind")
+                    patchesStrategicMerge.append(PatchSpec(path: inline ? nil : s, inline: inline ? s : nil, mark: item.mark))
+                }
+            case "configMapGenerator": configMapGenerator = d.generators(value, key, secret: false)
+            case "secretGenerator": secretGenerator = d.generators(value, key, secret: true)
+            case "generatorOptions": generatorOptions = d.generatorOptions(value)
+            default: break  // apiVersion, kind, metadata
+            }
+        }
+        if !d.diagnostics.isEmpty { throw Diagnostics(d.diagnostics) }
+    }
+
+    /// Collects type errors while reading a kustomization.
+    struct Decoder {
+        let file: String
+        var diagnostics: [Diagnostic] = []
+
+        func loc(_ m: Mark) -> SourceLocation { SourceLocation(file: file, mark: m) }
+
+        mutating func error(_ msg: String, _ m: Mark, fix: String) {
+            diagnostics.append(.error(msg, at: loc(m), fix: fix))
+        }
+
+        mutating func unknown(_ parent: String, _ key: String, _ m: Mark) {
+            error("unknown field '\(key)' in '\(parent)'", m, fix: "check the spelling; see Docs/kustomize.md")
+        }
+
+        mutating func string(_ v: Value, _ key: String) -> String? {
+            if v.isNull { return nil }
+            if let s = v.string { return s }
+            if v.isScalar { return v.scalarText }
+            error("'\(key)' must be a string, found \(v.typeName)", v.mark, fix: "write a plain string")
+            return nil
+        }
+
+        mutating func bool(_ v: Value, _ key: String) -> Bool {
+            if let b = v.bool { return b }
+            error("'\(key)' must be true or false, found \(v.typeName)", v.mark, fix: "write true or false")
+            return false
+        }
+
+        mutating func list(_ v: Value, _ key: String) -> [Value] {
+            if v.isNull { return [] }
+            guard let a = v.array else {
+                error("'\(key)' must be a list, found \(v.typeName)", v.mark, fix: "write one `- item` per line")
+                return []
+            }
+            return a
+        }
+
+        mutating func strings(_ v: Value, _ key: String) -> [Located<String>] {
+            list(v, key).compactMap { item in
+                guard let s = item.string else {
+                    error("'\(key)' entries must be strings, found \(item.typeName)", item.mark, fix: "write a relative path")
+                    return nil
+                }
+                return Located(value: s, mark: item.mark)
+            }
+        }
+
+        mutating func maps(_ v: Value, _ key: String) -> [Value] {
+            list(v, key).filter { item in
+                if item.object != nil { return true }
+                error("'\(key)' entries must be maps, found \(item.typeName)", item.mark, fix: "see Docs/kustomize.md for the entry format")
+                return false
+            }
+        }
+
+        mutating func stringMap(_ v: Value, _ key: String) -> Object {
+            if v.isNull { return Object() }
+            guard let o = v.object else {
+                error("'\(key)' must be a map of strings, found \(v.typeName)", v.mark, fix: "write `key: value` pairs")
+                return Object()
+            }
+            var out = Object()
+            for (k, val) in o {
+                if let s = val.scalarText, val.isScalar, !val.isNull {
+                    out.append(k, .string(s))
+                } else {
+                    error("'\(key).\(k)' must be a string, found \(val.typeName)", val.mark, fix: "quote the value")
+                }
+            }
+            return out
+        }
+
+        mutating func patches(_ v: Value, _ key: String) -> [PatchSpec] {
+            maps(v, key).map { item in
+                var p = PatchSpec(mark: item.mark)
+                let o = item.object!
+                for (k, val) in o {
+                    switch k {
+                    case "path": p.path = string(val, k)
+                    case "patch": p.inline = string(val, k)
+                    case "target":
+                        p.targetMark = val.mark
+                        do throws(Diagnostic) { p.target = try PatchTarget(parsing: val, file: file) } catch { diagnostics.append(error) }
+                    case "options":
+                        for (ok, ov) in ov_object(ov: val) where ov.bool == true {
+                            self.error("patch option '\(ok)' is not supported", ov.mark, fix: "remove the option")
+                        }
+                    default: unknown(key, k, o.keyMark(k) ?? val.mark)
+                    }
+                }
+                if (p.path == nil) == (p.inline == nil) {
+                    error("a patch needs exactly one of `path` or `patch`", item.mark, fix: "point `path:` at a file or write the patch inline under `patch: |`")
+                }
+                return p
+            }
+        }
+
+        func ov_object(ov: Value) -> Object { ov.object ?? Object() }
+
+        mutating func generatorOptions(_ v: Value) -> GeneratorOptions {
+            var g = GeneratorOptions()
+            guard let o = v.object else {
+                error("generator options must be a map, found \(v.typeName)", v.mark, fix: "see Docs/kustomize.md")
+                return g
+            }
+            for (k, val) in o {
+                switch k {
+                case "labels": g.labels = stringMap(val, k)
+                case "annotations": g.annotations = stringMap(val, k)
+                case "disableNameSuffixHash": g.disableNameSuffixHash = bool(val, k)
+                case "immutable": g.immutable = bool(val, k)
+                default: unknown("generatorOptions", k, o.keyMark(k) ?? val.mark)
+                }
+            }
+            return g
+        }
+
+        mutating func generators(_ v: Value, _ key: String, secret: Bool) -> [GeneratorSpec] {
+            maps(v, key).map { item in
+                var g = GeneratorSpec(name: "", mark: item.mark)
+                let o = item.object!
+                for (k, val) in o {
+                    switch k {
+                    case "name": g.name = string(val, k) ?? ""
+                    case "namespace": g.namespace = string(val, k)
+                    case "behavior":
+                        let s = string(val, k) ?? "create"
+                        if let b = GeneratorBehavior(rawValue: s) { g.behavior = b } else {
+                            error("unknown generator behavior '\(s)'", val.mark, fix: "use create, merge or replace")
+                        }
+                    case "literals": g.literals = strings(val, k)
+                    case "files": g.files = strings(val, k)
+                    case "envs": g.envs = strings(val, k)
+                    case "env": g.envs.append(contentsOf: string(val, k).map { [Located(value: $0, mark: val.mark)] } ?? [])
+                    case "type" where secret: g.type = string(val, k)
+                    case "options": g.options = generatorOptions(val)
+                    default: unknown(key, k, o.keyMark(k) ?? val.mark)
+                    }
+                }
+                if g.name.isEmpty { error("\(key) entry needs a `name`", item.mark, fix: "add `name: <object name>`") }
+                return g
+            }
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// Kustomize: see Docs/kustomize.md.
-import PatternCore

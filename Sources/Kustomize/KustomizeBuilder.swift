@@ -1,0 +1,185 @@
+import PatternCore
+
+/// Bounds for a Kustomize build.
+public struct KustomizeLimits: Sendable {
+    /// Limits for every YAML file read (size, depth, aliases).
+    public var yaml: YAMLLimits
+    /// Deepest chain of kustomizations including each other.
+    public var maxDepth: Int
+    /// Most objects a build may produce.
+    public var maxObjects: Int
+
+    public init(yaml: YAMLLimits = .default, maxDepth: Int = 64, maxObjects: Int = 200_000) {
+        self.yaml = yaml; self.maxDepth = maxDepth; self.maxObjects = maxObjects
+    }
+
+    public static let `default` = KustomizeLimits()
+}
+
+/// Builds a `kustomization.yaml` directory the way `kubectl kustomize` (Kustomize v5) does,
+/// in Swift, reading only through a `SourceTree`.
+///
+/// Per kustomization, in Kustomize's order: `resources` (files, directories with their own
+/// kustomization, `bases`), generators, `components`, then the transformers
+/// `patchesStrategicMerge`, `patches`, `namespace`, `namePrefix`/`nameSuffix`, `labels` and
+/// `commonLabels`, `commonAnnotations`, `patchesJson6902`, `replicas`, `images`. After the
+/// top-level kustomization: content-hash suffixes for generated objects, name-reference
+/// fix-ups, and the legacy kind order.
+///
+/// Errors are `Diagnostic`s (file:line:column and a fix), collected where practical and
+/// thrown together as `Diagnostics`. Nothing is half-built: a build either returns every
+/// object or throws.
+public struct KustomizeBuilder: Sendable {
+    public let tree: any SourceTree
+    public let limits: KustomizeLimits
+
+    /// File names Kustomize recognises, in its order of preference.
+    public static let kustomizationFileNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+
+    public init(tree: any SourceTree, limits: KustomizeLimits = .default) {
+        self.tree = tree
+        self.limits = limits
+    }
+
+    /// Builds the kustomization in `dir` and returns its objects in Kustomize's output order.
+    public func build(_ dir: TreePath) throws(Diagnostics) -> [Value] {
+        let loader = TreeLoader(tree: tree, limits: limits)
+        var m = ResMap()
+        let root: TreePath
+        do { root = try tree.resolve(dir) } catch {
+            throw Diagnostics([.error("kustomization directory '\(dir)': \(error)", at: nil, fix: "build a directory inside the repository")])
+        }
+        try accumulate(root, into: &m, stack: [], component: false, loader: loader, from: nil)
+        // Final steps, once, at the top (Kustomize's makeCustomizedResMap).
+        for i in m.items.indices where m.items[i].needsHashSuffix {
+            let h = GeneratorHash.suffix(for: m.items[i].value)
+            m.items[i].storePreviousId()
+            m.items[i].setName(m.items[i].name + "-" + h)
+        }
+        do throws(Diagnostic) { try NameReferenceTransformer.apply(to: &m) } catch { throw Diagnostics([error]) }
+        return LegacySort.sorted(m.items.map(\.value))
+    }
+
+    /// Finds the kustomization file in `dir`.
+    func kustomizationFile(in dir: TreePath, at loc: SourceLocation?) throws(Diagnostic) -> TreePath {
+        let found = Self.kustomizationFileNames.map { dir.appending($0) }.filter { tree.resolvedKind($0) == .file }
+        if found.isEmpty {
+            throw .error("no kustomization file (kustomization.yaml, kustomization.yml or Kustomization) in '\(dir)'", at: loc,
+                         fix: "add a kustomization.yaml to the directory, or list the directory's files instead")
+        }
+        if found.count > 1 {
+            throw .error("found several kustomization files in '\(dir)': \(found.map(\.name).joined(separator: ", "))", at: loc,
+                         fix: "keep only one of them")
+        }
+        return try tree.resolveForBuild(found[0], at: loc)
+    }
+
+    func accumulate(_ dir: TreePath, into m: inout ResMap, stack: [TreePath], component: Bool,
+                    loader: TreeLoader, from loc: SourceLocation?) throws(Diagnostics) {
+        func fail(_ d: Diagnostic) -> Diagnostics { Diagnostics([d]) }
+        if stack.contains(dir) {
+            throw fail(.error("kustomization '\(dir)' includes itself (cycle: \((stack + [dir]).map(\.description).joined(separator: " -> ")))",
+                              at: loc, fix: "remove the resource or component entry that closes the cycle"))
+        }
+        if stack.count >= limits.maxDepth {
+            throw fail(.error("kustomizations nested deeper than \(limits.maxDepth) levels", at: loc, fix: "flatten the overlay chain"))
+        }
+        let kfile: TreePath
+        do throws(Diagnostic) { kfile = try kustomizationFile(in: dir, at: loc) } catch { throw fail(error) }
+        let doc: Value
+        do throws(Diagnostic) {
+            let docs = try loader.parseStream(kfile, at: loc ?? SourceLocation(file: kfile.string), what: "kustomization")
+            if docs.count > 1 {
+                throw Diagnostic.error("kustomization file has \(docs.count) YAML documents", at: SourceLocation(file: kfile.string, mark: docs[1].mark),
+                                       fix: "keep a single document")
+            }
+            doc = docs.first?.value ?? .null
+        } catch { throw fail(error) }
+        let k = try Kustomization(parsing: doc, file: kfile.string, dir: dir)
+        if component && !k.isComponent {
+            throw fail(.error("'\(dir)' is listed under `components` but is not `kind: Component`", at: loc,
+                              fix: "set `kind: Component` (apiVersion kustomize.config.k8s.io/v1alpha1) or list it under `resources`"))
+        }
+        if !component && k.isComponent {
+            throw fail(.error("'\(dir)' is a Component and can only be listed under `components`", at: loc,
+                              fix: "move the entry to `components:`"))
+        }
+        let stack = stack + [dir]
+        var diags: [Diagnostic] = []
+
+        // resources (and legacy bases)
+        for entry in k.resources {
+            let eloc = SourceLocation(file: k.file, mark: entry.mark)
+            do throws(Diagnostics) {
+                let p: TreePath
+                do throws(Diagnostic) { p = try loader.resolve(entry.value, from: dir, at: eloc, what: "resource") } catch { throw fail(error) }
+                switch loader.kind(p) {
+                case .directory?:
+                    var sub = ResMap()
+                    try accumulate(p, into: &sub, stack: stack, component: false, loader: loader, from: eloc)
+                    do throws(Diagnostic) { try m.appendAll(sub) } catch { throw fail(error) }
+                case .file?:
+                    do throws(Diagnostic) {
+                        for r in try loader.objects(in: p, at: eloc) { try m.append(r) }
+                    } catch { throw fail(error) }
+                default:
+                    throw fail(.error("resource '\(entry.value)' does not exist", at: eloc,
+                                      fix: "fix the path (relative to \(k.file)) or add the file"))
+                }
+            } catch { diags += error.items }
+            if m.count > limits.maxObjects {
+                throw fail(.error("build produces more than \(limits.maxObjects) objects", at: eloc, fix: "split the build"))
+            }
+        }
+        if !diags.isEmpty { throw Diagnostics(diags) }
+
+        // generators
+        for (specs, secret) in [(k.configMapGenerator, false), (k.secretGenerator, true)] {
+            for g in specs {
+                do throws(Diagnostics) {
+                    let r = try Generators.make(g, secret: secret, global: k.generatorOptions, kust: k, loader: loader)
+                    do throws(Diagnostic) { try Generators.absorb(r, into: &m) } catch { throw fail(error) }
+                } catch { diags += error.items }
+            }
+        }
+        if !diags.isEmpty { throw Diagnostics(diags) }
+
+        // components run against this build's accumulated objects
+        for entry in k.components {
+            let eloc = SourceLocation(file: k.file, mark: entry.mark)
+            let p: TreePath
+            do throws(Diagnostic) { p = try loader.resolve(entry.value, from: dir, at: eloc, what: "component") } catch { throw fail(error) }
+            guard loader.kind(p) == .directory else {
+                throw fail(.error("component '\(entry.value)' is not a directory", at: eloc, fix: "point at a directory with a kind: Component kustomization"))
+            }
+            try accumulate(p, into: &m, stack: stack, component: true, loader: loader, from: eloc)
+        }
+
+        try transform(k, &m, loader: loader)
+    }
+
+    /// The built-in transformers, in Kustomize's order.
+    func transform(_ k: Kustomization, _ m: inout ResMap, loader: TreeLoader) throws(Diagnostics) {
+        func one(_ body: () throws(Diagnostic) -> Void) throws(Diagnostics) {
+            do throws(Diagnostic) { try body() } catch { throw Diagnostics([error]) }
+        }
+        try PatchTransformer.apply(k.patchesStrategicMerge, kind: .strategicMerge, kust: k, loader: loader, to: &m)
+        try PatchTransformer.apply(k.patches, kind: .either, kust: k, loader: loader, to: &m)
+        if let ns = k.namespace { NamespaceTransformer.apply(ns, to: &m) }
+        PrefixSuffixTransformer.apply(prefix: k.namePrefix, suffix: k.nameSuffix, to: &m)
+        for l in k.labels { try one { () throws(Diagnostic) in try MapFieldTransformer.labels(l, to: &m) } }
+        try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonLabels, specs: BuiltinConfig.commonLabels, to: &m) }
+        try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonAnnotations, specs: BuiltinConfig.commonAnnotations, to: &m) }
+        try PatchTransformer.apply(k.patchesJson6902, kind: .json6902, kust: k, loader: loader, to: &m)
+        ReplicaTransformer.apply(k.replicas, to: &m)
+        ImageTransformer.apply(k.images, to: &m)
+    }
+}
+
+extension SourceTree {
+    func resolveForBuild(_ p: TreePath, at loc: SourceLocation?) throws(Diagnostic) -> TreePath {
+        do { return try resolve(p) } catch {
+            throw .error("'\(p)': \(error)", at: loc, fix: "replace the symlink with a path inside the repository")
+        }
+    }
+}

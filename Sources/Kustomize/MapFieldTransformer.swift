@@ -1,0 +1,42 @@
+import PatternCore
+
+/// `commonLabels`, `labels`, `commonAnnotations`: adds key/value pairs to the maps at the
+/// given field specs (metadata, selectors, pod templates — see `BuiltinConfig`).
+enum MapFieldTransformer {
+    static func apply(_ pairs: Object, specs: [FieldSpec], to m: inout ResMap) throws(Diagnostic) {
+        guard !pairs.isEmpty else { return }
+        for i in m.items.indices {
+            guard let gvk = m.items[i].value.gvk else { continue }
+            var v = m.items[i].value
+            var bad: Mark?
+            for spec in specs where spec.gvk.matches(gvk) {
+                spec.visit(&v) { field in
+                    var obj: Object
+                    if let f = field {
+                        guard let o = f.object else { bad = f.mark; return }
+                        obj = o
+                    } else { obj = Object() }
+                    for (k, val) in pairs { obj.set(k, val) }
+                    field = Value(.object(obj), mark: field?.mark ?? .none)
+                }
+            }
+            if let bad {
+                throw .error("expected a map at a label/annotation field of \(m.items[i].curId)",
+                             at: SourceLocation(file: m.items[i].file, mark: bad), fix: "make the field a map of strings")
+            }
+            m.items[i].value = v
+        }
+    }
+
+    static func labels(_ spec: LabelSpec, to m: inout ResMap) throws(Diagnostic) {
+        let specs: [FieldSpec]
+        if spec.includeSelectors {
+            specs = BuiltinConfig.commonLabels
+        } else if spec.includeTemplates {
+            specs = BuiltinConfig.templateLabels
+        } else {
+            specs = [FieldSpec(path: "metadata/labels", create: true)]
+        }
+        try apply(spec.pairs, specs: specs, to: &m)
+    }
+}

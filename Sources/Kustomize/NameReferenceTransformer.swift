@@ -1,0 +1,129 @@
+import PatternCore
+
+/// Fixes references to renamed objects (prefix/suffix, namespace, hash suffix, generator
+/// merges) — Kustomize's `nameReference` transformer, run once at the end of a build.
+///
+/// For every referrer field in `BuiltinConfig.nameReference` (selected by the referrer's
+/// *original* kind) holding a name, the candidate targets are objects that once had that
+/// name (a previous id), are of the target kind, can be seen from the referrer's namespace,
+/// and — when several remain — carry the same name prefixes/suffixes as the referrer.
+enum NameReferenceTransformer {
+    static func apply(to m: inout ResMap, backRefs: [NameBackReference] = BuiltinConfig.nameReference) throws(Diagnostic) {
+        // Objects by each previous name: the only ones whose references can need an update.
+        var byPrevName: [String: [Int]] = [:]
+        for (i, r) in m.items.enumerated() {
+            var seen = Set<String>()
+            for p in r.prevIds where seen.insert(p.name).inserted { byPrevName[p.name, default: []].append(i) }
+        }
+        if byPrevName.isEmpty { return }
+        let snapshot = m.items
+        for i in m.items.indices {
+            let referrer = snapshot[i]
+            var v = referrer.value
+            var failure: Diagnostic?
+            for back in backRefs {
+                for spec in back.referrers where spec.gvk.matches(referrer.orgId.gvk) {
+                    guard FieldSpec.hasField(v, spec.path[...]) else { continue }
+                    let ctx = Selection(referrer: referrer, target: back.target, spec: spec, all: snapshot, byPrevName: byPrevName)
+                    FieldSpec.walk(&v, spec.path[...], create: false) { field in
+                        guard failure == nil, var f = field else { return }
+                        do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error }
+                        field = f
+                    }
+                }
+            }
+            if let failure { throw failure }
+            m.items[i].value = v
+        }
+    }
+
+    struct Selection {
+        let referrer: KResource
+        let target: GvkSelector
+        let spec: FieldSpec
+        let all: [KResource]
+        let byPrevName: [String: [Int]]
+
+        func update(_ f: inout Value) throws(Diagnostic) {
+            switch f.kind {
+            case .string(let s):
+                if let r = try select(s, candidates: visibleCandidates(named: s), sameNamespaceToo: false), r.name != s {
+                    f = Value(.string(r.name), mark: f.mark)
+                }
+            case .object(let o):
+                try updateMap(&f, o)
+            case .array(let a):
+                var out = a
+                for j in out.indices {
+                    switch out[j].kind {
+                    case .string, .object: try update(&out[j])
+                    default: break
+                    }
+                }
+                f = Value(.array(out), mark: f.mark)
+            default: break
+            }
+        }
+
+        func updateMap(_ f: inout Value, _ o: Object) throws(Diagnostic) {
+            guard let oldName = o["name"]?.string else { return }
+            var cands = visibleCandidates(named: oldName)
+            if let ns = o["namespace"]?.string {
+                // Kustomize groups candidates by effective namespace ("" is "default").
+                let want = ns.isEmpty ? "default" : ns
+                let byOrg = cands.filter { all[$0].orgId.effectiveNamespace == want }
+                cands = byOrg.isEmpty ? cands.filter { all[$0].curId.effectiveNamespace == want } : byOrg
+            }
+            guard let r = try select(oldName, candidates: cands, sameNamespaceToo: true) else { return }
+            if r.name == oldName && r.namespace.isEmpty { return }
+            f["name"] = .string(r.name)
+            if !r.namespace.isEmpty { f["namespace"] = .string(r.namespace) }
+        }
+
+        /// Kustomize's `SubsetThatCouldBeReferencedByResource`, restricted to `name`'s holders.
+        func visibleCandidates(named name: String) -> [Int] {
+            guard let idx = byPrevName[name] else { return [] }
+            let rid = referrer.curId
+            if rid.isClusterScoped { return idx }
+            var rbNamespaces = Set<String>()
+            if referrer.kind == "RoleBinding", let subs = referrer.value["subjects"]?.array {
+                for s in subs where s["kind"]?.string == "ServiceAccount" {
+                    if let ns = s["namespace"]?.string { rbNamespaces.insert(ns) }
+                }
+            }
+            return idx.filter { j in
+                let id = all[j].curId
+                return id.isClusterScoped || id.effectiveNamespace == rid.effectiveNamespace || rbNamespaces.contains(all[j].namespace)
+            }
+        }
+
+        func select(_ oldName: String, candidates: [Int], sameNamespaceToo: Bool) throws(Diagnostic) -> KResource? {
+            var c = candidates.map { all[$0] }
+            c = c.filter { $0.prevIds.contains { $0.name == oldName } }
+            c = c.filter { $0.prevIds.contains { target.matches($0.gvk) } }
+            if spec.path.count >= 2 && spec.path.suffix(2) == ["roleRef", "name"],
+               let group = referrer.value[path: ["roleRef", "apiGroup"]]?.string,
+               let kind = referrer.value[path: ["roleRef", "kind"]]?.string {
+                let sel = GvkSelector(group: group, kind: kind)
+                c = c.filter { $0.prevIds.contains { sel.matches($0.gvk) } }
+            }
+            let rid = referrer.curId
+            if !rid.isClusterScoped {
+                c = c.filter { r in
+                    let id = r.curId
+                    return id.isClusterScoped || r.kind == "ServiceAccount" || id.effectiveNamespace == rid.effectiveNamespace
+                }
+            }
+            if c.count == 1 { return c[0] }
+            c = c.filter { $0.prefixesSuffixesEqual(referrer) }
+            if c.count == 1 { return c[0] }
+            if c.isEmpty { return nil }
+            let same = c.allSatisfy { $0.name == c[0].name && (!sameNamespaceToo || $0.namespace == c[0].namespace) }
+            if same { return c[0] }
+            throw .error("found multiple possible referrals for '\(oldName)' in '\(spec.pathString)' of \(referrer.curId): "
+                         + c.map { $0.curId.description }.joined(separator: ", "),
+                         at: referrer.location,
+                         fix: "give the candidates distinct names, or build them in separate kustomizations")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import PatternCore
+
+/// `namespace:` — sets `metadata.namespace` on namespaced objects (cluster-scoped kinds are
+/// left alone), renames `Namespace` objects to the namespace, sets the namespace of
+/// RoleBinding/ClusterRoleBinding subjects named `default`, of APIService services and of
+/// CRD conversion-webhook services, as Kustomize's NamespaceTransformer does. Subjects that
+/// name a ServiceAccount in the build are updated later by the name-reference pass.
+enum NamespaceTransformer {
+    static func apply(_ ns: String, to m: inout ResMap) {
+        guard !ns.isEmpty else { return }
+        for i in m.items.indices {
+            m.items[i].storePreviousId()
+            let id = m.items[i].curId
+            let gvk = id.gvk
+            var v = m.items[i].value
+            if !id.isClusterScoped { v[path: ["metadata", "namespace"]] = .string(ns) }
+            if gvk.kind == "Namespace" { v[path: ["metadata", "name"]] = .string(ns) }
+            if gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding" {
+                if case .array = v["subjects"]?.kind {
+                    v.withObject { o in
+                        o.modify("subjects") { s in
+                            s?.withArray { subs in
+                                for j in subs.indices where subs[j]["name"]?.string == "default" {
+                                    subs[j]["namespace"] = .string(ns)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if gvk.group == "apiregistration.k8s.io" && gvk.kind == "APIService" {
+                FieldSpec(path: "spec/service/namespace", create: true).visit(&v) { $0 = .string(ns) }
+            }
+            if gvk.group == "apiextensions.k8s.io" && gvk.kind == "CustomResourceDefinition" {
+                FieldSpec(path: "spec/conversion/webhook/clientConfig/service/namespace").visit(&v) { $0 = .string(ns) }
+            }
+            m.items[i].value = v
+        }
+    }
+}

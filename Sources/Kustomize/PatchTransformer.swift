@@ -1,0 +1,124 @@
+import PatternCore
+
+/// `patches`, `patchesStrategicMerge` and `patchesJson6902`: loads each patch (file or
+/// inline), decides strategic-merge vs JSON 6902 (a YAML list is JSON 6902), selects targets
+/// and applies the engines in `StrategicMerge` / `JSONPatch`.
+enum PatchTransformer {
+    enum Kind { case strategicMerge, json6902, either }
+
+    static func apply(_ specs: [PatchSpec], kind: Kind, kust: Kustomization, loader: TreeLoader,
+                      to m: inout ResMap) throws(Diagnostics) {
+        var diags: [Diagnostic] = []
+        for spec in specs {
+            do throws(Diagnostic) { try apply(spec, kind: kind, kust: kust, loader: loader, to: &m) } catch { diags.append(error) }
+        }
+        if !diags.isEmpty { throw Diagnostics(diags) }
+    }
+
+    static func apply(_ spec: PatchSpec, kind: Kind, kust: Kustomization, loader: TreeLoader,
+                      to m: inout ResMap) throws(Diagnostic) {
+        let loc = SourceLocation(file: kust.file, mark: spec.mark)
+        var docs: [Value]
+        var patchFile = kust.file
+        if let path = spec.path {
+            let p = try loader.resolve(path, from: kust.dir, at: loc, what: "patch")
+            docs = try loader.parseStream(p, at: loc, what: "patch").map(\.value)
+            patchFile = p.string
+        } else {
+            do throws(Diagnostic) {
+                docs = try YAMLParser.parseStream(spec.inline ?? "", file: kust.file, limits: loader.limits.yaml).map(\.value)
+            } catch {
+                var e = error
+                e.message = "inline patch: " + e.message
+                e.location = loc
+                throw e
+            }
+        }
+        docs.removeAll { $0.isNull }
+        if docs.isEmpty { throw .error("patch is empty", at: loc, fix: "write the patch content, or remove the entry") }
+
+        let isJSON = docs.count == 1 && docs[0].array != nil
+        if kind == .json6902 && !isJSON {
+            throw .error("patchesJson6902 entry is not a list of JSON patch operations", at: loc,
+                         fix: "write `- op: replace` entries, or move strategic merge patches to `patches:`")
+        }
+        if isJSON {
+            guard let target = spec.target else {
+                throw .error("a JSON 6902 patch needs a `target`", at: loc, fix: "add `target: {kind: …, name: …}`")
+            }
+            let patch = try JSONPatch(parsing: docs[0], file: patchFile)
+            for i in select(target, in: m) {
+                do throws(Diagnostic) { m.items[i].value = try patch.apply(to: m.items[i].value) } catch {
+                    var e = error
+                    e.message += " (patching \(m.items[i].curId))"
+                    throw e
+                }
+            }
+            return
+        }
+        for d in docs where d.object == nil {
+            throw .error("strategic merge patch must be a map, found \(d.typeName)", at: SourceLocation(file: patchFile, mark: d.mark),
+                         fix: "write the patch as a partial Kubernetes object")
+        }
+        if let target = spec.target {
+            if docs.count > 1 {
+                throw .error("a `patches` entry with a target may hold only one strategic merge patch", at: loc,
+                             fix: "split the documents into separate `patches` entries")
+            }
+            let targets = select(target, in: m)
+            try applySMP(docs[0], to: targets, in: &m, file: patchFile)
+            return
+        }
+        for d in docs {
+            let id = KResource.id(of: d)
+            guard !id.name.isEmpty, !id.gvk.kind.isEmpty else {
+                throw .error("strategic merge patch without a target needs `kind` and `metadata.name`",
+                             at: SourceLocation(file: patchFile, mark: d.mark), fix: "add kind and metadata.name, or a `target:`")
+            }
+            let matches = m.indices(matchingAnyId: id)
+            if matches.isEmpty {
+                throw .error("no resource matches strategic merge patch for \(id)", at: SourceLocation(file: patchFile, mark: d.mark),
+                             fix: "check kind, name and namespace of the patch against the resources (use the original name, without prefix)")
+            }
+            if matches.count > 1 {
+                throw .error("strategic merge patch for \(id) matches \(matches.count) resources", at: SourceLocation(file: patchFile, mark: d.mark),
+                             fix: "add metadata.namespace to the patch")
+            }
+            try applySMP(d, to: matches, in: &m, file: patchFile)
+        }
+    }
+
+    static func select(_ target: PatchTarget, in m: ResMap) -> [Int] {
+        m.items.indices.filter { i in
+            let r = m.items[i]
+            return target.matches(r.value, originalName: r.orgId.name, originalNamespace: r.orgId.namespace)
+        }
+    }
+
+    static func applySMP(_ patch: Value, to indices: [Int], in m: inout ResMap, file: String) throws(Diagnostic) {
+        var deleted: [Int] = []
+        for i in indices {
+            let r = m.items[i]
+            var p = patch
+            p["apiVersion"] = r.value["apiVersion"]
+            p["kind"] = r.value["kind"]
+            let merged: Value?
+            do throws(Diagnostic) { merged = try StrategicMerge.apply(p, to: r.value) } catch {
+                var e = error
+                e.location = SourceLocation(file: file, mark: error.location?.mark ?? patch.mark)
+                throw e
+            }
+            guard var v = merged else { deleted.append(i); continue }
+            v["apiVersion"] = r.value["apiVersion"]
+            v["kind"] = r.value["kind"]
+            v[path: ["metadata", "name"]] = .string(r.name)
+            if r.namespace.isEmpty {
+                if v[path: ["metadata", "namespace"]] != nil { v[path: ["metadata", "namespace"]] = nil }
+            } else {
+                v[path: ["metadata", "namespace"]] = .string(r.namespace)
+            }
+            m.items[i].value = v
+        }
+        for i in deleted.reversed() { m.items.remove(at: i) }
+    }
+}

@@ -1,0 +1,185 @@
+import PatternCore
+
+/// Identity of a resource as Kustomize sees it: group, version, kind, name and namespace.
+///
+/// Unlike `ObjectKey`, the version is kept (Kustomize's field specs and selectors match on it)
+/// and namespaces compare by their *effective* value (`""` and `"default"` are the same
+/// namespace for namespaced kinds; cluster-scoped kinds have none).
+public struct ResId: Sendable, Hashable, CustomStringConvertible {
+    public var gvk: GroupVersionKind
+    public var name: String
+    public var namespace: String
+
+    public init(gvk: GroupVersionKind, name: String, namespace: String) {
+        self.gvk = gvk; self.name = name; self.namespace = namespace
+    }
+
+    public var isClusterScoped: Bool { KindTable.isClusterScoped(gvk.groupKind) }
+
+    /// `"default"` for unset namespaces of namespaced kinds, a marker for cluster-scoped kinds.
+    public var effectiveNamespace: String {
+        if isClusterScoped { return "_non_namespaceable_" }
+        return namespace.isEmpty ? "default" : namespace
+    }
+
+    /// Same kind, name and effective namespace (version ignored only when either is empty).
+    public func sameIdentity(_ o: ResId) -> Bool {
+        name == o.name && gvk == o.gvk && effectiveNamespace == o.effectiveNamespace
+    }
+
+    public var objectKey: ObjectKey {
+        ObjectKey(group: gvk.group, kind: gvk.kind, namespace: isClusterScoped ? "" : namespace, name: name)
+    }
+
+    /// Kustomize's `ResId.String()` (`group_version_kind|name_namespace` with `~G`/`~V` markers).
+    var legacyString: String {
+        let g = gvk.group.isEmpty ? "~G" : gvk.group
+        let v = gvk.version.isEmpty ? "~V" : gvk.version
+        let k = gvk.kind.isEmpty ? "~K" : gvk.kind
+        let ns = namespace.isEmpty ? "[noNs]" : namespace
+        let nm = name.isEmpty ? "[noName]" : name
+        return "\(g)_\(v)_\(k)|\(nm)_\(ns)"
+    }
+
+    public var description: String {
+        let ns = namespace.isEmpty ? "" : "\(namespace)/"
+        return "\(gvk.kind)\(gvk.group.isEmpty ? "" : "." + gvk.group) \(ns)\(name)"
+    }
+}
+
+/// How a generated ConfigMap/Secret combines with one of the same name from a base.
+public enum GeneratorBehavior: String, Sendable { case create, merge, replace }
+
+/// One object in a build, with the bookkeeping Kustomize keeps in its build annotations:
+/// the original id, ids it had before renames, the name prefixes/suffixes applied, and
+/// whether a content-hash suffix is still to be added.
+struct KResource: Sendable {
+    var value: Value
+    /// File the object came from (or the kustomization that generated it).
+    var file: String
+    var orgId: ResId
+    var prevIds: [ResId] = []
+    var prefixes: [String] = []
+    var suffixes: [String] = []
+    var needsHashSuffix = false
+    var behavior: GeneratorBehavior = .create
+    /// True for ConfigMaps/Secrets made by a generator (for merge/replace matching).
+    var generated = false
+
+    init(value: Value, file: String) {
+        self.value = value
+        self.file = file
+        self.orgId = KResource.id(of: value)
+    }
+
+    static func id(of v: Value) -> ResId {
+        let gvk = v.gvk ?? GroupVersionKind(group: "", version: "", kind: "")
+        return ResId(gvk: gvk, name: v.metadataName ?? "", namespace: v.metadataNamespace ?? "")
+    }
+
+    var curId: ResId { KResource.id(of: value) }
+    var name: String { value.metadataName ?? "" }
+    var namespace: String { value.metadataNamespace ?? "" }
+    var kind: String { value.kindName ?? "" }
+
+    mutating func setName(_ n: String) { value[path: ["metadata", "name"]] = .string(n) }
+    mutating func setNamespace(_ n: String) { value[path: ["metadata", "namespace"]] = .string(n) }
+
+    /// Records the current id before a rename (Kustomize's `StorePreviousId`).
+    mutating func storePreviousId() { prevIds.append(curId) }
+
+    var location: SourceLocation { SourceLocation(file: file, mark: value.mark) }
+
+    /// Kustomize's `PrefixesSuffixesEquals`: the shorter list of prefixes (suffixes) is the
+    /// tail of the longer one.
+    func prefixesSuffixesEqual(_ o: KResource) -> Bool {
+        KResource.sameEnding(prefixes, o.prefixes) && KResource.sameEnding(suffixes, o.suffixes)
+    }
+
+    static func sameEnding(_ a: [String], _ b: [String]) -> Bool {
+        var short = a, long = b
+        if short.count > long.count { swap(&short, &long) }
+        let diff = long.count - short.count
+        if short.isEmpty { return diff == 0 }
+        for i in short.indices where long[i + diff] != short[i] { return false }
+        return true
+    }
+}
+
+/// The ordered set of resources being built, indexed by current identity.
+struct ResMap: Sendable {
+    var items: [KResource] = []
+
+    var count: Int { items.count }
+
+    func index(ofCurrent id: ResId) -> Int? {
+        items.firstIndex { $0.curId.sameIdentity(id) }
+    }
+
+    /// Appends, refusing a second object with the same identity (as Kustomize does).
+    mutating func append(_ r: KResource) throws(Diagnostic) {
+        let id = r.curId
+        if let i = index(ofCurrent: id) {
+            throw Diagnostic.error(
+                "may not add resource with an already registered id: \(id)",
+                at: r.location,
+                fix: "remove one of the two definitions, or give them different names/namespaces",
+                related: [items[i].location])
+        }
+        items.append(r)
+    }
+
+    mutating func appendAll(_ other: ResMap) throws(Diagnostic) {
+        // Build an index once: appendAll of large sub-builds must stay linear.
+        var seen: [String: Int] = [:]
+        seen.reserveCapacity(items.count + other.items.count)
+        for (i, r) in items.enumerated() { seen[Self.key(r.curId)] = i }
+        for r in other.items {
+            let k = Self.key(r.curId)
+            if let i = seen[k] {
+                throw Diagnostic.error(
+                    "may not add resource with an already registered id: \(r.curId)",
+                    at: r.location,
+                    fix: "remove one of the two definitions, or give them different names/namespaces",
+                    related: [items[i].location])
+            }
+            seen[k] = items.count
+            items.append(r)
+        }
+    }
+
+    static func key(_ id: ResId) -> String {
+        "\(id.gvk.group)|\(id.gvk.version)|\(id.gvk.kind)|\(id.effectiveNamespace)|\(id.name)"
+    }
+
+    /// Resources whose current or any previous id has `id`'s name, kind and effective namespace.
+    func indices(matchingAnyId id: ResId) -> [Int] {
+        var out: [Int] = []
+        for (i, r) in items.enumerated() {
+            if Self.idMatches(r.curId, id) || r.prevIds.contains(where: { Self.idMatches($0, id) }) || Self.idMatches(r.orgId, id) {
+                out.append(i)
+            }
+        }
+        return out
+    }
+
+    static func idMatches(_ a: ResId, _ sel: ResId) -> Bool {
+        a.name == sel.name && a.effectiveNamespace == sel.effectiveNamespace && GvkSelector(sel.gvk).matches(a.gvk)
+    }
+}
+
+/// Group/version/kind selector where empty fields match anything (Kustomize `Gvk.IsSelected`).
+public struct GvkSelector: Sendable, Hashable {
+    public var group: String
+    public var version: String
+    public var kind: String
+
+    public init(group: String = "", version: String = "", kind: String = "") {
+        self.group = group; self.version = version; self.kind = kind
+    }
+    init(_ gvk: GroupVersionKind) { self.init(group: gvk.group, version: gvk.version, kind: gvk.kind) }
+
+    public func matches(_ gvk: GroupVersionKind) -> Bool {
+        (group.isEmpty || group == gvk.group) && (version.isEmpty || version == gvk.version) && (kind.isEmpty || kind == gvk.kind)
+    }
+}
