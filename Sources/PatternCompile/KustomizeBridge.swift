@@ -1,23 +1,52 @@
 import PatternCore
+import Kustomize
 
-/// Connects the compiler to the `Kustomize` module (kustomization directories and the shared
-/// strategic-merge / JSON 6902 patch engine).
+/// Connects the compiler to the `Kustomize` module: kustomization directories, and the
+/// shared strategic-merge / JSON 6902 patch engine for overlay `patches`.
 enum KustomizeBridge {
     static func build(tree: any SourceTree, dir: TreePath, displayPrefix: String, limits: YAMLLimits) throws(Diagnostics) -> [(Value, String)] {
-        throw Diagnostics([.error("Kustomize directories are not supported yet", at: SourceLocation(file: displayPrefix + dir.string))])
+        do {
+            return try KustomizeBuilder(tree: tree, limits: KustomizeLimits(yaml: limits)).buildWithOrigins(dir).map { ($0.object, displayPrefix + $0.file) }
+        } catch {
+            throw Diagnostics(error.items.map { $0.prefixingFiles(displayPrefix) })
+        }
     }
 
     /// Applies Kustomize-style `patches` entries of an overlay to `objects`.
     static func applyPatches(_ patches: [Value], overlayDir: TreePath, overlayFile: String, tree: any SourceTree,
                              to objects: inout [RenderedObject]) throws(Diagnostics) {
         if patches.isEmpty { return }
-        throw Diagnostics([.error("overlay patches are not supported yet", at: SourceLocation(file: overlayFile))])
+        var components: [ObjectKey: String] = [:]
+        for o in objects { if let k = o.object.objectKey { components[k] = o.component } }
+        var pairs = objects.map { (object: $0.object, file: $0.file) }
+        try OverlayPatcher.apply(patches, overlayDir: overlayDir, overlayFile: overlayFile, tree: tree, to: &pairs)
+        objects = pairs.map { p in
+            let key = p.object.objectKey ?? ObjectKey(group: "", kind: p.object.kindName ?? "", namespace: "", name: p.object.metadataName ?? "")
+            return RenderedObject(object: p.object, key: key, component: components[key] ?? "", file: p.file)
+        }
     }
 }
 
 /// Renders a plain Kustomize directory as `kubectl kustomize` would (nothing added).
 public enum KustomizeRender {
     public static func build(directory: String) throws(Diagnostics) -> [Value] {
-        throw Diagnostics([.error("Kustomize directories are not supported yet", at: SourceLocation(file: directory))])
+        var d = directory
+        while d.count > 1 && d.hasSuffix("/") { d.removeLast() }
+        // The tree is the directory's filesystem root boundary: Kustomize allows `../` bases,
+        // so root the tree at the current directory and refuse only what leaves it.
+        let cwd = currentDirectory()
+        let absolute = d.hasPrefix("/") ? d : cwd + "/" + d
+        let (root, rel) = commonRoot(absolute, cwd)
+        let tree = LocalTree(root: root)
+        let path: TreePath
+        do { path = try TreePath(rel) } catch { throw Diagnostics([.error("\(error)", at: SourceLocation(file: directory))]) }
+        return try KustomizeBuilder(tree: tree).build(path)
+    }
+
+    /// The tree root for a Kustomize build: the working directory when the target is inside
+    /// it, else the target's parent chain up to `/`.
+    static func commonRoot(_ target: String, _ cwd: String) -> (String, String) {
+        if target.hasPrefix(cwd + "/") { return (cwd, String(target.dropFirst(cwd.count + 1))) }
+        return ("/", String(target.dropFirst()))
     }
 }

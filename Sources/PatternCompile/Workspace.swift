@@ -120,3 +120,13 @@ public struct Workspace: Sendable {
         return try PatternSpec.decode(doc, file: shown)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func currentDirectory() -> String {
+    var buf = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buf, 4096) != nil else { return "." }
+    return String(cString: buf)
+}
