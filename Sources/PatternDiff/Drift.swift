@@ -55,6 +55,15 @@ public enum Drift {
         }
     }
 
+    /// Fields where applying `desired` without `force` would conflict: desired sets a value
+    /// different from live and another manager owns the field (the API answers 409 naming
+    /// them). Lets `pattern diff` warn before `apply` and `apply` explain `--force-conflicts`.
+    public static func conflicts(desired: Value, live: Value, manager: String) -> [DriftItem] {
+        fields(lastApplied: desired, live: live, manager: manager).filter {
+            $0.kind == .changed && $0.owners.contains { $0.subresource.isEmpty }
+        }
+    }
+
     /// Managers other than `excluding` that own `path`, an atomic ancestor of it, or a field below it.
     public static func owners(of path: FieldPath, entries: [ManagedFieldsEntry], excluding: String?) -> [FieldOwner] {
         entries.filter { $0.manager != excluding && $0.fields.touches(path) }

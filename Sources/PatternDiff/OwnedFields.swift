@@ -136,8 +136,8 @@ public enum OwnedFields {
         var reported: [FieldPath] = []
         for p in prev.members {
             if reported.contains(where: { p.hasPrefix($0) }) { continue }
-            if MergeSchema.isIgnored(p.leadingFields) && p.leadingFields.count == p.count { continue }
-            if p.leadingFields.first == "status" { continue }
+            let lead = p.leadingFields
+            if (1...max(1, lead.count)).contains(where: { MergeSchema.isIgnored(Array(lead.prefix($0))) }) { continue }
             if want.has(p) || want.node(at: p).map({ !$0.isEmpty }) == true { continue }
             if others.contains(where: { $0.fields.owns(p) }) { continue }
             guard let lv = value(at: p, in: live, kind: kind) else { continue }

@@ -209,3 +209,17 @@ private func key(_ kind: String, _ ns: String, _ name: String, group: String = "
         #expect(st("just: text\n") == .unknown)
     }
 }
+
+@Suite struct ConflictTests {
+    @Test func applyOverAnotherManagersFieldIsAConflict() {
+        // The recording: re-applying data.a=1 after kubectl-edit set 99 answered 409
+        // "conflict with \"kubectl-edit\" using v1: .data.a".
+        let c = Drift.conflicts(desired: Fixture.value("configmap-desired.yaml"),
+                                live: Fixture.value("configmap-live-kubectl-edit.json"), manager: "pattern")
+        #expect(c.map(\.path.description) == [".data.a"])
+        #expect(c.first?.owners.map(\.manager) == ["kubectl-edit"])
+        // After the forced apply we own it again: no conflict.
+        #expect(Drift.conflicts(desired: Fixture.value("configmap-desired.yaml"),
+                                live: Fixture.value("configmap-live-forced.json"), manager: "pattern").isEmpty)
+    }
+}
