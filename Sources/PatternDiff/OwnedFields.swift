@@ -129,7 +129,7 @@ public enum OwnedFields {
     public static func removals(desired raw: Value, normalized: Value, live: Value, manager: String) -> [FieldChange] {
         guard let prev = previouslyApplied(live: live, manager: manager) else { return [] }
         var want = fieldSet(of: normalized)
-        for p in fieldSet(of: raw).members { want.insert(p) }
+        if raw != normalized { for p in fieldSet(of: raw).members { want.insert(p) } }  // Secret stringData
         let others = ManagedFieldsEntry.entries(of: live).filter { !($0.manager == manager && $0.operation == "Apply" && $0.subresource.isEmpty) }
         let kind = live.kindName ?? raw.kindName ?? ""
         var out: [FieldChange] = []
