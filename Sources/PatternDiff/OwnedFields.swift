@@ -106,8 +106,15 @@ public enum OwnedFields {
         }?.fields
     }
 
-    /// Differences on owned fields (sorted by path). Secret values in the result are fingerprints.
-    public static func compare(desired rawDesired: Value, live: Value, manager: String) -> [FieldChange] {
+    /// Differences on owned fields (sorted by path), without those `options` ignore. Secret
+    /// values in the result are fingerprints.
+    public static func compare(desired: Value, live: Value, manager: String, options: DiffOptions = .default) -> [FieldChange] {
+        compareSplit(desired: desired, live: live, manager: manager, options: options).changes
+    }
+
+    /// Differences split into those that count and those an ignore rule or normalizer dropped.
+    public static func compareSplit(desired rawDesired: Value, live: Value, manager: String,
+                                    options: DiffOptions = .default) -> (changes: [FieldChange], ignored: [FieldChange]) {
         let desired = normalizeDesired(rawDesired)
         let kind = desired.kindName ?? live.kindName ?? ""
         var changes: [FieldChange] = []
@@ -122,7 +129,13 @@ public enum OwnedFields {
                 return c
             }
         }
-        return changes
+        guard let key = desired.objectKey ?? live.objectKey, !changes.isEmpty else { return (changes, []) }
+        let entries = options.ignoreManagers.isEmpty ? [] : ManagedFieldsEntry.entries(of: live)
+        var kept: [FieldChange] = [], ignored: [FieldChange] = []
+        for c in changes {
+            if options.ignores(c, key: key, desired: desired, entries: entries) { ignored.append(c) } else { kept.append(c) }
+        }
+        return (kept, ignored)
     }
 
     /// Fields we owned (our `Apply` entry) that desired no longer sets and no one else owns.
