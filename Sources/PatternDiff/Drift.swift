@@ -45,13 +45,23 @@ public struct ObjectDrift: Sendable, Hashable {
 public enum Drift {
     /// Fields where live differs from `lastApplied` (the object as we last applied it), with
     /// attribution from managedFields.
-    public static func fields(lastApplied: Value, live: Value, manager: String) -> [DriftItem] {
+    public static func fields(lastApplied: Value, live: Value, manager: String, options: DiffOptions = .default) -> [DriftItem] {
         let key = live.objectKey ?? lastApplied.objectKey ?? ObjectKey(group: "", kind: "", namespace: "", name: "")
-        let changes = OwnedFields.compare(desired: lastApplied, live: live, manager: manager).filter { $0.kind != .removed }
+        let changes = OwnedFields.compare(desired: lastApplied, live: live, manager: manager, options: options)
+            .filter { $0.kind != .removed }
         let entries = ManagedFieldsEntry.entries(of: live)
         return changes.map { c in
             DriftItem(key: key, path: c.path, kind: c.kind, applied: c.desired, live: c.live,
                       owners: owners(of: c.path, entries: entries, excluding: manager))
+        }
+    }
+
+    /// Fields where applying `desired` without `force` would conflict: desired sets a value
+    /// different from live and another manager owns the field (the API answers 409 naming
+    /// them). Lets `pattern diff` warn before `apply` and `apply` explain `--force-conflicts`.
+    public static func conflicts(desired: Value, live: Value, manager: String) -> [DriftItem] {
+        fields(lastApplied: desired, live: live, manager: manager, options: DiffOptions(builtinNormalizers: false)).filter {
+            $0.kind == .changed && $0.owners.contains { $0.subresource.isEmpty }
         }
     }
 

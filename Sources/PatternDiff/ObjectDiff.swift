@@ -30,7 +30,7 @@ public enum ObjectDiffer {
 
     /// Diffs one object. `desired == nil` means the object is a prune candidate (in the
     /// inventory, not in the render); `live == nil` means it does not exist yet.
-    public static func diff(desired: Value?, live: Value?, manager: String) -> ObjectDiff {
+    public static func diff(desired: Value?, live: Value?, manager: String, options: DiffOptions = .default) -> ObjectDiff {
         let key = desired?.objectKey ?? live?.objectKey ?? ObjectKey(group: "", kind: "", namespace: "", name: "")
         let name = label(key)
         switch (desired, live) {
@@ -43,11 +43,15 @@ public enum ObjectDiffer {
             let text = TextDiff.unified(emitter.emit(shown), "", fromName: "live/" + name, toName: "/dev/null")
             return ObjectDiff(key: key, action: .prune, changes: [], text: text)
         case (let d?, let l?):
-            let changes = OwnedFields.compare(desired: d, live: l, manager: manager)
+            let (changes, ignored) = OwnedFields.compareSplit(desired: d, live: l, manager: manager, options: options)
             if changes.isEmpty { return ObjectDiff(key: key, action: .unchanged, changes: [], text: "") }
             let shownDesired = OwnedFields.display(desired: d)
             var shownLive = OwnedFields.project(live: l, onto: shownDesired) ?? .emptyObject
             let kind = d.kindName ?? ""
+            // Ignored differences show as equal: live takes desired's value there.
+            for c in ignored where c.kind != .removed {
+                if let v = OwnedFields.value(at: c.path, in: shownDesired, kind: kind) { insert(v, at: c.path, into: &shownLive, kind: kind) }
+            }
             for c in changes where c.kind == .removed {
                 if let v = OwnedFields.value(at: c.path, in: l, kind: kind) { insert(v, at: c.path, into: &shownLive, kind: kind) }
             }
@@ -62,12 +66,13 @@ public enum ObjectDiffer {
 
     /// Diffs a whole render against live objects and the prune candidates.
     /// Results are in desired order, then prunes sorted by key.
-    public static func diffAll(desired: [Value], live: [ObjectKey: Value], prune: [Value], manager: String) -> [ObjectDiff] {
+    public static func diffAll(desired: [Value], live: [ObjectKey: Value], prune: [Value], manager: String,
+                               options: DiffOptions = .default) -> [ObjectDiff] {
         var out: [ObjectDiff] = []
         out.reserveCapacity(desired.count + prune.count)
         for d in desired {
             let l = d.objectKey.flatMap { live[$0] }
-            out.append(diff(desired: d, live: l, manager: manager))
+            out.append(diff(desired: d, live: l, manager: manager, options: options))
         }
         for p in prune.sorted(by: { ($0.objectKey.map { "\($0)" } ?? "") < ($1.objectKey.map { "\($0)" } ?? "") }) {
             out.append(diff(desired: nil, live: p, manager: manager))

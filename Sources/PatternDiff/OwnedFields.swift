@@ -106,8 +106,15 @@ public enum OwnedFields {
         }?.fields
     }
 
-    /// Differences on owned fields (sorted by path). Secret values in the result are fingerprints.
-    public static func compare(desired rawDesired: Value, live: Value, manager: String) -> [FieldChange] {
+    /// Differences on owned fields (sorted by path), without those `options` ignore. Secret
+    /// values in the result are fingerprints.
+    public static func compare(desired: Value, live: Value, manager: String, options: DiffOptions = .default) -> [FieldChange] {
+        compareSplit(desired: desired, live: live, manager: manager, options: options).changes
+    }
+
+    /// Differences split into those that count and those an ignore rule or normalizer dropped.
+    public static func compareSplit(desired rawDesired: Value, live: Value, manager: String,
+                                    options: DiffOptions = .default) -> (changes: [FieldChange], ignored: [FieldChange]) {
         let desired = normalizeDesired(rawDesired)
         let kind = desired.kindName ?? live.kindName ?? ""
         var changes: [FieldChange] = []
@@ -122,22 +129,28 @@ public enum OwnedFields {
                 return c
             }
         }
-        return changes
+        guard let key = desired.objectKey ?? live.objectKey, !changes.isEmpty else { return (changes, []) }
+        let entries = options.ignoreManagers.isEmpty ? [] : ManagedFieldsEntry.entries(of: live)
+        var kept: [FieldChange] = [], ignored: [FieldChange] = []
+        for c in changes {
+            if options.ignores(c, key: key, desired: desired, entries: entries) { ignored.append(c) } else { kept.append(c) }
+        }
+        return (kept, ignored)
     }
 
     /// Fields we owned (our `Apply` entry) that desired no longer sets and no one else owns.
     public static func removals(desired raw: Value, normalized: Value, live: Value, manager: String) -> [FieldChange] {
         guard let prev = previouslyApplied(live: live, manager: manager) else { return [] }
         var want = fieldSet(of: normalized)
-        for p in fieldSet(of: raw).members { want.insert(p) }
+        if raw != normalized { for p in fieldSet(of: raw).members { want.insert(p) } }  // Secret stringData
         let others = ManagedFieldsEntry.entries(of: live).filter { !($0.manager == manager && $0.operation == "Apply" && $0.subresource.isEmpty) }
         let kind = live.kindName ?? raw.kindName ?? ""
         var out: [FieldChange] = []
         var reported: [FieldPath] = []
         for p in prev.members {
             if reported.contains(where: { p.hasPrefix($0) }) { continue }
-            if MergeSchema.isIgnored(p.leadingFields) && p.leadingFields.count == p.count { continue }
-            if p.leadingFields.first == "status" { continue }
+            let lead = p.leadingFields
+            if (1...max(1, lead.count)).contains(where: { MergeSchema.isIgnored(Array(lead.prefix($0))) }) { continue }
             if want.has(p) || want.node(at: p).map({ !$0.isEmpty }) == true { continue }
             if others.contains(where: { $0.fields.owns(p) }) { continue }
             guard let lv = value(at: p, in: live, kind: kind) else { continue }

@@ -1,0 +1,177 @@
+import PatternCore
+
+/// The objects pattern applied for one (pattern, site): what prune may delete.
+///
+/// Stored as one or more ConfigMaps ("shards") in the inventory namespace, in the spirit of
+/// kubectl ApplySets: the first shard is the ApplySet parent. Each shard holds a compact list,
+/// one object per line, `group|kind|namespace|name` (sorted; core group and cluster scope
+/// empty). See Docs/diff-apply.md for limits.
+public struct Inventory: Sendable, Hashable {
+    public var pattern: String
+    public var site: String
+    /// Namespace of the inventory ConfigMaps.
+    public var namespace: String
+    public var objects: Set<ObjectKey>
+
+    public static let defaultNamespace = "pattern-system"
+    public static let format = "pattern.dev/inventory/v1"
+    /// Per-shard budget for the `objects` text: the API limits a ConfigMap's data to 1 MiB;
+    /// 900 KiB leaves room for metadata and the other keys.
+    public static let defaultShardBytes = 900 * 1024
+    public static let shardAnnotation = "pattern.dev/shard"          // "i/n"
+    public static let revisionAnnotation = "pattern.dev/inventory-revision"
+
+    public init(pattern: String, site: String, namespace: String = Inventory.defaultNamespace, objects: Set<ObjectKey> = []) {
+        self.pattern = pattern; self.site = site; self.namespace = namespace; self.objects = objects
+    }
+
+    /// Name of shard 0 (the ApplySet parent); shard i > 0 is `<name>-<i>`.
+    public var name: String { Ownership.objectName(prefix: "pattern-inventory", [pattern, site]) }
+    public func shardName(_ i: Int) -> String { i == 0 ? name : "\(name)-\(i)" }
+    public var applySetID: String { Ownership.applySetID(name: name, namespace: namespace) }
+
+    // MARK: Lines
+
+    public static func line(_ k: ObjectKey) -> String { "\(k.group)|\(k.kind)|\(k.namespace)|\(k.name)" }
+
+    public static func parseLine(_ s: Substring) -> ObjectKey? {
+        let p = s.split(separator: "|", omittingEmptySubsequences: false)
+        guard p.count == 4, !p[1].isEmpty, !p[3].isEmpty else { return nil }
+        return ObjectKey(group: String(p[0]), kind: String(p[1]), namespace: String(p[2]), name: String(p[3]))
+    }
+
+    // MARK: Encode / decode
+
+    /// The ConfigMaps holding this inventory (shard 0 first). Lines are sorted, so the same
+    /// set gives the same bytes; every shard carries the count and a revision hash of the whole
+    /// list so a reader can tell a torn write from a complete one.
+    public func encode(maxShardBytes: Int = Inventory.defaultShardBytes) -> [Value] {
+        let lines = objects.sorted().map(Inventory.line)
+        var shards: [[String]] = [[]]
+        var size = 0
+        for l in lines {
+            let n = l.utf8.count + 1
+            if size + n > maxShardBytes && !shards[shards.count - 1].isEmpty { shards.append([]); size = 0 }
+            shards[shards.count - 1].append(l)
+            size += n
+        }
+        var h = SHA256()
+        for l in lines { h.update(l); h.update([10]) }
+        let revision = String(h.finalize().hexString.prefix(16))
+        let owner = Ownership.ownerValue(pattern: pattern, site: site)
+        let groupKinds = Set(objects.map { $0.groupKind.description }).sorted().joined(separator: ",")
+        return shards.enumerated().map { i, body in
+            var labels: Object = [
+                Ownership.managedByLabel: .string(Ownership.managedByValue),
+                Ownership.patternLabel: .string(Ownership.labelValue(pattern)),
+                Ownership.siteLabel: .string(Ownership.labelValue(site)),
+                Ownership.inventoryLabel: .string(owner),
+            ]
+            var annotations: Object = [
+                Inventory.shardAnnotation: .string("\(i)/\(shards.count)"),
+                Inventory.revisionAnnotation: .string(revision),
+            ]
+            if i == 0 {
+                labels[Ownership.applySetIDLabel] = .string(applySetID)
+                annotations[Ownership.applySetToolingAnnotation] = .string(Ownership.toolingValue)
+                annotations[Ownership.applySetGroupKindsAnnotation] = .string(groupKinds)
+            }
+            let text = body.isEmpty ? "" : body.joined(separator: "\n") + "\n"
+            return [
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": [
+                    "name": .string(shardName(i)),
+                    "namespace": .string(namespace),
+                    "labels": .object(labels),
+                    "annotations": .object(annotations),
+                ],
+                "data": [
+                    "format": .string(Inventory.format),
+                    "pattern": .string(pattern),
+                    "site": .string(site),
+                    "objects": .string(text),
+                ],
+            ]
+        }
+    }
+
+    /// Reads an inventory from its shards (in any order; extra stale shards are ignored).
+    /// Fails when shard 0 is missing, a shard of the declared count is missing, or shards
+    /// disagree on the revision (a torn write): prune must not run on a partial inventory.
+    public static func decode(_ configMaps: [Value]) throws(Diagnostic) -> Inventory {
+        var byIndex: [Int: (Value, Int, String)] = [:]
+        for cm in configMaps {
+            guard let shard = cm.annotations[shardAnnotation]?.string else { continue }
+            let parts = shard.split(separator: "/")
+            guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), i >= 0, i < n else {
+                throw .error("inventory \(cm.metadataName ?? "?"): invalid \(shardAnnotation) \"\(shard)\"")
+            }
+            byIndex[i] = (cm, n, cm.annotations[revisionAnnotation]?.string ?? "")
+        }
+        guard let (first, count, revision) = byIndex[0] else {
+            throw .error("inventory shard 0 is missing", fix: "nothing will be pruned; re-run apply to rewrite the inventory")
+        }
+        guard first["data"]?["format"]?.string == format else {
+            throw .error("inventory \(first.metadataName ?? "?") has format \"\(first["data"]?["format"]?.string ?? "")\", expected \(format)")
+        }
+        var inv = Inventory(pattern: first["data"]?["pattern"]?.string ?? "", site: first["data"]?["site"]?.string ?? "",
+                            namespace: first.metadataNamespace ?? defaultNamespace)
+        for i in 0..<count {
+            guard let (cm, n, rev) = byIndex[i] else {
+                throw .error("inventory \(inv.name) is incomplete: shard \(i) of \(count) is missing",
+                             fix: "nothing will be pruned; re-run apply to rewrite the inventory")
+            }
+            guard n == count, rev == revision else {
+                throw .error("inventory \(inv.name) is inconsistent: shard \(i) belongs to another revision (torn write)",
+                             fix: "nothing will be pruned; re-run apply to rewrite the inventory")
+            }
+            let text = cm["data"]?["objects"]?.string ?? ""
+            for l in text.split(separator: "\n") {
+                guard let k = parseLine(l) else { throw .error("inventory \(cm.metadataName ?? "?"): bad line \"\(l)\"") }
+                inv.objects.insert(k)
+            }
+        }
+        return inv
+    }
+
+    /// Shard names among `existing` that the new encoding no longer uses (delete them after
+    /// the new shards are written).
+    public func staleShards(existing: [String], newCount: Int) -> [String] {
+        let keep = Set((0..<newCount).map(shardName))
+        return existing.filter { !keep.contains($0) }.sorted()
+    }
+
+    // MARK: Prune
+
+    /// Objects in the inventory that the render no longer has, sorted.
+    public func pruneCandidates(desired: some Sequence<ObjectKey>) -> [ObjectKey] {
+        objects.subtracting(desired).sorted()
+    }
+
+    /// Why prune was refused.
+    public enum PruneRefusal: Error, Sendable, Hashable, CustomStringConvertible {
+        case renderFailed
+        case emptyRender(wouldDelete: Int)
+        case overBudget(wouldDelete: Int, budget: Int)
+
+        public var description: String {
+            switch self {
+            case .renderFailed: return "not pruning: the render or source failed"
+            case .emptyRender(let n): return "not pruning: the render is empty and \(n) objects would be deleted (pass --allow-empty to prune anyway)"
+            case .overBudget(let n, let b): return "not pruning: \(n) objects would be deleted, more than the budget of \(b) (raise --prune-budget to confirm)"
+            }
+        }
+    }
+
+    /// Prune candidates with the safety rules: never after a failed render, never everything
+    /// because the render came out empty (unless allowed), never more than `budget` at once.
+    public func safePruneCandidates(desired: [ObjectKey], renderSucceeded: Bool, allowEmpty: Bool = false,
+                                    budget: Int? = nil) throws(PruneRefusal) -> [ObjectKey] {
+        guard renderSucceeded else { throw .renderFailed }
+        let c = pruneCandidates(desired: desired)
+        if desired.isEmpty && !c.isEmpty && !allowEmpty { throw .emptyRender(wouldDelete: c.count) }
+        if let budget, c.count > budget { throw .overBudget(wouldDelete: c.count, budget: budget) }
+        return c
+    }
+}

@@ -1,0 +1,100 @@
+import PatternCore
+
+/// Labels, annotations and names pattern puts on cluster objects.
+public enum Ownership {
+    public static let managedByLabel = "app.kubernetes.io/managed-by"
+    public static let managedByValue = "pattern"
+    public static let siteLabel = "pattern.dev/site"
+    public static let patternLabel = "pattern.dev/pattern"
+    /// On every applied object: `<pattern>.<site>` (hashed when too long); LIST selects by it.
+    public static let ownerLabel = "pattern.dev/owner"
+    /// On inventory shards: which inventory they belong to (same value as the owner label).
+    public static let inventoryLabel = "pattern.dev/inventory"
+    /// On ledger ConfigMaps.
+    public static let ledgerLabel = "pattern.dev/ledger"
+
+    /// kubectl ApplySet (KEP-3659) keys, so other tools can see what the inventory holds.
+    public static let applySetIDLabel = "applyset.kubernetes.io/id"
+    public static let applySetPartOfLabel = "applyset.kubernetes.io/part-of"
+    public static let applySetToolingAnnotation = "applyset.kubernetes.io/tooling"
+    public static let applySetGroupKindsAnnotation = "applyset.kubernetes.io/contains-group-kinds"
+    public static let toolingValue = "pattern/v1"
+
+    /// The owner label value for (pattern, site): `pattern.site`, made a valid label value.
+    public static func ownerValue(pattern: String, site: String) -> String {
+        labelValue("\(pattern).\(site)")
+    }
+
+    /// Makes `s` a valid label value (≤ 63 characters of `[A-Za-z0-9._-]`, alphanumeric at both
+    /// ends). Values that had to change or were too long get a 10-hex SHA-256 suffix of the
+    /// original, so distinct inputs stay distinct.
+    public static func labelValue(_ s: String) -> String {
+        if isValidLabelValue(s) { return s }
+        var cleaned = String(s.map { c -> Character in
+            (c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "_" || c == ".")) ? c : "-"
+        })
+        let hash = String(SHA256.hex(s).prefix(10))
+        cleaned = String(cleaned.prefix(63 - 11))
+        while let l = cleaned.last, !(l.isASCII && (l.isLetter || l.isNumber)) { cleaned.removeLast() }
+        while let f = cleaned.first, !(f.isASCII && (f.isLetter || f.isNumber)) { cleaned.removeFirst() }
+        return cleaned.isEmpty ? hash : cleaned + "-" + hash
+    }
+
+    public static func isValidLabelValue(_ s: String) -> Bool {
+        if s.isEmpty { return true }
+        guard s.utf8.count <= 63 else { return false }
+        let ok = s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+        guard ok, let f = s.first, let l = s.last else { return false }
+        return f.isLetter || f.isNumber ? (l.isLetter || l.isNumber) : false
+    }
+
+    /// A DNS-1123 subdomain name `<prefix>-<parts joined by ->` (lowercase, ≤ 253), hashed
+    /// like `labelValue` when it had to change. `maxLength` leaves room for shard suffixes.
+    public static func objectName(prefix: String, _ parts: [String], maxLength: Int = 240) -> String {
+        let raw = ([prefix] + parts).joined(separator: "-")
+        let valid = raw.utf8.count <= maxLength && raw.allSatisfy {
+            $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".")
+        } && (raw.last.map { $0.isLowercase || $0.isNumber } ?? false)
+        if valid { return raw }
+        var cleaned = String(raw.lowercased().map { c -> Character in
+            (c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == ".")) ? c : "-"
+        })
+        cleaned = String(cleaned.prefix(maxLength - 11))
+        while let l = cleaned.last, !(l.isLetter || l.isNumber) { cleaned.removeLast() }
+        return cleaned + "-" + String(SHA256.hex(raw).prefix(10))
+    }
+
+    /// Labels every applied object carries.
+    public static func memberLabels(pattern: String, site: String, applySetID: String) -> [(String, String)] {
+        [(managedByLabel, managedByValue), (ownerLabel, ownerValue(pattern: pattern, site: site)),
+         (applySetPartOfLabel, applySetID)]
+    }
+
+    /// Label selector for LISTing the objects of (pattern, site).
+    public static func ownerSelector(pattern: String, site: String) -> String {
+        "\(ownerLabel)=\(ownerValue(pattern: pattern, site: site))"
+    }
+
+    /// ApplySet id of a parent object (KEP-3659):
+    /// `applyset-<base64url(sha256("<name>.<namespace>.<kind>.<group>"))>-v1`.
+    public static func applySetID(name: String, namespace: String, kind: String = "ConfigMap", group: String = "") -> String {
+        var h = SHA256()
+        h.update("\(name).\(namespace).\(kind).\(group)")
+        return "applyset-" + base64URL(h.finalize()) + "-v1"
+    }
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        let a: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            let b0 = UInt32(bytes[i]), b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0, b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
+            let n = b0 << 16 | b1 << 8 | b2
+            out.append(a[Int(n >> 18 & 63)]); out.append(a[Int(n >> 12 & 63)])
+            if i + 1 < bytes.count { out.append(a[Int(n >> 6 & 63)]) }
+            if i + 2 < bytes.count { out.append(a[Int(n & 63)]) }
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

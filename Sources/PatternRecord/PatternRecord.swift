@@ -1,2 +1,0 @@
-// PatternRecord: see Docs/architecture.md.
-import PatternCore

@@ -1,2 +1,0 @@
-// PatternReport: see Docs/architecture.md.
-import PatternCore

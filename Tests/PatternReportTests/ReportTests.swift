@@ -1,0 +1,136 @@
+import Testing
+import PatternCore
+import PatternDiff
+import PatternRecord
+@testable import PatternReport
+
+private func yaml(_ s: String) -> Value { try! YAMLParser.parse(s) }
+
+private let diffs: [ObjectDiff] = {
+    let dep = ObjectDiffer.diff(desired: Fixture.value("deployment-desired.yaml"), live: Fixture.value("deployment-live-drifted.json"), manager: "pattern")
+    let cm = ObjectDiffer.diff(desired: Fixture.value("configmap-desired.yaml"), live: nil, manager: "pattern")
+    let same = ObjectDiffer.diff(desired: Fixture.value("deployment-desired-v1.yaml"), live: Fixture.value("deployment-live-applied.json"), manager: "pattern")
+    let secret = ObjectDiffer.diff(desired: yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: rec}\nstringData: {password: hunter2}\n"),
+                                   live: yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: rec}\ndata: {password: c2VjcmV0}\n"), manager: "pattern")
+    let prune = ObjectDiffer.diff(desired: nil, live: Fixture.value("crd-live-established.json"), manager: "pattern")
+    return [dep, cm, same, secret, prune]
+}()
+
+@Suite struct HumanReportTests {
+    @Test func summaryTableCountsPerKind() {
+        #expect(HumanReport.summary(diffs) == """
+            KIND                                           CREATE  UPDATE  PRUNE  UNCHANGED
+            ConfigMap                                           1       0      0          0
+            CustomResourceDefinition.apiextensions.k8s.io       0       0      1          0
+            Deployment.apps                                     0       1      0          1
+            Secret                                              0       1      0          0
+            total                                               1       2      1          1
+
+            """)
+    }
+
+    @Test func diffsAreColoredOnlyWhenAsked() {
+        let plain = HumanReport.diffs(diffs, style: Style(color: false))
+        #expect(!plain.contains("\u{1B}["))
+        #expect(plain.contains("-        image: nginx:1.26\n+        image: nginx:1.25\n"))
+        let colored = HumanReport.diffs(diffs, style: Style(color: true))
+        #expect(colored.contains("\u{1B}[31m-        image: nginx:1.26\u{1B}[0m\n\u{1B}[32m+        image: nginx:1.25\u{1B}[0m\n"))
+        #expect(colored.contains("\u{1B}[1m--- live/apps/Deployment/rec/web\u{1B}[0m\n"))
+        #expect(colored.contains("\u{1B}[36m@@ -16,7 +16,7 @@\u{1B}[0m\n"))
+        for text in [plain, colored] { #expect(!text.contains("hunter2") && !text.contains("c2VjcmV0")) }
+        #expect(HumanReport.changeList(diffs) == """
+            ~ update Deployment.apps rec/web (1 field)
+            + create ConfigMap rec/demo
+            ~ update Secret rec/s (1 field)
+            - prune  CustomResourceDefinition.apiextensions.k8s.io widgets.example.com
+
+            """)
+    }
+
+    @Test func progressLines() {
+        let waiting = [ReadinessRules.status(of: Fixture.value("deployment-live-applied.json")),
+                       Readiness(.current, "ConfigMap rec/demo: ready"),
+                       Readiness(.inProgress, "Job rec/migrate: running")]
+        #expect(HumanReport.levelProgress(level: 3, of: 5, tier: "workloads", applied: 7, total: 7, waiting: waiting)
+                == "[4/5] workloads: 7/7 applied, waiting for Deployment rec/web: 0/2 available (+1 more)")
+        #expect(HumanReport.levelProgress(level: 0, of: 2, tier: "definitions", applied: 1, total: 2) == "[1/2] definitions: 1/2 applied")
+        #expect(HumanReport.objectProgress(.update, diffs[0].key, dryRun: true) == "configured Deployment.apps rec/web (dry run)")
+        #expect(HumanReport.readinessLine(waiting[0]) == "wait   Deployment rec/web: 0/2 available")
+    }
+
+    @Test func historyNewestFirst() {
+        var l = Ledger(pattern: "web", site: "eu")
+        l.append(LedgerEntry(time: "2026-11-21T10:00:00Z", revision: "aaaaaaaaaaaaaaaaaaaa", source: .init(commit: "1111111111111111"),
+                             client: .init(user: "ana", host: "laptop", version: "0.1.0"),
+                             counts: .init(created: 3), result: .succeeded))
+        l.append(LedgerEntry(time: "2026-11-21T11:00:00Z", revision: "bbbbbbbbbbbb", source: .init(commit: "2222222", fromCache: true),
+                             client: .init(user: "ci"), counts: .init(updated: 1, pruned: 2), result: .failed))
+        #expect(HumanReport.history(l.entries) == """
+            SEQ  TIME                  RESULT     REVISION      COMMIT            CREATED  UPDATED  PRUNED  CLIENT
+              2  2026-11-21T11:00:00Z  failed     bbbbbbbbbbbb  2222222 (cached)        0        1       2  ci
+              1  2026-11-21T10:00:00Z  succeeded  aaaaaaaaaaaa  111111111111            3        0       0  ana@laptop pattern/0.1.0
+
+            """)
+    }
+
+    @Test func driftTable() {
+        let items = Drift.fields(lastApplied: Fixture.value("deployment-desired.yaml"), live: Fixture.value("deployment-live-drifted.json"), manager: "pattern")
+        let t = HumanReport.drift(items, objects: ObjectDrift(missing: [ObjectKey(group: "", kind: "ConfigMap", namespace: "rec", name: "gone")], unmanaged: []))
+        #expect(t == """
+            OBJECT                   FIELD                                            MANAGER                    OPERATION  TIME
+            Deployment.apps rec/web  .spec.template.spec.containers[name=main].image  kubectl-client-side-apply  Update     2026-11-21T19:29:36Z
+            missing: ConfigMap rec/gone
+
+            """)
+    }
+}
+
+@Suite struct MachineReportTests {
+    @Test func diffReportSchema() throws {
+        let v = MachineReport.diff(diffs, revision: "abc")
+        #expect(v["apiVersion"] == "pattern.dev/v1" && v["kind"] == "DiffReport" && v["revision"] == "abc")
+        #expect(v["summary"] == ["create": 1, "update": 2, "unchanged": 1, "prune": 1])
+        let objs = try #require(v["objects"]?.array)
+        #expect(objs.count == 5)
+        #expect(objs[0]["group"] == "apps" && objs[0]["kind"] == "Deployment" && objs[0]["namespace"] == "rec" && objs[0]["name"] == "web")
+        #expect(objs[0]["action"] == "update")
+        #expect(objs[0]["changes"] == [["path": ".spec.template.spec.containers[name=main].image", "op": "changed",
+                                        "desired": "nginx:1.25", "live": "nginx:1.26"]])
+        #expect(objs[0]["diff"]?.string == diffs[0].text)
+        #expect(objs[1]["changes"] == [] && objs[1]["action"] == "create")
+        // Parses back as JSON; secrets only as fingerprints.
+        let text = MachineReport.text(v)
+        let back = try JSONParser.parse(text)
+        #expect(back == v)
+        #expect(!text.contains("hunter2") && !text.contains("c2VjcmV0") && text.contains("sha256:"))
+        // Stable: key order as documented.
+        #expect(v.object?.keys == ["apiVersion", "kind", "revision", "summary", "objects"])
+        #expect(objs[0].object?.keys == ["group", "kind", "namespace", "name", "action", "changes", "diff"])
+    }
+
+    @Test func planDriftHistoryReadinessSchemas() throws {
+        let objs = [Fixture.value("crd-desired.yaml"), yaml("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1, namespace: rec}\n")]
+        let p = MachineReport.plan(try Planner.plan(objs))
+        #expect(p["kind"] == "Plan")
+        #expect(p["levels"]?.array?.map { $0["tier"]?.string ?? "" } == ["definitions", "workloads"])
+        #expect(p["edges"] == [["from": ["group": "apiextensions.k8s.io", "kind": "CustomResourceDefinition", "namespace": "", "name": "widgets.example.com"],
+                                "to": ["group": "example.com", "kind": "Widget", "namespace": "rec", "name": "w1"], "reason": "crd"]])
+
+        let items = Drift.fields(lastApplied: Fixture.value("configmap-desired.yaml"), live: Fixture.value("configmap-live-kubectl-edit.json"), manager: "pattern")
+        let d = MachineReport.drift(items)
+        #expect(d["kind"] == "DriftReport")
+        #expect(d["fields"]?.array?.first?["owners"] == [["manager": "kubectl-edit", "operation": "Update", "time": "2026-11-21T19:29:34Z", "subresource": ""]])
+        #expect(d["fields"]?.array?.first?["path"] == ".data.a" && d["fields"]?.array?.first?["live"] == "99")
+
+        var l = Ledger(pattern: "p", site: "s")
+        l.append(LedgerEntry(time: "t1", revision: "r1", result: .succeeded))
+        l.append(LedgerEntry(time: "t2", revision: "r2", result: .partial))
+        let h = MachineReport.history(l.entries)
+        #expect(h["entries"]?.array?.map { $0["seq"]?.int ?? 0 } == [2, 1])
+        #expect(h["entries"]?.array?.first?["result"] == "partial")
+
+        let r = MachineReport.readiness([(diffs[0].key, Readiness(.inProgress, "Deployment rec/web: 0/2 available"))])
+        #expect(r["objects"] == [["object": MachineReport.object(diffs[0].key), "status": "inProgress", "message": "Deployment rec/web: 0/2 available"]])
+    }
+}
+
