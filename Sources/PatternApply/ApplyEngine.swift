@@ -2,6 +2,7 @@ import PatternCore
 import PatternCompile
 import PatternDiff
 import KubeClient
+import PatternRecord
 
 /// Turns a rendered site into an ordered, idempotent change of a live cluster.
 ///
@@ -52,20 +53,38 @@ public struct ApplyEngine: Sendable {
         var diffs: [ObjectDiff] = []
         for o in site.objects {
             let live = observation.live[o.key]
-            diffs.append(ObjectDiffer.diff(desired: ApplyEngine.comparable(o.object, live: live), live: live, manager: fieldManager))
+            diffs.append(ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: fieldManager))
         }
         let desiredKeys = Set(site.objects.map(\.key))
-        for entry in inventory?.entries ?? [] where !desiredKeys.contains(entry.key) {
-            if let live = observation.live[entry.key], identity.owns(live) {
+        for key in (inventory?.objects ?? []).sorted() where !desiredKeys.contains(key) {
+            if let live = observation.live[key], identity.owns(live) {
                 diffs.append(ObjectDiffer.diff(desired: nil, live: live, manager: fieldManager))
             }
         }
         return (diffs, observation, inventory)
     }
 
+    /// Server dry-run apply of every object that differs: what the API server would store.
+    /// Objects whose kind the server does not serve yet are skipped (their CRD is in the render).
+    public func serverDryRun(_ site: RenderedSite, diffs: [ObjectDiff], fieldManager: String = "pattern") async -> [(ObjectKey, KubeError)] {
+        let identity = SiteIdentity(site, recordNamespace: records.namespace)
+        let changed = Set(diffs.filter { $0.action == .create || $0.action == .update }.map(\.key))
+        var failures: [(ObjectKey, KubeError)] = []
+        for o in site.objects where changed.contains(o.key) {
+            do { _ = try await client.apply(identity.prepare(o.object), fieldManager: fieldManager, dryRun: true) } catch {
+                if case .unknownKind = error { continue }
+                failures.append((o.key, error))
+            }
+        }
+        return failures
+    }
+
     func observe(_ site: RenderedSite, identity: SiteIdentity, inventory: Inventory?, lookUpMissing: Bool) async throws(KubeError) -> Observation {
         var kinds: [GroupVersionKind] = site.objects.compactMap { $0.object.gvk }
-        kinds += inventory?.entries.map(\.gvk) ?? []
+        let rendered = Set(kinds.map(\.groupKind))
+        for gk in Set((inventory?.objects ?? []).map(\.groupKind)).subtracting(rendered).sorted() {
+            if let gvk = await resolveVersion(gk) { kinds.append(gvk) }
+        }
         var desired: [ObjectKey: GroupVersionKind] = [:]
         for o in site.objects { if let g = o.object.gvk { desired[o.key] = g } }
         return try await Observer(client: client, identity: identity).observe(kinds: kinds, desired: desired, lookUpMissing: lookUpMissing)
@@ -73,7 +92,7 @@ public struct ApplyEngine: Sendable {
 
     /// Applies a render. Throws (before any write) when planning fails or prune safety refuses;
     /// per-object failures are reported in the result.
-    public func apply(_ site: RenderedSite, options: ApplyOptions = ApplyOptions(), source: String? = nil,
+    public func apply(_ site: RenderedSite, options: ApplyOptions = ApplyOptions(),
                       progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }) async throws -> ApplyResult {
         let start = ContinuousClock.now
         let identity = SiteIdentity(site, recordNamespace: records.namespace)
@@ -87,13 +106,13 @@ public struct ApplyEngine: Sendable {
 
         // Prune candidates and safety checks, before anything is written.
         let desiredKeys = Set(site.objects.map(\.key))
-        let candidates = (inventory?.entries ?? []).filter { !desiredKeys.contains($0.key) }
+        let candidates = inventory?.pruneCandidates(desired: desiredKeys) ?? []
         if options.prune && !options.pruneConfirm && !candidates.isEmpty && options.only == nil {
             if site.objects.isEmpty {
                 throw ApplyError("refusing to prune all \(candidates.count) objects of \(identity.pattern)/\(identity.site): the render is empty",
                                  fix: "check the source and overlays; if removing everything is intended, re-run with --prune-confirm")
             }
-            let total = inventory?.entries.count ?? 0
+            let total = inventory?.objects.count ?? 0
             if total > 0, candidates.count >= 2, Double(candidates.count) / Double(total) > options.maxPruneFraction {
                 throw ApplyError("refusing to prune \(candidates.count) of \(total) inventory objects (more than \(Int(options.maxPruneFraction * 100))%)",
                                  fix: "if the render really shrank this much, re-run with --prune-confirm; --no-prune skips pruning")
@@ -119,7 +138,7 @@ public struct ApplyEngine: Sendable {
             var liveAfter: [ObjectKey: Value] = [:]
             for o in members {
                 let live = observation.live[o.key]
-                let d = ObjectDiffer.diff(desired: ApplyEngine.comparable(o.object, live: live), live: live, manager: options.fieldManager)
+                let d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: options.fieldManager)
                 diffs.append(d)
                 if d.action == .unchanged {
                     outcomes.append(ObjectOutcome(key: o.key, status: .unchanged, level: levelIndex))
@@ -132,7 +151,7 @@ public struct ApplyEngine: Sendable {
                 }
             }
             if options.dryRun { continue }
-            let results = await applyConcurrently(toWrite, options: options, existing: observation.live, writes: writes)
+            let results = await applyConcurrently(toWrite, identity: identity, options: options, existing: observation.live, writes: writes)
             for (o, r) in results {
                 switch r {
                 case .success(let (live, created)):
@@ -163,8 +182,8 @@ public struct ApplyEngine: Sendable {
         // Prune, dependents first, only objects we own.
         var pruned: Set<ObjectKey> = []
         if options.prune && !stopped && options.only == nil {
-            let owned = candidates.compactMap { e -> Value? in
-                guard let live = observation.live[e.key], identity.owns(live) else { return nil }
+            let owned = candidates.compactMap { k -> Value? in
+                guard let live = observation.live[k], identity.owns(live) else { return nil }
                 return live
             }
             for level in Planner.pruneLevels(owned) {
@@ -189,7 +208,7 @@ public struct ApplyEngine: Sendable {
                 }
             }
             // Inventory entries whose objects are gone, or that we do not own, are dropped too.
-            for e in candidates where observation.live[e.key] == nil { pruned.insert(e.key) }
+            for k in candidates where observation.live[k] == nil { pruned.insert(k) }
         }
 
         var result = ApplyResult(outcomes: outcomes, diffs: diffs, levels: plan.levels.count, writeRequests: writes.value,
@@ -197,15 +216,13 @@ public struct ApplyEngine: Sendable {
                                  revision: site.revision, durationSeconds: 0)
         if !options.dryRun {
             let changed = outcomes.contains { [.created, .configured, .pruned, .failed].contains($0.status) }
-            var entries = (inventory?.entries ?? []).filter { !pruned.contains($0.key) }
-            let known = Set(entries.map(\.key))
-            for o in site.objects where appliedKeys.contains(o.key) && !known.contains(o.key) {
-                entries.append(InventoryEntry(key: o.key, apiVersion: o.object.apiVersion ?? "v1"))
-            }
-            let newInventory = Inventory(entries: entries.sorted { $0.key < $1.key })
+            var newInventory = inventory ?? identity.emptyInventory
+            newInventory.objects.subtract(pruned)
+            newInventory.objects.formUnion(appliedKeys)
             if changed || newInventory != inventory {
-                try await records.save(inventory: newInventory, identity: identity)
-                try await records.appendLedger(LedgerEntry.from(result, site: site, source: source), identity: identity)
+                writes.add(try await records.save(newInventory))
+                try await records.append(LedgerEntry.from(result, site: site), identity: identity)
+                writes.add()
                 result.writeRequests = writes.value
             }
         }
@@ -214,7 +231,7 @@ public struct ApplyEngine: Sendable {
         return result
     }
 
-    func applyConcurrently(_ objects: [RenderedObject], options: ApplyOptions, existing: [ObjectKey: Value], writes: Counter)
+    func applyConcurrently(_ objects: [RenderedObject], identity: SiteIdentity, options: ApplyOptions, existing: [ObjectKey: Value], writes: Counter)
         async -> [(RenderedObject, Result<(Value, Bool), KubeError>)]
     {
         await withTaskGroup(of: (Int, Result<(Value, Bool), KubeError>).self) { group in
@@ -226,7 +243,7 @@ public struct ApplyEngine: Sendable {
                 group.addTask {
                     writes.add()
                     do throws(KubeError) {
-                        let live = try await client.apply(o.object, fieldManager: options.fieldManager, force: options.forceConflicts)
+                        let live = try await client.apply(identity.prepare(o.object), fieldManager: options.fieldManager, force: options.forceConflicts)
                         // A create is an object that was not there before (by label) and got a fresh generation.
                         let created = !existed && (live[path: ["metadata", "generation"]]?.int ?? 1) <= 1
                             && live[path: ["metadata", "managedFields"]]?.array?.count ?? 1 <= 1
@@ -239,6 +256,14 @@ public struct ApplyEngine: Sendable {
             while let r = await group.next() { out.append(r); _ = next() }
             return out.sorted { $0.0 < $1.0 }.map { (objects[$0.0], $0.1) }
         }
+    }
+
+    /// The served version of a group-kind (for inventory kinds no longer in the render).
+    func resolveVersion(_ gk: GroupKind) async -> GroupVersionKind? {
+        if gk.group.isEmpty { return GroupVersionKind(group: "", version: "v1", kind: gk.kind) }
+        guard let g = try? await client.sendJSON(.get, "/apis/\(gk.group)"),
+              let v = g[path: ["preferredVersion", "version"]]?.string else { return nil }
+        return GroupVersionKind(group: gk.group, version: v, kind: gk.kind)
     }
 
     /// A message for a failed write, with kubectl's conflict advice.
@@ -257,6 +282,6 @@ public struct ApplyEngine: Sendable {
 final class Counter: @unchecked Sendable {
     private var n = 0
     private let lock = Lock()
-    func add() { lock.withLock { n += 1 } }
+    func add(_ k: Int = 1) { lock.withLock { n += k } }
     var value: Int { lock.withLock { n } }
 }

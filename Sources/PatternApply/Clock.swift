@@ -12,12 +12,12 @@ enum Clock {
         return "\(tmv.tm_year + 1900)-\(two(tmv.tm_mon + 1))-\(two(tmv.tm_mday))T\(two(tmv.tm_hour)):\(two(tmv.tm_min)):\(two(tmv.tm_sec))Z"
     }
 
-    /// `pattern/<user>@<host>`.
-    static func clientIdentity() -> String {
+    /// The user (from $USER) and host name that ran the apply.
+    static func userAndHost() -> (String, String) {
         var buf = [CChar](repeating: 0, count: 256)
         gethostname(&buf, 255)
         let host = String(cString: buf)
         let user = getenv("USER").map { String(cString: $0) } ?? "unknown"
-        return "pattern/\(user)@\(host)"
+        return (user, host)
     }
 }

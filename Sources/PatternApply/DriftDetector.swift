@@ -2,6 +2,7 @@ import PatternCore
 import PatternCompile
 import PatternDiff
 import KubeClient
+import PatternRecord
 
 /// The drift of a site: fields changed by hand (with who and when), objects deleted by hand,
 /// and objects carrying our labels that the inventory does not list.
@@ -29,10 +30,10 @@ extension ApplyEngine {
         let ledger = try await records.loadLedger(identity)
         let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: false)
         var items: [DriftItem] = []
-        let inventoryKeys = Set(inventory?.entries.map(\.key) ?? [])
+        let inventoryKeys = inventory?.objects ?? []
         for o in site.objects {
             guard let live = observation.live[o.key] else { continue }
-            items += Drift.fields(lastApplied: ApplyEngine.comparable(o.object, live: live), live: live, manager: fieldManager)
+            items += Drift.fields(lastApplied: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: fieldManager)
         }
         let desired = Set(site.objects.map(\.key))
         // Missing: applied before (inventory) and still desired, but gone from the cluster.
@@ -41,7 +42,7 @@ extension ApplyEngine {
                                         labeled: observation.live.keys.filter { !desired.contains($0) || !inventoryKeys.contains($0) })
         return DriftReport(items: items, missing: objectDrift.missing,
                            unmanaged: inventory == nil ? [] : objectDrift.unmanaged,
-                           lastAppliedRevision: ledger.last(where: { $0.result == "succeeded" })?.revision,
+                           lastAppliedRevision: ledger.entries.last(where: { $0.result == .succeeded })?.revision,
                            renderedRevision: site.revision, listRequests: observation.listRequests)
     }
 }

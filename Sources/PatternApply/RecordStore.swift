@@ -1,140 +1,91 @@
 import PatternCore
 import PatternCompile
+import PatternRecord
 import KubeClient
 
-/// One inventory entry: the identity of an object the site owns and the apiVersion to reach it.
-public struct InventoryEntry: Sendable, Hashable {
-    public var key: ObjectKey
-    public var apiVersion: String
-    public var gvk: GroupVersionKind { GroupVersionKind(apiVersion: apiVersion, kind: key.kind) }
-    public init(key: ObjectKey, apiVersion: String) { self.key = key; self.apiVersion = apiVersion }
-}
-
-/// Everything a (pattern, site) has applied and not pruned.
-public struct Inventory: Sendable, Hashable {
-    public var entries: [InventoryEntry]
-    public init(entries: [InventoryEntry]) { self.entries = entries }
-}
-
-/// One apply in the ledger.
-public struct LedgerEntry: Sendable, Hashable {
-    public var time: String
-    public var revision: String
-    public var source: String?
-    public var sourceCommit: String?
-    public var client: String
-    public var created: Int
-    public var configured: Int
-    public var unchanged: Int
-    public var pruned: Int
-    public var failed: Int
-    public var result: String
-    /// Changed objects (bounded).
-    public var changes: [String]
-
-    static func from(_ r: ApplyResult, site: RenderedSite, source: String?) -> LedgerEntry {
-        let changed = r.outcomes.filter { [.created, .configured, .pruned, .failed].contains($0.status) }
-        return LedgerEntry(time: Clock.rfc3339Now(), revision: r.revision,
-                           source: source ?? site.provenance.source, sourceCommit: site.provenance.commit,
-                           client: Clock.clientIdentity(), created: r.count(.created), configured: r.count(.configured),
-                           unchanged: r.count(.unchanged), pruned: r.count(.pruned), failed: r.count(.failed),
-                           result: r.failed.isEmpty ? "succeeded" : "failed",
-                           changes: changed.prefix(RecordStore.maxChangesPerEntry).map { "\($0.status.rawValue) \($0.key)" })
-    }
-}
-
-/// Keeps inventory and ledger in the cluster as ConfigMaps in `namespace`, so any client sees
-/// them: `<pattern-…-site>-inventory` (one line per object) and `<…>-ledger` (the last
-/// `maxLedgerEntries` applies as JSON lines). See Docs/diff-apply.md for formats and limits.
+/// Reads and writes a site's inventory (sharded ConfigMaps, ApplySet parent) and ledger in the
+/// cluster, so any client sees them. Formats are PatternRecord's (see Docs/diff-apply.md).
 public struct RecordStore: Sendable {
     public let client: KubeClient
     public let namespace: String
-    public static let maxLedgerEntries = 20
-    public static let maxChangesPerEntry = 50
     static let configMap = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
     static let namespaceGVK = GroupVersionKind(group: "", version: "v1", kind: "Namespace")
 
     public init(client: KubeClient, namespace: String) { self.client = client; self.namespace = namespace }
 
-    func labels(_ id: SiteIdentity, role: String) -> Value {
-        [PatternLabels.managedBy: "pattern", PatternLabels.pattern: .string(id.pattern), PatternLabels.site: .string(id.site),
-         "pattern.dev/record": .string(role)]
-    }
-
-    public func loadInventory(_ id: SiteIdentity) async throws(KubeError) -> Inventory? {
-        guard let cm = try await client.getIfPresent(RecordStore.configMap, name: id.recordName + "-inventory", namespace: namespace) else { return nil }
-        return RecordStore.decodeInventory(cm["data"]?["entries"]?.string ?? "")
-    }
-
-    static func encodeInventory(_ inv: Inventory) -> String {
-        inv.entries.map { "\($0.apiVersion)|\($0.key.kind)|\($0.key.namespace)|\($0.key.name)" }.joined(separator: "\n")
-    }
-
-    static func decodeInventory(_ text: String) -> Inventory {
-        var out: [InventoryEntry] = []
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            guard f.count == 4 else { continue }
-            let gvk = GroupVersionKind(apiVersion: f[0], kind: f[1])
-            out.append(InventoryEntry(key: ObjectKey(group: gvk.group, kind: f[1], namespace: f[2], name: f[3]), apiVersion: f[0]))
+    /// The inventory, or nil when the site was never applied. Throws when it is unreadable
+    /// (torn or partial): prune must not run then.
+    public func loadInventory(_ id: SiteIdentity) async throws -> Inventory? {
+        let empty = Inventory(pattern: id.pattern, site: id.site, namespace: namespace)
+        let shards = try await client.list(RecordStore.configMap, namespace: namespace,
+                                           labelSelector: "\(Ownership.inventoryLabel)=\(Ownership.ownerValue(pattern: id.pattern, site: id.site))").items
+        if shards.isEmpty { return nil }
+        do { return try Inventory.decode(shards) } catch {
+            throw ApplyError("the inventory of \(id.pattern)/\(id.site) (\(empty.name) in \(namespace)) is unreadable: \(error.message)",
+                             fix: error.fix)
         }
-        return Inventory(entries: out)
     }
 
     func ensureNamespace() async throws(KubeError) {
         if try await client.getIfPresent(RecordStore.namespaceGVK, name: namespace) != nil { return }
-        let ns: Value = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace),
-                         "labels": [PatternLabels.managedBy: "pattern"]]]
+        let ns: Value = ["apiVersion": "v1", "kind": "Namespace",
+                         "metadata": ["name": .string(namespace), "labels": [Ownership.managedByLabel: .string(Ownership.managedByValue)]]]
         _ = try await client.apply(ns, fieldManager: "pattern")
     }
 
-    public func save(inventory: Inventory, identity id: SiteIdentity) async throws(KubeError) {
+    /// Writes the inventory: all shards, then deletes shards the new encoding no longer uses.
+    /// Returns the number of write requests made.
+    @discardableResult
+    public func save(_ inventory: Inventory) async throws(KubeError) -> Int {
         try await ensureNamespace()
-        let text = RecordStore.encodeInventory(inventory)
-        if text.utf8.count > 900_000 {
-            throw KubeError.configuration("inventory of \(id.pattern)/\(id.site) is \(text.utf8.count) bytes, over the 900 kB a ConfigMap can safely hold; split the site")
+        let shards = inventory.encode()
+        for cm in shards { _ = try await client.apply(cm, fieldManager: "pattern", force: true) }
+        var writes = shards.count
+        let existing = try await client.list(RecordStore.configMap, namespace: namespace,
+                                             labelSelector: "\(Ownership.inventoryLabel)=\(Ownership.ownerValue(pattern: inventory.pattern, site: inventory.site))")
+            .items.compactMap(\.metadataName)
+        for stale in inventory.staleShards(existing: existing, newCount: shards.count) {
+            writes += 1
+            do { try await client.delete(RecordStore.configMap, name: stale, namespace: namespace) } catch {
+                if !error.isNotFound { throw error }
+            }
         }
-        let cm: Value = ["apiVersion": "v1", "kind": "ConfigMap",
-                         "metadata": ["name": .string(id.recordName + "-inventory"), "namespace": .string(namespace), "labels": labels(id, role: "inventory")],
-                         "data": ["entries": .string(text), "count": .string(String(inventory.entries.count))]]
-        _ = try await client.apply(cm, fieldManager: "pattern", force: true)
+        return writes
     }
 
-    public func loadLedger(_ id: SiteIdentity) async throws(KubeError) -> [LedgerEntry] {
-        guard let cm = try await client.getIfPresent(RecordStore.configMap, name: id.recordName + "-ledger", namespace: namespace) else { return [] }
-        return RecordStore.decodeLedger(cm["data"]?["entries"]?.string ?? "")
-    }
-
-    public func appendLedger(_ entry: LedgerEntry, identity id: SiteIdentity) async throws(KubeError) {
-        var entries = try await loadLedger(id)
-        entries.append(entry)
-        if entries.count > RecordStore.maxLedgerEntries { entries.removeFirst(entries.count - RecordStore.maxLedgerEntries) }
-        let cm: Value = ["apiVersion": "v1", "kind": "ConfigMap",
-                         "metadata": ["name": .string(id.recordName + "-ledger"), "namespace": .string(namespace), "labels": labels(id, role: "ledger")],
-                         "data": ["entries": .string(RecordStore.encodeLedger(entries))]]
-        _ = try await client.apply(cm, fieldManager: "pattern", force: true)
-    }
-
-    static func encodeLedger(_ entries: [LedgerEntry]) -> String {
-        entries.map { e in
-            var v: Value = ["time": .string(e.time), "revision": .string(e.revision), "client": .string(e.client),
-                            "created": .int(e.created), "configured": .int(e.configured), "unchanged": .int(e.unchanged),
-                            "pruned": .int(e.pruned), "failed": .int(e.failed), "result": .string(e.result),
-                            "changes": .array(e.changes.map { .string($0) })]
-            if let s = e.source { v["source"] = .string(s) }
-            if let c = e.sourceCommit { v["sourceCommit"] = .string(c) }
-            return JSONWriter.string(v)
-        }.joined(separator: "\n")
-    }
-
-    static func decodeLedger(_ text: String) -> [LedgerEntry] {
-        text.split(separator: "\n").compactMap { line in
-            guard let v = try? JSONParser.parse(String(line)) else { return nil }
-            return LedgerEntry(time: v["time"]?.string ?? "", revision: v["revision"]?.string ?? "", source: v["source"]?.string,
-                               sourceCommit: v["sourceCommit"]?.string, client: v["client"]?.string ?? "",
-                               created: v["created"]?.int ?? 0, configured: v["configured"]?.int ?? 0, unchanged: v["unchanged"]?.int ?? 0,
-                               pruned: v["pruned"]?.int ?? 0, failed: v["failed"]?.int ?? 0, result: v["result"]?.string ?? "",
-                               changes: v["changes"]?.array?.compactMap(\.string) ?? [])
+    public func loadLedger(_ id: SiteIdentity) async throws -> Ledger {
+        let name = Ledger(pattern: id.pattern, site: id.site, namespace: namespace).name
+        let cm = try await client.getIfPresent(RecordStore.configMap, name: name, namespace: namespace)
+        do { return try Ledger.decode(cm, pattern: id.pattern, site: id.site, namespace: namespace) } catch {
+            throw ApplyError("the ledger \(name) is unreadable: \(error.message)", fix: error.fix)
         }
+    }
+
+    @discardableResult
+    public func append(_ entry: LedgerEntry, identity id: SiteIdentity) async throws -> LedgerEntry {
+        var ledger = try await loadLedger(id)
+        let stored = ledger.append(entry)
+        try await ensureNamespace()
+        _ = try await client.apply(ledger.encode(), fieldManager: "pattern", force: true)
+        return stored
     }
 }
+
+extension LedgerEntry {
+    static func from(_ r: ApplyResult, site: RenderedSite) -> LedgerEntry {
+        let changed = r.outcomes.filter { [.created, .configured, .pruned, .failed].contains($0.status) }
+        let (user, host) = Clock.userAndHost()
+        return LedgerEntry(
+            time: Clock.rfc3339Now(), revision: r.revision,
+            source: Source(url: site.provenance.source, commit: site.provenance.commit ?? "", fromCache: site.provenance.stale),
+            client: Client(user: user, host: host, tool: "pattern", version: PatternVersion.current),
+            counts: Counts(created: r.count(.created), updated: r.count(.configured), unchanged: r.count(.unchanged),
+                           pruned: r.count(.pruned), failed: r.count(.failed)),
+            changed: changed.map { "\($0.status.rawValue) \($0.key)" },
+            result: r.failed.isEmpty ? .succeeded : .failed,
+            message: r.failed.first.map { "\($0.key): \($0.message ?? "failed")" } ?? "")
+    }
+}
+
+/// The tool's version, recorded in the ledger.
+public enum PatternVersion { public static let current = "0.1.0" }

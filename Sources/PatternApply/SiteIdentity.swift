@@ -1,36 +1,40 @@
 import PatternCore
 import PatternCompile
+import PatternRecord
 
-/// How a (pattern, site) pair is identified in a cluster: the ownership labels the compiler
-/// puts on every object, the label selector Observe lists with, and where inventory and
-/// ledger live.
+/// How a (pattern, site) pair is identified in a cluster: the member labels apply adds to
+/// every object (`pattern.dev/owner`, ApplySet `part-of`), the selector Observe lists with, and
+/// the inventory/ledger names.
 public struct SiteIdentity: Sendable, Hashable {
     public var pattern: String
     public var site: String
     /// Namespace holding the inventory and ledger ConfigMaps.
     public var recordNamespace: String
 
-    public init(pattern: String, site: String, recordNamespace: String = "pattern-system") {
+    public init(pattern: String, site: String, recordNamespace: String = Inventory.defaultNamespace) {
         self.pattern = pattern; self.site = site; self.recordNamespace = recordNamespace
     }
 
-    public init(_ r: RenderedSite, recordNamespace: String = "pattern-system") {
+    public init(_ r: RenderedSite, recordNamespace: String = Inventory.defaultNamespace) {
         self.init(pattern: r.pattern, site: r.site, recordNamespace: recordNamespace)
     }
 
-    /// `pattern.dev/pattern=<p>,pattern.dev/site=<s>`: what one LIST per kind selects.
-    public var labelSelector: String { "\(PatternLabels.pattern)=\(pattern),\(PatternLabels.site)=\(site)" }
+    public var emptyInventory: Inventory { Inventory(pattern: pattern, site: site, namespace: recordNamespace) }
 
-    /// True when a live object carries this site's ownership labels.
+    /// `pattern.dev/owner=<pattern>.<site>`: what the one LIST per kind selects.
+    public var labelSelector: String { Ownership.ownerSelector(pattern: pattern, site: site) }
+
+    /// True when a live object carries this site's owner label (prune never touches others).
     public func owns(_ live: Value) -> Bool {
-        let l = live.labels
-        return l[PatternLabels.pattern]?.string == pattern && l[PatternLabels.site]?.string == site
+        live.labels[Ownership.ownerLabel]?.string == Ownership.ownerValue(pattern: pattern, site: site)
     }
 
-    /// Name stem of the record objects: `pattern-<pattern>-<site>` (truncated with a hash when long).
-    public var recordName: String {
-        let raw = "pattern-\(pattern)-\(site)"
-        if raw.count <= 200 { return raw }
-        return String(raw.prefix(180)) + "-" + String(SHA256.hex(raw).prefix(12))
+    /// The object as it is applied: the render plus the member labels.
+    public func prepare(_ object: Value) -> Value {
+        var v = object
+        for (k, val) in Ownership.memberLabels(pattern: pattern, site: site, applySetID: emptyInventory.applySetID) {
+            v[path: ["metadata", "labels", k]] = .string(val)
+        }
+        return v
     }
 }
