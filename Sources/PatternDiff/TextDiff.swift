@@ -16,8 +16,24 @@ public enum TextDiff {
         return out
     }
 
-    /// Shortest edit script from `a` to `b` (Myers 1986, greedy forward with trace).
-    public static func editScript(_ a: [String], _ b: [String]) -> [Line] {
+    /// Shortest edit script from `a` to `b` (Myers 1986, greedy forward with a compact trace),
+    /// after stripping the common prefix and suffix. When more than `maxEditDistance` edits
+    /// would be needed the middle is replaced as a block (bounded time and memory: the trace is
+    /// O(D²) integers).
+    public static func editScript(_ a: [String], _ b: [String], maxEditDistance: Int = 2000) -> [Line] {
+        var pre = 0
+        while pre < a.count && pre < b.count && a[pre] == b[pre] { pre += 1 }
+        var suf = 0
+        while suf < a.count - pre && suf < b.count - pre && a[a.count - 1 - suf] == b[b.count - 1 - suf] { suf += 1 }
+        var out = a[0..<pre].map { Line(op: .equal, text: $0) }
+        let midA = Array(a[pre..<(a.count - suf)]), midB = Array(b[pre..<(b.count - suf)])
+        out += myers(midA, midB, maxD: maxEditDistance)
+            ?? (midA.map { Line(op: .delete, text: $0) } + midB.map { Line(op: .insert, text: $0) })
+        out += a[(a.count - suf)...].map { Line(op: .equal, text: $0) }
+        return out
+    }
+
+    static func myers(_ a: [String], _ b: [String], maxD: Int) -> [Line]? {
         let n = a.count, m = b.count
         if n == 0 { return b.map { Line(op: .insert, text: $0) } }
         if m == 0 { return a.map { Line(op: .delete, text: $0) } }
@@ -25,13 +41,14 @@ public enum TextDiff {
         var ids: [String: Int] = [:]
         let ai = a.map { s -> Int in if let i = ids[s] { return i }; let i = ids.count; ids[s] = i; return i }
         let bi = b.map { s -> Int in if let i = ids[s] { return i }; let i = ids.count; ids[s] = i; return i }
-        let maxD = n + m
-        let offset = maxD
-        var v = [Int](repeating: 0, count: 2 * maxD + 2)
+        let limit = min(n + m, maxD)
+        let offset = n + m
+        var v = [Int](repeating: 0, count: 2 * (n + m) + 2)
+        // trace[d] = v[-(d-1)...(d-1)] before step d (what backtracking at step d reads).
         var trace: [[Int]] = []
         var found = false
-        for d in 0...maxD {
-            trace.append(v)
+        for d in 0...limit {
+            trace.append(d == 0 ? [] : Array(v[(offset - d + 1)...(offset + d - 1)]))
             var k = -d
             while k <= d {
                 var x: Int
@@ -48,15 +65,17 @@ public enum TextDiff {
             }
             if found { break }
         }
+        guard found else { return nil }
         // Backtrack.
         var out: [Line] = []
         var x = n, y = m
         for d in stride(from: trace.count - 1, through: 0, by: -1) {
             let vd = trace[d]
+            func at(_ k: Int) -> Int { vd[k + d - 1] }
             let k = x - y
             let prevK: Int
-            if k == -d || (k != d && vd[offset + k - 1] < vd[offset + k + 1]) { prevK = k + 1 } else { prevK = k - 1 }
-            let prevX = d == 0 ? 0 : vd[offset + prevK]
+            if k == -d || (k != d && at(k - 1) < at(k + 1)) { prevK = k + 1 } else { prevK = k - 1 }
+            let prevX = d == 0 ? 0 : at(prevK)
             let prevY = prevX - prevK
             while x > prevX && y > prevY {
                 out.append(Line(op: .equal, text: a[x - 1])); x -= 1; y -= 1

@@ -142,6 +142,19 @@ public struct Inventory: Sendable, Hashable {
         return existing.filter { !keep.contains($0) }.sorted()
     }
 
+    /// The inventory to write after an apply: every rendered object that exists after the apply
+    /// (applied or unchanged) plus objects whose prune failed. Those are kept, so the next run
+    /// retries them. Objects whose apply failed stay if they were in the old inventory, because
+    /// they may still exist.
+    public func next(rendered: [ObjectKey], applyFailed: Set<ObjectKey> = [], pruneFailed: Set<ObjectKey> = []) -> Inventory {
+        var out = self
+        var objs = Set(rendered.filter { !applyFailed.contains($0) })
+        objs.formUnion(pruneFailed)
+        objs.formUnion(applyFailed.intersection(objects))
+        out.objects = objs
+        return out
+    }
+
     // MARK: Prune
 
     /// Objects in the inventory that the render no longer has, sorted.

@@ -70,6 +70,16 @@ public enum Ownership {
          (applySetPartOfLabel, applySetID)]
     }
 
+    /// `object` with the member labels added (other labels kept). Use this on rendered objects
+    /// before both diff and apply, so the labels are part of what is owned and compared.
+    public static func withMemberLabels(_ object: Value, pattern: String, site: String, applySetID: String) -> Value {
+        var o = object
+        var labels = o[path: ["metadata", "labels"]]?.object ?? Object()
+        for (k, v) in memberLabels(pattern: pattern, site: site, applySetID: applySetID) { labels[k] = .string(v) }
+        o[path: ["metadata", "labels"]] = .object(labels)
+        return o
+    }
+
     /// Label selector for LISTing the objects of (pattern, site).
     public static func ownerSelector(pattern: String, site: String) -> String {
         "\(ownerLabel)=\(ownerValue(pattern: pattern, site: site))"

@@ -34,6 +34,20 @@ import PatternCore
         }
     }
 
+    @Test func largeDifferencesAreBounded() {
+        // 3000 lines all different: beyond the edit-distance cap the middle is replaced as a block.
+        let a = (0..<3000).map { "a\($0)" }, b = (0..<3000).map { "b\($0)" }
+        let s = TextDiff.editScript(["same"] + a + ["tail"], ["same"] + b + ["tail"])
+        #expect(s.count == 6002)
+        #expect(s.first == TextDiff.Line(op: .equal, text: "same") && s.last == TextDiff.Line(op: .equal, text: "tail"))
+        #expect(s.filter { $0.op == .delete }.map(\.text) == a)
+        #expect(s.filter { $0.op == .insert }.map(\.text) == b)
+        // Under the cap the script is still minimal on a long input.
+        var c = a
+        c[1500] = "changed"
+        check(a, c)
+    }
+
     @Test func unifiedDiffHasStandardHunks() {
         let a = (1...20).map { "l\($0)" }.joined(separator: "\n") + "\n"
         var bl = (1...20).map { "l\($0)" }

@@ -172,3 +172,25 @@ private func key(_ g: String, _ k: String, _ ns: String, _ n: String) -> ObjectK
         #expect(bytes < 1024 * 1024)
     }
 }
+
+@Suite struct EngineHelperTests {
+    @Test func nextInventoryKeepsFailedPrunesAndMaybeExistingFailedApplies() {
+        let a = key("", "ConfigMap", "n", "a"), b = key("", "ConfigMap", "n", "b"), c = key("", "ConfigMap", "n", "c"),
+            d = key("", "ConfigMap", "n", "d"), e = key("", "ConfigMap", "n", "e")
+        let old = Inventory(pattern: "p", site: "s", objects: [a, b, c])
+        // render: a, d, e; pruning b failed; applying d (new) and a (old) failed.
+        let next = old.next(rendered: [a, d, e], applyFailed: [a, d], pruneFailed: [b])
+        #expect(next.objects == [a, b, e])
+        #expect(next.pattern == "p" && next.site == "s")
+    }
+
+    @Test func memberLabelsAreAddedAndOthersKept() {
+        let obj: Value = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c", "labels": ["app": "x"]]]
+        let id = Inventory(pattern: "web", site: "eu").applySetID
+        let out = Ownership.withMemberLabels(obj, pattern: "web", site: "eu", applySetID: id)
+        #expect(out.labels == ["app": "x", "app.kubernetes.io/managed-by": "pattern", "pattern.dev/owner": "web.eu",
+                               "applyset.kubernetes.io/part-of": .string(id)])
+        let bare = Ownership.withMemberLabels(["kind": "Namespace", "metadata": ["name": "n"]], pattern: "web", site: "eu", applySetID: id)
+        #expect(bare.labels["pattern.dev/owner"] == "web.eu")
+    }
+}

@@ -134,3 +134,18 @@ private let diffs: [ObjectDiff] = {
     }
 }
 
+
+@Suite struct LedgerSupportTests {
+    @Test func entryFromDiffs() {
+        let e = LedgerEntry(diffs: diffs, time: "t", revision: "r")
+        #expect(e.counts == LedgerEntry.Counts(created: 1, updated: 2, unchanged: 1, pruned: 1, failed: 0))
+        #expect(e.changed == ["update Deployment.apps rec/web", "create ConfigMap rec/demo", "update Secret rec/s",
+                              "prune CustomResourceDefinition.apiextensions.k8s.io widgets.example.com"])
+        #expect(e.result == .succeeded)
+        let partial = LedgerEntry(diffs: diffs, failed: [diffs[1].key], time: "t", revision: "r")
+        #expect(partial.result == .partial && partial.counts.failed == 1 && partial.counts.created == 0)
+        #expect(!partial.changed.contains("create ConfigMap rec/demo") && partial.changed.count == 3)
+        let failed = LedgerEntry(diffs: [diffs[0]], failed: [diffs[0].key], time: "t", revision: "r")
+        #expect(failed.result == .failed)
+    }
+}
