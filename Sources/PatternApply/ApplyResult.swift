@@ -3,7 +3,7 @@ import PatternDiff
 
 /// What happened to one object during an apply.
 public struct ObjectOutcome: Sendable {
-    public enum Status: String, Sendable { case created, configured, unchanged, pruned, failed, notAttempted, wouldCreate, wouldConfigure, wouldPrune }
+    public enum Status: String, Sendable, CaseIterable { case created, configured, unchanged, pruned, failed, notAttempted, wouldCreate, wouldConfigure, wouldPrune }
     public var key: ObjectKey
     public var status: Status
     /// Error text a user can act on (failed), or the reason it was skipped.

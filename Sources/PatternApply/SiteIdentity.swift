@@ -31,10 +31,6 @@ public struct SiteIdentity: Sendable, Hashable {
 
     /// The object as it is applied: the render plus the member labels.
     public func prepare(_ object: Value) -> Value {
-        var v = object
-        for (k, val) in Ownership.memberLabels(pattern: pattern, site: site, applySetID: emptyInventory.applySetID) {
-            v[path: ["metadata", "labels", k]] = .string(val)
-        }
-        return v
+        Ownership.withMemberLabels(object, pattern: pattern, site: site, applySetID: emptyInventory.applySetID)
     }
 }

@@ -17,7 +17,8 @@ public struct PatternCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 validation errors (or changes found, for diff), 2 usage errors.
             See Docs/ for the pattern and overlay format reference.
             """,
-        subcommands: [RenderCommand.self, ValidateCommand.self]
+        subcommands: [RenderCommand.self, ValidateCommand.self, DiffCommand.self, ApplyCommand.self, DriftCommand.self,
+                      HistoryCommand.self, GraphCommand.self]
     )
     public init() {}
 }

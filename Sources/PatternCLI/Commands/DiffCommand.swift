@@ -1,0 +1,72 @@
+import ArgumentParser
+import PatternCore
+import PatternCompile
+import PatternDiff
+import PatternReport
+import PatternApply
+import KubeClient
+
+/// `pattern diff`: what apply would change, on the fields this tool manages.
+public struct DiffCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what `apply` would change in the site's cluster, without noise from server defaults.",
+        discussion: """
+            Compares the render with live objects on the fields pattern manages (server-side apply \
+            ownership): status, server-set metadata and fields defaulted by the server or owned by other \
+            managers are ignored; quantities compare by value (1000m = 1). Secret values are shown as \
+            sha256 fingerprints, never in clear. Reads live state with one LIST per kind.
+
+            Exit codes (as kubectl diff): 0 no changes, 1 changes, 2 error.
+
+            Examples:
+              pattern diff hub
+              pattern diff edge-eu -o json          machine-readable, for CI
+              pattern diff dev --server-side        also verify every change with a server dry-run apply
+            """
+    )
+
+    @OptionGroup public var repoOptions: RepoOptions
+    @OptionGroup public var cluster: ClusterOptions
+    @Argument(help: "Site to diff.") public var site: String
+    @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
+    @Flag(help: "Verify changes with a server-side dry-run apply.") public var serverSide = false
+    @Flag(help: "Color the diff (default: when stdout is a terminal).") public var color = false
+    @Flag(help: "Never color the diff.") public var noColor = false
+
+    public init() {}
+
+    public func run() async throws {
+        let rendered: RenderedSite
+        do { rendered = try renderOne(site, repo: repoOptions) } catch { throw ExitCode(2) }
+        do {
+            let engine = ApplyEngine(client: try cluster.client(for: rendered), recordNamespace: cluster.recordNamespace)
+            let (diffs, _, _) = try await engine.diff(rendered)
+            var dryRunFailures: [(ObjectKey, KubeError)] = []
+            if serverSide { dryRunFailures = await engine.serverDryRun(rendered, diffs: diffs) }
+            let changed = diffs.contains { $0.action != .unchanged }
+            switch output {
+            case .json:
+                var v = MachineReport.diff(diffs, revision: rendered.revision)
+                if serverSide {
+                    v["serverDryRun"] = .array(dryRunFailures.map { ["object": MachineReport.object($0.0), "error": .string($0.1.description)] })
+                }
+                Output.out(MachineReport.text(v))
+            case .text:
+                let style = Style(color: !noColor && (color || Output.stdoutIsTTY))
+                var text = HumanReport.diffs(diffs, style: style)
+                if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+                text += HumanReport.summary(diffs)
+                Output.out(text)
+                for (k, e) in dryRunFailures { Output.err("server dry-run rejected \(k): \(e)\n") }
+            }
+            if !dryRunFailures.isEmpty { throw ExitCode(2) }
+            if changed { throw ExitCode(1) }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            Output.err("error: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+}

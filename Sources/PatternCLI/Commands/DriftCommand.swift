@@ -1,0 +1,79 @@
+import ArgumentParser
+import PatternCore
+import PatternCompile
+import PatternDiff
+import PatternReport
+import PatternApply
+
+/// `pattern drift`: what changed in the cluster by hand, by whom and when.
+public struct DriftCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "drift",
+        abstract: "Report objects changed by hand (field, manager, time), deleted, or unexpectedly labelled.",
+        discussion: """
+            Compares live objects with the render on the fields pattern manages. For each changed field it \
+            names the field manager that owns it now (e.g. kubectl-edit, a controller), the operation and \
+            time from metadata.managedFields. Also lists inventory objects missing from the cluster and \
+            objects carrying the site's owner label that the inventory does not know.
+
+            Exit codes: 0 in sync, 1 drift found, 2 error.
+
+            Examples:
+              pattern drift hub
+              pattern drift hub -o json
+              pattern drift hub --heal        re-apply only the drifted objects (taking fields back)
+            """
+    )
+
+    @OptionGroup public var repoOptions: RepoOptions
+    @OptionGroup public var cluster: ClusterOptions
+    @Argument(help: "Site to check.") public var site: String
+    @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
+    @Flag(help: "Re-apply the drifted objects (forcing ownership back).") public var heal = false
+
+    public init() {}
+
+    public func run() async throws {
+        let rendered: RenderedSite
+        do { rendered = try renderOne(site, repo: repoOptions) } catch { throw ExitCode(2) }
+        do {
+            let engine = ApplyEngine(client: try cluster.client(for: rendered), recordNamespace: cluster.recordNamespace)
+            let report = try await engine.drift(rendered)
+            let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged)
+            switch output {
+            case .json:
+                var v = MachineReport.drift(report.items, objects: objects)
+                v["renderedRevision"] = .string(report.renderedRevision)
+                if let l = report.lastAppliedRevision { v["lastAppliedRevision"] = .string(l) }
+                v["inSync"] = .bool(report.inSync)
+                Output.out(MachineReport.text(v))
+            case .text:
+                if report.inSync { Output.out("\(rendered.site): in sync\n") } else {
+                    Output.out(HumanReport.drift(report.items, objects: objects))
+                }
+                if let l = report.lastAppliedRevision, l != report.renderedRevision {
+                    Output.err("note: the render (\(Renderer.short(report.renderedRevision))) differs from the last applied revision (\(Renderer.short(l))); some differences are pending changes, not drift\n")
+                }
+            }
+            if heal && !report.drifted.isEmpty {
+                var options = ApplyOptions()
+                options.forceConflicts = true
+                options.prune = false
+                options.only = Set(report.drifted.map(\.description))
+                let result = try await engine.apply(rendered, options: options)
+                Output.err("healed: \(result.count(.configured) + result.count(.created)) objects re-applied, \(result.writeRequests) writes\n")
+                if !result.succeeded {
+                    for f in result.failed { Output.err("failed \(f.key): \(f.message ?? "")\n") }
+                    throw ExitCode(2)
+                }
+                return
+            }
+            if !report.inSync { throw ExitCode(1) }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            Output.err("error: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import PatternCore
+import PatternCompile
+import PatternReport
+import PatternApply
+
+/// `pattern history`: the ledger of applies kept in the cluster.
+public struct HistoryCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "Show the recent applies of a site: time, revision, source commit, client, counts.",
+        discussion: """
+            The ledger lives in the cluster (a ConfigMap in the record namespace), so every client sees \
+            the same history. It keeps the last 20 applies.
+
+            Examples:
+              pattern history hub
+              pattern history hub -o json
+            """
+    )
+
+    @OptionGroup public var repoOptions: RepoOptions
+    @OptionGroup public var cluster: ClusterOptions
+    @Argument(help: "Site.") public var site: String
+    @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
+
+    public init() {}
+
+    public func run() async throws {
+        let rendered = try renderOne(site, repo: repoOptions)
+        let engine = ApplyEngine(client: try cluster.client(for: rendered), recordNamespace: cluster.recordNamespace)
+        let ledger = try await engine.records.loadLedger(SiteIdentity(rendered, recordNamespace: cluster.recordNamespace))
+        switch output {
+        case .json: Output.out(MachineReport.text(MachineReport.history(ledger.entries)))
+        case .text:
+            Output.out(ledger.entries.isEmpty ? "no applies recorded for \(rendered.site)\n" : HumanReport.history(ledger.entries))
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import PatternCore
+import PatternCompile
+import KubeClient
+import PatternApply
+import PatternRecord
+
+/// Options of commands that talk to a cluster.
+public struct ClusterOptions: ParsableArguments {
+    @Option(help: "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).")
+    public var kubeconfig: String?
+
+    @Option(help: "kubeconfig context (default: the site's cluster.context, else the current context).")
+    public var context: String?
+
+    @Option(help: "Namespace holding inventories and ledgers.")
+    public var recordNamespace: String = Inventory.defaultNamespace
+
+    public init() {}
+
+    /// A client for `site`'s cluster. A site that names a context must find it: applying one
+    /// site's manifests to whatever context happens to be current is how clusters get broken.
+    public func client(for site: RenderedSite) throws -> KubeClient {
+        let ctx = context ?? site.cluster.context
+        do {
+            return try KubeClient(kubeconfig: kubeconfig, context: ctx)
+        } catch {
+            if context == nil, let c = site.cluster.context {
+                throw Diagnostic.error("site '\(site.site)' targets kubeconfig context '\(c)', which cannot be used: \(error)",
+                                       fix: "add that context to your kubeconfig, or pass --context <name> to choose one explicitly")
+            }
+            throw Diagnostic.error("cannot configure the cluster connection: \(error)", fix: "check --kubeconfig/--context")
+        }
+    }
+}
+
+/// Renders one site for a cluster command; compile errors exit (nothing is written).
+func renderOne(_ site: String, repo: RepoOptions) throws -> RenderedSite {
+    guard case .site(let name) = RenderTarget.parse(site, repo: repo.repo) else {
+        throw Diagnostic.error("'\(site)' is a Kustomize directory; cluster commands take a site", fix: "name a site in overlays/")
+    }
+    return try Renderer.compile(sites: [name], workspace: repo.workspace)[0]
+}
+
+/// Output format of reporting commands.
+public enum ReportFormat: String, ExpressibleByArgument, Sendable { case text, json }
