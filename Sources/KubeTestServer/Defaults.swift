@@ -230,6 +230,11 @@ enum Defaults {
             }
         case ("", "PersistentVolumeClaim"):
             if old == nil, obj[path: ["status", "phase"]] == nil { obj[path: ["status", "phase"]] = "Pending" }
+        case ("apiextensions.k8s.io", "CustomResourceDefinition"):
+            if old == nil {
+                let stored = (obj[path: ["spec", "versions"]]?.array ?? []).filter { $0["storage"]?.bool == true }.compactMap { $0["name"] }
+                obj["status"] = ["conditions": .null, "acceptedNames": ["plural": "", "kind": ""], "storedVersions": .array(stored)]
+            }
         case ("", "Pod"):
             if old == nil, obj[path: ["status", "phase"]] == nil {
                 obj["status"] = ["phase": "Pending", "qosClass": "BestEffort"]
@@ -336,13 +341,10 @@ enum Defaults {
     struct Cause { var field: String; var message: String; var reason: String = "FieldValueInvalid" }
 
     /// Validation errors (422 Invalid causes) for an object about to be stored.
-    static func validate(_ obj: Value, info: ResourceInfo) -> [Cause] {
+    static func validateName(_ name: String, info: ResourceInfo) -> [Cause] {
         var causes: [Cause] = []
-        let name = obj.metadataName ?? ""
         if name.isEmpty {
-            if obj[path: ["metadata", "generateName"]] == nil {
-                causes.append(Cause(field: "metadata.name", message: "Required value: name or generateName is required", reason: "FieldValueRequired"))
-            }
+            causes.append(Cause(field: "metadata.name", message: "Required value: name or generateName is required", reason: "FieldValueRequired"))
         } else if info.group.isEmpty && (info.resource == "namespaces") {
             if !isLabel(name) { causes.append(Cause(field: "metadata.name", message: "Invalid value: \"\(name)\": \(labelMessage)")) }
         } else if info.group.isEmpty && info.resource == "services" {
@@ -350,6 +352,14 @@ enum Defaults {
         } else if !info.group.hasPrefix("rbac.") && !isSubdomain(name) {
             causes.append(Cause(field: "metadata.name", message: "Invalid value: \"\(name)\": \(subdomainMessage)"))
         }
+        return causes
+    }
+
+    /// Validation errors (422 Invalid causes) for an object about to be stored.
+    static func validate(_ obj: Value, info: ResourceInfo) -> [Cause] {
+        let name = obj.metadataName ?? ""
+        var causes: [Cause] = []
+        if !(name.isEmpty && obj[path: ["metadata", "generateName"]] != nil) { causes = validateName(name, info: info) }
         for (k, v) in obj.labels {
             if let s = v.string, s.utf8.count > 63 {
                 causes.append(Cause(field: "metadata.labels", message: "Invalid value: \"\(s)\": must be no more than 63 characters"))

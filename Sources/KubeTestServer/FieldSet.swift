@@ -320,10 +320,13 @@ struct MergeSchema: Sendable {
     private func isEmptyListOrNil(_ v: Value?) -> Bool { v == nil || v!.isNull || (v!.array?.isEmpty ?? false) }
 
     private func cmp(_ l: Value?, _ r: Value?, spath: [String], path: [String], _ c: inout Comparison) {
+        // null counts as an absent value for the shape but as present for added/removed,
+        // as structured-merge-diff treats it.
         let lo = l?.object, ro = r?.object
         let la = l?.array, ra = r?.array
-        let mapShape = (lo != nil || ro != nil) && (l == nil || lo != nil) && (r == nil || ro != nil)
-        let listShape = (la != nil || ra != nil) && (l == nil || la != nil) && (r == nil || ra != nil)
+        let lNullish = l == nil || l!.isNull, rNullish = r == nil || r!.isNull
+        let mapShape = (lo != nil || ro != nil) && (lNullish || lo != nil) && (rNullish || ro != nil)
+        let listShape = (la != nil || ra != nil) && (lNullish || la != nil) && (rNullish || ra != nil)
         if mapShape && !(path.count > 0 && isAtomicMap(spath)) && !(isEmptyMapOrNil(l) && isEmptyMapOrNil(r)) {
             var keys = lo?.keys ?? []
             for k in ro?.keys ?? [] where !(lo?.contains(k) ?? false) { keys.append(k) }

@@ -43,7 +43,9 @@ public struct ResourceInfo: Sendable, Hashable {
     /// base64(sha256("group/version/Kind")[:8]), as the real server computes it.
     var storageVersionHash: String {
         var h = SHA256()
-        h.update("\(group)/\(version)/\(kind)")
+        // The storage version, which is not always the served one (CRDs are stored as v1beta1 here).
+        let storage = BuiltinResources.storageVersions["\(group)/\(resource)"] ?? "\(group)/\(version)"
+        h.update("\(storage)/\(kind)")
         return Base64.encode(Array(h.finalize().prefix(8)))
     }
 
@@ -131,6 +133,21 @@ enum BuiltinResources {
         r("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", ns: false, cat: ["api-extensions"], gen: true),
         r("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", ns: false, cat: ["api-extensions"], gen: true),
         r("events.k8s.io", "v1", "events", "Event", ns: true, short: ["ev"]),
+    ]
+
+    /// Storage group/version where it differs from the served version (Kubernetes 1.23).
+    static let storageVersions: [String: String] = [
+        "apiextensions.k8s.io/customresourcedefinitions": "apiextensions.k8s.io/v1beta1",
+        "autoscaling/horizontalpodautoscalers": "autoscaling/v1",
+        "events.k8s.io/events": "/v1",
+        "policy/poddisruptionbudgets": "policy/v1beta1",
+        "batch/cronjobs": "batch/v1beta1",
+        "networking.k8s.io/ingresses": "networking.k8s.io/v1beta1",
+        "admissionregistration.k8s.io/mutatingwebhookconfigurations": "admissionregistration.k8s.io/v1beta1",
+        "admissionregistration.k8s.io/validatingwebhookconfigurations": "admissionregistration.k8s.io/v1beta1",
+        "storage.k8s.io/storageclasses": "storage.k8s.io/v1beta1",
+        "scheduling.k8s.io/priorityclasses": "scheduling.k8s.io/v1beta1",
+        "networking.k8s.io/ingressclasses": "networking.k8s.io/v1beta1",
     ]
 
     /// Preferred version first for each group (discovery order of `/apis`).

@@ -164,7 +164,7 @@ public final class ObjectStore: @unchecked Sendable {
         o.removeValue(forKey: "kind")
         if var md = o["metadata"]?.object {
             for k in ObjectStore.systemMetadata { md.removeValue(forKey: k) }
-            if md.isEmpty { o.removeValue(forKey: "metadata") } else { o.set("metadata", .object(md)) }
+            o.set("metadata", .object(md))
         }
         if subresource == "status" {
             o = o.filter { k, _ in k == "status" || k == "metadata" }
@@ -293,7 +293,7 @@ public final class ObjectStore: @unchecked Sendable {
         var mine = ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: apiVersion, time: now(), subresource: subresource, fields: FieldSet())
         var hadMine = false
         for var e in entries {
-            if e.manager == manager && e.operation == "Update" && e.subresource == subresource {
+            if false {
                 mine.fields = e.fields
                 mine.time = e.time
                 hadMine = true
@@ -308,6 +308,19 @@ public final class ObjectStore: @unchecked Sendable {
         mine.apiVersion = apiVersion
         out.append(mine)
         return out
+    }
+
+    /// What an empty object of the kind looks like to field management on create: typed Go
+    /// objects have their non-pointer structs (metadata, spec, pod template parts) present,
+    /// so creating them is not an "added" entry (no `.` in managedFields for them).
+    static func emptyTyped(_ new: Value, _ info: ResourceInfo) -> Value {
+        var o: Value = ["metadata": .emptyObject]
+        if info.isCustom { return o }
+        if new["spec"] != nil { o["spec"] = .emptyObject }
+        if new[path: ["spec", "template"]] != nil { o[path: ["spec", "template"]] = ["metadata": .emptyObject, "spec": .emptyObject] }
+        if new[path: ["spec", "strategy"]] != nil, info.kind == "Deployment" { o[path: ["spec", "strategy"]] = .emptyObject }
+        if new["status"] != nil, !info.hasStatus { o["status"] = .emptyObject }
+        return o
     }
 
     // MARK: Verbs
@@ -339,7 +352,7 @@ public final class ObjectStore: @unchecked Sendable {
         body[path: ["metadata", "managedFields"]] = nil
         Defaults.decodeDefaults(&body, group: info.group, kind: info.kind)
         body[path: ["metadata", "namespace"]] = info.namespaced ? .string(namespace) : nil
-        let entries = updateEntries([], old: nil, new: body, info: info, manager: manager, subresource: "", apiVersion: info.apiVersion)
+        let entries = updateEntries([], old: ObjectStore.emptyTyped(body, info), new: body, info: info, manager: manager, subresource: "", apiVersion: info.apiVersion)
         let (obj, _) = try finish(info, namespace: namespace, old: nil, new: body, entries: entries, dryRun: dryRun)
         if !dryRun { afterCreate(info, obj) }
         return obj
@@ -427,7 +440,7 @@ public final class ObjectStore: @unchecked Sendable {
         lock.unlock()
         if old == nil {
             try checkNamespace(info, namespace, creating: name)
-            let causes = Defaults.validate(["metadata": ["name": .string(name)]], info: ResourceInfo(group: info.group, version: info.version, resource: info.resource, kind: info.kind, namespaced: info.namespaced))
+            let causes = Defaults.validateName(name, info: info)
             if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
         }
         if let p = config[path: ["metadata", "resourceVersion"]]?.string, !p.isEmpty {
@@ -448,7 +461,9 @@ public final class ObjectStore: @unchecked Sendable {
         }
         let base: Value = old ?? ["apiVersion": .string(av), "kind": .string(kind), "metadata": ["name": .string(name)]]
         var entries = ManagedFieldsEntry.decode(base)
-        let newSet = schema.fieldSet(of: stripped(config, info: info, subresource: subresource))
+        var strippedConfig = stripped(config, info: info, subresource: subresource)
+        if strippedConfig["metadata"]?.object?.isEmpty == true { strippedConfig.withObject { $0.removeValue(forKey: "metadata") } }
+        let newSet = schema.fieldSet(of: strippedConfig)
         let myIndex = entries.firstIndex { $0.manager == manager && $0.operation == "Apply" && $0.subresource == subresource }
         let lastSet = myIndex.map { entries[$0].fields }
         var merged = schema.merge(base, config) ?? base
