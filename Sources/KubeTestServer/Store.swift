@@ -293,7 +293,7 @@ public final class ObjectStore: @unchecked Sendable {
         var mine = ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: apiVersion, time: now(), subresource: subresource, fields: FieldSet())
         var hadMine = false
         for var e in entries {
-            if false {
+            if e.manager == manager && e.operation == "Update" && e.subresource == subresource {
                 mine.fields = e.fields
                 mine.time = e.time
                 hadMine = true
