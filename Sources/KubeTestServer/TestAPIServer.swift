@@ -384,13 +384,52 @@ public final class TestAPIServer: @unchecked Sendable {
                 }
             }
         case "openapi":
-            // No OpenAPI documents: clients must tolerate their absence (kubectl does with --validate=false
-            // or falls back to server-side field validation).
+            // Only the OpenAPI v3 index and per-group-version documents that list each
+            // resource's PATCH operation with its GVK and the `fieldValidation` parameter:
+            // enough for kubectl to use server-side field validation instead of downloading
+            // schemas. No schemas are served (/openapi/v2 is 404).
+            if parts.count >= 2 && parts[1] == "v3" {
+                let gvs = Set(all.map { $0.apiVersion })
+                if parts.count == 2 {
+                    var paths = Object()
+                    for gv in gvs.sorted() {
+                        let p = gv.contains("/") ? "apis/\(gv)" : "api/\(gv)"
+                        paths.append(p, ["serverRelativeURL": .string("/openapi/v3/\(p)?hash=\(Base64.encode(Array(p.utf8)).prefix(16))")])
+                    }
+                    respond(w, 200, ["paths": .object(paths)], cut: cut)
+                    return 200
+                }
+                let rel = parts.dropFirst(2).joined(separator: "/")
+                let gv = rel.hasPrefix("apis/") ? String(rel.dropFirst(5)) : rel.hasPrefix("api/") ? String(rel.dropFirst(4)) : ""
+                let rs = all.filter { $0.apiVersion == gv }
+                if !rs.isEmpty {
+                    respond(w, 200, openAPIDocument(rs, prefix: "/" + rel), cut: cut)
+                    return 200
+                }
+            }
             throw APIError.resourceNotFound()
         default:
             break
         }
         throw APIError.resourceNotFound()
+    }
+
+    func openAPIDocument(_ rs: [ResourceInfo], prefix: String) -> Value {
+        var paths = Object()
+        let params: Value = .array(["dryRun", "fieldManager", "fieldValidation", "force"].map {
+            ["name": .string($0), "in": "query", "schema": ["type": .string($0 == "force" ? "boolean" : "string")], "uniqueItems": true]
+        })
+        for r in rs.sorted(by: { $0.resource < $1.resource }) {
+            let gvk: Value = ["group": .string(r.group), "version": .string(r.version), "kind": .string(r.kind)]
+            let item = r.namespaced ? "\(prefix)/namespaces/{namespace}/\(r.resource)/{name}" : "\(prefix)/\(r.resource)/{name}"
+            let op: Value = ["operationId": .string("patch\(r.kind)"), "parameters": params, "x-kubernetes-action": "patch",
+                             "x-kubernetes-group-version-kind": gvk, "responses": ["200": ["description": "OK"]]]
+            paths.append(item, ["patch": op, "put": ["operationId": .string("replace\(r.kind)"), "parameters": params,
+                                                     "x-kubernetes-action": "put", "x-kubernetes-group-version-kind": gvk,
+                                                     "responses": ["200": ["description": "OK"]]]])
+        }
+        return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.30.0"], "paths": .object(paths),
+                "components": ["schemas": .emptyObject]]
     }
 
     func groupVersions(_ all: [ResourceInfo]) -> [(String, [String])] {
