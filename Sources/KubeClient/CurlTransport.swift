@@ -32,6 +32,10 @@ struct HTTPRequest: Sendable {
     var connectTimeout: Double = 10
     /// Whole-transfer timeout in seconds; nil for none (watches).
     var timeout: Double? = 30
+    /// False for requests that must not be replayed. libcurl silently resends a request whose
+    /// reused keep-alive connection died before any answer byte — even a POST the server may
+    /// have processed — so non-idempotent requests get a fresh connection (CURLOPT_FRESH_CONNECT).
+    var idempotent = true
 }
 
 struct HTTPResponse: Sendable {
@@ -275,6 +279,7 @@ final class CurlLoop: @unchecked Sendable {
         _ = ccurl_easy_setopt_str(easy, CURLOPT_ACCEPT_ENCODING, "")
         _ = ccurl_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, t.errorBuffer)
         _ = ccurl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        if !r.idempotent { _ = ccurl_easy_setopt_long(easy, CURLOPT_FRESH_CONNECT, 1) }
         if let connectTo = r.connectTo {
             t.headerList = nil
             var list: UnsafeMutablePointer<curl_slist>? = nil

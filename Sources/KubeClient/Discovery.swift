@@ -54,7 +54,7 @@ public struct APIResource: Sendable, Hashable, CustomStringConvertible {
 /// Cached discovery, one group version document at a time. A kind missing from the cached
 /// document triggers one refetch (a CRD applied a moment ago), rate-limited per group version.
 actor DiscoveryCache {
-    private struct Entry { var resources: [APIResource]; var fetchedAt: Double }
+    private struct Entry { var resources: [APIResource]; var served: Bool; var fetchedAt: Double }
     private var entries: [String: Entry] = [:]
     private var inflight: [String: Task<[APIResource]?, any Error>] = [:]
     /// Minimum seconds between refetches of one group version caused by misses.
@@ -62,11 +62,12 @@ actor DiscoveryCache {
 
     init(minRefreshInterval: Double = 0.25) { self.minRefreshInterval = minRefreshInterval }
 
-    /// The resources of `groupVersion`, nil when the server does not serve it.
+    /// The resources of `groupVersion` (nil when the server does not serve it), and whether
+    /// they were fetched by this call.
     func resources(_ groupVersion: String, refresh: Bool,
-                   fetch: @escaping @Sendable (String) async throws -> [APIResource]?) async throws -> [APIResource]? {
+                   fetch: @escaping @Sendable (String) async throws -> [APIResource]?) async throws -> (resources: [APIResource]?, fresh: Bool) {
         if let e = entries[groupVersion], !refresh || monotonicNow() - e.fetchedAt < minRefreshInterval {
-            return e.resources
+            return (e.served ? e.resources : nil, false)
         }
         let task: Task<[APIResource]?, any Error>
         if let t = inflight[groupVersion] { task = t } else {
@@ -75,14 +76,14 @@ actor DiscoveryCache {
         }
         defer { inflight[groupVersion] = nil }
         let r = try await task.value
-        entries[groupVersion] = Entry(resources: r ?? [], fetchedAt: monotonicNow())
-        return r
+        entries[groupVersion] = Entry(resources: r ?? [], served: r != nil, fetchedAt: monotonicNow())
+        return (r, true)
     }
 
     func invalidate() { entries.removeAll() }
 
     func seed(_ groupVersion: String, _ resources: [APIResource]) {
-        entries[groupVersion] = Entry(resources: resources, fetchedAt: monotonicNow())
+        entries[groupVersion] = Entry(resources: resources, served: true, fetchedAt: monotonicNow())
     }
 }
 

@@ -97,8 +97,9 @@ public final class KubeClient: Sendable {
             attempt += 1
             let creds = try await authenticator.credentials(refresh: refreshCredentials)
             refreshCredentials = false
-            let req = httpRequest(method.rawValue, url, body: body, contentType: contentType, credentials: creds,
+            var req = httpRequest(method.rawValue, url, body: body, contentType: contentType, credentials: creds,
                                   timeout: timeout ?? config.requestTimeout)
+            req.idempotent = idem
             let resp: HTTPResponse
             do {
                 resp = try await loop.perform(req)
@@ -159,16 +160,20 @@ public final class KubeClient: Sendable {
     /// unknown (a CRD established a moment ago). Throws `.unknownKind` when the server does
     /// not serve it.
     public func resource(for gvk: GroupVersionKind) async throws(KubeError) -> APIResource {
-        for refresh in [false, true] {
-            if let r = try await groupVersionResources(gvk.apiVersion, refresh: refresh)?.first(where: { $0.kind == gvk.kind }) {
-                return r
-            }
+        let (cached, fresh) = try await lookup(gvk.apiVersion, refresh: false)
+        if let r = cached?.first(where: { $0.kind == gvk.kind }) { return r }
+        if !fresh, let r = try await lookup(gvk.apiVersion, refresh: true).0?.first(where: { $0.kind == gvk.kind }) {
+            return r
         }
         throw .unknownKind(gvk)
     }
 
     /// The resources of one group version (`v1`, `apps/v1`); nil when it is not served.
     public func groupVersionResources(_ groupVersion: String, refresh: Bool = false) async throws(KubeError) -> [APIResource]? {
+        try await lookup(groupVersion, refresh: refresh).0
+    }
+
+    func lookup(_ groupVersion: String, refresh: Bool) async throws(KubeError) -> ([APIResource]?, Bool) {
         do {
             return try await discovery.resources(groupVersion, refresh: refresh) { [self] gv in
                 let path = gv.contains("/") ? "/apis/\(gv)" : "/api/\(gv)"

@@ -1,2 +1,105 @@
+// pattern-test-apiserver: runs the KubeTestServer model for benchmarks and manual use
+// (kubectl --kubeconfig …). See Docs/test-api-server.md.
+import Foundation
 import KubeTestServer
-print("pattern-test-apiserver: not yet implemented")
+
+let usage = """
+usage: pattern-test-apiserver [--port N] [--host ADDR]
+                              [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-client-cert]]
+                              [--token TOKEN[=USER]]... [--simulate-controllers] [--controller-delay SECONDS]
+                              [--kubeconfig-out PATH] [--tls-self-signed DIR]
+
+Runs an in-memory Kubernetes API server model (discovery, CRUD, server-side apply, watch)
+on 127.0.0.1 and prints its URL. --tls-self-signed DIR writes a CA, server and client
+certificate into DIR and serves HTTPS with them (the kubeconfig then uses the client cert).
+"""
+
+var options = TestAPIServerOptions()
+var kubeconfigOut: String? = nil
+var selfSignedDir: String? = nil
+var firstToken: String? = nil
+let args = Array(CommandLine.arguments.dropFirst())
+
+func fail(_ msg: String) -> Never {
+    FileHandle.standardError.write(Data("pattern-test-apiserver: \(msg)\n\n\(usage)\n".utf8))
+    exit(2)
+}
+
+func readFile(_ path: String) -> String {
+    guard let s = try? String(contentsOfFile: path, encoding: .utf8) else { fail("cannot read \(path)") }
+    return s
+}
+
+func value(_ i: inout Int, _ args: [String]) -> String {
+    i += 1
+    guard i < args.count else { fail("\(args[i - 1]) needs a value") }
+    return args[i]
+}
+
+var i = 0
+while i < args.count {
+    switch args[i] {
+    case "--port": guard let p = Int(value(&i, args)) else { fail("--port needs a number") }; options.port = p
+    case "--host": options.host = value(&i, args)
+    case "--tls-cert": options.tlsCertPEM = readFile(value(&i, args))
+    case "--tls-key": options.tlsKeyPEM = readFile(value(&i, args))
+    case "--client-ca": options.clientCAPEM = readFile(value(&i, args))
+    case "--require-client-cert": options.requireClientCert = true
+    case "--token":
+        let t = value(&i, args)
+        let parts = t.split(separator: "=", maxSplits: 1).map(String.init)
+        options.tokens[parts[0]] = UserInfo(name: parts.count > 1 ? parts[1] : "admin", groups: ["system:masters"])
+        if firstToken == nil { firstToken = parts[0] }
+    case "--simulate-controllers": options.simulateControllers = true
+    case "--controller-delay": guard let d = Double(value(&i, args)) else { fail("--controller-delay needs seconds") }; options.controllerDelay = d
+    case "--kubeconfig-out": kubeconfigOut = value(&i, args)
+    case "--tls-self-signed": selfSignedDir = value(&i, args)
+    case "-h", "--help": print(usage); exit(0)
+    default: fail("unknown argument \(args[i])")
+    }
+    i += 1
+}
+
+var pki: TestPKI? = nil
+if let dir = selfSignedDir {
+    guard let p = TestPKI.generate(clientCommonName: "admin", clientOrganization: "system:masters") else { fail("could not generate certificates") }
+    pki = p
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    for (name, text) in [("ca.crt", p.caCertPEM), ("server.crt", p.serverCertPEM), ("server.key", p.serverKeyPEM),
+                         ("client.crt", p.clientCertPEM), ("client.key", p.clientKeyPEM)] {
+        try? text.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+    }
+    options.tlsCertPEM = p.serverCertPEM
+    options.tlsKeyPEM = p.serverKeyPEM
+    options.clientCAPEM = p.caCertPEM
+}
+if (options.tlsCertPEM == nil) != (options.tlsKeyPEM == nil) { fail("--tls-cert and --tls-key go together") }
+
+let server: TestAPIServer
+do {
+    server = try TestAPIServer.start(options)
+} catch {
+    fail("\(error)")
+}
+if let path = kubeconfigOut {
+    let caPEM = pki?.caCertPEM ?? options.clientCAPEM.flatMap { _ in nil }
+    let text = server.kubeconfig(token: firstToken, caPEM: caPEM, clientCertPEM: pki?.clientCertPEM, clientKeyPEM: pki?.clientKeyPEM)
+    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch { fail("cannot write \(path): \(error)") }
+}
+FileHandle.standardOutput.write(Data((server.url + "\n").utf8))
+FileHandle.standardOutput.synchronizeFile()
+signal(SIGPIPE, SIG_IGN)
+let stopSignal = DispatchSemaphore(value: 0)
+for sig in [SIGINT, SIGTERM] {
+    signal(sig, SIG_IGN)
+    let src = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+    src.setEventHandler { stopSignal.signal() }
+    src.resume()
+    _ = Unmanaged.passRetained(src as AnyObject)
+}
+DispatchQueue.global().async {
+    stopSignal.wait()
+    server.stop()
+    exit(0)
+}
+dispatchMain()

@@ -1,0 +1,859 @@
+import Foundation
+import PatternCore
+
+/// A watch event as the server sends it.
+public struct WatchEvent: Sendable {
+    public var type: String
+    public var object: Value
+    public var json: Value { ["type": .string(type), "object": object] }
+}
+
+/// The object store of the test API server: every resource by group/resource/namespace/name,
+/// a global resourceVersion counter, a bounded event history for watches, and the write
+/// pipeline (defaulting, validation, server-side apply field management, generation).
+///
+/// Thread-safe; tests may call it directly (`server.store.get(…)`, `server.store.setStatus(…)`).
+public final class ObjectStore: @unchecked Sendable {
+    let lock = NSRecursiveLock()
+    private var rv = 1000
+    private var resourcesByPath: [String: ResourceInfo] = [:]   // "group/version/resource"
+    private var resourcesByKind: [GroupKind: ResourceInfo] = [:]
+    private var customResources: [String: [ResourceInfo]] = [:]  // CRD name → resources
+    private var objects: [GroupResource: [String: Value]] = [:]
+    private var history: [(rv: Int, gr: GroupResource, event: WatchEvent, old: Value?)] = []
+    /// Watches may start at any resourceVersion ≥ this one.
+    private var oldestWatchableRV = 1000
+    public var historyLimit = 10_000
+    private var watchers: [Int: Watcher] = [:]
+    private var nextWatcherID = 0
+    private var ipCounter = 10
+    /// Called (outside the lock) after every stored write: simulated controllers hook here.
+    var afterWrite: (@Sendable (ResourceInfo, WatchEvent) -> Void)?
+    var namespaceFinalizeDelay: Double = 0.5
+    var foregroundDeletionDelay: Double = 0.5
+
+    public init() {
+        for r in BuiltinResources.all { register(r) }
+    }
+
+    // MARK: Resources
+
+    func register(_ r: ResourceInfo) {
+        resourcesByPath["\(r.group)/\(r.version)/\(r.resource)"] = r
+        if r.group != "autoscaling" || r.version == "v2" || resourcesByKind[GroupKind(group: r.group, kind: r.kind)] == nil {
+            resourcesByKind[GroupKind(group: r.group, kind: r.kind)] = r
+        }
+    }
+
+    /// The resource served at group/version/resource, if any.
+    public func resource(group: String, version: String, resource: String) -> ResourceInfo? {
+        lock.lock(); defer { lock.unlock() }
+        return resourcesByPath["\(group)/\(version)/\(resource)"]
+    }
+
+    public func resource(for gk: GroupKind) -> ResourceInfo? {
+        lock.lock(); defer { lock.unlock() }
+        return resourcesByKind[gk]
+    }
+
+    /// All served resources (built-in and from established CRDs).
+    public var resources: [ResourceInfo] {
+        lock.lock(); defer { lock.unlock() }
+        return Array(resourcesByPath.values)
+    }
+
+    // MARK: Reading
+
+    /// The current global resourceVersion.
+    public var currentResourceVersion: String { lock.lock(); defer { lock.unlock() }; return String(rv) }
+
+    static func key(_ ns: String, _ name: String) -> String { ns.isEmpty ? name : "\(ns)/\(name)" }
+
+    /// An object as stored (nil when absent). `group` is "" for the core group.
+    public func get(group: String = "", resource: String, namespace: String = "", name: String) -> Value? {
+        lock.lock(); defer { lock.unlock() }
+        return objects[GroupResource(group: group, resource: resource)]?[ObjectStore.key(namespace, name)]
+    }
+
+    /// Every stored object of a resource, sorted by namespace/name.
+    public func list(group: String = "", resource: String, namespace: String? = nil) -> [Value] {
+        lock.lock(); defer { lock.unlock() }
+        let all = objects[GroupResource(group: group, resource: resource)] ?? [:]
+        return all.keys.sorted().compactMap { k in
+            let v = all[k]!
+            if let namespace, (v.metadataNamespace ?? "") != namespace { return nil }
+            return v
+        }
+    }
+
+    /// Number of objects stored (all resources).
+    public var count: Int { lock.lock(); defer { lock.unlock() }; return objects.values.reduce(0) { $0 + $1.count } }
+
+    func namespaceExists(_ ns: String) -> Value? {
+        objects[GroupResource(group: "", resource: "namespaces")]?[ns]
+    }
+
+    // MARK: Seeding and test hooks
+
+    /// Stores an object as if a client had created it (manager `seed`, operation Update).
+    @discardableResult
+    public func seed(_ object: Value, manager: String = "seed") throws -> Value {
+        guard let gvk = object.gvk, let info = resource(for: gvk.groupKind) else {
+            throw APIError.badRequest("seed: unknown kind in \(object)")
+        }
+        let ns = info.namespaced ? (object.metadataNamespace ?? "default") : ""
+        if info.namespaced, namespaceExists(ns) == nil {
+            _ = try create(resourceInfo(forGroup: "", resource: "namespaces"), namespace: "", body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]], manager: manager, dryRun: false)
+        }
+        return try create(info, namespace: ns, body: object, manager: manager, dryRun: false)
+    }
+
+    func resourceInfo(forGroup g: String, resource r: String) -> ResourceInfo {
+        lock.lock(); defer { lock.unlock() }
+        return resourcesByPath.values.first { $0.group == g && $0.resource == r }!
+    }
+
+    /// Replaces `status` as a controller would (an Update on the status subresource by
+    /// `manager`), bumping resourceVersion and emitting MODIFIED.
+    @discardableResult
+    public func setStatus(group: String = "", resource: String, namespace: String = "", name: String, status: Value,
+                          manager: String = "kube-controller-manager", metadataChanges: ((inout Value) -> Void)? = nil) throws -> Value {
+        let info = resourceInfo(forGroup: group, resource: resource)
+        return try update(info, namespace: namespace, name: name, manager: manager, subresource: "status", dryRun: false, precondition: nil) { old in
+            var n = old
+            n["status"] = status
+            metadataChanges?(&n)
+            return n
+        }
+    }
+
+    /// Drops the watch history: watches from any earlier resourceVersion get 410 Expired.
+    public func compactHistory() {
+        lock.lock(); defer { lock.unlock() }
+        history.removeAll()
+        oldestWatchableRV = rv
+    }
+
+    // MARK: Write pipeline
+
+    private func now() -> String { Clock.rfc3339() }
+
+    func schema(for info: ResourceInfo) -> MergeSchema {
+        var s = MergeSchema(group: info.group, kind: info.kind, crdSchema: nil)
+        if info.isCustom {
+            lock.lock()
+            let crd = objects[GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions")]?["\(info.resource).\(info.group)"]
+            lock.unlock()
+            if let versions = crd?[path: ["spec", "versions"]]?.array,
+               let v = versions.first(where: { $0["name"]?.string == info.version }) {
+                s.crdSchema = v[path: ["schema", "openAPIV3Schema"]] ?? ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
+            } else {
+                s.crdSchema = ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
+            }
+        }
+        return s
+    }
+
+    static let systemMetadata: Set<String> = ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
+                                              "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"]
+
+    /// The part of an object field management looks at.
+    func stripped(_ v: Value, info: ResourceInfo, subresource: String) -> Value {
+        var o = v.object ?? Object()
+        o.removeValue(forKey: "apiVersion")
+        o.removeValue(forKey: "kind")
+        if var md = o["metadata"]?.object {
+            for k in ObjectStore.systemMetadata { md.removeValue(forKey: k) }
+            o.set("metadata", .object(md))
+        }
+        if subresource == "status" {
+            o = o.filter { k, _ in k == "status" || k == "metadata" }
+        } else if info.hasStatus {
+            o.removeValue(forKey: "status")
+        }
+        return .object(o)
+    }
+
+    /// Metadata in the order the real server writes it, other top-level keys after.
+    static func canonicalOrder(_ v: Value, info: ResourceInfo) -> Value {
+        guard let o = v.object else { return v }
+        var out = Object()
+        out.append("kind", .string(info.kind))
+        out.append("apiVersion", .string(info.apiVersion))
+        if let md = o["metadata"]?.object {
+            var m = Object()
+            let order = ["name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
+                         "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences", "finalizers", "managedFields"]
+            for k in order { if let x = md[k] { m.append(k, x) } }
+            for (k, x) in md where !order.contains(k) { m.append(k, x) }
+            out.append("metadata", .object(m))
+        }
+        for (k, x) in o where k != "kind" && k != "apiVersion" && k != "metadata" && k != "status" { out.append(k, x) }
+        if let s = o["status"] { out.append("status", s) }
+        return .object(out)
+    }
+
+    func specPart(_ v: Value?) -> Value {
+        guard let o = v?.object else { return .null }
+        return .object(o.filter { k, _ in !["metadata", "status", "apiVersion", "kind"].contains(k) })
+    }
+
+    static func randomSuffix() -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String((0..<5).map { _ in alphabet.randomElement()! })
+    }
+
+    /// Finishes a write: strategy fill, system metadata, generation, managedFields; stores it
+    /// unless dry-run or a no-op. Returns the object and whether anything was written.
+    private func finish(_ info: ResourceInfo, namespace: String, old: Value?, new newIn: Value, entries: [ManagedFieldsEntry],
+                        dryRun: Bool) throws(APIError) -> (Value, Bool) {
+        var new = newIn
+        let name = new.metadataName ?? ""
+        Defaults.strategyFill(&new, old: old, group: info.group, kind: info.kind) { allocateIP() }
+        var md = new["metadata"]?.object ?? Object()
+        md.set("name", .string(name))
+        if info.namespaced { md.set("namespace", .string(namespace)) } else { md.removeValue(forKey: "namespace") }
+        if let old {
+            for k in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+                if let x = old[path: ["metadata", k]] { md.set(k, x) } else { md.removeValue(forKey: k) }
+            }
+            if info.hasGeneration {
+                var g = old[path: ["metadata", "generation"]]?.int ?? 1
+                if specPart(old) != specPart(new) { g += 1 }
+                md.set("generation", .int(g))
+            }
+        } else {
+            md.set("uid", .string(UUID().uuidString.lowercased()))
+            md.set("creationTimestamp", .string(now()))
+            if info.hasGeneration { md.set("generation", 1) }
+            for k in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion"] { md.removeValue(forKey: k) }
+        }
+        let encoded = ManagedFieldsEntry.encode(entries)
+        if encoded.array?.isEmpty ?? true { md.removeValue(forKey: "managedFields") } else { md.set("managedFields", encoded) }
+        if let old, let orv = old[path: ["metadata", "resourceVersion"]] { md.set("resourceVersion", orv) }
+        new["metadata"] = .object(md)
+        new = ObjectStore.canonicalOrder(new, info: info)
+        if old == nil {
+            let causes = Defaults.validate(new, info: info)
+            if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
+        }
+        if let old, old == new { return (old, false) }
+        // Finalizers emptied on an object being deleted: it goes away now.
+        if let old, old[path: ["metadata", "deletionTimestamp"]] != nil, (new[path: ["metadata", "finalizers"]]?.array ?? []).isEmpty {
+            if dryRun { return (new, false) }
+            lock.lock()
+            rv += 1
+            new[path: ["metadata", "resourceVersion"]] = .string(String(rv))
+            objects[info.groupResource]?[ObjectStore.key(namespace, name)] = nil
+            let ev = WatchEvent(type: "DELETED", object: new)
+            record(info, ev, old: old)
+            lock.unlock()
+            afterWrite?(info, ev)
+            return (new, true)
+        }
+        if dryRun { return (new, false) }
+        lock.lock()
+        rv += 1
+        new[path: ["metadata", "resourceVersion"]] = .string(String(rv))
+        objects[info.groupResource, default: [:]][ObjectStore.key(namespace, name)] = new
+        let ev = WatchEvent(type: old == nil ? "ADDED" : "MODIFIED", object: new)
+        record(info, ev, old: old)
+        lock.unlock()
+        afterWrite?(info, ev)
+        return (new, true)
+    }
+
+    private func allocateIP() -> String {
+        lock.lock(); defer { lock.unlock() }
+        ipCounter += 1
+        return "10.96.\(ipCounter / 250).\(ipCounter % 250 + 1)"
+    }
+
+    private func checkNamespace(_ info: ResourceInfo, _ namespace: String, creating name: String) throws(APIError) {
+        guard info.namespaced else { return }
+        lock.lock()
+        let ns = namespaceExists(namespace)
+        lock.unlock()
+        guard let ns else { throw APIError.namespaceNotFound(namespace) }
+        if ns[path: ["metadata", "deletionTimestamp"]] != nil {
+            throw APIError(code: 403, reason: "Forbidden",
+                           message: "\(info.qualifiedResource) \"\(name)\" is forbidden: unable to create new content in namespace \(namespace) because it is being terminated",
+                           details: APIError.details(name: name, group: info.group, kind: info.resource,
+                                                     causes: [["reason": "NamespaceTerminating", "message": .string("namespace \(namespace) is being terminated"), "field": "metadata.namespace"]]))
+        }
+    }
+
+    /// Managed fields after an Update operation by `manager` (structured-merge-diff `Update`).
+    func updateEntries(_ entries: [ManagedFieldsEntry], old: Value?, new: Value, info: ResourceInfo, manager: String,
+                       subresource: String, apiVersion: String) -> [ManagedFieldsEntry] {
+        let schema = schema(for: info)
+        let cmp = schema.compare(old.map { stripped($0, info: info, subresource: subresource) }, stripped(new, info: info, subresource: subresource))
+        let changed = cmp.changed
+        var out: [ManagedFieldsEntry] = []
+        var mine = ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: apiVersion, time: now(), subresource: subresource, fields: FieldSet())
+        var hadMine = false
+        for var e in entries {
+            if e.manager == manager && e.operation == "Update" && e.subresource == subresource {
+                mine.fields = e.fields
+                mine.time = e.time
+                hadMine = true
+                continue
+            }
+            e.fields = e.fields.difference(changed).difference(cmp.removed)
+            out.append(e)
+        }
+        let newFields = mine.fields.union(changed).difference(cmp.removed)
+        if newFields != mine.fields || !hadMine || !(changed.isEmpty && cmp.removed.isEmpty) { mine.time = now() }
+        mine.fields = newFields
+        mine.apiVersion = apiVersion
+        out.append(mine)
+        return out
+    }
+
+    /// What an empty object of the kind looks like to field management on create: typed Go
+    /// objects have their non-pointer structs (metadata, spec, pod template parts) present,
+    /// so creating them is not an "added" entry (no `.` in managedFields for them).
+    static func emptyTyped(_ new: Value, _ info: ResourceInfo) -> Value {
+        var o: Value = ["metadata": .emptyObject]
+        if info.isCustom { return o }
+        if new["spec"] != nil { o["spec"] = .emptyObject }
+        if new[path: ["spec", "template"]] != nil { o[path: ["spec", "template"]] = ["metadata": .emptyObject, "spec": .emptyObject] }
+        if new[path: ["spec", "strategy"]] != nil, info.kind == "Deployment" { o[path: ["spec", "strategy"]] = .emptyObject }
+        if new["status"] != nil, !info.hasStatus { o["status"] = .emptyObject }
+        return o
+    }
+
+    // MARK: Verbs
+
+    /// POST: creates an object (Update operation by `manager`).
+    public func create(_ info: ResourceInfo, namespace: String, body bodyIn: Value, manager: String, dryRun: Bool) throws(APIError) -> Value {
+        var body = bodyIn
+        guard body.object != nil else { throw APIError.badRequest("the body of the request was not a JSON object") }
+        try checkKind(body, info)
+        Defaults.stripRenderOnly(&body)
+        if let bns = body.metadataNamespace, info.namespaced, !bns.isEmpty, bns != namespace {
+            throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        var name = body.metadataName ?? ""
+        if name.isEmpty, let gen = body[path: ["metadata", "generateName"]]?.string {
+            name = gen + ObjectStore.randomSuffix()
+            body[path: ["metadata", "name"]] = .string(name)
+        }
+        if !name.isEmpty {
+            let causes = Defaults.validate(body, info: info)
+            if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
+        }
+        try checkNamespace(info, namespace, creating: name)
+        lock.lock()
+        let exists = objects[info.groupResource]?[ObjectStore.key(namespace, name)] != nil
+        lock.unlock()
+        if exists { throw APIError.alreadyExists(info, name) }
+        if info.hasStatus { body["status"] = nil }
+        body[path: ["metadata", "managedFields"]] = nil
+        Defaults.decodeDefaults(&body, group: info.group, kind: info.kind)
+        body[path: ["metadata", "namespace"]] = info.namespaced ? .string(namespace) : nil
+        let entries = updateEntries([], old: ObjectStore.emptyTyped(body, info), new: body, info: info, manager: manager, subresource: "", apiVersion: info.apiVersion)
+        let (obj, _) = try finish(info, namespace: namespace, old: nil, new: body, entries: entries, dryRun: dryRun)
+        if !dryRun { afterCreate(info, obj) }
+        return obj
+    }
+
+    func checkKind(_ body: Value, _ info: ResourceInfo) throws(APIError) {
+        if let k = body.kindName, k != info.kind {
+            throw APIError.badRequest("the API version in the data (\(body.apiVersion ?? "")) does not match the expected API version (\(info.apiVersion))")
+        }
+        if let av = body.apiVersion {
+            let g = GroupVersionKind(apiVersion: av, kind: "").group
+            if g != info.group { throw APIError.badRequest("the API version in the data (\(av)) does not match the expected API version (\(info.apiVersion))") }
+        }
+    }
+
+    /// Read-modify-write with an Update operation (PUT, JSON/merge/strategic patch, status).
+    public func update(_ info: ResourceInfo, namespace: String, name: String, manager: String, subresource: String = "", dryRun: Bool,
+                       precondition: String?, mutate: (Value) throws(APIError) -> Value) throws(APIError) -> Value {
+        lock.lock()
+        let old = objects[info.groupResource]?[ObjectStore.key(namespace, name)]
+        lock.unlock()
+        guard let old else { throw APIError.notFound(info, name) }
+        var new = try mutate(old)
+        try checkKind(new, info)
+        Defaults.stripRenderOnly(&new)
+        if let p = new[path: ["metadata", "resourceVersion"]]?.string ?? precondition, !p.isEmpty,
+           p != old[path: ["metadata", "resourceVersion"]]?.string {
+            throw APIError.conflict(info, name)
+        }
+        if let uid = new[path: ["metadata", "uid"]]?.string, uid != old[path: ["metadata", "uid"]]?.string {
+            throw APIError.conflictPrecondition(info, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(old[path: ["metadata", "uid"]]?.string ?? "")")
+        }
+        if let n = new.metadataName, n != name {
+            throw APIError.badRequest("the name of the object (\(n)) does not match the name on the URL (\(name))")
+        }
+        new[path: ["metadata", "name"]] = .string(name)
+        if subresource == "status" {
+            // Only status (and metadata) change through /status.
+            var s = old
+            s["status"] = new["status"]
+            if let md = new["metadata"] { s["metadata"] = md }
+            new = s
+        } else if info.hasStatus {
+            new["status"] = old["status"]
+        }
+        var entries = ManagedFieldsEntry.decode(old)
+        if let mf = new[path: ["metadata", "managedFields"]], mf != old[path: ["metadata", "managedFields"]] ?? .array([]) {
+            entries = ManagedFieldsEntry.decode(new)
+        }
+        new[path: ["metadata", "managedFields"]] = nil
+        Defaults.decodeDefaults(&new, group: info.group, kind: info.kind)
+        let causes = Defaults.validate(new, info: info)
+        if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
+        let gvAPI = new.apiVersion ?? info.apiVersion
+        entries = updateEntries(entries, old: old, new: new, info: info, manager: manager, subresource: subresource, apiVersion: gvAPI)
+        let (obj, _) = try finish(info, namespace: namespace, old: old, new: new, entries: entries, dryRun: dryRun)
+        return obj
+    }
+
+    /// Server-side apply. Returns the object and whether it was created.
+    public func apply(_ info: ResourceInfo, namespace: String, name: String, config configIn: Value, manager: String, force: Bool,
+                      subresource: String = "", dryRun: Bool) throws(APIError) -> (Value, Bool) {
+        var config = configIn
+        guard config.object != nil else { throw APIError.badRequest("error decoding YAML: the applied configuration is not an object") }
+        guard let av = config.apiVersion, !av.isEmpty else { throw APIError.badRequest("invalid object type: /, Kind=") }
+        guard let kind = config.kindName, !kind.isEmpty else { throw APIError.badRequest("Object 'Kind' is missing in '\(JSONWriter.string(config))'") }
+        try checkKind(config, info)
+        if let n = config.metadataName, n != name {
+            throw APIError.badRequest("the name of the object (\(n)) does not match the name on the URL (\(name))")
+        }
+        if info.namespaced, let n = config.metadataNamespace, !n.isEmpty, n != namespace {
+            throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        if config[path: ["metadata", "managedFields"]] != nil {
+            throw APIError.badRequest("metadata.managedFields must be nil")
+        }
+        let schema = schema(for: info)
+        if let e = schema.typeError(config) {
+            throw APIError(code: 500, reason: "", message: "failed to create typed patch object (\(info.namespaced ? "\(namespace)/" : "")\(name); \(GroupVersionKind(apiVersion: av, kind: kind))): \(e)")
+        }
+        Defaults.stripRenderOnly(&config)
+        Defaults.canonicalizeQuantities(&config)
+        lock.lock()
+        let old = objects[info.groupResource]?[ObjectStore.key(namespace, name)]
+        lock.unlock()
+        if old == nil {
+            try checkNamespace(info, namespace, creating: name)
+            let causes = Defaults.validateName(name, info: info)
+            if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
+        }
+        if let p = config[path: ["metadata", "resourceVersion"]]?.string, !p.isEmpty {
+            if p != old?[path: ["metadata", "resourceVersion"]]?.string { throw APIError.conflict(info, name) }
+        }
+        // Drop what apply must not set: server metadata, and status (or spec) per subresource.
+        config.withObject { o in
+            o.modify("metadata") { md in
+                guard var m = md?.object else { return }
+                for k in ObjectStore.systemMetadata where k != "name" && k != "namespace" { m.removeValue(forKey: k) }
+                md = .object(m)
+            }
+            if subresource == "status" {
+                o = o.filter { k, _ in ["apiVersion", "kind", "metadata", "status"].contains(k) }
+            } else if info.hasStatus {
+                o.removeValue(forKey: "status")
+            }
+        }
+        let base: Value = old ?? ["apiVersion": .string(av), "kind": .string(kind), "metadata": ["name": .string(name)]]
+        var entries = ManagedFieldsEntry.decode(base)
+        var strippedConfig = stripped(config, info: info, subresource: subresource)
+        if strippedConfig["metadata"]?.object?.isEmpty == true { strippedConfig.withObject { $0.removeValue(forKey: "metadata") } }
+        let newSet = schema.fieldSet(of: strippedConfig)
+        let myIndex = entries.firstIndex { $0.manager == manager && $0.operation == "Apply" && $0.subresource == subresource }
+        let lastSet = myIndex.map { entries[$0].fields }
+        var merged = schema.merge(base, config) ?? base
+        // Prune what this manager applied before, no longer applies, and nobody else owns.
+        if let lastSet {
+            var owned = newSet
+            for (i, e) in entries.enumerated() where i != myIndex { owned = owned.union(e.fields) }
+            let toRemove = lastSet.withNamedFieldsAsMembers().difference(owned.withNamedFieldsAsMembers())
+            if !toRemove.isEmpty {
+                var s = stripped(merged, info: info, subresource: subresource)
+                schema.remove(toRemove, from: &s)
+                // Put back what field management does not look at.
+                var full = s
+                for k in ["apiVersion", "kind"] { full[k] = merged[k] }
+                var md = full["metadata"] ?? .emptyObject
+                for k in ObjectStore.systemMetadata { if let x = merged[path: ["metadata", k]] { md[k] = x } }
+                full["metadata"] = md
+                if subresource == "status" {
+                    for (k, x) in merged.object ?? Object() where k != "status" && k != "metadata" { full[k] = x }
+                } else if info.hasStatus, let st = merged["status"] {
+                    full["status"] = st
+                }
+                merged = full
+            }
+        }
+        let cmp = schema.compare(stripped(base, info: info, subresource: subresource), stripped(merged, info: info, subresource: subresource))
+        let changed = cmp.changed
+        var conflicts: [(manager: ManagedFieldsEntry, path: [String])] = []
+        for (i, e) in entries.enumerated() where i != myIndex {
+            let c = e.fields.intersection(changed)
+            for p in c.paths { conflicts.append((e, p)) }
+        }
+        if !conflicts.isEmpty && !force {
+            conflicts.sort { ($0.manager.manager, $0.path.joined()) < ($1.manager.manager, $1.path.joined()) }
+            throw APIError.applyConflict(conflicts)
+        }
+        var out: [ManagedFieldsEntry] = []
+        for (i, var e) in entries.enumerated() where i != myIndex {
+            e.fields = e.fields.difference(changed).difference(cmp.removed)
+            out.append(e)
+        }
+        var mine = myIndex.map { entries[$0] } ?? ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: av, time: now(), subresource: subresource, fields: FieldSet())
+        if mine.fields != newSet || !changed.isEmpty || !cmp.removed.isEmpty || mine.apiVersion != av { mine.time = now() }
+        mine.fields = newSet
+        mine.apiVersion = av
+        out.append(mine)
+        entries = out
+        Defaults.decodeDefaults(&merged, group: info.group, kind: info.kind)
+        if let old {
+            let causes = Defaults.validate(merged, info: info)
+            if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
+            // A no-op keeps the stored object (and its resourceVersion) as it is.
+            var probe = merged
+            probe[path: ["metadata", "managedFields"]] = nil
+            var oldProbe = old
+            oldProbe[path: ["metadata", "managedFields"]] = nil
+            let sameEntries = ManagedFieldsEntry.decode(old).map(\.fields) == ManagedFieldsEntry.decode(["metadata": ["managedFields": ManagedFieldsEntry.encode(entries)]]).map(\.fields)
+            if sameEntries, stripped(probe, info: info, subresource: "") == stripped(oldProbe, info: info, subresource: ""),
+               probe["status"] == oldProbe["status"] || subresource != "status" {
+                return (old, false)
+            }
+        }
+        let (obj, _) = try finish(info, namespace: namespace, old: old, new: merged, entries: entries, dryRun: dryRun)
+        if old == nil && !dryRun { afterCreate(info, obj) }
+        return (obj, old == nil)
+    }
+
+    /// DELETE. Returns the object when it stays (finalizers, foreground, namespaces), or nil
+    /// with the deleted object's uid when it is gone.
+    public func delete(_ info: ResourceInfo, namespace: String, name: String, propagation: String?, dryRun: Bool,
+                       preconditionUID: String? = nil, preconditionRV: String? = nil) throws(APIError) -> (remaining: Value?, deleted: Value) {
+        lock.lock()
+        let old = objects[info.groupResource]?[ObjectStore.key(namespace, name)]
+        lock.unlock()
+        guard let old else { throw APIError.notFound(info, name) }
+        if let u = preconditionUID, u != old[path: ["metadata", "uid"]]?.string {
+            throw APIError.conflictPrecondition(info, name, "Precondition failed: UID in precondition: \(u), UID in object meta: \(old[path: ["metadata", "uid"]]?.string ?? "")")
+        }
+        if let r = preconditionRV, r != old[path: ["metadata", "resourceVersion"]]?.string {
+            throw APIError.conflictPrecondition(info, name, "Precondition failed: ResourceVersion in precondition: \(r), ResourceVersion in object meta: \(old[path: ["metadata", "resourceVersion"]]?.string ?? "")")
+        }
+        var finalizers = old[path: ["metadata", "finalizers"]]?.array ?? []
+        let isNamespace = info.group.isEmpty && info.resource == "namespaces"
+        if old[path: ["metadata", "deletionTimestamp"]] != nil {
+            return (old, old)  // already being deleted
+        }
+        if propagation == "Foreground" && !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
+        if propagation == "Orphan" && !finalizers.contains("orphan") && hasDependents(old) { finalizers.append("orphan") }
+        if finalizers.isEmpty && !isNamespace {
+            if dryRun { return (nil, old) }
+            lock.lock()
+            rv += 1
+            var gone = old
+            gone[path: ["metadata", "resourceVersion"]] = .string(String(rv))
+            objects[info.groupResource]?[ObjectStore.key(namespace, name)] = nil
+            let ev = WatchEvent(type: "DELETED", object: gone)
+            record(info, ev, old: old)
+            lock.unlock()
+            afterWrite?(info, ev)
+            collectDependents(of: old, orphan: propagation == "Orphan")
+            return (nil, gone)
+        }
+        // Graceful: mark, keep, finish later.
+        var marked = old
+        marked[path: ["metadata", "deletionTimestamp"]] = .string(now())
+        if !isNamespace { marked[path: ["metadata", "deletionGracePeriodSeconds"]] = 0 }
+        if !finalizers.isEmpty { marked[path: ["metadata", "finalizers"]] = .array(finalizers) }
+        if isNamespace { marked[path: ["status", "phase"]] = "Terminating" }
+        if info.hasGeneration { marked[path: ["metadata", "generation"]] = .int((old[path: ["metadata", "generation"]]?.int ?? 1) + 1) }
+        marked = ObjectStore.canonicalOrder(marked, info: info)
+        if dryRun { return (marked, old) }
+        lock.lock()
+        rv += 1
+        marked[path: ["metadata", "resourceVersion"]] = .string(String(rv))
+        objects[info.groupResource]?[ObjectStore.key(namespace, name)] = marked
+        let ev = WatchEvent(type: "MODIFIED", object: marked)
+        record(info, ev, old: old)
+        lock.unlock()
+        afterWrite?(info, ev)
+        if isNamespace {
+            schedule(after: namespaceFinalizeDelay) { [self] in finalizeNamespace(name) }
+        } else if finalizers.allSatisfy({ $0.string == "foregroundDeletion" || $0.string == "orphan" }) {
+            let orphan = finalizers.contains("orphan")
+            let owner = marked
+            schedule(after: foregroundDeletionDelay) { [self] in
+                collectDependents(of: owner, orphan: orphan)
+                removeSystemFinalizers(info, namespace: namespace, name: name)
+            }
+        }
+        return (marked, old)
+    }
+
+    func schedule(after seconds: Double, _ work: @escaping @Sendable () -> Void) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: work)
+    }
+
+    private func hasDependents(_ owner: Value) -> Bool {
+        guard let uid = owner[path: ["metadata", "uid"]]?.string else { return false }
+        lock.lock(); defer { lock.unlock() }
+        for (_, objs) in objects {
+            for (_, o) in objs where (o[path: ["metadata", "ownerReferences"]]?.array ?? []).contains(where: { $0["uid"]?.string == uid }) { return true }
+        }
+        return false
+    }
+
+    /// The garbage collector, cheaply: dependents (by ownerReferences uid) are deleted, or
+    /// orphaned (owner reference removed).
+    func collectDependents(of owner: Value, orphan: Bool) {
+        guard let uid = owner[path: ["metadata", "uid"]]?.string else { return }
+        var victims: [(ResourceInfo, String, String)] = []
+        lock.lock()
+        for (gr, objs) in objects {
+            for (_, o) in objs where (o[path: ["metadata", "ownerReferences"]]?.array ?? []).contains(where: { $0["uid"]?.string == uid }) {
+                if let info = resourcesByPath.values.first(where: { $0.groupResource == gr }) {
+                    victims.append((info, o.metadataNamespace ?? "", o.metadataName ?? ""))
+                }
+            }
+        }
+        lock.unlock()
+        for (info, ns, name) in victims {
+            if orphan {
+                _ = try? update(info, namespace: ns, name: name, manager: "kube-controller-manager", dryRun: false, precondition: nil) { o in
+                    var n = o
+                    let refs = (o[path: ["metadata", "ownerReferences"]]?.array ?? []).filter { $0["uid"]?.string != uid }
+                    n[path: ["metadata", "ownerReferences"]] = refs.isEmpty ? nil : .array(refs)
+                    return n
+                }
+            } else {
+                _ = try? delete(info, namespace: ns, name: name, propagation: "Background", dryRun: false)
+            }
+        }
+    }
+
+    private func removeSystemFinalizers(_ info: ResourceInfo, namespace: String, name: String) {
+        _ = try? update(info, namespace: namespace, name: name, manager: "kube-controller-manager", dryRun: false, precondition: nil) { o in
+            var n = o
+            let f = (o[path: ["metadata", "finalizers"]]?.array ?? []).filter { $0.string != "foregroundDeletion" && $0.string != "orphan" }
+            n[path: ["metadata", "finalizers"]] = f.isEmpty ? nil : .array(f)
+            return n
+        }
+    }
+
+    /// The namespace controller: delete everything in the namespace, then the namespace.
+    func finalizeNamespace(_ ns: String) {
+        var victims: [(ResourceInfo, String)] = []
+        lock.lock()
+        for (gr, objs) in objects {
+            guard let info = resourcesByPath.values.first(where: { $0.groupResource == gr && $0.namespaced }) else { continue }
+            for (_, o) in objs where o.metadataNamespace == ns { victims.append((info, o.metadataName ?? "")) }
+        }
+        lock.unlock()
+        for (info, name) in victims {
+            _ = try? delete(info, namespace: ns, name: name, propagation: "Background", dryRun: false)
+            removeAllFinalizers(info, namespace: ns, name: name)
+        }
+        lock.lock()
+        let nsInfo = resourcesByPath["/v1/namespaces"]!
+        if let old = objects[nsInfo.groupResource]?[ns] {
+            rv += 1
+            var gone = old
+            gone[path: ["metadata", "resourceVersion"]] = .string(String(rv))
+            gone[path: ["spec", "finalizers"]] = nil
+            objects[nsInfo.groupResource]?[ns] = nil
+            let ev = WatchEvent(type: "DELETED", object: gone)
+            record(nsInfo, ev, old: old)
+            lock.unlock()
+            afterWrite?(nsInfo, ev)
+        } else {
+            lock.unlock()
+        }
+    }
+
+    private func removeAllFinalizers(_ info: ResourceInfo, namespace: String, name: String) {
+        guard get(group: info.group, resource: info.resource, namespace: namespace, name: name) != nil else { return }
+        _ = try? update(info, namespace: namespace, name: name, manager: "kube-controller-manager", dryRun: false, precondition: nil) { o in
+            var n = o
+            n[path: ["metadata", "finalizers"]] = nil
+            return n
+        }
+    }
+
+    // MARK: CRDs
+
+    private func afterCreate(_ info: ResourceInfo, _ obj: Value) {
+        if info.group == "apiextensions.k8s.io" && info.resource == "customresourcedefinitions" {
+            establish(obj)
+        }
+    }
+
+    /// What the apiextensions controllers do right after a CRD is stored: accept names,
+    /// mark Established, serve the resource.
+    func establish(_ crd: Value) {
+        guard let name = crd.metadataName, let spec = crd["spec"], let group = spec["group"]?.string,
+              let names = spec["names"], let plural = names["plural"]?.string, let kind = names["kind"]?.string else { return }
+        let namespaced = spec["scope"]?.string != "Cluster"
+        var infos: [ResourceInfo] = []
+        for v in spec["versions"]?.array ?? [] where v["served"]?.bool != false {
+            guard let vn = v["name"]?.string else { continue }
+            var subs: [String] = []
+            if v[path: ["subresources", "status"]] != nil { subs.append("status") }
+            if v[path: ["subresources", "scale"]] != nil { subs.append("scale") }
+            infos.append(ResourceInfo(group: group, version: vn, resource: plural, kind: kind, singular: names["singular"]?.string ?? kind.lowercased(),
+                                      namespaced: namespaced, shortNames: (names["shortNames"]?.array ?? []).compactMap(\.string),
+                                      categories: (names["categories"]?.array ?? []).compactMap(\.string), verbs: ResourceInfo.customVerbs,
+                                      subresources: subs, hasGeneration: true, isCustom: true))
+        }
+        lock.lock()
+        for r in customResources[name] ?? [] { resourcesByPath["\(r.group)/\(r.version)/\(r.resource)"] = nil }
+        customResources[name] = infos
+        for r in infos { register(r) }
+        lock.unlock()
+        let t = now()
+        var accepted = Object()
+        for k in ["plural", "singular", "shortNames", "kind", "listKind", "categories"] { if let x = names[k] { accepted.append(k, x) } }
+        if accepted["singular"] == nil { accepted["singular"] = .string(kind.lowercased()) }
+        if accepted["listKind"] == nil { accepted["listKind"] = .string(kind + "List") }
+        let status: Value = [
+            "conditions": [
+                ["type": "NamesAccepted", "status": "True", "lastTransitionTime": .string(t), "reason": "NoConflicts", "message": "no conflicts found"],
+                ["type": "Established", "status": "True", "lastTransitionTime": .string(t), "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"],
+            ],
+            "acceptedNames": .object(accepted),
+            "storedVersions": .array((spec["versions"]?.array ?? []).filter { $0["storage"]?.bool == true }.compactMap { $0["name"] }),
+        ]
+        _ = try? setStatus(group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: name, status: status, manager: "Go-http-client")
+    }
+
+    func crdDeleted(_ crd: Value) {
+        guard let name = crd.metadataName else { return }
+        lock.lock()
+        let infos = customResources[name] ?? []
+        for r in infos { resourcesByPath["\(r.group)/\(r.version)/\(r.resource)"] = nil; resourcesByKind[GroupKind(group: r.group, kind: r.kind)] = nil }
+        customResources[name] = nil
+        if let r = infos.first { objects[r.groupResource] = nil }
+        lock.unlock()
+    }
+
+    // MARK: Events and watches
+
+    private func record(_ info: ResourceInfo, _ ev: WatchEvent, old: Value?) {
+        history.append((rv, info.groupResource, ev, old))
+        if history.count > historyLimit {
+            let drop = history.count - historyLimit
+            oldestWatchableRV = history[drop - 1].rv
+            history.removeFirst(drop)
+        }
+        for (_, w) in watchers where w.gr == info.groupResource { w.offer(ev, old: old) }
+        if info.group == "apiextensions.k8s.io" && info.resource == "customresourcedefinitions" && ev.type == "DELETED" {
+            let obj = ev.object
+            DispatchQueue.global().async { [self] in crdDeleted(obj) }
+        }
+    }
+
+    /// Opens a watch. `fromRV` nil or "0": synthetic ADDED events for current objects first.
+    func watch(_ info: ResourceInfo, namespace: String?, labels: LabelSelector, fields: FieldSelector, fromRV: String?) throws(APIError) -> Watcher {
+        lock.lock(); defer { lock.unlock() }
+        let w = Watcher(gr: info.groupResource, namespace: namespace, labels: labels, fields: fields)
+        if let s = fromRV, s != "0", !s.isEmpty {
+            guard let start = Int(s) else { throw APIError.badRequest("invalid resource version: \(s)") }
+            if start < oldestWatchableRV {
+                w.pending.append(WatchEvent(type: "ERROR", object: APIError.expired("too old resource version: \(start) (\(oldestWatchableRV))").status))
+                w.closeAfterPending = true
+            } else {
+                for h in history where h.rv > start && h.gr == info.groupResource { w.offer(h.event, old: h.old) }
+            }
+        } else {
+            let all = objects[info.groupResource] ?? [:]
+            for k in all.keys.sorted() {
+                let o = all[k]!
+                if w.matches(o) { w.pending.append(WatchEvent(type: "ADDED", object: o)) }
+            }
+        }
+        nextWatcherID += 1
+        w.id = nextWatcherID
+        watchers[w.id] = w
+        return w
+    }
+
+    func endWatch(_ w: Watcher) {
+        lock.lock(); defer { lock.unlock() }
+        watchers[w.id] = nil
+    }
+
+    var watcherCount: Int { lock.lock(); defer { lock.unlock() }; return watchers.count }
+
+    /// Closes every open watch (restart, tests).
+    public func closeAllWatches() {
+        lock.lock()
+        let ws = Array(watchers.values)
+        lock.unlock()
+        for w in ws { w.close() }
+    }
+}
+
+/// One open watch: filters and a queue of events to send.
+final class Watcher: @unchecked Sendable {
+    let gr: GroupResource
+    let namespace: String?
+    let labels: LabelSelector
+    let fields: FieldSelector
+    var id = 0
+    let cond = NSCondition()
+    var pending: [WatchEvent] = []
+    var closed = false
+    var closeAfterPending = false
+
+    init(gr: GroupResource, namespace: String?, labels: LabelSelector, fields: FieldSelector) {
+        self.gr = gr; self.namespace = namespace; self.labels = labels; self.fields = fields
+    }
+
+    func matches(_ o: Value) -> Bool {
+        if let namespace, (o.metadataNamespace ?? "") != namespace { return false }
+        return labels.matches(o.labels) && fields.matches(o)
+    }
+
+    /// Queues an event, translating selector entry/exit into ADDED/DELETED as the server does.
+    func offer(_ ev: WatchEvent, old: Value?) {
+        let now = matches(ev.object)
+        let before = old.map(matches) ?? false
+        var out: WatchEvent? = nil
+        switch ev.type {
+        case "MODIFIED":
+            if now && before { out = ev } else if now { out = WatchEvent(type: "ADDED", object: ev.object) } else if before { out = WatchEvent(type: "DELETED", object: ev.object) }
+        case "DELETED":
+            if now || before { out = ev }
+        default:
+            if now { out = ev }
+        }
+        guard let out else { return }
+        cond.lock()
+        pending.append(out)
+        cond.signal()
+        cond.unlock()
+    }
+
+    /// Next event, or nil at the deadline / when closed.
+    func next(until deadline: Date) -> WatchEvent?? {
+        cond.lock(); defer { cond.unlock() }
+        while pending.isEmpty && !closed {
+            if closeAfterPending { return .some(nil) }
+            if !cond.wait(until: deadline) { return nil }
+        }
+        if !pending.isEmpty { return .some(pending.removeFirst()) }
+        return .some(nil)
+    }
+
+    func close() {
+        cond.lock()
+        closed = true
+        cond.broadcast()
+        cond.unlock()
+    }
+}
