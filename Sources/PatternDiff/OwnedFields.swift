@@ -66,8 +66,9 @@ public enum OwnedFields {
         SecretRedaction.foldStringData(desired)
     }
 
-    /// The set of fields an apply of `desired` would own (every visited path is a member, list
-    /// items keyed as the server keys them, atomic values as leaves). Ignored paths excluded.
+    /// The set of fields an apply of `desired` would own, shaped like the server's managedFields
+    /// entry: list items keyed as the server keys them, atomic values as leaves, ignored paths
+    /// (status, server metadata, identity) left out.
     public static func fieldSet(of desired: Value) -> FieldSet {
         var set = FieldSet()
         let kind = desired.kindName ?? ""
