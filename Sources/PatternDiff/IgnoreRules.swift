@@ -141,9 +141,13 @@ public struct DiffOptions: Sendable, Hashable {
     public var ignoreManagers: Set<String>
     /// Apply the built-in normalizers (see `BuiltinNormalizers`).
     public var builtinNormalizers: Bool
+    /// CRD schemas for custom resources (list keys, atomic maps); empty = built-in table only.
+    public var schemas: SchemaCatalog
 
-    public init(ignore: [IgnoreRule] = [], ignoreManagers: Set<String> = [], builtinNormalizers: Bool = true) {
+    public init(ignore: [IgnoreRule] = [], ignoreManagers: Set<String> = [], builtinNormalizers: Bool = true,
+                schemas: SchemaCatalog = SchemaCatalog()) {
         self.ignore = ignore; self.ignoreManagers = ignoreManagers; self.builtinNormalizers = builtinNormalizers
+        self.schemas = schemas
     }
 
     public static let `default` = DiffOptions()

@@ -46,14 +46,14 @@ public enum ObjectDiffer {
             let (changes, ignored) = OwnedFields.compareSplit(desired: d, live: l, manager: manager, options: options)
             if changes.isEmpty { return ObjectDiff(key: key, action: .unchanged, changes: [], text: "") }
             let shownDesired = OwnedFields.display(desired: d)
-            var shownLive = OwnedFields.project(live: l, onto: shownDesired) ?? .emptyObject
-            let kind = d.kindName ?? ""
+            var shownLive = OwnedFields.project(live: l, onto: shownDesired, schemas: options.schemas) ?? .emptyObject
+            let ctx = SchemaContext(object: d, catalog: options.schemas)
             // Ignored differences show as equal: live takes desired's value there.
             for c in ignored where c.kind != .removed {
-                if let v = OwnedFields.value(at: c.path, in: shownDesired, kind: kind) { insert(v, at: c.path, into: &shownLive, kind: kind) }
+                if let v = OwnedFields.value(at: c.path, in: shownDesired, context: ctx) { insert(v, at: c.path, into: &shownLive, ctx: ctx) }
             }
             for c in changes where c.kind == .removed {
-                if let v = OwnedFields.value(at: c.path, in: l, kind: kind) { insert(v, at: c.path, into: &shownLive, kind: kind) }
+                if let v = OwnedFields.value(at: c.path, in: l, context: ctx) { insert(v, at: c.path, into: &shownLive, ctx: ctx) }
             }
             let text = TextDiff.unified(emitter.emit(SecretRedaction.redact(shownLive)),
                                         emitter.emit(SecretRedaction.redact(shownDesired)),
@@ -81,31 +81,31 @@ public enum ObjectDiffer {
     }
 
     /// Best-effort insertion of `v` at `path` (creating maps; keyed items appended).
-    static func insert(_ v: Value, at path: FieldPath, into root: inout Value, kind: String) {
-        insert(v, path.elements[...], into: &root, fields: [], kind: kind)
+    static func insert(_ v: Value, at path: FieldPath, into root: inout Value, ctx: SchemaContext) {
+        insert(v, path.elements[...], into: &root, fields: [], ctx: ctx)
     }
 
-    private static func insert(_ v: Value, _ path: ArraySlice<PathElement>, into cur: inout Value, fields: [String], kind: String) {
+    private static func insert(_ v: Value, _ path: ArraySlice<PathElement>, into cur: inout Value, fields: [String], ctx: SchemaContext) {
         guard let first = path.first else { cur = v; return }
         let rest = path.dropFirst()
         switch first {
         case .field(let f):
             var child = cur[f] ?? (rest.first.map { if case .field = $0 { return Value.emptyObject } else { return Value.array([]) } } ?? .null)
-            insert(v, rest, into: &child, fields: fields + [f], kind: kind)
+            insert(v, rest, into: &child, fields: fields + [f], ctx: ctx)
             cur[f] = child
         case .key, .value, .index:
             var a = cur.array ?? []
-            let lt = MergeSchema.listType(path: fields, kind: kind)
+            let lt = ctx.listType(fields)
             if let i = a.indices.first(where: { MergeSchema.element(for: a[$0], in: lt, index: $0) == first }) {
                 var child = a[i]
-                insert(v, rest, into: &child, fields: fields, kind: kind)
+                insert(v, rest, into: &child, fields: fields, ctx: ctx)
                 a[i] = child
             } else if rest.isEmpty {
                 a.append(v)
             } else {
                 var child = Value.emptyObject
                 if case .key(let kf) = first { for f in kf { child[f.name] = f.value } }
-                insert(v, rest, into: &child, fields: fields, kind: kind)
+                insert(v, rest, into: &child, fields: fields, ctx: ctx)
                 a.append(child)
             }
             cur = .array(a)

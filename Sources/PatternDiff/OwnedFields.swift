@@ -66,33 +66,34 @@ public enum OwnedFields {
         SecretRedaction.foldStringData(desired)
     }
 
-    /// The set of fields an apply of `desired` would own (every visited path is a member, list
-    /// items keyed as the server keys them, atomic values as leaves). Ignored paths excluded.
-    public static func fieldSet(of desired: Value) -> FieldSet {
+    /// The set of fields an apply of `desired` would own, shaped like the server's managedFields
+    /// entry: list items keyed as the server keys them, atomic values as leaves, ignored paths
+    /// (status, server metadata, identity) left out.
+    public static func fieldSet(of desired: Value, schemas: SchemaCatalog = SchemaCatalog()) -> FieldSet {
         var set = FieldSet()
-        let kind = desired.kindName ?? ""
-        collect(desired, path: FieldPath(), fields: [], kind: kind, into: &set)
+        let ctx = SchemaContext(object: desired, catalog: schemas)
+        collect(desired, path: FieldPath(), fields: [], ctx: ctx, into: &set)
         return set
     }
 
     /// Members are what the server records: scalars, atomic values, empty maps and lists, and
     /// list items (`.`); a non-empty granular map is only the parent of its members.
-    private static func collect(_ v: Value, path: FieldPath, fields: [String], kind: String, into set: inout FieldSet) {
+    private static func collect(_ v: Value, path: FieldPath, fields: [String], ctx: SchemaContext, into set: inout FieldSet) {
         switch v.kind {
         case .object(let o):
-            if o.isEmpty || MergeSchema.isAtomicMap(fields) { if !path.isEmpty { set.insert(path) }; return }
+            if o.isEmpty || ctx.isAtomicMap(fields) { if !path.isEmpty { set.insert(path) }; return }
             if case .key = path.last { set.insert(path) }
             for (k, child) in o {
                 let f = fields + [k]
                 if MergeSchema.isIgnored(f) { continue }
-                collect(child, path: path.appending(.field(k)), fields: f, kind: kind, into: &set)
+                collect(child, path: path.appending(.field(k)), fields: f, ctx: ctx, into: &set)
             }
         case .array(let a):
-            let lt = MergeSchema.listType(path: fields, kind: kind)
+            let lt = ctx.listType(fields)
             let elems = a.enumerated().map { MergeSchema.element(for: $0.element, in: lt, index: $0.offset) }
             if a.isEmpty || lt == .atomic || elems.contains(where: { $0 == nil }) { set.insert(path); return }
             for (item, e) in zip(a, elems) {
-                collect(item, path: path.appending(e!), fields: fields, kind: kind, into: &set)
+                collect(item, path: path.appending(e!), fields: fields, ctx: ctx, into: &set)
             }
         default:
             set.insert(path)
@@ -116,10 +117,10 @@ public enum OwnedFields {
     public static func compareSplit(desired rawDesired: Value, live: Value, manager: String,
                                     options: DiffOptions = .default) -> (changes: [FieldChange], ignored: [FieldChange]) {
         let desired = normalizeDesired(rawDesired)
-        let kind = desired.kindName ?? live.kindName ?? ""
+        let ctx = SchemaContext(object: desired.kindName == nil ? live : desired, catalog: options.schemas)
         var changes: [FieldChange] = []
-        walk(desired, live, path: FieldPath(), fields: [], kind: kind, into: &changes)
-        changes += removals(desired: rawDesired, normalized: desired, live: live, manager: manager)
+        walk(desired, live, path: FieldPath(), fields: [], ctx: ctx, into: &changes)
+        changes += removals(desired: rawDesired, normalized: desired, live: live, manager: manager, schemas: options.schemas)
         changes.sort { $0.path < $1.path }
         if SecretRedaction.isSecret(desired) {
             changes = changes.map {
@@ -139,21 +140,22 @@ public enum OwnedFields {
     }
 
     /// Fields we owned (our `Apply` entry) that desired no longer sets and no one else owns.
-    public static func removals(desired raw: Value, normalized: Value, live: Value, manager: String) -> [FieldChange] {
+    public static func removals(desired raw: Value, normalized: Value, live: Value, manager: String,
+                                schemas: SchemaCatalog = SchemaCatalog()) -> [FieldChange] {
         guard let prev = previouslyApplied(live: live, manager: manager) else { return [] }
-        var want = fieldSet(of: normalized)
-        if raw != normalized { for p in fieldSet(of: raw).members { want.insert(p) } }  // Secret stringData
+        var want = fieldSet(of: normalized, schemas: schemas)
+        if raw != normalized { for p in fieldSet(of: raw, schemas: schemas).members { want.insert(p) } }  // Secret stringData
         let others = ManagedFieldsEntry.entries(of: live).filter { !($0.manager == manager && $0.operation == "Apply" && $0.subresource.isEmpty) }
-        let kind = live.kindName ?? raw.kindName ?? ""
+        let ctx = SchemaContext(object: raw.kindName == nil ? live : raw, catalog: schemas)
         var out: [FieldChange] = []
         var reported: [FieldPath] = []
         for p in prev.members {
             if reported.contains(where: { p.hasPrefix($0) }) { continue }
             let lead = p.leadingFields
             if (1...max(1, lead.count)).contains(where: { MergeSchema.isIgnored(Array(lead.prefix($0))) }) { continue }
-            if want.has(p) || want.node(at: p).map({ !$0.isEmpty }) == true { continue }
+            if want.owns(p) || want.node(at: p).map({ !$0.isEmpty }) == true { continue }
             if others.contains(where: { $0.fields.owns(p) }) { continue }
-            guard let lv = value(at: p, in: live, kind: kind) else { continue }
+            guard let lv = value(at: p, in: live, context: ctx) else { continue }
             out.append(FieldChange(path: p, kind: .removed, desired: nil, live: lv))
             reported.append(p)
         }
@@ -172,7 +174,7 @@ public enum OwnedFields {
         }
     }
 
-    private static func walk(_ d: Value, _ l: Value?, path: FieldPath, fields: [String], kind: String, into out: inout [FieldChange]) {
+    private static func walk(_ d: Value, _ l: Value?, path: FieldPath, fields: [String], ctx: SchemaContext, into out: inout [FieldChange]) {
         guard let l, !l.isNull else {
             if !isEmptyish(d) { out.append(FieldChange(path: path, kind: .added, desired: d, live: nil)) }
             return
@@ -183,21 +185,21 @@ public enum OwnedFields {
                 if !(isEmptyish(d) && isEmptyish(l)) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
                 return
             }
-            if MergeSchema.isAtomicMap(fields) {
+            if ctx.isAtomicMap(fields) {
                 if !strictEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
                 return
             }
             for (k, dv) in o {
                 let f = fields + [k]
                 if MergeSchema.isIgnored(f) { continue }
-                walk(dv, lo[k], path: path.appending(.field(k)), fields: f, kind: kind, into: &out)
+                walk(dv, lo[k], path: path.appending(.field(k)), fields: f, ctx: ctx, into: &out)
             }
         case .array(let a):
             guard let la = l.array else {
                 if !(isEmptyish(d) && isEmptyish(l)) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
                 return
             }
-            let lt = MergeSchema.listType(path: fields, kind: kind)
+            let lt = ctx.listType(fields)
             switch lt {
             case .atomic:
                 if !atomicEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
@@ -216,7 +218,7 @@ public enum OwnedFields {
                     if let e = MergeSchema.element(for: item, in: lt, index: i), index[e] == nil { index[e] = item }
                 }
                 for (item, e) in zip(a, dElems) {
-                    walk(item, index[e!], path: path.appending(e!), fields: fields, kind: kind, into: &out)
+                    walk(item, index[e!], path: path.appending(e!), fields: fields, ctx: ctx, into: &out)
                 }
             }
         default:
@@ -269,6 +271,11 @@ public enum OwnedFields {
     /// The value at `path` in an object (nil when absent), matching keyed items with the same
     /// defaults the server uses for keys.
     public static func value(at path: FieldPath, in root: Value, kind: String) -> Value? {
+        value(at: path, in: root, context: SchemaContext(kind: kind))
+    }
+
+    /// The value at `path`, with list keys from `context` (CRD schemas for custom resources).
+    public static func value(at path: FieldPath, in root: Value, context ctx: SchemaContext) -> Value? {
         var cur = root
         var fields: [String] = []
         for e in path.elements {
@@ -279,7 +286,7 @@ public enum OwnedFields {
                 fields.append(f)
             case .key:
                 guard let a = cur.array else { return nil }
-                let lt = MergeSchema.listType(path: fields, kind: kind)
+                let lt = ctx.listType(fields)
                 guard let hit = a.enumerated().first(where: { MergeSchema.element(for: $0.element, in: lt, index: $0.offset) == e }) else { return nil }
                 cur = hit.element
             case .value(let v):
@@ -296,16 +303,15 @@ public enum OwnedFields {
     /// Live restricted to the fields desired sets (in desired's order), for showing a diff.
     /// Scalars equal after normalization (quantities, empty-vs-absent) take desired's spelling
     /// so they do not show as changes.
-    public static func project(live: Value, onto desired: Value) -> Value? {
-        let kind = desired.kindName ?? ""
-        return project(live, desired, fields: [], kind: kind)
+    public static func project(live: Value, onto desired: Value, schemas: SchemaCatalog = SchemaCatalog()) -> Value? {
+        project(live, desired, fields: [], ctx: SchemaContext(object: desired, catalog: schemas))
     }
 
-    private static func project(_ l: Value?, _ d: Value, fields: [String], kind: String) -> Value? {
+    private static func project(_ l: Value?, _ d: Value, fields: [String], ctx: SchemaContext) -> Value? {
         guard let l, !l.isNull else { return isEmptyish(d) ? d : nil }
         switch (d.kind, l.kind) {
         case let (.object(dobj), .object(lobj)):
-            if MergeSchema.isAtomicMap(fields) { return strictEqual(d, l, fields: fields) ? d : l }
+            if ctx.isAtomicMap(fields) { return strictEqual(d, l, fields: fields) ? d : l }
             var o = Object()
             for (k, dv) in dobj {
                 let f = fields + [k]
@@ -314,11 +320,11 @@ public enum OwnedFields {
                     if isIdentity(f), let lv = lobj[k] { o.append(k, lv) }
                     continue
                 }
-                if let pv = project(lobj[k], dv, fields: f, kind: kind) { o.append(k, pv) }
+                if let pv = project(lobj[k], dv, fields: f, ctx: ctx) { o.append(k, pv) }
             }
             return .object(o)
         case let (.array(da), .array(la)):
-            let lt = MergeSchema.listType(path: fields, kind: kind)
+            let lt = ctx.listType(fields)
             switch lt {
             case .map:
                 var index: [PathElement: Value] = [:]
@@ -328,7 +334,7 @@ public enum OwnedFields {
                 var out: [Value] = []
                 for (i, item) in da.enumerated() {
                     guard let e = MergeSchema.element(for: item, in: lt, index: i) else { return atomicProject(l, d, fields: fields) }
-                    if let pv = project(index[e], item, fields: fields, kind: kind) { out.append(pv) }
+                    if let pv = project(index[e], item, fields: fields, ctx: ctx) { out.append(pv) }
                 }
                 return .array(out)
             case .set:

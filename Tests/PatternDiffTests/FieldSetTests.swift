@@ -61,6 +61,20 @@ import PatternCore
         #expect(OwnedFields.fieldSet(of: cm).leaves.map(\.description) == [".data.a", ".metadata.labels.app"])
     }
 
+    @Test func producesTheServersFieldsV1ForAnApplyBody() throws {
+        // Encoding the field set of each recorded apply body gives the exact bytes of the
+        // managedFields entry the server wrote for it.
+        let cases = [("deployment-desired-v1.yaml", "deployment-live-applied.json"),
+                     ("configmap-desired.yaml", "configmap-live-forced.json"),
+                     ("crd-desired.yaml", "crd-live-established.json")]
+        for (body, response) in cases {
+            let live = Fixture.value(response)
+            let entry = try #require(live[path: ["metadata", "managedFields"]]?.array?.first { $0["manager"] == "pattern" })
+            let produced = OwnedFields.fieldSet(of: Fixture.value(body)).fieldsV1
+            #expect(JSONWriter.string(produced) == JSONWriter.string(entry["fieldsV1"]!), "\(body)")
+        }
+    }
+
     @Test func crdVersionsIsAtomicAsRecorded() {
         let desired = Fixture.value("crd-desired.yaml")
         let live = Fixture.value("crd-live-established.json")
