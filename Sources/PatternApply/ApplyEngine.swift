@@ -219,12 +219,12 @@ public struct ApplyEngine: Sendable {
             var newInventory = inventory ?? identity.emptyInventory
             newInventory.objects.subtract(pruned)
             newInventory.objects.formUnion(appliedKeys)
-            if changed || newInventory != inventory {
-                writes.add(try await records.save(newInventory))
+            if newInventory != inventory { writes.add(try await records.save(newInventory)) }
+            if changed {
                 try await records.append(LedgerEntry.from(result, site: site), identity: identity)
                 writes.add()
-                result.writeRequests = writes.value
             }
+            result.writeRequests = writes.value
         }
         let d = ContinuousClock.now - start
         result.durationSeconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
