@@ -97,9 +97,12 @@ final class ProgressPrinter: @unchecked Sendable {
             switch p {
             case .observing(let kinds): line("observing \(kinds) kinds")
             case .applyingLevel(let i, let n, let count): line("level \(i + 1)/\(n): applying \(count) objects")
-            case .applied(let k, let s): if !tty { line("\(s.rawValue) \(k)") }
+            case .applied: break  // listed in the final report
             case .waiting(let k, let msg):
-                if last[k] != msg { last[k] = msg; line("waiting for \(k): \(msg)", transient: true) }
+                if last[k] != msg {
+                    last[k] = msg
+                    line(msg.contains(k.name) ? "waiting: \(msg)" : "waiting for \(k): \(msg)", transient: true)
+                }
             case .pruning(let k): line("pruning \(k)")
             }
         }

@@ -1,0 +1,100 @@
+import Testing
+import PatternCore
+import KubeTestServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The cluster commands as a user runs them: the real `pattern` binary against the test API
+/// server over HTTP, checking output and exit codes.
+@Suite(.serialized) struct ClusterCLITests {
+    let server: TestAPIServer
+    let kubeconfig: String
+
+    init() throws {
+        var o = TestAPIServerOptions()
+        o.simulateControllers = true
+        server = try TestAPIServer.start(o)
+        var template = Array("/tmp/pattern-cli-kc-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        kubeconfig = dir + "/config"
+        let fd = open(kubeconfig, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let text = server.kubeconfig()
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+
+    func pattern(_ args: [String]) -> CLI.Result {
+        CLI.run(args + ["--kubeconfig", kubeconfig, "--context", "test"])
+    }
+
+    @Test func diffApplyDriftHistoryRoundTrip() throws {
+        defer { server.stop() }
+        // Before apply: everything is a change → exit 1, with a summary.
+        let d1 = pattern(["diff", "dev"])
+        #expect(d1.status == 1, "\(d1.stderr)")
+        #expect(d1.stdout.contains("CREATE"))
+        #expect(d1.stdout.contains("+++ desired/"))
+
+        let a = pattern(["apply", "dev", "--timeout", "30"])
+        #expect(a.status == 0, "\(a.stderr)\(a.stdout)")
+        #expect(a.stdout.contains("created"))
+        #expect(a.stdout.contains("dev:"))
+
+        // After apply: no changes → exit 0.
+        let d2 = pattern(["diff", "dev"])
+        #expect(d2.status == 0, "\(d2.stdout)")
+
+        let j = pattern(["diff", "dev", "-o", "json"])
+        #expect(j.status == 0)
+        let doc = try JSONParser.parse(j.stdout)
+        #expect(doc["kind"] != nil || doc["objects"] != nil || doc["summary"] != nil)
+
+        // Apply again: nothing written.
+        let a2 = pattern(["apply", "dev", "-o", "json"])
+        #expect(a2.status == 0)
+        let r2 = try JSONParser.parse(a2.stdout)
+        #expect(r2["writeRequests"] == 0)
+
+        // Drift: in sync, then a hand edit is reported with its manager → exit 1.
+        #expect(pattern(["drift", "dev"]).status == 0)
+        // An object someone created with our owner label: reported as unmanaged.
+        try server.store.seed(["apiVersion": "v1", "kind": "ConfigMap",
+                                             "metadata": ["name": "stray", "namespace": "hello-world",
+                                                          "labels": ["pattern.dev/owner": "multicloud-platform.dev"]]])
+        let drift = pattern(["drift", "dev", "-o", "json"])
+        #expect(drift.status == 1, "\(drift.stdout)\(drift.stderr)")
+        #expect(drift.stdout.contains("stray"))
+
+        let h = pattern(["history", "dev"])
+        #expect(h.status == 0)
+        #expect(h.stdout.contains("succeeded"))
+    }
+
+    @Test func applyDryRunShowsThePlanAndWritesNothing() {
+        defer { server.stop() }
+        let before = server.requestLog.writes.count
+        let r = pattern(["apply", "hub", "--dry-run"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("level 1:"))
+        #expect(r.stdout.contains("wouldCreate"))
+        #expect(r.stdout.contains("dry run"))
+        #expect(server.requestLog.writes.count == before)
+    }
+
+    @Test func aSiteContextMissingFromKubeconfigIsRefused() {
+        defer { server.stop() }
+        let r = CLI.run(["apply", "hub", "--kubeconfig", kubeconfig])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("targets kubeconfig context 'hub'"))
+        #expect(server.requestLog.writes.isEmpty)
+    }
+
+    @Test func graphPrintsDOT() {
+        defer { server.stop() }
+        let r = CLI.run(["graph", "hub"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("digraph"))
+        #expect(r.stdout.contains("CustomResourceDefinition"))
+    }
+}
