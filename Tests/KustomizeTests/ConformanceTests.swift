@@ -76,3 +76,23 @@ enum Fixtures {
         #expect(text == expectedText, "\(name): YAML text differs")
     }
 }
+
+@Suite struct DebugDump {
+    @Test(.enabled(if: Environment.dump != nil)) func dump() throws {
+        let name = Environment.dump!
+        let text = YAMLEmitter(options: .init(sortKeys: true)).emitStream(try Fixtures.build(name))
+        let tree = LocalTree(root: "/tmp")
+        _ = tree
+        print("=====BEGIN\n" + text + "=====END")
+    }
+}
+
+enum Environment {
+    static var dump: String? {
+        guard let p = getenv("KUSTOMIZE_DUMP") else { return nil }
+        return String(cString: p)
+    }
+}
+#if canImport(Glibc)
+import Glibc
+#endif
