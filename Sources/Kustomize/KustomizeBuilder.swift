@@ -108,6 +108,7 @@ public struct KustomizeBuilder: Sendable {
         var diags: [Diagnostic] = []
 
         // resources (and legacy bases)
+        var seen = m.keyIndex()
         for entry in k.resources {
             let eloc = SourceLocation(file: k.file, mark: entry.mark)
             do throws(Diagnostics) {
@@ -117,10 +118,10 @@ public struct KustomizeBuilder: Sendable {
                 case .directory?:
                     var sub = ResMap()
                     try accumulate(p, into: &sub, stack: stack, component: false, loader: loader, from: eloc)
-                    do throws(Diagnostic) { try m.appendAll(sub) } catch { throw fail(error) }
+                    do throws(Diagnostic) { for r in sub.items { try m.append(r, seen: &seen) } } catch { throw fail(error) }
                 case .file?:
                     do throws(Diagnostic) {
-                        for r in try loader.objects(in: p, at: eloc) { try m.append(r) }
+                        for r in try loader.objects(in: p, at: eloc) { try m.append(r, seen: &seen) }
                     } catch { throw fail(error) }
                 default:
                     throw fail(.error("resource '\(entry.value)' does not exist", at: eloc,
