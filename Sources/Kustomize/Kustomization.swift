@@ -298,7 +298,7 @@ struct Kustomization: Sendable {
                         p.targetMark = val.mark
                         do throws(Diagnostic) { p.target = try PatchTarget(parsing: val, file: file) } catch { diagnostics.append(error) }
                     case "options":
-                        for (ok, ov) in ov_object(ov: val) where ov.bool == true {
+                        for (ok, ov) in val.object ?? Object() where ov.bool == true {
                             self.error("patch option '\(ok)' is not supported", ov.mark, fix: "remove the option")
                         }
                     default: unknown(key, k, o.keyMark(k) ?? val.mark)
@@ -310,8 +310,6 @@ struct Kustomization: Sendable {
                 return p
             }
         }
-
-        func ov_object(ov: Value) -> Object { ov.object ?? Object() }
 
         mutating func generatorOptions(_ v: Value) -> GeneratorOptions {
             var g = GeneratorOptions()

@@ -34,14 +34,12 @@ enum NameReferenceTransformer {
             var v = referrer.value
             var failure: Diagnostic?
             for (target, spec) in candidates where spec.gvk.matches(referrer.orgId.gvk) {
-                do {
-                    guard FieldSpec.hasField(v, spec.path[...]) else { continue }
-                    let ctx = Selection(referrer: referrer, target: target, spec: spec, all: snapshot, byPrevName: byPrevName)
-                    FieldSpec.walk(&v, spec.path[...], create: false) { field in
-                        guard failure == nil, var f = field else { return }
-                        do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error }
-                        field = f
-                    }
+                guard FieldSpec.hasField(v, spec.path[...]) else { continue }
+                let ctx = Selection(referrer: referrer, target: target, spec: spec, all: snapshot, byPrevName: byPrevName)
+                FieldSpec.walk(&v, spec.path[...], create: false) { field in
+                    guard failure == nil, var f = field else { return }
+                    do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error }
+                    field = f
                 }
             }
             if let failure { throw failure }

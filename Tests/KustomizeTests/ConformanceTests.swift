@@ -77,12 +77,12 @@ enum Fixtures {
     }
 }
 
+/// `KUSTOMIZE_DUMP=<fixture> swift test --filter DebugDump` prints this engine's output for a
+/// fixture, to diff against its expected.yaml when a conformance test fails.
 @Suite struct DebugDump {
     @Test(.enabled(if: Environment.dump != nil)) func dump() throws {
         let name = Environment.dump!
         let text = YAMLEmitter(options: .init(sortKeys: true)).emitStream(try Fixtures.build(name))
-        let tree = LocalTree(root: "/tmp")
-        _ = tree
         print("=====BEGIN\n" + text + "=====END")
     }
 }
