@@ -82,7 +82,17 @@ enum Fixtures {
 @Suite struct DebugDump {
     @Test(.enabled(if: Environment.dump != nil)) func dump() throws {
         let name = Environment.dump!
-        let text = YAMLEmitter(options: .init(sortKeys: true)).emitStream(try Fixtures.build(name))
+        // A fixture name, or an absolute directory (built with the tree rooted there).
+        // With KUSTOMIZE_DUMP_ROOT, the tree is rooted there and the directory is relative to it.
+        var objects: [Value]
+        if name.hasPrefix("/") {
+            let root = getenv("KUSTOMIZE_DUMP_ROOT").map { String(cString: $0) } ?? name
+            let rel = String(name.dropFirst(root.count).drop { $0 == "/" })
+            objects = try KustomizeBuilder(tree: LocalTree(root: root)).build(try TreePath(rel))
+        } else {
+            objects = try Fixtures.build(name)
+        }
+        let text = YAMLEmitter(options: .init(sortKeys: true)).emitStream(objects)
         print("=====BEGIN\n" + text + "=====END")
     }
 }
