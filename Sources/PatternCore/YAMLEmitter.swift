@@ -145,7 +145,7 @@ public struct YAMLEmitter: Sendable {
             out.append(c)
             lineStart = c == 10
         }
-        // The caller ends the line; only the extra kept newlines (`|+`) are written here.
+        // The caller writes the final line break.
         if trailing > 1 { for _ in 0..<(trailing - 1) { out.append(10) } }
     }
 
