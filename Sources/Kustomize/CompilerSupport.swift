@@ -1,0 +1,41 @@
+import PatternCore
+
+// Entry points for PatternCompile: builds that keep each object's source file (for
+// substitution errors and provenance), and Kustomize-style `patches` applied to an already
+// rendered object set (site overlays).
+
+extension KustomizeBuilder {
+    /// Like `build(_:)`, returning with each object the file it came from (for generated
+    /// objects, the kustomization that generated them).
+    public func buildWithOrigins(_ dir: TreePath) throws(Diagnostics) -> [(object: Value, file: String)] {
+        let loader = TreeLoader(tree: tree, limits: limits)
+        var m = ResMap()
+        let root: TreePath
+        do { root = try tree.resolve(dir) } catch {
+            throw Diagnostics([.error("kustomization directory '\(dir)': \(error)", at: nil, fix: "build a directory inside the repository")])
+        }
+        try accumulate(root, into: &m, stack: [], component: false, loader: loader, from: nil)
+        for i in m.items.indices where m.items[i].needsHashSuffix {
+            let h = GeneratorHash.suffix(for: m.items[i].value)
+            m.items[i].storePreviousId()
+            m.items[i].setName(m.items[i].name + "-" + h)
+        }
+        do throws(Diagnostic) { try NameReferenceTransformer.apply(to: &m) } catch { throw Diagnostics([error]) }
+        let keyed = m.items.map { (key: LegacySort.key($0.value), item: $0) }
+        return keyed.sorted { LegacySort.less($0.key, $1.key) }.map { ($0.item.value, $0.item.file) }
+    }
+}
+
+/// Applies the `patches` entries of a site overlay (Kustomize's `patches` syntax: `path` or
+/// inline `patch`, optional `target`; strategic merge or JSON 6902) to rendered objects.
+public enum OverlayPatcher {
+    public static func apply(_ entries: [Value], overlayDir: TreePath, overlayFile: String, tree: any SourceTree,
+                             to objects: inout [(object: Value, file: String)]) throws(Diagnostics) {
+        if entries.isEmpty { return }
+        let kust = try Kustomization(parsing: ["patches": .array(entries)], file: overlayFile, dir: overlayDir)
+        var m = ResMap()
+        m.items = objects.map { KResource(value: $0.object, file: $0.file) }
+        try PatchTransformer.apply(kust.patches, kind: .either, kust: kust, loader: TreeLoader(tree: tree, limits: .default), to: &m)
+        objects = m.items.map { ($0.value, $0.file) }
+    }
+}
