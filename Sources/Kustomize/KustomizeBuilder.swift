@@ -42,22 +42,12 @@ public struct KustomizeBuilder: Sendable {
     }
 
     /// Builds the kustomization in `dir` and returns its objects in Kustomize's output order.
+    ///
+    /// The final steps run once, after the top-level kustomization (Kustomize's
+    /// `makeCustomizedResMap`): hash suffixes, name references, legacy order — see
+    /// `buildWithOrigins(_:)`, which also returns each object's source file.
     public func build(_ dir: TreePath) throws(Diagnostics) -> [Value] {
-        let loader = TreeLoader(tree: tree, limits: limits)
-        var m = ResMap()
-        let root: TreePath
-        do { root = try tree.resolve(dir) } catch {
-            throw Diagnostics([.error("kustomization directory '\(dir)': \(error)", at: nil, fix: "build a directory inside the repository")])
-        }
-        try accumulate(root, into: &m, stack: [], component: false, loader: loader, from: nil)
-        // Final steps, once, at the top (Kustomize's makeCustomizedResMap).
-        for i in m.items.indices where m.items[i].needsHashSuffix {
-            let h = GeneratorHash.suffix(for: m.items[i].value)
-            m.items[i].storePreviousId()
-            m.items[i].setName(m.items[i].name + "-" + h)
-        }
-        do throws(Diagnostic) { try NameReferenceTransformer.apply(to: &m) } catch { throw Diagnostics([error]) }
-        return LegacySort.sorted(m.items.map(\.value))
+        try buildWithOrigins(dir).map(\.object)
     }
 
     /// Finds the kustomization file in `dir`.

@@ -84,7 +84,7 @@ enum PatchTransformer {
                              fix: "split the documents into separate `patches` entries")
             }
             let targets = select(target, in: m, batch)
-            try applySMP(docs[0], to: targets, in: &m, file: patchFile, deleted: &batch.deleted)
+            try applySMP(docs[0], to: targets, in: &m, file: patchFile, spec: spec, batch: &batch)
             return
         }
         for d in docs {
@@ -102,7 +102,7 @@ enum PatchTransformer {
                 throw .error("strategic merge patch for \(id) matches \(matches.count) resources", at: SourceLocation(file: patchFile, mark: d.mark),
                              fix: "add metadata.namespace to the patch")
             }
-            try applySMP(d, to: matches, in: &m, file: patchFile, deleted: &batch.deleted)
+            try applySMP(d, to: matches, in: &m, file: patchFile, spec: spec, batch: &batch)
         }
     }
 
@@ -114,29 +114,39 @@ enum PatchTransformer {
         }
     }
 
+    /// Applies one strategic merge patch to the objects at `indices`. The patch never renames
+    /// (name, namespace, apiVersion and kind are restored) unless `options.allowNameChange` /
+    /// `allowKindChange` say so, in which case the previous id is recorded for references.
     static func applySMP(_ patch: Value, to indices: [Int], in m: inout ResMap, file: String,
-                         deleted: inout Set<Int>) throws(Diagnostic) {
+                         spec: PatchSpec, batch: inout Batch) throws(Diagnostic) {
+        let renames = spec.allowNameChange || spec.allowKindChange
         for i in indices {
+            if renames { m.items[i].storePreviousId() }
             let r = m.items[i]
             var p = patch
             p["apiVersion"] = r.value["apiVersion"]
-            p["kind"] = r.value["kind"]
+            if !spec.allowKindChange || p["kind"] == nil { p["kind"] = r.value["kind"] }
+            if !spec.allowNameChange { p[path: ["metadata", "name"]] = .string(r.name) }
             let merged: Value?
             do throws(Diagnostic) { merged = try StrategicMerge.apply(p, to: r.value) } catch {
                 var e = error
                 e.location = SourceLocation(file: file, mark: error.location?.mark ?? patch.mark)
                 throw e
             }
-            guard var v = merged else { deleted.insert(i); continue }
+            guard var v = merged else { batch.deleted.insert(i); continue }
             v["apiVersion"] = r.value["apiVersion"]
-            v["kind"] = r.value["kind"]
-            v[path: ["metadata", "name"]] = .string(r.name)
+            if !spec.allowKindChange { v["kind"] = r.value["kind"] }
+            if !spec.allowNameChange { v[path: ["metadata", "name"]] = .string(r.name) }
             if r.namespace.isEmpty {
                 if v[path: ["metadata", "namespace"]] != nil { v[path: ["metadata", "namespace"]] = nil }
             } else {
                 v[path: ["metadata", "namespace"]] = .string(r.namespace)
             }
             m.items[i].value = v
+        }
+        if renames {
+            for i in indices { batch.ids[i] = m.items[i].curId }
+            batch.index = AnyIdIndex(m)
         }
     }
 }
