@@ -5,7 +5,9 @@ import PatternCore
 ///
 /// A ConfigMap hashes the Go `json.Marshal` encoding of `{"kind", "name", "data"}` (plus
 /// `binaryData` when it is a map); a Secret of `{"kind", "name", "type", "data"}` (plus
-/// `stringData`). Missing fields encode as `""`. The first 10 hex digits of the SHA-256 of
+/// `stringData`). Missing fields encode as `""`. Kustomize looks the name up with a single
+/// path segment `metadata/name`, which never matches, so `"name"` is always `""` — the
+/// suffix depends on the content only (verified against `kubectl kustomize` v5.5.0). The first 10 hex digits of the SHA-256 of
 /// that text are kept, with `0 1 3 a e` mapped to `g h k m t` so the suffix never looks like a
 /// number or a word.
 public enum GeneratorHash {
@@ -19,12 +21,12 @@ public enum GeneratorHash {
         case "Secret":
             m["kind"] = "Secret"
             m["type"] = field("type")
-            m["name"] = .string(object.metadataName ?? "")
+            m["name"] = ""
             m["data"] = field("data")
             if let sd = object["stringData"], sd.object != nil { m["stringData"] = sd }
         default:
             m["kind"] = .string(object.kindName ?? "ConfigMap")
-            m["name"] = .string(object.metadataName ?? "")
+            m["name"] = ""
             m["data"] = field("data")
             if let bd = object["binaryData"], bd.object != nil { m["binaryData"] = bd }
         }

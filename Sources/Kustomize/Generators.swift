@@ -145,6 +145,8 @@ enum Generators {
             new.prefixes = old.prefixes
             new.suffixes = old.suffixes
             new.file = old.file
+            // Kustomize copies its bookkeeping (including the hash option) from the old object.
+            new.needsHashSuffix = old.needsHashSuffix
             m.items[matches[0]] = new
         default:
             throw .error("several objects could accept the merge of \(r.curId)", at: r.location,

@@ -1,12 +1,47 @@
 import PatternCore
 
-/// `images:` — rewrites `image:` of every `containers`/`initContainers` entry, at any depth
-/// (pods, templates, job templates, custom resources), whose image name matches.
+/// `images:` — rewrites `image:` of every `containers`/`initContainers` entry whose image name
+/// matches: in built-in kinds at the pod-spec locations (pod, template, job template), in
+/// custom resources at any depth (Kustomize's legacy image filter).
 enum ImageTransformer {
     static func apply(_ images: [ImageSpec], to m: inout ResMap) {
         guard !images.isEmpty else { return }
         for i in m.items.indices {
-            walk(&m.items[i].value, images)
+            let gvk = m.items[i].value.gvk
+            if let gvk, MergeKeys.hasBuiltinSchema(gvk) {
+                // Built-in kinds keep containers only at these places: no need to walk it all.
+                for prefix in podSpecPaths {
+                    FieldSpec.walk(&m.items[i].value, prefix[...], create: false) { spec in
+                        guard spec != nil else { return }
+                        rewriteContainers(in: &spec!, images)
+                    }
+                }
+            } else {
+                walk(&m.items[i].value, images)
+            }
+        }
+    }
+
+    static let podSpecPaths: [[String]] = [
+        ["spec"], ["spec", "template", "spec"], ["template", "spec"],
+        ["spec", "jobTemplate", "spec", "template", "spec"],
+    ]
+
+    static func rewriteContainers(in podSpec: inout Value, _ images: [ImageSpec]) {
+        guard case .object(let o) = podSpec.kind,
+              o["containers"] != nil || o["initContainers"] != nil else { return }
+        podSpec.withObject { o in
+            for key in ["containers", "initContainers"] where o[key]?.array != nil {
+                o.modify(key) { list in
+                    list!.withArray { cs in
+                        for j in cs.indices {
+                            if let img = cs[j]["image"]?.string, let new = rewrite(img, images) {
+                                cs[j]["image"] = .string(new)
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -11,6 +11,8 @@ struct LabelSpec: Sendable {
     var pairs: Object
     var includeSelectors = false
     var includeTemplates = false
+    /// Extra field specs (`fields:`), applied before the defaults.
+    var fields: [FieldSpec] = []
 }
 
 /// `images:` entry.
@@ -34,6 +36,9 @@ struct PatchSpec: Sendable {
     var path: String?
     var inline: String?
     var target: PatchTarget?
+    /// `options.allowNameChange` / `options.allowKindChange` (strategic merge only).
+    var allowNameChange = false
+    var allowKindChange = false
     var mark: Mark
     /// Mark of the `target:` map, for errors about it.
     var targetMark: Mark = .none
@@ -155,9 +160,7 @@ struct Kustomization: Sendable {
                         case "pairs": l.pairs = d.stringMap(v, "labels.pairs")
                         case "includeSelectors": l.includeSelectors = d.bool(v, k)
                         case "includeTemplates": l.includeTemplates = d.bool(v, k)
-                        case "fields":
-                            d.error("'labels[].fields' (custom field specs) is not supported", item.object!.keyMark(k) ?? v.mark,
-                                    fix: "use includeSelectors/includeTemplates, or a patch")
+                        case "fields": l.fields = d.fieldSpecs(v, "labels.fields")
                         default: d.unknown("labels", k, item.object!.keyMark(k) ?? v.mark)
                         }
                     }
@@ -298,8 +301,12 @@ struct Kustomization: Sendable {
                         p.targetMark = val.mark
                         do throws(Diagnostic) { p.target = try PatchTarget(parsing: val, file: file) } catch { diagnostics.append(error) }
                     case "options":
-                        for (ok, ov) in ov_object(ov: val) where ov.bool == true {
-                            self.error("patch option '\(ok)' is not supported", ov.mark, fix: "remove the option")
+                        for (ok, ov) in val.object ?? Object() {
+                            switch ok {
+                            case "allowNameChange": p.allowNameChange = bool(ov, ok)
+                            case "allowKindChange": p.allowKindChange = bool(ov, ok)
+                            default: unknown("patches.options", ok, val.object!.keyMark(ok) ?? ov.mark)
+                            }
                         }
                     default: unknown(key, k, o.keyMark(k) ?? val.mark)
                     }
@@ -311,7 +318,30 @@ struct Kustomization: Sendable {
             }
         }
 
-        func ov_object(ov: Value) -> Object { ov.object ?? Object() }
+        /// `- {path: …, group: …, version: …, kind: …, create: …}` entries.
+        mutating func fieldSpecs(_ v: Value, _ key: String) -> [FieldSpec] {
+            maps(v, key).compactMap { item in
+                let o = item.object!
+                var gvk = GvkSelector()
+                var path: String?
+                var create = false
+                for (k, val) in o {
+                    switch k {
+                    case "path": path = string(val, k)
+                    case "group": gvk.group = string(val, k) ?? ""
+                    case "version": gvk.version = string(val, k) ?? ""
+                    case "kind": gvk.kind = string(val, k) ?? ""
+                    case "create": create = bool(val, k)
+                    default: unknown(key, k, o.keyMark(k) ?? val.mark)
+                    }
+                }
+                guard let path, !path.isEmpty else {
+                    error("field spec needs a `path`", item.mark, fix: "add e.g. `path: spec/template/metadata/labels`")
+                    return nil
+                }
+                return FieldSpec(gvk: gvk, path: path, create: create)
+            }
+        }
 
         mutating func generatorOptions(_ v: Value) -> GeneratorOptions {
             var g = GeneratorOptions()

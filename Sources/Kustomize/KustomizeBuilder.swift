@@ -42,22 +42,12 @@ public struct KustomizeBuilder: Sendable {
     }
 
     /// Builds the kustomization in `dir` and returns its objects in Kustomize's output order.
+    ///
+    /// The final steps run once, after the top-level kustomization (Kustomize's
+    /// `makeCustomizedResMap`): hash suffixes, name references, legacy order — see
+    /// `buildWithOrigins(_:)`, which also returns each object's source file.
     public func build(_ dir: TreePath) throws(Diagnostics) -> [Value] {
-        let loader = TreeLoader(tree: tree, limits: limits)
-        var m = ResMap()
-        let root: TreePath
-        do { root = try tree.resolve(dir) } catch {
-            throw Diagnostics([.error("kustomization directory '\(dir)': \(error)", at: nil, fix: "build a directory inside the repository")])
-        }
-        try accumulate(root, into: &m, stack: [], component: false, loader: loader, from: nil)
-        // Final steps, once, at the top (Kustomize's makeCustomizedResMap).
-        for i in m.items.indices where m.items[i].needsHashSuffix {
-            let h = GeneratorHash.suffix(for: m.items[i].value)
-            m.items[i].storePreviousId()
-            m.items[i].setName(m.items[i].name + "-" + h)
-        }
-        do throws(Diagnostic) { try NameReferenceTransformer.apply(to: &m) } catch { throw Diagnostics([error]) }
-        return LegacySort.sorted(m.items.map(\.value))
+        try buildWithOrigins(dir).map(\.object)
     }
 
     /// Finds the kustomization file in `dir`.
@@ -108,6 +98,7 @@ public struct KustomizeBuilder: Sendable {
         var diags: [Diagnostic] = []
 
         // resources (and legacy bases)
+        var seen = m.keyIndex()
         for entry in k.resources {
             let eloc = SourceLocation(file: k.file, mark: entry.mark)
             do throws(Diagnostics) {
@@ -117,10 +108,10 @@ public struct KustomizeBuilder: Sendable {
                 case .directory?:
                     var sub = ResMap()
                     try accumulate(p, into: &sub, stack: stack, component: false, loader: loader, from: eloc)
-                    do throws(Diagnostic) { try m.appendAll(sub) } catch { throw fail(error) }
+                    do throws(Diagnostic) { for r in sub.items { try m.append(r, seen: &seen) } } catch { throw fail(error) }
                 case .file?:
                     do throws(Diagnostic) {
-                        for r in try loader.objects(in: p, at: eloc) { try m.append(r) }
+                        for r in try loader.objects(in: p, at: eloc) { try m.append(r, seen: &seen) }
                     } catch { throw fail(error) }
                 default:
                     throw fail(.error("resource '\(entry.value)' does not exist", at: eloc,

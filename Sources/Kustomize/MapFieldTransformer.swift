@@ -29,13 +29,12 @@ enum MapFieldTransformer {
     }
 
     static func labels(_ spec: LabelSpec, to m: inout ResMap) throws(Diagnostic) {
-        let specs: [FieldSpec]
+        // Kustomize: custom `fields` first, then the defaults merged in.
+        var specs = BuiltinConfig.merged(spec.fields, [FieldSpec(path: "metadata/labels", create: true)])
         if spec.includeSelectors {
-            specs = BuiltinConfig.commonLabels
+            specs = BuiltinConfig.merged(spec.fields, BuiltinConfig.commonLabels)
         } else if spec.includeTemplates {
-            specs = BuiltinConfig.templateLabels
-        } else {
-            specs = [FieldSpec(path: "metadata/labels", create: true)]
+            specs = BuiltinConfig.merged(specs, BuiltinConfig.templateLabels)
         }
         try apply(spec.pairs, specs: specs, to: &m)
     }

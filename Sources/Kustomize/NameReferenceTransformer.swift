@@ -16,20 +16,30 @@ enum NameReferenceTransformer {
             for p in r.prevIds where seen.insert(p.name).inserted { byPrevName[p.name, default: []].append(i) }
         }
         if byPrevName.isEmpty { return }
+        // Referrer specs by kind: each object only looks at the specs for its own kind.
+        var specsByKind: [String: [(target: GvkSelector, spec: FieldSpec)]] = [:]
+        var anyKind: [(target: GvkSelector, spec: FieldSpec)] = []
+        for back in backRefs {
+            for spec in back.referrers {
+                if spec.gvk.kind.isEmpty { anyKind.append((back.target, spec)) } else {
+                    specsByKind[spec.gvk.kind, default: []].append((back.target, spec))
+                }
+            }
+        }
         let snapshot = m.items
         for i in m.items.indices {
             let referrer = snapshot[i]
+            let candidates = (specsByKind[referrer.orgId.gvk.kind] ?? []) + anyKind
+            if candidates.isEmpty { continue }
             var v = referrer.value
             var failure: Diagnostic?
-            for back in backRefs {
-                for spec in back.referrers where spec.gvk.matches(referrer.orgId.gvk) {
-                    guard FieldSpec.hasField(v, spec.path[...]) else { continue }
-                    let ctx = Selection(referrer: referrer, target: back.target, spec: spec, all: snapshot, byPrevName: byPrevName)
-                    FieldSpec.walk(&v, spec.path[...], create: false) { field in
-                        guard failure == nil, var f = field else { return }
-                        do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error }
-                        field = f
-                    }
+            for (target, spec) in candidates where spec.gvk.matches(referrer.orgId.gvk) {
+                guard FieldSpec.hasField(v, spec.path[...]) else { continue }
+                let ctx = Selection(referrer: referrer, target: target, spec: spec, all: snapshot, byPrevName: byPrevName)
+                FieldSpec.walk(&v, spec.path[...], create: false) { field in
+                    guard failure == nil, var f = field else { return }
+                    do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error }
+                    field = f
                 }
             }
             if let failure { throw failure }

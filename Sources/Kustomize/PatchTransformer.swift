@@ -8,15 +8,30 @@ enum PatchTransformer {
 
     static func apply(_ specs: [PatchSpec], kind: Kind, kust: Kustomization, loader: TreeLoader,
                       to m: inout ResMap) throws(Diagnostics) {
+        guard !specs.isEmpty else { return }
         var diags: [Diagnostic] = []
+        // Names and kinds do not change while patching (SMP keeps them), so one index and one
+        // set of ids serve the whole batch; deleted objects are dropped at the end.
+        var batch = Batch(m)
         for spec in specs {
-            do throws(Diagnostic) { try apply(spec, kind: kind, kust: kust, loader: loader, to: &m) } catch { diags.append(error) }
+            do throws(Diagnostic) { try apply(spec, kind: kind, kust: kust, loader: loader, to: &m, batch: &batch) } catch { diags.append(error) }
         }
+        for i in batch.deleted.sorted(by: >) { m.items.remove(at: i) }
         if !diags.isEmpty { throw Diagnostics(diags) }
     }
 
+    struct Batch {
+        var ids: [ResId]
+        var index: AnyIdIndex
+        var deleted = Set<Int>()
+        init(_ m: ResMap) {
+            ids = m.items.map(\.curId)
+            index = AnyIdIndex(m)
+        }
+    }
+
     static func apply(_ spec: PatchSpec, kind: Kind, kust: Kustomization, loader: TreeLoader,
-                      to m: inout ResMap) throws(Diagnostic) {
+                      to m: inout ResMap, batch: inout Batch) throws(Diagnostic) {
         let loc = SourceLocation(file: kust.file, mark: spec.mark)
         var docs: [Value]
         var patchFile = kust.file
@@ -47,8 +62,11 @@ enum PatchTransformer {
                 throw .error("a JSON 6902 patch needs a `target`", at: loc, fix: "add `target: {kind: …, name: …}`")
             }
             let patch = try JSONPatch(parsing: docs[0], file: patchFile)
-            for i in select(target, in: m) {
-                do throws(Diagnostic) { m.items[i].value = try patch.apply(to: m.items[i].value) } catch {
+            for i in select(target, in: m, batch) {
+                do throws(Diagnostic) {
+                    m.items[i].value = try patch.apply(to: m.items[i].value)
+                    batch.ids[i] = m.items[i].curId  // a JSON patch may rename
+                } catch {
                     var e = error
                     e.message += " (patching \(m.items[i].curId))"
                     throw e
@@ -65,8 +83,8 @@ enum PatchTransformer {
                 throw .error("a `patches` entry with a target may hold only one strategic merge patch", at: loc,
                              fix: "split the documents into separate `patches` entries")
             }
-            let targets = select(target, in: m)
-            try applySMP(docs[0], to: targets, in: &m, file: patchFile)
+            let targets = select(target, in: m, batch)
+            try applySMP(docs[0], to: targets, in: &m, file: patchFile, spec: spec, batch: &batch)
             return
         }
         for d in docs {
@@ -75,7 +93,7 @@ enum PatchTransformer {
                 throw .error("strategic merge patch without a target needs `kind` and `metadata.name`",
                              at: SourceLocation(file: patchFile, mark: d.mark), fix: "add kind and metadata.name, or a `target:`")
             }
-            let matches = m.indices(matchingAnyId: id)
+            let matches = batch.index.indices(matchingAnyId: id, in: m).filter { !batch.deleted.contains($0) }
             if matches.isEmpty {
                 throw .error("no resource matches strategic merge patch for \(id)", at: SourceLocation(file: patchFile, mark: d.mark),
                              fix: "check kind, name and namespace of the patch against the resources (use the original name, without prefix)")
@@ -84,34 +102,41 @@ enum PatchTransformer {
                 throw .error("strategic merge patch for \(id) matches \(matches.count) resources", at: SourceLocation(file: patchFile, mark: d.mark),
                              fix: "add metadata.namespace to the patch")
             }
-            try applySMP(d, to: matches, in: &m, file: patchFile)
+            try applySMP(d, to: matches, in: &m, file: patchFile, spec: spec, batch: &batch)
         }
     }
 
-    static func select(_ target: PatchTarget, in m: ResMap) -> [Int] {
+    static func select(_ target: PatchTarget, in m: ResMap, _ batch: Batch) -> [Int] {
         m.items.indices.filter { i in
+            guard !batch.deleted.contains(i), target.gvk.matches(batch.ids[i].gvk) else { return false }
             let r = m.items[i]
             return target.matches(r.value, originalName: r.orgId.name, originalNamespace: r.orgId.namespace)
         }
     }
 
-    static func applySMP(_ patch: Value, to indices: [Int], in m: inout ResMap, file: String) throws(Diagnostic) {
-        var deleted: [Int] = []
+    /// Applies one strategic merge patch to the objects at `indices`. The patch never renames
+    /// (name, namespace, apiVersion and kind are restored) unless `options.allowNameChange` /
+    /// `allowKindChange` say so, in which case the previous id is recorded for references.
+    static func applySMP(_ patch: Value, to indices: [Int], in m: inout ResMap, file: String,
+                         spec: PatchSpec, batch: inout Batch) throws(Diagnostic) {
+        let renames = spec.allowNameChange || spec.allowKindChange
         for i in indices {
+            if renames { m.items[i].storePreviousId() }
             let r = m.items[i]
             var p = patch
             p["apiVersion"] = r.value["apiVersion"]
-            p["kind"] = r.value["kind"]
+            if !spec.allowKindChange || p["kind"] == nil { p["kind"] = r.value["kind"] }
+            if !spec.allowNameChange { p[path: ["metadata", "name"]] = .string(r.name) }
             let merged: Value?
             do throws(Diagnostic) { merged = try StrategicMerge.apply(p, to: r.value) } catch {
                 var e = error
                 e.location = SourceLocation(file: file, mark: error.location?.mark ?? patch.mark)
                 throw e
             }
-            guard var v = merged else { deleted.append(i); continue }
+            guard var v = merged else { batch.deleted.insert(i); continue }
             v["apiVersion"] = r.value["apiVersion"]
-            v["kind"] = r.value["kind"]
-            v[path: ["metadata", "name"]] = .string(r.name)
+            if !spec.allowKindChange { v["kind"] = r.value["kind"] }
+            if !spec.allowNameChange { v[path: ["metadata", "name"]] = .string(r.name) }
             if r.namespace.isEmpty {
                 if v[path: ["metadata", "namespace"]] != nil { v[path: ["metadata", "namespace"]] = nil }
             } else {
@@ -119,6 +144,9 @@ enum PatchTransformer {
             }
             m.items[i].value = v
         }
-        for i in deleted.reversed() { m.items.remove(at: i) }
+        if renames {
+            for i in indices { batch.ids[i] = m.items[i].curId }
+            batch.index = AnyIdIndex(m)
+        }
     }
 }

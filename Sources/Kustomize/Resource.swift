@@ -106,46 +106,57 @@ struct KResource: Sendable {
     }
 }
 
+/// Finds objects by any name they have had (current, original or previous), by kind and name.
+struct AnyIdIndex {
+    private var byKindName: [String: [Int]] = [:]
+
+    init(_ m: ResMap) {
+        for (i, r) in m.items.enumerated() {
+            var keys = Set<String>()
+            keys.insert(r.kind + "|" + r.name)
+            keys.insert(r.orgId.gvk.kind + "|" + r.orgId.name)
+            for p in r.prevIds { keys.insert(p.gvk.kind + "|" + p.name) }
+            for k in keys { byKindName[k, default: []].append(i) }
+        }
+    }
+
+    func indices(matchingAnyId id: ResId, in m: ResMap) -> [Int] {
+        (byKindName[id.gvk.kind + "|" + id.name] ?? []).filter { ResMap.matchesAnyId(m.items[$0], id) }
+    }
+}
+
 /// The ordered set of resources being built, indexed by current identity.
 struct ResMap: Sendable {
     var items: [KResource] = []
 
     var count: Int { items.count }
 
-    func index(ofCurrent id: ResId) -> Int? {
-        items.firstIndex { $0.curId.sameIdentity(id) }
+    /// Current-identity index of all objects, for linear-time appends.
+    func keyIndex() -> [String: Int] {
+        var seen: [String: Int] = [:]
+        seen.reserveCapacity(items.count * 2)
+        for (i, r) in items.enumerated() { seen[Self.key(r.curId)] = i }
+        return seen
     }
 
     /// Appends, refusing a second object with the same identity (as Kustomize does).
-    mutating func append(_ r: KResource) throws(Diagnostic) {
-        let id = r.curId
-        if let i = index(ofCurrent: id) {
+    /// `seen` must be this map's `keyIndex()`, kept up to date by the caller's appends.
+    mutating func append(_ r: KResource, seen: inout [String: Int]) throws(Diagnostic) {
+        let k = Self.key(r.curId)
+        if let i = seen[k] {
             throw Diagnostic.error(
-                "may not add resource with an already registered id: \(id)",
+                "may not add resource with an already registered id: \(r.curId)",
                 at: r.location,
                 fix: "remove one of the two definitions, or give them different names/namespaces",
                 related: [items[i].location])
         }
+        seen[k] = items.count
         items.append(r)
     }
 
-    mutating func appendAll(_ other: ResMap) throws(Diagnostic) {
-        // Build an index once: appendAll of large sub-builds must stay linear.
-        var seen: [String: Int] = [:]
-        seen.reserveCapacity(items.count + other.items.count)
-        for (i, r) in items.enumerated() { seen[Self.key(r.curId)] = i }
-        for r in other.items {
-            let k = Self.key(r.curId)
-            if let i = seen[k] {
-                throw Diagnostic.error(
-                    "may not add resource with an already registered id: \(r.curId)",
-                    at: r.location,
-                    fix: "remove one of the two definitions, or give them different names/namespaces",
-                    related: [items[i].location])
-            }
-            seen[k] = items.count
-            items.append(r)
-        }
+    mutating func append(_ r: KResource) throws(Diagnostic) {
+        var seen = keyIndex()
+        try append(r, seen: &seen)
     }
 
     static func key(_ id: ResId) -> String {
@@ -154,13 +165,11 @@ struct ResMap: Sendable {
 
     /// Resources whose current or any previous id has `id`'s name, kind and effective namespace.
     func indices(matchingAnyId id: ResId) -> [Int] {
-        var out: [Int] = []
-        for (i, r) in items.enumerated() {
-            if Self.idMatches(r.curId, id) || r.prevIds.contains(where: { Self.idMatches($0, id) }) || Self.idMatches(r.orgId, id) {
-                out.append(i)
-            }
-        }
-        return out
+        items.indices.filter { Self.matchesAnyId(items[$0], id) }
+    }
+
+    static func matchesAnyId(_ r: KResource, _ id: ResId) -> Bool {
+        idMatches(r.curId, id) || r.prevIds.contains(where: { idMatches($0, id) }) || idMatches(r.orgId, id)
     }
 
     static func idMatches(_ a: ResId, _ sel: ResId) -> Bool {

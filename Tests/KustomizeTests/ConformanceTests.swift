@@ -76,3 +76,33 @@ enum Fixtures {
         #expect(text == expectedText, "\(name): YAML text differs")
     }
 }
+
+/// `KUSTOMIZE_DUMP=<fixture> swift test --filter DebugDump` prints this engine's output for a
+/// fixture, to diff against its expected.yaml when a conformance test fails.
+@Suite struct DebugDump {
+    @Test(.enabled(if: Environment.dump != nil)) func dump() throws {
+        let name = Environment.dump!
+        // A fixture name, or an absolute directory (built with the tree rooted there).
+        // With KUSTOMIZE_DUMP_ROOT, the tree is rooted there and the directory is relative to it.
+        var objects: [Value]
+        if name.hasPrefix("/") {
+            let root = getenv("KUSTOMIZE_DUMP_ROOT").map { String(cString: $0) } ?? name
+            let rel = String(name.dropFirst(root.count).drop { $0 == "/" })
+            objects = try KustomizeBuilder(tree: LocalTree(root: root)).build(try TreePath(rel))
+        } else {
+            objects = try Fixtures.build(name)
+        }
+        let text = YAMLEmitter(options: .init(sortKeys: true)).emitStream(objects)
+        print("=====BEGIN\n" + text + "=====END")
+    }
+}
+
+enum Environment {
+    static var dump: String? {
+        guard let p = getenv("KUSTOMIZE_DUMP") else { return nil }
+        return String(cString: p)
+    }
+}
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,157 @@
+import Testing
+import PatternCore
+@testable import Kustomize
+
+private func yaml(_ s: String) throws -> Value { try YAMLParser.parse(s) }
+
+/// The strategic-merge and JSON-patch engines and the target selector are public (site
+/// overlays reuse them); these pin their behaviour independently of a whole build.
+@Suite struct StrategicMergeTests {
+    let deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: d, labels: {a: "1", b: "2"}}
+        spec:
+          template:
+            spec:
+              containers:
+              - {name: a, image: a, ports: [{containerPort: 80, name: http}]}
+              - {name: b, image: b, env: [{name: X, value: "1"}, {name: Y, value: "2"}]}
+              volumes: [{name: v1, emptyDir: {}}]
+        """
+
+    @Test func mergesContainersByNamePatchElementsFirst() throws {
+        let patch = try yaml("""
+            spec:
+              template:
+                spec:
+                  containers:
+                  - {name: b, image: b2}
+                  - {name: c, image: c}
+            """)
+        let out = try #require(try StrategicMerge.apply(patch, to: try yaml(deployment)))
+        let cs = try #require(out[path: ["spec", "template", "spec", "containers"]]?.array)
+        #expect(cs.map { $0["name"]?.string } == ["b", "c", "a"])
+        #expect(cs[0]["image"] == "b2")
+        #expect(cs[0]["env"]?.array?.count == 2, "unpatched fields of a merged element stay")
+    }
+
+    @Test func nullDeletesAndDirectives() throws {
+        let patch = try yaml("""
+            metadata: {labels: {a: null}}
+            spec:
+              template:
+                spec:
+                  containers:
+                  - name: b
+                    env:
+                    - {name: X, $patch: delete}
+                  volumes:
+                  - $patch: replace
+                  - {name: only, emptyDir: {}}
+            """)
+        let out = try #require(try StrategicMerge.apply(patch, to: try yaml(deployment)))
+        #expect(out.labels.keys == ["b"])
+        let b = out[path: ["spec", "template", "spec", "containers"]]?.array?.first { $0["name"] == "b" }
+        #expect(b?["env"]?.array?.map { $0["name"]?.string } == ["Y"])
+        #expect(out[path: ["spec", "template", "spec", "volumes"]]?.array?.map { $0["name"]?.string } == ["only"])
+    }
+
+    @Test func deleteWholeObject() throws {
+        #expect(try StrategicMerge.apply(try yaml("$patch: delete"), to: try yaml(deployment)) == nil)
+    }
+
+    @Test func customResourceListsAreReplaced() throws {
+        let target = try yaml("apiVersion: example.com/v1\nkind: Foo\nspec: {items: [{name: a, v: 1}, {name: b}]}")
+        let out = try #require(try StrategicMerge.apply(try yaml("spec: {items: [{name: a, v: 2}]}"), to: target))
+        #expect(out[path: ["spec", "items"]] == [["name": "a", "v": 2]])
+    }
+
+    @Test func mergeKeys() {
+        #expect(MergeKeys.key(for: ["spec", "template", "spec", "containers", "ports"]) == "containerPort")
+        #expect(MergeKeys.key(for: ["spec", "ports"]) == "port")
+        #expect(MergeKeys.key(for: ["spec", "template", "spec", "containers", "volumeMounts"]) == "mountPath")
+        #expect(MergeKeys.key(for: ["spec", "template", "spec", "tolerations"]) == nil)
+    }
+}
+
+@Suite struct JSONPatchTests {
+    @Test func allOperations() throws {
+        let doc = try yaml("a: {b: [1, 2, 3], 'x/y': 1, t: old}")
+        let ops = try yaml("""
+            - {op: add, path: /a/b/-, value: 4}
+            - {op: add, path: /a/b/0, value: 0}
+            - {op: remove, path: /a/b/1}
+            - {op: replace, path: /a/t, value: new}
+            - {op: copy, from: /a/t, path: /a/u}
+            - {op: move, from: /a/x~1y, path: /a/z}
+            - {op: test, path: /a/z, value: 1}
+            """)
+        let out = try JSONPatch(parsing: ops, file: "p.yaml").apply(to: doc)
+        #expect(out == (try yaml("a: {b: [0, 2, 3, 4], t: new, u: new, z: 1}")))
+    }
+
+    @Test func failuresPointAtTheOperation() throws {
+        let ops = try yaml("- {op: test, path: /a, value: 1}\n- {op: replace, path: /missing, value: 2}")
+        let p = try JSONPatch(parsing: ops, file: "p.yaml")
+        #expect(throws: Diagnostic.self) { try p.apply(to: try yaml("a: 1")) }
+        let doc = try yaml("a: 1")
+        do throws(Diagnostic) { _ = try p.apply(to: doc) } catch {
+            #expect(error.location?.description == "p.yaml:2:3")
+        }
+        #expect(throws: Diagnostic.self) { try JSONPatch(parsing: try yaml("- {op: frobnicate, path: /a}"), file: "p.yaml") }
+    }
+}
+
+@Suite struct PatchTargetTests {
+    let obj = try! YAMLParser.parse("""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web-1, namespace: prod, labels: {tier: web}, annotations: {team: a}}
+        """)
+
+    @Test func selectors() throws {
+        #expect(try PatchTarget(gvk: GvkSelector(group: "apps", kind: "Deployment"), name: "web-.*").matches(obj))
+        #expect(try !PatchTarget(name: "web").matches(obj), "name regex is anchored")
+        #expect(try PatchTarget(name: "web", namespace: "prod").matches(obj, originalName: "web"), "original name matches")
+        #expect(try PatchTarget(labelSelector: "tier in (web,api),!legacy", annotationSelector: "team=a").matches(obj))
+        #expect(try !PatchTarget(labelSelector: "tier!=web").matches(obj))
+        #expect(try !PatchTarget(gvk: GvkSelector(version: "v2")).matches(obj))
+        #expect(throws: Diagnostic.self) { try PatchTarget(name: "(") }
+    }
+}
+
+@Suite struct GeneratorHashTests {
+    /// Suffixes produced by `kubectl kustomize` (Kustomize v5.5.0) for the same generators.
+    @Test func matchesKustomize() throws {
+        let cm = try yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {A: '1'}")
+        #expect(GeneratorHash.suffix(for: cm) == "89g4tffbfk")
+        let cm2 = try yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {A: '1', B: 'quoted <&> x'}")
+        #expect(GeneratorHash.suffix(for: cm2) == "7hdft5bck9")
+        let empty = try yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: empty}")
+        #expect(GeneratorHash.suffix(for: empty) == "6ct58987ht")
+        let sec = try yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: sec}\ntype: Opaque\ndata: {password: czNjcjN0}")
+        #expect(GeneratorHash.suffix(for: sec) == "25k92892fb")
+    }
+
+    @Test func base64() {
+        #expect(Base64.encode(Array("s3cr3t".utf8)) == "czNjcjN0")
+        #expect(Base64.encode([0, 1, 2, 255, 254]) == "AAEC//4=")
+        #expect(Base64.encode([UInt8]()) == "")
+    }
+}
+
+@Suite struct ImageTests {
+    @Test func split() {
+        #expect(ImageTransformer.split("nginx") == ("nginx", "", ""))
+        #expect(ImageTransformer.split("localhost:5000/a/b:1.0") == ("localhost:5000/a/b", "1.0", ""))
+        #expect(ImageTransformer.split("a@sha256:abc") == ("a", "", "sha256:abc"))
+        #expect(ImageTransformer.split("a:1@sha256:abc") == ("a", "1", "sha256:abc"))
+    }
+
+    @Test func matching() {
+        #expect(ImageTransformer.matches("nginx:1.0", "nginx"))
+        #expect(!ImageTransformer.matches("nginx-exporter:1.0", "nginx"))
+        #expect(ImageTransformer.matches("redis:7@sha256:aa", "redis"))
+    }
+}
