@@ -167,7 +167,7 @@ public struct ApplyEngine: Sendable {
             }
             if members.contains(where: { $0.key.kind == "CustomResourceDefinition" }) { await client.invalidateDiscovery() }
             if stopped || !options.wait { continue }
-            let waitFailures = await Waiter(client: client, options: options).waitReady(members.map(\.key), objects: byKey, known: liveAfter, progress: progress)
+            let waitFailures = await Waiter(client: client, options: options, identity: identity).waitReady(members.map(\.key), objects: byKey, known: liveAfter, progress: progress)
             if !waitFailures.isEmpty {
                 for (k, msg) in waitFailures {
                     if let i = outcomes.lastIndex(where: { $0.key == k }) {

@@ -3,11 +3,15 @@ import PatternCompile
 import PatternDiff
 import KubeClient
 
-/// Readiness waits between apply levels (kstatus rules from `ReadinessRules`): polls the
-/// objects of a level that are not ready yet, reporting what is waited for and why.
+/// Readiness waits between apply levels (kstatus rules from `ReadinessRules`).
+///
+/// Polls with backoff (50 ms doubling to `pollIntervalSeconds`) and reads the pending objects
+/// with one LIST per kind (by the site's owner label), not one GET per object, reporting what
+/// is waited for and why.
 struct Waiter: Sendable {
     let client: KubeClient
     let options: ApplyOptions
+    let identity: SiteIdentity
 
     /// Waits until every key is ready, failed, or the timeout passes. Returns the failures.
     func waitReady(_ keys: [ObjectKey], objects: [ObjectKey: RenderedObject], known: [ObjectKey: Value],
@@ -19,28 +23,38 @@ struct Waiter: Sendable {
             if !status.isReady { pending[k] = status.message }
         }
         let deadline = ContinuousClock.now + .milliseconds(Int(options.waitTimeoutSeconds * 1000))
+        var delay = 0.05
         var failures: [(ObjectKey, String)] = []
         while !pending.isEmpty {
             for (k, msg) in pending.sorted(by: { $0.key < $1.key }) { progress(.waiting(k, msg)) }
             if ContinuousClock.now >= deadline {
                 return pending.sorted { $0.key < $1.key }.map { ($0.key, "timed out after \(Int(options.waitTimeoutSeconds))s: \($0.value)") }
             }
-            try? await Task.sleep(for: .milliseconds(Int(options.pollIntervalSeconds * 1000)))
-            for k in pending.keys.sorted() {
-                guard let gvk = objects[k]?.object.gvk else { pending[k] = nil; continue }
+            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            delay = min(delay * 2, max(0.05, options.pollIntervalSeconds))
+            // One LIST per pending kind.
+            var kinds: [GroupKind: GroupVersionKind] = [:]
+            for k in pending.keys { if let g = objects[k]?.object.gvk { kinds[g.groupKind] = g } }
+            var live: [ObjectKey: Value] = [:]
+            for gvk in kinds.values.sorted() {
                 do {
-                    guard let live = try await client.getIfPresent(gvk, name: k.name, namespace: k.namespace.isEmpty ? nil : k.namespace) else {
-                        pending[k] = "not found"
-                        continue
-                    }
-                    let s = ReadinessRules.status(of: live)
-                    switch s.status {
-                    case .current: pending[k] = nil
-                    case .failed: failures.append((k, s.message)); pending[k] = nil
-                    default: pending[k] = s.message
+                    for item in try await client.list(gvk, labelSelector: identity.labelSelector).items {
+                        if let k = item.objectKey, pending[k] != nil { live[k] = item }
                     }
                 } catch {
-                    pending[k] = "cannot read it: \(error)"
+                    for k in pending.keys where k.groupKind == gvk.groupKind { pending[k] = "cannot read it: \(error)" }
+                }
+            }
+            for k in pending.keys.sorted() {
+                guard let v = live[k] else {
+                    if objects[k]?.object.gvk == nil { pending[k] = nil } else if pending[k]?.hasPrefix("cannot read") != true { pending[k] = "not found" }
+                    continue
+                }
+                let s = ReadinessRules.status(of: v)
+                switch s.status {
+                case .current: pending[k] = nil
+                case .failed: failures.append((k, s.message)); pending[k] = nil
+                default: pending[k] = s.message
                 }
             }
             if !failures.isEmpty { return failures }

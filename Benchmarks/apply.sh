@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Apply/diff benchmark: `pattern apply` / `pattern diff` vs `kubectl apply --server-side` /
+# `kubectl diff --server-side` on the same rendered corpus (../shared/bench/gen_corpus.py),
+# each against its own fresh test API server (pattern-test-apiserver, simulated controllers),
+# in the same run. Prints wall times and pattern's request counts.
+#
+#   Benchmarks/apply.sh [APPS]      default 200 (600 objects)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-200}
+GEN=${GEN:-../shared/bench/gen_corpus.py}
+[ -f "$GEN" ] || GEN=/work/shared/bench/gen_corpus.py
+WORK=Benchmarks/work
+C="$WORK/corpus-$N"
+mkdir -p "$WORK"
+swift build -c release --product pattern >/dev/null
+swift build -c release --product pattern-test-apiserver >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+[ -d "$C/base" ] || python3 "$GEN" "$C" "$N" 1 >/dev/null
+mkdir -p "$C/patterns/bench" "$C/overlays/bench-site"
+cat > "$C/patterns/bench/pattern.yaml" <<YAML
+apiVersion: pattern.dev/v1alpha1
+kind: Pattern
+metadata: {name: bench}
+spec:
+  components:
+  - {name: apps, path: ../../overlays/site0}
+YAML
+cat > "$C/overlays/bench-site/overlay.yaml" <<YAML
+apiVersion: pattern.dev/v1alpha1
+kind: Site
+metadata: {name: bench-site}
+spec:
+  pattern: {path: patterns/bench}
+YAML
+"$BIN/pattern" render -C "$C" bench-site > "$WORK/bench-site.yaml"
+OBJS=$(grep -c '^kind:' "$WORK/bench-site.yaml")
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+start_server() { # $1 = kubeconfig path
+  "$BIN/pattern-test-apiserver" --port 0 --simulate-controllers --kubeconfig-out "$1" > "$1.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do [ -s "$1" ] && break; sleep 0.05; done
+  KUBECONFIG="$1" kubectl create namespace site0-apps >/dev/null
+}
+now() { date +%s%N; }
+ms() { echo $(( ($2 - $1) / 1000000 )); }
+
+KP="$WORK/kc-pattern"; KK="$WORK/kc-kubectl"
+rm -f "$KP" "$KK"
+start_server "$KP"; start_server "$KK"
+
+printf "%-34s %10s %10s\n" "step ($OBJS objects)" "pattern" "kubectl"
+s=$(now); KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply1.json"; e=$(now); p1=$(ms "$s" "$e")
+s=$(now); KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml" > /dev/null; e=$(now); k1=$(ms "$s" "$e")
+printf "%-34s %8sms %8sms\n" "first apply (pattern waits)" "$p1" "$k1"
+
+s=$(now); KUBECONFIG="$KP" "$BIN/pattern" diff -C "$C" bench-site --context test > /dev/null || true; e=$(now); p2=$(ms "$s" "$e")
+s=$(now); KUBECONFIG="$KK" kubectl diff --server-side -f "$WORK/bench-site.yaml" > /dev/null || true; e=$(now); k2=$(ms "$s" "$e")
+printf "%-34s %8sms %8sms\n" "no-op diff" "$p2" "$k2"
+
+s=$(now); KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply2.json"; e=$(now); p3=$(ms "$s" "$e")
+s=$(now); KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml" > /dev/null; e=$(now); k3=$(ms "$s" "$e")
+printf "%-34s %8sms %8sms\n" "no-op apply" "$p3" "$k3"
+
+python3 - "$WORK/apply1.json" "$WORK/apply2.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+print(f"pattern first apply: {a['writeRequests']} writes, {a['listRequests']} LISTs, {a['levels']} levels")
+print(f"pattern no-op apply: {b['writeRequests']} writes, {b['listRequests']} LISTs")
+PY
+awk -v p="$p2" -v k="$k2" -v p3="$p3" -v k3="$k3" -v p1="$p1" -v k1="$k1" 'BEGIN {
+  printf "ratios (kubectl/pattern): first apply %.1fx, no-op diff %.1fx, no-op apply %.1fx\n", k1/p1, k/p, k3/p3 }'
