@@ -13,9 +13,10 @@ GEN=${GEN:-../shared/bench/gen_corpus.py}
 WORK=Benchmarks/work
 C="$WORK/corpus-$N"
 mkdir -p "$WORK"
-swift build -c release --product pattern >/dev/null
-swift build -c release --product pattern-test-apiserver >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+SCRATCH=.build-bench   # static stdlib: no dynamic-linking cost at every start
+swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern >/dev/null
+swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern-test-apiserver >/dev/null
+BIN=$(swift build -c release --scratch-path $SCRATCH --show-bin-path)
 [ -d "$C/base" ] || python3 "$GEN" "$C" "$N" 1 >/dev/null
 mkdir -p "$C/patterns/bench" "$C/overlays/bench-site"
 cat > "$C/patterns/bench/pattern.yaml" <<YAML

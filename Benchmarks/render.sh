@@ -13,8 +13,9 @@ RUNS=${RUNS:-5}
 KRUNS=${KRUNS:-1}
 WORK=Benchmarks/work
 mkdir -p "$WORK"
-swift build -c release --product pattern >/dev/null
-BIN=$(swift build -c release --show-bin-path)/pattern
+SCRATCH=.build-bench   # static stdlib: no dynamic-linking cost at every start
+swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern >/dev/null
+BIN=$(swift build -c release --scratch-path $SCRATCH --show-bin-path)/pattern
 
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -34,7 +34,7 @@ public struct Substituter: Sendable {
             v.withArray { a in for i in a.indices { walk(&a[i], file: file, diagnostics: &diagnostics) } }
         case .object(let o):
             // Keys may hold variables too (rare, but Flux substitutes the whole text).
-            let needsKeyRewrite = o.keys.contains { $0.contains("${") || $0.contains("$${") }
+            let needsKeyRewrite = o.keys.contains { $0.utf8.contains(UInt8(ascii: "$")) }
             if needsKeyRewrite {
                 var out = Object()
                 for (k, child) in o {

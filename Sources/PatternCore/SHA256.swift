@@ -20,14 +20,34 @@ public struct SHA256: Sendable {
     public init() { buffer.reserveCapacity(64) }
 
     public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
-        for b in bytes {
-            buffer.append(b)
-            length &+= 1
-            if buffer.count == 64 { block(buffer); buffer.removeAll(keepingCapacity: true) }
-        }
+        if let done: Void = bytes.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) { return done }
+        update(Array(bytes))
     }
 
-    public mutating func update(_ s: String) { update(s.utf8) }
+    /// Hashes contiguous bytes: whole 64-byte blocks straight from memory, the rest buffered.
+    public mutating func update(_ raw: UnsafeRawBufferPointer) {
+        var p = raw[...]
+        length &+= UInt64(raw.count)
+        if !buffer.isEmpty {
+            let take = min(64 - buffer.count, p.count)
+            buffer.append(contentsOf: p.prefix(take))
+            p = p.dropFirst(take)
+            if buffer.count == 64 {
+                buffer.withUnsafeBytes { block($0.baseAddress!) }
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        while p.count >= 64 {
+            block(p.base.baseAddress! + p.startIndex)
+            p = p.dropFirst(64)
+        }
+        buffer.append(contentsOf: p)
+    }
+
+    public mutating func update(_ s: String) {
+        var s = s
+        s.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+    }
 
     public mutating func finalize() -> [UInt8] {
         let bits = length &* 8
@@ -36,7 +56,7 @@ public struct SHA256: Sendable {
         pad += [UInt8](repeating: 0, count: rem <= 56 ? 56 - rem : 120 - rem)
         for i in (0..<8).reversed() { pad.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
         let saved = length
-        update(pad)
+        pad.withUnsafeBytes { update($0) }
         length = saved
         var out: [UInt8] = []
         for w in [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7] {
@@ -45,11 +65,18 @@ public struct SHA256: Sendable {
         return out
     }
 
-    private mutating func block(_ b: [UInt8]) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            w[i] = UInt32(b[i * 4]) << 24 | UInt32(b[i * 4 + 1]) << 16 | UInt32(b[i * 4 + 2]) << 8 | UInt32(b[i * 4 + 3])
+    private mutating func block(_ b: UnsafeRawPointer) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            for i in 0..<16 {
+                let o = i * 4
+                w[i] = UInt32(b.load(fromByteOffset: o, as: UInt8.self)) << 24 | UInt32(b.load(fromByteOffset: o + 1, as: UInt8.self)) << 16
+                    | UInt32(b.load(fromByteOffset: o + 2, as: UInt8.self)) << 8 | UInt32(b.load(fromByteOffset: o + 3, as: UInt8.self))
+            }
+            compress(w)
         }
+    }
+
+    private mutating func compress(_ w: UnsafeMutableBufferPointer<UInt32>) {
         for i in 16..<64 {
             let s0 = w[i - 15].rotr(7) ^ w[i - 15].rotr(18) ^ (w[i - 15] >> 3)
             let s1 = w[i - 2].rotr(17) ^ w[i - 2].rotr(19) ^ (w[i - 2] >> 10)

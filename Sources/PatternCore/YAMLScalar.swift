@@ -133,6 +133,8 @@ public enum YAMLScalar {
     /// The style the emitter uses for a string value or key (go-yaml v2's choice, which is what
     /// `kubectl kustomize` prints).
     public static func style(for s: String, allowLiteral: Bool = true) -> Style {
+        // Fast path for the common case: identifiers, names, image references, paths.
+        if isSimpleWord(s) { return s.utf8.count <= 5 && isAmbiguous(s) ? .doubleQuoted : .plain }
         var hasNewline = false
         var special = false  // characters only double quotes can carry
         for c in s.unicodeScalars {
@@ -147,6 +149,25 @@ public enum YAMLScalar {
         if isAmbiguous(s) { return .doubleQuoted }
         if plainAllowed(s) { return .plain }
         return .singleQuoted
+    }
+
+    /// A letter followed by letters, digits, `.`, `/`, `_`, `-`, `:` (not last), `@`: always
+    /// plain unless it is one of the short YAML 1.1 words.
+    static func isSimpleWord(_ s: String) -> Bool {
+        var first = true
+        var last: UInt8 = 0
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): break
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: "_"),
+                 UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "@"):
+                if first { return false }
+            default: return false
+            }
+            first = false
+            last = c
+        }
+        return !first && last != UInt8(ascii: ":")
     }
 
     static func isPrintable(_ c: Unicode.Scalar) -> Bool {
