@@ -42,7 +42,7 @@ done
 git -C "$T/work" tag v1
 git clone -q --bare "$T/work" "$T/srv/pattern.git"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-/usr/lib/git-core/git-daemon --reuseaddr --base-path="$T/srv" --export-all --port="$PORT" --listen=127.0.0.1 "$T/srv" &
+/usr/lib/git-core/git-daemon --reuseaddr --base-path="$T/srv" --export-all --port="$PORT" --listen=127.0.0.1 "$T/srv" 2>/dev/null &
 DAEMON_PID=$!
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.05; done
 URL="git://127.0.0.1:$PORT/pattern.git"

@@ -14,7 +14,7 @@ final class TempDir {
         let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!
         path = String(cString: p)
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    deinit { if getenv("KEEP_TMP") == nil { try? FileManager.default.removeItem(atPath: path) } }
     func sub(_ name: String) -> String { path + "/" + name }
 }
 

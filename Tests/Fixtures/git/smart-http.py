@@ -19,19 +19,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().strip().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
     def handle_git(self):
+        body_in = self.read_body()  # always consume the request body (keep-alive)
         if self.headers.get("Authorization") != expected:
             with open(os.path.join(root, "unauthorized.log"), "a") as f:
                 f.write("401\n")
-            body = b"unauthorized\n"
+            # Empty body: libgit2 1.5 replays the request on the same connection without
+            # reading a 401 body, which would then be parsed as the next status line.
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="test"')
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", "0")
             self.end_headers()
-            self.wfile.write(body)
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        data = self.rfile.read(length) if length else b""
+        data = body_in
         path, _, query = self.path.partition("?")
         env = dict(os.environ, GIT_PROJECT_ROOT=root, GIT_HTTP_EXPORT_ALL="1", PATH_INFO=path,
                    QUERY_STRING=query, REQUEST_METHOD=self.command, REMOTE_USER=user,
