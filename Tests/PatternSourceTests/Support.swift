@@ -14,7 +14,7 @@ final class TempDir {
         let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!
         path = String(cString: p)
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    deinit { if getenv("KEEP_TMP") == nil { try? FileManager.default.removeItem(atPath: path) } }
     func sub(_ name: String) -> String { path + "/" + name }
 }
 
@@ -119,7 +119,7 @@ final class GitDaemon {
                 if !p.isRunning { break }
                 usleep(10_000)
             }
-            if p.isRunning { p.terminate(); p.waitUntilExit() }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
             lastError = CommandFailed(description: "git daemon did not start on port \(port)")
         }
         throw lastError!
@@ -128,7 +128,8 @@ final class GitDaemon {
     private func processStarted(_ p: Process) { started = p }
     func url(_ name: String) -> String { "git://127.0.0.1:\(port)/\(name)" }
     func stop() {
-        if let p = started, p.isRunning { p.terminate(); p.waitUntilExit() }
+        // SIGKILL: processes spawned from Swift's worker threads inherit a mask that blocks SIGTERM.
+        if let p = started, p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         started = nil
     }
     deinit { stop() }

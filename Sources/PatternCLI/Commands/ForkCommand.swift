@@ -1,0 +1,38 @@
+import ArgumentParser
+import PatternSource
+
+/// `pattern fork <upstream-url> <dir>`: a working clone of a pattern with its upstream recorded.
+public struct ForkCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "fork",
+        abstract: "Clone a pattern repository as a fork that can take upstream updates.",
+        discussion: """
+            Clones <upstream-url> into <dir> with the remote named 'upstream' and records \
+            pattern.upstream and pattern.upstreamRef in the repository config. Add your site \
+            overlays, commit, and later run `pattern update` to merge upstream changes.
+
+            Examples:
+              pattern fork https://github.com/example/multicloud-gitops.git my-platform
+              pattern fork git@github.com:example/pattern.git my-platform --ref v1.4.0 --ssh-key ~/.ssh/id_ed25519
+            """
+    )
+
+    @Argument(help: "Upstream repository URL or path.") public var upstream: String
+    @Argument(help: "Directory to create.") public var directory: String
+    @Option(help: "Upstream branch, tag or commit to start from (default: the upstream default branch).")
+    public var ref: String?
+    @OptionGroup public var credentialOptions: GitCredentialOptions
+
+    public init() {}
+
+    public func run() async throws {
+        do {
+            let c = try Fork.create(upstream: upstream, into: directory, ref: ref, credentials: credentialOptions.credentials)
+            print("forked \(c.upstreamURL) (\(c.upstreamRef)) into \(c.directory)")
+            print("branch \(c.branch) at \(c.commit)")
+            print("next: add overlays/<site>/, commit, and run `pattern update` to take upstream changes")
+        } catch {
+            throw SourceOutput.fail(error)
+        }
+    }
+}

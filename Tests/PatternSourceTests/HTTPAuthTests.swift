@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import PatternSource
+import PatternCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Smart HTTP with Basic auth (`git http-backend` behind Tests/Fixtures/git/smart-http.py) on
+/// 127.0.0.1: credentials from an env var, a file and the URL reach the server; wrong ones
+/// are an authentication error after a bounded number of attempts; none of them leak.
+final class SmartHTTPServer {
+    let process = Process()
+    let port: Int
+    let root: String
+
+    init(root: String, user: String, password: String) throws {
+        self.root = root
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/git/smart-http.py").path
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, root, user, password]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while true {
+            let b = out.fileHandleForReading.readData(ofLength: 1)
+            if b.isEmpty || b == Data([10]) { break }
+            line.append(b)
+        }
+        guard let p = Int(String(decoding: line, as: UTF8.self)) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw CommandFailed(description: "smart-http server did not start")
+        }
+        port = p
+    }
+
+    func url(_ repo: String) -> String { "http://127.0.0.1:\(port)/\(repo)" }
+    var rejections: Int { ((try? String(contentsOfFile: root + "/unauthorized.log", encoding: .utf8)) ?? "").split(separator: "\n").count }
+    func stop() { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+    deinit { stop() }
+}
+
+@Suite(.serialized) struct HTTPAuthTests {
+    @Test func tokenFromEnvFileAndURLAuthenticateAndWrongTokenFailsCleanly() throws {
+        let tmp = TempDir()
+        let work = try WorkRepo(at: tmp.sub("work"), files: ["p.yaml": "x: 1\n"])
+        try FileManager.default.createDirectory(atPath: tmp.sub("srv"), withIntermediateDirectories: true)
+        try git(["clone", "-q", "--bare", work.path, tmp.sub("srv/p.git")], in: tmp.path)
+        let server = try SmartHTTPServer(root: tmp.sub("srv"), user: "deploy", password: "RIGHT-tok-7781")
+        defer { server.stop() }
+        let head = try work.head()
+
+        setenv("PATTERN_TEST_HTTP_TOKEN", "RIGHT-tok-7781", 1)
+        setenv("PATTERN_TEST_WRONG_TOKEN", "WRONG-tok-4242", 1)
+        defer { unsetenv("PATTERN_TEST_HTTP_TOKEN"); unsetenv("PATTERN_TEST_WRONG_TOKEN") }
+
+        // Anonymous: authentication error, not a hang.
+        let anon = #expect(throws: SourceError.self) {
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("c0")), requireFresh: true).resolve(GitSource(url: server.url("p.git")))
+        }
+        #expect(anon?.message.contains("failed") == true)
+
+        // Env var.
+        let r1 = try SourceResolver(cache: SourceCache(directory: tmp.sub("c1"))).resolve(
+            GitSource(url: server.url("p.git"), ref: "main", credentials: GitCredentials(username: "deploy", tokenEnv: "PATTERN_TEST_HTTP_TOKEN")))
+        #expect(r1.commit == head)
+
+        // File.
+        try writeFile(tmp.sub("token"), "RIGHT-tok-7781\n")
+        let r2 = try SourceResolver(cache: SourceCache(directory: tmp.sub("c2"))).resolve(
+            GitSource(url: server.url("p.git"), ref: "main", credentials: GitCredentials(username: "deploy", tokenFile: tmp.sub("token"))))
+        #expect(r2.commit == head)
+
+        // In the URL: works, and the cache, result and fork config never hold it.
+        let secretURL = "http://deploy:RIGHT-tok-7781@127.0.0.1:\(server.port)/p.git"
+        let r3 = try SourceResolver(cache: SourceCache(directory: tmp.sub("c3"))).resolve(GitSource(url: secretURL, ref: "main"))
+        #expect(r3.commit == head)
+        #expect(!r3.provenance.contains("RIGHT-tok"))
+        let fork = try Fork.create(upstream: secretURL, into: tmp.sub("fork"))
+        #expect(!fork.upstreamURL.contains("RIGHT-tok"))
+        let config = try readText(tmp.sub("fork/.git/config"))
+        #expect(!config.contains("RIGHT-tok") && config.contains("url = http://127.0.0.1:\(server.port)/p.git"))
+        // update authenticates through the credential options, the remote URL has none.
+        #expect(try Fork.update(directory: tmp.sub("fork"),
+                                credentials: GitCredentials(username: "deploy", tokenEnv: "PATTERN_TEST_HTTP_TOKEN")).outcome == .upToDate)
+        for f in try FileManager.default.subpathsOfDirectory(atPath: tmp.sub("c3")) {
+            if let d = FileManager.default.contents(atPath: tmp.sub("c3/") + f) {
+                #expect(!String(decoding: d, as: UTF8.self).contains("RIGHT-tok"), "token in cache file \(f)")
+            }
+        }
+
+        // Wrong token: bounded retries (libgit2 re-asks after each 401), authentication error, no leak.
+        let before = server.rejections
+        let e = #expect(throws: SourceError.self) {
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("c4")), requireFresh: true).resolve(
+                GitSource(url: server.url("p.git"), credentials: GitCredentials(username: "deploy", tokenEnv: "PATTERN_TEST_WRONG_TOKEN")))
+        }
+        #expect(e?.message.contains("rejected") == true || e?.message.contains("authentication") == true)
+        #expect(!(e?.description.contains("WRONG-tok") ?? true))
+        let attempts = server.rejections - before
+        #expect(attempts >= 1 && attempts <= 4, "server saw \(attempts) rejected requests")
+    }
+}
