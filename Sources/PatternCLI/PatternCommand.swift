@@ -18,7 +18,8 @@ public struct PatternCommand: AsyncParsableCommand {
             See Docs/ for the pattern and overlay format reference.
             """,
         subcommands: [RenderCommand.self, ValidateCommand.self, DiffCommand.self, ApplyCommand.self, DriftCommand.self,
-                      HistoryCommand.self, GraphCommand.self]
+                      HistoryCommand.self, GraphCommand.self, ClusterCommand.self, SourceCommand.self, ForkCommand.self,
+                      UpdateCommand.self]
     )
     public init() {}
 }

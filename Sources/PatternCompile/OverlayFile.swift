@@ -51,9 +51,12 @@ public struct PatternRef: Sendable, Hashable {
         public var ref: String?
         public var path: String?
         public var mirrors: [String]
-        public var credentialsEnv: String?
-        public var credentialsFile: String?
+        /// Where credentials come from (never the secrets themselves): `username`, `tokenEnv`,
+        /// `tokenFile`, `sshKey`, `sshPublicKey`, `sshPassphraseEnv`, `caBundle`.
+        public var credentials: [String: String]
     }
+
+    public static let credentialKeys = ["username", "tokenEnv", "tokenFile", "sshKey", "sshPublicKey", "sshPassphraseEnv", "caBundle"]
 }
 
 /// Facts about the cluster a site deploys to; available to manifests as `${cluster.*}`.
@@ -93,13 +96,22 @@ extension OverlaySpec {
             r.checkKnown(po, ["path", "git"], in: "pattern")
             var ref = PatternRef(path: r.string(po, "path", in: "pattern"), git: nil, mark: pv.mark)
             if let gv = po["git"], let go = r.object(gv, "pattern.git") {
-                r.checkKnown(go, ["url", "ref", "path", "mirrors", "credentialsEnv", "credentialsFile"], in: "pattern.git")
-                ref.git = PatternRef.GitRef(url: r.string(go, "url", in: "pattern.git", required: true) ?? "",
-                                            ref: r.string(go, "ref", in: "pattern.git"),
+                r.checkKnown(go, ["url", "ref", "path", "mirrors", "credentials"], in: "pattern.git")
+                var creds: [String: String] = [:]
+                if let co = r.object(go["credentials"], "pattern.git.credentials") {
+                    r.checkKnown(co, PatternRef.credentialKeys, in: "pattern.git.credentials")
+                    for k in PatternRef.credentialKeys { if let v = r.string(co, k, in: "pattern.git.credentials") { creds[k] = v } }
+                }
+                let url = r.string(go, "url", in: "pattern.git", required: true) ?? ""
+                if url.contains("@") && (url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                    r.error("pattern.git.url must not carry credentials", at: go["url"]!,
+                            fix: "remove 'user:token@' from the URL and use credentials: {tokenEnv: …}")
+                }
+                ref.git = PatternRef.GitRef(url: url,
+                                            ref: go["ref"].flatMap { $0.isNull ? nil : $0.scalarText },
                                             path: r.string(go, "path", in: "pattern.git"),
                                             mirrors: r.strings(go, "mirrors", in: "pattern.git").map(\.0),
-                                            credentialsEnv: r.string(go, "credentialsEnv", in: "pattern.git"),
-                                            credentialsFile: r.string(go, "credentialsFile", in: "pattern.git"))
+                                            credentials: creds)
             }
             if (ref.path == nil) == (ref.git == nil) {
                 r.error("pattern needs exactly one of 'path' or 'git'", at: pv,

@@ -103,24 +103,56 @@ public enum YAMLScalar {
         let f = u.first!
         let startsNumeric = (f >= 48 && f <= 57) || f == UInt8(ascii: "+") || f == UInt8(ascii: "-") || f == UInt8(ascii: ".")
         if startsNumeric {
-            // 1.1 numbers (sexagesimal `1:20`, `1_000`, `0b1`, `.5`, `1.`) and timestamps.
-            var numberLike = true
-            for c in u {
-                switch c {
-                case 48...57, UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                     UInt8(ascii: ":"), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "x"), UInt8(ascii: "X"),
-                     UInt8(ascii: "o"), UInt8(ascii: "b"), UInt8(ascii: "a")...UInt8(ascii: "d"), UInt8(ascii: "f"),
-                     UInt8(ascii: "A")...UInt8(ascii: "F"):
-                    continue
-                default:
-                    numberLike = false
-                }
-                if !numberLike { break }
-            }
-            if numberLike && u.contains(where: { $0 >= 48 && $0 <= 57 }) { return true }
-            if looksLikeTimestamp(u) { return true }
+            // What go-yaml v2 (the API server's apply decoder) reads as a number or a time:
+            // Go's ParseInt(base 0)/ParseFloat on the text without '_', base-60 forms, timestamps.
+            if isGoNumber(s) || isBase60(s) || looksLikeTimestamp(u) { return true }
         }
         return false
+    }
+
+    /// Go's `strconv.ParseInt(s, 0, 64)` or `ParseFloat(s, 64)` would accept `s` (after
+    /// removing underscores, as go-yaml does).
+    static func isGoNumber(_ s: String) -> Bool {
+        var u = Array(s.utf8.filter { $0 != UInt8(ascii: "_") })[...]
+        if let f = u.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { u = u.dropFirst() }
+        if u.isEmpty { return false }
+        let lower = String(decoding: u, as: UTF8.self).lowercased()
+        if lower == "inf" || lower == "infinity" || lower == "nan" { return true }
+        func all(_ x: ArraySlice<UInt8>, _ ok: (UInt8) -> Bool) -> Bool { !x.isEmpty && x.allSatisfy(ok) }
+        let isHex: (UInt8) -> Bool = { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+        if u.count > 2 && u.first == UInt8(ascii: "0") {
+            let p = u[u.startIndex + 1] | 0x20
+            let rest = u.dropFirst(2)
+            if p == UInt8(ascii: "x") {
+                // hex integer, or hex float with a 'p' exponent
+                if all(rest, isHex) { return true }
+                if let pi = rest.firstIndex(where: { $0 | 0x20 == UInt8(ascii: "p") }) {
+                    let mant = rest[..<pi].filter { $0 != UInt8(ascii: ".") }
+                    var exp = rest[(pi + 1)...]
+                    if let f = exp.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { exp = exp.dropFirst() }
+                    return all(mant[...], isHex) && all(exp, { $0 >= 48 && $0 <= 57 })
+                }
+                return false
+            }
+            if p == UInt8(ascii: "b") { return all(rest, { $0 == 48 || $0 == 49 }) }
+            if p == UInt8(ascii: "o") { return all(rest, { $0 >= 48 && $0 <= 55 }) }
+        }
+        return isFloatSyntax(Substring(String(decoding: u, as: UTF8.self)))
+    }
+
+    /// YAML 1.1 base-60 numbers (`190:20:30`, `1:20.5`), which go-yaml quotes.
+    static func isBase60(_ s: String) -> Bool {
+        var u = Array(s.utf8)[...]
+        if let f = u.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { u = u.dropFirst() }
+        guard let f = u.first, f >= 49, f <= 57, u.contains(UInt8(ascii: ":")) else { return false }
+        let parts = u.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+        for (i, p) in parts.enumerated() {
+            var digits = p
+            if i == parts.count - 1, let dot = p.firstIndex(of: UInt8(ascii: ".")) { digits = p[..<dot] }
+            if digits.isEmpty || !digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "_") }) { return false }
+            if i > 0 && digits.count > 2 { return false }
+        }
+        return true
     }
 
     static func looksLikeTimestamp(_ u: String.UTF8View) -> Bool {

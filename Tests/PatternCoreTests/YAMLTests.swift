@@ -230,3 +230,15 @@ struct SplitMix {
         #expect(YAMLEmitter(options: .init(sortKeys: true)).emit(v) == "apiVersion: v1\nkind: A\nmetadata:\n  name: x\n")
     }
 }
+
+@Suite struct YAMLQuotingRulesTests {
+    @Test func quotesExactlyWhatGoYAMLv2WouldMisread() {
+        for s in ["0123", "1e3", "1_000", "0x1F", "0b101", "0o17", "+1", "-2.5", ".5", "1.", "1:20", "190:20:30", "2001-12-14",
+                  "+inf", "-Infinity", "1e+3", "0x1p-2"] {
+            #expect(YAMLScalar.style(for: s) == .doubleQuoted, "\(s) must be quoted")
+        }
+        for s in ["14f69ae6631c2bf337821990de5349fc11c63d1d", "1a", "3d-printer", "1.2.3", "10.0.0.1", "v1.2.3", "1-2", "0-9", "80/TCP"] {
+            #expect(YAMLScalar.style(for: s) == .plain, "\(s) may be plain")
+        }
+    }
+}

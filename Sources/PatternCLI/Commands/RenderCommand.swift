@@ -19,6 +19,9 @@ public struct RenderCommand: AsyncParsableCommand {
                                                       out/<site>/<namespace|_cluster>/<kind>-<name>.yaml
               pattern render ./base                   a plain Kustomize directory, exactly as
                                                       `kubectl kustomize ./base` prints it
+              pattern render --all --commit-to rendered
+                                                      commit every site's manifests as the content of
+                                                      branch `rendered` (no commit when nothing changed)
             """
     )
 
@@ -36,12 +39,19 @@ public struct RenderCommand: AsyncParsableCommand {
     @Option(help: "Write one file per object under <dir>/<site>/ instead of printing.")
     public var outDir: String?
 
+    @Option(help: "Commit the rendered sites as the whole content of this branch (one directory per site).")
+    public var commitTo: String?
+
+    @Option(help: "Git repository to commit into with --commit-to (default: the pattern repository).")
+    public var commitRepo: String?
+
     public enum OutputFormat: String, ExpressibleByArgument, Sendable { case yaml, json }
 
     public init() {}
 
     public func validate() throws {
         if all == (target != nil) { throw ValidationError("give a site (or directory) to render, or --all") }
+        if commitTo != nil && outDir != nil { throw ValidationError("--commit-to and --out-dir cannot be combined") }
     }
 
     public func run() async throws {
@@ -62,7 +72,11 @@ public struct RenderCommand: AsyncParsableCommand {
             sites = [s]
         } else { sites = [] }
 
-        let rendered = try Renderer.compile(sites: sites, workspace: ws)
+        let rendered = try repoOptions.compile(sites)
+        if let commitTo {
+            try Hydration.commit(rendered, branch: commitTo, repository: commitRepo ?? repoOptions.repo, format: output)
+            return
+        }
         if let outDir {
             for r in rendered { try Renderer.writeFiles(r, to: outDir, format: output) }
             Output.err(rendered.map { "\($0.site): \($0.objects.count) objects, revision \(Renderer.short($0.revision)) → \(outDir)/\($0.site)/\n" }.joined())

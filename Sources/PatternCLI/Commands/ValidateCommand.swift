@@ -40,6 +40,6 @@ public struct ValidateCommand: AsyncParsableCommand {
             _ = try Renderer.kustomize(site!)
             return
         }
-        _ = try Renderer.compile(sites: sites, workspace: ws)
+        _ = try repoOptions.compile(sites)
     }
 }

@@ -39,7 +39,7 @@ func renderOne(_ site: String, repo: RepoOptions) throws -> RenderedSite {
     guard case .site(let name) = RenderTarget.parse(site, repo: repo.repo) else {
         throw Diagnostic.error("'\(site)' is a Kustomize directory; cluster commands take a site", fix: "name a site in overlays/")
     }
-    return try Renderer.compile(sites: [name], workspace: repo.workspace)[0]
+    return try repo.compile([name])[0]
 }
 
 /// Output format of reporting commands.

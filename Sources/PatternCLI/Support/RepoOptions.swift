@@ -7,9 +7,16 @@ public struct RepoOptions: ParsableArguments {
     @Option(name: [.customLong("repo"), .customShort("C")], help: "Pattern repository root (holds patterns/ and overlays/).")
     public var repo: String = "."
 
+    @OptionGroup public var source: SourceOptions
+
     public init() {}
 
     public var workspace: Workspace { Workspace(tree: LocalTree(root: repo)) }
+
+    /// Compiles `sites`, resolving git patterns through the source cache.
+    public func compile(_ sites: [String]) throws -> [RenderedSite] {
+        try Renderer.compile(sites: sites, workspace: workspace, resolver: source.resolver)
+    }
 }
 
 /// What a command-line target names.
