@@ -58,7 +58,7 @@ public struct GitURL: Sendable, Hashable, CustomStringConvertible {
                 // The user name goes through the credential callback too: tokens are often
                 // passed as the user name, so it is treated as secret.
                 transportURL = "\(schemeText)://\(host)\(pathPart)"
-                redacted = (user == nil ? "" : "") + "\(schemeText)://\(user == nil ? "" : "***@")\(host)\(pathPart)"
+                redacted = "\(schemeText)://\(user == nil ? "" : "***@")\(host)\(pathPart)"
             case .ssh:
                 let u = user.map { "\($0)@" } ?? ""
                 transportURL = "ssh://\(u)\(host)\(pathPart)"
