@@ -177,6 +177,28 @@ import PatternCore
     }
 }
 
+@Suite struct SSHTests {
+    @Test func sshKeyMustExistAndUnreachableSSHIsReported() throws {
+        let tmp = TempDir()
+        let port = freeLoopbackPort()
+        let missing = #expect(throws: SourceError.self) {
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")))
+                .resolve(GitSource(url: "ssh://git@127.0.0.1:\(port)/p.git", credentials: GitCredentials(sshKey: tmp.sub("nokey"))))
+        }
+        #expect(missing?.kind == .authentication)
+        try writeFile(tmp.sub("id_test"), "not really a key\n")
+        let e = #expect(throws: SourceError.self) {
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")))
+                .resolve(GitSource(url: "git@127.0.0.1:p.git", mirrors: ["ssh://deploy:pw-SSHSECRET@127.0.0.1:\(port)/p.git"],
+                                   credentials: GitCredentials(sshKey: tmp.sub("id_test"))))
+        }
+        #expect(e?.kind == .noUsableSource)
+        #expect(e?.message.contains("git@127.0.0.1:p.git") == true)
+        #expect(e?.message.contains("ssh://deploy:***@127.0.0.1") == true || e?.message.contains("ssh://deploy@127.0.0.1") == true)
+        #expect(e.map { !$0.description.contains("SSHSECRET") } == true)
+    }
+}
+
 @Suite struct RedactionTests {
     @Test func urlsAndSecretsAreRedacted() throws {
         let u = try GitURL("https://user:p%40ss@Git.Example.com/org/repo.git/")
