@@ -259,17 +259,30 @@ enum FS {
 final class FileLock {
     private var fd: Int32
 
-    init(path: String) throws(SourceError) {
+    /// Waits up to `timeout` seconds for the lock (another process may be fetching).
+    init(path: String, timeout: Double = FileLock.defaultTimeout) throws(SourceError) {
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SourceError(.io, "cannot open lock file '\(path)': \(String(cString: strerror(errno)))") }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
-            let msg = String(cString: strerror(errno))
-            close(fd)
-            fd = -1
-            throw SourceError(.io, "cannot lock '\(path)': \(msg)")
+        var waited = 0.0
+        var delay = 0.002
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let err = errno
+            if err == EINTR { continue }
+            if err != EWOULDBLOCK || waited >= timeout {
+                let msg = err == EWOULDBLOCK ? "still held by another pattern process after \(Int(timeout))s" : String(cString: strerror(err))
+                close(fd)
+                fd = -1
+                throw SourceError(.io, "cannot lock '\(path)': \(msg)",
+                                  fix: "wait for the other process, or check for a hung `pattern` process using this cache")
+            }
+            usleep(useconds_t(delay * 1_000_000))
+            waited += delay
+            delay = min(delay * 2, 0.25)
         }
     }
+
+    /// Seconds to wait for a cache lock: `$PATTERN_LOCK_TIMEOUT`, default 600.
+    static var defaultTimeout: Double { FS.env("PATTERN_LOCK_TIMEOUT").flatMap(Double.init) ?? 600 }
 
     func unlock() {
         guard fd >= 0 else { return }

@@ -20,8 +20,8 @@ public struct GitURL: Sendable, Hashable, CustomStringConvertible {
     public let transportURL: String
     /// For messages, ledgers and rendered output: userinfo removed for http(s), password removed otherwise.
     public let redacted: String
-    /// Cache key: scheme and host lower-cased, no userinfo, no trailing `/` or `.git`;
-    /// local paths and `file://` URLs of the same directory share a key.
+    /// Cache key: scheme and host lower-cased, no userinfo, no trailing `/` (nor `.git` for
+    /// remote URLs); local paths and `file://` URLs of the same directory share a key.
     public let normalized: String
 
     public var description: String { redacted }
@@ -58,7 +58,7 @@ public struct GitURL: Sendable, Hashable, CustomStringConvertible {
                 // The user name goes through the credential callback too: tokens are often
                 // passed as the user name, so it is treated as secret.
                 transportURL = "\(schemeText)://\(host)\(pathPart)"
-                redacted = (user == nil ? "" : "") + "\(schemeText)://\(user == nil ? "" : "***@")\(host)\(pathPart)"
+                redacted = "\(schemeText)://\(user == nil ? "" : "***@")\(host)\(pathPart)"
             case .ssh:
                 let u = user.map { "\($0)@" } ?? ""
                 transportURL = "ssh://\(u)\(host)\(pathPart)"
@@ -102,10 +102,12 @@ public struct GitURL: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Remote URLs: `host/repo` and `host/repo.git` name the same repository on the usual
+    /// servers, so `.git` is dropped. Local paths keep it (`/srv/p` and `/srv/p.git` may differ).
     static func normalize(_ s: String) -> String {
         var n = s
         while n.hasSuffix("/") { n.removeLast() }
-        if n.hasSuffix(".git") { n.removeLast(4) }
+        if !n.hasPrefix("file://"), n.hasSuffix(".git") { n.removeLast(4) }
         while n.hasSuffix("/") { n.removeLast() }
         return n
     }

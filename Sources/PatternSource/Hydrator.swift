@@ -59,6 +59,18 @@ public struct Hydrator: Sendable {
         public var changed: Bool { commit != nil }
     }
 
+    /// One directory per site: `sites[site][path]` is written as `<site>/<path>`.
+    public func commit(sites: [String: [String: [UInt8]]], provenance: Provenance) throws(SourceError) -> Result {
+        var files: [String: [UInt8]] = [:]
+        for (site, siteFiles) in sites {
+            if site.isEmpty || site.contains("/") || site == "." || site == ".." {
+                throw SourceError(.invalidSource, "site name '\(site)' cannot be a directory name")
+            }
+            for (p, b) in siteFiles { files[site + "/" + p] = b }
+        }
+        return try commit(files: files, provenance: provenance)
+    }
+
     public func commit(files: [String: [UInt8]], provenance: Provenance) throws(SourceError) -> Result {
         // Validate every path before touching the repository.
         var paths: [(TreePath, [UInt8])] = []

@@ -140,7 +140,9 @@ import PatternCore
         #expect(msg.contains("Rendered-Revision: sha256:1234"))
         #expect(!msg.contains("tok@"))
 
-        let r2 = try h.commit(files: files, provenance: prov)
+        let r2 = try h.commit(sites: ["hub": ["namespace.yaml": Array("kind: Namespace\n".utf8),
+                                              "apps/deploy.yaml": Array("kind: Deployment\n".utf8)],
+                                      "edge-1": ["namespace.yaml": Array("kind: Namespace\n".utf8)]], provenance: prov)
         #expect(r2.commit == nil)
         #expect(r2.previous == r1.commit)
         #expect(try git(["rev-list", "--count", "rendered"], in: repo) == "1")

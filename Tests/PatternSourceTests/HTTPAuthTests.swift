@@ -14,12 +14,12 @@ final class SmartHTTPServer {
     let port: Int
     let root: String
 
-    init(root: String, user: String, password: String) throws {
+    init(root: String, user: String, password: String, tls: (cert: String, key: String)? = nil) throws {
         self.root = root
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/git/smart-http.py").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, root, user, password]
+        process.arguments = ["python3", script, root, user, password] + (tls.map { [$0.cert, $0.key] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -37,7 +37,8 @@ final class SmartHTTPServer {
         port = p
     }
 
-    func url(_ repo: String) -> String { "http://127.0.0.1:\(port)/\(repo)" }
+    var scheme = "http"
+    func url(_ repo: String) -> String { "\(scheme)://127.0.0.1:\(port)/\(repo)" }
     var rejections: Int { ((try? String(contentsOfFile: root + "/unauthorized.log", encoding: .utf8)) ?? "").split(separator: "\n").count }
     func stop() { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
     deinit { stop() }
@@ -102,5 +103,54 @@ final class SmartHTTPServer {
         #expect(!(e?.description.contains("WRONG-tok") ?? true))
         let attempts = server.rejections - before
         #expect(attempts >= 1 && attempts <= 4, "server saw \(attempts) rejected requests")
+    }
+}
+
+/// HTTPS through libgit2's mbedTLS with a self-signed certificate: rejected by default,
+/// accepted with `caBundle`, and the default trust store is back afterwards.
+@Suite(.serialized) struct HTTPSTests {
+    @Test func customCABundleIsUsedForHTTPS() throws {
+        let tmp = TempDir()
+        let work = try WorkRepo(at: tmp.sub("work"), files: ["p.yaml": "x: 1\n"])
+        try FileManager.default.createDirectory(atPath: tmp.sub("srv"), withIntermediateDirectories: true)
+        try git(["clone", "-q", "--bare", work.path, tmp.sub("srv/p.git")], in: tmp.path)
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                             "-addext", "subjectAltName=DNS:127.0.0.1,IP:127.0.0.1",
+                             "-keyout", tmp.sub("key.pem"), "-out", tmp.sub("cert.pem")]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+        let server = try SmartHTTPServer(root: tmp.sub("srv"), user: "deploy", password: "tls-TOKEN-55",
+                                         tls: (tmp.sub("cert.pem"), tmp.sub("key.pem")))
+        server.scheme = "https"
+        defer { server.stop() }
+        setenv("PATTERN_TEST_TLS_TOKEN", "tls-TOKEN-55", 1)
+        defer { unsetenv("PATTERN_TEST_TLS_TOKEN") }
+        let creds = GitCredentials(username: "deploy", tokenEnv: "PATTERN_TEST_TLS_TOKEN")
+
+        // Untrusted certificate: refused.
+        let e = #expect(throws: SourceError.self) {
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("c1")), requireFresh: true)
+                .resolve(GitSource(url: server.url("p.git"), credentials: creds))
+        }
+        #expect(e.map { !$0.description.contains("tls-TOKEN") } == true)
+        #expect(e?.message.lowercased().contains("certificate") == true, "\(String(describing: e))")
+
+        // Trusted through the bundle.
+        var withCA = creds
+        withCA.caBundle = tmp.sub("cert.pem")
+        let r = try SourceResolver(cache: SourceCache(directory: tmp.sub("c2")))
+            .resolve(GitSource(url: server.url("p.git"), ref: "main", credentials: withCA))
+        #expect(r.commit == (try work.head()))
+
+        // The bundle was only for that fetch.
+        #expect(throws: SourceError.self) {
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("c3")), requireFresh: true)
+                .resolve(GitSource(url: server.url("p.git"), credentials: creds))
+        }
     }
 }

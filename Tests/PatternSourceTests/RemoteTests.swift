@@ -25,6 +25,16 @@ import PatternCore
         #expect(r1.url == url)
         #expect(try readString(r1.tree, "pattern.yaml") == "name: demo\n")
 
+        // A no-op fetch transfers nothing: no new pack or loose objects in the cache.
+        let repoDir = try resolver.cache.repositoryPath(for: url)
+        func objectFiles() throws -> [String] {
+            try FileManager.default.subpathsOfDirectory(atPath: repoDir + "/objects").filter { !$0.hasSuffix("/") }.sorted()
+        }
+        let before = try objectFiles()
+        let noop = try resolver.resolve(GitSource(url: url, ref: "main"))
+        #expect(noop.commit == r1.commit)
+        #expect(try objectFiles() == before)
+
         let c2 = try work.commit(["pattern.yaml": "name: demo2\n"], message: "two")
         try git(["push", "-q", "srv", "main"], in: work.path)
         let r2 = try resolver.resolve(GitSource(url: url, ref: "main"))
@@ -65,6 +75,10 @@ import PatternCore
         #expect(stale.provenance.hasSuffix("(stale)"))
         #expect(stale.warnings.contains { $0.message.contains("USING STALE SOURCE") })
         #expect(try readString(stale.tree, "pattern.yaml") == "name: demo\n")
+
+        // Offline mode never touches the network and uses the same last-good commit.
+        let offline = try SourceResolver(cache: cache, offline: true).resolve(GitSource(url: url, ref: "main"))
+        #expect(offline.stale && offline.commit == stale.commit)
 
         // Last-good is per ref: another ref has no cached commit.
         let other = #expect(throws: SourceError.self) {
@@ -144,6 +158,44 @@ import PatternCore
         }
         #expect(e?.kind == .authentication)
         #expect(e?.message.contains("PATTERN_TEST_UNSET_VAR") == true)
+    }
+}
+
+@Suite struct CABundleTests {
+    /// The CA location is a variadic process-wide libgit2 option set through the C shim;
+    /// setting it and restoring the default across init/shutdown cycles must be safe.
+    @Test func caBundleOptionAcrossInitCycles() throws {
+        let tmp = TempDir()
+        let work = try WorkRepo(at: tmp.sub("work"))
+        let bundle = "/etc/ssl/certs/ca-certificates.crt"
+        try #require(FileManager.default.fileExists(atPath: bundle))
+        for _ in 0..<3 {
+            let r = try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")))
+                .resolve(GitSource(url: work.path, credentials: GitCredentials(caBundle: bundle)))
+            #expect(r.commit == (try work.head()))
+        }
+    }
+}
+
+@Suite struct SSHTests {
+    @Test func sshKeyMustExistAndUnreachableSSHIsReported() throws {
+        let tmp = TempDir()
+        let port = freeLoopbackPort()
+        let missing = #expect(throws: SourceError.self) {
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")))
+                .resolve(GitSource(url: "ssh://git@127.0.0.1:\(port)/p.git", credentials: GitCredentials(sshKey: tmp.sub("nokey"))))
+        }
+        #expect(missing?.kind == .authentication)
+        try writeFile(tmp.sub("id_test"), "not really a key\n")
+        let e = #expect(throws: SourceError.self) {
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")))
+                .resolve(GitSource(url: "git@127.0.0.1:p.git", mirrors: ["ssh://deploy:pw-SSHSECRET@127.0.0.1:\(port)/p.git"],
+                                   credentials: GitCredentials(sshKey: tmp.sub("id_test"))))
+        }
+        #expect(e?.kind == .noUsableSource)
+        #expect(e?.message.contains("git@127.0.0.1:p.git") == true)
+        #expect(e?.message.contains("ssh://deploy:***@127.0.0.1") == true || e?.message.contains("ssh://deploy@127.0.0.1") == true)
+        #expect(e.map { !$0.description.contains("SSHSECRET") } == true)
     }
 }
 

@@ -150,3 +150,25 @@ import PatternCore
         #expect(s.ref == "v1" && s.path == "patterns/hub" && s.credentials.tokenEnv == "TOKEN")
     }
 }
+
+@Suite struct CacheLockTests {
+    @Test func aHeldLockMakesOthersWaitAndTimeOut() throws {
+        let tmp = TempDir()
+        let work = try WorkRepo(at: tmp.sub("upstream"))
+        let cache = SourceCache(directory: tmp.sub("cache"))
+        _ = try SourceResolver(cache: cache).resolve(GitSource(url: work.path))
+        let url = try GitURL(work.path)
+        // Another "process" holds the repository's lock (flock locks are per open file, so a
+        // second open in this process conflicts just like another process would).
+        let held = try FileLock(path: cache.lockPath(url))
+        #expect(throws: SourceError.self) { _ = try FileLock(path: cache.lockPath(url), timeout: 0.2) }
+        held.unlock()
+        let again = try FileLock(path: cache.lockPath(url), timeout: 0.2)
+        again.unlock()
+    }
+
+    @Test func localPathsKeepTheirGitSuffixInTheCacheKey() throws {
+        #expect(try GitURL("/srv/p").normalized != (try GitURL("/srv/p.git")).normalized)
+        #expect(try GitURL("https://h/o/p").normalized == (try GitURL("https://H/o/p.git/")).normalized)
+    }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Smart-HTTP git server for tests: `git http-backend` behind HTTP Basic auth, loopback only.
 
-Usage: smart-http.py <project-root> <user> <password>
+Usage: smart-http.py <project-root> <user> <password> [<cert.pem> <key.pem>]
+With a certificate and key the server speaks HTTPS.
 Prints the port on the first line of stdout, then serves until killed. Every request
 without the right Authorization header gets 401; the count of 401s is appended to
 <project-root>/unauthorized.log (one line per rejection) so tests can check that the
@@ -74,5 +75,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 5:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()
