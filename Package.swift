@@ -15,9 +15,11 @@ let package = Package(
         .library(name: "PatternSource", targets: ["PatternSource"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeTestServer", targets: ["KubeTestServer"]),
+        .library(name: "PatternController", targets: ["PatternController"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C shims (libyaml, libcurl, libgit2, OpenSSL for the test API server's TLS)
@@ -48,10 +50,16 @@ let package = Package(
         .target(name: "PatternApply", dependencies: [
             "PatternCore", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient",
         ]),
+        /// The in-cluster reconcile loop: PatternSync resources, leader election, status, events,
+        /// health and Prometheus metrics endpoints.
+        .target(name: "PatternController", dependencies: [
+            "PatternCore", "PatternCompile", "PatternSource", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
-            "PatternDiff", "PatternRecord", "PatternReport", "PatternApply",
+            "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "pattern", dependencies: ["PatternCLI"]),
@@ -75,6 +83,9 @@ let package = Package(
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),
         .testTarget(name: "PatternCLITests", dependencies: ["PatternCLI", "KubeTestServer", "PatternCore"]),
+        .testTarget(name: "PatternControllerTests", dependencies: [
+            "PatternController", "PatternApply", "PatternCompile", "PatternSource", "KubeClient", "KubeTestServer", "PatternCore",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -44,6 +44,9 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     /// Per-request timeout (not applied to watches).
     public var requestTimeout: Double = 60
     public var retry = RetryPolicy()
+    /// Called after every request attempt of `send` (not watches) with the method, the HTTP
+    /// status (0 on a transport failure) and the duration in seconds; for metrics.
+    public var requestObserver: (@Sendable (_ method: String, _ status: Int, _ seconds: Double) -> Void)?
 
     public init(server: String, caPEM: [UInt8]? = nil, insecureSkipTLSVerify: Bool = false, tlsServerName: String? = nil,
                 auth: Auth = Auth(), namespace: String = "default", contextName: String? = nil, source: String = "manual") {

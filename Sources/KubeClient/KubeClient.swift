@@ -101,9 +101,12 @@ public final class KubeClient: Sendable {
                                   timeout: timeout ?? config.requestTimeout)
             req.idempotent = idem
             let resp: HTTPResponse
+            let started = monotonicNow()
             do {
                 resp = try await loop.perform(req)
+                config.requestObserver?(method.rawValue, resp.status, monotonicNow() - started)
             } catch let f as TransportFailure {
+                config.requestObserver?(method.rawValue, 0, monotonicNow() - started)
                 let retryable = f.phase != .tls && (idem || !f.mayHaveBeenSent)
                 if retryable && attempt < config.retry.maxAttempts {
                     try await sleep(config.retry.delay(afterFailure: attempt))

@@ -19,7 +19,7 @@ public struct PatternCommand: AsyncParsableCommand {
             """,
         subcommands: [RenderCommand.self, ValidateCommand.self, DiffCommand.self, ApplyCommand.self, DriftCommand.self,
                       HistoryCommand.self, GraphCommand.self, ClusterCommand.self, SourceCommand.self, ForkCommand.self,
-                      UpdateCommand.self]
+                      UpdateCommand.self, ControllerCommand.self]
     )
     public init() {}
 }

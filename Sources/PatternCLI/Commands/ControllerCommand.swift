@@ -1,0 +1,105 @@
+import ArgumentParser
+import PatternCore
+import PatternSource
+import PatternController
+import KubeClient
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `pattern controller`: the reconcile loop, in the cluster or against any cluster.
+public struct ControllerCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "controller",
+        abstract: "Run the reconcile loop for PatternSync resources (in the cluster, or against any cluster).",
+        discussion: """
+            Watches PatternSync resources (pattern.dev/v1alpha1) and, per resource: fetches the source, renders \
+            the site, compares with the cluster, applies in order with readiness waits, prunes (guarded), records \
+            inventory and ledger, and writes status conditions and Events. Reconciles run at spec.interval, when \
+            the spec changes and when objects the site owns change. One replica leads through a Lease; SIGTERM \
+            finishes the current apply step and releases the Lease.
+
+            Without --kubeconfig (and without $KUBECONFIG) inside a pod, the service account is used.
+
+            Examples:
+              pattern controller --kubeconfig ~/.kube/config --context kind-dev --metrics-addr 127.0.0.1:8080
+              pattern apply controller      install the controller into the cluster (it deploys itself)
+            """
+    )
+
+    @Option(help: "Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else in-cluster).") public var kubeconfig: String?
+    @Option(help: "kubeconfig context.") public var context: String?
+    @Option(help: "Watch PatternSyncs in this namespace only (default: all namespaces).") public var namespace: String?
+    @Option(help: "Name of the leader-election Lease.") public var leaseName: String = "pattern-controller"
+    @Option(help: "Namespace of the Lease (default: --namespace, else the pod's namespace, else pattern-system).") public var leaseNamespace: String?
+    @Option(help: "Lease duration in seconds: a standby takes over this long after the leader stopped renewing.") public var leaseDuration: Double = 15
+    @Option(help: "Seconds between lease renewals (and attempts to acquire it).") public var leaseRetry: Double = 2
+    @Option(help: "Identity in the Lease (default: $POD_NAME or hostname, plus the process id).") public var identity: String?
+    @Option(help: "host:port for /healthz, /readyz and /metrics; empty to disable.") public var metricsAddr: String = "127.0.0.1:8080"
+    @Option(help: "Source cache directory (default: $XDG_CACHE_HOME/pattern or ~/.cache/pattern).") public var cacheDir: String?
+    @Option(help: "Shortest retry delay after a failure, in seconds (doubles per failure).") public var minBackoff: Double = 1
+    @Option(help: "Longest retry delay after failures, in seconds.") public var maxBackoff: Double = 300
+    @Option(help: "Readiness poll interval during applies, in seconds.") public var pollInterval: Double = 1
+    @Option(help: "Log level: trace, debug, info, warning, error.") public var logLevel: String = "info"
+
+    public init() {}
+
+    public func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "pattern.controller")
+        let env = ProcessEnv.environment
+        var config: ClientConfig
+        do {
+            // kubeconfig as kubectl finds it; in a pod without one, the service account.
+            config = try ClientConfig.load(kubeconfig: kubeconfig, context: context)
+        } catch {
+            throw Diagnostic.error("cannot configure the cluster connection: \(error)", fix: "pass --kubeconfig/--context, or run in a pod with a service account")
+        }
+        let id = identity ?? "\(env["POD_NAME"] ?? ProcessEnv.hostname)_\(getpid())"
+        config.userAgent = "pattern-controller/\(PatternControllerVersion.current) (\(id))"
+        let metrics = ControllerMetrics.makeRegistry()
+        let client = PatternController.instrumentedClient(config, metrics: metrics)
+        let leaseNS = leaseNamespace ?? namespace ?? env["POD_NAMESPACE"] ?? "pattern-system"
+        var lease = LeaderElector.Config(name: leaseName, namespace: leaseNS, identity: id)
+        lease.leaseDuration = leaseDuration
+        lease.retryPeriod = leaseRetry
+        lease.renewDeadline = max(leaseRetry, leaseDuration * 2 / 3)
+        var settings = ReconcilerSettings(cache: cacheDir.map { SourceCache(directory: $0) } ?? .default)
+        settings.waitPollSeconds = pollInterval
+        var cc = ControllerConfiguration(lease: lease, reconciler: settings)
+        cc.namespace = namespace
+        cc.metricsAddress = metricsAddr.isEmpty ? nil : metricsAddr
+        cc.minBackoff = minBackoff
+        cc.maxBackoff = maxBackoff
+        let controller = PatternController(client: client, configuration: cc, metrics: metrics, logger: logger)
+        do { try controller.startEndpoint() } catch {
+            throw Diagnostic.error("\(error)", fix: "choose another --metrics-addr, or pass --metrics-addr '' to disable the endpoint")
+        }
+        if let p = controller.healthPort { logger.info("serving /healthz, /readyz and /metrics", metadata: ["port": "\(p)"]) }
+        try await ControllerService.runUntilSignalled(controller, logger: logger)
+    }
+}
+
+enum ProcessEnv {
+    static var environment: [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let e = p.pointee {
+            let s = String(cString: e)
+            if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return out
+    }
+    static var hostname: String {
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, 255)
+        return String(cString: buf)
+    }
+}

@@ -1,0 +1,60 @@
+import PatternCore
+import KubeClient
+
+/// Writes core/v1 Events about PatternSync resources, as `kubectl describe` shows them.
+/// Repeats of the same reason and message for the same object bump `count` instead of
+/// creating a new Event.
+public final class EventRecorder: @unchecked Sendable {
+    let client: KubeClient
+    let component: String
+    let instance: String
+    private let lock = Lock()
+    /// (object uid, reason, message) → (event name, count)
+    private var recent: [String: (name: String, namespace: String, count: Int)] = [:]
+    private var seq = 0
+
+    public init(client: KubeClient, component: String = "pattern-controller", instance: String) {
+        self.client = client; self.component = component; self.instance = instance
+    }
+
+    public enum EventType: String, Sendable { case normal = "Normal", warning = "Warning" }
+
+    /// Records an event; failures to write events are ignored (they must never fail a reconcile).
+    public func emit(_ involved: Value, _ type: EventType, reason: String, message: String) async {
+        let uid = involved[path: ["metadata", "uid"]]?.string ?? ""
+        let ns = involved.metadataNamespace ?? "default"
+        let name = involved.metadataName ?? ""
+        let msg = message.count > 1000 ? String(message.prefix(997)) + "..." : message
+        let key = "\(uid)\u{0}\(reason)\u{0}\(msg)"
+        let now = Timestamp.rfc3339()
+        if let prev = lock.withLock({ recent[key] }) {
+            let patch: Value = ["count": .int(prev.count + 1), "lastTimestamp": .string(now)]
+            if (try? await client.patch(GroupVersionKind(group: "", version: "v1", kind: "Event"), name: prev.name,
+                                        namespace: prev.namespace, patch: patch, type: .merge)) != nil {
+                lock.withLock { recent[key] = (prev.name, prev.namespace, prev.count + 1) }
+                return
+            }
+        }
+        let n = lock.withLock { () -> Int in seq += 1; return seq }
+        let eventName = "\(name).\(String(Timestamp.now().seconds, radix: 16))\(String(n, radix: 16))\(String(UInt32.random(in: 0..<UInt32.max), radix: 16))"
+        let event: Value = [
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": ["name": .string(eventName), "namespace": .string(ns)],
+            "involvedObject": [
+                "apiVersion": .string(PatternSyncSpec.gvk.apiVersion), "kind": .string(PatternSyncSpec.kind),
+                "name": .string(name), "namespace": .string(ns), "uid": .string(uid),
+                "resourceVersion": involved[path: ["metadata", "resourceVersion"]] ?? "",
+            ],
+            "reason": .string(reason), "message": .string(msg), "type": .string(type.rawValue),
+            "source": ["component": .string(component)],
+            "reportingComponent": .string(component), "reportingInstance": .string(instance),
+            "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
+        ]
+        if (try? await client.create(event, fieldManager: component)) != nil {
+            lock.withLock {
+                if recent.count > 1000 { recent.removeAll() }
+                recent[key] = (eventName, ns, 1)
+            }
+        }
+    }
+}

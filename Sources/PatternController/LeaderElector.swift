@@ -1,0 +1,121 @@
+import PatternCore
+import KubeClient
+
+/// Leader election with a `coordination.k8s.io/v1` Lease, as client-go's leaderelection does:
+/// the holder renews `renewTime` every `retryPeriod`; a candidate takes the Lease over when the
+/// holder has not renewed it for `leaseDuration` (measured on the candidate's own clock from
+/// when it last saw the record change, so clock skew between nodes does not matter) or when the
+/// holder released it (empty `holderIdentity`). Every write carries the resourceVersion it read,
+/// so two candidates can never both win the same round.
+public final class LeaderElector: @unchecked Sendable {
+    public struct Config: Sendable {
+        public var name: String
+        public var namespace: String
+        public var identity: String
+        public var leaseDuration: Double = 15
+        public var renewDeadline: Double = 10
+        public var retryPeriod: Double = 2
+        public init(name: String, namespace: String, identity: String) {
+            self.name = name; self.namespace = namespace; self.identity = identity
+        }
+    }
+
+    static let gvk = GroupVersionKind(group: "coordination.k8s.io", version: "v1", kind: "Lease")
+
+    public let config: Config
+    let client: KubeClient
+    private let lock = Lock()
+    private var observedRecord: String = ""
+    private var observedAt: Double = 0
+    private var lastRenew: Double = 0
+    private var leading = false
+
+    public init(client: KubeClient, config: Config) { self.client = client; self.config = config }
+
+    public var isLeader: Bool { lock.withLock { leading } }
+
+    /// One attempt to acquire or renew. Returns whether this instance holds the Lease now.
+    public func tryAcquireOrRenew() async -> Bool {
+        let now = monotonic()
+        let existing: Value?
+        do { existing = try await client.getIfPresent(LeaderElector.gvk, name: config.name, namespace: config.namespace) } catch {
+            return stillLeading(now)
+        }
+        let micro = Timestamp.micro()
+        guard var lease = existing else {
+            let lease: Value = [
+                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": ["name": .string(config.name), "namespace": .string(config.namespace)],
+                "spec": ["holderIdentity": .string(config.identity), "leaseDurationSeconds": .int(Int(config.leaseDuration.rounded(.up))),
+                         "acquireTime": .string(micro), "renewTime": .string(micro), "leaseTransitions": 0],
+            ]
+            do { _ = try await client.create(lease, fieldManager: "pattern-controller") } catch { return stillLeading(now) }
+            return won(now)
+        }
+        let spec = lease["spec"] ?? .emptyObject
+        let holder = spec["holderIdentity"]?.string ?? ""
+        let record = "\(holder)|\(spec["renewTime"]?.string ?? "")|\(spec["acquireTime"]?.string ?? "")"
+        let expired: Bool = lock.withLock {
+            if record != observedRecord { observedRecord = record; observedAt = now }
+            let duration = Double(spec["leaseDurationSeconds"]?.int ?? Int(config.leaseDuration))
+            return now - observedAt > duration
+        }
+        if holder != config.identity && !holder.isEmpty && !expired { return lost() }
+        var newSpec = spec
+        newSpec["holderIdentity"] = .string(config.identity)
+        newSpec["leaseDurationSeconds"] = .int(Int(config.leaseDuration.rounded(.up)))
+        newSpec["renewTime"] = .string(micro)
+        if holder != config.identity {
+            newSpec["acquireTime"] = .string(micro)
+            newSpec["leaseTransitions"] = .int((spec["leaseTransitions"]?.int ?? 0) + 1)
+        }
+        lease["spec"] = newSpec
+        do { _ = try await client.update(lease, fieldManager: "pattern-controller") } catch {
+            if case .conflict = error { return holder == config.identity ? stillLeading(now) : lost() }
+            return stillLeading(now)
+        }
+        return won(now)
+    }
+
+    /// Gives the Lease up (empty holder, 1s duration) so a standby takes over at once.
+    public func release() async {
+        guard isLeader else { return }
+        lock.withLock { leading = false }
+        guard var lease = try? await client.getIfPresent(LeaderElector.gvk, name: config.name, namespace: config.namespace),
+              lease[path: ["spec", "holderIdentity"]]?.string == config.identity else { return }
+        lease[path: ["spec", "holderIdentity"]] = ""
+        lease[path: ["spec", "leaseDurationSeconds"]] = 1
+        lease[path: ["spec", "renewTime"]] = .string(Timestamp.micro())
+        _ = try? await client.update(lease, fieldManager: "pattern-controller")
+    }
+
+    private func won(_ now: Double) -> Bool {
+        lock.withLock { leading = true; lastRenew = now }
+        return true
+    }
+
+    private func lost() -> Bool {
+        lock.withLock { leading = false }
+        return false
+    }
+
+    /// A failed round (API error): a leader stays leader until its renew deadline passes.
+    private func stillLeading(_ now: Double) -> Bool {
+        lock.withLock {
+            if leading && now - lastRenew > config.renewDeadline { leading = false }
+            return leading
+        }
+    }
+}
+
+func monotonic() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,370 @@
+import PatternCore
+import PatternCompile
+import PatternSource
+import PatternApply
+import PatternDiff
+import KubeClient
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the loop does after a reconcile.
+public struct ReconcileOutcome: Sendable {
+    public enum Result: String, Sendable { case success, failure, stalled, suspended }
+    public var result: Result
+    /// Failed at this stage (spec, source, render, drift, apply, status).
+    public var stage: String?
+    /// The owner label selector and kinds to watch for drift (after a successful render).
+    public var watch: (selector: String, kinds: [GroupVersionKind])?
+    public var intervalSeconds: Double?
+}
+
+/// Settings shared by every reconcile.
+public struct ReconcilerSettings: Sendable {
+    public var cache: SourceCache
+    public var fieldManager = "pattern"
+    /// Poll interval of readiness waits during apply.
+    public var waitPollSeconds: Double = 1
+    /// Where credentials read from Secrets are written for libgit2 (0600 files).
+    public var credentialsDirectory: String
+    public init(cache: SourceCache) {
+        self.cache = cache
+        self.credentialsDirectory = cache.directory + "/controller-credentials"
+    }
+}
+
+/// One reconcile of one PatternSync: source → render → drift → apply (ordered, waits) →
+/// prune (guarded) → record (by the engine) → status and events.
+///
+/// Never applies after a failed source or render; never prunes when the source is stale.
+/// The apply step runs in its own task so cancelling the loop (shutdown, lost leadership)
+/// does not interrupt it between writing objects and recording the inventory.
+public struct Reconciler: Sendable {
+    public let client: KubeClient
+    public let settings: ReconcilerSettings
+    public let metrics: MetricsRegistry
+    public let events: EventRecorder
+
+    public init(client: KubeClient, settings: ReconcilerSettings, metrics: MetricsRegistry, events: EventRecorder) {
+        self.client = client; self.settings = settings; self.metrics = metrics; self.events = events
+    }
+
+    public static let maxDriftedListed = 20
+
+    public func reconcile(_ object: Value) async -> ReconcileOutcome {
+        let started = monotonic()
+        let ns = object.metadataNamespace ?? "default"
+        let name = object.metadataName ?? ""
+        let labels = [("namespace", ns), ("name", name)]
+        let generation = object[path: ["metadata", "generation"]]?.int ?? 0
+        var status = StatusBuilder(previous: object["status"] ?? .emptyObject, generation: generation)
+        var outcome = await run(object, status: &status)
+        status.value["lastReconcileTime"] = .string(Timestamp.rfc3339())
+        if outcome.result != .success { status.value["lastError"] = status.value["lastError"] ?? .null } else { status.value["lastError"] = .null }
+        do { try await writeStatus(object, status) } catch {
+            metrics.add(ControllerMetrics.reconcileErrors, labels + [("stage", "status")])
+            if outcome.result == .success { outcome.result = .failure; outcome.stage = "status" }
+        }
+        metrics.add(ControllerMetrics.reconcileTotal, labels + [("result", outcome.result.rawValue)])
+        metrics.observe(ControllerMetrics.reconcileDuration, labels, monotonic() - started)
+        if let stage = outcome.stage, outcome.result != .success {
+            metrics.add(ControllerMetrics.reconcileErrors, labels + [("stage", stage)])
+        } else if outcome.result == .success {
+            metrics.set(ControllerMetrics.lastSuccess, labels, Double(Timestamp.now().seconds))
+        }
+        return outcome
+    }
+
+    func fail(_ object: Value, _ status: inout StatusBuilder, stage: String, reason: String, message: String,
+              stalled: Bool = false, watch: (String, [GroupVersionKind])? = nil, interval: Double? = nil) async -> ReconcileOutcome {
+        status.condition("Ready", false, reason: reason, message: message)
+        status.condition("Reconciling", false, reason: reason, message: "reconcile failed at the \(stage) stage")
+        status.condition("Stalled", stalled, reason: stalled ? reason : "Retrying",
+                         message: stalled ? message + " (retried at the interval or when the PatternSync or its source changes)" : "retrying with backoff")
+        status.value["lastError"] = .string(message)
+        await events.emit(object, .warning, reason: reason, message: message)
+        return ReconcileOutcome(result: stalled ? .stalled : .failure, stage: stage, watch: watch.map { (selector: $0.0, kinds: $0.1) },
+                                intervalSeconds: interval)
+    }
+
+    func run(_ object: Value, status: inout StatusBuilder) async -> ReconcileOutcome {
+        let ns = object.metadataNamespace ?? "default"
+        let name = object.metadataName ?? ""
+        let labels = [("namespace", ns), ("name", name)]
+        let spec: PatternSyncSpec
+        do { spec = try PatternSyncSpec(spec: object["spec"] ?? .null) } catch {
+            return await fail(object, &status, stage: "spec", reason: "InvalidSpec", message: error.message, stalled: true)
+        }
+        if spec.suspend {
+            status.condition("Reconciling", false, reason: "Suspended", message: "spec.suspend is true: nothing is fetched, applied or healed")
+            return ReconcileOutcome(result: .suspended, stage: nil, watch: nil, intervalSeconds: nil)
+        }
+
+        // Source.
+        let fetchStart = monotonic()
+        let tree: any SourceTree
+        var commit: String?
+        var sourceURL: String
+        var stale = false
+        var staleMessage = ""
+        switch spec.source {
+        case .path(let p):
+            guard FileSystem.isDirectory(p) else {
+                status.condition("SourceReady", false, reason: "PathNotFound", message: "spec.source.path \(p) is not a directory on the controller")
+                return await fail(object, &status, stage: "source", reason: "SourceUnavailable", message: "spec.source.path \(p) is not a directory")
+            }
+            tree = LocalTree(root: p)
+            sourceURL = p
+        case .git(let url, let ref, let path, let mirrors, let secret):
+            var creds = GitCredentials.none
+            if let secret {
+                do { creds = try await credentials(secret: secret, namespace: ns, owner: name) } catch {
+                    status.condition("SourceReady", false, reason: "CredentialsUnavailable", message: "\(error)")
+                    return await fail(object, &status, stage: "source", reason: "SourceUnavailable", message: "\(error)")
+                }
+            }
+            let source = GitSource(url: url, mirrors: mirrors, ref: ref, path: path, credentials: creds)
+            let resolver = SourceResolver(cache: settings.cache)
+            let r: Result<ResolvedSource, SourceError> = await offPool {
+                do throws(SourceError) { return .success(try resolver.resolve(source)) } catch { return .failure(error) }
+            }
+            metrics.observe(ControllerMetrics.gitFetchDuration, labels, monotonic() - fetchStart)
+            switch r {
+            case .failure(let e):
+                let msg = "cannot fetch \(url)\(ref.map { " at \($0)" } ?? ""): \(e)"
+                status.condition("SourceReady", false, reason: "FetchFailed", message: msg + "; no cached commit to fall back on")
+                return await fail(object, &status, stage: "source", reason: "SourceUnavailable", message: msg)
+            case .success(let resolved):
+                tree = resolved.tree
+                commit = resolved.commit
+                sourceURL = resolved.url ?? url
+                stale = resolved.stale
+                if stale {
+                    staleMessage = "every URL of \(url) failed (\(resolved.warnings.map(\.message).joined(separator: "; "))); using the last good commit \(commit.map { String($0.prefix(12)) } ?? "?") from the cache; pruning is off until the source is back"
+                }
+            }
+        }
+        var src: Value = ["url": .string(sourceURL), "stale": .bool(stale)]
+        if let commit { src["commit"] = .string(commit) }
+        status.value["source"] = src
+        if stale {
+            status.condition("SourceReady", false, reason: "Stale", message: staleMessage)
+            await events.emit(object, .warning, reason: "SourceStale", message: staleMessage)
+        } else {
+            status.condition("SourceReady", true, reason: "Fetched",
+                             message: commit.map { "fetched commit \(String($0.prefix(12))) of \(sourceURL)" } ?? "reading \(sourceURL)")
+        }
+
+        // Render.
+        var site: RenderedSite
+        do {
+            site = try SiteCompiler(workspace: Workspace(tree: tree),
+                                    resolver: ControllerPatternResolver(resolver: SourceResolver(cache: settings.cache))).compile(site: spec.site)
+        } catch {
+            let text = error.items.prefix(5).map(\.description).joined(separator: "\n")
+            return await fail(object, &status, stage: "render", reason: "RenderFailed",
+                              message: "cannot render site '\(spec.site)'\(commit.map { " at commit \(String($0.prefix(12)))" } ?? ""): \(text)",
+                              stalled: true, interval: spec.intervalSeconds)
+        }
+        if site.provenance.commit == nil, let commit {
+            site.provenance = Provenance(source: sourceURL, commit: commit, stale: stale)
+        }
+        let identity = SiteIdentity(site, recordNamespace: spec.recordNamespace)
+        let watch = (identity.labelSelector, Array(Set(site.objects.compactMap { $0.object.gvk })).sorted())
+        status.value["lastAttemptedRevision"] = .string(site.revision)
+
+        // Drift against the last applied render.
+        let engine = ApplyEngine(client: client, recordNamespace: spec.recordNamespace)
+        let drift: DriftReport
+        do { drift = try await engine.drift(site, fieldManager: settings.fieldManager) } catch {
+            return await fail(object, &status, stage: "drift", reason: "ClusterUnavailable",
+                              message: "cannot read the live objects of \(identity.pattern)/\(identity.site): \(error)", watch: watch)
+        }
+        let upToDate = drift.lastAppliedRevision == site.revision
+        let driftItems = upToDate ? drift.items : []
+        let missing = upToDate ? drift.missing : []
+        let driftedKeys = Set(driftItems.map(\.key)).union(missing)
+        status.value["drifted"] = Reconciler.driftList(driftItems, missing: missing)
+        metrics.set(ControllerMetrics.drifted, labels, Double(driftedKeys.count))
+
+        var counts = (applied: 0, unchanged: 0, pruned: 0, failed: 0)
+        var healed = false
+        let mustApply = !upToDate || (!driftedKeys.isEmpty && spec.driftPolicy == .heal)
+        if mustApply {
+            var options = ApplyOptions()
+            options.fieldManager = settings.fieldManager
+            options.prune = spec.prune && !stale
+            options.forceConflicts = spec.driftPolicy == .heal
+            options.waitTimeoutSeconds = spec.timeoutSeconds
+            options.pollIntervalSeconds = settings.waitPollSeconds
+            let result: ApplyResult
+            do {
+                // Not cancelled with the loop: writes and the inventory record stay together.
+                result = try await Task { try await engine.apply(site, options: options) }.value
+            } catch let e as ApplyError {
+                let reason = e.message.hasPrefix("refusing to prune") ? "PruneRefused" : "ApplyFailed"
+                return await fail(object, &status, stage: "apply", reason: reason, message: e.description, stalled: reason == "PruneRefused",
+                                  watch: watch, interval: spec.intervalSeconds)
+            } catch {
+                return await fail(object, &status, stage: "apply", reason: "ApplyFailed", message: "apply failed: \(error)", watch: watch)
+            }
+            counts.applied = result.count(.created) + result.count(.configured)
+            counts.unchanged = result.count(.unchanged)
+            counts.pruned = result.count(.pruned)
+            counts.failed = result.count(.failed) + result.count(.notAttempted)
+            healed = !driftedKeys.isEmpty && spec.driftPolicy == .heal && result.succeeded
+            if counts.applied > 0 {
+                let names = result.outcomes.filter { $0.status == .created || $0.status == .configured }.prefix(10).map(\.key.description)
+                await events.emit(object, .normal, reason: healed ? "DriftHealed" : "Applied",
+                                  message: "\(healed ? "put back" : "applied") \(counts.applied) objects of revision \(Renderer.shortRevision(site.revision))"
+                                      + "\(commit.map { " (commit \(String($0.prefix(12))))" } ?? ""): \(names.joined(separator: ", "))\(counts.applied > 10 ? ", …" : "")")
+            }
+            if counts.pruned > 0 {
+                let names = result.outcomes.filter { $0.status == .pruned }.prefix(10).map(\.key.description)
+                await events.emit(object, .normal, reason: "Pruned", message: "pruned \(counts.pruned) objects no longer rendered: \(names.joined(separator: ", "))")
+            }
+            if !result.succeeded {
+                let failed = result.failed.prefix(5).map { "\($0.key): \($0.message ?? "failed")" }.joined(separator: "; ")
+                setCounts(&status, counts, drifted: driftedKeys.count, total: site.objects.count, labels: labels)
+                return await fail(object, &status, stage: "apply", reason: "ApplyFailed",
+                                  message: "\(result.failed.count) objects failed: \(failed)", watch: watch)
+            }
+            status.value["lastAppliedRevision"] = .string(site.revision)
+            status.value["lastAppliedCommit"] = commit.map { .string($0) } ?? .null
+        } else {
+            counts.unchanged = site.objects.count - driftedKeys.count
+            if status.value["lastAppliedRevision"] == nil || status.value["lastAppliedRevision"]?.isNull == true {
+                status.value["lastAppliedRevision"] = .string(site.revision)
+                status.value["lastAppliedCommit"] = commit.map { .string($0) } ?? .null
+            }
+        }
+        setCounts(&status, counts, drifted: healed ? 0 : driftedKeys.count, total: site.objects.count, labels: labels)
+
+        // Conditions.
+        if driftedKeys.isEmpty {
+            status.condition("Drifted", false, reason: "InSync", message: "live objects match the last applied render")
+        } else if healed {
+            status.condition("Drifted", false, reason: "Healed", message: "put back \(driftedKeys.count) drifted objects: " + Reconciler.driftSummary(driftItems, missing: missing))
+        } else {
+            let msg = "\(driftedKeys.count) objects differ from the last applied render: " + Reconciler.driftSummary(driftItems, missing: missing)
+                + " (driftPolicy is report: set it to heal to put them back, or commit the change to the pattern repo)"
+            status.condition("Drifted", true, reason: "DriftDetected", message: msg)
+            let previous = object["status"].flatMap { StatusBuilder.conditionOf($0, "Drifted") }
+            if previous?["status"]?.string != "True" || previous?["message"]?.string != msg {
+                await events.emit(object, .warning, reason: "DriftDetected", message: msg)
+            }
+        }
+        if healed {
+            await events.emit(object, .normal, reason: "DriftHealed", message: "put back: " + Reconciler.driftSummary(driftItems, missing: missing))
+        }
+        let rev = Renderer.shortRevision(site.revision)
+        if stale {
+            status.condition("Ready", false, reason: "SourceStale", message: "applied revision \(rev) from the last good commit; \(staleMessage)")
+        } else {
+            status.condition("Ready", true, reason: "ReconciliationSucceeded",
+                             message: "applied revision \(rev)\(commit.map { " (commit \(String($0.prefix(12))))" } ?? "") of site \(spec.site): \(site.objects.count) objects")
+        }
+        status.condition("Reconciling", false, reason: "Succeeded", message: "next reconcile in at most \(spec.intervalSeconds)s")
+        status.condition("Stalled", false, reason: "Succeeded", message: "")
+        return ReconcileOutcome(result: .success, stage: nil, watch: (selector: watch.0, kinds: watch.1), intervalSeconds: spec.intervalSeconds)
+    }
+
+    func setCounts(_ status: inout StatusBuilder, _ c: (applied: Int, unchanged: Int, pruned: Int, failed: Int), drifted: Int, total: Int,
+                   labels: [(String, String)]) {
+        status.value["counts"] = ["objects": .int(total), "applied": .int(c.applied), "unchanged": .int(c.unchanged),
+                                  "pruned": .int(c.pruned), "drifted": .int(drifted), "failed": .int(c.failed)]
+        for (state, n) in [("applied", c.applied), ("unchanged", c.unchanged), ("pruned", c.pruned), ("drifted", drifted), ("failed", c.failed)] {
+            metrics.set(ControllerMetrics.objects, labels + [("state", state)], Double(n))
+        }
+    }
+
+    static func driftList(_ items: [DriftItem], missing: [ObjectKey]) -> Value {
+        var out: [Value] = []
+        for k in missing.prefix(maxDriftedListed) {
+            out.append(["object": .string(k.description), "change": "deleted"])
+        }
+        for i in items where out.count < maxDriftedListed {
+            var v: Value = ["object": .string(i.key.description), "field": .string(i.path.description), "change": .string("\(i.kind)")]
+            if let o = i.owners.first {
+                v["manager"] = .string(o.manager)
+                v["operation"] = .string(o.operation)
+                if !o.time.isEmpty { v["time"] = .string(o.time) }
+            }
+            out.append(v)
+        }
+        return out.isEmpty ? .null : .array(out)
+    }
+
+    static func driftSummary(_ items: [DriftItem], missing: [ObjectKey]) -> String {
+        var parts = missing.prefix(5).map { "\($0) deleted" }
+        for i in items.prefix(5) {
+            parts.append("\(i.key) \(i.path)" + (i.owners.first.map { " changed by \($0.manager)\($0.time.isEmpty ? "" : " at \($0.time)")" } ?? ""))
+        }
+        let more = missing.count + items.count - parts.count
+        return parts.joined(separator: "; ") + (more > 0 ? "; and \(more) more" : "")
+    }
+
+    /// Writes `status` with a merge patch on the status subresource (skipped when nothing but
+    /// the reconcile time changed).
+    func writeStatus(_ object: Value, _ status: StatusBuilder) async throws(KubeError) {
+        var a = status.value, b = object["status"] ?? .emptyObject
+        a["lastReconcileTime"] = nil; b["lastReconcileTime"] = nil
+        if a == b, status.previousEqualsIgnoringNulls { return }
+        _ = try await client.patch(PatternSyncSpec.gvk, name: object.metadataName ?? "", namespace: object.metadataNamespace,
+                                   patch: ["status": status.value], type: .merge, fieldManager: "pattern-controller", subresource: "status")
+    }
+
+    /// Reads a git credentials Secret (keys: username, password or token, ssh-privatekey,
+    /// ssh-publickey, ca.crt) into 0600 files libgit2 reads.
+    func credentials(secret: String, namespace: String, owner: String) async throws -> GitCredentials {
+        let s: Value
+        do { s = try await client.get(GroupVersionKind(group: "", version: "v1", kind: "Secret"), name: secret, namespace: namespace) } catch {
+            throw SpecError("cannot read the credentials Secret \(namespace)/\(secret): \(error.isNotFound ? "not found" : "\(error)")")
+        }
+        let dir = settings.credentialsDirectory + "/\(namespace).\(owner)"
+        FileSystem.makeDirectories(dir, mode: 0o700)
+        func field(_ k: String) -> [UInt8]? {
+            guard let b64 = s[path: ["data", k]]?.string else { return s[path: ["stringData", k]]?.string.map { Array($0.utf8) } }
+            return Base64.decode(b64)
+        }
+        func store(_ k: String, _ file: String) -> String? {
+            guard let b = field(k) else { return nil }
+            let path = dir + "/" + file
+            FileSystem.writePrivate(path, b)
+            return path
+        }
+        let user = field("username").map { String(decoding: $0, as: UTF8.self) }
+        let token = store("password", "token") ?? store("token", "token")
+        return GitCredentials(username: user, tokenFile: token, sshKey: store("ssh-privatekey", "id"),
+                              sshPublicKey: store("ssh-publickey", "id.pub"), caBundle: store("ca.crt", "ca.crt"))
+    }
+}
+
+/// Runs blocking work (libgit2) on a Dispatch thread instead of the cooperative pool.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { c in
+        DispatchQueue.global().async { c.resume(returning: body()) }
+    }
+}
+
+/// Resolves sites whose pattern lives in another git repository (as the CLI's resolver does).
+struct ControllerPatternResolver: PatternSourceResolver {
+    let resolver: SourceResolver
+    func resolve(_ ref: PatternRef.GitRef) throws -> (tree: any SourceTree, directory: TreePath, provenance: Provenance, warnings: [String]) {
+        let c = ref.credentials
+        let creds = GitCredentials(username: c["username"], tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], sshKey: c["sshKey"],
+                                   sshPublicKey: c["sshPublicKey"], sshPassphraseEnv: c["sshPassphraseEnv"], caBundle: c["caBundle"])
+        let r = try resolver.resolve(GitSource(url: ref.url, mirrors: ref.mirrors, ref: ref.ref, path: ref.path, credentials: creds))
+        var warnings = r.warnings.map(\.message)
+        if r.stale { warnings.append("every URL of \(ref.url) failed: rendering the last good commit \(r.commit ?? "?") from the cache (stale)") }
+        return (r.tree, .root, Provenance(source: r.url ?? ref.url, commit: r.commit, stale: r.stale), warnings)
+    }
+}
+
+enum Renderer {
+    static func shortRevision(_ r: String) -> String {
+        let hex = r.hasPrefix("sha256:") ? String(r.dropFirst(7)) : r
+        return "sha256:" + hex.prefix(12)
+    }
+}
