@@ -332,7 +332,10 @@ final class Worker: @unchecked Sendable {
                     fingerprints[id] = fp
                     return old != fp
                 }
-                if changed && !Worker.lastWriteIsOurs(e.object, manager: fieldManager) { wakeup.signal("owned") }
+                // Our own applies land here too; the reconcile they start finds nothing to do
+                // and writes nothing (managedFields times have one-second resolution, too
+                // coarse to tell our write from a hand edit in the same second).
+                if changed { wakeup.signal("owned") }
             }
         }
     }
@@ -350,12 +353,6 @@ final class Worker: @unchecked Sendable {
         return h.finalize()
     }
 
-    /// True when the newest managedFields entry is our own apply (the event is our write).
-    static func lastWriteIsOurs(_ o: Value, manager: String) -> Bool {
-        let entries = (o[path: ["metadata", "managedFields"]]?.array ?? []).filter { ($0["subresource"]?.string ?? "").isEmpty }
-        guard let newest = entries.max(by: { ($0["time"]?.string ?? "") < ($1["time"]?.string ?? "") }) else { return false }
-        return newest["manager"]?.string == manager && newest["operation"]?.string == "Apply"
-    }
 }
 
 /// A wake-up signal with a reason: `wait(timeout:)` returns the reason of the first signal

@@ -1,0 +1,167 @@
+import Testing
+import Foundation
+import PatternCore
+import PatternCompile
+import PatternSource
+import PatternApply
+import PatternController
+import KubeClient
+import KubeTestServer
+
+@Suite struct ReconcileTests {
+    @Test func patternSyncIsAppliedAndReady() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url)
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+
+        let ready = await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" }
+        let sync = await cluster.sync()
+        #expect(ready, "\(sync?["status"] ?? .null)")
+        let status = try #require(sync?["status"])
+        #expect(status["lastAppliedCommit"]?.string == repo.head)
+        #expect(status["observedGeneration"]?.int == sync?[path: ["metadata", "generation"]]?.int)
+        #expect(status[path: ["source", "stale"]]?.bool == false)
+        #expect(await cluster.condition("dev", "SourceReady")?["status"]?.string == "True")
+        #expect(await cluster.condition("dev", "Drifted")?["status"]?.string == "False")
+        #expect(await cluster.condition("dev", "Stalled")?["status"]?.string == "False")
+
+        // The revision is the render's, and the ledger recorded it with the commit.
+        let site = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: repo.dir))).compile(site: "dev")
+        #expect(status["lastAppliedRevision"]?.string == site.revision)
+        let ledger = try await ApplyEngine(client: cluster.client).records.loadLedger(SiteIdentity(site))
+        #expect(ledger.entries.last?.revision == site.revision)
+        #expect(status[path: ["counts", "objects"]]?.int == site.objects.count)
+        #expect(status[path: ["counts", "applied"]]?.int == site.objects.count)
+
+        // Every object is live, with our field manager.
+        let web = try #require(cluster.server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world"))
+        #expect(web[path: ["metadata", "managedFields"]]?.array?.contains { $0["manager"] == "pattern" } == true)
+        // An Event says what was applied.
+        #expect(cluster.events().contains { $0["reason"]?.string == "Applied" && $0[path: ["involvedObject", "name"]]?.string == "dev" })
+    }
+
+    @Test func driftIsReportedFromTheWatchAndHealedUnderHeal() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, interval: "1h")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
+
+        // Another manager edits an owned object (as `kubectl scale`/`edit` would).
+        let deploy = GroupVersionKind(group: "apps", version: "v1", kind: "Deployment")
+        let started = Date()
+        _ = try await cluster.client.patch(deploy, name: "hello-world", namespace: "hello-world",
+                                           patch: ["spec": ["replicas": 7]], type: .merge, fieldManager: "kubectl-edit")
+        // The interval is an hour: only the watch on owned objects can notice this.
+        let drifted = await eventually(5) { await cluster.condition("dev", "Drifted")?["status"]?.string == "True" }
+        #expect(drifted, "\(running.controller.metrics.exposition().split(separator: "\n").filter { $0.contains("trigger") })")
+        #expect(Date().timeIntervalSince(started) < 5)
+        let status = try #require(await cluster.sync()?["status"])
+        let item = try #require(status["drifted"]?.array?.first { $0["object"]?.string?.contains("hello-world") == true })
+        #expect(item["manager"]?.string == "kubectl-edit")
+        #expect(item["field"]?.string?.contains("replicas") == true)
+        #expect(item["time"]?.string?.isEmpty == false)
+        #expect(await cluster.condition("dev", "Drifted")?["message"]?.string?.contains("kubectl-edit") == true)
+        // Report policy: left as it is.
+        #expect(cluster.server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world")?[path: ["spec", "replicas"]] == 7)
+        #expect(cluster.events().contains { $0["reason"]?.string == "DriftDetected" })
+
+        // Switch to heal (a spec change): the edit is put back.
+        _ = try await cluster.client.patch(ControllerCluster.gvk, name: "dev", namespace: "default",
+                                           patch: ["spec": ["driftPolicy": "heal"]], type: .merge)
+        #expect(await eventually(5) {
+            cluster.server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world")?[path: ["spec", "replicas"]] == 1
+        })
+        #expect(await eventually(5) { await cluster.condition("dev", "Drifted")?["reason"]?.string == "Healed" })
+
+        // Under heal a new edit is put back within seconds too.
+        _ = try await cluster.client.patch(deploy, name: "hello-world", namespace: "hello-world",
+                                           patch: ["spec": ["replicas": 9]], type: .merge, fieldManager: "kubectl-edit")
+        #expect(await eventually(5) {
+            cluster.server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world")?[path: ["spec", "replicas"]] == 1
+        })
+        #expect(cluster.events().contains { $0["reason"]?.string == "DriftHealed" })
+    }
+
+    @Test func newCommitIsAppliedOnTheNextTrigger() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, interval: "1s")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(15) { await cluster.sync()?[path: ["status", "lastAppliedCommit"]]?.string == repo.head })
+
+        let commit = try repo.change("overlays/dev/overlay.yaml", "message: Hello from a dev cluster", "message: Hello from commit two")
+        #expect(await eventually(10) { await cluster.sync()?[path: ["status", "lastAppliedCommit"]]?.string == commit })
+        let cm = cluster.server.store.get(resource: "configmaps", namespace: "hello-world", name: "hello-world")
+        #expect(cm?[path: ["data", "message"]]?.string == "Hello from commit two")
+        #expect(cm?.annotations["pattern.dev/source-commit"]?.string.map { commit.hasPrefix($0) || $0.hasPrefix(commit) } ?? true)
+        #expect(await cluster.condition("dev", "Ready")?["status"]?.string == "True")
+    }
+
+    @Test func unreachableRemoteUsesTheLastGoodCommitAndNeverPrunes() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, interval: "1s")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
+        let good = repo.head
+
+        // The remote goes away.
+        try FileManager.default.moveItem(atPath: repo.dir, toPath: repo.dir + "-gone")
+        cluster.server.requestLog.reset()
+        let stale = await eventually(10) { await cluster.condition("dev", "SourceReady")?["reason"]?.string == "Stale" }
+        let st = await cluster.sync()?["status"] ?? .null
+        #expect(stale, "\(st)")
+        let source = await cluster.condition("dev", "SourceReady")
+        #expect(source?["status"]?.string == "False")
+        #expect(source?["message"]?.string?.contains(String(good.prefix(12))) == true)
+        #expect(await cluster.condition("dev", "Ready")?["reason"]?.string == "SourceStale")
+        #expect(await cluster.sync()?[path: ["status", "source", "stale"]]?.bool == true)
+        #expect(await cluster.sync()?[path: ["status", "lastAppliedCommit"]]?.string == good)
+        // Nothing pruned or deleted, objects still there.
+        #expect(cluster.server.requestLog.writes.filter { $0.verb == "delete" }.isEmpty)
+        #expect(cluster.server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world") != nil)
+
+        // It comes back: fresh again.
+        try FileManager.default.moveItem(atPath: repo.dir + "-gone", toPath: repo.dir)
+        #expect(await eventually(10) { await cluster.condition("dev", "SourceReady")?["status"]?.string == "True" })
+        #expect(await eventually(5) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
+    }
+
+    @Test func missingSourceWithoutCacheFailsWithoutWriting() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        try await cluster.createSync(url: "file:///nonexistent/pattern-repo.git", interval: "1h")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(10) { await cluster.condition("dev", "SourceReady")?["reason"]?.string == "FetchFailed" })
+        #expect(await cluster.condition("dev", "Ready")?["reason"]?.string == "SourceUnavailable")
+        #expect(await cluster.sync()?[path: ["status", "lastError"]]?.string?.contains("nonexistent") == true)
+        #expect(cluster.server.requestLog.writes.filter { ($0.verb == "apply" || $0.verb == "delete") && $0.resource != "customresourcedefinitions" }.isEmpty)
+        #expect(cluster.events().contains { $0["type"]?.string == "Warning" && $0["reason"]?.string == "SourceUnavailable" })
+        // Retried with backoff (not once per interval).
+        #expect(await eventually(5) { (running.controller.metrics.value(ControllerMetrics.reconcileErrors, [("namespace", "default"), ("name", "dev"), ("stage", "source")]) ?? 0) >= 2 })
+    }
+
+    @Test func renderFailureStallsAndWritesNothing() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, site: "no-such-site", interval: "1h")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(10) { await cluster.condition("dev", "Stalled")?["status"]?.string == "True" })
+        #expect(await cluster.condition("dev", "Ready")?["reason"]?.string == "RenderFailed")
+        #expect(await cluster.condition("dev", "Ready")?["message"]?.string?.contains("no-such-site") == true)
+        #expect(cluster.server.requestLog.writes.filter { $0.verb == "apply" && $0.resource != "customresourcedefinitions" }.isEmpty)
+    }
+}
