@@ -1,0 +1,69 @@
+import Testing
+import Foundation
+import PatternCore
+import PatternController
+import KubeClient
+import KubeTestServer
+
+/// The built `pattern` executable, next to the test bundle.
+let patternBinary: String = {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+    if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { dir = exe }
+    while let slash = dir.lastIndex(of: "/") {
+        dir = String(dir[..<slash])
+        if FileManager.default.isExecutableFile(atPath: dir + "/pattern") { return dir + "/pattern" }
+        if dir.isEmpty { break }
+    }
+    return repoRoot + "/.build/debug/pattern"
+}()
+
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+@Suite struct BinaryTests {
+    @Test func theBinaryReconcilesServesMetricsAndStopsOnSIGTERM() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, interval: "1h")
+        let port = freePort()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: patternBinary)
+        p.arguments = ["controller", "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--namespace", "default",
+                       "--identity", "binary", "--metrics-addr", "127.0.0.1:\(port)", "--cache-dir", cluster.cacheDir,
+                       "--lease-retry", "0.2", "--lease-duration", "2", "--poll-interval", "0.05"]
+        let errPath = makeTempDir() + "/stderr"
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+
+        #expect(await eventually(15) { httpGet(port: port, path: "/readyz")?.status == 200 }, "\(readFile(errPath))")
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" }, "\(readFile(errPath))")
+        let metrics = httpGet(port: port, path: "/metrics")?.body ?? ""
+        #expect(metrics.contains(#"pattern_reconcile_total{namespace="default",name="dev",result="success"} 1"#))
+        #expect(metrics.contains("pattern_leader 1"))
+        #expect(cluster.server.requestLog.entries.contains { $0.userAgent.contains("pattern-controller/") && $0.userAgent.contains("(binary)") })
+
+        // SIGTERM: graceful stop, lease released, exit 0.
+        kill(p.processIdentifier, SIGTERM)
+        let exited = await eventually(10) { !p.isRunning }
+        #expect(exited)
+        if exited {
+            #expect(p.terminationReason == .exit && p.terminationStatus == 0, "\(readFile(errPath))")
+        }
+        let lease = cluster.server.store.get(group: "coordination.k8s.io", resource: "leases", namespace: "default", name: "pattern-controller")
+        #expect(lease?[path: ["spec", "holderIdentity"]]?.string == "")
+        #expect(readFile(errPath).contains("pattern controller stopped"))
+    }
+}
