@@ -310,7 +310,7 @@ public struct Reconciler: Sendable {
     func writeStatus(_ object: Value, _ status: StatusBuilder) async throws(KubeError) {
         var a = status.value, b = object["status"] ?? .emptyObject
         a["lastReconcileTime"] = nil; b["lastReconcileTime"] = nil
-        if a == b, status.previousEqualsIgnoringNulls { return }
+        if a == b { return }
         _ = try await client.patch(PatternSyncSpec.gvk, name: object.metadataName ?? "", namespace: object.metadataNamespace,
                                    patch: ["status": status.value], type: .merge, fieldManager: "pattern-controller", subresource: "status")
     }

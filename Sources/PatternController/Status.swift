@@ -17,8 +17,6 @@ public struct StatusBuilder: Sendable {
         self.value = v
     }
 
-    var previousEqualsIgnoringNulls: Bool { true }
-
     static func conditionOf(_ status: Value, _ type: String) -> Value? {
         status["conditions"]?.array?.first { $0["type"]?.string == type }
     }
