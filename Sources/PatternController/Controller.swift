@@ -114,7 +114,9 @@ public final class PatternController: @unchecked Sendable {
                 _ = await stopSignal.wait(timeout: configuration.lease.retryPeriod)
             }
         }
-        await elector.release()
+        // Not cancelled with the caller: a released Lease lets a standby take over at once.
+        await Task { [elector] in await elector.release() }.value
+        lock.withLock { ready = false }
         logger.info("pattern controller stopped")
     }
 
@@ -133,7 +135,18 @@ public final class PatternController: @unchecked Sendable {
             _ = await group.next()
             group.cancelAll()
         }
+        // Keep the Lease while the current applies finish, so no standby starts reconciling
+        // the same resources before they are done.
+        let renewer = Task { [self] in
+            while self.elector.isLeader && !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(self.configuration.lease.retryPeriod * 1e9))
+                if Task.isCancelled { return }
+                if !(await self.elector.tryAcquireOrRenew()) { return }
+            }
+        }
         await stopWorkers()
+        renewer.cancel()
+        await renewer.value
     }
 
     func stopWorkers() async {
@@ -356,30 +369,31 @@ final class Worker: @unchecked Sendable {
 }
 
 /// A wake-up signal with a reason: `wait(timeout:)` returns the reason of the first signal
-/// since the last wait (or nil on timeout); signals before a wait are kept.
+/// since the last wait (or nil on timeout); a signal with nobody waiting is kept for the next
+/// wait; a signal wakes every current waiter.
 final class Wakeup: @unchecked Sendable {
     private let lock = Lock()
     private var pending: String?
-    private var waiter: (id: Int, c: CheckedContinuation<String?, Never>)?
+    private var waiters: [Int: CheckedContinuation<String?, Never>] = [:]
     private var nextID = 0
 
     func signal(_ reason: String) {
-        let w = lock.withLock { () -> CheckedContinuation<String?, Never>? in
-            if let w = waiter { waiter = nil; return w.c }
-            if pending == nil || reason == "shutdown" || reason == "stop" { pending = reason }
-            return nil
+        let ws = lock.withLock { () -> [CheckedContinuation<String?, Never>] in
+            if waiters.isEmpty {
+                if pending == nil || reason == "shutdown" || reason == "stop" { pending = reason }
+                return []
+            }
+            let w = Array(waiters.values)
+            waiters.removeAll()
+            return w
         }
-        w?.resume(returning: reason)
+        for w in ws { w.resume(returning: reason) }
     }
 
     func take() -> String? { lock.withLock { let p = pending; pending = nil; return p } }
 
     private func fire(_ id: Int) {
-        let w = lock.withLock { () -> CheckedContinuation<String?, Never>? in
-            guard let w = waiter, w.id == id else { return nil }
-            waiter = nil
-            return w.c
-        }
+        let w = lock.withLock { waiters.removeValue(forKey: id) }
         w?.resume(returning: nil)
     }
 
@@ -396,7 +410,7 @@ final class Wakeup: @unchecked Sendable {
                 let immediate = lock.withLock { () -> String?? in
                     if let p = pending { pending = nil; return .some(p) }
                     if Task.isCancelled { return .some(nil) }
-                    waiter = (id, c)
+                    waiters[id] = c
                     return .none
                 }
                 if let r = immediate { c.resume(returning: r) }

@@ -101,6 +101,15 @@ public struct Reconciler: Sendable {
             return ReconcileOutcome(result: .suspended, stage: nil, watch: nil, intervalSeconds: nil)
         }
 
+        // A new spec: say so before the (possibly long) work starts.
+        let observed = object[path: ["status", "observedGeneration"]]?.int
+        if observed != status.generation {
+            var progressing = status
+            progressing.condition("Reconciling", true, reason: "Progressing", message: "reconciling generation \(status.generation)")
+            try? await writeStatus(object, progressing)
+            status.value["conditions"] = progressing.value["conditions"]
+        }
+
         // Source.
         let fetchStart = monotonic()
         let tree: any SourceTree

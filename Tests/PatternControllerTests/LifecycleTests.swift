@@ -102,6 +102,7 @@ import KubeTestServer
         let r = await task.result
         if case .failure(let e) = r { Issue.record("run threw \(e)") }
         #expect(!c.isLeader)
+        #expect(lease(cluster)?[path: ["spec", "holderIdentity"]]?.string == "")
     }
 
     @Test func metricsAndHealthEndpointsServeTheNamedSeries() async throws {
