@@ -266,6 +266,8 @@ final class Worker: @unchecked Sendable {
             controller.metrics.add(ControllerMetrics.triggers, [("namespace", ns), ("name", name), ("trigger", reason)])
             controller.logger.debug("reconciling", metadata: ["patternsync": "\(key)", "trigger": "\(reason)"])
             let outcome = await controller.reconciler.reconcile(current)
+            // Until the watch delivers it, remember what we wrote (the next reconcile compares with it).
+            if let st = outcome.status { lock.withLock { object["status"] = st } }
             if let w = outcome.watch { ensureWatches(selector: w.selector, kinds: w.kinds) }
             let delay: Double
             switch outcome.result {

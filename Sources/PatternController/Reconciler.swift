@@ -18,6 +18,8 @@ public struct ReconcileOutcome: Sendable {
     /// The owner label selector and kinds to watch for drift (after a successful render).
     public var watch: (selector: String, kinds: [GroupVersionKind])?
     public var intervalSeconds: Double?
+    /// The status as written (or as it was, when nothing changed).
+    public var status: Value? = nil
 }
 
 /// Settings shared by every reconcile.
@@ -66,6 +68,7 @@ public struct Reconciler: Sendable {
             metrics.add(ControllerMetrics.reconcileErrors, labels + [("stage", "status")])
             if outcome.result == .success { outcome.result = .failure; outcome.stage = "status" }
         }
+        outcome.status = status.value
         metrics.add(ControllerMetrics.reconcileTotal, labels + [("result", outcome.result.rawValue)])
         metrics.observe(ControllerMetrics.reconcileDuration, labels, monotonic() - started)
         if let stage = outcome.stage, outcome.result != .success {
@@ -317,11 +320,19 @@ public struct Reconciler: Sendable {
     /// Writes `status` with a merge patch on the status subresource (skipped when nothing but
     /// the reconcile time changed).
     func writeStatus(_ object: Value, _ status: StatusBuilder) async throws(KubeError) {
-        var a = status.value, b = object["status"] ?? .emptyObject
+        // A merge patch deletes keys set to null: compare without them.
+        var a = Reconciler.withoutNulls(status.value), b = Reconciler.withoutNulls(object["status"] ?? .emptyObject)
         a["lastReconcileTime"] = nil; b["lastReconcileTime"] = nil
         if a == b { return }
         _ = try await client.patch(PatternSyncSpec.gvk, name: object.metadataName ?? "", namespace: object.metadataNamespace,
                                    patch: ["status": status.value], type: .merge, fieldManager: "pattern-controller", subresource: "status")
+    }
+
+    static func withoutNulls(_ v: Value) -> Value {
+        guard let o = v.object else { return v }
+        var out = Value.emptyObject
+        for (k, x) in o where !x.isNull { out[k] = withoutNulls(x) }
+        return out
     }
 
     /// Reads a git credentials Secret (keys: username, password or token, ssh-privatekey,

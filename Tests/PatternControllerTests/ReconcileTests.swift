@@ -165,3 +165,55 @@ import KubeTestServer
         #expect(cluster.server.requestLog.writes.filter { $0.verb == "apply" && $0.resource != "customresourcedefinitions" }.isEmpty)
     }
 }
+
+@Suite struct MoreReconcileTests {
+    @Test func removedComponentIsPrunedWithAnEvent() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, interval: "1s")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
+        let commit = try repo.change("overlays/dev/overlay.yaml", "disable: [telemetry-operator]", "disable: [telemetry-operator, hello-world]")
+        #expect(await eventually(10) { await cluster.sync()?[path: ["status", "lastAppliedCommit"]]?.string == commit })
+        #expect(cluster.server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world") == nil)
+        #expect((await cluster.sync()?[path: ["status", "counts", "pruned"]]?.int ?? 0) >= 3)
+        #expect(cluster.events().contains { $0["reason"]?.string == "Pruned" && $0["message"]?.string?.contains("hello-world") == true })
+    }
+
+    @Test func localPathSourceAndSuspend() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        let o: Value = ["apiVersion": "pattern.dev/v1alpha1", "kind": "PatternSync", "metadata": ["name": "local", "namespace": "default"],
+                        "spec": ["source": ["path": .string(repo.dir)], "site": "dev", "interval": "1h"]]
+        _ = try await cluster.client.create(o)
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(15) { await cluster.condition("local", "Ready")?["status"]?.string == "True" })
+        #expect(await cluster.condition("local", "SourceReady")?["message"]?.string?.contains(repo.dir) == true)
+
+        _ = try await cluster.client.patch(ControllerCluster.gvk, name: "local", namespace: "default", patch: ["spec": ["suspend": true]], type: .merge)
+        #expect(await eventually(5) { await cluster.condition("local", "Reconciling")?["reason"]?.string == "Suspended" })
+        // Suspended: a hand edit is neither reported nor healed.
+        cluster.server.requestLog.reset()
+        let deploy = GroupVersionKind(group: "apps", version: "v1", kind: "Deployment")
+        _ = try await cluster.client.patch(deploy, name: "hello-world", namespace: "hello-world",
+                                           patch: ["spec": ["replicas": 4]], type: .merge, fieldManager: "kubectl-edit")
+        try await Task.sleep(nanoseconds: 500_000_000)
+        #expect(cluster.server.requestLog.writes.filter { $0.userAgent.contains("(a)") && $0.resource != "leases" }.isEmpty)
+    }
+
+    @Test func invalidSpecIsStalledWithAFix() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let o: Value = ["apiVersion": "pattern.dev/v1alpha1", "kind": "PatternSync", "metadata": ["name": "bad", "namespace": "default"],
+                        "spec": ["source": ["path": "/tmp"], "site": "dev", "interval": "5 minutes"]]
+        _ = try await cluster.client.create(o)
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(10) { await cluster.condition("bad", "Stalled")?["reason"]?.string == "InvalidSpec" })
+        #expect(await cluster.condition("bad", "Ready")?["message"]?.string?.contains("spec.interval") == true)
+    }
+}
