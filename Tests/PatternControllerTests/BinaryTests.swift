@@ -67,3 +67,30 @@ func freePort() -> Int {
         #expect(readFile(errPath).contains("pattern controller stopped"))
     }
 }
+
+@Suite struct SelfInstallTests {
+    /// `pattern apply controller` installs the controller from its own pattern.
+    @Test func applyControllerInstallsTheControllerItself() async throws {
+        let cluster = try await ControllerCluster(installCRD: false)
+        defer { cluster.stop() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: patternBinary)
+        p.arguments = ["apply", "controller", "-C", repoRoot, "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--timeout", "30"]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(o)\n\(e)")
+        let store = cluster.server.store
+        let deploy = try #require(store.get(group: "apps", resource: "deployments", namespace: "pattern-system", name: "pattern-controller"))
+        #expect(deploy[path: ["spec", "template", "spec", "serviceAccountName"]]?.string == "pattern-controller")
+        #expect(deploy[path: ["spec", "template", "spec", "containers"]]?.array?.first?["args"]?.array?.contains("controller") == true)
+        #expect(store.get(group: "rbac.authorization.k8s.io", resource: "clusterroles", name: "pattern-controller") != nil)
+        #expect(store.get(group: "rbac.authorization.k8s.io", resource: "roles", namespace: "pattern-system", name: "pattern-controller") != nil)
+        #expect(store.get(resource: "services", namespace: "pattern-system", name: "pattern-controller-metrics") != nil)
+        let crd = try #require(store.get(group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "patternsyncs.pattern.dev"))
+        #expect(crd.labels["pattern.dev/pattern"]?.string == "pattern-controller")
+    }
+}

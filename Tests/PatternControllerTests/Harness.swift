@@ -84,7 +84,7 @@ final class ControllerCluster: @unchecked Sendable {
     let kubeconfigPath: String
     let cacheDir: String
 
-    init(controllerDelay: Double = 0) async throws {
+    init(controllerDelay: Double = 0, installCRD: Bool = true) async throws {
         var o = TestAPIServerOptions()
         o.simulateControllers = true
         o.controllerDelay = controllerDelay
@@ -94,6 +94,7 @@ final class ControllerCluster: @unchecked Sendable {
         cacheDir = dir + "/cache"
         writeFile(kubeconfigPath, server.kubeconfig())
         client = KubeClient(config: try ControllerCluster.config(kubeconfigPath, agent: "test"))
+        guard installCRD else { return }
         let crd = try YAMLParser.parse(readFile(repoRoot + "/patterns/pattern-controller/components/crd/patternsync-crd.yaml"))
         _ = try await client.apply(crd, fieldManager: "test")
         await client.invalidateDiscovery()
