@@ -187,3 +187,23 @@ import KubeTestServer
             """)
     }
 }
+
+@Suite struct OutageTests {
+    /// The API server goes away for a moment: the leader keeps (or re-takes) the Lease, the
+    /// watches reconnect, and drift is still seen afterwards.
+    @Test func survivesAnAPIServerRestart() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, interval: "1h")
+        let running = RunningController(try cluster.controller(identity: "outage", leaseDuration: 3))
+        defer { Task { await running.stop() } }
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
+        try cluster.server.restart(downtime: 0.8)
+        #expect(await eventually(10) { running.controller.isLeader })
+        let deploy = GroupVersionKind(group: "apps", version: "v1", kind: "Deployment")
+        _ = try await cluster.client.patch(deploy, name: "hello-world", namespace: "hello-world",
+                                           patch: ["spec": ["replicas": 6]], type: .merge, fieldManager: "kubectl-edit")
+        #expect(await eventually(15) { await cluster.condition("dev", "Drifted")?["status"]?.string == "True" })
+    }
+}
