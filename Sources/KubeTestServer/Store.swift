@@ -206,7 +206,7 @@ public final class ObjectStore: @unchecked Sendable {
     /// Finishes a write: strategy fill, system metadata, generation, managedFields; stores it
     /// unless dry-run or a no-op. Returns the object and whether anything was written.
     private func finish(_ info: ResourceInfo, namespace: String, old: Value?, new newIn: Value, entries: [ManagedFieldsEntry],
-                        dryRun: Bool) throws(APIError) -> (Value, Bool) {
+                        dryRun: Bool, expectedResourceVersion: String? = nil) throws(APIError) -> (Value, Bool) {
         var new = newIn
         let name = new.metadataName ?? ""
         Defaults.strategyFill(&new, old: old, group: info.group, kind: info.kind) { allocateIP() }
@@ -253,6 +253,13 @@ public final class ObjectStore: @unchecked Sendable {
         }
         if dryRun { return (new, false) }
         lock.lock()
+        // A conditional update (client-sent resourceVersion) is atomic: another write since
+        // this one read the object is a conflict, as on a real API server.
+        if let expected = expectedResourceVersion,
+           objects[info.groupResource]?[ObjectStore.key(namespace, name)]?[path: ["metadata", "resourceVersion"]]?.string != expected {
+            lock.unlock()
+            throw APIError.conflict(info, name)
+        }
         rv += 1
         new[path: ["metadata", "resourceVersion"]] = .string(String(rv))
         objects[info.groupResource, default: [:]][ObjectStore.key(namespace, name)] = new
@@ -378,7 +385,8 @@ public final class ObjectStore: @unchecked Sendable {
         var new = try mutate(old)
         try checkKind(new, info)
         Defaults.stripRenderOnly(&new)
-        if let p = new[path: ["metadata", "resourceVersion"]]?.string ?? precondition, !p.isEmpty,
+        let conditional = new[path: ["metadata", "resourceVersion"]]?.string ?? precondition
+        if let p = conditional, !p.isEmpty,
            p != old[path: ["metadata", "resourceVersion"]]?.string {
             throw APIError.conflict(info, name)
         }
@@ -408,7 +416,8 @@ public final class ObjectStore: @unchecked Sendable {
         if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
         let gvAPI = new.apiVersion ?? info.apiVersion
         entries = updateEntries(entries, old: old, new: new, info: info, manager: manager, subresource: subresource, apiVersion: gvAPI)
-        let (obj, _) = try finish(info, namespace: namespace, old: old, new: new, entries: entries, dryRun: dryRun)
+        let (obj, _) = try finish(info, namespace: namespace, old: old, new: new, entries: entries, dryRun: dryRun,
+                                  expectedResourceVersion: (conditional?.isEmpty ?? true) ? nil : conditional)
         return obj
     }
 

@@ -1,6 +1,8 @@
 import Testing
 import Foundation
 import PatternCore
+import PatternCompile
+import PatternApply
 import PatternController
 import KubeClient
 import KubeTestServer
@@ -65,6 +67,49 @@ func freePort() -> Int {
         let lease = cluster.server.store.get(group: "coordination.k8s.io", resource: "leases", namespace: "default", name: "pattern-controller")
         #expect(lease?[path: ["spec", "holderIdentity"]]?.string == "")
         #expect(readFile(errPath).contains("pattern controller stopped"))
+    }
+}
+
+extension BinaryTests {
+    /// SIGTERM while the binary is in the middle of an apply (Deployments roll out slowly): it
+    /// finishes the step, records the inventory, releases the Lease and exits 0; a new instance
+    /// resumes and gets Ready.
+    @Test func sigtermMidApplyStopsCleanlyAndAnotherInstanceResumes() async throws {
+        let cluster = try await ControllerCluster(controllerDelay: 0.5)
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, site: "hub", interval: "1h")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: patternBinary)
+        p.arguments = ["controller", "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--namespace", "default",
+                       "--identity", "sigterm", "--metrics-addr", "", "--cache-dir", cluster.cacheDir,
+                       "--lease-retry", "0.2", "--lease-duration", "2", "--poll-interval", "0.05"]
+        let errPath = makeTempDir() + "/stderr"
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        #expect(await eventually(15) { cluster.server.requestLog.writes.contains { $0.verb == "apply" && $0.resource == "deployments" } },
+                "\(readFile(errPath))")
+        kill(p.processIdentifier, SIGTERM)
+        let exited = await eventually(20) { !p.isRunning }
+        #expect(exited)
+        if exited { #expect(p.terminationReason == .exit && p.terminationStatus == 0, "\(readFile(errPath))") }
+        let lease = cluster.server.store.get(group: "coordination.k8s.io", resource: "leases", namespace: "default", name: "pattern-controller")
+        #expect(lease?[path: ["spec", "holderIdentity"]]?.string == "")
+        // Everything it wrote is in the inventory.
+        let site = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: repo.dir))).compile(site: "hub")
+        let inventory = try await ApplyEngine(client: cluster.client).records.loadInventory(SiteIdentity(site))
+        let written = Set(cluster.server.requestLog.writes.filter {
+            $0.verb == "apply" && $0.userAgent.contains("(sigterm)") && $0.namespace != "pattern-system" && $0.name != "pattern-system"
+        }.compactMap(\.name))
+        #expect(!written.isEmpty)
+        #expect(written.isSubset(of: Set(inventory?.objects.map(\.name) ?? [])))
+        // Resume in-process.
+        let running = RunningController(try cluster.controller(identity: "resume"))
+        defer { Task { await running.stop() } }
+        #expect(await eventually(20) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
     }
 }
 

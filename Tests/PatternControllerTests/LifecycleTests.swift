@@ -207,3 +207,46 @@ import KubeTestServer
         #expect(await eventually(15) { await cluster.condition("dev", "Drifted")?["status"]?.string == "True" })
     }
 }
+
+@Suite struct LeaseTests {
+    /// Candidates racing for a released Lease: the resourceVersion precondition lets exactly one win.
+    @Test func exactlyOneCandidateWinsARace() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let released: Value = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                               "metadata": ["name": "race", "namespace": "default"],
+                               "spec": ["holderIdentity": "", "leaseDurationSeconds": 15, "leaseTransitions": 0]]
+        _ = try await cluster.client.create(released)
+        let electors = (0..<6).map { i in
+            LeaderElector(client: cluster.client, config: LeaderElector.Config(name: "race", namespace: "default", identity: "c\(i)"))
+        }
+        let wins = await withTaskGroup(of: Bool.self) { group in
+            for e in electors { group.addTask { await e.tryAcquireOrRenew() } }
+            var n = 0
+            for await w in group where w { n += 1 }
+            return n
+        }
+        #expect(wins == 1)
+        #expect(electors.filter(\.isLeader).count == 1)
+        let lease = try await cluster.client.get(GroupVersionKind(group: "coordination.k8s.io", version: "v1", kind: "Lease"), name: "race", namespace: "default")
+        #expect(lease[path: ["spec", "holderIdentity"]]?.string == electors.first(where: \.isLeader)?.config.identity)
+        #expect(lease[path: ["spec", "leaseTransitions"]]?.int == 1)
+        #expect(lease[path: ["spec", "acquireTime"]]?.string?.hasSuffix("Z") == true)
+        // The others keep failing while the holder renews.
+        for e in electors where !e.isLeader { #expect(await e.tryAcquireOrRenew() == false) }
+    }
+
+    @Test func missingCredentialsSecretIsASourceError() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, interval: "1h")
+        _ = try await cluster.client.patch(ControllerCluster.gvk, name: "dev", namespace: "default",
+                                           patch: ["spec": ["source": ["git": ["credentialsSecretRef": ["name": "no-such-secret"]]]]], type: .merge)
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(10) { await cluster.condition("dev", "SourceReady")?["reason"]?.string == "CredentialsUnavailable" })
+        #expect(await cluster.condition("dev", "SourceReady")?["message"]?.string?.contains("default/no-such-secret") == true)
+        #expect(cluster.server.requestLog.writes.filter { $0.verb == "apply" && $0.resource != "customresourcedefinitions" }.isEmpty)
+    }
+}
