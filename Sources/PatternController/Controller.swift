@@ -265,7 +265,9 @@ final class Worker: @unchecked Sendable {
         while !Task.isCancelled && !controller.isShuttingDown {
             controller.metrics.add(ControllerMetrics.triggers, [("namespace", ns), ("name", name), ("trigger", reason)])
             controller.logger.debug("reconciling", metadata: ["patternsync": "\(key)", "trigger": "\(reason)"])
-            let outcome = await controller.reconciler.reconcile(current)
+            let outcome = await controller.reconciler.reconcile(current) { [weak self] selector, kinds in
+                self?.ensureWatches(selector: selector, kinds: kinds)
+            }
             // Until the watch delivers it, remember what we wrote (the next reconcile compares with it).
             if let st = outcome.status { lock.withLock { object["status"] = st } }
             if let w = outcome.watch { ensureWatches(selector: w.selector, kinds: w.kinds) }
@@ -333,6 +335,9 @@ final class Worker: @unchecked Sendable {
         switch ev {
         case .listed(let list):
             lock.withLock { for o in list.items { fingerprints[Worker.id(gvk, o)] = Worker.fingerprint(o) } }
+            // A (re)list may hide changes made before it (between the reconcile's read and the
+            // watch start, or while a watch was down): check once more.
+            wakeup.signal("owned")
         case .event(let e):
             let id = Worker.id(gvk, e.object)
             switch e.type {

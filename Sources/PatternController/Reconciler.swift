@@ -54,14 +54,16 @@ public struct Reconciler: Sendable {
 
     public static let maxDriftedListed = 20
 
-    public func reconcile(_ object: Value) async -> ReconcileOutcome {
+    /// Reconciles one PatternSync. `onRendered` gets the owner selector and kinds as soon as the
+    /// render is known (before drift and apply), so watches can start before the cluster is read.
+    public func reconcile(_ object: Value, onRendered: @Sendable (_ selector: String, _ kinds: [GroupVersionKind]) -> Void = { _, _ in }) async -> ReconcileOutcome {
         let started = monotonic()
         let ns = object.metadataNamespace ?? "default"
         let name = object.metadataName ?? ""
         let labels = [("namespace", ns), ("name", name)]
         let generation = object[path: ["metadata", "generation"]]?.int ?? 0
         var status = StatusBuilder(previous: object["status"] ?? .emptyObject, generation: generation)
-        var outcome = await run(object, status: &status)
+        var outcome = await run(object, status: &status, onRendered: onRendered)
         status.value["lastReconcileTime"] = .string(Timestamp.rfc3339())
         if outcome.result != .success { status.value["lastError"] = status.value["lastError"] ?? .null } else { status.value["lastError"] = .null }
         do { try await writeStatus(object, status) } catch {
@@ -91,7 +93,7 @@ public struct Reconciler: Sendable {
                                 intervalSeconds: interval)
     }
 
-    func run(_ object: Value, status: inout StatusBuilder) async -> ReconcileOutcome {
+    func run(_ object: Value, status: inout StatusBuilder, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome {
         let ns = object.metadataNamespace ?? "default"
         let name = object.metadataName ?? ""
         let labels = [("namespace", ns), ("name", name)]
@@ -185,6 +187,7 @@ public struct Reconciler: Sendable {
         let identity = SiteIdentity(site, recordNamespace: spec.recordNamespace)
         let watch = (identity.labelSelector, Array(Set(site.objects.compactMap { $0.object.gvk })).sorted())
         status.value["lastAttemptedRevision"] = .string(site.revision)
+        onRendered(watch.0, watch.1)
 
         // Drift against the last applied render.
         let engine = ApplyEngine(client: client, recordNamespace: spec.recordNamespace)

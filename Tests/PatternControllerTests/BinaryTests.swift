@@ -52,9 +52,11 @@ func freePort() -> Int {
 
         #expect(await eventually(15) { httpGet(port: port, path: "/readyz")?.status == 200 }, "\(readFile(errPath))")
         #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" }, "\(readFile(errPath))")
-        let metrics = httpGet(port: port, path: "/metrics")?.body ?? ""
-        #expect(metrics.contains(#"pattern_reconcile_total{namespace="default",name="dev",result="success"} 1"#))
-        #expect(metrics.contains("pattern_leader 1"))
+        // Status is written before the reconcile is counted: poll.
+        #expect(await eventually(5) {
+            let metrics = httpGet(port: port, path: "/metrics")?.body ?? ""
+            return metrics.contains(#"pattern_reconcile_total{namespace="default",name="dev",result="success"} "#) && metrics.contains("pattern_leader 1")
+        })
         #expect(cluster.server.requestLog.entries.contains { $0.userAgent.contains("pattern-controller/") && $0.userAgent.contains("(binary)") })
 
         // SIGTERM: graceful stop, lease released, exit 0.
