@@ -321,8 +321,11 @@ final class Worker: @unchecked Sendable {
                             return
                         } catch {
                             failures += 1
-                            if case .unknownKind? = error as? KubeError { failures = max(failures, 4) }
-                            try? await Task.sleep(nanoseconds: UInt64(min(60, pow(2, Double(failures))) * 1e9))
+                            // A kind whose CRD is in the same render is served a moment after the
+                            // apply: retry it soon (discovery is refetched for unknown kinds).
+                            let delay: Double
+                            if case .unknownKind? = error as? KubeError { delay = min(10, Double(failures)) } else { delay = min(60, pow(2, Double(failures - 1)) * 0.5) }
+                            try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                         }
                     }
                 }

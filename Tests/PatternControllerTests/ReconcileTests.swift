@@ -217,3 +217,23 @@ import KubeTestServer
         #expect(await cluster.condition("bad", "Ready")?["message"]?.string?.contains("spec.interval") == true)
     }
 }
+
+@Suite struct CustomResourceDriftTests {
+    /// The Collector's CRD is in the same render: its watch starts once the kind is served, and
+    /// a hand edit of the custom resource is seen without waiting for the interval.
+    @Test func driftOfACustomResourceWhoseCRDIsInTheRender() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, site: "hub", interval: "1h")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
+        let collector = GroupVersionKind(group: "telemetry.pattern.dev", version: "v1", kind: "Collector")
+        _ = try await cluster.client.patch(collector, name: "hub", namespace: "platform-telemetry",
+                                           patch: ["spec": ["retention": "1h"]], type: .merge, fieldManager: "kubectl-edit")
+        #expect(await eventually(10) {
+            await cluster.condition("dev", "Drifted")?["message"]?.string?.contains("Collector") == true
+        })
+    }
+}
