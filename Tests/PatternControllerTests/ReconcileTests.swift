@@ -237,3 +237,62 @@ import KubeTestServer
         })
     }
 }
+
+@Suite struct SeveralSyncsTests {
+    /// Two PatternSyncs (two patterns) reconcile side by side, each with its own inventory.
+    @Test func twoPatternSyncsOwnSeparateInventories() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        writeFile(repo.dir + "/patterns/tiny/pattern.yaml", """
+            apiVersion: pattern.dev/v1alpha1
+            kind: Pattern
+            metadata:
+              name: tiny
+            spec:
+              components:
+              - name: config
+                path: components/config
+            """)
+        writeFile(repo.dir + "/patterns/tiny/components/config/config.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: tiny-config
+              namespace: default
+            data:
+              greeting: hello
+            """)
+        writeFile(repo.dir + "/overlays/tiny/overlay.yaml", """
+            apiVersion: pattern.dev/v1alpha1
+            kind: Site
+            metadata:
+              name: tiny
+            spec:
+              pattern:
+                path: patterns/tiny
+            """)
+        try git(["add", "-A"], in: repo.dir)
+        try git(["commit", "-q", "-m", "tiny pattern"], in: repo.dir)
+        try await cluster.createSync("dev", url: repo.url, site: "dev")
+        try await cluster.createSync("tiny", url: repo.url, site: "tiny")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(15) {
+            let a = await cluster.condition("dev", "Ready")?["status"]?.string
+            let b = await cluster.condition("tiny", "Ready")?["status"]?.string
+            return a == "True" && b == "True"
+        })
+        let records = ApplyEngine(client: cluster.client).records
+        let tiny = try await records.loadInventory(SiteIdentity(pattern: "tiny", site: "tiny"))
+        let dev = try await records.loadInventory(SiteIdentity(pattern: "multicloud-platform", site: "dev"))
+        #expect(tiny?.objects.map(\.name) == ["tiny-config"])
+        #expect(dev?.objects.contains { $0.name == "tiny-config" } == false)
+        #expect((dev?.objects.count ?? 0) > 5)
+        // Drift in one is reported by that one only.
+        _ = try await cluster.client.patch(GroupVersionKind(group: "", version: "v1", kind: "ConfigMap"), name: "tiny-config", namespace: "default",
+                                           patch: ["data": ["greeting": "hi"]], type: .merge, fieldManager: "kubectl-edit")
+        #expect(await eventually(10) { await cluster.condition("tiny", "Drifted")?["status"]?.string == "True" })
+        #expect(await cluster.condition("dev", "Drifted")?["status"]?.string == "False")
+    }
+}
