@@ -286,6 +286,8 @@ final class Worker: @unchecked Sendable {
                 delay = outcome.intervalSeconds ?? 3600
             case .suspended:
                 delay = 3600
+            case .cancelled:
+                return
             }
             if Task.isCancelled || controller.isShuttingDown { break }
             let woke = await wakeup.wait(timeout: delay)

@@ -11,7 +11,7 @@ import Glibc
 
 /// What the loop does after a reconcile.
 public struct ReconcileOutcome: Sendable {
-    public enum Result: String, Sendable { case success, failure, stalled, suspended }
+    public enum Result: String, Sendable { case success, failure, stalled, suspended, cancelled }
     public var result: Result
     /// Failed at this stage (spec, source, render, drift, apply, status).
     public var stage: String?
@@ -20,6 +20,10 @@ public struct ReconcileOutcome: Sendable {
     public var intervalSeconds: Double?
     /// The status as written (or as it was, when nothing changed).
     public var status: Value? = nil
+}
+
+extension ReconcileOutcome {
+    static let cancelled = ReconcileOutcome(result: .cancelled, stage: nil, watch: nil, intervalSeconds: nil)
 }
 
 /// Settings shared by every reconcile.
@@ -64,9 +68,19 @@ public struct Reconciler: Sendable {
         let generation = object[path: ["metadata", "generation"]]?.int ?? 0
         var status = StatusBuilder(previous: object["status"] ?? .emptyObject, generation: generation)
         var outcome = await run(object, status: &status, onRendered: onRendered)
+        if outcome.result == .cancelled {
+            // Stopped before anything was written: the next leader (or run) starts over.
+            metrics.add(ControllerMetrics.reconcileTotal, labels + [("result", "cancelled")])
+            return outcome
+        }
         status.value["lastReconcileTime"] = .string(Timestamp.rfc3339())
         if outcome.result != .success { status.value["lastError"] = status.value["lastError"] ?? .null } else { status.value["lastError"] = .null }
-        do { try await writeStatus(object, status) } catch {
+        // Not cancelled with the loop: after an apply, its status belongs with it.
+        let finalStatus = status
+        let written: Result<Void, KubeError> = await Task {
+            do throws(KubeError) { try await writeStatus(object, finalStatus); return .success(()) } catch { return .failure(error) }
+        }.value
+        if case .failure = written {
             metrics.add(ControllerMetrics.reconcileErrors, labels + [("stage", "status")])
             if outcome.result == .success { outcome.result = .failure; outcome.stage = "status" }
         }
@@ -134,6 +148,7 @@ public struct Reconciler: Sendable {
             var creds = GitCredentials.none
             if let secret {
                 do { creds = try await credentials(secret: secret, namespace: ns, owner: name) } catch {
+                    if Task.isCancelled { return .cancelled }
                     status.condition("SourceReady", false, reason: "CredentialsUnavailable", message: "\(error)")
                     return await fail(object, &status, stage: "source", reason: "SourceUnavailable", message: "\(error)")
                 }
@@ -159,6 +174,7 @@ public struct Reconciler: Sendable {
                 }
             }
         }
+        if Task.isCancelled { return .cancelled }
         var src: Value = ["url": .string(sourceURL), "stale": .bool(stale)]
         if let commit { src["commit"] = .string(commit) }
         status.value["source"] = src
@@ -189,13 +205,16 @@ public struct Reconciler: Sendable {
         status.value["lastAttemptedRevision"] = .string(site.revision)
         onRendered(watch.0, watch.1)
 
+        if Task.isCancelled { return .cancelled }
         // Drift against the last applied render.
         let engine = ApplyEngine(client: client, recordNamespace: spec.recordNamespace)
         let drift: DriftReport
         do { drift = try await engine.drift(site, fieldManager: settings.fieldManager) } catch {
+            if Task.isCancelled { return .cancelled }
             return await fail(object, &status, stage: "drift", reason: "ClusterUnavailable",
                               message: "cannot read the live objects of \(identity.pattern)/\(identity.site): \(error)", watch: watch)
         }
+        if Task.isCancelled { return .cancelled }
         let upToDate = drift.lastAppliedRevision == site.revision
         let driftItems = upToDate ? drift.items : []
         let missing = upToDate ? drift.missing : []
