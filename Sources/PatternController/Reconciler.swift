@@ -250,9 +250,14 @@ public struct Reconciler: Sendable {
             healed = !driftedKeys.isEmpty && spec.driftPolicy == .heal && result.succeeded
             if counts.applied > 0 {
                 let names = result.outcomes.filter { $0.status == .created || $0.status == .configured }.prefix(10).map(\.key.description)
-                await events.emit(object, .normal, reason: healed ? "DriftHealed" : "Applied",
-                                  message: "\(healed ? "put back" : "applied") \(counts.applied) objects of revision \(Renderer.shortRevision(site.revision))"
-                                      + "\(commit.map { " (commit \(String($0.prefix(12))))" } ?? ""): \(names.joined(separator: ", "))\(counts.applied > 10 ? ", …" : "")")
+                let what = "\(counts.applied) objects of revision \(Renderer.shortRevision(site.revision))"
+                    + "\(commit.map { " (commit \(String($0.prefix(12))))" } ?? ""): \(names.joined(separator: ", "))\(counts.applied > 10 ? ", …" : "")"
+                if healed {
+                    await events.emit(object, .normal, reason: "DriftHealed",
+                                      message: "put back \(what); drift was: " + Reconciler.driftSummary(driftItems, missing: missing))
+                } else {
+                    await events.emit(object, .normal, reason: "Applied", message: "applied \(what)")
+                }
             }
             if counts.pruned > 0 {
                 let names = result.outcomes.filter { $0.status == .pruned }.prefix(10).map(\.key.description)
@@ -289,9 +294,7 @@ public struct Reconciler: Sendable {
                 await events.emit(object, .warning, reason: "DriftDetected", message: msg)
             }
         }
-        if healed {
-            await events.emit(object, .normal, reason: "DriftHealed", message: "put back: " + Reconciler.driftSummary(driftItems, missing: missing))
-        }
+        if healed { status.value["drifted"] = .null }
         let rev = Renderer.shortRevision(site.revision)
         if stale {
             status.condition("Ready", false, reason: "SourceStale", message: "applied revision \(rev) from the last good commit; \(staleMessage)")
