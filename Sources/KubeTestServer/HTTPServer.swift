@@ -363,6 +363,12 @@ final class ResponseWriter: @unchecked Sendable {
     private(set) var finished = false
     var closeAfter = false
     private var chunked = false
+    /// Called once with the status right before the first byte of the response is written.
+    var onBeforeSend: ((Int) -> Void)?
+
+    private func notify(_ status: Int) {
+        if let f = onBeforeSend { onBeforeSend = nil; f(status) }
+    }
 
     init(conn: Connection, method: String) {
         self.conn = conn
@@ -406,6 +412,7 @@ final class ResponseWriter: @unchecked Sendable {
     /// and then closes the connection (fault injection).
     func send(status: Int, contentType: String = "application/json", headers extra: [(String, String)] = [], body: [UInt8], cutAfter: Int? = nil) {
         finished = true
+        notify(status)
         var h = [("Content-Type", contentType)] + extra
         h.append(("Content-Length", String(body.count)))
         var out = head(status, h)
@@ -426,6 +433,7 @@ final class ResponseWriter: @unchecked Sendable {
     /// Starts a chunked response (the body follows as `writeChunk` calls).
     func startChunked(status: Int, contentType: String = "application/json") -> Bool {
         finished = true
+        notify(status)
         chunked = true
         var out = head(status, [("Content-Type", contentType), ("Transfer-Encoding", "chunked")])
         out.append(contentsOf: "\r\n".utf8)
@@ -447,6 +455,7 @@ final class ResponseWriter: @unchecked Sendable {
 
     /// Ends the stream without the terminating chunk and closes the connection.
     func cut() {
+        notify(0)
         closeAfter = true
         conn.abort()
     }

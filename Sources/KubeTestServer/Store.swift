@@ -209,6 +209,8 @@ public final class ObjectStore: @unchecked Sendable {
                         dryRun: Bool) throws(APIError) -> (Value, Bool) {
         var new = newIn
         let name = new.metadataName ?? ""
+        let uid = old?[path: ["metadata", "uid"]]?.string ?? UUID().uuidString.lowercased()
+        new[path: ["metadata", "uid"]] = .string(uid)
         Defaults.strategyFill(&new, old: old, group: info.group, kind: info.kind) { allocateIP() }
         var md = new["metadata"]?.object ?? Object()
         md.set("name", .string(name))
@@ -223,7 +225,7 @@ public final class ObjectStore: @unchecked Sendable {
                 md.set("generation", .int(g))
             }
         } else {
-            md.set("uid", .string(UUID().uuidString.lowercased()))
+            md.set("uid", .string(uid))
             md.set("creationTimestamp", .string(now()))
             if info.hasGeneration { md.set("generation", 1) }
             for k in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion"] { md.removeValue(forKey: k) }

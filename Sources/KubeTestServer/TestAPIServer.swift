@@ -225,6 +225,12 @@ public final class TestAPIServer: @unchecked Sendable {
         }
         let authRequired = options.requireAuth ?? (!options.tokens.isEmpty || options.clientCAPEM != nil)
         entry.user = user?.name ?? ""
+        let log = requestLog
+        w.onBeforeSend = { status in
+            entry.status = status
+            entry.duration = Date().timeIntervalSince(started)
+            log.append(entry)
+        }
         // Faults.
         let fault = faults.match(req, entry: entry)
         var cut: Int? = nil
@@ -232,51 +238,38 @@ public final class TestAPIServer: @unchecked Sendable {
             switch fault {
             case .delay(let s): Thread.sleep(forTimeInterval: s)
             case .error(let e):
-                entry.status = e.code
-                requestLog.append(entry)
                 respond(w, e)
                 return
             case .cutConnection(let n): cut = n
             case .dropConnection:
-                entry.status = 0
-                requestLog.append(entry)
                 w.cut()
                 return
             }
         }
-        var status = 200
-        defer {
-            entry.status = status
-            entry.duration = Date().timeIntervalSince(started)
-            requestLog.append(entry)
-        }
         if authRequired && user == nil && !["/healthz", "/livez", "/readyz"].contains(req.path) {
-            status = 401
             respond(w, APIError.unauthorized(), cut: cut)
             return
         }
         let who = user ?? UserInfo(name: "system:admin", groups: ["system:masters"])
         if req.path.hasPrefix("/api/") || req.path.hasPrefix("/apis/") {
-            if case .failure(let e) = parsed { status = e.code; respond(w, e, cut: cut); return }
+            if case .failure(let e) = parsed { respond(w, e, cut: cut); return }
         }
         if case .success(let t?) = parsed, let authz = authorize {
             let ar = AccessRequest(user: who, verb: entry.verb, group: t.info.group, resource: t.info.resource, subresource: t.subresource,
                                    namespace: t.namespace, name: t.name)
             if !authz(ar) {
                 let e = APIError.forbidden(user: who.name, verb: entry.verb, info: t.info, resource: t.info.resource, name: t.name, namespace: t.namespace)
-                status = 403
                 respond(w, e, cut: cut)
                 return
             }
         }
         do throws(APIError) {
             if case .success(let t?) = parsed {
-                status = try serveResource(req, w, t, user: who, cut: cut)
+                _ = try serveResource(req, w, t, user: who, cut: cut)
             } else {
-                status = try serveDiscovery(req, w, cut: cut)
+                _ = try serveDiscovery(req, w, cut: cut)
             }
         } catch {
-            status = error.code
             respond(w, error, cut: cut)
         }
     }
