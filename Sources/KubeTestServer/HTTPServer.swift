@@ -67,13 +67,17 @@ final class HTTPServer: @unchecked Sendable {
         listenFD = -1
         let conns = Array(connections.values)
         lock.unlock()
-        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+        // Only shut down: the accept thread closes the descriptor when it leaves accept(),
+        // so the number cannot be reused under its feet (it would accept another server's
+        // connections).
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
         for c in conns { c.abort() }
     }
 
     var openConnectionCount: Int { lock.lock(); defer { lock.unlock() }; return connections.count }
 
     private func acceptLoop(_ fd: Int32) {
+        defer { close(fd) }
         while true {
             let cfd = accept(fd, nil, nil)
             if cfd < 0 {
@@ -81,7 +85,7 @@ final class HTTPServer: @unchecked Sendable {
                 return
             }
             lock.lock()
-            let ok = running
+            let ok = running && listenFD == fd
             lock.unlock()
             if !ok { close(cfd); return }
             var one: Int32 = 1
