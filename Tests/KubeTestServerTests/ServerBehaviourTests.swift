@@ -486,3 +486,54 @@ struct ListWatchBehaviourTests {
         #expect(server.store.get(group: "batch", resource: "jobs", namespace: "default", name: "j")?[path: ["spec", "selector", "matchLabels", "controller-uid"]] != nil)
     }
 }
+
+@Suite("kubectl against the test server", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl")))
+struct KubectlCompatibilityTests {
+    func kubectl(_ kubeconfig: String, _ args: [String], stdin: String? = nil) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+        p.arguments = ["--kubeconfig", kubeconfig] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        let inPipe = Pipe()
+        p.standardInput = inPipe
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = FileManager.default.temporaryDirectory.path
+        env["KUBECACHEDIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("kcache-\(UUID().uuidString)").path
+        p.environment = env
+        try p.run()
+        if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try inPipe.fileHandleForWriting.close()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func getApplyServerSideAndDiff() throws {
+        // kubectl sends bearer tokens only over TLS.
+        guard let pki = TestPKI.generate() else { Issue.record("no PKI"); return }
+        var o = TestAPIServerOptions()
+        o.tokens = ["t0k3n": UserInfo(name: "admin")]
+        o.tlsCertPEM = pki.serverCertPEM
+        o.tlsKeyPEM = pki.serverKeyPEM
+        let server = try TestAPIServer.start(o)
+        defer { server.stop() }
+        let kc = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(UUID().uuidString)").path
+        try server.kubeconfig(token: "t0k3n", caPEM: pki.caCertPEM).write(toFile: kc, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: kc) }
+        let (rc, out) = try kubectl(kc, ["get", "ns"])
+        #expect(rc == 0)
+        #expect(out.contains("kube-system"))
+        let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: k\n  namespace: default\ndata:\n  a: \"1\"\n"
+        let (arc, aout) = try kubectl(kc, ["apply", "--server-side", "-f", "-"], stdin: manifest)
+        #expect(arc == 0, "\(aout)")
+        #expect(aout.contains("serverside-applied"))
+        let cmObj = server.store.get(resource: "configmaps", namespace: "default", name: "k")
+        #expect(cmObj?[path: ["metadata", "managedFields"]]?.array?.first?["manager"] == "kubectl")
+        let (drc, dout) = try kubectl(kc, ["diff", "--server-side", "-f", "-"], stdin: manifest.replacingOccurrences(of: "\"1\"", with: "\"2\""))
+        #expect(drc == 1, "\(dout)")  // 1: differences found
+        #expect(dout.contains("+  a: \"2\""))
+        #expect(server.store.get(resource: "configmaps", namespace: "default", name: "k")?[path: ["data", "a"]] == "1")
+    }
+}
