@@ -329,6 +329,9 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// POST: creates an object (Update operation by `manager`).
     public func create(_ info: ResourceInfo, namespace: String, body bodyIn: Value, manager: String, dryRun: Bool) throws(APIError) -> Value {
+        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
+        // can never lose a concurrent write (the real server retries on resourceVersion instead).
+        lock.lock(); defer { lock.unlock() }
         var body = bodyIn
         guard body.object != nil else { throw APIError.badRequest("the body of the request was not a JSON object") }
         try checkKind(body, info)
@@ -373,6 +376,9 @@ public final class ObjectStore: @unchecked Sendable {
     /// Read-modify-write with an Update operation (PUT, JSON/merge/strategic patch, status).
     public func update(_ info: ResourceInfo, namespace: String, name: String, manager: String, subresource: String = "", dryRun: Bool,
                        precondition: String?, mutate: (Value) throws(APIError) -> Value) throws(APIError) -> Value {
+        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
+        // can never lose a concurrent write (the real server retries on resourceVersion instead).
+        lock.lock(); defer { lock.unlock() }
         lock.lock()
         let old = objects[info.groupResource]?[ObjectStore.key(namespace, name)]
         lock.unlock()
@@ -417,6 +423,9 @@ public final class ObjectStore: @unchecked Sendable {
     /// Server-side apply. Returns the object and whether it was created.
     public func apply(_ info: ResourceInfo, namespace: String, name: String, config configIn: Value, manager: String, force: Bool,
                       subresource: String = "", dryRun: Bool) throws(APIError) -> (Value, Bool) {
+        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
+        // can never lose a concurrent write (the real server retries on resourceVersion instead).
+        lock.lock(); defer { lock.unlock() }
         var config = configIn
         guard config.object != nil else { throw APIError.badRequest("error decoding YAML: the applied configuration is not an object") }
         guard let av = config.apiVersion, !av.isEmpty else { throw APIError.badRequest("invalid object type: /, Kind=") }
@@ -537,6 +546,9 @@ public final class ObjectStore: @unchecked Sendable {
     /// with the deleted object's uid when it is gone.
     public func delete(_ info: ResourceInfo, namespace: String, name: String, propagation: String?, dryRun: Bool,
                        preconditionUID: String? = nil, preconditionRV: String? = nil) throws(APIError) -> (remaining: Value?, deleted: Value) {
+        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
+        // can never lose a concurrent write (the real server retries on resourceVersion instead).
+        lock.lock(); defer { lock.unlock() }
         lock.lock()
         let old = objects[info.groupResource]?[ObjectStore.key(namespace, name)]
         lock.unlock()
