@@ -537,3 +537,30 @@ struct KubectlCompatibilityTests {
         #expect(server.store.get(resource: "configmaps", namespace: "default", name: "k")?[path: ["data", "a"]] == "1")
     }
 }
+
+@Suite("Concurrency")
+struct ConcurrencyBehaviourTests {
+    @Test func concurrentWritersToOneObjectLoseNothing() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        #expect(try server.apply("/api/v1/namespaces/default/configmaps/shared", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: default\n").status == 201)
+        let group = DispatchGroup()
+        for m in 0..<8 {
+            group.enter()
+            Thread.detachNewThread {
+                for i in 0..<5 {
+                    _ = try? server.apply("/api/v1/namespaces/default/configmaps/shared",
+                                          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: default\ndata:\n  k\(m): '\(i)'\n",
+                                          manager: "m\(m)")
+                }
+                group.leave()
+            }
+        }
+        group.wait()
+        let data = server.store.get(resource: "configmaps", namespace: "default", name: "shared")?["data"]?.object
+        #expect(data?.count == 8)
+        #expect((0..<8).allSatisfy { data?["k\($0)"] == "4" })
+        let managers = (server.store.get(resource: "configmaps", namespace: "default", name: "shared")?[path: ["metadata", "managedFields"]]?.array ?? []).count
+        #expect(managers == 8)  // the first applier set no fields: empty entries are dropped
+    }
+}
