@@ -455,9 +455,39 @@ struct MergeSchema: Sendable {
         }
         guard let schema = crdSchema else { return nil }
         for (k, child) in v.object ?? Object() where k != "metadata" && k != "apiVersion" && k != "kind" {
-            if let node = schema["properties"]?[k], let e = typeError(child, node, ".\(k)") { return e }
+            if let node = schema["properties"]?[k] {
+                if let e = typeError(child, node, ".\(k)") { return e }
+            } else if schema["x-kubernetes-preserve-unknown-fields"]?.bool != true {
+                return ".\(k): field not declared in schema"
+            }
         }
         return nil
+    }
+
+    /// Drops fields a structural schema does not declare (what the real server does to custom
+    /// resources written by create, update and non-apply patches).
+    static func pruneUnknown(_ v: inout Value, _ node: Value, isRoot: Bool = false) {
+        if node["x-kubernetes-preserve-unknown-fields"]?.bool == true && node["properties"] == nil { return }
+        if var o = v.object {
+            let props = node["properties"]?.object
+            let ap = node["additionalProperties"]
+            for k in o.keys {
+                if isRoot && (k == "apiVersion" || k == "kind" || k == "metadata") { continue }
+                if let p = props?[k] {
+                    o.modify(k) { c in if var cv = c { pruneUnknown(&cv, p); c = cv } }
+                } else if let ap, ap.object != nil {
+                    o.modify(k) { c in if var cv = c { pruneUnknown(&cv, ap); c = cv } }
+                } else if ap?.bool == true || node["x-kubernetes-preserve-unknown-fields"]?.bool == true {
+                    continue
+                } else if props != nil || node["type"]?.string == "object" {
+                    o.removeValue(forKey: k)
+                }
+            }
+            v = .object(o)
+        } else if var a = v.array, let items = node["items"] {
+            for i in a.indices { pruneUnknown(&a[i], items) }
+            v = .array(a)
+        }
     }
 
     private func typeError(_ v: Value, _ node: Value, _ path: String) -> String? {
@@ -474,11 +504,14 @@ struct MergeSchema: Sendable {
             if v.bool == nil { return "\(path): expected boolean, got \(MergeSchema.goValue(v))" }
         case "object":
             guard let o = v.object else { return "\(path): expected map, got \(MergeSchema.goValue(v))" }
+            let preserve = node["x-kubernetes-preserve-unknown-fields"]?.bool == true
             for (k, child) in o {
                 if let p = node["properties"]?[k] {
                     if let e = typeError(child, p, "\(path).\(k)") { return e }
                 } else if let ap = node["additionalProperties"], ap.object != nil {
                     if let e = typeError(child, ap, "\(path).\(k)") { return e }
+                } else if !preserve && node["additionalProperties"]?.bool != true {
+                    return "\(path).\(k): field not declared in schema"
                 }
             }
         case "array":

@@ -209,6 +209,7 @@ public final class ObjectStore: @unchecked Sendable {
                         dryRun: Bool) throws(APIError) -> (Value, Bool) {
         var new = newIn
         let name = new.metadataName ?? ""
+        if info.isCustom, let schema = schema(for: info).crdSchema { MergeSchema.pruneUnknown(&new, schema, isRoot: true) }
         let uid = old?[path: ["metadata", "uid"]]?.string ?? UUID().uuidString.lowercased()
         new[path: ["metadata", "uid"]] = .string(uid)
         Defaults.strategyFill(&new, old: old, group: info.group, kind: info.kind) { allocateIP() }
@@ -759,7 +760,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     private func record(_ info: ResourceInfo, _ ev: WatchEvent, old: Value?) {
         history.append((rv, info.groupResource, ev, old))
-        if history.count > historyLimit {
+        if history.count > historyLimit + historyLimit / 8 + 1 {
             let drop = history.count - historyLimit
             oldestWatchableRV = history[drop - 1].rv
             history.removeFirst(drop)

@@ -343,6 +343,14 @@ struct ApplyBehaviourTests {
         let merge = try server.request("PATCH", "/apis/example.com/v1/namespaces/default/widgets/w", body: ["spec": ["size": 2]],
                                        contentType: "application/merge-patch+json")
         #expect(merge.json[path: ["metadata", "generation"]] == 2)
+        // Undeclared fields: apply refuses them, other writes prune them.
+        let typo = try server.apply("/apis/example.com/v1/namespaces/default/widgets/w", w + "  colour: red\n")
+        #expect(typo.status == 500)
+        #expect(typo.json["message"] == "failed to create typed patch object (default/w; example.com/v1, Kind=Widget): .spec.colour: field not declared in schema")
+        let pruned = try server.request("PATCH", "/apis/example.com/v1/namespaces/default/widgets/w", body: ["spec": ["colour": "red"], "status": ["anything": 1]],
+                                        contentType: "application/merge-patch+json")
+        #expect(pruned.status == 200)
+        #expect(pruned.json[path: ["spec", "colour"]] == nil)
         // Deleting the CRD removes the resource from discovery.
         #expect(try server.request("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com").status == 200)
         var gone = false
