@@ -199,6 +199,17 @@ final class Connection: @unchecked Sendable {
         Glibc.close(fd)
     }
 
+    /// True when the peer has closed its side (checked without consuming data).
+    func peerClosed() -> Bool {
+        // 0x2000 is POLLRDHUP (Linux), which Glibc does not export to Swift.
+        var p = pollfd(fd: fd, events: Int16(POLLIN) | 0x2000, revents: 0)
+        guard poll(&p, 1, 0) > 0 else { return false }
+        if p.revents & (Int16(POLLHUP) | Int16(POLLERR) | 0x2000) != 0 { return true }
+        var b: UInt8 = 0
+        let n = recv(fd, &b, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
+        return n == 0
+    }
+
     private func readSome() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         let n: Int

@@ -750,7 +750,8 @@ public final class TestAPIServer: @unchecked Sendable {
         guard w.startChunked(status: 200) else { return }
         var nextBookmark = Date().addingTimeInterval(options.bookmarkInterval)
         while true {
-            let until = bookmarks ? min(deadline, nextBookmark) : deadline
+            // Wake at least every second to notice clients that went away.
+            let until = min(bookmarks ? min(deadline, nextBookmark) : deadline, Date().addingTimeInterval(1))
             let r = watcher.next(until: until)
             switch r {
             case .some(.some(let ev)):
@@ -764,7 +765,8 @@ public final class TestAPIServer: @unchecked Sendable {
                 w.endChunked()
                 return
             case .none:
-                if bookmarks {
+                if w.conn.peerClosed() { w.cut(); return }
+                if bookmarks && Date() >= min(deadline, nextBookmark) {
                     var md = Object()
                     md.append("resourceVersion", .string(store.currentResourceVersion))
                     md.append("creationTimestamp", .null)

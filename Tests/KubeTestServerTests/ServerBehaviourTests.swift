@@ -420,6 +420,23 @@ struct ListWatchBehaviourTests {
         #expect(expired.first?[path: ["object", "reason"]] == "Expired")
     }
 
+    @Test func watchEndsWhenTheClientGoesAway() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        do {
+            let c = try TestHTTPConnection(port: server.port)
+            try c.send("GET", "/api/v1/namespaces/default/configmaps?watch=1", headers: ["User-Agent": "t"])
+            Thread.sleep(forTimeInterval: 0.2)
+            #expect(server.store.watcherCount == 1)
+        }  // connection closed here
+        var ended = false
+        for _ in 0..<150 where !ended {
+            ended = server.store.watcherCount == 0
+            if !ended { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        #expect(ended)
+    }
+
     @Test func namespaceTerminatesThenDisappearsWithItsContent() throws {
         var o = TestAPIServerOptions()
         o.namespaceFinalizeDelay = 0.2
