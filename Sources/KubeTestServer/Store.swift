@@ -108,6 +108,13 @@ public final class ObjectStore: @unchecked Sendable {
         return try create(info, namespace: ns, body: object, manager: manager, dryRun: false)
     }
 
+    /// The served resource for group + plural name (any version), if any.
+    public func resource(group g: String, resource r: String) -> ResourceInfo? {
+        lock.lock(); defer { lock.unlock() }
+        return resourcesByPath.values.filter { $0.group == g && $0.resource == r }
+            .max { ResourceVersionOrder.priority($0.version) < ResourceVersionOrder.priority($1.version) }
+    }
+
     func resourceInfo(forGroup g: String, resource r: String) -> ResourceInfo {
         lock.lock(); defer { lock.unlock() }
         return resourcesByPath.values.first { $0.group == g && $0.resource == r }!
@@ -118,7 +125,9 @@ public final class ObjectStore: @unchecked Sendable {
     @discardableResult
     public func setStatus(group: String = "", resource: String, namespace: String = "", name: String, status: Value,
                           manager: String = "kube-controller-manager", metadataChanges: ((inout Value) -> Void)? = nil) throws -> Value {
-        let info = resourceInfo(forGroup: group, resource: resource)
+        guard let info = self.resource(group: group, resource: resource) else {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(GroupResource(group: group, resource: resource)))")
+        }
         return try update(info, namespace: namespace, name: name, manager: manager, subresource: "status", dryRun: false, precondition: nil) { old in
             var n = old
             n["status"] = status
