@@ -329,7 +329,10 @@ public final class ObjectStore: @unchecked Sendable {
         var o: Value = ["metadata": .emptyObject]
         if info.isCustom { return o }
         if new["spec"] != nil { o["spec"] = .emptyObject }
-        if new[path: ["spec", "template"]] != nil { o[path: ["spec", "template"]] = ["metadata": .emptyObject, "spec": .emptyObject] }
+        // `containers` has no omitempty: the typed empty object holds null there (present, so
+        // no `.` entry for it); omitempty maps and lists (labels, ports, data) are absent.
+        if new[path: ["spec", "template"]] != nil { o[path: ["spec", "template"]] = ["metadata": .emptyObject, "spec": ["containers": .null]] }
+        if info.kind == "Pod", new["spec"] != nil { o["spec"] = ["containers": .null] }
         if new[path: ["spec", "strategy"]] != nil, info.kind == "Deployment" { o[path: ["spec", "strategy"]] = .emptyObject }
         if new["status"] != nil, !info.hasStatus { o["status"] = .emptyObject }
         return o

@@ -257,6 +257,26 @@ struct ApplyBehaviourTests {
         #expect(!managers.contains("scaler"))
     }
 
+    @Test func createOwnsDefaultsWithTypedEmptyShape() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let body: Value = ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "n", "labels": ["app": "n"]],
+                           "spec": ["selector": ["matchLabels": ["app": "n"]],
+                                    "template": ["metadata": ["labels": ["app": "n"]], "spec": ["containers": [["name": "nginx", "image": "nginx"]]]]]]
+        let r = try server.request("POST", "/apis/apps/v1/namespaces/default/deployments?fieldManager=kubectl-create", body: body)
+        #expect(r.status == 201)
+        let fields = r.json[path: ["metadata", "managedFields"]]?.array?.first?["fieldsV1"] ?? .null
+        let expected = try JSONParser.parse(#"""
+        {"f:metadata":{"f:labels":{".":{},"f:app":{}}},"f:spec":{"f:progressDeadlineSeconds":{},"f:replicas":{},"f:revisionHistoryLimit":{},
+         "f:selector":{},"f:strategy":{"f:rollingUpdate":{".":{},"f:maxSurge":{},"f:maxUnavailable":{}},"f:type":{}},
+         "f:template":{"f:metadata":{"f:labels":{".":{},"f:app":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"nginx\"}":{".":{},
+         "f:image":{},"f:imagePullPolicy":{},"f:name":{},"f:resources":{},"f:terminationMessagePath":{},"f:terminationMessagePolicy":{}}},
+         "f:dnsPolicy":{},"f:restartPolicy":{},"f:schedulerName":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}}}}
+        """#)
+        #expect(fields == expected)
+        #expect(r.json[path: ["spec", "template", "spec", "containers"]]?.array?.first?["imagePullPolicy"] == "Always")
+    }
+
     @Test func sharedOwnershipWhenValuesAgree() throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }
