@@ -83,6 +83,9 @@ public final class TestAPIServer: @unchecked Sendable {
     public var url: String { "\(tls == nil ? "http" : "https")://\(options.host):\(port)" }
 
     public static func start(_ options: TestAPIServerOptions = TestAPIServerOptions()) throws -> TestAPIServer {
+        // OpenSSL writes to sockets without MSG_NOSIGNAL: a client that hangs up mid-response
+        // must not kill the (test) process with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let s = try TestAPIServer(options: options)
         try s.listen(port: options.port)
         return s
