@@ -284,17 +284,20 @@ struct OpenSSLPKI: Sendable {
                 guard ev.type != .bookmark else { continue }
                 seen.append("\(ev.type.rawValue):\(ev.object.metadataName ?? "")")
                 if seen.count == 2 {
-                    // Drop history and the connection: the reconnect from the old resourceVersion gets 410 → relist.
                     _ = try await c.apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "w1"]], fieldManager: "pattern")
                 }
                 if seen.count == 3 {
+                    // Outage: the watch is cut; meanwhile w2 is written and the history compacted,
+                    // so the reconnect from the last seen resourceVersion gets 410 → relist.
+                    server.stop()
+                    _ = try server.store.seed(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "w2", "namespace": "default"]])
                     server.store.compactHistory()
                     try server.restart()
                 }
             }
             if listedCount == 2 { break }
         }
-        #expect(seen == ["listed:w0", "MODIFIED:w0", "ADDED:w1", "listed:w0,w1"])
+        #expect(seen == ["listed:w0", "MODIFIED:w0", "ADDED:w1", "listed:w0,w1,w2"])
     }
 
     // MARK: Retries against the server's fault injector
