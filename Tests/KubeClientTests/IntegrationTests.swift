@@ -326,4 +326,103 @@ struct OpenSSLPKI: Sendable {
         _ = try await c.apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "cut"]], fieldManager: "pattern")
         #expect(try await c.get(Self.configMap, name: "cut").metadataName == "cut")
     }
+
+    // MARK: More end-to-end paths
+
+    @Test func execPluginFromAKubeconfigWithARelativeCommand() async throws {
+        var o = TestAPIServerOptions()
+        o.tokens = ["exec-SECRET-1": UserInfo(name: "carol")]
+        let server = try TestAPIServer.start(o)
+        defer { server.stop() }
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        try FileManager.default.createDirectory(atPath: tmp.file("bin"), withIntermediateDirectories: true)
+        try tmp.write("bin/cred", """
+        #!/bin/sh
+        echo run >> "$(dirname "$0")/runs"
+        echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-SECRET-1"}}'
+        """, executable: true)
+        try tmp.write("config", """
+        apiVersion: v1
+        kind: Config
+        current-context: e
+        clusters: [{name: c, cluster: {server: "\(server.url)"}}]
+        users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ./bin/cred}}}]
+        contexts: [{name: e, context: {cluster: c, user: u}}]
+        """)
+        let c = try KubeClient(kubeconfig: tmp.file("config"))
+        async let a = c.serverVersion()
+        async let b = c.list(GroupVersionKind(apiVersion: "v1", kind: "Namespace"))
+        _ = try await (a, b)
+        _ = try await c.serverVersion()
+        // Concurrent first requests share one plugin run; no expiry → cached.
+        #expect(try String(contentsOfFile: tmp.file("bin/runs"), encoding: .utf8) == "run\n")
+        #expect(server.requestLog.entries.allSatisfy { $0.user == "carol" })
+    }
+
+    @Test func rotatedTokenFileIsReReadAfter401() async throws {
+        var o = TestAPIServerOptions()
+        o.tokens = ["new-SECRET": UserInfo(name: "sa")]
+        let server = try TestAPIServer.start(o)
+        defer { server.stop() }
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        try tmp.write("token", "old-SECRET\n")
+        var auth = ClientConfig.Auth()
+        auth.tokenFile = tmp.file("token")
+        var cfg = ClientConfig(server: server.url, auth: auth)
+        cfg.retry = Self.fastRetry
+        let c = KubeClient(config: cfg)
+        await #expect { try await c.serverVersion() } throws: { e in
+            if case .unauthorized = e as! KubeError { return !"\(e)".contains("SECRET") } else { return false }
+        }
+        // Rotate without changing the mtime: only the 401 path can notice.
+        var st = stat()
+        stat(tmp.file("token"), &st)
+        try tmp.write("token", "new-SECRET\n")
+        var times = [st.st_mtim, st.st_mtim]
+        utimensat(AT_FDCWD, tmp.file("token"), &times, 0)
+        #expect(try await c.serverVersion()["gitVersion"] != nil)
+    }
+
+    @Test func rawWatchFromATooOldResourceVersionThrowsGone() async throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let c = client(server)
+        _ = try await c.apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "x"]], fieldManager: "pattern")
+        server.store.compactHistory()
+        _ = try await c.apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "y"]], fieldManager: "pattern")
+        await #expect {
+            for try await _ in c.watch(Self.configMap, namespace: "default", resourceVersion: "1") {}
+        } throws: { e in (e as? KubeError)?.isGone == true }
+    }
+
+    @Test func manyConcurrentRequestsShareTheLoop() async throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let c = client(server)
+        try await withThrowingTaskGroup(of: Void.self) { g in
+            for i in 0..<48 {
+                g.addTask {
+                    _ = try await c.apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string("p\(i)")], "data": ["i": .string("\(i)")]],
+                                          fieldManager: "pattern")
+                }
+            }
+            try await g.waitForAll()
+        }
+        #expect(try await c.list(Self.configMap, namespace: "default").items.count == 48)
+    }
+
+    @Test func cancellingARequestReturnsPromptly() async throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let c = client(server)
+        server.faults.add(FaultRule(pathContains: "/version", times: 1, action: .delay(5)))
+        let start = monotonicNow()
+        let task = Task { try await c.serverVersion() }
+        try await Task.sleep(nanoseconds: 100_000_000)
+        task.cancel()
+        await #expect { try await task.value } throws: { e in
+            if case .cancelled = e as! KubeError { return true } else { return false }
+        }
+        #expect(monotonicNow() - start < 2)
+    }
 }
