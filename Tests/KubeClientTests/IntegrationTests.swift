@@ -425,4 +425,24 @@ struct OpenSSLPKI: Sendable {
         }
         #expect(monotonicNow() - start < 2)
     }
+
+    @Test func foregroundDeleteReturnsTheObjectWhileFinalizersRun() async throws {
+        var o = TestAPIServerOptions()
+        o.foregroundDeletionDelay = 0.2
+        let server = try TestAPIServer.start(o)
+        defer { server.stop() }
+        let c = client(server)
+        _ = try await c.apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "fg"]], fieldManager: "pattern")
+        let answer = try await c.delete(Self.configMap, name: "fg", propagationPolicy: .foreground)
+        #expect(answer.kindName == "ConfigMap")
+        #expect(answer[path: ["metadata", "deletionTimestamp"]] != nil)
+        #expect((answer[path: ["metadata", "finalizers"]]?.array ?? []).contains("foregroundDeletion"))
+        #expect(server.requestLog.entries.last { $0.method == "DELETE" } != nil)
+        var gone = false
+        for _ in 0..<20 where !gone {
+            gone = try await c.getIfPresent(Self.configMap, name: "fg") == nil
+            if !gone { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        #expect(gone)
+    }
 }
