@@ -464,6 +464,8 @@ struct Quantity {
         if negative { digits = -digits }
         while digits != 0 && digits % 10 == 0 { digits /= 10; scale += 1 }
         if digits == 0 { scale = 0 }
+        // Outside what a Quantity can express exactly: leave the text alone.
+        guard scale >= -9, scale <= 36 else { return nil }
         self.digits = digits
         self.scale = scale
     }
@@ -489,7 +491,11 @@ struct Quantity {
         if e > 18 { e = 18 }
         if e < -9 { e = -9 }
         var mantissa = digits
-        for _ in 0..<max(0, scale - e) { mantissa *= 10 }
+        for _ in 0..<max(0, scale - e) {
+            let (m, o) = mantissa.multipliedReportingOverflow(by: 10)
+            if o { return "\(digits)e\(scale)" }
+            mantissa = m
+        }
         let suffix: String
         switch e {
         case -9: suffix = "n"

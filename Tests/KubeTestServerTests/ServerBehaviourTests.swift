@@ -340,6 +340,9 @@ struct ApplyBehaviourTests {
         #expect(Quantity("2000")?.canonical == "2k")
         #expect(Quantity("1e3")?.canonical == "1k")
         #expect(Quantity("abc") == nil)
+        #expect(Quantity("1e100") == nil)
+        #expect(Quantity("1e-100") == nil)
+        #expect(Quantity("9e30")?.canonical != nil)
     }
 
     @Test func customResourcesFollowTheirCRD() throws {
