@@ -490,6 +490,28 @@ struct MergeSchema: Sendable {
         }
     }
 
+    /// Fields a structural schema does not declare (`spec.colour`), for `fieldValidation=Strict`.
+    static func unknownFields(_ v: Value, _ node: Value, path: String = "", isRoot: Bool = true) -> [String] {
+        if node["x-kubernetes-preserve-unknown-fields"]?.bool == true && node["properties"] == nil { return [] }
+        var out: [String] = []
+        if let o = v.object {
+            for (k, child) in o {
+                if isRoot && (k == "apiVersion" || k == "kind" || k == "metadata") { continue }
+                let p = path.isEmpty ? k : "\(path).\(k)"
+                if let n = node["properties"]?[k] {
+                    out += unknownFields(child, n, path: p, isRoot: false)
+                } else if let ap = node["additionalProperties"], ap.object != nil {
+                    out += unknownFields(child, ap, path: p, isRoot: false)
+                } else if node["additionalProperties"]?.bool != true && node["x-kubernetes-preserve-unknown-fields"]?.bool != true {
+                    out.append(p)
+                }
+            }
+        } else if let a = v.array, let items = node["items"] {
+            for (i, item) in a.enumerated() { out += unknownFields(item, items, path: "\(path)[\(i)]", isRoot: false) }
+        }
+        return out
+    }
+
     private func typeError(_ v: Value, _ node: Value, _ path: String) -> String? {
         if v.isNull { return nil }
         if node["x-kubernetes-int-or-string"]?.bool == true {

@@ -341,13 +341,23 @@ public final class ObjectStore: @unchecked Sendable {
     // MARK: Verbs
 
     /// POST: creates an object (Update operation by `manager`).
-    public func create(_ info: ResourceInfo, namespace: String, body bodyIn: Value, manager: String, dryRun: Bool) throws(APIError) -> Value {
+    func strictCheck(_ info: ResourceInfo, _ body: Value) throws(APIError) {
+        guard info.isCustom, let schema = schema(for: info).crdSchema else { return }
+        let unknown = MergeSchema.unknownFields(body, schema)
+        if !unknown.isEmpty {
+            throw APIError.badRequest("strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
+        }
+    }
+
+    public func create(_ info: ResourceInfo, namespace: String, body bodyIn: Value, manager: String, dryRun: Bool,
+                       strictFields: Bool = false) throws(APIError) -> Value {
         // Whole write operations are serialised (the lock is recursive), so a read-modify-write
         // can never lose a concurrent write (the real server retries on resourceVersion instead).
         lock.lock(); defer { lock.unlock() }
         var body = bodyIn
         guard body.object != nil else { throw APIError.badRequest("the body of the request was not a JSON object") }
         try checkKind(body, info)
+        if strictFields { try strictCheck(info, body) }
         Defaults.stripRenderOnly(&body)
         if let bns = body.metadataNamespace, info.namespaced, !bns.isEmpty, bns != namespace {
             throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
@@ -388,7 +398,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Read-modify-write with an Update operation (PUT, JSON/merge/strategic patch, status).
     public func update(_ info: ResourceInfo, namespace: String, name: String, manager: String, subresource: String = "", dryRun: Bool,
-                       precondition: String?, mutate: (Value) throws(APIError) -> Value) throws(APIError) -> Value {
+                       precondition: String?, strictFields: Bool = false, mutate: (Value) throws(APIError) -> Value) throws(APIError) -> Value {
         // Whole write operations are serialised (the lock is recursive), so a read-modify-write
         // can never lose a concurrent write (the real server retries on resourceVersion instead).
         lock.lock(); defer { lock.unlock() }
@@ -398,6 +408,7 @@ public final class ObjectStore: @unchecked Sendable {
         guard let old else { throw APIError.notFound(info, name) }
         var new = try mutate(old)
         try checkKind(new, info)
+        if strictFields { try strictCheck(info, new) }
         Defaults.stripRenderOnly(&new)
         if let p = new[path: ["metadata", "resourceVersion"]]?.string ?? precondition, !p.isEmpty,
            p != old[path: ["metadata", "resourceVersion"]]?.string {

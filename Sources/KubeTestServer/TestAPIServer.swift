@@ -495,6 +495,9 @@ public final class TestAPIServer: @unchecked Sendable {
         return false
     }
 
+    /// `fieldValidation=Strict`: unknown fields of custom resources are errors (400).
+    func strict(_ req: HTTPRequest) -> Bool { req.query["fieldValidation"] == "Strict" }
+
     func fieldManager(_ req: HTTPRequest) -> String {
         if let m = req.query["fieldManager"], !m.isEmpty { return m }
         let ua = req.header("user-agent") ?? ""
@@ -521,7 +524,7 @@ public final class TestAPIServer: @unchecked Sendable {
             return 200
         case ("POST", nil, _):
             let body = try parseBody(req)
-            let obj = try store.create(info, namespace: ns, body: body, manager: fieldManager(req), dryRun: try dryRun(req))
+            let obj = try store.create(info, namespace: ns, body: body, manager: fieldManager(req), dryRun: try dryRun(req), strictFields: strict(req))
             respond(w, 201, render(obj, info), cut: cut)
             return 201
         case ("PUT", let name?, let sub):
@@ -535,7 +538,8 @@ public final class TestAPIServer: @unchecked Sendable {
                 return 200
             }
             if body.metadataName == nil { throw APIError.badRequest("name is required") }
-            let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), subresource: sub, dryRun: try dryRun(req), precondition: nil) { _ in body }
+            let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), subresource: sub, dryRun: try dryRun(req),
+                                       precondition: nil, strictFields: strict(req)) { _ in body }
             respond(w, 200, render(obj, info), cut: cut)
             return 200
         case ("PATCH", let name?, let sub):
@@ -630,7 +634,7 @@ public final class TestAPIServer: @unchecked Sendable {
                 return 200
             }
             let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), subresource: subresource, dryRun: dry,
-                                       precondition: nil) { o throws(APIError) in
+                                       precondition: nil, strictFields: strict(req)) { o throws(APIError) in
                 var base = render(o, info)
                 base[path: ["spec", "template", "metadata", "creationTimestamp"]] = nil
                 let rvBefore = base[path: ["metadata", "resourceVersion"]]

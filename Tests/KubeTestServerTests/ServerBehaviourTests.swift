@@ -374,6 +374,10 @@ struct ApplyBehaviourTests {
                                         contentType: "application/merge-patch+json")
         #expect(pruned.status == 200)
         #expect(pruned.json[path: ["spec", "colour"]] == nil)
+        let strict = try server.request("PATCH", "/apis/example.com/v1/namespaces/default/widgets/w?fieldValidation=Strict", body: ["spec": ["colour": "red"]],
+                                        contentType: "application/merge-patch+json")
+        #expect(strict.status == 400)
+        #expect(strict.json["message"] == "strict decoding error: unknown field \"spec.colour\"")
         // Deleting the CRD removes the resource from discovery.
         #expect(try server.request("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com").status == 200)
         var gone = false
