@@ -37,7 +37,8 @@ public struct TestAPIServerOptions: Sendable {
     /// Reject unauthenticated requests with 401. Defaults to true when tokens or a client CA are set.
     public var requireAuth: Bool?
     /// Simulated kube-controller-manager: Deployments/StatefulSets/DaemonSets/ReplicaSets become
-    /// available, Jobs complete, PVCs bind, after `controllerDelay` seconds.
+    /// available, Jobs complete, PVCs bind, Pods run, LoadBalancer Services and Ingresses get an
+    /// address, after `controllerDelay` seconds.
     public var simulateControllers = false
     public var controllerDelay: Double = 0
     /// Time a deleted namespace stays Terminating before the namespace controller removes it.

@@ -536,6 +536,16 @@ struct ListWatchBehaviourTests {
         let kcm = (d?[path: ["metadata", "managedFields"]]?.array ?? []).first { $0["manager"] == "kube-controller-manager" }
         #expect(kcm?["subresource"] == "status")
         #expect(server.store.get(group: "batch", resource: "jobs", namespace: "default", name: "j")?[path: ["spec", "selector", "matchLabels", "controller-uid"]] != nil)
+        let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: lb\n  namespace: default\nspec:\n  type: LoadBalancer\n  ports:\n  - port: 80\n"
+        let created = try server.apply("/api/v1/namespaces/default/services/lb", svc)
+        #expect(created.json[path: ["spec", "ports"]]?.array?.first?["targetPort"] == 80)
+        #expect(created.json[path: ["spec", "clusterIP"]]?.string?.hasPrefix("10.96.") == true)
+        var ip: Value? = nil
+        for _ in 0..<100 where ip == nil {
+            ip = server.store.get(resource: "services", namespace: "default", name: "lb")?[path: ["status", "loadBalancer", "ingress"]]
+            if ip == nil { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        #expect(ip != nil)
     }
 }
 
