@@ -12,6 +12,8 @@ struct OpenSSLPKI: Sendable {
 
     static let shared: OpenSSLPKI? = {
         guard let tmp = try? TempDir() else { return nil }
+        pkiDirectory.set(tmp.path)
+        atexit { if let p = pkiDirectory.get() { try? FileManager.default.removeItem(atPath: p) } }
         let script = """
         set -e
         cd '\(tmp.path)'
@@ -30,6 +32,16 @@ struct OpenSSLPKI: Sendable {
         p.waitUntilExit()
         return p.terminationStatus == 0 ? OpenSSLPKI(dir: tmp.path) : nil
     }()
+}
+
+/// Where the shared PKI lives, for removal at exit.
+let pkiDirectory = LockedString()
+
+final class LockedString: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: String?
+    func set(_ v: String) { lock.lock(); value = v; lock.unlock() }
+    func get() -> String? { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 @Suite(.serialized) struct IntegrationTests {
@@ -444,5 +456,19 @@ struct OpenSSLPKI: Sendable {
             if !gone { try await Task.sleep(nanoseconds: 100_000_000) }
         }
         #expect(gone)
+    }
+
+    @Test func requestTimeoutIsATransportTimeout() async throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        server.faults.add(FaultRule(pathContains: "/version", times: 1, action: .delay(2)))
+        var cfg = ClientConfig(server: server.url)
+        cfg.requestTimeout = 0.3
+        cfg.retry = .none
+        let start = monotonicNow()
+        await #expect { try await KubeClient(config: cfg).serverVersion() } throws: { e in
+            if case .transport(let t) = e as! KubeError { return t.kind == .timeout && t.message.contains("timed out") } else { return false }
+        }
+        #expect(monotonicNow() - start < 1.5)
     }
 }
