@@ -471,4 +471,21 @@ final class LockedString: @unchecked Sendable {
         }
         #expect(monotonicNow() - start < 1.5)
     }
+
+    @Test func execPluginCanReturnAClientCertificate() async throws {
+        let pki = try #require(OpenSSLPKI.shared)
+        let server = try tlsServer(pki)
+        defer { server.stop() }
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let credential: Value = ["apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                                 "status": ["clientCertificateData": .string(pki.read("client.crt")),
+                                            "clientKeyData": .string(pki.read("client.key"))]]
+        try tmp.write("cred.json", JSONWriter.string(credential))
+        try tmp.write("plugin.sh", "#!/bin/sh\ncat '\(tmp.file("cred.json"))'\n", executable: true)
+        var auth = ClientConfig.Auth()
+        auth.exec = KubeConfig.ExecConfig(command: tmp.file("plugin.sh"))
+        let c = KubeClient(config: ClientConfig(server: server.url, caPEM: Array(pki.read("ca.crt").utf8), auth: auth))
+        _ = try await c.list(GroupVersionKind(apiVersion: "v1", kind: "Namespace"))
+        #expect(server.requestLog.entries.allSatisfy { $0.user == "alice" })
+    }
 }
