@@ -281,10 +281,15 @@ enum Defaults {
     /// Drops what clients copy from typed objects but the server never stores.
     static func stripRenderOnly(_ obj: inout Value) {
         if obj[path: ["spec", "template", "metadata", "creationTimestamp"]]?.isNull == true {
-            obj[path: ["spec", "template", "metadata"]]?.withObject { $0.removeValue(forKey: "creationTimestamp") }
+            obj[path: ["spec", "template", "metadata"]]?.withObject { _ = $0.removeValue(forKey: "creationTimestamp") }
+        }
+        for p in [["spec", "jobTemplate", "metadata"], ["spec", "jobTemplate", "spec", "template", "metadata"]]
+        where obj[path: p + ["creationTimestamp"]]?.isNull == true {
+            obj[path: p]?.withObject { _ = $0.removeValue(forKey: "creationTimestamp") }
+            if obj[path: p]?.object?.isEmpty == true { obj[path: p] = nil }
         }
         if obj[path: ["metadata", "creationTimestamp"]]?.isNull == true {
-            obj["metadata"]?.withObject { $0.removeValue(forKey: "creationTimestamp") }
+            obj["metadata"]?.withObject { _ = $0.removeValue(forKey: "creationTimestamp") }
         }
     }
 

@@ -202,9 +202,10 @@ public final class ObjectStore: @unchecked Sendable {
         return .object(out)
     }
 
-    func specPart(_ v: Value?) -> Value {
+    /// What bumps `generation`: everything but metadata (and status, when it is a subresource).
+    func specPart(_ v: Value?, _ info: ResourceInfo) -> Value {
         guard let o = v?.object else { return .null }
-        return .object(o.filter { k, _ in !["metadata", "status", "apiVersion", "kind"].contains(k) })
+        return .object(o.filter { k, _ in !["metadata", "apiVersion", "kind"].contains(k) && !(k == "status" && info.hasStatus) })
     }
 
     static func randomSuffix() -> String {
@@ -231,7 +232,7 @@ public final class ObjectStore: @unchecked Sendable {
             }
             if info.hasGeneration {
                 var g = old[path: ["metadata", "generation"]]?.int ?? 1
-                if specPart(old) != specPart(new) { g += 1 }
+                if specPart(old, info) != specPart(new, info) { g += 1 }
                 md.set("generation", .int(g))
             }
         } else {

@@ -636,8 +636,9 @@ public final class TestAPIServer: @unchecked Sendable {
             }
             let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), subresource: subresource, dryRun: dry,
                                        precondition: nil, strictFields: strict(req)) { o throws(APIError) in
-                var base = render(o, info)
-                base[path: ["spec", "template", "metadata", "creationTimestamp"]] = nil
+                // The stored form (what the client saw, minus the print-only creationTimestamp: null).
+                var base = o
+                base["apiVersion"] = .string(info.apiVersion)
                 let rvBefore = base[path: ["metadata", "resourceVersion"]]
                 var out: Value
                 switch ct {

@@ -277,6 +277,30 @@ struct ApplyBehaviourTests {
         #expect(r.json[path: ["spec", "template", "spec", "containers"]]?.array?.first?["imagePullPolicy"] == "Always")
     }
 
+    @Test func putOfWhatWasReadIsANoOp() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let objects: [(String, String)] = [
+            ("/apis/apps/v1/namespaces/default/deployments/web", deploymentYAML),
+            ("/apis/batch/v1/namespaces/default/cronjobs/cj", "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: cj\n  namespace: default\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n          - name: c\n            image: busybox:1.36\n"),
+            ("/api/v1/namespaces/default/services/svc", "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n  namespace: default\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n"),
+            ("/api/v1/namespaces/default/secrets/s", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: default\nstringData:\n  password: hunter2\n"),
+            ("/api/v1/namespaces/extra", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: extra\n"),
+        ]
+        for (path, yaml) in objects {
+            let created = try server.apply(path, yaml)
+            #expect(created.status == 201, "\(path): \(created.text)")
+            let got = try server.request("GET", path).json
+            let put = try server.request("PUT", path, body: got)
+            #expect(put.status == 200, "\(path): \(put.text)")
+            #expect(put.json[path: ["metadata", "resourceVersion"]] == got[path: ["metadata", "resourceVersion"]], "\(path)")
+            #expect(put.json == got, "\(path)")
+            let again = try server.apply(path, yaml)
+            #expect(again.json[path: ["metadata", "resourceVersion"]] == got[path: ["metadata", "resourceVersion"]], "\(path) re-apply")
+        }
+        #expect(server.store.get(resource: "secrets", namespace: "default", name: "s")?[path: ["data", "password"]] == "aHVudGVyMg==")
+    }
+
     @Test func sharedOwnershipWhenValuesAgree() throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }
