@@ -50,6 +50,9 @@ public struct TestAPIServerOptions: Sendable {
     public var bookmarkInterval: Double = 30
     /// Watch history kept (events); older resourceVersions get 410 Expired.
     public var historyLimit: Int = 10_000
+    /// Serve aggregated discovery (apidiscovery.k8s.io/v2) on `/api` and `/apis` to clients
+    /// that ask for it first in `Accept`, as Kubernetes ≥ 1.30 does.
+    public var aggregatedDiscovery = true
     /// Namespaces that exist at start.
     public var initialNamespaces: [String] = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
@@ -353,6 +356,11 @@ public final class TestAPIServer: @unchecked Sendable {
         case "healthz", "livez", "readyz":
             w.send(status: 200, contentType: "text/plain; charset=utf-8", body: Array("ok".utf8), cutAfter: cut)
             return 200
+        case "api" where parts.count == 1 && wantsAggregated(req), "apis" where parts.count == 1 && wantsAggregated(req):
+            let body = aggregatedDiscovery(all, core: parts[0] == "api")
+            w.send(status: 200, contentType: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+                   body: JSONWriter.bytes(body), cutAfter: cut)
+            return 200
         case "api":
             if parts.count == 1 {
                 respond(w, 200, ["kind": "APIVersions", "versions": ["v1"],
@@ -427,6 +435,50 @@ public final class TestAPIServer: @unchecked Sendable {
         }
         return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.30.0"], "paths": .object(paths),
                 "components": ["schemas": .emptyObject]]
+    }
+
+    /// `Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList` (first choice).
+    func wantsAggregated(_ req: HTTPRequest) -> Bool {
+        guard options.aggregatedDiscovery, let a = req.header("accept"), let first = a.split(separator: ",").first else { return false }
+        return first.contains("as=APIGroupDiscoveryList") && first.contains("v=v2") && !first.contains("v=v2beta1")
+    }
+
+    /// Aggregated discovery (apidiscovery.k8s.io/v2): every group, version and resource in one document.
+    func aggregatedDiscovery(_ all: [ResourceInfo], core: Bool) -> Value {
+        let groups: [(String, [String])] = core ? [("", ["v1"])] : groupVersions(all)
+        var items: [Value] = []
+        for (g, versions) in groups {
+            var vs: [Value] = []
+            for v in versions {
+                let rs = all.filter { $0.group == g && $0.version == v }.sorted { $0.resource < $1.resource }
+                let resources: [Value] = rs.map { r in
+                    var o = Object()
+                    o.append("resource", .string(r.resource))
+                    o.append("responseKind", ["group": "", "version": "", "kind": .string(r.kind)])
+                    o.append("scope", r.namespaced ? "Namespaced" : "Cluster")
+                    o.append("singularResource", .string(r.singular.isEmpty ? r.kind.lowercased() : r.singular))
+                    o.append("verbs", .array(r.verbs.map { .string($0) }))
+                    if !r.shortNames.isEmpty { o.append("shortNames", .array(r.shortNames.map { .string($0) })) }
+                    if !r.categories.isEmpty { o.append("categories", .array(r.categories.map { .string($0) })) }
+                    if !r.subresources.isEmpty {
+                        o.append("subresources", .array(r.subresources.map { sub -> Value in
+                            switch sub {
+                            case "scale":
+                                return ["subresource": "scale", "responseKind": ["group": "autoscaling", "version": "v1", "kind": "Scale"], "verbs": ["get", "patch", "update"]]
+                            case "finalize":
+                                return ["subresource": "finalize", "responseKind": ["group": "", "version": "", "kind": .string(r.kind)], "verbs": ["update"]]
+                            default:
+                                return ["subresource": .string(sub), "responseKind": ["group": "", "version": "", "kind": .string(r.kind)], "verbs": ["get", "patch", "update"]]
+                            }
+                        }))
+                    }
+                    return .object(o)
+                }
+                vs.append(["version": .string(v), "resources": .array(resources), "freshness": "Current"])
+            }
+            items.append(["metadata": ["name": .string(g), "creationTimestamp": .null], "versions": .array(vs)])
+        }
+        return ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": .emptyObject, "items": .array(items)]
     }
 
     func groupVersions(_ all: [ResourceInfo]) -> [(String, [String])] {

@@ -87,6 +87,32 @@ struct TransportBehaviourTests {
     }
 }
 
+@Suite("Discovery")
+struct DiscoveryBehaviourTests {
+    @Test func aggregatedAndLegacyDiscoveryAgree() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+        let agg = try server.request("GET", "/apis", headers: ["Accept": accept])
+        #expect(agg.headers["content-type"] == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+        #expect(agg.json["kind"] == "APIGroupDiscoveryList")
+        let apps = agg.json["items"]?.array?.first { $0[path: ["metadata", "name"]] == "apps" }
+        let deploy = apps?["versions"]?.array?.first?["resources"]?.array?.first { $0["resource"] == "deployments" }
+        #expect(deploy?["scope"] == "Namespaced")
+        #expect(deploy?[path: ["responseKind", "kind"]] == "Deployment")
+        #expect(deploy?["subresources"]?.array?.compactMap { $0["subresource"]?.string } == ["scale", "status"])
+        let legacy = try server.request("GET", "/apis/apps/v1").json["resources"]?.array?.filter { !($0["name"]?.string?.contains("/") ?? true) }.count
+        #expect(apps?["versions"]?.array?.first?["resources"]?.array?.count == legacy)
+        let core = try server.request("GET", "/api", headers: ["Accept": accept]).json
+        #expect(core["items"]?.array?.first?["versions"]?.array?.first?["version"] == "v1")
+        // Without the Accept header, the legacy documents.
+        #expect(try server.request("GET", "/apis").json["kind"] == "APIGroupList")
+        let rs = try server.request("GET", "/openapi/v3").json["paths"]?["apis/apps/v1"]?["serverRelativeURL"]?.string ?? ""
+        let doc = try server.request("GET", rs).json
+        #expect(doc["paths"]?["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]?["patch"]?["x-kubernetes-group-version-kind"]?["kind"] == "Deployment")
+    }
+}
+
 @Suite("Errors, auth and faults")
 struct ErrorBehaviourTests {
     @Test func statusErrorsCarryRealReasons() throws {
