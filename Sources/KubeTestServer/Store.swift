@@ -251,6 +251,10 @@ public final class ObjectStore: @unchecked Sendable {
             if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
         }
         if let old, old == new { return (old, false) }
+        if let old {
+            let causes = Defaults.validateUpdate(old: old, new: new, info: info)
+            if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
+        }
         // Finalizers emptied on an object being deleted: it goes away now.
         if let old, old[path: ["metadata", "deletionTimestamp"]] != nil, (new[path: ["metadata", "finalizers"]]?.array ?? []).isEmpty {
             if dryRun { return (new, false) }

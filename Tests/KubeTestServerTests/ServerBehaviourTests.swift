@@ -327,6 +327,22 @@ struct ApplyBehaviourTests {
         #expect(server.store.get(resource: "secrets", namespace: "default", name: "s")?[path: ["data", "password"]] == "aHVudGVyMg==")
     }
 
+    @Test func immutableFieldsAnswer422() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let path = "/apis/apps/v1/namespaces/default/deployments/web"
+        #expect(try server.apply(path, deploymentYAML).status == 201)
+        let changed = deploymentYAML.replacingOccurrences(of: "app: web", with: "app: web2")
+        let r = try server.apply(path, changed, dryRun: true)
+        #expect(r.status == 422)
+        #expect(r.json["message"] == "Deployment.apps \"web\" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"web2\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable")
+        let cmPath = "/api/v1/namespaces/default/configmaps/frozen"
+        #expect(try server.apply(cmPath, cm("frozen") + "immutable: true\n").status == 201)
+        let frozen = try server.apply(cmPath, cm("frozen", data: ["a": "2"]) + "immutable: true\n")
+        #expect(frozen.status == 422)
+        #expect(frozen.json[path: ["details", "causes"]]?.array?.first?["field"] == "data")
+    }
+
     @Test func sharedOwnershipWhenValuesAgree() throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }
