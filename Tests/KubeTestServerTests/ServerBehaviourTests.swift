@@ -692,3 +692,43 @@ struct ConcurrencyBehaviourTests {
         #expect(managers == 8)  // the first applier set no fields: empty entries are dropped
     }
 }
+
+/// The executable next to the test bundle (SwiftPM builds it with the tests).
+private let apiserverBinary: String? = {
+    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let path = dir.appendingPathComponent("pattern-test-apiserver").path
+    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+}()
+
+@Suite("pattern-test-apiserver executable", .enabled(if: apiserverBinary != nil))
+struct ExecutableTests {
+    @Test func printsURLWritesKubeconfigAndServes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tas-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: apiserverBinary!)
+        p.arguments = ["--port", "0", "--kubeconfig-out", "\(dir)/kubeconfig", "--simulate-controllers"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { if p.isRunning { p.terminate() }; p.waitUntilExit() }
+        var line = ""
+        while !line.hasSuffix("\n") {
+            let d = out.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            line += String(decoding: d, as: UTF8.self)
+        }
+        let url = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        let kubeconfig = try String(contentsOfFile: "\(dir)/kubeconfig", encoding: .utf8)
+        #expect(kubeconfig.contains("server: \(url)"))
+        guard let port = Int(url.split(separator: ":").last ?? "") else { return }
+        let c = try TestHTTPConnection(port: port)
+        try c.send("GET", "/version", headers: ["User-Agent": "t"])
+        #expect(try c.receive().json["gitVersion"] != nil)
+        p.terminate()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+}
