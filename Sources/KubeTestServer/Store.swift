@@ -832,6 +832,22 @@ public final class ObjectStore: @unchecked Sendable {
 
     var watcherCount: Int { lock.lock(); defer { lock.unlock() }; return watchers.count }
 
+    /// Sends an event to every open watch of `resource` (e.g. an `ERROR` with a Status, to test
+    /// a client's handling), optionally ending those watches after it.
+    public func injectWatchEvent(group: String = "", resource: String, type: String = "ERROR",
+                                 object: Value = APIError.internalError("injected watch error").status, thenClose: Bool = true) {
+        lock.lock()
+        let ws = watchers.values.filter { $0.gr == GroupResource(group: group, resource: resource) }
+        lock.unlock()
+        for w in ws {
+            w.cond.lock()
+            w.pending.append(WatchEvent(type: type, object: object))
+            if thenClose { w.closeAfterPending = true }
+            w.cond.signal()
+            w.cond.unlock()
+        }
+    }
+
     /// Closes every open watch (restart, tests).
     public func closeAllWatches() {
         lock.lock()

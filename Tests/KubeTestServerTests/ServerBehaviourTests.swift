@@ -513,6 +513,22 @@ struct ListWatchBehaviourTests {
         #expect(expired.first?[path: ["object", "reason"]] == "Expired")
     }
 
+    @Test func injectedWatchErrorEndsTheStream() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var events: [Value] = []
+        Thread.detachNewThread {
+            events = (try? server.request("GET", "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=\(server.store.currentResourceVersion)").lines) ?? []
+            done.signal()
+        }
+        for _ in 0..<100 where server.store.watcherCount == 0 { Thread.sleep(forTimeInterval: 0.01) }
+        server.store.injectWatchEvent(resource: "configmaps")
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(events.map { $0["type"]?.string } == ["ERROR"])
+        #expect(events.first?[path: ["object", "code"]] == 500)
+    }
+
     @Test func watchEndsWhenTheClientGoesAway() throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }
