@@ -223,9 +223,12 @@ public final class TestAPIServer: @unchecked Sendable {
         }
         // Authentication.
         var user: UserInfo? = nil
+        var badToken = false
         if let auth = req.header("authorization"), auth.lowercased().hasPrefix("bearer ") {
             let token = String(auth.dropFirst(7)).trimmingSpaces
             user = options.tokens[token]
+            // A presented but unknown token is rejected even when anonymous access is allowed.
+            badToken = user == nil && !options.tokens.isEmpty
         }
         if user == nil, let peer = req.tlsPeer, !peer.commonName.isEmpty {
             user = UserInfo(name: peer.commonName, groups: peer.organizations)
@@ -253,7 +256,7 @@ public final class TestAPIServer: @unchecked Sendable {
                 return
             }
         }
-        if authRequired && user == nil && !["/healthz", "/livez", "/readyz"].contains(req.path) {
+        if (authRequired && user == nil || badToken) && !["/healthz", "/livez", "/readyz"].contains(req.path) {
             respond(w, APIError.unauthorized(), cut: cut)
             return
         }
