@@ -453,6 +453,7 @@ struct MergeSchema: Sendable {
         if kind == "ConfigMap", group.isEmpty, let data = v["data"]?.object {
             for (k, dv) in data where dv.string == nil { return ".data.\(k): expected string, got \(MergeSchema.goValue(dv))" }
         }
+        if crdSchema == nil, let e = builtinTypeError(v) { return e }
         guard let schema = crdSchema else { return nil }
         for (k, child) in v.object ?? Object() where k != "metadata" && k != "apiVersion" && k != "kind" {
             if let node = schema["properties"]?[k] {
@@ -542,6 +543,51 @@ struct MergeSchema: Sendable {
                 for (i, item) in a.enumerated() { if let e = typeError(item, items, "\(path)[\(i)]") { return e } }
             }
         default: break
+        }
+        return nil
+    }
+
+    /// The common scalar type mistakes in built-in kinds (unquoted numbers or booleans where
+    /// the schema wants strings, strings where it wants numbers), reported as structured-merge-diff
+    /// words them.
+    func builtinTypeError(_ v: Value) -> String? {
+        if ["Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"].contains(kind), let r = v[path: ["spec", "replicas"]], !r.isNull, r.number == nil {
+            return ".spec.replicas: expected numeric (int or float), got \(MergeSchema.goType(r))"
+        }
+        let podSpecs: [[String]]
+        switch kind {
+        case "Pod": podSpecs = [["spec"]]
+        case "CronJob": podSpecs = [["spec", "jobTemplate", "spec", "template", "spec"]]
+        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController": podSpecs = [["spec", "template", "spec"]]
+        case "PodTemplate": podSpecs = [["template", "spec"]]
+        default: podSpecs = []
+        }
+        for ps in podSpecs {
+            guard let spec = v[path: ps] else { continue }
+            let base = ps.map { "." + $0 }.joined()
+            for list in ["initContainers", "containers"] {
+                for c in spec[list]?.array ?? [] {
+                    let cpath = "\(base).\(list)[name=\"\(c["name"]?.scalarText ?? "")\"]"
+                    for e in c["env"]?.array ?? [] {
+                        if let val = e["value"], !val.isNull, val.string == nil {
+                            return "\(cpath).env[name=\"\(e["name"]?.scalarText ?? "")\"].value: expected string, got \(MergeSchema.goValue(val))"
+                        }
+                    }
+                    for field in ["args", "command"] {
+                        for (i, a) in (c[field]?.array ?? []).enumerated() where a.string == nil {
+                            return "\(cpath).\(field)[\(i)]: expected string, got \(MergeSchema.goValue(a))"
+                        }
+                    }
+                    if let image = c["image"], !image.isNull, image.string == nil {
+                        return "\(cpath).image: expected string, got \(MergeSchema.goValue(image))"
+                    }
+                    for p in c["ports"]?.array ?? [] {
+                        if let cp = p["containerPort"], cp.number == nil {
+                            return "\(cpath).ports: expected numeric (int or float), got \(MergeSchema.goType(cp))"
+                        }
+                    }
+                }
+            }
         }
         return nil
     }

@@ -370,6 +370,17 @@ struct ApplyBehaviourTests {
         #expect(good.json["data"] == ["k": "y", "l": "on"])
     }
 
+    @Test func unquotedNumbersWhereStringsBelongFailLikeTheRealServer() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let bad = deploymentYAML.replacingOccurrences(of: "value: \"1\"", with: "value: 1")
+        let r = try server.apply("/apis/apps/v1/namespaces/default/deployments/web", bad)
+        #expect(r.status == 500)
+        #expect(r.json["message"] == "failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.template.spec.containers[name=\"main\"].env[name=\"A\"].value: expected string, got &value.valueUnstructured{Value:1}")
+        let replicas = deploymentYAML.replacingOccurrences(of: "replicas: 2", with: "replicas: \"2\"")
+        #expect(try server.apply("/apis/apps/v1/namespaces/default/deployments/web", replicas).json["message"]?.string?.hasSuffix(".spec.replicas: expected numeric (int or float), got string") == true)
+    }
+
     @Test func putConflictsAndGenerationRules() throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }
