@@ -550,7 +550,65 @@ struct MergeSchema: Sendable {
     /// The common scalar type mistakes in built-in kinds (unquoted numbers or booleans where
     /// the schema wants strings, strings where it wants numbers), reported as structured-merge-diff
     /// words them.
+    /// Declared fields of the most used built-in structures, so that a typo in an applied
+    /// object fails as on the real server (`.spec.replicaz: field not declared in schema`).
+    static let knownFields: [String: Set<String>] = [
+        "metadata": ["name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
+                     "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences", "finalizers",
+                     "managedFields", "clusterName"],
+        "Deployment": ["replicas", "selector", "template", "strategy", "minReadySeconds", "revisionHistoryLimit", "paused", "progressDeadlineSeconds"],
+        "ReplicaSet": ["replicas", "minReadySeconds", "selector", "template"],
+        "StatefulSet": ["replicas", "selector", "template", "volumeClaimTemplates", "serviceName", "podManagementPolicy", "updateStrategy",
+                        "revisionHistoryLimit", "minReadySeconds", "persistentVolumeClaimRetentionPolicy", "ordinals"],
+        "DaemonSet": ["selector", "template", "updateStrategy", "minReadySeconds", "revisionHistoryLimit"],
+        "Job": ["parallelism", "completions", "activeDeadlineSeconds", "podFailurePolicy", "successPolicy", "backoffLimit", "backoffLimitPerIndex",
+                "maxFailedIndexes", "selector", "manualSelector", "template", "ttlSecondsAfterFinished", "completionMode", "suspend",
+                "podReplacementPolicy", "managedBy"],
+        "template": ["metadata", "spec"],
+        "podSpec": ["volumes", "initContainers", "containers", "ephemeralContainers", "restartPolicy", "terminationGracePeriodSeconds",
+                    "activeDeadlineSeconds", "dnsPolicy", "nodeSelector", "serviceAccountName", "serviceAccount", "automountServiceAccountToken",
+                    "nodeName", "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace", "securityContext", "imagePullSecrets", "hostname",
+                    "subdomain", "affinity", "schedulerName", "tolerations", "hostAliases", "priorityClassName", "priority", "dnsConfig",
+                    "readinessGates", "runtimeClassName", "enableServiceLinks", "preemptionPolicy", "overhead", "topologySpreadConstraints",
+                    "setHostnameAsFQDN", "os", "hostUsers", "schedulingGates", "resourceClaims", "resources"],
+        "container": ["name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "resources", "resizePolicy", "restartPolicy",
+                      "volumeMounts", "volumeDevices", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "terminationMessagePath",
+                      "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin", "stdinOnce", "tty"],
+        "ConfigMap": ["apiVersion", "kind", "metadata", "data", "binaryData", "immutable"],
+        "Secret": ["apiVersion", "kind", "metadata", "data", "stringData", "type", "immutable"],
+        "workload": ["apiVersion", "kind", "metadata", "spec", "status"],
+    ]
+
+    func undeclared(_ o: Object?, _ known: String, _ path: String) -> String? {
+        guard let o, let set = MergeSchema.knownFields[known] else { return nil }
+        for k in o.keys where !set.contains(k) { return "\(path).\(k): field not declared in schema" }
+        return nil
+    }
+
     func builtinTypeError(_ v: Value) -> String? {
+        guard group.isEmpty || ["apps", "batch"].contains(group) else { return nil }
+        if let e = undeclared(v["metadata"]?.object, "metadata", ".metadata") { return e }
+        switch kind {
+        case "ConfigMap", "Secret":
+            if let e = undeclared(v.object, kind, "") { return e }
+        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job":
+            if let e = undeclared(v.object, "workload", "") { return e }
+            if let e = undeclared(v["spec"]?.object, kind, ".spec") { return e }
+            if let e = undeclared(v[path: ["spec", "template"]]?.object, "template", ".spec.template") { return e }
+            if let e = undeclared(v[path: ["spec", "template", "metadata"]]?.object, "metadata", ".spec.template.metadata") { return e }
+            if let e = undeclared(v[path: ["spec", "template", "spec"]]?.object, "podSpec", ".spec.template.spec") { return e }
+            for list in ["initContainers", "containers"] {
+                for c in v[path: ["spec", "template", "spec", list]]?.array ?? [] {
+                    if let e = undeclared(c.object, "container", ".spec.template.spec.\(list)[name=\"\(c["name"]?.scalarText ?? "")\"]") { return e }
+                }
+            }
+        default:
+            break
+        }
+        return builtinScalarError(v)
+    }
+
+    func builtinScalarError(_ v: Value) -> String? {
         if ["Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"].contains(kind), let r = v[path: ["spec", "replicas"]], !r.isNull, r.number == nil {
             return ".spec.replicas: expected numeric (int or float), got \(MergeSchema.goType(r))"
         }

@@ -377,6 +377,10 @@ struct ApplyBehaviourTests {
         let r = try server.apply("/apis/apps/v1/namespaces/default/deployments/web", bad)
         #expect(r.status == 500)
         #expect(r.json["message"] == "failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.template.spec.containers[name=\"main\"].env[name=\"A\"].value: expected string, got &value.valueUnstructured{Value:1}")
+        let typo = deploymentYAML.replacingOccurrences(of: "replicas: 2", with: "replicaz: 2")
+        #expect(try server.apply("/apis/apps/v1/namespaces/default/deployments/web", typo).json["message"]?.string?.hasSuffix(".spec.replicaz: field not declared in schema") == true)
+        let ctypo = deploymentYAML.replacingOccurrences(of: "image: nginx:1.25", with: "imagee: nginx:1.25")
+        #expect(try server.apply("/apis/apps/v1/namespaces/default/deployments/web", ctypo).json["message"]?.string?.hasSuffix(".spec.template.spec.containers[name=\"main\"].imagee: field not declared in schema") == true)
         let replicas = deploymentYAML.replacingOccurrences(of: "replicas: 2", with: "replicas: \"2\"")
         #expect(try server.apply("/apis/apps/v1/namespaces/default/deployments/web", replicas).json["message"]?.string?.hasSuffix(".spec.replicas: expected numeric (int or float), got string") == true)
     }
