@@ -27,6 +27,7 @@ final class HTTPServer: @unchecked Sendable {
 
     /// Binds 127.0.0.1:`port` (0 = ephemeral) and starts accepting.
     func start(host: String = "127.0.0.1", port requested: Int) throws {
+        guard (0...65535).contains(requested) else { throw ServerError.socket("port \(requested) is out of range 0…65535") }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError.socket("socket(): \(String(cString: strerror(errno)))") }
         var one: Int32 = 1

@@ -763,3 +763,24 @@ struct ExecutableTests {
         #expect(p.terminationStatus == 0)
     }
 }
+
+@Suite("Malformed input")
+struct MalformedInputTests {
+    @Test func garbageDoesNotHurtTheServer() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        for junk in ["GARBAGE\r\n\r\n", "GET\r\n\r\n", "POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                     "PATCH /api/v1/namespaces/default/configmaps/x?fieldManager=m HTTP/1.1\r\nContent-Type: application/apply-patch+yaml\r\nContent-Length: 9\r\n\r\n{[}: ][:\n"] {
+            let c = try TestHTTPConnection(port: server.port)
+            let bytes = Array(junk.utf8)
+            _ = bytes.withUnsafeBytes { send(c.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            _ = try? c.receive()
+        }
+        let bad = try server.request("POST", "/api/v1/namespaces/default/configmaps", rawBody: "{not json")
+        #expect(bad.status == 400)
+        let yaml = try server.apply("/api/v1/namespaces/default/configmaps/x", "a: [\n")
+        #expect(yaml.status == 400)
+        #expect(try server.request("GET", "/version").status == 200)
+        #expect(throws: (any Error).self) { _ = try TestAPIServer.start({ var o = TestAPIServerOptions(); o.port = 70000; return o }()) }
+    }
+}
