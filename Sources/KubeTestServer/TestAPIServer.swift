@@ -578,6 +578,10 @@ public final class TestAPIServer: @unchecked Sendable {
             if sub == "scale" { respond(w, 200, scale(obj, info), cut: cut); return 200 }
             respond(w, 200, wantsTable(req) ? table([obj], info, rv: store.currentResourceVersion, cont: nil) : render(obj, info), cut: cut)
             return 200
+        case ("POST", nil, _) where BuiltinResources.reviewKinds.contains(info.kind):
+            let body = try parseBody(req)
+            respond(w, 201, review(info, body, user: user), cut: cut)
+            return 201
         case ("POST", nil, _):
             let body = try parseBody(req)
             let obj = try store.create(info, namespace: ns, body: body, manager: fieldManager(req), dryRun: try dryRun(req), strictFields: strict(req))
@@ -635,6 +639,34 @@ public final class TestAPIServer: @unchecked Sendable {
         default:
             throw APIError.methodNotAllowed()
         }
+    }
+
+    /// Answers the review resources: who am I, and may I (or a given user) do this (through the
+    /// `authorize` hook; everything is allowed without one).
+    func review(_ info: ResourceInfo, _ body: Value, user: UserInfo) -> Value {
+        var o = Object()
+        o.append("kind", .string(info.kind))
+        o.append("apiVersion", .string(info.apiVersion))
+        o.append("metadata", ["creationTimestamp": .null])
+        if info.kind == "SelfSubjectReview" {
+            let groups = user.groups + (user.name == "system:anonymous" ? ["system:unauthenticated"] : ["system:authenticated"])
+            o.append("status", ["userInfo": ["username": .string(user.name), "groups": .array(groups.map { .string($0) })]])
+            return .object(o)
+        }
+        let spec = body["spec"] ?? .emptyObject
+        var subject = user
+        if info.kind == "SubjectAccessReview" {
+            subject = UserInfo(name: spec["user"]?.string ?? "", groups: (spec["groups"]?.array ?? []).compactMap(\.string))
+        }
+        let ra = spec["resourceAttributes"] ?? .emptyObject
+        let access = AccessRequest(user: subject, verb: ra["verb"]?.string ?? "", group: ra["group"]?.string ?? "",
+                                   resource: ra["resource"]?.string ?? "", subresource: ra["subresource"]?.string ?? "",
+                                   namespace: ra["namespace"]?.string.flatMap { $0.isEmpty ? nil : $0 },
+                                   name: ra["name"]?.string.flatMap { $0.isEmpty ? nil : $0 })
+        let allowed = authorize?(access) ?? true
+        o.append("spec", spec)
+        o.append("status", allowed ? ["allowed": true, "reason": "allowed by the test server's authorizer"] : ["allowed": false])
+        return .object(o)
     }
 
     func scale(_ obj: Value, _ info: ResourceInfo) -> Value {

@@ -167,6 +167,29 @@ struct ErrorBehaviourTests {
         #expect(server.requestLog.entries.last?.user == "bob")
     }
 
+    @Test func reviewsAnswerWhoAmIAndCanI() throws {
+        var o = TestAPIServerOptions()
+        o.tokens = ["t": UserInfo(name: "dana", groups: ["devs"])]
+        let server = try TestAPIServer.start(o)
+        defer { server.stop() }
+        server.authorize = { $0.verb != "delete" || $0.resource != "secrets" }
+        let auth = ["Authorization": "Bearer t"]
+        let me = try server.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                                    body: ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"], headers: auth)
+        #expect(me.status == 201)
+        #expect(me.json[path: ["status", "userInfo", "username"]] == "dana")
+        #expect(me.json[path: ["status", "userInfo", "groups"]] == ["devs", "system:authenticated"])
+        func can(_ verb: String, _ resource: String) throws -> Bool? {
+            try server.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: [
+                "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                "spec": ["resourceAttributes": ["verb": .string(verb), "resource": .string(resource), "namespace": "default"]],
+            ], headers: auth).json[path: ["status", "allowed"]]?.bool
+        }
+        #expect(try can("get", "secrets") == true)
+        #expect(try can("delete", "secrets") == false)
+        #expect(server.store.count == 4)  // only the initial namespaces: reviews are not stored
+    }
+
     @Test func faultInjection() throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }
