@@ -388,6 +388,7 @@ public final class KubeClient: Sendable {
                              clientCertPEM: credentials.clientCertPEM, clientKeyPEM: credentials.clientKeyPEM)
         req.connectTimeout = config.connectTimeout
         req.timeout = timeout
+        req.maxResponseBytes = config.maxResponseBytes
         if let sni = config.tlsServerName, !sni.isEmpty, let (host, port) = Self.hostPort(config.server) {
             // Connect to the real host but verify (and send SNI for) tls-server-name.
             req.url = url.replacingOccurrences(of: "://\(host)", with: "://\(sni)", options: .anchored,
