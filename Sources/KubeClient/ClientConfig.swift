@@ -44,6 +44,8 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     /// Per-request timeout (not applied to watches).
     public var requestTimeout: Double = 60
     public var retry = RetryPolicy()
+    /// Largest response body accepted (and largest watch event line), in bytes.
+    public var maxResponseBytes = 512 << 20
 
     public init(server: String, caPEM: [UInt8]? = nil, insecureSkipTLSVerify: Bool = false, tlsServerName: String? = nil,
                 auth: Auth = Auth(), namespace: String = "default", contextName: String? = nil, source: String = "manual") {
