@@ -8,32 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}
-GEN=${GEN:-../shared/bench/gen_corpus.py}
-[ -f "$GEN" ] || GEN=/work/shared/bench/gen_corpus.py
-WORK=Benchmarks/work
-C="$WORK/corpus-$N"
-mkdir -p "$WORK"
-SCRATCH=.build-bench   # static stdlib: no dynamic-linking cost at every start
-swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern >/dev/null
-swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern-test-apiserver >/dev/null
-BIN=$(swift build -c release --scratch-path $SCRATCH --show-bin-path)
-[ -d "$C/base" ] || python3 "$GEN" "$C" "$N" 1 >/dev/null
-mkdir -p "$C/patterns/bench" "$C/overlays/bench-site"
-cat > "$C/patterns/bench/pattern.yaml" <<YAML
-apiVersion: pattern.dev/v1alpha1
-kind: Pattern
-metadata: {name: bench}
-spec:
-  components:
-  - {name: apps, path: ../../overlays/site0}
-YAML
-cat > "$C/overlays/bench-site/overlay.yaml" <<YAML
-apiVersion: pattern.dev/v1alpha1
-kind: Site
-metadata: {name: bench-site}
-spec:
-  pattern: {path: patterns/bench}
-YAML
+. Benchmarks/lib.sh
+build_tools pattern pattern-test-apiserver
+prepare_corpus "$N"
 "$BIN/pattern" render -C "$C" bench-site > "$WORK/bench-site.yaml"
 OBJS=$(grep -c '^kind:' "$WORK/bench-site.yaml")
 
@@ -46,8 +23,6 @@ start_server() { # $1 = kubeconfig path
   for _ in $(seq 100); do [ -s "$1" ] && break; sleep 0.05; done
   KUBECONFIG="$1" kubectl create namespace site0-apps >/dev/null
 }
-now() { date +%s%N; }
-ms() { echo $(( ($2 - $1) / 1000000 )); }
 
 KP="$WORK/kc-pattern"; KK="$WORK/kc-kubectl"
 rm -f "$KP" "$KK"

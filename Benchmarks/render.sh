@@ -7,41 +7,16 @@
 #   RUNS=5 Benchmarks/render.sh 200
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GEN=${GEN:-../shared/bench/gen_corpus.py}
-[ -f "$GEN" ] || GEN=/work/shared/bench/gen_corpus.py
+. Benchmarks/lib.sh
 RUNS=${RUNS:-5}
 KRUNS=${KRUNS:-1}
-WORK=Benchmarks/work
-mkdir -p "$WORK"
-SCRATCH=.build-bench   # static stdlib: no dynamic-linking cost at every start
-swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern >/dev/null
-BIN=$(swift build -c release --scratch-path $SCRATCH --show-bin-path)/pattern
-
-ms() { echo $(( ($2 - $1) / 1000000 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+build_tools pattern
+BIN=$BIN/pattern
 
 printf "%-8s %-28s %10s %10s %9s\n" apps tool "ms(median)" "peakMiB" objects
 for APPS in "${@:-200 1000}"; do
   for N in $APPS; do
-    C="$WORK/corpus-$N"
-    if [ ! -d "$C/base" ]; then python3 "$GEN" "$C" "$N" 1 >/dev/null; fi
-    # The same overlay wrapped as a pattern site, to time the full site pipeline too.
-    mkdir -p "$C/patterns/bench" "$C/overlays/bench-site"
-    cat > "$C/patterns/bench/pattern.yaml" <<YAML
-apiVersion: pattern.dev/v1alpha1
-kind: Pattern
-metadata: {name: bench}
-spec:
-  components:
-  - {name: apps, path: ../../overlays/site0}
-YAML
-    cat > "$C/overlays/bench-site/overlay.yaml" <<YAML
-apiVersion: pattern.dev/v1alpha1
-kind: Site
-metadata: {name: bench-site}
-spec:
-  pattern: {path: patterns/bench}
-YAML
+    prepare_corpus "$N"
     times=()
     for _ in $(seq "$RUNS"); do
       s=$(date +%s%N); "$BIN" render "$C/overlays/site0" > "$WORK/pattern-$N.yaml"; e=$(date +%s%N); times+=("$(ms "$s" "$e")")

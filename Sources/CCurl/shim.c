@@ -1,9 +1,23 @@
 #include "CCurl.h"
 #include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
 
 static pthread_once_t ccurl_once = PTHREAD_ONCE_INIT;
 static CURLcode ccurl_init_result = CURLE_OK;
-static void ccurl_do_init(void) { ccurl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void ccurl_do_init(void) {
+    ccurl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+    // With CURLOPT_NOSIGNAL libcurl does not block SIGPIPE itself; a peer closing a TLS
+    // connection mid-write would kill the process. Ignore it unless the host installed a handler.
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+        struct sigaction ign;
+        ign.sa_handler = SIG_IGN;
+        sigemptyset(&ign.sa_mask);
+        ign.sa_flags = 0;
+        sigaction(SIGPIPE, &ign, NULL);
+    }
+}
 
 CURLcode ccurl_global_init_once(void) {
     pthread_once(&ccurl_once, ccurl_do_init);

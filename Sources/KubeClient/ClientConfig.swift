@@ -44,6 +44,8 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     /// Per-request timeout (not applied to watches).
     public var requestTimeout: Double = 60
     public var retry = RetryPolicy()
+    /// Largest response body accepted (and largest watch event line), in bytes.
+    public var maxResponseBytes = 512 << 20
     /// Called after every request attempt of `send` (not watches) with the method, the HTTP
     /// status (0 on a transport failure) and the duration in seconds; for metrics.
     public var requestObserver: (@Sendable (_ method: String, _ status: Int, _ seconds: Double) -> Void)?

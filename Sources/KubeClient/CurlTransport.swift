@@ -36,6 +36,9 @@ struct HTTPRequest: Sendable {
     /// reused keep-alive connection died before any answer byte — even a POST the server may
     /// have processed — so non-idempotent requests get a fresh connection (CURLOPT_FRESH_CONNECT).
     var idempotent = true
+    /// Buffered responses larger than this abort the transfer (a misbehaving server or proxy
+    /// cannot exhaust memory). Streams are limited per line by their consumer.
+    var maxResponseBytes = 512 << 20
 }
 
 struct HTTPResponse: Sendable {
@@ -86,7 +89,7 @@ final class Transfer: @unchecked Sendable {
     var headers: [(name: String, value: String)] = []
     var body: [UInt8] = []
     var headSent = false
-    var streamBodyForError = false
+    var tooLarge = false
 
     init(id: Int, request: HTTPRequest, sink: Sink) {
         self.id = id
@@ -113,9 +116,11 @@ final class Transfer: @unchecked Sendable {
         headers.append((name: name, value: value))
     }
 
-    func receiveBody(_ bytes: UnsafeRawBufferPointer) {
+    /// False aborts the transfer.
+    func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         switch sink {
         case .buffer:
+            if body.count + bytes.count > request.maxResponseBytes { tooLarge = true; return false }
             body.append(contentsOf: bytes)
         case .stream(let c):
             if !headSent {
@@ -125,6 +130,7 @@ final class Transfer: @unchecked Sendable {
             }
             c.yield(.data(Array(bytes)))
         }
+        return true
     }
 }
 
@@ -132,8 +138,7 @@ private let writeCallback: ccurl_data_cb = { ptr, size, nmemb, userdata in
     let n = size * nmemb
     guard let userdata, let ptr else { return n }
     let t = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
-    t.receiveBody(UnsafeRawBufferPointer(start: ptr, count: n))
-    return n
+    return t.receiveBody(UnsafeRawBufferPointer(start: ptr, count: n)) ? n : 0
 }
 
 private let headerCallback: ccurl_data_cb = { ptr, size, nmemb, userdata in
@@ -362,6 +367,12 @@ final class CurlLoop: @unchecked Sendable {
             case .buffer(let c): c.resume(throwing: CancellationError())
             case .stream(let c): c.finish(throwing: CancellationError())
             }
+            return
+        }
+        if t.tooLarge {
+            fail(t, TransportFailure(phase: .other, curlCode: Int(code.rawValue),
+                                     message: "the response from \(Self.serverBase(t.request.url)) exceeds \(t.request.maxResponseBytes) bytes",
+                                     mayHaveBeenSent: true))
             return
         }
         if code != CURLE_OK {

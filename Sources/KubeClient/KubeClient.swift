@@ -267,12 +267,14 @@ public final class KubeClient: Sendable {
     /// The body is JSON (valid YAML, so no YAML 1.1 surprises such as `y` → true) sent as
     /// `application/apply-patch+yaml`. `force` takes ownership of fields other managers own;
     /// without it, conflicts throw `.conflict` listing managers and fields.
-    public func apply(_ object: Value, fieldManager: String, force: Bool = false, dryRun: Bool = false) async throws(KubeError) -> Value {
+    /// `subresource: "status"` applies status as a controller would.
+    public func apply(_ object: Value, fieldManager: String, force: Bool = false, dryRun: Bool = false,
+                      subresource: String? = nil) async throws(KubeError) -> Value {
         let (r, ns, name) = try await locate(object)
         var q: [(String, String)] = [("fieldManager", fieldManager)]
         if force { q.append(("force", "true")) }
         if dryRun { q.append(("dryRun", "All")) }
-        return try await sendJSON(.patch, r.path(namespace: ns, name: name), query: q, body: object,
+        return try await sendJSON(.patch, r.path(namespace: ns, name: name, subresource: subresource), query: q, body: object,
                                   contentType: PatchType.apply(force: force).contentType, idempotent: true)
     }
 
@@ -389,6 +391,7 @@ public final class KubeClient: Sendable {
                              clientCertPEM: credentials.clientCertPEM, clientKeyPEM: credentials.clientKeyPEM)
         req.connectTimeout = config.connectTimeout
         req.timeout = timeout
+        req.maxResponseBytes = config.maxResponseBytes
         if let sni = config.tlsServerName, !sni.isEmpty, let (host, port) = Self.hostPort(config.server) {
             // Connect to the real host but verify (and send SNI for) tls-server-name.
             req.url = url.replacingOccurrences(of: "://\(host)", with: "://\(sni)", options: .anchored,

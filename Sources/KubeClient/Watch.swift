@@ -88,6 +88,9 @@ extension KubeClient {
                                 }
                             } else {
                                 line.append(b)
+                                if line.count > config.maxResponseBytes {
+                                    throw KubeError.decoding("a watch event exceeds \(config.maxResponseBytes) bytes")
+                                }
                             }
                         }
                     }

@@ -26,6 +26,12 @@ final class SimulatedControllers: @unchecked Sendable {
             guard obj[path: ["status", "completionTime"]] == nil else { return }
         case ("", "PersistentVolumeClaim"):
             guard obj[path: ["status", "phase"]]?.string != "Bound" else { return }
+        case ("", "Pod"):
+            guard obj[path: ["status", "phase"]]?.string == "Pending" else { return }
+        case ("", "Service"):
+            guard obj[path: ["spec", "type"]]?.string == "LoadBalancer", obj[path: ["status", "loadBalancer", "ingress"]] == nil else { return }
+        case ("networking.k8s.io", "Ingress"):
+            guard obj[path: ["status", "loadBalancer", "ingress"]] == nil else { return }
         default:
             return
         }
@@ -73,6 +79,20 @@ final class SimulatedControllers: @unchecked Sendable {
             let completions = o[path: ["spec", "completions"]]?.int ?? 1
             return ["startTime": .string(t), "completionTime": .string(t), "succeeded": .int(completions),
                     "conditions": [["type": "Complete", "status": "True", "lastProbeTime": .string(t), "lastTransitionTime": .string(t)]]]
+        case "Pod":
+            let containers = (o[path: ["spec", "containers"]]?.array ?? []).map { c -> Value in
+                ["name": c["name"] ?? "", "image": c["image"] ?? "", "ready": true, "started": true, "restartCount": 0,
+                 "state": ["running": ["startedAt": .string(t)]]]
+            }
+            return ["phase": "Running", "qosClass": "BestEffort", "startTime": .string(t), "podIP": "10.244.0.10", "hostIP": "192.0.2.1",
+                    "conditions": .array(["Initialized", "Ready", "ContainersReady", "PodScheduled"].map {
+                        ["type": .string($0), "status": "True", "lastProbeTime": .null, "lastTransitionTime": .string(t)]
+                    }),
+                    "containerStatuses": .array(containers)]
+        case "Service", "Ingress":
+            var st = o["status"] ?? .emptyObject
+            st["loadBalancer"] = ["ingress": [["ip": "192.0.2.100"]]]
+            return st
         case "PersistentVolumeClaim":
             let size = o[path: ["spec", "resources", "requests", "storage"]] ?? "1Gi"
             return ["phase": "Bound", "accessModes": o[path: ["spec", "accessModes"]] ?? ["ReadWriteOnce"], "capacity": ["storage": size]]

@@ -281,10 +281,15 @@ enum Defaults {
     /// Drops what clients copy from typed objects but the server never stores.
     static func stripRenderOnly(_ obj: inout Value) {
         if obj[path: ["spec", "template", "metadata", "creationTimestamp"]]?.isNull == true {
-            obj[path: ["spec", "template", "metadata"]]?.withObject { $0.removeValue(forKey: "creationTimestamp") }
+            obj[path: ["spec", "template", "metadata"]]?.withObject { _ = $0.removeValue(forKey: "creationTimestamp") }
+        }
+        for p in [["spec", "jobTemplate", "metadata"], ["spec", "jobTemplate", "spec", "template", "metadata"]]
+        where obj[path: p + ["creationTimestamp"]]?.isNull == true {
+            obj[path: p]?.withObject { _ = $0.removeValue(forKey: "creationTimestamp") }
+            if obj[path: p]?.object?.isEmpty == true { obj[path: p] = nil }
         }
         if obj[path: ["metadata", "creationTimestamp"]]?.isNull == true {
-            obj["metadata"]?.withObject { $0.removeValue(forKey: "creationTimestamp") }
+            obj["metadata"]?.withObject { _ = $0.removeValue(forKey: "creationTimestamp") }
         }
     }
 
@@ -394,6 +399,75 @@ enum Defaults {
         return causes
     }
 
+    /// Go's `%#v` of a LabelSelector, as immutability messages print it.
+    static func goLabelSelector(_ v: Value?) -> String {
+        let ml = v?["matchLabels"]?.object
+        let labels = ml.map { "map[string]string{" + $0.sortedByKey.map { "\"\($0.key)\":\"\($0.value.scalarText ?? "")\"" }.joined(separator: ", ") + "}" }
+            ?? "map[string]string(nil)"
+        let exprs = v?["matchExpressions"]?.array
+        let e = exprs.map { "[]v1.LabelSelectorRequirement{" + $0.map { r in
+            "v1.LabelSelectorRequirement{Key:\"\(r["key"]?.string ?? "")\", Operator:\"\(r["operator"]?.string ?? "")\", Values:[]string{"
+                + (r["values"]?.array ?? []).map { "\"\($0.scalarText ?? "")\"" }.joined(separator: ", ") + "}}"
+        }.joined(separator: ", ") + "}" } ?? "[]v1.LabelSelectorRequirement(nil)"
+        return "v1.LabelSelector{MatchLabels:\(labels), MatchExpressions:\(e)}"
+    }
+
+    /// Update-only validation: immutable fields of the modelled kinds (422 Invalid).
+    static func validateUpdate(old: Value, new: Value, info: ResourceInfo) -> [Cause] {
+        var causes: [Cause] = []
+        switch (info.group, info.kind) {
+        case ("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "DaemonSet"):
+            if old[path: ["spec", "selector"]] != new[path: ["spec", "selector"]] {
+                causes.append(Cause(field: "spec.selector", message: "Invalid value: \(goLabelSelector(new[path: ["spec", "selector"]])): field is immutable"))
+            }
+        case ("apps", "StatefulSet"):
+            var o = old["spec"] ?? .emptyObject, n = new["spec"] ?? .emptyObject
+            for k in ["replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"] {
+                o[k] = nil; n[k] = nil
+            }
+            if o != n {
+                causes.append(Cause(field: "spec", message: "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden", reason: "FieldValueForbidden"))
+            }
+        case ("batch", "Job"):
+            if old[path: ["spec", "selector"]] != new[path: ["spec", "selector"]] {
+                causes.append(Cause(field: "spec.selector", message: "Invalid value: \(goLabelSelector(new[path: ["spec", "selector"]])): field is immutable"))
+            }
+            if old[path: ["spec", "template"]] != new[path: ["spec", "template"]] {
+                causes.append(Cause(field: "spec.template", message: "Invalid value: core.PodTemplateSpec{…}: field is immutable"))
+            }
+            if old[path: ["spec", "completions"]] != new[path: ["spec", "completions"]] {
+                causes.append(Cause(field: "spec.completions", message: "Invalid value: \(new[path: ["spec", "completions"]]?.scalarText ?? "nil"): field is immutable"))
+            }
+        case ("", "Service"):
+            if let o = old[path: ["spec", "clusterIP"]]?.string, !o.isEmpty, let n = new[path: ["spec", "clusterIP"]]?.string, n != o {
+                causes.append(Cause(field: "spec.clusterIP", message: "Invalid value: \"\(n)\": field is immutable"))
+            }
+        case ("", "ConfigMap"), ("", "Secret"):
+            if old["immutable"]?.bool == true {
+                for k in ["data", "binaryData"] where old[k] != new[k] {
+                    causes.append(Cause(field: k, message: "Forbidden: field is immutable when `immutable` is set", reason: "FieldValueForbidden"))
+                }
+                if new["immutable"]?.bool != true {
+                    causes.append(Cause(field: "immutable", message: "Forbidden: field is immutable when `immutable` is set", reason: "FieldValueForbidden"))
+                }
+            }
+        case ("rbac.authorization.k8s.io", "RoleBinding"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"):
+            if let o = old["roleRef"], o != new["roleRef"] {
+                let r = new["roleRef"]
+                causes.append(Cause(field: "roleRef", message: "Invalid value: rbac.RoleRef{APIGroup:\"\(r?["apiGroup"]?.string ?? "")\", Kind:\"\(r?["kind"]?.string ?? "")\", Name:\"\(r?["name"]?.string ?? "")\"}: cannot change roleRef"))
+            }
+        case ("", "PersistentVolumeClaim"):
+            var o = old["spec"] ?? .emptyObject, n = new["spec"] ?? .emptyObject
+            o[path: ["resources", "requests", "storage"]] = nil; n[path: ["resources", "requests", "storage"]] = nil
+            if o != n {
+                causes.append(Cause(field: "spec", message: "Forbidden: spec is immutable after creation except resources.requests for bound claims", reason: "FieldValueForbidden"))
+            }
+        default:
+            break
+        }
+        return causes
+    }
+
     static func containerCauses(_ podSpec: Value?, prefix: String) -> [Cause] {
         guard let podSpec else { return [Cause(field: "\(prefix).containers", message: "Required value", reason: "FieldValueRequired")] }
         let cs = podSpec["containers"]?.array ?? []
@@ -464,6 +538,8 @@ struct Quantity {
         if negative { digits = -digits }
         while digits != 0 && digits % 10 == 0 { digits /= 10; scale += 1 }
         if digits == 0 { scale = 0 }
+        // Outside what a Quantity can express exactly: leave the text alone.
+        guard scale >= -9, scale <= 36 else { return nil }
         self.digits = digits
         self.scale = scale
     }
@@ -489,7 +565,11 @@ struct Quantity {
         if e > 18 { e = 18 }
         if e < -9 { e = -9 }
         var mantissa = digits
-        for _ in 0..<max(0, scale - e) { mantissa *= 10 }
+        for _ in 0..<max(0, scale - e) {
+            let (m, o) = mantissa.multipliedReportingOverflow(by: 10)
+            if o { return "\(digits)e\(scale)" }
+            mantissa = m
+        }
         let suffix: String
         switch e {
         case -9: suffix = "n"

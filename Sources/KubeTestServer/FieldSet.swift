@@ -453,11 +453,64 @@ struct MergeSchema: Sendable {
         if kind == "ConfigMap", group.isEmpty, let data = v["data"]?.object {
             for (k, dv) in data where dv.string == nil { return ".data.\(k): expected string, got \(MergeSchema.goValue(dv))" }
         }
+        if crdSchema == nil, let e = builtinTypeError(v) { return e }
         guard let schema = crdSchema else { return nil }
         for (k, child) in v.object ?? Object() where k != "metadata" && k != "apiVersion" && k != "kind" {
-            if let node = schema["properties"]?[k], let e = typeError(child, node, ".\(k)") { return e }
+            if let node = schema["properties"]?[k] {
+                if let e = typeError(child, node, ".\(k)") { return e }
+            } else if schema["x-kubernetes-preserve-unknown-fields"]?.bool != true {
+                return ".\(k): field not declared in schema"
+            }
         }
         return nil
+    }
+
+    /// Drops fields a structural schema does not declare (what the real server does to custom
+    /// resources written by create, update and non-apply patches).
+    static func pruneUnknown(_ v: inout Value, _ node: Value, isRoot: Bool = false) {
+        if node["x-kubernetes-preserve-unknown-fields"]?.bool == true && node["properties"] == nil { return }
+        if var o = v.object {
+            let props = node["properties"]?.object
+            let ap = node["additionalProperties"]
+            for k in o.keys {
+                if isRoot && (k == "apiVersion" || k == "kind" || k == "metadata") { continue }
+                if let p = props?[k] {
+                    o.modify(k) { c in if var cv = c { pruneUnknown(&cv, p); c = cv } }
+                } else if let ap, ap.object != nil {
+                    o.modify(k) { c in if var cv = c { pruneUnknown(&cv, ap); c = cv } }
+                } else if ap?.bool == true || node["x-kubernetes-preserve-unknown-fields"]?.bool == true {
+                    continue
+                } else if props != nil || node["type"]?.string == "object" {
+                    o.removeValue(forKey: k)
+                }
+            }
+            v = .object(o)
+        } else if var a = v.array, let items = node["items"] {
+            for i in a.indices { pruneUnknown(&a[i], items) }
+            v = .array(a)
+        }
+    }
+
+    /// Fields a structural schema does not declare (`spec.colour`), for `fieldValidation=Strict`.
+    static func unknownFields(_ v: Value, _ node: Value, path: String = "", isRoot: Bool = true) -> [String] {
+        if node["x-kubernetes-preserve-unknown-fields"]?.bool == true && node["properties"] == nil { return [] }
+        var out: [String] = []
+        if let o = v.object {
+            for (k, child) in o {
+                if isRoot && (k == "apiVersion" || k == "kind" || k == "metadata") { continue }
+                let p = path.isEmpty ? k : "\(path).\(k)"
+                if let n = node["properties"]?[k] {
+                    out += unknownFields(child, n, path: p, isRoot: false)
+                } else if let ap = node["additionalProperties"], ap.object != nil {
+                    out += unknownFields(child, ap, path: p, isRoot: false)
+                } else if node["additionalProperties"]?.bool != true && node["x-kubernetes-preserve-unknown-fields"]?.bool != true {
+                    out.append(p)
+                }
+            }
+        } else if let a = v.array, let items = node["items"] {
+            for (i, item) in a.enumerated() { out += unknownFields(item, items, path: "\(path)[\(i)]", isRoot: false) }
+        }
+        return out
     }
 
     private func typeError(_ v: Value, _ node: Value, _ path: String) -> String? {
@@ -474,11 +527,14 @@ struct MergeSchema: Sendable {
             if v.bool == nil { return "\(path): expected boolean, got \(MergeSchema.goValue(v))" }
         case "object":
             guard let o = v.object else { return "\(path): expected map, got \(MergeSchema.goValue(v))" }
+            let preserve = node["x-kubernetes-preserve-unknown-fields"]?.bool == true
             for (k, child) in o {
                 if let p = node["properties"]?[k] {
                     if let e = typeError(child, p, "\(path).\(k)") { return e }
                 } else if let ap = node["additionalProperties"], ap.object != nil {
                     if let e = typeError(child, ap, "\(path).\(k)") { return e }
+                } else if !preserve && node["additionalProperties"]?.bool != true {
+                    return "\(path).\(k): field not declared in schema"
                 }
             }
         case "array":
@@ -487,6 +543,109 @@ struct MergeSchema: Sendable {
                 for (i, item) in a.enumerated() { if let e = typeError(item, items, "\(path)[\(i)]") { return e } }
             }
         default: break
+        }
+        return nil
+    }
+
+    /// The common scalar type mistakes in built-in kinds (unquoted numbers or booleans where
+    /// the schema wants strings, strings where it wants numbers), reported as structured-merge-diff
+    /// words them.
+    /// Declared fields of the most used built-in structures, so that a typo in an applied
+    /// object fails as on the real server (`.spec.replicaz: field not declared in schema`).
+    static let knownFields: [String: Set<String>] = [
+        "metadata": ["name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
+                     "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences", "finalizers",
+                     "managedFields", "clusterName"],
+        "Deployment": ["replicas", "selector", "template", "strategy", "minReadySeconds", "revisionHistoryLimit", "paused", "progressDeadlineSeconds"],
+        "ReplicaSet": ["replicas", "minReadySeconds", "selector", "template"],
+        "StatefulSet": ["replicas", "selector", "template", "volumeClaimTemplates", "serviceName", "podManagementPolicy", "updateStrategy",
+                        "revisionHistoryLimit", "minReadySeconds", "persistentVolumeClaimRetentionPolicy", "ordinals"],
+        "DaemonSet": ["selector", "template", "updateStrategy", "minReadySeconds", "revisionHistoryLimit"],
+        "Job": ["parallelism", "completions", "activeDeadlineSeconds", "podFailurePolicy", "successPolicy", "backoffLimit", "backoffLimitPerIndex",
+                "maxFailedIndexes", "selector", "manualSelector", "template", "ttlSecondsAfterFinished", "completionMode", "suspend",
+                "podReplacementPolicy", "managedBy"],
+        "template": ["metadata", "spec"],
+        "podSpec": ["volumes", "initContainers", "containers", "ephemeralContainers", "restartPolicy", "terminationGracePeriodSeconds",
+                    "activeDeadlineSeconds", "dnsPolicy", "nodeSelector", "serviceAccountName", "serviceAccount", "automountServiceAccountToken",
+                    "nodeName", "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace", "securityContext", "imagePullSecrets", "hostname",
+                    "subdomain", "affinity", "schedulerName", "tolerations", "hostAliases", "priorityClassName", "priority", "dnsConfig",
+                    "readinessGates", "runtimeClassName", "enableServiceLinks", "preemptionPolicy", "overhead", "topologySpreadConstraints",
+                    "setHostnameAsFQDN", "os", "hostUsers", "schedulingGates", "resourceClaims", "resources"],
+        "container": ["name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "resources", "resizePolicy", "restartPolicy",
+                      "volumeMounts", "volumeDevices", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "terminationMessagePath",
+                      "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin", "stdinOnce", "tty"],
+        "ConfigMap": ["apiVersion", "kind", "metadata", "data", "binaryData", "immutable"],
+        "Secret": ["apiVersion", "kind", "metadata", "data", "stringData", "type", "immutable"],
+        "workload": ["apiVersion", "kind", "metadata", "spec", "status"],
+    ]
+
+    func undeclared(_ o: Object?, _ known: String, _ path: String) -> String? {
+        guard let o, let set = MergeSchema.knownFields[known] else { return nil }
+        for k in o.keys where !set.contains(k) { return "\(path).\(k): field not declared in schema" }
+        return nil
+    }
+
+    func builtinTypeError(_ v: Value) -> String? {
+        guard group.isEmpty || ["apps", "batch"].contains(group) else { return nil }
+        if let e = undeclared(v["metadata"]?.object, "metadata", ".metadata") { return e }
+        switch kind {
+        case "ConfigMap", "Secret":
+            if let e = undeclared(v.object, kind, "") { return e }
+        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job":
+            if let e = undeclared(v.object, "workload", "") { return e }
+            if let e = undeclared(v["spec"]?.object, kind, ".spec") { return e }
+            if let e = undeclared(v[path: ["spec", "template"]]?.object, "template", ".spec.template") { return e }
+            if let e = undeclared(v[path: ["spec", "template", "metadata"]]?.object, "metadata", ".spec.template.metadata") { return e }
+            if let e = undeclared(v[path: ["spec", "template", "spec"]]?.object, "podSpec", ".spec.template.spec") { return e }
+            for list in ["initContainers", "containers"] {
+                for c in v[path: ["spec", "template", "spec", list]]?.array ?? [] {
+                    if let e = undeclared(c.object, "container", ".spec.template.spec.\(list)[name=\"\(c["name"]?.scalarText ?? "")\"]") { return e }
+                }
+            }
+        default:
+            break
+        }
+        return builtinScalarError(v)
+    }
+
+    func builtinScalarError(_ v: Value) -> String? {
+        if ["Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"].contains(kind), let r = v[path: ["spec", "replicas"]], !r.isNull, r.number == nil {
+            return ".spec.replicas: expected numeric (int or float), got \(MergeSchema.goType(r))"
+        }
+        let podSpecs: [[String]]
+        switch kind {
+        case "Pod": podSpecs = [["spec"]]
+        case "CronJob": podSpecs = [["spec", "jobTemplate", "spec", "template", "spec"]]
+        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController": podSpecs = [["spec", "template", "spec"]]
+        case "PodTemplate": podSpecs = [["template", "spec"]]
+        default: podSpecs = []
+        }
+        for ps in podSpecs {
+            guard let spec = v[path: ps] else { continue }
+            let base = ps.map { "." + $0 }.joined()
+            for list in ["initContainers", "containers"] {
+                for c in spec[list]?.array ?? [] {
+                    let cpath = "\(base).\(list)[name=\"\(c["name"]?.scalarText ?? "")\"]"
+                    for e in c["env"]?.array ?? [] {
+                        if let val = e["value"], !val.isNull, val.string == nil {
+                            return "\(cpath).env[name=\"\(e["name"]?.scalarText ?? "")\"].value: expected string, got \(MergeSchema.goValue(val))"
+                        }
+                    }
+                    for field in ["args", "command"] {
+                        for (i, a) in (c[field]?.array ?? []).enumerated() where a.string == nil {
+                            return "\(cpath).\(field)[\(i)]: expected string, got \(MergeSchema.goValue(a))"
+                        }
+                    }
+                    if let image = c["image"], !image.isNull, image.string == nil {
+                        return "\(cpath).image: expected string, got \(MergeSchema.goValue(image))"
+                    }
+                    for p in c["ports"]?.array ?? [] {
+                        if let cp = p["containerPort"], cp.number == nil {
+                            return "\(cpath).ports: expected numeric (int or float), got \(MergeSchema.goType(cp))"
+                        }
+                    }
+                }
+            }
         }
         return nil
     }

@@ -27,6 +27,7 @@ final class HTTPServer: @unchecked Sendable {
 
     /// Binds 127.0.0.1:`port` (0 = ephemeral) and starts accepting.
     func start(host: String = "127.0.0.1", port requested: Int) throws {
+        guard (0...65535).contains(requested) else { throw ServerError.socket("port \(requested) is out of range 0…65535") }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError.socket("socket(): \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
@@ -67,13 +68,17 @@ final class HTTPServer: @unchecked Sendable {
         listenFD = -1
         let conns = Array(connections.values)
         lock.unlock()
-        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+        // Only shut down: the accept thread closes the descriptor when it leaves accept(),
+        // so the number cannot be reused under its feet (it would accept another server's
+        // connections).
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
         for c in conns { c.abort() }
     }
 
     var openConnectionCount: Int { lock.lock(); defer { lock.unlock() }; return connections.count }
 
     private func acceptLoop(_ fd: Int32) {
+        defer { close(fd) }
         while true {
             let cfd = accept(fd, nil, nil)
             if cfd < 0 {
@@ -81,7 +86,7 @@ final class HTTPServer: @unchecked Sendable {
                 return
             }
             lock.lock()
-            let ok = running
+            let ok = running && listenFD == fd
             lock.unlock()
             if !ok { close(cfd); return }
             var one: Int32 = 1
@@ -193,6 +198,17 @@ final class Connection: @unchecked Sendable {
         lock.unlock()
         if let s = ssl { ctt_close(s); ssl = nil }
         Glibc.close(fd)
+    }
+
+    /// True when the peer has closed its side (checked without consuming data).
+    func peerClosed() -> Bool {
+        // 0x2000 is POLLRDHUP (Linux), which Glibc does not export to Swift.
+        var p = pollfd(fd: fd, events: Int16(POLLIN) | 0x2000, revents: 0)
+        guard poll(&p, 1, 0) > 0 else { return false }
+        if p.revents & (Int16(POLLHUP) | Int16(POLLERR) | 0x2000) != 0 { return true }
+        var b: UInt8 = 0
+        let n = recv(fd, &b, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
+        return n == 0
     }
 
     private func readSome() -> Bool {
@@ -363,6 +379,12 @@ final class ResponseWriter: @unchecked Sendable {
     private(set) var finished = false
     var closeAfter = false
     private var chunked = false
+    /// Called once with the status right before the first byte of the response is written.
+    var onBeforeSend: ((Int) -> Void)?
+
+    private func notify(_ status: Int) {
+        if let f = onBeforeSend { onBeforeSend = nil; f(status) }
+    }
 
     init(conn: Connection, method: String) {
         self.conn = conn
@@ -406,6 +428,7 @@ final class ResponseWriter: @unchecked Sendable {
     /// and then closes the connection (fault injection).
     func send(status: Int, contentType: String = "application/json", headers extra: [(String, String)] = [], body: [UInt8], cutAfter: Int? = nil) {
         finished = true
+        notify(status)
         var h = [("Content-Type", contentType)] + extra
         h.append(("Content-Length", String(body.count)))
         var out = head(status, h)
@@ -426,6 +449,7 @@ final class ResponseWriter: @unchecked Sendable {
     /// Starts a chunked response (the body follows as `writeChunk` calls).
     func startChunked(status: Int, contentType: String = "application/json") -> Bool {
         finished = true
+        notify(status)
         chunked = true
         var out = head(status, [("Content-Type", contentType), ("Transfer-Encoding", "chunked")])
         out.append(contentsOf: "\r\n".utf8)
@@ -447,6 +471,7 @@ final class ResponseWriter: @unchecked Sendable {
 
     /// Ends the stream without the terminating chunk and closes the connection.
     func cut() {
+        notify(0)
         closeAfter = true
         conn.abort()
     }

@@ -133,7 +133,13 @@ enum BuiltinResources {
         r("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", ns: false, cat: ["api-extensions"], gen: true),
         r("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", ns: false, cat: ["api-extensions"], gen: true),
         r("events.k8s.io", "v1", "events", "Event", ns: true, short: ["ev"]),
+        // Virtual (create-only, never stored) review resources.
+        r("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", ns: false, verbs: ["create"]),
+        r("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", ns: false, verbs: ["create"]),
+        r("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", ns: false, verbs: ["create"]),
     ]
+
+    static let reviewKinds: Set<String> = ["SelfSubjectReview", "SelfSubjectAccessReview", "SubjectAccessReview"]
 
     /// Storage group/version where it differs from the served version (Kubernetes 1.23).
     static let storageVersions: [String: String] = [
@@ -154,6 +160,7 @@ enum BuiltinResources {
     static let groupOrder: [String] = [
         "apps", "events.k8s.io", "autoscaling", "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io",
         "storage.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io",
+        "authentication.k8s.io", "authorization.k8s.io",
     ]
 }
 

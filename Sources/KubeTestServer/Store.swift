@@ -108,6 +108,13 @@ public final class ObjectStore: @unchecked Sendable {
         return try create(info, namespace: ns, body: object, manager: manager, dryRun: false)
     }
 
+    /// The served resource for group + plural name (any version), if any.
+    public func resource(group g: String, resource r: String) -> ResourceInfo? {
+        lock.lock(); defer { lock.unlock() }
+        return resourcesByPath.values.filter { $0.group == g && $0.resource == r }
+            .max { ResourceVersionOrder.priority($0.version) < ResourceVersionOrder.priority($1.version) }
+    }
+
     func resourceInfo(forGroup g: String, resource r: String) -> ResourceInfo {
         lock.lock(); defer { lock.unlock() }
         return resourcesByPath.values.first { $0.group == g && $0.resource == r }!
@@ -118,7 +125,9 @@ public final class ObjectStore: @unchecked Sendable {
     @discardableResult
     public func setStatus(group: String = "", resource: String, namespace: String = "", name: String, status: Value,
                           manager: String = "kube-controller-manager", metadataChanges: ((inout Value) -> Void)? = nil) throws -> Value {
-        let info = resourceInfo(forGroup: group, resource: resource)
+        guard let info = self.resource(group: group, resource: resource) else {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(GroupResource(group: group, resource: resource)))")
+        }
         return try update(info, namespace: namespace, name: name, manager: manager, subresource: "status", dryRun: false, precondition: nil) { old in
             var n = old
             n["status"] = status
@@ -193,9 +202,10 @@ public final class ObjectStore: @unchecked Sendable {
         return .object(out)
     }
 
-    func specPart(_ v: Value?) -> Value {
+    /// What bumps `generation`: everything but metadata (and status, when it is a subresource).
+    func specPart(_ v: Value?, _ info: ResourceInfo) -> Value {
         guard let o = v?.object else { return .null }
-        return .object(o.filter { k, _ in !["metadata", "status", "apiVersion", "kind"].contains(k) })
+        return .object(o.filter { k, _ in !["metadata", "apiVersion", "kind"].contains(k) && !(k == "status" && info.hasStatus) })
     }
 
     static func randomSuffix() -> String {
@@ -209,6 +219,9 @@ public final class ObjectStore: @unchecked Sendable {
                         dryRun: Bool, expectedResourceVersion: String? = nil) throws(APIError) -> (Value, Bool) {
         var new = newIn
         let name = new.metadataName ?? ""
+        if info.isCustom, let schema = schema(for: info).crdSchema { MergeSchema.pruneUnknown(&new, schema, isRoot: true) }
+        let uid = old?[path: ["metadata", "uid"]]?.string ?? UUID().uuidString.lowercased()
+        new[path: ["metadata", "uid"]] = .string(uid)
         Defaults.strategyFill(&new, old: old, group: info.group, kind: info.kind) { allocateIP() }
         var md = new["metadata"]?.object ?? Object()
         md.set("name", .string(name))
@@ -219,11 +232,11 @@ public final class ObjectStore: @unchecked Sendable {
             }
             if info.hasGeneration {
                 var g = old[path: ["metadata", "generation"]]?.int ?? 1
-                if specPart(old) != specPart(new) { g += 1 }
+                if specPart(old, info) != specPart(new, info) { g += 1 }
                 md.set("generation", .int(g))
             }
         } else {
-            md.set("uid", .string(UUID().uuidString.lowercased()))
+            md.set("uid", .string(uid))
             md.set("creationTimestamp", .string(now()))
             if info.hasGeneration { md.set("generation", 1) }
             for k in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion"] { md.removeValue(forKey: k) }
@@ -238,6 +251,10 @@ public final class ObjectStore: @unchecked Sendable {
             if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
         }
         if let old, old == new { return (old, false) }
+        if let old {
+            let causes = Defaults.validateUpdate(old: old, new: new, info: info)
+            if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
+        }
         // Finalizers emptied on an object being deleted: it goes away now.
         if let old, old[path: ["metadata", "deletionTimestamp"]] != nil, (new[path: ["metadata", "finalizers"]]?.array ?? []).isEmpty {
             if dryRun { return (new, false) }
@@ -324,7 +341,10 @@ public final class ObjectStore: @unchecked Sendable {
         var o: Value = ["metadata": .emptyObject]
         if info.isCustom { return o }
         if new["spec"] != nil { o["spec"] = .emptyObject }
-        if new[path: ["spec", "template"]] != nil { o[path: ["spec", "template"]] = ["metadata": .emptyObject, "spec": .emptyObject] }
+        // `containers` has no omitempty: the typed empty object holds null there (present, so
+        // no `.` entry for it); omitempty maps and lists (labels, ports, data) are absent.
+        if new[path: ["spec", "template"]] != nil { o[path: ["spec", "template"]] = ["metadata": .emptyObject, "spec": ["containers": .null]] }
+        if info.kind == "Pod", new["spec"] != nil { o["spec"] = ["containers": .null] }
         if new[path: ["spec", "strategy"]] != nil, info.kind == "Deployment" { o[path: ["spec", "strategy"]] = .emptyObject }
         if new["status"] != nil, !info.hasStatus { o["status"] = .emptyObject }
         return o
@@ -333,10 +353,23 @@ public final class ObjectStore: @unchecked Sendable {
     // MARK: Verbs
 
     /// POST: creates an object (Update operation by `manager`).
-    public func create(_ info: ResourceInfo, namespace: String, body bodyIn: Value, manager: String, dryRun: Bool) throws(APIError) -> Value {
+    func strictCheck(_ info: ResourceInfo, _ body: Value) throws(APIError) {
+        guard info.isCustom, let schema = schema(for: info).crdSchema else { return }
+        let unknown = MergeSchema.unknownFields(body, schema)
+        if !unknown.isEmpty {
+            throw APIError.badRequest("strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
+        }
+    }
+
+    public func create(_ info: ResourceInfo, namespace: String, body bodyIn: Value, manager: String, dryRun: Bool,
+                       strictFields: Bool = false) throws(APIError) -> Value {
+        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
+        // can never lose a concurrent write (the real server retries on resourceVersion instead).
+        lock.lock(); defer { lock.unlock() }
         var body = bodyIn
         guard body.object != nil else { throw APIError.badRequest("the body of the request was not a JSON object") }
         try checkKind(body, info)
+        if strictFields { try strictCheck(info, body) }
         Defaults.stripRenderOnly(&body)
         if let bns = body.metadataNamespace, info.namespaced, !bns.isEmpty, bns != namespace {
             throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
@@ -377,13 +410,17 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Read-modify-write with an Update operation (PUT, JSON/merge/strategic patch, status).
     public func update(_ info: ResourceInfo, namespace: String, name: String, manager: String, subresource: String = "", dryRun: Bool,
-                       precondition: String?, mutate: (Value) throws(APIError) -> Value) throws(APIError) -> Value {
+                       precondition: String?, strictFields: Bool = false, mutate: (Value) throws(APIError) -> Value) throws(APIError) -> Value {
+        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
+        // can never lose a concurrent write (the real server retries on resourceVersion instead).
+        lock.lock(); defer { lock.unlock() }
         lock.lock()
         let old = objects[info.groupResource]?[ObjectStore.key(namespace, name)]
         lock.unlock()
         guard let old else { throw APIError.notFound(info, name) }
         var new = try mutate(old)
         try checkKind(new, info)
+        if strictFields { try strictCheck(info, new) }
         Defaults.stripRenderOnly(&new)
         let conditional = new[path: ["metadata", "resourceVersion"]]?.string ?? precondition
         if let p = conditional, !p.isEmpty,
@@ -424,6 +461,9 @@ public final class ObjectStore: @unchecked Sendable {
     /// Server-side apply. Returns the object and whether it was created.
     public func apply(_ info: ResourceInfo, namespace: String, name: String, config configIn: Value, manager: String, force: Bool,
                       subresource: String = "", dryRun: Bool) throws(APIError) -> (Value, Bool) {
+        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
+        // can never lose a concurrent write (the real server retries on resourceVersion instead).
+        lock.lock(); defer { lock.unlock() }
         var config = configIn
         guard config.object != nil else { throw APIError.badRequest("error decoding YAML: the applied configuration is not an object") }
         guard let av = config.apiVersion, !av.isEmpty else { throw APIError.badRequest("invalid object type: /, Kind=") }
@@ -544,6 +584,9 @@ public final class ObjectStore: @unchecked Sendable {
     /// with the deleted object's uid when it is gone.
     public func delete(_ info: ResourceInfo, namespace: String, name: String, propagation: String?, dryRun: Bool,
                        preconditionUID: String? = nil, preconditionRV: String? = nil) throws(APIError) -> (remaining: Value?, deleted: Value) {
+        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
+        // can never lose a concurrent write (the real server retries on resourceVersion instead).
+        lock.lock(); defer { lock.unlock() }
         lock.lock()
         let old = objects[info.groupResource]?[ObjectStore.key(namespace, name)]
         lock.unlock()
@@ -754,7 +797,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     private func record(_ info: ResourceInfo, _ ev: WatchEvent, old: Value?) {
         history.append((rv, info.groupResource, ev, old))
-        if history.count > historyLimit {
+        if history.count > historyLimit + historyLimit / 8 + 1 {
             let drop = history.count - historyLimit
             oldestWatchableRV = history[drop - 1].rv
             history.removeFirst(drop)
@@ -797,6 +840,22 @@ public final class ObjectStore: @unchecked Sendable {
     }
 
     var watcherCount: Int { lock.lock(); defer { lock.unlock() }; return watchers.count }
+
+    /// Sends an event to every open watch of `resource` (e.g. an `ERROR` with a Status, to test
+    /// a client's handling), optionally ending those watches after it.
+    public func injectWatchEvent(group: String = "", resource: String, type: String = "ERROR",
+                                 object: Value = APIError.internalError("injected watch error").status, thenClose: Bool = true) {
+        lock.lock()
+        let ws = watchers.values.filter { $0.gr == GroupResource(group: group, resource: resource) }
+        lock.unlock()
+        for w in ws {
+            w.cond.lock()
+            w.pending.append(WatchEvent(type: type, object: object))
+            if thenClose { w.closeAfterPending = true }
+            w.cond.signal()
+            w.cond.unlock()
+        }
+    }
 
     /// Closes every open watch (restart, tests).
     public func closeAllWatches() {

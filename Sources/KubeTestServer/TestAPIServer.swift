@@ -37,7 +37,8 @@ public struct TestAPIServerOptions: Sendable {
     /// Reject unauthenticated requests with 401. Defaults to true when tokens or a client CA are set.
     public var requireAuth: Bool?
     /// Simulated kube-controller-manager: Deployments/StatefulSets/DaemonSets/ReplicaSets become
-    /// available, Jobs complete, PVCs bind, after `controllerDelay` seconds.
+    /// available, Jobs complete, PVCs bind, Pods run, LoadBalancer Services and Ingresses get an
+    /// address, after `controllerDelay` seconds.
     public var simulateControllers = false
     public var controllerDelay: Double = 0
     /// Time a deleted namespace stays Terminating before the namespace controller removes it.
@@ -49,6 +50,9 @@ public struct TestAPIServerOptions: Sendable {
     public var bookmarkInterval: Double = 30
     /// Watch history kept (events); older resourceVersions get 410 Expired.
     public var historyLimit: Int = 10_000
+    /// Serve aggregated discovery (apidiscovery.k8s.io/v2) on `/api` and `/apis` to clients
+    /// that ask for it first in `Accept`, as Kubernetes ≥ 1.30 does.
+    public var aggregatedDiscovery = true
     /// Namespaces that exist at start.
     public var initialNamespaces: [String] = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
@@ -83,6 +87,9 @@ public final class TestAPIServer: @unchecked Sendable {
     public var url: String { "\(tls == nil ? "http" : "https")://\(options.host):\(port)" }
 
     public static func start(_ options: TestAPIServerOptions = TestAPIServerOptions()) throws -> TestAPIServer {
+        // OpenSSL writes to sockets without MSG_NOSIGNAL: a client that hangs up mid-response
+        // must not kill the (test) process with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let s = try TestAPIServer(options: options)
         try s.listen(port: options.port)
         return s
@@ -216,15 +223,24 @@ public final class TestAPIServer: @unchecked Sendable {
         }
         // Authentication.
         var user: UserInfo? = nil
+        var badToken = false
         if let auth = req.header("authorization"), auth.lowercased().hasPrefix("bearer ") {
             let token = String(auth.dropFirst(7)).trimmingSpaces
             user = options.tokens[token]
+            // A presented but unknown token is rejected even when anonymous access is allowed.
+            badToken = user == nil && !options.tokens.isEmpty
         }
         if user == nil, let peer = req.tlsPeer, !peer.commonName.isEmpty {
             user = UserInfo(name: peer.commonName, groups: peer.organizations)
         }
         let authRequired = options.requireAuth ?? (!options.tokens.isEmpty || options.clientCAPEM != nil)
         entry.user = user?.name ?? ""
+        let log = requestLog
+        w.onBeforeSend = { status in
+            entry.status = status
+            entry.duration = Date().timeIntervalSince(started)
+            log.append(entry)
+        }
         // Faults.
         let fault = faults.match(req, entry: entry)
         var cut: Int? = nil
@@ -232,51 +248,38 @@ public final class TestAPIServer: @unchecked Sendable {
             switch fault {
             case .delay(let s): Thread.sleep(forTimeInterval: s)
             case .error(let e):
-                entry.status = e.code
-                requestLog.append(entry)
                 respond(w, e)
                 return
             case .cutConnection(let n): cut = n
             case .dropConnection:
-                entry.status = 0
-                requestLog.append(entry)
                 w.cut()
                 return
             }
         }
-        var status = 200
-        defer {
-            entry.status = status
-            entry.duration = Date().timeIntervalSince(started)
-            requestLog.append(entry)
-        }
-        if authRequired && user == nil && !["/healthz", "/livez", "/readyz"].contains(req.path) {
-            status = 401
+        if (authRequired && user == nil || badToken) && !["/healthz", "/livez", "/readyz"].contains(req.path) {
             respond(w, APIError.unauthorized(), cut: cut)
             return
         }
         let who = user ?? UserInfo(name: "system:admin", groups: ["system:masters"])
         if req.path.hasPrefix("/api/") || req.path.hasPrefix("/apis/") {
-            if case .failure(let e) = parsed { status = e.code; respond(w, e, cut: cut); return }
+            if case .failure(let e) = parsed { respond(w, e, cut: cut); return }
         }
         if case .success(let t?) = parsed, let authz = authorize {
             let ar = AccessRequest(user: who, verb: entry.verb, group: t.info.group, resource: t.info.resource, subresource: t.subresource,
                                    namespace: t.namespace, name: t.name)
             if !authz(ar) {
                 let e = APIError.forbidden(user: who.name, verb: entry.verb, info: t.info, resource: t.info.resource, name: t.name, namespace: t.namespace)
-                status = 403
                 respond(w, e, cut: cut)
                 return
             }
         }
         do throws(APIError) {
             if case .success(let t?) = parsed {
-                status = try serveResource(req, w, t, user: who, cut: cut)
+                _ = try serveResource(req, w, t, user: who, cut: cut)
             } else {
-                status = try serveDiscovery(req, w, cut: cut)
+                _ = try serveDiscovery(req, w, cut: cut)
             }
         } catch {
-            status = error.code
             respond(w, error, cut: cut)
         }
     }
@@ -356,6 +359,11 @@ public final class TestAPIServer: @unchecked Sendable {
         case "healthz", "livez", "readyz":
             w.send(status: 200, contentType: "text/plain; charset=utf-8", body: Array("ok".utf8), cutAfter: cut)
             return 200
+        case "api" where parts.count == 1 && wantsAggregated(req), "apis" where parts.count == 1 && wantsAggregated(req):
+            let body = aggregatedDiscovery(all, core: parts[0] == "api")
+            w.send(status: 200, contentType: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+                   body: JSONWriter.bytes(body), cutAfter: cut)
+            return 200
         case "api":
             if parts.count == 1 {
                 respond(w, 200, ["kind": "APIVersions", "versions": ["v1"],
@@ -432,6 +440,50 @@ public final class TestAPIServer: @unchecked Sendable {
                 "components": ["schemas": .emptyObject]]
     }
 
+    /// `Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList` (first choice).
+    func wantsAggregated(_ req: HTTPRequest) -> Bool {
+        guard options.aggregatedDiscovery, let a = req.header("accept"), let first = a.split(separator: ",").first else { return false }
+        return first.contains("as=APIGroupDiscoveryList") && first.contains("v=v2") && !first.contains("v=v2beta1")
+    }
+
+    /// Aggregated discovery (apidiscovery.k8s.io/v2): every group, version and resource in one document.
+    func aggregatedDiscovery(_ all: [ResourceInfo], core: Bool) -> Value {
+        let groups: [(String, [String])] = core ? [("", ["v1"])] : groupVersions(all)
+        var items: [Value] = []
+        for (g, versions) in groups {
+            var vs: [Value] = []
+            for v in versions {
+                let rs = all.filter { $0.group == g && $0.version == v }.sorted { $0.resource < $1.resource }
+                let resources: [Value] = rs.map { r in
+                    var o = Object()
+                    o.append("resource", .string(r.resource))
+                    o.append("responseKind", ["group": "", "version": "", "kind": .string(r.kind)])
+                    o.append("scope", r.namespaced ? "Namespaced" : "Cluster")
+                    o.append("singularResource", .string(r.singular.isEmpty ? r.kind.lowercased() : r.singular))
+                    o.append("verbs", .array(r.verbs.map { .string($0) }))
+                    if !r.shortNames.isEmpty { o.append("shortNames", .array(r.shortNames.map { .string($0) })) }
+                    if !r.categories.isEmpty { o.append("categories", .array(r.categories.map { .string($0) })) }
+                    if !r.subresources.isEmpty {
+                        o.append("subresources", .array(r.subresources.map { sub -> Value in
+                            switch sub {
+                            case "scale":
+                                return ["subresource": "scale", "responseKind": ["group": "autoscaling", "version": "v1", "kind": "Scale"], "verbs": ["get", "patch", "update"]]
+                            case "finalize":
+                                return ["subresource": "finalize", "responseKind": ["group": "", "version": "", "kind": .string(r.kind)], "verbs": ["update"]]
+                            default:
+                                return ["subresource": .string(sub), "responseKind": ["group": "", "version": "", "kind": .string(r.kind)], "verbs": ["get", "patch", "update"]]
+                            }
+                        }))
+                    }
+                    return .object(o)
+                }
+                vs.append(["version": .string(v), "resources": .array(resources), "freshness": "Current"])
+            }
+            items.append(["metadata": ["name": .string(g), "creationTimestamp": .null], "versions": .array(vs)])
+        }
+        return ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": .emptyObject, "items": .array(items)]
+    }
+
     func groupVersions(_ all: [ResourceInfo]) -> [(String, [String])] {
         var byGroup: [String: Set<String>] = [:]
         for r in all where !r.group.isEmpty { byGroup[r.group, default: []].insert(r.version) }
@@ -499,6 +551,9 @@ public final class TestAPIServer: @unchecked Sendable {
         return false
     }
 
+    /// `fieldValidation=Strict`: unknown fields of custom resources are errors (400).
+    func strict(_ req: HTTPRequest) -> Bool { req.query["fieldValidation"] == "Strict" }
+
     func fieldManager(_ req: HTTPRequest) -> String {
         if let m = req.query["fieldManager"], !m.isEmpty { return m }
         let ua = req.header("user-agent") ?? ""
@@ -523,9 +578,13 @@ public final class TestAPIServer: @unchecked Sendable {
             if sub == "scale" { respond(w, 200, scale(obj, info), cut: cut); return 200 }
             respond(w, 200, wantsTable(req) ? table([obj], info, rv: store.currentResourceVersion, cont: nil) : render(obj, info), cut: cut)
             return 200
+        case ("POST", nil, _) where BuiltinResources.reviewKinds.contains(info.kind):
+            let body = try parseBody(req)
+            respond(w, 201, review(info, body, user: user), cut: cut)
+            return 201
         case ("POST", nil, _):
             let body = try parseBody(req)
-            let obj = try store.create(info, namespace: ns, body: body, manager: fieldManager(req), dryRun: try dryRun(req))
+            let obj = try store.create(info, namespace: ns, body: body, manager: fieldManager(req), dryRun: try dryRun(req), strictFields: strict(req))
             respond(w, 201, render(obj, info), cut: cut)
             return 201
         case ("PUT", let name?, let sub):
@@ -539,7 +598,8 @@ public final class TestAPIServer: @unchecked Sendable {
                 return 200
             }
             if body.metadataName == nil { throw APIError.badRequest("name is required") }
-            let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), subresource: sub, dryRun: try dryRun(req), precondition: nil) { _ in body }
+            let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), subresource: sub, dryRun: try dryRun(req),
+                                       precondition: nil, strictFields: strict(req)) { _ in body }
             respond(w, 200, render(obj, info), cut: cut)
             return 200
         case ("PATCH", let name?, let sub):
@@ -579,6 +639,34 @@ public final class TestAPIServer: @unchecked Sendable {
         default:
             throw APIError.methodNotAllowed()
         }
+    }
+
+    /// Answers the review resources: who am I, and may I (or a given user) do this (through the
+    /// `authorize` hook; everything is allowed without one).
+    func review(_ info: ResourceInfo, _ body: Value, user: UserInfo) -> Value {
+        var o = Object()
+        o.append("kind", .string(info.kind))
+        o.append("apiVersion", .string(info.apiVersion))
+        o.append("metadata", ["creationTimestamp": .null])
+        if info.kind == "SelfSubjectReview" {
+            let groups = user.groups + (user.name == "system:anonymous" ? ["system:unauthenticated"] : ["system:authenticated"])
+            o.append("status", ["userInfo": ["username": .string(user.name), "groups": .array(groups.map { .string($0) })]])
+            return .object(o)
+        }
+        let spec = body["spec"] ?? .emptyObject
+        var subject = user
+        if info.kind == "SubjectAccessReview" {
+            subject = UserInfo(name: spec["user"]?.string ?? "", groups: (spec["groups"]?.array ?? []).compactMap(\.string))
+        }
+        let ra = spec["resourceAttributes"] ?? .emptyObject
+        let access = AccessRequest(user: subject, verb: ra["verb"]?.string ?? "", group: ra["group"]?.string ?? "",
+                                   resource: ra["resource"]?.string ?? "", subresource: ra["subresource"]?.string ?? "",
+                                   namespace: ra["namespace"]?.string.flatMap { $0.isEmpty ? nil : $0 },
+                                   name: ra["name"]?.string.flatMap { $0.isEmpty ? nil : $0 })
+        let allowed = authorize?(access) ?? true
+        o.append("spec", spec)
+        o.append("status", allowed ? ["allowed": true, "reason": "allowed by the test server's authorizer"] : ["allowed": false])
+        return .object(o)
     }
 
     func scale(_ obj: Value, _ info: ResourceInfo) -> Value {
@@ -634,9 +722,10 @@ public final class TestAPIServer: @unchecked Sendable {
                 return 200
             }
             let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), subresource: subresource, dryRun: dry,
-                                       precondition: nil) { o throws(APIError) in
-                var base = render(o, info)
-                base[path: ["spec", "template", "metadata", "creationTimestamp"]] = nil
+                                       precondition: nil, strictFields: strict(req)) { o throws(APIError) in
+                // The stored form (what the client saw, minus the print-only creationTimestamp: null).
+                var base = o
+                base["apiVersion"] = .string(info.apiVersion)
                 let rvBefore = base[path: ["metadata", "resourceVersion"]]
                 var out: Value
                 switch ct {
@@ -757,7 +846,8 @@ public final class TestAPIServer: @unchecked Sendable {
         guard w.startChunked(status: 200) else { return }
         var nextBookmark = Date().addingTimeInterval(options.bookmarkInterval)
         while true {
-            let until = bookmarks ? min(deadline, nextBookmark) : deadline
+            // Wake at least every second to notice clients that went away.
+            let until = min(bookmarks ? min(deadline, nextBookmark) : deadline, Date().addingTimeInterval(1))
             let r = watcher.next(until: until)
             switch r {
             case .some(.some(let ev)):
@@ -771,7 +861,8 @@ public final class TestAPIServer: @unchecked Sendable {
                 w.endChunked()
                 return
             case .none:
-                if bookmarks {
+                if w.conn.peerClosed() { w.cut(); return }
+                if bookmarks && Date() >= min(deadline, nextBookmark) {
                     var md = Object()
                     md.append("resourceVersion", .string(store.currentResourceVersion))
                     md.append("creationTimestamp", .null)

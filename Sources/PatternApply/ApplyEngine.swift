@@ -161,7 +161,8 @@ public struct ApplyEngine: Sendable {
                     appliedKeys.insert(o.key)
                     liveAfter[o.key] = live
                 case .failure(let e):
-                    outcomes.append(ObjectOutcome(key: o.key, status: .failed, message: ApplyEngine.describe(e, key: o.key, options: options), level: levelIndex))
+                    let message = ApplyEngine.scrubSecretValues(ApplyEngine.describe(e, key: o.key, options: options), object: o.object)
+                    outcomes.append(ObjectOutcome(key: o.key, status: .failed, message: message, level: levelIndex))
                     stopped = true
                 }
             }
@@ -266,6 +267,24 @@ public struct ApplyEngine: Sendable {
         return GroupVersionKind(group: gk.group, version: v, kind: gk.kind)
     }
 
+    /// Removes a Secret's values (as written and base64-encoded) from a message: API errors
+    /// quote invalid values, and Secret data must never reach output or the ledger.
+    static func scrubSecretValues(_ message: String, object: Value) -> String {
+        guard object.kindName == "Secret" else { return message }
+        var values: [String] = []
+        for field in ["data", "stringData"] {
+            for (_, v) in object[field]?.object ?? Object() {
+                guard let s = v.scalarText, s.count >= 3 else { continue }
+                values.append(s)
+                if field == "stringData" { values.append(Base64.encode(Array(s.utf8))) }
+                else if let decoded = Base64.decode(s), let text = String(validating: decoded, as: UTF8.self), text.count >= 3 { values.append(text) }
+            }
+        }
+        var out = message
+        for v in values.sorted(by: { $0.count > $1.count }) { out = out.replacingAll(v, with: "<redacted>") }
+        return out
+    }
+
     /// A message for a failed write, with kubectl's conflict advice.
     static func describe(_ e: KubeError, key: ObjectKey, options: ApplyOptions) -> String {
         if case .conflict(_, let conflicts) = e, !conflicts.isEmpty {
@@ -284,4 +303,25 @@ final class Counter: @unchecked Sendable {
     private let lock = Lock()
     func add(_ k: Int = 1) { lock.withLock { n += k } }
     var value: Int { lock.withLock { n } }
+}
+
+extension String {
+    /// Replaces every occurrence of `target` (no Foundation).
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        let t = Array(target.utf8)
+        guard !t.isEmpty else { return self }
+        let u = Array(utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count)
+        var i = 0
+        while i < u.count {
+            if i + t.count <= u.count && u[i] == t[0] && Array(u[i..<(i + t.count)]) == t {
+                out.append(contentsOf: replacement.utf8)
+                i += t.count
+            } else {
+                out.append(u[i]); i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }

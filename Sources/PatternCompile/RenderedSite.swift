@@ -39,17 +39,8 @@ public struct RenderedSite: Sendable {
     public var warnings: [Diagnostic]
 }
 
-/// Label and annotation keys the compiler puts on every object.
-public enum PatternLabels {
-    public static let managedBy = "app.kubernetes.io/managed-by"
-    public static let managedByValue = "pattern"
-    public static let pattern = "pattern.dev/pattern"
-    public static let site = "pattern.dev/site"
-    public static let component = "pattern.dev/component"
-    public static let revision = "pattern.dev/rendered-revision"
-    public static let source = "pattern.dev/source"
-    public static let sourceCommit = "pattern.dev/source-commit"
-}
+/// Label and annotation keys the compiler puts on every object (see `LabelKeys`).
+public typealias PatternLabels = LabelKeys
 
 /// Resolves a site's `pattern.git` reference to a tree (implemented with libgit2 by the CLI).
 public protocol PatternSourceResolver: Sendable {

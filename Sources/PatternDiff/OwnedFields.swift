@@ -102,9 +102,13 @@ public enum OwnedFields {
 
     /// Our manager's `Apply` entry for the main resource, if any.
     public static func previouslyApplied(live: Value, manager: String) -> FieldSet? {
-        ManagedFieldsEntry.entries(of: live).first {
-            $0.manager == manager && $0.operation == "Apply" && $0.subresource.isEmpty
-        }?.fields
+        // Parse only our own entry: the others are needed only when a removal is found.
+        guard let list = live[path: ["metadata", "managedFields"]]?.array else { return nil }
+        for e in list where e["manager"]?.string == manager && e["operation"]?.string == "Apply"
+            && (e["subresource"]?.string ?? "").isEmpty {
+            return FieldSet(fieldsV1: e["fieldsV1"] ?? .emptyObject)
+        }
+        return nil
     }
 
     /// Differences on owned fields (sorted by path), without those `options` ignore. Secret
@@ -145,7 +149,13 @@ public enum OwnedFields {
         guard let prev = previouslyApplied(live: live, manager: manager) else { return [] }
         var want = fieldSet(of: normalized, schemas: schemas)
         if raw != normalized { for p in fieldSet(of: raw, schemas: schemas).members { want.insert(p) } }  // Secret stringData
-        let others = ManagedFieldsEntry.entries(of: live).filter { !($0.manager == manager && $0.operation == "Apply" && $0.subresource.isEmpty) }
+        var othersCache: [ManagedFieldsEntry]? = nil
+        func others() -> [ManagedFieldsEntry] {
+            if let o = othersCache { return o }
+            let o = ManagedFieldsEntry.entries(of: live).filter { !($0.manager == manager && $0.operation == "Apply" && $0.subresource.isEmpty) }
+            othersCache = o
+            return o
+        }
         let ctx = SchemaContext(object: raw.kindName == nil ? live : raw, catalog: schemas)
         var out: [FieldChange] = []
         var reported: [FieldPath] = []
@@ -154,7 +164,7 @@ public enum OwnedFields {
             let lead = p.leadingFields
             if (1...max(1, lead.count)).contains(where: { MergeSchema.isIgnored(Array(lead.prefix($0))) }) { continue }
             if want.owns(p) || want.node(at: p).map({ !$0.isEmpty }) == true { continue }
-            if others.contains(where: { $0.fields.owns(p) }) { continue }
+            if others().contains(where: { $0.fields.owns(p) }) { continue }
             guard let lv = value(at: p, in: live, context: ctx) else { continue }
             out.append(FieldChange(path: p, kind: .removed, desired: nil, live: lv))
             reported.append(p)

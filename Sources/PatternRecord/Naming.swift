@@ -2,12 +2,12 @@ import PatternCore
 
 /// Labels, annotations and names pattern puts on cluster objects.
 public enum Ownership {
-    public static let managedByLabel = "app.kubernetes.io/managed-by"
-    public static let managedByValue = "pattern"
-    public static let siteLabel = "pattern.dev/site"
-    public static let patternLabel = "pattern.dev/pattern"
+    public static let managedByLabel = LabelKeys.managedBy
+    public static let managedByValue = LabelKeys.managedByValue
+    public static let siteLabel = LabelKeys.site
+    public static let patternLabel = LabelKeys.pattern
     /// On every applied object: `<pattern>.<site>` (hashed when too long); LIST selects by it.
-    public static let ownerLabel = "pattern.dev/owner"
+    public static let ownerLabel = LabelKeys.owner
     /// On inventory shards: which inventory they belong to (same value as the owner label).
     public static let inventoryLabel = "pattern.dev/inventory"
     /// On ledger ConfigMaps.

@@ -82,7 +82,7 @@ do {
     fail("\(error)")
 }
 if let path = kubeconfigOut {
-    let caPEM = pki?.caCertPEM ?? options.clientCAPEM.flatMap { _ in nil }
+    let caPEM = pki?.caCertPEM
     let text = server.kubeconfig(token: firstToken, caPEM: caPEM, clientCertPEM: pki?.clientCertPEM, clientKeyPEM: pki?.clientKeyPEM)
     do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch { fail("cannot write \(path): \(error)") }
 }

@@ -73,6 +73,15 @@ import PatternCore
         #expect(server.requests.filter { $0.method == "POST" }.count == 1)
     }
 
+    @Test func oversizedResponsesAreRefused() async throws {
+        let server = try ScriptedServer { _, _ in .respond(200, body: "[" + String(repeating: "1,", count: 5000) + "1]") }
+        defer { server.stop() }
+        var cfg = ClientConfig(server: server.url)
+        cfg.maxResponseBytes = 4096
+        cfg.retry = .none
+        await #expect { try await KubeClient(config: cfg).send(.get, "/big") } throws: { e in "\(e)".contains("exceeds 4096 bytes") }
+    }
+
     @Test func connectionsAreReused() async throws {
         let server = try ScriptedServer { _, _ in .respond(200, body: #"{"gitVersion":"v1"}"#) }
         defer { server.stop() }

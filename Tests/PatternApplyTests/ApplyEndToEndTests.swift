@@ -50,7 +50,7 @@ import KubeTestServer
         defer { cluster.server.stop() }
         let site = try ExampleRepo().render("edge-eu")
         _ = try await cluster.engine.apply(site, options: fastOptions())
-        cluster.server.requestLog.reset()
+        await cluster.resetLog()
         let again = try await cluster.engine.apply(site, options: fastOptions())
         #expect(again.succeeded)
         #expect(again.count(.unchanged) == site.objects.count)
@@ -99,14 +99,17 @@ import KubeTestServer
         #expect(item.owners.first?.operation == "Update")
         #expect(item.owners.first?.time.isEmpty == false)
         // Heal: re-apply only the drifted object, taking the field back.
-        cluster.server.requestLog.reset()
+        await cluster.resetLog()
         var heal = fastOptions()
         heal.forceConflicts = true
         heal.prune = false
         heal.only = report.drifted.map(\.description).reduce(into: Set<String>()) { $0.insert($1) }
         let healed = try await cluster.engine.apply(site, options: heal)
         #expect(healed.succeeded)
-        // The drifted object, and the ledger entry recording the heal; nothing else.
+        // The drifted object, and the ledger entry recording the heal; nothing else. (The server
+        // logs a request after answering it, so give the log a moment to catch up.)
+        let applied = await eventually { cluster.server.requestLog.writes.filter { $0.verb == "apply" }.count >= 2 }
+        #expect(applied)
         #expect(cluster.server.requestLog.writes.filter { $0.verb == "apply" }.map(\.name) == ["hello-world", "pattern-ledger-multicloud-platform-hub"])
         #expect(try await cluster.engine.drift(site).inSync)
         let live = cluster.server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world")
@@ -121,7 +124,7 @@ import KubeTestServer
         // Disable the operator component: its custom resource must go before its CRD.
         repo.write("overlays/hub/overlay.yaml", try String(decoding: LocalTree(root: repo.root).read(TreePath("overlays/hub/overlay.yaml")), as: UTF8.self)
             + "  components:\n    disable: [telemetry-operator]\n")
-        cluster.server.requestLog.reset()
+        await cluster.resetLog()
         let site = try repo.render("hub")
         let result = try await cluster.engine.apply(site, options: fastOptions())
         #expect(result.succeeded, "\(result.failed)")
@@ -136,7 +139,7 @@ import KubeTestServer
         // The inventory no longer lists them; a new apply prunes nothing.
         let inv = try await cluster.engine.records.loadInventory(SiteIdentity(site))
         #expect(inv?.objects.contains { $0.kind == "Collector" } == false)
-        cluster.server.requestLog.reset()
+        await cluster.resetLog()
         _ = try await cluster.engine.apply(site, options: fastOptions())
         #expect(cluster.server.requestLog.writes.isEmpty)
     }
@@ -149,6 +152,7 @@ import KubeTestServer
         repo.write("overlays/dev/overlay.yaml", try String(decoding: LocalTree(root: repo.root).read(TreePath("overlays/dev/overlay.yaml")), as: UTF8.self)
             .replacingFirst("disable: [telemetry-operator]", with: "disable: [telemetry-operator, secrets-store, config-demo, hello-world]"))
         let shrunk = try repo.render("dev")
+        try? await Task.sleep(for: .milliseconds(100))
         let before = cluster.writes
         await #expect(throws: ApplyError.self) { try await cluster.engine.apply(shrunk, options: fastOptions()) }
         #expect(cluster.writes == before, "nothing may be written when prune is refused")

@@ -31,6 +31,13 @@ struct TestCluster {
     }
 
     var writes: Int { server.requestLog.writes.count }
+
+    /// Clears the request log once the server has logged everything already answered (it
+    /// logs a request just after responding).
+    func resetLog() async {
+        try? await Task.sleep(for: .milliseconds(100))
+        server.requestLog.reset()
+    }
 }
 
 /// A copy of the bundled example repository in a temporary directory, which tests may edit.
@@ -85,4 +92,14 @@ func copyTree(_ from: String, to: String) {
     }
     mkdir(to, 0o755)
     walk(.root)
+}
+
+/// Polls `condition` for up to `seconds`.
+func eventually(_ seconds: Double = 2, _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
 }

@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import PatternCore
 
 @Suite struct RenderCLITests {
@@ -22,5 +25,51 @@ import PatternCore
         #expect(r.status == 0)
         #expect(r.stdout.contains("apply order"))
         #expect(r.stdout.contains("Examples"))
+    }
+}
+
+@Suite struct RenderOutputCLITests {
+    func tempDir() -> String {
+        var template = Array("/tmp/pattern-out-XXXXXX".utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    }
+
+    @Test func outDirWritesOneStableFilePerObjectAndRemovesStaleOnes() throws {
+        let out = tempDir()
+        let r = CLI.run(["render", "--all", "--out-dir", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let tree = LocalTree(root: out)
+        #expect(Set(try tree.list(.root).map(\.name)) == ["controller", "dev", "edge-eu", "edge-us", "hub"])
+        let file = try String(decoding: tree.read(TreePath("hub/hello-world/deployment.apps-hello-world.yaml")), as: UTF8.self)
+        let obj = try YAMLParser.parse(file)
+        #expect(obj.kindName == "Deployment" && obj.metadataName == "hello-world")
+        #expect(tree.entryKind(try TreePath("hub/_cluster/customresourcedefinition.apiextensions.k8s.io-collectors.telemetry.pattern.dev.yaml")) == .file)
+        // A stale file from an earlier render is removed; a second render is byte-identical.
+        let stale = out + "/hub/hello-world/configmap-gone.yaml"
+        let fd = open(stale, O_WRONLY | O_CREAT, 0o644); close(fd)
+        #expect(CLI.run(["render", "hub", "--out-dir", out]).status == 0)
+        #expect(tree.entryKind(try TreePath("hub/hello-world/configmap-gone.yaml")) == nil)
+        let again = try String(decoding: tree.read(TreePath("hub/hello-world/deployment.apps-hello-world.yaml")), as: UTF8.self)
+        #expect(again == file)
+    }
+
+    @Test func jsonOutputIsAListInApplyOrder() throws {
+        let r = CLI.run(["render", "edge-us", "-o", "json"])
+        #expect(r.status == 0)
+        let list = try JSONParser.parse(r.stdout)
+        #expect(list["kind"] == "List")
+        let kinds = list["items"]?.array?.compactMap(\.kindName) ?? []
+        #expect(kinds.first == "Namespace" || kinds.first == "CustomResourceDefinition")
+        #expect(kinds.contains("Collector"))
+        let yaml = CLI.run(["render", "edge-us"])
+        let docs = try YAMLParser.parseStream(yaml.stdout).map(\.value)
+        #expect(docs == (list["items"]?.array ?? []))
+    }
+
+    @Test func kustomizeDirectoryRenderIsWhatKubectlKustomizePrints() throws {
+        let r = CLI.run(["render", "patterns/multicloud-platform/components/config-demo"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let expected = try String(decoding: LocalTree(root: CLI.repoRoot + "/Tests/Fixtures").read(TreePath("render/config-demo.kustomize.yaml")), as: UTF8.self)
+        #expect(r.stdout == expected)
     }
 }

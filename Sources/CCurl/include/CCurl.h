@@ -6,7 +6,8 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
-/// Runs `curl_global_init(CURL_GLOBAL_DEFAULT)` exactly once (thread-safe); returns its result.
+/// Runs `curl_global_init(CURL_GLOBAL_DEFAULT)` exactly once (thread-safe) and sets SIGPIPE to
+/// ignored when it has the default disposition; returns curl_global_init's result.
 CURLcode ccurl_global_init_once(void);
 /// Whether this libcurl has the CURL_VERSION_THREADSAFE and CURL_VERSION_HTTP2 feature bits.
 int ccurl_has_threadsafe(void);

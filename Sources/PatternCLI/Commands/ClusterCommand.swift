@@ -31,7 +31,7 @@ public struct ClusterCommand: AsyncParsableCommand {
             do {
                 client = try KubeClient(kubeconfig: kubeconfig, context: context)
             } catch {
-                print("✗ config: \(error)")
+                if case .configuration(let message) = error { print("✗ config: \(message)") } else { print("✗ config: \(error)") }
                 throw ExitCode(1)
             }
             let report = await client.check()
