@@ -31,6 +31,30 @@ public struct SiteIdentity: Sendable, Hashable {
 
     /// The object as it is applied: the render plus the member labels.
     public func prepare(_ object: Value) -> Value {
-        Ownership.withMemberLabels(object, pattern: pattern, site: site, applySetID: emptyInventory.applySetID)
+        var v = Ownership.withMemberLabels(object, pattern: pattern, site: site, applySetID: emptyInventory.applySetID)
+        v[path: ["metadata", "annotations", LabelKeys.appliedHash]] = .string(SiteIdentity.configHash(v))
+        return v
+    }
+
+    /// SHA-256 (first 16 hex) of the canonical JSON of `object` without the applied-hash and
+    /// rendered-revision annotations.
+    static func configHash(_ object: Value) -> String {
+        var v = object
+        v.withObject { o in
+            o.modify("metadata") { m in
+                m?.withObject { mo in
+                    mo.modify("annotations") { a in
+                        a?.withObject { ao in
+                            ao.removeValue(forKey: LabelKeys.appliedHash)
+                            ao.removeValue(forKey: LabelKeys.revision)
+                        }
+                    }
+                }
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        JSONWriter.write(v, options: .init(sortKeys: true), into: &bytes)
+        return String(SHA256.hex(bytes).prefix(16))
     }
 }

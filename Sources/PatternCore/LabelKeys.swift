@@ -11,4 +11,8 @@ public enum LabelKeys {
     public static let revision = "pattern.dev/rendered-revision"
     public static let source = "pattern.dev/source"
     public static let sourceCommit = "pattern.dev/source-commit"
+    /// Hash of the configuration pattern applied (the object minus this annotation and the
+    /// rendered revision). When live carries the hash of the desired configuration, the fields
+    /// pattern applied last time are exactly the desired ones, so nothing can have been dropped.
+    public static let appliedHash = "pattern.dev/applied-hash"
 }

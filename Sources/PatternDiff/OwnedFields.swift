@@ -146,6 +146,8 @@ public enum OwnedFields {
     /// Fields we owned (our `Apply` entry) that desired no longer sets and no one else owns.
     public static func removals(desired raw: Value, normalized: Value, live: Value, manager: String,
                                 schemas: SchemaCatalog = SchemaCatalog()) -> [FieldChange] {
+        // Live was applied from exactly this configuration: our applied fields are desired's.
+        if let h = raw.annotations[LabelKeys.appliedHash]?.string, h == live.annotations[LabelKeys.appliedHash]?.string { return [] }
         guard let prev = previouslyApplied(live: live, manager: manager) else { return [] }
         var want = fieldSet(of: normalized, schemas: schemas)
         if raw != normalized { for p in fieldSet(of: raw, schemas: schemas).members { want.insert(p) } }  // Secret stringData

@@ -218,3 +218,29 @@ extension String {
         return replacingCharacters(in: r, with: b)
     }
 }
+
+@Suite struct FieldRemovalTests {
+    @Test func aFieldDroppedFromTheRenderIsShownAndRemovedFromTheCluster() async throws {
+        let cluster = try TestCluster()
+        defer { cluster.server.stop() }
+        let repo = ExampleRepo()
+        _ = try await cluster.engine.apply(try repo.render("hub"), options: fastOptions())
+        let cm = { cluster.server.store.get(resource: "configmaps", namespace: "hello-world", name: "hello-world") }
+        #expect(cm()?[path: ["data", "site"]] == "hub")
+        // Drop `site` from the ConfigMap in the pattern.
+        let path = "patterns/multicloud-platform/components/hello-world/hello-world.yaml"
+        let text = String(decoding: try LocalTree(root: repo.root).read(TreePath(path)), as: UTF8.self)
+        repo.write(path, text.replacingFirst("  site: ${site.name}\n", with: ""))
+        let site = try repo.render("hub")
+        let diff = try await cluster.engine.diff(site)
+        let d = try #require(diff.diffs.first { $0.key.kind == "ConfigMap" && $0.key.name == "hello-world" })
+        #expect(d.action == .update)
+        #expect(d.changes.contains { $0.kind == .removed && $0.path.description.contains("site") })
+        let r = try await cluster.engine.apply(site, options: fastOptions())
+        #expect(r.succeeded)
+        #expect(cm()?[path: ["data", "site"]] == nil)
+        #expect(cm()?[path: ["data", "message"]] != nil)
+        // And now it is in sync.
+        #expect(try await cluster.engine.diff(site).diffs.allSatisfy { $0.action == .unchanged })
+    }
+}
