@@ -96,13 +96,39 @@ public struct ApplyEngine: Sendable {
                       progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }) async throws -> ApplyResult {
         let start = ContinuousClock.now
         let identity = SiteIdentity(site, recordNamespace: records.namespace)
+        let inventory = try await records.loadInventory(identity)
+        progress(.observing(kinds: Set(site.objects.map(\.key.groupKind)).count))
+        let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: false)
+
+        // Nothing to write and nothing to prune: the cluster already matches (no plan needed,
+        // no records written: a second apply of the same revision makes zero writes).
+        if options.only == nil {
+            let desiredKeys = Set(site.objects.map(\.key))
+            let pruneNeeded = options.prune && (inventory?.pruneCandidates(desired: desiredKeys) ?? []).contains { observation.live[$0] != nil }
+            if !pruneNeeded {
+                var diffs: [ObjectDiff] = []
+                diffs.reserveCapacity(site.objects.count)
+                var allUnchanged = true
+                for o in site.objects {
+                    let live = observation.live[o.key]
+                    let d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: options.fieldManager)
+                    diffs.append(d)
+                    if d.action != .unchanged { allUnchanged = false; break }
+                }
+                if allUnchanged && inventory != nil {
+                    let d = ContinuousClock.now - start
+                    return ApplyResult(outcomes: site.objects.map { ObjectOutcome(key: $0.key, status: .unchanged) }, diffs: diffs,
+                                       levels: 0, writeRequests: 0, listRequests: observation.listRequests, getRequests: 0,
+                                       pruneRefused: nil, revision: site.revision,
+                                       durationSeconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+                }
+            }
+        }
+
         let plan: Plan
         do { plan = try ApplyEngine.plan(site) } catch {
             throw ApplyError("cannot plan the apply:\n" + error.items.map(\.description).joined(separator: "\n"))
         }
-        let inventory = try await records.loadInventory(identity)
-        progress(.observing(kinds: Set(site.objects.map(\.key.groupKind)).count))
-        let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: false)
 
         // Prune candidates and safety checks, before anything is written.
         let desiredKeys = Set(site.objects.map(\.key))

@@ -36,8 +36,9 @@ public struct SiteIdentity: Sendable, Hashable {
         return v
     }
 
-    /// SHA-256 (first 16 hex) of the canonical JSON of `object` without the applied-hash and
-    /// rendered-revision annotations.
+    /// SHA-256 (first 16 hex) of the JSON of `object` without the applied-hash and
+    /// rendered-revision annotations. Keys are written in the render's own (deterministic)
+    /// order: a different order only costs the full removal check, never a wrong answer.
     static func configHash(_ object: Value) -> String {
         var v = object
         v.withObject { o in
@@ -54,7 +55,7 @@ public struct SiteIdentity: Sendable, Hashable {
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1024)
-        JSONWriter.write(v, options: .init(sortKeys: true), into: &bytes)
+        JSONWriter.write(v, into: &bytes)
         return String(SHA256.hex(bytes).prefix(16))
     }
 }

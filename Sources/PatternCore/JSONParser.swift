@@ -167,17 +167,20 @@ public struct JSONParser {
         mutating func string() throws(Diagnostic) -> String {
             i += 1  // opening quote
             let start = i
-            // Fast path: no escapes.
+            // Fast path: no escapes (and no validation needed when every byte is ASCII).
+            var ascii = true
             while i < b.count {
                 let c = b[i]
                 if c == UInt8(ascii: "\"") {
-                    let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                    let slice = UnsafeBufferPointer(rebasing: b[start..<i])
+                    let s = ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
                     guard let s else { throw fail("invalid UTF-8 in string") }
                     i += 1
                     return s
                 }
                 if c == UInt8(ascii: "\\") { break }
                 if c < 0x20 { throw fail("control character in string") }
+                if c >= 0x80 { ascii = false }
                 i += 1
             }
             var out: [UInt8] = Array(UnsafeBufferPointer(rebasing: b[start..<i]))
