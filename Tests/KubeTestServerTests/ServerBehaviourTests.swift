@@ -449,6 +449,66 @@ struct ApplyBehaviourTests {
         #expect(Quantity("9e30")?.canonical != nil)
     }
 
+    @Test func crdSchemaDrivesListAndMapSemantics() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let crd = """
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata:
+          name: gadgets.example.com
+        spec:
+          group: example.com
+          scope: Namespaced
+          names: {plural: gadgets, singular: gadget, kind: Gadget, listKind: GadgetList}
+          versions:
+          - name: v1
+            served: true
+            storage: true
+            schema:
+              openAPIV3Schema:
+                type: object
+                properties:
+                  spec:
+                    type: object
+                    properties:
+                      parts:
+                        type: object
+                        additionalProperties:
+                          type: object
+                          properties:
+                            size: {type: integer}
+                      ports:
+                        type: array
+                        x-kubernetes-list-type: map
+                        x-kubernetes-list-map-keys: [name]
+                        items:
+                          type: object
+                          properties:
+                            name: {type: string}
+                            port: {type: integer}
+                      tags:
+                        type: array
+                        x-kubernetes-list-type: set
+                        items: {type: string}
+
+        """
+        #expect(try server.apply("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com", crd).status == 201)
+        let g = "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: default\nspec:\n  parts:\n    wheel:\n      size: 1\n  ports:\n  - name: http\n    port: 80\n  tags: [a, b]\n"
+        let r = try server.apply("/apis/example.com/v1/namespaces/default/gadgets/g", g)
+        #expect(r.status == 201, "\(r.text)")
+        let expected = try JSONParser.parse(#"""
+        {"f:spec":{"f:parts":{"f:wheel":{".":{},"f:size":{}}},"f:ports":{"k:{\"name\":\"http\"}":{".":{},"f:name":{},"f:port":{}}},
+         "f:tags":{"v:\"a\"":{},"v:\"b\"":{}}}}
+        """#)
+        #expect(r.json[path: ["metadata", "managedFields"]]?.array?.first?["fieldsV1"] == expected)
+        // Another manager adds a port and a tag: lists merge by key / as a set.
+        let other = "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: default\nspec:\n  ports:\n  - name: https\n    port: 443\n  tags: [c]\n"
+        let merged = try server.apply("/apis/example.com/v1/namespaces/default/gadgets/g", other, manager: "other")
+        #expect(merged.json[path: ["spec", "ports"]]?.array?.compactMap { $0["name"]?.string } == ["http", "https"])
+        #expect(merged.json[path: ["spec", "tags"]] == ["a", "b", "c"])
+    }
+
     @Test func customResourcesFollowTheirCRD() throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }
