@@ -581,7 +581,17 @@ struct ListWatchBehaviourTests {
         } while !cont.isEmpty
         #expect(seen == ["c0", "c1", "c2", "c3", "c4"])
         #expect(pages == 3)
-        #expect(server.requestLog.count(verb: "list", resource: "configmaps") == 9)
+        // A continue token older than the retained history expires (410) and offers a fresh one.
+        let first = try server.request("GET", "/api/v1/namespaces/default/configmaps?limit=2").json
+        _ = try server.apply("/api/v1/namespaces/default/configmaps/c9", cm("c9"))
+        server.store.compactHistory()
+        let expired = try server.request("GET", "/api/v1/namespaces/default/configmaps?limit=2&continue=\(first[path: ["metadata", "continue"]]?.string ?? "")")
+        #expect(expired.status == 410)
+        #expect(expired.json["reason"] == "Expired")
+        let fresh = expired.json[path: ["metadata", "continue"]]?.string ?? ""
+        let rest = try server.request("GET", "/api/v1/namespaces/default/configmaps?limit=10&continue=\(fresh)").json
+        #expect((rest["items"]?.array ?? []).compactMap { $0.metadataName } == ["c2", "c3", "c4", "c9"])
+        #expect(server.requestLog.count(verb: "list", resource: "configmaps") == 12)
     }
 
     @Test func watchFromNowFromVersionAndExpired() throws {
@@ -826,7 +836,15 @@ struct ExecutableTests {
         let out = Pipe()
         p.standardOutput = out
         try p.run()
-        defer { if p.isRunning { p.terminate() }; p.waitUntilExit() }
+        // Never wait unbounded on the child: SIGKILL after a deadline.
+        func stop(within seconds: Double) -> Bool {
+            p.terminate()
+            let deadline = Date().addingTimeInterval(seconds)
+            while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); return false }
+            return true
+        }
+        defer { if p.isRunning { _ = stop(within: 1) } }
         var line = ""
         while !line.hasSuffix("\n") {
             let d = out.fileHandleForReading.availableData
@@ -841,7 +859,7 @@ struct ExecutableTests {
         let c = try TestHTTPConnection(port: port)
         try c.send("GET", "/version", headers: ["User-Agent": "t"])
         #expect(try c.receive().json["gitVersion"] != nil)
-        p.terminate()
+        #expect(stop(within: 10), "SIGTERM did not stop the server")
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
     }
