@@ -285,10 +285,14 @@ struct MergeSchema: Sendable {
         switch v.kind {
         case .object(let o):
             if !path.isEmpty && isAtomicMap(spath) { s.insert(path); return }
+            // Keys of a map (not declared struct fields) are members themselves, as in
+            // structured-merge-diff; known only where a CRD schema says so.
+            let node = crdSchema != nil && spath.first != "metadata" && !spath.isEmpty ? crdNode(spath) : nil
+            let isMap = node.map { $0["properties"] == nil && $0["additionalProperties"]?.object != nil } ?? false
             for (k, child) in o {
                 let p = path + ["f:" + k]
                 collect(child, spath: spath + [k], path: p, into: &s)
-                if child.isNull || (child.object?.isEmpty ?? false) { s.insert(p) }
+                if child.isNull || (child.object?.isEmpty ?? false) || isMap { s.insert(p) }
             }
         case .array(let a):
             let t = listType(spath)
@@ -388,23 +392,46 @@ struct MergeSchema: Sendable {
                 for item in ra where !la.contains(item) { out.append(item) }
                 return .array(out)
             case .map:
+                // structured-merge-diff's ordering: live items not in the config stay where they
+                // are; config items come in config order; shared items are merged in place.
                 let lpe = la.enumerated().map { element($1, index: $0, type: t, spath: spath) }
                 let rpe = ra.enumerated().map { element($1, index: $0, type: t, spath: spath) }
                 let rset = Set(rpe)
-                var lIndex: [String: Int] = [:]
-                for (i, pe) in lpe.enumerated() where lIndex[pe] == nil { lIndex[pe] = i }
+                var lByPE: [String: Value] = [:]
+                for (i, pe) in lpe.enumerated() where lByPE[pe] == nil { lByPE[pe] = la[i] }
+                var shared = rpe.filter { lByPE[$0] != nil }[...]
+                var nextShared = shared.popFirst()
+                var mergedR = Set<String>()
                 var out: [Value] = []
-                var li = 0
-                for (ri, pe) in rpe.enumerated() {
-                    if let at = lIndex[pe] {
-                        while li < at { if !rset.contains(lpe[li]) { out.append(la[li]) }; li += 1 }
-                        if li == at { li += 1 }
-                        if let m = merge(la[at], ra[ri], spath: spath + ["[]"]) { out.append(m) }
-                    } else {
-                        out.append(ra[ri])
+                var li = 0, ri = 0
+                while li < la.count || ri < ra.count {
+                    if li < la.count && ri < ra.count {
+                        let pe = lpe[li]
+                        if pe == rpe[ri] {
+                            mergedR.insert(pe)
+                            if let m = merge(la[li], ra[ri], spath: spath + ["[]"]) { out.append(m) }
+                            li += 1; ri += 1
+                            if nextShared == pe { nextShared = shared.popFirst() }
+                            continue
+                        }
+                        if rset.contains(pe), let ns = nextShared, ns != pe {
+                            li += 1
+                            continue
+                        }
+                    }
+                    if li < la.count {
+                        let pe = lpe[li]
+                        if !rset.contains(pe) { out.append(la[li]); li += 1; continue }
+                        if mergedR.contains(pe) { li += 1; continue }
+                    }
+                    if ri < ra.count {
+                        let pe = rpe[ri]
+                        mergedR.insert(pe)
+                        if let m = merge(lByPE[pe], ra[ri], spath: spath + ["[]"]) { out.append(m) }
+                        ri += 1
+                        if nextShared == pe { nextShared = shared.popFirst() }
                     }
                 }
-                while li < la.count { if !rset.contains(lpe[li]) { out.append(la[li]) }; li += 1 }
                 return .array(out)
             }
         }

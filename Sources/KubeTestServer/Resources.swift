@@ -191,6 +191,18 @@ enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// base64.RawURLEncoding (what continue tokens use).
+    static func encodeRawURL(_ bytes: [UInt8]) -> String {
+        String(encode(bytes).compactMap { c -> Character? in
+            switch c {
+            case "+": return "-"
+            case "/": return "_"
+            case "=": return nil
+            default: return c
+            }
+        })
+    }
+
     static func decode(_ s: String) -> [UInt8]? {
         var map = [Int](repeating: -1, count: 256)
         for (i, c) in alphabet.enumerated() { map[Int(c)] = i }

@@ -136,6 +136,9 @@ public final class ObjectStore: @unchecked Sendable {
         }
     }
 
+    /// The oldest resourceVersion still in the history (watches and continue tokens from before it get 410).
+    var oldestResourceVersion: Int { lock.lock(); defer { lock.unlock() }; return oldestWatchableRV }
+
     /// Drops the watch history: watches from any earlier resourceVersion get 410 Expired.
     public func compactHistory() {
         lock.lock(); defer { lock.unlock() }

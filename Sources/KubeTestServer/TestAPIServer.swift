@@ -778,7 +778,15 @@ public final class TestAPIServer: @unchecked Sendable {
             guard let bytes = Base64.decode(c), let tok = try? JSONParser.parse(bytes), let start = tok["start"]?.string, let trv = tok["rv"]?.int else {
                 throw APIError.badRequest("continue key is not valid: illegal base64 data")
             }
-            listRV = String(trv)
+            if trv >= 0 && trv < store.oldestResourceVersion {
+                // As etcd compaction makes it: 410 with a fresh (inconsistent) continue token.
+                let fresh: Value = ["v": "meta.k8s.io/v1", "rv": .int(-1), "start": .string(start)]
+                var st = APIError.expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.").status
+                st["metadata"] = ["continue": .string(Base64.encodeRawURL(JSONWriter.bytes(fresh)))]
+                respond(w, 410, st, cut: cut)
+                return 410
+            }
+            listRV = trv < 0 ? currentRV : String(trv)
             items = items.filter { key($0) >= start }
         }
         var cont: String? = nil
@@ -786,7 +794,7 @@ public final class TestAPIServer: @unchecked Sendable {
         if let ls = req.query["limit"], let limit = Int(ls), limit > 0, items.count > limit {
             let last = key(items[limit - 1])
             let tok: Value = ["v": "meta.k8s.io/v1", "rv": .int(Int(listRV) ?? 0), "start": .string(last + "\u{0}")]
-            cont = Base64.encode(JSONWriter.bytes(tok))
+            cont = Base64.encodeRawURL(JSONWriter.bytes(tok))
             if labels.requirements.isEmpty && fields.requirements.isEmpty { remaining = items.count - limit }
             items = Array(items.prefix(limit))
         }

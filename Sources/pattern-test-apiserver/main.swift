@@ -75,6 +75,19 @@ if let dir = selfSignedDir {
 }
 if (options.tlsCertPEM == nil) != (options.tlsKeyPEM == nil) { fail("--tls-cert and --tls-key go together") }
 
+// Signals first: a SIGTERM that arrives right after the URL is printed must stop the server
+// (ignoring it before the dispatch sources exist would lose it). The sources run on a global
+// queue so they fire before dispatchMain() too.
+signal(SIGPIPE, SIG_IGN)
+let stopSignal = DispatchSemaphore(value: 0)
+for sig in [SIGINT, SIGTERM] {
+    signal(sig, SIG_IGN)
+    let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+    src.setEventHandler { stopSignal.signal() }
+    src.resume()
+    _ = Unmanaged.passRetained(src as AnyObject)
+}
+
 let server: TestAPIServer
 do {
     server = try TestAPIServer.start(options)
@@ -88,15 +101,6 @@ if let path = kubeconfigOut {
 }
 FileHandle.standardOutput.write(Data((server.url + "\n").utf8))
 FileHandle.standardOutput.synchronizeFile()
-signal(SIGPIPE, SIG_IGN)
-let stopSignal = DispatchSemaphore(value: 0)
-for sig in [SIGINT, SIGTERM] {
-    signal(sig, SIG_IGN)
-    let src = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-    src.setEventHandler { stopSignal.signal() }
-    src.resume()
-    _ = Unmanaged.passRetained(src as AnyObject)
-}
 DispatchQueue.global().async {
     stopSignal.wait()
     server.stop()

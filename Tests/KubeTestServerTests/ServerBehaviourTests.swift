@@ -449,6 +449,66 @@ struct ApplyBehaviourTests {
         #expect(Quantity("9e30")?.canonical != nil)
     }
 
+    @Test func crdSchemaDrivesListAndMapSemantics() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let crd = """
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata:
+          name: gadgets.example.com
+        spec:
+          group: example.com
+          scope: Namespaced
+          names: {plural: gadgets, singular: gadget, kind: Gadget, listKind: GadgetList}
+          versions:
+          - name: v1
+            served: true
+            storage: true
+            schema:
+              openAPIV3Schema:
+                type: object
+                properties:
+                  spec:
+                    type: object
+                    properties:
+                      parts:
+                        type: object
+                        additionalProperties:
+                          type: object
+                          properties:
+                            size: {type: integer}
+                      ports:
+                        type: array
+                        x-kubernetes-list-type: map
+                        x-kubernetes-list-map-keys: [name]
+                        items:
+                          type: object
+                          properties:
+                            name: {type: string}
+                            port: {type: integer}
+                      tags:
+                        type: array
+                        x-kubernetes-list-type: set
+                        items: {type: string}
+
+        """
+        #expect(try server.apply("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com", crd).status == 201)
+        let g = "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: default\nspec:\n  parts:\n    wheel:\n      size: 1\n  ports:\n  - name: http\n    port: 80\n  tags: [a, b]\n"
+        let r = try server.apply("/apis/example.com/v1/namespaces/default/gadgets/g", g)
+        #expect(r.status == 201, "\(r.text)")
+        let expected = try JSONParser.parse(#"""
+        {"f:spec":{"f:parts":{"f:wheel":{".":{},"f:size":{}}},"f:ports":{"k:{\"name\":\"http\"}":{".":{},"f:name":{},"f:port":{}}},
+         "f:tags":{"v:\"a\"":{},"v:\"b\"":{}}}}
+        """#)
+        #expect(r.json[path: ["metadata", "managedFields"]]?.array?.first?["fieldsV1"] == expected)
+        // Another manager adds a port and a tag: lists merge by key / as a set.
+        let other = "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: default\nspec:\n  ports:\n  - name: https\n    port: 443\n  tags: [c]\n"
+        let merged = try server.apply("/apis/example.com/v1/namespaces/default/gadgets/g", other, manager: "other")
+        #expect(merged.json[path: ["spec", "ports"]]?.array?.compactMap { $0["name"]?.string } == ["http", "https"])
+        #expect(merged.json[path: ["spec", "tags"]] == ["a", "b", "c"])
+    }
+
     @Test func customResourcesFollowTheirCRD() throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }
@@ -521,7 +581,17 @@ struct ListWatchBehaviourTests {
         } while !cont.isEmpty
         #expect(seen == ["c0", "c1", "c2", "c3", "c4"])
         #expect(pages == 3)
-        #expect(server.requestLog.count(verb: "list", resource: "configmaps") == 9)
+        // A continue token older than the retained history expires (410) and offers a fresh one.
+        let first = try server.request("GET", "/api/v1/namespaces/default/configmaps?limit=2").json
+        _ = try server.apply("/api/v1/namespaces/default/configmaps/c9", cm("c9"))
+        server.store.compactHistory()
+        let expired = try server.request("GET", "/api/v1/namespaces/default/configmaps?limit=2&continue=\(first[path: ["metadata", "continue"]]?.string ?? "")")
+        #expect(expired.status == 410)
+        #expect(expired.json["reason"] == "Expired")
+        let fresh = expired.json[path: ["metadata", "continue"]]?.string ?? ""
+        let rest = try server.request("GET", "/api/v1/namespaces/default/configmaps?limit=10&continue=\(fresh)").json
+        #expect((rest["items"]?.array ?? []).compactMap { $0.metadataName } == ["c2", "c3", "c4", "c9"])
+        #expect(server.requestLog.count(verb: "list", resource: "configmaps") == 12)
     }
 
     @Test func watchFromNowFromVersionAndExpired() throws {
@@ -766,7 +836,15 @@ struct ExecutableTests {
         let out = Pipe()
         p.standardOutput = out
         try p.run()
-        defer { if p.isRunning { p.terminate() }; p.waitUntilExit() }
+        // Never wait unbounded on the child: SIGKILL after a deadline.
+        func stop(within seconds: Double) -> Bool {
+            p.terminate()
+            let deadline = Date().addingTimeInterval(seconds)
+            while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); return false }
+            return true
+        }
+        defer { if p.isRunning { _ = stop(within: 1) } }
         var line = ""
         while !line.hasSuffix("\n") {
             let d = out.fileHandleForReading.availableData
@@ -781,7 +859,7 @@ struct ExecutableTests {
         let c = try TestHTTPConnection(port: port)
         try c.send("GET", "/version", headers: ["User-Agent": "t"])
         #expect(try c.receive().json["gitVersion"] != nil)
-        p.terminate()
+        #expect(stop(within: 10), "SIGTERM did not stop the server")
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
     }
