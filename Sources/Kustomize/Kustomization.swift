@@ -89,12 +89,13 @@ struct Kustomization: Sendable {
     var configMapGenerator: [GeneratorSpec] = []
     var secretGenerator: [GeneratorSpec] = []
     var generatorOptions: GeneratorOptions?
+    /// Raw `replacements` entries (inline or `path:`), read by `ReplacementTransformer.load`.
+    var replacements: [Value] = []
 
     /// Fields Kustomize knows that this engine does not implement: each is an error.
     static let unsupportedFields: [String: String] = [
         "crds": "register the CRD's schema elsewhere; remove `crds`",
-        "vars": "use `replacements` in Kustomize, or pattern's `${var}` substitution",
-        "replacements": "use pattern's `${var}` substitution or a patch instead",
+        "vars": "use `replacements` instead",
         "transformers": "plugins are not run; use patches or built-in fields",
         "generators": "plugins are not run; use configMapGenerator/secretGenerator",
         "validators": "plugins are not run",
@@ -113,6 +114,7 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
+        "replacements",
     ]
 
     init(parsing root: Value, file: String, dir: TreePath) throws(Diagnostics) {
@@ -210,6 +212,7 @@ struct Kustomization: Sendable {
             case "configMapGenerator": configMapGenerator = d.generators(value, key, secret: false)
             case "secretGenerator": secretGenerator = d.generators(value, key, secret: true)
             case "generatorOptions": generatorOptions = d.generatorOptions(value)
+            case "replacements": replacements = d.maps(value, key)
             default: break  // apiVersion, kind, metadata
             }
         }

@@ -22,7 +22,7 @@ public struct KustomizeLimits: Sendable {
 /// Per kustomization, in Kustomize's order: `resources` (files, directories with their own
 /// kustomization, `bases`), generators, `components`, then the transformers
 /// `patchesStrategicMerge`, `patches`, `namespace`, `namePrefix`/`nameSuffix`, `labels` and
-/// `commonLabels`, `commonAnnotations`, `patchesJson6902`, `replicas`, `images`. After the
+/// `commonLabels`, `commonAnnotations`, `patchesJson6902`, `replicas`, `images`, `replacements`. After the
 /// top-level kustomization: content-hash suffixes for generated objects, name-reference
 /// fix-ups, and the legacy kind order.
 ///
@@ -164,6 +164,10 @@ public struct KustomizeBuilder: Sendable {
         try PatchTransformer.apply(k.patchesJson6902, kind: .json6902, kust: k, loader: loader, to: &m)
         ReplicaTransformer.apply(k.replicas, to: &m)
         ImageTransformer.apply(k.images, to: &m)
+        if !k.replacements.isEmpty {
+            let rs = try ReplacementTransformer.load(k.replacements, kust: k, loader: loader)
+            try one { () throws(Diagnostic) in try ReplacementTransformer.apply(rs, to: &m) }
+        }
     }
 }
 
