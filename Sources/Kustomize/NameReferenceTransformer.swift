@@ -34,7 +34,8 @@ enum NameReferenceTransformer {
             var v = referrer.value
             var failure: Diagnostic?
             for (target, spec) in candidates where spec.gvk.matches(referrer.orgId.gvk) {
-                guard FieldSpec.hasField(v, spec.path[...]) else { continue }
+                // Read first: only walk (and so copy) fields holding a name some object once had.
+                guard FieldSpec.hasField(v, spec.path[...]), mentionsCandidate(v, spec.path[...], byPrevName) else { continue }
                 let ctx = Selection(referrer: referrer, target: target, spec: spec, all: snapshot, byPrevName: byPrevName)
                 FieldSpec.walk(&v, spec.path[...], create: false) { field in
                     guard failure == nil, var f = field else { return }
@@ -44,6 +45,24 @@ enum NameReferenceTransformer {
             }
             if let failure { throw failure }
             m.items[i].value = v
+        }
+    }
+
+    /// True when a string at `path` (directly, as a `name` in a map, or in a list) is the
+    /// previous name of some object.
+    static func mentionsCandidate(_ v: Value, _ path: ArraySlice<String>, _ names: [String: [Int]]) -> Bool {
+        guard let key = path.first else {
+            switch v.kind {
+            case .string(let s): return names[s] != nil
+            case .object(let o): return o["name"]?.string.map { names[$0] != nil } ?? false
+            case .array(let a): return a.contains { mentionsCandidate($0, path, names) }
+            default: return false
+            }
+        }
+        switch v.kind {
+        case .array(let items): return items.contains { mentionsCandidate($0, path, names) }
+        case .object(let o): return o[key].map { mentionsCandidate($0, path.dropFirst(), names) } ?? false
+        default: return false
         }
     }
 

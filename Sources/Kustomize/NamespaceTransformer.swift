@@ -13,6 +13,7 @@ enum NamespaceTransformer {
             let id = m.items[i].curId
             let gvk = id.gvk
             var v = m.items[i].value
+            m.items[i].value = .null  // keep `v` uniquely referenced: mutate in place, no copy
             if !id.isClusterScoped { v[path: ["metadata", "namespace"]] = .string(ns) }
             if gvk.kind == "Namespace" { v[path: ["metadata", "name"]] = .string(ns) }
             if gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding" {
