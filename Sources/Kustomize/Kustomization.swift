@@ -76,6 +76,7 @@ struct Kustomization: Sendable {
     var resources: [Located<String>] = []
     var components: [Located<String>] = []
     var namespace: String?
+    var namespaceMark = Mark.none
     var namePrefix = ""
     var nameSuffix = ""
     var commonLabels = Object()
@@ -149,7 +150,7 @@ struct Kustomization: Sendable {
             switch key {
             case "resources", "bases": resources += d.strings(value, key)
             case "components": components = d.strings(value, key)
-            case "namespace": namespace = d.string(value, key)
+            case "namespace": namespace = d.string(value, key); namespaceMark = value.mark
             case "namePrefix": namePrefix = d.string(value, key) ?? ""
             case "nameSuffix": nameSuffix = d.string(value, key) ?? ""
             case "commonLabels": commonLabels = d.stringMap(value, key)

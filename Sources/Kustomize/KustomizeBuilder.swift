@@ -156,7 +156,10 @@ public struct KustomizeBuilder: Sendable {
         }
         try PatchTransformer.apply(k.patchesStrategicMerge, kind: .strategicMerge, kust: k, loader: loader, to: &m)
         try PatchTransformer.apply(k.patches, kind: .either, kust: k, loader: loader, to: &m)
-        if let ns = k.namespace { NamespaceTransformer.apply(ns, to: &m) }
+        if let ns = k.namespace {
+            let loc = SourceLocation(file: k.file, mark: k.namespaceMark)
+            try one { () throws(Diagnostic) in try NamespaceTransformer.apply(ns, to: &m, at: loc) }
+        }
         PrefixSuffixTransformer.apply(prefix: k.namePrefix, suffix: k.nameSuffix, to: &m)
         for l in k.labels { try one { () throws(Diagnostic) in try MapFieldTransformer.labels(l, to: &m) } }
         try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonLabels, specs: BuiltinConfig.commonLabels, to: &m) }

@@ -6,7 +6,7 @@ import PatternCore
 /// CRD conversion-webhook services, as Kustomize's NamespaceTransformer does. Subjects that
 /// name a ServiceAccount in the build are updated later by the name-reference pass.
 enum NamespaceTransformer {
-    static func apply(_ ns: String, to m: inout ResMap) {
+    static func apply(_ ns: String, to m: inout ResMap, at loc: SourceLocation) throws(Diagnostic) {
         guard !ns.isEmpty else { return }
         for i in m.items.indices {
             m.items[i].storePreviousId()
@@ -36,6 +36,17 @@ enum NamespaceTransformer {
                 FieldSpec(path: "spec/conversion/webhook/clientConfig/service/namespace").visit(&v) { $0 = .string(ns) }
             }
             m.items[i].value = v
+        }
+        // Two objects that only differed by namespace now collide (Kustomize refuses too).
+        var seen: [String: Int] = [:]
+        for (i, r) in m.items.enumerated() {
+            let k = ResMap.key(r.curId)
+            if let j = seen[k] {
+                throw .error("namespace '\(ns)' makes \(r.curId) collide with another object (from \(m.items[j].orgId))",
+                             at: loc, fix: "give the objects distinct names, or build them in separate kustomizations",
+                             related: [m.items[j].location, r.location])
+            }
+            seen[k] = i
         }
     }
 }

@@ -96,3 +96,13 @@ import PatternCore
         #expect(throws: Diagnostics.self) { try KustomizeBuilder(tree: tree).build(.root) }
     }
 }
+
+extension ErrorTests {
+    @Test func namespaceCollision() throws {
+        let d = try diagnostics("namespace-collision")
+        #expect(d.count == 1)
+        #expect(d[0].message.contains("collide"))
+        #expect(d[0].location?.description == "kustomization.yaml:1:12")
+        #expect(d[0].related.count == 2)
+    }
+}
