@@ -90,7 +90,8 @@ public struct KustomizeBuilder: Sendable {
             throw fail(.error("'\(dir)' is listed under `components` but is not `kind: Component`", at: loc,
                               fix: "set `kind: Component` (apiVersion kustomize.config.k8s.io/v1alpha1) or list it under `resources`"))
         }
-        if !component && k.isComponent {
+        // A Component may be built on its own (as Kustomize allows), not listed as a resource.
+        if !component && k.isComponent && loc != nil {
             throw fail(.error("'\(dir)' is a Component and can only be listed under `components`", at: loc,
                               fix: "move the entry to `components:`"))
         }
@@ -165,7 +166,7 @@ public struct KustomizeBuilder: Sendable {
         try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonLabels, specs: BuiltinConfig.commonLabels, to: &m) }
         try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonAnnotations, specs: BuiltinConfig.commonAnnotations, to: &m) }
         try PatchTransformer.apply(k.patchesJson6902, kind: .json6902, kust: k, loader: loader, to: &m)
-        ReplicaTransformer.apply(k.replicas, to: &m)
+        try one { () throws(Diagnostic) in try ReplicaTransformer.apply(k.replicas, to: &m, file: k.file) }
         ImageTransformer.apply(k.images, to: &m)
         if !k.replacements.isEmpty {
             let rs = try ReplacementTransformer.load(k.replacements, kust: k, loader: loader)

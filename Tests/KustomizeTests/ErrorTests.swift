@@ -106,3 +106,11 @@ extension ErrorTests {
         #expect(d[0].related.count == 2)
     }
 }
+
+extension ErrorTests {
+    @Test func replicasWithoutWorkload() throws {
+        let d = try diagnostics("replicas-no-match")
+        #expect(d.count == 1)
+        #expect(d[0].location?.description == "kustomization.yaml:4:3")
+    }
+}
