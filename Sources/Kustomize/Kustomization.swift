@@ -176,7 +176,7 @@ struct Kustomization: Sendable {
                         switch k {
                         case "name": img.name = d.string(v, k) ?? ""
                         case "newName": img.newName = d.string(v, k) ?? ""
-                        case "newTag": img.newTag = v.scalarText ?? ""
+                        case "newTag": img.newTag = d.string(v, k) ?? ""
                         case "digest": img.digest = d.string(v, k) ?? ""
                         default: d.unknown("images", k, item.object!.keyMark(k) ?? v.mark)
                         }
@@ -238,8 +238,9 @@ struct Kustomization: Sendable {
         mutating func string(_ v: Value, _ key: String) -> String? {
             if v.isNull { return nil }
             if let s = v.string { return s }
-            if v.isScalar { return v.scalarText }
-            error("'\(key)' must be a string, found \(v.typeName)", v.mark, fix: "write a plain string")
+            // Kustomize refuses numbers and booleans here; converting `1.10` would give "1.1".
+            error("'\(key)' must be a string, found \(v.typeName)", v.mark,
+                  fix: v.isScalar ? "quote the value: \(key): \"\(v.scalarText ?? "")\"" : "write a plain string")
             return nil
         }
 
@@ -284,10 +285,11 @@ struct Kustomization: Sendable {
             }
             var out = Object()
             for (k, val) in o {
-                if let s = val.scalarText, val.isScalar, !val.isNull {
+                if let s = val.string {
                     out.append(k, .string(s))
                 } else {
-                    error("'\(key).\(k)' must be a string, found \(val.typeName)", val.mark, fix: "quote the value")
+                    error("'\(key).\(k)' must be a string, found \(val.typeName)", val.mark,
+                          fix: "quote the value (YAML reads yes/no/on/off/y/n, numbers and null as other types)")
                 }
             }
             return out

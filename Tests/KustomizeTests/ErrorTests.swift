@@ -114,3 +114,13 @@ extension ErrorTests {
         #expect(d[0].location?.description == "kustomization.yaml:4:3")
     }
 }
+
+extension ErrorTests {
+    /// `newTag: 1.10` is the number 1.1 in YAML: Kustomize refuses it, and so do we (with both
+    /// errors at once) rather than silently deploying tag "1.1".
+    @Test func numbersWhereStringsAreExpected() throws {
+        let d = try diagnostics("numeric-tag")
+        #expect(d.map { $0.location?.description ?? "" } == ["kustomization.yaml:5:11", "kustomization.yaml:7:12"])
+        #expect(d[0].fix?.contains("quote") == true)
+    }
+}
