@@ -44,6 +44,14 @@ struct PatchSpec: Sendable {
     var targetMark: Mark = .none
 }
 
+/// `sortOptions:` — output order of the top-level build.
+enum SortOrder: Sendable {
+    /// Kind order (Kustomize's default list, or `legacySortOptions.orderFirst/orderLast`).
+    case legacy(orderFirst: [String]?, orderLast: [String]?)
+    /// Accumulation order.
+    case fifo
+}
+
 /// `configMapGenerator:` / `secretGenerator:` entry.
 struct GeneratorSpec: Sendable {
     var name: String
@@ -90,6 +98,8 @@ struct Kustomization: Sendable {
     var configMapGenerator: [GeneratorSpec] = []
     var secretGenerator: [GeneratorSpec] = []
     var generatorOptions: GeneratorOptions?
+    /// Only the top-level kustomization's `sortOptions` matter (as in Kustomize).
+    var sortOrder: SortOrder?
     /// Raw `replacements` entries (inline or `path:`), read by `ReplacementTransformer.load`.
     var replacements: [Value] = []
 
@@ -105,7 +115,6 @@ struct Kustomization: Sendable {
         "helmChartInflationGenerator": "render the chart to files and list them in `resources`",
         "openapi": "custom OpenAPI schemas are not supported; strategic merge uses built-in merge keys",
         "configurations": "custom transformer configurations are not supported",
-        "sortOptions": "output is always in Kustomize's legacy order",
         "buildMetadata": "remove `buildMetadata`",
         "imageTags": "rename `imageTags` to `images`",
         "inventory": "remove `inventory`",
@@ -115,7 +124,7 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
-        "replacements",
+        "replacements", "sortOptions",
     ]
 
     init(parsing root: Value, file: String, dir: TreePath) throws(Diagnostics) {
@@ -214,6 +223,7 @@ struct Kustomization: Sendable {
             case "secretGenerator": secretGenerator = d.generators(value, key, secret: true)
             case "generatorOptions": generatorOptions = d.generatorOptions(value)
             case "replacements": replacements = d.maps(value, key)
+            case "sortOptions": sortOrder = d.sortOptions(value)
             default: break  // apiVersion, kind, metadata
             }
         }
@@ -346,6 +356,40 @@ struct Kustomization: Sendable {
                     return nil
                 }
                 return FieldSpec(gvk: gvk, path: path, create: create)
+            }
+        }
+
+        mutating func sortOptions(_ v: Value) -> SortOrder? {
+            guard let o = v.object else {
+                error("sortOptions must be a map, found \(v.typeName)", v.mark, fix: "write `sortOptions: {order: fifo}`")
+                return nil
+            }
+            var order = "legacy"
+            var first: [String]?, last: [String]?
+            for (k, val) in o {
+                switch k {
+                case "order": order = string(val, k) ?? "legacy"
+                case "legacySortOptions":
+                    for (lk, lv) in val.object ?? Object() {
+                        switch lk {
+                        case "orderFirst": first = strings(lv, lk).map(\.value)
+                        case "orderLast": last = strings(lv, lk).map(\.value)
+                        default: unknown("sortOptions.legacySortOptions", lk, val.object!.keyMark(lk) ?? lv.mark)
+                        }
+                    }
+                default: unknown("sortOptions", k, o.keyMark(k) ?? val.mark)
+                }
+            }
+            switch order {
+            case "fifo":
+                if first != nil || last != nil {
+                    error("legacySortOptions only apply to `order: legacy`", v.mark, fix: "remove legacySortOptions or use order: legacy")
+                }
+                return .fifo
+            case "legacy": return .legacy(orderFirst: first, orderLast: last)
+            default:
+                error("unknown sort order '\(order)'", o["order"]?.mark ?? v.mark, fix: "use legacy or fifo")
+                return nil
             }
         }
 

@@ -64,8 +64,11 @@ public struct KustomizeBuilder: Sendable {
         return try tree.resolveForBuild(found[0], at: loc)
     }
 
+    /// Accumulates the kustomization in `dir` into `m`; returns it (the caller of the top-level
+    /// build reads its `sortOptions`).
+    @discardableResult
     func accumulate(_ dir: TreePath, into m: inout ResMap, stack: [TreePath], component: Bool,
-                    loader: TreeLoader, from loc: SourceLocation?) throws(Diagnostics) {
+                    loader: TreeLoader, from loc: SourceLocation?) throws(Diagnostics) -> Kustomization {
         func fail(_ d: Diagnostic) -> Diagnostics { Diagnostics([d]) }
         if stack.contains(dir) {
             throw fail(.error("kustomization '\(dir)' includes itself (cycle: \((stack + [dir]).map(\.description).joined(separator: " -> ")))",
@@ -148,6 +151,7 @@ public struct KustomizeBuilder: Sendable {
         }
 
         try transform(k, &m, loader: loader)
+        return k
     }
 
     /// The built-in transformers, in Kustomize's order.
