@@ -98,6 +98,8 @@ struct Kustomization: Sendable {
     var configMapGenerator: [GeneratorSpec] = []
     var secretGenerator: [GeneratorSpec] = []
     var generatorOptions: GeneratorOptions?
+    /// `configurations:` files (transformer field specs for custom resources).
+    var configurations: [Located<String>] = []
     /// Only the top-level kustomization's `sortOptions` matter (as in Kustomize).
     var sortOrder: SortOrder?
     /// Raw `replacements` entries (inline or `path:`), read by `ReplacementTransformer.load`.
@@ -114,7 +116,6 @@ struct Kustomization: Sendable {
         "helmGlobals": "render the chart to files and list them in `resources`",
         "helmChartInflationGenerator": "render the chart to files and list them in `resources`",
         "openapi": "custom OpenAPI schemas are not supported; strategic merge uses built-in merge keys",
-        "configurations": "custom transformer configurations are not supported",
         "buildMetadata": "remove `buildMetadata`",
         "imageTags": "rename `imageTags` to `images`",
         "inventory": "remove `inventory`",
@@ -124,7 +125,7 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
-        "replacements", "sortOptions",
+        "replacements", "sortOptions", "configurations",
     ]
 
     init(parsing root: Value, file: String, dir: TreePath) throws(Diagnostics) {
@@ -224,6 +225,7 @@ struct Kustomization: Sendable {
             case "generatorOptions": generatorOptions = d.generatorOptions(value)
             case "replacements": replacements = d.maps(value, key)
             case "sortOptions": sortOrder = d.sortOptions(value)
+            case "configurations": configurations = d.strings(value, key)
             default: break  // apiVersion, kind, metadata
             }
         }

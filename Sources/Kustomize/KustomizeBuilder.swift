@@ -113,6 +113,7 @@ public struct KustomizeBuilder: Sendable {
                     var sub = ResMap()
                     try accumulate(p, into: &sub, stack: stack, component: false, loader: loader, from: eloc)
                     do throws(Diagnostic) { for r in sub.items { try m.append(r, seen: &seen) } } catch { throw fail(error) }
+                    m.config.merge(sub.config)
                 case .file?:
                     do throws(Diagnostic) {
                         for r in try loader.objects(in: p, at: eloc) { try m.append(r, seen: &seen) }
@@ -125,6 +126,18 @@ public struct KustomizeBuilder: Sendable {
             if m.count > limits.maxObjects {
                 throw fail(.error("build produces more than \(limits.maxObjects) objects", at: eloc, fix: "split the build"))
             }
+        }
+        if !diags.isEmpty { throw Diagnostics(diags) }
+
+        // configurations (merged into what the resources brought along)
+        for entry in k.configurations {
+            let eloc = SourceLocation(file: k.file, mark: entry.mark)
+            do throws(Diagnostic) {
+                let p = try loader.resolve(entry.value, from: dir, at: eloc, what: "configuration")
+                for doc in try loader.parseStream(p, at: eloc, what: "configuration") {
+                    m.config.merge(try TransformerConfig.parse(doc.value, file: p.string))
+                }
+            } catch { diags.append(error) }
         }
         if !diags.isEmpty { throw Diagnostics(diags) }
 
@@ -167,8 +180,8 @@ public struct KustomizeBuilder: Sendable {
         }
         PrefixSuffixTransformer.apply(prefix: k.namePrefix, suffix: k.nameSuffix, to: &m)
         for l in k.labels { try one { () throws(Diagnostic) in try MapFieldTransformer.labels(l, to: &m) } }
-        try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonLabels, specs: BuiltinConfig.commonLabels, to: &m) }
-        try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonAnnotations, specs: BuiltinConfig.commonAnnotations, to: &m) }
+        try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonLabels, specs: m.config.commonLabels, to: &m) }
+        try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonAnnotations, specs: m.config.commonAnnotations, to: &m) }
         try PatchTransformer.apply(k.patchesJson6902, kind: .json6902, kust: k, loader: loader, to: &m)
         try one { () throws(Diagnostic) in try ReplicaTransformer.apply(k.replicas, to: &m, file: k.file) }
         ImageTransformer.apply(k.images, to: &m)

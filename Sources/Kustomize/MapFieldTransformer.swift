@@ -33,9 +33,9 @@ enum MapFieldTransformer {
         // Kustomize: custom `fields` first, then the defaults merged in.
         var specs = BuiltinConfig.merged(spec.fields, [FieldSpec(path: "metadata/labels", create: true)])
         if spec.includeSelectors {
-            specs = BuiltinConfig.merged(spec.fields, BuiltinConfig.commonLabels)
+            specs = BuiltinConfig.merged(spec.fields, m.config.commonLabels)
         } else if spec.includeTemplates {
-            specs = BuiltinConfig.merged(specs, BuiltinConfig.templateLabels)
+            specs = BuiltinConfig.merged(specs, m.config.templateLabels)
         }
         try apply(spec.pairs, specs: specs, to: &m)
     }

@@ -8,7 +8,9 @@ import PatternCore
 /// name (a previous id), are of the target kind, can be seen from the referrer's namespace,
 /// and — when several remain — carry the same name prefixes/suffixes as the referrer.
 enum NameReferenceTransformer {
-    static func apply(to m: inout ResMap, backRefs: [NameBackReference] = BuiltinConfig.nameReference) throws(Diagnostic) {
+    /// `backRefs` defaults to the build's configuration (Kustomize's defaults plus `configurations`).
+    static func apply(to m: inout ResMap, backRefs: [NameBackReference]? = nil) throws(Diagnostic) {
+        let backRefs = backRefs ?? m.config.nameReference
         // Objects by each previous name: the only ones whose references can need an update.
         var byPrevName: [String: [Int]] = [:]
         for (i, r) in m.items.enumerated() {

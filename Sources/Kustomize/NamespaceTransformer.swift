@@ -35,6 +35,9 @@ enum NamespaceTransformer {
             if gvk.group == "apiextensions.k8s.io" && gvk.kind == "CustomResourceDefinition" {
                 FieldSpec(path: "spec/conversion/webhook/clientConfig/service/namespace").visit(&v) { $0 = .string(ns) }
             }
+            for spec in m.config.namespace where spec.gvk.matches(gvk) {
+                spec.visit(&v) { $0 = .string(ns) }
+            }
             m.items[i].value = v
         }
         // Two objects that only differed by namespace now collide (Kustomize refuses too).

@@ -11,7 +11,7 @@ enum ReplicaTransformer {
                 let r = m.items[i]
                 guard r.name == spec.name || r.orgId.name == spec.name || r.prevIds.contains(where: { $0.name == spec.name }),
                       let gvk = r.value.gvk else { continue }
-                for fs in BuiltinConfig.replicas where fs.gvk.matches(gvk) {
+                for fs in m.config.replicas where fs.gvk.matches(gvk) {
                     found = true
                     fs.visit(&m.items[i].value) { $0 = .int(spec.count) }
                 }

@@ -128,6 +128,8 @@ struct AnyIdIndex {
 /// The ordered set of resources being built, indexed by current identity.
 struct ResMap: Sendable {
     var items: [KResource] = []
+    /// Field specs in force (Kustomize's accumulator carries its `TransformerConfig` too).
+    var config = TransformerConfig.builtin
 
     var count: Int { items.count }
 
