@@ -117,7 +117,6 @@ struct Kustomization: Sendable {
         "helmChartInflationGenerator": "render the chart to files and list them in `resources`",
         "openapi": "custom OpenAPI schemas are not supported; strategic merge uses built-in merge keys",
         "buildMetadata": "remove `buildMetadata`",
-        "imageTags": "rename `imageTags` to `images`",
         "inventory": "remove `inventory`",
     ]
 
@@ -125,7 +124,7 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
-        "replacements", "sortOptions", "configurations",
+        "replacements", "sortOptions", "configurations", "imageTags",
     ]
 
     init(parsing root: Value, file: String, dir: TreePath) throws(Diagnostics) {
@@ -179,7 +178,7 @@ struct Kustomization: Sendable {
                     }
                     labels.append(l)
                 }
-            case "images":
+            case "images", "imageTags":  // imageTags: Kustomize's deprecated spelling
                 for item in d.maps(value, key) {
                     var img = ImageSpec(name: "", mark: item.mark)
                     for (k, v) in item.object! {
