@@ -63,7 +63,9 @@ enum NameReferenceTransformer {
         }
         switch v.kind {
         case .array(let items): return items.contains { mentionsCandidate($0, path, names) }
-        case .object(let o): return o[key].map { mentionsCandidate($0, path.dropFirst(), names) } ?? false
+        case .object(let o):
+            let k = key.hasSuffix("[]") ? String(key.dropLast(2)) : key
+            return o[k].map { mentionsCandidate($0, path.dropFirst(), names) } ?? false
         default: return false
         }
     }

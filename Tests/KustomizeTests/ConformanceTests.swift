@@ -96,7 +96,13 @@ enum Fixtures {
             objects = try Fixtures.build(name)
         }
         let text = YAMLEmitter(options: .init(sortKeys: true)).emitStream(objects)
-        print("=====BEGIN\n" + text + "=====END")
+        if let out = getenv("KUSTOMIZE_DUMP_OUT").map({ String(cString: $0) }) {
+            let f = fopen(out, "w")
+            _ = text.withCString { fputs($0, f) }
+            fclose(f)
+        } else {
+            print("=====BEGIN\n" + text + "=====END")
+        }
     }
 }
 
