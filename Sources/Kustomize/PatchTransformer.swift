@@ -108,7 +108,7 @@ enum PatchTransformer {
 
     static func select(_ target: PatchTarget, in m: ResMap, _ batch: Batch) -> [Int] {
         m.items.indices.filter { i in
-            guard !batch.deleted.contains(i), target.gvk.matches(batch.ids[i].gvk) else { return false }
+            guard !batch.deleted.contains(i), target.matchesGVK(batch.ids[i].gvk) else { return false }
             let r = m.items[i]
             return target.matches(r.value, originalName: r.orgId.name, originalNamespace: r.orgId.namespace)
         }

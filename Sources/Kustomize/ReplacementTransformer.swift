@@ -308,7 +308,7 @@ extension ReplacementTransformer.Segment {
 extension PatchTarget {
     /// Matches with an explicit id (current or previous) for name and namespace.
     func matches(_ object: Value, id: ResId) -> Bool {
-        guard gvk.matches(id.gvk) else { return false }
+        guard matchesGVK(id.gvk) else { return false }
         if let namespace, !namespace.matches(id.effectiveNamespace) { return false }
         if let name, !name.matches(id.name) { return false }
         if let labelSelector, !labelSelector.matches(object.labels) { return false }
