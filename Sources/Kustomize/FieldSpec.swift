@@ -19,9 +19,6 @@ public struct FieldSpec: Sendable, Hashable {
 
     public var pathString: String { path.map { $0.replacingSlashes() }.joined(separator: "/") }
 
-    /// The path without list markers.
-    var plainPath: [String] { path.map { $0.hasSuffix("[]") ? String($0.dropLast(2)) : $0 } }
-
     /// Splits on `/` except `\/`. A `[]` suffix stays on its segment: it marks a list, which
     /// is walked when present and never created.
     static func splitPath(_ p: String) -> [String] {

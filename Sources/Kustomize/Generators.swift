@@ -102,7 +102,6 @@ enum Generators {
         var r = KResource(value: Value(.object(o), mark: g.mark), file: file)
         r.needsHashSuffix = !disableHash
         r.behavior = g.behavior
-        r.generated = true
         return r
     }
 
