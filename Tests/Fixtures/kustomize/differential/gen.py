@@ -128,6 +128,15 @@ if wl and R.random() < .4:
     top.setdefault("patches", []).append({"target": {"kind": "Deployment|StatefulSet"}, "patch": json.dumps([{"op": "add", "path": "/spec/template/spec/volumes", "value": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]}])})
 if R.random() < .3:
     top["configMapGenerator"] = [{"name": "top-cfg", "literals": ["X=1"]}]
+if allnames and R.random() < .4:
+    src = R.choice(allnames)
+    tgt = R.choice(["Deployment", "Service", "ConfigMap", "StatefulSet"])
+    top["replacements"] = [{"source": {"kind": src[0], "name": src[1]},
+                            "targets": [{"select": {"kind": tgt}, "fieldPaths": ["metadata.annotations.source-name"],
+                                         "options": {"create": True}}]}]
+    if R.random() < .5:
+        top["replacements"][0]["targets"].append({"select": {"kind": "Deployment"}, "reject": [{"name": R.choice(names)}],
+            "fieldPaths": ["spec.template.spec.containers.0.image"], "options": {"delimiter": ":", "index": 1}})
 w(f"{out}/top/kustomization.yaml", json.dumps(top))
 if mid:
     ov = {"resources": ["../top"]}
