@@ -267,7 +267,7 @@ enum ReplacementTransformer {
                 o.modify(k) { c in if c != nil { set(&c!, rest, create: create, body) } }
             }
         case .match(let k, let val):
-            guard case .array(let a) = v.kind else { return }
+            guard case .array = v.kind else { return }
             var any = false
             v.withArray { arr in
                 for j in arr.indices where arr[j][k]?.scalarText == val {
