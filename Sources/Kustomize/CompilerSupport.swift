@@ -20,7 +20,10 @@ extension KustomizeBuilder {
             m.items[i].storePreviousId()
             m.items[i].setName(m.items[i].name + "-" + h)
         }
-        do throws(Diagnostic) { try NameReferenceTransformer.apply(to: &m) } catch { throw Diagnostics([error]) }
+        do throws(Diagnostic) {
+            try NameReferenceTransformer.apply(to: &m)
+            try VarTransformer.resolve(&m)
+        } catch { throw Diagnostics([error]) }
         let rank: [String: Int]
         switch top.sortOrder {
         case .fifo?: return m.items.map { ($0.value, $0.file) }

@@ -98,6 +98,8 @@ struct Kustomization: Sendable {
     var configMapGenerator: [GeneratorSpec] = []
     var secretGenerator: [GeneratorSpec] = []
     var generatorOptions: GeneratorOptions?
+    /// Raw `vars` entries, read by `VarTransformer.parse`.
+    var vars: [Value] = []
     /// `configurations:` files (transformer field specs for custom resources).
     var configurations: [Located<String>] = []
     /// Only the top-level kustomization's `sortOptions` matter (as in Kustomize).
@@ -108,7 +110,6 @@ struct Kustomization: Sendable {
     /// Fields Kustomize knows that this engine does not implement: each is an error.
     static let unsupportedFields: [String: String] = [
         "crds": "register the CRD's schema elsewhere; remove `crds`",
-        "vars": "use `replacements` instead",
         "transformers": "plugins are not run; use patches or built-in fields",
         "generators": "plugins are not run; use configMapGenerator/secretGenerator",
         "validators": "plugins are not run",
@@ -124,7 +125,7 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
-        "replacements", "sortOptions", "configurations", "imageTags",
+        "replacements", "sortOptions", "configurations", "imageTags", "vars",
     ]
 
     init(parsing root: Value, file: String, dir: TreePath) throws(Diagnostics) {
@@ -225,6 +226,7 @@ struct Kustomization: Sendable {
             case "replacements": replacements = d.maps(value, key)
             case "sortOptions": sortOrder = d.sortOptions(value)
             case "configurations": configurations = d.strings(value, key)
+            case "vars": vars = d.maps(value, key)
             default: break  // apiVersion, kind, metadata
             }
         }

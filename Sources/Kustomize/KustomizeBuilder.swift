@@ -114,6 +114,13 @@ public struct KustomizeBuilder: Sendable {
                     try accumulate(p, into: &sub, stack: stack, component: false, loader: loader, from: eloc)
                     do throws(Diagnostic) { for r in sub.items { try m.append(r, seen: &seen) } } catch { throw fail(error) }
                     m.config.merge(sub.config)
+                    do throws(Diagnostic) {
+                        for v in sub.vars where m.vars.contains(where: { $0.name == v.name }) {
+                            throw Diagnostic.error("var '\(v.name)' is already defined", at: SourceLocation(file: v.file, mark: v.mark),
+                                                   fix: "give the var a unique name")
+                        }
+                    } catch { throw fail(error) }
+                    m.vars += sub.vars
                 case .file?:
                     do throws(Diagnostic) {
                         for r in try loader.objects(in: p, at: eloc) { try m.append(r, seen: &seen) }
@@ -164,6 +171,10 @@ public struct KustomizeBuilder: Sendable {
         }
 
         try transform(k, &m, loader: loader)
+        if !k.vars.isEmpty {
+            let vars = try VarTransformer.parse(k.vars, file: k.file)
+            do throws(Diagnostic) { try VarTransformer.bind(vars, in: &m) } catch { throw fail(error) }
+        }
         return k
     }
 

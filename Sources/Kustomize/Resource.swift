@@ -48,6 +48,8 @@ struct KResource: Sendable {
     var suffixes: [String] = []
     var needsHashSuffix = false
     var behavior: GeneratorBehavior = .create
+    /// Names of `vars` bound to this object.
+    var refVars: [String] = []
 
     init(value: Value, file: String) {
         self.value = value
@@ -113,6 +115,8 @@ struct ResMap: Sendable {
     var items: [KResource] = []
     /// Field specs in force (Kustomize's accumulator carries its `TransformerConfig` too).
     var config = TransformerConfig.builtin
+    /// `vars` declared so far (resolved at the end of the top-level build).
+    var vars: [VarSpec] = []
 
     var count: Int { items.count }
 

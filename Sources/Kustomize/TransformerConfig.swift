@@ -14,11 +14,13 @@ struct TransformerConfig: Sendable {
     /// Image fields beyond `containers`/`initContainers` (strings holding an image reference).
     var images: [FieldSpec] = []
     var replicas: [FieldSpec]
+    /// Fields where `$(VAR)` references of `vars` are replaced.
+    var varReference: [FieldSpec] = []
 
     static let builtin = TransformerConfig(
         nameReference: BuiltinConfig.nameReference, commonLabels: BuiltinConfig.commonLabels,
         templateLabels: BuiltinConfig.templateLabels, commonAnnotations: BuiltinConfig.commonAnnotations,
-        replicas: BuiltinConfig.replicas)
+        replicas: BuiltinConfig.replicas, varReference: BuiltinConfig.varReference)
 
     static let empty = TransformerConfig(nameReference: [], commonLabels: [], templateLabels: [], commonAnnotations: [], replicas: [])
 
@@ -37,6 +39,7 @@ struct TransformerConfig: Sendable {
         namespace = BuiltinConfig.merged(namespace, o.namespace)
         images = BuiltinConfig.merged(images, o.images)
         replicas = BuiltinConfig.merged(replicas, o.replicas)
+        varReference = BuiltinConfig.merged(varReference, o.varReference)
     }
 
     /// Reads one `configurations:` file.
@@ -84,6 +87,7 @@ struct TransformerConfig: Sendable {
             case "namespace": c.namespace = try specs(x, k)
             case "images": c.images = try specs(x, k)
             case "replicas": c.replicas = try specs(x, k)
+            case "varReference": c.varReference = try specs(x, k)
             case "namePrefix", "nameSuffix":
                 // Only `metadata/name` is meaningful for renames; that is the built-in behaviour.
                 for s in try specs(x, k) where s.path != ["metadata", "name"] {
@@ -91,7 +95,7 @@ struct TransformerConfig: Sendable {
                 }
             default:
                 throw .error("transformer configuration '\(k)' is not supported", at: loc(o.keyMark(k) ?? x.mark),
-                             fix: "use nameReference, commonLabels, templateLabels, commonAnnotations, namespace, images, replicas")
+                             fix: "use nameReference, commonLabels, templateLabels, commonAnnotations, namespace, images, replicas, varReference")
             }
         }
         return c

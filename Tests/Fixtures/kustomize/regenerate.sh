@@ -10,6 +10,8 @@ for d in */; do
   [ "$d" = errors ] && continue
   target=$d
   [ -f "$d/BUILD_DIR" ] && target="$d/$(cat "$d/BUILD_DIR")"
+  # Not a fixture (e.g. differential/): no kustomization to build.
+  [ -f "$target/kustomization.yaml" ] || [ -f "$target/kustomization.yml" ] || [ -f "$target/Kustomization" ] || continue
   if kubectl kustomize "$target" > "$d/expected.yaml.tmp" 2> "$d/expected.err"; then
     mv "$d/expected.yaml.tmp" "$d/expected.yaml"; rm -f "$d/expected.err"
     echo "regenerated $d/expected.yaml"
