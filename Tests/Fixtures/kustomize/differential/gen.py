@@ -15,6 +15,9 @@ def workload(kind, name, cms, secs, sa):
         c["envFrom"] = [{"configMapRef": {"name": R.choice(cms)}}]
     if secs and R.random() < .5:
         c["env"] = [{"name": "S", "valueFrom": {"secretKeyRef": {"name": R.choice(secs), "key": "k"}}}]
+    if R.random() < .3:
+        c.setdefault("env", []).append({"name": "V", "value": "$(SVC).$(SVC_NS):$(NOPE)"})
+        c["args"] = ["--svc=$(SVC)", "$(SVC)", "$$(SVC)"]
     pod = {"containers": [c]}
     if sa and R.random() < .6: pod["serviceAccountName"] = sa
     if cms and R.random() < .5: pod["volumes"] = [{"name": "v", "configMap": {"name": R.choice(cms)}}]
@@ -128,6 +131,11 @@ if wl and R.random() < .4:
     top.setdefault("patches", []).append({"target": {"kind": "Deployment|StatefulSet"}, "patch": json.dumps([{"op": "add", "path": "/spec/template/spec/volumes", "value": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]}])})
 if R.random() < .3:
     top["configMapGenerator"] = [{"name": "top-cfg", "literals": ["X=1"]}]
+svcs = [n for (k, n, a) in allnames if k == "Service"]
+if svcs and R.random() < .6:
+    n = R.choice(svcs)
+    top["vars"] = [{"name": "SVC", "objref": {"kind": "Service", "name": n, "apiVersion": "v1"}},
+                   {"name": "SVC_NS", "objref": {"kind": "Service", "name": n, "apiVersion": "v1"}, "fieldref": {"fieldpath": "metadata.namespace"}}]
 if allnames and R.random() < .4:
     src = R.choice(allnames)
     tgt = R.choice(["Deployment", "Service", "ConfigMap", "StatefulSet"])
