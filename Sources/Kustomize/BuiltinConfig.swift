@@ -193,6 +193,32 @@ enum BuiltinConfig {
         - {path: spec/jobTemplate/spec/template/metadata/annotations, create: true, group: batch, kind: CronJob}
         """))
 
+    /// `varReference`: fields where `$(VAR)` references of `vars` are replaced.
+    static let varReference: [FieldSpec] = {
+        var out: [FieldSpec] = []
+        let pods: [(String, String)] = [
+            ("CronJob", "spec/jobTemplate/spec/template/spec"), ("DaemonSet", "spec/template/spec"),
+            ("Deployment", "spec/template/spec"), ("Job", "spec/template/spec"), ("Pod", "spec"),
+            ("ReplicaSet", "spec/template/spec"), ("StatefulSet", "spec/template/spec"),
+        ]
+        for (kind, prefix) in pods {
+            for c in ["containers", "initContainers"] {
+                for f in ["args", "command", "env/value", "volumeMounts/mountPath"] {
+                    out.append(FieldSpec(gvk: GvkSelector(kind: kind), path: "\(prefix)/\(c)/\(f)"))
+                }
+            }
+            if kind != "StatefulSet" { out.append(FieldSpec(gvk: GvkSelector(kind: kind), path: "\(prefix)/volumes/nfs/server")) }
+        }
+        for (kind, path) in [("Ingress", "spec/rules/host"), ("Ingress", "spec/tls/hosts"), ("Ingress", "spec/tls/secretName"),
+                             ("Service", "spec/ports/port"), ("Service", "spec/ports/targetPort"),
+                             ("StatefulSet", "spec/volumeClaimTemplates/spec/nfs/server"), ("PersistentVolume", "spec/nfs/server")] {
+            out.append(FieldSpec(gvk: GvkSelector(kind: kind), path: path))
+        }
+        out.append(FieldSpec(path: "metadata/labels"))
+        out.append(FieldSpec(path: "metadata/annotations"))
+        return out
+    }()
+
     /// `replicas`: where a replica count lives.
     static let replicas: [FieldSpec] = FieldSpecTable.parseList(parse("""
         - {path: spec/replicas, create: true, kind: Deployment}

@@ -14,14 +14,24 @@ extension KustomizeBuilder {
         do { root = try tree.resolve(dir) } catch {
             throw Diagnostics([.error("kustomization directory '\(dir)': \(error)", at: nil, fix: "build a directory inside the repository")])
         }
-        try accumulate(root, into: &m, stack: [], component: false, loader: loader, from: nil)
+        let top = try accumulate(root, into: &m, stack: [], component: false, loader: loader, from: nil)
         for i in m.items.indices where m.items[i].needsHashSuffix {
             let h = GeneratorHash.suffix(for: m.items[i].value)
             m.items[i].storePreviousId()
             m.items[i].setName(m.items[i].name + "-" + h)
         }
-        do throws(Diagnostic) { try NameReferenceTransformer.apply(to: &m) } catch { throw Diagnostics([error]) }
-        let keyed = m.items.map { (key: LegacySort.key($0.value), item: $0) }
+        do throws(Diagnostic) {
+            try NameReferenceTransformer.apply(to: &m)
+            try VarTransformer.resolve(&m)
+        } catch { throw Diagnostics([error]) }
+        let rank: [String: Int]
+        switch top.sortOrder {
+        case .fifo?: return m.items.map { ($0.value, $0.file) }
+        case .legacy(let first, let last)? where first != nil || last != nil:
+            rank = LegacySort.rank(orderFirst: first ?? [], orderLast: last ?? [])
+        default: rank = LegacySort.rank
+        }
+        let keyed = m.items.map { (key: LegacySort.key($0.value, rank: rank), item: $0) }
         return keyed.sorted { LegacySort.less($0.key, $1.key) }.map { ($0.item.value, $0.item.file) }
     }
 }

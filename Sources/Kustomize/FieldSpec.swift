@@ -19,7 +19,8 @@ public struct FieldSpec: Sendable, Hashable {
 
     public var pathString: String { path.map { $0.replacingSlashes() }.joined(separator: "/") }
 
-    /// Splits on `/` except `\/`, drops `[]` list markers (lists are walked anyway).
+    /// Splits on `/` except `\/`. A `[]` suffix stays on its segment: it marks a list, which
+    /// is walked when present and never created.
     static func splitPath(_ p: String) -> [String] {
         var parts: [String] = []
         var cur: [UInt8] = []
@@ -33,7 +34,7 @@ public struct FieldSpec: Sendable, Hashable {
             cur.append(c)
         }
         parts.append(String(decoding: cur, as: UTF8.self))
-        return parts.filter { !$0.isEmpty }.map { $0.hasSuffix("[]") ? String($0.dropLast(2)) : $0 }
+        return parts.filter { !$0.isEmpty }
     }
 
     /// Calls `body` with the value at this spec's path in `object` (in place). `body` gets
@@ -54,6 +55,14 @@ public struct FieldSpec: Sendable, Hashable {
         }
         guard case .object = v.kind else { return }
         let rest = path.dropFirst()
+        if key.hasSuffix("[]") {
+            let name = String(key.dropLast(2))
+            guard case .array? = v[name]?.kind else { return }
+            try v.withObject { o in
+                try o.modify(name) { list in try walk(&list!, rest, create: create, body) }
+            }
+            return
+        }
         try v.withObject { o in
             if rest.isEmpty {
                 let exists = o[key].map { !$0.isNull } ?? false
@@ -82,7 +91,7 @@ public struct FieldSpec: Sendable, Hashable {
         switch v.kind {
         case .array(let items): return items.contains { hasField($0, path) }
         case .object(let o):
-            guard let child = o[key] else { return false }
+            guard let child = o[key.hasSuffix("[]") ? String(key.dropLast(2)) : key] else { return false }
             return hasField(child, path.dropFirst())
         default: return false
         }

@@ -102,7 +102,6 @@ enum Generators {
         var r = KResource(value: Value(.object(o), mark: g.mark), file: file)
         r.needsHashSuffix = !disableHash
         r.behavior = g.behavior
-        r.generated = true
         return r
     }
 
@@ -145,8 +144,9 @@ enum Generators {
             new.prefixes = old.prefixes
             new.suffixes = old.suffixes
             new.file = old.file
-            // Kustomize copies its bookkeeping (including the hash option) from the old object.
-            new.needsHashSuffix = old.needsHashSuffix
+            // A hash suffix only when both the base object and the merging generator want one
+            // (observed: either side's disableNameSuffixHash wins).
+            new.needsHashSuffix = old.needsHashSuffix && r.needsHashSuffix
             m.items[matches[0]] = new
         default:
             throw .error("several objects could accept the merge of \(r.curId)", at: r.location,

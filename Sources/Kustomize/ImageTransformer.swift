@@ -19,6 +19,14 @@ enum ImageTransformer {
             } else {
                 walk(&m.items[i].value, images)
             }
+            // Image fields of custom resources declared in `configurations`.
+            if let gvk {
+                for spec in m.config.images where spec.gvk.matches(gvk) {
+                    spec.visit(&m.items[i].value) { field in
+                        if let img = field?.string, let new = rewrite(img, images) { field = .string(new) }
+                    }
+                }
+            }
         }
     }
 

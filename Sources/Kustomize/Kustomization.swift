@@ -44,6 +44,14 @@ struct PatchSpec: Sendable {
     var targetMark: Mark = .none
 }
 
+/// `sortOptions:` — output order of the top-level build.
+enum SortOrder: Sendable {
+    /// Kind order (Kustomize's default list, or `legacySortOptions.orderFirst/orderLast`).
+    case legacy(orderFirst: [String]?, orderLast: [String]?)
+    /// Accumulation order.
+    case fifo
+}
+
 /// `configMapGenerator:` / `secretGenerator:` entry.
 struct GeneratorSpec: Sendable {
     var name: String
@@ -76,6 +84,7 @@ struct Kustomization: Sendable {
     var resources: [Located<String>] = []
     var components: [Located<String>] = []
     var namespace: String?
+    var namespaceMark = Mark.none
     var namePrefix = ""
     var nameSuffix = ""
     var commonLabels = Object()
@@ -89,12 +98,18 @@ struct Kustomization: Sendable {
     var configMapGenerator: [GeneratorSpec] = []
     var secretGenerator: [GeneratorSpec] = []
     var generatorOptions: GeneratorOptions?
+    /// Raw `vars` entries, read by `VarTransformer.parse`.
+    var vars: [Value] = []
+    /// `configurations:` files (transformer field specs for custom resources).
+    var configurations: [Located<String>] = []
+    /// Only the top-level kustomization's `sortOptions` matter (as in Kustomize).
+    var sortOrder: SortOrder?
+    /// Raw `replacements` entries (inline or `path:`), read by `ReplacementTransformer.load`.
+    var replacements: [Value] = []
 
     /// Fields Kustomize knows that this engine does not implement: each is an error.
     static let unsupportedFields: [String: String] = [
         "crds": "register the CRD's schema elsewhere; remove `crds`",
-        "vars": "use `replacements` in Kustomize, or pattern's `${var}` substitution",
-        "replacements": "use pattern's `${var}` substitution or a patch instead",
         "transformers": "plugins are not run; use patches or built-in fields",
         "generators": "plugins are not run; use configMapGenerator/secretGenerator",
         "validators": "plugins are not run",
@@ -102,10 +117,7 @@ struct Kustomization: Sendable {
         "helmGlobals": "render the chart to files and list them in `resources`",
         "helmChartInflationGenerator": "render the chart to files and list them in `resources`",
         "openapi": "custom OpenAPI schemas are not supported; strategic merge uses built-in merge keys",
-        "configurations": "custom transformer configurations are not supported",
-        "sortOptions": "output is always in Kustomize's legacy order",
         "buildMetadata": "remove `buildMetadata`",
-        "imageTags": "rename `imageTags` to `images`",
         "inventory": "remove `inventory`",
     ]
 
@@ -113,6 +125,7 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
+        "replacements", "sortOptions", "configurations", "imageTags", "vars",
     ]
 
     init(parsing root: Value, file: String, dir: TreePath) throws(Diagnostics) {
@@ -147,7 +160,7 @@ struct Kustomization: Sendable {
             switch key {
             case "resources", "bases": resources += d.strings(value, key)
             case "components": components = d.strings(value, key)
-            case "namespace": namespace = d.string(value, key)
+            case "namespace": namespace = d.string(value, key); namespaceMark = value.mark
             case "namePrefix": namePrefix = d.string(value, key) ?? ""
             case "nameSuffix": nameSuffix = d.string(value, key) ?? ""
             case "commonLabels": commonLabels = d.stringMap(value, key)
@@ -166,14 +179,14 @@ struct Kustomization: Sendable {
                     }
                     labels.append(l)
                 }
-            case "images":
+            case "images", "imageTags":  // imageTags: Kustomize's deprecated spelling
                 for item in d.maps(value, key) {
                     var img = ImageSpec(name: "", mark: item.mark)
                     for (k, v) in item.object! {
                         switch k {
                         case "name": img.name = d.string(v, k) ?? ""
                         case "newName": img.newName = d.string(v, k) ?? ""
-                        case "newTag": img.newTag = v.scalarText ?? ""
+                        case "newTag": img.newTag = d.string(v, k) ?? ""
                         case "digest": img.digest = d.string(v, k) ?? ""
                         default: d.unknown("images", k, item.object!.keyMark(k) ?? v.mark)
                         }
@@ -210,6 +223,10 @@ struct Kustomization: Sendable {
             case "configMapGenerator": configMapGenerator = d.generators(value, key, secret: false)
             case "secretGenerator": secretGenerator = d.generators(value, key, secret: true)
             case "generatorOptions": generatorOptions = d.generatorOptions(value)
+            case "replacements": replacements = d.maps(value, key)
+            case "sortOptions": sortOrder = d.sortOptions(value)
+            case "configurations": configurations = d.strings(value, key)
+            case "vars": vars = d.maps(value, key)
             default: break  // apiVersion, kind, metadata
             }
         }
@@ -234,8 +251,9 @@ struct Kustomization: Sendable {
         mutating func string(_ v: Value, _ key: String) -> String? {
             if v.isNull { return nil }
             if let s = v.string { return s }
-            if v.isScalar { return v.scalarText }
-            error("'\(key)' must be a string, found \(v.typeName)", v.mark, fix: "write a plain string")
+            // Kustomize refuses numbers and booleans here; converting `1.10` would give "1.1".
+            error("'\(key)' must be a string, found \(v.typeName)", v.mark,
+                  fix: v.isScalar ? "quote the value: \(key): \"\(v.scalarText ?? "")\"" : "write a plain string")
             return nil
         }
 
@@ -280,10 +298,11 @@ struct Kustomization: Sendable {
             }
             var out = Object()
             for (k, val) in o {
-                if let s = val.scalarText, val.isScalar, !val.isNull {
+                if let s = val.string {
                     out.append(k, .string(s))
                 } else {
-                    error("'\(key).\(k)' must be a string, found \(val.typeName)", val.mark, fix: "quote the value")
+                    error("'\(key).\(k)' must be a string, found \(val.typeName)", val.mark,
+                          fix: "quote the value (YAML reads yes/no/on/off/y/n, numbers and null as other types)")
                 }
             }
             return out
@@ -340,6 +359,40 @@ struct Kustomization: Sendable {
                     return nil
                 }
                 return FieldSpec(gvk: gvk, path: path, create: create)
+            }
+        }
+
+        mutating func sortOptions(_ v: Value) -> SortOrder? {
+            guard let o = v.object else {
+                error("sortOptions must be a map, found \(v.typeName)", v.mark, fix: "write `sortOptions: {order: fifo}`")
+                return nil
+            }
+            var order = "legacy"
+            var first: [String]?, last: [String]?
+            for (k, val) in o {
+                switch k {
+                case "order": order = string(val, k) ?? "legacy"
+                case "legacySortOptions":
+                    for (lk, lv) in val.object ?? Object() {
+                        switch lk {
+                        case "orderFirst": first = strings(lv, lk).map(\.value)
+                        case "orderLast": last = strings(lv, lk).map(\.value)
+                        default: unknown("sortOptions.legacySortOptions", lk, val.object!.keyMark(lk) ?? lv.mark)
+                        }
+                    }
+                default: unknown("sortOptions", k, o.keyMark(k) ?? val.mark)
+                }
+            }
+            switch order {
+            case "fifo":
+                if first != nil || last != nil {
+                    error("legacySortOptions only apply to `order: legacy`", v.mark, fix: "remove legacySortOptions or use order: legacy")
+                }
+                return .fifo
+            case "legacy": return .legacy(orderFirst: first, orderLast: last)
+            default:
+                error("unknown sort order '\(order)'", o["order"]?.mark ?? v.mark, fix: "use legacy or fifo")
+                return nil
             }
         }
 

@@ -22,7 +22,7 @@ public struct KustomizeLimits: Sendable {
 /// Per kustomization, in Kustomize's order: `resources` (files, directories with their own
 /// kustomization, `bases`), generators, `components`, then the transformers
 /// `patchesStrategicMerge`, `patches`, `namespace`, `namePrefix`/`nameSuffix`, `labels` and
-/// `commonLabels`, `commonAnnotations`, `patchesJson6902`, `replicas`, `images`. After the
+/// `commonLabels`, `commonAnnotations`, `patchesJson6902`, `replicas`, `images`, `replacements`. After the
 /// top-level kustomization: content-hash suffixes for generated objects, name-reference
 /// fix-ups, and the legacy kind order.
 ///
@@ -64,8 +64,11 @@ public struct KustomizeBuilder: Sendable {
         return try tree.resolveForBuild(found[0], at: loc)
     }
 
+    /// Accumulates the kustomization in `dir` into `m`; returns it (the caller of the top-level
+    /// build reads its `sortOptions`).
+    @discardableResult
     func accumulate(_ dir: TreePath, into m: inout ResMap, stack: [TreePath], component: Bool,
-                    loader: TreeLoader, from loc: SourceLocation?) throws(Diagnostics) {
+                    loader: TreeLoader, from loc: SourceLocation?) throws(Diagnostics) -> Kustomization {
         func fail(_ d: Diagnostic) -> Diagnostics { Diagnostics([d]) }
         if stack.contains(dir) {
             throw fail(.error("kustomization '\(dir)' includes itself (cycle: \((stack + [dir]).map(\.description).joined(separator: " -> ")))",
@@ -90,7 +93,8 @@ public struct KustomizeBuilder: Sendable {
             throw fail(.error("'\(dir)' is listed under `components` but is not `kind: Component`", at: loc,
                               fix: "set `kind: Component` (apiVersion kustomize.config.k8s.io/v1alpha1) or list it under `resources`"))
         }
-        if !component && k.isComponent {
+        // A Component may be built on its own (as Kustomize allows), not listed as a resource.
+        if !component && k.isComponent && loc != nil {
             throw fail(.error("'\(dir)' is a Component and can only be listed under `components`", at: loc,
                               fix: "move the entry to `components:`"))
         }
@@ -109,6 +113,14 @@ public struct KustomizeBuilder: Sendable {
                     var sub = ResMap()
                     try accumulate(p, into: &sub, stack: stack, component: false, loader: loader, from: eloc)
                     do throws(Diagnostic) { for r in sub.items { try m.append(r, seen: &seen) } } catch { throw fail(error) }
+                    m.config.merge(sub.config)
+                    do throws(Diagnostic) {
+                        for v in sub.vars where m.vars.contains(where: { $0.name == v.name }) {
+                            throw Diagnostic.error("var '\(v.name)' is already defined", at: SourceLocation(file: v.file, mark: v.mark),
+                                                   fix: "give the var a unique name")
+                        }
+                    } catch { throw fail(error) }
+                    m.vars += sub.vars
                 case .file?:
                     do throws(Diagnostic) {
                         for r in try loader.objects(in: p, at: eloc) { try m.append(r, seen: &seen) }
@@ -121,6 +133,18 @@ public struct KustomizeBuilder: Sendable {
             if m.count > limits.maxObjects {
                 throw fail(.error("build produces more than \(limits.maxObjects) objects", at: eloc, fix: "split the build"))
             }
+        }
+        if !diags.isEmpty { throw Diagnostics(diags) }
+
+        // configurations (merged into what the resources brought along)
+        for entry in k.configurations {
+            let eloc = SourceLocation(file: k.file, mark: entry.mark)
+            do throws(Diagnostic) {
+                let p = try loader.resolve(entry.value, from: dir, at: eloc, what: "configuration")
+                for doc in try loader.parseStream(p, at: eloc, what: "configuration") {
+                    m.config.merge(try TransformerConfig.parse(doc.value, file: p.string))
+                }
+            } catch { diags.append(error) }
         }
         if !diags.isEmpty { throw Diagnostics(diags) }
 
@@ -147,6 +171,11 @@ public struct KustomizeBuilder: Sendable {
         }
 
         try transform(k, &m, loader: loader)
+        if !k.vars.isEmpty {
+            let vars = try VarTransformer.parse(k.vars, file: k.file)
+            do throws(Diagnostic) { try VarTransformer.bind(vars, in: &m) } catch { throw fail(error) }
+        }
+        return k
     }
 
     /// The built-in transformers, in Kustomize's order.
@@ -156,14 +185,21 @@ public struct KustomizeBuilder: Sendable {
         }
         try PatchTransformer.apply(k.patchesStrategicMerge, kind: .strategicMerge, kust: k, loader: loader, to: &m)
         try PatchTransformer.apply(k.patches, kind: .either, kust: k, loader: loader, to: &m)
-        if let ns = k.namespace { NamespaceTransformer.apply(ns, to: &m) }
+        if let ns = k.namespace {
+            let loc = SourceLocation(file: k.file, mark: k.namespaceMark)
+            try one { () throws(Diagnostic) in try NamespaceTransformer.apply(ns, to: &m, at: loc) }
+        }
         PrefixSuffixTransformer.apply(prefix: k.namePrefix, suffix: k.nameSuffix, to: &m)
         for l in k.labels { try one { () throws(Diagnostic) in try MapFieldTransformer.labels(l, to: &m) } }
-        try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonLabels, specs: BuiltinConfig.commonLabels, to: &m) }
-        try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonAnnotations, specs: BuiltinConfig.commonAnnotations, to: &m) }
+        try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonLabels, specs: m.config.commonLabels, to: &m) }
+        try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonAnnotations, specs: m.config.commonAnnotations, to: &m) }
         try PatchTransformer.apply(k.patchesJson6902, kind: .json6902, kust: k, loader: loader, to: &m)
-        ReplicaTransformer.apply(k.replicas, to: &m)
+        try one { () throws(Diagnostic) in try ReplicaTransformer.apply(k.replicas, to: &m, file: k.file) }
         ImageTransformer.apply(k.images, to: &m)
+        if !k.replacements.isEmpty {
+            let rs = try ReplacementTransformer.load(k.replacements, kust: k, loader: loader)
+            try one { () throws(Diagnostic) in try ReplacementTransformer.apply(rs, to: &m) }
+        }
     }
 }
 

@@ -27,7 +27,17 @@ public enum LegacySort {
         var id: [UInt8]
     }
 
-    static func key(_ v: Value) -> Key {
+    /// Kind ranks for custom `orderFirst`/`orderLast` lists (they replace the defaults).
+    static func rank(orderFirst: [String], orderLast: [String]) -> [String: Int] {
+        var m: [String: Int] = [:]
+        for (i, k) in orderFirst.enumerated() where m[k] == nil { m[k] = -orderFirst.count + i }
+        for (i, k) in orderLast.enumerated() where m[k] == nil { m[k] = 1 + i }
+        return m
+    }
+
+    static func key(_ v: Value) -> Key { key(v, rank: rank) }
+
+    static func key(_ v: Value, rank: [String: Int]) -> Key {
         let gvk = v.gvk ?? GroupVersionKind(group: "", version: "", kind: "")
         let g = gvk.group.isEmpty ? "~G" : gvk.group
         let ver = gvk.version.isEmpty ? "~V" : gvk.version

@@ -8,19 +8,20 @@ enum MapFieldTransformer {
         for i in m.items.indices {
             guard let gvk = m.items[i].value.gvk else { continue }
             var v = m.items[i].value
+            m.items[i].value = .null  // keep `v` uniquely referenced: mutate in place, no copy
             var bad: Mark?
             for spec in specs where spec.gvk.matches(gvk) {
                 spec.visit(&v) { field in
-                    var obj: Object
-                    if let f = field {
-                        guard let o = f.object else { bad = f.mark; return }
-                        obj = o
-                    } else { obj = Object() }
+                    let mark = field?.mark ?? .none
+                    if let f = field, f.object == nil { bad = f.mark; return }
+                    var obj = field?.object ?? Object()
+                    field = nil  // release the old map so `obj` is mutated in place
                     for (k, val) in pairs { obj.set(k, val) }
-                    field = Value(.object(obj), mark: field?.mark ?? .none)
+                    field = Value(.object(obj), mark: mark)
                 }
             }
             if let bad {
+                m.items[i].value = v
                 throw .error("expected a map at a label/annotation field of \(m.items[i].curId)",
                              at: SourceLocation(file: m.items[i].file, mark: bad), fix: "make the field a map of strings")
             }
@@ -32,9 +33,9 @@ enum MapFieldTransformer {
         // Kustomize: custom `fields` first, then the defaults merged in.
         var specs = BuiltinConfig.merged(spec.fields, [FieldSpec(path: "metadata/labels", create: true)])
         if spec.includeSelectors {
-            specs = BuiltinConfig.merged(spec.fields, BuiltinConfig.commonLabels)
+            specs = BuiltinConfig.merged(spec.fields, m.config.commonLabels)
         } else if spec.includeTemplates {
-            specs = BuiltinConfig.merged(specs, BuiltinConfig.templateLabels)
+            specs = BuiltinConfig.merged(specs, m.config.templateLabels)
         }
         try apply(spec.pairs, specs: specs, to: &m)
     }

@@ -8,7 +8,9 @@ import PatternCore
 /// name (a previous id), are of the target kind, can be seen from the referrer's namespace,
 /// and — when several remain — carry the same name prefixes/suffixes as the referrer.
 enum NameReferenceTransformer {
-    static func apply(to m: inout ResMap, backRefs: [NameBackReference] = BuiltinConfig.nameReference) throws(Diagnostic) {
+    /// `backRefs` defaults to the build's configuration (Kustomize's defaults plus `configurations`).
+    static func apply(to m: inout ResMap, backRefs: [NameBackReference]? = nil) throws(Diagnostic) {
+        let backRefs = backRefs ?? m.config.nameReference
         // Objects by each previous name: the only ones whose references can need an update.
         var byPrevName: [String: [Int]] = [:]
         for (i, r) in m.items.enumerated() {
@@ -34,7 +36,8 @@ enum NameReferenceTransformer {
             var v = referrer.value
             var failure: Diagnostic?
             for (target, spec) in candidates where spec.gvk.matches(referrer.orgId.gvk) {
-                guard FieldSpec.hasField(v, spec.path[...]) else { continue }
+                // Read first: only walk (and so copy) fields holding a name some object once had.
+                guard FieldSpec.hasField(v, spec.path[...]), mentionsCandidate(v, spec.path[...], byPrevName) else { continue }
                 let ctx = Selection(referrer: referrer, target: target, spec: spec, all: snapshot, byPrevName: byPrevName)
                 FieldSpec.walk(&v, spec.path[...], create: false) { field in
                     guard failure == nil, var f = field else { return }
@@ -44,6 +47,26 @@ enum NameReferenceTransformer {
             }
             if let failure { throw failure }
             m.items[i].value = v
+        }
+    }
+
+    /// True when a string at `path` (directly, as a `name` in a map, or in a list) is the
+    /// previous name of some object.
+    static func mentionsCandidate(_ v: Value, _ path: ArraySlice<String>, _ names: [String: [Int]]) -> Bool {
+        guard let key = path.first else {
+            switch v.kind {
+            case .string(let s): return names[s] != nil
+            case .object(let o): return o["name"]?.string.map { names[$0] != nil } ?? false
+            case .array(let a): return a.contains { mentionsCandidate($0, path, names) }
+            default: return false
+            }
+        }
+        switch v.kind {
+        case .array(let items): return items.contains { mentionsCandidate($0, path, names) }
+        case .object(let o):
+            let k = key.hasSuffix("[]") ? String(key.dropLast(2)) : key
+            return o[k].map { mentionsCandidate($0, path.dropFirst(), names) } ?? false
+        default: return false
         }
     }
 

@@ -6,13 +6,14 @@ import PatternCore
 /// CRD conversion-webhook services, as Kustomize's NamespaceTransformer does. Subjects that
 /// name a ServiceAccount in the build are updated later by the name-reference pass.
 enum NamespaceTransformer {
-    static func apply(_ ns: String, to m: inout ResMap) {
+    static func apply(_ ns: String, to m: inout ResMap, at loc: SourceLocation) throws(Diagnostic) {
         guard !ns.isEmpty else { return }
         for i in m.items.indices {
             m.items[i].storePreviousId()
             let id = m.items[i].curId
             let gvk = id.gvk
             var v = m.items[i].value
+            m.items[i].value = .null  // keep `v` uniquely referenced: mutate in place, no copy
             if !id.isClusterScoped { v[path: ["metadata", "namespace"]] = .string(ns) }
             if gvk.kind == "Namespace" { v[path: ["metadata", "name"]] = .string(ns) }
             if gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding" {
@@ -34,7 +35,21 @@ enum NamespaceTransformer {
             if gvk.group == "apiextensions.k8s.io" && gvk.kind == "CustomResourceDefinition" {
                 FieldSpec(path: "spec/conversion/webhook/clientConfig/service/namespace").visit(&v) { $0 = .string(ns) }
             }
+            for spec in m.config.namespace where spec.gvk.matches(gvk) {
+                spec.visit(&v) { $0 = .string(ns) }
+            }
             m.items[i].value = v
+        }
+        // Two objects that only differed by namespace now collide (Kustomize refuses too).
+        var seen: [String: Int] = [:]
+        for (i, r) in m.items.enumerated() {
+            let k = ResMap.key(r.curId)
+            if let j = seen[k] {
+                throw .error("namespace '\(ns)' makes \(r.curId) collide with another object (from \(m.items[j].orgId))",
+                             at: loc, fix: "give the objects distinct names, or build them in separate kustomizations",
+                             related: [m.items[j].location, r.location])
+            }
+            seen[k] = i
         }
     }
 }

@@ -2,12 +2,17 @@ import PatternCore
 
 /// Selects objects for a patch, like Kustomize's `target:` (`types.Selector`).
 ///
-/// `group`, `version`, `kind` match exactly (empty matches anything); `name` and `namespace`
-/// are regular expressions anchored at both ends (`^(?:…)$`) — compiled once, with a literal
-/// fast path when they contain no metacharacters; `labelSelector` and `annotationSelector`
-/// use Kubernetes label-selector syntax (`a=b,c!=d,e in (x,y),!f`).
+/// `group`, `version`, `kind`, `name` and `namespace` are regular expressions anchored at both
+/// ends (`^(?:…)$`), as in Kustomize (`kind: Deployment|StatefulSet` selects both) — compiled
+/// once, with a literal fast path when they contain no metacharacters; empty or unset matches
+/// anything. `labelSelector` and `annotationSelector` use Kubernetes label-selector syntax
+/// (`a=b,c!=d,e in (x,y),!f`).
 public struct PatchTarget: Sendable {
+    /// The group/version/kind as written (literal use; matching goes through the patterns).
     public var gvk: GvkSelector
+    public var group: NamePattern?
+    public var version: NamePattern?
+    public var kind: NamePattern?
     public var name: NamePattern?
     public var namespace: NamePattern?
     public var labelSelector: LabelSelector?
@@ -16,6 +21,9 @@ public struct PatchTarget: Sendable {
     public init(gvk: GvkSelector = GvkSelector(), name: String? = nil, namespace: String? = nil,
                 labelSelector: String? = nil, annotationSelector: String? = nil) throws(Diagnostic) {
         self.gvk = gvk
+        self.group = gvk.group.isEmpty ? nil : try NamePattern(gvk.group)
+        self.version = gvk.version.isEmpty ? nil : try NamePattern(gvk.version)
+        self.kind = gvk.kind.isEmpty ? nil : try NamePattern(gvk.kind)
         self.name = try name.map { s throws(Diagnostic) in try NamePattern(s) }
         self.namespace = try namespace.map { s throws(Diagnostic) in try NamePattern(s) }
         self.labelSelector = try labelSelector.map { s throws(Diagnostic) in try LabelSelector(s) }
@@ -60,7 +68,7 @@ public struct PatchTarget: Sendable {
     /// Whether an object (with its original and current identity) is selected. Name and
     /// namespace match if either the original or the current value matches, as in Kustomize.
     public func matches(_ object: Value, originalName: String? = nil, originalNamespace: String? = nil) -> Bool {
-        guard let gvkv = object.gvk, gvk.matches(gvkv) else { return false }
+        guard let gvkv = object.gvk, matchesGVK(gvkv) else { return false }
         let cluster = KindTable.isClusterScoped(gvkv.groupKind)
         func eff(_ ns: String) -> String { cluster ? "_non_namespaceable_" : (ns.isEmpty ? "default" : ns) }
         if let namespace {
@@ -74,6 +82,13 @@ public struct PatchTarget: Sendable {
         if let labelSelector, !labelSelector.matches(object.labels) { return false }
         if let annotationSelector, !annotationSelector.matches(object.annotations) { return false }
         return true
+    }
+}
+
+extension PatchTarget {
+    /// Group, version and kind patterns (unset ones match anything).
+    public func matchesGVK(_ g: GroupVersionKind) -> Bool {
+        (group?.matches(g.group) ?? true) && (version?.matches(g.version) ?? true) && (kind?.matches(g.kind) ?? true)
     }
 }
 

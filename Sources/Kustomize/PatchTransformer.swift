@@ -64,7 +64,17 @@ enum PatchTransformer {
             let patch = try JSONPatch(parsing: docs[0], file: patchFile)
             for i in select(target, in: m, batch) {
                 do throws(Diagnostic) {
-                    m.items[i].value = try patch.apply(to: m.items[i].value)
+                    // During a Kustomize build every object carries internal build annotations, so
+                    // `metadata.annotations` always exists for JSON patches: `add
+                    // /metadata/annotations/x` works on objects without annotations. Emulate that.
+                    var v = m.items[i].value
+                    let hadAnnotations = v[path: ["metadata", "annotations"]] != nil
+                    if !hadAnnotations, v["metadata"]?.object != nil { v[path: ["metadata", "annotations"]] = .emptyObject }
+                    v = try patch.apply(to: v)
+                    if !hadAnnotations, v[path: ["metadata", "annotations"]]?.object?.isEmpty == true {
+                        v[path: ["metadata", "annotations"]] = nil
+                    }
+                    m.items[i].value = v
                     batch.ids[i] = m.items[i].curId  // a JSON patch may rename
                 } catch {
                     var e = error
@@ -108,7 +118,7 @@ enum PatchTransformer {
 
     static func select(_ target: PatchTarget, in m: ResMap, _ batch: Batch) -> [Int] {
         m.items.indices.filter { i in
-            guard !batch.deleted.contains(i), target.gvk.matches(batch.ids[i].gvk) else { return false }
+            guard !batch.deleted.contains(i), target.matchesGVK(batch.ids[i].gvk) else { return false }
             let r = m.items[i]
             return target.matches(r.value, originalName: r.orgId.name, originalNamespace: r.orgId.namespace)
         }

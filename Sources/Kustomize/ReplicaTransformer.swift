@@ -1,17 +1,25 @@
 import PatternCore
 
 /// `replicas:` — sets `spec.replicas` of Deployments, ReplicaSets, ReplicationControllers
-/// and StatefulSets whose current or original name matches.
+/// and StatefulSets whose current, original or previous name matches.
 enum ReplicaTransformer {
-    static func apply(_ specs: [ReplicaSpec], to m: inout ResMap) {
+    /// An entry whose name matches no object of these kinds is an error, as in Kustomize.
+    static func apply(_ specs: [ReplicaSpec], to m: inout ResMap, file: String) throws(Diagnostic) {
         for spec in specs {
+            var found = false
             for i in m.items.indices {
                 let r = m.items[i]
                 guard r.name == spec.name || r.orgId.name == spec.name || r.prevIds.contains(where: { $0.name == spec.name }),
                       let gvk = r.value.gvk else { continue }
-                for fs in BuiltinConfig.replicas where fs.gvk.matches(gvk) {
+                for fs in m.config.replicas where fs.gvk.matches(gvk) {
+                    found = true
                     fs.visit(&m.items[i].value) { $0 = .int(spec.count) }
                 }
+            }
+            if !found {
+                throw .error("replicas: no Deployment, ReplicaSet, ReplicationController or StatefulSet named '\(spec.name)'",
+                             at: SourceLocation(file: file, mark: spec.mark),
+                             fix: "use the workload's name as written in its base (without prefix or suffix)")
             }
         }
     }

@@ -22,23 +22,8 @@ public struct ResId: Sendable, Hashable, CustomStringConvertible {
         return namespace.isEmpty ? "default" : namespace
     }
 
-    /// Same kind, name and effective namespace (version ignored only when either is empty).
-    public func sameIdentity(_ o: ResId) -> Bool {
-        name == o.name && gvk == o.gvk && effectiveNamespace == o.effectiveNamespace
-    }
-
     public var objectKey: ObjectKey {
         ObjectKey(group: gvk.group, kind: gvk.kind, namespace: isClusterScoped ? "" : namespace, name: name)
-    }
-
-    /// Kustomize's `ResId.String()` (`group_version_kind|name_namespace` with `~G`/`~V` markers).
-    var legacyString: String {
-        let g = gvk.group.isEmpty ? "~G" : gvk.group
-        let v = gvk.version.isEmpty ? "~V" : gvk.version
-        let k = gvk.kind.isEmpty ? "~K" : gvk.kind
-        let ns = namespace.isEmpty ? "[noNs]" : namespace
-        let nm = name.isEmpty ? "[noName]" : name
-        return "\(g)_\(v)_\(k)|\(nm)_\(ns)"
     }
 
     public var description: String {
@@ -63,8 +48,8 @@ struct KResource: Sendable {
     var suffixes: [String] = []
     var needsHashSuffix = false
     var behavior: GeneratorBehavior = .create
-    /// True for ConfigMaps/Secrets made by a generator (for merge/replace matching).
-    var generated = false
+    /// Names of `vars` bound to this object.
+    var refVars: [String] = []
 
     init(value: Value, file: String) {
         self.value = value
@@ -128,6 +113,10 @@ struct AnyIdIndex {
 /// The ordered set of resources being built, indexed by current identity.
 struct ResMap: Sendable {
     var items: [KResource] = []
+    /// Field specs in force (Kustomize's accumulator carries its `TransformerConfig` too).
+    var config = TransformerConfig.builtin
+    /// `vars` declared so far (resolved at the end of the top-level build).
+    var vars: [VarSpec] = []
 
     var count: Int { items.count }
 

@@ -68,6 +68,10 @@ public enum StrategicMerge {
                   patch.allSatisfy({ $0.object != nil }), dest.allSatisfy({ $0.object != nil }) else {
                 return patch.compactMap(StrategicMerge.clean)
             }
+            if key == "port" || key == "containerPort",
+               (dest + patch).contains(where: { $0.object!["protocol"] != nil }) {
+                return try mergePortsWithProtocol(dest, patch, key: key, path: path)
+            }
             var result: [Value] = []
             result.reserveCapacity(dest.count + patch.count)
             var used = [Bool](repeating: false, count: dest.count)
@@ -88,6 +92,34 @@ public enum StrategicMerge {
             }
             for i in dest.indices where !used[i] { result.append(dest[i]) }
             return result
+        }
+
+        /// Ports are keyed by (port, protocol) once any element names a protocol. Kustomize v5's
+        /// observable result, reproduced here: new patch elements first (in patch order), then the
+        /// target's elements in their order, each merged with the patch element of the same port
+        /// and protocol. A patch element whose port matches a target element but only one of the
+        /// two names a protocol is dropped.
+        mutating func mergePortsWithProtocol(_ dest: [Value], _ patch: [Value], key: String, path: [String]) throws(Diagnostic) -> [Value] {
+            var merged = dest.map { Optional($0) }
+            var added: [Value] = []
+            for p in patch {
+                let po = p.object!
+                guard let port = po[key] else {
+                    if let c = StrategicMerge.clean(p) { added.append(c) }
+                    continue
+                }
+                let proto = po["protocol"]
+                let samePort = dest.indices.filter { dest[$0][key] == port }
+                if let di = samePort.first(where: { dest[$0]["protocol"] == proto }) {
+                    if directive(po) == "delete" { merged[di] = nil; continue }
+                    merged[di] = try mergeValue(merged[di] ?? dest[di], p, path: path)
+                } else if samePort.contains(where: { (dest[$0]["protocol"] == nil) != (proto == nil) }) {
+                    continue
+                } else if directive(po) != "delete", let c = StrategicMerge.clean(p) {
+                    added.append(c)
+                }
+            }
+            return added + merged.compactMap { $0 }
         }
     }
 

@@ -113,11 +113,18 @@ public struct YAMLEmitter: Sendable {
         }
     }
 
+    /// go-yaml's preferred line width: a value scalar is folded at a single space once its line
+    /// is longer than this (keys are never folded), as `kubectl kustomize` prints it.
+    static let bestWidth = 80
+
     private func writeString(_ s: String, indent: Int, allowLiteral: Bool, into out: inout [UInt8]) {
+        // Folding is only possible at a space, and only for values (`allowLiteral`).
+        let fold = allowLiteral && s.utf8.contains(32)
         switch YAMLScalar.style(for: s, allowLiteral: allowLiteral) {
         case .plain:
-            out.append(contentsOf: s.utf8)
+            if fold { YAMLEmitter.writeFolded(s, quote: nil, indent: indent, into: &out) } else { out.append(contentsOf: s.utf8) }
         case .singleQuoted:
+            if fold { YAMLEmitter.writeFolded(s, quote: UInt8(ascii: "'"), indent: indent, into: &out); return }
             out.append(UInt8(ascii: "'"))
             for c in s.utf8 {
                 if c == UInt8(ascii: "'") { out.append(c) }
@@ -125,10 +132,53 @@ public struct YAMLEmitter: Sendable {
             }
             out.append(UInt8(ascii: "'"))
         case .doubleQuoted:
-            YAMLEmitter.writeDoubleQuoted(s, into: &out)
+            YAMLEmitter.writeDoubleQuoted(s, foldIndent: fold ? indent : nil, into: &out)
         case .literal:
             writeLiteral(s, indent: indent, into: &out)
         }
+    }
+
+    /// Characters since the last line break of `out`.
+    static func column(_ out: [UInt8]) -> Int {
+        var n = 0
+        var i = out.count - 1
+        while i >= 0 && out[i] != 10 {
+            if out[i] & 0xC0 != 0x80 { n += 1 }
+            i -= 1
+        }
+        return n
+    }
+
+    /// A plain (`quote == nil`) or single-quoted scalar, folded like go-yaml's emitter: a single
+    /// space past column `bestWidth` becomes a line break plus `indent` spaces (in quotes, not
+    /// at the first or last character). Folding keeps the value: a reader turns the break back
+    /// into that space.
+    static func writeFolded(_ s: String, quote: UInt8?, indent: Int, into out: inout [UInt8]) {
+        let u = Array(s.utf8)
+        var col = column(out)
+        if let quote { out.append(quote); col += 1 }
+        var spaces = false
+        for i in u.indices {
+            let c = u[i]
+            if c == 32 {
+                let nextIsSpace = i + 1 < u.count && u[i + 1] == 32
+                let inner = quote == nil || (i > 0 && i < u.count - 1)
+                if !spaces && col > bestWidth && !nextIsSpace && inner {
+                    out.append(10)
+                    for _ in 0..<indent { out.append(32) }
+                    col = indent
+                } else {
+                    out.append(32); col += 1
+                }
+                spaces = true
+                continue
+            }
+            if let quote, c == quote { out.append(c); col += 1 }
+            out.append(c)
+            if c & 0xC0 != 0x80 { col += 1 }
+            spaces = false
+        }
+        if let quote { out.append(quote) }
     }
 
     private func writeLiteral(_ s: String, indent: Int, into out: inout [UInt8]) {
@@ -149,9 +199,30 @@ public struct YAMLEmitter: Sendable {
         if trailing > 1 { for _ in 0..<(trailing - 1) { out.append(10) } }
     }
 
-    static func writeDoubleQuoted(_ s: String, into out: inout [UInt8]) {
+    /// A double-quoted scalar; with `foldIndent`, folded like go-yaml's emitter (a space past
+    /// column `bestWidth`, not first or last, becomes a line break plus indent; a following
+    /// space is escaped so the reader keeps it).
+    static func writeDoubleQuoted(_ s: String, foldIndent: Int? = nil, into out: inout [UInt8]) {
+        var col = foldIndent == nil ? 0 : column(out)
         out.append(UInt8(ascii: "\""))
-        for sc in s.unicodeScalars {
+        col += 1
+        let scalars = Array(s.unicodeScalars)
+        var spaces = false
+        for (i, sc) in scalars.enumerated() {
+            if sc == " " {
+                if let indent = foldIndent, !spaces, col > bestWidth, i > 0, i < scalars.count - 1 {
+                    out.append(10)
+                    for _ in 0..<indent { out.append(32) }
+                    col = indent
+                    if scalars[i + 1] == " " { out.append(UInt8(ascii: "\\")); col += 1 }
+                } else {
+                    out.append(32); col += 1
+                }
+                spaces = true
+                continue
+            }
+            spaces = false
+            let before = out.count
             switch sc {
             case "\"": out.append(contentsOf: "\\\"".utf8)
             case "\\": out.append(contentsOf: "\\\\".utf8)
@@ -170,6 +241,7 @@ public struct YAMLEmitter: Sendable {
                     out.append(contentsOf: "\\U".utf8); out.append(contentsOf: hex(sc.value, 8).utf8)
                 }
             }
+            for byte in out[before...] where byte & 0xC0 != 0x80 { col += 1 }
         }
         out.append(UInt8(ascii: "\""))
     }

@@ -207,7 +207,8 @@ public enum YAMLScalar {
         if v == 0x0A { return true }
         if v >= 0x20 && v <= 0x7E { return true }
         if v == 0x85 || (v >= 0xA0 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD && v != 0xFEFF) { return true }
-        if v >= 0x10000 && v <= 0x10FFFF { return true }
+        // go-yaml's is_printable stops at 3-byte UTF-8: characters beyond the BMP (emoji) are
+        // written double-quoted as \UXXXXXXXX, which is what `kubectl kustomize` prints.
         return false
     }
 

@@ -74,6 +74,9 @@ enum Fixtures {
         let actual = try Fixtures.build(name)
         let text = YAMLEmitter(options: .init(sortKeys: true)).emitStream(actual)
         #expect(text == expectedText, "\(name): YAML text differs")
+        // What we print reads back as the same objects (folded long lines included).
+        let back = try YAMLParser.parseStream(text, file: "\(name)/emitted.yaml").map(\.value)
+        #expect(back == actual, "\(name): emitted YAML does not read back to the same objects")
     }
 }
 
@@ -93,7 +96,13 @@ enum Fixtures {
             objects = try Fixtures.build(name)
         }
         let text = YAMLEmitter(options: .init(sortKeys: true)).emitStream(objects)
-        print("=====BEGIN\n" + text + "=====END")
+        if let out = getenv("KUSTOMIZE_DUMP_OUT").map({ String(cString: $0) }) {
+            let f = fopen(out, "w")
+            _ = text.withCString { fputs($0, f) }
+            fclose(f)
+        } else {
+            print("=====BEGIN\n" + text + "=====END")
+        }
     }
 }
 

@@ -21,7 +21,7 @@ import PatternCore
         let d = try diagnostics("unsupported-field")
         #expect(d.count == 2)
         #expect(d.contains { $0.message.contains("'helmCharts'") && $0.location?.description == "kustomization.yaml:3:1" })
-        #expect(d.contains { $0.message.contains("'vars'") && $0.location?.description == "kustomization.yaml:5:1" })
+        #expect(d.contains { $0.message.contains("'crds'") && $0.location?.description == "kustomization.yaml:5:1" })
     }
 
     @Test func unknownFieldIsAnError() throws {
@@ -94,5 +94,33 @@ import PatternCore
     @Test func noKustomizationFile() throws {
         let tree = LocalTree(root: Fixtures.root + "/errors")
         #expect(throws: Diagnostics.self) { try KustomizeBuilder(tree: tree).build(.root) }
+    }
+}
+
+extension ErrorTests {
+    @Test func namespaceCollision() throws {
+        let d = try diagnostics("namespace-collision")
+        #expect(d.count == 1)
+        #expect(d[0].message.contains("collide"))
+        #expect(d[0].location?.description == "kustomization.yaml:1:12")
+        #expect(d[0].related.count == 2)
+    }
+}
+
+extension ErrorTests {
+    @Test func replicasWithoutWorkload() throws {
+        let d = try diagnostics("replicas-no-match")
+        #expect(d.count == 1)
+        #expect(d[0].location?.description == "kustomization.yaml:4:3")
+    }
+}
+
+extension ErrorTests {
+    /// `newTag: 1.10` is the number 1.1 in YAML: Kustomize refuses it, and so do we (with both
+    /// errors at once) rather than silently deploying tag "1.1".
+    @Test func numbersWhereStringsAreExpected() throws {
+        let d = try diagnostics("numeric-tag")
+        #expect(d.map { $0.location?.description ?? "" } == ["kustomization.yaml:5:11", "kustomization.yaml:7:12"])
+        #expect(d[0].fix?.contains("quote") == true)
     }
 }

@@ -10,6 +10,12 @@ for d in */; do
   [ "$d" = errors ] && continue
   target=$d
   [ -f "$d/BUILD_DIR" ] && target="$d/$(cat "$d/BUILD_DIR")"
-  kubectl kustomize "$target" > "$d/expected.yaml" 2>/dev/null
-  echo "regenerated $d/expected.yaml"
+  # Not a fixture (e.g. differential/): no kustomization to build.
+  [ -f "$target/kustomization.yaml" ] || [ -f "$target/kustomization.yml" ] || [ -f "$target/Kustomization" ] || continue
+  if kubectl kustomize "$target" > "$d/expected.yaml.tmp" 2> "$d/expected.err"; then
+    mv "$d/expected.yaml.tmp" "$d/expected.yaml"; rm -f "$d/expected.err"
+    echo "regenerated $d/expected.yaml"
+  else
+    rm -f "$d/expected.yaml.tmp"; echo "FAILED $d:" >&2; cat "$d/expected.err" >&2; rm -f "$d/expected.err"; exit 1
+  fi
 done
