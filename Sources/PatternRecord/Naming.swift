@@ -90,21 +90,6 @@ public enum Ownership {
     public static func applySetID(name: String, namespace: String, kind: String = "ConfigMap", group: String = "") -> String {
         var h = SHA256()
         h.update("\(name).\(namespace).\(kind).\(group)")
-        return "applyset-" + base64URL(h.finalize()) + "-v1"
-    }
-
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        let a: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            let b0 = UInt32(bytes[i]), b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0, b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-            let n = b0 << 16 | b1 << 8 | b2
-            out.append(a[Int(n >> 18 & 63)]); out.append(a[Int(n >> 12 & 63)])
-            if i + 1 < bytes.count { out.append(a[Int(n >> 6 & 63)]) }
-            if i + 2 < bytes.count { out.append(a[Int(n & 63)]) }
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
+        return "applyset-" + Base64.encodeRawURL(h.finalize()) + "-v1"
     }
 }
