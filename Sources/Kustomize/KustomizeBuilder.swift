@@ -101,10 +101,20 @@ public struct KustomizeBuilder: Sendable {
         let stack = stack + [dir]
         var diags: [Diagnostic] = []
 
-        // resources (and legacy bases)
+        // resources (and legacy bases); resource files are parsed in parallel up front.
         var seen = m.keyIndex()
-        for entry in k.resources {
+        let prefetched = ParallelParse.resourceFiles(k.resources, dir: dir, kustomizationFile: k.file, loader: loader)
+        for (entryIndex, entry) in k.resources.enumerated() {
             let eloc = SourceLocation(file: k.file, mark: entry.mark)
+            if let parsed = prefetched[entryIndex] {
+                do throws(Diagnostic) {
+                    for r in try parsed.get() { try m.append(r, seen: &seen) }
+                } catch { diags.append(error) }
+                if m.count > limits.maxObjects {
+                    throw fail(.error("build produces more than \(limits.maxObjects) objects", at: eloc, fix: "split the build"))
+                }
+                continue
+            }
             do throws(Diagnostics) {
                 let p: TreePath
                 do throws(Diagnostic) { p = try loader.resolve(entry.value, from: dir, at: eloc, what: "resource") } catch { throw fail(error) }

@@ -116,31 +116,66 @@ public enum ApplyOrder {
 
 /// Adds ownership labels and provenance annotations and computes the rendered revision.
 enum Provenancing {
-    /// Returns the revision (`sha256:<hex>` of the canonical output before annotation).
+    /// Returns the revision: `sha256:` over the SHA-256 digests of each object's canonical JSON
+    /// (sorted keys), computed before the revision annotation is added. Per-object work runs on
+    /// all cores.
     static func label(_ objects: inout [RenderedObject], pattern: String, site: String, provenance: Provenance) -> String {
-        for i in objects.indices {
-            objects[i].object[path: ["metadata", "labels", PatternLabels.managedBy]] = .string(PatternLabels.managedByValue)
-            objects[i].object[path: ["metadata", "labels", PatternLabels.pattern]] = .string(pattern)
-            objects[i].object[path: ["metadata", "labels", PatternLabels.site]] = .string(site)
-            objects[i].object[path: ["metadata", "labels", PatternLabels.component]] = .string(objects[i].component)
-            if provenance.commit != nil {
-                objects[i].object[path: ["metadata", "annotations", PatternLabels.source]] = .string(provenance.source)
-                objects[i].object[path: ["metadata", "annotations", PatternLabels.sourceCommit]] = .string(provenance.commit!)
-            }
+        let labelled = ParallelMap.map(objects) { o -> (RenderedObject, [UInt8]) in
+            var o = o
+            setLabels(&o.object, component: o.component, pattern: pattern, site: site, provenance: provenance)
+            var buf: [UInt8] = []
+            buf.reserveCapacity(2048)
+            JSONWriter.write(o.object, options: .init(sortKeys: true), into: &buf)
+            var h = SHA256()
+            h.update(buf)
+            return (o, h.finalize())
         }
         var hasher = SHA256()
-        var buf: [UInt8] = []
-        buf.reserveCapacity(4096)
-        for o in objects {
-            buf.removeAll(keepingCapacity: true)
-            JSONWriter.write(o.object, options: .init(sortKeys: true), into: &buf)
-            buf.append(10)
-            hasher.update(buf)
-        }
+        for (_, digest) in labelled { hasher.update(digest) }
         let revision = "sha256:" + hasher.finalize().hexString
-        for i in objects.indices {
-            objects[i].object[path: ["metadata", "annotations", PatternLabels.revision]] = .string(revision)
+        objects = ParallelMap.map(labelled) { pair in
+            var o = pair.0
+            o.object.withObject { obj in
+                obj.modify("metadata") { m in
+                    m!.withObject { mo in
+                        mo.modify("annotations") { a in
+                            if a == nil || a!.object == nil { a = .emptyObject }
+                            a!.withObject { $0.set(PatternLabels.revision, .string(revision)) }
+                        }
+                    }
+                }
+            }
+            return o
         }
         return revision
+    }
+
+    /// Ownership labels and provenance annotations, in one in-place pass.
+    static func setLabels(_ v: inout Value, component: String, pattern: String, site: String, provenance: Provenance) {
+        v.withObject { o in
+            o.modify("metadata") { m in
+                if m == nil { m = .emptyObject }
+                m!.withObject { mo in
+                    mo.modify("labels") { l in
+                        if l == nil || l!.object == nil { l = .emptyObject }
+                        l!.withObject { lo in
+                            lo.set(PatternLabels.managedBy, .string(PatternLabels.managedByValue))
+                            lo.set(PatternLabels.pattern, .string(pattern))
+                            lo.set(PatternLabels.site, .string(site))
+                            lo.set(PatternLabels.component, .string(component))
+                        }
+                    }
+                    if let commit = provenance.commit {
+                        mo.modify("annotations") { a in
+                            if a == nil || a!.object == nil { a = .emptyObject }
+                            a!.withObject { ao in
+                                ao.set(PatternLabels.source, .string(provenance.source))
+                                ao.set(PatternLabels.sourceCommit, .string(commit))
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -52,8 +52,7 @@ public enum JSONWriter {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             var n = 0
-            let entries: [(key: String, value: Value)] = options.sortKeys ? o.sortedByKey : o.map { (key: $0.0, value: $0.1) }
-            for (k, item) in entries {
+            o.forEachEntry(sorted: options.sortKeys) { k, item in
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 n += 1
                 newline(options, level + 1, &out)

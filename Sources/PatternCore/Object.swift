@@ -97,7 +97,24 @@ public struct Object: Sendable, Sequence {
 
     /// The entries with keys sorted (for canonical output such as hashing).
     public var sortedByKey: [(key: String, value: Value)] {
-        zip(keys_, values_).sorted { $0.0 < $1.0 }.map { (key: $0.0, value: $0.1) }
+        sortedIndices.map { (key: keys_[$0], value: values_[$0]) }
+    }
+
+    /// Entry positions in key order (no copying of entries; free when already sorted).
+    public var sortedIndices: [Int] {
+        var sorted = true
+        for i in keys_.indices.dropFirst() where keys_[i - 1] > keys_[i] { sorted = false; break }
+        if sorted { return Array(keys_.indices) }
+        return keys_.indices.sorted { keys_[$0] < keys_[$1] }
+    }
+
+    /// Calls `body` for every entry, in key order when `sorted`, else in insertion order.
+    @inlinable public func forEachEntry(sorted: Bool, _ body: (String, Value) throws -> Void) rethrows {
+        if sorted {
+            for i in sortedIndices { try body(keys_[i], values_[i]) }
+        } else {
+            for i in keys_.indices { try body(keys_[i], values_[i]) }
+        }
     }
 
     public func makeIterator() -> Zip2Sequence<[String], [Value]>.Iterator {

@@ -91,11 +91,15 @@ public protocol SourceTree: Sendable {
     func read(_ path: TreePath) throws -> [UInt8]
     /// Target text of a symlink.
     func readLink(_ path: TreePath) throws -> String
+    /// Follows symlinks in every component of `path`, refusing links that leave the tree.
+    func resolve(_ path: TreePath) throws -> TreePath
 }
 
 extension SourceTree {
-    /// Follows symlinks in every component of `path`, refusing links that leave the tree.
-    public func resolve(_ path: TreePath) throws -> TreePath {
+    public func resolve(_ path: TreePath) throws -> TreePath { try resolveFollowingLinks(path) }
+
+    /// The generic resolution: one component at a time, reading each link.
+    public func resolveFollowingLinks(_ path: TreePath) throws -> TreePath {
         var resolved = TreePath.root
         var pending = path.components[...]
         var hops = 0
@@ -139,12 +143,34 @@ public struct SourceTreeError: Error, Sendable, CustomStringConvertible {
 public struct LocalTree: SourceTree {
     /// Absolute or working-directory-relative root directory.
     public let root: String
+    /// The root with every symlink resolved (nil when it does not exist).
+    let realRoot: String?
     public var displayName: String { root }
 
     public init(root: String) {
         var r = root
         while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
         self.root = r
+        self.realRoot = LocalTree.realpath(r)
+    }
+
+    static func realpath(_ p: String) -> String? {
+        guard let c = Glibc.realpath(p, nil) else { return nil }
+        defer { free(c) }
+        return String(cString: c)
+    }
+
+    /// Resolves with one `realpath(3)` and checks the result stays under the root's real path;
+    /// falls back to link-by-link resolution (for precise errors, and for paths that do not
+    /// exist yet).
+    public func resolve(_ path: TreePath) throws -> TreePath {
+        if path.isRoot { return path }
+        if let realRoot, let real = LocalTree.realpath(fsPath(path)) {
+            if real == realRoot { return .root }
+            let prefix = realRoot == "/" ? "/" : realRoot + "/"
+            if real.hasPrefix(prefix), let rel = try? TreePath(String(real.dropFirst(prefix.count))) { return rel }
+        }
+        return try resolveFollowingLinks(path)
     }
 
     func fsPath(_ p: TreePath) -> String { p.isRoot ? root : root + "/" + p.string }

@@ -21,13 +21,20 @@ public struct YAMLEmitter: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Several documents separated by `---` lines.
+    /// Several documents separated by `---` lines (emitted in parallel, joined in order).
     public func emitStream(_ docs: [Value]) -> String {
+        let emitter = self
+        let parts = ParallelMap.map(docs) { d -> [UInt8] in
+            var b: [UInt8] = []
+            b.reserveCapacity(1024)
+            emitter.write(d, into: &b)
+            return b
+        }
         var out: [UInt8] = []
-        out.reserveCapacity(docs.count * 512)
-        for (i, d) in docs.enumerated() {
+        out.reserveCapacity(parts.reduce(0) { $0 + $1.count + 4 })
+        for (i, p) in parts.enumerated() {
             if i > 0 { out.append(contentsOf: "---\n".utf8) }
-            write(d, into: &out)
+            out.append(contentsOf: p)
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -45,18 +52,13 @@ public struct YAMLEmitter: Sendable {
         }
     }
 
-    private func entries(_ o: Object) -> [(key: String, value: Value)] {
-        if options.sortKeys { return o.sortedByKey }
-        return o.map { (key: $0.0, value: $0.1) }
-    }
-
     private func pad(_ n: Int, _ out: inout [UInt8]) {
         for _ in 0..<n { out.append(32) }
     }
 
     private func writeMap(_ o: Object, indent: Int, firstLineIndented: Bool = true, into out: inout [UInt8]) {
         var first = true
-        for (k, v) in entries(o) {
+        o.forEachEntry(sorted: options.sortKeys) { k, v in
             if !first || firstLineIndented { pad(indent, &out) }
             first = false
             writeString(k, indent: indent, allowLiteral: false, into: &out)
