@@ -33,13 +33,20 @@ s=$(now); KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context tes
 s=$(now); KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml" > /dev/null; e=$(now); k1=$(ms "$s" "$e")
 printf "%-34s %8sms %8sms\n" "first apply (pattern waits)" "$p1" "$k1"
 
-s=$(now); KUBECONFIG="$KP" "$BIN/pattern" diff -C "$C" bench-site --context test > /dev/null || true; e=$(now); p2=$(ms "$s" "$e")
-s=$(now); KUBECONFIG="$KK" kubectl diff --server-side -f "$WORK/bench-site.yaml" > /dev/null || true; e=$(now); k2=$(ms "$s" "$e")
-printf "%-34s %8sms %8sms\n" "no-op diff" "$p2" "$k2"
+REPS=${REPS:-5}
+run_median() { # n command… → median ms
+  local n=$1; shift; local t=()
+  for _ in $(seq "$n"); do s=$(now); "$@" > /dev/null 2>&1 || true; e=$(now); t+=("$(ms "$s" "$e")"); done
+  printf "%s\n" "${t[@]}" | median
+}
+p2=$(run_median "$REPS" env KUBECONFIG="$KP" "$BIN/pattern" diff -C "$C" bench-site --context test)
+k2=$(run_median 3 env KUBECONFIG="$KK" kubectl diff --server-side -f "$WORK/bench-site.yaml")
+printf "%-34s %8sms %8sms\n" "no-op diff (median)" "$p2" "$k2"
 
-s=$(now); KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply2.json"; e=$(now); p3=$(ms "$s" "$e")
-s=$(now); KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml" > /dev/null; e=$(now); k3=$(ms "$s" "$e")
-printf "%-34s %8sms %8sms\n" "no-op apply" "$p3" "$k3"
+p3=$(run_median "$REPS" env KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test)
+KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply2.json"
+k3=$(run_median 3 env KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml")
+printf "%-34s %8sms %8sms\n" "no-op apply (median)" "$p3" "$k3"
 
 python3 - "$WORK/apply1.json" "$WORK/apply2.json" <<'PY'
 import json, sys
