@@ -73,3 +73,15 @@ import PatternCore
         #expect(r.stdout == expected)
     }
 }
+
+@Suite struct DiffExitCodeTests {
+    @Test func errorsExitWithTwoAndSayWhy() {
+        // kubectl diff semantics: 1 means "changes", so errors must be > 1, and explained.
+        let r = CLI.run(["diff", "no-such-site", "--kubeconfig", "/nonexistent"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("no overlay named 'no-such-site'"))
+        let d = CLI.run(["drift", "hub", "--kubeconfig", "/nonexistent/kubeconfig"])
+        #expect(d.status == 2)
+        #expect(!d.stderr.isEmpty)
+    }
+}

@@ -43,8 +43,7 @@ public struct ApplyCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let rendered = try renderOne(site, repo: repoOptions)
-        let engine = ApplyEngine(client: try cluster.client(for: rendered), recordNamespace: cluster.recordNamespace)
+        let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 1)
         var options = ApplyOptions()
         options.dryRun = dryRun
         options.forceConflicts = forceConflicts

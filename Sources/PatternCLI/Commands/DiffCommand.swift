@@ -37,10 +37,8 @@ public struct DiffCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let rendered: RenderedSite
-        do { rendered = try renderOne(site, repo: repoOptions) } catch { throw ExitCode(2) }
+        let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
         do {
-            let engine = ApplyEngine(client: try cluster.client(for: rendered), recordNamespace: cluster.recordNamespace)
             let (diffs, _, _) = try await engine.diff(rendered)
             var dryRunFailures: [(ObjectKey, KubeError)] = []
             if serverSide { dryRunFailures = await engine.serverDryRun(rendered, diffs: diffs) }

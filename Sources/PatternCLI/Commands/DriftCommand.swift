@@ -34,10 +34,8 @@ public struct DriftCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let rendered: RenderedSite
-        do { rendered = try renderOne(site, repo: repoOptions) } catch { throw ExitCode(2) }
+        let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
         do {
-            let engine = ApplyEngine(client: try cluster.client(for: rendered), recordNamespace: cluster.recordNamespace)
             let report = try await engine.drift(rendered)
             let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged)
             switch output {

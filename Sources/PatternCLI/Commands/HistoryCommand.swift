@@ -27,8 +27,7 @@ public struct HistoryCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let rendered = try renderOne(site, repo: repoOptions)
-        let engine = ApplyEngine(client: try cluster.client(for: rendered), recordNamespace: cluster.recordNamespace)
+        let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 1)
         let ledger = try await engine.records.loadLedger(SiteIdentity(rendered, recordNamespace: cluster.recordNamespace))
         switch output {
         case .json: Output.out(MachineReport.text(MachineReport.history(ledger.entries)))

@@ -44,3 +44,22 @@ func renderOne(_ site: String, repo: RepoOptions) throws -> RenderedSite {
 
 /// Output format of reporting commands.
 public enum ReportFormat: String, ExpressibleByArgument, Sendable { case text, json }
+
+extension ClusterOptions {
+    /// Renders `site` and connects to its cluster. Problems are printed; the thrown exit code
+    /// is `errorExit` (2 for diff and drift, whose 1 means "changes found", as kubectl diff).
+    func renderAndConnect(_ site: String, repo: RepoOptions, errorExit: Int32) throws -> (RenderedSite, ApplyEngine) {
+        do {
+            let rendered = try renderOne(site, repo: repo)
+            return (rendered, ApplyEngine(client: try client(for: rendered), recordNamespace: recordNamespace))
+        } catch is ReportedFailure {
+            throw ExitCode(errorExit)
+        } catch let d as Diagnostic {
+            Output.report([d])
+            throw ExitCode(errorExit)
+        } catch {
+            Output.err("error: \(error)\n")
+            throw ExitCode(errorExit)
+        }
+    }
+}
