@@ -100,28 +100,27 @@ public struct ApplyEngine: Sendable {
         progress(.observing(kinds: Set(site.objects.map(\.key.groupKind)).count))
         let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: false)
 
+        // Every object's diff, once: the levels below decide what to write from these.
+        var diffByKey: [ObjectKey: ObjectDiff] = [:]
+        diffByKey.reserveCapacity(site.objects.count)
+        for o in site.objects {
+            let live = observation.live[o.key]
+            diffByKey[o.key] = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live),
+                                                 live: live, manager: options.fieldManager)
+        }
+
         // Nothing to write and nothing to prune: the cluster already matches (no plan needed,
         // no records written: a second apply of the same revision makes zero writes).
-        if options.only == nil {
+        if options.only == nil, inventory != nil, diffByKey.values.allSatisfy({ $0.action == .unchanged }) {
             let desiredKeys = Set(site.objects.map(\.key))
             let pruneNeeded = options.prune && (inventory?.pruneCandidates(desired: desiredKeys) ?? []).contains { observation.live[$0] != nil }
             if !pruneNeeded {
-                var diffs: [ObjectDiff] = []
-                diffs.reserveCapacity(site.objects.count)
-                var allUnchanged = true
-                for o in site.objects {
-                    let live = observation.live[o.key]
-                    let d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: options.fieldManager)
-                    diffs.append(d)
-                    if d.action != .unchanged { allUnchanged = false; break }
-                }
-                if allUnchanged && inventory != nil {
-                    let d = ContinuousClock.now - start
-                    return ApplyResult(outcomes: site.objects.map { ObjectOutcome(key: $0.key, status: .unchanged) }, diffs: diffs,
-                                       levels: 0, writeRequests: 0, listRequests: observation.listRequests, getRequests: 0,
-                                       pruneRefused: nil, revision: site.revision,
-                                       durationSeconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-                }
+                let d = ContinuousClock.now - start
+                return ApplyResult(outcomes: site.objects.map { ObjectOutcome(key: $0.key, status: .unchanged) },
+                                   diffs: site.objects.compactMap { diffByKey[$0.key] },
+                                   levels: 0, writeRequests: 0, listRequests: observation.listRequests, getRequests: 0,
+                                   pruneRefused: nil, revision: site.revision,
+                                   durationSeconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
             }
         }
 
@@ -164,7 +163,7 @@ public struct ApplyEngine: Sendable {
             var liveAfter: [ObjectKey: Value] = [:]
             for o in members {
                 let live = observation.live[o.key]
-                let d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: options.fieldManager)
+                let d = diffByKey[o.key]!
                 diffs.append(d)
                 if d.action == .unchanged {
                     outcomes.append(ObjectOutcome(key: o.key, status: .unchanged, level: levelIndex))
@@ -307,7 +306,7 @@ public struct ApplyEngine: Sendable {
             }
         }
         var out = message
-        for v in values.sorted(by: { $0.count > $1.count }) { out = out.replacingAll(v, with: "<redacted>") }
+        for v in values.sorted(by: { $0.count > $1.count }) { out = out.replacing(v, with: "<redacted>") }
         return out
     }
 
@@ -329,25 +328,4 @@ final class Counter: @unchecked Sendable {
     private let lock = Lock()
     func add(_ k: Int = 1) { lock.withLock { n += k } }
     var value: Int { lock.withLock { n } }
-}
-
-extension String {
-    /// Replaces every occurrence of `target` (no Foundation).
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        let t = Array(target.utf8)
-        guard !t.isEmpty else { return self }
-        let u = Array(utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(u.count)
-        var i = 0
-        while i < u.count {
-            if i + t.count <= u.count && u[i] == t[0] && Array(u[i..<(i + t.count)]) == t {
-                out.append(contentsOf: replacement.utf8)
-                i += t.count
-            } else {
-                out.append(u[i]); i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }
