@@ -3,9 +3,11 @@ import PackageDescription
 
 // One library per pipeline stage, C only in thin `C*` shim targets, a thin `pattern`
 // executable on top. See Docs/architecture.md.
+//
+// Linux only (glibc): the sources import Glibc and the C shims link the Debian libraries that
+// scripts/setup.sh installs; there is no macOS platform claim (see README).
 let package = Package(
     name: "pattern",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "pattern", targets: ["pattern"]),
         .executable(name: "pattern-test-apiserver", targets: ["pattern-test-apiserver"]),
@@ -20,6 +22,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: C shims (libyaml, libcurl, libgit2, OpenSSL for the test API server's TLS)
@@ -55,12 +60,17 @@ let package = Package(
         .target(name: "PatternController", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
             "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "pattern", dependencies: ["PatternCLI"]),
 
@@ -85,6 +95,7 @@ let package = Package(
         .testTarget(name: "PatternCLITests", dependencies: ["PatternCLI", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternControllerTests", dependencies: [
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "KubeClient", "KubeTestServer", "PatternCore",
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v6]

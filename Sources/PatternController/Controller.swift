@@ -2,6 +2,7 @@ import PatternCore
 import PatternSource
 import KubeClient
 import Logging
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,8 +12,12 @@ public struct ControllerConfiguration: Sendable {
     /// Watch PatternSyncs in this namespace only (nil: every namespace).
     public var namespace: String?
     public var lease: LeaderElector.Config
-    /// `host:port` for /healthz, /readyz and /metrics (nil: no endpoint).
+    /// `host:port` for `/metrics` (nil: not served). Loopback by default in the CLI; widen it
+    /// (`0.0.0.0:8080`) only where the network in front of it is trusted.
     public var metricsAddress: String?
+    /// `host:port` for `/healthz`, `/livez` and `/readyz` (nil: served on `metricsAddress`).
+    /// Probes carry no data, so this one may listen on every interface for the kubelet.
+    public var healthAddress: String?
     public var reconciler: ReconcilerSettings
     /// Backoff after failures: `minBackoff · 2^(n-1)`, at most `maxBackoff`, plus up to 20% jitter.
     public var minBackoff: Double = 1
@@ -26,23 +31,48 @@ public struct ControllerConfiguration: Sendable {
     }
 }
 
+/// What started a reconcile (the `trigger` label of `pattern_reconcile_triggers_total`).
+public enum ReconcileTrigger: String, Sendable, CaseIterable {
+    /// The worker started (new PatternSync, or this instance became leader).
+    case start
+    /// `spec.interval` passed since the last reconcile.
+    case interval
+    /// The PatternSync's generation changed.
+    case spec
+    /// An object the site owns changed or was deleted (drift).
+    case owned
+    /// Backoff after a failed reconcile passed.
+    case retry
+}
+
 /// The reconcile loop: leader election, a watch on PatternSyncs, one worker per PatternSync
 /// (interval, spec changes and changes of owned objects trigger it; failures back off), and the
-/// health/metrics endpoint. `run()` returns after `shutdown()` (or cancellation): the current
-/// apply step is finished, workers stop, the Lease is released.
-public final class PatternController: @unchecked Sendable {
+/// health and metrics endpoints. `run()` returns after `shutdown()` (or cancellation): the
+/// current apply step is finished, workers stop, the Lease is released.
+///
+/// State lives behind a `Mutex`; triggers reach each worker as typed `ReconcileTrigger`s
+/// through an `AsyncStream`.
+public final class PatternController: Sendable {
     public let client: KubeClient
     public let configuration: ControllerConfiguration
     public let metrics: MetricsRegistry
     public let elector: LeaderElector
     let reconciler: Reconciler
     let logger: Logger
-    private let lock = Lock()
-    private var stopping = false
-    private var ready = false
-    private var workers: [String: Worker] = [:]
-    private let stopSignal = Wakeup()
-    private var server: HealthServer?
+    let stopSignal = StopSignal()
+    let electionStop = StopSignal()
+    /// Leadership terms, from the election to the reconcile loops.
+    let terms = AsyncStream.makeStream(of: StopSignal.self, bufferingPolicy: .bufferingNewest(1))
+
+    private struct State: Sendable {
+        var ready = false
+        var workers: [String: Worker] = [:]
+        var healthServer: HealthServer?
+        var metricsServer: HealthServer?
+        /// The current leadership term (stopped when the Lease is lost).
+        var term: StopSignal?
+    }
+    private let state = Mutex(State())
 
     public init(client: KubeClient, configuration: ControllerConfiguration, metrics: MetricsRegistry = ControllerMetrics.makeRegistry(),
                 logger: Logger = Logger(label: "pattern.controller")) {
@@ -66,91 +96,167 @@ public final class PatternController: @unchecked Sendable {
     }
 
     public var isLeader: Bool { elector.isLeader }
-    public var isShuttingDown: Bool { lock.withLock { stopping } }
-    /// The port the health/metrics endpoint listens on (after `run()` started it).
-    public var healthPort: Int? { lock.withLock { server?.port } }
+    public var isShuttingDown: Bool { stopSignal.isStopped }
+    /// The port `/healthz`, `/livez` and `/readyz` are served on (after the endpoints started).
+    public var healthPort: Int? { state.withLock { ($0.healthServer ?? $0.metricsServer)?.port } }
+    /// The port `/metrics` is served on (after the endpoints started).
+    public var metricsPort: Int? { state.withLock { $0.metricsServer?.port } }
 
-    /// Starts the health/metrics endpoint (called by `run()`; call it first to learn the port).
-    public func startEndpoint() throws {
-        guard let addr = configuration.metricsAddress, lock.withLock({ server == nil }) else { return }
-        let s = try HealthServer(address: addr) { [weak self] path in
-            guard let self else { return (503, "text/plain", "stopping\n") }
-            switch path {
-            case "/healthz", "/livez": return self.isShuttingDown ? (503, "text/plain", "shutting down\n") : (200, "text/plain", "ok\n")
-            case "/readyz":
-                let r = self.lock.withLock { self.ready && !self.stopping }
-                return r ? (200, "text/plain", self.isLeader ? "ok: leader\n" : "ok: standby\n") : (503, "text/plain", "not ready\n")
-            case "/metrics": return (200, "text/plain; version=0.0.4; charset=utf-8", self.metrics.exposition())
-            default: return (404, "text/plain", "not found\n")
+    /// What `/healthz`, `/readyz` and `/metrics` answer.
+    func respond(_ path: String, probes: Bool, metrics serveMetrics: Bool) -> HealthServer.Response {
+        switch path {
+        case "/healthz" where probes, "/livez" where probes:
+            return isShuttingDown ? (503, "text/plain", "shutting down\n") : (200, "text/plain", "ok\n")
+        case "/readyz" where probes:
+            let r = state.withLock { $0.ready } && !isShuttingDown
+            return r ? (200, "text/plain", isLeader ? "ok: leader\n" : "ok: standby\n") : (503, "text/plain", "not ready\n")
+        case "/metrics" where serveMetrics:
+            return (200, "text/plain; version=0.0.4; charset=utf-8", metrics.exposition())
+        default:
+            return (404, "text/plain", "not found\n")
+        }
+    }
+
+    /// Binds the health and metrics endpoints (called by `run()`; call it first to learn the
+    /// ports). Both serve connections concurrently on their own threads.
+    public func startEndpoints() throws(SpecError) {
+        let already = state.withLock { $0.healthServer != nil || $0.metricsServer != nil }
+        if already { return }
+        let probesApart = configuration.healthAddress != nil
+        var m: HealthServer?
+        var h: HealthServer?
+        if let addr = configuration.metricsAddress {
+            m = try HealthServer(address: addr, flag: "--metrics-addr") { [weak self] path in
+                self?.respond(path, probes: !probesApart, metrics: true) ?? (503, "text/plain", "stopping\n")
             }
         }
-        lock.withLock { server = s }
+        if probesApart, let addr = configuration.healthAddress {
+            do {
+                h = try HealthServer(address: addr, flag: "--health-addr") { [weak self] path in
+                    self?.respond(path, probes: true, metrics: false) ?? (503, "text/plain", "stopping\n")
+                }
+            } catch {
+                m?.stop()
+                throw error
+            }
+        }
+        state.withLock { $0.metricsServer = m; $0.healthServer = h }
     }
 
-    /// Asks the loop to stop: no new reconciles; the current one finishes its apply step.
+    /// Starts the endpoints (kept for callers of the earlier name).
+    public func startEndpoint() throws(SpecError) { try startEndpoints() }
+
+    func stopEndpoints() {
+        let (m, h) = state.withLock { s -> (HealthServer?, HealthServer?) in
+            defer { s.metricsServer = nil; s.healthServer = nil }
+            return (s.metricsServer, s.healthServer)
+        }
+        m?.stop()
+        h?.stop()
+    }
+
+    /// Asks the loops to stop: no new reconciles; the current one finishes its apply step;
+    /// `run()` then releases the Lease.
     public func shutdown() {
-        lock.withLock { stopping = true }
-        stopSignal.signal("shutdown")
-        for w in lock.withLock({ Array(workers.values) }) { w.wakeup.signal("shutdown") }
+        stopSignal.stop()
+        let (workers, term) = state.withLock { ($0.workers.values.map { $0 }, $0.term) }
+        term?.stop()
+        terms.continuation.finish()
+        for w in workers { w.stop() }
     }
 
+    /// Runs everything until `shutdown()`: the endpoints, leader election and the reconcile
+    /// loops (what `ControllerService.runUntilSignalled` runs as three services).
     public func run() async throws {
-        try startEndpoint()
-        defer { lock.withLock { server }?.stop() }
+        try startEndpoints()
+        defer { stopEndpoints() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.runElection() }
+            await runReconcilers()
+            // The workers are done: now the Lease may go.
+            stopElection()
+            await group.waitForAll()
+        }
+    }
+
+    // MARK: Leader election
+
+    /// Acquires and renews the Lease every `retryPeriod` until `stopElection()`, then releases
+    /// it so a standby takes over at once. Each leadership term reaches `runReconcilers()`.
+    public func runElection() async {
         logger.info("pattern controller starting", metadata: ["identity": "\(configuration.lease.identity)",
                                                              "lease": "\(configuration.lease.namespace)/\(configuration.lease.name)"])
-        while !isShuttingDown && !Task.isCancelled {
-            if await elector.tryAcquireOrRenew() {
-                lock.withLock { ready = true }
-                metrics.set(ControllerMetrics.leader, [], 1)
-                logger.info("acquired the leader lease", metadata: ["identity": "\(configuration.lease.identity)"])
-                await lead()
-                metrics.set(ControllerMetrics.leader, [], 0)
-                if !isShuttingDown { logger.warning("lost the leader lease; standing by") }
-            } else {
-                if (try? await client.getIfPresent(LeaderElector.gvk, name: configuration.lease.name, namespace: configuration.lease.namespace)) != nil {
-                    lock.withLock { ready = true }
-                }
-                _ = await stopSignal.wait(timeout: configuration.lease.retryPeriod)
+        metrics.set(ControllerMetrics.leader, [], 0)
+        while !electionStop.isStopped && !Task.isCancelled {
+            let held = await elector.tryAcquireOrRenew()
+            leadership(held)
+            if !held, (try? await client.getIfPresent(LeaderElector.gvk, name: configuration.lease.name, namespace: configuration.lease.namespace)) != nil {
+                state.withLock { $0.ready = true }
             }
+            await electionStop.sleep(configuration.lease.retryPeriod)
         }
         // Not cancelled with the caller: a released Lease lets a standby take over at once.
         await Task { [elector] in await elector.release() }.value
-        lock.withLock { ready = false }
+        leadership(false)
+        state.withLock { $0.ready = false }
         logger.info("pattern controller stopped")
     }
 
-    /// Runs while this instance leads.
-    func lead() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in
-                // Renew until the lease is lost or shutdown is asked for.
-                while !self.isShuttingDown && !Task.isCancelled {
-                    _ = await self.stopSignal.wait(timeout: self.configuration.lease.retryPeriod)
-                    if self.isShuttingDown || Task.isCancelled { return }
-                    if !(await self.elector.tryAcquireOrRenew()) { return }
-                }
+    /// Ends `runElection()` (after the reconcile loops finished: the Lease is held until then).
+    public func stopElection() { electionStop.stop() }
+
+    private func leadership(_ held: Bool) {
+        let (started, ended) = state.withLock { s -> (StopSignal?, StopSignal?) in
+            if held, s.term == nil {
+                s.ready = true
+                let t = StopSignal()
+                s.term = t
+                return (t, nil)
             }
+            if !held, let t = s.term {
+                s.term = nil
+                return (nil, t)
+            }
+            return (nil, nil)
+        }
+        if let started {
+            metrics.set(ControllerMetrics.leader, [], 1)
+            logger.info("acquired the leader lease", metadata: ["identity": "\(configuration.lease.identity)"])
+            terms.continuation.yield(started)
+        }
+        if let ended {
+            ended.stop()
+            metrics.set(ControllerMetrics.leader, [], 0)
+            if !isShuttingDown { logger.warning("lost the leader lease; standing by") }
+        }
+    }
+
+    // MARK: Reconcile loops
+
+    /// Runs the reconcile loops during each leadership term, until `shutdown()`.
+    public func runReconcilers() async {
+        for await term in terms.stream {
+            if isShuttingDown { break }
+            await lead(term)
+        }
+        await stopWorkers()
+    }
+
+    /// Runs while this instance leads: until the term ends (lost Lease) or shutdown.
+    func lead(_ term: StopSignal) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await term.sleep(.infinity) }
             group.addTask { [self] in await self.watchSyncs() }
             _ = await group.next()
             group.cancelAll()
         }
-        // Keep the Lease while the current applies finish, so no standby starts reconciling
-        // the same resources before they are done.
-        let renewer = Task { [self] in
-            while self.elector.isLeader && !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(self.configuration.lease.retryPeriod * 1e9))
-                if Task.isCancelled { return }
-                if !(await self.elector.tryAcquireOrRenew()) { return }
-            }
-        }
+        // The election keeps renewing the Lease while the current applies finish, so no
+        // standby starts reconciling the same resources before they are done.
         await stopWorkers()
-        renewer.cancel()
-        await renewer.value
     }
 
     func stopWorkers() async {
-        let all = lock.withLock { () -> [Worker] in let w = Array(workers.values); workers.removeAll(); return w }
+        let all = state.withLock { s -> [Worker] in let w = Array(s.workers.values); s.workers.removeAll(); return w }
         for w in all { w.stop() }
         for w in all { await w.finished() }
     }
@@ -165,7 +271,7 @@ public final class PatternController: @unchecked Sendable {
                     switch ev {
                     case .listed(let list):
                         let keys = Set(list.items.map(PatternController.key))
-                        for k in lock.withLock({ Array(workers.keys) }) where !keys.contains(k) { remove(k) }
+                        for k in state.withLock({ Array($0.workers.keys) }) where !keys.contains(k) { remove(k) }
                         for o in list.items { upsert(o) }
                     case .event(let e):
                         switch e.type {
@@ -177,8 +283,8 @@ public final class PatternController: @unchecked Sendable {
                 }
             } catch {
                 failures += 1
-                logger.error("cannot watch PatternSyncs (is the CRD installed?): \(error)")
-                _ = await stopSignal.wait(timeout: backoff(failures))
+                logger.error("cannot watch PatternSyncs (is the CRD installed?)", metadata: ["error": "\(error)"])
+                await stopSignal.sleep(backoff(failures))
             }
         }
     }
@@ -188,22 +294,21 @@ public final class PatternController: @unchecked Sendable {
     func upsert(_ o: Value) {
         let k = PatternController.key(o)
         if isShuttingDown { return }
-        let (w, created) = lock.withLock { () -> (Worker, Bool) in
-            if let w = workers[k] { return (w, false) }
+        let (w, created) = state.withLock { s -> (Worker, Bool) in
+            if let w = s.workers[k] { return (w, false) }
             let w = Worker(key: k, object: o, controller: self)
-            workers[k] = w
+            s.workers[k] = w
             return (w, true)
         }
         if created { w.start() } else { w.update(o) }
     }
 
     func remove(_ k: String) {
-        guard let w = lock.withLock({ workers.removeValue(forKey: k) }) else { return }
+        guard let w = state.withLock({ $0.workers.removeValue(forKey: k) }) else { return }
         w.stop()
-        let parts = k.split(separator: "/", omittingEmptySubsequences: false)
-        for name in [ControllerMetrics.objects, ControllerMetrics.drifted, ControllerMetrics.reconcileTotal, ControllerMetrics.lastSuccess] {
-            metrics.removeSeries(name, where: "name", is: String(parts.last ?? ""))
-        }
+        // Every series of this PatternSync (namespace *and* name): one of the same name in
+        // another namespace keeps its own.
+        metrics.removeSeries(matching: Worker.labels(k))
         logger.info("PatternSync deleted; its objects stay in the cluster", metadata: ["patternsync": "\(k)"])
     }
 
@@ -213,63 +318,113 @@ public final class PatternController: @unchecked Sendable {
     }
 }
 
-/// The loop of one PatternSync.
-final class Worker: @unchecked Sendable {
-    let key: String
-    unowned let controller: PatternController
-    let wakeup = Wakeup()
-    private let lock = Lock()
-    private var object: Value
-    private var task: Task<Void, Never>?
-    private var watchTasks: [GroupVersionKind: Task<Void, Never>] = [:]
-    private var watchSelector = ""
-    /// Owned object identity → fingerprint of everything but status and server bookkeeping.
-    private var fingerprints: [String: Int] = [:]
-
-    init(key: String, object: Value, controller: PatternController) {
-        self.key = key; self.object = object; self.controller = controller
+/// The loop of one PatternSync: a task that reads `ReconcileTrigger`s from an `AsyncStream`.
+/// Spec and owned-object triggers are coalesced where they are produced (at most one of each
+/// waits in the stream); interval and retry timers carry a generation so a stale timer is
+/// ignored.
+final class Worker: Sendable {
+    enum Event: Sendable {
+        case trigger(ReconcileTrigger)
+        case timer(generation: Int, ReconcileTrigger)
     }
 
-    var current: Value { lock.withLock { object } }
+    let key: String
+    let controller: PatternController
+    private let events: AsyncStream<Event>
+    private let continuation: AsyncStream<Event>.Continuation
+
+    private struct State: Sendable {
+        var object: Value
+        var task: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+        var timerGeneration = 0
+        var watchTasks: [GroupVersionKind: Task<Void, Never>] = [:]
+        var watchSelector = ""
+        /// Triggers queued in the stream and not yet taken (coalescing).
+        var queued: Set<ReconcileTrigger> = []
+        /// Owned object identity → fingerprint of everything but status and server bookkeeping.
+        var fingerprints: [String: Int] = [:]
+    }
+    private let state: Mutex<State>
+
+    init(key: String, object: Value, controller: PatternController) {
+        self.key = key
+        self.controller = controller
+        self.state = Mutex(State(object: object))
+        (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
+    }
+
+    var current: Value { state.withLock { $0.object } }
+
+    /// The metric labels of a worker key (`namespace/name`).
+    static func labels(_ key: String) -> [(String, String)] {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        return [("namespace", String(parts.first ?? "")), ("name", String(parts.last ?? ""))]
+    }
 
     func start() {
         let t = Task { await self.loop() }
-        lock.withLock { task = t }
+        state.withLock { $0.task = t }
+    }
+
+    /// Queues `trigger` unless one of its kind is already waiting.
+    func trigger(_ trigger: ReconcileTrigger) {
+        let fresh = state.withLock { $0.queued.insert(trigger).inserted }
+        if fresh { continuation.yield(.trigger(trigger)) }
     }
 
     func update(_ o: Value) {
-        let changed = lock.withLock { () -> Bool in
-            let old = object[path: ["metadata", "generation"]]?.int
-            object = o
+        let changed = state.withLock { s -> Bool in
+            let old = s.object[path: ["metadata", "generation"]]?.int
+            s.object = o
             return old != o[path: ["metadata", "generation"]]?.int
         }
-        if changed { wakeup.signal("spec") }
+        if changed { trigger(.spec) }
     }
 
     func stop() {
-        let (t, watches) = lock.withLock { () -> (Task<Void, Never>?, [Task<Void, Never>]) in
-            let w = Array(watchTasks.values); watchTasks.removeAll(); return (task, w)
+        let tasks = state.withLock { s -> [Task<Void, Never>] in
+            let w = Array(s.watchTasks.values) + [s.task, s.timer].compactMap { $0 }
+            s.watchTasks.removeAll()
+            s.timer = nil
+            return w
         }
-        t?.cancel()
-        for w in watches { w.cancel() }
-        wakeup.signal("stop")
+        for t in tasks { t.cancel() }
+        continuation.finish()
     }
 
-    func finished() async { await lock.withLock({ task })?.value }
+    func finished() async { await state.withLock({ $0.task })?.value }
+
+    /// Fires `trigger` after `seconds` unless another trigger comes first.
+    private func schedule(_ trigger: ReconcileTrigger, after seconds: Double) {
+        let (generation, old) = state.withLock { s -> (Int, Task<Void, Never>?) in
+            s.timerGeneration += 1
+            return (s.timerGeneration, s.timer)
+        }
+        old?.cancel()
+        let t = Task { [continuation] in
+            try? await Task.sleep(for: .seconds(max(0, min(seconds, 1e7))))
+            if !Task.isCancelled { continuation.yield(.timer(generation: generation, trigger)) }
+        }
+        state.withLock { $0.timer = t }
+    }
 
     func loop() async {
-        var reason = "start"
+        let labels = Worker.labels(key)
+        var trigger = ReconcileTrigger.start
         var failures = 0
-        let ns = String(key.split(separator: "/", omittingEmptySubsequences: false).first ?? "")
-        let name = String(key.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
+        var iterator = events.makeAsyncIterator()
         while !Task.isCancelled && !controller.isShuttingDown {
-            controller.metrics.add(ControllerMetrics.triggers, [("namespace", ns), ("name", name), ("trigger", reason)])
-            controller.logger.debug("reconciling", metadata: ["patternsync": "\(key)", "trigger": "\(reason)"])
-            let outcome = await controller.reconciler.reconcile(current) { [weak self] selector, kinds in
+            controller.metrics.add(ControllerMetrics.triggers, labels + [("trigger", trigger.rawValue)])
+            controller.logger.debug("reconciling", metadata: ["patternsync": "\(key)", "trigger": "\(trigger.rawValue)"])
+            let started = ContinuousClock.now
+            let object = current
+            let outcome = await controller.reconciler.reconcile(object) { [weak self] selector, kinds in
                 self?.ensureWatches(selector: selector, kinds: kinds)
             }
+            if outcome.result == .cancelled { return }
             // Until the watch delivers it, remember what we wrote (the next reconcile compares with it).
-            if let st = outcome.status { lock.withLock { object["status"] = st } }
+            if let st = outcome.status { state.withLock { $0.object["status"] = st } }
             if let w = outcome.watch { ensureWatches(selector: w.selector, kinds: w.kinds) }
             let delay: Double
             switch outcome.result {
@@ -279,8 +434,6 @@ final class Worker: @unchecked Sendable {
             case .failure:
                 failures += 1
                 delay = min(controller.backoff(failures), outcome.intervalSeconds ?? .infinity)
-                controller.logger.warning("reconcile failed; retrying in \(Int(delay * 1000)) ms",
-                                          metadata: ["patternsync": "\(key)", "stage": "\(outcome.stage ?? "")"])
             case .stalled:
                 failures = 0
                 delay = outcome.intervalSeconds ?? 3600
@@ -289,15 +442,68 @@ final class Worker: @unchecked Sendable {
             case .cancelled:
                 return
             }
+            report(object, outcome, trigger: trigger, duration: ContinuousClock.now - started, retryIn: outcome.result == .failure ? delay : nil)
             if Task.isCancelled || controller.isShuttingDown { break }
-            let woke = await wakeup.wait(timeout: delay)
-            reason = woke ?? (outcome.result == .failure ? "retry" : "interval")
-            if reason == "owned" {
-                // Let a burst of edits settle into one reconcile.
-                try? await Task.sleep(nanoseconds: UInt64(controller.configuration.ownedDebounce * 1e9))
-                _ = wakeup.take()
+            schedule(outcome.result == .failure ? .retry : .interval, after: delay)
+            // Wait for the next trigger; stale timers (a trigger came first) are skipped.
+            var next: ReconcileTrigger?
+            while next == nil {
+                guard let ev = await iterator.next() else { return }
+                switch ev {
+                case .trigger(let t):
+                    state.withLock { _ = $0.queued.remove(t) }
+                    next = t
+                case .timer(let generation, let t):
+                    if state.withLock({ $0.timerGeneration == generation }) { next = t }
+                }
+            }
+            state.withLock { $0.timerGeneration += 1; $0.timer?.cancel(); $0.timer = nil }
+            trigger = next ?? .interval
+            if trigger == .owned {
+                // Let a burst of edits settle into one reconcile: triggers of the burst stay
+                // coalesced until the reconcile starts.
+                state.withLock { _ = $0.queued.insert(.owned) }
+                try? await Task.sleep(for: .seconds(controller.configuration.ownedDebounce))
+                state.withLock { _ = $0.queued.remove(.owned) }
             }
         }
+    }
+
+    /// One log line per reconcile (site, revision, duration, counts, result; the error text on
+    /// failures) and the PatternSync's state metrics.
+    func report(_ object: Value, _ outcome: ReconcileOutcome, trigger: ReconcileTrigger, duration: Duration, retryIn: Double?) {
+        let labels = Worker.labels(key)
+        let status = outcome.status ?? object["status"] ?? .emptyObject
+        let site = object[path: ["spec", "site"]]?.string ?? ""
+        let applied = status["lastAppliedRevision"]?.string ?? ""
+        let attempted = status["lastAttemptedRevision"]?.string ?? applied
+        let ready = StatusBuilder.conditionOf(status, "Ready")?["status"]?.string ?? "Unknown"
+        let suspended = object[path: ["spec", "suspend"]]?.bool ?? false
+        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+
+        var meta: Logger.Metadata = [
+            "patternsync": "\(key)", "site": "\(site)", "revision": "\(Worker.shortRevision(attempted))",
+            "trigger": "\(trigger.rawValue)", "result": "\(outcome.result.rawValue)", "durationMs": "\(Int(ms.rounded()))",
+        ]
+        if let commit = status[path: ["source", "commit"]]?.string { meta["commit"] = "\(commit.prefix(12))" }
+        if let counts = status["counts"]?.object {
+            for (k, v) in counts { if let n = v.int { meta[k] = "\(n)" } }
+        }
+        if let stage = outcome.stage { meta["stage"] = "\(stage)" }
+        switch outcome.result {
+        case .success, .suspended, .cancelled:
+            controller.logger.info("reconciled", metadata: meta)
+        case .failure, .stalled:
+            meta["error"] = "\(status["lastError"]?.string ?? "reconcile failed at the \(outcome.stage ?? "?") stage")"
+            if let retryIn { meta["retryInMs"] = "\(Int(retryIn * 1000))" }
+            controller.logger.error("reconcile failed", metadata: meta)
+        }
+
+        let m = controller.metrics
+        m.removeSeries(ControllerMetrics.syncInfo, matching: labels)
+        m.set(ControllerMetrics.syncInfo, labels + [("site", site), ("revision", Worker.shortRevision(applied)),
+                                                     ("ready", ready), ("suspended", suspended ? "true" : "false")], 1)
+        m.set(ControllerMetrics.syncReady, labels, ready == "True" ? 1 : 0)
     }
 
     /// Watches the kinds the render has, with the owner label selector, so drift (hand edits,
@@ -305,13 +511,13 @@ final class Worker: @unchecked Sendable {
     func ensureWatches(selector: String, kinds: [GroupVersionKind]) {
         let client = controller.client
         let fm = controller.configuration.reconciler.fieldManager
-        var stale: [Task<Void, Never>] = []
-        lock.withLock {
-            if selector != watchSelector {
-                stale = Array(watchTasks.values); watchTasks.removeAll(); watchSelector = selector
+        let stale = state.withLock { s -> [Task<Void, Never>] in
+            var stale: [Task<Void, Never>] = []
+            if selector != s.watchSelector {
+                stale = Array(s.watchTasks.values); s.watchTasks.removeAll(); s.watchSelector = selector
             }
-            for gvk in kinds where watchTasks[gvk] == nil {
-                watchTasks[gvk] = Task { [weak self] in
+            for gvk in kinds where s.watchTasks[gvk] == nil {
+                s.watchTasks[gvk] = Task { [weak self] in
                     var failures = 0
                     while !Task.isCancelled {
                         do {
@@ -327,11 +533,12 @@ final class Worker: @unchecked Sendable {
                             // apply: retry it soon (discovery is refetched for unknown kinds).
                             let delay: Double
                             if case .unknownKind? = error as? KubeError { delay = min(10, Double(failures)) } else { delay = min(60, pow(2, Double(failures - 1)) * 0.5) }
-                            try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                            try? await Task.sleep(for: .seconds(delay))
                         }
                     }
                 }
             }
+            return stale
         }
         for t in stale { t.cancel() }
     }
@@ -339,30 +546,37 @@ final class Worker: @unchecked Sendable {
     func observe(_ ev: InformerEvent, gvk: GroupVersionKind, fieldManager: String) {
         switch ev {
         case .listed(let list):
-            lock.withLock { for o in list.items { fingerprints[Worker.id(gvk, o)] = Worker.fingerprint(o) } }
+            state.withLock { s in for o in list.items { s.fingerprints[Worker.id(gvk, o)] = Worker.fingerprint(o) } }
             // A (re)list may hide changes made before it (between the reconcile's read and the
             // watch start, or while a watch was down): check once more.
-            wakeup.signal("owned")
+            trigger(.owned)
         case .event(let e):
             let id = Worker.id(gvk, e.object)
             switch e.type {
             case .bookmark: return
             case .deleted:
-                lock.withLock { fingerprints[id] = nil }
-                wakeup.signal("owned")
+                state.withLock { $0.fingerprints[id] = nil }
+                trigger(.owned)
             case .added, .modified:
                 let fp = Worker.fingerprint(e.object)
-                let changed = lock.withLock { () -> Bool in
-                    let old = fingerprints[id]
-                    fingerprints[id] = fp
+                let changed = state.withLock { s -> Bool in
+                    let old = s.fingerprints[id]
+                    s.fingerprints[id] = fp
                     return old != fp
                 }
                 // Our own applies land here too; the reconcile they start finds nothing to do
                 // and writes nothing (managedFields times have one-second resolution, too
                 // coarse to tell our write from a hand edit in the same second).
-                if changed { wakeup.signal("owned") }
+                if changed { trigger(.owned) }
             }
         }
+    }
+
+    /// `sha256:` and the first 12 hex digits of a render revision ("" for none).
+    static func shortRevision(_ r: String) -> String {
+        if r.isEmpty { return "" }
+        let hex = r.hasPrefix("sha256:") ? String(r.dropFirst(7)) : r
+        return "sha256:" + hex.prefix(12)
     }
 
     static func id(_ gvk: GroupVersionKind, _ o: Value) -> String { "\(gvk.group)/\(gvk.kind)/\(o.metadataNamespace ?? "")/\(o.metadataName ?? "")" }
@@ -377,57 +591,57 @@ final class Worker: @unchecked Sendable {
         v.hash(into: &h)
         return h.finalize()
     }
-
 }
 
-/// A wake-up signal with a reason: `wait(timeout:)` returns the reason of the first signal
-/// since the last wait (or nil on timeout); a signal with nobody waiting is kept for the next
-/// wait; a signal wakes every current waiter.
-final class Wakeup: @unchecked Sendable {
-    private let lock = Lock()
-    private var pending: String?
-    private var waiters: [Int: CheckedContinuation<String?, Never>] = [:]
-    private var nextID = 0
+/// Shutdown as a signal loops can sleep on: `sleep` returns early once `stop()` was called.
+final class StopSignal: Sendable {
+    private struct State: Sendable {
+        var stopped = false
+        var next = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Timers that fired before their sleeper got to wait.
+        var fired: Set<Int> = []
+    }
+    private let state = Mutex(State())
 
-    func signal(_ reason: String) {
-        let ws = lock.withLock { () -> [CheckedContinuation<String?, Never>] in
-            if waiters.isEmpty {
-                if pending == nil || reason == "shutdown" || reason == "stop" { pending = reason }
-                return []
-            }
-            let w = Array(waiters.values)
-            waiters.removeAll()
+    var isStopped: Bool { state.withLock { $0.stopped } }
+
+    func stop() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.stopped = true
+            defer { s.waiters.removeAll() }
+            return Array(s.waiters.values)
+        }
+        for w in waiters { w.resume() }
+    }
+
+    private func wake(_ id: Int) {
+        let w = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard let w = s.waiters.removeValue(forKey: id) else { s.fired.insert(id); return nil }
             return w
         }
-        for w in ws { w.resume(returning: reason) }
+        w?.resume()
     }
 
-    func take() -> String? { lock.withLock { let p = pending; pending = nil; return p } }
-
-    private func fire(_ id: Int) {
-        let w = lock.withLock { waiters.removeValue(forKey: id) }
-        w?.resume(returning: nil)
-    }
-
-    func wait(timeout: Double) async -> String? {
-        if let p = take() { return p }
-        let id = lock.withLock { () -> Int in nextID += 1; return nextID }
+    /// Sleeps `seconds`, returning early on `stop()` or cancellation.
+    func sleep(_ seconds: Double) async {
+        if isStopped { return }
+        let id = state.withLock { s -> Int in s.next += 1; return s.next }
         let timer = Task { [weak self] in
-            try? await Task.sleep(nanoseconds: UInt64(max(0, min(timeout, 1e7)) * 1e9))
-            self?.fire(id)
+            try? await Task.sleep(for: .seconds(max(0, min(seconds, 1e7))))
+            self?.wake(id)
         }
-        defer { timer.cancel() }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<String?, Never>) in
-                let immediate = lock.withLock { () -> String?? in
-                    if let p = pending { pending = nil; return .some(p) }
-                    if Task.isCancelled { return .some(nil) }
-                    waiters[id] = c
-                    return .none
+        defer { timer.cancel(); state.withLock { _ = $0.fired.remove(id) } }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if s.stopped || Task.isCancelled || s.fired.remove(id) != nil { return true }
+                    s.waiters[id] = c
+                    return false
                 }
-                if let r = immediate { c.resume(returning: r) }
+                if now { c.resume() }
             }
-        } onCancel: { self.fire(id) }
+        } onCancel: { self.wake(id) }
     }
 }
 

@@ -1,17 +1,21 @@
 import PatternCore
 import KubeClient
+import Synchronization
 
 /// Writes core/v1 Events about PatternSync resources, as `kubectl describe` shows them.
 /// Repeats of the same reason and message for the same object bump `count` instead of
 /// creating a new Event.
-public final class EventRecorder: @unchecked Sendable {
+public final class EventRecorder: Sendable {
     let client: KubeClient
     let component: String
     let instance: String
-    private let lock = Lock()
-    /// (object uid, reason, message) → (event name, count)
-    private var recent: [String: (name: String, namespace: String, count: Int)] = [:]
-    private var seq = 0
+    private struct Recent: Sendable { var name: String; var namespace: String; var count: Int }
+    private struct State: Sendable {
+        /// (object uid, reason, message) → (event name, count)
+        var recent: [String: Recent] = [:]
+        var seq = 0
+    }
+    private let state = Mutex(State())
 
     public init(client: KubeClient, component: String = "pattern-controller", instance: String) {
         self.client = client; self.component = component; self.instance = instance
@@ -27,15 +31,15 @@ public final class EventRecorder: @unchecked Sendable {
         let msg = message.count > 1000 ? String(message.prefix(997)) + "..." : message
         let key = "\(uid)\u{0}\(reason)\u{0}\(msg)"
         let now = Timestamp.rfc3339()
-        if let prev = lock.withLock({ recent[key] }) {
+        if let prev = state.withLock({ $0.recent[key] }) {
             let patch: Value = ["count": .int(prev.count + 1), "lastTimestamp": .string(now)]
             if (try? await client.patch(GroupVersionKind(group: "", version: "v1", kind: "Event"), name: prev.name,
                                         namespace: prev.namespace, patch: patch, type: .merge)) != nil {
-                lock.withLock { recent[key] = (prev.name, prev.namespace, prev.count + 1) }
+                state.withLock { $0.recent[key] = Recent(name: prev.name, namespace: prev.namespace, count: prev.count + 1) }
                 return
             }
         }
-        let n = lock.withLock { () -> Int in seq += 1; return seq }
+        let n = state.withLock { s -> Int in s.seq += 1; return s.seq }
         let eventName = "\(name).\(String(Timestamp.now().seconds, radix: 16))\(String(n, radix: 16))\(String(UInt32.random(in: 0..<UInt32.max), radix: 16))"
         let event: Value = [
             "apiVersion": "v1", "kind": "Event",
@@ -51,9 +55,9 @@ public final class EventRecorder: @unchecked Sendable {
             "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
         ]
         if (try? await client.create(event, fieldManager: component)) != nil {
-            lock.withLock {
-                if recent.count > 1000 { recent.removeAll() }
-                recent[key] = (eventName, ns, 1)
+            state.withLock { s in
+                if s.recent.count > 1000 { s.recent.removeAll() }
+                s.recent[key] = Recent(name: eventName, namespace: ns, count: 1)
             }
         }
     }

@@ -1,5 +1,6 @@
 import PatternCore
 import KubeClient
+import Synchronization
 
 /// Leader election with a `coordination.k8s.io/v1` Lease, as client-go's leaderelection does:
 /// the holder renews `renewTime` every `retryPeriod`; a candidate takes the Lease over when the
@@ -7,7 +8,7 @@ import KubeClient
 /// when it last saw the record change, so clock skew between nodes does not matter) or when the
 /// holder released it (empty `holderIdentity`). Every write carries the resourceVersion it read,
 /// so two candidates can never both win the same round.
-public final class LeaderElector: @unchecked Sendable {
+public final class LeaderElector: Sendable {
     public struct Config: Sendable {
         public var name: String
         public var namespace: String
@@ -24,15 +25,17 @@ public final class LeaderElector: @unchecked Sendable {
 
     public let config: Config
     let client: KubeClient
-    private let lock = Lock()
-    private var observedRecord: String = ""
-    private var observedAt: Double = 0
-    private var lastRenew: Double = 0
-    private var leading = false
+    private struct State: Sendable {
+        var observedRecord = ""
+        var observedAt: Double = 0
+        var lastRenew: Double = 0
+        var leading = false
+    }
+    private let state = Mutex(State())
 
     public init(client: KubeClient, config: Config) { self.client = client; self.config = config }
 
-    public var isLeader: Bool { lock.withLock { leading } }
+    public var isLeader: Bool { state.withLock { $0.leading } }
 
     /// One attempt to acquire or renew. Returns whether this instance holds the Lease now.
     public func tryAcquireOrRenew() async -> Bool {
@@ -55,10 +58,10 @@ public final class LeaderElector: @unchecked Sendable {
         let spec = lease["spec"] ?? .emptyObject
         let holder = spec["holderIdentity"]?.string ?? ""
         let record = "\(holder)|\(spec["renewTime"]?.string ?? "")|\(spec["acquireTime"]?.string ?? "")"
-        let expired: Bool = lock.withLock {
-            if record != observedRecord { observedRecord = record; observedAt = now }
-            let duration = Double(spec["leaseDurationSeconds"]?.int ?? Int(config.leaseDuration))
-            return now - observedAt > duration
+        let duration = Double(spec["leaseDurationSeconds"]?.int ?? Int(config.leaseDuration))
+        let expired: Bool = state.withLock { s in
+            if record != s.observedRecord { s.observedRecord = record; s.observedAt = now }
+            return now - s.observedAt > duration
         }
         if holder != config.identity && !holder.isEmpty && !expired { return lost() }
         var newSpec = spec
@@ -80,7 +83,7 @@ public final class LeaderElector: @unchecked Sendable {
     /// Gives the Lease up (empty holder, 1s duration) so a standby takes over at once.
     public func release() async {
         guard isLeader else { return }
-        lock.withLock { leading = false }
+        state.withLock { $0.leading = false }
         guard var lease = try? await client.getIfPresent(LeaderElector.gvk, name: config.name, namespace: config.namespace),
               lease[path: ["spec", "holderIdentity"]]?.string == config.identity else { return }
         lease[path: ["spec", "holderIdentity"]] = ""
@@ -90,20 +93,21 @@ public final class LeaderElector: @unchecked Sendable {
     }
 
     private func won(_ now: Double) -> Bool {
-        lock.withLock { leading = true; lastRenew = now }
+        state.withLock { $0.leading = true; $0.lastRenew = now }
         return true
     }
 
     private func lost() -> Bool {
-        lock.withLock { leading = false }
+        state.withLock { $0.leading = false }
         return false
     }
 
     /// A failed round (API error): a leader stays leader until its renew deadline passes.
     private func stillLeading(_ now: Double) -> Bool {
-        lock.withLock {
-            if leading && now - lastRenew > config.renewDeadline { leading = false }
-            return leading
+        let deadline = config.renewDeadline
+        return state.withLock { s in
+            if s.leading && now - s.lastRenew > deadline { s.leading = false }
+            return s.leading
         }
     }
 }

@@ -78,6 +78,8 @@ public struct Reconciler: Sendable {
         // Not cancelled with the loop: after an apply, its status belongs with it.
         let finalStatus = status
         let written: Result<Void, KubeError> = await Task {
+            let statusStart = monotonic()
+            defer { metrics.observe(ControllerMetrics.stageDuration, labels + [("stage", "status")], monotonic() - statusStart) }
             do throws(KubeError) { try await writeStatus(object, finalStatus); return .success(()) } catch { return .failure(error) }
         }.value
         if case .failure = written {
@@ -159,6 +161,7 @@ public struct Reconciler: Sendable {
                 do throws(SourceError) { return .success(try resolver.resolve(source)) } catch { return .failure(error) }
             }
             metrics.observe(ControllerMetrics.gitFetchDuration, labels, monotonic() - fetchStart)
+            metrics.observe(ControllerMetrics.stageDuration, labels + [("stage", "source")], monotonic() - fetchStart)
             switch r {
             case .failure(let e):
                 let msg = "cannot fetch \(url)\(ref.map { " at \($0)" } ?? ""): \(e)"
@@ -187,8 +190,10 @@ public struct Reconciler: Sendable {
         }
 
         // Render.
+        let renderStart = monotonic()
         var site: RenderedSite
         do {
+            defer { metrics.observe(ControllerMetrics.stageDuration, labels + [("stage", "render")], monotonic() - renderStart) }
             site = try SiteCompiler(workspace: Workspace(tree: tree),
                                     resolver: ControllerPatternResolver(resolver: SourceResolver(cache: settings.cache))).compile(site: spec.site)
         } catch {
@@ -209,7 +214,11 @@ public struct Reconciler: Sendable {
         // Drift against the last applied render.
         let engine = ApplyEngine(client: client, recordNamespace: spec.recordNamespace)
         let drift: DriftReport
-        do { drift = try await engine.drift(site, fieldManager: settings.fieldManager) } catch {
+        let driftStart = monotonic()
+        do {
+            defer { metrics.observe(ControllerMetrics.stageDuration, labels + [("stage", "drift")], monotonic() - driftStart) }
+            drift = try await engine.drift(site, fieldManager: settings.fieldManager)
+        } catch {
             if Task.isCancelled { return .cancelled }
             return await fail(object, &status, stage: "drift", reason: "ClusterUnavailable",
                               message: "cannot read the live objects of \(identity.pattern)/\(identity.site): \(error)", watch: watch)
@@ -235,6 +244,8 @@ public struct Reconciler: Sendable {
             let result: ApplyResult
             do {
                 // Not cancelled with the loop: writes and the inventory record stay together.
+                let applyStart = monotonic()
+                defer { metrics.observe(ControllerMetrics.stageDuration, labels + [("stage", "apply")], monotonic() - applyStart) }
                 result = try await Task { try await engine.apply(site, options: options) }.value
             } catch let e as ApplyError {
                 let reason = e.message.hasPrefix("refusing to prune") ? "PruneRefused" : "ApplyFailed"
@@ -368,21 +379,21 @@ public struct Reconciler: Sendable {
             throw SpecError("cannot read the credentials Secret \(namespace)/\(secret): \(error.isNotFound ? "not found" : "\(error)")")
         }
         let dir = settings.credentialsDirectory + "/\(namespace).\(owner)"
-        FileSystem.makeDirectories(dir, mode: 0o700)
+        try FileSystem.makeDirectories(dir, mode: 0o700)
         func field(_ k: String) -> [UInt8]? {
             guard let b64 = s[path: ["data", k]]?.string else { return s[path: ["stringData", k]]?.string.map { Array($0.utf8) } }
             return Base64.decode(b64)
         }
-        func store(_ k: String, _ file: String) -> String? {
+        func store(_ k: String, _ file: String) throws -> String? {
             guard let b = field(k) else { return nil }
             let path = dir + "/" + file
-            FileSystem.writePrivate(path, b)
+            try FileSystem.writePrivate(path, b)
             return path
         }
         let user = field("username").map { String(decoding: $0, as: UTF8.self) }
-        let token = store("password", "token") ?? store("token", "token")
-        return GitCredentials(username: user, tokenFile: token, sshKey: store("ssh-privatekey", "id"),
-                              sshPublicKey: store("ssh-publickey", "id.pub"), caBundle: store("ca.crt", "ca.crt"))
+        let token = try store("password", "token") ?? store("token", "token")
+        return GitCredentials(username: user, tokenFile: token, sshKey: try store("ssh-privatekey", "id"),
+                              sshPublicKey: try store("ssh-publickey", "id.pub"), caBundle: try store("ca.crt", "ca.crt"))
     }
 }
 

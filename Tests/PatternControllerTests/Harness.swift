@@ -7,6 +7,7 @@ import PatternApply
 import PatternController
 import KubeClient
 import KubeTestServer
+import Logging
 
 let repoRoot: String = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
 
@@ -65,6 +66,9 @@ struct GitPatternRepo {
 
     var head: String { (try? git(["rev-parse", "HEAD"], in: dir)) ?? "" }
 
+    /// Removes the repository.
+    func remove() { try? FileManager.default.removeItem(atPath: dir) }
+
     /// Replaces text in a file and commits; returns the new commit.
     @discardableResult
     func change(_ rel: String, _ from: String, _ to: String) throws -> String {
@@ -108,7 +112,8 @@ final class ControllerCluster: @unchecked Sendable {
     }
 
     /// A controller (not started) with short timings; `identity` also goes into the user agent.
-    func controller(identity: String = "a", metrics: Bool = false, leaseDuration: Double = 2) throws -> PatternController {
+    func controller(identity: String = "a", metrics: Bool = false, leaseDuration: Double = 2,
+                    logger: Logger = Logger(label: "pattern.controller")) throws -> PatternController {
         let registry = ControllerMetrics.makeRegistry()
         let client = PatternController.instrumentedClient(try ControllerCluster.config(kubeconfigPath, agent: identity), metrics: registry)
         var lease = LeaderElector.Config(name: "pattern-controller", namespace: "default", identity: identity)
@@ -122,7 +127,7 @@ final class ControllerCluster: @unchecked Sendable {
         c.maxBackoff = 1
         c.ownedDebounce = 0.05
         if metrics { c.metricsAddress = "127.0.0.1:0" }
-        return PatternController(client: client, configuration: c, metrics: registry)
+        return PatternController(client: client, configuration: c, metrics: registry, logger: logger)
     }
 
     static let gvk = PatternSyncSpec.gvk

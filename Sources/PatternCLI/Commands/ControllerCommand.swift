@@ -22,8 +22,16 @@ public struct ControllerCommand: AsyncParsableCommand {
 
             Without --kubeconfig (and without $KUBECONFIG) inside a pod, the service account is used.
 
+            /metrics is served on loopback by default: widen it with --metrics-addr 0.0.0.0:8080 only where the \
+            network in front of it is trusted. The probes (/healthz, /livez, /readyz) are served on --health-addr \
+            when given (in a pod: 0.0.0.0:8081, for the kubelet), else beside /metrics.
+
+            Logs: one line per reconcile (site, revision, trigger, result, durationMs, counts; the error text on \
+            failures), as text or, with --log-format json, one JSON object per line.
+
             Examples:
-              pattern controller --kubeconfig ~/.kube/config --context kind-dev --metrics-addr 127.0.0.1:8080
+              pattern controller --kubeconfig ~/.kube/config --context kind-dev
+              pattern controller --health-addr 0.0.0.0:8081 --log-format json      as the Deployment runs it
               pattern apply controller      install the controller into the cluster (it deploys itself)
             """
     )
@@ -36,22 +44,25 @@ public struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Lease duration in seconds: a standby takes over this long after the leader stopped renewing.") public var leaseDuration: Double = 15
     @Option(help: "Seconds between lease renewals (and attempts to acquire it).") public var leaseRetry: Double = 2
     @Option(help: "Identity in the Lease (default: $POD_NAME or hostname, plus the process id).") public var identity: String?
-    @Option(help: "host:port for /healthz, /readyz and /metrics; empty to disable.") public var metricsAddr: String = "127.0.0.1:8080"
+    @Option(help: "host:port for /metrics (and the probes unless --health-addr is given); loopback by default, 0.0.0.0:8080 to serve every interface; empty to disable.") public var metricsAddr: String = "127.0.0.1:8080"
+    @Option(help: "host:port for /healthz, /livez and /readyz alone (e.g. 0.0.0.0:8081 for kubelet probes); default: beside /metrics.") public var healthAddr: String?
     @Option(help: "Source cache directory (default: $XDG_CACHE_HOME/pattern or ~/.cache/pattern).") public var cacheDir: String?
     @Option(help: "Shortest retry delay after a failure, in seconds (doubles per failure).") public var minBackoff: Double = 1
     @Option(help: "Longest retry delay after failures, in seconds.") public var maxBackoff: Double = 300
     @Option(help: "Readiness poll interval during applies, in seconds.") public var pollInterval: Double = 1
-    @Option(help: "Log level: trace, debug, info, warning, error.") public var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") public var logLevel: String = "info"
+    @Option(help: "Log format: text (time level message key=value …) or json (one object per line).") public var logFormat: String = "text"
 
     public init() {}
 
     public func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw Diagnostic.error("--log-level '\(logLevel)' is not a log level", fix: "use one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard let format = LogFormat(rawValue: logFormat) else {
+            throw Diagnostic.error("--log-format '\(logFormat)' is not a log format", fix: "use text or json")
+        }
+        LoggingSystem.bootstrap { label in ControllerLogHandler(label: label, format: format, level: level) }
         let logger = Logger(label: "pattern.controller")
         let env = ProcessEnv.environment
         var config: ClientConfig
@@ -75,13 +86,15 @@ public struct ControllerCommand: AsyncParsableCommand {
         var cc = ControllerConfiguration(lease: lease, reconciler: settings)
         cc.namespace = namespace
         cc.metricsAddress = metricsAddr.isEmpty ? nil : metricsAddr
+        cc.healthAddress = healthAddr.flatMap { $0.isEmpty ? nil : $0 }
         cc.minBackoff = minBackoff
         cc.maxBackoff = maxBackoff
         let controller = PatternController(client: client, configuration: cc, metrics: metrics, logger: logger)
-        do { try controller.startEndpoint() } catch {
-            throw Diagnostic.error("\(error)", fix: "choose another --metrics-addr, or pass --metrics-addr '' to disable the endpoint")
+        do { try controller.startEndpoints() } catch {
+            throw Diagnostic.error("\(error)", fix: "choose another --metrics-addr/--health-addr, or pass --metrics-addr '' to disable the endpoint")
         }
-        if let p = controller.healthPort { logger.info("serving /healthz, /readyz and /metrics", metadata: ["port": "\(p)"]) }
+        if let p = controller.metricsPort { logger.info("serving /metrics", metadata: ["port": "\(p)"]) }
+        if let p = controller.healthPort { logger.info("serving /healthz, /livez and /readyz", metadata: ["port": "\(p)"]) }
         try await ControllerService.runUntilSignalled(controller, logger: logger)
     }
 }
