@@ -1,15 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Synchronization
 
-/// A small pthread mutex for the few shared counters and caches (progress, request counts).
-public final class Lock: @unchecked Sendable {
-    private var m = pthread_mutex_t()
-    public init() { pthread_mutex_init(&m, nil) }
-    deinit { pthread_mutex_destroy(&m) }
-    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&m)
-        defer { pthread_mutex_unlock(&m) }
-        return try body()
+/// A lock for code that guards state kept outside it (libgit2 process-wide options, a shared
+/// repository handle). It is the standard library's `Mutex` (Synchronization), nothing
+/// hand-rolled; new code keeps its state inside a `Mutex<State>` instead.
+public final class Lock: Sendable {
+    private let mutex = Mutex(())
+    public init() {}
+    /// Runs `body` while holding the lock.
+    public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        try mutex.withLock { (_: inout ()) throws(E) -> sending T in
+            nonisolated(unsafe) let result = try body()
+            return result
+        }
     }
 }

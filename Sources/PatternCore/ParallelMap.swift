@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Order-preserving parallel map for per-object work (labelling, hashing, emitting) on all
 /// cores. Small inputs run sequentially.
@@ -19,11 +20,11 @@ public enum ParallelMap {
     }
 }
 
-private final class Slots<U>: @unchecked Sendable {
-    var values: [U?]
-    let lock = Lock()
-    init(count: Int) { values = Array(repeating: nil, count: count) }
+private final class Slots<U: Sendable>: Sendable {
+    private let slots: Mutex<[U?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    var values: [U?] { slots.withLock { $0 } }
     func store(_ run: [U], at start: Int) {
-        lock.withLock { for (k, v) in run.enumerated() { values[start + k] = v } }
+        slots.withLock { for (k, v) in run.enumerated() { $0[start + k] = v } }
     }
 }
