@@ -334,9 +334,90 @@ enum Defaults {
         return alnum(u.first!) && alnum(u.last!) && u.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
     }
 
+    /// `IsDNS1123Subdomain`'s regex and its 253-character limit. The dot-separated parts are
+    /// not limited to 63 characters each (the regex does not limit them), so a ConfigMap may
+    /// be named with 253 characters and no dot.
     static func isSubdomain(_ s: String) -> Bool {
-        s.utf8.count <= 253 && !s.isEmpty && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isLabel(String($0)) }
+        s.utf8.count <= 253 && subdomainShape(s)
     }
+
+    static func subdomainShape(_ s: String) -> Bool {
+        func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
+        return !s.isEmpty && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+            let u = Array(part.utf8)
+            return !u.isEmpty && alnum(u.first!) && alnum(u.last!) && u.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
+        }
+    }
+
+    /// `IsDNS1123Label`'s messages for `value` (empty when valid).
+    static func labelErrors(_ value: String) -> [String] {
+        var out: [String] = []
+        if value.utf8.count > 63 { out.append("must be no more than 63 characters") }
+        let u = Array(value.utf8)
+        func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
+        if u.isEmpty || !alnum(u.first!) || !alnum(u.last!) || !u.allSatisfy({ alnum($0) || $0 == UInt8(ascii: "-") }) { out.append(labelMessage) }
+        return out
+    }
+
+    /// `IsDNS1123Subdomain`'s messages for `value` (empty when valid).
+    static func subdomainErrors(_ value: String) -> [String] {
+        var out: [String] = []
+        if value.utf8.count > 253 { out.append("must be no more than 253 characters") }
+        if !subdomainShape(value) { out.append(subdomainMessage) }
+        return out
+    }
+
+    /// `IsDNS1035Label`'s messages for `value` (empty when valid).
+    static func dns1035Errors(_ value: String) -> [String] {
+        var out: [String] = []
+        if value.utf8.count > 63 { out.append("must be no more than 63 characters") }
+        let u = Array(value.utf8)
+        func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
+        if u.isEmpty || !(u.first! >= 97 && u.first! <= 122) || !alnum(u.last!) || !u.allSatisfy({ alnum($0) || $0 == UInt8(ascii: "-") }) {
+            out.append(dns1035Message)
+        }
+        return out
+    }
+
+    /// `IsValidPathSegmentName`'s messages (RBAC object names).
+    static func pathSegmentErrors(_ value: String) -> [String] {
+        if value == "." || value == ".." { return ["may not be '\(value)'"] }
+        var out: [String] = []
+        if value.contains("/") { out.append("may not contain '/'") }
+        if value.contains("%") { out.append("may not contain '%'") }
+        return out
+    }
+
+    static let configKeyMessage = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+
+    /// `IsConfigMapKey`'s messages (ConfigMap and Secret data keys).
+    static func configKeyErrors(_ key: String) -> [String] {
+        var out: [String] = []
+        if key.utf8.count > 253 { out.append("must be no more than 253 characters") }
+        let ok = !key.isEmpty && key.utf8.allSatisfy { c in
+            (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")
+        }
+        if !ok { out.append(configKeyMessage) }
+        if key == "." { out.append("must not be '.'") } else if key == ".." { out.append("must not be '..'") } else if key.hasPrefix("..") { out.append("must not start with '..'") }
+        return out
+    }
+
+    /// `IsValidPortName`'s messages (named ports, string `targetPort`s).
+    static func portNameErrors(_ port: String) -> [String] {
+        var out: [String] = []
+        let u = Array(port.utf8)
+        if u.count > 15 { out.append("must be no more than 15 characters") }
+        if u.isEmpty || !u.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "-") }) {
+            out.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+        }
+        if !u.contains(where: { $0 >= 97 && $0 <= 122 }) { out.append("must contain at least one letter (a-z)") }
+        if port.contains("--") { out.append("must not contain consecutive hyphens") }
+        if let f = u.first, let l = u.last, f == UInt8(ascii: "-") || l == UInt8(ascii: "-") { out.append("must not begin or end with a hyphen") }
+        return out
+    }
+
+    /// The total size of annotations (keys and values) the API accepts: 256 KiB.
+    static let totalAnnotationSizeLimit = 256 * 1024
 
     static func isDNS1035(_ s: String) -> Bool {
         guard let f = s.utf8.first, f >= 97, f <= 122 else { return false }
@@ -345,17 +426,41 @@ enum Defaults {
 
     struct Cause { var field: String; var message: String; var reason: String = "FieldValueInvalid" }
 
-    /// Validation errors (422 Invalid causes) for an object about to be stored.
+    /// The name rule of a kind, as the real API validates `metadata.name`.
+    enum NameRule: Equatable {
+        /// `IsDNS1123Label`: Namespaces.
+        case label
+        /// `IsDNS1035Label`: Services.
+        case dns1035
+        /// `IsValidPathSegmentName`: RBAC Roles, ClusterRoles and their bindings.
+        case pathSegment
+        /// `IsDNS1123Subdomain` (253 characters): every other kind, custom resources included.
+        case subdomain
+    }
+
+    static func nameRule(_ info: ResourceInfo) -> NameRule {
+        if info.group.isEmpty && info.resource == "namespaces" { return .label }
+        if info.group.isEmpty && info.resource == "services" { return .dns1035 }
+        if info.group == "rbac.authorization.k8s.io" { return .pathSegment }
+        return .subdomain
+    }
+
+    /// Validation errors (422 Invalid causes) for an object's name, by the kind's rule.
     static func validateName(_ name: String, info: ResourceInfo) -> [Cause] {
-        var causes: [Cause] = []
         if name.isEmpty {
-            causes.append(Cause(field: "metadata.name", message: "Required value: name or generateName is required", reason: "FieldValueRequired"))
-        } else if info.group.isEmpty && (info.resource == "namespaces") {
-            if !isLabel(name) { causes.append(Cause(field: "metadata.name", message: "Invalid value: \"\(name)\": \(labelMessage)")) }
-        } else if info.group.isEmpty && info.resource == "services" {
-            if !isDNS1035(name) { causes.append(Cause(field: "metadata.name", message: "Invalid value: \"\(name)\": \(dns1035Message)")) }
-        } else if !info.group.hasPrefix("rbac.") && !isSubdomain(name) {
-            causes.append(Cause(field: "metadata.name", message: "Invalid value: \"\(name)\": \(subdomainMessage)"))
+            return [Cause(field: "metadata.name", message: "Required value: name or generateName is required", reason: "FieldValueRequired")]
+        }
+        let messages: [String]
+        switch nameRule(info) {
+        case .label: messages = labelErrors(name)
+        case .dns1035: messages = dns1035Errors(name)
+        case .pathSegment: messages = pathSegmentErrors(name)
+        case .subdomain: messages = subdomainErrors(name)
+        }
+        var causes = messages.map { Cause(field: "metadata.name", message: "Invalid value: \"\(name)\": \($0)") }
+        // A CronJob's name goes into the names of its Jobs (plus 11 characters).
+        if info.group == "batch" && info.kind == "CronJob" && name.utf8.count > 52 {
+            causes.append(Cause(field: "metadata.name", message: "Invalid value: \"\(name)\": must be no more than 52 characters"))
         }
         return causes
     }
@@ -370,6 +475,14 @@ enum Defaults {
                 causes.append(Cause(field: "metadata.labels", message: "Invalid value: \"\(s)\": must be no more than 63 characters"))
             }
             if k.isEmpty { causes.append(Cause(field: "metadata.labels", message: "Invalid value: \"\": name part must be non-empty")) }
+        }
+        if let annotations = obj[path: ["metadata", "annotations"]]?.object {
+            var total = 0
+            for (k, v) in annotations { total += k.utf8.count + (v.string?.utf8.count ?? 0) }
+            if total > totalAnnotationSizeLimit {
+                causes.append(Cause(field: "metadata.annotations", message: "Too long: may not be more than \(totalAnnotationSizeLimit) bytes",
+                                    reason: "FieldValueTooLong"))
+            }
         }
         switch (info.group, info.kind) {
         case ("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("apps", "ReplicaSet"):
@@ -387,11 +500,51 @@ enum Defaults {
             causes += containerCauses(obj[path: ["spec", "template", "spec"]], prefix: "spec.template.spec")
         case ("", "Pod"):
             causes += containerCauses(obj["spec"], prefix: "spec")
+        case ("batch", "Job"):
+            causes += containerCauses(obj[path: ["spec", "template", "spec"]], prefix: "spec.template.spec")
+        case ("batch", "CronJob"):
+            causes += containerCauses(obj[path: ["spec", "jobTemplate", "spec", "template", "spec"]], prefix: "spec.jobTemplate.spec.template.spec")
+        case ("", "ConfigMap"), ("", "Secret"):
+            // Secret stringData is merged into data before validation: its keys count as data keys.
+            var seen = Set<String>()
+            for field in ["data", "stringData", "binaryData"] {
+                let shown = field == "stringData" ? "data" : field
+                for (k, _) in obj[field]?.object ?? Object() {
+                    for m in configKeyErrors(k) { causes.append(Cause(field: "\(shown)[\(k)]", message: "Invalid value: \"\(k)\": \(m)")) }
+                    if field == "binaryData" && seen.contains(k) {
+                        causes.append(Cause(field: "binaryData[\(k)]", message: "Invalid value: \"\(k)\": duplicate of key present in data"))
+                    }
+                    seen.insert(k)
+                }
+            }
+        case ("", "Service"):
+            for (i, p) in (obj[path: ["spec", "ports"]]?.array ?? []).enumerated() {
+                if let t = p["targetPort"]?.string {
+                    for m in portNameErrors(t) { causes.append(Cause(field: "spec.ports[\(i)].targetPort", message: "Invalid value: \"\(t)\": \(m)")) }
+                }
+            }
+        case ("networking.k8s.io", "Ingress"):
+            for (i, rule) in (obj[path: ["spec", "rules"]]?.array ?? []).enumerated() {
+                for (j, path) in (rule[path: ["http", "paths"]]?.array ?? []).enumerated() where path["pathType"] == nil || path["pathType"]!.isNull {
+                    causes.append(Cause(field: "spec.rules[\(i)].http.paths[\(j)].pathType", message: "Required value: pathType must be specified",
+                                        reason: "FieldValueRequired"))
+                }
+            }
         case ("apiextensions.k8s.io", "CustomResourceDefinition"):
             let plural = obj[path: ["spec", "names", "plural"]]?.string ?? ""
             let group = obj[path: ["spec", "group"]]?.string ?? ""
             if name != "\(plural).\(group)" {
                 causes.append(Cause(field: "metadata.name", message: "Invalid value: \"\(name)\": must be spec.names.plural+\".\"+spec.group"))
+            }
+            // apiextensions.k8s.io/v1 requires a structural schema in every version.
+            if obj[path: ["spec", "validation", "openAPIV3Schema"]] == nil {
+                for (i, v) in (obj[path: ["spec", "versions"]]?.array ?? []).enumerated() {
+                    let schema = v[path: ["schema", "openAPIV3Schema"]]
+                    if schema == nil || schema!.isNull {
+                        causes.append(Cause(field: "spec.versions[\(i)].schema.openAPIV3Schema", message: "Required value: schemas are required",
+                                            reason: "FieldValueRequired"))
+                    }
+                }
             }
         default:
             break
@@ -473,12 +626,21 @@ enum Defaults {
         let cs = podSpec["containers"]?.array ?? []
         if cs.isEmpty { return [Cause(field: "\(prefix).containers", message: "Required value", reason: "FieldValueRequired")] }
         var out: [Cause] = []
-        for (i, c) in cs.enumerated() {
-            if (c["name"]?.string ?? "").isEmpty {
-                out.append(Cause(field: "\(prefix).containers[\(i)].name", message: "Required value", reason: "FieldValueRequired"))
-            }
-            if (c["image"]?.string ?? "").isEmpty {
-                out.append(Cause(field: "\(prefix).containers[\(i)].image", message: "Required value", reason: "FieldValueRequired"))
+        var names = Set<String>()
+        for list in ["initContainers", "containers"] {
+            for (i, c) in (podSpec[list]?.array ?? []).enumerated() {
+                let name = c["name"]?.string ?? ""
+                if name.isEmpty {
+                    out.append(Cause(field: "\(prefix).\(list)[\(i)].name", message: "Required value", reason: "FieldValueRequired"))
+                } else {
+                    for m in labelErrors(name) { out.append(Cause(field: "\(prefix).\(list)[\(i)].name", message: "Invalid value: \"\(name)\": \(m)")) }
+                    if !names.insert(name).inserted {
+                        out.append(Cause(field: "\(prefix).\(list)[\(i)].name", message: "Duplicate value: \"\(name)\"", reason: "FieldValueDuplicate"))
+                    }
+                }
+                if list == "containers" && (c["image"]?.string ?? "").isEmpty {
+                    out.append(Cause(field: "\(prefix).\(list)[\(i)].image", message: "Required value", reason: "FieldValueRequired"))
+                }
             }
         }
         return out

@@ -729,7 +729,7 @@ public struct ManagedFieldsEntry: Sendable, Equatable {
         o.append("manager", .string(manager))
         o.append("operation", .string(operation))
         o.append("apiVersion", .string(apiVersion))
-        o.append("time", .string(time))
+        if !time.isEmpty { o.append("time", .string(time)) }
         o.append("fieldsType", "FieldsV1")
         o.append("fieldsV1", fields.fieldsV1)
         if !subresource.isEmpty { o.append("subresource", .string(subresource)) }

@@ -330,7 +330,14 @@ public final class ObjectStore: @unchecked Sendable {
             out.append(e)
         }
         let newFields = mine.fields.union(changed).difference(cmp.removed)
-        if newFields != mine.fields || !hadMine || !(changed.isEmpty && cmp.removed.isEmpty) { mine.time = now() }
+        if subresource == "scale" {
+            // The scale subresource's field manager maps the Scale's replicas back onto the
+            // parent and copies the parent entry's time, which a scale entry never has: the
+            // real server writes no time on it (ScaleHandler.ToParent).
+            mine.time = ""
+        } else if newFields != mine.fields || !hadMine || !(changed.isEmpty && cmp.removed.isEmpty) {
+            mine.time = now()
+        }
         mine.fields = newFields
         mine.apiVersion = apiVersion
         out.append(mine)

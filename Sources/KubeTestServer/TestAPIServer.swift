@@ -591,7 +591,8 @@ public final class TestAPIServer: @unchecked Sendable {
             let body = try parseBody(req)
             if sub == "scale" {
                 let replicas = body[path: ["spec", "replicas"]] ?? 0
-                let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), dryRun: try dryRun(req), precondition: body[path: ["metadata", "resourceVersion"]]?.string) { o in
+                let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), subresource: "scale", dryRun: try dryRun(req),
+                                           precondition: body[path: ["metadata", "resourceVersion"]]?.string) { o in
                     var n = o; n[path: ["spec", "replicas"]] = replicas; n[path: ["metadata", "resourceVersion"]] = nil; return n
                 }
                 respond(w, 200, scale(obj, info), cut: cut)
@@ -710,7 +711,8 @@ public final class TestAPIServer: @unchecked Sendable {
             let patch: Value
             do { patch = try JSONParser.parse(req.body) } catch { throw APIError.badRequest("error decoding patch: \(error.message)") }
             if subresource == "scale" {
-                let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), dryRun: dry, precondition: nil) { o throws(APIError) in
+                let obj = try store.update(info, namespace: ns, name: name, manager: fieldManager(req), subresource: "scale", dryRun: dry,
+                                           precondition: nil) { o throws(APIError) in
                     var s = scale(o, info)
                     s = Patches.mergePatch(s, patch)
                     var n = o
