@@ -78,22 +78,25 @@ let package = Package(
         /// A Kubernetes API server model over real HTTP on loopback, for tests and benchmarks.
         .target(name: "KubeTestServer", dependencies: ["PatternCore", "CTestTLS"]),
         .executableTarget(name: "pattern-test-apiserver", dependencies: ["KubeTestServer"]),
+        /// Shared by the test targets: temporary directories removed at exit, the git helper,
+        /// repository and fixture paths.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
 
         // MARK: Tests
         .testTarget(name: "PatternCoreTests", dependencies: ["PatternCore"]),
         .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "PatternCore"]),
-        .testTarget(name: "PatternCompileTests", dependencies: ["PatternCompile", "PatternCore"]),
-        .testTarget(name: "PatternSourceTests", dependencies: ["PatternSource", "PatternCore"]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestServer", "PatternCore"]),
-        .testTarget(name: "KubeTestServerTests", dependencies: ["KubeTestServer", "PatternCore"]),
+        .testTarget(name: "PatternCompileTests", dependencies: ["TestSupport", "PatternCompile", "PatternCore"]),
+        .testTarget(name: "PatternSourceTests", dependencies: ["TestSupport", "PatternSource", "PatternCore"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["TestSupport", "KubeClient", "KubeTestServer", "PatternCore"]),
+        .testTarget(name: "KubeTestServerTests", dependencies: ["TestSupport", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternDiffTests", dependencies: ["PatternDiff", "PatternCore"]),
         .testTarget(name: "PatternRecordTests", dependencies: ["PatternRecord", "PatternCore"]),
         .testTarget(name: "PatternReportTests", dependencies: ["PatternReport", "PatternDiff", "PatternRecord", "PatternCore"]),
-        .testTarget(name: "PatternApplyTests", dependencies: [
+        .testTarget(name: "PatternApplyTests", dependencies: ["TestSupport", 
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),
-        .testTarget(name: "PatternCLITests", dependencies: ["PatternCLI", "KubeTestServer", "PatternCore"]),
-        .testTarget(name: "PatternControllerTests", dependencies: [
+        .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore"]),
+        .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "KubeClient", "KubeTestServer", "PatternCore",
             .product(name: "Logging", package: "swift-log"),
         ]),

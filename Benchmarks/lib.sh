@@ -2,8 +2,9 @@
 # Builds a static-stdlib release of the tools into .build-bench and prepares corpus-N: the
 # generated Kustomize tree plus the same overlay wrapped as a pattern site (bench-site).
 
+# The corpus generator lives in shared/ beside the repository (set GEN to use another copy).
 GEN=${GEN:-../shared/bench/gen_corpus.py}
-[ -f "$GEN" ] || GEN=/work/shared/bench/gen_corpus.py
+[ -f "$GEN" ] || { echo "benchmarks: corpus generator not found at $GEN (set GEN=path/to/gen_corpus.py)" >&2; exit 1; }
 WORK=Benchmarks/work
 SCRATCH=.build-bench   # static stdlib: no dynamic-linking cost at every start
 mkdir -p "$WORK"

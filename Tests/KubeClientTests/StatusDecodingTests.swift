@@ -4,7 +4,7 @@ import PatternCore
 @testable import KubeClient
 
 /// Decoding of real API server answers (Tests/Fixtures/kube-api-client, copied from
-/// /work/shared/reference/kube-api-recordings).
+/// shared/reference/kube-api-recordings beside the repository).
 @Suite struct StatusDecodingTests {
     func decode(_ file: String, http: Int) throws -> KubeError {
         KubeError.from(httpStatus: http, body: try Fixtures.json(file))

@@ -1,5 +1,6 @@
 import Foundation
 import PatternCore
+import TestSupport
 @testable import KubeClient
 
 /// Paths of test fixtures (Tests/Fixtures/…).
@@ -17,17 +18,14 @@ enum Fixtures {
     }
 }
 
-/// A fresh temporary directory, removed by `cleanup()`.
+/// A fresh temporary directory, removed by `cleanup()` and in any case when the test process
+/// exits (TestSupport).
 struct TempDir {
     let path: String
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/kubeclient-XXXXXX").utf8CString)
-        guard let p = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
-        path = String(cString: p)
-    }
+    init() throws { path = TemporaryDirectories.make("kubeclient") }
     func file(_ name: String) -> String { path + "/" + name }
     func write(_ name: String, _ text: String, executable: Bool = false) throws {
-        try text.write(toFile: file(name), atomically: true, encoding: .utf8)
+        try text.write(toFile: file(name), atomically: false, encoding: .utf8)
         if executable { chmod(file(name), 0o755) }
     }
     func cleanup() { try? FileManager.default.removeItem(atPath: path) }

@@ -1,6 +1,7 @@
 import Foundation
 import PatternCore
 import Testing
+import TestSupport
 @testable import KubeTestServer
 
 private func cm(_ name: String, ns: String = "default", labels: [String: String] = [:], data: [String: String] = ["a": "1"]) -> String {
@@ -228,11 +229,11 @@ struct ErrorBehaviourTests {
         let server = try TestAPIServer.start(o)
         defer { server.stop() }
         #expect(server.url.hasPrefix("https://"))
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kts-\(UUID().uuidString)").path
+        let dir = TemporaryDirectories.make("kts")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for (n, t) in [("ca", pki.caCertPEM), ("crt", pki.clientCertPEM), ("key", pki.clientKeyPEM)] {
-            try t.write(toFile: "\(dir)/\(n).pem", atomically: true, encoding: .utf8)
+            try t.write(toFile: "\(dir)/\(n).pem", atomically: false, encoding: .utf8)
         }
         func curl(_ args: [String]) throws -> String {
             let p = Process()
@@ -751,8 +752,10 @@ struct KubectlCompatibilityTests {
         let inPipe = Pipe()
         p.standardInput = inPipe
         var env = ProcessInfo.processInfo.environment
-        env["HOME"] = FileManager.default.temporaryDirectory.path
-        env["KUBECACHEDIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("kcache-\(UUID().uuidString)").path
+        // kubectl writes its discovery cache under HOME: a directory removed at exit.
+        let home = TemporaryDirectories.make("kubectl-home")
+        env["HOME"] = home
+        env["KUBECACHEDIR"] = home + "/cache"
         p.environment = env
         try p.run()
         if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
@@ -771,8 +774,8 @@ struct KubectlCompatibilityTests {
         o.tlsKeyPEM = pki.serverKeyPEM
         let server = try TestAPIServer.start(o)
         defer { server.stop() }
-        let kc = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(UUID().uuidString)").path
-        try server.kubeconfig(token: "t0k3n", caPEM: pki.caCertPEM).write(toFile: kc, atomically: true, encoding: .utf8)
+        let kc = TemporaryDirectories.make("kc") + "/kubeconfig"
+        try server.kubeconfig(token: "t0k3n", caPEM: pki.caCertPEM).write(toFile: kc, atomically: false, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: kc) }
         let (rc, out) = try kubectl(kc, ["get", "ns"])
         #expect(rc == 0)
@@ -827,7 +830,7 @@ private let apiserverBinary: String? = {
 @Suite("pattern-test-apiserver executable", .enabled(if: apiserverBinary != nil))
 struct ExecutableTests {
     @Test func printsURLWritesKubeconfigAndServes() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tas-\(UUID().uuidString)").path
+        let dir = TemporaryDirectories.make("tas")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let p = Process()

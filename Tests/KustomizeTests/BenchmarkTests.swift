@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Not a timed test: a benchmark, enabled only when `KUSTOMIZE_BENCH_DIR` names a corpus
-/// from `python3 /work/shared/bench/gen_corpus.py OUT APPS 1` (it builds
+/// from `python3 ../shared/bench/gen_corpus.py OUT APPS 1` (shared/ beside the repository; it builds
 /// `OUT/overlays/site0`). Run it in release:
 ///
 ///     KUSTOMIZE_BENCH_DIR=/tmp/corpus200 swift test -c release -Xswiftc -enable-testing \

@@ -33,8 +33,9 @@ import KubeTestServer
         #expect(crd < cr)
         for ns in ["platform-secrets", "config-demo", "hello-world", "platform-telemetry"] {
             let nsWrite = try #require(index("namespaces", ns))
-            let firstInside = writes.firstIndex { $0.namespace == ns && $0.resource != "namespaces" }
-            #expect(firstInside.map { nsWrite < $0 } ?? true, "namespace \(ns) applied after an object inside it")
+            // Every one of these namespaces has objects (was `?? true`: passed when none was written).
+            let firstInside = try #require(writes.firstIndex { $0.namespace == ns && $0.resource != "namespaces" }, "nothing written in \(ns)")
+            #expect(nsWrite < firstInside, "namespace \(ns) applied after an object inside it")
         }
         // The Deployment (level before the CR's level) was waited on: it is rolled out now.
         #expect(ReadinessRules.status(of: web).isReady)

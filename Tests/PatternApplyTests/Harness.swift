@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import PatternCore
 import PatternCompile
 import PatternApply
@@ -8,7 +9,7 @@ import KubeTestServer
 import Glibc
 #endif
 
-let repoRoot: String = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+let repoRoot: String = RepositoryPaths.root
 
 /// A test cluster: the test API server (with simulated controllers) and a client for it.
 struct TestCluster {
@@ -67,10 +68,8 @@ func fastOptions() -> ApplyOptions {
     return o
 }
 
-func makeTempDir() -> String {
-    var template = Array("/tmp/pattern-apply-XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-}
+/// A temporary directory, removed when the test process exits (TestSupport).
+func makeTempDir() -> String { TemporaryDirectories.make("pattern-apply") }
 
 func writeFile(_ path: String, _ text: String) {
     var cur = ""

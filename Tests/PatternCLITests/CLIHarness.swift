@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import PatternCore
 #if canImport(Glibc)
 import Glibc
@@ -21,15 +22,12 @@ struct CLI {
         return ".build/debug/pattern"
     }()
 
-    static let repoRoot: String = {
-        let parts = #filePath.split(separator: "/").dropLast(3)
-        return "/" + parts.joined(separator: "/")
-    }()
+    static let repoRoot: String = RepositoryPaths.root
 
     /// Runs `pattern args…` in `cwd`, capturing stdout and stderr through files.
     static func run(_ args: [String], cwd: String = repoRoot, env: [String: String] = [:]) -> Result {
-        var template = Array("/tmp/pattern-cli-XXXXXX".utf8CString)
-        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        let dir = TemporaryDirectories.make("pattern-cli")
+        defer { TemporaryDirectories.remove(dir) }
         let outPath = dir + "/out", errPath = dir + "/err"
         var script = "cd '\(cwd)' && "
         for (k, v) in env { script += "\(k)='\(v)' " }

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import PatternCore
 import KubeTestServer
 #if canImport(Glibc)
@@ -15,8 +16,7 @@ import Glibc
         var o = TestAPIServerOptions()
         o.simulateControllers = true
         server = try TestAPIServer.start(o)
-        var template = Array("/tmp/pattern-cli-kc-XXXXXX".utf8CString)
-        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        let dir = TemporaryDirectories.make("pattern-cli-kc")
         kubeconfig = dir + "/config"
         let fd = open(kubeconfig, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let text = server.kubeconfig()

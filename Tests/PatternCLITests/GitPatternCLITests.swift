@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import PatternCore
 #if canImport(Glibc)
 import Glibc
@@ -16,10 +17,7 @@ import Glibc
         return (status >> 8) & 0xff
     }
 
-    func tempDir() -> String {
-        var template = Array("/tmp/pattern-gitcli-XXXXXX".utf8CString)
-        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-    }
+    func tempDir() -> String { TemporaryDirectories.make("pattern-gitcli") }
 
     /// An upstream pattern repository (the bundled example's pattern) and a site repository
     /// whose overlay points at it by file:// URL.

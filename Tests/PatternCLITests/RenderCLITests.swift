@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,10 +30,7 @@ import PatternCore
 }
 
 @Suite struct RenderOutputCLITests {
-    func tempDir() -> String {
-        var template = Array("/tmp/pattern-out-XXXXXX".utf8CString)
-        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-    }
+    func tempDir() -> String { TemporaryDirectories.make("pattern-out") }
 
     @Test func outDirWritesOneStableFilePerObjectAndRemovesStaleOnes() throws {
         let out = tempDir()

@@ -1,14 +1,12 @@
 import Testing
+import TestSupport
 import PatternCore
 @testable import PatternCompile
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let fixturesRoot: String = {
-    let parts = #filePath.split(separator: "/").dropLast(2)
-    return "/" + parts.joined(separator: "/") + "/Fixtures"
-}()
+let fixturesRoot: String = RepositoryPaths.fixtures
 
 func fixtureWorkspace(_ name: String) -> Workspace {
     Workspace(tree: LocalTree(root: fixturesRoot + "/compile/" + name))
@@ -16,8 +14,7 @@ func fixtureWorkspace(_ name: String) -> Workspace {
 
 /// Writes `files` (path → content) into a fresh temporary directory and returns it.
 func temporaryRepo(_ files: [String: String]) -> String {
-    var template = Array("/tmp/pattern-test-XXXXXX".utf8CString)
-    let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    let dir = TemporaryDirectories.make("pattern-test")
     for (path, content) in files {
         let full = dir + "/" + path
         var cur = ""

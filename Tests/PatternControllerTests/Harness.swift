@@ -7,40 +7,13 @@ import PatternApply
 import PatternController
 import KubeClient
 import KubeTestServer
+import TestSupport
 import Logging
 
-let repoRoot: String = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+let repoRoot: String = RepositoryPaths.root
 
-struct CommandFailed: Error, CustomStringConvertible { var description: String }
-
-/// Runs `git` with a fixed identity and no user/system config.
-@discardableResult
-func git(_ args: [String], in dir: String) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-    p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: dir)
-    var env = ProcessInfo.processInfo.environment
-    env["GIT_AUTHOR_NAME"] = "Test"; env["GIT_AUTHOR_EMAIL"] = "test@example.com"
-    env["GIT_COMMITTER_NAME"] = "Test"; env["GIT_COMMITTER_EMAIL"] = "test@example.com"
-    env["GIT_CONFIG_NOSYSTEM"] = "1"; env["HOME"] = dir
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw CommandFailed(description: "git \(args.joined(separator: " ")) failed: \(String(decoding: e, as: UTF8.self))")
-    }
-    return String(decoding: o, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-}
-
-func makeTempDir(_ prefix: String = "pattern-ctl") -> String {
-    var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-}
+/// A temporary directory, removed when the test process exits (TestSupport).
+func makeTempDir(_ prefix: String = "pattern-ctl") -> String { TemporaryDirectories.make(prefix) }
 
 func writeFile(_ path: String, _ text: String) {
     try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

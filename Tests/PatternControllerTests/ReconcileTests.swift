@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Foundation
 import PatternCore
 import PatternCompile
@@ -101,7 +102,9 @@ import KubeTestServer
         #expect(await eventually(10) { await cluster.sync()?[path: ["status", "lastAppliedCommit"]]?.string == commit })
         let cm = cluster.server.store.get(resource: "configmaps", namespace: "hello-world", name: "hello-world")
         #expect(cm?[path: ["data", "message"]]?.string == "Hello from commit two")
-        #expect(cm?.annotations["pattern.dev/source-commit"]?.string.map { commit.hasPrefix($0) || $0.hasPrefix(commit) } ?? true)
+        // (An expectation on the `pattern.dev/source-commit` annotation stood here with `?? true`,
+        // so it passed without the annotation — and the controller's objects do not carry it:
+        // the commit is known only after compile. lastAppliedCommit above is the real check.)
         #expect(await cluster.condition("dev", "Ready")?["status"]?.string == "True")
     }
 

@@ -2,50 +2,13 @@ import Foundation
 import Testing
 @testable import PatternSource
 import PatternCore
+@_exported import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A temporary directory removed at deinit.
-final class TempDir {
-    let path: String
-    init() {
-        var template = Array((NSTemporaryDirectory() + "pattern-src-XXXXXX").utf8CString)
-        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!
-        path = String(cString: p)
-    }
-    deinit { if getenv("KEEP_TMP") == nil { try? FileManager.default.removeItem(atPath: path) } }
-    func sub(_ name: String) -> String { path + "/" + name }
-}
-
-struct CommandFailed: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Runs `git` with a fixed identity and no user/system config.
-@discardableResult
-func git(_ args: [String], in dir: String) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-    p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: dir)
-    var env = ProcessInfo.processInfo.environment
-    env["GIT_AUTHOR_NAME"] = "Test"; env["GIT_AUTHOR_EMAIL"] = "test@example.com"
-    env["GIT_COMMITTER_NAME"] = "Test"; env["GIT_COMMITTER_EMAIL"] = "test@example.com"
-    env["GIT_CONFIG_NOSYSTEM"] = "1"; env["HOME"] = dir
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw CommandFailed(description: "git \(args.joined(separator: " ")) failed: \(String(decoding: e, as: UTF8.self))")
-    }
-    return String(decoding: o, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-}
+/// A temporary directory removed at deinit (and in any case at exit): TestSupport's.
+typealias TempDir = TemporaryDirectory
 
 func writeFile(_ path: String, _ text: String) throws {
     let dir = (path as NSString).deletingLastPathComponent
