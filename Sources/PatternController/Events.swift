@@ -24,7 +24,9 @@ public final class EventRecorder: Sendable {
     public enum EventType: String, Sendable { case normal = "Normal", warning = "Warning" }
 
     /// Records an event; failures to write events are ignored (they must never fail a reconcile).
-    public func emit(_ involved: Value, _ type: EventType, reason: String, message: String) async {
+    /// The message's advice is phrased for a PatternSync (`PatternSyncAdvice`).
+    public func emit(_ involved: Value, _ type: EventType, reason: String, message rawMessage: String) async {
+        let message = PatternSyncAdvice.rewrite(rawMessage)
         let uid = involved[path: ["metadata", "uid"]]?.string ?? ""
         let ns = involved.metadataNamespace ?? "default"
         let name = involved.metadataName ?? ""
@@ -60,5 +62,36 @@ public final class EventRecorder: Sendable {
                 s.recent[key] = Recent(name: eventName, namespace: ns, count: 1)
             }
         }
+    }
+}
+
+/// Advice that fits a PatternSync. The engine's errors end in what a CLI user would do
+/// (`re-run with --prune-confirm`, `--force-conflicts`, …); under the controller there is no
+/// command line to re-run, so conditions and Events say which PatternSync field or which
+/// one-off command does the same.
+public enum PatternSyncAdvice {
+    /// (CLI advice, PatternSync advice), longest first so a longer phrase wins.
+    static let replacements: [(String, String)] = [
+        ("if removing everything is intended, re-run with --prune-confirm",
+         "if removing everything is intended, suspend this PatternSync (spec.suspend: true) and run `pattern apply <site> --prune-confirm` once, then resume it"),
+        ("if the render really shrank this much, re-run with --prune-confirm; --no-prune skips pruning",
+         "if the render really shrank this much, suspend this PatternSync (spec.suspend: true) and run `pattern apply <site> --prune-confirm` once, then resume it; spec.prune: false keeps the objects instead"),
+        ("re-run with --force-conflicts to take them over, or drop them from the render",
+         "set spec.driftPolicy: heal to take them over (heal applies with force), or drop them from the render"),
+        ("(pass --allow-empty to prune anyway)",
+         "(suspend this PatternSync and run `pattern apply <site> --allow-empty` once if that is intended; spec.prune: false keeps them)"),
+        ("(raise --prune-budget to confirm)",
+         "(suspend this PatternSync and run `pattern apply <site> --prune-budget N` once if that is intended; spec.prune: false keeps them)"),
+        ("re-run with --prune-confirm", "suspend this PatternSync (spec.suspend: true) and run `pattern apply <site> --prune-confirm` once"),
+        ("--force-conflicts", "spec.driftPolicy: heal"),
+        ("--no-prune", "spec.prune: false"),
+    ]
+
+    /// `message` with CLI advice replaced by PatternSync advice (unchanged when it has none).
+    public static func rewrite(_ message: String) -> String {
+        guard message.contains("--") else { return message }
+        var out = message
+        for (cli, sync) in replacements where out.contains(cli) { out = out.replacing(cli, with: sync) }
+        return out
     }
 }

@@ -99,6 +99,7 @@ public struct Reconciler: Sendable {
 
     func fail(_ object: Value, _ status: inout StatusBuilder, stage: String, reason: String, message: String,
               stalled: Bool = false, watch: (String, [GroupVersionKind])? = nil, interval: Double? = nil) async -> ReconcileOutcome {
+        let message = PatternSyncAdvice.rewrite(message)
         status.condition("Ready", false, reason: reason, message: message)
         status.condition("Reconciling", false, reason: reason, message: "reconcile failed at the \(stage) stage")
         status.condition("Stalled", stalled, reason: stalled ? reason : "Retrying",

@@ -179,3 +179,74 @@ import KubeClient
 }
 
 func httpReady(_ c: PatternController) -> Bool { ObservabilityTests.ready(c) }
+
+/// The PatternSync CRD and the advice its conditions and Events give.
+@Suite struct PatternSyncResourceTests {
+    static func crd() throws -> Value {
+        try YAMLParser.parse(readFile(repoRoot + "/patterns/pattern-controller/components/crd/patternsync-crd.yaml"))
+    }
+
+    @Test func theCRDHasATypedStatusAndTheFluxLikeColumns() throws {
+        let version = try #require(try PatternSyncResourceTests.crd()[path: ["spec", "versions"]]?.array?.first)
+        let status = try #require(version[path: ["schema", "openAPIV3Schema", "properties", "status"]])
+        #expect(status["x-kubernetes-preserve-unknown-fields"] == nil)
+        let fields = Set(status["properties"]?.object?.keys.map { $0 } ?? [])
+        #expect(fields == ["observedGeneration", "conditions", "source", "lastAttemptedRevision", "lastAppliedRevision",
+                           "lastAppliedCommit", "lastReconcileTime", "lastError", "counts", "drifted"])
+        let columns = (version["additionalPrinterColumns"]?.array ?? []).filter { ($0["priority"]?.int ?? 0) == 0 }
+        #expect(columns.compactMap { $0["name"]?.string } == ["Ready", "Status", "Suspended", "Revision", "Age"])
+        #expect(columns.first { $0["name"] == "Status" }?["jsonPath"] == #".status.conditions[?(@.type=="Ready")].message"#)
+    }
+
+    @Test func everyStatusFieldTheControllerWritesSurvivesTheSchema() async throws {
+        // The test server prunes what a CRD schema does not declare, as the real one does.
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        defer { repo.remove() }
+        try await cluster.createSync(url: repo.url, interval: "1h")
+        let running = RunningController(try cluster.controller(identity: "schema"))
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
+        await running.stop()
+        let stored = try #require(await cluster.sync()?["status"])
+        let written = try #require(running.controller.metrics.value(ControllerMetrics.reconcileTotal, [("namespace", "default"), ("name", "dev"), ("result", "success")]))
+        #expect(written >= 1)
+        for key in ["observedGeneration", "conditions", "source", "lastAttemptedRevision", "lastAppliedRevision", "lastAppliedCommit", "counts"] {
+            #expect(stored[key] != nil, "status.\(key) was pruned")
+        }
+        #expect(stored[path: ["source", "commit"]]?.string == repo.head)
+        #expect(stored[path: ["counts", "objects"]]?.int == 16)
+    }
+
+    @Test func aRefusedPruneAdvisesPatternSyncFieldsNotCLIFlags() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        defer { repo.remove() }
+        try await cluster.createSync(url: repo.url, interval: "1s")
+        let running = RunningController(try cluster.controller(identity: "advice"))
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
+        // Most of the render goes away at once: the prune guard refuses.
+        try repo.change("overlays/dev/overlay.yaml", "disable: [telemetry-operator]", "disable: [telemetry-operator, hello-world, config-demo, secrets-store]")
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["reason"]?.string == "PruneRefused" })
+        await running.stop()
+        let message = try #require(await cluster.condition("dev", "Ready")?["message"]?.string)
+        #expect(message.contains("refusing to prune"))
+        #expect(message.contains("spec.suspend: true") && message.contains("spec.prune: false"), "\(message)")
+        #expect(!message.contains("re-run with"), "\(message)")
+        let event = try #require(cluster.events().first { $0["reason"]?.string == "PruneRefused" })
+        #expect(event["message"]?.string?.contains("spec.suspend: true") == true)
+        #expect(event["message"]?.string?.contains("--no-prune") == false)
+    }
+
+    @Test func adviceRewritesEveryCLIPhraseTheEngineUses() {
+        let conflict = "1 conflict: .data.a owned by kubectl-edit\nAnother field manager owns these fields; re-run with --force-conflicts to take them over, or drop them from the render."
+        #expect(PatternSyncAdvice.rewrite(conflict).hasSuffix("set spec.driftPolicy: heal to take them over (heal applies with force), or drop them from the render."))
+        #expect(PatternSyncAdvice.rewrite("not pruning: the render is empty and 4 objects would be deleted (pass --allow-empty to prune anyway)")
+            .contains("spec.prune: false keeps them"))
+        #expect(PatternSyncAdvice.rewrite("nothing to say") == "nothing to say")
+        for (cli, _) in PatternSyncAdvice.replacements {
+            #expect(!PatternSyncAdvice.rewrite(cli).contains("re-run"), "\(cli)")
+        }
+    }
+}
