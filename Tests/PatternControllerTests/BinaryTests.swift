@@ -37,11 +37,12 @@ func freePort() -> Int {
         defer { cluster.stop() }
         let repo = try GitPatternRepo()
         try await cluster.createSync(url: repo.url, interval: "1h")
-        let port = freePort()
+        let port = freePort(), healthPort = freePort()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: patternBinary)
         p.arguments = ["controller", "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--namespace", "default",
-                       "--identity", "binary", "--metrics-addr", "127.0.0.1:\(port)", "--cache-dir", cluster.cacheDir,
+                       "--identity", "binary", "--metrics-addr", "127.0.0.1:\(port)", "--health-addr", "127.0.0.1:\(healthPort)",
+                       "--log-format", "json", "--cache-dir", cluster.cacheDir,
                        "--lease-retry", "0.2", "--lease-duration", "2", "--poll-interval", "0.05"]
         let errPath = makeTempDir() + "/stderr"
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
@@ -50,7 +51,8 @@ func freePort() -> Int {
         try p.run()
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
 
-        #expect(await eventually(15) { httpGet(port: port, path: "/readyz")?.status == 200 }, "\(readFile(errPath))")
+        #expect(await eventually(15) { httpGet(port: healthPort, path: "/readyz")?.status == 200 }, "\(readFile(errPath))")
+        #expect(httpGet(port: port, path: "/readyz")?.status == 404)
         #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" }, "\(readFile(errPath))")
         // Status is written before the reconcile is counted: poll.
         #expect(await eventually(5) {
@@ -58,6 +60,12 @@ func freePort() -> Int {
             return metrics.contains(#"pattern_reconcile_total{namespace="default",name="dev",result="success"} "#) && metrics.contains("pattern_leader 1")
         })
         #expect(cluster.server.requestLog.entries.contains { $0.userAgent.contains("pattern-controller/") && $0.userAgent.contains("(binary)") })
+        // --log-format json: one JSON object per line, one per reconcile.
+        #expect(await eventually(5) {
+            readFile(errPath).split(separator: "\n").contains { line in
+                (try? JSONParser.parse(String(line))).map { $0["msg"]?.string == "reconciled" && $0["patternsync"]?.string == "default/dev" && $0["result"]?.string == "success" } == true
+            }
+        }, "\(readFile(errPath))")
 
         // SIGTERM: graceful stop, lease released, exit 0.
         kill(p.processIdentifier, SIGTERM)
