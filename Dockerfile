@@ -54,4 +54,4 @@ ENV XDG_CACHE_HOME=/var/cache
 WORKDIR /home/pattern
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/pattern"]
-CMD ["controller", "--metrics-addr=0.0.0.0:8080"]
+CMD ["controller", "--health-addr=0.0.0.0:8081", "--log-format=json"]
