@@ -79,8 +79,8 @@ let package = Package(
         .target(name: "KubeTestServer", dependencies: ["PatternCore", "CTestTLS"]),
         .executableTarget(name: "pattern-test-apiserver", dependencies: ["KubeTestServer"]),
         /// Shared by the test targets: temporary directories removed at exit, the git helper,
-        /// repository and fixture paths.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        /// repository and fixture paths, the diff fixtures.
+        .target(name: "TestSupport", dependencies: ["PatternCore"], path: "Tests/TestSupport"),
 
         // MARK: Tests
         .testTarget(name: "PatternCoreTests", dependencies: ["PatternCore"]),
@@ -89,15 +89,15 @@ let package = Package(
         .testTarget(name: "PatternSourceTests", dependencies: ["TestSupport", "PatternSource", "PatternCore"]),
         .testTarget(name: "KubeClientTests", dependencies: ["TestSupport", "KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "KubeTestServerTests", dependencies: ["TestSupport", "KubeTestServer", "PatternCore"]),
-        .testTarget(name: "PatternDiffTests", dependencies: ["PatternDiff", "PatternCore"]),
+        .testTarget(name: "PatternDiffTests", dependencies: ["TestSupport", "PatternDiff", "PatternCore"]),
         .testTarget(name: "PatternRecordTests", dependencies: ["PatternRecord", "PatternCore"]),
-        .testTarget(name: "PatternReportTests", dependencies: ["PatternReport", "PatternDiff", "PatternRecord", "PatternCore"]),
+        .testTarget(name: "PatternReportTests", dependencies: ["TestSupport", "PatternReport", "PatternDiff", "PatternRecord", "PatternCore"]),
         .testTarget(name: "PatternApplyTests", dependencies: ["TestSupport", 
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),
         .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 
-            "PatternController", "PatternApply", "PatternCompile", "PatternSource", "KubeClient", "KubeTestServer", "PatternCore",
+            "PatternController", "PatternApply", "PatternCompile", "PatternSource", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

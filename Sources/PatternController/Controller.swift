@@ -307,8 +307,14 @@ public final class PatternController: Sendable {
         guard let w = state.withLock({ $0.workers.removeValue(forKey: k) }) else { return }
         w.stop()
         // Every series of this PatternSync (namespace *and* name): one of the same name in
-        // another namespace keeps its own.
-        metrics.removeSeries(matching: Worker.labels(k))
+        // another namespace keeps its own. Again once the worker is done: a reconcile in its
+        // apply step finishes and records metrics after the stop.
+        let labels = Worker.labels(k)
+        metrics.removeSeries(matching: labels)
+        Task { [metrics] in
+            await w.finished()
+            metrics.removeSeries(matching: labels)
+        }
         logger.info("PatternSync deleted; its objects stay in the cluster", metadata: ["patternsync": "\(k)"])
     }
 

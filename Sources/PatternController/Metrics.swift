@@ -102,10 +102,15 @@ public final class MetricsRegistry: Sendable {
     /// Removes every series, of every metric, whose labels include all of `labels` (the
     /// series of a deleted PatternSync: its namespace *and* name, so a PatternSync of the same
     /// name in another namespace keeps its series).
-    public func removeSeries(matching labels: [(String, String)]) {
+    public func removeSeries(matching labels: [(String, String)]) { remove(nil, labels) }
+
+    /// Removes the series of `name` whose labels include all of `labels`.
+    public func removeSeries(_ name: String, matching labels: [(String, String)]) { remove(name, labels) }
+
+    private func remove(_ only: String?, _ labels: [(String, String)]) {
         let doomed = state.withLock { s -> [Series] in
             var out: [Series] = []
-            for (name, entries) in s.series {
+            for (name, entries) in s.series where only == nil || only == name {
                 for (k, e) in entries where labels.allSatisfy({ want in e.labels.contains { $0 == want } }) {
                     out.append(e.series)
                     s.series[name]?[k] = nil
@@ -113,26 +118,7 @@ public final class MetricsRegistry: Sendable {
             }
             return out
         }
-        for d in doomed {
-            switch d {
-            case .counter(let c): c.destroy()
-            case .gauge(let g): g.destroy()
-            case .histogram(let h): h.destroy()
-            }
-        }
-    }
-
-    /// Removes the series of `name` whose labels include all of `labels`.
-    public func removeSeries(_ name: String, matching labels: [(String, String)]) {
-        let doomed = state.withLock { s -> [Series] in
-            guard let entries = s.series[name] else { return [] }
-            var out: [Series] = []
-            for (k, e) in entries where labels.allSatisfy({ want in e.labels.contains { $0 == want } }) {
-                out.append(e.series)
-                s.series[name]?[k] = nil
-            }
-            return out
-        }
+        // swift-metrics' destroy() unregisters each series from the Prometheus registry.
         for d in doomed {
             switch d {
             case .counter(let c): c.destroy()

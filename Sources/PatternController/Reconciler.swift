@@ -195,8 +195,12 @@ public struct Reconciler: Sendable {
         var site: RenderedSite
         do {
             defer { metrics.observe(ControllerMetrics.stageDuration, labels + [("stage", "render")], monotonic() - renderStart) }
-            site = try SiteCompiler(workspace: Workspace(tree: tree),
-                                    resolver: ControllerPatternResolver(resolver: SourceResolver(cache: settings.cache))).compile(site: spec.site)
+            // On the blocking executor: file reads, parsing and git patterns stay off the cooperative pool.
+            let (cache, siteName) = (settings.cache, spec.site)
+            site = try await BlockingExecutor.shared.run { () throws(Diagnostics) -> RenderedSite in
+                try SiteCompiler(workspace: Workspace(tree: tree),
+                                 resolver: ControllerPatternResolver(resolver: SourceResolver(cache: cache))).compile(site: siteName)
+            }
         } catch {
             let text = error.items.prefix(5).map(\.description).joined(separator: "\n")
             return await fail(object, &status, stage: "render", reason: "RenderFailed",
@@ -398,11 +402,9 @@ public struct Reconciler: Sendable {
     }
 }
 
-/// Runs blocking work (libgit2) on a Dispatch thread instead of the cooperative pool.
+/// Runs blocking work (libgit2) on the controller's `BlockingExecutor`, off the cooperative pool.
 func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { c in
-        DispatchQueue.global().async { c.resume(returning: body()) }
-    }
+    await BlockingExecutor.shared.run(body)
 }
 
 /// Resolves sites whose pattern lives in another git repository (as the CLI's resolver does).

@@ -60,6 +60,23 @@ while i < args.count {
     i += 1
 }
 
+/// Writes a credential file (kubeconfig with a token or client key, private keys) readable by
+/// its owner only, checked at every step: a failure stops the server with the reason.
+func writePrivate(_ path: String, _ text: String) {
+    let bytes = Array(text.utf8)
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { fail("cannot write \(path): \(String(cString: strerror(errno)))") }
+    guard fchmod(fd, 0o600) == 0 else { fail("cannot restrict \(path) to its owner: \(String(cString: strerror(errno)))") }
+    var off = 0
+    while off < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { fail("cannot write \(path): \(String(cString: strerror(errno)))") }
+        off += n
+    }
+    guard close(fd) == 0 else { fail("cannot write \(path): \(String(cString: strerror(errno)))") }
+}
+
 var pki: TestPKI? = nil
 if let dir = selfSignedDir {
     guard let p = TestPKI.generate(clientCommonName: "admin", clientOrganization: "system:masters") else { fail("could not generate certificates") }
@@ -67,7 +84,7 @@ if let dir = selfSignedDir {
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     for (name, text) in [("ca.crt", p.caCertPEM), ("server.crt", p.serverCertPEM), ("server.key", p.serverKeyPEM),
                          ("client.crt", p.clientCertPEM), ("client.key", p.clientKeyPEM)] {
-        try? text.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+        writePrivate("\(dir)/\(name)", text)
     }
     options.tlsCertPEM = p.serverCertPEM
     options.tlsKeyPEM = p.serverKeyPEM
@@ -97,7 +114,7 @@ do {
 if let path = kubeconfigOut {
     let caPEM = pki?.caCertPEM
     let text = server.kubeconfig(token: firstToken, caPEM: caPEM, clientCertPEM: pki?.clientCertPEM, clientKeyPEM: pki?.clientKeyPEM)
-    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch { fail("cannot write \(path): \(error)") }
+    writePrivate(path, text)
 }
 FileHandle.standardOutput.write(Data((server.url + "\n").utf8))
 FileHandle.standardOutput.synchronizeFile()

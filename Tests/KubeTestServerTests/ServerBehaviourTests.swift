@@ -858,6 +858,9 @@ struct ExecutableTests {
         #expect(url.hasPrefix("http://127.0.0.1:"))
         let kubeconfig = try String(contentsOfFile: "\(dir)/kubeconfig", encoding: .utf8)
         #expect(kubeconfig.contains("server: \(url)"))
+        // A credential file: readable by its owner only.
+        var st = stat()
+        #expect(stat("\(dir)/kubeconfig", &st) == 0 && st.st_mode & 0o777 == 0o600)
         guard let port = Int(url.split(separator: ":").last ?? "") else { return }
         let c = try TestHTTPConnection(port: port)
         try c.send("GET", "/version", headers: ["User-Agent": "t"])

@@ -33,6 +33,31 @@ import KubeClient
         #expect(ObservabilityTests.sample(r.exposition(), #"pattern_reconcile_total{namespace="team-a",name="dev",result="success"}"#) == 1)
     }
 
+    @Test func aDeletedPatternSyncLosesItsSeriesAndItsNamesakeKeepsThem() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        _ = try await cluster.client.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "other"]])
+        for ns in ["default", "other"] {
+            let o: Value = ["apiVersion": "pattern.dev/v1alpha1", "kind": "PatternSync", "metadata": ["name": "dev", "namespace": .string(ns)],
+                            "spec": ["source": ["path": "/nonexistent"], "site": "dev", "suspend": true]]
+            _ = try await cluster.client.create(o)
+        }
+        var cfg = try cluster.controller(identity: "series").configuration
+        cfg.namespace = nil
+        let c = PatternController(client: cluster.client, configuration: cfg)
+        let running = RunningController(c)
+        let info = #"pattern_sync_info{namespace="%@",name="dev",site="dev",revision="",ready="Unknown",suspended="true"}"#
+        func sample(_ ns: String) -> Double? { ObservabilityTests.sample(c.metrics.exposition(), info.replacingOccurrences(of: "%@", with: ns)) }
+        #expect(await eventually(10) { sample("default") == 1 && sample("other") == 1 }, "\(c.metrics.exposition())")
+        _ = try await cluster.client.delete(ControllerCluster.gvk, name: "dev", namespace: "default")
+        #expect(await eventually(10) { sample("default") == nil })
+        await running.stop()
+        let text = c.metrics.exposition()
+        #expect(!text.contains(#"namespace="default",name="dev""#))
+        #expect(sample("other") == 1)
+        #expect(ObservabilityTests.sample(text, #"pattern_reconcile_total{namespace="other",name="dev",result="suspended"}"#) == 1)
+    }
+
     @Test func helpTextListsLabelValuesAndBuildInfoAndLeaderAreThereFromTheStart() {
         let text = ControllerMetrics.makeRegistry().exposition()
         #expect(ObservabilityTests.sample(text, "pattern_leader") == 0)
@@ -96,6 +121,15 @@ import KubeClient
         #expect(v["applied"]?.string == "16")
         #expect(Int(v["durationMs"]?.string ?? "") != nil)
         #expect(v["commit"]?.string == String(repo.head.prefix(12)))
+
+        // Every status field the controller writes survives the typed CRD schema (the test
+        // server prunes what a schema does not declare, as the real one does).
+        let stored = try #require(await cluster.sync()?["status"])
+        for key in ["observedGeneration", "conditions", "source", "lastAttemptedRevision", "lastAppliedRevision", "lastAppliedCommit", "counts"] {
+            #expect(stored[key] != nil, "status.\(key) was pruned")
+        }
+        #expect(stored[path: ["source", "commit"]]?.string == repo.head)
+        #expect(stored[path: ["counts", "objects"]]?.int == 16)
     }
 
     @Test func aFailedReconcileLogsTheErrorText() async throws {
@@ -196,26 +230,6 @@ func httpReady(_ c: PatternController) -> Bool { ObservabilityTests.ready(c) }
         let columns = (version["additionalPrinterColumns"]?.array ?? []).filter { ($0["priority"]?.int ?? 0) == 0 }
         #expect(columns.compactMap { $0["name"]?.string } == ["Ready", "Status", "Suspended", "Revision", "Age"])
         #expect(columns.first { $0["name"] == "Status" }?["jsonPath"] == #".status.conditions[?(@.type=="Ready")].message"#)
-    }
-
-    @Test func everyStatusFieldTheControllerWritesSurvivesTheSchema() async throws {
-        // The test server prunes what a CRD schema does not declare, as the real one does.
-        let cluster = try await ControllerCluster()
-        defer { cluster.stop() }
-        let repo = try GitPatternRepo()
-        defer { repo.remove() }
-        try await cluster.createSync(url: repo.url, interval: "1h")
-        let running = RunningController(try cluster.controller(identity: "schema"))
-        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
-        await running.stop()
-        let stored = try #require(await cluster.sync()?["status"])
-        let written = try #require(running.controller.metrics.value(ControllerMetrics.reconcileTotal, [("namespace", "default"), ("name", "dev"), ("result", "success")]))
-        #expect(written >= 1)
-        for key in ["observedGeneration", "conditions", "source", "lastAttemptedRevision", "lastAppliedRevision", "lastAppliedCommit", "counts"] {
-            #expect(stored[key] != nil, "status.\(key) was pruned")
-        }
-        #expect(stored[path: ["source", "commit"]]?.string == repo.head)
-        #expect(stored[path: ["counts", "objects"]]?.int == 16)
     }
 
     @Test func aRefusedPruneAdvisesPatternSyncFieldsNotCLIFlags() async throws {
