@@ -1,4 +1,5 @@
 import Testing
+import PatternCLI
 import TestSupport
 import PatternCore
 #if canImport(Glibc)
@@ -23,6 +24,18 @@ struct CLI {
     }()
 
     static let repoRoot: String = RepositoryPaths.root
+
+    /// Runs `pattern args…` in this process (cwd: the repository root, where `swift test`
+    /// runs), capturing what it prints: no process start per test. For commands that need
+    /// another working directory or environment, or signals, use `run`.
+    static func runInProcess(_ args: [String]) async -> Result {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let cwd = getcwd(&buf, buf.count).map { _ in String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        guard cwd == repoRoot else { return run(args) }
+        let capture = OutputCapture()
+        let status = await Output.$capture.withValue(capture) { await PatternMain.run(args) }
+        return Result(status: status, stdout: capture.stdout, stderr: capture.stderr)
+    }
 
     /// Runs `pattern args…` in `cwd`, capturing stdout and stderr through files.
     static func run(_ args: [String], cwd: String = repoRoot, env: [String: String] = [:]) -> Result {

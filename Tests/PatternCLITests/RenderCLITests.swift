@@ -5,6 +5,7 @@ import Glibc
 #endif
 import PatternCore
 
+/// Most run the command in-process (`CLI.runInProcess`); a few go through the real binary.
 @Suite struct RenderCLITests {
     @Test func usageErrorsExitWithTwo() {
         let r = CLI.run(["render"])
@@ -13,16 +14,16 @@ import PatternCore
         #expect(CLI.run(["render", "hub", "--bogus"]).status == 2)
     }
 
-    @Test func unknownSiteIsAValidationErrorWithAHint() {
-        let r = CLI.run(["render", "edge-e"])
+    @Test func unknownSiteIsAValidationErrorWithAHint() async {
+        let r = await CLI.runInProcess(["render", "edge-e"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("no overlay named 'edge-e'"))
         #expect(r.stderr.contains("did you mean 'edge-eu'"))
         #expect(r.stdout.isEmpty)
     }
 
-    @Test func helpTeaches() {
-        let r = CLI.run(["render", "--help"])
+    @Test func helpTeaches() async {
+        let r = await CLI.runInProcess(["render", "--help"])
         #expect(r.status == 0)
         #expect(r.stdout.contains("apply order"))
         #expect(r.stdout.contains("Examples"))
@@ -32,9 +33,9 @@ import PatternCore
 @Suite struct RenderOutputCLITests {
     func tempDir() -> String { TemporaryDirectories.make("pattern-out") }
 
-    @Test func outDirWritesOneStableFilePerObjectAndRemovesStaleOnes() throws {
+    @Test func outDirWritesOneStableFilePerObjectAndRemovesStaleOnes() async throws {
         let out = tempDir()
-        let r = CLI.run(["render", "--all", "--out-dir", out])
+        let r = await CLI.runInProcess(["render", "--all", "--out-dir", out])
         #expect(r.status == 0, "\(r.stderr)")
         let tree = LocalTree(root: out)
         #expect(Set(try tree.list(.root).map(\.name)) == ["controller", "dev", "edge-eu", "edge-us", "hub"])
@@ -45,27 +46,28 @@ import PatternCore
         // A stale file from an earlier render is removed; a second render is byte-identical.
         let stale = out + "/hub/hello-world/configmap-gone.yaml"
         let fd = open(stale, O_WRONLY | O_CREAT, 0o644); close(fd)
-        #expect(CLI.run(["render", "hub", "--out-dir", out]).status == 0)
+        let second = await CLI.runInProcess(["render", "hub", "--out-dir", out])
+        #expect(second.status == 0)
         #expect(tree.entryKind(try TreePath("hub/hello-world/configmap-gone.yaml")) == nil)
         let again = try String(decoding: tree.read(TreePath("hub/hello-world/deployment.apps-hello-world.yaml")), as: UTF8.self)
         #expect(again == file)
     }
 
-    @Test func jsonOutputIsAListInApplyOrder() throws {
-        let r = CLI.run(["render", "edge-us", "-o", "json"])
+    @Test func jsonOutputIsAListInApplyOrder() async throws {
+        let r = await CLI.runInProcess(["render", "edge-us", "-o", "json"])
         #expect(r.status == 0)
         let list = try JSONParser.parse(r.stdout)
         #expect(list["kind"] == "List")
         let kinds = list["items"]?.array?.compactMap(\.kindName) ?? []
         #expect(kinds.first == "Namespace" || kinds.first == "CustomResourceDefinition")
         #expect(kinds.contains("Collector"))
-        let yaml = CLI.run(["render", "edge-us"])
+        let yaml = await CLI.runInProcess(["render", "edge-us"])
         let docs = try YAMLParser.parseStream(yaml.stdout).map(\.value)
         #expect(docs == (list["items"]?.array ?? []))
     }
 
-    @Test func kustomizeDirectoryRenderIsWhatKubectlKustomizePrints() throws {
-        let r = CLI.run(["render", "patterns/multicloud-platform/components/config-demo"])
+    @Test func kustomizeDirectoryRenderIsWhatKubectlKustomizePrints() async throws {
+        let r = await CLI.runInProcess(["render", "patterns/multicloud-platform/components/config-demo"])
         #expect(r.status == 0, "\(r.stderr)")
         let expected = try String(decoding: LocalTree(root: CLI.repoRoot + "/Tests/Fixtures").read(TreePath("render/config-demo.kustomize.yaml")), as: UTF8.self)
         #expect(r.stdout == expected)

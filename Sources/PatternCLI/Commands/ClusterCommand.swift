@@ -31,12 +31,12 @@ public struct ClusterCommand: AsyncParsableCommand {
             do {
                 client = try KubeClient(kubeconfig: kubeconfig, context: context)
             } catch {
-                if case .configuration(let message) = error { print("✗ config: \(message)") } else { print("✗ config: \(error)") }
+                if case .configuration(let message) = error { Output.out("✗ config: \(message)" + "\n") } else { Output.out("✗ config: \(error)" + "\n") }
                 throw ExitCode(1)
             }
             let report = await client.check()
             for step in report.steps {
-                print("\(step.ok ? "✓" : "✗") \(step.name): \(step.detail)")
+                Output.out("\(step.ok ? "✓" : "✗") \(step.name): \(step.detail)" + "\n")
             }
             if !report.ok { throw ExitCode(1) }
         }

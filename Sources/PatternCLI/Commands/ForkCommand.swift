@@ -28,9 +28,9 @@ public struct ForkCommand: AsyncParsableCommand {
     public func run() async throws {
         do {
             let c = try Fork.create(upstream: upstream, into: directory, ref: ref, credentials: credentialOptions.credentials)
-            print("forked \(c.upstreamURL) (\(c.upstreamRef)) into \(c.directory)")
-            print("branch \(c.branch) at \(c.commit)")
-            print("next: add overlays/<site>/, commit, and run `pattern update` to take upstream changes")
+            Output.out("forked \(c.upstreamURL) (\(c.upstreamRef)) into \(c.directory)" + "\n")
+            Output.out("branch \(c.branch) at \(c.commit)" + "\n")
+            Output.out("next: add overlays/<site>/, commit, and run `pattern update` to take upstream changes" + "\n")
         } catch {
             throw SourceOutput.fail(error)
         }

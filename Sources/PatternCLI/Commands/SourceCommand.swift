@@ -105,9 +105,9 @@ public struct SourceFetchCommand: AsyncParsableCommand {
             }
             try walk(.root)
         }
-        print("commit: \(r.commit ?? "-")")
-        print("source: \(r.provenance)")
-        if r.stale { print("stale: true") }
-        if readAll { print("files: \(files) (\(bytes) bytes)") }
+        Output.out("commit: \(r.commit ?? "-")" + "\n")
+        Output.out("source: \(r.provenance)" + "\n")
+        if r.stale { Output.out("stale: true" + "\n") }
+        if readAll { Output.out("files: \(files) (\(bytes) bytes)" + "\n") }
     }
 }

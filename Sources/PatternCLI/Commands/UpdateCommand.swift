@@ -35,19 +35,19 @@ public struct UpdateCommand: AsyncParsableCommand {
             throw SourceOutput.fail(error)
         }
         let up = "upstream \(r.upstreamRef) at \(r.upstreamCommit.prefix(12))"
-        if r.outcome == .upToDate { print("already up to date with \(up)"); return }
-        print("changed upstream since the last merge (\(r.upstreamChanges.count) files):")
-        for c in r.upstreamChanges { print("  \(c)") }
+        if r.outcome == .upToDate { Output.out("already up to date with \(up)" + "\n"); return }
+        Output.out("changed upstream since the last merge (\(r.upstreamChanges.count) files):" + "\n")
+        for c in r.upstreamChanges { Output.out("  \(c)" + "\n") }
         switch r.outcome {
         case .upToDate: break
         case .wouldMerge:
-            print("dry run: merging \(up) would be clean (\(r.localChanges.count) locally changed files kept)")
+            Output.out("dry run: merging \(up) would be clean (\(r.localChanges.count) locally changed files kept)" + "\n")
         case .wouldConflict:
-            print("dry run: merging \(up) would conflict in:")
-            for c in r.conflicts { print("  \(c)") }
+            Output.out("dry run: merging \(up) would conflict in:" + "\n")
+            for c in r.conflicts { Output.out("  \(c)" + "\n") }
             throw ExitCode.failure
         case .merged(let commit):
-            print("merged \(up) as \(commit.prefix(12))")
+            Output.out("merged \(up) as \(commit.prefix(12))" + "\n")
         case .conflicted:
             SourceOutput.err("merge of \(up) stopped with conflicts in:")
             for c in r.conflicts { SourceOutput.err("  \(c)") }

@@ -4,13 +4,28 @@ import Glibc
 import Darwin
 #endif
 import PatternCore
+import Synchronization
 
-/// Unbuffered-by-Swift writes to stdout/stderr (large renders go out in one write).
+/// What a command printed, when it runs in-process (tests) under `Output.$capture`.
+public final class OutputCapture: Sendable {
+    private let buffers = Mutex<(out: String, err: String)>(("", ""))
+    public init() {}
+    public var stdout: String { buffers.withLock { $0.out } }
+    public var stderr: String { buffers.withLock { $0.err } }
+    func append(_ fd: Int32, _ s: String) { buffers.withLock { if fd == 1 { $0.out += s } else { $0.err += s } } }
+}
+
+/// Unbuffered-by-Swift writes to stdout/stderr (large renders go out in one write), or into
+/// the task's `capture` when one is set (commands run in-process by tests).
 public enum Output {
+    /// Where the current task's output goes instead of the file descriptors.
+    @TaskLocal public static var capture: OutputCapture?
+
     public static func out(_ s: String) { write(1, s) }
     public static func err(_ s: String) { write(2, s) }
 
     public static func write(_ fd: Int32, _ s: String) {
+        if let capture { capture.append(fd, s); return }
         var s = s
         s.withUTF8 { b in
             var off = 0
@@ -22,8 +37,8 @@ public enum Output {
         }
     }
 
-    public static var stderrIsTTY: Bool { isatty(2) != 0 }
-    public static var stdoutIsTTY: Bool { isatty(1) != 0 }
+    public static var stderrIsTTY: Bool { capture == nil && isatty(2) != 0 }
+    public static var stdoutIsTTY: Bool { capture == nil && isatty(1) != 0 }
 
     /// Prints diagnostics as `file:line:col: error: message` with `fix:` hints, to stderr.
     public static func report(_ diagnostics: [Diagnostic]) {
