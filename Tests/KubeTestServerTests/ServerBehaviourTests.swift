@@ -790,6 +790,29 @@ struct KubectlCompatibilityTests {
         #expect(drc == 1, "\(dout)")  // 1: differences found
         #expect(dout.contains("+  a: \"2\""))
         #expect(server.store.get(resource: "configmaps", namespace: "default", name: "k")?[path: ["data", "a"]] == "1")
+
+        // kubectl scale: the scale subresource's entry — manager kubectl, subresource scale, no time.
+        let deploy = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: default}
+            spec:
+              replicas: 1
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: main, image: nginx}]}
+            """
+        let (src, sout) = try kubectl(kc, ["apply", "--server-side", "--field-manager", "pattern", "-f", "-"], stdin: deploy)
+        #expect(src == 0, "\(sout)")
+        let (scrc, scout) = try kubectl(kc, ["-n", "default", "scale", "deployment/web", "--replicas", "4"])
+        #expect(scrc == 0, "\(scout)")
+        let web = server.store.get(group: "apps", resource: "deployments", namespace: "default", name: "web")
+        #expect(web?[path: ["spec", "replicas"]] == 4)
+        let entry = web?[path: ["metadata", "managedFields"]]?.array?.first { $0["subresource"] == "scale" }
+        #expect(entry?["manager"] == "kubectl")
+        #expect(entry?["operation"] == "Update")
+        #expect(entry != nil && entry?["time"] == nil)
     }
 }
 
