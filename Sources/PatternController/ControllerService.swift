@@ -4,6 +4,8 @@ import UnixSignals
 
 /// The reconcile loops as a swift-service-lifecycle `Service`: graceful shutdown calls
 /// `PatternController.shutdown()`, which finishes the current apply step and stops the workers.
+/// It reconciles only while `LeaderElectionService` holds the Lease: run the two together
+/// (`runUntilSignalled` does), with leader election first so it is shut down after this one.
 public struct ControllerService: Service {
     public let controller: PatternController
     public init(controller: PatternController) { self.controller = controller }
