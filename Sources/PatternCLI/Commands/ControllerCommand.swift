@@ -30,9 +30,12 @@ public struct ControllerCommand: AsyncParsableCommand {
             failures), as text or, with --log-format json, one JSON object per line.
 
             Examples:
+              # against a cluster, from a workstation
               pattern controller --kubeconfig ~/.kube/config --context kind-dev
-              pattern controller --health-addr 0.0.0.0:8081 --log-format json      as the Deployment runs it
-              pattern apply controller      install the controller into the cluster (it deploys itself)
+              # as the Deployment runs it
+              pattern controller --health-addr 0.0.0.0:8081 --log-format json
+              # install the controller into the cluster (it deploys itself)
+              pattern apply controller
             """
     )
 
