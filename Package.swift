@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeTestServer", targets: ["KubeTestServer"]),
         .library(name: "PatternController", targets: ["PatternController"]),
+        .library(name: "HelmTemplate", targets: ["HelmTemplate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -56,6 +57,8 @@ let package = Package(
             "PatternCore", "PatternCompile", "PatternSource", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        /// Go text/template + Sprig + Helm template functions, natively (no `helm` binary).
+        .target(name: "HelmTemplate", dependencies: ["PatternCore"]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
@@ -82,6 +85,7 @@ let package = Package(
         .testTarget(name: "PatternApplyTests", dependencies: [
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),
+        .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
         .testTarget(name: "PatternCLITests", dependencies: ["PatternCLI", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternControllerTests", dependencies: [
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "KubeClient", "KubeTestServer", "PatternCore",
