@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Executes templates of a `TemplateSet` with a `FunctionMap`: Go's `text/template` exec.go.
 public struct TemplateRenderer: Sendable {
     public var templates: TemplateSet
@@ -20,7 +26,7 @@ public struct TemplateRenderer: Sendable {
         let shared = SharedState(trees: templates.trees, functions: functions, options: options)
         do {
             var out = try shared.executeTop(name, data: data)
-            if options.removeNoValue, out.utf8.contains(UInt8(ascii: "<")) {
+            if options.removeNoValue, mayContainNoValue(&out) {
                 out = removeAll(out, "<no value>")
             }
             return RenderResult(output: out, nondeterministicFunctions: shared.nondeterministicUsed.sorted())
@@ -29,6 +35,14 @@ public struct TemplateRenderer: Sendable {
         } catch {
             throw TemplateError(kind: .execution, message: "template: \(name): \(error)", location: nil, reason: "\(error)")
         }
+    }
+}
+
+/// Whether `s` has a `<` at all (fast scan before the `<no value>` removal).
+func mayContainNoValue(_ s: inout String) -> Bool {
+    s.withUTF8 { u in
+        guard let base = u.baseAddress, u.count > 0 else { return false }
+        return memchr(base, Int32(UInt8(ascii: "<")), u.count) != nil
     }
 }
 
@@ -63,6 +77,8 @@ final class SharedState {
     let functions: FunctionMap
     let options: RenderOptions
     var includeCounts: [String: Int] = [:]
+    /// Function names for parse-time checks of `tpl` texts (built on the first `tpl`).
+    lazy var functionNames: Set<String> = Set(functions.table.keys)
     var nondeterministicUsed: Set<String> = []
     var depth = 0
 
@@ -674,7 +690,7 @@ final class ExecState {
 
     func tpl(_ text: String, data: TemplateValue) throws -> String {
         let root = shared.options.rootName
-        let names = Set(shared.functions.names)
+        let names = shared.functionNames
         let parsed: [Tree]
         do {
             parsed = try Parser.parse(name: root, text: text, hasFunction: { names.contains($0) })

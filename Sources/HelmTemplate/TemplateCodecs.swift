@@ -172,7 +172,8 @@ public enum TemplateCodecs {
     /// final newline; "" when the value cannot be encoded.
     public static func toYAML(_ v: TemplateValue) -> String {
         guard let data = try? jsonRoundTrip(v, depth: 0) else { return "" }
-        var s = YAMLEmitter(options: .init(sortKeys: true)).emit(data)
+        // jsonRoundTrip already inserted the keys in sorted order.
+        var s = YAMLEmitter(options: .init(sortKeys: false)).emit(data)
         if s.hasSuffix("\n") { s.removeLast() }
         return s
     }

@@ -75,6 +75,16 @@ let values: TemplateValue = [
         ("{{ .Values.name | printf \"%s!\" }}", "web!"),
         ("{{ \"x\" | printf \"%s%s\" \"a\" }}", "ax"),
         ("{{- $l := list 1 2 -}} {{ $l }}", "[1 2]"),
+        ("a {{-3}}", "a -3"),
+        ("a\n{{-\t\"x\"\t-}}\n b", "axb"),
+        ("{{ \"a\" }}{{/* c */}}b", "ab"),
+        ("{{ .Values.name\n | upper }}", "WEB"),
+        ("{{ range $k, $v := .Values.labels }}{{ $k }}{{ break }}{{ end }}", "app"),
+        ("{{ with $x := .Values.name }}{{ $x }}{{ end }}", "web"),
+        ("{{ if and .Values.enabled (eq .Values.name \"web\") }}ok{{ end }}", "ok"),
+        ("{{ if or .Values.name .Values.missing.x }}short-circuit{{ end }}", "short-circuit"),
+        ("{{ len .Values.labels }}|{{ index .Values.nested \"n\" }}|{{ .Values.nested.n }}", "2||"),
+        ("{{ define \"d\" }}{{ $ }}{{ end }}{{ template \"d\" 5 }}", "5"),
     ])
     func renders(_ text: String, _ expected: String) throws {
         #expect(try render(text, values) == expected)
@@ -119,6 +129,10 @@ let values: TemplateValue = [
         ("{{ \"abc }}", "template: t:1: unterminated quoted string"),
         ("{{ define \"a\" }}x{{ end }}{{ define \"a\" }}y{{ end }}", "template: t:1: template: multiple definition of template \"a\""),
         ("{{ 3 | 4 }}", "template: t:1: non executable command in pipeline stage 2"),
+        ("a\nb\n{{ if }}x{{ end }}", "template: t:3: missing value for if"),
+        ("{{ $x := 1 }}{{ define \"d\" }}{{ $x }}{{ end }}", "template: t:1: undefined variable \"$x\""),
+        ("{{ else }}", "template: t:1: unexpected {{else}}"),
+        ("{{ range $a, $b, $c := . }}{{ end }}", "template: t:1: too many declarations in range"),
     ])
     func parseErrors(_ text: String, _ expected: String) {
         #expect(renderError(text) == expected)
@@ -190,6 +204,12 @@ let values: TemplateValue = [
         let r = try TemplateRenderer(templates: set, options: RenderOptions(allowNondeterministic: true)).render("t", data: .null)
         #expect(r.output == "5")
         #expect(r.nondeterministicFunctions == ["randAlphaNum"])
+    }
+
+    @Test func dateOfANonTimeReadsTheClockAndIsRefused() {
+        let e = renderError("{{ date \"2006\" .Values.missing }}", values)
+        #expect(e.contains("error calling date: date of nil formats the current time"))
+        #expect(renderError("{{ date \"2006\" 0 }}") == "")
     }
 
     @Test func laterDefinitionReplacesEarlierOne() throws {
