@@ -79,6 +79,17 @@ final class SharedState {
     var includeCounts: [String: Int] = [:]
     /// Function names for parse-time checks of `tpl` texts (built on the first `tpl`).
     lazy var functionNames: Set<String> = Set(functions.table.keys)
+    /// Nested executions must stay above this stack address (see `StackGuard`).
+    let stackLowWater = StackGuard.lowWaterMark()
+
+    /// Throws a limit error when one more nested execution could overflow the thread's stack.
+    func checkStack() throws {
+        if StackGuard.currentAddress() < stackLowWater {
+            throw TemplateFunctionError(
+                "template nesting too deep for the thread's stack (\(depth) nested template executions)",
+                fix: "fix: a template includes itself without end; add a stop condition", kind: .limit)
+        }
+    }
     var nondeterministicUsed: Set<String> = []
     var depth = 0
 
@@ -201,7 +212,9 @@ final class ExecState {
             e.kind = inner.kind
             return ExecFailure(error: e)
         case let f as TemplateFunctionError:
-            return fail("error calling \(name): \(f.message)", kind: f.kind, fix: f.fix)
+            var e = fail("error calling \(name): \(f.message)", kind: f.kind, fix: f.fix).error
+            e.reason = f.message
+            return ExecFailure(error: e)
         case let te as TemplateError:
             var e = fail("error calling \(name): \(te.message)", kind: te.kind, fix: te.fix).error
             if let here = e.location { e.callers = [here] + te.callers }
@@ -354,6 +367,7 @@ final class ExecState {
             throw fail("exceeded maximum template depth (\(shared.options.maxNestingDepth))", kind: .limit,
                        fix: "fix: a template calls itself without end; add a stop condition")
         }
+        do { try shared.checkStack() } catch let e as TemplateFunctionError { throw fail(e.message, kind: .limit, fix: e.fix) }
         var newDot: EV = (.null, false)
         if let pipe { newDot = try evalPipeline(dot, pipe) }
         let sub = ExecState(shared: shared, tree: t, overlay: overlay, data: newDot.v, dataIface: newDot.iface)
@@ -670,6 +684,7 @@ final class ExecState {
         if shared.depth >= shared.options.maxNestingDepth {
             throw TemplateFunctionError("exceeded maximum template depth (\(shared.options.maxNestingDepth))", fix: "fix: a template includes itself without end; add a stop condition", kind: .limit)
         }
+        try shared.checkStack()
         let sub = ExecState(shared: shared, tree: t, overlay: overlay, data: data)
         shared.depth += 1
         defer { shared.depth -= 1 }
@@ -707,6 +722,7 @@ final class ExecState {
         if shared.depth >= shared.options.maxNestingDepth {
             throw TemplateFunctionError("exceeded maximum template depth (\(shared.options.maxNestingDepth))", kind: .limit)
         }
+        try shared.checkStack()
         let n = shared.includeCounts[root, default: 0]
         _ = n
         let sub = ExecState(shared: shared, tree: body, overlay: Overlay(ov), data: data)

@@ -1,3 +1,4 @@
+import PatternCore
 import Testing
 @testable import HelmTemplate
 
@@ -176,6 +177,18 @@ let values: TemplateValue = [
             #expect(error.message == "template: c/templates/x.yaml:1:6: executing \"c/templates/x.yaml\" at <include \"h\" .>: error calling include: template: c/templates/_h.tpl:2:10: executing \"h\" at <.Values.a.b>: nil pointer evaluating interface {}.b")
             #expect(error.location == TemplateError.Point(template: "c/templates/_h.tpl", line: 2, column: 10))
             #expect(error.callers == [TemplateError.Point(template: "c/templates/x.yaml", line: 1, column: 6)])
+        }
+    }
+
+    @Test func failAndRequiredKeepTheirBareReasonAndLocation() {
+        do {
+            _ = try render("a: 1\nb: {{ required \"set b\" .Values.b }}", values)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.reason == "set b")
+            #expect(error.location == TemplateError.Point(template: "t", line: 2, column: 6))
+            #expect(error.diagnostic.location == SourceLocation(file: "t", line: 2, column: 7))
+            #expect(error.fix != nil)
         }
     }
 
