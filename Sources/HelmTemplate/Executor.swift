@@ -79,12 +79,13 @@ final class SharedState {
     var includeCounts: [String: Int] = [:]
     /// Function names for parse-time checks of `tpl` texts (built on the first `tpl`).
     lazy var functionNames: Set<String> = Set(functions.table.keys)
-    /// Nested executions must stay above this stack address (see `StackGuard`).
-    let stackLowWater = StackGuard.lowWaterMark()
+    /// Nested executions must stay above this stack address (see `StackGuard`); looked up only
+    /// once nesting gets deep (glibc reads /proc for the main thread's stack bounds).
+    lazy var stackLowWater = StackGuard.lowWaterMark()
 
     /// Throws a limit error when one more nested execution could overflow the thread's stack.
     func checkStack() throws {
-        if StackGuard.currentAddress() < stackLowWater {
+        if depth >= 16, StackGuard.currentAddress() < stackLowWater {
             throw TemplateFunctionError(
                 "template nesting too deep for the thread's stack (\(depth) nested template executions)",
                 fix: "fix: a template includes itself without end; add a stop condition", kind: .limit)
