@@ -129,8 +129,8 @@ enum Sprig {
         m["squote"] = f([], .any) { a in
             .string(a.filter { !$0.isNull }.map { "'" + GoFormat.v($0) + "'" }.joined(separator: " "))
         }
-        m["indent"] = f([.int, .string]) { a in .string(indent(i(a[0]), s(a[1]))) }
-        m["nindent"] = f([.int, .string]) { a in .string("\n" + indent(i(a[0]), s(a[1]))) }
+        m["indent"] = f([.int, .string]) { a in .string(try indentChecked(i(a[0]), s(a[1]))) }
+        m["nindent"] = f([.int, .string]) { a in .string("\n" + (try indentChecked(i(a[0]), s(a[1])))) }
         m["contains"] = f([.string, .string]) { a in .bool(contains(s(a[1]), s(a[0]))) }
         m["hasPrefix"] = f([.string, .string]) { a in .bool(s(a[1]).utf8.starts(with: s(a[0]).utf8)) }
         m["hasSuffix"] = f([.string, .string]) { a in .bool(s(a[1]).utf8.reversed().starts(with: s(a[0]).utf8.reversed())) }
@@ -321,6 +321,16 @@ enum Sprig {
         }
         parts.append(String(decoding: u[start...], as: UTF8.self))
         return parts
+    }
+
+    /// `indent` with a bounded result (a runaway count would allocate without end).
+    static func indentChecked(_ n: Int, _ s: String) throws -> String {
+        var lines = 1
+        for c in s.utf8 where c == 10 { lines += 1 }
+        if n > 0 && n.multipliedReportingOverflow(by: lines).partialValue > 64 << 20 || n > 64 << 20 {
+            throw err("indent: \(n) spaces × \(lines) lines is larger than 64 MiB")
+        }
+        return indent(n, s)
     }
 
     static func indent(_ n: Int, _ s: String) -> String {
