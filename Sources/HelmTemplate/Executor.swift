@@ -591,12 +591,25 @@ final class ExecState {
             }
             argv.append(try validateType(final, t))
         }
+        let v: TemplateValue
         do {
-            let v = try call(argv)
-            return (v, true)
+            v = try call(argv)
         } catch {
             at = node
             throw wrapCall(name, error)
+        }
+        // Bound what variables can accumulate (`$s = printf "%s%s" $s $s` doubles each time).
+        switch v {
+        case .string(let str) where str.utf8.count > shared.options.maxOutputBytes:
+            at = node
+            throw fail("error calling \(name): result exceeds \(shared.options.maxOutputBytes) bytes", kind: .limit,
+                       fix: "fix: the template builds an unbounded string (a loop doubling a variable?)")
+        case .list(let l) where l.count > shared.options.maxRangeIterations:
+            at = node
+            throw fail("error calling \(name): result exceeds \(shared.options.maxRangeIterations) elements", kind: .limit,
+                       fix: "fix: the template builds an unbounded list (a loop doubling a variable?)")
+        default:
+            return (v, true)
         }
     }
 

@@ -234,6 +234,18 @@ let values: TemplateValue = [
         #expect(set.has("y") && set.has("x") && !set.has("z"))
     }
 
+    @Test func accumulatedStringsAreBounded() {
+        var set = TemplateSet()
+        do {
+            try set.parse(name: "t", text: "{{ $s := \"xx\" }}{{ range 64 }}{{ $s = printf \"%s%s\" $s $s }}{{ end }}{{ len $s }}")
+            _ = try TemplateRenderer(templates: set, options: RenderOptions(maxOutputBytes: 1 << 16)).execute("t", data: .null)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.kind == .limit)
+            #expect(error.message.contains("error calling printf: result exceeds 65536 bytes"))
+        }
+    }
+
     @Test func outputSizeIsBounded() {
         var set = TemplateSet()
         do {
