@@ -78,7 +78,7 @@ final class SharedState {
     let options: RenderOptions
     var includeCounts: [String: Int] = [:]
     /// Function names for parse-time checks of `tpl` texts (built on the first `tpl`).
-    lazy var functionNames: Set<String> = Set(functions.table.keys)
+    lazy var functionNames: Set<String> = functions.nameSet
     /// Nested executions must stay above this stack address (see `StackGuard`); looked up only
     /// once nesting gets deep (glibc reads /proc for the main thread's stack bounds).
     lazy var stackLowWater = StackGuard.lowWaterMark()
