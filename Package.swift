@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeTestServer", targets: ["KubeTestServer"]),
         .library(name: "PatternController", targets: ["PatternController"]),
+        .library(name: "HelmTemplate", targets: ["HelmTemplate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,6 +66,8 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        /// Go text/template + Sprig + Helm template functions, natively (no `helm` binary).
+        .target(name: "HelmTemplate", dependencies: ["PatternCore"]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
@@ -73,6 +76,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "pattern", dependencies: ["PatternCLI"]),
+        /// Times HelmTemplate on a `helm create`-style Deployment (Benchmarks/helm-template.sh).
+        .executableTarget(name: "helm-template-bench", dependencies: ["HelmTemplate", "PatternCore"]),
 
         // MARK: Test support
         /// A Kubernetes API server model over real HTTP on loopback, for tests and benchmarks.
@@ -95,6 +100,7 @@ let package = Package(
         .testTarget(name: "PatternApplyTests", dependencies: ["TestSupport", 
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),
+        .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
         .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
