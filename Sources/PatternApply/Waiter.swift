@@ -12,6 +12,7 @@ struct Waiter: Sendable {
     let client: KubeClient
     let options: ApplyOptions
     let identity: SiteIdentity
+    let requests: RequestCounter
 
     /// Waits until every key is ready, failed, or the timeout passes. Returns the failures.
     func waitReady(_ keys: [ObjectKey], objects: [ObjectKey: RenderedObject], known: [ObjectKey: Value],
@@ -38,6 +39,7 @@ struct Waiter: Sendable {
             var live: [ObjectKey: Value] = [:]
             for gvk in kinds.values.sorted() {
                 do {
+                    requests.list()
                     for item in try await client.list(gvk, labelSelector: identity.labelSelector).items {
                         if let k = item.objectKey, pending[k] != nil { live[k] = item }
                     }

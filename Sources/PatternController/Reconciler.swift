@@ -206,7 +206,15 @@ public struct Reconciler: Sendable {
         onRendered(watch.0, watch.1)
 
         if Task.isCancelled { return .cancelled }
-        // Drift against the last applied render.
+        // Ownership: one PatternSync per site (the oldest claim wins; the others stall).
+        status.value["inventory"] = SiteClaims.inventoryStatus(pattern: identity.pattern, site: identity.site, recordNamespace: spec.recordNamespace)
+        if let first = await earlierClaimant(object, identity: identity, recordNamespace: spec.recordNamespace) {
+            return await fail(object, &status, stage: "ownership", reason: "OwnedByAnotherPatternSync",
+                              message: "site \(identity.site) of pattern \(identity.pattern) is already reconciled by \(first) (created first); this PatternSync changes nothing while that one exists and is not suspended",
+                              stalled: true, interval: spec.intervalSeconds)
+        }
+
+        // Drift against the last applied render (its observation is reused by the apply below).
         let engine = ApplyEngine(client: client, recordNamespace: spec.recordNamespace)
         let drift: DriftReport
         do { drift = try await engine.drift(site, fieldManager: settings.fieldManager) } catch {
@@ -228,20 +236,34 @@ public struct Reconciler: Sendable {
         if mustApply {
             var options = ApplyOptions()
             options.fieldManager = settings.fieldManager
-            options.prune = spec.prune && !stale
+            // The engine never prunes on a stale source (pruneStale stays off).
+            options.prune = spec.prune
             options.forceConflicts = spec.driftPolicy == .heal
             options.waitTimeoutSeconds = spec.timeoutSeconds
             options.pollIntervalSeconds = settings.waitPollSeconds
+            let observed = drift.observed
+            // Not cancelled with the loop: writes and the inventory record stay together.
+            let applied: Result<ApplyResult, ApplyError> = await Task {
+                do throws(ApplyError) { return .success(try await engine.apply(site, options: options, observed: observed)) } catch { return .failure(error) }
+            }.value
             let result: ApplyResult
-            do {
-                // Not cancelled with the loop: writes and the inventory record stay together.
-                result = try await Task { try await engine.apply(site, options: options) }.value
-            } catch let e as ApplyError {
-                let reason = e.message.hasPrefix("refusing to prune") ? "PruneRefused" : "ApplyFailed"
-                return await fail(object, &status, stage: "apply", reason: reason, message: e.description, stalled: reason == "PruneRefused",
-                                  watch: watch, interval: spec.intervalSeconds)
-            } catch {
-                return await fail(object, &status, stage: "apply", reason: "ApplyFailed", message: "apply failed: \(error)", watch: watch)
+            switch applied {
+            case .success(let r): result = r
+            case .failure(let e):
+                let (reason, stalled): (String, Bool)
+                var message = e.description
+                switch e.kind {
+                case .pruneRefused: (reason, stalled) = ("PruneRefused", true)
+                case .planFailed: (reason, stalled) = ("PlanFailed", true)
+                case .ownedByOther:
+                    (reason, stalled) = ("ObjectsOwnedElsewhere", true)
+                    message += await Reconciler.managersOf(e, client: client)
+                case .managedByController: (reason, stalled) = ("OwnedByAnotherPatternSync", true)
+                case .inventoryUnreadable: (reason, stalled) = ("InventoryUnreadable", false)
+                case .clusterUnavailable: (reason, stalled) = ("ClusterUnavailable", false)
+                }
+                return await fail(object, &status, stage: "apply", reason: reason, message: message, stalled: stalled,
+                                  watch: watch, interval: stalled ? spec.intervalSeconds : nil)
             }
             counts.applied = result.count(.created) + result.count(.configured)
             counts.unchanged = result.count(.unchanged)
@@ -262,6 +284,10 @@ public struct Reconciler: Sendable {
             if counts.pruned > 0 {
                 let names = result.outcomes.filter { $0.status == .pruned }.prefix(10).map(\.key.description)
                 await events.emit(object, .normal, reason: "Pruned", message: "pruned \(counts.pruned) objects no longer rendered: \(names.joined(separator: ", "))")
+            }
+            if let recordError = result.recordError, result.failed.isEmpty {
+                setCounts(&status, counts, drifted: driftedKeys.count, total: site.objects.count, labels: labels)
+                return await fail(object, &status, stage: "record", reason: "RecordFailed", message: recordError, watch: watch)
             }
             if !result.succeeded {
                 let failed = result.failed.prefix(5).map { "\($0.key): \($0.message ?? "failed")" }.joined(separator: "; ")
@@ -305,6 +331,31 @@ public struct Reconciler: Sendable {
         status.condition("Reconciling", false, reason: "Succeeded", message: "next reconcile in at most \(spec.intervalSeconds)s")
         status.condition("Stalled", false, reason: "Succeeded", message: "")
         return ReconcileOutcome(result: .success, stage: nil, watch: (selector: watch.0, kinds: watch.1), intervalSeconds: spec.intervalSeconds)
+    }
+
+    /// The oldest other non-suspended PatternSync that claims the same site, if it is older
+    /// than `object` (it keeps the site; `object` stalls).
+    func earlierClaimant(_ object: Value, identity: SiteIdentity, recordNamespace: String) async -> SiteClaims.Claimant? {
+        guard let all = try? await SiteClaims.claimants(client, pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace) else { return nil }
+        let me = SiteClaims.Claimant(namespace: object.metadataNamespace ?? "", name: object.metadataName ?? "", suspended: false,
+                                     created: object[path: ["metadata", "creationTimestamp"]]?.string ?? "")
+        return all.first { c in
+            !c.suspended && !(c.namespace == me.namespace && c.name == me.name)
+                && (c.created, c.namespace, c.name) < (me.created, me.namespace, me.name)
+        }
+    }
+
+    /// " (reconciled by PatternSync ns/name)" for the owners named in an ownership refusal.
+    static func managersOf(_ e: ApplyError, client: KubeClient) async -> String {
+        let owners = Set(e.owners)
+        var parts: [String] = []
+        for owner in owners.sorted() {
+            let ps = owner.split(separator: "/", maxSplits: 1)
+            guard ps.count == 2, let c = try? await SiteClaims.claimants(client, pattern: String(ps[0]), site: String(ps[1]), recordNamespace: nil)
+                .first(where: { !$0.suspended }) else { continue }
+            parts.append("\(owner) is reconciled by \(c)")
+        }
+        return parts.isEmpty ? "" : " (" + parts.joined(separator: "; ") + ")"
     }
 
     func setCounts(_ status: inout StatusBuilder, _ c: (applied: Int, unchanged: Int, pruned: Int, failed: Int), drifted: Int, total: Int,
@@ -408,8 +459,5 @@ struct ControllerPatternResolver: PatternSourceResolver {
 }
 
 enum Renderer {
-    static func shortRevision(_ r: String) -> String {
-        let hex = r.hasPrefix("sha256:") ? String(r.dropFirst(7)) : r
-        return "sha256:" + hex.prefix(12)
-    }
+    static func shortRevision(_ r: String) -> String { "sha256:" + Revision.short(r) }
 }

@@ -82,8 +82,12 @@ public enum HumanReport {
     }
 
     /// The unified diffs of all changed objects, colored when `style.color`.
+    /// Unified diffs; an object another site owns is announced before its diff.
     public static func diffs(_ diffs: [ObjectDiff], style: Style = Style(color: false)) -> String {
-        diffs.filter { !$0.text.isEmpty }.map { colorize($0.text, style: style) }.joined()
+        diffs.filter { !$0.text.isEmpty || $0.ownedBy != nil }.map { d in
+            (d.ownedBy.map { style.apply(Style.bold, "# \(d.key): owned by \($0) (apply refuses it unless --adopt)") + "\n" } ?? "")
+                + colorize(d.text, style: style)
+        }.joined()
     }
 
     /// Colors a unified diff: headers bold, hunk lines cyan, removals red, additions green.
@@ -165,6 +169,7 @@ public enum HumanReport {
         var out = t.render()
         if let objects {
             for k in objects.missing { out += "missing: \(k)\n" }
+            for (k, owner) in objects.ownedElsewhere.sorted(by: { $0.key < $1.key }) { out += "owned by another site (\(owner)): \(k)\n" }
             for k in objects.unmanaged { out += "unmanaged (labelled, not in inventory): \(k)\n" }
         }
         return out

@@ -25,7 +25,7 @@ import Glibc
     }
 
     func pattern(_ args: [String]) -> CLI.Result {
-        CLI.run(args + ["--kubeconfig", kubeconfig, "--context", "test"])
+        CLI.run(args + ["--kubeconfig", kubeconfig, "--context", "test", "--allow-other-context"])
     }
 
     @Test func diffApplyDriftHistoryRoundTrip() throws {

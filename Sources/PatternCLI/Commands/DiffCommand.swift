@@ -15,7 +15,8 @@ public struct DiffCommand: AsyncParsableCommand {
             Compares the render with live objects on the fields pattern manages (server-side apply \
             ownership): status, server-set metadata and fields defaulted by the server or owned by other \
             managers are ignored; quantities compare by value (1000m = 1). Secret values are shown as \
-            sha256 fingerprints, never in clear. Reads live state with one LIST per kind.
+            sha256 fingerprints, never in clear. Reads live state with one LIST per kind. Objects another \
+            site owns are marked "owned by <pattern>/<site>" (apply refuses them unless --adopt).
 
             Exit codes (as kubectl diff): 0 no changes, 1 changes, 2 error.
 

@@ -16,11 +16,19 @@ public struct ClusterOptions: ParsableArguments {
     @Option(help: "Namespace holding inventories and ledgers.")
     public var recordNamespace: String = Inventory.defaultNamespace
 
+    @Flag(help: "Allow --context to name another context than the site's cluster.context (e.g. a test cluster).")
+    public var allowOtherContext = false
+
     public init() {}
 
     /// A client for `site`'s cluster. A site that names a context must find it: applying one
     /// site's manifests to whatever context happens to be current is how clusters get broken.
+    /// `--context` naming another context than the site's needs `--allow-other-context`.
     public func client(for site: RenderedSite) throws -> KubeClient {
+        if let c = context, let own = site.cluster.context, c != own, !allowOtherContext {
+            throw Diagnostic.error("site '\(site.site)' targets kubeconfig context '\(own)', but --context names '\(c)'",
+                                   fix: "drop --context to use '\(own)', or add --allow-other-context if '\(c)' is really meant to receive \(site.site)'s objects")
+        }
         let ctx = context ?? site.cluster.context
         do {
             return try KubeClient(kubeconfig: kubeconfig, context: ctx)
