@@ -293,6 +293,7 @@ public struct ApplyEngine: Sendable {
                 run.pruneRefused = error
                 var d = PrunePolicy.Decision()
                 d.delete = error.wouldDelete
+                d.cascade = error.cascade
                 run.prune = d
                 return
             }

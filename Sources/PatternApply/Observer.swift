@@ -119,17 +119,8 @@ public struct Observer: Sendable {
                 let kindNamespaces = (namespacesByKind[gvk.groupKind] ?? []).sorted()
                 group.addTask {
                     do throws(KubeError) {
-                        let namespaced = try await client.resource(for: gvk).namespaced
-                        if namespaced, let declared {
-                            return (gvk, .success(try await Observer.listIn(client, gvk, Set(declared).union(kindNamespaces).sorted(), selector, counter)))
-                        }
-                        do throws(KubeError) {
-                            counter.list()
-                            return (gvk, .success(try await client.list(gvk, labelSelector: selector).items))
-                        } catch {
-                            guard namespaced, case .forbidden = error, !kindNamespaces.isEmpty else { throw error }
-                            return (gvk, .success(try await Observer.listIn(client, gvk, kindNamespaces, selector, counter)))
-                        }
+                        return (gvk, .success(try await Observer.listKind(client, gvk, selector: selector, declared: declared,
+                                                                          namespaces: kindNamespaces, counter: counter)))
                     } catch { return (gvk, .failure(error)) }
                 }
                 return true
@@ -139,6 +130,24 @@ public struct Observer: Sendable {
             return out
         }
         return results.sorted { $0.0 < $1.0 }
+    }
+
+    /// One kind, by label: across the cluster, or in `declared` namespaces (plus `namespaces`,
+    /// where the objects of this kind live), or — when the cluster-wide LIST is forbidden — in
+    /// `namespaces`.
+    static func listKind(_ client: KubeClient, _ gvk: GroupVersionKind, selector: String, declared: [String]?,
+                         namespaces: [String], counter: RequestCounter) async throws(KubeError) -> [Value] {
+        let namespaced = try await client.resource(for: gvk).namespaced
+        if namespaced, let declared {
+            return try await listIn(client, gvk, Set(declared).union(namespaces).sorted(), selector, counter)
+        }
+        do throws(KubeError) {
+            counter.list()
+            return try await client.list(gvk, labelSelector: selector).items
+        } catch {
+            guard namespaced, case .forbidden = error, !namespaces.isEmpty else { throw error }
+            return try await listIn(client, gvk, namespaces, selector, counter)
+        }
     }
 
     static func listIn(_ client: KubeClient, _ gvk: GroupVersionKind, _ namespaces: [String], _ selector: String,

@@ -39,8 +39,9 @@ struct Waiter: Sendable {
             var live: [ObjectKey: Value] = [:]
             for gvk in kinds.values.sorted() {
                 do {
-                    requests.list()
-                    for item in try await client.list(gvk, labelSelector: identity.labelSelector).items {
+                    let namespaces = Set(pending.keys.filter { $0.groupKind == gvk.groupKind && !$0.namespace.isEmpty }.map(\.namespace)).sorted()
+                    for item in try await Observer.listKind(client, gvk, selector: identity.labelSelector, declared: options.namespaces,
+                                                            namespaces: namespaces, counter: requests) {
                         if let k = item.objectKey, pending[k] != nil { live[k] = item }
                     }
                 } catch {

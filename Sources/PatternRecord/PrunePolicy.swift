@@ -56,6 +56,11 @@ public enum PruneRefusal: Error, Sendable, Hashable, CustomStringConvertible {
         switch self { case .emptyRender(let k, _), .overBudget(let k, _, _, _): return k }
     }
 
+    /// Objects inside deleted Namespaces/CRDs that would have gone with them.
+    public var cascade: Int {
+        switch self { case .emptyRender(_, let c), .overBudget(_, let c, _, _): return c }
+    }
+
     public var description: String {
         func list(_ keys: [ObjectKey], cascade: Int) -> String {
             let shown = keys.prefix(20).map { "  \($0)" }.joined(separator: "\n")
