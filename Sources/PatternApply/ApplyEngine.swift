@@ -409,6 +409,10 @@ public struct ApplyEngine: Sendable {
                 case .failure(.unknownKind) where run.options.dryRun:
                     // Its CRD is in this render and not applied yet: the server cannot check it.
                     run.outcomes.append(ObjectOutcome(key: o.key, status: .wouldCreate, message: "kind not served yet (its CRD is applied first): not checked by the server", level: levelIndex))
+                case .failure(let e) where run.options.dryRun && e.isNotFound && !o.key.namespace.isEmpty
+                    && run.diffByKey[ObjectKey(group: "", kind: "Namespace", namespace: "", name: o.key.namespace)]?.action == .create:
+                    // Its namespace is created by this apply: the server cannot check it yet.
+                    run.outcomes.append(ObjectOutcome(key: o.key, status: .wouldCreate, message: "namespace \(o.key.namespace) is created first: not checked by the server", level: levelIndex))
                 case .failure(let e):
                     let message = ApplyEngine.scrubSecretValues(ApplyEngine.describe(e, key: o.key, options: run.options), object: o.object)
                     run.outcomes.append(ObjectOutcome(key: o.key, status: .failed, message: message, level: levelIndex))

@@ -132,7 +132,13 @@ public struct SiteCompiler: Sendable {
                 continue
             }
             do {
-                for (var v, file) in try loader.load(dir, component: c.name, referencedAt: SourceLocation(file: pattern.file, mark: c.mark)) {
+                let loaded = try loader.load(dir, component: c.name, referencedAt: SourceLocation(file: pattern.file, mark: c.mark))
+                if loaded.isEmpty && !c.mayBeEmpty {
+                    diagnostics.append(.error("component '\(c.name)' renders no objects (\(prefix)\(dir.string) has no manifests, or they are empty)",
+                                              at: SourceLocation(file: pattern.file, mark: c.mark),
+                                              fix: "restore its manifests, disable it for this site (components.disable), or declare 'mayBeEmpty: true' on the component if empty is intended (apply then prunes what it had)"))
+                }
+                for (var v, file) in loaded {
                     substituter.apply(to: &v, file: file, diagnostics: &diagnostics)
                     let key = v.objectKey ?? ObjectKey(group: "", kind: v.kindName ?? "", namespace: "", name: v.metadataName ?? "")
                     objects.append(RenderedObject(object: v, key: key, component: c.name, file: file))

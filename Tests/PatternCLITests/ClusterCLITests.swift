@@ -79,6 +79,8 @@ import Glibc
         #expect(r.stdout.contains("level 1:"))
         #expect(r.stdout.contains("wouldCreate"))
         #expect(r.stdout.contains("dry run"))
+        // Field diffs of what would change.
+        #expect(r.stdout.contains("+++ desired/"))
         #expect(server.requestLog.writes.count == before)
     }
 
@@ -88,6 +90,38 @@ import Glibc
         #expect(r.status == 1)
         #expect(r.stderr.contains("targets kubeconfig context 'hub'"))
         #expect(server.requestLog.writes.isEmpty)
+    }
+
+    @Test func aContextOtherThanTheSitesNeedsAnExplicitFlag() {
+        defer { server.stop() }
+        let r = CLI.run(["apply", "dev", "--kubeconfig", kubeconfig, "--context", "test"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("targets kubeconfig context 'kind-dev', but --context names 'test'"), "\(r.stderr)")
+        #expect(r.stderr.contains("--allow-other-context"))
+        #expect(server.requestLog.writes.isEmpty)
+    }
+
+    @Test func driftOfANeverAppliedSiteFails() {
+        defer { server.stop() }
+        let r = pattern(["drift", "dev"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("never applied"), "\(r.stdout)")
+        #expect(!r.stdout.contains("in sync"))
+    }
+
+    @Test func applyRefusesASiteAPatternSyncReconcilesUnlessOverridden() throws {
+        defer { server.stop() }
+        let crd = try YAMLParser.parse(String(decoding: try LocalTree(root: CLI.repoRoot).read(TreePath("patterns/pattern-controller/components/crd/patternsync-crd.yaml")), as: UTF8.self))
+        try server.store.seed(crd)
+        try server.store.seed(["apiVersion": "pattern.dev/v1alpha1", "kind": "PatternSync", "metadata": ["name": "dev", "namespace": "ops"],
+                               "spec": ["site": "dev", "source": ["path": "/srv/patterns"]]])
+        let r = pattern(["apply", "dev", "--no-wait"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("reconciled in the cluster by PatternSync ops/dev"), "\(r.stderr)")
+        #expect(r.stderr.contains("--override-controller"))
+        #expect(server.requestLog.writes.isEmpty)
+        let forced = pattern(["apply", "dev", "--no-wait", "--override-controller"])
+        #expect(forced.status == 0, "\(forced.stderr)")
     }
 
     @Test func graphPrintsDOT() {

@@ -122,6 +122,20 @@ import PatternCore
 }
 
 @Suite struct CompileErrorTests {
+    @Test func aComponentThatRendersNothingIsAnErrorUnlessDeclaredMayBeEmpty() {
+        for emptied in ["", "---\n", "# nothing here\n---\n---\n"] {
+            let errors = compileErrors(miniRepo(manifests: emptied))
+            let e = errors.first { $0.message.contains("component 'c' renders no objects") }
+            #expect(e != nil, "manifest \(emptied.debugDescription): \(errors)")
+            #expect(e?.location?.file == "patterns/p/pattern.yaml")
+            #expect(e?.fix?.contains("mayBeEmpty: true") == true)
+        }
+        var files = miniRepo(manifests: "---\n")
+        files["patterns/p/pattern.yaml"] = files["patterns/p/pattern.yaml"]!.replacing(
+            "- {name: c, path: components/c}", with: "- {name: c, path: components/c, mayBeEmpty: true}")
+        #expect(!compileErrors(files).contains { $0.message.contains("renders no objects") })
+    }
+
     @Test func unknownVariableNamesFileLineAndColumn() {
         let errors = compileErrors(miniRepo(manifests: """
             apiVersion: v1
