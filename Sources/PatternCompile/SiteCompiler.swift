@@ -170,8 +170,14 @@ public struct SiteCompiler: Sendable {
         cluster.name = clusterVar["name"]?.string
         cluster.context = siteOverlay.cluster.context ?? chain.reversed().compactMap(\.cluster.context).first
         cluster.labels = Dictionary(uniqueKeysWithValues: clusterLabels.map { ($0, $1.string ?? "") })
-        return RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
-                            revision: revision, components: deps, provenance: provenance, warnings: warnings)
+        var rendered = RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
+                                    revision: revision, components: deps, provenance: provenance, warnings: warnings)
+        for o in chain {
+            rendered.apply.recordNamespace = o.apply.recordNamespace ?? rendered.apply.recordNamespace
+            rendered.apply.namespaces = o.apply.namespaces ?? rendered.apply.namespaces
+            rendered.apply.pruneKinds = o.apply.pruneKinds ?? rendered.apply.pruneKinds
+        }
+        return rendered
     }
 
     func readValueFile(_ path: String, base: TreePath, tree: any SourceTree, prefix: String, referrer: String, mark: Mark,

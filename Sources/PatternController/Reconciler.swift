@@ -200,24 +200,26 @@ public struct Reconciler: Sendable {
         if site.provenance.commit == nil, let commit {
             site.provenance = Provenance(source: sourceURL, commit: commit, stale: stale)
         }
-        let identity = SiteIdentity(site, recordNamespace: spec.recordNamespace)
+        // spec.recordNamespace when set, else the site's apply.recordNamespace.
+        let recordNamespace = object[path: ["spec", "recordNamespace"]]?.string ?? site.apply.recordNamespace ?? spec.recordNamespace
+        let identity = SiteIdentity(site, recordNamespace: recordNamespace)
         let watch = (identity.labelSelector, Array(Set(site.objects.compactMap { $0.object.gvk })).sorted())
         status.value["lastAttemptedRevision"] = .string(site.revision)
         onRendered(watch.0, watch.1)
 
         if Task.isCancelled { return .cancelled }
         // Ownership: one PatternSync per site (the oldest claim wins; the others stall).
-        status.value["inventory"] = SiteClaims.inventoryStatus(pattern: identity.pattern, site: identity.site, recordNamespace: spec.recordNamespace)
-        if let first = await earlierClaimant(object, identity: identity, recordNamespace: spec.recordNamespace) {
+        status.value["inventory"] = SiteClaims.inventoryStatus(pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace)
+        if let first = await earlierClaimant(object, identity: identity, recordNamespace: recordNamespace) {
             return await fail(object, &status, stage: "ownership", reason: "OwnedByAnotherPatternSync",
                               message: "site \(identity.site) of pattern \(identity.pattern) is already reconciled by \(first) (created first); this PatternSync changes nothing while that one exists and is not suspended",
                               stalled: true, interval: spec.intervalSeconds)
         }
 
         // Drift against the last applied render (its observation is reused by the apply below).
-        let engine = ApplyEngine(client: client, recordNamespace: spec.recordNamespace)
+        let engine = ApplyEngine(client: client, recordNamespace: recordNamespace)
         let drift: DriftReport
-        do { drift = try await engine.drift(site, fieldManager: settings.fieldManager) } catch {
+        do { drift = try await engine.drift(site, fieldManager: settings.fieldManager, namespaces: site.apply.namespaces) } catch {
             if Task.isCancelled { return .cancelled }
             return await fail(object, &status, stage: "drift", reason: "ClusterUnavailable",
                               message: "cannot read the live objects of \(identity.pattern)/\(identity.site): \(error)", watch: watch)
@@ -238,13 +240,16 @@ public struct Reconciler: Sendable {
             options.fieldManager = settings.fieldManager
             // The engine never prunes on a stale source (pruneStale stays off).
             options.prune = spec.prune
+            options.pruneKinds = site.apply.pruneKinds.map { Set($0.map(GroupKind.parse)) }
+            options.namespaces = site.apply.namespaces
             options.forceConflicts = spec.driftPolicy == .heal
             options.waitTimeoutSeconds = spec.timeoutSeconds
             options.pollIntervalSeconds = settings.waitPollSeconds
             let observed = drift.observed
+            let applyOptions = options, applySite = site
             // Not cancelled with the loop: writes and the inventory record stay together.
             let applied: Result<ApplyResult, ApplyError> = await Task {
-                do throws(ApplyError) { return .success(try await engine.apply(site, options: options, observed: observed)) } catch { return .failure(error) }
+                do throws(ApplyError) { return .success(try await engine.apply(applySite, options: applyOptions, observed: observed)) } catch { return .failure(error) }
             }.value
             let result: ApplyResult
             switch applied {

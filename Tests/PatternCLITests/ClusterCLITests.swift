@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import PatternCore
 import KubeTestServer
 #if canImport(Glibc)
@@ -122,6 +123,35 @@ import Glibc
         #expect(server.requestLog.writes.isEmpty)
         let forced = pattern(["apply", "dev", "--no-wait", "--override-controller"])
         #expect(forced.status == 0, "\(forced.stderr)")
+    }
+
+    @Test func theSitesRecordNamespaceAndPruneKindsAreUsed() throws {
+        defer { server.stop() }
+        let dir = try copyOfRepo()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let overlay = dir + "/overlays/dev/overlay.yaml"
+        let text = try String(contentsOfFile: overlay, encoding: .utf8)
+        try (text + "  apply:\n    recordNamespace: team-records\n    pruneKinds: [Deployment.apps]\n").write(toFile: overlay, atomically: true, encoding: .utf8)
+        let a = pattern(["apply", "dev", "--no-wait", "-C", dir])
+        #expect(a.status == 0, "\(a.stderr)")
+        #expect(server.store.get(resource: "configmaps", namespace: "team-records", name: "pattern-inventory-multicloud-platform-dev") != nil)
+        #expect(server.store.get(resource: "configmaps", namespace: "pattern-system", name: "pattern-inventory-multicloud-platform-dev") == nil)
+        #expect(pattern(["history", "dev", "-C", dir]).stdout.contains("succeeded"))
+        // Dropping the hello-world component: only its Deployment may be pruned.
+        try (text.replacing("disable: [telemetry-operator]", with: "disable: [telemetry-operator, hello-world]")
+             + "  apply:\n    recordNamespace: team-records\n    pruneKinds: [Deployment.apps]\n").write(toFile: overlay, atomically: true, encoding: .utf8)
+        let b = pattern(["apply", "dev", "--no-wait", "-C", dir])
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world") == nil)
+        #expect(server.store.get(resource: "configmaps", namespace: "hello-world", name: "hello-world") != nil)
+        #expect(b.stdout.contains("kept"))
+    }
+
+    func copyOfRepo() throws -> String {
+        var template = Array("/tmp/pattern-cli-repo-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        for d in ["patterns", "overlays"] { try FileManager.default.copyItem(atPath: CLI.repoRoot + "/" + d, toPath: dir + "/" + d) }
+        return dir
     }
 
     @Test func graphPrintsDOT() {

@@ -53,10 +53,9 @@ public struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Do not prune objects that are no longer rendered.") public var noPrune = false
     @Flag(help: "Allow a prune that the safety checks refuse (empty render, large shrink).") public var pruneConfirm = false
     @Flag(help: "Prune even though the source is stale (every remote failed; a cached commit was rendered).") public var pruneStale = false
-    @Option(name: .customLong("prune-kind"), help: "Only prune objects of this kind (Kind or Kind.group; repeatable).") public var pruneKinds: [String] = []
+    @Option(name: .customLong("prune-kind"), help: "Only prune objects of this kind (Kind or Kind.group; repeatable; default: the site's apply.pruneKinds, else every kind).") public var pruneKinds: [String] = []
     @Flag(help: "Take over objects another site or pattern applied (refused otherwise).") public var adopt = false
     @Flag(help: "Apply although a PatternSync in the cluster reconciles this site (it will revert what differs from its source).") public var overrideController = false
-    @Option(name: .customLong("namespace"), help: "Observe namespaced kinds only in this namespace (repeatable; for identities bound by a Role).") public var namespaces: [String] = []
     @Flag(help: "Do not wait for readiness between levels.") public var noWait = false
     @Option(help: "Longest readiness wait per level, in seconds.") public var timeout: Double = 300
     @Option(help: "Concurrent requests inside a level.") public var concurrency: Int = 8
@@ -73,8 +72,8 @@ public struct ApplyCommand: AsyncParsableCommand {
         options.prune = !noPrune
         options.pruneConfirm = pruneConfirm
         options.pruneStale = pruneStale
-        if !pruneKinds.isEmpty { options.pruneKinds = Set(pruneKinds.map(GroupKind.parse)) }
-        if !namespaces.isEmpty { options.namespaces = namespaces }
+        if let kinds = pruneKinds.isEmpty ? rendered.apply.pruneKinds : pruneKinds { options.pruneKinds = Set(kinds.map(GroupKind.parse)) }
+        options.namespaces = cluster.observedNamespaces(for: rendered)
         options.wait = !noWait
         options.waitTimeoutSeconds = timeout
         options.concurrency = max(1, concurrency)

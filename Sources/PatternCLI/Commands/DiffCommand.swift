@@ -40,7 +40,7 @@ public struct DiffCommand: AsyncParsableCommand {
     public func run() async throws {
         let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
         do {
-            let (diffs, _, _) = try await engine.diff(rendered)
+            let (diffs, _, _) = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered))
             var dryRunFailures: [(ObjectKey, KubeError)] = []
             if serverSide { dryRunFailures = await engine.serverDryRun(rendered, diffs: diffs) }
             let changed = diffs.contains { $0.action != .unchanged }

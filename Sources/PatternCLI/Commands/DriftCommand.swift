@@ -39,7 +39,7 @@ public struct DriftCommand: AsyncParsableCommand {
     public func run() async throws {
         let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
         do {
-            let report = try await engine.drift(rendered)
+            let report = try await engine.drift(rendered, namespaces: cluster.observedNamespaces(for: rendered))
             let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged, ownedElsewhere: report.ownedElsewhere)
             switch output {
             case .json:
@@ -67,6 +67,7 @@ public struct DriftCommand: AsyncParsableCommand {
                 options.forceConflicts = true
                 options.prune = false
                 options.only = Set(report.drifted.map(\.description))
+                options.namespaces = cluster.observedNamespaces(for: rendered)
                 if !overrideController { try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine) }
                 let result = try await engine.apply(rendered, options: options)
                 Output.err("healed: \(result.count(.configured) + result.count(.created)) objects re-applied, \(result.writeRequests) writes\n")

@@ -13,8 +13,11 @@ public struct ClusterOptions: ParsableArguments {
     @Option(help: "kubeconfig context (default: the site's cluster.context, else the current context).")
     public var context: String?
 
-    @Option(help: "Namespace holding inventories and ledgers.")
-    public var recordNamespace: String = Inventory.defaultNamespace
+    @Option(help: "Namespace holding inventories and ledgers (default: the site's apply.recordNamespace, else pattern-system).")
+    public var recordNamespace: String?
+
+    @Option(name: .customLong("namespace"), help: "Observe namespaced kinds only in this namespace (repeatable; default: the site's apply.namespaces). For identities bound by a Role.")
+    public var namespaces: [String] = []
 
     @Flag(help: "Allow --context to name another context than the site's cluster.context (e.g. a test cluster).")
     public var allowOtherContext = false
@@ -42,6 +45,18 @@ public struct ClusterOptions: ParsableArguments {
     }
 }
 
+extension ClusterOptions {
+    /// `--record-namespace`, else the site's `apply.recordNamespace`, else `pattern-system`.
+    func recordNamespace(for site: RenderedSite) -> String {
+        recordNamespace ?? site.apply.recordNamespace ?? Inventory.defaultNamespace
+    }
+
+    /// `--namespace`, else the site's `apply.namespaces`; nil: the whole cluster.
+    func observedNamespaces(for site: RenderedSite) -> [String]? {
+        namespaces.isEmpty ? site.apply.namespaces : namespaces
+    }
+}
+
 /// Renders one site for a cluster command; compile errors exit (nothing is written).
 func renderOne(_ site: String, repo: RepoOptions) throws -> RenderedSite {
     guard case .site(let name) = RenderTarget.parse(site, repo: repo.repo) else {
@@ -59,7 +74,7 @@ extension ClusterOptions {
     func renderAndConnect(_ site: String, repo: RepoOptions, errorExit: Int32) throws -> (RenderedSite, ApplyEngine) {
         do {
             let rendered = try renderOne(site, repo: repo)
-            return (rendered, ApplyEngine(client: try client(for: rendered), recordNamespace: recordNamespace))
+            return (rendered, ApplyEngine(client: try client(for: rendered), recordNamespace: recordNamespace(for: rendered)))
         } catch is ReportedFailure {
             throw ExitCode(errorExit)
         } catch let d as Diagnostic {
