@@ -43,8 +43,8 @@ let package = Package(
         .target(name: "PatternDiff", dependencies: ["PatternCore"]),
         /// Record: inventory and ledger of applies, encoded as cluster objects.
         .target(name: "PatternRecord", dependencies: ["PatternCore"]),
-        /// Report: tables, colored unified diffs, JSON output.
-        .target(name: "PatternReport", dependencies: ["PatternCore", "PatternDiff", "PatternRecord"]),
+        /// Report: tables, colored unified diffs, JSON output, the apply report and its progress.
+        .target(name: "PatternReport", dependencies: ["PatternCore", "PatternDiff", "PatternRecord", "PatternApply"]),
         /// Observe + Apply: one LIST per kind, ordered server-side apply with readiness waits,
         /// guarded prune, inventory and ledger in the cluster, drift.
         .target(name: "PatternApply", dependencies: [
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "KubeTestServerTests", dependencies: ["KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternDiffTests", dependencies: ["PatternDiff", "PatternCore"]),
         .testTarget(name: "PatternRecordTests", dependencies: ["PatternRecord", "PatternCore"]),
-        .testTarget(name: "PatternReportTests", dependencies: ["PatternReport", "PatternDiff", "PatternRecord", "PatternCore"]),
+        .testTarget(name: "PatternReportTests", dependencies: ["PatternReport", "PatternApply", "PatternDiff", "PatternRecord", "PatternCore"]),
         .testTarget(name: "PatternApplyTests", dependencies: [
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),

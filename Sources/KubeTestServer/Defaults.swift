@@ -334,12 +334,16 @@ enum Defaults {
         return alnum(u.first!) && alnum(u.last!) && u.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
     }
 
-    /// `IsDNS1123Subdomain` (k8s.io/apimachinery validation): at most 253 characters matching
-    /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*`. Unlike a DNS label,
-    /// the parts between dots have no 63-character limit.
+    /// `IsDNS1123Subdomain`'s regex and its 253-character limit. The dot-separated parts are
+    /// not limited to 63 characters each (the regex does not limit them), so a ConfigMap may
+    /// be named with 253 characters and no dot.
     static func isSubdomain(_ s: String) -> Bool {
+        s.utf8.count <= 253 && subdomainShape(s)
+    }
+
+    static func subdomainShape(_ s: String) -> Bool {
         func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
-        return s.utf8.count <= 253 && !s.isEmpty && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+        return !s.isEmpty && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
             let u = Array(part.utf8)
             return !u.isEmpty && alnum(u.first!) && alnum(u.last!) && u.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
         }

@@ -370,7 +370,9 @@ public struct ApplyEngine: Sendable {
                 run.outcomes += members.map { ObjectOutcome(key: $0.key, status: .notAttempted, message: "an earlier level failed", level: levelIndex) }
                 continue
             }
-            progress(.applyingLevel(index: levelIndex, of: plan.levels.count, objects: members.count))
+            let tier = members.compactMap { plan.tiers[$0.key] }.min() ?? 0
+            progress(.applyingLevel(index: levelIndex, of: plan.levels.count, objects: members.count,
+                                    tier: Planner.tierNames[min(tier, Planner.tierNames.count - 1)]))
             var toWrite: [RenderedObject] = []
             var liveAfter: [ObjectKey: Value] = [:]
             for o in members {

@@ -58,7 +58,8 @@ public struct ApplyResult: Sendable {
 /// Progress notifications for a live progress line.
 public enum ApplyProgress: Sendable {
     case observing(kinds: Int)
-    case applyingLevel(index: Int, of: Int, objects: Int)
+    /// A level starts: its index, the level count, its objects and its tier (`Planner.tierNames`).
+    case applyingLevel(index: Int, of: Int, objects: Int, tier: String)
     case applied(ObjectKey, ObjectOutcome.Status)
     case waiting(ObjectKey, String)
     case pruning(ObjectKey)

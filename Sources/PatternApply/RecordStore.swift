@@ -116,7 +116,8 @@ extension LedgerEntry {
             counts: Counts(created: r.count(.created), updated: r.count(.configured), unchanged: r.count(.unchanged),
                            pruned: r.count(.pruned), failed: r.count(.failed)),
             changed: changed.map { "\($0.status.rawValue) \($0.key)" },
-            result: r.failed.isEmpty && r.pruneRefused == nil ? .succeeded : .failed,
+            result: r.failed.isEmpty && r.pruneRefused == nil ? .succeeded
+                : (r.count(.created) + r.count(.configured) + r.count(.pruned) > 0 ? .partial : .failed),
             message: message ?? r.failed.first.map { "\($0.key): \($0.message ?? "failed")" } ?? "")
     }
 }

@@ -120,18 +120,6 @@ public enum HumanReport {
         return s
     }
 
-    /// One line per object as it is applied: `created ConfigMap app/cfg`, `unchanged …`.
-    public static func objectProgress(_ action: DiffAction, _ key: ObjectKey, dryRun: Bool = false) -> String {
-        let verb: String
-        switch action {
-        case .create: verb = "created"
-        case .update: verb = "configured"
-        case .unchanged: verb = "unchanged"
-        case .prune: verb = "pruned"
-        }
-        return "\(verb) \(key)" + (dryRun ? " (dry run)" : "")
-    }
-
     /// `Deployment edge-eu/web: 1/3 available` with a status marker.
     public static func readinessLine(_ r: Readiness, style: Style = Style(color: false)) -> String {
         switch r.status {

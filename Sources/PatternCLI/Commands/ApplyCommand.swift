@@ -88,7 +88,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine)
         }
         let tty = Output.stderrIsTTY
-        let progress = ProgressPrinter(tty: tty, quiet: output == .json)
+        let progress = ApplyProgressPrinter(tty: tty, quiet: output == .json, write: { Output.err($0) })
         let result: ApplyResult
         do {
             result = try await engine.apply(rendered, options: options) { progress.handle($0) }
@@ -127,49 +127,3 @@ public struct ApplyCommand: AsyncParsableCommand {
     }
 }
 
-/// Prints apply progress to stderr: one line per change of state (a live line on a terminal).
-final class ProgressPrinter: @unchecked Sendable {
-    let tty: Bool
-    let quiet: Bool
-    var last: [ObjectKey: String] = [:]
-    var live = false
-    private let lock = Lock()
-
-    init(tty: Bool, quiet: Bool) { self.tty = tty; self.quiet = quiet }
-
-    func handle(_ p: ApplyProgress) {
-        guard !quiet else { return }
-        lock.withLock {
-            switch p {
-            case .observing(let kinds): line("observing \(kinds) kinds")
-            case .applyingLevel(let i, let n, let count): line("level \(i + 1)/\(n): applying \(count) objects")
-            case .applied: break  // listed in the final report
-            case .waiting(let k, let msg):
-                if last[k] != msg {
-                    last[k] = msg
-                    line(msg.contains(k.name) ? "waiting: \(msg)" : "waiting for \(k): \(msg)", transient: true)
-                }
-            case .pruning(let k): line("pruning \(k)")
-            }
-        }
-    }
-
-    func line(_ s: String, transient: Bool = false) {
-        if tty {
-            Output.err("\r\u{1B}[2K" + s + (transient ? "" : "\n"))
-            live = transient
-        } else {
-            Output.err(s + "\n")
-        }
-    }
-
-    func finish() { if tty && live { lock.withLock { Output.err("\r\u{1B}[2K") } } }
-}
-
-extension String {
-    func padding(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
-    init(format2 d: Double) {
-        let v = (d * 100).rounded() / 100
-        self = String(v)
-    }
-}

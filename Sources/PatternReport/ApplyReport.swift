@@ -5,8 +5,9 @@ import PatternApply
 
 /// The report of an apply: every object's outcome (also when recording failed), prune
 /// notes, field diffs of a dry run, request counts.
-enum ApplyReport {
-    static func text(_ r: ApplyResult, site: String, dryRun: Bool, style: Style = Style(color: false)) -> String {
+public enum ApplyReport {
+    /// Text for a terminal or a CI log.
+    public static func text(_ r: ApplyResult, site: String, dryRun: Bool, style: Style = Style(color: false)) -> String {
         var out = ""
         if dryRun {
             var diffs = HumanReport.diffs(r.diffs.filter { $0.action != .unchanged }, style: style)
@@ -14,7 +15,7 @@ enum ApplyReport {
             out += diffs
         }
         for o in r.outcomes where o.status != .unchanged {
-            out += "\(o.status.rawValue.padding(16)) \(o.key)"
+            out += o.status.rawValue + String(repeating: " ", count: max(1, 17 - o.status.rawValue.count)) + "\(o.key)"
             if let m = o.message { out += "\n    \(m)" }
             out += "\n"
         }
@@ -25,7 +26,7 @@ enum ApplyReport {
         out += "\(site): \(counts.joined(separator: ", ")) in \(r.levels) levels; revision \(Revision.short(r.revision))"
         out += "; \(r.writeRequests) writes, \(r.listRequests) lists, \(r.getRequests) gets"
         if r.dryRunRequests > 0 { out += ", \(r.dryRunRequests) server dry-runs" }
-        out += ", \(String(format2: r.durationSeconds))s\n"
+        out += ", \((r.durationSeconds * 100).rounded() / 100)s\n"
         if r.pruneCascade > 0 {
             out += "prune \(dryRun ? "would delete" : "deleted") \(r.pruneCascade) more object\(r.pruneCascade == 1 ? "" : "s") inside the pruned namespaces/CRDs\n"
         }
@@ -35,7 +36,10 @@ enum ApplyReport {
         return out
     }
 
-    static func json(_ r: ApplyResult, site: String) -> Value {
+    /// `-o json`: `{site, revision, succeeded, levels, writeRequests, listRequests, getRequests,
+    /// dryRunRequests, durationSeconds, objects: [{object, status, message?, level?}], pruneCascade?,
+    /// pruneSkipped?, pruneRefused?, recordError?}`.
+    public static func json(_ r: ApplyResult, site: String) -> Value {
         var v: Value = [
             "site": .string(site), "revision": .string(r.revision), "succeeded": .bool(r.succeeded),
             "levels": .int(r.levels), "writeRequests": .int(r.writeRequests), "listRequests": .int(r.listRequests),
