@@ -121,6 +121,3 @@ extension LedgerEntry {
             message: message ?? r.failed.first.map { "\($0.key): \($0.message ?? "failed")" } ?? "")
     }
 }
-
-/// The tool's version, recorded in the ledger.
-public enum PatternVersion { public static let current = "0.1.0" }

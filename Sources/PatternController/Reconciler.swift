@@ -190,7 +190,7 @@ public struct Reconciler: Sendable {
         var site: RenderedSite
         do {
             site = try SiteCompiler(workspace: Workspace(tree: tree),
-                                    resolver: ControllerPatternResolver(resolver: SourceResolver(cache: settings.cache))).compile(site: spec.site)
+                                    resolver: GitPatternResolver(resolver: SourceResolver(cache: settings.cache))).compile(site: spec.site)
         } catch {
             let text = error.items.prefix(5).map(\.description).joined(separator: "\n")
             return await fail(object, &status, stage: "render", reason: "RenderFailed",
@@ -446,20 +446,6 @@ public struct Reconciler: Sendable {
 func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { c in
         DispatchQueue.global().async { c.resume(returning: body()) }
-    }
-}
-
-/// Resolves sites whose pattern lives in another git repository (as the CLI's resolver does).
-struct ControllerPatternResolver: PatternSourceResolver {
-    let resolver: SourceResolver
-    func resolve(_ ref: PatternRef.GitRef) throws -> (tree: any SourceTree, directory: TreePath, provenance: Provenance, warnings: [String]) {
-        let c = ref.credentials
-        let creds = GitCredentials(username: c["username"], tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], sshKey: c["sshKey"],
-                                   sshPublicKey: c["sshPublicKey"], sshPassphraseEnv: c["sshPassphraseEnv"], caBundle: c["caBundle"])
-        let r = try resolver.resolve(GitSource(url: ref.url, mirrors: ref.mirrors, ref: ref.ref, path: ref.path, credentials: creds))
-        var warnings = r.warnings.map(\.message)
-        if r.stale { warnings.append("every URL of \(ref.url) failed: rendering the last good commit \(r.commit ?? "?") from the cache (stale)") }
-        return (r.tree, .root, Provenance(source: r.url ?? ref.url, commit: r.commit, stale: r.stale), warnings)
     }
 }
 
