@@ -160,6 +160,7 @@ public struct ApplyEngine: Sendable {
             r.pruneCascade = prune.cascade
             r.recordError = recordError
             r.dryRunRequests = requests.dryRuns
+            r.watchRequests = requests.watches
             return r
         }
     }

@@ -39,6 +39,8 @@ public struct ApplyResult: Sendable {
     public var recordError: String?
     /// Server dry-run requests (a dry run checks every change with the API server).
     public var dryRunRequests: Int = 0
+    /// WATCH requests (readiness waits watch the pending kinds).
+    public var watchRequests: Int = 0
     public var revision: String
     public var durationSeconds: Double
 

@@ -91,7 +91,7 @@ public struct RecordStore: Sendable {
 
 /// Request counts of one run (every LIST, GET and write, records and readiness included).
 public final class RequestCounter: @unchecked Sendable {
-    private var counts = (lists: 0, gets: 0, writes: 0, dryRuns: 0)
+    private var counts = (lists: 0, gets: 0, writes: 0, dryRuns: 0, watches: 0)
     private let lock = Lock()
     public init() {}
     public func list(_ n: Int = 1) { lock.withLock { counts.lists += n } }
@@ -100,6 +100,9 @@ public final class RequestCounter: @unchecked Sendable {
     /// A server dry-run write (`dryRun=All`): a request, but nothing is stored.
     public func dryRun(_ n: Int = 1) { lock.withLock { counts.dryRuns += n } }
     public var dryRuns: Int { lock.withLock { counts.dryRuns } }
+    /// A WATCH (readiness waits).
+    public func watch(_ n: Int = 1) { lock.withLock { counts.watches += n } }
+    public var watches: Int { lock.withLock { counts.watches } }
     public var lists: Int { lock.withLock { counts.lists } }
     public var gets: Int { lock.withLock { counts.gets } }
     public var writes: Int { lock.withLock { counts.writes } }

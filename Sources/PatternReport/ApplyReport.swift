@@ -25,6 +25,7 @@ public enum ApplyReport {
         }
         out += "\(site): \(counts.joined(separator: ", ")) in \(r.levels) levels; revision \(Revision.short(r.revision))"
         out += "; \(r.writeRequests) writes, \(r.listRequests) lists, \(r.getRequests) gets"
+        if r.watchRequests > 0 { out += ", \(r.watchRequests) watches" }
         if r.dryRunRequests > 0 { out += ", \(r.dryRunRequests) server dry-runs" }
         out += ", \((r.durationSeconds * 100).rounded() / 100)s\n"
         if r.pruneCascade > 0 {
@@ -37,13 +38,13 @@ public enum ApplyReport {
     }
 
     /// `-o json`: `{site, revision, succeeded, levels, writeRequests, listRequests, getRequests,
-    /// dryRunRequests, durationSeconds, objects: [{object, status, message?, level?}], pruneCascade?,
+    /// watchRequests, dryRunRequests, durationSeconds, objects: [{object, status, message?, level?}], pruneCascade?,
     /// pruneSkipped?, pruneRefused?, recordError?}`.
     public static func json(_ r: ApplyResult, site: String) -> Value {
         var v: Value = [
             "site": .string(site), "revision": .string(r.revision), "succeeded": .bool(r.succeeded),
             "levels": .int(r.levels), "writeRequests": .int(r.writeRequests), "listRequests": .int(r.listRequests),
-            "getRequests": .int(r.getRequests), "dryRunRequests": .int(r.dryRunRequests),
+            "getRequests": .int(r.getRequests), "watchRequests": .int(r.watchRequests), "dryRunRequests": .int(r.dryRunRequests),
             "durationSeconds": .double(r.durationSeconds),
             "objects": .array(r.outcomes.map { o in
                 var v: Value = ["object": MachineReport.object(o.key), "status": .string(o.status.rawValue)]

@@ -262,7 +262,27 @@ import KubeTestServer
         #expect(r.writeRequests == log.writes.count)
         #expect(r.listRequests == log.count(verb: "list"))
         #expect(r.getRequests == log.count(verb: "get"))
+        #expect(r.watchRequests == log.count(verb: "watch"))
         #expect(log.entries.contains { $0.verb == "list" && $0.resource == "deployments" && $0.query["labelSelector"] != nil })
+    }
+
+    @Test func readinessIsWatchedNotPolled() async throws {
+        let cluster = try TestCluster(controllerDelay: 0.6)
+        defer { cluster.server.stop() }
+        let dev = try ExampleRepo().render("dev")
+        var options = fastOptions()
+        options.pollIntervalSeconds = 0.05
+        let r = try await cluster.engine.apply(dev, options: options)
+        #expect(r.succeeded, "\(r.failed)")
+        try? await Task.sleep(for: .milliseconds(150))
+        let log = cluster.server.requestLog
+        // Deployments roll out 0.6 s after they are written: polling every 50 ms would LIST them
+        // about ten times per wait; each wait LISTs once and then watches.
+        let watches = log.entries.filter { $0.verb == "watch" && $0.resource == "deployments" && $0.query["labelSelector"] != nil }
+        #expect(!watches.isEmpty)
+        let ownLists = log.entries.filter { $0.verb == "list" && $0.resource == "deployments" && $0.query["labelSelector"] == "pattern.dev/owner=multicloud-platform.dev" }
+        #expect(ownLists.count == 1 + watches.count, "one LIST to observe, one before each watch: \(ownLists.count) LISTs, \(watches.count) watches")
+        #expect(r.watchRequests >= 1)
     }
 
     @Test func inventoryNamesMayBeLongerThan63Characters() async throws {
