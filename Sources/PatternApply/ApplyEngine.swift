@@ -57,7 +57,8 @@ public struct ApplyEngine: Sendable {
                                             namespaces: namespaces, requests: requests)
         var diffs: [ObjectDiff] = []
         for o in site.objects {
-            let live = observation.live[o.key]
+            // An object another site owns is compared as it is live, and marked with its owner.
+            let live = observation.live[o.key] ?? observation.foreignObjects[o.key]
             var d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: fieldManager)
             d.ownedBy = observation.foreign[o.key]
             diffs.append(d)
@@ -333,9 +334,11 @@ public struct ApplyEngine: Sendable {
             }
             return c
         }
-        requests.get(3)
+        let resources = try await client.serverResources()
+        // Discovery: /api, /apis and one request per group version.
+        requests.get(2 + Set(resources.map { "\($0.group)/\($0.version)" }).count)
         let skip: Set<String> = ["Event", "Endpoints", "EndpointSlice", "Lease"]
-        for r in try await client.serverResources() where r.namespaced && r.verbs.contains("list") && !r.name.contains("/") && !skip.contains(r.kind) {
+        for r in resources where r.namespaced && r.verbs.contains("list") && !r.name.contains("/") && !skip.contains(r.kind) {
             requests.list()
             do { count(try await client.list(GroupVersionKind(group: r.group, version: r.version, kind: r.kind), namespace: key.name).items) } catch {
                 if error.isNotFound { continue }

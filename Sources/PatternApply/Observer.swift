@@ -9,6 +9,8 @@ public struct Observation: Sendable {
     /// Objects the site expects (rendered or in its inventory) that exist with another
     /// pattern site's owner label, with that owner (`pattern/site`).
     public var foreign: [ObjectKey: String] = [:]
+    /// Those objects as they are live (not in `live`: they are not this site's).
+    public var foreignObjects: [ObjectKey: Value] = [:]
     /// Desired kinds the server does not serve yet (e.g. a CRD in the same render that is not
     /// applied yet): their objects are all creates.
     public var unservedKinds: Set<GroupKind>
@@ -61,13 +63,17 @@ public struct Observer: Sendable {
         // Expected objects the site's LIST did not return: deleted, or taken by another site?
         let missingKinds = Set(expected.filter { live[$0] == nil && !unserved.contains($0.groupKind) }.map(\.groupKind))
         var foreign: [ObjectKey: String] = [:]
+        var foreignObjects: [ObjectKey: Value] = [:]
         if !missingKinds.isEmpty {
             let foreignSelector = "\(Ownership.ownerLabel),\(Ownership.ownerLabel)!=\(Ownership.ownerValue(pattern: identity.pattern, site: identity.site))"
             let kinds = unique.filter { missingKinds.contains($0.groupKind) }
             for (_, r) in await listAll(kinds, selector: foreignSelector, namespacesByKind: namespacesByKind, concurrency: concurrency) {
                 guard case .success(let items) = r else { continue }
                 for item in items {
-                    if let k = item.objectKey, expected.contains(k), live[k] == nil { foreign[k] = PrunePolicy.ownerName(item) ?? "another site" }
+                    if let k = item.objectKey, expected.contains(k), live[k] == nil {
+                        foreign[k] = PrunePolicy.ownerName(item) ?? "another site"
+                        foreignObjects[k] = item
+                    }
                 }
             }
         }
@@ -94,14 +100,18 @@ public struct Observer: Sendable {
                 switch r {
                 case .success(let v):
                     guard let v else { continue }
-                    if v.labels[Ownership.ownerLabel] != nil, !identity.owns(v) { foreign[k] = PrunePolicy.ownerName(v) ?? "another site" }
-                    live[k] = v
+                    if v.labels[Ownership.ownerLabel] != nil, !identity.owns(v) {
+                        foreign[k] = PrunePolicy.ownerName(v) ?? "another site"
+                        foreignObjects[k] = v
+                    } else {
+                        live[k] = v
+                    }
                 case .failure(let e): if !e.isNotFound { throw e }
                 }
             }
             requests.get(gets)
         }
-        return Observation(live: live, foreign: foreign, unservedKinds: unserved, listRequests: requests.lists, getRequests: requests.gets)
+        return Observation(live: live, foreign: foreign, foreignObjects: foreignObjects, unservedKinds: unserved, listRequests: requests.lists, getRequests: requests.gets)
     }
 
     /// One LIST per kind with `selector`: cluster-wide, or per namespace (declared, or after a

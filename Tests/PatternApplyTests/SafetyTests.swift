@@ -34,6 +34,8 @@ import KubeTestServer
         // diff says who owns them.
         let diff = try await cluster.engine.diff(edge)
         #expect(diff.diffs.filter { $0.ownedBy == "multicloud-platform/hub" }.map(\.key).sorted() == shared.sorted())
+        // They are compared with what is live (not shown as creates).
+        #expect(diff.diffs.filter { $0.ownedBy != nil }.allSatisfy { $0.action != .create })
 
         // Explicit adoption takes them; hub's drift then says "owned by another site", not missing.
         var adopt = fastOptions()
