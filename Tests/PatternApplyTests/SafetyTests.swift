@@ -43,6 +43,8 @@ import KubeTestServer
         let adopted = try await cluster.engine.apply(edge, options: adopt)
         #expect(adopted.succeeded, "\(adopted.failed)")
         #expect(adopted.outcomes.contains { $0.message?.contains("adopted from multicloud-platform/hub") == true })
+        // They existed: configured, never "created".
+        #expect(adopted.outcomes.filter { shared.contains($0.key) }.allSatisfy { $0.status == .configured })
         #expect(web()?.labels["pattern.dev/owner"] == "multicloud-platform.edge-eu")
         let drift = try await cluster.engine.drift(hub)
         #expect(drift.missing.isEmpty, "\(drift.missing)")
@@ -244,8 +246,9 @@ import KubeTestServer
         let cluster = try TestCluster()
         defer { cluster.server.stop() }
         let dev = try ExampleRepo().render("dev")
-        // Someone created the namespace before (without our labels).
-        try cluster.server.store.seed(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "hello-world"]])
+        // The namespace exists already, applied with the same field manager but without this
+        // site's labels (another site, an older release): one managedFields entry, no generation.
+        _ = try await cluster.client.apply(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "hello-world"]], fieldManager: "pattern")
         let r = try await cluster.engine.apply(dev, options: fastOptions())
         #expect(r.succeeded, "\(r.failed)")
         #expect(r.outcomes.first { $0.key.kind == "Namespace" && $0.key.name == "hello-world" }?.status == .configured)
