@@ -48,10 +48,10 @@ public struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup public var repoOptions: RepoOptions
     @OptionGroup public var cluster: ClusterOptions
     @Argument(help: "Site to apply.") public var site: String
-    @Flag(help: "Show the plan and changes; write nothing.") public var dryRun = false
+    @Flag(help: "Show the plan, the field diffs and what would be pruned; every change is dry-run on the API server; nothing is written.") public var dryRun = false
     @Flag(help: "Take ownership of fields other field managers own instead of failing.") public var forceConflicts = false
     @Flag(help: "Do not prune objects that are no longer rendered.") public var noPrune = false
-    @Flag(help: "Allow a prune that the safety checks refuse (empty render, large shrink).") public var pruneConfirm = false
+    @Flag(help: "Allow a prune that the safety checks refuse (empty render, more than half the inventory including what pruned namespaces/CRDs hold).") public var pruneConfirm = false
     @Flag(help: "Prune even though the source is stale (every remote failed; a cached commit was rendered).") public var pruneStale = false
     @Option(name: .customLong("prune-kind"), help: "Only prune objects of this kind (Kind or Kind.group; repeatable; default: the site's apply.pruneKinds, else every kind).") public var pruneKinds: [String] = []
     @Flag(help: "Take over objects another site or pattern applied (refused otherwise).") public var adopt = false
