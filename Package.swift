@@ -49,8 +49,8 @@ let package = Package(
         .target(name: "PatternDiff", dependencies: ["PatternCore"]),
         /// Record: inventory and ledger of applies, encoded as cluster objects.
         .target(name: "PatternRecord", dependencies: ["PatternCore"]),
-        /// Report: tables, colored unified diffs, JSON output.
-        .target(name: "PatternReport", dependencies: ["PatternCore", "PatternDiff", "PatternRecord"]),
+        /// Report: tables, colored unified diffs, JSON output, the apply report and its progress.
+        .target(name: "PatternReport", dependencies: ["PatternCore", "PatternDiff", "PatternRecord", "PatternApply"]),
         /// Observe + Apply: one LIST per kind, ordered server-side apply with readiness waits,
         /// guarded prune, inventory and ledger in the cluster, drift.
         .target(name: "PatternApply", dependencies: [
@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "KubeTestServerTests", dependencies: ["TestSupport", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternDiffTests", dependencies: ["TestSupport", "PatternDiff", "PatternCore"]),
         .testTarget(name: "PatternRecordTests", dependencies: ["PatternRecord", "PatternCore"]),
-        .testTarget(name: "PatternReportTests", dependencies: ["TestSupport", "PatternReport", "PatternDiff", "PatternRecord", "PatternCore"]),
+        .testTarget(name: "PatternReportTests", dependencies: ["TestSupport", "PatternReport", "PatternApply", "PatternDiff", "PatternRecord", "PatternCore"]),
         .testTarget(name: "PatternApplyTests", dependencies: ["TestSupport", 
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),

@@ -39,7 +39,7 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     public var contextName: String?
     /// Where the settings came from ("kubeconfig /home/me/.kube/config", "in-cluster").
     public var source: String
-    public var userAgent = "pattern/0.1"
+    public var userAgent = "pattern/\(PatternVersion.current)"
     public var connectTimeout: Double = 10
     /// Per-request timeout (not applied to watches).
     public var requestTimeout: Double = 60

@@ -270,12 +270,20 @@ public final class KubeClient: Sendable {
     /// `subresource: "status"` applies status as a controller would.
     public func apply(_ object: Value, fieldManager: String, force: Bool = false, dryRun: Bool = false,
                       subresource: String? = nil) async throws(KubeError) -> Value {
+        try await applyReportingCreation(object, fieldManager: fieldManager, force: force, dryRun: dryRun, subresource: subresource).object
+    }
+
+    /// Server-side apply that also says whether the server created the object: the API
+    /// answers `201 Created` for a create and `200 OK` for an update or no-op.
+    public func applyReportingCreation(_ object: Value, fieldManager: String, force: Bool = false, dryRun: Bool = false,
+                                       subresource: String? = nil) async throws(KubeError) -> (object: Value, created: Bool) {
         let (r, ns, name) = try await locate(object)
         var q: [(String, String)] = [("fieldManager", fieldManager)]
         if force { q.append(("force", "true")) }
         if dryRun { q.append(("dryRun", "All")) }
-        return try await sendJSON(.patch, r.path(namespace: ns, name: name, subresource: subresource), query: q, body: object,
-                                  contentType: PatchType.apply(force: force).contentType, idempotent: true)
+        let response = try await send(.patch, r.path(namespace: ns, name: name, subresource: subresource), query: q,
+                                      body: JSONWriter.bytes(object), contentType: PatchType.apply(force: force).contentType, idempotent: true)
+        return (try response.json(), response.status == 201)
     }
 
     /// PATCH with any patch type (merge patch to simulate another manager, JSON patch, …).

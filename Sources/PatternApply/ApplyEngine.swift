@@ -6,11 +6,11 @@ import PatternRecord
 
 /// Turns a rendered site into an ordered, idempotent change of a live cluster.
 ///
-/// Observe (one LIST per kind) → diff on owned fields → plan levels (namespaces and CRDs
-/// first, kind order, component and per-object dependencies) → per level: server-side apply of
-/// the objects that differ (concurrently), then wait until they are ready → prune what the
-/// inventory has and the render no longer has (dependents first) → record inventory and
-/// ledger. Nothing is written when planning or the prune safety checks fail.
+/// `apply` is a short sequence of named steps: load records → observe (one LIST per kind) →
+/// diff on owned fields → ownership check → (fast path) → plan → prune decision (the Record
+/// stage's `PrunePolicy`) → record intent (inventory first) → apply levels (SSA, readiness) →
+/// prune (dependents first) → record (inventory, ledger). Nothing is written when planning,
+/// ownership or the prune rules refuse; no object is created before the inventory lists it.
 public struct ApplyEngine: Sendable {
     public let client: KubeClient
     public let records: RecordStore
@@ -46,18 +46,26 @@ public struct ApplyEngine: Sendable {
     }
 
     /// Diffs a render against the cluster (GETs desired objects the label LIST misses).
-    public func diff(_ site: RenderedSite, fieldManager: String = "pattern") async throws -> (diffs: [ObjectDiff], observation: Observation, inventory: Inventory?) {
+    /// Objects another pattern site owns carry `ownedBy`.
+    public func diff(_ site: RenderedSite, fieldManager: String = "pattern", namespaces: [String]? = nil) async throws(ApplyError)
+        -> (diffs: [ObjectDiff], observation: Observation, inventory: Inventory?)
+    {
         let identity = SiteIdentity(site, recordNamespace: records.namespace)
-        let inventory = try await records.loadInventory(identity)
-        let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: true)
+        let requests = RequestCounter()
+        let inventory = try await records.loadInventory(identity, requests: requests)
+        let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: true,
+                                            namespaces: namespaces, requests: requests)
         var diffs: [ObjectDiff] = []
         for o in site.objects {
-            let live = observation.live[o.key]
-            diffs.append(ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: fieldManager))
+            // An object another site owns is compared as it is live, and marked with its owner.
+            let live = observation.live[o.key] ?? observation.foreignObjects[o.key]
+            var d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: fieldManager)
+            d.ownedBy = observation.foreign[o.key]
+            diffs.append(d)
         }
         let desiredKeys = Set(site.objects.map(\.key))
         for key in (inventory?.objects ?? []).sorted() where !desiredKeys.contains(key) {
-            if let live = observation.live[key], identity.owns(live) {
+            if let live = observation.live[key], identity.owns(live), !Lifecycle.pruneDisabled(live) {
                 diffs.append(ObjectDiffer.diff(desired: nil, live: live, manager: fieldManager))
             }
         }
@@ -79,201 +87,447 @@ public struct ApplyEngine: Sendable {
         return failures
     }
 
-    func observe(_ site: RenderedSite, identity: SiteIdentity, inventory: Inventory?, lookUpMissing: Bool) async throws(KubeError) -> Observation {
+    func observe(_ site: RenderedSite, identity: SiteIdentity, inventory: Inventory?, lookUpMissing: Bool,
+                 namespaces: [String]?, requests: RequestCounter) async throws(ApplyError) -> Observation {
         var kinds: [GroupVersionKind] = site.objects.compactMap { $0.object.gvk }
         let rendered = Set(kinds.map(\.groupKind))
         for gk in Set((inventory?.objects ?? []).map(\.groupKind)).subtracting(rendered).sorted() {
-            if let gvk = await resolveVersion(gk) { kinds.append(gvk) }
+            if let gvk = await resolveVersion(gk, requests: requests) { kinds.append(gvk) }
         }
         var desired: [ObjectKey: GroupVersionKind] = [:]
         for o in site.objects { if let g = o.object.gvk { desired[o.key] = g } }
-        return try await Observer(client: client, identity: identity).observe(kinds: kinds, desired: desired, lookUpMissing: lookUpMissing)
+        let expected = Set(desired.keys).union(inventory?.objects ?? [])
+        do {
+            return try await Observer(client: client, identity: identity, namespaces: namespaces, requests: requests)
+                .observe(kinds: kinds, desired: desired, expected: expected, lookUpMissing: lookUpMissing)
+        } catch {
+            throw ApplyError(.clusterUnavailable, "cannot read the live objects of \(identity.pattern)/\(identity.site): \(error)",
+                             fix: ApplyEngine.fix(for: error))
+        }
     }
 
-    /// Applies a render. Throws (before any write) when planning fails or prune safety refuses;
-    /// per-object failures are reported in the result.
-    public func apply(_ site: RenderedSite, options: ApplyOptions = ApplyOptions(),
-                      progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }) async throws -> ApplyResult {
+    static func fix(for error: KubeError) -> String? {
+        if case .forbidden = error {
+            return "grant the identity list on these kinds, or declare the site's namespaces (--namespace) so observe lists per namespace"
+        }
+        return nil
+    }
+
+    // MARK: Apply
+
+    /// What one observe of a render read: its inventory and live objects (see `drift`).
+    public struct Observed: Sendable {
+        public var revision: String
+        public var inventory: Inventory?
+        public var observation: Observation
+    }
+
+    /// The state one apply carries from step to step.
+    struct Run {
+        let site: RenderedSite
+        let identity: SiteIdentity
+        let options: ApplyOptions
+        let requests = RequestCounter()
         let start = ContinuousClock.now
-        let identity = SiteIdentity(site, recordNamespace: records.namespace)
-        let inventory = try await records.loadInventory(identity)
-        progress(.observing(kinds: Set(site.objects.map(\.key.groupKind)).count))
-        let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: false)
-
-        // Every object's diff, once: the levels below decide what to write from these.
+        var inventory: Inventory?
+        var observation = Observation(live: [:], unservedKinds: [], listRequests: 0, getRequests: 0)
+        /// Every rendered object's diff (once), and how it is applied.
         var diffByKey: [ObjectKey: ObjectDiff] = [:]
-        diffByKey.reserveCapacity(site.objects.count)
-        for o in site.objects {
-            let live = observation.live[o.key]
-            diffByKey[o.key] = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live),
-                                                 live: live, manager: options.fieldManager)
-        }
-
-        // Nothing to write and nothing to prune: the cluster already matches (no plan needed,
-        // no records written: a second apply of the same revision makes zero writes).
-        if options.only == nil, inventory != nil, diffByKey.values.allSatisfy({ $0.action == .unchanged }) {
-            let desiredKeys = Set(site.objects.map(\.key))
-            let pruneNeeded = options.prune && (inventory?.pruneCandidates(desired: desiredKeys) ?? []).contains { observation.live[$0] != nil }
-            if !pruneNeeded {
-                let d = ContinuousClock.now - start
-                return ApplyResult(outcomes: site.objects.map { ObjectOutcome(key: $0.key, status: .unchanged) },
-                                   diffs: site.objects.compactMap { diffByKey[$0.key] },
-                                   levels: 0, writeRequests: 0, listRequests: observation.listRequests, getRequests: 0,
-                                   pruneRefused: nil, revision: site.revision,
-                                   durationSeconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-            }
-        }
-
-        let plan: Plan
-        do { plan = try ApplyEngine.plan(site) } catch {
-            throw ApplyError("cannot plan the apply:\n" + error.items.map(\.description).joined(separator: "\n"))
-        }
-
-        // Prune candidates and safety checks, before anything is written.
-        let desiredKeys = Set(site.objects.map(\.key))
-        let candidates = inventory?.pruneCandidates(desired: desiredKeys) ?? []
-        if options.prune && !options.pruneConfirm && !candidates.isEmpty && options.only == nil {
-            if site.objects.isEmpty {
-                throw ApplyError("refusing to prune all \(candidates.count) objects of \(identity.pattern)/\(identity.site): the render is empty",
-                                 fix: "check the source and overlays; if removing everything is intended, re-run with --prune-confirm")
-            }
-            let total = inventory?.objects.count ?? 0
-            if total > 0, candidates.count >= 2, Double(candidates.count) / Double(total) > options.maxPruneFraction {
-                throw ApplyError("refusing to prune \(candidates.count) of \(total) inventory objects (more than \(Int(options.maxPruneFraction * 100))%)",
-                                 fix: "if the render really shrank this much, re-run with --prune-confirm; --no-prune skips pruning")
-            }
-        }
-
-        let byKey = Dictionary(site.objects.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        var modes: [ObjectKey: Lifecycle.ApplyMode] = [:]
+        var prune = PrunePolicy.Decision()
+        var pruneRefused: PruneRefusal?
+        /// The inventory as stored in the cluster now.
+        var stored: Inventory?
         var outcomes: [ObjectOutcome] = []
         var diffs: [ObjectDiff] = []
-        let writes = Counter()
+        var levels = 0
         var stopped = false
-        var appliedKeys: Set<ObjectKey> = []
+        var pruned: Set<ObjectKey> = []
+        var recordError: String?
 
+        init(site: RenderedSite, identity: SiteIdentity, options: ApplyOptions) {
+            self.site = site; self.identity = identity; self.options = options
+        }
+
+        func inScope(_ key: ObjectKey) -> Bool { options.only.map { $0.contains(key.description) } ?? true }
+
+        var result: ApplyResult {
+            let d = ContinuousClock.now - start
+            var r = ApplyResult(outcomes: outcomes, diffs: diffs, levels: levels, writeRequests: requests.writes,
+                                listRequests: requests.lists, getRequests: requests.gets, pruneRefused: pruneRefused?.description,
+                                revision: site.revision,
+                                durationSeconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+            r.pruneSkipped = prune.skipped
+            r.pruneCascade = prune.cascade
+            r.recordError = recordError
+            r.dryRunRequests = requests.dryRuns
+            r.watchRequests = requests.watches
+            return r
+        }
+    }
+
+    /// Applies a render. Throws (before any write) when the records cannot be read, objects are
+    /// owned by another site, planning fails or prune safety refuses; per-object failures and a
+    /// failed record write are reported in the result.
+    ///
+    /// `observed` reuses what a `drift` of the same render just read (the controller observes
+    /// once per reconcile); without it the records and the cluster are read here.
+    public func apply(_ site: RenderedSite, options: ApplyOptions = ApplyOptions(), observed: Observed? = nil,
+                      progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }) async throws(ApplyError) -> ApplyResult {
+        var run = Run(site: site, identity: SiteIdentity(site, recordNamespace: records.namespace), options: options)
+        if let observed, observed.revision == site.revision {
+            run.inventory = observed.inventory
+            run.observation = observed.observation
+            run.requests.list(observed.observation.listRequests)
+            run.requests.get(observed.observation.getRequests)
+        } else {
+            run.inventory = try await records.loadInventory(run.identity, requests: run.requests)
+            progress(.observing(kinds: Set(site.objects.map(\.key.groupKind)).count))
+            run.observation = try await observe(site, identity: run.identity, inventory: run.inventory, lookUpMissing: false,
+                                                namespaces: options.namespaces, requests: run.requests)
+        }
+        run.stored = run.inventory
+        diffStep(&run)
+        try ownershipStep(run)
+        if let done = await fastPath(&run) { return done }
+        let plan = try planStep(site)
+        try await pruneDecisionStep(&run)
+        try await recordIntentStep(&run)
+        await applyLevelsStep(&run, plan: plan, progress: progress)
+        await pruneStep(&run, progress: progress)
+        await recordStep(&run)
+        return run.result
+    }
+
+    /// Diff: every rendered object's diff once, and its apply mode (`pattern.dev/apply`).
+    func diffStep(_ run: inout Run) {
+        run.diffByKey.reserveCapacity(run.site.objects.count)
+        for o in run.site.objects {
+            let live = run.observation.live[o.key]
+            run.modes[o.key] = Lifecycle.applyMode(rendered: o.object, live: live)
+            run.diffByKey[o.key] = ObjectDiffer.diff(desired: ApplyEngine.comparable(run.identity.prepare(o.object), live: live),
+                                                     live: live, manager: run.options.fieldManager)
+        }
+    }
+
+    /// Ownership: rendered objects another pattern site owns are refused unless adopted.
+    func ownershipStep(_ run: Run) throws(ApplyError) {
+        let taken = run.site.objects.filter { run.inScope($0.key) && run.modes[$0.key] != .ignore && run.observation.foreign[$0.key] != nil }
+        guard !taken.isEmpty, !run.options.adopt else { return }
+        let lines = taken.prefix(20).map { "  \($0.key) (owned by \(run.observation.foreign[$0.key]!))" }.joined(separator: "\n")
+        throw ApplyError(.ownedByOther,
+                         "refusing to apply \(run.identity.pattern)/\(run.identity.site): \(taken.count) object\(taken.count == 1 ? " is" : "s are") owned by another site:\n"
+                            + lines + (taken.count > 20 ? "\n  … and \(taken.count - 20) more" : ""),
+                         fix: "two sites render the same objects; remove them from one site, or re-run with --adopt to take them over (the other site will then refuse to apply them)",
+                         objects: taken.map(\.key), owners: Set(taken.compactMap { run.observation.foreign[$0.key] }).sorted())
+    }
+
+    /// Nothing to write and nothing to prune: the cluster already matches and the inventory
+    /// lists every rendered object. No plan, no inventory write; the ledger is only written to
+    /// catch up when its last entry is not a success of this revision.
+    func fastPath(_ run: inout Run) async -> ApplyResult? {
+        guard run.options.only == nil, let inventory = run.inventory else { return nil }
+        let applied = run.site.objects.filter { run.modes[$0.key] != .ignore }.map(\.key)
+        guard inventory.covers(applied) else { return nil }
+        for k in applied where run.diffByKey[k]?.action != .unchanged {
+            if run.modes[k] == .ifNotPresent && run.diffByKey[k]?.action == .update { continue }
+            return nil
+        }
+        let candidates = inventory.pruneCandidates(desired: run.site.objects.map(\.key))
+        let policy = run.options.prunePolicy
+        if !candidates.isEmpty && policy.enabled && !(run.site.provenance.stale && !policy.allowStaleSource) { return nil }
+        if !candidates.isEmpty {
+            run.prune.skipped = policy.enabled ? "the source is stale: nothing is pruned unless --prune-stale" : "prune is off"
+        }
+        for o in run.site.objects {
+            let mode = run.modes[o.key]!
+            let skipped = mode == .ignore || (mode == .ifNotPresent && run.diffByKey[o.key]?.action == .update)
+            run.outcomes.append(ObjectOutcome(key: o.key, status: skipped ? .skipped : .unchanged))
+            if !skipped, let d = run.diffByKey[o.key] { run.diffs.append(d) }
+        }
+        if !run.options.dryRun { await ledgerCatchUp(&run) }
+        return run.result
+    }
+
+    /// Writes a ledger entry when the last one does not record a success of this revision
+    /// (a previous run's ledger write failed, or it failed and the cluster has since converged).
+    func ledgerCatchUp(_ run: inout Run) async {
+        do {
+            let ledger = try await records.loadLedger(run.identity, requests: run.requests)
+            if let last = ledger.last, last.result == .succeeded, last.revision == run.site.revision { return }
+            let message = ledger.last == nil
+                ? "recorded on a later run: the cluster already matched this revision"
+                : "recorded on a later run: the cluster matches this revision (the previous entry was not a success of it)"
+            try await records.append(LedgerEntry.from(run.result, site: run.site, message: message), identity: run.identity, requests: run.requests)
+        } catch {
+            run.recordError = "cannot write the ledger: \(error)"
+        }
+    }
+
+    /// Plan: dependency levels of the render.
+    func planStep(_ site: RenderedSite) throws(ApplyError) -> Plan {
+        do { return try ApplyEngine.plan(site) } catch {
+            throw ApplyError(.planFailed, "cannot plan the apply:\n" + error.items.map(\.description).joined(separator: "\n"))
+        }
+    }
+
+    /// Prune decision, before anything is written: the Record stage's rules, with what deleting
+    /// each Namespace or CRD would take with it. A dry run reports a refusal instead of throwing.
+    func pruneDecisionStep(_ run: inout Run) async throws(ApplyError) {
+        let policy = run.options.prunePolicy
+        let desired = Set(run.site.objects.map(\.key))
+        var cascades: [ObjectKey: Cascade] = [:]
+        if policy.enabled, let inventory = run.inventory {
+            let candidates = Set(inventory.pruneCandidates(desired: desired))
+            for k in candidates.sorted() where Cascade.isContainer(k) {
+                guard let live = run.observation.live[k], run.identity.owns(live) else { continue }
+                do { cascades[k] = try await cascade(of: k, live: live, candidates: candidates, identity: run.identity, requests: run.requests) } catch {
+                    throw ApplyError(.clusterUnavailable, "cannot read what pruning \(k) would delete with it: \(error)",
+                                     fix: "pruning a Namespace or CRD needs list access to what it holds; or re-run with --no-prune")
+                }
+            }
+        }
+        do {
+            run.prune = try policy.decide(inventory: run.inventory, desired: desired, live: run.observation.live,
+                                          owns: run.identity.owns, staleSource: run.site.provenance.stale, cascades: cascades)
+        } catch {
+            if run.options.dryRun {
+                run.pruneRefused = error
+                var d = PrunePolicy.Decision()
+                d.delete = error.wouldDelete
+                d.cascade = error.cascade
+                run.prune = d
+                return
+            }
+            throw ApplyError(.pruneRefused, error.description,
+                             fix: "check the source and overlays; if the render really shrank this much, re-run with --prune-confirm (apply --dry-run lists what would go); --no-prune skips pruning",
+                             objects: error.wouldDelete)
+        }
+    }
+
+    /// What deleting a Namespace or CRD would delete with it (objects that are not candidates
+    /// themselves; dependents with ownerReferences and objects the API creates in every
+    /// namespace are not counted: they follow their owner).
+    func cascade(of key: ObjectKey, live: Value, candidates: Set<ObjectKey>, identity: SiteIdentity,
+                 requests: RequestCounter) async throws(KubeError) -> Cascade {
+        var c = Cascade()
+        func count(_ items: [Value]) {
+            for item in items {
+                guard let k = item.objectKey, !candidates.contains(k) else { continue }
+                if !(item[path: ["metadata", "ownerReferences"]]?.array ?? []).isEmpty { continue }
+                if (k.kind == "ConfigMap" && k.name == "kube-root-ca.crt") || (k.kind == "ServiceAccount" && k.name == "default") { continue }
+                if item.labels[Ownership.ownerLabel] != nil, !identity.owns(item) {
+                    c.foreign[k] = PrunePolicy.ownerName(item) ?? "another site"
+                }
+                c.inside += 1
+            }
+        }
+        if key.kind == "CustomResourceDefinition" {
+            guard let group = live[path: ["spec", "group"]]?.string, let kind = live[path: ["spec", "names", "kind"]]?.string else { return c }
+            let versions = live[path: ["spec", "versions"]]?.array ?? []
+            guard let version = (versions.first { $0["storage"]?.bool == true } ?? versions.first)?["name"]?.string else { return c }
+            requests.list()
+            do { count(try await client.list(GroupVersionKind(group: group, version: version, kind: kind)).items) } catch {
+                if case .unknownKind = error { return c }
+                if error.isNotFound { return c }
+                throw error
+            }
+            return c
+        }
+        let resources = try await client.serverResources()
+        // Discovery: /api, /apis and one request per group version.
+        requests.get(2 + Set(resources.map { "\($0.group)/\($0.version)" }).count)
+        let skip: Set<String> = ["Event", "Endpoints", "EndpointSlice", "Lease"]
+        for r in resources where r.namespaced && r.verbs.contains("list") && !r.name.contains("/") && !skip.contains(r.kind) {
+            requests.list()
+            do { count(try await client.list(GroupVersionKind(group: r.group, version: r.version, kind: r.kind), namespace: key.name).items) } catch {
+                if error.isNotFound { continue }
+                throw error
+            }
+        }
+        return c
+    }
+
+    /// Record intent: every object about to be applied enters the inventory before the first
+    /// write, so no object can exist without being listed (a failed or killed run included).
+    func recordIntentStep(_ run: inout Run) async throws(ApplyError) {
+        guard !run.options.dryRun else { return }
+        let current = run.inventory ?? run.identity.emptyInventory
+        let intent = current.adding(run.site.objects.filter { run.inScope($0.key) && run.modes[$0.key] != .ignore }.map(\.key))
+        if intent == run.inventory { return }
+        do { try await records.save(intent, requests: run.requests) } catch {
+            throw ApplyError(.clusterUnavailable, "cannot record the inventory of \(run.identity.pattern)/\(run.identity.site) before applying: \(error); nothing was applied",
+                             fix: "the identity needs to write ConfigMaps in \(records.namespace) (or choose --record-namespace)")
+        }
+        run.stored = intent
+    }
+
+    /// Apply levels: per level, server-side apply of the objects that differ (concurrently),
+    /// then wait until they are ready. A dry run asks the server to dry-run each change.
+    func applyLevelsStep(_ run: inout Run, plan: Plan, progress: @escaping @Sendable (ApplyProgress) -> Void) async {
+        let byKey = Dictionary(run.site.objects.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        run.levels = plan.levels.count
         for (levelIndex, level) in plan.levels.enumerated() {
-            let members = level.compactMap { byKey[$0] }.filter { options.only == nil || options.only!.contains($0.key.description) }
+            let members = level.compactMap { byKey[$0] }.filter { run.inScope($0.key) }
             if members.isEmpty { continue }
-            if stopped {
-                outcomes += members.map { ObjectOutcome(key: $0.key, status: .notAttempted, message: "an earlier level failed", level: levelIndex) }
+            if run.stopped {
+                run.outcomes += members.map { ObjectOutcome(key: $0.key, status: .notAttempted, message: "an earlier level failed", level: levelIndex) }
                 continue
             }
-            progress(.applyingLevel(index: levelIndex, of: plan.levels.count, objects: members.count))
+            let tier = members.compactMap { plan.tiers[$0.key] }.min() ?? 0
+            progress(.applyingLevel(index: levelIndex, of: plan.levels.count, objects: members.count,
+                                    tier: Planner.tierNames[min(tier, Planner.tierNames.count - 1)]))
             var toWrite: [RenderedObject] = []
             var liveAfter: [ObjectKey: Value] = [:]
             for o in members {
-                let live = observation.live[o.key]
-                let d = diffByKey[o.key]!
-                diffs.append(d)
-                if d.action == .unchanged {
-                    outcomes.append(ObjectOutcome(key: o.key, status: .unchanged, level: levelIndex))
-                    appliedKeys.insert(o.key)
+                let live = run.observation.live[o.key]
+                let d = run.diffByKey[o.key]!
+                switch run.modes[o.key]! {
+                case .ignore:
+                    run.outcomes.append(ObjectOutcome(key: o.key, status: .skipped, message: "\(Lifecycle.applyAnnotation): ignore", level: levelIndex))
+                    continue
+                case .ifNotPresent where d.action != .create:
+                    run.outcomes.append(ObjectOutcome(key: o.key, status: d.action == .unchanged ? .unchanged : .skipped,
+                                                      message: d.action == .unchanged ? nil : "\(Lifecycle.applyAnnotation): if-not-present and it exists", level: levelIndex))
                     if let live { liveAfter[o.key] = live }
-                } else if options.dryRun {
-                    outcomes.append(ObjectOutcome(key: o.key, status: d.action == .create ? .wouldCreate : .wouldConfigure, level: levelIndex))
+                    continue
+                default: break
+                }
+                run.diffs.append(d)
+                if d.action == .unchanged {
+                    run.outcomes.append(ObjectOutcome(key: o.key, status: .unchanged, level: levelIndex))
+                    if let live { liveAfter[o.key] = live }
                 } else {
                     toWrite.append(o)
                 }
             }
-            if options.dryRun { continue }
-            let results = await applyConcurrently(toWrite, identity: identity, options: options, existing: observation.live, writes: writes)
+            let results = await applyConcurrently(toWrite, run: run)
             for (o, r) in results {
+                let adopted = run.observation.foreign[o.key].map { "adopted from \($0)" }
                 switch r {
+                case .success(let (_, false)) where run.modes[o.key] == .ifNotPresent:
+                    run.outcomes.append(ObjectOutcome(key: o.key, status: .skipped, message: "\(Lifecycle.applyAnnotation): if-not-present and it exists", level: levelIndex))
                 case .success(let (live, created)):
-                    let s: ObjectOutcome.Status = created ? .created : .configured
-                    outcomes.append(ObjectOutcome(key: o.key, status: s, level: levelIndex))
+                    let s: ObjectOutcome.Status = run.options.dryRun ? (created ? .wouldCreate : .wouldConfigure) : (created ? .created : .configured)
+                    run.outcomes.append(ObjectOutcome(key: o.key, status: s, message: adopted, level: levelIndex))
                     progress(.applied(o.key, s))
-                    appliedKeys.insert(o.key)
                     liveAfter[o.key] = live
+                case .failure(.unknownKind) where run.options.dryRun:
+                    // Its CRD is in this render and not applied yet: the server cannot check it.
+                    run.outcomes.append(ObjectOutcome(key: o.key, status: .wouldCreate, message: "kind not served yet (its CRD is applied first): not checked by the server", level: levelIndex))
+                case .failure(let e) where run.options.dryRun && e.isNotFound && !o.key.namespace.isEmpty
+                    && run.diffByKey[ObjectKey(group: "", kind: "Namespace", namespace: "", name: o.key.namespace)]?.action == .create:
+                    // Its namespace is created by this apply: the server cannot check it yet.
+                    run.outcomes.append(ObjectOutcome(key: o.key, status: .wouldCreate, message: "namespace \(o.key.namespace) is created first: not checked by the server", level: levelIndex))
                 case .failure(let e):
-                    let message = ApplyEngine.scrubSecretValues(ApplyEngine.describe(e, key: o.key, options: options), object: o.object)
-                    outcomes.append(ObjectOutcome(key: o.key, status: .failed, message: message, level: levelIndex))
-                    stopped = true
+                    let message = ApplyEngine.scrubSecretValues(ApplyEngine.describe(e, key: o.key, options: run.options), object: o.object)
+                    run.outcomes.append(ObjectOutcome(key: o.key, status: .failed, message: message, level: levelIndex))
+                    if !run.options.dryRun { run.stopped = true }
                 }
             }
+            if run.options.dryRun { continue }
             if members.contains(where: { $0.key.kind == "CustomResourceDefinition" }) { await client.invalidateDiscovery() }
-            if stopped || !options.wait { continue }
-            let waitFailures = await Waiter(client: client, options: options, identity: identity).waitReady(members.map(\.key), objects: byKey, known: liveAfter, progress: progress)
+            if run.stopped || !run.options.wait { continue }
+            let waitFailures = await Waiter(client: client, options: run.options, identity: run.identity, requests: run.requests)
+                .waitReady(members.filter { run.modes[$0.key] != .ignore }.map(\.key), objects: byKey, known: liveAfter, progress: progress)
             if !waitFailures.isEmpty {
                 for (k, msg) in waitFailures {
-                    if let i = outcomes.lastIndex(where: { $0.key == k }) {
-                        outcomes[i].status = .failed
-                        outcomes[i].message = "not ready: \(msg)"
+                    if let i = run.outcomes.lastIndex(where: { $0.key == k }) {
+                        run.outcomes[i].status = .failed
+                        run.outcomes[i].message = "not ready: \(msg)"
                     }
                 }
-                stopped = true
+                run.stopped = true
             }
         }
-
-        // Prune, dependents first, only objects we own.
-        var pruned: Set<ObjectKey> = []
-        if options.prune && !stopped && options.only == nil {
-            let owned = candidates.compactMap { k -> Value? in
-                guard let live = observation.live[k], identity.owns(live) else { return nil }
-                return live
-            }
-            for level in Planner.pruneLevels(owned) {
-                for k in level {
-                    guard let live = observation.live[k], let gvk = live.gvk else { continue }
-                    if options.dryRun {
-                        outcomes.append(ObjectOutcome(key: k, status: .wouldPrune))
-                        diffs.append(ObjectDiffer.diff(desired: nil, live: live, manager: options.fieldManager))
-                        continue
-                    }
-                    progress(.pruning(k))
-                    do {
-                        writes.add()
-                        try await client.delete(gvk, name: k.name, namespace: k.namespace.isEmpty ? nil : k.namespace,
-                                                propagationPolicy: .background, preconditionUID: live[path: ["metadata", "uid"]]?.string)
-                        outcomes.append(ObjectOutcome(key: k, status: .pruned))
-                        pruned.insert(k)
-                    } catch {
-                        if error.isNotFound { pruned.insert(k); outcomes.append(ObjectOutcome(key: k, status: .pruned, message: "already gone")) }
-                        else { outcomes.append(ObjectOutcome(key: k, status: .failed, message: "prune failed: \(error)")) }
-                    }
-                }
-            }
-            // Inventory entries whose objects are gone, or that we do not own, are dropped too.
-            for k in candidates where observation.live[k] == nil { pruned.insert(k) }
-        }
-
-        var result = ApplyResult(outcomes: outcomes, diffs: diffs, levels: plan.levels.count, writeRequests: writes.value,
-                                 listRequests: observation.listRequests, getRequests: observation.getRequests, pruneRefused: nil,
-                                 revision: site.revision, durationSeconds: 0)
-        if !options.dryRun {
-            let changed = outcomes.contains { [.created, .configured, .pruned, .failed].contains($0.status) }
-            var newInventory = inventory ?? identity.emptyInventory
-            newInventory.objects.subtract(pruned)
-            newInventory.objects.formUnion(appliedKeys)
-            if newInventory != inventory { writes.add(try await records.save(newInventory)) }
-            if changed {
-                try await records.append(LedgerEntry.from(result, site: site), identity: identity)
-                writes.add()
-            }
-            result.writeRequests = writes.value
-        }
-        let d = ContinuousClock.now - start
-        result.durationSeconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-        return result
     }
 
-    func applyConcurrently(_ objects: [RenderedObject], identity: SiteIdentity, options: ApplyOptions, existing: [ObjectKey: Value], writes: Counter)
-        async -> [(RenderedObject, Result<(Value, Bool), KubeError>)]
-    {
-        await withTaskGroup(of: (Int, Result<(Value, Bool), KubeError>).self) { group in
+    /// Prune: carries out the decision, dependents first (a dry run lists what would go).
+    func pruneStep(_ run: inout Run, progress: @escaping @Sendable (ApplyProgress) -> Void) async {
+        for (k, why) in run.prune.keep.sorted(by: { $0.key < $1.key }) { run.outcomes.append(ObjectOutcome(key: k, status: .kept, message: why)) }
+        if run.stopped && !run.options.dryRun {
+            run.prune.release = [:]  // nothing leaves the inventory on a failed run
+            return
+        }
+        for (k, why) in run.prune.release.sorted(by: { $0.key < $1.key }) where !why.isEmpty {
+            run.outcomes.append(ObjectOutcome(key: k, status: .kept, message: why))
+        }
+        let owned = run.prune.delete.compactMap { run.observation.live[$0] }
+        for level in Planner.pruneLevels(owned) {
+            for k in level {
+                guard let live = run.observation.live[k], let gvk = live.gvk else { continue }
+                if run.options.dryRun {
+                    let inside = run.prune.cascade > 0 && Cascade.isContainer(k) ? "with what it holds" : nil
+                    run.outcomes.append(ObjectOutcome(key: k, status: .wouldPrune, message: inside))
+                    run.diffs.append(ObjectDiffer.diff(desired: nil, live: live, manager: run.options.fieldManager))
+                    continue
+                }
+                progress(.pruning(k))
+                do {
+                    run.requests.write()
+                    try await client.delete(gvk, name: k.name, namespace: k.namespace.isEmpty ? nil : k.namespace,
+                                            propagationPolicy: .background, preconditionUID: live[path: ["metadata", "uid"]]?.string)
+                    run.outcomes.append(ObjectOutcome(key: k, status: .pruned))
+                    run.pruned.insert(k)
+                } catch {
+                    if error.isNotFound { run.pruned.insert(k); run.outcomes.append(ObjectOutcome(key: k, status: .pruned, message: "already gone")) }
+                    else { run.outcomes.append(ObjectOutcome(key: k, status: .failed, message: "prune failed: \(error)")) }
+                }
+            }
+        }
+    }
+
+    /// Record: the inventory after prune (deleted and released objects leave it; objects never
+    /// attempted that did not exist before leave it too), then one ledger entry. A failure is
+    /// reported in the result, never by dropping the outcomes.
+    func recordStep(_ run: inout Run) async {
+        guard !run.options.dryRun else { return }
+        let before = run.inventory?.objects ?? []
+        let neverCreated = run.outcomes.filter { $0.status == .notAttempted && !before.contains($0.key) && run.observation.live[$0.key] == nil }.map(\.key)
+        let stored = run.stored ?? run.identity.emptyInventory
+        let final = stored.removing(run.pruned).removing(run.prune.release.keys).removing(neverCreated)
+        if final != run.stored {
+            do { try await records.save(final, requests: run.requests); run.stored = final } catch {
+                run.recordError = "cannot update the inventory after applying (it still lists every object, so nothing is lost; the next apply fixes it): \(error)"
+            }
+        }
+        let changed = run.outcomes.contains { [.created, .configured, .pruned, .failed].contains($0.status) } || final != run.inventory
+        guard changed else { return }
+        do {
+            try await records.append(LedgerEntry.from(run.result, site: run.site), identity: run.identity, requests: run.requests)
+        } catch {
+            let e = "cannot write the ledger entry of this apply (the next apply records it): \(error)"
+            run.recordError = run.recordError.map { $0 + "; " + e } ?? e
+        }
+    }
+
+    func applyConcurrently(_ objects: [RenderedObject], run: Run) async -> [(RenderedObject, Result<(Value, Bool), KubeError>)] {
+        let options = run.options
+        let identity = run.identity
+        let requests = run.requests
+        let modes = run.modes
+        return await withTaskGroup(of: (Int, Result<(Value, Bool), KubeError>).self) { group in
             var out: [(Int, Result<(Value, Bool), KubeError>)] = []
             var it = objects.enumerated().makeIterator()
             func next() -> Bool {
                 guard let (i, o) = it.next() else { return false }
-                let existed = existing[o.key] != nil
+                let createOnly = modes[o.key] == .ifNotPresent
                 group.addTask {
-                    writes.add()
+                    if options.dryRun { requests.dryRun() } else { requests.write() }
                     do throws(KubeError) {
-                        let live = try await client.apply(identity.prepare(o.object), fieldManager: options.fieldManager, force: options.forceConflicts)
-                        // A create is an object that was not there before (by label) and got a fresh generation.
-                        let created = !existed && (live[path: ["metadata", "generation"]]?.int ?? 1) <= 1
-                            && live[path: ["metadata", "managedFields"]]?.array?.count ?? 1 <= 1
-                        return (i, .success((live, created)))
+                        if createOnly {
+                            // Created once, never updated: POST, and "exists" means skip.
+                            do throws(KubeError) {
+                                return (i, .success((try await client.create(identity.prepare(o.object), fieldManager: options.fieldManager, dryRun: options.dryRun), true)))
+                            } catch {
+                                if case .alreadyExists = error { return (i, .success((o.object, false))) }
+                                throw error
+                            }
+                        }
+                        // 201 Created vs 200 OK decides "created".
+                        let r = try await client.applyReportingCreation(identity.prepare(o.object), fieldManager: options.fieldManager,
+                                                                        force: options.forceConflicts, dryRun: options.dryRun)
+                        return (i, .success((r.object, r.created)))
                     } catch { return (i, .failure(error)) }
                 }
                 return true
@@ -285,8 +539,9 @@ public struct ApplyEngine: Sendable {
     }
 
     /// The served version of a group-kind (for inventory kinds no longer in the render).
-    func resolveVersion(_ gk: GroupKind) async -> GroupVersionKind? {
+    func resolveVersion(_ gk: GroupKind, requests: RequestCounter) async -> GroupVersionKind? {
         if gk.group.isEmpty { return GroupVersionKind(group: "", version: "v1", kind: gk.kind) }
+        requests.get()
         guard let g = try? await client.sendJSON(.get, "/apis/\(gk.group)"),
               let v = g[path: ["preferredVersion", "version"]]?.string else { return nil }
         return GroupVersionKind(group: gk.group, version: v, kind: gk.kind)
@@ -320,12 +575,4 @@ public struct ApplyEngine: Sendable {
         }
         return e.description
     }
-}
-
-/// A thread-safe counter of write requests.
-final class Counter: @unchecked Sendable {
-    private var n = 0
-    private let lock = Lock()
-    func add(_ k: Int = 1) { lock.withLock { n += k } }
-    var value: Int { lock.withLock { n } }
 }

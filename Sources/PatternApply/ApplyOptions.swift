@@ -1,17 +1,28 @@
+import PatternCore
+import PatternRecord
+
 /// Knobs of an apply, with the defaults a cautious user expects.
 public struct ApplyOptions: Sendable {
     /// Server-side apply field manager: one for everything this tool writes.
     public var fieldManager: String = "pattern"
-    /// Show what would happen (server dry-run for writes), change nothing.
+    /// Show what would happen (server dry-run of every changed object), change nothing.
     public var dryRun: Bool = false
     /// Take over fields another manager owns instead of failing with a conflict.
     public var forceConflicts: Bool = false
+    /// Take over objects another pattern site owns (they are refused otherwise).
+    public var adopt: Bool = false
     /// Delete inventory objects that are no longer rendered.
     public var prune: Bool = true
     /// Allow a prune that the safety checks would refuse (empty render, big shrink).
     public var pruneConfirm: Bool = false
-    /// Refuse to prune more than this fraction of the inventory without `pruneConfirm`.
+    /// Prune even though the source is stale (a cached commit was rendered).
+    public var pruneStale: Bool = false
+    /// Refuse to prune more than this fraction of the inventory (cascades counted) without `pruneConfirm`.
     public var maxPruneFraction: Double = 0.5
+    /// Kinds prune may delete (nil: all). Objects of other kinds are left in the cluster.
+    public var pruneKinds: Set<GroupKind>? = nil
+    /// Namespaces to observe namespaced kinds in (nil: the whole cluster, per namespace on 403).
+    public var namespaces: [String]? = nil
     /// Wait for readiness between levels.
     public var wait: Bool = true
     /// Longest wait for one level to become ready.
@@ -24,4 +35,10 @@ public struct ApplyOptions: Sendable {
     public var only: Set<String>? = nil
 
     public init() {}
+
+    /// The prune rules these options ask for.
+    public var prunePolicy: PrunePolicy {
+        PrunePolicy(enabled: prune && only == nil, confirmed: pruneConfirm, maxFraction: maxPruneFraction,
+                    allowStaleSource: pruneStale, kinds: pruneKinds)
+    }
 }

@@ -1,10 +1,16 @@
 import PatternCore
+import PatternRecord
 import KubeClient
 
 /// What Observe saw: live objects by identity, how many requests it took.
 public struct Observation: Sendable {
     /// Live objects of the site (found by label) and desired objects found by GET.
     public var live: [ObjectKey: Value]
+    /// Objects the site expects (rendered or in its inventory) that exist with another
+    /// pattern site's owner label, with that owner (`pattern/site`).
+    public var foreign: [ObjectKey: String] = [:]
+    /// Those objects as they are live (not in `live`: they are not this site's).
+    public var foreignObjects: [ObjectKey: Value] = [:]
     /// Desired kinds the server does not serve yet (e.g. a CRD in the same render that is not
     /// applied yet): their objects are all creates.
     public var unservedKinds: Set<GroupKind>
@@ -14,42 +20,39 @@ public struct Observation: Sendable {
 
 /// Observe: reads live state with one LIST per kind (by the site's ownership labels) plus,
 /// only when asked, GETs for desired objects the LIST did not return.
+///
+/// Namespaced kinds are listed across the cluster, or per namespace when the site declares its
+/// namespaces or when the identity may not list at the cluster scope (a Role-bound identity
+/// gets 403 there; Observe then lists in each namespace the site's objects live in).
 public struct Observer: Sendable {
     public let client: KubeClient
     public let identity: SiteIdentity
+    /// Namespaces to list namespaced kinds in; nil: the whole cluster (falling back per namespace on 403).
+    public var namespaces: [String]?
+    public var requests: RequestCounter
 
-    public init(client: KubeClient, identity: SiteIdentity) { self.client = client; self.identity = identity }
+    public init(client: KubeClient, identity: SiteIdentity, namespaces: [String]? = nil, requests: RequestCounter = RequestCounter()) {
+        self.client = client; self.identity = identity; self.namespaces = namespaces; self.requests = requests
+    }
 
     /// Lists every kind in `gvks` once. `lookUp` desired objects not found by label are fetched
     /// with GET (diff needs them: an object may exist without our labels); apply skips that and
-    /// lets server-side apply create-or-update.
-    public func observe(kinds gvks: [GroupVersionKind], desired: [ObjectKey: GroupVersionKind], lookUpMissing: Bool,
-                        concurrency: Int = 8) async throws(KubeError) -> Observation {
+    /// lets server-side apply create-or-update. For kinds where an `expected` object is missing
+    /// from the site's LIST, one more LIST (objects with another owner label) finds objects
+    /// another pattern site owns.
+    public func observe(kinds gvks: [GroupVersionKind], desired: [ObjectKey: GroupVersionKind], expected: Set<ObjectKey> = [],
+                        lookUpMissing: Bool, concurrency: Int = 8) async throws(KubeError) -> Observation {
         var live: [ObjectKey: Value] = [:]
         var unserved: Set<GroupKind> = []
-        var lists = 0
         // One LIST per kind (kinds are unique by group+kind; the version only picks the endpoint).
         var seen: Set<GroupKind> = []
         let unique = gvks.filter { seen.insert($0.groupKind).inserted }.sorted()
-        let results = await withTaskGroup(of: (GroupVersionKind, Result<[Value], KubeError>).self) { group in
-            var out: [(GroupVersionKind, Result<[Value], KubeError>)] = []
-            var it = unique.makeIterator()
-            func next() -> Bool {
-                guard let gvk = it.next() else { return false }
-                group.addTask {
-                    do throws(KubeError) { return (gvk, .success(try await client.list(gvk, labelSelector: identity.labelSelector).items)) }
-                    catch { return (gvk, .failure(error)) }
-                }
-                return true
-            }
-            for _ in 0..<concurrency { if !next() { break } }
-            while let r = await group.next() { out.append(r); _ = next() }
-            return out
-        }
-        for (gvk, r) in results.sorted(by: { $0.0 < $1.0 }) {
+        var namespacesByKind: [GroupKind: Set<String>] = [:]
+        for k in expected.union(desired.keys) where !k.namespace.isEmpty { namespacesByKind[k.groupKind, default: []].insert(k.namespace) }
+        let selector = identity.labelSelector
+        for (gvk, r) in await listAll(unique, selector: selector, namespacesByKind: namespacesByKind, concurrency: concurrency) {
             switch r {
             case .success(let items):
-                lists += 1
                 for item in items { if let k = item.objectKey { live[k] = item } }
             case .failure(let e):
                 if case .unknownKind = e { unserved.insert(gvk.groupKind); continue }
@@ -57,9 +60,26 @@ public struct Observer: Sendable {
                 throw e
             }
         }
+        // Expected objects the site's LIST did not return: deleted, or taken by another site?
+        let missingKinds = Set(expected.filter { live[$0] == nil && !unserved.contains($0.groupKind) }.map(\.groupKind))
+        var foreign: [ObjectKey: String] = [:]
+        var foreignObjects: [ObjectKey: Value] = [:]
+        if !missingKinds.isEmpty {
+            let foreignSelector = "\(Ownership.ownerLabel),\(Ownership.ownerLabel)!=\(Ownership.ownerValue(pattern: identity.pattern, site: identity.site))"
+            let kinds = unique.filter { missingKinds.contains($0.groupKind) }
+            for (_, r) in await listAll(kinds, selector: foreignSelector, namespacesByKind: namespacesByKind, concurrency: concurrency) {
+                guard case .success(let items) = r else { continue }
+                for item in items {
+                    if let k = item.objectKey, expected.contains(k), live[k] == nil {
+                        foreign[k] = PrunePolicy.ownerName(item) ?? "another site"
+                        foreignObjects[k] = item
+                    }
+                }
+            }
+        }
         var gets = 0
         if lookUpMissing {
-            let missing = desired.filter { live[$0.key] == nil && !unserved.contains($0.key.groupKind) }.sorted { $0.key < $1.key }
+            let missing = desired.filter { live[$0.key] == nil && foreign[$0.key] == nil && !unserved.contains($0.key.groupKind) }.sorted { $0.key < $1.key }
             let fetched = await withTaskGroup(of: (ObjectKey, Result<Value?, KubeError>).self) { group in
                 var out: [(ObjectKey, Result<Value?, KubeError>)] = []
                 var it = missing.makeIterator()
@@ -78,11 +98,79 @@ public struct Observer: Sendable {
             for (k, r) in fetched {
                 gets += 1
                 switch r {
-                case .success(let v): if let v { live[k] = v }
+                case .success(let v):
+                    guard let v else { continue }
+                    if v.labels[Ownership.ownerLabel] != nil, !identity.owns(v) {
+                        foreign[k] = PrunePolicy.ownerName(v) ?? "another site"
+                        foreignObjects[k] = v
+                    } else {
+                        live[k] = v
+                    }
                 case .failure(let e): if !e.isNotFound { throw e }
                 }
             }
+            requests.get(gets)
         }
-        return Observation(live: live, unservedKinds: unserved, listRequests: lists, getRequests: gets)
+        return Observation(live: live, foreign: foreign, foreignObjects: foreignObjects, unservedKinds: unserved, listRequests: requests.lists, getRequests: requests.gets)
+    }
+
+    /// One LIST per kind with `selector`: cluster-wide, or per namespace (declared, or after a
+    /// 403 at the cluster scope, in the namespaces the site's objects of that kind live in).
+    func listAll(_ kinds: [GroupVersionKind], selector: String, namespacesByKind: [GroupKind: Set<String>], concurrency: Int)
+        async -> [(GroupVersionKind, Result<[Value], KubeError>)]
+    {
+        let declared = namespaces
+        let counter = requests
+        let results = await withTaskGroup(of: (GroupVersionKind, Result<[Value], KubeError>).self) { group in
+            var out: [(GroupVersionKind, Result<[Value], KubeError>)] = []
+            var it = kinds.makeIterator()
+            func next() -> Bool {
+                guard let gvk = it.next() else { return false }
+                let kindNamespaces = (namespacesByKind[gvk.groupKind] ?? []).sorted()
+                group.addTask {
+                    do throws(KubeError) {
+                        return (gvk, .success(try await Observer.listKind(client, gvk, selector: selector, declared: declared,
+                                                                          namespaces: kindNamespaces, counter: counter)))
+                    } catch { return (gvk, .failure(error)) }
+                }
+                return true
+            }
+            for _ in 0..<concurrency { if !next() { break } }
+            while let r = await group.next() { out.append(r); _ = next() }
+            return out
+        }
+        return results.sorted { $0.0 < $1.0 }
+    }
+
+    /// One kind, by label: across the cluster, or in `declared` namespaces (plus `namespaces`,
+    /// where the objects of this kind live), or — when the cluster-wide LIST is forbidden — in
+    /// `namespaces`.
+    static func listKind(_ client: KubeClient, _ gvk: GroupVersionKind, selector: String, declared: [String]?,
+                         namespaces: [String], counter: RequestCounter) async throws(KubeError) -> [Value] {
+        let namespaced = try await client.resource(for: gvk).namespaced
+        if namespaced, let declared {
+            return try await listIn(client, gvk, Set(declared).union(namespaces).sorted(), selector, counter)
+        }
+        do throws(KubeError) {
+            counter.list()
+            return try await client.list(gvk, labelSelector: selector).items
+        } catch {
+            guard namespaced, case .forbidden = error, !namespaces.isEmpty else { throw error }
+            return try await listIn(client, gvk, namespaces, selector, counter)
+        }
+    }
+
+    static func listIn(_ client: KubeClient, _ gvk: GroupVersionKind, _ namespaces: [String], _ selector: String,
+                       _ counter: RequestCounter) async throws(KubeError) -> [Value] {
+        var items: [Value] = []
+        for ns in namespaces {
+            counter.list()
+            do { items += try await client.list(gvk, namespace: ns, labelSelector: selector).items } catch {
+                // A namespace that does not exist yet has nothing in it.
+                if error.isNotFound { continue }
+                throw error
+            }
+        }
+        return items
     }
 }

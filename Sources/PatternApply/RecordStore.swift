@@ -15,64 +15,101 @@ public struct RecordStore: Sendable {
 
     /// The inventory, or nil when the site was never applied. Throws when it is unreadable
     /// (torn or partial): prune must not run then.
-    public func loadInventory(_ id: SiteIdentity) async throws -> Inventory? {
+    public func loadInventory(_ id: SiteIdentity, requests: RequestCounter = RequestCounter()) async throws(ApplyError) -> Inventory? {
         let empty = Inventory(pattern: id.pattern, site: id.site, namespace: namespace)
-        let shards = try await client.list(RecordStore.configMap, namespace: namespace,
+        let shards: [Value]
+        do {
+            requests.list()
+            shards = try await client.list(RecordStore.configMap, namespace: namespace,
                                            labelSelector: "\(Ownership.inventoryLabel)=\(Ownership.ownerValue(pattern: id.pattern, site: id.site))").items
+        } catch {
+            throw ApplyError(.clusterUnavailable, "cannot read the inventory of \(id.pattern)/\(id.site) in \(namespace): \(error)",
+                             fix: "check the connection and that the identity may list ConfigMaps in \(namespace)")
+        }
         if shards.isEmpty { return nil }
         do { return try Inventory.decode(shards) } catch {
-            throw ApplyError("the inventory of \(id.pattern)/\(id.site) (\(empty.name) in \(namespace)) is unreadable: \(error.message)",
+            throw ApplyError(.inventoryUnreadable, "the inventory of \(id.pattern)/\(id.site) (\(empty.name) in \(namespace)) is unreadable: \(error.message)",
                              fix: error.fix)
         }
     }
 
-    func ensureNamespace() async throws(KubeError) {
+    func ensureNamespace(_ requests: RequestCounter) async throws(KubeError) {
+        requests.get()
         if try await client.getIfPresent(RecordStore.namespaceGVK, name: namespace) != nil { return }
         let ns: Value = ["apiVersion": "v1", "kind": "Namespace",
                          "metadata": ["name": .string(namespace), "labels": [Ownership.managedByLabel: .string(Ownership.managedByValue)]]]
+        requests.write()
         _ = try await client.apply(ns, fieldManager: "pattern")
     }
 
     /// Writes the inventory: all shards, then deletes shards the new encoding no longer uses.
-    /// Returns the number of write requests made.
-    @discardableResult
-    public func save(_ inventory: Inventory) async throws(KubeError) -> Int {
-        try await ensureNamespace()
+    /// Every request is counted in `requests`.
+    public func save(_ inventory: Inventory, requests: RequestCounter = RequestCounter()) async throws(KubeError) {
+        try await ensureNamespace(requests)
         let shards = inventory.encode()
-        for cm in shards { _ = try await client.apply(cm, fieldManager: "pattern", force: true) }
-        var writes = shards.count
+        for cm in shards {
+            requests.write()
+            _ = try await client.apply(cm, fieldManager: "pattern", force: true)
+        }
+        requests.list()
         let existing = try await client.list(RecordStore.configMap, namespace: namespace,
                                              labelSelector: "\(Ownership.inventoryLabel)=\(Ownership.ownerValue(pattern: inventory.pattern, site: inventory.site))")
             .items.compactMap(\.metadataName)
         for stale in inventory.staleShards(existing: existing, newCount: shards.count) {
-            writes += 1
+            requests.write()
             do { try await client.delete(RecordStore.configMap, name: stale, namespace: namespace) } catch {
                 if !error.isNotFound { throw error }
             }
         }
-        return writes
     }
 
-    public func loadLedger(_ id: SiteIdentity) async throws -> Ledger {
+    public func loadLedger(_ id: SiteIdentity, requests: RequestCounter = RequestCounter()) async throws(ApplyError) -> Ledger {
         let name = Ledger(pattern: id.pattern, site: id.site, namespace: namespace).name
-        let cm = try await client.getIfPresent(RecordStore.configMap, name: name, namespace: namespace)
+        let cm: Value?
+        do {
+            requests.get()
+            cm = try await client.getIfPresent(RecordStore.configMap, name: name, namespace: namespace)
+        } catch {
+            throw ApplyError(.clusterUnavailable, "cannot read the ledger \(name) in \(namespace): \(error)")
+        }
         do { return try Ledger.decode(cm, pattern: id.pattern, site: id.site, namespace: namespace) } catch {
-            throw ApplyError("the ledger \(name) is unreadable: \(error.message)", fix: error.fix)
+            throw ApplyError(.inventoryUnreadable, "the ledger \(name) is unreadable: \(error.message)", fix: error.fix)
         }
     }
 
+    /// Appends one entry (identical repeated failures fold into the last entry).
     @discardableResult
-    public func append(_ entry: LedgerEntry, identity id: SiteIdentity) async throws -> LedgerEntry {
-        var ledger = try await loadLedger(id)
+    public func append(_ entry: LedgerEntry, identity id: SiteIdentity, requests: RequestCounter = RequestCounter()) async throws -> LedgerEntry {
+        var ledger = try await loadLedger(id, requests: requests)
         let stored = ledger.append(entry)
-        try await ensureNamespace()
+        try await ensureNamespace(requests)
+        requests.write()
         _ = try await client.apply(ledger.encode(), fieldManager: "pattern", force: true)
         return stored
     }
 }
 
+/// Request counts of one run (every LIST, GET and write, records and readiness included).
+public final class RequestCounter: @unchecked Sendable {
+    private var counts = (lists: 0, gets: 0, writes: 0, dryRuns: 0, watches: 0)
+    private let lock = Lock()
+    public init() {}
+    public func list(_ n: Int = 1) { lock.withLock { counts.lists += n } }
+    public func get(_ n: Int = 1) { lock.withLock { counts.gets += n } }
+    public func write(_ n: Int = 1) { lock.withLock { counts.writes += n } }
+    /// A server dry-run write (`dryRun=All`): a request, but nothing is stored.
+    public func dryRun(_ n: Int = 1) { lock.withLock { counts.dryRuns += n } }
+    public var dryRuns: Int { lock.withLock { counts.dryRuns } }
+    /// A WATCH (readiness waits).
+    public func watch(_ n: Int = 1) { lock.withLock { counts.watches += n } }
+    public var watches: Int { lock.withLock { counts.watches } }
+    public var lists: Int { lock.withLock { counts.lists } }
+    public var gets: Int { lock.withLock { counts.gets } }
+    public var writes: Int { lock.withLock { counts.writes } }
+}
+
 extension LedgerEntry {
-    static func from(_ r: ApplyResult, site: RenderedSite) -> LedgerEntry {
+    static func from(_ r: ApplyResult, site: RenderedSite, message: String? = nil) -> LedgerEntry {
         let changed = r.outcomes.filter { [.created, .configured, .pruned, .failed].contains($0.status) }
         let (user, host) = Clock.userAndHost()
         return LedgerEntry(
@@ -82,10 +119,8 @@ extension LedgerEntry {
             counts: Counts(created: r.count(.created), updated: r.count(.configured), unchanged: r.count(.unchanged),
                            pruned: r.count(.pruned), failed: r.count(.failed)),
             changed: changed.map { "\($0.status.rawValue) \($0.key)" },
-            result: r.failed.isEmpty ? .succeeded : .failed,
-            message: r.failed.first.map { "\($0.key): \($0.message ?? "failed")" } ?? "")
+            result: r.failed.isEmpty && r.pruneRefused == nil ? .succeeded
+                : (r.count(.created) + r.count(.configured) + r.count(.pruned) > 0 ? .partial : .failed),
+            message: message ?? r.failed.first.map { "\($0.key): \($0.message ?? "failed")" } ?? "")
     }
 }
-
-/// The tool's version, recorded in the ledger.
-public enum PatternVersion { public static let current = "0.1.0" }

@@ -13,6 +13,7 @@ import PatternCore
 ///   valueFiles: [values-edge-eu.yaml]
 ///   values: {replicas: 2}
 ///   components: {enable: [monitoring], disable: [hello-world]}
+///   apply: {recordNamespace: platform-records, namespaces: [web], pruneKinds: [ConfigMap, Deployment.apps]}
 ///   patches:
 ///   - target: {kind: Deployment, name: web}
 ///     patch: |-
@@ -33,6 +34,8 @@ public struct OverlaySpec: Sendable {
     /// Kustomize-style patch entries (`path` or `patch`, optional `target`), kept as values
     /// and applied by the shared patch engine.
     public var patches: [Value]
+    /// `spec.apply`: records namespace, observed namespaces, prunable kinds.
+    public var apply = ApplySettings()
     /// Directory of the overlay inside the repository.
     public var directory: TreePath
     public var file: String
@@ -71,7 +74,7 @@ public struct ClusterFacts: Sendable, Hashable {
 }
 
 extension OverlaySpec {
-    static let knownSpec = ["extends", "pattern", "cluster", "valueFiles", "values", "components", "patches", "description"]
+    static let knownSpec = ["extends", "pattern", "cluster", "valueFiles", "values", "components", "patches", "description", "apply"]
 
     public static func decode(_ doc: Value, file: String, directory: TreePath) throws(Diagnostics) -> OverlaySpec {
         var r = FieldReader(file: file)
@@ -155,12 +158,31 @@ extension OverlaySpec {
                 }
             }
         }
+        var apply = ApplySettings()
+        if let ao = r.object(spec["apply"], "apply") {
+            r.checkKnown(ao, ["recordNamespace", "namespaces", "pruneKinds"], in: "apply")
+            if let ns = r.string(ao, "recordNamespace", in: "apply") {
+                if isDNSLabel(ns) { apply.recordNamespace = ns } else {
+                    r.error("apply.recordNamespace '\(ns)' is not a namespace name (lowercase letters, digits, '-', at most 63)", at: ao["recordNamespace"]!)
+                }
+            }
+            if ao["namespaces"] != nil {
+                let list = r.strings(ao, "namespaces", in: "apply")
+                for (n, m) in list where !isDNSLabel(n) {
+                    r.diagnostics.append(.error("apply.namespaces: '\(n)' is not a namespace name", at: SourceLocation(file: file, mark: m)))
+                }
+                apply.namespaces = list.map(\.0)
+            }
+            if ao["pruneKinds"] != nil { apply.pruneKinds = r.strings(ao, "pruneKinds", in: "apply").map(\.0) }
+        }
         if !r.diagnostics.isEmpty { throw Diagnostics(r.diagnostics) }
-        return OverlaySpec(kind: kind, name: name, extends: r.strings(spec, "extends", in: "spec").map { (name: $0.0, mark: $0.1) },
+        var overlay = OverlaySpec(kind: kind, name: name, extends: r.strings(spec, "extends", in: "spec").map { (name: $0.0, mark: $0.1) },
                            pattern: patternRef, cluster: cluster,
                            valueFiles: r.strings(spec, "valueFiles", in: "spec").map { (path: $0.0, mark: $0.1) },
                            values: values, enable: enable.map { (name: $0.0, mark: $0.1) },
                            disable: disable.map { (name: $0.0, mark: $0.1) },
                            patches: patches, directory: directory, file: file)
+        overlay.apply = apply
+        return overlay
     }
 }

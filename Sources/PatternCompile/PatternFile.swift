@@ -39,6 +39,9 @@ public struct PatternSpec: Sendable {
         public var enabled: Bool
         public var description: String?
         public var mark: Mark
+        /// The component may render no objects (otherwise that is an error: an emptied file must
+        /// not silently empty a component and let apply prune it).
+        public var mayBeEmpty: Bool = false
     }
 
     /// A declared value: its dotted path in the values tree, type and constraints.
@@ -57,7 +60,7 @@ public struct PatternSpec: Sendable {
 extension PatternSpec {
     static let knownTop = ["apiVersion", "kind", "metadata", "spec"]
     static let knownSpec = ["version", "description", "valueFiles", "values", "parameters", "components"]
-    static let knownComponent = ["name", "path", "dependsOn", "enabled", "description"]
+    static let knownComponent = ["name", "path", "dependsOn", "enabled", "description", "mayBeEmpty"]
     static let knownParameter = ["name", "type", "required", "default", "enum", "description"]
 
     /// Decodes and validates a pattern file, collecting every problem.
@@ -126,7 +129,8 @@ extension PatternSpec {
                     name: cname, path: r.string(o, "path", in: "component '\(cname)'") ?? "components/\(cname)",
                     dependsOn: r.strings(o, "dependsOn", in: "component '\(cname)'").map { (name: $0.0, mark: $0.1) },
                     enabled: r.bool(o, "enabled", in: "component '\(cname)'") ?? true,
-                    description: r.string(o, "description", in: "component"), mark: item.mark))
+                    description: r.string(o, "description", in: "component"), mark: item.mark,
+                    mayBeEmpty: r.bool(o, "mayBeEmpty", in: "component '\(cname)'") ?? false))
             }
         } else if let cv = spec["components"], !cv.isNull {
             r.error("'components' must be a list", at: cv)

@@ -37,6 +37,22 @@ public struct RenderedSite: Sendable {
     public var components: [(name: String, dependsOn: [String])]
     public var provenance: Provenance
     public var warnings: [Diagnostic]
+    /// How the site is applied (overlay `spec.apply`, last in the chain wins).
+    public var apply = ApplySettings()
+}
+
+/// A site's apply settings (overlay `spec.apply`): where its records live, which namespaces
+/// its identity may observe, which kinds prune may delete. Command-line flags override them.
+public struct ApplySettings: Sendable, Hashable {
+    /// Namespace of the inventory and ledger ConfigMaps (default `pattern-system`).
+    public var recordNamespace: String?
+    /// Namespaces to observe namespaced kinds in (for identities bound by a Role).
+    public var namespaces: [String]?
+    /// Kinds prune may delete (`Kind` or `Kind.group`); others are left in the cluster.
+    public var pruneKinds: [String]?
+    public init(recordNamespace: String? = nil, namespaces: [String]? = nil, pruneKinds: [String]? = nil) {
+        self.recordNamespace = recordNamespace; self.namespaces = namespaces; self.pruneKinds = pruneKinds
+    }
 }
 
 /// Label and annotation keys the compiler puts on every object (see `LabelKeys`).

@@ -132,7 +132,13 @@ public struct SiteCompiler: Sendable {
                 continue
             }
             do {
-                for (var v, file) in try loader.load(dir, component: c.name, referencedAt: SourceLocation(file: pattern.file, mark: c.mark)) {
+                let loaded = try loader.load(dir, component: c.name, referencedAt: SourceLocation(file: pattern.file, mark: c.mark))
+                if loaded.isEmpty && !c.mayBeEmpty {
+                    diagnostics.append(.error("component '\(c.name)' renders no objects (\(prefix)\(dir.string) has no manifests, or they are empty)",
+                                              at: SourceLocation(file: pattern.file, mark: c.mark),
+                                              fix: "restore its manifests, disable it for this site (components.disable), or declare 'mayBeEmpty: true' on the component if empty is intended (apply then prunes what it had)"))
+                }
+                for (var v, file) in loaded {
                     substituter.apply(to: &v, file: file, diagnostics: &diagnostics)
                     let key = v.objectKey ?? ObjectKey(group: "", kind: v.kindName ?? "", namespace: "", name: v.metadataName ?? "")
                     objects.append(RenderedObject(object: v, key: key, component: c.name, file: file))
@@ -164,8 +170,14 @@ public struct SiteCompiler: Sendable {
         cluster.name = clusterVar["name"]?.string
         cluster.context = siteOverlay.cluster.context ?? chain.reversed().compactMap(\.cluster.context).first
         cluster.labels = Dictionary(uniqueKeysWithValues: clusterLabels.map { ($0, $1.string ?? "") })
-        return RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
-                            revision: revision, components: deps, provenance: provenance, warnings: warnings)
+        var rendered = RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
+                                    revision: revision, components: deps, provenance: provenance, warnings: warnings)
+        for o in chain {
+            rendered.apply.recordNamespace = o.apply.recordNamespace ?? rendered.apply.recordNamespace
+            rendered.apply.namespaces = o.apply.namespaces ?? rendered.apply.namespaces
+            rendered.apply.pruneKinds = o.apply.pruneKinds ?? rendered.apply.pruneKinds
+        }
+        return rendered
     }
 
     func readValueFile(_ path: String, base: TreePath, tree: any SourceTree, prefix: String, referrer: String, mark: Mark,

@@ -110,10 +110,41 @@ public struct Reconciler: Sendable {
                                 intervalSeconds: interval)
     }
 
+    /// What one reconcile carries from step to step.
+    struct Pass {
+        let object: Value
+        let spec: PatternSyncSpec
+        let labels: [(String, String)]
+        var namespace: String { object.metadataNamespace ?? "default" }
+        var name: String { object.metadataName ?? "" }
+        // Source
+        var tree: (any SourceTree)? = nil
+        var commit: String? = nil
+        var sourceURL = ""
+        var stale = false
+        var staleMessage = ""
+        // Render
+        var site: RenderedSite? = nil
+        var recordNamespace = ""
+        var identity = SiteIdentity(pattern: "", site: "")
+        var watch: (String, [GroupVersionKind]) = ("", [])
+        // Drift and apply
+        var drift: DriftReport? = nil
+        var driftItems: [DriftItem] = []
+        var missing: [ObjectKey] = []
+        var driftedKeys: Set<ObjectKey> = []
+        var counts = (applied: 0, unchanged: 0, pruned: 0, failed: 0)
+        var healed = false
+
+        init(object: Value, spec: PatternSyncSpec) {
+            self.object = object; self.spec = spec
+            self.labels = [("namespace", object.metadataNamespace ?? "default"), ("name", object.metadataName ?? "")]
+        }
+    }
+
+    /// One reconcile as named steps: spec → source → render → claim → drift (observe once) →
+    /// apply (prune, record) → conditions. Each step returns an outcome to stop with, or nil.
     func run(_ object: Value, status: inout StatusBuilder, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome {
-        let ns = object.metadataNamespace ?? "default"
-        let name = object.metadataName ?? ""
-        let labels = [("namespace", ns), ("name", name)]
         let spec: PatternSyncSpec
         do { spec = try PatternSyncSpec(spec: object["spec"] ?? .null) } catch {
             return await fail(object, &status, stage: "spec", reason: "InvalidSpec", message: error.message, stalled: true)
@@ -122,38 +153,45 @@ public struct Reconciler: Sendable {
             status.condition("Reconciling", false, reason: "Suspended", message: "spec.suspend is true: nothing is fetched, applied or healed")
             return ReconcileOutcome(result: .suspended, stage: nil, watch: nil, intervalSeconds: nil)
         }
+        var pass = Pass(object: object, spec: spec)
+        await announceStep(pass, &status)
+        if let stop = await sourceStep(&pass, &status) { return stop }
+        if let stop = await renderStep(&pass, &status, onRendered: onRendered) { return stop }
+        if let stop = await claimStep(&pass, &status) { return stop }
+        if let stop = await driftStep(&pass, &status) { return stop }
+        if let stop = await applyStep(&pass, &status) { return stop }
+        return await conditionsStep(pass, &status)
+    }
 
-        // A new spec: say so before the (possibly long) work starts.
-        let observed = object[path: ["status", "observedGeneration"]]?.int
+    /// A new spec: say so before the (possibly long) work starts.
+    func announceStep(_ pass: Pass, _ status: inout StatusBuilder) async {
+        let observed = pass.object[path: ["status", "observedGeneration"]]?.int
         if observed != status.generation {
             var progressing = status
             progressing.condition("Reconciling", true, reason: "Progressing", message: "reconciling generation \(status.generation)")
-            try? await writeStatus(object, progressing)
+            try? await writeStatus(pass.object, progressing)
             status.value["conditions"] = progressing.value["conditions"]
         }
+    }
 
-        // Source.
+    /// Source: the git tree at the resolved commit (or the cached last good commit: stale).
+    func sourceStep(_ pass: inout Pass, _ status: inout StatusBuilder) async -> ReconcileOutcome? {
         let fetchStart = monotonic()
-        let tree: any SourceTree
-        var commit: String?
-        var sourceURL: String
-        var stale = false
-        var staleMessage = ""
-        switch spec.source {
+                switch pass.spec.source {
         case .path(let p):
             guard FileSystem.isDirectory(p) else {
-                status.condition("SourceReady", false, reason: "PathNotFound", message: "spec.source.path \(p) is not a directory on the controller")
-                return await fail(object, &status, stage: "source", reason: "SourceUnavailable", message: "spec.source.path \(p) is not a directory")
+                status.condition("SourceReady", false, reason: "PathNotFound", message: "pass.spec.source.path \(p) is not a directory on the controller")
+                return await fail(pass.object, &status, stage: "source", reason: "SourceUnavailable", message: "pass.spec.source.path \(p) is not a directory")
             }
-            tree = LocalTree(root: p)
-            sourceURL = p
+            pass.tree = LocalTree(root: p)
+            pass.sourceURL = p
         case .git(let url, let ref, let path, let mirrors, let secret):
             var creds = GitCredentials.none
             if let secret {
-                do { creds = try await credentials(secret: secret, namespace: ns, owner: name) } catch {
+                do { creds = try await credentials(secret: secret, namespace: pass.namespace, owner: pass.name) } catch {
                     if Task.isCancelled { return .cancelled }
                     status.condition("SourceReady", false, reason: "CredentialsUnavailable", message: "\(error)")
-                    return await fail(object, &status, stage: "source", reason: "SourceUnavailable", message: "\(error)")
+                    return await fail(pass.object, &status, stage: "source", reason: "SourceUnavailable", message: "\(error)")
                 }
             }
             let source = GitSource(url: url, mirrors: mirrors, ref: ref, path: path, credentials: creds)
@@ -161,166 +199,249 @@ public struct Reconciler: Sendable {
             let r: Result<ResolvedSource, SourceError> = await offPool {
                 do throws(SourceError) { return .success(try resolver.resolve(source)) } catch { return .failure(error) }
             }
-            metrics.observe(ControllerMetrics.gitFetchDuration, labels, monotonic() - fetchStart)
-            metrics.observe(ControllerMetrics.stageDuration, labels + [("stage", "source")], monotonic() - fetchStart)
+            metrics.observe(ControllerMetrics.gitFetchDuration, pass.labels, monotonic() - fetchStart)
+            metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "source")], monotonic() - fetchStart)
             switch r {
             case .failure(let e):
                 let msg = "cannot fetch \(url)\(ref.map { " at \($0)" } ?? ""): \(e)"
                 status.condition("SourceReady", false, reason: "FetchFailed", message: msg + "; no cached commit to fall back on")
-                return await fail(object, &status, stage: "source", reason: "SourceUnavailable", message: msg)
+                return await fail(pass.object, &status, stage: "source", reason: "SourceUnavailable", message: msg)
             case .success(let resolved):
-                tree = resolved.tree
-                commit = resolved.commit
-                sourceURL = resolved.url ?? url
-                stale = resolved.stale
-                if stale {
-                    staleMessage = "every URL of \(url) failed (\(resolved.warnings.map(\.message).joined(separator: "; "))); using the last good commit \(commit.map { String($0.prefix(12)) } ?? "?") from the cache; pruning is off until the source is back"
+                pass.tree = resolved.tree
+                pass.commit = resolved.commit
+                pass.sourceURL = resolved.url ?? url
+                pass.stale = resolved.stale
+                if pass.stale {
+                    pass.staleMessage = "every URL of \(url) failed (\(resolved.warnings.map(\.message).joined(separator: "; "))); using the last good commit \(pass.commit.map { String($0.prefix(12)) } ?? "?") from the cache; pruning is off until the source is back"
                 }
             }
         }
         if Task.isCancelled { return .cancelled }
-        var src: Value = ["url": .string(sourceURL), "stale": .bool(stale)]
-        if let commit { src["commit"] = .string(commit) }
+        var src: Value = ["url": .string(pass.sourceURL), "stale": .bool(pass.stale)]
+        if let commit = pass.commit { src["commit"] = .string(commit) }
         status.value["source"] = src
-        if stale {
-            status.condition("SourceReady", false, reason: "Stale", message: staleMessage)
-            await events.emit(object, .warning, reason: "SourceStale", message: staleMessage)
+        if pass.stale {
+            status.condition("SourceReady", false, reason: "Stale", message: pass.staleMessage)
+            await events.emit(pass.object, .warning, reason: "SourceStale", message: pass.staleMessage)
         } else {
             status.condition("SourceReady", true, reason: "Fetched",
-                             message: commit.map { "fetched commit \(String($0.prefix(12))) of \(sourceURL)" } ?? "reading \(sourceURL)")
+                             message: pass.commit.map { "fetched commit \(String($0.prefix(12))) of \(pass.sourceURL)" } ?? "reading \(pass.sourceURL)")
         }
 
-        // Render.
+        return nil
+    }
+
+    /// Render: the site from the tree; the owner selector and kinds go to the watches at once.
+    func renderStep(_ pass: inout Pass, _ status: inout StatusBuilder, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome? {
         let renderStart = monotonic()
         var site: RenderedSite
         do {
-            defer { metrics.observe(ControllerMetrics.stageDuration, labels + [("stage", "render")], monotonic() - renderStart) }
+            defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "render")], monotonic() - renderStart) }
             // On the blocking executor: file reads, parsing and git patterns stay off the cooperative pool.
-            let (cache, siteName) = (settings.cache, spec.site)
+            let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
             site = try await BlockingExecutor.shared.run { () throws(Diagnostics) -> RenderedSite in
                 try SiteCompiler(workspace: Workspace(tree: tree),
-                                 resolver: ControllerPatternResolver(resolver: SourceResolver(cache: cache))).compile(site: siteName)
+                                 resolver: GitPatternResolver(resolver: SourceResolver(cache: cache))).compile(site: siteName)
             }
         } catch {
             let text = error.items.prefix(5).map(\.description).joined(separator: "\n")
-            return await fail(object, &status, stage: "render", reason: "RenderFailed",
-                              message: "cannot render site '\(spec.site)'\(commit.map { " at commit \(String($0.prefix(12)))" } ?? ""): \(text)",
-                              stalled: true, interval: spec.intervalSeconds)
+            return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
+                              message: "cannot render site '\(pass.spec.site)'\(pass.commit.map { " at commit \(String($0.prefix(12)))" } ?? ""): \(text)",
+                              stalled: true, interval: pass.spec.intervalSeconds)
         }
-        if site.provenance.commit == nil, let commit {
-            site.provenance = Provenance(source: sourceURL, commit: commit, stale: stale)
+        if site.provenance.commit == nil, let commit = pass.commit {
+            site.provenance = Provenance(source: pass.sourceURL, commit: commit, stale: pass.stale)
         }
-        let identity = SiteIdentity(site, recordNamespace: spec.recordNamespace)
-        let watch = (identity.labelSelector, Array(Set(site.objects.compactMap { $0.object.gvk })).sorted())
+        // spec.recordNamespace when set, else the site's apply.recordNamespace.
+        pass.recordNamespace = pass.object[path: ["spec", "recordNamespace"]]?.string ?? site.apply.recordNamespace ?? pass.spec.recordNamespace
+        pass.identity = SiteIdentity(site, recordNamespace: pass.recordNamespace)
+        pass.watch = (pass.identity.labelSelector, Array(Set(site.objects.compactMap { $0.object.gvk })).sorted())
         status.value["lastAttemptedRevision"] = .string(site.revision)
-        onRendered(watch.0, watch.1)
+        onRendered(pass.watch.0, pass.watch.1)
+        pass.site = site
 
+        return nil
+    }
+
+    /// Claim: one PatternSync per site (the oldest claim wins; the others stall).
+    func claimStep(_ pass: inout Pass, _ status: inout StatusBuilder) async -> ReconcileOutcome? {
         if Task.isCancelled { return .cancelled }
-        // Drift against the last applied render.
-        let engine = ApplyEngine(client: client, recordNamespace: spec.recordNamespace)
+        status.value["inventory"] = SiteClaims.inventoryStatus(pattern: pass.identity.pattern, site: pass.identity.site, recordNamespace: pass.recordNamespace)
+        if let first = await earlierClaimant(pass.object, identity: pass.identity, recordNamespace: pass.recordNamespace) {
+            return await fail(pass.object, &status, stage: "ownership", reason: "OwnedByAnotherPatternSync",
+                              message: "site \(pass.identity.site) of pattern \(pass.identity.pattern) is already reconciled by \(first) (created first); this PatternSync changes nothing while that one exists and is not suspended",
+                              stalled: true, interval: pass.spec.intervalSeconds)
+        }
+
+        return nil
+    }
+
+    /// Drift against the last applied render; its observation is reused by the apply step.
+    func driftStep(_ pass: inout Pass, _ status: inout StatusBuilder) async -> ReconcileOutcome? {
+        let site = pass.site!
         let drift: DriftReport
+        let engine = ApplyEngine(client: client, recordNamespace: pass.recordNamespace)
         let driftStart = monotonic()
         do {
-            defer { metrics.observe(ControllerMetrics.stageDuration, labels + [("stage", "drift")], monotonic() - driftStart) }
-            drift = try await engine.drift(site, fieldManager: settings.fieldManager)
+            defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "drift")], monotonic() - driftStart) }
+            drift = try await engine.drift(site, fieldManager: settings.fieldManager, namespaces: site.apply.namespaces)
         } catch {
             if Task.isCancelled { return .cancelled }
-            return await fail(object, &status, stage: "drift", reason: "ClusterUnavailable",
-                              message: "cannot read the live objects of \(identity.pattern)/\(identity.site): \(error)", watch: watch)
+            return await fail(pass.object, &status, stage: "drift", reason: "ClusterUnavailable",
+                              message: "cannot read the live objects of \(pass.identity.pattern)/\(pass.identity.site): \(error)", watch: pass.watch)
         }
         if Task.isCancelled { return .cancelled }
         let upToDate = drift.lastAppliedRevision == site.revision
-        let driftItems = upToDate ? drift.items : []
-        let missing = upToDate ? drift.missing : []
-        let driftedKeys = Set(driftItems.map(\.key)).union(missing)
-        status.value["drifted"] = Reconciler.driftList(driftItems, missing: missing)
-        metrics.set(ControllerMetrics.drifted, labels, Double(driftedKeys.count))
+        pass.driftItems = upToDate ? drift.items : []
+        pass.missing = upToDate ? drift.missing : []
+        pass.driftedKeys = Set(pass.driftItems.map(\.key)).union(pass.missing)
+        status.value["drifted"] = Reconciler.driftList(pass.driftItems, missing: pass.missing)
+        metrics.set(ControllerMetrics.drifted, pass.labels, Double(pass.driftedKeys.count))
 
-        var counts = (applied: 0, unchanged: 0, pruned: 0, failed: 0)
-        var healed = false
-        let mustApply = !upToDate || (!driftedKeys.isEmpty && spec.driftPolicy == .heal)
+        pass.drift = drift
+        return nil
+    }
+
+    /// Apply (with prune and record) when the render is new or drift must be healed.
+    func applyStep(_ pass: inout Pass, _ status: inout StatusBuilder) async -> ReconcileOutcome? {
+        let site = pass.site!
+        let drift = pass.drift!
+        let engine = ApplyEngine(client: client, recordNamespace: pass.recordNamespace)
+        let upToDate = drift.lastAppliedRevision == site.revision
+        let mustApply = !upToDate || (!pass.driftedKeys.isEmpty && pass.spec.driftPolicy == .heal)
         if mustApply {
             var options = ApplyOptions()
             options.fieldManager = settings.fieldManager
-            options.prune = spec.prune && !stale
-            options.forceConflicts = spec.driftPolicy == .heal
-            options.waitTimeoutSeconds = spec.timeoutSeconds
+            // The engine never prunes on a stale source (pruneStale stays off).
+            options.prune = pass.spec.prune
+            options.pruneKinds = site.apply.pruneKinds.map { Set($0.map(GroupKind.parse)) }
+            options.namespaces = site.apply.namespaces
+            options.forceConflicts = pass.spec.driftPolicy == .heal
+            options.waitTimeoutSeconds = pass.spec.timeoutSeconds
             options.pollIntervalSeconds = settings.waitPollSeconds
+            let observed = pass.drift?.observed
+            let applyOptions = options, applySite = site
+            // Not cancelled with the loop: writes and the inventory record stay together.
+            let applyStart = monotonic()
+            let applied: Result<ApplyResult, ApplyError> = await Task {
+                do throws(ApplyError) { return .success(try await engine.apply(applySite, options: applyOptions, observed: observed)) } catch { return .failure(error) }
+            }.value
+            metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "apply")], monotonic() - applyStart)
             let result: ApplyResult
-            do {
-                // Not cancelled with the loop: writes and the inventory record stay together.
-                let applyStart = monotonic()
-                defer { metrics.observe(ControllerMetrics.stageDuration, labels + [("stage", "apply")], monotonic() - applyStart) }
-                result = try await Task { try await engine.apply(site, options: options) }.value
-            } catch let e as ApplyError {
-                let reason = e.message.hasPrefix("refusing to prune") ? "PruneRefused" : "ApplyFailed"
-                return await fail(object, &status, stage: "apply", reason: reason, message: e.description, stalled: reason == "PruneRefused",
-                                  watch: watch, interval: spec.intervalSeconds)
-            } catch {
-                return await fail(object, &status, stage: "apply", reason: "ApplyFailed", message: "apply failed: \(error)", watch: watch)
+            switch applied {
+            case .success(let r): result = r
+            case .failure(let e):
+                let (reason, stalled): (String, Bool)
+                var message = e.description
+                switch e.kind {
+                case .pruneRefused: (reason, stalled) = ("PruneRefused", true)
+                case .planFailed: (reason, stalled) = ("PlanFailed", true)
+                case .ownedByOther:
+                    (reason, stalled) = ("ObjectsOwnedElsewhere", true)
+                    message += await Reconciler.managersOf(e, client: client)
+                case .managedByController: (reason, stalled) = ("OwnedByAnotherPatternSync", true)
+                case .inventoryUnreadable: (reason, stalled) = ("InventoryUnreadable", false)
+                case .clusterUnavailable: (reason, stalled) = ("ClusterUnavailable", false)
+                }
+                return await fail(pass.object, &status, stage: "apply", reason: reason, message: message, stalled: stalled,
+                                  watch: pass.watch, interval: stalled ? pass.spec.intervalSeconds : nil)
             }
-            counts.applied = result.count(.created) + result.count(.configured)
-            counts.unchanged = result.count(.unchanged)
-            counts.pruned = result.count(.pruned)
-            counts.failed = result.count(.failed) + result.count(.notAttempted)
-            healed = !driftedKeys.isEmpty && spec.driftPolicy == .heal && result.succeeded
-            if counts.applied > 0 {
+            pass.counts.applied = result.count(.created) + result.count(.configured)
+            pass.counts.unchanged = result.count(.unchanged)
+            pass.counts.pruned = result.count(.pruned)
+            pass.counts.failed = result.count(.failed) + result.count(.notAttempted)
+            pass.healed = !pass.driftedKeys.isEmpty && pass.spec.driftPolicy == .heal && result.succeeded
+            if pass.counts.applied > 0 {
                 let names = result.outcomes.filter { $0.status == .created || $0.status == .configured }.prefix(10).map(\.key.description)
-                let what = "\(counts.applied) objects of revision \(Renderer.shortRevision(site.revision))"
-                    + "\(commit.map { " (commit \(String($0.prefix(12))))" } ?? ""): \(names.joined(separator: ", "))\(counts.applied > 10 ? ", …" : "")"
-                if healed {
-                    await events.emit(object, .normal, reason: "DriftHealed",
-                                      message: "put back \(what); drift was: " + Reconciler.driftSummary(driftItems, missing: missing))
+                let what = "\(pass.counts.applied) objects of revision \(Renderer.shortRevision(site.revision))"
+                    + "\(pass.commit.map { " (commit \(String($0.prefix(12))))" } ?? ""): \(names.joined(separator: ", "))\(pass.counts.applied > 10 ? ", …" : "")"
+                if pass.healed {
+                    await events.emit(pass.object, .normal, reason: "DriftHealed",
+                                      message: "put back \(what); drift was: " + Reconciler.driftSummary(pass.driftItems, missing: pass.missing))
                 } else {
-                    await events.emit(object, .normal, reason: "Applied", message: "applied \(what)")
+                    await events.emit(pass.object, .normal, reason: "Applied", message: "applied \(what)")
                 }
             }
-            if counts.pruned > 0 {
+            if pass.counts.pruned > 0 {
                 let names = result.outcomes.filter { $0.status == .pruned }.prefix(10).map(\.key.description)
-                await events.emit(object, .normal, reason: "Pruned", message: "pruned \(counts.pruned) objects no longer rendered: \(names.joined(separator: ", "))")
+                await events.emit(pass.object, .normal, reason: "Pruned", message: "pruned \(pass.counts.pruned) objects no longer rendered: \(names.joined(separator: ", "))")
+            }
+            if let recordError = result.recordError, result.failed.isEmpty {
+                setCounts(&status, pass.counts, drifted: pass.driftedKeys.count, total: site.objects.count, labels: pass.labels)
+                return await fail(pass.object, &status, stage: "record", reason: "RecordFailed", message: recordError, watch: pass.watch)
             }
             if !result.succeeded {
                 let failed = result.failed.prefix(5).map { "\($0.key): \($0.message ?? "failed")" }.joined(separator: "; ")
-                setCounts(&status, counts, drifted: driftedKeys.count, total: site.objects.count, labels: labels)
-                return await fail(object, &status, stage: "apply", reason: "ApplyFailed",
-                                  message: "\(result.failed.count) objects failed: \(failed)", watch: watch)
+                setCounts(&status, pass.counts, drifted: pass.driftedKeys.count, total: site.objects.count, labels: pass.labels)
+                return await fail(pass.object, &status, stage: "apply", reason: "ApplyFailed",
+                                  message: "\(result.failed.count) objects failed: \(failed)", watch: pass.watch)
             }
             status.value["lastAppliedRevision"] = .string(site.revision)
-            status.value["lastAppliedCommit"] = commit.map { .string($0) } ?? .null
+            status.value["lastAppliedCommit"] = pass.commit.map { .string($0) } ?? .null
         } else {
-            counts.unchanged = site.objects.count - driftedKeys.count
+            pass.counts.unchanged = site.objects.count - pass.driftedKeys.count
             if status.value["lastAppliedRevision"] == nil || status.value["lastAppliedRevision"]?.isNull == true {
                 status.value["lastAppliedRevision"] = .string(site.revision)
-                status.value["lastAppliedCommit"] = commit.map { .string($0) } ?? .null
+                status.value["lastAppliedCommit"] = pass.commit.map { .string($0) } ?? .null
             }
         }
-        setCounts(&status, counts, drifted: healed ? 0 : driftedKeys.count, total: site.objects.count, labels: labels)
+        setCounts(&status, pass.counts, drifted: pass.healed ? 0 : pass.driftedKeys.count, total: site.objects.count, labels: pass.labels)
 
-        // Conditions.
-        if driftedKeys.isEmpty {
+        return nil
+    }
+
+    /// Conditions and the success outcome.
+    func conditionsStep(_ pass: Pass, _ status: inout StatusBuilder) async -> ReconcileOutcome {
+        let site = pass.site!
+        if pass.driftedKeys.isEmpty {
             status.condition("Drifted", false, reason: "InSync", message: "live objects match the last applied render")
-        } else if healed {
-            status.condition("Drifted", false, reason: "Healed", message: "put back \(driftedKeys.count) drifted objects: " + Reconciler.driftSummary(driftItems, missing: missing))
+        } else if pass.healed {
+            status.condition("Drifted", false, reason: "Healed", message: "put back \(pass.driftedKeys.count) drifted objects: " + Reconciler.driftSummary(pass.driftItems, missing: pass.missing))
         } else {
-            let msg = "\(driftedKeys.count) objects differ from the last applied render: " + Reconciler.driftSummary(driftItems, missing: missing)
+            let msg = "\(pass.driftedKeys.count) objects differ from the last applied render: " + Reconciler.driftSummary(pass.driftItems, missing: pass.missing)
                 + " (driftPolicy is report: set it to heal to put them back, or commit the change to the pattern repo)"
             status.condition("Drifted", true, reason: "DriftDetected", message: msg)
-            let previous = object["status"].flatMap { StatusBuilder.conditionOf($0, "Drifted") }
+            let previous = pass.object["status"].flatMap { StatusBuilder.conditionOf($0, "Drifted") }
             if previous?["status"]?.string != "True" || previous?["message"]?.string != msg {
-                await events.emit(object, .warning, reason: "DriftDetected", message: msg)
+                await events.emit(pass.object, .warning, reason: "DriftDetected", message: msg)
             }
         }
-        if healed { status.value["drifted"] = .null }
+        if pass.healed { status.value["drifted"] = .null }
         let rev = Renderer.shortRevision(site.revision)
-        if stale {
-            status.condition("Ready", false, reason: "SourceStale", message: "applied revision \(rev) from the last good commit; \(staleMessage)")
+        if pass.stale {
+            status.condition("Ready", false, reason: "SourceStale", message: "applied revision \(rev) from the last good commit; \(pass.staleMessage)")
         } else {
             status.condition("Ready", true, reason: "ReconciliationSucceeded",
-                             message: "applied revision \(rev)\(commit.map { " (commit \(String($0.prefix(12))))" } ?? "") of site \(spec.site): \(site.objects.count) objects")
+                             message: "applied revision \(rev)\(pass.commit.map { " (commit \(String($0.prefix(12))))" } ?? "") of site \(pass.spec.site): \(site.objects.count) objects")
         }
-        status.condition("Reconciling", false, reason: "Succeeded", message: "next reconcile in at most \(spec.intervalSeconds)s")
+        status.condition("Reconciling", false, reason: "Succeeded", message: "next reconcile in at most \(pass.spec.intervalSeconds)s")
         status.condition("Stalled", false, reason: "Succeeded", message: "")
-        return ReconcileOutcome(result: .success, stage: nil, watch: (selector: watch.0, kinds: watch.1), intervalSeconds: spec.intervalSeconds)
+        return ReconcileOutcome(result: .success, stage: nil, watch: (selector: pass.watch.0, kinds: pass.watch.1), intervalSeconds: pass.spec.intervalSeconds)
+    }
+
+    /// The oldest other non-suspended PatternSync that claims the same site, if it is older
+    /// than `object` (it keeps the site; `object` stalls).
+    func earlierClaimant(_ object: Value, identity: SiteIdentity, recordNamespace: String) async -> SiteClaims.Claimant? {
+        guard let all = try? await SiteClaims.claimants(client, pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace) else { return nil }
+        let me = SiteClaims.Claimant(namespace: object.metadataNamespace ?? "", name: object.metadataName ?? "", suspended: false,
+                                     created: object[path: ["metadata", "creationTimestamp"]]?.string ?? "")
+        return all.first { c in
+            !c.suspended && !(c.namespace == me.namespace && c.name == me.name)
+                && (c.created, c.namespace, c.name) < (me.created, me.namespace, me.name)
+        }
+    }
+
+    /// " (reconciled by PatternSync ns/name)" for the owners named in an ownership refusal.
+    static func managersOf(_ e: ApplyError, client: KubeClient) async -> String {
+        let owners = Set(e.owners)
+        var parts: [String] = []
+        for owner in owners.sorted() {
+            let ps = owner.split(separator: "/", maxSplits: 1)
+            guard ps.count == 2, let c = try? await SiteClaims.claimants(client, pattern: String(ps[0]), site: String(ps[1]), recordNamespace: nil)
+                .first(where: { !$0.suspended }) else { continue }
+            parts.append("\(owner) is reconciled by \(c)")
+        }
+        return parts.isEmpty ? "" : " (" + parts.joined(separator: "; ") + ")"
     }
 
     func setCounts(_ status: inout StatusBuilder, _ c: (applied: Int, unchanged: Int, pruned: Int, failed: Int), drifted: Int, total: Int,
@@ -407,23 +528,6 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await BlockingExecutor.shared.run(body)
 }
 
-/// Resolves sites whose pattern lives in another git repository (as the CLI's resolver does).
-struct ControllerPatternResolver: PatternSourceResolver {
-    let resolver: SourceResolver
-    func resolve(_ ref: PatternRef.GitRef) throws -> (tree: any SourceTree, directory: TreePath, provenance: Provenance, warnings: [String]) {
-        let c = ref.credentials
-        let creds = GitCredentials(username: c["username"], tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], sshKey: c["sshKey"],
-                                   sshPublicKey: c["sshPublicKey"], sshPassphraseEnv: c["sshPassphraseEnv"], caBundle: c["caBundle"])
-        let r = try resolver.resolve(GitSource(url: ref.url, mirrors: ref.mirrors, ref: ref.ref, path: ref.path, credentials: creds))
-        var warnings = r.warnings.map(\.message)
-        if r.stale { warnings.append("every URL of \(ref.url) failed: rendering the last good commit \(r.commit ?? "?") from the cache (stale)") }
-        return (r.tree, .root, Provenance(source: r.url ?? ref.url, commit: r.commit, stale: r.stale), warnings)
-    }
-}
-
 enum Renderer {
-    static func shortRevision(_ r: String) -> String {
-        let hex = r.hasPrefix("sha256:") ? String(r.dropFirst(7)) : r
-        return "sha256:" + hex.prefix(12)
-    }
+    static func shortRevision(_ r: String) -> String { "sha256:" + Revision.short(r) }
 }

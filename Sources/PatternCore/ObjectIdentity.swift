@@ -83,3 +83,12 @@ extension Value {
         return ObjectKey(group: gvk.group, kind: gvk.kind, namespace: metadataNamespace ?? "", name: name)
     }
 }
+
+extension GroupKind {
+    /// Parses `Kind` (core group) or `Kind.group` (as `kubectl` prints kinds, e.g.
+    /// `Deployment.apps`, `CustomResourceDefinition.apiextensions.k8s.io`).
+    public static func parse(_ s: String) -> GroupKind {
+        guard let dot = s.firstIndex(of: ".") else { return GroupKind(group: "", kind: s) }
+        return GroupKind(group: String(s[s.index(after: dot)...]), kind: String(s[..<dot]))
+    }
+}

@@ -39,7 +39,12 @@ public struct ObjectDrift: Sendable, Hashable {
     /// Carry our ownership label but are not in the inventory (created by copy, or left over
     /// from a lost inventory): reported, never pruned automatically.
     public var unmanaged: [ObjectKey]
-    public init(missing: [ObjectKey], unmanaged: [ObjectKey]) { self.missing = missing; self.unmanaged = unmanaged }
+    /// In the inventory and still rendered, but another pattern site's owner label is on them
+    /// now (that site took them): not "missing", with the owner (`pattern/site`).
+    public var ownedElsewhere: [ObjectKey: String]
+    public init(missing: [ObjectKey], unmanaged: [ObjectKey], ownedElsewhere: [ObjectKey: String] = [:]) {
+        self.missing = missing; self.unmanaged = unmanaged; self.ownedElsewhere = ownedElsewhere
+    }
 }
 
 public enum Drift {

@@ -13,9 +13,12 @@ public struct ObjectDiff: Sendable, Hashable {
     public var changes: [FieldChange]
     /// Unified diff (`--- live/…`, `+++ desired/…`); empty for `unchanged`.
     public var text: String
+    /// When the live object belongs to another pattern site: that owner (`pattern/site`).
+    /// Apply refuses such objects unless they are adopted explicitly.
+    public var ownedBy: String?
 
-    public init(key: ObjectKey, action: DiffAction, changes: [FieldChange], text: String) {
-        self.key = key; self.action = action; self.changes = changes; self.text = text
+    public init(key: ObjectKey, action: DiffAction, changes: [FieldChange], text: String, ownedBy: String? = nil) {
+        self.key = key; self.action = action; self.changes = changes; self.text = text; self.ownedBy = ownedBy
     }
 }
 

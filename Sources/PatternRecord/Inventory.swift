@@ -142,17 +142,27 @@ public struct Inventory: Sendable, Hashable {
         return existing.filter { !keep.contains($0) }.sorted()
     }
 
-    /// The inventory to write after an apply: every rendered object that exists after the apply
-    /// (applied or unchanged) plus objects whose prune failed. Those are kept, so the next run
-    /// retries them. Objects whose apply failed stay if they were in the old inventory, because
-    /// they may still exist.
-    public func next(rendered: [ObjectKey], applyFailed: Set<ObjectKey> = [], pruneFailed: Set<ObjectKey> = []) -> Inventory {
+    /// The inventory with `keys` added: written *before* those objects are created, so an
+    /// object never exists in the cluster without being listed (a failed or killed run leaves
+    /// it listed, and the next run can still prune it).
+    public func adding(_ keys: some Sequence<ObjectKey>) -> Inventory {
         var out = self
-        var objs = Set(rendered.filter { !applyFailed.contains($0) })
-        objs.formUnion(pruneFailed)
-        objs.formUnion(applyFailed.intersection(objects))
-        out.objects = objs
+        out.objects.formUnion(keys)
         return out
+    }
+
+    /// The inventory with `keys` removed: written *after* those objects were deleted (or found
+    /// gone, or released).
+    public func removing(_ keys: some Sequence<ObjectKey>) -> Inventory {
+        var out = self
+        out.objects.subtract(keys)
+        return out
+    }
+
+    /// True when every key of `render` is listed: only then may an apply that changes nothing
+    /// skip writing the inventory.
+    public func covers(_ render: some Sequence<ObjectKey>) -> Bool {
+        render.allSatisfy { objects.contains($0) }
     }
 
     // MARK: Prune
@@ -160,31 +170,5 @@ public struct Inventory: Sendable, Hashable {
     /// Objects in the inventory that the render no longer has, sorted.
     public func pruneCandidates(desired: some Sequence<ObjectKey>) -> [ObjectKey] {
         objects.subtracting(desired).sorted()
-    }
-
-    /// Why prune was refused.
-    public enum PruneRefusal: Error, Sendable, Hashable, CustomStringConvertible {
-        case renderFailed
-        case emptyRender(wouldDelete: Int)
-        case overBudget(wouldDelete: Int, budget: Int)
-
-        public var description: String {
-            switch self {
-            case .renderFailed: return "not pruning: the render or source failed"
-            case .emptyRender(let n): return "not pruning: the render is empty and \(n) objects would be deleted (pass --allow-empty to prune anyway)"
-            case .overBudget(let n, let b): return "not pruning: \(n) objects would be deleted, more than the budget of \(b) (raise --prune-budget to confirm)"
-            }
-        }
-    }
-
-    /// Prune candidates with the safety rules: never after a failed render, never everything
-    /// because the render came out empty (unless allowed), never more than `budget` at once.
-    public func safePruneCandidates(desired: [ObjectKey], renderSucceeded: Bool, allowEmpty: Bool = false,
-                                    budget: Int? = nil) throws(PruneRefusal) -> [ObjectKey] {
-        guard renderSucceeded else { throw .renderFailed }
-        let c = pruneCandidates(desired: desired)
-        if desired.isEmpty && !c.isEmpty && !allowEmpty { throw .emptyRender(wouldDelete: c.count) }
-        if let budget, c.count > budget { throw .overBudget(wouldDelete: c.count, budget: budget) }
-        return c
     }
 }

@@ -51,13 +51,26 @@ public struct LedgerEntry: Sendable, Hashable {
     public var result: Result
     /// Short message (error summary), at most `Ledger.maxMessageBytes`.
     public var message: String
+    /// How many identical failed attempts this entry stands for (a retrying controller
+    /// records one entry with a count, not one entry per retry); `time` is the latest.
+    public var repeats: Int
+    /// Time of the first of the repeated attempts (equal to `time` when `repeats` is 1).
+    public var firstTime: String
 
     public init(seq: Int = 0, time: String, revision: String, source: Source = Source(), client: Client = Client(),
                 counts: Counts = Counts(), changed: [String] = [], changedTotal: Int? = nil,
-                result: Result, message: String = "") {
+                result: Result, message: String = "", repeats: Int = 1, firstTime: String? = nil) {
         self.seq = seq; self.time = time; self.revision = revision; self.source = source; self.client = client
         self.counts = counts; self.changed = changed; self.changedTotal = changedTotal ?? changed.count
         self.result = result; self.message = message
+        self.repeats = max(1, repeats); self.firstTime = firstTime ?? time
+    }
+
+    /// True when `other` is the same failed attempt again (same revision, commit, counts,
+    /// changes and message): such retries collapse into one entry.
+    public func isRepeat(of other: LedgerEntry) -> Bool {
+        result != .succeeded && other.result == result && other.revision == revision && other.source.commit == source.commit
+            && other.counts == counts && other.changed == changed && other.message == message
     }
 
     /// Stable JSON shape (see Docs/diff-apply.md).
@@ -74,6 +87,8 @@ public struct LedgerEntry: Sendable, Hashable {
             "changedTotal": .int(changedTotal),
             "result": .string(result.rawValue),
             "message": .string(message),
+            "repeats": .int(repeats),
+            "firstTime": .string(firstTime),
         ]
     }
 
@@ -91,7 +106,8 @@ public struct LedgerEntry: Sendable, Hashable {
                   counts: Counts(created: n["created"]?.int ?? 0, updated: n["updated"]?.int ?? 0,
                                  unchanged: n["unchanged"]?.int ?? 0, pruned: n["pruned"]?.int ?? 0, failed: n["failed"]?.int ?? 0),
                   changed: (v["changed"]?.array ?? []).compactMap(\.string),
-                  changedTotal: v["changedTotal"]?.int, result: result, message: v["message"]?.string ?? "")
+                  changedTotal: v["changedTotal"]?.int, result: result, message: v["message"]?.string ?? "",
+                  repeats: v["repeats"]?.int ?? 1, firstTime: v["firstTime"]?.string)
     }
 }
 
@@ -119,24 +135,35 @@ public struct Ledger: Sendable, Hashable {
     public var last: LedgerEntry? { entries.last }
 
     /// Appends `entry` with the next sequence number, bounding its lists and message, and trims
-    /// the oldest entries beyond `limit`. Returns the stored entry.
+    /// the oldest entries beyond `limit`. A failure identical to the last entry (see
+    /// `LedgerEntry.isRepeat`) is folded into it: its `repeats` grows and its `time` moves,
+    /// so retries cannot push real history out. Returns the stored entry.
     @discardableResult
     public mutating func append(_ entry: LedgerEntry) -> LedgerEntry {
         var e = entry
-        e.seq = (entries.last?.seq ?? 0) + 1
-        e.changedTotal = max(e.changedTotal, e.changed.count)
+        e.message = Ledger.bounded(e.message)
         if e.changed.count > Ledger.maxChanged { e.changed = Array(e.changed.prefix(Ledger.maxChanged)) }
-        if e.message.utf8.count > Ledger.maxMessageBytes {
-            var m = ""
-            for c in e.message {
-                if m.utf8.count + String(c).utf8.count > Ledger.maxMessageBytes - 3 { break }
-                m.append(c)
-            }
-            e.message = m + "..."
+        if var last = entries.last, e.isRepeat(of: last) {
+            last.repeats += 1
+            last.time = e.time
+            entries[entries.count - 1] = last
+            return last
         }
+        e.seq = (entries.last?.seq ?? 0) + 1
+        e.changedTotal = max(e.changedTotal, entry.changed.count)
         entries.append(e)
         if entries.count > limit { entries.removeFirst(entries.count - limit) }
         return e
+    }
+
+    static func bounded(_ message: String) -> String {
+        guard message.utf8.count > Ledger.maxMessageBytes else { return message }
+        var m = ""
+        for c in message {
+            if m.utf8.count + String(c).utf8.count > Ledger.maxMessageBytes - 3 { break }
+            m.append(c)
+        }
+        return m + "..."
     }
 
     static func dataKey(_ seq: Int) -> String {

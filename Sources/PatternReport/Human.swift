@@ -82,8 +82,12 @@ public enum HumanReport {
     }
 
     /// The unified diffs of all changed objects, colored when `style.color`.
+    /// Unified diffs; an object another site owns is announced before its diff.
     public static func diffs(_ diffs: [ObjectDiff], style: Style = Style(color: false)) -> String {
-        diffs.filter { !$0.text.isEmpty }.map { colorize($0.text, style: style) }.joined()
+        diffs.filter { !$0.text.isEmpty || $0.ownedBy != nil }.map { d in
+            (d.ownedBy.map { style.apply(Style.bold, "# \(d.key): owned by \($0) (apply refuses it unless --adopt)") + "\n" } ?? "")
+                + colorize(d.text, style: style)
+        }.joined()
     }
 
     /// Colors a unified diff: headers bold, hunk lines cyan, removals red, additions green.
@@ -114,18 +118,6 @@ public enum HumanReport {
             if pending.count > 1 { s += " (+\(pending.count - 1) more)" }
         }
         return s
-    }
-
-    /// One line per object as it is applied: `created ConfigMap app/cfg`, `unchanged …`.
-    public static func objectProgress(_ action: DiffAction, _ key: ObjectKey, dryRun: Bool = false) -> String {
-        let verb: String
-        switch action {
-        case .create: verb = "created"
-        case .update: verb = "configured"
-        case .unchanged: verb = "unchanged"
-        case .prune: verb = "pruned"
-        }
-        return "\(verb) \(key)" + (dryRun ? " (dry run)" : "")
     }
 
     /// `Deployment edge-eu/web: 1/3 available` with a status marker.
@@ -165,6 +157,7 @@ public enum HumanReport {
         var out = t.render()
         if let objects {
             for k in objects.missing { out += "missing: \(k)\n" }
+            for (k, owner) in objects.ownedElsewhere.sorted(by: { $0.key < $1.key }) { out += "owned by another site (\(owner)): \(k)\n" }
             for k in objects.unmanaged { out += "unmanaged (labelled, not in inventory): \(k)\n" }
         }
         return out

@@ -33,6 +33,7 @@ public enum MachineReport {
                 return .object(x)
             }))
             o.append("diff", .string(d.text))
+            if let owner = d.ownedBy { o.append("ownedBy", .string(owner)) }
             return .object(o)
         }
         return [
@@ -72,6 +73,11 @@ public enum MachineReport {
         return [
             "apiVersion": .string(apiVersion), "kind": "DriftReport", "fields": .array(fields),
             "missing": .array(objects.missing.map(object)), "unmanaged": .array(objects.unmanaged.map(object)),
+            "ownedElsewhere": .array(objects.ownedElsewhere.sorted { $0.key < $1.key }.map { k, owner in
+                var v = object(k)
+                v["owner"] = .string(owner)
+                return v
+            }),
         ]
     }
 

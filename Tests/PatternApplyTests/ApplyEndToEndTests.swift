@@ -157,10 +157,22 @@ import KubeTestServer
         let before = cluster.writes
         await #expect(throws: ApplyError.self) { try await cluster.engine.apply(shrunk, options: fastOptions()) }
         #expect(cluster.writes == before, "nothing may be written when prune is refused")
-        do { _ = try await cluster.engine.apply(shrunk, options: fastOptions()) } catch let e as ApplyError {
-            #expect(e.message.contains("refusing to prune"))
-            #expect(e.fix?.contains("--prune-confirm") == true)
-        }
+        let refusal = await applyError { () async throws(ApplyError) in try await cluster.engine.apply(shrunk, options: fastOptions()) }
+        #expect(refusal?.kind == .pruneRefused)
+        #expect(refusal?.message.contains("refusing to prune") == true)
+        #expect(refusal?.fix?.contains("--prune-confirm") == true)
+        // The refusal names every object it would have deleted.
+        let inventory = try #require(try await cluster.engine.records.loadInventory(SiteIdentity(shrunk)))
+        let wouldGo = inventory.pruneCandidates(desired: shrunk.objects.map(\.key))
+        #expect(refusal?.objects == wouldGo)
+        #expect(wouldGo.prefix(20).allSatisfy { refusal?.message.contains($0.description) == true })
+        // A dry run lists exactly what would be pruned instead of failing.
+        var dry = fastOptions()
+        dry.dryRun = true
+        let preview = try await cluster.engine.apply(shrunk, options: dry)
+        #expect(Set(preview.outcomes.filter { $0.status == .wouldPrune }.map(\.key)) == Set(wouldGo))
+        #expect(preview.pruneRefused?.contains("refusing to prune") == true)
+        #expect(cluster.writes == before)
         var confirm = fastOptions()
         confirm.pruneConfirm = true
         let r = try await cluster.engine.apply(shrunk, options: confirm)

@@ -102,3 +102,8 @@ func eventually(_ seconds: Double = 2, _ condition: () -> Bool) async -> Bool {
     }
     return condition()
 }
+
+/// The error an apply threw (nil when it returned).
+func applyError(_ body: () async throws(ApplyError) -> ApplyResult) async -> ApplyError? {
+    do throws(ApplyError) { _ = try await body(); return nil } catch { return error }
+}

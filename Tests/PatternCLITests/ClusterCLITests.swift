@@ -1,5 +1,6 @@
 import Testing
 import TestSupport
+import Foundation
 import PatternCore
 import KubeTestServer
 #if canImport(Glibc)
@@ -25,7 +26,7 @@ import Glibc
     }
 
     func pattern(_ args: [String]) -> CLI.Result {
-        CLI.run(args + ["--kubeconfig", kubeconfig, "--context", "test"])
+        CLI.run(args + ["--kubeconfig", kubeconfig, "--context", "test", "--allow-other-context"])
     }
 
     @Test func diffApplyDriftHistoryRoundTrip() throws {
@@ -79,6 +80,8 @@ import Glibc
         #expect(r.stdout.contains("level 1:"))
         #expect(r.stdout.contains("wouldCreate"))
         #expect(r.stdout.contains("dry run"))
+        // Field diffs of what would change.
+        #expect(r.stdout.contains("+++ desired/"))
         #expect(server.requestLog.writes.count == before)
     }
 
@@ -88,6 +91,67 @@ import Glibc
         #expect(r.status == 1)
         #expect(r.stderr.contains("targets kubeconfig context 'hub'"))
         #expect(server.requestLog.writes.isEmpty)
+    }
+
+    @Test func aContextOtherThanTheSitesNeedsAnExplicitFlag() {
+        defer { server.stop() }
+        let r = CLI.run(["apply", "dev", "--kubeconfig", kubeconfig, "--context", "test"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("targets kubeconfig context 'kind-dev', but --context names 'test'"), "\(r.stderr)")
+        #expect(r.stderr.contains("--allow-other-context"))
+        #expect(server.requestLog.writes.isEmpty)
+    }
+
+    @Test func driftOfANeverAppliedSiteFails() {
+        defer { server.stop() }
+        let r = pattern(["drift", "dev"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("never applied"), "\(r.stdout)")
+        #expect(!r.stdout.contains("in sync"))
+    }
+
+    @Test func applyRefusesASiteAPatternSyncReconcilesUnlessOverridden() throws {
+        defer { server.stop() }
+        let crd = try YAMLParser.parse(String(decoding: try LocalTree(root: CLI.repoRoot).read(TreePath("patterns/pattern-controller/components/crd/patternsync-crd.yaml")), as: UTF8.self))
+        try server.store.seed(crd)
+        try server.store.seed(["apiVersion": "pattern.dev/v1alpha1", "kind": "PatternSync", "metadata": ["name": "dev", "namespace": "ops"],
+                               "spec": ["site": "dev", "source": ["path": "/srv/patterns"]]])
+        let r = pattern(["apply", "dev", "--no-wait"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("reconciled in the cluster by PatternSync ops/dev"), "\(r.stderr)")
+        #expect(r.stderr.contains("--override-controller"))
+        #expect(server.requestLog.writes.isEmpty)
+        let forced = pattern(["apply", "dev", "--no-wait", "--override-controller"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+    }
+
+    @Test func theSitesRecordNamespaceAndPruneKindsAreUsed() throws {
+        defer { server.stop() }
+        let dir = try copyOfRepo()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let overlay = dir + "/overlays/dev/overlay.yaml"
+        let text = try String(contentsOfFile: overlay, encoding: .utf8)
+        try (text + "  apply:\n    recordNamespace: team-records\n    pruneKinds: [Deployment.apps]\n").write(toFile: overlay, atomically: true, encoding: .utf8)
+        let a = pattern(["apply", "dev", "--no-wait", "-C", dir])
+        #expect(a.status == 0, "\(a.stderr)")
+        #expect(server.store.get(resource: "configmaps", namespace: "team-records", name: "pattern-inventory-multicloud-platform-dev") != nil)
+        #expect(server.store.get(resource: "configmaps", namespace: "pattern-system", name: "pattern-inventory-multicloud-platform-dev") == nil)
+        #expect(pattern(["history", "dev", "-C", dir]).stdout.contains("succeeded"))
+        // Dropping the hello-world component: only its Deployment may be pruned.
+        try (text.replacing("disable: [telemetry-operator]", with: "disable: [telemetry-operator, hello-world]")
+             + "  apply:\n    recordNamespace: team-records\n    pruneKinds: [Deployment.apps]\n").write(toFile: overlay, atomically: true, encoding: .utf8)
+        let b = pattern(["apply", "dev", "--no-wait", "-C", dir])
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world") == nil)
+        #expect(server.store.get(resource: "configmaps", namespace: "hello-world", name: "hello-world") != nil)
+        #expect(b.stdout.contains("kept"))
+    }
+
+    func copyOfRepo() throws -> String {
+        var template = Array("/tmp/pattern-cli-repo-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        for d in ["patterns", "overlays"] { try FileManager.default.copyItem(atPath: CLI.repoRoot + "/" + d, toPath: dir + "/" + d) }
+        return dir
     }
 
     @Test func graphPrintsDOT() {

@@ -122,6 +122,40 @@ import PatternCore
 }
 
 @Suite struct CompileErrorTests {
+    @Test func siteApplySettingsAreReadAndTheSiteWins() throws {
+        var files = miniRepo(manifests: "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n",
+                             siteExtra: "  extends: [g]\n  apply: {recordNamespace: team-records, pruneKinds: [ConfigMap, Deployment.apps]}")
+        files["overlays/g/overlay.yaml"] = """
+            apiVersion: pattern.dev/v1alpha1
+            kind: Group
+            metadata: {name: g}
+            spec:
+              apply: {recordNamespace: group-records, namespaces: [x, y]}
+            """
+        let site = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: temporaryRepo(files)))).compile(site: "s")
+        #expect(site.apply.recordNamespace == "team-records")
+        #expect(site.apply.namespaces == ["x", "y"])
+        #expect(site.apply.pruneKinds == ["ConfigMap", "Deployment.apps"])
+        let errors = compileErrors(miniRepo(manifests: "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n",
+                                            siteExtra: "  apply: {recordNamespace: Team_Records, bogus: 1}"))
+        #expect(errors.contains { $0.message.contains("apply.recordNamespace 'Team_Records'") && $0.location?.file == "overlays/s/overlay.yaml" })
+        #expect(errors.contains { $0.message.contains("bogus") })
+    }
+
+    @Test func aComponentThatRendersNothingIsAnErrorUnlessDeclaredMayBeEmpty() {
+        for emptied in ["", "---\n", "# nothing here\n---\n---\n"] {
+            let errors = compileErrors(miniRepo(manifests: emptied))
+            let e = errors.first { $0.message.contains("component 'c' renders no objects") }
+            #expect(e != nil, "manifest \(emptied.debugDescription): \(errors)")
+            #expect(e?.location?.file == "patterns/p/pattern.yaml")
+            #expect(e?.fix?.contains("mayBeEmpty: true") == true)
+        }
+        var files = miniRepo(manifests: "---\n")
+        files["patterns/p/pattern.yaml"] = files["patterns/p/pattern.yaml"]!.replacing(
+            "- {name: c, path: components/c}", with: "- {name: c, path: components/c, mayBeEmpty: true}")
+        #expect(!compileErrors(files).contains { $0.message.contains("renders no objects") })
+    }
+
     @Test func unknownVariableNamesFileLineAndColumn() {
         let errors = compileErrors(miniRepo(manifests: """
             apiVersion: v1

@@ -130,7 +130,7 @@ extension BinaryTests {
         defer { cluster.stop() }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: patternBinary)
-        p.arguments = ["apply", "controller", "-C", repoRoot, "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--timeout", "30"]
+        p.arguments = ["apply", "controller", "-C", repoRoot, "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--allow-other-context", "--timeout", "30"]
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
         try p.run()

@@ -299,3 +299,37 @@ import KubeTestServer
         #expect(await cluster.condition("dev", "Drifted")?["status"]?.string == "False")
     }
 }
+
+@Suite struct OwnershipBetweenSyncsTests {
+    /// A second PatternSync over the same site, or over objects another site owns, stalls
+    /// naming the first instead of fighting over the objects.
+    @Test func aSecondClaimantStallsNamingTheFirst() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync("dev", url: repo.url, site: "dev")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
+        #expect(await cluster.sync("dev")?[path: ["status", "inventory", "site"]]?.string == "dev")
+        try await cluster.createSync("dev-copy", url: repo.url, site: "dev")
+        try await cluster.createSync("edge", url: repo.url, site: "edge-us")
+        #expect(await eventually(15) {
+            let a = await cluster.condition("dev-copy", "Stalled")?["status"]?.string
+            let b = await cluster.condition("edge", "Stalled")?["status"]?.string
+            return a == "True" && b == "True"
+        })
+        let copy = try #require(await cluster.condition("dev-copy", "Stalled"))
+        #expect(copy["reason"]?.string == "OwnedByAnotherPatternSync")
+        #expect(copy["message"]?.string?.contains("PatternSync default/dev ") == true, "\(copy)")
+        let edge = try #require(await cluster.condition("edge", "Stalled"))
+        #expect(edge["reason"]?.string == "ObjectsOwnedElsewhere", "\(edge)")
+        #expect(edge["message"]?.string?.contains("multicloud-platform/dev is reconciled by PatternSync default/dev") == true, "\(edge)")
+        // The refused site recorded nothing (ownership is checked before the inventory intent);
+        // the first still owns everything and stays Ready.
+        #expect(try await ApplyEngine(client: cluster.client).records.loadInventory(SiteIdentity(pattern: "multicloud-platform", site: "edge-us")) == nil)
+        let web = cluster.server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world")
+        #expect(web?.labels["pattern.dev/owner"] == "multicloud-platform.dev")
+        #expect(await cluster.condition("dev", "Ready")?["status"]?.string == "True")
+    }
+}

@@ -106,13 +106,84 @@ private func key(_ g: String, _ k: String, _ ns: String, _ n: String) -> ObjectK
         #expect(inv.pruneCandidates(desired: desired) == [
             key("", "ConfigMap", "app", "cfg"), key("apiextensions.k8s.io", "CustomResourceDefinition", "", "widgets.example.com"),
         ])
-        #expect(try inv.safePruneCandidates(desired: desired, renderSucceeded: true).count == 2)
-        #expect(throws: Inventory.PruneRefusal.renderFailed) { try inv.safePruneCandidates(desired: desired, renderSucceeded: false) }
-        #expect(throws: Inventory.PruneRefusal.emptyRender(wouldDelete: 4)) { try inv.safePruneCandidates(desired: [], renderSucceeded: true) }
-        #expect(try inv.safePruneCandidates(desired: [], renderSucceeded: true, allowEmpty: true).count == 4)
-        #expect(throws: Inventory.PruneRefusal.overBudget(wouldDelete: 2, budget: 1)) {
-            try inv.safePruneCandidates(desired: desired, renderSucceeded: true, budget: 1)
+    }
+}
+
+@Suite struct PrunePolicyTests {
+    static let ns = key("", "Namespace", "", "app"), web = key("apps", "Deployment", "app", "web"),
+               cfg = key("", "ConfigMap", "app", "cfg"), crd = key("apiextensions.k8s.io", "CustomResourceDefinition", "", "widgets.example.com")
+
+    static func live(_ k: ObjectKey, owner: String = "p.s", annotations: Object = [:]) -> Value {
+        var m: Value = ["name": .string(k.name), "labels": ["pattern.dev/owner": .string(owner), "pattern.dev/pattern": "p",
+                                                           "pattern.dev/site": .string(String(owner.split(separator: ".").last!))]]
+        if !annotations.isEmpty { m["annotations"] = .object(annotations) }
+        return ["kind": .string(k.kind), "metadata": m]
+    }
+    static func owns(_ v: Value) -> Bool { v.labels["pattern.dev/owner"]?.string == "p.s" }
+    static var allLive: [ObjectKey: Value] { Dictionary(uniqueKeysWithValues: [ns, web, cfg, crd].map { ($0, live($0)) }) }
+
+    @Test func candidatesAreDeletedWithinTheBudget() throws {
+        let inv = Inventory(pattern: "p", site: "s", objects: [Self.ns, Self.web, Self.cfg, Self.crd])
+        let d = try PrunePolicy().decide(inventory: inv, desired: [Self.ns, Self.web, Self.crd], live: Self.allLive, owns: Self.owns, staleSource: false)
+        #expect(d.delete == [Self.cfg])
+        #expect(d.skipped == nil)
+    }
+
+    @Test func emptyRenderAndOverBudgetAreRefusedListingTheObjects() {
+        let inv = Inventory(pattern: "p", site: "s", objects: [Self.ns, Self.web, Self.cfg, Self.crd])
+        #expect(throws: PruneRefusal.emptyRender(wouldDelete: [Self.cfg, Self.web, Self.ns, Self.crd].sorted(), cascade: 0)) {
+            try PrunePolicy().decide(inventory: inv, desired: [], live: Self.allLive, owns: Self.owns, staleSource: false)
         }
+        #expect(throws: PruneRefusal.self) {
+            try PrunePolicy().decide(inventory: inv, desired: [Self.ns], live: Self.allLive, owns: Self.owns, staleSource: false)
+        }
+        let confirmed = try? PrunePolicy(confirmed: true).decide(inventory: inv, desired: [], live: Self.allLive, owns: Self.owns, staleSource: false)
+        #expect(confirmed?.delete.count == 4)
+    }
+
+    @Test func cascadesCountAgainstTheBudget() {
+        // One candidate of four is within 50%, but the namespace holds 5 more objects.
+        let inv = Inventory(pattern: "p", site: "s", objects: [Self.ns, Self.web, Self.cfg, Self.crd])
+        let desired: Set<ObjectKey> = [Self.web, Self.cfg, Self.crd]
+        #expect(throws: PruneRefusal.overBudget(wouldDelete: [Self.ns], cascade: 5, inventory: 4, limit: 0.5)) {
+            try PrunePolicy().decide(inventory: inv, desired: desired, live: Self.allLive, owns: Self.owns, staleSource: false,
+                                     cascades: [Self.ns: Cascade(inside: 5)])
+        }
+        let d = try? PrunePolicy().decide(inventory: inv, desired: desired, live: Self.allLive, owns: Self.owns, staleSource: false,
+                                          cascades: [Self.ns: Cascade(inside: 1)])
+        #expect(d?.delete == [Self.ns] && d?.cascade == 1)
+    }
+
+    @Test func aContainerHoldingAnotherSitesObjectsIsKept() throws {
+        let inv = Inventory(pattern: "p", site: "s", objects: [Self.ns, Self.web, Self.cfg, Self.crd])
+        let theirs = key("example.com", "Widget", "", "w1")
+        let d = try PrunePolicy().decide(inventory: inv, desired: [Self.ns, Self.web, Self.cfg], live: Self.allLive, owns: Self.owns,
+                                         staleSource: false, cascades: [Self.crd: Cascade(inside: 1, foreign: [theirs: "p/edge"])])
+        #expect(d.delete.isEmpty)
+        #expect(d.keep[Self.crd]?.contains("owned by p/edge") == true)
+    }
+
+    @Test func staleSourceOptOutAllowlistAndForeignOwnersAreNotDeleted() throws {
+        let inv = Inventory(pattern: "p", site: "s", objects: [Self.ns, Self.web, Self.cfg, Self.crd])
+        let desired: Set<ObjectKey> = [Self.ns, Self.crd]
+        // A stale source prunes nothing unless allowed.
+        let stale = try PrunePolicy().decide(inventory: inv, desired: desired, live: Self.allLive, owns: Self.owns, staleSource: true)
+        #expect(stale.delete.isEmpty && stale.skipped?.contains("stale") == true)
+        let allowed = try PrunePolicy(allowStaleSource: true).decide(inventory: inv, desired: desired, live: Self.allLive, owns: Self.owns, staleSource: true)
+        #expect(allowed.delete == [Self.cfg, Self.web])
+        // Opt-out annotation, a kind outside the allowlist, another owner: released, not deleted.
+        var live = Self.allLive
+        live[Self.cfg] = Self.live(Self.cfg, annotations: ["pattern.dev/prune": "disabled"])
+        let d1 = try PrunePolicy().decide(inventory: inv, desired: desired, live: live, owns: Self.owns, staleSource: false)
+        #expect(d1.delete == [Self.web] && d1.release[Self.cfg]?.contains("disabled") == true)
+        let d2 = try PrunePolicy(kinds: [GroupKind(group: "", kind: "ConfigMap")]).decide(inventory: inv, desired: desired, live: Self.allLive, owns: Self.owns, staleSource: false)
+        #expect(d2.delete == [Self.cfg] && d2.release[Self.web] != nil)
+        live[Self.web] = Self.live(Self.web, owner: "p.edge")
+        let d3 = try PrunePolicy().decide(inventory: inv, desired: desired, live: live, owns: Self.owns, staleSource: false)
+        #expect(d3.delete.isEmpty && d3.release[Self.web]?.contains("p/edge") == true)
+        // Gone: released silently.
+        live[Self.web] = nil
+        #expect(try PrunePolicy().decide(inventory: inv, desired: desired, live: live, owns: Self.owns, staleSource: false).release[Self.web] == "")
     }
 }
 
@@ -130,6 +201,26 @@ private func key(_ g: String, _ k: String, _ ns: String, _ n: String) -> ObjectK
         for i in 1...5 { l.append(Self.entry(i)) }
         #expect(l.entries.map(\.seq) == [3, 4, 5])
         #expect(l.entries.map(\.revision) == ["rev3", "rev4", "rev5"])
+    }
+
+    @Test func repeatedIdenticalFailuresCollapseIntoOneEntry() throws {
+        var l = Ledger(pattern: "web", site: "edge-eu", limit: 5)
+        l.append(Self.entry(1))
+        func failure(_ t: String, _ message: String = "ConfigMap app/c0: connection refused") -> LedgerEntry {
+            LedgerEntry(time: t, revision: "rev2", counts: .init(failed: 1), changed: ["failed ConfigMap app/c0"], result: .failed, message: message)
+        }
+        for i in 0..<6 { l.append(failure("2026-11-21T20:00:0\(i)Z")) }
+        #expect(l.entries.count == 2, "six identical retries take one slot")
+        #expect(l.entries.last?.repeats == 6)
+        #expect(l.entries.last?.firstTime == "2026-11-21T20:00:00Z" && l.entries.last?.time == "2026-11-21T20:00:05Z")
+        // A different failure is a new entry; the count survives the ConfigMap round trip.
+        l.append(failure("2026-11-21T20:01:00Z", "ConfigMap app/c0: forbidden"))
+        #expect(l.entries.count == 3)
+        let back = try Ledger.decode(l.encode(), pattern: "web", site: "edge-eu", limit: 5)
+        #expect(back.entries.map(\.repeats) == [1, 6, 1])
+        // Successes never collapse.
+        l.append(Self.entry(9)); l.append(Self.entry(9))
+        #expect(l.entries.count == 5)
     }
 
     @Test func boundsChangedListAndMessage() {
@@ -174,14 +265,14 @@ private func key(_ g: String, _ k: String, _ ns: String, _ n: String) -> ObjectK
 }
 
 @Suite struct EngineHelperTests {
-    @Test func nextInventoryKeepsFailedPrunesAndMaybeExistingFailedApplies() {
-        let a = key("", "ConfigMap", "n", "a"), b = key("", "ConfigMap", "n", "b"), c = key("", "ConfigMap", "n", "c"),
-            d = key("", "ConfigMap", "n", "d"), e = key("", "ConfigMap", "n", "e")
-        let old = Inventory(pattern: "p", site: "s", objects: [a, b, c])
-        // render: a, d, e; pruning b failed; applying d (new) and a (old) failed.
-        let next = old.next(rendered: [a, d, e], applyFailed: [a, d], pruneFailed: [b])
-        #expect(next.objects == [a, b, e])
-        #expect(next.pattern == "p" && next.site == "s")
+    @Test func inventoryIntentAddsBeforeAndRemovesAfter() {
+        let a = key("", "ConfigMap", "n", "a"), b = key("", "ConfigMap", "n", "b"), c = key("", "ConfigMap", "n", "c")
+        let old = Inventory(pattern: "p", site: "s", objects: [a, b])
+        let intent = old.adding([b, c])
+        #expect(intent.objects == [a, b, c])
+        #expect(intent.covers([a, c]) && !old.covers([a, c]))
+        #expect(intent.removing([a]).objects == [b, c])
+        #expect(intent.pattern == "p" && intent.site == "s")
     }
 
     @Test func memberLabelsAreAddedAndOthersKept() {

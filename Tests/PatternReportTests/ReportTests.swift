@@ -54,7 +54,6 @@ private let diffs: [ObjectDiff] = {
         #expect(HumanReport.levelProgress(level: 3, of: 5, tier: "workloads", applied: 7, total: 7, waiting: waiting)
                 == "[4/5] workloads: 7/7 applied, waiting for Deployment rec/web: 0/2 available (+1 more)")
         #expect(HumanReport.levelProgress(level: 0, of: 2, tier: "definitions", applied: 1, total: 2) == "[1/2] definitions: 1/2 applied")
-        #expect(HumanReport.objectProgress(.update, diffs[0].key, dryRun: true) == "configured Deployment.apps rec/web (dry run)")
         #expect(HumanReport.readinessLine(waiting[0]) == "wait   Deployment rec/web: 0/2 available")
     }
 
@@ -135,17 +134,56 @@ private let diffs: [ObjectDiff] = {
 }
 
 
-@Suite struct LedgerSupportTests {
-    @Test func entryFromDiffs() {
-        let e = LedgerEntry(diffs: diffs, time: "t", revision: "r")
-        #expect(e.counts == LedgerEntry.Counts(created: 1, updated: 2, unchanged: 1, pruned: 1, failed: 0))
-        #expect(e.changed == ["update Deployment.apps rec/web", "create ConfigMap rec/demo", "update Secret rec/s",
-                              "prune CustomResourceDefinition.apiextensions.k8s.io widgets.example.com"])
-        #expect(e.result == .succeeded)
-        let partial = LedgerEntry(diffs: diffs, failed: [diffs[1].key], time: "t", revision: "r")
-        #expect(partial.result == .partial && partial.counts.failed == 1 && partial.counts.created == 0)
-        #expect(!partial.changed.contains("create ConfigMap rec/demo") && partial.changed.count == 3)
-        let failed = LedgerEntry(diffs: [diffs[0]], failed: [diffs[0].key], time: "t", revision: "r")
-        #expect(failed.result == .failed)
+
+import PatternApply
+
+@Suite struct ApplyReportTests {
+    static let cm = ObjectKey(group: "", kind: "ConfigMap", namespace: "app", name: "cfg")
+    static let ns = ObjectKey(group: "", kind: "Namespace", namespace: "", name: "app")
+
+    @Test func everyOutcomeIsPrintedEvenWhenRecordingFailed() throws {
+        var r = ApplyResult(outcomes: [ObjectOutcome(key: Self.ns, status: .created), ObjectOutcome(key: Self.cm, status: .kept, message: "pattern.dev/prune: disabled: left in the cluster")],
+                            diffs: [], levels: 2, writeRequests: 4, listRequests: 3, getRequests: 1, revision: "sha256:0123456789abcdef", durationSeconds: 0.5)
+        r.recordError = "cannot write the ledger entry of this apply (the next apply records it): boom"
+        r.pruneSkipped = "the source is stale"
+        let text = ApplyReport.text(r, site: "hub", dryRun: false)
+        #expect(text.contains("created          Namespace app"))
+        #expect(text.contains("kept             ConfigMap app/cfg\n    pattern.dev/prune: disabled"))
+        #expect(text.contains("hub: 1 created, 1 kept in 2 levels; revision 0123456789ab; 4 writes, 3 lists, 1 gets"))
+        #expect(text.contains("not pruned: the source is stale"))
+        #expect(!r.succeeded)
+        let json = ApplyReport.json(r, site: "hub")
+        #expect(json["recordError"]?.string?.contains("ledger") == true)
+        #expect(json["succeeded"] == false)
+        #expect(json["objects"]?.array?.count == 2)
+    }
+
+    @Test func aDryRunShowsFieldDiffsAndWhatPruneWouldRefuse() {
+        var r = ApplyResult(outcomes: [ObjectOutcome(key: Self.cm, status: .wouldPrune)], diffs: [diffs[0]], levels: 1, writeRequests: 0,
+                            listRequests: 2, getRequests: 0, revision: "r", durationSeconds: 0)
+        r.pruneRefused = "refusing to prune 1 objects"
+        r.dryRunRequests = 3
+        let text = ApplyReport.text(r, site: "hub", dryRun: true)
+        #expect(text.hasPrefix(diffs[0].text))
+        #expect(text.contains("3 server dry-runs"))
+        #expect(text.contains("prune would be refused: refusing to prune 1 objects"))
+        #expect(text.contains("(dry run: nothing was written"))
+    }
+
+    @Test func progressLinesUseTheLevelTier() {
+        let lines = Lines()
+        let p = ApplyProgressPrinter(tty: false, quiet: false) { lines.add($0) }
+        p.handle(.applyingLevel(index: 1, of: 3, objects: 7, tier: "workloads"))
+        p.handle(.waiting(Self.cm, "not ready"))
+        p.handle(.waiting(Self.cm, "not ready"))
+        p.handle(.pruning(Self.ns))
+        #expect(lines.all == ["[2/3] workloads: 0/7 applied\n", "waiting for ConfigMap app/cfg: not ready\n", "pruning Namespace app\n"])
+    }
+
+    final class Lines: @unchecked Sendable {
+        private var items: [String] = []
+        private let lock = Lock()
+        func add(_ s: String) { lock.withLock { items.append(s) } }
+        var all: [String] { lock.withLock { items } }
     }
 }

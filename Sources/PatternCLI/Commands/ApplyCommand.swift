@@ -4,6 +4,8 @@ import PatternCompile
 import PatternDiff
 import PatternReport
 import PatternApply
+import PatternRecord
+import PatternController
 import KubeClient
 
 /// `pattern apply`: change the cluster to match the render, in dependency order.
@@ -19,22 +21,41 @@ public struct ApplyCommand: AsyncParsableCommand {
 
             Prune removes objects that earlier applies created and the render no longer has, after \
             everything else, dependents first. It is refused when the render is empty or would remove more \
-            than half of the inventory, unless --prune-confirm. Nothing is written when the render fails.
+            than half of the inventory (objects inside pruned Namespaces and CRDs count), unless \
+            --prune-confirm. It never runs on a stale source (cached commit) unless --prune-stale, never \
+            deletes objects marked `pattern.dev/prune: disabled` or of kinds outside --prune-kind, and never \
+            deletes a Namespace or CRD that holds objects another site owns. --dry-run lists exactly what \
+            would be pruned.
+
+            Ownership: objects another site (or pattern) applied are refused, listing them and their owner, \
+            unless --adopt. A site reconciled in the cluster by a PatternSync that is not suspended is \
+            refused (the controller would revert the change) unless --override-controller.
+
+            Nothing is written when the render fails. The inventory lists every object before it is created; \
+            if recording fails afterwards the report still lists every object and says so (exit 1).
+
+            --dry-run asks the API server to dry-run every change (as `kubectl apply --dry-run=server`): \
+            conflicts and validation errors show as the real apply would get them, with field diffs.
 
             Examples:
-              pattern apply hub --dry-run             show the plan and what would change
+              pattern apply hub --dry-run             show the plan, the field diffs and what would be pruned
               pattern apply hub                       apply, wait, prune, record
               pattern apply edge-eu --force-conflicts take over fields another manager owns
+              pattern apply edge-eu --adopt           take over objects another site applied
             """
     )
 
     @OptionGroup public var repoOptions: RepoOptions
     @OptionGroup public var cluster: ClusterOptions
     @Argument(help: "Site to apply.") public var site: String
-    @Flag(help: "Show the plan and changes; write nothing.") public var dryRun = false
+    @Flag(help: "Show the plan, the field diffs and what would be pruned; every change is dry-run on the API server; nothing is written.") public var dryRun = false
     @Flag(help: "Take ownership of fields other field managers own instead of failing.") public var forceConflicts = false
     @Flag(help: "Do not prune objects that are no longer rendered.") public var noPrune = false
-    @Flag(help: "Allow a prune that the safety checks refuse (empty render, large shrink).") public var pruneConfirm = false
+    @Flag(help: "Allow a prune that the safety checks refuse (empty render, more than half the inventory including what pruned namespaces/CRDs hold).") public var pruneConfirm = false
+    @Flag(help: "Prune even though the source is stale (every remote failed; a cached commit was rendered).") public var pruneStale = false
+    @Option(name: .customLong("prune-kind"), help: "Only prune objects of this kind (Kind or Kind.group; repeatable; default: the site's apply.pruneKinds, else every kind).") public var pruneKinds: [String] = []
+    @Flag(help: "Take over objects another site or pattern applied (refused otherwise).") public var adopt = false
+    @Flag(help: "Apply although a PatternSync in the cluster reconciles this site (it will revert what differs from its source).") public var overrideController = false
     @Flag(help: "Do not wait for readiness between levels.") public var noWait = false
     @Option(help: "Longest readiness wait per level, in seconds.") public var timeout: Double = 300
     @Option(help: "Concurrent requests inside a level.") public var concurrency: Int = 8
@@ -47,8 +68,12 @@ public struct ApplyCommand: AsyncParsableCommand {
         var options = ApplyOptions()
         options.dryRun = dryRun
         options.forceConflicts = forceConflicts
+        options.adopt = adopt
         options.prune = !noPrune
         options.pruneConfirm = pruneConfirm
+        options.pruneStale = pruneStale
+        if let kinds = pruneKinds.isEmpty ? rendered.apply.pruneKinds : pruneKinds { options.pruneKinds = Set(kinds.map(GroupKind.parse)) }
+        options.namespaces = cluster.observedNamespaces(for: rendered)
         options.wait = !noWait
         options.waitTimeoutSeconds = timeout
         options.concurrency = max(1, concurrency)
@@ -59,107 +84,46 @@ public struct ApplyCommand: AsyncParsableCommand {
                 Output.out("  level \(i + 1): " + level.map(\.description).joined(separator: ", ") + "\n")
             }
         }
+        if !dryRun && !overrideController {
+            try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine)
+        }
         let tty = Output.stderrIsTTY
-        let progress = ProgressPrinter(tty: tty, quiet: output == .json)
+        let progress = ApplyProgressPrinter(tty: tty, quiet: output == .json, write: { Output.err($0) })
         let result: ApplyResult
         do {
             result = try await engine.apply(rendered, options: options) { progress.handle($0) }
-        } catch let e as ApplyError {
+        } catch {
             progress.finish()
-            Output.report([.error(e.message, fix: e.fix)])
+            Output.report([.error(error.message, fix: error.fix)])
             throw ReportedFailure()
         }
         progress.finish()
         switch output {
         case .json:
-            Output.out(MachineReport.text(ApplyReportJSON.value(result, site: rendered)))
+            Output.out(MachineReport.text(ApplyReport.json(result, site: rendered.site)))
         case .text:
-            Output.out(ApplyReportText.render(result, site: rendered, dryRun: dryRun))
+            Output.out(ApplyReport.text(result, site: rendered.site, dryRun: dryRun, style: Style(color: Output.stdoutIsTTY)))
         }
+        if let e = result.recordError { Output.report([.error(e, fix: "re-run apply once the cluster accepts writes to \(engine.records.namespace); the objects listed above were applied")]) }
         if !result.succeeded { throw ReportedFailure() }
     }
-}
 
-/// Prints apply progress to stderr: one line per change of state (a live line on a terminal).
-final class ProgressPrinter: @unchecked Sendable {
-    let tty: Bool
-    let quiet: Bool
-    var last: [ObjectKey: String] = [:]
-    var live = false
-    private let lock = Lock()
-
-    init(tty: Bool, quiet: Bool) { self.tty = tty; self.quiet = quiet }
-
-    func handle(_ p: ApplyProgress) {
-        guard !quiet else { return }
-        lock.withLock {
-            switch p {
-            case .observing(let kinds): line("observing \(kinds) kinds")
-            case .applyingLevel(let i, let n, let count): line("level \(i + 1)/\(n): applying \(count) objects")
-            case .applied: break  // listed in the final report
-            case .waiting(let k, let msg):
-                if last[k] != msg {
-                    last[k] = msg
-                    line(msg.contains(k.name) ? "waiting: \(msg)" : "waiting for \(k): \(msg)", transient: true)
-                }
-            case .pruning(let k): line("pruning \(k)")
+    /// Refuses when a PatternSync that is not suspended reconciles this site in the cluster.
+    static func refuseIfControllerManages(_ site: RenderedSite, engine: ApplyEngine) async throws {
+        let claimants: [SiteClaims.Claimant]
+        do { claimants = try await SiteClaims.claimants(engine.client, pattern: site.pattern, site: site.site, recordNamespace: engine.records.namespace) } catch {
+            if case .forbidden = error {
+                Output.err("note: cannot list PatternSyncs (forbidden): not checking whether a controller manages \(site.site)\n")
+                return
             }
+            Output.report([.error("cannot check whether a PatternSync manages \(site.site): \(error)", fix: "check the connection; --override-controller skips the check")])
+            throw ReportedFailure()
         }
-    }
-
-    func line(_ s: String, transient: Bool = false) {
-        if tty {
-            Output.err("\r\u{1B}[2K" + s + (transient ? "" : "\n"))
-            live = transient
-        } else {
-            Output.err(s + "\n")
-        }
-    }
-
-    func finish() { if tty && live { lock.withLock { Output.err("\r\u{1B}[2K") } } }
-}
-
-/// Human report of an apply: what was applied, what failed and why, what was not attempted.
-enum ApplyReportText {
-    static func render(_ r: ApplyResult, site: RenderedSite, dryRun: Bool) -> String {
-        var out = ""
-        let interesting = r.outcomes.filter { $0.status != .unchanged }
-        for o in interesting {
-            out += "\(o.status.rawValue.padding(16)) \(o.key)"
-            if let m = o.message { out += "\n    \(m)" }
-            out += "\n"
-        }
-        let counts = ObjectOutcome.Status.allCases.compactMap { s -> String? in
-            let n = r.count(s)
-            return n == 0 ? nil : "\(n) \(s.rawValue)"
-        }
-        out += "\(site.site): \(counts.joined(separator: ", ")) in \(r.levels) levels; revision \(Renderer.short(r.revision))"
-        out += "; \(r.writeRequests) writes, \(r.listRequests) lists, \(String(format2: r.durationSeconds))s\n"
-        if dryRun { out += "(dry run: nothing was written)\n" }
-        return out
+        let active = claimants.filter { !$0.suspended }
+        guard !active.isEmpty else { return }
+        Output.report([.error("site \(site.site) of pattern \(site.pattern) is reconciled in the cluster by \(active.map(\.description).joined(separator: ", ")); a CLI apply would be reverted by the controller",
+                              fix: "change the site's source instead, set spec.suspend: true on the PatternSync first, or re-run with --override-controller")])
+        throw ReportedFailure()
     }
 }
 
-enum ApplyReportJSON {
-    static func value(_ r: ApplyResult, site: RenderedSite) -> Value {
-        [
-            "site": .string(site.site), "revision": .string(r.revision), "succeeded": .bool(r.succeeded),
-            "levels": .int(r.levels), "writeRequests": .int(r.writeRequests), "listRequests": .int(r.listRequests),
-            "durationSeconds": .double(r.durationSeconds),
-            "objects": .array(r.outcomes.map { o in
-                var v: Value = ["object": MachineReport.object(o.key), "status": .string(o.status.rawValue)]
-                if let m = o.message { v["message"] = .string(m) }
-                if let l = o.level { v["level"] = .int(l + 1) }
-                return v
-            }),
-        ]
-    }
-}
-
-extension String {
-    func padding(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
-    init(format2 d: Double) {
-        let v = (d * 100).rounded() / 100
-        self = String(v)
-    }
-}

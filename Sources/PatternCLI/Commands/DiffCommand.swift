@@ -15,7 +15,8 @@ public struct DiffCommand: AsyncParsableCommand {
             Compares the render with live objects on the fields pattern manages (server-side apply \
             ownership): status, server-set metadata and fields defaulted by the server or owned by other \
             managers are ignored; quantities compare by value (1000m = 1). Secret values are shown as \
-            sha256 fingerprints, never in clear. Reads live state with one LIST per kind.
+            sha256 fingerprints, never in clear. Reads live state with one LIST per kind. Objects another \
+            site owns are marked "owned by <pattern>/<site>" (apply refuses them unless --adopt).
 
             Exit codes (as kubectl diff): 0 no changes, 1 changes, 2 error.
 
@@ -39,7 +40,7 @@ public struct DiffCommand: AsyncParsableCommand {
     public func run() async throws {
         let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
         do {
-            let (diffs, _, _) = try await engine.diff(rendered)
+            let (diffs, _, _) = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered))
             var dryRunFailures: [(ObjectKey, KubeError)] = []
             if serverSide { dryRunFailures = await engine.serverDryRun(rendered, diffs: diffs) }
             let changed = diffs.contains { $0.action != .unchanged }

@@ -13,10 +13,12 @@ public struct DriftCommand: AsyncParsableCommand {
         discussion: """
             Compares live objects with the render on the fields pattern manages. For each changed field it \
             names the field manager that owns it now (e.g. kubectl-edit, a controller), the operation and \
-            time from metadata.managedFields. Also lists inventory objects missing from the cluster and \
-            objects carrying the site's owner label that the inventory does not know.
+            time from metadata.managedFields. Also lists inventory objects missing from the cluster, objects \
+            another site has taken over ("owned by another site", not missing), and objects carrying the \
+            site's owner label that the inventory does not know. A site that was never applied to the \
+            cluster is reported as "never applied" (exit 1), never as in sync.
 
-            Exit codes: 0 in sync, 1 drift found, 2 error.
+            Exit codes: 0 in sync, 1 drift found or never applied, 2 error.
 
             Examples:
               pattern drift hub
@@ -30,34 +32,43 @@ public struct DriftCommand: AsyncParsableCommand {
     @Argument(help: "Site to check.") public var site: String
     @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
     @Flag(help: "Re-apply the drifted objects (forcing ownership back).") public var heal = false
+    @Flag(help: "Heal although a PatternSync in the cluster reconciles this site.") public var overrideController = false
 
     public init() {}
 
     public func run() async throws {
         let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
         do {
-            let report = try await engine.drift(rendered)
-            let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged)
+            let report = try await engine.drift(rendered, namespaces: cluster.observedNamespaces(for: rendered))
+            let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged, ownedElsewhere: report.ownedElsewhere)
             switch output {
             case .json:
                 var v = MachineReport.drift(report.items, objects: objects)
                 v["renderedRevision"] = .string(report.renderedRevision)
                 if let l = report.lastAppliedRevision { v["lastAppliedRevision"] = .string(l) }
                 v["inSync"] = .bool(report.inSync)
+                v["neverApplied"] = .bool(report.neverApplied)
                 Output.out(MachineReport.text(v))
             case .text:
-                if report.inSync { Output.out("\(rendered.site): in sync\n") } else {
+                if report.neverApplied {
+                    Output.out("\(rendered.site): never applied to this cluster (no inventory in \(engine.records.namespace))\n")
+                } else if report.inSync {
+                    Output.out("\(rendered.site): in sync\n")
+                } else {
                     Output.out(HumanReport.drift(report.items, objects: objects))
                 }
                 if let l = report.lastAppliedRevision, l != report.renderedRevision {
                     Output.err("note: the render (\(Renderer.short(report.renderedRevision))) differs from the last applied revision (\(Renderer.short(l))); some differences are pending changes, not drift\n")
                 }
             }
+            if report.neverApplied { throw ExitCode(1) }
             if heal && !report.drifted.isEmpty {
                 var options = ApplyOptions()
                 options.forceConflicts = true
                 options.prune = false
                 options.only = Set(report.drifted.map(\.description))
+                options.namespaces = cluster.observedNamespaces(for: rendered)
+                if !overrideController { try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine) }
                 let result = try await engine.apply(rendered, options: options)
                 Output.err("healed: \(result.count(.configured) + result.count(.created)) objects re-applied, \(result.writeRequests) writes\n")
                 if !result.succeeded {
@@ -69,6 +80,8 @@ public struct DriftCommand: AsyncParsableCommand {
             if !report.inSync { throw ExitCode(1) }
         } catch let e as ExitCode {
             throw e
+        } catch is ReportedFailure {
+            throw ExitCode(2)
         } catch {
             Output.err("error: \(error)\n")
             throw ExitCode(2)

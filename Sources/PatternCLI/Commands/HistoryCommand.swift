@@ -28,7 +28,7 @@ public struct HistoryCommand: AsyncParsableCommand {
 
     public func run() async throws {
         let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 1)
-        let ledger = try await engine.records.loadLedger(SiteIdentity(rendered, recordNamespace: cluster.recordNamespace))
+        let ledger = try await engine.records.loadLedger(SiteIdentity(rendered, recordNamespace: engine.records.namespace))
         switch output {
         case .json: Output.out(MachineReport.text(MachineReport.history(ledger.entries)))
         case .text:

@@ -136,9 +136,7 @@ public enum Renderer {
         }
     }
 
-    public static func short(_ revision: String) -> String {
-        revision.hasPrefix("sha256:") ? String(revision.dropFirst(7).prefix(12)) : String(revision.prefix(12))
-    }
+    public static func short(_ revision: String) -> String { Revision.short(revision) }
 
     /// Stable path of an object in `--out-dir` output: `<namespace|_cluster>/<kind>[.group]-<name>.<ext>`.
     public static func relativePath(_ key: ObjectKey, ext: String) -> String {

@@ -13,14 +13,25 @@ public struct ClusterOptions: ParsableArguments {
     @Option(help: "kubeconfig context (default: the site's cluster.context, else the current context).")
     public var context: String?
 
-    @Option(help: "Namespace holding inventories and ledgers.")
-    public var recordNamespace: String = Inventory.defaultNamespace
+    @Option(help: "Namespace holding inventories and ledgers (default: the site's apply.recordNamespace, else pattern-system).")
+    public var recordNamespace: String?
+
+    @Option(name: .customLong("namespace"), help: "Observe namespaced kinds only in this namespace (repeatable; default: the site's apply.namespaces). For identities bound by a Role.")
+    public var namespaces: [String] = []
+
+    @Flag(help: "Allow --context to name another context than the site's cluster.context (e.g. a test cluster).")
+    public var allowOtherContext = false
 
     public init() {}
 
     /// A client for `site`'s cluster. A site that names a context must find it: applying one
     /// site's manifests to whatever context happens to be current is how clusters get broken.
+    /// `--context` naming another context than the site's needs `--allow-other-context`.
     public func client(for site: RenderedSite) throws -> KubeClient {
+        if let c = context, let own = site.cluster.context, c != own, !allowOtherContext {
+            throw Diagnostic.error("site '\(site.site)' targets kubeconfig context '\(own)', but --context names '\(c)'",
+                                   fix: "drop --context to use '\(own)', or add --allow-other-context if '\(c)' is really meant to receive \(site.site)'s objects")
+        }
         let ctx = context ?? site.cluster.context
         do {
             return try KubeClient(kubeconfig: kubeconfig, context: ctx)
@@ -31,6 +42,18 @@ public struct ClusterOptions: ParsableArguments {
             }
             throw Diagnostic.error("cannot configure the cluster connection: \(error)", fix: "check --kubeconfig/--context")
         }
+    }
+}
+
+extension ClusterOptions {
+    /// `--record-namespace`, else the site's `apply.recordNamespace`, else `pattern-system`.
+    func recordNamespace(for site: RenderedSite) -> String {
+        recordNamespace ?? site.apply.recordNamespace ?? Inventory.defaultNamespace
+    }
+
+    /// `--namespace`, else the site's `apply.namespaces`; nil: the whole cluster.
+    func observedNamespaces(for site: RenderedSite) -> [String]? {
+        namespaces.isEmpty ? site.apply.namespaces : namespaces
     }
 }
 
@@ -51,7 +74,7 @@ extension ClusterOptions {
     func renderAndConnect(_ site: String, repo: RepoOptions, errorExit: Int32) throws -> (RenderedSite, ApplyEngine) {
         do {
             let rendered = try renderOne(site, repo: repo)
-            return (rendered, ApplyEngine(client: try client(for: rendered), recordNamespace: recordNamespace))
+            return (rendered, ApplyEngine(client: try client(for: rendered), recordNamespace: recordNamespace(for: rendered)))
         } catch is ReportedFailure {
             throw ExitCode(errorExit)
         } catch let d as Diagnostic {
