@@ -15,6 +15,7 @@ extension KustomizeBuilder {
             throw Diagnostics([.error("kustomization directory '\(dir)': \(error)", at: nil, fix: "build a directory inside the repository")])
         }
         let top = try accumulate(root, into: &m, stack: [], component: false, loader: loader, from: nil)
+        if let e = top.sortOptionsError { throw Diagnostics([e]) }
         for i in m.items.indices where m.items[i].needsHashSuffix {
             let h = GeneratorHash.suffix(for: m.items[i].value)
             m.items[i].storePreviousId()
@@ -24,6 +25,7 @@ extension KustomizeBuilder {
             try NameReferenceTransformer.apply(to: &m)
             try VarTransformer.resolve(&m)
         } catch { throw Diagnostics([error]) }
+        KustomizeBuilder.finish(&m)
         let rank: [String: Int]
         switch top.sortOrder {
         case .fifo?: return m.items.map { ($0.value, $0.file) }
@@ -47,5 +49,39 @@ public enum OverlayPatcher {
         m.items = objects.map { KResource(value: $0.object, file: $0.file) }
         try PatchTransformer.apply(kust.patches, kind: .either, kust: kust, loader: TreeLoader(tree: tree, limits: .default), to: &m)
         objects = m.items.map { ($0.value, $0.file) }
+    }
+}
+
+extension KustomizeBuilder {
+    /// The annotation marking an object used only as build input (Kustomize's `IgnoreLocal`).
+    static let localConfigAnnotation = "config.kubernetes.io/local-config"
+
+    /// Kustomize's last steps after vars: objects annotated `config.kubernetes.io/local-config`
+    /// (any value but `"false"`) are dropped — they served as name-reference and replacement
+    /// sources — and annotation values become strings (`RemoveBuildAnnotations` rewrites every
+    /// annotation map as `map[string]string`: `port: 8080` is printed `port: "8080"`).
+    static func finish(_ m: inout ResMap) {
+        m.items.removeAll { r in
+            guard let v = r.value[path: ["metadata", "annotations", localConfigAnnotation]] else { return false }
+            return v.scalarText != "false"
+        }
+        for i in m.items.indices {
+            guard let ann = m.items[i].value[path: ["metadata", "annotations"]]?.object, !ann.isEmpty else { continue }
+            var changed = false
+            for (_, v) in ann where v.string == nil { changed = true; break }
+            guard changed else { continue }
+            var out = Object()
+            for (k, v) in ann {
+                if v.string != nil { out.append(k, v); continue }
+                let text: String
+                switch v.kind {
+                case .null: text = "null"
+                case .array, .object: text = v.scalarText ?? ""
+                default: text = v.scalarText ?? ""
+                }
+                out.append(k, Value(.string(text), mark: v.mark))
+            }
+            m.items[i].value[path: ["metadata", "annotations"]] = .object(out)
+        }
     }
 }

@@ -128,6 +128,17 @@ struct Kustomization: Sendable {
         "replacements", "sortOptions", "configurations", "imageTags", "vars",
     ]
 
+    /// Lower-cased field name → its spelling here.
+    static let canonicalField: [String: String] = {
+        var m: [String: String] = [:]
+        for k in knownFields { m[k.lowercased()] = k }
+        for k in unsupportedFields.keys { m[k.lowercased()] = k }
+        return m
+    }()
+
+    /// An invalid `sortOptions` (Kustomize only checks the top-level kustomization's).
+    var sortOptionsError: Diagnostic?
+
     init(parsing root: Value, file: String, dir: TreePath) throws(Diagnostics) {
         self.file = file
         self.dir = dir
@@ -146,8 +157,11 @@ struct Kustomization: Sendable {
                         fix: "use `kind: Kustomization` or `kind: Component`")
             }
         }
-        for (key, value) in o {
-            let km = o.keyMark(key) ?? value.mark
+        for (rawKey, value) in o {
+            let km = o.keyMark(rawKey) ?? value.mark
+            // Kustomize decodes the file with Go's encoding/json: field names match
+            // case-insensitively (`nameprefix:` is `namePrefix:`).
+            let key = Kustomization.canonicalField[rawKey.lowercased()] ?? rawKey
             if let hint = Kustomization.unsupportedFields[key] {
                 d.error("kustomization field '\(key)' is not supported by pattern's Kustomize engine", km, fix: hint)
                 continue
@@ -224,7 +238,10 @@ struct Kustomization: Sendable {
             case "secretGenerator": secretGenerator = d.generators(value, key, secret: true)
             case "generatorOptions": generatorOptions = d.generatorOptions(value)
             case "replacements": replacements = d.maps(value, key)
-            case "sortOptions": sortOrder = d.sortOptions(value)
+            case "sortOptions":
+                var sd = Decoder(file: file)
+                sortOrder = sd.sortOptions(value)
+                sortOptionsError = sd.diagnostics.first
             case "configurations": configurations = d.strings(value, key)
             case "vars": vars = d.maps(value, key)
             default: break  // apiVersion, kind, metadata
@@ -367,12 +384,14 @@ struct Kustomization: Sendable {
                 error("sortOptions must be a map, found \(v.typeName)", v.mark, fix: "write `sortOptions: {order: fifo}`")
                 return nil
             }
-            var order = "legacy"
+            var order = ""
             var first: [String]?, last: [String]?
+            var legacySet = false
             for (k, val) in o {
                 switch k {
-                case "order": order = string(val, k) ?? "legacy"
+                case "order": order = string(val, k) ?? ""
                 case "legacySortOptions":
+                    legacySet = true
                     for (lk, lv) in val.object ?? Object() {
                         switch lk {
                         case "orderFirst": first = strings(lv, lk).map(\.value)
@@ -385,13 +404,15 @@ struct Kustomization: Sendable {
             }
             switch order {
             case "fifo":
-                if first != nil || last != nil {
-                    error("legacySortOptions only apply to `order: legacy`", v.mark, fix: "remove legacySortOptions or use order: legacy")
+                if legacySet {
+                    error("the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'",
+                          v.mark, fix: "remove legacySortOptions or use order: legacy")
                 }
                 return .fifo
             case "legacy": return .legacy(orderFirst: first, orderLast: last)
             default:
-                error("unknown sort order '\(order)'", o["order"]?.mark ?? v.mark, fix: "use legacy or fifo")
+                error("the field 'sortOptions.order' must be one of [fifo, legacy]\(order.isEmpty ? "" : ", found '\(order)'")",
+                      o["order"]?.mark ?? v.mark, fix: "write `order: legacy` or `order: fifo`")
                 return nil
             }
         }

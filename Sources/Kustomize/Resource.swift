@@ -58,7 +58,8 @@ struct KResource: Sendable {
     }
 
     static func id(of v: Value) -> ResId {
-        let gvk = v.gvk ?? GroupVersionKind(group: "", version: "", kind: "")
+        // Kustomize accepts a resource with `kind` and no `apiVersion` (empty group and version).
+        let gvk = v.gvk ?? GroupVersionKind(group: "", version: "", kind: v.kindName ?? "")
         return ResId(gvk: gvk, name: v.metadataName ?? "", namespace: v.metadataNamespace ?? "")
     }
 
@@ -77,8 +78,14 @@ struct KResource: Sendable {
 
     /// Kustomize's `PrefixesSuffixesEquals`: the shorter list of prefixes (suffixes) is the
     /// tail of the longer one.
-    func prefixesSuffixesEqual(_ o: KResource) -> Bool {
-        KResource.sameEnding(prefixes, o.prefixes) && KResource.sameEnding(suffixes, o.suffixes)
+    /// With `allowEmpty`, an object without prefixes (suffixes) matches any prefixes (suffixes).
+    func prefixesSuffixesEqual(_ o: KResource, allowEmpty: Bool = false) -> Bool {
+        if allowEmpty {
+            let p = prefixes.isEmpty || o.prefixes.isEmpty || KResource.sameEnding(prefixes, o.prefixes)
+            let s = suffixes.isEmpty || o.suffixes.isEmpty || KResource.sameEnding(suffixes, o.suffixes)
+            return p && s
+        }
+        return KResource.sameEnding(prefixes, o.prefixes) && KResource.sameEnding(suffixes, o.suffixes)
     }
 
     static func sameEnding(_ a: [String], _ b: [String]) -> Bool {
