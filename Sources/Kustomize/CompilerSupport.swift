@@ -26,6 +26,13 @@ extension KustomizeBuilder {
             try VarTransformer.resolve(&m)
         } catch { throw Diagnostics([error]) }
         KustomizeBuilder.finish(&m)
+        let metadata = Set(top.buildMetadata.map(\.value))
+        if metadata.contains("originAnnotations") { KustomizeBuilder.addOriginAnnotations(&m, root: root) }
+        if metadata.contains("managedByLabel") {
+            for i in m.items.indices {
+                m.items[i].value[path: ["metadata", "labels", KustomizeBuilder.managedByLabel]] = .string(KustomizeBuilder.managedByValue)
+            }
+        }
         let rank: [String: Int]
         switch top.sortOrder {
         case .fifo?: return m.items.map { ($0.value, $0.file) }
@@ -83,5 +90,38 @@ extension KustomizeBuilder {
             }
             m.items[i].value[path: ["metadata", "annotations"]] = .object(out)
         }
+    }
+}
+
+extension KustomizeBuilder {
+    static let originAnnotation = "config.kubernetes.io/origin"
+    static let managedByLabel = "app.kubernetes.io/managed-by"
+    /// What `kubectl kustomize` v5.5.0 writes (its embedded Kustomize reports no version).
+    static let managedByValue = "kustomize-(devel)"
+
+    /// `buildMetadata: [originAnnotations]`: each object's source file, or the kustomization
+    /// (or plugin configuration) and generator that made it, relative to the built directory.
+    static func addOriginAnnotations(_ m: inout ResMap, root: TreePath) {
+        for i in m.items.indices {
+            let r = m.items[i]
+            let path = relativePath(r.file, from: root.string)
+            var text: String
+            if let g = r.generatedBy {
+                text = "configuredIn: \(path)\nconfiguredBy:\n  apiVersion: builtin\n  kind: \(g.kind)\n"
+                if let n = g.name { text += "  name: \(n)\n" }
+            } else {
+                text = "path: \(path)\n"
+            }
+            m.items[i].value[path: ["metadata", "annotations", originAnnotation]] = .string(text)
+        }
+    }
+
+    /// `file` (tree-relative) as seen from directory `dir` (tree-relative): `../base/x.yaml`.
+    static func relativePath(_ file: String, from dir: String) -> String {
+        let f = file.split(separator: "/").map(String.init)
+        let d = dir.split(separator: "/").map(String.init)
+        var common = 0
+        while common < d.count && common < f.count - 1 && f[common] == d[common] { common += 1 }
+        return (Array(repeating: "..", count: d.count - common) + f[common...]).joined(separator: "/")
     }
 }

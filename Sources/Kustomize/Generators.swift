@@ -102,6 +102,7 @@ enum Generators {
         var r = KResource(value: Value(.object(o), mark: g.mark), file: file)
         r.needsHashSuffix = !disableHash
         r.behavior = g.behavior
+        r.generatedBy = GeneratorOrigin(kind: secret ? "SecretGenerator" : "ConfigMapGenerator")
         return r
     }
 
@@ -163,7 +164,11 @@ enum Generators {
             new.prevIds = old.prevIds
             new.prefixes = old.prefixes
             new.suffixes = old.suffixes
-            new.file = old.file
+            // Kustomize's origin: a merge keeps the base generator's, a replace is the new one's.
+            if b == .merge {
+                new.file = old.file
+                new.generatedBy = old.generatedBy
+            }
             // A hash suffix only when both the base object and the merging generator want one
             // (observed: either side's disableNameSuffixHash wins).
             new.needsHashSuffix = old.needsHashSuffix && r.needsHashSuffix

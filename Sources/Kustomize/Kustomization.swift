@@ -106,18 +106,21 @@ struct Kustomization: Sendable {
     var sortOrder: SortOrder?
     /// Raw `replacements` entries (inline or `path:`), read by `ReplacementTransformer.load`.
     var replacements: [Value] = []
+    /// `transformers:` / `generators:` entries (built-in plugin configurations).
+    var transformers: [Located<String>] = []
+    /// `crds:` OpenAPI definition files (transformer configuration for custom kinds).
+    var crds: [Located<String>] = []
+    /// `buildMetadata:` options (only the top-level kustomization's apply, as in Kustomize).
+    var buildMetadata: [Located<String>] = []
+    var generators: [Located<String>] = []
 
     /// Fields Kustomize knows that this engine does not implement: each is an error.
     static let unsupportedFields: [String: String] = [
-        "crds": "register the CRD's schema elsewhere; remove `crds`",
-        "transformers": "plugins are not run; use patches or built-in fields",
-        "generators": "plugins are not run; use configMapGenerator/secretGenerator",
         "validators": "plugins are not run",
         "helmCharts": "render the chart to files and list them in `resources`",
         "helmGlobals": "render the chart to files and list them in `resources`",
         "helmChartInflationGenerator": "render the chart to files and list them in `resources`",
         "openapi": "custom OpenAPI schemas are not supported; strategic merge uses built-in merge keys",
-        "buildMetadata": "remove `buildMetadata`",
         "inventory": "remove `inventory`",
     ]
 
@@ -125,7 +128,7 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
-        "replacements", "sortOptions", "configurations", "imageTags", "vars",
+        "replacements", "sortOptions", "configurations", "imageTags", "vars", "transformers", "generators", "buildMetadata", "crds",
     ]
 
     /// Lower-cased field name → its spelling here.
@@ -244,6 +247,15 @@ struct Kustomization: Sendable {
                 sortOptionsError = sd.diagnostics.first
             case "configurations": configurations = d.strings(value, key)
             case "vars": vars = d.maps(value, key)
+            case "transformers": transformers = d.strings(value, key)
+            case "crds": crds = d.strings(value, key)
+            case "buildMetadata":
+                buildMetadata = d.strings(value, key)
+                for b in buildMetadata where b.value == "transformerAnnotations" {
+                    d.error("buildMetadata 'transformerAnnotations' is not supported by pattern's Kustomize engine", b.mark,
+                            fix: "remove it; `originAnnotations` and `managedByLabel` are supported")
+                }
+            case "generators": generators = d.strings(value, key)
             default: break  // apiVersion, kind, metadata
             }
         }
@@ -253,7 +265,11 @@ struct Kustomization: Sendable {
     /// Collects type errors while reading a kustomization.
     struct Decoder {
         let file: String
+        /// Plugin configurations are decoded like Go's yaml.Unmarshal: unknown fields ignored.
+        var lenient = false
         var diagnostics: [Diagnostic] = []
+
+        init(file: String, lenient: Bool = false) { self.file = file; self.lenient = lenient }
 
         func loc(_ m: Mark) -> SourceLocation { SourceLocation(file: file, mark: m) }
 
@@ -262,6 +278,7 @@ struct Kustomization: Sendable {
         }
 
         mutating func unknown(_ parent: String, _ key: String, _ m: Mark) {
+            if lenient { return }
             error("unknown field '\(key)' in '\(parent)'", m, fix: "check the spelling; see Docs/kustomize.md")
         }
 

@@ -32,6 +32,13 @@ public struct ResId: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Which built-in generator made an object: `configuredBy` of its origin annotation.
+struct GeneratorOrigin: Sendable, Hashable {
+    var kind: String
+    /// `metadata.name` of a `generators:` plugin configuration.
+    var name: String?
+}
+
 /// How a generated ConfigMap/Secret combines with one of the same name from a base.
 public enum GeneratorBehavior: String, Sendable { case create, merge, replace }
 
@@ -50,6 +57,8 @@ struct KResource: Sendable {
     var behavior: GeneratorBehavior = .create
     /// Names of `vars` bound to this object.
     var refVars: [String] = []
+    /// The generator that made this object (for `buildMetadata: [originAnnotations]`).
+    var generatedBy: GeneratorOrigin?
 
     init(value: Value, file: String) {
         self.value = value

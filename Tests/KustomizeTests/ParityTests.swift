@@ -154,6 +154,33 @@ private let deployment = """
         #expect(out[path: ["a", "b"]]?.array?.first == ["x": 1])
     }
 
+    @Test func onlyBuiltinPluginsRun() {
+        let exec = failure(["kustomization.yaml": "resources:\n- d.yaml\ntransformers:\n- t.yaml\n", "d.yaml": deployment,
+                            "t.yaml": "apiVersion: someteam.example.com/v1\nkind: ChartInflator\nmetadata:\n  name: x\n"])
+        #expect(exec.first?.message.contains("only `apiVersion: builtin` plugins") == true)
+        #expect(exec.first?.location?.description == "t.yaml:1:1")
+        let helm = failure(["kustomization.yaml": "generators:\n- |-\n  apiVersion: builtin\n  kind: HelmChartInflationGenerator\n  metadata:\n    name: x\n"])
+        #expect(helm.first?.message.contains("HelmChartInflationGenerator") == true)
+    }
+
+    @Test func replicaCountTransformerNeedsMatchingFieldSpecs() {
+        // kubectl: "resource with name web does not match a config with the following GVK []".
+        let d = failure(["kustomization.yaml": "resources:\n- d.yaml\ntransformers:\n- t.yaml\n", "d.yaml": deployment,
+                         "t.yaml": "apiVersion: builtin\nkind: ReplicaCountTransformer\nmetadata:\n  name: r\nreplica:\n  name: web\n  count: 3\n"])
+        #expect(d.first?.message.contains("named 'web'") == true)
+    }
+
+    @Test func transformerAnnotationsAreRefusedByName() {
+        let d = failure(["kustomization.yaml": "resources:\n- d.yaml\nbuildMetadata: [transformerAnnotations]\n", "d.yaml": deployment])
+        #expect(d.first?.message.contains("transformerAnnotations") == true)
+    }
+
+    @Test func originPathsAreRelativeToTheBuiltDirectory() {
+        #expect(KustomizeBuilder.relativePath("base/svc.yaml", from: "overlays/prod") == "../../base/svc.yaml")
+        #expect(KustomizeBuilder.relativePath("overlays/prod/x.yaml", from: "overlays/prod") == "x.yaml")
+        #expect(KustomizeBuilder.relativePath("x.yaml", from: "") == "x.yaml")
+    }
+
     @Test func longSecretDataIsWrappedLikeKustomize() {
         let s = Generators.wrappedBase64(Array(repeating: UInt8(ascii: "a"), count: 53))
         #expect(s.split(separator: "\n").map(\.count) == [70, 2])
