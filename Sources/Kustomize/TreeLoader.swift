@@ -63,8 +63,10 @@ struct TreeLoader: Sendable {
         // Raw control characters are refused by the YAML reader; escaped ones (`"\x7f"`) can
         // only come from a double-quoted scalar, so only files with a backslash are checked.
         let escapes = bytes.contains(UInt8(ascii: "\\"))
+        let nonFinite = ControlCharacters.mayHoldNonFinite(bytes)
         for doc in docs {
             if escapes { try ControlCharacters.check(doc.value, file: p.string) }
+            if nonFinite { try ControlCharacters.checkFinite(doc.value, file: p.string) }
             try append(doc.value, file: p.string, into: &out)
         }
         return out
@@ -105,6 +107,28 @@ enum ControlCharacters {
                 try check(string: k, mark: o.keyMark(k) ?? x.mark, file: file)
                 try check(x, file: file)
             }
+        default: break
+        }
+    }
+
+    /// `.inf` / `.nan` (any case) occur in the text: only then can a number be non-finite.
+    static func mayHoldNonFinite(_ b: [UInt8]) -> Bool {
+        guard b.count >= 4 else { return false }
+        for i in 0..<(b.count - 3) where b[i] == UInt8(ascii: ".") {
+            let w = (b[i + 1] | 0x20, b[i + 2] | 0x20, b[i + 3] | 0x20)
+            if w == (105, 110, 102) || w == (110, 97, 110) { return true }  // inf, nan
+        }
+        return false
+    }
+
+    /// kubectl refuses `.inf` and `.nan` (JSON has no such numbers); so does this engine.
+    static func checkFinite(_ v: Value, file: String) throws(Diagnostic) {
+        switch v.kind {
+        case .double(let d) where !d.isFinite:
+            throw .error("\(YAMLScalar.format(d)) is not a valid number in a Kubernetes object (JSON has no infinity or NaN)",
+                         at: SourceLocation(file: file, mark: v.mark), fix: "quote the value to make it a string, or write a finite number")
+        case .array(let a): for x in a { try checkFinite(x, file: file) }
+        case .object(let o): for (_, x) in o { try checkFinite(x, file: file) }
         default: break
         }
     }

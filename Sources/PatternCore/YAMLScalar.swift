@@ -18,7 +18,10 @@ public enum YAMLScalar {
             return (s == "true" || s == "True" || s == "TRUE") ? .bool(true) : .string(s)
         case UInt8(ascii: "f"), UInt8(ascii: "F"):
             return (s == "false" || s == "False" || s == "FALSE") ? .bool(false) : .string(s)
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
+        case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            if let t = timestamp(s) { return .string(t) }
+            return resolveNumber(s) ?? .string(s)
+        case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
             return resolveNumber(s) ?? .string(s)
         default:
             return .string(s)
@@ -156,10 +159,64 @@ public enum YAMLScalar {
     }
 
     static func looksLikeTimestamp(_ u: String.UTF8View) -> Bool {
-        // yyyy-m(m)-d(d)...
-        let a = Array(u.prefix(10))
-        guard a.count >= 8, a[0...3].allSatisfy({ $0 >= 48 && $0 <= 57 }), a[4] == UInt8(ascii: "-") else { return false }
-        return a[5] >= 48 && a[5] <= 57
+        timestamp(String(u)) != nil
+    }
+
+    /// An untagged plain timestamp as go-yaml reads it (Go layouts `2006-1-2T15:4:5.999999999Z07:00`,
+    /// the same with `t`, `2006-1-2 15:4:5.999999999`, `2006-1-2`), in the form Kubernetes
+    /// tools print it: RFC 3339 with nanoseconds and no trailing zeros (`2001-12-14` →
+    /// `2001-12-14T00:00:00Z`). Nil when `s` is no timestamp.
+    public static func timestamp(_ s: String) -> String? {
+        let u = Array(s.utf8)
+        guard u.count >= 8, u.count <= 64, u[4] == UInt8(ascii: "-") else { return nil }
+        var i = 0
+        func digits(_ min: Int, _ max: Int) -> Int? {
+            var n = 0, v = 0
+            while i < u.count, n < max, u[i] >= 48, u[i] <= 57 { v = v * 10 + Int(u[i] - 48); i += 1; n += 1 }
+            return n >= min ? v : nil
+        }
+        func expect(_ c: UInt8) -> Bool { if i < u.count && u[i] == c { i += 1; return true }; return false }
+        guard let year = digits(4, 4), expect(UInt8(ascii: "-")), let month = digits(1, 2), expect(UInt8(ascii: "-")),
+              let day = digits(1, 2), (1...12).contains(month) else { return nil }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard day >= 1, day <= monthDays else { return nil }
+        func pad(_ v: Int, _ w: Int) -> String { let t = String(v); return String(repeating: "0", count: max(0, w - t.count)) + t }
+        let date = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        if i == u.count { return date + "T00:00:00Z" }
+        let sep = u[i]
+        guard sep == UInt8(ascii: "T") || sep == UInt8(ascii: "t") || sep == UInt8(ascii: " ") else { return nil }
+        i += 1
+        guard let hour = digits(1, 2), expect(UInt8(ascii: ":")), let minute = digits(1, 2), expect(UInt8(ascii: ":")),
+              let second = digits(1, 2), hour < 24, minute < 60, second < 60 else { return nil }
+        var fraction = ""
+        if i < u.count && u[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
+            guard i > start, i - start <= 9 else { return nil }
+            fraction = String(decoding: u[start..<i], as: UTF8.self)
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+            if !fraction.isEmpty { fraction = "." + fraction }
+        }
+        var zone = "Z"
+        if sep == UInt8(ascii: " ") {
+            guard i == u.count else { return nil }  // `2006-1-2 15:4:5.999999999` has no zone
+        } else {
+            guard i < u.count else { return nil }
+            if u[i] == UInt8(ascii: "Z") {
+                i += 1
+            } else if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
+                let sign = u[i]
+                i += 1
+                guard let zh = digits(2, 2), expect(UInt8(ascii: ":")), let zm = digits(2, 2), zh < 24, zm < 60 else { return nil }
+                zone = zh == 0 && zm == 0 ? "Z" : "\(sign == UInt8(ascii: "+") ? "+" : "-")\(pad(zh, 2)):\(pad(zm, 2))"
+            } else {
+                return nil
+            }
+            guard i == u.count else { return nil }
+        }
+        return "\(date)T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))\(fraction)\(zone)"
     }
 
     /// The style the emitter uses for a string value or key (go-yaml v2's choice, which is what

@@ -181,6 +181,16 @@ private let deployment = """
         #expect(KustomizeBuilder.relativePath("x.yaml", from: "") == "x.yaml")
     }
 
+    @Test func nonFiniteNumbersAreRefused() {
+        for v in [".inf", "-.Inf", ".NaN"] {
+            let d = failure(["kustomization.yaml": "resources:\n- x.yaml\n",
+                             "x.yaml": "apiVersion: v1\nkind: X\nmetadata:\n  name: x\nspec:\n  k: \(v)\n"])
+            #expect(d.first?.message.contains("not a valid number") == true, "\(v)")
+            #expect(d.first?.location?.description == "x.yaml:6:6")
+        }
+        #expect(ControlCharacters.mayHoldNonFinite(Array("a: kubernetes.io/x".utf8)) == false)
+    }
+
     @Test func longSecretDataIsWrappedLikeKustomize() {
         let s = Generators.wrappedBase64(Array(repeating: UInt8(ascii: "a"), count: 53))
         #expect(s.split(separator: "\n").map(\.count) == [70, 2])
@@ -229,6 +239,26 @@ private let deployment = """
         let text = emitter.emit(["key\nnl": "v"])
         #expect(text == "? |-\n  key\n  nl\n: v\n")
         #expect(try YAMLParser.parse(text)["key\nnl"] == "v")
+    }
+
+    @Test func timestampsReadAsGoYAMLDoes() throws {
+        #expect(YAMLScalar.timestamp("2001-12-14") == "2001-12-14T00:00:00Z")
+        #expect(YAMLScalar.timestamp("2001-12-14t21:59:43.10-05:00") == "2001-12-14T21:59:43.1-05:00")
+        #expect(YAMLScalar.timestamp("2001-1-2 3:4:5") == "2001-01-02T03:04:05Z")
+        #expect(YAMLScalar.timestamp("2001-12-14T21:59:43+00:00") == "2001-12-14T21:59:43Z")
+        for s in ["2001-2-30", "2001-12-14 21:59:43.10 -5", "2001-13-01", "20011-12-14", "2001-12-14T25:00:00Z"] {
+            #expect(YAMLScalar.timestamp(s) == nil, "\(s)")
+        }
+        #expect(try YAMLParser.parse("d: 2001-12-14")["d"] == "2001-12-14T00:00:00Z")
+        #expect(try YAMLParser.parse("d: '2001-12-14'")["d"] == "2001-12-14")
+        // Not a timestamp for go-yaml: written plain, as kubectl does.
+        #expect(emitter.emit(["k": "2001-12-14 21:59:43.10 -5"]) == "k: 2001-12-14 21:59:43.10 -5\n")
+    }
+
+    @Test func binaryAliasKeysAndMergeKeys() throws {
+        let v = try YAMLParser.parse("a: !!binary aGVsbG8=\nn: &n name\nd: &d {x: 1, y: 2}\nm:\n  <<: *d\n  y: 3\n  *n : v\n")
+        #expect(v["a"] == "hello")
+        #expect(v["m"] == ["y": 3, "name": "v", "x": 1])
     }
 
     @Test func topLevelMultilineStringReadsBack() throws {
