@@ -267,3 +267,29 @@ private let deployment = """
         #expect(try YAMLParser.parse(text).string == "foo\nbar\n")
     }
 }
+
+/// `images:` lookups go through an index (not every entry × every container); the index must
+/// pick exactly what the linear scan picked: the first listed entry whose name matches.
+@Suite struct ImageIndexTests {
+    func spec(_ name: String, tag: String) -> ImageSpec {
+        var s = ImageSpec(name: name, mark: .none)
+        s.newTag = tag
+        return s
+    }
+
+    @Test func firstMatchingEntryWins() {
+        let specs = [spec("nginx", tag: "1"), spec("registry:5000/app", tag: "2"), spec("nginx", tag: "3"), spec("busybox", tag: "4")]
+        let index = ImageTransformer.ImageIndex(specs)
+        #expect(ImageTransformer.rewrite("nginx", index) == "nginx:1")
+        #expect(ImageTransformer.rewrite("nginx:1.25", index) == "nginx:1")
+        #expect(ImageTransformer.rewrite("nginx@sha256:abc", index) == "nginx:1")
+        #expect(ImageTransformer.rewrite("registry:5000/app:old", index) == "registry:5000/app:2")
+        #expect(ImageTransformer.rewrite("registry:5000/app", index) == "registry:5000/app:2")
+        #expect(ImageTransformer.rewrite("nginx-extra:1", index) == nil, "a longer name is another image")
+        #expect(ImageTransformer.rewrite("registry:5000/other", index) == nil)
+        for image in ["nginx", "nginx:1.25", "busybox@sha256:00", "registry:5000/app:x", "other"] {
+            let linear = specs.first { ImageTransformer.matches(image, $0.name) }?.newTag
+            #expect(index.match(image)?.newTag == linear, "\(image)")
+        }
+    }
+}
