@@ -133,6 +133,8 @@ enum BuiltinConfig {
         // Kustomize spells this group "networking.k8s.io/v1", so it never matches; kept as is.
         out.append(NameBackReference(target: GvkSelector(group: "networking.k8s.io/v1", version: "v1", kind: "IngressClass"),
                                      referrers: [fs("Ingress", "spec/ingressClassName")]))
+        out.append(NameBackReference(target: GvkSelector(group: "admissionregistration.k8s.io", kind: "ValidatingAdmissionPolicy"),
+                                     referrers: [fs("ValidatingAdmissionPolicyBinding", "spec/policyName", group: "admissionregistration.k8s.io")]))
         return out
     }()
 
@@ -207,8 +209,12 @@ enum BuiltinConfig {
                     out.append(FieldSpec(gvk: GvkSelector(kind: kind), path: "\(prefix)/\(c)/\(f)"))
                 }
             }
-            if kind != "StatefulSet" { out.append(FieldSpec(gvk: GvkSelector(kind: kind), path: "\(prefix)/volumes/nfs/server")) }
+            // Kustomize's table spells the CronJob path without the pod template's `spec`.
+            let nfs = kind == "CronJob" ? "spec/jobTemplate/spec/template/volumes/nfs/server" : "\(prefix)/volumes/nfs/server"
+            if kind != "StatefulSet" { out.append(FieldSpec(gvk: GvkSelector(kind: kind), path: nfs)) }
         }
+        // Pod-template annotations: only Deployment's are in Kustomize's table.
+        out.append(FieldSpec(gvk: GvkSelector(kind: "Deployment"), path: "spec/template/metadata/annotations"))
         for (kind, path) in [("Ingress", "spec/rules/host"), ("Ingress", "spec/tls/hosts"), ("Ingress", "spec/tls/secretName"),
                              ("Service", "spec/ports/port"), ("Service", "spec/ports/targetPort"),
                              ("StatefulSet", "spec/volumeClaimTemplates/spec/nfs/server"), ("PersistentVolume", "spec/nfs/server")] {

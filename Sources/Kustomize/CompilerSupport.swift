@@ -15,6 +15,7 @@ extension KustomizeBuilder {
             throw Diagnostics([.error("kustomization directory '\(dir)': \(error)", at: nil, fix: "build a directory inside the repository")])
         }
         let top = try accumulate(root, into: &m, stack: [], component: false, loader: loader, from: nil)
+        if let e = top.sortOptionsError { throw Diagnostics([e]) }
         for i in m.items.indices where m.items[i].needsHashSuffix {
             let h = GeneratorHash.suffix(for: m.items[i].value)
             m.items[i].storePreviousId()
@@ -24,6 +25,14 @@ extension KustomizeBuilder {
             try NameReferenceTransformer.apply(to: &m)
             try VarTransformer.resolve(&m)
         } catch { throw Diagnostics([error]) }
+        KustomizeBuilder.finish(&m)
+        let metadata = Set(top.buildMetadata.map(\.value))
+        if metadata.contains("originAnnotations") { KustomizeBuilder.addOriginAnnotations(&m, root: root) }
+        if metadata.contains("managedByLabel") {
+            for i in m.items.indices {
+                m.items[i].value[path: ["metadata", "labels", KustomizeBuilder.managedByLabel]] = .string(KustomizeBuilder.managedByValue)
+            }
+        }
         let rank: [String: Int]
         switch top.sortOrder {
         case .fifo?: return m.items.map { ($0.value, $0.file) }
@@ -47,5 +56,72 @@ public enum OverlayPatcher {
         m.items = objects.map { KResource(value: $0.object, file: $0.file) }
         try PatchTransformer.apply(kust.patches, kind: .either, kust: kust, loader: TreeLoader(tree: tree, limits: .default), to: &m)
         objects = m.items.map { ($0.value, $0.file) }
+    }
+}
+
+extension KustomizeBuilder {
+    /// The annotation marking an object used only as build input (Kustomize's `IgnoreLocal`).
+    static let localConfigAnnotation = "config.kubernetes.io/local-config"
+
+    /// Kustomize's last steps after vars: objects annotated `config.kubernetes.io/local-config`
+    /// (any value but `"false"`) are dropped — they served as name-reference and replacement
+    /// sources — and annotation values become strings (`RemoveBuildAnnotations` rewrites every
+    /// annotation map as `map[string]string`: `port: 8080` is printed `port: "8080"`).
+    static func finish(_ m: inout ResMap) {
+        m.items.removeAll { r in
+            guard let v = r.value[path: ["metadata", "annotations", localConfigAnnotation]] else { return false }
+            return v.scalarText != "false"
+        }
+        for i in m.items.indices {
+            guard let ann = m.items[i].value[path: ["metadata", "annotations"]]?.object, !ann.isEmpty else { continue }
+            var changed = false
+            for (_, v) in ann where v.string == nil { changed = true; break }
+            guard changed else { continue }
+            var out = Object()
+            for (k, v) in ann {
+                if v.string != nil { out.append(k, v); continue }
+                let text: String
+                switch v.kind {
+                case .null: text = "null"
+                case .array, .object: text = v.scalarText ?? ""
+                default: text = v.scalarText ?? ""
+                }
+                out.append(k, Value(.string(text), mark: v.mark))
+            }
+            m.items[i].value[path: ["metadata", "annotations"]] = .object(out)
+        }
+    }
+}
+
+extension KustomizeBuilder {
+    static let originAnnotation = "config.kubernetes.io/origin"
+    static let managedByLabel = "app.kubernetes.io/managed-by"
+    /// What `kubectl kustomize` v5.5.0 writes (its embedded Kustomize reports no version).
+    static let managedByValue = "kustomize-(devel)"
+
+    /// `buildMetadata: [originAnnotations]`: each object's source file, or the kustomization
+    /// (or plugin configuration) and generator that made it, relative to the built directory.
+    static func addOriginAnnotations(_ m: inout ResMap, root: TreePath) {
+        for i in m.items.indices {
+            let r = m.items[i]
+            let path = relativePath(r.file, from: root.string)
+            var text: String
+            if let g = r.generatedBy {
+                text = "configuredIn: \(path)\nconfiguredBy:\n  apiVersion: builtin\n  kind: \(g.kind)\n"
+                if let n = g.name { text += "  name: \(n)\n" }
+            } else {
+                text = "path: \(path)\n"
+            }
+            m.items[i].value[path: ["metadata", "annotations", originAnnotation]] = .string(text)
+        }
+    }
+
+    /// `file` (tree-relative) as seen from directory `dir` (tree-relative): `../base/x.yaml`.
+    static func relativePath(_ file: String, from dir: String) -> String {
+        let f = file.split(separator: "/").map(String.init)
+        let d = dir.split(separator: "/").map(String.init)
+        var common = 0
+        while common < d.count && common < f.count - 1 && f[common] == d[common] { common += 1 }
+        return (Array(repeating: "..", count: d.count - common) + f[common...]).joined(separator: "/")
     }
 }

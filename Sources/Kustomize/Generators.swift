@@ -42,7 +42,7 @@ enum Generators {
                 } else if secret {
                     add(k, String(decoding: bytes, as: UTF8.self), f.mark)
                 } else {
-                    binary.append(k, .string(Base64.encode(bytes)))
+                    binary.append(k, .string(wrappedBase64(bytes)))
                 }
             } catch { diags.append(error) }
         }
@@ -91,7 +91,7 @@ enum Generators {
         o["metadata"] = .object(meta)
         if secret {
             var enc = Object()
-            for (k, v) in data { enc.append(k, .string(Base64.encode(Array(v.string!.utf8)))) }
+            for (k, v) in data { enc.append(k, .string(wrappedBase64(Array(v.string!.utf8)))) }
             o["type"] = .string(g.type ?? "Opaque")
             if !enc.isEmpty { o["data"] = .object(enc) }
         } else {
@@ -102,7 +102,28 @@ enum Generators {
         var r = KResource(value: Value(.object(o), mark: g.mark), file: file)
         r.needsHashSuffix = !disableHash
         r.behavior = g.behavior
+        r.generatedBy = GeneratorOrigin(kind: secret ? "SecretGenerator" : "ConfigMapGenerator")
         return r
+    }
+
+    /// Kustomize's `encodeBase64` (kyaml `datamap.go`): base64 broken into 70-column lines,
+    /// each followed by a line break, once the encoding is 70 characters or longer (the value
+    /// is then printed as a `|` block and the hash covers the breaks).
+    static func wrappedBase64(_ bytes: [UInt8]) -> String {
+        let enc = Base64.encode(bytes)
+        let lineLen = 70
+        guard enc.utf8.count >= lineLen else { return enc }
+        let u = Array(enc.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count + u.count / lineLen + 1)
+        var i = 0
+        while i < u.count {
+            let j = min(i + lineLen, u.count)
+            out.append(contentsOf: u[i..<j])
+            out.append(10)
+            i = j
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Adds a generated object: `create` appends (an existing id is an error); `merge` and
@@ -143,7 +164,11 @@ enum Generators {
             new.prevIds = old.prevIds
             new.prefixes = old.prefixes
             new.suffixes = old.suffixes
-            new.file = old.file
+            // Kustomize's origin: a merge keeps the base generator's, a replace is the new one's.
+            if b == .merge {
+                new.file = old.file
+                new.generatedBy = old.generatedBy
+            }
             // A hash suffix only when both the base object and the merging generator want one
             // (observed: either side's disableNameSuffixHash wins).
             new.needsHashSuffix = old.needsHashSuffix && r.needsHashSuffix

@@ -4,8 +4,11 @@ import PatternCore
 /// matches: in built-in kinds at the pod-spec locations (pod, template, job template), in
 /// custom resources at any depth (Kustomize's legacy image filter).
 enum ImageTransformer {
-    static func apply(_ images: [ImageSpec], to m: inout ResMap) {
-        guard !images.isEmpty else { return }
+    static func apply(_ specs: [ImageSpec], to m: inout ResMap) {
+        guard !specs.isEmpty else { return }
+        // Indexed once: each image looks up its few candidate names instead of trying every
+        // entry (images × containers was quadratic on large builds).
+        let images = ImageIndex(specs)
         for i in m.items.indices {
             let gvk = m.items[i].value.gvk
             if let gvk, MergeKeys.hasBuiltinSchema(gvk) {
@@ -35,7 +38,7 @@ enum ImageTransformer {
         ["spec", "jobTemplate", "spec", "template", "spec"],
     ]
 
-    static func rewriteContainers(in podSpec: inout Value, _ images: [ImageSpec]) {
+    static func rewriteContainers(in podSpec: inout Value, _ images: ImageIndex) {
         guard case .object(let o) = podSpec.kind,
               o["containers"] != nil || o["initContainers"] != nil else { return }
         podSpec.withObject { o in
@@ -53,7 +56,7 @@ enum ImageTransformer {
         }
     }
 
-    static func walk(_ v: inout Value, _ images: [ImageSpec]) {
+    static func walk(_ v: inout Value, _ images: ImageIndex) {
         switch v.kind {
         case .object(let o):
             guard o.values.contains(where: { !$0.isScalar }) else { return }
@@ -83,22 +86,54 @@ enum ImageTransformer {
 
     /// The new image reference, or nil when no entry matches `image`.
     static func rewrite(_ image: String, _ images: [ImageSpec]) -> String? {
-        for spec in images where matches(image, spec.name) {
-            var (name, tag, digest) = split(image)
-            if !spec.newName.isEmpty { name = spec.newName }
-            if !spec.newTag.isEmpty && !spec.digest.isEmpty {
-                tag = spec.newTag; digest = spec.digest
-            } else if !spec.newTag.isEmpty {
-                tag = spec.newTag; digest = ""
-            } else if !spec.digest.isEmpty {
-                digest = spec.digest; tag = ""
-            }
-            var out = name
-            if !tag.isEmpty { out += ":" + tag }
-            if !digest.isEmpty { out += "@" + digest }
-            return out
+        rewrite(image, ImageIndex(images))
+    }
+
+    /// The first entry (in `images:` order) whose name matches `image`, applied.
+    static func rewrite(_ image: String, _ index: ImageIndex) -> String? {
+        guard let spec = index.match(image) else { return nil }
+        var (name, tag, digest) = split(image)
+        if !spec.newName.isEmpty { name = spec.newName }
+        if !spec.newTag.isEmpty && !spec.digest.isEmpty {
+            tag = spec.newTag; digest = spec.digest
+        } else if !spec.newTag.isEmpty {
+            tag = spec.newTag; digest = ""
+        } else if !spec.digest.isEmpty {
+            digest = spec.digest; tag = ""
         }
-        return nil
+        var out = name
+        if !tag.isEmpty { out += ":" + tag }
+        if !digest.isEmpty { out += "@" + digest }
+        return out
+    }
+
+    /// `images:` entries by name. A name matches an image only as the image's whole text or
+    /// the part before one of its `:`/`@` (then `matches` checks the rest), so an image has
+    /// few candidates; among matching entries the first listed wins, as in Kustomize.
+    struct ImageIndex {
+        let specs: [ImageSpec]
+        private var firstByName: [String: Int] = [:]
+
+        init(_ specs: [ImageSpec]) {
+            self.specs = specs
+            for (i, s) in specs.enumerated() where firstByName[s.name] == nil { firstByName[s.name] = i }
+        }
+
+        func match(_ image: String) -> ImageSpec? {
+            var best: Int?
+            func consider(_ name: Substring) {
+                guard let i = firstByName[String(name)], best.map({ i < $0 }) ?? true, matches(image, String(name)) else { return }
+                best = i
+            }
+            consider(image[...])
+            var idx = image.startIndex
+            while idx < image.endIndex {
+                let c = image[idx]
+                if c == ":" || c == "@" { consider(image[..<idx]) }
+                idx = image.index(after: idx)
+            }
+            return best.map { specs[$0] }
+        }
     }
 
     /// Kustomize's `IsImageMatched`: the name, then optionally `@sha256`, `:tag`, `@digest`.

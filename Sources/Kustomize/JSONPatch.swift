@@ -162,14 +162,28 @@ public struct JSONPatch: Sendable {
         }
     }
 
+    /// Replaces the value at `path` (which must exist): a list element is replaced in place,
+    /// at any depth (RFC 6902 §4.3), never inserted.
     static func replace(_ d: inout Value, _ path: ArraySlice<String>, _ v: Value) throws(PatchFailure) {
-        guard !path.isEmpty else { d = v; return }
-        if path.count == 1, case .array(let a) = d.kind {
-            let i = try index(path.first!, count: a.count, allowEnd: false)
-            d.withArray { $0[i] = v }
-            return
+        guard let t = path.first else { d = v; return }
+        var failure: PatchFailure?
+        switch d.kind {
+        case .object(let o):
+            guard o[t] != nil else { throw PatchFailure(message: "no field '\(t)'") }
+            d.withObject { o in
+                o.modify(t) { c in
+                    do throws(PatchFailure) { try replace(&c!, path.dropFirst(), v) } catch { failure = error }
+                }
+            }
+        case .array(let a):
+            let i = try index(t, count: a.count, allowEnd: false)
+            d.withArray { arr in
+                do throws(PatchFailure) { try replace(&arr[i], path.dropFirst(), v) } catch { failure = error }
+            }
+        default:
+            throw PatchFailure(message: "cannot replace in \(d.typeName) at '\(t)'")
         }
-        try add(&d, path, v)
+        if let failure { throw failure }
     }
 
     static func remove(_ d: inout Value, _ path: ArraySlice<String>) throws(PatchFailure) -> Value {

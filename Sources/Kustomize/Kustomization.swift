@@ -106,18 +106,21 @@ struct Kustomization: Sendable {
     var sortOrder: SortOrder?
     /// Raw `replacements` entries (inline or `path:`), read by `ReplacementTransformer.load`.
     var replacements: [Value] = []
+    /// `transformers:` / `generators:` entries (built-in plugin configurations).
+    var transformers: [Located<String>] = []
+    /// `crds:` OpenAPI definition files (transformer configuration for custom kinds).
+    var crds: [Located<String>] = []
+    /// `buildMetadata:` options (only the top-level kustomization's apply, as in Kustomize).
+    var buildMetadata: [Located<String>] = []
+    var generators: [Located<String>] = []
 
     /// Fields Kustomize knows that this engine does not implement: each is an error.
     static let unsupportedFields: [String: String] = [
-        "crds": "register the CRD's schema elsewhere; remove `crds`",
-        "transformers": "plugins are not run; use patches or built-in fields",
-        "generators": "plugins are not run; use configMapGenerator/secretGenerator",
         "validators": "plugins are not run",
         "helmCharts": "render the chart to files and list them in `resources`",
         "helmGlobals": "render the chart to files and list them in `resources`",
         "helmChartInflationGenerator": "render the chart to files and list them in `resources`",
         "openapi": "custom OpenAPI schemas are not supported; strategic merge uses built-in merge keys",
-        "buildMetadata": "remove `buildMetadata`",
         "inventory": "remove `inventory`",
     ]
 
@@ -125,8 +128,19 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
-        "replacements", "sortOptions", "configurations", "imageTags", "vars",
+        "replacements", "sortOptions", "configurations", "imageTags", "vars", "transformers", "generators", "buildMetadata", "crds",
     ]
+
+    /// Lower-cased field name → its spelling here.
+    static let canonicalField: [String: String] = {
+        var m: [String: String] = [:]
+        for k in knownFields { m[k.lowercased()] = k }
+        for k in unsupportedFields.keys { m[k.lowercased()] = k }
+        return m
+    }()
+
+    /// An invalid `sortOptions` (Kustomize only checks the top-level kustomization's).
+    var sortOptionsError: Diagnostic?
 
     init(parsing root: Value, file: String, dir: TreePath) throws(Diagnostics) {
         self.file = file
@@ -146,8 +160,11 @@ struct Kustomization: Sendable {
                         fix: "use `kind: Kustomization` or `kind: Component`")
             }
         }
-        for (key, value) in o {
-            let km = o.keyMark(key) ?? value.mark
+        for (rawKey, value) in o {
+            let km = o.keyMark(rawKey) ?? value.mark
+            // Kustomize decodes the file with Go's encoding/json: field names match
+            // case-insensitively (`nameprefix:` is `namePrefix:`).
+            let key = Kustomization.canonicalField[rawKey.lowercased()] ?? rawKey
             if let hint = Kustomization.unsupportedFields[key] {
                 d.error("kustomization field '\(key)' is not supported by pattern's Kustomize engine", km, fix: hint)
                 continue
@@ -224,9 +241,21 @@ struct Kustomization: Sendable {
             case "secretGenerator": secretGenerator = d.generators(value, key, secret: true)
             case "generatorOptions": generatorOptions = d.generatorOptions(value)
             case "replacements": replacements = d.maps(value, key)
-            case "sortOptions": sortOrder = d.sortOptions(value)
+            case "sortOptions":
+                var sd = Decoder(file: file)
+                sortOrder = sd.sortOptions(value)
+                sortOptionsError = sd.diagnostics.first
             case "configurations": configurations = d.strings(value, key)
             case "vars": vars = d.maps(value, key)
+            case "transformers": transformers = d.strings(value, key)
+            case "crds": crds = d.strings(value, key)
+            case "buildMetadata":
+                buildMetadata = d.strings(value, key)
+                for b in buildMetadata where b.value == "transformerAnnotations" {
+                    d.error("buildMetadata 'transformerAnnotations' is not supported by pattern's Kustomize engine", b.mark,
+                            fix: "remove it; `originAnnotations` and `managedByLabel` are supported")
+                }
+            case "generators": generators = d.strings(value, key)
             default: break  // apiVersion, kind, metadata
             }
         }
@@ -236,7 +265,11 @@ struct Kustomization: Sendable {
     /// Collects type errors while reading a kustomization.
     struct Decoder {
         let file: String
+        /// Plugin configurations are decoded like Go's yaml.Unmarshal: unknown fields ignored.
+        var lenient = false
         var diagnostics: [Diagnostic] = []
+
+        init(file: String, lenient: Bool = false) { self.file = file; self.lenient = lenient }
 
         func loc(_ m: Mark) -> SourceLocation { SourceLocation(file: file, mark: m) }
 
@@ -245,6 +278,7 @@ struct Kustomization: Sendable {
         }
 
         mutating func unknown(_ parent: String, _ key: String, _ m: Mark) {
+            if lenient { return }
             error("unknown field '\(key)' in '\(parent)'", m, fix: "check the spelling; see Docs/kustomize.md")
         }
 
@@ -367,12 +401,14 @@ struct Kustomization: Sendable {
                 error("sortOptions must be a map, found \(v.typeName)", v.mark, fix: "write `sortOptions: {order: fifo}`")
                 return nil
             }
-            var order = "legacy"
+            var order = ""
             var first: [String]?, last: [String]?
+            var legacySet = false
             for (k, val) in o {
                 switch k {
-                case "order": order = string(val, k) ?? "legacy"
+                case "order": order = string(val, k) ?? ""
                 case "legacySortOptions":
+                    legacySet = true
                     for (lk, lv) in val.object ?? Object() {
                         switch lk {
                         case "orderFirst": first = strings(lv, lk).map(\.value)
@@ -385,13 +421,15 @@ struct Kustomization: Sendable {
             }
             switch order {
             case "fifo":
-                if first != nil || last != nil {
-                    error("legacySortOptions only apply to `order: legacy`", v.mark, fix: "remove legacySortOptions or use order: legacy")
+                if legacySet {
+                    error("the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'",
+                          v.mark, fix: "remove legacySortOptions or use order: legacy")
                 }
                 return .fifo
             case "legacy": return .legacy(orderFirst: first, orderLast: last)
             default:
-                error("unknown sort order '\(order)'", o["order"]?.mark ?? v.mark, fix: "use legacy or fifo")
+                error("the field 'sortOptions.order' must be one of [fifo, legacy]\(order.isEmpty ? "" : ", found '\(order)'")",
+                      o["order"]?.mark ?? v.mark, fix: "write `order: legacy` or `order: fifo`")
                 return nil
             }
         }

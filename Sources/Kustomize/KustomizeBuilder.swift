@@ -156,6 +156,16 @@ public struct KustomizeBuilder: Sendable {
                 }
             } catch { diags.append(error) }
         }
+        // crds (OpenAPI definitions → name references, labels, annotations of custom kinds)
+        for entry in k.crds {
+            let eloc = SourceLocation(file: k.file, mark: entry.mark)
+            do throws(Diagnostic) {
+                let p = try loader.resolve(entry.value, from: dir, at: eloc, what: "crds file")
+                for doc in try loader.parseStream(p, at: eloc, what: "crds file") {
+                    m.config.merge(try CRDConfig.parse(doc.value, file: p.string))
+                }
+            } catch { diags.append(error) }
+        }
         if !diags.isEmpty { throw Diagnostics(diags) }
 
         // generators
@@ -168,6 +178,10 @@ public struct KustomizeBuilder: Sendable {
             }
         }
         if !diags.isEmpty { throw Diagnostics(diags) }
+        if !k.generators.isEmpty {
+            let configs = try BuiltinPlugins.configs(k.generators, field: "generators", kust: k, builder: self, stack: stack, loader: loader)
+            try BuiltinPlugins.generate(configs, kust: k, loader: loader, into: &m)
+        }
 
         // components run against this build's accumulated objects
         for entry in k.components {
@@ -181,6 +195,10 @@ public struct KustomizeBuilder: Sendable {
         }
 
         try transform(k, &m, loader: loader)
+        if !k.transformers.isEmpty {
+            let configs = try BuiltinPlugins.configs(k.transformers, field: "transformers", kust: k, builder: self, stack: stack, loader: loader)
+            try BuiltinPlugins.transform(configs, kust: k, loader: loader, m: &m)
+        }
         if !k.vars.isEmpty {
             let vars = try VarTransformer.parse(k.vars, file: k.file)
             do throws(Diagnostic) { try VarTransformer.bind(vars, in: &m) } catch { throw fail(error) }

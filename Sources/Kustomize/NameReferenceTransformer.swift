@@ -11,6 +11,16 @@ enum NameReferenceTransformer {
     /// `backRefs` defaults to the build's configuration (Kustomize's defaults plus `configurations`).
     static func apply(to m: inout ResMap, backRefs: [NameBackReference]? = nil) throws(Diagnostic) {
         let backRefs = backRefs ?? m.config.nameReference
+        // Kustomize refuses a RoleBinding whose ServiceAccount subject has a `namespace:` that
+        // is not a string (written blank) while it looks for reference candidates.
+        for r in m.items where r.kind == "RoleBinding" {
+            for s in r.value["subjects"]?.array ?? [] where s["kind"]?.string == "ServiceAccount" {
+                if let ns = s["namespace"], ns.string == nil {
+                    throw .error("namespace is blank for a ServiceAccount subject of \(r.curId)", at: SourceLocation(file: r.file, mark: ns.mark),
+                                 fix: "write the subject's namespace, or remove the `namespace:` line")
+                }
+            }
+        }
         // Objects by each previous name: the only ones whose references can need an update.
         var byPrevName: [String: [Int]] = [:]
         for (i, r) in m.items.enumerated() {
@@ -148,7 +158,9 @@ enum NameReferenceTransformer {
                 }
             }
             if c.count == 1 { return c[0] }
-            c = c.filter { $0.prefixesSuffixesEqual(referrer) }
+            // Kustomize's `prefixSuffixEquals(referrer, allowEmpty: true)`, then strictly.
+            c = c.filter { $0.prefixesSuffixesEqual(referrer, allowEmpty: true) }
+            if c.count > 1 { c = c.filter { $0.prefixesSuffixesEqual(referrer) } }
             if c.count == 1 { return c[0] }
             if c.isEmpty { return nil }
             let same = c.allSatisfy { $0.name == c[0].name && (!sameNamespaceToo || $0.namespace == c[0].namespace) }

@@ -15,7 +15,8 @@ enum NamespaceTransformer {
             var v = m.items[i].value
             m.items[i].value = .null  // keep `v` uniquely referenced: mutate in place, no copy
             if !id.isClusterScoped { v[path: ["metadata", "namespace"]] = .string(ns) }
-            if gvk.kind == "Namespace" { v[path: ["metadata", "name"]] = .string(ns) }
+            // Only the core `v1 Namespace` is renamed (not e.g. servicebus.azure.com/Namespace).
+            if gvk.kind == "Namespace" && gvk.group.isEmpty { v[path: ["metadata", "name"]] = .string(ns) }
             if gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding" {
                 if case .array = v["subjects"]?.kind {
                     v.withObject { o in

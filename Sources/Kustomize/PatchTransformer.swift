@@ -74,8 +74,12 @@ enum PatchTransformer {
                     if !hadAnnotations, v[path: ["metadata", "annotations"]]?.object?.isEmpty == true {
                         v[path: ["metadata", "annotations"]] = nil
                     }
+                    // A JSON patch may rename: Kustomize stores the previous id first, so
+                    // references (a RoleBinding's roleRef, …) follow the new name.
+                    let before = m.items[i].curId
                     m.items[i].value = v
-                    batch.ids[i] = m.items[i].curId  // a JSON patch may rename
+                    if m.items[i].curId != before { m.items[i].prevIds.append(before) }
+                    batch.ids[i] = m.items[i].curId
                 } catch {
                     var e = error
                     e.message += " (patching \(m.items[i].curId))"

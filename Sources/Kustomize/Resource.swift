@@ -32,6 +32,13 @@ public struct ResId: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Which built-in generator made an object: `configuredBy` of its origin annotation.
+struct GeneratorOrigin: Sendable, Hashable {
+    var kind: String
+    /// `metadata.name` of a `generators:` plugin configuration.
+    var name: String?
+}
+
 /// How a generated ConfigMap/Secret combines with one of the same name from a base.
 public enum GeneratorBehavior: String, Sendable { case create, merge, replace }
 
@@ -50,6 +57,8 @@ struct KResource: Sendable {
     var behavior: GeneratorBehavior = .create
     /// Names of `vars` bound to this object.
     var refVars: [String] = []
+    /// The generator that made this object (for `buildMetadata: [originAnnotations]`).
+    var generatedBy: GeneratorOrigin?
 
     init(value: Value, file: String) {
         self.value = value
@@ -58,7 +67,8 @@ struct KResource: Sendable {
     }
 
     static func id(of v: Value) -> ResId {
-        let gvk = v.gvk ?? GroupVersionKind(group: "", version: "", kind: "")
+        // Kustomize accepts a resource with `kind` and no `apiVersion` (empty group and version).
+        let gvk = v.gvk ?? GroupVersionKind(group: "", version: "", kind: v.kindName ?? "")
         return ResId(gvk: gvk, name: v.metadataName ?? "", namespace: v.metadataNamespace ?? "")
     }
 
@@ -77,8 +87,14 @@ struct KResource: Sendable {
 
     /// Kustomize's `PrefixesSuffixesEquals`: the shorter list of prefixes (suffixes) is the
     /// tail of the longer one.
-    func prefixesSuffixesEqual(_ o: KResource) -> Bool {
-        KResource.sameEnding(prefixes, o.prefixes) && KResource.sameEnding(suffixes, o.suffixes)
+    /// With `allowEmpty`, an object without prefixes (suffixes) matches any prefixes (suffixes).
+    func prefixesSuffixesEqual(_ o: KResource, allowEmpty: Bool = false) -> Bool {
+        if allowEmpty {
+            let p = prefixes.isEmpty || o.prefixes.isEmpty || KResource.sameEnding(prefixes, o.prefixes)
+            let s = suffixes.isEmpty || o.suffixes.isEmpty || KResource.sameEnding(suffixes, o.suffixes)
+            return p && s
+        }
+        return KResource.sameEnding(prefixes, o.prefixes) && KResource.sameEnding(suffixes, o.suffixes)
     }
 
     static func sameEnding(_ a: [String], _ b: [String]) -> Bool {

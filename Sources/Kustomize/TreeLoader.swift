@@ -55,7 +55,18 @@ struct TreeLoader: Sendable {
     /// documents skipped.
     func objects(in p: TreePath, at loc: SourceLocation) throws(Diagnostic) -> [KResource] {
         var out: [KResource] = []
-        for doc in try parseStream(p, at: loc, what: "resource") {
+        let bytes = try read(p, at: loc, what: "resource")
+        let r = bytes.withUnsafeBufferPointer { buf in
+            Result { () throws(Diagnostic) in try YAMLParser.parseStream(bytes: buf, file: p.string, limits: limits.yaml) }
+        }
+        let docs = try r.get()
+        // Raw control characters are refused by the YAML reader; escaped ones (`"\x7f"`) can
+        // only come from a double-quoted scalar, so only files with a backslash are checked.
+        let escapes = bytes.contains(UInt8(ascii: "\\"))
+        let nonFinite = ControlCharacters.mayHoldNonFinite(bytes)
+        for doc in docs {
+            if escapes { try ControlCharacters.check(doc.value, file: p.string) }
+            if nonFinite { try ControlCharacters.checkFinite(doc.value, file: p.string) }
             try append(doc.value, file: p.string, into: &out)
         }
         return out
@@ -71,12 +82,67 @@ struct TreeLoader: Sendable {
             for item in items { try append(item, file: file, into: &out) }
             return
         }
-        guard v.apiVersion != nil, v.kindName != nil else {
-            throw .error("resource is missing `apiVersion` or `kind`", at: l, fix: "add apiVersion and kind")
+        // Like kubectl: `kind` is required, `apiVersion` is not (the object has no group/version).
+        guard v.kindName != nil else {
+            throw .error("resource is missing `kind`", at: l, fix: "add apiVersion and kind")
         }
         guard let name = v.metadataName, !name.isEmpty else {
             throw .error("resource \(v.kindName!) is missing `metadata.name`", at: l, fix: "add metadata.name")
         }
         out.append(KResource(value: v, file: file))
+    }
+}
+
+/// `kubectl kustomize` refuses DEL and the C1 control characters (U+007F–U+009F except
+/// U+0085) anywhere in a resource ("control characters are not allowed"); so does this engine.
+enum ControlCharacters {
+    static func isRefused(_ v: UInt32) -> Bool { v >= 0x7F && v <= 0x9F && v != 0x85 }
+
+    static func check(_ v: Value, file: String) throws(Diagnostic) {
+        switch v.kind {
+        case .string(let s): try check(string: s, mark: v.mark, file: file)
+        case .array(let a): for x in a { try check(x, file: file) }
+        case .object(let o):
+            for (k, x) in o {
+                try check(string: k, mark: o.keyMark(k) ?? x.mark, file: file)
+                try check(x, file: file)
+            }
+        default: break
+        }
+    }
+
+    /// `.inf` / `.nan` (any case) occur in the text: only then can a number be non-finite.
+    static func mayHoldNonFinite(_ b: [UInt8]) -> Bool {
+        guard b.count >= 4 else { return false }
+        for i in 0..<(b.count - 3) where b[i] == UInt8(ascii: ".") {
+            let w = (b[i + 1] | 0x20, b[i + 2] | 0x20, b[i + 3] | 0x20)
+            if w == (105, 110, 102) || w == (110, 97, 110) { return true }  // inf, nan
+        }
+        return false
+    }
+
+    /// kubectl refuses `.inf` and `.nan` (JSON has no such numbers); so does this engine.
+    static func checkFinite(_ v: Value, file: String) throws(Diagnostic) {
+        switch v.kind {
+        case .double(let d) where !d.isFinite:
+            throw .error("\(YAMLScalar.format(d)) is not a valid number in a Kubernetes object (JSON has no infinity or NaN)",
+                         at: SourceLocation(file: file, mark: v.mark), fix: "quote the value to make it a string, or write a finite number")
+        case .array(let a): for x in a { try checkFinite(x, file: file) }
+        case .object(let o): for (_, x) in o { try checkFinite(x, file: file) }
+        default: break
+        }
+    }
+
+    static func check(string s: String, mark: Mark, file: String) throws(Diagnostic) {
+        // U+007F is 0x7F in UTF-8, U+0080–U+009F are 0xC2 0x80–0x9F.
+        var prev: UInt8 = 0
+        for b in s.utf8 {
+            if b == 0x7F || (prev == 0xC2 && b >= 0x80 && b <= 0x9F && b != 0x85) {
+                throw .error("control characters are not allowed (U+\(b == 0x7F ? "007F" : "00" + String(b, radix: 16, uppercase: true)) in a string)",
+                             at: SourceLocation(file: file, mark: mark),
+                             fix: "remove the control character, or base64-encode binary data (ConfigMap `binaryData`, Secret `data`)")
+            }
+            prev = b
+        }
     }
 }

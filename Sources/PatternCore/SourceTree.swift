@@ -209,20 +209,34 @@ public struct LocalTree: SourceTree {
             throw SourceTreeError(path: path.description, message: "cannot open (\(String(cString: strerror(errno))))")
         }
         defer { close(fd) }
-        var out: [UInt8] = []
+        // Read straight into the result's uninitialized storage (sized by fstat, +1 to see
+        // EOF in the same pass): no zero-filled scratch buffer, no copy.
         var st = stat()
-        if fstat(fd, &st) == 0 { out.reserveCapacity(Int(st.st_size)) }
-        var buf = [UInt8](repeating: 0, count: 65536)
+        var capacity = fstat(fd, &st) == 0 ? Int(st.st_size) + 1 : 65536
+        var out: [UInt8] = []
+        var failure: Int32 = 0
         while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65536) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SourceTreeError(path: path.description, message: "read failed (\(String(cString: strerror(errno))))")
+            var eof = false
+            let chunk = [UInt8](unsafeUninitializedCapacity: capacity) { buf, count in
+                count = 0
+                while count < capacity {
+                    let n = Glibc.read(fd, buf.baseAddress! + count, capacity - count)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    if n == 0 { eof = true; return }
+                    count += n
+                }
             }
-            if n == 0 { break }
-            out.append(contentsOf: buf[0..<n])
+            if failure != 0 {
+                throw SourceTreeError(path: path.description, message: "read failed (\(String(cString: strerror(failure))))")
+            }
+            if out.isEmpty { out = chunk } else { out.append(contentsOf: chunk) }
+            if eof { return out }
+            capacity = 65536  // the file grew since fstat: read the rest in chunks
         }
-        return out
     }
 
     public func readLink(_ path: TreePath) throws -> String {

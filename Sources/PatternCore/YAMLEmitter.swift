@@ -47,7 +47,7 @@ public struct YAMLEmitter: Sendable {
         case .array(let a) where !a.isEmpty:
             writeSeq(a, indent: 0, into: &out)
         default:
-            writeScalar(v, indent: 0, into: &out)
+            writeScalar(v, indent: 2, into: &out)
             out.append(10)
         }
     }
@@ -58,12 +58,40 @@ public struct YAMLEmitter: Sendable {
 
     private func writeMap(_ o: Object, indent: Int, firstLineIndented: Bool = true, into out: inout [UInt8]) {
         var first = true
-        o.forEachEntry(sorted: options.sortKeys) { k, v in
+        func entry(_ k: String, _ v: Value) {
             if !first || firstLineIndented { pad(indent, &out) }
             first = false
+            if YAMLScalar.needsComplexKey(k) {
+                // go-yaml: a key with a line break is no simple key; `? key` then `: value`.
+                out.append(contentsOf: "? ".utf8)
+                writeString(k, indent: indent + 2, allowLiteral: true, into: &out)
+                out.append(10)
+                pad(indent, &out)
+                out.append(UInt8(ascii: ":"))
+                writeValueAfterKey(v, indent: indent, into: &out)
+                return
+            }
             writeString(k, indent: indent, allowLiteral: false, into: &out)
             out.append(UInt8(ascii: ":"))
             writeValueAfterKey(v, indent: indent, into: &out)
+        }
+        guard options.sortKeys else {
+            for (k, v) in o { entry(k, v) }
+            return
+        }
+        // go-yaml v2's key order (natural: `item2 < item10`), free when already in order.
+        var keys: [String] = []
+        var values: [Value] = []
+        keys.reserveCapacity(o.count); values.reserveCapacity(o.count)
+        var ordered = true
+        for (k, v) in o {
+            if ordered, let last = keys.last, !YAMLScalar.keyLess(last, k) { ordered = false }
+            keys.append(k); values.append(v)
+        }
+        if ordered {
+            for i in keys.indices { entry(keys[i], values[i]) }
+        } else {
+            for i in keys.indices.sorted(by: { YAMLScalar.keyLess(keys[$0], keys[$1]) }) { entry(keys[i], values[i]) }
         }
     }
 
@@ -126,13 +154,8 @@ public struct YAMLEmitter: Sendable {
         case .plain:
             if fold { YAMLEmitter.writeFolded(s, quote: nil, indent: indent, into: &out) } else { out.append(contentsOf: s.utf8) }
         case .singleQuoted:
-            if fold { YAMLEmitter.writeFolded(s, quote: UInt8(ascii: "'"), indent: indent, into: &out); return }
-            out.append(UInt8(ascii: "'"))
-            for c in s.utf8 {
-                if c == UInt8(ascii: "'") { out.append(c) }
-                out.append(c)
-            }
-            out.append(UInt8(ascii: "'"))
+            // Folding at spaces (values only) and U+2028/U+2029 breaks are handled there.
+            YAMLEmitter.writeFolded(s, quote: UInt8(ascii: "'"), indent: indent, foldSpaces: fold, into: &out)
         case .doubleQuoted:
             YAMLEmitter.writeDoubleQuoted(s, foldIndent: fold ? indent : nil, into: &out)
         case .literal:
@@ -155,17 +178,19 @@ public struct YAMLEmitter: Sendable {
     /// space past column `bestWidth` becomes a line break plus `indent` spaces (in quotes, not
     /// at the first or last character). Folding keeps the value: a reader turns the break back
     /// into that space.
-    static func writeFolded(_ s: String, quote: UInt8?, indent: Int, into out: inout [UInt8]) {
+    static func writeFolded(_ s: String, quote: UInt8?, indent: Int, foldSpaces: Bool = true, into out: inout [UInt8]) {
         let u = Array(s.utf8)
         var col = column(out)
         if let quote { out.append(quote); col += 1 }
         var spaces = false
-        for i in u.indices {
+        var breaks = false
+        var i = 0
+        while i < u.count {
             let c = u[i]
             if c == 32 {
                 let nextIsSpace = i + 1 < u.count && u[i + 1] == 32
                 let inner = quote == nil || (i > 0 && i < u.count - 1)
-                if !spaces && col > bestWidth && !nextIsSpace && inner {
+                if foldSpaces && !spaces && col > bestWidth && !nextIsSpace && inner {
                     out.append(10)
                     for _ in 0..<indent { out.append(32) }
                     col = indent
@@ -173,32 +198,67 @@ public struct YAMLEmitter: Sendable {
                     out.append(32); col += 1
                 }
                 spaces = true
+                i += 1
                 continue
+            }
+            if c == 0xE2, i + 2 < u.count, u[i + 1] == 0x80, u[i + 2] == 0xA8 || u[i + 2] == 0xA9 {
+                // U+2028/U+2029 (only in single quotes): go-yaml writes the break itself and
+                // indents the next character, so a YAML 1.1 reader keeps it and nothing after
+                // it can start a new key.
+                out.append(contentsOf: u[i...(i + 2)])
+                col = 0
+                breaks = true
+                i += 3
+                continue
+            }
+            if breaks {
+                while col < indent { out.append(32); col += 1 }
+                breaks = false
             }
             if let quote, c == quote { out.append(c); col += 1 }
             out.append(c)
             if c & 0xC0 != 0x80 { col += 1 }
             spaces = false
+            i += 1
         }
         if let quote { out.append(quote) }
     }
 
+    /// A literal block scalar as go-yaml writes it: `|2` when the text starts with a space or
+    /// a line break (the reader can't guess the indentation), then the chomping indicator
+    /// (`-` no final break, `+` more than one or only a break).
     private func writeLiteral(_ s: String, indent: Int, into out: inout [UInt8]) {
         let u = Array(s.utf8)
         var trailing = 0
         while trailing < u.count && u[u.count - 1 - trailing] == 10 { trailing += 1 }
         out.append(UInt8(ascii: "|"))
-        if trailing == 0 { out.append(UInt8(ascii: "-")) } else if trailing > 1 { out.append(UInt8(ascii: "+")) }
+        if let f = u.first, f == 32 || f == 10 || (f == 0xE2 && YAMLEmitter.isLSPS(u, 0)) {
+            out.append(UInt8(ascii: "2"))
+        }
+        if trailing == 0 { out.append(UInt8(ascii: "-")) } else if trailing > 1 || u.count == 1 { out.append(UInt8(ascii: "+")) }
         out.append(10)
         let body = u[0..<(u.count - trailing)]
         var lineStart = true
-        for c in body {
+        var i = body.startIndex
+        while i < body.endIndex {
+            let c = body[i]
+            if c == 0xE2 && YAMLEmitter.isLSPS(u, i) {
+                out.append(contentsOf: body[i...(i + 2)])
+                lineStart = true
+                i += 3
+                continue
+            }
             if lineStart && c != 10 { pad(indent, &out) }
             out.append(c)
             lineStart = c == 10
+            i += 1
         }
         // The caller writes the final line break.
         if trailing > 1 { for _ in 0..<(trailing - 1) { out.append(10) } }
+    }
+
+    @inline(__always) static func isLSPS(_ u: [UInt8], _ i: Int) -> Bool {
+        i + 2 < u.count && u[i] == 0xE2 && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9)
     }
 
     /// A double-quoted scalar; with `foldIndent`, folded like go-yaml's emitter (a space past
@@ -232,6 +292,14 @@ public struct YAMLEmitter: Sendable {
             case "\t": out.append(contentsOf: "\\t".utf8)
             case "\r": out.append(contentsOf: "\\r".utf8)
             case "\0": out.append(contentsOf: "\\0".utf8)
+            case "\u{07}": out.append(contentsOf: "\\a".utf8)
+            case "\u{08}": out.append(contentsOf: "\\b".utf8)
+            case "\u{0B}": out.append(contentsOf: "\\v".utf8)
+            case "\u{0C}": out.append(contentsOf: "\\f".utf8)
+            case "\u{1B}": out.append(contentsOf: "\\e".utf8)
+            case "\u{85}": out.append(contentsOf: "\\N".utf8)
+            case "\u{2028}": out.append(contentsOf: "\\L".utf8)
+            case "\u{2029}": out.append(contentsOf: "\\P".utf8)
             default:
                 if YAMLScalar.isPrintable(sc) {
                     out.append(contentsOf: String(sc).utf8)

@@ -211,7 +211,8 @@ public enum YAMLParser {
                 }
                 var v = target.value
                 v.mark = m
-                try add(v, anchor: nil, scalarText: nil, isMergeKey: false, aliasNodes: target.nodes)
+                // An alias of a scalar may be a map key (`*name : 1`), as go-yaml allows.
+                try add(v, anchor: nil, scalarText: v.isScalar && !v.isNull ? v.scalarText : nil, isMergeKey: false, aliasNodes: target.nodes)
             default:
                 break
             }
@@ -226,8 +227,14 @@ public enum YAMLParser {
 
         static func tagged(_ text: String, tag: String, mark m: Mark, loc: SourceLocation) throws(Diagnostic) -> Value {
             switch tag {
-            case "tag:yaml.org,2002:str", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp":
+            case "tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp":
                 return Value(.string(text), mark: m)
+            case "tag:yaml.org,2002:binary":
+                // As go-yaml: the decoded bytes are the string (`!!binary aGVsbG8=` is "hello").
+                guard let bytes = Base64.decode(text.filter { !$0.isWhitespace }) else {
+                    throw .error("'!!binary' value is not valid base64", at: loc, fix: "fix the base64 text or remove the !!binary tag")
+                }
+                return Value(.string(String(decoding: bytes, as: UTF8.self)), mark: m)
             case "tag:yaml.org,2002:null": return Value(.null, mark: m)
             case "tag:yaml.org,2002:bool":
                 switch YAMLScalar.resolvePlain(text) {

@@ -18,7 +18,10 @@ public enum YAMLScalar {
             return (s == "true" || s == "True" || s == "TRUE") ? .bool(true) : .string(s)
         case UInt8(ascii: "f"), UInt8(ascii: "F"):
             return (s == "false" || s == "False" || s == "FALSE") ? .bool(false) : .string(s)
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
+        case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            if let t = timestamp(s) { return .string(t) }
+            return resolveNumber(s) ?? .string(s)
+        case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
             return resolveNumber(s) ?? .string(s)
         default:
             return .string(s)
@@ -156,31 +159,200 @@ public enum YAMLScalar {
     }
 
     static func looksLikeTimestamp(_ u: String.UTF8View) -> Bool {
-        // yyyy-m(m)-d(d)...
-        let a = Array(u.prefix(10))
-        guard a.count >= 8, a[0...3].allSatisfy({ $0 >= 48 && $0 <= 57 }), a[4] == UInt8(ascii: "-") else { return false }
-        return a[5] >= 48 && a[5] <= 57
+        timestamp(String(u)) != nil
+    }
+
+    /// An untagged plain timestamp as go-yaml reads it (Go layouts `2006-1-2T15:4:5.999999999Z07:00`,
+    /// the same with `t`, `2006-1-2 15:4:5.999999999`, `2006-1-2`), in the form Kubernetes
+    /// tools print it: RFC 3339 with nanoseconds and no trailing zeros (`2001-12-14` →
+    /// `2001-12-14T00:00:00Z`). Nil when `s` is no timestamp.
+    public static func timestamp(_ s: String) -> String? {
+        let u = Array(s.utf8)
+        guard u.count >= 8, u.count <= 64, u[4] == UInt8(ascii: "-") else { return nil }
+        var i = 0
+        func digits(_ min: Int, _ max: Int) -> Int? {
+            var n = 0, v = 0
+            while i < u.count, n < max, u[i] >= 48, u[i] <= 57 { v = v * 10 + Int(u[i] - 48); i += 1; n += 1 }
+            return n >= min ? v : nil
+        }
+        func expect(_ c: UInt8) -> Bool { if i < u.count && u[i] == c { i += 1; return true }; return false }
+        guard let year = digits(4, 4), expect(UInt8(ascii: "-")), let month = digits(1, 2), expect(UInt8(ascii: "-")),
+              let day = digits(1, 2), (1...12).contains(month) else { return nil }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard day >= 1, day <= monthDays else { return nil }
+        func pad(_ v: Int, _ w: Int) -> String { let t = String(v); return String(repeating: "0", count: max(0, w - t.count)) + t }
+        let date = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        if i == u.count { return date + "T00:00:00Z" }
+        let sep = u[i]
+        guard sep == UInt8(ascii: "T") || sep == UInt8(ascii: "t") || sep == UInt8(ascii: " ") else { return nil }
+        i += 1
+        guard let hour = digits(1, 2), expect(UInt8(ascii: ":")), let minute = digits(1, 2), expect(UInt8(ascii: ":")),
+              let second = digits(1, 2), hour < 24, minute < 60, second < 60 else { return nil }
+        var fraction = ""
+        if i < u.count && u[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
+            guard i > start, i - start <= 9 else { return nil }
+            fraction = String(decoding: u[start..<i], as: UTF8.self)
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+            if !fraction.isEmpty { fraction = "." + fraction }
+        }
+        var zone = "Z"
+        if sep == UInt8(ascii: " ") {
+            guard i == u.count else { return nil }  // `2006-1-2 15:4:5.999999999` has no zone
+        } else {
+            guard i < u.count else { return nil }
+            if u[i] == UInt8(ascii: "Z") {
+                i += 1
+            } else if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
+                let sign = u[i]
+                i += 1
+                guard let zh = digits(2, 2), expect(UInt8(ascii: ":")), let zm = digits(2, 2), zh < 24, zm < 60 else { return nil }
+                zone = zh == 0 && zm == 0 ? "Z" : "\(sign == UInt8(ascii: "+") ? "+" : "-")\(pad(zh, 2)):\(pad(zm, 2))"
+            } else {
+                return nil
+            }
+            guard i == u.count else { return nil }
+        }
+        return "\(date)T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))\(fraction)\(zone)"
     }
 
     /// The style the emitter uses for a string value or key (go-yaml v2's choice, which is what
-    /// `kubectl kustomize` prints).
+    /// `kubectl kustomize` prints). `allowLiteral` is false for keys written as simple keys;
+    /// a key with a line break is written as a complex key (`? `), where block styles are allowed.
     public static func style(for s: String, allowLiteral: Bool = true) -> Style {
         // Fast path for the common case: identifiers, names, image references, paths.
         if isSimpleWord(s) { return s.utf8.count <= 5 && isAmbiguous(s) ? .doubleQuoted : .plain }
-        var hasNewline = false
-        var special = false  // characters only double quotes can carry
-        for c in s.unicodeScalars {
-            if c == "\n" { hasNewline = true; continue }
-            if !isPrintable(c) { special = true }
-        }
-        if hasNewline {
-            if allowLiteral && !special && literalAllowed(s) { return .literal }
-            return .doubleQuoted
-        }
-        if special { return .doubleQuoted }
+        let a = analyze(s)
+        // go-yaml v2 (`encode.go` stringv): a string another type would claim is double-quoted,
+        // one with "\n" asks for a literal block, everything else for plain.
         if isAmbiguous(s) { return .doubleQuoted }
-        if plainAllowed(s) { return .plain }
-        return .singleQuoted
+        if a.hasNewline {
+            return allowLiteral && a.blockAllowed ? .literal : .doubleQuoted
+        }
+        // `select_scalar_style`: plain falls back to single quotes, single quotes to double.
+        if a.plainAllowed && plainAllowed(s) { return .plain }
+        return a.singleQuotedAllowed ? .singleQuoted : .doubleQuoted
+    }
+
+    /// What go-yaml's `yaml_emitter_analyze_scalar` finds in a string.
+    struct Analysis {
+        var hasNewline = false
+        /// Any line break: `\n`, `\r`, U+0085, U+2028, U+2029 (YAML 1.1 breaks).
+        var lineBreaks = false
+        var plainAllowed = true
+        var singleQuotedAllowed = true
+        var blockAllowed = true
+    }
+
+    /// YAML 1.1 line breaks (what go-yaml's `is_break` and libyaml readers take for one).
+    @inline(__always) static func isBreak(_ v: UInt32) -> Bool {
+        v == 0x0A || v == 0x0D || v == 0x85 || v == 0x2028 || v == 0x2029
+    }
+
+    static func analyze(_ s: String) -> Analysis {
+        var a = Analysis()
+        var special = false, spaceBreak = false, breakSpace = false
+        var prevSpace = false, prevBreak = false
+        var first = true
+        var leading = false, trailingSpace = false, trailingBreak = false
+        for c in s.unicodeScalars {
+            let v = c.value
+            if v == 0x0A { a.hasNewline = true }
+            if !isPrintable(c) { special = true }
+            let isSpace = v == 0x20
+            let brk = isBreak(v)
+            if first && (isSpace || brk) { leading = true }
+            if isSpace {
+                prevSpace = true
+                if prevBreak { breakSpace = true }
+                prevBreak = false
+            } else if brk {
+                a.lineBreaks = true
+                if prevSpace { spaceBreak = true }
+                prevBreak = true
+                prevSpace = false
+            } else {
+                prevSpace = false
+                prevBreak = false
+            }
+            first = false
+            trailingSpace = isSpace
+            trailingBreak = brk
+        }
+        if leading || trailingSpace || trailingBreak { a.plainAllowed = false }
+        if trailingSpace { a.blockAllowed = false }
+        if breakSpace { a.plainAllowed = false; a.singleQuotedAllowed = false }
+        if spaceBreak || special { a.plainAllowed = false; a.singleQuotedAllowed = false; a.blockAllowed = false }
+        if a.lineBreaks { a.plainAllowed = false }
+        return a
+    }
+
+    /// A string with a line break can't be a simple key: go-yaml writes `? key` then `: value`.
+    public static func needsComplexKey(_ s: String) -> Bool {
+        for c in s.unicodeScalars where isBreak(c.value) { return true }
+        return false
+    }
+
+    /// go-yaml v2's order of map keys (`sorter.go`, what `kubectl kustomize` prints): rune by
+    /// rune; two letters by code point; a letter sorts after a non-letter; runs of digits
+    /// compare as numbers (`item2 < item10`, `v1.2.9 < v1.2.10`); a prefix sorts first.
+    public static func keyLess(_ a: String, _ b: String) -> Bool {
+        // Fast path: ASCII letters only differ → byte order is the same.
+        let au = a.utf8, bu = b.utf8
+        var ia = au.startIndex, ib = bu.startIndex
+        while ia != au.endIndex, ib != bu.endIndex, au[ia] == bu[ib] { ia = au.index(after: ia); ib = bu.index(after: ib) }
+        if ia == au.endIndex || ib == bu.endIndex { return ia == au.endIndex && ib != bu.endIndex }
+        let ca = au[ia], cb = bu[ib]
+        if ca < 0x80, cb < 0x80, isASCIILetter(ca), isASCIILetter(cb) { return ca < cb }
+        return keyLessSlow(Array(a.unicodeScalars), Array(b.unicodeScalars))
+    }
+
+    @inline(__always) static func isASCIILetter(_ c: UInt8) -> Bool { (c | 0x20) >= 97 && (c | 0x20) <= 122 }
+
+    static func isLetter(_ c: Unicode.Scalar) -> Bool {
+        if c.value < 0x80 { return isASCIILetter(UInt8(c.value)) }
+        switch c.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+        default: return false
+        }
+    }
+
+    static func isDigit(_ c: Unicode.Scalar) -> Bool {
+        if c.value < 0x80 { return c.value >= 48 && c.value <= 57 }
+        return c.properties.generalCategory == .decimalNumber
+    }
+
+    static func keyLessSlow(_ ar: [Unicode.Scalar], _ br: [Unicode.Scalar]) -> Bool {
+        var i = 0
+        while i < ar.count && i < br.count {
+            if ar[i] == br[i] { i += 1; continue }
+            let al = isLetter(ar[i]), bl = isLetter(br[i])
+            if al && bl { return ar[i].value < br[i].value }
+            if al || bl { return bl }
+            var an: Int64 = 0, bn: Int64 = 0
+            if ar[i] == "0" || br[i] == "0" {
+                var j = i - 1
+                while j >= 0 && isDigit(ar[j]) {
+                    if ar[j] != "0" { an = 1; bn = 1; break }
+                    j -= 1
+                }
+            }
+            var ai = i
+            while ai < ar.count && isDigit(ar[ai]) {
+                an = an &* 10 &+ (Int64(ar[ai].value) &- 48); ai += 1
+            }
+            var bi = i
+            while bi < br.count && isDigit(br[bi]) {
+                bn = bn &* 10 &+ (Int64(br[bi].value) &- 48); bi += 1
+            }
+            if an != bn { return an < bn }
+            if ai != bi { return ai < bi }
+            return ar[i].value < br[i].value
+        }
+        return ar.count < br.count
     }
 
     /// A letter followed by letters, digits, `.`, `/`, `_`, `-`, `:` (not last), `@`: always
@@ -206,7 +378,7 @@ public enum YAMLScalar {
         let v = c.value
         if v == 0x0A { return true }
         if v >= 0x20 && v <= 0x7E { return true }
-        if v == 0x85 || (v >= 0xA0 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD && v != 0xFEFF) { return true }
+        if (v >= 0xA0 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD && v != 0xFEFF) { return true }
         // go-yaml's is_printable stops at 3-byte UTF-8: characters beyond the BMP (emoji) are
         // written double-quoted as \UXXXXXXXX, which is what `kubectl kustomize` prints.
         return false
@@ -231,19 +403,6 @@ public enum YAMLScalar {
             let c = u[i]
             if c == UInt8(ascii: ":") && (i + 1 == u.count || u[i + 1] == UInt8(ascii: " ")) { return false }
             if c == UInt8(ascii: "#") && i > 0 && u[i - 1] == UInt8(ascii: " ") { return false }
-        }
-        return true
-    }
-
-    static func literalAllowed(_ s: String) -> Bool {
-        // No leading space on the first line (would need an indentation indicator) and no
-        // space right before a line break (libyaml refuses block style then).
-        if s.hasPrefix(" ") || s.hasPrefix("\n") { return false }
-        var prev: UInt8 = 0
-        for c in s.utf8 {
-            if c == UInt8(ascii: "\n") && prev == UInt8(ascii: " ") { return false }
-            if c == UInt8(ascii: "\t") { return false }
-            prev = c
         }
         return true
     }
