@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeTestServer", targets: ["KubeTestServer"]),
         .library(name: "PatternController", targets: ["PatternController"]),
+        .library(name: "Helm", targets: ["Helm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,7 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CGit2", linkerSettings: [.linkedLibrary("git2")]),
         .target(name: "CTestTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
 
         // MARK: Pipeline stages
         /// Values (ordered maps), YAML/JSON codecs, diagnostics, object identity, kind tables.
@@ -35,6 +37,9 @@ let package = Package(
         .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2"]),
         /// Kustomize-compatible builds of `kustomization.yaml` directories (one transformer per file).
         .target(name: "Kustomize", dependencies: ["PatternCore"]),
+        /// Helm charts: Chart.yaml, values coalescing, dependencies, values.schema.json,
+        /// .tgz archives, .Files/.Capabilities/.Release, hooks, rendering through HelmTemplate.
+        .target(name: "Helm", dependencies: ["PatternCore", "CZlib"]),
         /// Compile: pattern files + overlays + Kustomize directories → ordered objects.
         .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize"]),
         /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
@@ -71,6 +76,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "PatternCoreTests", dependencies: ["PatternCore"]),
+        .testTarget(name: "HelmTests", dependencies: ["Helm", "PatternCore"]),
         .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "PatternCore"]),
         .testTarget(name: "PatternCompileTests", dependencies: ["PatternCompile", "PatternCore"]),
         .testTarget(name: "PatternSourceTests", dependencies: ["PatternSource", "PatternCore"]),
