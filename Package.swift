@@ -41,7 +41,7 @@ let package = Package(
         /// .tgz archives, .Files/.Capabilities/.Release, hooks, rendering through HelmTemplate.
         .target(name: "Helm", dependencies: ["PatternCore", "CZlib"]),
         /// Compile: pattern files + overlays + Kustomize directories → ordered objects.
-        .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize"]),
+        .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize", "Helm"]),
         /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
         .target(name: "KubeClient", dependencies: ["PatternCore", "CCurl"]),
         /// Diff: desired vs live on owned fields (managedFields), apply plan graph, drift attribution.

@@ -124,7 +124,18 @@ public struct SiteCompiler: Sendable {
         // 5. Build components.
         var objects: [RenderedObject] = []
         let loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
+        let charts = ChartComponentRenderer(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
         for c in active {
+            if let chart = c.chart {
+                do {
+                    for (v, file) in try charts.render(chart, component: c.name, patternDir: patternDir, patternFile: pattern.file,
+                                                       substituter: substituter, capabilities: try ChartComponentRenderer.capabilities(chain)) {
+                        let key = v.objectKey ?? ObjectKey(group: "", kind: v.kindName ?? "", namespace: "", name: v.metadataName ?? "")
+                        objects.append(RenderedObject(object: v, key: key, component: c.name, file: file))
+                    }
+                } catch { diagnostics += error.items }
+                continue
+            }
             let dir: TreePath
             do { dir = try patternDir.resolving(c.path) } catch {
                 diagnostics.append(.error("component '\(c.name)': \(error)", at: SourceLocation(file: pattern.file, mark: c.mark),
