@@ -64,7 +64,7 @@ let package = Package(
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
-            "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController",
+            "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController", "Helm",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "pattern", dependencies: ["PatternCLI"]),
