@@ -76,6 +76,8 @@ public struct TemplateJob: Sendable {
         public var fullPath: String
         /// Indexes of the subcharts' scopes (`.Subcharts.<name>`).
         public var children: [Int]
+        /// Where the chart was loaded from, as shown in messages.
+        public var origin: String
     }
     public struct Template: Sendable {
         /// `<chart>/templates/<file>` (subcharts: `<parent>/charts/<sub>/templates/<file>`).
@@ -135,7 +137,7 @@ public struct ChartRenderer: Sendable {
             let fullPath = parentPath.map { "\($0)/charts/\(c.name)" } ?? c.name
             let index = scopes.count
             scopes.append(TemplateJob.Scope(metadata: c.metadata, files: c.files, values: v, isRoot: parentPath == nil,
-                                            fullPath: fullPath, children: []))
+                                            fullPath: fullPath, children: [], origin: c.origin))
             var children: [Int] = []
             for sub in c.dependencies {
                 let sv = v[sub.name].flatMap { $0.object != nil ? $0 : nil } ?? .emptyObject

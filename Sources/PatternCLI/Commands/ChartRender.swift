@@ -84,7 +84,7 @@ enum ChartRenderCommand {
                 }
             }
         }
-        if setValues.object?.isEmpty == false { layers.append(ValueLayer(file: "--set", value: setValues)) }
+        if setValues.object?.isEmpty == false { layers.append(ValueLayer(file: "--set", value: HelmValues.markSetIntegers(setValues))) }
 
         var caps = Capabilities()
         if let kv = o.kubeVersion {
