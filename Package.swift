@@ -36,7 +36,7 @@ let package = Package(
         /// Source: git repositories through libgit2, content-addressed cache, mirrors.
         .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2"]),
         /// Kustomize-compatible builds of `kustomization.yaml` directories (one transformer per file).
-        .target(name: "Kustomize", dependencies: ["PatternCore"]),
+        .target(name: "Kustomize", dependencies: ["PatternCore", "Helm"]),
         /// Helm charts: Chart.yaml, values coalescing, dependencies, values.schema.json,
         /// .tgz archives, .Files/.Capabilities/.Release, hooks, rendering through HelmTemplate.
         .target(name: "Helm", dependencies: ["PatternCore", "CZlib"]),

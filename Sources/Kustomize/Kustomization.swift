@@ -106,6 +106,9 @@ struct Kustomization: Sendable {
     var sortOrder: SortOrder?
     /// Raw `replacements` entries (inline or `path:`), read by `ReplacementTransformer.load`.
     var replacements: [Value] = []
+    /// Raw `helmCharts` entries and `helmGlobals`, read by `HelmChartsGenerator`.
+    var helmCharts: [Value] = []
+    var helmGlobals: Value?
 
     /// Fields Kustomize knows that this engine does not implement: each is an error.
     static let unsupportedFields: [String: String] = [
@@ -113,8 +116,6 @@ struct Kustomization: Sendable {
         "transformers": "plugins are not run; use patches or built-in fields",
         "generators": "plugins are not run; use configMapGenerator/secretGenerator",
         "validators": "plugins are not run",
-        "helmCharts": "render the chart to files and list them in `resources`",
-        "helmGlobals": "render the chart to files and list them in `resources`",
         "helmChartInflationGenerator": "render the chart to files and list them in `resources`",
         "openapi": "custom OpenAPI schemas are not supported; strategic merge uses built-in merge keys",
         "buildMetadata": "remove `buildMetadata`",
@@ -125,7 +126,7 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
-        "replacements", "sortOptions", "configurations", "imageTags", "vars",
+        "replacements", "sortOptions", "configurations", "imageTags", "vars", "helmCharts", "helmGlobals",
     ]
 
     init(parsing root: Value, file: String, dir: TreePath) throws(Diagnostics) {
@@ -227,6 +228,8 @@ struct Kustomization: Sendable {
             case "sortOptions": sortOrder = d.sortOptions(value)
             case "configurations": configurations = d.strings(value, key)
             case "vars": vars = d.maps(value, key)
+            case "helmCharts": helmCharts = d.maps(value, key)
+            case "helmGlobals": helmGlobals = value
             default: break  // apiVersion, kind, metadata
             }
         }
