@@ -198,3 +198,19 @@ import PatternCore
         #expect(JSONSchemaValidator(schema: r).problems()?.contains("remote $ref") == true)
     }
 }
+
+@Suite struct VersionRangeTests {
+    @Test func mastermindsConstraints() {
+        let yes: [(String, String)] = [
+            (">=1.25.0-0", "1.31.0"), ("^1.2.3", "1.9.0"), ("~1.2.3", "1.2.9"), ("1.2.x", "1.2.7"), ("*", "3.0.0"),
+            (">1.0, <2.0", "1.5.0"), ("<1 || >=3", "3.1.0"), ("1.2 - 1.4", "1.4.9"), ("^0.2.3", "0.2.9"), ("", "1.0.0"),
+            (">=1.25.0-0", "1.26.0-rc.1"), ("2.0.0", "v2.0.0"), ("!=1.2.3", "1.2.4"),
+        ]
+        for (c, v) in yes { #expect(VersionRange.compatible(c, v), "\(c) should match \(v)") }
+        let no: [(String, String)] = [
+            (">=1.32", "1.31.0"), ("^1.2.3", "2.0.0"), ("~1.2.3", "1.3.0"), ("^0.2.3", "0.3.0"), (">=1.0.0", "1.5.0-beta"),
+            ("1.2 - 1.4", "1.5.0"), ("garbage", "1.0.0"), ("!=1.2.3", "1.2.3"),
+        ]
+        for (c, v) in no { #expect(!VersionRange.compatible(c, v), "\(c) should not match \(v)") }
+    }
+}
