@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "KubeTestServer", targets: ["KubeTestServer"]),
         .library(name: "PatternController", targets: ["PatternController"]),
         .library(name: "Helm", targets: ["Helm"]),
+        .library(name: "HelmTemplate", targets: ["HelmTemplate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,7 +40,7 @@ let package = Package(
         .target(name: "Kustomize", dependencies: ["PatternCore", "Helm"]),
         /// Helm charts: Chart.yaml, values coalescing, dependencies, values.schema.json,
         /// .tgz archives, .Files/.Capabilities/.Release, hooks, rendering through HelmTemplate.
-        .target(name: "Helm", dependencies: ["PatternCore", "CZlib"]),
+        .target(name: "Helm", dependencies: ["PatternCore", "CZlib", "HelmTemplate"]),
         /// Compile: pattern files + overlays + Kustomize directories → ordered objects.
         .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize", "Helm"]),
         /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
@@ -61,6 +62,8 @@ let package = Package(
             "PatternCore", "PatternCompile", "PatternSource", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        /// Go text/template + Sprig + Helm template functions, natively (no `helm` binary).
+        .target(name: "HelmTemplate", dependencies: ["PatternCore"]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
@@ -76,7 +79,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "PatternCoreTests", dependencies: ["PatternCore"]),
-        .testTarget(name: "HelmTests", dependencies: ["Helm", "PatternCore"]),
+        .testTarget(name: "HelmTests", dependencies: ["Helm", "HelmTemplate", "PatternCore"]),
         .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "PatternCore"]),
         .testTarget(name: "PatternCompileTests", dependencies: ["PatternCompile", "PatternCore"]),
         .testTarget(name: "PatternSourceTests", dependencies: ["PatternSource", "PatternCore"]),
@@ -88,6 +91,7 @@ let package = Package(
         .testTarget(name: "PatternApplyTests", dependencies: [
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),
+        .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
         .testTarget(name: "PatternCLITests", dependencies: ["PatternCLI", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternControllerTests", dependencies: [
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "KubeClient", "KubeTestServer", "PatternCore",

@@ -1,0 +1,4 @@
+extension Sprig {
+    static func addMore(_ m: inout FunctionMap) {
+    }
+}
