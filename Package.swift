@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "PatternCoreTests", dependencies: ["PatternCore"]),
         .testTarget(name: "HelmTests", dependencies: ["Helm", "HelmTemplate", "PatternCore"]),
         .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "PatternCore"]),
-        .testTarget(name: "PatternCompileTests", dependencies: ["PatternCompile", "PatternCore"]),
+        .testTarget(name: "PatternCompileTests", dependencies: ["PatternCompile", "PatternDiff", "PatternCore"]),
         .testTarget(name: "PatternSourceTests", dependencies: ["PatternSource", "PatternCore"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "KubeTestServerTests", dependencies: ["KubeTestServer", "PatternCore"]),
