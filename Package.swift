@@ -71,6 +71,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "pattern", dependencies: ["PatternCLI"]),
+        /// Times HelmTemplate on a `helm create`-style Deployment (Benchmarks/helm-template.sh).
+        .executableTarget(name: "helm-template-bench", dependencies: ["HelmTemplate", "PatternCore"]),
 
         // MARK: Test support
         /// A Kubernetes API server model over real HTTP on loopback, for tests and benchmarks.

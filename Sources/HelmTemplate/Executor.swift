@@ -78,7 +78,8 @@ final class SharedState {
             throw ExecFailure(error: TemplateError(kind: .execution, message: msg, location: nil, reason: msg,
                                                   fix: "fix: check the template name; defined templates are listed by `pattern render --explain`"))
         }
-        let s = ExecState(shared: self, tree: tree, overlay: [:], data: data)
+        let s = ExecState(shared: self, tree: tree, overlay: nil, data: data)
+        s.out.reserveCapacity(4096)
         try s.walk(tree.root)
         return s.out
     }
@@ -116,24 +117,31 @@ enum At {
     }
 }
 
+/// Templates defined by `tpl` texts, looked up before the set (shared, not copied, per execution).
+final class Overlay {
+    let trees: [String: Tree]
+    init(_ trees: [String: Tree]) { self.trees = trees }
+}
+
 final class ExecState {
     let shared: SharedState
     let tree: Tree
-    /// Templates defined by `tpl` texts (looked up before the set).
-    let overlay: [String: Tree]
+    let overlay: Overlay?
     var out = ""
     var vars: [(name: String, value: EV)]
     var at: At = .none
 
-    init(shared: SharedState, tree: Tree, overlay: [String: Tree], data: TemplateValue, dataIface: Bool = false) {
+    init(shared: SharedState, tree: Tree, overlay: Overlay?, data: TemplateValue, dataIface: Bool = false) {
         self.shared = shared
         self.tree = tree
         self.overlay = overlay
         self.vars = [("$", (data, dataIface))]
-        out.reserveCapacity(1024)
     }
 
-    func lookup(_ name: String) -> Tree? { overlay[name] ?? shared.trees[name] }
+    func lookup(_ name: String) -> Tree? {
+        if let overlay, let t = overlay.trees[name] { return t }
+        return shared.trees[name]
+    }
 
     // MARK: errors
 
@@ -674,7 +682,7 @@ final class ExecState {
             throw TemplateError(kind: .parse, message: "cannot parse template \(GoFormat.quote(text)): \(error.message)",
                                 location: error.location, reason: error.reason, fix: error.fix)
         }
-        var ov = overlay
+        var ov = overlay?.trees ?? [:]
         for t in parsed {
             if let old = ov[t.name] ?? shared.trees[t.name], Node.isEmpty(t.root), !Node.isEmpty(old.root), t.name != root { continue }
             ov[t.name] = t
@@ -685,7 +693,7 @@ final class ExecState {
         }
         let n = shared.includeCounts[root, default: 0]
         _ = n
-        let sub = ExecState(shared: shared, tree: body, overlay: ov, data: data)
+        let sub = ExecState(shared: shared, tree: body, overlay: Overlay(ov), data: data)
         shared.depth += 1
         defer { shared.depth -= 1 }
         do {

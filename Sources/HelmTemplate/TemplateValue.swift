@@ -21,7 +21,8 @@ public enum TemplateValue: Sendable {
     /// `map[string]interface{}`; iterated in sorted key order as Go's `text/template` does.
     case map(TemplateMap)
     /// A struct-like value with fields and methods (`.Release`, `.Chart`, `.Files`, times, versions).
-    case object(any TemplateObject)
+    /// (Boxed, so copying any `TemplateValue` stays a single retain.)
+    indirect case object(any TemplateObject)
 
     /// Go's type name as `%T` / Sprig's `typeOf` prints it.
     public var goTypeName: String {
