@@ -80,6 +80,7 @@ public struct HelmTemplateEngine: ChartTemplateEngine {
     func diagnostic(_ e: TemplateError, _ job: TemplateJob) -> Diagnostic {
         var d = e.diagnostic
         if let loc = d.location { d.location = SourceLocation(file: job.display(loc.file), mark: loc.mark) }
+        if let f = d.fix, f.hasPrefix("fix: ") { d.fix = String(f.dropFirst(5)) }
         if d.fix == nil {
             switch e.kind {
             case .parse: d.fix = "fix the template syntax at this line"

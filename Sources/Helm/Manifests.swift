@@ -69,8 +69,8 @@ enum ManifestSplitter {
                                        at: SourceLocation(file: source, mark: d.mark),
                                        fix: "check the template's output: every document must be a Kubernetes object")
             }
-            if let kind = v.kindName, kind.hasSuffix("List"), kind != "List" || true, let items = v["items"]?.array, v["apiVersion"]?.string == "v1" && kind == "List" {
-                out += items
+            if v.kindName == "List", v.apiVersion == "v1", let items = v["items"]?.array {
+                out += items   // a v1 List is its items, as the API server's clients apply it
             } else {
                 out.append(v)
             }

@@ -124,10 +124,10 @@ public enum HelmValues {
                         coalesceTables(&dvo, so, prefix: fullkey, merge: merge, warnings: &warnings)
                         dst[key] = Value(.object(dvo), mark: dv.mark)
                     } else {
-                        warnings.add("cannot overwrite table with non table for \(fullkey) (\(val))")
+                        warnings.add("cannot overwrite table with non table for \(fullkey)")
                     }
                 } else if dv.object != nil && !val.isNull {
-                    warnings.add("destination for \(fullkey) is a table. Ignoring non-table value (\(val))")
+                    warnings.add("destination for \(fullkey) is a table. Ignoring non-table value")
                 }
             } else {
                 dst[key] = val

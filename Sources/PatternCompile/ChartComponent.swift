@@ -139,7 +139,11 @@ enum HookOrdering {
         }
         let lastPre = chain(&pre, base: [])
         if !lastPre.isEmpty {
-            for i in objects.indices { addDependencies(&objects[i].0, lastPre) }
+            // Namespaces and CRDs stay first (hooks may live in a namespace the chart creates,
+            // and the planner already orders namespaced objects after their Namespace).
+            for i in objects.indices where !["Namespace", "CustomResourceDefinition"].contains(objects[i].0.kindName ?? "") {
+                addDependencies(&objects[i].0, lastPre)
+            }
         }
         let all = objects.compactMap { $0.0.objectKey.map(reference) }
         _ = chain(&post, base: all)
