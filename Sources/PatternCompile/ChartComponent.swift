@@ -39,7 +39,7 @@ public struct ChartComponentSpec: Sendable {
 }
 
 /// Renders chart components for the site compiler.
-struct ChartComponentRenderer {
+struct ChartComponentRenderer: Sendable {
     let tree: any SourceTree
     let displayPrefix: String
     let limits: YAMLLimits
@@ -172,6 +172,26 @@ extension String {
 }
 
 extension ChartComponentRenderer {
+    /// Renders every chart component of `components` (concurrently: charts are independent),
+    /// keyed by component name.
+    static func renderAll(_ components: [PatternSpec.Component], tree: any SourceTree, displayPrefix: String, limits: YAMLLimits,
+                          patternDir: TreePath, patternFile: String, substituter: Substituter,
+                          chain: [OverlaySpec]) throws(Diagnostics) -> [String: Result<[(Value, String)], Diagnostics>] {
+        let withCharts = components.compactMap { c in c.chart.map { (c.name, $0) } }
+        if withCharts.isEmpty { return [:] }
+        let caps = try capabilities(chain)
+        let renderer = ChartComponentRenderer(tree: tree, displayPrefix: displayPrefix, limits: limits)
+        let results = ParallelMap.map(withCharts, minimum: 2) { (name, spec) in
+            Result { () throws(Diagnostics) in
+                try renderer.render(spec, component: name, patternDir: patternDir, patternFile: patternFile,
+                                    substituter: substituter, capabilities: caps)
+            }
+        }
+        var out: [String: Result<[(Value, String)], Diagnostics>] = [:]
+        for (i, (name, _)) in withCharts.enumerated() { out[name] = results[i] }
+        return out
+    }
+
     /// `.Capabilities` for a site: the last overlay in the chain that sets `cluster.kubeVersion`
     /// wins; `cluster.apiVersions` add up along the chain; Helm's defaults otherwise.
     static func capabilities(_ chain: [OverlaySpec]) throws(Diagnostics) -> Capabilities {

@@ -124,16 +124,18 @@ public struct SiteCompiler: Sendable {
         // 5. Build components.
         var objects: [RenderedObject] = []
         let loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
-        let charts = ChartComponentRenderer(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
+        let charts = try ChartComponentRenderer.renderAll(active, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
+                                                          patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain)
         for c in active {
-            if let chart = c.chart {
-                do {
-                    for (v, file) in try charts.render(chart, component: c.name, patternDir: patternDir, patternFile: pattern.file,
-                                                       substituter: substituter, capabilities: try ChartComponentRenderer.capabilities(chain)) {
+            if let rendered = charts[c.name] {
+                switch rendered {
+                case .success(let list):
+                    for (v, file) in list {
                         let key = v.objectKey ?? ObjectKey(group: "", kind: v.kindName ?? "", namespace: "", name: v.metadataName ?? "")
                         objects.append(RenderedObject(object: v, key: key, component: c.name, file: file))
                     }
-                } catch { diagnostics += error.items }
+                case .failure(let error): diagnostics += error.items
+                }
                 continue
             }
             let dir: TreePath

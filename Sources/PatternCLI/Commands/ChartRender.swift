@@ -41,6 +41,9 @@ public struct ChartOptions: ParsableArguments {
     @Flag(name: .customLong("is-upgrade"), help: "Chart only: render as an upgrade (.Release.IsUpgrade true, IsInstall false).")
     public var isUpgrade = false
 
+    @Flag(name: .customLong("allow-nondeterministic"), help: "Chart only: allow now, randAlphaNum, uuidv4, … (the output then differs between runs).")
+    public var allowNondeterministic = false
+
     @Option(name: .customLong("lookup-replay"), help: "Chart only: answer `lookup` from a recording (see Docs/helm.md) instead of returning empty maps.")
     public var lookupReplay: String?
 
@@ -111,7 +114,7 @@ enum ChartRenderCommand {
                                          capabilities: caps, lookup: lookup, includeCRDs: o.includeCRDs, skipTests: o.skipTests,
                                          setNamespace: true)
         let result: ChartRender
-        do { result = try ChartRenderer().render(request) } catch {
+        do { result = try ChartRenderer(engine: HelmTemplateEngine(allowNondeterministic: o.allowNondeterministic)).render(request) } catch {
             Output.report(error.diagnostics); throw ReportedFailure()
         }
         if !result.warnings.isEmpty { Output.report(result.warnings) }
