@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Executes templates of a `TemplateSet` with a `FunctionMap`: Go's `text/template` exec.go.
 public struct TemplateRenderer: Sendable {
     public var templates: TemplateSet
@@ -20,7 +26,7 @@ public struct TemplateRenderer: Sendable {
         let shared = SharedState(trees: templates.trees, functions: functions, options: options)
         do {
             var out = try shared.executeTop(name, data: data)
-            if options.removeNoValue, out.utf8.contains(UInt8(ascii: "<")) {
+            if options.removeNoValue, mayContainNoValue(&out) {
                 out = removeAll(out, "<no value>")
             }
             return RenderResult(output: out, nondeterministicFunctions: shared.nondeterministicUsed.sorted())
@@ -29,6 +35,14 @@ public struct TemplateRenderer: Sendable {
         } catch {
             throw TemplateError(kind: .execution, message: "template: \(name): \(error)", location: nil, reason: "\(error)")
         }
+    }
+}
+
+/// Whether `s` has a `<` at all (fast scan before the `<no value>` removal).
+func mayContainNoValue(_ s: inout String) -> Bool {
+    s.withUTF8 { u in
+        guard let base = u.baseAddress, u.count > 0 else { return false }
+        return memchr(base, Int32(UInt8(ascii: "<")), u.count) != nil
     }
 }
 
@@ -63,6 +77,20 @@ final class SharedState {
     let functions: FunctionMap
     let options: RenderOptions
     var includeCounts: [String: Int] = [:]
+    /// Function names for parse-time checks of `tpl` texts (built on the first `tpl`).
+    lazy var functionNames: Set<String> = functions.nameSet
+    /// Nested executions must stay above this stack address (see `StackGuard`); looked up only
+    /// once nesting gets deep (glibc reads /proc for the main thread's stack bounds).
+    lazy var stackLowWater = StackGuard.lowWaterMark()
+
+    /// Throws a limit error when one more nested execution could overflow the thread's stack.
+    func checkStack() throws {
+        if depth >= 16, StackGuard.currentAddress() < stackLowWater {
+            throw TemplateFunctionError(
+                "template nesting too deep for the thread's stack (\(depth) nested template executions)",
+                fix: "fix: a template includes itself without end; add a stop condition", kind: .limit)
+        }
+    }
     var nondeterministicUsed: Set<String> = []
     var depth = 0
 
@@ -185,7 +213,9 @@ final class ExecState {
             e.kind = inner.kind
             return ExecFailure(error: e)
         case let f as TemplateFunctionError:
-            return fail("error calling \(name): \(f.message)", kind: f.kind, fix: f.fix)
+            var e = fail("error calling \(name): \(f.message)", kind: f.kind, fix: f.fix).error
+            e.reason = f.message
+            return ExecFailure(error: e)
         case let te as TemplateError:
             var e = fail("error calling \(name): \(te.message)", kind: te.kind, fix: te.fix).error
             if let here = e.location { e.callers = [here] + te.callers }
@@ -338,6 +368,7 @@ final class ExecState {
             throw fail("exceeded maximum template depth (\(shared.options.maxNestingDepth))", kind: .limit,
                        fix: "fix: a template calls itself without end; add a stop condition")
         }
+        do { try shared.checkStack() } catch let e as TemplateFunctionError { throw fail(e.message, kind: .limit, fix: e.fix) }
         var newDot: EV = (.null, false)
         if let pipe { newDot = try evalPipeline(dot, pipe) }
         let sub = ExecState(shared: shared, tree: t, overlay: overlay, data: newDot.v, dataIface: newDot.iface)
@@ -560,12 +591,25 @@ final class ExecState {
             }
             argv.append(try validateType(final, t))
         }
+        let v: TemplateValue
         do {
-            let v = try call(argv)
-            return (v, true)
+            v = try call(argv)
         } catch {
             at = node
             throw wrapCall(name, error)
+        }
+        // Bound what variables can accumulate (`$s = printf "%s%s" $s $s` doubles each time).
+        switch v {
+        case .string(let str) where str.utf8.count > shared.options.maxOutputBytes:
+            at = node
+            throw fail("error calling \(name): result exceeds \(shared.options.maxOutputBytes) bytes", kind: .limit,
+                       fix: "fix: the template builds an unbounded string (a loop doubling a variable?)")
+        case .list(let l) where l.count > shared.options.maxRangeIterations:
+            at = node
+            throw fail("error calling \(name): result exceeds \(shared.options.maxRangeIterations) elements", kind: .limit,
+                       fix: "fix: the template builds an unbounded list (a loop doubling a variable?)")
+        default:
+            return (v, true)
         }
     }
 
@@ -654,6 +698,7 @@ final class ExecState {
         if shared.depth >= shared.options.maxNestingDepth {
             throw TemplateFunctionError("exceeded maximum template depth (\(shared.options.maxNestingDepth))", fix: "fix: a template includes itself without end; add a stop condition", kind: .limit)
         }
+        try shared.checkStack()
         let sub = ExecState(shared: shared, tree: t, overlay: overlay, data: data)
         shared.depth += 1
         defer { shared.depth -= 1 }
@@ -674,7 +719,7 @@ final class ExecState {
 
     func tpl(_ text: String, data: TemplateValue) throws -> String {
         let root = shared.options.rootName
-        let names = Set(shared.functions.names)
+        let names = shared.functionNames
         let parsed: [Tree]
         do {
             parsed = try Parser.parse(name: root, text: text, hasFunction: { names.contains($0) })
@@ -691,6 +736,7 @@ final class ExecState {
         if shared.depth >= shared.options.maxNestingDepth {
             throw TemplateFunctionError("exceeded maximum template depth (\(shared.options.maxNestingDepth))", kind: .limit)
         }
+        try shared.checkStack()
         let n = shared.includeCounts[root, default: 0]
         _ = n
         let sub = ExecState(shared: shared, tree: body, overlay: Overlay(ov), data: data)

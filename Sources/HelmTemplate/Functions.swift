@@ -90,12 +90,20 @@ public struct FunctionCall {
 /// Functions by name. Start from `.helm` (Go built-ins + Sprig + Helm) and add or override.
 public struct FunctionMap: Sendable {
     var table: [String: TemplateFunction]
+    /// The names, kept alongside so parse-time checks need no rebuilding.
+    private(set) var nameSet: Set<String>
 
-    public init() { table = [:] }
+    public init() {
+        table = [:]
+        nameSet = []
+    }
 
     public subscript(name: String) -> TemplateFunction? {
         get { table[name] }
-        set { table[name] = newValue }
+        set {
+            table[name] = newValue
+            if newValue == nil { nameSet.remove(name) } else { nameSet.insert(name) }
+        }
     }
 
     public var names: [String] { Array(table.keys) }
@@ -103,6 +111,7 @@ public struct FunctionMap: Sendable {
     /// Adds or replaces the functions of `other`.
     public mutating func merge(_ other: FunctionMap) {
         for (k, v) in other.table { table[k] = v }
+        nameSet.formUnion(other.nameSet)
     }
 
     /// Go's `text/template` built-ins only.

@@ -97,7 +97,7 @@ public enum GoFormat {
             if i < f.count && f[i] == "*" {
                 i += 1
                 if argNum < args.count {
-                    if let w = intArg(args[argNum]) {
+                    if let w = intArg(args[argNum]), w <= 1_000_000, w >= -1_000_000 {
                         fl.width = abs(w)
                         if w < 0 { fl.minus = true; fl.zero = false }
                     } else {
@@ -110,8 +110,9 @@ public enum GoFormat {
             } else {
                 var w = 0
                 var has = false
-                while i < f.count, let d = digit(f[i]) { w = w * 10 + d; i += 1; has = true }
-                if has { fl.width = w }
+                while i < f.count, let d = digit(f[i]) { w = min(w * 10 + d, 10_000_000); i += 1; has = true }
+                // Go refuses widths over 10^6 (fmt's tooLarge).
+                if has { if w > 1_000_000 { out += "%!(BADWIDTH)" } else { fl.width = w } }
             }
             // precision
             if i < f.count && f[i] == "." {
@@ -119,7 +120,7 @@ public enum GoFormat {
                 argIndex()
                 if i < f.count && f[i] == "*" {
                     i += 1
-                    if argNum < args.count, let p = intArg(args[argNum]) {
+                    if argNum < args.count, let p = intArg(args[argNum]), p <= 1_000_000 {
                         fl.precision = p < 0 ? nil : p
                         argNum += 1
                     } else {
@@ -128,8 +129,8 @@ public enum GoFormat {
                     }
                 } else {
                     var p = 0
-                    while i < f.count, let d = digit(f[i]) { p = p * 10 + d; i += 1 }
-                    fl.precision = p
+                    while i < f.count, let d = digit(f[i]) { p = min(p * 10 + d, 10_000_000); i += 1 }
+                    if p > 1_000_000 { out += "%!(BADPREC)" } else { fl.precision = p }
                 }
             }
             argIndex()

@@ -63,29 +63,27 @@ struct Lexer {
 
     @inline(__always) func byte(at i: Int) -> UInt8? { i < input.count ? input[i] : nil }
 
-    func hasPrefix(_ p: String, at i: Int) -> Bool {
-        var j = i
-        for c in p.utf8 {
-            guard j < input.count, input[j] == c else { return false }
-            j += 1
-        }
+    func hasPrefix(_ p: StaticString, at i: Int) -> Bool {
+        let n = p.utf8CodeUnitCount
+        guard i + n <= input.count else { return false }
+        let s = p.utf8Start
+        for k in 0..<n where input[i + k] != s[k] { return false }
         return true
     }
 
-    func index(of p: String, from i: Int) -> Int? {
-        let pb = Array(p.utf8)
-        guard pb.count > 0, input.count >= pb.count else { return nil }
+    /// Index of the next two-byte delimiter (`{{` or `*/`) at or after `i`.
+    func index(of p: StaticString, from i: Int) -> Int? {
+        let a = p.utf8Start[0], b = p.utf8Start[1]
+        guard input.count >= 2 else { return nil }
         var j = i
-        let last = input.count - pb.count
-        while j <= last {
-            if input[j] == pb[0] {
-                var ok = true
-                for k in 1..<pb.count where input[j + k] != pb[k] { ok = false; break }
-                if ok { return j }
+        let last = input.count - 2
+        return input.withUnsafeBufferPointer { buf -> Int? in
+            while j <= last {
+                if buf[j] == a && buf[j + 1] == b { return j }
+                j += 1
             }
-            j += 1
+            return nil
         }
-        return nil
     }
 
     static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 13 || c == 10 }

@@ -428,6 +428,13 @@ struct Parser {
 
     /// Go's `strconv.Unquote` for "…", `…` and '…'.
     static func unquote(_ s: String) throws(LiteralError) -> String {
+        // Fast path: "…" without escapes (the lexer guarantees the closing quote).
+        let b = s.utf8
+        if b.count >= 2, b.first == UInt8(ascii: "\""), b.last == UInt8(ascii: "\""),
+           !b.dropFirst().dropLast().contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 10 })
+        {
+            return String(decoding: b.dropFirst().dropLast(), as: UTF8.self)
+        }
         let u = Array(s.unicodeScalars)
         guard u.count >= 2, let q = u.first, u.last == q else { throw LiteralError(message: "invalid syntax") }
         if q == "`" {

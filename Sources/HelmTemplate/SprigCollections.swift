@@ -244,7 +244,7 @@ extension Sprig {
     }
 
     static func deepCopy(_ v: TemplateValue, depth: Int) -> TemplateValue {
-        if depth > 1000 { return .null }
+        if depth > 256 { return .null }
         switch v {
         case .list(let l): return .list(l.map { deepCopy($0, depth: depth + 1) })
         case .map(let m):

@@ -129,8 +129,8 @@ enum Sprig {
         m["squote"] = f([], .any) { a in
             .string(a.filter { !$0.isNull }.map { "'" + GoFormat.v($0) + "'" }.joined(separator: " "))
         }
-        m["indent"] = f([.int, .string]) { a in .string(indent(i(a[0]), s(a[1]))) }
-        m["nindent"] = f([.int, .string]) { a in .string("\n" + indent(i(a[0]), s(a[1]))) }
+        m["indent"] = f([.int, .string]) { a in .string(try indentChecked(i(a[0]), s(a[1]))) }
+        m["nindent"] = f([.int, .string]) { a in .string("\n" + (try indentChecked(i(a[0]), s(a[1])))) }
         m["contains"] = f([.string, .string]) { a in .bool(contains(s(a[1]), s(a[0]))) }
         m["hasPrefix"] = f([.string, .string]) { a in .bool(s(a[1]).utf8.starts(with: s(a[0]).utf8)) }
         m["hasSuffix"] = f([.string, .string]) { a in .bool(s(a[1]).utf8.reversed().starts(with: s(a[0]).utf8.reversed())) }
@@ -242,22 +242,40 @@ enum Sprig {
             for c in s.unicodeScalars { out.unicodeScalars.append(c); out += new }
             return out
         }
-        let u = Array(s.utf8), o = Array(old.utf8)
-        guard u.count >= o.count else { return s }
-        var out: [UInt8] = []
-        out.reserveCapacity(u.count)
-        var i = 0
-        var changed = false
-        while i < u.count {
-            if i + o.count <= u.count && u[i] == o[0] {
-                var ok = true
-                for k in 1..<o.count where u[i + k] != o[k] { ok = false; break }
-                if ok { out.append(contentsOf: new.utf8); i += o.count; changed = true; continue }
+        var src = s, pat = old, rep = new
+        let bytes: [UInt8]? = src.withUTF8 { u in
+            pat.withUTF8 { o in
+                rep.withUTF8 { r -> [UInt8]? in
+                    guard u.count >= o.count else { return nil }
+                    let first = o[0]
+                    var out: [UInt8] = []
+                    var i = 0
+                    var copied = 0
+                    let last = u.count - o.count
+                    while i <= last {
+                        if u[i] == first {
+                            var ok = true
+                            var k = 1
+                            while k < o.count { if u[i + k] != o[k] { ok = false; break }; k += 1 }
+                            if ok {
+                                if out.isEmpty { out.reserveCapacity(u.count + 16 * r.count) }
+                                out.append(contentsOf: UnsafeBufferPointer(rebasing: u[copied..<i]))
+                                out.append(contentsOf: r)
+                                i += o.count
+                                copied = i
+                                continue
+                            }
+                        }
+                        i += 1
+                    }
+                    if copied == 0 && out.isEmpty { return nil }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: u[copied..<u.count]))
+                    return out
+                }
             }
-            out.append(u[i])
-            i += 1
         }
-        return changed ? String(decoding: out, as: UTF8.self) : s
+        guard let bytes else { return s }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func contains(_ s: String, _ sub: String) -> Bool {
@@ -303,6 +321,16 @@ enum Sprig {
         }
         parts.append(String(decoding: u[start...], as: UTF8.self))
         return parts
+    }
+
+    /// `indent` with a bounded result (a runaway count would allocate without end).
+    static func indentChecked(_ n: Int, _ s: String) throws -> String {
+        var lines = 1
+        for c in s.utf8 where c == 10 { lines += 1 }
+        if n > 0 && n.multipliedReportingOverflow(by: lines).partialValue > 64 << 20 || n > 64 << 20 {
+            throw err("indent: \(n) spaces × \(lines) lines is larger than 64 MiB")
+        }
+        return indent(n, s)
     }
 
     static func indent(_ n: Int, _ s: String) -> String {

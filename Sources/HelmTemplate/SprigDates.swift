@@ -321,27 +321,29 @@ extension Sprig {
 
     static func addDates(_ m: inout FunctionMap) {
         m["now"] = f([], nondeterministic: true) { _ in .object(now()) }
-        func dateFn(_ fmt: String, _ v: TemplateValue) -> String {
-            (timeArg(v) ?? now()).format(fmt)
-        }
-        for name in ["date", "dateInZone", "date_in_zone"] {
-            let zoned = name != "date"
-            m[name] = f(zoned ? [.string, .any, .string] : [.string, .any]) { a in
-                if zoned, let z = a[2].stringValue, z != "UTC", z != "" {
+        // Sprig's date functions format the current time when the argument is not a time
+        // (`date "2006" .Values.unset`): that reads the clock, so it is refused like `now`.
+        for name in ["date", "dateInZone", "date_in_zone", "htmlDate", "htmlDateInZone"] {
+            let zoned = name.hasSuffix("InZone") || name == "date_in_zone"
+            let html = name.hasPrefix("html")
+            var params: [TemplateParam] = html ? [.any] : [.string, .any]
+            if zoned { params.append(.string) }
+            m[name] = TemplateFunction(params: params) { call in
+                let a = call.args
+                if zoned, let z = a.last?.stringValue, z != "UTC", z != "" {
                     throw err("unknown time zone \(z): pattern's template engine formats dates in UTC only")
                 }
-                guard let t = timeArg(a[1]) else { throw err("date: \(a[1].goTypeName) is not a time (use now, toDate or Unix seconds)") }
-                return .string(t.format(a[0].stringValue ?? ""))
+                let layout = html ? "2006-01-02" : (a[0].stringValue ?? "")
+                let v = html ? a[0] : a[1]
+                if let t = timeArg(v) { return .string(t.format(layout)) }
+                call.state.shared.nondeterministicUsed.insert(name)
+                if !call.options.allowNondeterministic {
+                    throw TemplateFunctionError(
+                        "\(name) of \(v.isNull ? "nil" : v.goTypeName) formats the current time (it is not a time), so the output would change on every render",
+                        fix: "fix: pass a time (toDate, Unix seconds) or render with --allow-nondeterministic", kind: .nondeterministic)
+                }
+                return .string(now().format(layout))
             }
-        }
-        _ = dateFn
-        m["htmlDate"] = f([.any]) { a in
-            guard let t = timeArg(a[0]) else { throw err("htmlDate: \(a[0].goTypeName) is not a time") }
-            return .string(t.format("2006-01-02"))
-        }
-        m["htmlDateInZone"] = f([.any, .string]) { a in
-            guard let t = timeArg(a[0]) else { throw err("htmlDateInZone: \(a[0].goTypeName) is not a time") }
-            return .string(t.format("2006-01-02"))
         }
         for name in ["toDate", "mustToDate"] {
             let must = name == "mustToDate"

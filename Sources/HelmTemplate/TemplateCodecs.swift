@@ -19,7 +19,7 @@ public enum TemplateCodecs {
     }
 
     static func writeJSON(_ v: TemplateValue, indent: String, level: Int, escapeHTML: Bool, depth: Int, into out: inout String) throws {
-        if depth > 1000 { throw Unsupported(message: "json: unsupported value: encountered a cycle") }
+        if depth > 256 { throw Unsupported(message: "json: unsupported value: encountered a cycle") }
         func nl(_ l: Int) {
             guard !indent.isEmpty else { return }
             out += "\n"
@@ -143,7 +143,7 @@ public enum TemplateCodecs {
     /// Converts to the data `json.Marshal` + `yaml.JSONToYAML` would see: integral floats become
     /// integers (their JSON text has no `.`), objects their data.
     static func jsonRoundTrip(_ v: TemplateValue, depth: Int) throws -> Value {
-        if depth > 1000 { throw Unsupported(message: "json: unsupported value: encountered a cycle") }
+        if depth > 256 { throw Unsupported(message: "json: unsupported value: encountered a cycle") }
         switch v {
         case .null: return .null
         case .bool(let b): return .bool(b)
@@ -172,7 +172,8 @@ public enum TemplateCodecs {
     /// final newline; "" when the value cannot be encoded.
     public static func toYAML(_ v: TemplateValue) -> String {
         guard let data = try? jsonRoundTrip(v, depth: 0) else { return "" }
-        var s = YAMLEmitter(options: .init(sortKeys: true)).emit(data)
+        // jsonRoundTrip already inserted the keys in sorted order.
+        var s = YAMLEmitter(options: .init(sortKeys: false)).emit(data)
         if s.hasSuffix("\n") { s.removeLast() }
         return s
     }
@@ -265,7 +266,7 @@ public enum TemplateCodecs {
     }
 
     static func tomlValue(_ v: TemplateValue, depth: Int) throws -> String {
-        if depth > 1000 { throw Unsupported(message: "toml: value nested too deeply") }
+        if depth > 256 { throw Unsupported(message: "toml: value nested too deeply") }
         switch v {
         case .null: throw Unsupported(message: "toml: cannot encode array with nil element")
         case .bool(let b): return b ? "true" : "false"

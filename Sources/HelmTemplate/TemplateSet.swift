@@ -7,7 +7,7 @@ public struct TemplateSet: Sendable {
 
     /// An empty set whose templates may call the functions of `functions` (Helm's full map by default).
     public init(functions: FunctionMap = .helm) {
-        functionNames = Set(functions.names)
+        functionNames = functions.nameSet
     }
 
     /// Parses `text` and registers its body under `name` and each `{{define}}` inside it.

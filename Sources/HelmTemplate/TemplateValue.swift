@@ -169,7 +169,7 @@ extension TemplateValue {
     public func toValue() -> PatternCore.Value { toValue(depth: 0) }
 
     func toValue(depth: Int) -> PatternCore.Value {
-        if depth > 1000 { return .null }  // a map that contains itself (set $m "x" $m)
+        if depth > 256 { return .null }  // a map that contains itself (set $m "x" $m)
         switch self {
         case .null: return .null
         case .bool(let b): return .bool(b)
@@ -215,7 +215,7 @@ extension TemplateValue: Equatable {
     public static func == (a: TemplateValue, b: TemplateValue) -> Bool { deepEqual(a, b, depth: 0) }
 
     static func deepEqual(_ a: TemplateValue, _ b: TemplateValue, depth: Int) -> Bool {
-        if depth > 1000 { return false }
+        if depth > 256 { return false }
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y

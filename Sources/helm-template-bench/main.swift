@@ -173,6 +173,7 @@ func cpu() -> Double {
 }
 
 let n = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10000 : 10000
+let parses = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 100 : 100
 let values = TemplateValue(helmValues: try YAMLParser.parse(valuesYAML))
 let data: TemplateValue = .dict([
     "Values": values,
@@ -184,12 +185,12 @@ let data: TemplateValue = .dict([
 
 let t0 = now()
 var set = TemplateSet()
-for _ in 0..<100 {
+for _ in 0..<parses {
     set = TemplateSet()
     try set.parse(name: "demo/templates/_helpers.tpl", text: helpers)
     try set.parse(name: "demo/templates/deployment.yaml", text: deployment)
 }
-let parseTime = (now() - t0) / 100
+let parseTime = (now() - t0) / Double(parses)
 let renderer = TemplateRenderer(templates: set)
 var bytes = 0
 let t1 = now()

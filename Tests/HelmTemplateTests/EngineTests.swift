@@ -135,6 +135,21 @@ struct VersionInfo: TemplateObject {
             """)
     }
 
+    @Test func runawayIncludeRecursionWithDefaultLimitsIsAnErrorNotACrash() {
+        var set = TemplateSet()
+        do {
+            try set.parse(name: "t", text: "{{ define \"r\" }}x{{ include \"r\" . | trim }}{{ end }}{{ include \"r\" . }}")
+            _ = try TemplateRenderer(templates: set).execute("t", data: ["a": 1])
+            Issue.record("expected an error")
+        } catch {
+            // Helm's per-name limit (1000) or, first on a smaller stack, the stack guard.
+            #expect(error.kind == .limit)
+            #expect(error.reason == "rendering template has a nested reference name: r: unable to execute template"
+                || error.reason.hasPrefix("template nesting too deep for the thread's stack"), "\(error.reason)")
+            #expect(error.location?.template == "t")
+        }
+    }
+
     @Test func deepTemplateRecursionIsALimitNotACrash() {
         var set = TemplateSet()
         do {

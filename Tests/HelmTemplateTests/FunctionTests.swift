@@ -19,6 +19,7 @@ import Testing
         ("%s", ["a", 1, true], "a%!(EXTRA int=1, bool=true)"),
         ("100%% %", [], "100% %!(NOVERB)"),
         ("%v %d", [.int64(7), .list([.int(1), .int(2)])], "7 [1 2]"),
+        ("%*d|%.*f", [.int(2_000_000), .int(1), .int(5_000_000), .float64(1)], "%!(BADWIDTH)1|%!(BADPREC)1.000000"),
     ] as [(String, [TemplateValue], String)])
     func sprintf(_ format: String, _ args: [TemplateValue], _ expected: String) {
         #expect(GoFormat.sprintf(format, args) == expected)
@@ -120,6 +121,7 @@ import Testing
         ("{{ semverCompare \"!!\" \"1.0.0\" }}", "error calling semverCompare: improper constraint: !!"),
         ("{{ semver \"x.y\" }}", "error calling semver: Invalid Semantic Version"),
         ("{{ mustRegexMatch \"(\" \"x\" }}", "error calling mustRegexMatch: error parsing regexp:"),
+        ("{{ indent 100000000 \"x\" }}", "error calling indent: indent: 100000000 spaces"),
     ])
     func functionErrors(_ text: String, _ contains: String) {
         let e = renderError(text)

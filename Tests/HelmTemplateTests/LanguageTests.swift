@@ -1,3 +1,4 @@
+import PatternCore
 import Testing
 @testable import HelmTemplate
 
@@ -72,9 +73,20 @@ let values: TemplateValue = [
         ("{{ urlquery \"a b&c\" }}", "a+b%26c"),
         ("{{ 0x1F }} {{ 1_000 }} {{ 0o17 }} {{ 0b101 }} {{ 'a' }} {{ 1.5e3 }} {{ 1e21 }}", "31 1000 15 5 97 1500 1e+21"),
         ("{{ \"\\u00e9\\t\" }}|{{ `raw\\n` }}", "é\t|raw\\n"),
+        ("{{ \"\u{0301}x\" | len }}|{{ \"plain\" }}", "3|plain"),
         ("{{ .Values.name | printf \"%s!\" }}", "web!"),
         ("{{ \"x\" | printf \"%s%s\" \"a\" }}", "ax"),
         ("{{- $l := list 1 2 -}} {{ $l }}", "[1 2]"),
+        ("a {{-3}}", "a -3"),
+        ("a\n{{-\t\"x\"\t-}}\n b", "axb"),
+        ("{{ \"a\" }}{{/* c */}}b", "ab"),
+        ("{{ .Values.name\n | upper }}", "WEB"),
+        ("{{ range $k, $v := .Values.labels }}{{ $k }}{{ break }}{{ end }}", "app"),
+        ("{{ with $x := .Values.name }}{{ $x }}{{ end }}", "web"),
+        ("{{ if and .Values.enabled (eq .Values.name \"web\") }}ok{{ end }}", "ok"),
+        ("{{ if or .Values.name .Values.missing.x }}short-circuit{{ end }}", "short-circuit"),
+        ("{{ len .Values.labels }}|{{ index .Values.nested \"n\" }}|{{ .Values.nested.n }}", "2||"),
+        ("{{ define \"d\" }}{{ $ }}{{ end }}{{ template \"d\" 5 }}", "5"),
     ])
     func renders(_ text: String, _ expected: String) throws {
         #expect(try render(text, values) == expected)
@@ -119,6 +131,10 @@ let values: TemplateValue = [
         ("{{ \"abc }}", "template: t:1: unterminated quoted string"),
         ("{{ define \"a\" }}x{{ end }}{{ define \"a\" }}y{{ end }}", "template: t:1: template: multiple definition of template \"a\""),
         ("{{ 3 | 4 }}", "template: t:1: non executable command in pipeline stage 2"),
+        ("a\nb\n{{ if }}x{{ end }}", "template: t:3: missing value for if"),
+        ("{{ $x := 1 }}{{ define \"d\" }}{{ $x }}{{ end }}", "template: t:1: undefined variable \"$x\""),
+        ("{{ else }}", "template: t:1: unexpected {{else}}"),
+        ("{{ range $a, $b, $c := . }}{{ end }}", "template: t:1: too many declarations in range"),
     ])
     func parseErrors(_ text: String, _ expected: String) {
         #expect(renderError(text) == expected)
@@ -165,6 +181,18 @@ let values: TemplateValue = [
         }
     }
 
+    @Test func failAndRequiredKeepTheirBareReasonAndLocation() {
+        do {
+            _ = try render("a: 1\nb: {{ required \"set b\" .Values.b }}", values)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.reason == "set b")
+            #expect(error.location == TemplateError.Point(template: "t", line: 2, column: 6))
+            #expect(error.diagnostic.location == SourceLocation(file: "t", line: 2, column: 7))
+            #expect(error.fix != nil)
+        }
+    }
+
     @Test func tplErrorsNameTheTplTemplateAsHelm() {
         #expect(renderError("{{ tpl \"{{ .a.b }}\" . }}", ["x": 1])
             == "template: t:1:3: executing \"t\" at <tpl \"{{ .a.b }}\" .>: error calling tpl: error during tpl function execution for \"{{ .a.b }}\": template: gotpl:1:5: executing \"gotpl\" at <.a.b>: nil pointer evaluating interface {}.b")
@@ -192,6 +220,12 @@ let values: TemplateValue = [
         #expect(r.nondeterministicFunctions == ["randAlphaNum"])
     }
 
+    @Test func dateOfANonTimeReadsTheClockAndIsRefused() {
+        let e = renderError("{{ date \"2006\" .Values.missing }}", values)
+        #expect(e.contains("error calling date: date of nil formats the current time"))
+        #expect(renderError("{{ date \"2006\" 0 }}") == "")
+    }
+
     @Test func laterDefinitionReplacesEarlierOne() throws {
         var set = TemplateSet()
         try set.parse(name: "a", text: "{{ define \"x\" }}A{{ end }}")
@@ -199,6 +233,18 @@ let values: TemplateValue = [
         try set.parse(name: "c", text: "{{ define \"y\" }}{{ end }}{{ template \"x\" }}")
         #expect(try TemplateRenderer(templates: set).execute("c", data: .null) == "B")
         #expect(set.has("y") && set.has("x") && !set.has("z"))
+    }
+
+    @Test func accumulatedStringsAreBounded() {
+        var set = TemplateSet()
+        do {
+            try set.parse(name: "t", text: "{{ $s := \"xx\" }}{{ range 64 }}{{ $s = printf \"%s%s\" $s $s }}{{ end }}{{ len $s }}")
+            _ = try TemplateRenderer(templates: set, options: RenderOptions(maxOutputBytes: 1 << 16)).execute("t", data: .null)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.kind == .limit)
+            #expect(error.message.contains("error calling printf: result exceeds 65536 bytes"))
+        }
     }
 
     @Test func outputSizeIsBounded() {
