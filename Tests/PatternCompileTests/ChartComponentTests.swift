@@ -125,7 +125,15 @@ import PatternDiff
         #expect(at("Namespace", "shop") < at("ServiceAccount", "migrator"))      // component dependsOn still holds
     }
 
+    /// Compile errors of `files`, removing the temporary repository afterwards.
+    func errors(_ files: [String: String]) -> [Diagnostic] {
+        let dir = temporaryRepo(files)
+        defer { removeTree(dir) }
+        do { _ = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir))).compile(site: "s"); return [] } catch { return error.items }
+    }
+
     @Test func chartErrorsAreDiagnosticsWithChartFiles() {
+        let compileErrors = errors
         var files = Self.files
         files["overlays/s/overlay.yaml"] = files["overlays/s/overlay.yaml"]!.replacingOccurrences("1.31.4", "1.29")
         let errs = compileErrors(files)
@@ -156,4 +164,28 @@ func removeTree(_ p: String) {
 
 extension String {
     func replacingOccurrences(_ a: String, _ b: String) -> String { replacing(a, with: b) }
+}
+
+@Suite struct ChartHookNamespaceTests {
+    @Test func aHookInANamespaceTheChartCreatesIsNoCycle() throws {
+        var files = ChartComponentTests.files
+        files["patterns/p/charts/web/templates/ns.yaml"] = "apiVersion: v1\nkind: Namespace\nmetadata: {name: jobs}\n"
+        files["patterns/p/charts/web/templates/hooks.yaml"] = """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: migrate
+              namespace: jobs
+              annotations: {helm.sh/hook: pre-install}
+            spec: {template: {spec: {restartPolicy: Never, containers: [{name: m, image: m}]}}}
+            """
+        let dir = temporaryRepo(files)
+        defer { removeTree(dir) }
+        let r = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir))).compile(site: "s")
+        let plan = try Planner.plan(r.objects.map(\.object))
+        let level = plan.levelOf
+        func at(_ kind: String, _ name: String) -> Int { level[r.objects.first { $0.key.kind == kind && $0.key.name == name }!.key]! }
+        #expect(at("Namespace", "jobs") < at("Job", "migrate"))
+        #expect(at("Job", "migrate") < at("Deployment", "web"))
+    }
 }
