@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeTestServer", targets: ["KubeTestServer"]),
         .library(name: "PatternController", targets: ["PatternController"]),
+        .library(name: "Helm", targets: ["Helm"]),
         .library(name: "HelmTemplate", targets: ["HelmTemplate"]),
     ],
     dependencies: [
@@ -33,6 +34,7 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CGit2", linkerSettings: [.linkedLibrary("git2")]),
         .target(name: "CTestTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
 
         // MARK: Pipeline stages
         /// Values (ordered maps), YAML/JSON codecs, diagnostics, object identity, kind tables.
@@ -40,9 +42,12 @@ let package = Package(
         /// Source: git repositories through libgit2, content-addressed cache, mirrors.
         .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2"]),
         /// Kustomize-compatible builds of `kustomization.yaml` directories (one transformer per file).
-        .target(name: "Kustomize", dependencies: ["PatternCore"]),
+        .target(name: "Kustomize", dependencies: ["PatternCore", "Helm"]),
+        /// Helm charts: Chart.yaml, values coalescing, dependencies, values.schema.json,
+        /// .tgz archives, .Files/.Capabilities/.Release, hooks, rendering through HelmTemplate.
+        .target(name: "Helm", dependencies: ["PatternCore", "CZlib", "HelmTemplate"]),
         /// Compile: pattern files + overlays + Kustomize directories → ordered objects.
-        .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize"]),
+        .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize", "Helm"]),
         /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
         .target(name: "KubeClient", dependencies: ["PatternCore", "CCurl"]),
         /// Diff: desired vs live on owned fields (managedFields), apply plan graph, drift attribution.
@@ -71,7 +76,7 @@ let package = Package(
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
-            "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController",
+            "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController", "Helm",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -89,8 +94,9 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "PatternCoreTests", dependencies: ["PatternCore"]),
+        .testTarget(name: "HelmTests", dependencies: ["Helm", "HelmTemplate", "PatternCore"]),
         .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "PatternCore"]),
-        .testTarget(name: "PatternCompileTests", dependencies: ["TestSupport", "PatternCompile", "PatternCore"]),
+        .testTarget(name: "PatternCompileTests", dependencies: ["TestSupport", "PatternCompile", "PatternDiff", "PatternCore"]),
         .testTarget(name: "PatternSourceTests", dependencies: ["TestSupport", "PatternSource", "PatternCore"]),
         .testTarget(name: "KubeClientTests", dependencies: ["TestSupport", "KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "KubeTestServerTests", dependencies: ["TestSupport", "KubeTestServer", "PatternCore"]),
@@ -101,7 +107,7 @@ let package = Package(
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),
         .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
-        .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore"]),
+        .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
             .product(name: "Logging", package: "swift-log"),

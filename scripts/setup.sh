@@ -12,6 +12,7 @@ packages=(
   openssl                # tests generate a CA and certificates
   git                    # tests build real repositories and run `git daemon`
   python3-yaml           # benchmark corpus generator
+  zlib1g-dev             # gzip for Helm chart archives (CZlib shim)
 )
 
 missing=()

@@ -113,12 +113,13 @@ struct Kustomization: Sendable {
     /// `buildMetadata:` options (only the top-level kustomization's apply, as in Kustomize).
     var buildMetadata: [Located<String>] = []
     var generators: [Located<String>] = []
+    /// Raw `helmCharts` entries and `helmGlobals`, read by `HelmChartsGenerator`.
+    var helmCharts: [Value] = []
+    var helmGlobals: Value?
 
     /// Fields Kustomize knows that this engine does not implement: each is an error.
     static let unsupportedFields: [String: String] = [
         "validators": "plugins are not run",
-        "helmCharts": "render the chart to files and list them in `resources`",
-        "helmGlobals": "render the chart to files and list them in `resources`",
         "helmChartInflationGenerator": "render the chart to files and list them in `resources`",
         "openapi": "custom OpenAPI schemas are not supported; strategic merge uses built-in merge keys",
         "inventory": "remove `inventory`",
@@ -128,7 +129,7 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix",
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
-        "replacements", "sortOptions", "configurations", "imageTags", "vars", "transformers", "generators", "buildMetadata", "crds",
+        "replacements", "sortOptions", "configurations", "imageTags", "vars", "transformers", "generators", "buildMetadata", "crds", "helmCharts", "helmGlobals",
     ]
 
     /// Lower-cased field name → its spelling here.
@@ -256,6 +257,8 @@ struct Kustomization: Sendable {
                             fix: "remove it; `originAnnotations` and `managedByLabel` are supported")
                 }
             case "generators": generators = d.strings(value, key)
+            case "helmCharts": helmCharts = d.maps(value, key)
+            case "helmGlobals": helmGlobals = value
             default: break  // apiVersion, kind, metadata
             }
         }

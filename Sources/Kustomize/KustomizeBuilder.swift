@@ -168,7 +168,7 @@ public struct KustomizeBuilder: Sendable {
         }
         if !diags.isEmpty { throw Diagnostics(diags) }
 
-        // generators
+        // generators (configMapGenerator, secretGenerator, then helmCharts, in Kustomize's order)
         for (specs, secret) in [(k.configMapGenerator, false), (k.secretGenerator, true)] {
             for g in specs {
                 do throws(Diagnostics) {
@@ -177,6 +177,11 @@ public struct KustomizeBuilder: Sendable {
                 } catch { diags += error.items }
             }
         }
+        do throws(Diagnostics) {
+            for r in try HelmChartsGenerator.generate(k, loader: loader) {
+                do throws(Diagnostic) { try m.append(r) } catch { diags.append(error) }
+            }
+        } catch { diags += error.items }
         if !diags.isEmpty { throw Diagnostics(diags) }
         if !k.generators.isEmpty {
             let configs = try BuiltinPlugins.configs(k.generators, field: "generators", kust: k, builder: self, stack: stack, loader: loader)

@@ -68,8 +68,14 @@ public struct ClusterFacts: Sendable, Hashable {
     /// kubeconfig context used by apply/diff for this site (defaults to the current context).
     public var context: String?
     public var labels: [String: String]
-    public init(name: String? = nil, context: String? = nil, labels: [String: String] = [:]) {
+    /// Kubernetes version Helm charts see as `.Capabilities.KubeVersion` (e.g. `1.31.2`).
+    public var kubeVersion: String?
+    /// Extra API versions for `.Capabilities.APIVersions` (`monitoring.coreos.com/v1`).
+    public var apiVersions: [String]
+    public init(name: String? = nil, context: String? = nil, labels: [String: String] = [:],
+                kubeVersion: String? = nil, apiVersions: [String] = []) {
         self.name = name; self.context = context; self.labels = labels
+        self.kubeVersion = kubeVersion; self.apiVersions = apiVersions
     }
 }
 
@@ -125,8 +131,12 @@ extension OverlaySpec {
 
         var cluster = ClusterFacts()
         if let co = r.object(spec["cluster"], "cluster") {
-            r.checkKnown(co, ["name", "context", "labels"], in: "cluster")
+            r.checkKnown(co, ["name", "context", "labels", "kubeVersion", "apiVersions"], in: "cluster")
             cluster.name = r.string(co, "name", in: "cluster")
+            if let kv = co["kubeVersion"], !kv.isNull {
+                if let s = kv.scalarText, kv.isScalar { cluster.kubeVersion = s } else { r.error("'kubeVersion' in cluster must be a string", at: kv) }
+            }
+            cluster.apiVersions = r.strings(co, "apiVersions", in: "cluster").map(\.0)
             cluster.context = r.string(co, "context", in: "cluster")
             if let lo = r.object(co["labels"], "cluster.labels") {
                 for (k, v) in lo {

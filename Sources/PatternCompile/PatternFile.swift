@@ -42,6 +42,8 @@ public struct PatternSpec: Sendable {
         /// The component may render no objects (otherwise that is an error: an emptied file must
         /// not silently empty a component and let apply prune it).
         public var mayBeEmpty: Bool = false
+        /// Set when the component is a Helm chart (then `path` is unused).
+        public var chart: ChartComponentSpec? = nil
     }
 
     /// A declared value: its dotted path in the values tree, type and constraints.
@@ -60,7 +62,7 @@ public struct PatternSpec: Sendable {
 extension PatternSpec {
     static let knownTop = ["apiVersion", "kind", "metadata", "spec"]
     static let knownSpec = ["version", "description", "valueFiles", "values", "parameters", "components"]
-    static let knownComponent = ["name", "path", "dependsOn", "enabled", "description", "mayBeEmpty"]
+    static let knownComponent = ["name", "path", "dependsOn", "enabled", "description", "mayBeEmpty", "chart"]
     static let knownParameter = ["name", "type", "required", "default", "enum", "description"]
 
     /// Decodes and validates a pattern file, collecting every problem.
@@ -125,12 +127,16 @@ extension PatternSpec {
                 if !isDNSLabel(cname) && !cname.isEmpty {
                     r.error("component name '\(cname)' must be a DNS-1123 label (lowercase letters, digits, '-')", at: o["name"]!)
                 }
+                let chart = o["chart"].flatMap { ChartComponentSpec.decode($0, reader: &r) }
+                if chart != nil, let p = o["path"] {
+                    r.error("component '\(cname)' has both 'path' and 'chart'", at: p, fix: "keep 'chart.path' and remove 'path'")
+                }
                 components.append(Component(
                     name: cname, path: r.string(o, "path", in: "component '\(cname)'") ?? "components/\(cname)",
                     dependsOn: r.strings(o, "dependsOn", in: "component '\(cname)'").map { (name: $0.0, mark: $0.1) },
                     enabled: r.bool(o, "enabled", in: "component '\(cname)'") ?? true,
                     description: r.string(o, "description", in: "component"), mark: item.mark,
-                    mayBeEmpty: r.bool(o, "mayBeEmpty", in: "component '\(cname)'") ?? false))
+                    mayBeEmpty: r.bool(o, "mayBeEmpty", in: "component '\(cname)'") ?? false, chart: chart))
             }
         } else if let cv = spec["components"], !cv.isNull {
             r.error("'components' must be a list", at: cv)

@@ -124,7 +124,20 @@ public struct SiteCompiler: Sendable {
         // 5. Build components.
         var objects: [RenderedObject] = []
         let loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
+        let charts = try ChartComponentRenderer.renderAll(active, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
+                                                          patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain)
         for c in active {
+            if let rendered = charts[c.name] {
+                switch rendered {
+                case .success(let list):
+                    for (v, file) in list {
+                        let key = v.objectKey ?? ObjectKey(group: "", kind: v.kindName ?? "", namespace: "", name: v.metadataName ?? "")
+                        objects.append(RenderedObject(object: v, key: key, component: c.name, file: file))
+                    }
+                case .failure(let error): diagnostics += error.items
+                }
+                continue
+            }
             let dir: TreePath
             do { dir = try patternDir.resolving(c.path) } catch {
                 diagnostics.append(.error("component '\(c.name)': \(error)", at: SourceLocation(file: pattern.file, mark: c.mark),

@@ -1,3 +1,170 @@
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import PatternCore
+import PatternDiff
+@testable import PatternCompile
+
+@Suite struct ChartComponentTests {
+    static let files: [String: String] = [
+        "patterns/p/pattern.yaml": """
+            apiVersion: pattern.dev/v1alpha1
+            kind: Pattern
+            metadata: {name: p}
+            spec:
+              values: {replicas: 2, tag: "1.0"}
+              components:
+              - {name: base, path: components/base}
+              - name: web
+                dependsOn: [base]
+                chart:
+                  path: charts/web
+                  namespace: shop
+                  valueFiles: [values-web.yaml]
+                  values: {replicas: "${replicas}", image: {tag: "${tag}"}}
+            """,
+        "patterns/p/components/base/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+        "patterns/p/values-web.yaml": "greeting: from-file\n",
+        "patterns/p/charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\nkubeVersion: '>=1.30.0-0'\n",
+        "patterns/p/charts/web/values.yaml": "replicas: 1\nimage: {repo: example/web, tag: latest}\ngreeting: default\n",
+        "patterns/p/charts/web/templates/deploy.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: {{ .Release.Name }}}
+            spec:
+              replicas: {{ .Values.replicas }}
+              template:
+                spec:
+                  containers:
+                  - {name: web, image: "{{ .Values.image.repo }}:{{ .Values.image.tag }}", args: ["${NOT_A_PATTERN_VARIABLE}"]}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: cfg}
+            data: {greeting: {{ .Values.greeting | quote }}, kube: {{ .Capabilities.KubeVersion.Version | quote }}}
+            """,
+        "patterns/p/charts/web/templates/hooks.yaml": """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: migrate
+              annotations: {helm.sh/hook: pre-install, helm.sh/hook-weight: "1"}
+            spec: {template: {spec: {restartPolicy: Never, containers: [{name: m, image: m}]}}}
+            ---
+            apiVersion: v1
+            kind: ServiceAccount
+            metadata:
+              name: migrator
+              annotations: {helm.sh/hook: pre-install, helm.sh/hook-weight: "-1"}
+            ---
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: smoke
+              annotations: {helm.sh/hook: post-install}
+            spec: {template: {spec: {restartPolicy: Never, containers: [{name: s, image: s}]}}}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: test
+              annotations: {helm.sh/hook: test}
+            spec: {containers: [{name: t, image: t}]}
+            """,
+        "overlays/s/overlay.yaml": """
+            apiVersion: pattern.dev/v1alpha1
+            kind: Site
+            metadata: {name: s}
+            spec:
+              pattern: {path: patterns/p}
+              cluster: {kubeVersion: "1.31.4"}
+              values: {replicas: 5}
+            """,
+    ]
+
+    func compile(_ files: [String: String]) throws -> (RenderedSite, String) {
+        let dir = temporaryRepo(files)
+        do {
+            return (try SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir))).compile(site: "s"), dir)
+        } catch {
+            removeTree(dir)
+            throw error
+        }
+    }
+
+    @Test func chartComponentRendersWithSiteValuesAndCapabilities() throws {
+        let (r, dir) = try compile(Self.files)
+        defer { removeTree(dir) }
+        let deploy = try #require(r.objects.first { $0.key.kind == "Deployment" })
+        #expect(deploy.component == "web")
+        #expect(deploy.file == "patterns/p/charts/web/templates/deploy.yaml")
+        #expect(deploy.key.namespace == "shop")                                   // release namespace set
+        #expect(deploy.object[path: ["spec", "replicas"]] == 5)                   // site value through ${replicas}
+        let container = deploy.object[path: ["spec", "template", "spec", "containers"]]?.array?.first
+        #expect(container?["image"] == "example/web:1.0")
+        #expect(container?["args"] == ["${NOT_A_PATTERN_VARIABLE}"])              // chart output is not substituted
+        let cm = try #require(r.objects.first { $0.key.kind == "ConfigMap" && $0.key.name == "cfg" })
+        #expect(cm.object["data"] == ["greeting": "from-file", "kube": "v1.31.4"])
+        #expect(!r.objects.contains { $0.key.name == "test" })                    // test hooks are not applied
+    }
+
+    @Test func hooksBecomePlanLevelsAroundTheChart() throws {
+        let (r, dir) = try compile(Self.files)
+        defer { removeTree(dir) }
+        let plan = try Planner.plan(r.objects.map(\.object),
+                                    options: .init(componentDependencies: Dictionary(uniqueKeysWithValues: r.components.map { ($0.name, $0.dependsOn) })))
+        let level = plan.levelOf
+        func at(_ kind: String, _ name: String) -> Int { level[r.objects.first { $0.key.kind == kind && $0.key.name == name }!.key]! }
+        // pre-install hooks by weight, then the chart's objects, then post-install hooks.
+        #expect(at("ServiceAccount", "migrator") < at("Job", "migrate"))
+        #expect(at("Job", "migrate") < at("ConfigMap", "cfg"))
+        #expect(at("Job", "migrate") < at("Deployment", "web"))
+        #expect(at("Deployment", "web") < at("Job", "smoke"))
+        #expect(at("ConfigMap", "cfg") < at("Job", "smoke"))
+        #expect(at("Namespace", "shop") < at("ServiceAccount", "migrator"))      // component dependsOn still holds
+    }
+
+    /// Compile errors of `files`, removing the temporary repository afterwards.
+    func errors(_ files: [String: String]) -> [Diagnostic] {
+        let dir = temporaryRepo(files)
+        defer { removeTree(dir) }
+        do { _ = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir))).compile(site: "s"); return [] } catch { return error.items }
+    }
+
+    @Test func chartErrorsAreDiagnosticsWithChartFiles() {
+        let compileErrors = errors
+        var files = Self.files
+        files["overlays/s/overlay.yaml"] = files["overlays/s/overlay.yaml"]!.replacingOccurrences("1.31.4", "1.29")
+        let errs = compileErrors(files)
+        #expect(errs.contains { $0.message.contains("chart requires kubeVersion") && $0.location?.file == "patterns/p/charts/web/Chart.yaml" })
+        files = Self.files
+        files["patterns/p/charts/web/templates/bad.yaml"] = "x: {{ fail \"no\" }}\n"
+        #expect(compileErrors(files).contains { $0.location?.file == "patterns/p/charts/web/templates/bad.yaml" })
+        files = Self.files
+        files["patterns/p/pattern.yaml"] = files["patterns/p/pattern.yaml"]!.replacingOccurrences("namespace: shop", "namespce: shop")
+        #expect(compileErrors(files).contains { $0.message.contains("unknown field 'namespce' in chart") })
+    }
+}
+
+func removeTree(_ p: String) {
+    var st = stat()
+    guard lstat(p, &st) == 0 else { return }
+    if st.st_mode & S_IFMT == S_IFDIR, let d = opendir(p) {
+        var names: [String] = []
+        while let e = readdir(d) {
+            let n = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if n != "." && n != ".." { names.append(n) }
+        }
+        closedir(d)
+        for n in names { removeTree(p + "/" + n) }
+        rmdir(p)
+    } else { unlink(p) }
+}
+
+extension String {
+    func replacingOccurrences(_ a: String, _ b: String) -> String { replacing(a, with: b) }
+}
 
 @Suite struct ChartHookNamespaceTests {
     @Test func aHookInANamespaceTheChartCreatesIsNoCycle() throws {

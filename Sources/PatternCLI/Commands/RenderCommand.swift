@@ -19,6 +19,9 @@ public struct RenderCommand: AsyncParsableCommand {
                                                       out/<site>/<namespace|_cluster>/<kind>-<name>.yaml
               pattern render ./base                   a plain Kustomize directory, exactly as
                                                       `kubectl kustomize ./base` prints it
+              pattern render ./charts/web -f prod.yaml --set image.tag=1.2 --release-name web -n shop
+                                                      a Helm chart, as `helm template` prints it
+                                                      (# Source: lines; chart options below)
               pattern render --all --commit-to rendered
                                                       commit every site's manifests as the content of
                                                       branch `rendered` (no commit when nothing changed)
@@ -27,7 +30,7 @@ public struct RenderCommand: AsyncParsableCommand {
 
     @OptionGroup public var repoOptions: RepoOptions
 
-    @Argument(help: "Site name (overlays/<site>), overlay directory, or a Kustomize directory.")
+    @Argument(help: "Site name (overlays/<site>), overlay directory, a Kustomize directory, or a Helm chart (directory or .tgz).")
     public var target: String?
 
     @Flag(help: "Render every site in overlays/.")
@@ -45,6 +48,8 @@ public struct RenderCommand: AsyncParsableCommand {
     @Option(help: "Git repository to commit into with --commit-to (default: the pattern repository).")
     public var commitRepo: String?
 
+    @OptionGroup(title: "Helm chart options") public var chartOptions: ChartOptions
+
     public enum OutputFormat: String, ExpressibleByArgument, Sendable { case yaml, json }
 
     public init() {}
@@ -55,6 +60,10 @@ public struct RenderCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
+        if let target, case .chart(let dir) = RenderTarget.parse(target, repo: repoOptions.repo) {
+            try ChartRenderCommand.run(dir, chartOptions, format: output)
+            return
+        }
         if let target, case .kustomizeDirectory(let dir) = RenderTarget.parse(target, repo: repoOptions.repo) {
             let objects = try Renderer.kustomize(dir)
             Output.out(Renderer.format(objects, as: output))

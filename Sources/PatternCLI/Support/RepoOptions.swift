@@ -25,11 +25,16 @@ enum RenderTarget {
     case site(String)
     /// A plain Kustomize directory.
     case kustomizeDirectory(String)
+    /// A Helm chart directory (holds Chart.yaml) or chart archive.
+    case chart(String)
 
     /// `hub`, `overlays/hub`, `./overlays/hub/` → site; a directory with kustomization.yaml → Kustomize.
     static func parse(_ arg: String, repo: String) -> RenderTarget {
         var a = arg
         while a.count > 1 && a.hasSuffix("/") { a.removeLast() }
+        if (a.contains("/") || a == "." || !FileSystem.exists(repo + "/overlays/" + a)) && ChartRenderCommand.isChart(a) {
+            return .chart(a)
+        }
         if a.contains("/") || a == "." {
             for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] where FileSystem.exists(a + "/" + name) {
                 return .kustomizeDirectory(a)

@@ -1,0 +1,208 @@
+import PatternCore
+import Helm
+
+/// A component that is a Helm chart:
+///
+/// ```yaml
+/// components:
+/// - name: redis
+///   chart:
+///     path: charts/redis          # chart directory or .tgz, relative to the pattern directory
+///     releaseName: cache          # .Release.Name (default: the component name)
+///     namespace: data             # .Release.Namespace and the namespace of namespaced objects (default: default)
+///     valueFiles: [values-redis.yaml]
+///     values: {replicas: "${replicas}"}   # ${…} substituted with the site's values
+/// ```
+public struct ChartComponentSpec: Sendable {
+    public var path: String
+    public var releaseName: String?
+    public var namespace: String?
+    public var valueFiles: [(path: String, mark: Mark)]
+    public var values: Value
+    public var mark: Mark
+
+    static let known = ["path", "releaseName", "namespace", "valueFiles", "values"]
+
+    static func decode(_ v: Value, reader r: inout FieldReader) -> ChartComponentSpec? {
+        guard let o = r.object(v, "chart") else { return nil }
+        r.checkKnown(o, known, in: "chart")
+        let path = r.string(o, "path", in: "chart", required: true) ?? ""
+        var values = Value.emptyObject
+        if let vv = o["values"], !vv.isNull {
+            if vv.object == nil { r.error("chart 'values' must be a map, found \(vv.typeName)", at: vv) } else { values = vv }
+        }
+        return ChartComponentSpec(path: path, releaseName: r.string(o, "releaseName", in: "chart"),
+                                  namespace: r.string(o, "namespace", in: "chart"),
+                                  valueFiles: r.strings(o, "valueFiles", in: "chart").map { (path: $0.0, mark: $0.1) },
+                                  values: values, mark: v.mark)
+    }
+}
+
+/// Renders chart components for the site compiler.
+struct ChartComponentRenderer: Sendable {
+    let tree: any SourceTree
+    let displayPrefix: String
+    let limits: YAMLLimits
+
+    /// The chart's objects with their `# Source` names. Hooks become apply-plan edges (see
+    /// `HookOrdering`); `test` hooks and hooks for events other than install are left out.
+    func render(_ spec: ChartComponentSpec, component: String, patternDir: TreePath, patternFile: String,
+                substituter: Substituter, capabilities: Capabilities) throws(Diagnostics) -> [(Value, String)] {
+        let referencedAt = SourceLocation(file: patternFile, mark: spec.mark)
+        let chartPath: TreePath
+        do { chartPath = try patternDir.resolving(spec.path) } catch {
+            throw Diagnostics([.error("component '\(component)': chart path: \(error)", at: referencedAt,
+                                      fix: "keep chart paths inside the repository")])
+        }
+        let chart: Chart
+        do {
+            chart = try ChartLoader(yamlLimits: limits).load(tree: tree, path: chartPath, display: displayPrefix + chartPath.string)
+        } catch { throw Diagnostics(error.diagnostics) }
+
+        var diagnostics: [Diagnostic] = []
+        var layers: [ValueLayer] = []
+        for vf in spec.valueFiles {
+            let p: TreePath
+            do { p = vf.path.hasPrefix("/") ? try TreePath(String(vf.path.dropFirst())) : try patternDir.resolving(vf.path) } catch {
+                diagnostics.append(.error("chart value file '\(vf.path)': \(error)", at: SourceLocation(file: patternFile, mark: vf.mark)))
+                continue
+            }
+            let shown = displayPrefix + p.string
+            guard tree.resolvedKind(p) == .file else {
+                diagnostics.append(.error("chart value file \(shown) does not exist", at: SourceLocation(file: patternFile, mark: vf.mark),
+                                          fix: "create it or remove it from the chart's valueFiles"))
+                continue
+            }
+            do {
+                var v = try HelmYAML.parse(try tree.readResolved(p), file: shown, limits: limits)
+                substituter.apply(to: &v, file: shown, diagnostics: &diagnostics)
+                layers.append(ValueLayer(file: shown, value: v))
+            } catch let d as Diagnostic {
+                diagnostics.append(d)
+            } catch {
+                diagnostics.append(.error("cannot read \(shown): \(error)", at: SourceLocation(file: shown)))
+            }
+        }
+        var inline = spec.values
+        substituter.apply(to: &inline, file: patternFile, diagnostics: &diagnostics)
+        layers.append(ValueLayer(file: patternFile, value: inline))
+        if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
+
+        let release = ReleaseOptions(name: spec.releaseName ?? component, namespace: spec.namespace ?? "default")
+        let request = ChartRenderRequest(chart: chart, values: layers, release: release, capabilities: capabilities,
+                                         includeCRDs: true, skipTests: true, setNamespace: true, yamlLimits: limits)
+        let result: ChartRender
+        do { result = try ChartRenderer().render(request) } catch { throw Diagnostics(error.diagnostics) }
+        let chartDir = displayPrefix + chartPath.string
+        func shown(_ source: String) -> String {
+            // `<chart>/templates/x.yaml` → the file in the repository.
+            let rest = source.split(separator: "/", maxSplits: 1).dropFirst().first.map(String.init) ?? source
+            return chartDir + "/" + rest
+        }
+        var objects = result.crds.map { ($0.object, shown($0.source)) } + result.manifests.map { ($0.object, shown($0.source)) }
+        objects += HookOrdering.apply(hooks: result.hooks, to: &objects, isUpgrade: release.isUpgrade).map { ($0.object, shown($0.source)) }
+        return objects
+    }
+}
+
+/// Helm hooks as apply-plan edges, through the `config.kubernetes.io/depends-on` annotation
+/// the planner already reads: every non-hook object of the chart depends on the pre-install
+/// hooks of the highest weight, each weight's hooks depend on those of the next lower weight,
+/// and post-install hooks (again by weight) depend on every non-hook object. So pre hooks form
+/// levels before the chart's objects and post hooks levels after them; readiness waits between
+/// levels make a hook Job complete before what follows.
+enum HookOrdering {
+    static let annotation = "config.kubernetes.io/depends-on"
+
+    static func apply(hooks: [RenderedManifest], to objects: inout [(Value, String)], isUpgrade: Bool) -> [RenderedManifest] {
+        let preEvent: HelmHook.Event = isUpgrade ? .preUpgrade : .preInstall
+        let postEvent: HelmHook.Event = isUpgrade ? .postUpgrade : .postInstall
+        var pre = hooks.filter { $0.hook?.events.contains(preEvent) == true }
+        var post = hooks.filter { $0.hook?.events.contains(postEvent) == true && $0.hook?.events.contains(preEvent) != true }
+        pre.sort { ($0.hook?.weight ?? 0) < ($1.hook?.weight ?? 0) }
+        post.sort { ($0.hook?.weight ?? 0) < ($1.hook?.weight ?? 0) }
+
+        func refs(_ ms: [RenderedManifest]) -> [String] { ms.compactMap { $0.object.objectKey.map(reference) } }
+        func chain(_ group: inout [RenderedManifest], base: [String]) -> [String] {
+            // Weights in ascending order: each weight depends on the previous one (or on `base`).
+            var previous = base
+            var i = 0
+            while i < group.count {
+                let w = group[i].hook?.weight ?? 0
+                var j = i
+                while j < group.count, (group[j].hook?.weight ?? 0) == w { j += 1 }
+                for k in i..<j { addDependencies(&group[k].object, previous) }
+                previous = refs(Array(group[i..<j]))
+                i = j
+            }
+            return previous
+        }
+        let lastPre = chain(&pre, base: [])
+        if !lastPre.isEmpty {
+            // Namespaces and CRDs stay first (hooks may live in a namespace the chart creates,
+            // and the planner already orders namespaced objects after their Namespace).
+            for i in objects.indices where !["Namespace", "CustomResourceDefinition"].contains(objects[i].0.kindName ?? "") {
+                addDependencies(&objects[i].0, lastPre)
+            }
+        }
+        let all = objects.compactMap { $0.0.objectKey.map(reference) }
+        _ = chain(&post, base: all)
+        return pre + post
+    }
+
+    static func reference(_ k: ObjectKey) -> String {
+        k.namespace.isEmpty ? "\(k.group)/\(k.kind)/\(k.name)" : "\(k.group)/namespaces/\(k.namespace)/\(k.kind)/\(k.name)"
+    }
+
+    static func addDependencies(_ object: inout Value, _ refs: [String]) {
+        if refs.isEmpty { return }
+        var existing = object.annotations[annotation]?.string.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: " ") } } ?? []
+        for r in refs where !existing.contains(r) { existing.append(r) }
+        object[path: ["metadata", "annotations", annotation]] = .string(existing.joined(separator: ","))
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+extension ChartComponentRenderer {
+    /// Renders every chart component of `components` (concurrently: charts are independent),
+    /// keyed by component name.
+    static func renderAll(_ components: [PatternSpec.Component], tree: any SourceTree, displayPrefix: String, limits: YAMLLimits,
+                          patternDir: TreePath, patternFile: String, substituter: Substituter,
+                          chain: [OverlaySpec]) throws(Diagnostics) -> [String: Result<[(Value, String)], Diagnostics>] {
+        let withCharts = components.compactMap { c in c.chart.map { (c.name, $0) } }
+        if withCharts.isEmpty { return [:] }
+        let caps = try capabilities(chain)
+        let renderer = ChartComponentRenderer(tree: tree, displayPrefix: displayPrefix, limits: limits)
+        let results = ParallelMap.map(withCharts, minimum: 2) { (name, spec) in
+            Result { () throws(Diagnostics) in
+                try renderer.render(spec, component: name, patternDir: patternDir, patternFile: patternFile,
+                                    substituter: substituter, capabilities: caps)
+            }
+        }
+        var out: [String: Result<[(Value, String)], Diagnostics>] = [:]
+        for (i, (name, _)) in withCharts.enumerated() { out[name] = results[i] }
+        return out
+    }
+
+    /// `.Capabilities` for a site: the last overlay in the chain that sets `cluster.kubeVersion`
+    /// wins; `cluster.apiVersions` add up along the chain; Helm's defaults otherwise.
+    static func capabilities(_ chain: [OverlaySpec]) throws(Diagnostics) -> Capabilities {
+        var caps = Capabilities()
+        if let o = chain.reversed().first(where: { $0.cluster.kubeVersion != nil }), let kv = o.cluster.kubeVersion {
+            guard let v = KubeVersion(kv) else {
+                throw Diagnostics([.error("cluster.kubeVersion \"\(kv)\" is not a Kubernetes version", at: SourceLocation(file: o.file),
+                                          fix: "write it as 1.31 or v1.31.2")])
+            }
+            caps.kubeVersion = v
+        }
+        return caps.adding(apiVersions: chain.flatMap(\.cluster.apiVersions))
+    }
+}

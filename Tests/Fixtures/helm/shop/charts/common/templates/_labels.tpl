@@ -1,0 +1,3 @@
+{{- define "common.labels" -}}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
