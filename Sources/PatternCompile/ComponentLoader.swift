@@ -67,26 +67,17 @@ struct ComponentLoader {
     }
 
     func collect(_ dir: TreePath, into files: inout [TreePath]) throws(Diagnostics) {
-        let entries: [TreeEntry]
-        do { entries = try tree.list(dir) } catch { throw Diagnostics([.error("cannot list \(displayPrefix + dir.string): \(error)")]) }
-        for e in entries where !e.name.hasPrefix(".") {
-            let p = dir.appending(e.name)
-            var kind = e.kind
-            var target = p
-            if kind == .symlink {
-                do { target = try tree.resolve(p) } catch {
-                    throw Diagnostics([.error("\(error)", at: SourceLocation(file: displayPrefix + p.string),
-                                              fix: "replace the symlink with a file inside the repository")])
-                }
-                guard let k = tree.entryKind(target) else { continue }
-                kind = k
+        do {
+            files += try tree.walkFiles(dir) { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }
+        } catch let e as TreePathError {
+            let at: String, fix: String
+            switch e {
+            case .symlinkLoop(let p): at = p; fix = "remove the symlink or point it at a directory that does not contain it"
+            case .symlinkEscapes(let p, _), .absolute(let p), .escapes(let p): at = p; fix = "replace the symlink with a file inside the repository"
             }
-            switch kind {
-            case .directory: try collect(target, into: &files)
-            case .file:
-                if e.name.hasSuffix(".yaml") || e.name.hasSuffix(".yml") || e.name.hasSuffix(".json") { files.append(target) }
-            case .symlink: break
-            }
+            throw Diagnostics([.error("\(e)", at: SourceLocation(file: displayPrefix + at), fix: fix)])
+        } catch {
+            throw Diagnostics([.error("cannot list \(displayPrefix + dir.string): \(error)", at: SourceLocation(file: displayPrefix + dir.string))])
         }
     }
 }

@@ -35,6 +35,19 @@ public enum ObjectValidation {
             }
             let nameAt = SourceLocation(file: o.file, mark: v[path: ["metadata", "name"]]?.mark ?? v.mark)
             let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)
+            // Kind, group and version become file and URL path segments: refuse anything the
+            // API server would refuse (CRD names.kind: a DNS-1035 label in mixed case).
+            if !isKindName(kind) {
+                out.append(.error("kind '\(kind)' is not a valid Kubernetes kind", at: SourceLocation(file: o.file, mark: v["kind"]?.mark ?? v.mark),
+                                  fix: "use letters, digits and '-', starting with a letter (e.g. ConfigMap)"))
+                continue
+            }
+            if !isAPIVersion(apiVersion) {
+                out.append(.error("apiVersion '\(apiVersion)' is not <group>/<version> or <version>",
+                                  at: SourceLocation(file: o.file, mark: v["apiVersion"]?.mark ?? v.mark),
+                                  fix: "use e.g. 'v1' or 'apps/v1'; the group is a DNS subdomain, the version a lowercase label"))
+                continue
+            }
             if dnsLabelNameKinds.contains(kind) && gvk.group.isEmpty {
                 if !isDNSLabel(name) {
                     out.append(.error("\(kind) name '\(name)' is not a valid DNS-1123 label", at: nameAt,
@@ -81,6 +94,27 @@ public enum ObjectValidation {
             }
         }
         return out
+    }
+
+    /// A Kubernetes kind: a DNS-1035 label in mixed case (letters, digits, '-'; starts with a
+    /// letter, ends with a letter or digit; at most 63 characters).
+    public static func isKindName(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard !u.isEmpty, u.count <= 63 else { return false }
+        func letter(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
+        func digit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+        guard letter(u.first!), letter(u.last!) || digit(u.last!) else { return false }
+        return u.allSatisfy { letter($0) || digit($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    /// `<version>` or `<group>/<version>`: group a DNS-1123 subdomain, version a DNS-1123 label.
+    public static func isAPIVersion(_ s: String) -> Bool {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1: return isDNSLabel(String(parts[0]))
+        case 2: return isDNSSubdomain(String(parts[0])) && isDNSLabel(String(parts[1]))
+        default: return false
+        }
     }
 
     static func isBase64(_ s: String) -> Bool {

@@ -8,11 +8,16 @@ public struct YAMLLimits: Sendable, Hashable {
     public var maxDepth: Int
     /// Most nodes that aliases may expand to in one stream (billion-laughs guard).
     public var maxAliasExpansion: Int
+    /// Most bytes (scalar and key text) that aliases may expand to in one stream: a 1 MiB
+    /// anchored scalar referenced 4,000 times is few nodes but 4 GiB once emitted.
+    public var maxAliasExpandedBytes: Int
 
-    public init(maxBytes: Int = 32 << 20, maxDepth: Int = 128, maxAliasExpansion: Int = 100_000) {
+    public init(maxBytes: Int = 32 << 20, maxDepth: Int = 128, maxAliasExpansion: Int = 100_000,
+                maxAliasExpandedBytes: Int = 32 << 20) {
         self.maxBytes = maxBytes
         self.maxDepth = maxDepth
         self.maxAliasExpansion = maxAliasExpansion
+        self.maxAliasExpandedBytes = maxAliasExpandedBytes
     }
 
     public static let `default` = YAMLLimits()
@@ -137,8 +142,9 @@ public enum YAMLParser {
         var stack: [Frame] = []
         var documents: [YAMLDocument] = []
         var docMark = Mark.none
-        var anchors: [String: (value: Value, nodes: Int)] = [:]
+        var anchors: [String: (value: Value, nodes: Int, bytes: Int)] = [:]
         var expanded = 0
+        var expandedBytes = 0
         var nodeCount = 0
         var docValue: Value? = nil
 
@@ -209,6 +215,11 @@ public enum YAMLParser {
                     throw .error("aliases expand to more than \(limits.maxAliasExpansion) nodes (a 'billion laughs' document?)",
                                  at: loc(m), fix: "write the repeated content out, or use fewer nested aliases")
                 }
+                expandedBytes += target.bytes
+                if expandedBytes > limits.maxAliasExpandedBytes {
+                    throw .error("aliases expand to more than \(limits.maxAliasExpandedBytes) bytes (a large anchored value repeated by aliases)",
+                                 at: loc(m), fix: "write the repeated content out once, or use fewer aliases of large values")
+                }
                 var v = target.value
                 v.mark = m
                 try add(v, anchor: nil, scalarText: nil, isMergeKey: false, aliasNodes: target.nodes)
@@ -251,7 +262,8 @@ public enum YAMLParser {
 
         mutating func add(_ v: Value, anchor: String?, scalarText: String?, isMergeKey: Bool, aliasNodes: Int = 1) throws(Diagnostic) {
             if let anchor {
-                anchors[anchor] = (v, countNodes(v))
+                let (nodes, bytes) = measure(v)
+                anchors[anchor] = (v, nodes, bytes)
             }
             guard !stack.isEmpty else {
                 docValue = v
@@ -294,11 +306,17 @@ public enum YAMLParser {
         }
         var isMergeKeyPending = false
 
-        func countNodes(_ v: Value) -> Int {
+        /// Nodes and text bytes (scalars and keys) of a value, as an alias would repeat them.
+        func measure(_ v: Value) -> (nodes: Int, bytes: Int) {
             switch v.kind {
-            case .array(let a): return a.reduce(1) { $0 + countNodes($1) }
-            case .object(let o): return o.values.reduce(1) { $0 + countNodes($1) }
-            default: return 1
+            case .array(let a):
+                return a.reduce((1, 0)) { acc, x in let m = measure(x); return (acc.0 + m.nodes, acc.1 + m.bytes) }
+            case .object(let o):
+                var acc = (nodes: 1, bytes: 0)
+                for (k, x) in o { let m = measure(x); acc.nodes += m.nodes; acc.bytes += m.bytes + k.utf8.count }
+                return acc
+            case .string(let s): return (1, s.utf8.count)
+            default: return (1, 8)
             }
         }
     }

@@ -72,7 +72,8 @@ public struct Hydrator: Sendable {
     }
 
     public func commit(files: [String: [UInt8]], provenance: Provenance) throws(SourceError) -> Result {
-        // Validate every path before touching the repository.
+        // Validate the branch and every path before touching the repository.
+        try RefName.checkBranch(branch)
         var paths: [(TreePath, [UInt8])] = []
         for (p, bytes) in files {
             let tp: TreePath
