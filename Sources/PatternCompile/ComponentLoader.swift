@@ -37,8 +37,18 @@ struct ComponentLoader {
         for f in files {
             let shown = displayPrefix + f.string
             do {
+                // *.json has no parser-side size limit: check before (when the tree knows
+                // sizes) and after reading.
+                if let size = tree.fileSize(f), size > limits.maxBytes {
+                    throw Diagnostic.error("\(shown) is \(size) bytes, more than the limit of \(limits.maxBytes)",
+                                           at: SourceLocation(file: shown), fix: "split the file into smaller ones")
+                }
                 let bytes = try tree.read(f)
                 let docs: [YAMLDocument]
+                if bytes.count > limits.maxBytes {
+                    throw Diagnostic.error("\(shown) is \(bytes.count) bytes, more than the limit of \(limits.maxBytes)",
+                                           at: SourceLocation(file: shown), fix: "split the file into smaller ones")
+                }
                 if f.name.hasSuffix(".json") {
                     let v = try bytes.withUnsafeBufferPointer { b throws(Diagnostic) in try JSONParser().parse(bytes: b, file: shown) }
                     docs = [YAMLDocument(value: v, mark: v.mark, index: 0)]

@@ -29,7 +29,10 @@ enum KustomizeBridge {
 
 /// Renders a plain Kustomize directory as `kubectl kustomize` would (nothing added).
 public enum KustomizeRender {
-    public static func build(directory: String) throws(Diagnostics) -> [Value] {
+    /// Builds `directory`. `restrictToRoot` is Kustomize's default load restrictor
+    /// (`LoadRestrictionsRootOnly`): every file a kustomization reads must be in or below its
+    /// own directory; false is `--load-restrictor LoadRestrictionsNone`.
+    public static func build(directory: String, restrictToRoot: Bool = true) throws(Diagnostics) -> [Value] {
         var d = directory
         while d.count > 1 && d.hasSuffix("/") { d.removeLast() }
         // The tree is the directory's filesystem root boundary: Kustomize allows `../` bases,
@@ -40,7 +43,9 @@ public enum KustomizeRender {
         let tree = LocalTree(root: root)
         let path: TreePath
         do { path = try TreePath(rel) } catch { throw Diagnostics([.error("\(error)", at: SourceLocation(file: directory))]) }
-        return try KustomizeBuilder(tree: tree).build(path)
+        var limits = KustomizeLimits.default
+        limits.loadRestrictor = restrictToRoot ? .rootOnly : .none
+        return try KustomizeBuilder(tree: tree, limits: limits).build(path)
     }
 
     /// The tree root for a Kustomize build: the working directory when the target is inside

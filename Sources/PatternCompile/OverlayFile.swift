@@ -107,8 +107,16 @@ extension OverlaySpec {
                     r.error("pattern.git.url must not carry credentials", at: go["url"]!,
                             fix: "remove 'user:token@' from the URL and use credentials: {tokenEnv: …}")
                 }
+                // A plain `ref: 1.10` is the number 1.1 to YAML: refuse instead of guessing.
+                var gitRef: String? = nil
+                if let rv = go["ref"], !rv.isNull {
+                    if let s = rv.string { gitRef = s } else {
+                        r.error("'ref' in pattern.git must be a string, found \(rv.typeName) \(rv.description)", at: rv,
+                                fix: "quote the ref so YAML keeps it as written, e.g. ref: \"1.10\"")
+                    }
+                }
                 ref.git = PatternRef.GitRef(url: url,
-                                            ref: go["ref"].flatMap { $0.isNull ? nil : $0.scalarText },
+                                            ref: gitRef,
                                             path: r.string(go, "path", in: "pattern.git"),
                                             mirrors: r.strings(go, "mirrors", in: "pattern.git").map(\.0),
                                             credentials: creds)
@@ -153,12 +161,21 @@ extension OverlaySpec {
                 if (po["path"] == nil) == (po["patch"] == nil) {
                     r.error("a patch needs exactly one of 'path' or 'patch'", at: p)
                 }
+                _ = r.string(po, "path", in: "patch")
+                _ = r.string(po, "patch", in: "patch")
+                _ = r.object(po["target"], "patch target")
+                _ = r.object(po["options"], "patch options")
             }
         }
+        // Read every remaining field before deciding: a wrong type (`extends: edge`) must be
+        // an error, never a field silently dropped.
+        let extends = r.strings(spec, "extends", in: "spec").map { (name: $0.0, mark: $0.1) }
+        let valueFiles = r.strings(spec, "valueFiles", in: "spec").map { (path: $0.0, mark: $0.1) }
+        _ = r.string(spec, "description", in: "spec")
         if !r.diagnostics.isEmpty { throw Diagnostics(r.diagnostics) }
-        return OverlaySpec(kind: kind, name: name, extends: r.strings(spec, "extends", in: "spec").map { (name: $0.0, mark: $0.1) },
+        return OverlaySpec(kind: kind, name: name, extends: extends,
                            pattern: patternRef, cluster: cluster,
-                           valueFiles: r.strings(spec, "valueFiles", in: "spec").map { (path: $0.0, mark: $0.1) },
+                           valueFiles: valueFiles,
                            values: values, enable: enable.map { (name: $0.0, mark: $0.1) },
                            disable: disable.map { (name: $0.0, mark: $0.1) },
                            patches: patches, directory: directory, file: file)

@@ -93,6 +93,13 @@ public protocol SourceTree: Sendable {
     func readLink(_ path: TreePath) throws -> String
     /// Follows symlinks in every component of `path`, refusing links that leave the tree.
     func resolve(_ path: TreePath) throws -> TreePath
+    /// Size in bytes of a regular file when it is cheap to know (nil otherwise), so callers
+    /// can refuse huge files before reading them.
+    func fileSize(_ path: TreePath) -> Int?
+}
+
+extension SourceTree {
+    public func fileSize(_ path: TreePath) -> Int? { nil }
 }
 
 extension SourceTree {
@@ -214,6 +221,12 @@ public struct LocalTree: SourceTree {
     }
 
     func fsPath(_ p: TreePath) -> String { p.isRoot ? root : root + "/" + p.string }
+
+    public func fileSize(_ path: TreePath) -> Int? {
+        var st = stat()
+        guard stat(fsPath(path), &st) == 0 else { return nil }
+        return Int(st.st_size)
+    }
 
     public func entryKind(_ path: TreePath) -> TreeEntryKind? {
         var st = stat()

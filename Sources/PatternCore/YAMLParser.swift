@@ -67,6 +67,11 @@ public enum YAMLParser {
                                    at: SourceLocation(file: file),
                                    fix: "split the file into smaller ones")
         }
+        // A leading UTF-8 byte-order mark (Windows editors write one) is not content; columns
+        // on line 1 count from after it, as editors show them.
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
+            return try parseStream(bytes: UnsafeBufferPointer(rebasing: bytes[3...]), file: file, limits: limits)
+        }
         var builder = Builder(file: file, limits: limits)
         var parser = yaml_parser_t()
         guard cyaml_parser_open(&parser, bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, bytes.count) != 0 else {
@@ -95,6 +100,14 @@ public enum YAMLParser {
         var msg = problem
         if let context { msg = "\(context): \(problem)" }
         var fix = "check the YAML syntax (indentation, quoting) at this position"
+        if let bom = bomNear(bytes, offset) {
+            var line = 1, col = 1
+            for i in 0..<bom where bytes[i] == UInt8(ascii: "\n") { line += 1; col = 1 }
+            var j = bom
+            while j > 0 && bytes[j - 1] != UInt8(ascii: "\n") { j -= 1; col += 1 }
+            return .error("byte-order mark (U+FEFF) inside the YAML stream", at: SourceLocation(file: file, line: line, column: col),
+                          fix: "save the file as UTF-8 without a byte-order mark (a BOM is only accepted as the file's first bytes)")
+        }
         if problem.contains("UTF-8") || problem.contains("invalid Unicode") || p.error == YAML_READER_ERROR {
             msg = "invalid UTF-8 or control character in YAML (\(problem))"
             fix = "save the file as UTF-8 and remove control characters"
@@ -117,6 +130,25 @@ public enum YAMLParser {
             fix = "define the anchor (&name) before using the alias (*name)"
         }
         return .error(msg, at: loc, fix: fix)
+    }
+
+    /// Offset of a UTF-8 byte-order mark on the line of `offset` or the line before, if any.
+    static func bomNear(_ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Int? {
+        guard bytes.count >= 3 else { return nil }
+        var start = min(max(offset, 0), bytes.count - 1)
+        var newlines = 0
+        while start > 0 {
+            if bytes[start - 1] == UInt8(ascii: "\n") { newlines += 1; if newlines == 2 { break } }
+            start -= 1
+        }
+        var end = min(max(offset, 0), bytes.count - 1)
+        while end < bytes.count - 1 && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        var i = start
+        while i + 2 <= end {
+            if bytes[i] == 0xEF && bytes[i + 1] == 0xBB && bytes[i + 2] == 0xBF { return i }
+            i += 1
+        }
+        return nil
     }
 
     static func lineHasLeadingTab(_ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Bool {

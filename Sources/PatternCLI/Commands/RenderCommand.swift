@@ -46,6 +46,17 @@ public struct RenderCommand: AsyncParsableCommand {
     @Option(help: "Git repository to commit into with --commit-to (default: the pattern repository).")
     public var commitRepo: String?
 
+    @Option(help: ArgumentHelp(
+        "Which files a Kustomize directory may read: LoadRestrictionsRootOnly or LoadRestrictionsNone.",
+        discussion: "As `kubectl kustomize --load-restrictor`. The default (root only) refuses files outside the directory of the kustomization that names them, e.g. a configMapGenerator reading ../../etc/hostname; other kustomization directories (bases) may still be referenced."))
+    public var loadRestrictor: LoadRestrictorOption = .rootOnly
+
+    /// `--load-restrictor` values, spelled as kubectl spells them.
+    public enum LoadRestrictorOption: String, ExpressibleByArgument, Sendable, CaseIterable {
+        case rootOnly = "LoadRestrictionsRootOnly"
+        case none = "LoadRestrictionsNone"
+    }
+
     public enum OutputFormat: String, ExpressibleByArgument, Sendable { case yaml, json }
 
     public init() {}
@@ -60,7 +71,7 @@ public struct RenderCommand: AsyncParsableCommand {
 
     public func run() async throws {
         if let target, case .kustomizeDirectory(let dir) = RenderTarget.parse(target, repo: repoOptions.repo) {
-            let objects = try Renderer.kustomize(dir)
+            let objects = try Renderer.kustomize(dir, restrictToRoot: loadRestrictor == .rootOnly)
             Output.out(Renderer.format(objects, as: output))
             return
         }
@@ -121,9 +132,9 @@ public enum Renderer {
         return out
     }
 
-    public static func kustomize(_ dir: String) throws -> [Value] {
+    public static func kustomize(_ dir: String, restrictToRoot: Bool = true) throws -> [Value] {
         do {
-            return try KustomizeRender.build(directory: dir)
+            return try KustomizeRender.build(directory: dir, restrictToRoot: restrictToRoot)
         } catch let d as Diagnostics {
             Output.report(d.items)
             throw ReportedFailure()
