@@ -90,3 +90,70 @@ func removeTree(_ path: String) {
     var pid: pid_t = 0
     if posix_spawn(&pid, "/bin/rm", nil, nil, argv, environ) == 0 { var st: Int32 = 0; waitpid(pid, &st, 0) }
 }
+
+/// Issue 12, silent acceptance: every field of the project's own files is type-checked with
+/// file:line:column; nothing of the wrong type is dropped.
+@Suite struct StrictFieldTests {
+    func errors(_ files: [String: String], site: String = "s") -> [Diagnostic] {
+        let dir = temporaryRepo(files)
+        defer { removeTree(dir) }
+        do {
+            _ = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir))).compile(site: site)
+            return []
+        } catch { return error.items }
+    }
+
+    static let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n"
+
+    @Test func extendsAsAStringIsAnErrorNotADroppedField() {
+        var files = miniRepo(manifests: Self.cm, siteExtra: "  extends: edge\n")
+        files["overlays/edge/overlay.yaml"] = "apiVersion: pattern.dev/v1alpha1\nkind: Group\nmetadata: {name: edge}\nspec:\n  values: {x: 1}\n"
+        let e = errors(files)
+        #expect(e.contains { $0.message.contains("'extends' in spec must be a list of strings") && $0.location?.file == "overlays/s/overlay.yaml" && $0.location?.mark.line == 6 }, "\(e)")
+    }
+
+    @Test func overlayAndPatternValueFilesOfTheWrongTypeAreErrors() {
+        let files = miniRepo(manifests: Self.cm, siteExtra: "  valueFiles: x.yaml\n", patternExtra: "  valueFiles: {a: b}\n  version: [1]\n")
+        let e = errors(files)
+        #expect(e.contains { $0.message.contains("'valueFiles' in spec must be a list") && $0.location?.file == "overlays/s/overlay.yaml" }, "\(e)")
+        // The pattern's errors are reported once the overlay is fixed.
+        let e2 = errors(miniRepo(manifests: Self.cm, patternExtra: "  valueFiles: {a: b}\n  version: [1]\n"))
+        #expect(e2.contains { $0.message.contains("'valueFiles' in spec must be a list") && $0.location?.file == "patterns/p/pattern.yaml" && $0.location?.mark.line ?? 0 > 0 }, "\(e2)")
+        #expect(e2.contains { $0.message.contains("'version' in spec must be a string") }, "\(e2)")
+    }
+
+    @Test func patchFieldsAreTypeChecked() {
+        let files = miniRepo(manifests: Self.cm, siteExtra: "  patches:\n  - {patch: [1], target: x}\n")
+        let e = errors(files)
+        #expect(e.contains { $0.message.contains("'patch' in patch must be a string") }, "\(e)")
+        #expect(e.contains { $0.message.contains("patch target must be a map") }, "\(e)")
+    }
+
+    @Test func aTwentySixDigitIntegerDoesNotPassAnIntegerParameter() {
+        let files = miniRepo(manifests: Self.cm, values: "{n: 12345678901234567890123456}",
+                             patternExtra: "  parameters:\n  - {name: n, type: integer}\n")
+        let e = errors(files)
+        #expect(e.contains { $0.message.contains("parameter 'n' must be an integer") && $0.location?.mark.line ?? 0 > 0 }, "\(e)")
+        #expect(errors(miniRepo(manifests: Self.cm, values: "{n: 3}", patternExtra: "  parameters:\n  - {name: n, type: integer}\n")).isEmpty)
+    }
+
+    @Test func aParameterDefaultOfTheWrongTypeIsAnError() {
+        let files = miniRepo(manifests: Self.cm, patternExtra: "  parameters:\n  - {name: n, type: integer, default: many}\n")
+        let e = errors(files)
+        #expect(e.contains { $0.message.contains("default of parameter 'n' must be an integer") && $0.location?.file == "patterns/p/pattern.yaml" }, "\(e)")
+    }
+
+    @Test func hugeJSONManifestsAreRefusedBeforeParsing() {
+        let dir = temporaryRepo(miniRepo(manifests: Self.cm))
+        defer { removeTree(dir) }
+        let fd = open(dir + "/patterns/p/components/c/big.json", O_WRONLY | O_CREAT, 0o644)
+        ftruncate(fd, 64 << 20)
+        close(fd)
+        do {
+            _ = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir))).compile(site: "s")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.items.contains { $0.message.contains("more than the limit") && $0.location?.file == "patterns/p/components/c/big.json" }, "\(error)")
+        }
+    }
+}
