@@ -54,6 +54,8 @@ public struct PatternRef: Sendable, Hashable {
         /// Where credentials come from (never the secrets themselves): `username`, `tokenEnv`,
         /// `tokenFile`, `sshKey`, `sshPublicKey`, `sshPassphraseEnv`, `caBundle`.
         public var credentials: [String: String]
+        /// Accept a commit that does not descend from the last good one for this ref.
+        public var allowForcePush: Bool = false
     }
 
     public static let credentialKeys = ["username", "tokenEnv", "tokenFile", "sshKey", "sshPublicKey", "sshPassphraseEnv", "caBundle"]
@@ -96,7 +98,7 @@ extension OverlaySpec {
             r.checkKnown(po, ["path", "git"], in: "pattern")
             var ref = PatternRef(path: r.string(po, "path", in: "pattern"), git: nil, mark: pv.mark)
             if let gv = po["git"], let go = r.object(gv, "pattern.git") {
-                r.checkKnown(go, ["url", "ref", "path", "mirrors", "credentials"], in: "pattern.git")
+                r.checkKnown(go, ["url", "ref", "path", "mirrors", "credentials", "allowForcePush"], in: "pattern.git")
                 var creds: [String: String] = [:]
                 if let co = r.object(go["credentials"], "pattern.git.credentials") {
                     r.checkKnown(co, PatternRef.credentialKeys, in: "pattern.git.credentials")
@@ -119,7 +121,8 @@ extension OverlaySpec {
                                             ref: gitRef,
                                             path: r.string(go, "path", in: "pattern.git"),
                                             mirrors: r.strings(go, "mirrors", in: "pattern.git").map(\.0),
-                                            credentials: creds)
+                                            credentials: creds,
+                                            allowForcePush: r.bool(go, "allowForcePush", in: "pattern.git") ?? false)
             }
             if (ref.path == nil) == (ref.git == nil) {
                 r.error("pattern needs exactly one of 'path' or 'git'", at: pv,

@@ -42,6 +42,14 @@ public struct SiteCompiler: Sendable {
                 throw Diagnostics([.error("site uses a git pattern but git sources are not available here",
                                           at: SourceLocation(file: refFile, mark: ref.mark))])
             }
+            // Relative local URLs are relative to the overlay file that names them, not to
+            // the process's working directory.
+            var git = git
+            if let local = workspace.tree as? LocalTree, let dir = chain.first(where: { $0.file == refFile })?.directory {
+                let base = local.root + (dir.isRoot ? "" : "/" + dir.string)
+                git.url = SiteCompiler.anchorLocalURL(git.url, at: base)
+                git.mirrors = git.mirrors.map { SiteCompiler.anchorLocalURL($0, at: base) }
+            }
             do {
                 let r = try resolver.resolve(git)
                 patternTree = r.tree; patternDir = r.directory; provenance = r.provenance
@@ -166,6 +174,15 @@ public struct SiteCompiler: Sendable {
         cluster.labels = Dictionary(uniqueKeysWithValues: clusterLabels.map { ($0, $1.string ?? "") })
         return RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
                             revision: revision, components: deps, provenance: provenance, warnings: warnings)
+    }
+
+    /// `url` made absolute against `base` when it is a relative local path (`../upstream`,
+    /// `./p.git`); URLs with a scheme, scp-like `host:path` and absolute paths are unchanged.
+    static func anchorLocalURL(_ url: String, at base: String) -> String {
+        if url.isEmpty || url.hasPrefix("/") || url.contains("://") { return url }
+        if let colon = url.firstIndex(of: ":"), !url.hasPrefix("."), !url[..<colon].contains("/") { return url }
+        let b = base.hasPrefix("/") ? base : currentDirectory() + (base == "." ? "" : "/" + base)
+        return b + "/" + url
     }
 
     func readValueFile(_ path: String, base: TreePath, tree: any SourceTree, prefix: String, referrer: String, mark: Mark,

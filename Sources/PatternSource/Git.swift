@@ -25,10 +25,11 @@ enum Git {
         return try body()
     }
 
-    /// Process-wide libgit2 options, set after each first init. Deliberately empty for now:
-    /// libgit2 1.5 frees the user-agent string at shutdown without clearing it, so setting
-    /// GIT_OPT_SET_USER_AGENT again after a full init/shutdown cycle is a double free.
-    private static func configureGlobals() {}
+    /// Process-wide libgit2 state, set after each first init (shutdown clears it): the
+    /// deadline socket stream. (No user agent: libgit2 1.5 frees the user-agent string at
+    /// shutdown without clearing it, so setting GIT_OPT_SET_USER_AGENT again after a full
+    /// init/shutdown cycle is a double free.)
+    private static func configureGlobals() { _ = cgit2_install_deadline_stream() }
 
     /// Throws a `SourceError` for a negative libgit2 return code, with libgit2's thread-local
     /// message read immediately, redacted.
@@ -68,6 +69,19 @@ enum Git {
     static func oidString(_ oid: git_oid) -> String {
         var o = oid
         return oidString(&o)
+    }
+
+    static func oidEqual(_ a: git_oid, _ b: git_oid) -> Bool {
+        var x = a, y = b
+        return git_oid_equal(&x, &y) == 1
+    }
+
+    /// True when `commit` has `ancestor` in its history (not when they are equal).
+    static func isDescendant(_ repo: Repo, _ commit: git_oid, of ancestor: git_oid) -> Bool {
+        var c = commit, a = ancestor
+        let r = git_graph_descendant_of(repo.pointer, &c, &a)
+        if r < 0 { git_error_clear() }
+        return r == 1
     }
 
     static func parseOid(_ hex: String) -> git_oid? {
