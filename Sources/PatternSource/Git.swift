@@ -261,6 +261,30 @@ enum FS {
         return String(cString: p)
     }
 
+    /// Removes `path` and everything below it, never following symlinks.
+    static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            removeContents(of: path)
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    /// Removes everything inside the directory `path` (not the directory itself).
+    static func removeContents(of path: String) {
+        guard let d = opendir(path) else { return }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(d)
+        for n in names { removeTree(path + "/" + n) }
+    }
+
     static func env(_ name: String) -> String? {
         guard let v = getenv(name) else { return nil }
         let s = String(cString: v)
