@@ -98,6 +98,36 @@ import Glibc
         #expect(ok.status == 0, "\(ok.stderr)")
     }
 
+    @Test func hydrationCommitsRecordTheRenderedCommitAndDirtiness() {
+        let s = Scratch(Self.repo(manifests: Self.configMap))
+        defer { s.remove() }
+        #expect(Self.sh("cd '\(s.dir)' && git init -q -b main && git add -A && git -c user.email=t@e -c user.name=t commit -qm init") == 0)
+        let r = CLI.run(["render", "s", "-C", s.dir, "--commit-to", "rendered"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let head = shell("cd '\(s.dir)' && git rev-parse main")
+        let msg = shell("cd '\(s.dir)' && git log -1 --format=%B rendered")
+        #expect(head.count == 40)
+        #expect(msg.contains("Source-Commit: \(head)"), "\(msg)")
+        #expect(msg.contains("Site-Source: s "), "\(msg)")
+        #expect(!msg.contains("Source: .\n"))
+        #expect(!msg.contains("Source-Dirty"))
+        // An uncommitted edit that changes the output is marked as such.
+        s.write("patterns/p/components/c/m.yaml", Self.configMap.replacingName("b"))
+        let dirty = CLI.run(["render", "s", "-C", s.dir, "--commit-to", "rendered"])
+        #expect(dirty.status == 0, "\(dirty.stderr)")
+        let msg2 = shell("cd '\(s.dir)' && git log -1 --format=%B rendered")
+        #expect(msg2.contains("Source-Dirty: true"), "\(msg2)")
+        #expect(msg2.contains("(dirty)"))
+    }
+
+    func shell(_ script: String) -> String {
+        let out = "/tmp/pattern-input-sh-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { unlink(out) }
+        _ = Self.sh(script + " > '\(out)'")
+        return ((try? LocalTree(root: "/tmp").read(TreePath(String(out.dropFirst(5))))) .map { String(decoding: $0, as: UTF8.self) } ?? "")
+            .split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n").trimmingTrailingNewlines()
+    }
+
     @Test func outDirCannotBeEscapedByAnObjectsKind() {
         let bad = "apiVersion: v1\nkind: ../../../../escaped\nmetadata: {name: a}\n"
         let s = Scratch(Self.repo(manifests: bad))
@@ -217,6 +247,12 @@ import Glibc
 }
 
 extension String {
+    func trimmingTrailingNewlines() -> String {
+        var s = self
+        while s.hasSuffix("\n") { s.removeLast() }
+        return s
+    }
+
     func replacingName(_ n: String) -> String {
         var out = self
         if let r = out.range(of: "name: a") { out.replaceSubrange(r, with: "name: " + n) }

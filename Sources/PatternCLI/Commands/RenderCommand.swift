@@ -89,7 +89,8 @@ public struct RenderCommand: AsyncParsableCommand {
 
         let rendered = try repoOptions.compile(sites)
         if let commitTo {
-            try Hydration.commit(rendered, branch: commitTo, repository: commitRepo ?? repoOptions.repo, format: output)
+            try Hydration.commit(rendered, branch: commitTo, repository: commitRepo ?? repoOptions.repo,
+                                 sourceRepository: repoOptions.repo, format: output)
             return
         }
         if let outDir {
