@@ -96,6 +96,71 @@ public enum ObjectValidation {
         return out
     }
 
+    static let dependsOnAnnotation = "config.kubernetes.io/depends-on"
+
+    /// `config.kubernetes.io/depends-on` checked at compile time: malformed references and
+    /// cycles among rendered objects are errors at the annotation's file:line:column (apply
+    /// would refuse them later without a location). References to objects outside the render
+    /// are left to apply (they may exist in the cluster).
+    public static func checkDependsOn(_ objects: [RenderedObject]) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        var index: [ObjectKey: Int] = [:]
+        for (i, o) in objects.enumerated() where index[o.key] == nil { index[o.key] = i }
+        var edges: [[Int]] = Array(repeating: [], count: objects.count)
+        var annotated: [Int] = []
+        for (i, o) in objects.enumerated() {
+            guard let a = o.object.annotations[dependsOnAnnotation] else { continue }
+            let at = SourceLocation(file: o.file, mark: a.mark.isKnown ? a.mark : o.object.mark)
+            guard let text = a.string else {
+                out.append(.error("\(dependsOnAnnotation) must be a string", at: at)); continue
+            }
+            annotated.append(i)
+            for raw in text.split(separator: ",") {
+                let ref = raw.split(separator: " ", omittingEmptySubsequences: true).joined()
+                if ref.isEmpty { continue }
+                let parts = ref.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                let key: ObjectKey
+                if parts.count == 5 && parts[1] == "namespaces" && !parts[2].isEmpty && !parts[3].isEmpty && !parts[4].isEmpty {
+                    key = ObjectKey(group: parts[0], kind: parts[3], namespace: parts[2], name: parts[4])
+                } else if parts.count == 3 && !parts[1].isEmpty && !parts[2].isEmpty {
+                    key = ObjectKey(group: parts[0], kind: parts[1], namespace: "", name: parts[2])
+                } else {
+                    out.append(.error("invalid \(dependsOnAnnotation) reference \"\(ref)\"", at: at,
+                                      fix: "write <group>/namespaces/<namespace>/<kind>/<name> or <group>/<kind>/<name> (core group empty, e.g. /namespaces/app/ConfigMap/cfg)"))
+                    continue
+                }
+                if let j = index[key] { edges[i].append(j) }
+            }
+        }
+        // Iterative depth-first search (no recursion: renders can hold many objects).
+        var state = [UInt8](repeating: 0, count: objects.count)  // 1 on the stack, 2 done
+        for start in annotated where state[start] == 0 {
+            var stack: [(node: Int, next: Int)] = [(start, 0)]
+            state[start] = 1
+            while let top = stack.last {
+                if top.next < edges[top.node].count {
+                    stack[stack.count - 1].next += 1
+                    let n = edges[top.node][top.next]
+                    if state[n] == 1 {
+                        let from = stack.firstIndex { $0.node == n } ?? 0
+                        let cycle = stack[from...].map { objects[$0.node].key.description } + [objects[n].key.description]
+                        let o = objects[n]
+                        let mark = o.object.annotations[dependsOnAnnotation]?.mark ?? o.object.mark
+                        out.append(.error("\(dependsOnAnnotation) annotations form a cycle: \(cycle.joined(separator: " → "))",
+                                          at: SourceLocation(file: o.file, mark: mark.isKnown ? mark : o.object.mark),
+                                          fix: "remove one of the depends-on references; objects in a cycle could never be applied"))
+                        return out
+                    }
+                    if state[n] == 0 { state[n] = 1; stack.append((n, 0)) }
+                } else {
+                    state[top.node] = 2
+                    stack.removeLast()
+                }
+            }
+        }
+        return out
+    }
+
     /// A Kubernetes kind: a DNS-1035 label in mixed case (letters, digits, '-'; starts with a
     /// letter, ends with a letter or digit; at most 63 characters).
     public static func isKindName(_ s: String) -> Bool {

@@ -163,6 +163,7 @@ public struct SiteCompiler: Sendable {
             objects[i].key = objects[i].object.objectKey ?? objects[i].key
         }
         diagnostics += ObjectValidation.check(objects)
+        diagnostics += ObjectValidation.checkDependsOn(objects)
         if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
         objects = ApplyOrder.sorted(objects)
         let revision = Provenancing.label(&objects, pattern: pattern.name, site: site, provenance: provenance)

@@ -143,6 +143,31 @@ func removeTree(_ path: String) {
         #expect(e.contains { $0.message.contains("default of parameter 'n' must be an integer") && $0.location?.file == "patterns/p/pattern.yaml" }, "\(e)")
     }
 
+    @Test func aDependsOnCycleIsAValidationErrorWithALocation() {
+        let m = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: a
+              namespace: default
+              annotations: {config.kubernetes.io/depends-on: /namespaces/default/ConfigMap/b}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: b
+              namespace: default
+              annotations: {config.kubernetes.io/depends-on: "/namespaces/default/ConfigMap/a, apps/Bad"}
+
+            """
+        let e = errors(miniRepo(manifests: m))
+        #expect(e.contains { $0.message.contains("annotations form a cycle") && $0.location?.file == "patterns/p/components/c/m.yaml" && $0.location?.mark.line ?? 0 > 0 }, "\(e)")
+        #expect(e.contains { $0.message.contains("invalid config.kubernetes.io/depends-on reference \"apps/Bad\"") && $0.location?.mark.line == 13 }, "\(e)")
+        // Acyclic dependencies (and references outside the render) are fine.
+        let ok = m.replacingOccurrencesOfA()
+        #expect(errors(miniRepo(manifests: ok)).isEmpty)
+    }
+
     @Test func hugeJSONManifestsAreRefusedBeforeParsing() {
         let dir = temporaryRepo(miniRepo(manifests: Self.cm))
         defer { removeTree(dir) }
@@ -155,5 +180,14 @@ func removeTree(_ path: String) {
         } catch {
             #expect(error.items.contains { $0.message.contains("more than the limit") && $0.location?.file == "patterns/p/components/c/big.json" }, "\(error)")
         }
+    }
+}
+
+extension String {
+    /// Points b's depends-on at an object outside the render (breaking the cycle).
+    func replacingOccurrencesOfA() -> String {
+        var out = self
+        if let r = out.firstRange(of: "\"/namespaces/default/ConfigMap/a, apps/Bad\"") { out.replaceSubrange(r, with: "/namespaces/other/ConfigMap/z") }
+        return out
     }
 }
