@@ -19,7 +19,24 @@ enum KustomizeBridge {
         var components: [ObjectKey: String] = [:]
         for o in objects { if let k = o.object.objectKey { components[k] = o.component } }
         var pairs = objects.map { (object: $0.object, file: $0.file) }
-        try OverlayPatcher.apply(patches, overlayDir: overlayDir, overlayFile: overlayFile, tree: tree, to: &pairs)
+        // One entry at a time, so each target is checked against the objects as the earlier
+        // patches left them: a target that selects nothing is an error (Kustomize ignores it
+        // silently; for a site that is almost always a typo in kind, name or namespace).
+        for entry in patches {
+            if let tv = entry["target"], tv.object != nil {
+                let target: PatchTarget
+                do { target = try PatchTarget(parsing: tv, file: overlayFile) } catch { throw Diagnostics([error]) }
+                let hit = pairs.contains { p in
+                    guard let av = p.object.apiVersion, let k = p.object.kindName else { return false }
+                    return target.matchesGVK(GroupVersionKind(apiVersion: av, kind: k)) && target.matches(p.object)
+                }
+                if !hit {
+                    throw Diagnostics([.error("patch target \(tv.description) matches no rendered object", at: SourceLocation(file: overlayFile, mark: tv.mark),
+                                              fix: "check the target's kind, name and namespace against `pattern render`, or remove the patch")])
+                }
+            }
+            try OverlayPatcher.apply([entry], overlayDir: overlayDir, overlayFile: overlayFile, tree: tree, to: &pairs)
+        }
         objects = pairs.map { p in
             let key = p.object.objectKey ?? ObjectKey(group: "", kind: p.object.kindName ?? "", namespace: "", name: p.object.metadataName ?? "")
             return RenderedObject(object: p.object, key: key, component: components[key] ?? "", file: p.file)

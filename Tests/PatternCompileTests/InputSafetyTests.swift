@@ -168,6 +168,27 @@ func removeTree(_ path: String) {
         #expect(errors(miniRepo(manifests: ok)).isEmpty)
     }
 
+    @Test func anOverlayPatchWhoseTargetMatchesNothingIsAnError() {
+        let files = miniRepo(manifests: Self.cm + "data: {k: v}\n", siteExtra: """
+              patches:
+              - target: {kind: ConfigMap, name: a}
+                patch: |-
+                  - {op: add, path: /data/j, value: y}
+              - target: {kind: ConfigMap, name: typo}
+                patch: |-
+                  - {op: replace, path: /data/k, value: x}
+
+            """)
+        let e = errors(files)
+        #expect(e.count == 1, "\(e)")
+        #expect(e.first?.message.contains("matches no rendered object") == true)
+        #expect(e.first?.location?.file == "overlays/s/overlay.yaml")
+        #expect(e.first?.location?.mark.line == 10, "\(e)")
+        var ok = files
+        ok["overlays/s/overlay.yaml"] = ok["overlays/s/overlay.yaml"]!.replacingTypo()
+        #expect(errors(ok).isEmpty)
+    }
+
     @Test func hugeJSONManifestsAreRefusedBeforeParsing() {
         let dir = temporaryRepo(miniRepo(manifests: Self.cm))
         defer { removeTree(dir) }
@@ -184,6 +205,12 @@ func removeTree(_ path: String) {
 }
 
 extension String {
+    func replacingTypo() -> String {
+        var out = self
+        if let r = out.firstRange(of: "name: typo") { out.replaceSubrange(r, with: "name: a") }
+        return out
+    }
+
     /// Points b's depends-on at an object outside the render (breaking the cycle).
     func replacingOccurrencesOfA() -> String {
         var out = self

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PatternCore
 import Kustomize
 
@@ -39,21 +42,23 @@ struct MemoryTree: SourceTree {
     }
 }
 
-let fixed: [String: String] = [
+enum Fixture {
+    static let files: [String: String] = [
     "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, labels: {a: b}}\ndata: {k: v}\n",
     "app/patch.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\n",
     "app/json6902.yaml": "- {op: replace, path: /spec/replicas, value: 2}\n",
     "app/env.txt": "A=1\nB=two\n",
     "base/kustomization.yaml": "resources: [deploy.yaml]\nnamePrefix: base-\ncommonLabels: {tier: base}\n",
     "base/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: nginx:1}]\n",
-]
+    ]
+}
 
-/// libFuzzer entry: the input is `app/kustomization.yaml` (anything after a line
+/// One libFuzzer input: the input is `app/kustomization.yaml` (anything after a line
 /// `---FILE---` becomes `app/extra.yaml`) in an in-memory tree with a base, resources,
 /// patches and generator sources (and a symlink loop); a build must give objects or
 /// diagnostics, never a crash, hang or unbounded memory.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzKustomize(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzKustomize(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }
     var bytes = Array(UnsafeBufferPointer(start: data, count: size))
     var extra: [UInt8] = []
     let marker = Array("\n---FILE---\n".utf8)
@@ -61,7 +66,7 @@ public func fuzzKustomize(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         extra = Array(bytes[(i + marker.count)...])
         bytes = Array(bytes[..<i])
     }
-    var files = fixed.mapValues { Array($0.utf8) }
+    var files = Fixture.files.mapValues { Array($0.utf8) }
     files["app/kustomization.yaml"] = bytes
     files["app/extra.yaml"] = extra
     let tree = MemoryTree(files: files, links: ["app/loop": ".", "app/up": "../app"])
@@ -72,3 +77,14 @@ public func fuzzKustomize(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+// SwiftPM links executables with `main` aliased to `<Module>_main`, so libFuzzer's own `main`
+// is not used: this file is the entry point and hands control to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+var argc = CommandLine.argc
+var argv = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv, { fuzzKustomize($0, $1) }))
