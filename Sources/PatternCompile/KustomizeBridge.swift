@@ -13,15 +13,18 @@ enum KustomizeBridge {
     }
 
     /// Applies Kustomize-style `patches` entries of an overlay to `objects`.
+    /// Returns warnings: a patch whose target selects no object is skipped loudly (a
+    /// component the site disabled may leave a group's patch without a target).
     static func applyPatches(_ patches: [Value], overlayDir: TreePath, overlayFile: String, tree: any SourceTree,
-                             to objects: inout [RenderedObject]) throws(Diagnostics) {
-        if patches.isEmpty { return }
+                             to objects: inout [RenderedObject]) throws(Diagnostics) -> [Diagnostic] {
+        if patches.isEmpty { return [] }
+        var warnings: [Diagnostic] = []
         var components: [ObjectKey: String] = [:]
         for o in objects { if let k = o.object.objectKey { components[k] = o.component } }
         var pairs = objects.map { (object: $0.object, file: $0.file) }
         // One entry at a time, so each target is checked against the objects as the earlier
-        // patches left them: a target that selects nothing is an error (Kustomize ignores it
-        // silently; for a site that is almost always a typo in kind, name or namespace).
+        // patches left them: a target that selects nothing is a warning (Kustomize ignores it
+        // silently; it is either a typo in kind, name or namespace or a disabled component).
         for entry in patches {
             if let tv = entry["target"], tv.object != nil {
                 let target: PatchTarget
@@ -31,8 +34,10 @@ enum KustomizeBridge {
                     return target.matchesGVK(GroupVersionKind(apiVersion: av, kind: k)) && target.matches(p.object)
                 }
                 if !hit {
-                    throw Diagnostics([.error("patch target \(tv.description) matches no rendered object", at: SourceLocation(file: overlayFile, mark: tv.mark),
-                                              fix: "check the target's kind, name and namespace against `pattern render`, or remove the patch")])
+                    warnings.append(Diagnostic(.warning, at: SourceLocation(file: overlayFile, mark: tv.mark),
+                                               "patch target \(tv.description) matches no rendered object; the patch was not applied",
+                                               fix: "check the target's kind, name and namespace against `pattern render`, or remove the patch"))
+                    continue
                 }
             }
             try OverlayPatcher.apply([entry], overlayDir: overlayDir, overlayFile: overlayFile, tree: tree, to: &pairs)
@@ -41,6 +46,7 @@ enum KustomizeBridge {
             let key = p.object.objectKey ?? ObjectKey(group: "", kind: p.object.kindName ?? "", namespace: "", name: p.object.metadataName ?? "")
             return RenderedObject(object: p.object, key: key, component: components[key] ?? "", file: p.file)
         }
+        return warnings
     }
 }
 

@@ -153,7 +153,7 @@ public struct SiteCompiler: Sendable {
         // 6. Overlay patches, in chain order.
         for o in chain where !o.patches.isEmpty {
             do {
-                try KustomizeBridge.applyPatches(o.patches, overlayDir: o.directory, overlayFile: o.file, tree: workspace.tree, to: &objects)
+                warnings += try KustomizeBridge.applyPatches(o.patches, overlayDir: o.directory, overlayFile: o.file, tree: workspace.tree, to: &objects)
             } catch { diagnostics += error.items }
         }
         if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
