@@ -147,6 +147,15 @@ final class Repo {
         return git_object_id(obj).pointee
     }
 
+    /// True when the object database holds `oid` (any type).
+    func hasObject(_ oid: git_oid) -> Bool {
+        var odb: OpaquePointer?
+        guard git_repository_odb(&odb, pointer) == 0 else { git_error_clear(); return false }
+        defer { git_odb_free(odb) }
+        var o = oid
+        return git_odb_exists(odb, &o) == 1
+    }
+
     func hasCommit(_ oid: git_oid) -> Bool {
         var o = oid
         var c: OpaquePointer?
@@ -259,6 +268,35 @@ enum FS {
         guard let p = realpath(path, nil) else { return nil }
         defer { free(p) }
         return String(cString: p)
+    }
+
+    /// Names in a directory (no `.`/`..`), nil when it cannot be read.
+    static func list(_ path: String) -> [String]? {
+        guard let d = opendir(path) else { return nil }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Hard-links `from` to `to` (a copy when linking is impossible, e.g. across file
+    /// systems); does nothing when `to` exists. Only for immutable files (git objects, packs).
+    static func linkOrCopy(_ from: String, to: String) throws(SourceError) {
+        if exists(to) { return }
+        if link(from, to) == 0 || errno == EEXIST { return }
+        guard let bytes = readFile(from) else {
+            throw SourceError(.io, "cannot read '\(from)': \(String(cString: strerror(errno)))")
+        }
+        let tmp = to + ".tmp-\(getpid())"
+        try writeFile(tmp, bytes)
+        chmod(tmp, 0o444)
+        guard rename(tmp, to) == 0 else {
+            unlink(tmp)
+            throw SourceError(.io, "cannot write '\(to)': \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Removes `path` and everything below it, never following symlinks.
