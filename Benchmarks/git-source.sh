@@ -10,6 +10,8 @@
 #
 # Usage: Benchmarks/git-source.sh            (builds `pattern` in release mode)
 #        PATTERN_BIN=.build/debug/pattern FILES=5000 RUNS=7 Benchmarks/git-source.sh
+#        TRANSPORT=local Benchmarks/git-source.sh   (a local path URL: libgit2's local transport
+#                                                    vs git clone --bare --no-local)
 # Needs `pattern source fetch` to be registered in the CLI.
 set -euo pipefail
 FILES=${FILES:-3000}
@@ -46,6 +48,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 DAEMON_PID=$!
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.05; done
 URL="git://127.0.0.1:$PORT/pattern.git"
+NOLOCAL=()
+if [[ "${TRANSPORT:-git}" == local ]]; then URL="$T/srv/pattern.git"; NOLOCAL=(--no-local); fi
 
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -60,7 +64,7 @@ measure() { # name command...
 for ((r = 0; r < RUNS; r++)); do
   rm -rf "$T/cache" "$T/clone.git"
   measure pattern_cold "$PATTERN_BIN" source fetch "$URL" --ref main --cache-dir "$T/cache"
-  measure git_cold git clone -q --bare "$URL" "$T/clone.git"
+  measure git_cold git clone -q --bare "${NOLOCAL[@]}" "$URL" "$T/clone.git"
   measure pattern_noop "$PATTERN_BIN" source fetch "$URL" --ref main --cache-dir "$T/cache"
   measure git_noop git -C "$T/clone.git" fetch -q --prune "$URL" '+refs/heads/*:refs/heads/*' '+refs/tags/*:refs/tags/*'
   echo "x: $r" > "$T/work/components/c0/bump.yaml"
@@ -76,7 +80,7 @@ P=$("$PATTERN_BIN" source fetch "$URL" --ref main --cache-dir "$T/cache" | awk '
 G=$(git -C "$T/clone.git" rev-parse main)
 [[ "$P" == "$G" ]] || { echo "MISMATCH: pattern $P vs git $G" >&2; exit 1; }
 
-echo "git sources: $FILES files + history, git:// on loopback, median of $RUNS runs (ms)"
+echo "git sources: $FILES files + history, ${TRANSPORT:-git} transport, median of $RUNS runs (ms)"
 printf '%-8s %10s %10s\n' case pattern git
 for c in cold noop small read; do
   p=$(printf '%s' "${R[pattern_$c]}" | median); g=$(printf '%s' "${R[git_$c]}" | median)

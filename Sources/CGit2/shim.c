@@ -109,3 +109,202 @@ int cgit2_create_upstream_remote(git_remote **out, git_repository *repo, const c
 void cgit2_clone_options_use_upstream_remote(git_clone_options *opts) {
     opts->remote_cb = cgit2_create_upstream_remote;
 }
+
+/* ---- Deadline stream (see CGit2.h) ---- */
+#include <git2/sys/stream.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile int cgit2_connect_ms = 15000;
+static volatile int cgit2_low_speed_ms = 30000;
+static volatile int cgit2_low_speed_bytes = 1;
+
+void cgit2_set_deadlines(int connect_ms, int low_speed_ms, int low_speed_bytes) {
+    cgit2_connect_ms = connect_ms < 0 ? 0 : connect_ms;
+    cgit2_low_speed_ms = low_speed_ms < 0 ? 0 : low_speed_ms;
+    cgit2_low_speed_bytes = low_speed_bytes < 0 ? 0 : low_speed_bytes;
+}
+
+/* The first four members mirror libgit2's `git_socket_stream` exactly: the SSH transport
+ * reads the socket descriptor through that layout. */
+typedef struct {
+    git_stream parent;
+    char *host;
+    char *port;
+    int s;
+    int connect_ms, low_speed_ms, low_speed_bytes;
+    long long window_start;
+    long long window_bytes;
+} cgit2_deadline_stream;
+
+static long long cgit2_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void cgit2_net_error(cgit2_deadline_stream *st, const char *what, int seconds_ms) {
+    char msg[512];
+    if (seconds_ms > 0)
+        snprintf(msg, sizeof msg, "%s %s:%s: no progress for %d.%ds (deadline)", what, st->host, st->port,
+                 seconds_ms / 1000, (seconds_ms % 1000) / 100);
+    else
+        snprintf(msg, sizeof msg, "%s %s:%s: %s", what, st->host, st->port, strerror(errno));
+    git_error_set_str(GIT_ERROR_NET, msg);
+}
+
+static int cgit2_wait(int fd, short events, int ms) {
+    struct pollfd p = { .fd = fd, .events = events, .revents = 0 };
+    for (;;) {
+        int r = poll(&p, 1, ms > 0 ? ms : -1);
+        if (r < 0 && errno == EINTR) continue;
+        return r;
+    }
+}
+
+static int cgit2_stream_connect(git_stream *stream) {
+    cgit2_deadline_stream *st = (cgit2_deadline_stream *)stream;
+    struct addrinfo hints, *info = NULL, *p;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = AF_UNSPEC;
+    int rc = getaddrinfo(st->host, st->port, &hints, &info);
+    if (rc != 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "failed to resolve address for %s: %s", st->host, gai_strerror(rc));
+        git_error_set_str(GIT_ERROR_NET, msg);
+        return -1;
+    }
+    int s = -1, timed_out = 0, saved = 0;
+    for (p = info; p; p = p->ai_next) {
+        s = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
+        if (s < 0) { saved = errno; continue; }
+        int flags = fcntl(s, F_GETFL, 0);
+        fcntl(s, F_SETFL, flags | O_NONBLOCK);
+        int c = connect(s, p->ai_addr, p->ai_addrlen);
+        if (c != 0 && errno == EINPROGRESS) {
+            int w = cgit2_wait(s, POLLOUT, st->connect_ms);
+            if (w == 0) { timed_out = 1; c = -1; }
+            else if (w < 0) { saved = errno; c = -1; }
+            else {
+                int err = 0; socklen_t len = sizeof err;
+                getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+                if (err) { saved = err; c = -1; } else c = 0;
+            }
+        } else if (c != 0) {
+            saved = errno;
+        }
+        if (c == 0) { fcntl(s, F_SETFL, flags); break; }  /* blocking again: libssh2 uses it directly */
+        close(s);
+        s = -1;
+    }
+    freeaddrinfo(info);
+    if (s < 0) {
+        if (timed_out) {
+            cgit2_net_error(st, "failed to connect to", st->connect_ms);
+        } else {
+            errno = saved;
+            cgit2_net_error(st, "failed to connect to", 0);
+        }
+        return -1;
+    }
+    st->s = s;
+    st->window_start = cgit2_now_ms();
+    st->window_bytes = 0;
+    return 0;
+}
+
+/* Counts progress; fails when the last full window moved fewer bytes than the limit. */
+static int cgit2_progress(cgit2_deadline_stream *st, ssize_t n, const char *what) {
+    if (n > 0) st->window_bytes += n;
+    if (st->low_speed_ms <= 0) return 0;
+    long long now = cgit2_now_ms();
+    if (now - st->window_start >= st->low_speed_ms) {
+        long long needed = (long long)st->low_speed_bytes * st->low_speed_ms / 1000;
+        if (needed < 1) needed = 1;
+        if (st->window_bytes < needed) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s %s:%s: transfer slower than %d bytes/s for %ds (low-speed deadline)", what,
+                     st->host, st->port, st->low_speed_bytes, st->low_speed_ms / 1000);
+            git_error_set_str(GIT_ERROR_NET, msg);
+            return -1;
+        }
+        st->window_start = now;
+        st->window_bytes = 0;
+    }
+    return 0;
+}
+
+static ssize_t cgit2_stream_read(git_stream *stream, void *data, size_t len) {
+    cgit2_deadline_stream *st = (cgit2_deadline_stream *)stream;
+    int w = cgit2_wait(st->s, POLLIN, st->low_speed_ms);
+    if (w == 0) { cgit2_net_error(st, "reading from", st->low_speed_ms); return -1; }
+    if (w < 0) { cgit2_net_error(st, "reading from", 0); return -1; }
+    ssize_t n;
+    do { n = recv(st->s, data, len, 0); } while (n < 0 && errno == EINTR);
+    if (n < 0) { cgit2_net_error(st, "error receiving data from", 0); return -1; }
+    if (cgit2_progress(st, n, "reading from") < 0) return -1;
+    return n;
+}
+
+static ssize_t cgit2_stream_write(git_stream *stream, const char *data, size_t len, int flags) {
+    cgit2_deadline_stream *st = (cgit2_deadline_stream *)stream;
+    (void)flags;
+    int w = cgit2_wait(st->s, POLLOUT, st->low_speed_ms);
+    if (w == 0) { cgit2_net_error(st, "writing to", st->low_speed_ms); return -1; }
+    if (w < 0) { cgit2_net_error(st, "writing to", 0); return -1; }
+    ssize_t n;
+    do { n = send(st->s, data, len, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    if (n < 0) { cgit2_net_error(st, "error sending data to", 0); return -1; }
+    return n;
+}
+
+static int cgit2_stream_close(git_stream *stream) {
+    cgit2_deadline_stream *st = (cgit2_deadline_stream *)stream;
+    int rc = 0;
+    if (st->s >= 0) rc = close(st->s);
+    st->s = -1;
+    return rc;
+}
+
+static void cgit2_stream_free(git_stream *stream) {
+    cgit2_deadline_stream *st = (cgit2_deadline_stream *)stream;
+    if (st->s >= 0) close(st->s);
+    free(st->host);
+    free(st->port);
+    free(st);
+}
+
+static int cgit2_stream_new(git_stream **out, const char *host, const char *port) {
+    cgit2_deadline_stream *st = calloc(1, sizeof *st);
+    if (!st) return -1;
+    st->host = strdup(host ? host : "");
+    st->port = strdup(port ? port : "");
+    if (!st->host || !st->port) { free(st->host); free(st->port); free(st); return -1; }
+    st->parent.version = GIT_STREAM_VERSION;
+    st->parent.connect = cgit2_stream_connect;
+    st->parent.read = cgit2_stream_read;
+    st->parent.write = cgit2_stream_write;
+    st->parent.close = cgit2_stream_close;
+    st->parent.free = cgit2_stream_free;
+    st->s = -1;
+    st->connect_ms = cgit2_connect_ms;
+    st->low_speed_ms = cgit2_low_speed_ms;
+    st->low_speed_bytes = cgit2_low_speed_bytes;
+    *out = (git_stream *)st;
+    return 0;
+}
+
+int cgit2_install_deadline_stream(void) {
+    git_stream_registration reg;
+    memset(&reg, 0, sizeof reg);
+    reg.version = GIT_STREAM_VERSION;
+    reg.init = cgit2_stream_new;
+    return git_stream_register(GIT_STREAM_STANDARD, &reg);
+}

@@ -8,6 +8,8 @@ public struct KustomizeLimits: Sendable {
     public var maxDepth: Int
     /// Most objects a build may produce.
     public var maxObjects: Int
+    /// Which files a kustomization may read (`kubectl kustomize --load-restrictor`).
+    public var loadRestrictor: LoadRestrictor = .rootOnly
 
     public init(yaml: YAMLLimits = .default, maxDepth: Int = 64, maxObjects: Int = 200_000) {
         self.yaml = yaml; self.maxDepth = maxDepth; self.maxObjects = maxObjects

@@ -1,5 +1,15 @@
 import PatternCore
 
+/// Which files a kustomization may load, as `kubectl kustomize --load-restrictor`.
+public enum LoadRestrictor: String, Sendable, Hashable, CaseIterable {
+    /// Kustomize's default: files (resource files, patches, generator sources, configurations,
+    /// replacements) must be in or below the directory of the kustomization that names them;
+    /// other kustomization *directories* (bases, components) may be anywhere in the tree.
+    case rootOnly = "LoadRestrictionsRootOnly"
+    /// Files may be anywhere in the tree (never outside it).
+    case none = "LoadRestrictionsNone"
+}
+
 /// Reads files for a build through a `SourceTree`, so paths (and symlinks) can never leave
 /// the tree, turning every failure into a located `Diagnostic`.
 struct TreeLoader: Sendable {
@@ -16,11 +26,26 @@ struct TreeLoader: Sendable {
         do { p = try dir.resolving(rel) } catch {
             throw .error("\(what) '\(rel)': \(error)", at: loc, fix: "keep \(what) paths inside the repository")
         }
-        do { return try tree.resolve(p) } catch let e as TreePathError {
+        let resolved: TreePath
+        do { resolved = try tree.resolve(p) } catch let e as TreePathError {
             throw .error("\(what) '\(rel)': \(e)", at: loc, fix: "replace the symlink with a path inside the repository")
         } catch {
             throw .error("\(what) '\(rel)': \(error)", at: loc, fix: "check the path")
         }
+        if limits.loadRestrictor == .rootOnly, tree.entryKind(resolved) != .directory {
+            // Checked on real paths (symlinks followed), as Kustomize's RestrictionRootOnly does.
+            let root = (try? tree.resolve(dir)) ?? dir
+            if !resolved.hasPrefix(root) {
+                throw .error("security; file '\(shown(resolved))' is not in or below '\(shown(root))'", at: loc,
+                             fix: "move the file into the kustomization's directory, or allow it explicitly with --load-restrictor \(LoadRestrictor.none.rawValue)")
+            }
+        }
+        return resolved
+    }
+
+    /// A tree path as users see it: absolute when the tree is rooted at `/`.
+    func shown(_ p: TreePath) -> String {
+        tree.displayName == "/" ? "/" + p.string : (p.isRoot ? "." : p.string)
     }
 
     func kind(_ p: TreePath) -> TreeEntryKind? { tree.entryKind(p) }

@@ -37,8 +37,18 @@ struct ComponentLoader {
         for f in files {
             let shown = displayPrefix + f.string
             do {
+                // *.json has no parser-side size limit: check before (when the tree knows
+                // sizes) and after reading.
+                if let size = tree.fileSize(f), size > limits.maxBytes {
+                    throw Diagnostic.error("\(shown) is \(size) bytes, more than the limit of \(limits.maxBytes)",
+                                           at: SourceLocation(file: shown), fix: "split the file into smaller ones")
+                }
                 let bytes = try tree.read(f)
                 let docs: [YAMLDocument]
+                if bytes.count > limits.maxBytes {
+                    throw Diagnostic.error("\(shown) is \(bytes.count) bytes, more than the limit of \(limits.maxBytes)",
+                                           at: SourceLocation(file: shown), fix: "split the file into smaller ones")
+                }
                 if f.name.hasSuffix(".json") {
                     let v = try bytes.withUnsafeBufferPointer { b throws(Diagnostic) in try JSONParser().parse(bytes: b, file: shown) }
                     docs = [YAMLDocument(value: v, mark: v.mark, index: 0)]
@@ -67,26 +77,17 @@ struct ComponentLoader {
     }
 
     func collect(_ dir: TreePath, into files: inout [TreePath]) throws(Diagnostics) {
-        let entries: [TreeEntry]
-        do { entries = try tree.list(dir) } catch { throw Diagnostics([.error("cannot list \(displayPrefix + dir.string): \(error)")]) }
-        for e in entries where !e.name.hasPrefix(".") {
-            let p = dir.appending(e.name)
-            var kind = e.kind
-            var target = p
-            if kind == .symlink {
-                do { target = try tree.resolve(p) } catch {
-                    throw Diagnostics([.error("\(error)", at: SourceLocation(file: displayPrefix + p.string),
-                                              fix: "replace the symlink with a file inside the repository")])
-                }
-                guard let k = tree.entryKind(target) else { continue }
-                kind = k
+        do {
+            files += try tree.walkFiles(dir) { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }
+        } catch let e as TreePathError {
+            let at: String, fix: String
+            switch e {
+            case .symlinkLoop(let p): at = p; fix = "remove the symlink or point it at a directory that does not contain it"
+            case .symlinkEscapes(let p, _), .absolute(let p), .escapes(let p): at = p; fix = "replace the symlink with a file inside the repository"
             }
-            switch kind {
-            case .directory: try collect(target, into: &files)
-            case .file:
-                if e.name.hasSuffix(".yaml") || e.name.hasSuffix(".yml") || e.name.hasSuffix(".json") { files.append(target) }
-            case .symlink: break
-            }
+            throw Diagnostics([.error("\(e)", at: SourceLocation(file: displayPrefix + at), fix: fix)])
+        } catch {
+            throw Diagnostics([.error("cannot list \(displayPrefix + dir.string): \(error)", at: SourceLocation(file: displayPrefix + dir.string))])
         }
     }
 }

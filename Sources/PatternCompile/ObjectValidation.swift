@@ -35,6 +35,19 @@ public enum ObjectValidation {
             }
             let nameAt = SourceLocation(file: o.file, mark: v[path: ["metadata", "name"]]?.mark ?? v.mark)
             let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)
+            // Kind, group and version become file and URL path segments: refuse anything the
+            // API server would refuse (CRD names.kind: a DNS-1035 label in mixed case).
+            if !isKindName(kind) {
+                out.append(.error("kind '\(kind)' is not a valid Kubernetes kind", at: SourceLocation(file: o.file, mark: v["kind"]?.mark ?? v.mark),
+                                  fix: "use letters, digits and '-', starting with a letter (e.g. ConfigMap)"))
+                continue
+            }
+            if !isAPIVersion(apiVersion) {
+                out.append(.error("apiVersion '\(apiVersion)' is not <group>/<version> or <version>",
+                                  at: SourceLocation(file: o.file, mark: v["apiVersion"]?.mark ?? v.mark),
+                                  fix: "use e.g. 'v1' or 'apps/v1'; the group is a DNS subdomain, the version a lowercase label"))
+                continue
+            }
             if dnsLabelNameKinds.contains(kind) && gvk.group.isEmpty {
                 if !isDNSLabel(name) {
                     out.append(.error("\(kind) name '\(name)' is not a valid DNS-1123 label", at: nameAt,
@@ -81,6 +94,92 @@ public enum ObjectValidation {
             }
         }
         return out
+    }
+
+    static let dependsOnAnnotation = "config.kubernetes.io/depends-on"
+
+    /// `config.kubernetes.io/depends-on` checked at compile time: malformed references and
+    /// cycles among rendered objects are errors at the annotation's file:line:column (apply
+    /// would refuse them later without a location). References to objects outside the render
+    /// are left to apply (they may exist in the cluster).
+    public static func checkDependsOn(_ objects: [RenderedObject]) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        var index: [ObjectKey: Int] = [:]
+        for (i, o) in objects.enumerated() where index[o.key] == nil { index[o.key] = i }
+        var edges: [[Int]] = Array(repeating: [], count: objects.count)
+        var annotated: [Int] = []
+        for (i, o) in objects.enumerated() {
+            guard let a = o.object.annotations[dependsOnAnnotation] else { continue }
+            let at = SourceLocation(file: o.file, mark: a.mark.isKnown ? a.mark : o.object.mark)
+            guard let text = a.string else {
+                out.append(.error("\(dependsOnAnnotation) must be a string", at: at)); continue
+            }
+            annotated.append(i)
+            for raw in text.split(separator: ",") {
+                let ref = raw.split(separator: " ", omittingEmptySubsequences: true).joined()
+                if ref.isEmpty { continue }
+                let parts = ref.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                let key: ObjectKey
+                if parts.count == 5 && parts[1] == "namespaces" && !parts[2].isEmpty && !parts[3].isEmpty && !parts[4].isEmpty {
+                    key = ObjectKey(group: parts[0], kind: parts[3], namespace: parts[2], name: parts[4])
+                } else if parts.count == 3 && !parts[1].isEmpty && !parts[2].isEmpty {
+                    key = ObjectKey(group: parts[0], kind: parts[1], namespace: "", name: parts[2])
+                } else {
+                    out.append(.error("invalid \(dependsOnAnnotation) reference \"\(ref)\"", at: at,
+                                      fix: "write <group>/namespaces/<namespace>/<kind>/<name> or <group>/<kind>/<name> (core group empty, e.g. /namespaces/app/ConfigMap/cfg)"))
+                    continue
+                }
+                if let j = index[key] { edges[i].append(j) }
+            }
+        }
+        // Iterative depth-first search (no recursion: renders can hold many objects).
+        var state = [UInt8](repeating: 0, count: objects.count)  // 1 on the stack, 2 done
+        for start in annotated where state[start] == 0 {
+            var stack: [(node: Int, next: Int)] = [(start, 0)]
+            state[start] = 1
+            while let top = stack.last {
+                if top.next < edges[top.node].count {
+                    stack[stack.count - 1].next += 1
+                    let n = edges[top.node][top.next]
+                    if state[n] == 1 {
+                        let from = stack.firstIndex { $0.node == n } ?? 0
+                        let cycle = stack[from...].map { objects[$0.node].key.description } + [objects[n].key.description]
+                        let o = objects[n]
+                        let mark = o.object.annotations[dependsOnAnnotation]?.mark ?? o.object.mark
+                        out.append(.error("\(dependsOnAnnotation) annotations form a cycle: \(cycle.joined(separator: " → "))",
+                                          at: SourceLocation(file: o.file, mark: mark.isKnown ? mark : o.object.mark),
+                                          fix: "remove one of the depends-on references; objects in a cycle could never be applied"))
+                        return out
+                    }
+                    if state[n] == 0 { state[n] = 1; stack.append((n, 0)) }
+                } else {
+                    state[top.node] = 2
+                    stack.removeLast()
+                }
+            }
+        }
+        return out
+    }
+
+    /// A Kubernetes kind: a DNS-1035 label in mixed case (letters, digits, '-'; starts with a
+    /// letter, ends with a letter or digit; at most 63 characters).
+    public static func isKindName(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard !u.isEmpty, u.count <= 63 else { return false }
+        func letter(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
+        func digit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+        guard letter(u.first!), letter(u.last!) || digit(u.last!) else { return false }
+        return u.allSatisfy { letter($0) || digit($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    /// `<version>` or `<group>/<version>`: group a DNS-1123 subdomain, version a DNS-1123 label.
+    public static func isAPIVersion(_ s: String) -> Bool {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1: return isDNSLabel(String(parts[0]))
+        case 2: return isDNSSubdomain(String(parts[0])) && isDNSLabel(String(parts[1]))
+        default: return false
+        }
     }
 
     static func isBase64(_ s: String) -> Bool {

@@ -57,6 +57,8 @@ public struct PatternRef: Sendable, Hashable {
         /// Where credentials come from (never the secrets themselves): `username`, `tokenEnv`,
         /// `tokenFile`, `sshKey`, `sshPublicKey`, `sshPassphraseEnv`, `caBundle`.
         public var credentials: [String: String]
+        /// Accept a commit that does not descend from the last good one for this ref.
+        public var allowForcePush: Bool = false
     }
 
     public static let credentialKeys = ["username", "tokenEnv", "tokenFile", "sshKey", "sshPublicKey", "sshPassphraseEnv", "caBundle"]
@@ -105,7 +107,7 @@ extension OverlaySpec {
             r.checkKnown(po, ["path", "git"], in: "pattern")
             var ref = PatternRef(path: r.string(po, "path", in: "pattern"), git: nil, mark: pv.mark)
             if let gv = po["git"], let go = r.object(gv, "pattern.git") {
-                r.checkKnown(go, ["url", "ref", "path", "mirrors", "credentials"], in: "pattern.git")
+                r.checkKnown(go, ["url", "ref", "path", "mirrors", "credentials", "allowForcePush"], in: "pattern.git")
                 var creds: [String: String] = [:]
                 if let co = r.object(go["credentials"], "pattern.git.credentials") {
                     r.checkKnown(co, PatternRef.credentialKeys, in: "pattern.git.credentials")
@@ -116,11 +118,20 @@ extension OverlaySpec {
                     r.error("pattern.git.url must not carry credentials", at: go["url"]!,
                             fix: "remove 'user:token@' from the URL and use credentials: {tokenEnv: …}")
                 }
+                // A plain `ref: 1.10` is the number 1.1 to YAML: refuse instead of guessing.
+                var gitRef: String? = nil
+                if let rv = go["ref"], !rv.isNull {
+                    if let s = rv.string { gitRef = s } else {
+                        r.error("'ref' in pattern.git must be a string, found \(rv.typeName) \(rv.description)", at: rv,
+                                fix: "quote the ref so YAML keeps it as written, e.g. ref: \"1.10\"")
+                    }
+                }
                 ref.git = PatternRef.GitRef(url: url,
-                                            ref: go["ref"].flatMap { $0.isNull ? nil : $0.scalarText },
+                                            ref: gitRef,
                                             path: r.string(go, "path", in: "pattern.git"),
                                             mirrors: r.strings(go, "mirrors", in: "pattern.git").map(\.0),
-                                            credentials: creds)
+                                            credentials: creds,
+                                            allowForcePush: r.bool(go, "allowForcePush", in: "pattern.git") ?? false)
             }
             if (ref.path == nil) == (ref.git == nil) {
                 r.error("pattern needs exactly one of 'path' or 'git'", at: pv,
@@ -166,6 +177,10 @@ extension OverlaySpec {
                 if (po["path"] == nil) == (po["patch"] == nil) {
                     r.error("a patch needs exactly one of 'path' or 'patch'", at: p)
                 }
+                _ = r.string(po, "path", in: "patch")
+                _ = r.string(po, "patch", in: "patch")
+                _ = r.object(po["target"], "patch target")
+                _ = r.object(po["options"], "patch options")
             }
         }
         var apply = ApplySettings()
@@ -185,10 +200,15 @@ extension OverlaySpec {
             }
             if ao["pruneKinds"] != nil { apply.pruneKinds = r.strings(ao, "pruneKinds", in: "apply").map(\.0) }
         }
+        // Read every remaining field before deciding: a wrong type (`extends: edge`) must be
+        // an error, never a field silently dropped.
+        let extends = r.strings(spec, "extends", in: "spec").map { (name: $0.0, mark: $0.1) }
+        let valueFiles = r.strings(spec, "valueFiles", in: "spec").map { (path: $0.0, mark: $0.1) }
+        _ = r.string(spec, "description", in: "spec")
         if !r.diagnostics.isEmpty { throw Diagnostics(r.diagnostics) }
-        var overlay = OverlaySpec(kind: kind, name: name, extends: r.strings(spec, "extends", in: "spec").map { (name: $0.0, mark: $0.1) },
+        var overlay = OverlaySpec(kind: kind, name: name, extends: extends,
                            pattern: patternRef, cluster: cluster,
-                           valueFiles: r.strings(spec, "valueFiles", in: "spec").map { (path: $0.0, mark: $0.1) },
+                           valueFiles: valueFiles,
                            values: values, enable: enable.map { (name: $0.0, mark: $0.1) },
                            disable: disable.map { (name: $0.0, mark: $0.1) },
                            patches: patches, directory: directory, file: file)

@@ -42,7 +42,9 @@ enum ParameterCheck {
              (.map, .object), (.list, .array):
             return true
         case (.integer, .double(let d)):
-            return d == d.rounded()
+            // Only whole numbers a double holds exactly: a 26-digit literal would otherwise
+            // pass and render as 1e+26.
+            return d == d.rounded() && abs(d) <= 9_007_199_254_740_992
         default:
             return false
         }

@@ -103,6 +103,10 @@ extension PatternSpec {
                     if let e = o["enum"] {
                         if let a = e.array { allowed = a } else { r.error("'enum' must be a list", at: e) }
                     }
+                    if let type, let d = o["default"], !d.isNull, !ParameterCheck.matches(d, type) {
+                        r.error("default of parameter '\(pname)' must be \(ParameterCheck.describe(type)), found \(d.typeName)", at: d,
+                                fix: type == .string ? "quote the value" : "change the default or the parameter's type")
+                    }
                     params.append(Parameter(name: pname, type: type, required: r.bool(o, "required", in: "parameter") ?? false,
                                             defaultValue: o["default"], allowed: allowed,
                                             description: r.string(o, "description", in: "parameter"), mark: item.mark))
@@ -155,10 +159,14 @@ extension PatternSpec {
                                         at: SourceLocation(file: file), fix: "remove one of the dependsOn entries"))
         }
 
+        // Read every remaining field before deciding, so a wrong type is reported, not dropped.
+        let version = r.string(spec, "version", in: "spec")
+        let description = r.string(spec, "description", in: "spec")
+        let valueFiles = r.strings(spec, "valueFiles", in: "spec").map { (path: $0.0, mark: $0.1) }
         if !r.diagnostics.isEmpty { throw Diagnostics(r.diagnostics) }
-        return PatternSpec(name: name, version: r.string(spec, "version", in: "spec"),
-                           description: r.string(spec, "description", in: "spec"),
-                           valueFiles: r.strings(spec, "valueFiles", in: "spec").map { (path: $0.0, mark: $0.1) },
+        return PatternSpec(name: name, version: version,
+                           description: description,
+                           valueFiles: valueFiles,
                            values: values, parameters: params, components: components, file: file)
     }
 

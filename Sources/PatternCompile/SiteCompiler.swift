@@ -42,6 +42,14 @@ public struct SiteCompiler: Sendable {
                 throw Diagnostics([.error("site uses a git pattern but git sources are not available here",
                                           at: SourceLocation(file: refFile, mark: ref.mark))])
             }
+            // Relative local URLs are relative to the overlay file that names them, not to
+            // the process's working directory.
+            var git = git
+            if let local = workspace.tree as? LocalTree, let dir = chain.first(where: { $0.file == refFile })?.directory {
+                let base = local.root + (dir.isRoot ? "" : "/" + dir.string)
+                git.url = SiteCompiler.anchorLocalURL(git.url, at: base)
+                git.mirrors = git.mirrors.map { SiteCompiler.anchorLocalURL($0, at: base) }
+            }
             do {
                 let r = try resolver.resolve(git)
                 patternTree = r.tree; patternDir = r.directory; provenance = r.provenance
@@ -164,7 +172,7 @@ public struct SiteCompiler: Sendable {
         // 6. Overlay patches, in chain order.
         for o in chain where !o.patches.isEmpty {
             do {
-                try KustomizeBridge.applyPatches(o.patches, overlayDir: o.directory, overlayFile: o.file, tree: workspace.tree, to: &objects)
+                warnings += try KustomizeBridge.applyPatches(o.patches, overlayDir: o.directory, overlayFile: o.file, tree: workspace.tree, to: &objects)
             } catch { diagnostics += error.items }
         }
         if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
@@ -174,6 +182,7 @@ public struct SiteCompiler: Sendable {
             objects[i].key = objects[i].object.objectKey ?? objects[i].key
         }
         diagnostics += ObjectValidation.check(objects)
+        diagnostics += ObjectValidation.checkDependsOn(objects)
         if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
         objects = ApplyOrder.sorted(objects)
         let revision = Provenancing.label(&objects, pattern: pattern.name, site: site, provenance: provenance)
@@ -191,6 +200,15 @@ public struct SiteCompiler: Sendable {
             rendered.apply.pruneKinds = o.apply.pruneKinds ?? rendered.apply.pruneKinds
         }
         return rendered
+    }
+
+    /// `url` made absolute against `base` when it is a relative local path (`../upstream`,
+    /// `./p.git`); URLs with a scheme, scp-like `host:path` and absolute paths are unchanged.
+    static func anchorLocalURL(_ url: String, at base: String) -> String {
+        if url.isEmpty || url.hasPrefix("/") || url.contains("://") { return url }
+        if let colon = url.firstIndex(of: ":"), !url.hasPrefix("."), !url[..<colon].contains("/") { return url }
+        let b = base.hasPrefix("/") ? base : currentDirectory() + (base == "." ? "" : "/" + base)
+        return b + "/" + url
     }
 
     func readValueFile(_ path: String, base: TreePath, tree: any SourceTree, prefix: String, referrer: String, mark: Mark,

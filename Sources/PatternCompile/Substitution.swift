@@ -7,31 +7,52 @@ import PatternCore
 /// map stays map), as Flux's textual substitution followed by YAML parsing would give; a quoted
 /// scalar stays a string. An unknown variable without a default is an error at the scalar's
 /// file:line:column. Objects annotated `pattern.dev/substitute: disabled` are left alone.
+///
+/// The text that substitution inserts into one object is bounded by `maxInsertedBytes`
+/// (`${blob}` repeated thousands of times with a large value would otherwise grow memory
+/// without limit). Messages about a Secret never quote its values.
 public struct Substituter: Sendable {
     /// Variables: merged values plus the reserved `pattern`, `site` and `cluster` maps.
     public var variables: Value
+    /// Most bytes substitution may insert into one object's strings (default 4 MiB; the
+    /// Kubernetes API refuses requests over 3 MiB anyway).
+    public var maxInsertedBytes: Int
 
-    public init(variables: Value) { self.variables = variables }
+    public init(variables: Value, maxInsertedBytes: Int = 4 << 20) {
+        self.variables = variables
+        self.maxInsertedBytes = maxInsertedBytes
+    }
 
     public static let disableAnnotation = "pattern.dev/substitute"
+
+    /// Per-object state: the remaining insertion budget and whether values are secret.
+    struct Context {
+        var file: String
+        var budget: Int
+        var secret: Bool
+        var exhausted = false
+    }
 
     /// Substitutes throughout `object`, appending problems to `diagnostics`.
     public func apply(to object: inout Value, file: String, diagnostics: inout [Diagnostic]) {
         if object.annotations[Substituter.disableAnnotation]?.string == "disabled" { return }
-        walk(&object, file: file, diagnostics: &diagnostics)
+        let secret = object.kindName == "Secret" && (object.apiVersion == "v1")
+        var ctx = Context(file: file, budget: maxInsertedBytes, secret: secret)
+        walk(&object, ctx: &ctx, diagnostics: &diagnostics)
     }
 
-    func walk(_ v: inout Value, file: String, diagnostics: inout [Diagnostic]) {
+    func walk(_ v: inout Value, ctx: inout Context, diagnostics: inout [Diagnostic]) {
+        if ctx.exhausted { return }
         switch v.kind {
         case .string(let s):
             guard s.utf8.contains(UInt8(ascii: "$")) else { return }
-            if let r = substitute(s, quoted: v.quoted, mark: v.mark, file: file, diagnostics: &diagnostics) {
+            if let r = substitute(s, quoted: v.quoted, mark: v.mark, ctx: &ctx, diagnostics: &diagnostics) {
                 let mark = v.mark
                 v = r
                 v.mark = mark
             }
         case .array:
-            v.withArray { a in for i in a.indices { walk(&a[i], file: file, diagnostics: &diagnostics) } }
+            v.withArray { a in for i in a.indices { walk(&a[i], ctx: &ctx, diagnostics: &diagnostics) } }
         case .object(let o):
             // Keys may hold variables too (rare, but Flux substitutes the whole text).
             let needsKeyRewrite = o.keys.contains { $0.utf8.contains(UInt8(ascii: "$")) }
@@ -39,10 +60,10 @@ public struct Substituter: Sendable {
                 var out = Object()
                 for (k, child) in o {
                     var c = child
-                    walk(&c, file: file, diagnostics: &diagnostics)
+                    walk(&c, ctx: &ctx, diagnostics: &diagnostics)
                     var key = k
                     if k.utf8.contains(UInt8(ascii: "$")),
-                       let r = substitute(k, quoted: true, mark: o.keyMark(k) ?? child.mark, file: file, diagnostics: &diagnostics) {
+                       let r = substitute(k, quoted: true, mark: o.keyMark(k) ?? child.mark, ctx: &ctx, diagnostics: &diagnostics) {
                         key = r.scalarText ?? k
                     }
                     out.set(key, c, keyMark: o.keyMark(k) ?? .none)
@@ -52,7 +73,7 @@ public struct Substituter: Sendable {
                 v.withObject { obj in
                     for k in obj.keys {
                         obj.modify(k) { slot in
-                            if slot != nil { walk(&slot!, file: file, diagnostics: &diagnostics) }
+                            if slot != nil { walk(&slot!, ctx: &ctx, diagnostics: &diagnostics) }
                         }
                     }
                 }
@@ -63,7 +84,11 @@ public struct Substituter: Sendable {
     }
 
     /// Result of substituting in one string; nil when nothing changed.
-    func substitute(_ s: String, quoted: Bool, mark: Mark, file: String, diagnostics: inout [Diagnostic]) -> Value? {
+    func substitute(_ s: String, quoted: Bool, mark: Mark, ctx: inout Context, diagnostics: inout [Diagnostic]) -> Value? {
+        let file = ctx.file
+        // Inside a Secret, the text around a reference may be secret too: quote only the
+        // variable name, never the value.
+        let shownValue = ctx.secret ? "a Secret value" : "'\(s)'"
         let u = Array(s.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(u.count)
@@ -92,7 +117,8 @@ public struct Substituter: Sendable {
             }
             let col = mark.isKnown && !quoted ? Mark(line: Int(mark.line), column: Int(mark.column) + i) : mark
             guard isVariableName(name) else {
-                diagnostics.append(.error("invalid variable name '\(name)' in '${\(inner)}'", at: SourceLocation(file: file, mark: col),
+                let shown = ctx.secret ? "a '${…}' reference in a Secret value" : "'${\(inner)}'"
+                diagnostics.append(.error("invalid variable name\(ctx.secret ? "" : " '\(name)'") in \(shown)", at: SourceLocation(file: file, mark: col),
                                           fix: "variable names use letters, digits, '_', '-' and '.'; write $${...} for a literal ${...}"))
                 return nil
             }
@@ -102,12 +128,20 @@ public struct Substituter: Sendable {
                 value = isWhole && !quoted ? Value(YAMLScalar.resolvePlain(def)) : .string(def)
             }
             guard let value, !value.isNull else {
-                diagnostics.append(.error("unknown variable '\(name)' in '\(s)'", at: SourceLocation(file: file, mark: col),
+                diagnostics.append(.error("unknown variable '\(name)' in \(shownValue)", at: SourceLocation(file: file, mark: col),
                                           fix: "set '\(name)' in the pattern's or site's values, or give a default: ${\(name):=value}"))
                 return nil
             }
             changed = true
             if isWhole && !quoted {
+                ctx.budget -= Substituter.textBytes(value)
+                if ctx.budget < 0 {
+                    ctx.exhausted = true
+                    diagnostics.append(.error("substitution inserts more than \(maxInsertedBytes) bytes into this object (last: variable '\(name)')",
+                                              at: SourceLocation(file: file, mark: col),
+                                              fix: "reference large values fewer times, or mark the object 'pattern.dev/substitute: disabled'"))
+                    return nil
+                }
                 wholeValue = value
                 i = close + 1
                 continue
@@ -118,11 +152,29 @@ public struct Substituter: Sendable {
                                           fix: "use the variable alone as an unquoted value (key: ${\(name)}) to insert a \(value.typeName)"))
                 return nil
             }
+            ctx.budget -= text.utf8.count
+            if ctx.budget < 0 {
+                ctx.exhausted = true
+                diagnostics.append(.error("substitution inserts more than \(maxInsertedBytes) bytes into this object (last: variable '\(name)')",
+                                          at: SourceLocation(file: file, mark: col),
+                                          fix: "reference large values fewer times, or mark the object 'pattern.dev/substitute: disabled'"))
+                return nil
+            }
             out.append(contentsOf: text.utf8)
             i = close + 1
         }
         if let wholeValue { return wholeValue }
         return changed ? Value(.string(String(decoding: out, as: UTF8.self)), quoted: quoted) : nil
+    }
+
+    /// Text bytes a value adds to the output (scalars and keys), for the insertion budget.
+    static func textBytes(_ v: Value) -> Int {
+        switch v.kind {
+        case .string(let s): return s.utf8.count
+        case .array(let a): return a.reduce(0) { $0 + textBytes($1) }
+        case .object(let o): return o.reduce(0) { $0 + $1.0.utf8.count + textBytes($1.1) }
+        default: return 8
+        }
     }
 
     /// Dotted lookup; numeric components index lists (`ports.0`).

@@ -69,13 +69,21 @@ public struct Workspace: Sendable {
     public func loadOverlay(_ name: String, mark: Mark?, from referrer: String?) throws(Diagnostics) -> OverlaySpec {
         let dir = overlaysDir.appending(name)
         let file = dir.appending(Workspace.overlayFileName)
-        guard isDNSLabel(name) || name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }),
+        guard isDNSLabel(name) || (name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })
+                                    && !name.allSatisfy({ $0 == "." })),
               tree.resolvedKind(file) == .file else {
             let known = (try? overlayNames()) ?? []
             let guess = FieldReader(file: "").closest(name, known)
+            let fix: String
+            if let guess { fix = "did you mean '\(guess)'?" }
+            else if !known.isEmpty { fix = "known overlays: \(known.joined(separator: ", "))" }
+            else if tree.resolvedKind(overlaysDir) != .directory {
+                fix = "\(tree.displayName) has no \(overlaysDir)/ directory: pass --repo <pattern repository>, or create \(overlaysDir)/\(name)/\(Workspace.overlayFileName)"
+            } else {
+                fix = "\(overlaysDir)/ holds no overlays yet: create \(overlaysDir)/\(name)/\(Workspace.overlayFileName)"
+            }
             throw Diagnostics([.error("no overlay named '\(name)' (expected \(file))",
-                                      at: referrer.map { SourceLocation(file: $0, mark: mark ?? .none) },
-                                      fix: guess.map { "did you mean '\($0)'?" } ?? "known overlays: \(known.joined(separator: ", "))")])
+                                      at: referrer.map { SourceLocation(file: $0, mark: mark ?? .none) }, fix: fix)])
         }
         return try OverlaySpec.decode(try single(file), file: file.string, directory: dir)
     }

@@ -14,7 +14,8 @@ public struct GitPatternResolver: PatternSourceResolver {
         let c = ref.credentials
         let creds = GitCredentials(username: c["username"], tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], sshKey: c["sshKey"],
                                    sshPublicKey: c["sshPublicKey"], sshPassphraseEnv: c["sshPassphraseEnv"], caBundle: c["caBundle"])
-        let source = GitSource(url: ref.url, mirrors: ref.mirrors, ref: ref.ref, path: ref.path, credentials: creds)
+        let source = GitSource(url: ref.url, mirrors: ref.mirrors, ref: ref.ref, path: ref.path, credentials: creds,
+                               allowForcePush: ref.allowForcePush)
         let r = try resolver.resolve(source)
         var warnings = r.warnings.map(\.message)
         if r.stale {

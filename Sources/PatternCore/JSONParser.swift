@@ -18,6 +18,8 @@ public struct JSONParser {
 
     public func parse(bytes: UnsafeBufferPointer<UInt8>, file: String) throws(Diagnostic) -> Value {
         var r = Reader(b: bytes, file: file, maxDepth: maxDepth)
+        // RFC 8259 §8.1: a parser may ignore a leading UTF-8 byte-order mark; editors add one.
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { r.i = 3; r.lineStart = 3 }
         r.skipWS()
         let v = try r.value(depth: 0)
         r.skipWS()

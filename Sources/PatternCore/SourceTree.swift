@@ -60,7 +60,7 @@ public enum TreePathError: Error, Sendable, Hashable, CustomStringConvertible {
         case .absolute(let p): return "absolute path '\(p)' is not allowed; paths must be relative to the repository"
         case .escapes(let p): return "path '\(p)' leaves the repository"
         case .symlinkEscapes(let p, let t): return "symlink '\(p)' points to '\(t)', outside the repository"
-        case .symlinkLoop(let p): return "too many levels of symbolic links at '\(p)'"
+        case .symlinkLoop(let p): return "symbolic link loop at '\(p)' (it leads back to a directory that contains it)"
         }
     }
 }
@@ -93,6 +93,13 @@ public protocol SourceTree: Sendable {
     func readLink(_ path: TreePath) throws -> String
     /// Follows symlinks in every component of `path`, refusing links that leave the tree.
     func resolve(_ path: TreePath) throws -> TreePath
+    /// Size in bytes of a regular file when it is cheap to know (nil otherwise), so callers
+    /// can refuse huge files before reading them.
+    func fileSize(_ path: TreePath) -> Int?
+}
+
+extension SourceTree {
+    public func fileSize(_ path: TreePath) -> Int? { nil }
 }
 
 extension SourceTree {
@@ -120,6 +127,46 @@ extension SourceTree {
             resolved = next
         }
         return resolved
+    }
+
+    /// Every regular file below `dir` (recursively, sorted by path within each directory),
+    /// following directory symlinks that stay inside the tree, with loop detection: a link
+    /// that leads back to the directory being walked or one of its ancestors
+    /// (`ln -s . loop`, `up -> ../..`) throws `TreePathError.symlinkLoop` naming the link,
+    /// and the walk never visits more than `maxDirectories` directories. Entries whose name
+    /// starts with `.` are skipped when `skipHidden` is set; `include` filters file names.
+    public func walkFiles(_ dir: TreePath, skipHidden: Bool = true, maxDirectories: Int = 10_000,
+                          include: (String) -> Bool = { _ in true }) throws -> [TreePath] {
+        var files: [TreePath] = []
+        var visited = 0
+        // `ancestors` holds the resolved directories on the current path from `dir` down.
+        func walk(_ d: TreePath, ancestors: [TreePath]) throws {
+            visited += 1
+            if visited > maxDirectories {
+                throw SourceTreeError(path: d.description, message: "more than \(maxDirectories) directories below \(dir.description)")
+            }
+            for e in try list(d) where !(skipHidden && e.name.hasPrefix(".")) {
+                let p = d.appending(e.name)
+                var kind = e.kind
+                var target = p
+                if kind == .symlink {
+                    target = try resolve(p)
+                    guard let k = entryKind(target) else { continue }
+                    kind = k
+                    if k == .directory, ancestors.contains(where: { $0.hasPrefix(target) }) {
+                        throw TreePathError.symlinkLoop(p.string)
+                    }
+                }
+                switch kind {
+                case .directory: try walk(target, ancestors: ancestors + [target])
+                case .file: if include(e.name) { files.append(target) }
+                case .symlink: break
+                }
+            }
+        }
+        let start = try resolve(dir)
+        try walk(start, ancestors: [start])
+        return files
     }
 
     /// Reads `path` after resolving symlinks safely.
@@ -174,6 +221,12 @@ public struct LocalTree: SourceTree {
     }
 
     func fsPath(_ p: TreePath) -> String { p.isRoot ? root : root + "/" + p.string }
+
+    public func fileSize(_ path: TreePath) -> Int? {
+        var st = stat()
+        guard stat(fsPath(path), &st) == 0 else { return nil }
+        return Int(st.st_size)
+    }
 
     public func entryKind(_ path: TreePath) -> TreeEntryKind? {
         var st = stat()

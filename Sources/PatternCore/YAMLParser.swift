@@ -8,11 +8,16 @@ public struct YAMLLimits: Sendable, Hashable {
     public var maxDepth: Int
     /// Most nodes that aliases may expand to in one stream (billion-laughs guard).
     public var maxAliasExpansion: Int
+    /// Most bytes (scalar and key text) that aliases may expand to in one stream: a 1 MiB
+    /// anchored scalar referenced 4,000 times is few nodes but 4 GiB once emitted.
+    public var maxAliasExpandedBytes: Int
 
-    public init(maxBytes: Int = 32 << 20, maxDepth: Int = 128, maxAliasExpansion: Int = 100_000) {
+    public init(maxBytes: Int = 32 << 20, maxDepth: Int = 128, maxAliasExpansion: Int = 100_000,
+                maxAliasExpandedBytes: Int = 32 << 20) {
         self.maxBytes = maxBytes
         self.maxDepth = maxDepth
         self.maxAliasExpansion = maxAliasExpansion
+        self.maxAliasExpandedBytes = maxAliasExpandedBytes
     }
 
     public static let `default` = YAMLLimits()
@@ -62,6 +67,11 @@ public enum YAMLParser {
                                    at: SourceLocation(file: file),
                                    fix: "split the file into smaller ones")
         }
+        // A leading UTF-8 byte-order mark (Windows editors write one) is not content; columns
+        // on line 1 count from after it, as editors show them.
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
+            return try parseStream(bytes: UnsafeBufferPointer(rebasing: bytes[3...]), file: file, limits: limits)
+        }
         var builder = Builder(file: file, limits: limits)
         var parser = yaml_parser_t()
         guard cyaml_parser_open(&parser, bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, bytes.count) != 0 else {
@@ -90,6 +100,14 @@ public enum YAMLParser {
         var msg = problem
         if let context { msg = "\(context): \(problem)" }
         var fix = "check the YAML syntax (indentation, quoting) at this position"
+        if let bom = bomNear(bytes, offset) {
+            var line = 1, col = 1
+            for i in 0..<bom where bytes[i] == UInt8(ascii: "\n") { line += 1; col = 1 }
+            var j = bom
+            while j > 0 && bytes[j - 1] != UInt8(ascii: "\n") { j -= 1; col += 1 }
+            return .error("byte-order mark (U+FEFF) inside the YAML stream", at: SourceLocation(file: file, line: line, column: col),
+                          fix: "save the file as UTF-8 without a byte-order mark (a BOM is only accepted as the file's first bytes)")
+        }
         if problem.contains("UTF-8") || problem.contains("invalid Unicode") || p.error == YAML_READER_ERROR {
             msg = "invalid UTF-8 or control character in YAML (\(problem))"
             fix = "save the file as UTF-8 and remove control characters"
@@ -112,6 +130,25 @@ public enum YAMLParser {
             fix = "define the anchor (&name) before using the alias (*name)"
         }
         return .error(msg, at: loc, fix: fix)
+    }
+
+    /// Offset of a UTF-8 byte-order mark on the line of `offset` or the line before, if any.
+    static func bomNear(_ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Int? {
+        guard bytes.count >= 3 else { return nil }
+        var start = min(max(offset, 0), bytes.count - 1)
+        var newlines = 0
+        while start > 0 {
+            if bytes[start - 1] == UInt8(ascii: "\n") { newlines += 1; if newlines == 2 { break } }
+            start -= 1
+        }
+        var end = min(max(offset, 0), bytes.count - 1)
+        while end < bytes.count - 1 && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        var i = start
+        while i + 2 <= end {
+            if bytes[i] == 0xEF && bytes[i + 1] == 0xBB && bytes[i + 2] == 0xBF { return i }
+            i += 1
+        }
+        return nil
     }
 
     static func lineHasLeadingTab(_ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Bool {
@@ -137,8 +174,9 @@ public enum YAMLParser {
         var stack: [Frame] = []
         var documents: [YAMLDocument] = []
         var docMark = Mark.none
-        var anchors: [String: (value: Value, nodes: Int)] = [:]
+        var anchors: [String: (value: Value, nodes: Int, bytes: Int)] = [:]
         var expanded = 0
+        var expandedBytes = 0
         var nodeCount = 0
         var docValue: Value? = nil
 
@@ -209,6 +247,11 @@ public enum YAMLParser {
                     throw .error("aliases expand to more than \(limits.maxAliasExpansion) nodes (a 'billion laughs' document?)",
                                  at: loc(m), fix: "write the repeated content out, or use fewer nested aliases")
                 }
+                expandedBytes += target.bytes
+                if expandedBytes > limits.maxAliasExpandedBytes {
+                    throw .error("aliases expand to more than \(limits.maxAliasExpandedBytes) bytes (a large anchored value repeated by aliases)",
+                                 at: loc(m), fix: "write the repeated content out once, or use fewer aliases of large values")
+                }
                 var v = target.value
                 v.mark = m
                 // An alias of a scalar may be a map key (`*name : 1`), as go-yaml allows.
@@ -258,7 +301,8 @@ public enum YAMLParser {
 
         mutating func add(_ v: Value, anchor: String?, scalarText: String?, isMergeKey: Bool, aliasNodes: Int = 1) throws(Diagnostic) {
             if let anchor {
-                anchors[anchor] = (v, countNodes(v))
+                let (nodes, bytes) = measure(v)
+                anchors[anchor] = (v, nodes, bytes)
             }
             guard !stack.isEmpty else {
                 docValue = v
@@ -301,11 +345,17 @@ public enum YAMLParser {
         }
         var isMergeKeyPending = false
 
-        func countNodes(_ v: Value) -> Int {
+        /// Nodes and text bytes (scalars and keys) of a value, as an alias would repeat them.
+        func measure(_ v: Value) -> (nodes: Int, bytes: Int) {
             switch v.kind {
-            case .array(let a): return a.reduce(1) { $0 + countNodes($1) }
-            case .object(let o): return o.values.reduce(1) { $0 + countNodes($1) }
-            default: return 1
+            case .array(let a):
+                return a.reduce((1, 0)) { acc, x in let m = measure(x); return (acc.0 + m.nodes, acc.1 + m.bytes) }
+            case .object(let o):
+                var acc = (nodes: 1, bytes: 0)
+                for (k, x) in o { let m = measure(x); acc.nodes += m.nodes; acc.bytes += m.bytes + k.utf8.count }
+                return acc
+            case .string(let s): return (1, s.utf8.count)
+            default: return (1, 8)
             }
         }
     }

@@ -1,4 +1,7 @@
 import CGit2
+#if canImport(Glibc)
+import Glibc
+#endif
 import PatternCore
 
 /// Where the credentials for remote access come from. Values are read when a fetch starts,
@@ -87,17 +90,64 @@ public struct GitCredentials: Sendable, Hashable {
 
 /// Serializes network operations in this process: libgit2's CA location is a process-wide
 /// option, so a fetch with a custom CA bundle must not overlap another fetch.
+/// Connect and low-speed deadlines for every network transport (git, http, https, ssh),
+/// enforced by the shim's socket stream (libgit2 1.5 has none of its own). A silent mirror
+/// (accepts the connection, never answers) fails after `lowSpeedTime` and the next URL is
+/// tried.
+public struct NetworkDeadlines: Sendable, Hashable {
+    /// Seconds to wait for a TCP connection to one address.
+    public var connectTimeout: Double
+    /// Seconds without enough progress after which a transfer fails.
+    public var lowSpeedTime: Double
+    /// Bytes per second a transfer must average over each `lowSpeedTime` window.
+    public var lowSpeedLimit: Int
+
+    public init(connectTimeout: Double = 15, lowSpeedTime: Double = 30, lowSpeedLimit: Int = 1) {
+        self.connectTimeout = connectTimeout
+        self.lowSpeedTime = lowSpeedTime
+        self.lowSpeedLimit = lowSpeedLimit
+    }
+
+    public static let `default` = NetworkDeadlines()
+}
+
 enum Network {
     static let lock = Lock()
     static let defaultCABundle = "/etc/ssl/certs/ca-certificates.crt"
 
-    static func with<T, E: Error>(caBundle: String?, _ body: () throws(E) -> T) throws(E) -> T {
-        try lock.withLock { () throws(E) -> T in
-            if let caBundle { _ = cgit2_opt_set_ssl_cert_locations(caBundle, nil) }
+    /// Runs one network operation with `caBundle` (checked: readable PEM) and `deadlines`.
+    /// Operations are serialized: both settings are process-wide in libgit2.
+    static func with<T>(caBundle: String?, deadlines: NetworkDeadlines = .default,
+                        _ body: () throws(SourceError) -> T) throws(SourceError) -> T {
+        if let caBundle { try checkCABundle(caBundle) }
+        return try lock.withLock { () throws(SourceError) -> T in
+            cgit2_set_deadlines(Int32(clamping: Int(deadlines.connectTimeout * 1000)),
+                                Int32(clamping: Int(deadlines.lowSpeedTime * 1000)), Int32(clamping: deadlines.lowSpeedLimit))
+            if let caBundle, cgit2_opt_set_ssl_cert_locations(caBundle, nil) < 0 {
+                let e = Git.error(-1, "cannot read CA bundle '\(caBundle)'", kind: .invalidSource)
+                throw SourceError(.invalidSource, e.message, fix: "point caBundle/--ca-bundle at a PEM file of CA certificates")
+            }
             defer {
                 if caBundle != nil, FS.exists(defaultCABundle) { _ = cgit2_opt_set_ssl_cert_locations(defaultCABundle, nil) }
             }
             return try body()
+        }
+    }
+
+    /// A CA bundle must be a readable file holding at least one PEM certificate; anything
+    /// else used to be ignored silently (and the system roots used instead).
+    static func checkCABundle(_ path: String) throws(SourceError) {
+        guard let bytes = FS.readFile(path) else {
+            throw SourceError(.invalidSource, "cannot read CA bundle '\(path)': \(String(cString: strerror(errno)))",
+                              fix: "point caBundle/--ca-bundle at a readable PEM file of CA certificates")
+        }
+        let marker = Array("-----BEGIN CERTIFICATE-----".utf8)
+        let found = bytes.count >= marker.count && (0...(bytes.count - marker.count)).contains { i in
+            bytes[i] == marker[0] && bytes[i..<(i + marker.count)].elementsEqual(marker)
+        }
+        if !found {
+            throw SourceError(.invalidSource, "cannot read CA bundle '\(path)': no PEM certificate ('-----BEGIN CERTIFICATE-----') in it",
+                              fix: "convert it to PEM (openssl x509 -inform der -in ca.der -out ca.pem) or point at the right file")
         }
     }
 }

@@ -37,6 +37,8 @@ public enum Fork {
             case upToDate
             /// Merged cleanly and committed (commit id).
             case merged(commit: String)
+            /// The fork had no commits of its own: the branch now points at the upstream commit.
+            case fastForwarded(commit: String)
             /// Merge stopped with conflicts; the repository is left mid-merge for plain git.
             case conflicted
             /// Dry run: a merge would be clean.
@@ -69,7 +71,19 @@ public enum Fork {
             throw SourceError(.repositoryState, "'\(directory)' already exists and is not empty",
                               fix: "choose a new directory for the fork")
         }
-        return try Git.withLibrary { () throws(SourceError) -> Created in
+        let existed = FS.exists(directory)
+        do {
+            return try createClone(url: url, creds: creds, redactor: redactor, into: directory, ref: ref, credentials: credentials)
+        } catch {
+            // A failed fork leaves nothing behind: not a half-made clone, not a directory we made.
+            if existed { FS.removeContents(of: directory) } else { FS.removeTree(directory) }
+            throw error
+        }
+    }
+
+    static func createClone(url: GitURL, creds: GitCredentials.Materialized, redactor: Redactor, into directory: String,
+                            ref: String?, credentials: GitCredentials) throws(SourceError) -> Created {
+        try Git.withLibrary { () throws(SourceError) -> Created in
             var opts = git_clone_options()
             git_clone_options_init(&opts, UInt32(GIT_CLONE_OPTIONS_VERSION))
             cgit2_clone_options_use_upstream_remote(&opts)
@@ -119,7 +133,12 @@ public enum Fork {
     /// repository is left as `git merge` leaves it (MERGE_HEAD, conflict markers, unmerged
     /// index) so `git add … && git commit` or `git merge --abort` finishes it. `dryRun` only
     /// fetches and reports what would change and what would conflict.
-    public static func update(directory: String, ref: String? = nil, dryRun: Bool = false,
+    ///
+    /// When the fork has no commits of its own since the merge base, the branch is
+    /// fast-forwarded instead (no merge commit); `ffOnly` refuses anything else. Upstream
+    /// files that would overwrite untracked files in the working tree stop the update, as
+    /// `git merge` does. An explicit `ref` becomes the new `pattern.upstreamRef`.
+    public static func update(directory: String, ref: String? = nil, dryRun: Bool = false, ffOnly: Bool = false,
                               credentials: GitCredentials = .none) throws(SourceError) -> UpdateResult {
         try Git.withLibrary { () throws(SourceError) -> UpdateResult in
             let repo = try Repo.open(directory)
@@ -170,16 +189,33 @@ public enum Fork {
             var result = UpdateResult(outcome: .upToDate, upstreamRef: upstreamRef, upstreamCommit: Git.oidString(theirs),
                                       mergeBase: baseId.map { Git.oidString($0) }, upstreamChanges: [], localChanges: [],
                                       conflicts: [], warnings: [])
+            func remember() throws(SourceError) {
+                if !dryRun, let ref, ref != repo.configString("pattern.upstreamRef") {
+                    try repo.setConfigString("pattern.upstreamRef", ref)
+                }
+            }
             if let baseId, git_oid_equal(&t, &base) == 1 || git_oid_equal(&t, &o) == 1 {
                 _ = baseId
+                try remember()
                 return result
             }
             result.upstreamChanges = try diff(repo, from: baseId, to: theirs)
             result.localChanges = try diff(repo, from: baseId, to: ours)
+            let canFastForward = baseId.map { Git.oidEqual($0, ours) } ?? false
+            if ffOnly && !canFastForward {
+                throw SourceError(.repositoryState,
+                    "cannot fast-forward to upstream \(upstreamRef) at \(Git.oidString(theirs).prefix(12)): the fork has commits of its own",
+                    fix: "run `pattern update` without --ff-only to merge (local edits are kept)")
+            }
+            let incoming = Set(result.upstreamChanges.filter { $0.status != .deleted }.map(\.path))
+            let clobbered = try untrackedFiles(repo).filter { incoming.contains($0) }
 
             if dryRun {
-                result.conflicts = try predictConflicts(repo, ours: ours, theirs: theirs)
-                result.outcome = result.conflicts.isEmpty ? .wouldMerge : .wouldConflict
+                result.conflicts = canFastForward ? [] : try predictConflicts(repo, ours: ours, theirs: theirs)
+                if !clobbered.isEmpty {
+                    result.warnings.append("untracked files would be overwritten: \(clobbered.joined(separator: ", "))")
+                }
+                result.outcome = result.conflicts.isEmpty && clobbered.isEmpty ? .wouldMerge : .wouldConflict
                 return result
             }
 
@@ -188,6 +224,36 @@ public enum Fork {
                 throw SourceError(.repositoryState,
                     "uncommitted changes in \(dirty.prefix(10).joined(separator: ", "))\(dirty.count > 10 ? " and \(dirty.count - 10) more" : "")",
                     fix: "commit or stash local edits before `pattern update` (committed edits are kept by the merge)")
+            }
+            if !clobbered.isEmpty {
+                throw SourceError(.repositoryState,
+                    "untracked working tree files would be overwritten by the update: \(clobbered.prefix(10).joined(separator: ", "))\(clobbered.count > 10 ? " and \(clobbered.count - 10) more" : "")",
+                    fix: "move or remove them (or `git add` and commit them) before `pattern update`")
+            }
+
+            if canFastForward {
+                var target: OpaquePointer?
+                try Git.check(git_object_lookup(&target, repo.pointer, &t, GIT_OBJECT_COMMIT), "cannot read upstream commit")
+                defer { git_object_free(target) }
+                var co = git_checkout_options()
+                git_checkout_options_init(&co, UInt32(GIT_CHECKOUT_OPTIONS_VERSION))
+                co.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
+                try Git.check(git_checkout_tree(repo.pointer, target, &co), "cannot check out upstream \(Git.oidString(theirs).prefix(12))")
+                var head: OpaquePointer?
+                if git_repository_head(&head, repo.pointer) == 0, git_reference_is_branch(head) == 1 {
+                    defer { git_reference_free(head) }
+                    var moved: OpaquePointer?
+                    try Git.check(git_reference_set_target(&moved, head, &t, "pattern update: fast-forward to \(upstreamRef)"),
+                                  "cannot move the branch")
+                    git_reference_free(moved)
+                } else {
+                    git_reference_free(head)
+                    git_error_clear()
+                    try Git.check(git_repository_set_head_detached(repo.pointer, &t), "cannot move HEAD")
+                }
+                result.outcome = .fastForwarded(commit: Git.oidString(theirs))
+                try remember()
+                return result
             }
 
             var annotated: OpaquePointer?
@@ -208,6 +274,7 @@ public enum Fork {
             var index: OpaquePointer?
             try Git.check(git_repository_index(&index, repo.pointer), "cannot read index")
             defer { git_index_free(index) }
+            try remember()
             if git_index_has_conflicts(index) == 1 {
                 result.conflicts = try conflictPaths(index)
                 result.outcome = .conflicted
@@ -350,6 +417,24 @@ public enum Fork {
         }
         git_error_clear()
         return paths.sorted()
+    }
+
+    /// Untracked (not ignored) files of the working tree, recursively.
+    static func untrackedFiles(_ repo: Repo) throws(SourceError) -> [String] {
+        var so = git_status_options()
+        git_status_options_init(&so, UInt32(GIT_STATUS_OPTIONS_VERSION))
+        so.show = GIT_STATUS_SHOW_WORKDIR_ONLY
+        so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
+            | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+        var list: OpaquePointer?
+        try Git.check(git_status_list_new(&list, repo.pointer, &so), "cannot read working tree status")
+        defer { git_status_list_free(list) }
+        var out: [String] = []
+        for i in 0..<git_status_list_entrycount(list) {
+            guard let e = git_status_byindex(list, i)?.pointee, e.status.rawValue & GIT_STATUS_WT_NEW.rawValue != 0 else { continue }
+            if let p = e.index_to_workdir?.pointee.new_file.path { out.append(String(cString: p)) }
+        }
+        return out.sorted()
     }
 
     static func dirtyFiles(_ repo: Repo) throws(SourceError) -> [String] {

@@ -25,10 +25,11 @@ enum Git {
         return try body()
     }
 
-    /// Process-wide libgit2 options, set after each first init. Deliberately empty for now:
-    /// libgit2 1.5 frees the user-agent string at shutdown without clearing it, so setting
-    /// GIT_OPT_SET_USER_AGENT again after a full init/shutdown cycle is a double free.
-    private static func configureGlobals() {}
+    /// Process-wide libgit2 state, set after each first init (shutdown clears it): the
+    /// deadline socket stream. (No user agent: libgit2 1.5 frees the user-agent string at
+    /// shutdown without clearing it, so setting GIT_OPT_SET_USER_AGENT again after a full
+    /// init/shutdown cycle is a double free.)
+    private static func configureGlobals() { _ = cgit2_install_deadline_stream() }
 
     /// Throws a `SourceError` for a negative libgit2 return code, with libgit2's thread-local
     /// message read immediately, redacted.
@@ -68,6 +69,19 @@ enum Git {
     static func oidString(_ oid: git_oid) -> String {
         var o = oid
         return oidString(&o)
+    }
+
+    static func oidEqual(_ a: git_oid, _ b: git_oid) -> Bool {
+        var x = a, y = b
+        return git_oid_equal(&x, &y) == 1
+    }
+
+    /// True when `commit` has `ancestor` in its history (not when they are equal).
+    static func isDescendant(_ repo: Repo, _ commit: git_oid, of ancestor: git_oid) -> Bool {
+        var c = commit, a = ancestor
+        let r = git_graph_descendant_of(repo.pointer, &c, &a)
+        if r < 0 { git_error_clear() }
+        return r == 1
     }
 
     static func parseOid(_ hex: String) -> git_oid? {
@@ -131,6 +145,15 @@ final class Repo {
         guard git_revparse_single(&obj, pointer, revision + "^{commit}") == 0, let obj else { return nil }
         defer { git_object_free(obj) }
         return git_object_id(obj).pointee
+    }
+
+    /// True when the object database holds `oid` (any type).
+    func hasObject(_ oid: git_oid) -> Bool {
+        var odb: OpaquePointer?
+        guard git_repository_odb(&odb, pointer) == 0 else { git_error_clear(); return false }
+        defer { git_odb_free(odb) }
+        var o = oid
+        return git_odb_exists(odb, &o) == 1
     }
 
     func hasCommit(_ oid: git_oid) -> Bool {
@@ -245,6 +268,59 @@ enum FS {
         guard let p = realpath(path, nil) else { return nil }
         defer { free(p) }
         return String(cString: p)
+    }
+
+    /// Names in a directory (no `.`/`..`), nil when it cannot be read.
+    static func list(_ path: String) -> [String]? {
+        guard let d = opendir(path) else { return nil }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Hard-links `from` to `to` (a copy when linking is impossible, e.g. across file
+    /// systems); does nothing when `to` exists. Only for immutable files (git objects, packs).
+    static func linkOrCopy(_ from: String, to: String) throws(SourceError) {
+        if exists(to) { return }
+        if link(from, to) == 0 || errno == EEXIST { return }
+        guard let bytes = readFile(from) else {
+            throw SourceError(.io, "cannot read '\(from)': \(String(cString: strerror(errno)))")
+        }
+        let tmp = to + ".tmp-\(getpid())"
+        try writeFile(tmp, bytes)
+        chmod(tmp, 0o444)
+        guard rename(tmp, to) == 0 else {
+            unlink(tmp)
+            throw SourceError(.io, "cannot write '\(to)': \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Removes `path` and everything below it, never following symlinks.
+    static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            removeContents(of: path)
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    /// Removes everything inside the directory `path` (not the directory itself).
+    static func removeContents(of path: String) {
+        guard let d = opendir(path) else { return }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(d)
+        for n in names { removeTree(path + "/" + n) }
     }
 
     static func env(_ name: String) -> String? {

@@ -32,20 +32,62 @@ public struct Hydrator: Sendable {
         public var renderedRevision: String
         /// First line of the message; default "pattern: render <revision>".
         public var summary: String?
+        /// True when the rendered repository had uncommitted changes: the content is not
+        /// reproducible from `sourceCommit` alone.
+        public var dirty: Bool
+        /// Per site: where its pattern came from (`url@commit` or a directory), in order.
+        public var sites: [(site: String, source: String)]
 
-        public init(sourceURL: String? = nil, sourceCommit: String? = nil, renderedRevision: String, summary: String? = nil) {
+        public init(sourceURL: String? = nil, sourceCommit: String? = nil, renderedRevision: String, summary: String? = nil,
+                    dirty: Bool = false, sites: [(site: String, source: String)] = []) {
             self.sourceURL = sourceURL
             self.sourceCommit = sourceCommit
             self.renderedRevision = renderedRevision
             self.summary = summary
+            self.dirty = dirty
+            self.sites = sites
         }
+
+        public static func == (a: Provenance, b: Provenance) -> Bool {
+            a.sourceURL == b.sourceURL && a.sourceCommit == b.sourceCommit && a.renderedRevision == b.renderedRevision
+                && a.summary == b.summary && a.dirty == b.dirty && a.sites.map(\.site) == b.sites.map(\.site)
+                && a.sites.map(\.source) == b.sites.map(\.source)
+        }
+        public func hash(into h: inout Hasher) { h.combine(renderedRevision); h.combine(sourceCommit) }
 
         var message: String {
             var m = (summary ?? "pattern: render \(renderedRevision.prefix(12))") + "\n\n"
             if let sourceURL { m += "Source: \(Redactor.redactURLs(in: sourceURL))\n" }
             if let sourceCommit { m += "Source-Commit: \(sourceCommit)\n" }
+            if dirty { m += "Source-Dirty: true (rendered with uncommitted changes)\n" }
+            for s in sites { m += "Site-Source: \(s.site) \(Redactor.redactURLs(in: s.source))\n" }
             m += "Rendered-Revision: \(renderedRevision)\n"
             return m
+        }
+    }
+
+    /// The commit checked out in the work tree containing `path` and whether it has
+    /// uncommitted changes (untracked files included); nil when `path` is not in a git work tree.
+    public static func workTreeState(_ path: String) -> (root: String, commit: String?, dirty: Bool)? {
+        Git.withLibrary { () -> (root: String, commit: String?, dirty: Bool)? in
+            var p: OpaquePointer?
+            guard git_repository_open_ext(&p, path, 0, nil) == 0, let p else { git_error_clear(); return nil }
+            let repo = Repo(pointer: p, path: path)
+            guard !repo.isBare, let root = repo.workDir else { return nil }
+            let commit = repo.commitId(revision: "HEAD").map { Git.oidString($0) }
+            var so = git_status_options()
+            git_status_options_init(&so, UInt32(GIT_STATUS_OPTIONS_VERSION))
+            so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
+            so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+            var list: OpaquePointer?
+            var dirty = true
+            if git_status_list_new(&list, repo.pointer, &so) == 0 {
+                dirty = git_status_list_entrycount(list) > 0
+                git_status_list_free(list)
+            } else { git_error_clear() }
+            var r = root
+            while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+            return (r, commit, dirty)
         }
     }
 
@@ -72,7 +114,8 @@ public struct Hydrator: Sendable {
     }
 
     public func commit(files: [String: [UInt8]], provenance: Provenance) throws(SourceError) -> Result {
-        // Validate every path before touching the repository.
+        // Validate the branch and every path before touching the repository.
+        try RefName.checkBranch(branch)
         var paths: [(TreePath, [UInt8])] = []
         for (p, bytes) in files {
             let tp: TreePath

@@ -18,20 +18,26 @@ public struct GitSource: Sendable, Hashable {
     /// Directory inside the repository to use as the tree root (nil = repository root).
     public var path: String?
     public var credentials: GitCredentials
+    /// Accept a commit for `ref` that does not descend from the last good one (a deliberate
+    /// force-push). Off by default: rewritten history is refused and the cache left as it was.
+    public var allowForcePush: Bool
 
     public init(url: String, mirrors: [String] = [], ref: String? = nil, path: String? = nil,
-                credentials: GitCredentials = .none) {
+                credentials: GitCredentials = .none, allowForcePush: Bool = false) {
         self.urls = [url] + mirrors
         self.ref = ref
         self.path = path
         self.credentials = credentials
+        self.allowForcePush = allowForcePush
     }
 
-    public init(urls: [String], ref: String? = nil, path: String? = nil, credentials: GitCredentials = .none) {
+    public init(urls: [String], ref: String? = nil, path: String? = nil, credentials: GitCredentials = .none,
+                allowForcePush: Bool = false) {
         self.urls = urls
         self.ref = ref
         self.path = path
         self.credentials = credentials
+        self.allowForcePush = allowForcePush
     }
 
     /// Reads a source from a config value:
@@ -142,11 +148,16 @@ public struct SourceResolver: Sendable {
     public var requireFresh: Bool
     /// Never touch the network; use what the cache has (pinned commits, last-good).
     public var offline: Bool
+    /// Connect and low-speed deadlines for each URL tried; a URL that misses one fails over
+    /// to the next.
+    public var deadlines: NetworkDeadlines
 
-    public init(cache: SourceCache = .default, requireFresh: Bool = false, offline: Bool = false) {
+    public init(cache: SourceCache = .default, requireFresh: Bool = false, offline: Bool = false,
+                deadlines: NetworkDeadlines = .default) {
         self.cache = cache
         self.requireFresh = requireFresh
         self.offline = offline
+        self.deadlines = deadlines
     }
 
     public func resolve(_ source: Source) throws(SourceError) -> ResolvedSource {
@@ -211,18 +222,31 @@ public struct SourceResolver: Sendable {
                     let creds = try source.credentials.materialize(for: url)
                     secrets += creds.secrets
                     let redactor = Redactor(secrets: secrets)
+                    let defaultBranch: String?
                     do throws(SourceError) {
-                        try fetch(repo: repo, url: url, creds: creds, caBundle: source.credentials.caBundle, redactor: redactor)
-                        guard let oid = resolveRef(repo: repo, ref: ref) else {
-                            throw SourceError(.refNotFound, "ref '\(ref ?? "HEAD")' not found at \(url.redacted)",
-                                              fix: "check the branch, tag or commit name")
-                        }
-                        found = (oid, url, i)
+                        defaultBranch = try fetch(repo: repo, url: url, creds: creds, caBundle: source.credentials.caBundle, redactor: redactor)
                     } catch {
                         let msg = redactor(error.message)
                         failures.append(msg)
                         warnings.append(Diagnostic(.warning, at: nil, "source URL \(i + 1) of \(urls.count) failed: \(msg)"))
                         continue
+                    }
+                    // The URL answered: what it says about the ref is authoritative. Everything
+                    // fetched sits in a staging namespace until it has been checked.
+                    defer { clearStaging(repo) }
+                    guard let oid = resolveRef(repo: repo, ref: ref, namespace: Self.staging, defaultBranch: defaultBranch) else {
+                        throw SourceError(.refNotFound, redactor("ref '\(ref ?? "HEAD")' does not exist at \(url.redacted) (the URL answered; this is not an outage, so no cached commit is used)"),
+                                          fix: "check the branch, tag or commit name; a deleted branch or tag must be renamed in the site")
+                    }
+                    switch try checkHistory(repo: repo, ref: ref, new: oid, lastGood: repo.referenceTarget(lastGoodRef),
+                                            url: url, allowForcePush: source.allowForcePush) {
+                    case .behind(let message):
+                        failures.append(message)
+                        warnings.append(Diagnostic(.warning, at: nil, redactor("source URL \(i + 1) of \(urls.count) refused: \(message)")))
+                        continue
+                    case .ok:
+                        try promoteStaging(repo, defaultBranch: defaultBranch, warnings: &warnings, url: url)
+                        found = (oid, url, i)
                     }
                     break
                 }
@@ -258,20 +282,37 @@ public struct SourceResolver: Sendable {
         }
     }
 
-    /// Fetches every branch and tag of `url` into the bare cache repository.
-    func fetch(repo: Repo, url: GitURL, creds: GitCredentials.Materialized, caBundle: String?, redactor: Redactor) throws(SourceError) {
-        try Network.with(caBundle: caBundle) { () throws(SourceError) in
+    /// Where a fetch lands before its refs are checked and promoted to `refs/heads`/`refs/tags`.
+    static let staging = "refs/pattern/incoming/"
+
+    /// Fetches every branch and tag of `url` into the staging namespace of the cache
+    /// repository (the cache's own refs are untouched until `promoteStaging`). Returns the
+    /// remote's default branch (`refs/heads/…`) when it says.
+    func fetch(repo: Repo, url: GitURL, creds: GitCredentials.Materialized, caBundle: String?, redactor: Redactor) throws(SourceError) -> String? {
+        clearStaging(repo)
+        // A configured CA bundle must be usable whatever the transport.
+        if let caBundle { try Network.checkCABundle(caBundle) }
+        if url.scheme == .local || url.scheme == .file {
+            // libgit2 calls a missing directory an "unsupported URL protocol".
+            let path = url.transportURL.hasPrefix("file://") ? String(url.transportURL.dropFirst(7)) : url.transportURL
+            guard FS.isDirectory(path) else {
+                throw SourceError(.pathNotFound, "local repository '\(path)' does not exist",
+                                  fix: "check the path; relative paths are relative to the file that names them")
+            }
+            if let defaultBranch = try copyLocalRepository(path, into: repo) { return defaultBranch }
+        }
+        return try Network.with(caBundle: caBundle, deadlines: deadlines) { () throws(SourceError) -> String? in
             var remote: OpaquePointer?
             try Git.check(git_remote_create_anonymous(&remote, repo.pointer, url.transportURL), "invalid URL \(url.redacted)",
                           redactor: redactor, kind: .invalidSource)
             defer { git_remote_free(remote) }
             var opts = git_fetch_options()
             git_fetch_options_init(&opts, UInt32(GIT_FETCH_OPTIONS_VERSION))
-            opts.prune = GIT_FETCH_PRUNE
+            opts.prune = GIT_FETCH_NO_PRUNE
             opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
             try creds.withPayload { (payload) throws(SourceError) in
                 cgit2_fetch_options_set_credentials(&opts, payload)
-                let rc = Git.withStrArray(["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]) { specs in
+                let rc = Git.withStrArray(["+refs/heads/*:\(Self.staging)heads/*", "+refs/tags/*:\(Self.staging)tags/*"]) { specs in
                     git_remote_fetch(remote, specs, &opts, nil)
                 }
                 if rc < 0 {
@@ -284,27 +325,172 @@ public struct SourceResolver: Sendable {
                     throw e
                 }
             }
-            // Remember the remote's default branch as HEAD of the cache repository.
             var buf = git_buf()
             defer { git_buf_dispose(&buf) }
             if git_remote_default_branch(&buf, remote) == 0, let p = buf.ptr {
-                let name = String(cString: p)
-                var ref: OpaquePointer?
-                if git_reference_symbolic_create(&ref, repo.pointer, "HEAD", name, 1, nil) == 0 { git_reference_free(ref) }
-            } else {
-                git_error_clear()
+                return String(cString: p)
             }
+            git_error_clear()
+            return nil
         }
     }
 
-    /// The commit `ref` names in the cache: branch, then tag, then full commit id, then HEAD.
-    func resolveRef(repo: Repo, ref: String?) -> git_oid? {
-        guard let ref else { return repo.commitId(revision: "HEAD") }
+    /// A local repository is copied the way `git clone --local` does, not through libgit2's
+    /// local transport: its pack files and loose objects (immutable, content-addressed) are
+    /// hard-linked (or copied) into the cache's object directory, then its branches and tags are
+    /// written into the staging namespace. libgit2's local transport instead walks the history
+    /// and builds a new pack, recomputing every delta (it cannot reuse the source pack's), which
+    /// made a cold fetch of a large local repository several times slower than `git clone
+    /// --bare --no-local`. Returns the default branch (`refs/heads/…`), `.some(nil)` when the
+    /// source has none, or nil when the repository needs the regular fetch (alternates, shallow).
+    func copyLocalRepository(_ path: String, into repo: Repo) throws(SourceError) -> String?? {
+        var p: OpaquePointer?
+        guard git_repository_open_ext(&p, path, UInt32(GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue), nil) == 0, let p else {
+            git_error_clear()
+            return nil  // let the regular fetch report it
+        }
+        let source = Repo(pointer: p, path: path)
+        var common = String(cString: git_repository_commondir(source.pointer))
+        while common.hasSuffix("/") { common.removeLast() }
+        let objects = common + "/objects"
+        if FS.exists(objects + "/info/alternates") || FS.exists(common + "/shallow") { return nil }
+        let target = repo.gitDir + "objects"
+        try FS.mkdirs(target + "/pack")
+        guard let top = FS.list(objects) else { return nil }
+        for entry in top {
+            if entry == "pack" {
+                // .idx after .pack, so a reader never sees an index without its pack.
+                let packs = (FS.list(objects + "/pack") ?? []).filter { $0.hasSuffix(".pack") || $0.hasSuffix(".idx") }
+                    .sorted { ($0.hasSuffix(".pack") ? 0 : 1, $0) < ($1.hasSuffix(".pack") ? 0 : 1, $1) }
+                for f in packs { try FS.linkOrCopy(objects + "/pack/" + f, to: target + "/pack/" + f) }
+            } else if entry.utf8.count == 2, entry.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) {
+                let loose = FS.list(objects + "/" + entry) ?? []
+                if loose.isEmpty { continue }
+                try FS.mkdirs(target + "/" + entry)
+                for f in loose { try FS.linkOrCopy(objects + "/" + entry + "/" + f, to: target + "/" + entry + "/" + f) }
+            }
+        }
+        var odb: OpaquePointer?
+        if git_repository_odb(&odb, repo.pointer) == 0 { git_odb_refresh(odb); git_odb_free(odb) }
+        git_error_clear()
+        for name in references(source, under: "refs/heads/") + references(source, under: "refs/tags/") {
+            guard let oid = source.referenceTarget(name), repo.hasObject(oid) else { continue }
+            try repo.setReference(Self.staging + name.dropFirst(5), to: oid, message: "pattern: copied from \(path)")
+        }
+        var head: OpaquePointer?
+        defer { git_reference_free(head) }
+        if git_reference_lookup(&head, source.pointer, "HEAD") == 0, let t = git_reference_symbolic_target(head) {
+            let name = String(cString: t)
+            return .some(name.hasPrefix("refs/heads/") ? name : nil)
+        }
+        git_error_clear()
+        return .some(nil)
+    }
+
+    /// Names of every reference under `prefix` (e.g. `refs/pattern/incoming/`).
+    func references(_ repo: Repo, under prefix: String) -> [String] {
+        var it: OpaquePointer?
+        guard git_reference_iterator_glob_new(&it, repo.pointer, prefix + "*") == 0 else { git_error_clear(); return [] }
+        defer { git_reference_iterator_free(it) }
+        var out: [String] = []
+        var name: UnsafePointer<CChar>?
+        while git_reference_next_name(&name, it) == 0, let name { out.append(String(cString: name)) }
+        git_error_clear()
+        return out
+    }
+
+    func deleteReference(_ repo: Repo, _ name: String) {
+        var ref: OpaquePointer?
+        if git_reference_lookup(&ref, repo.pointer, name) == 0 {
+            git_reference_delete(ref)
+            git_reference_free(ref)
+        }
+        git_error_clear()
+    }
+
+    func clearStaging(_ repo: Repo) {
+        for r in references(repo, under: Self.staging) { deleteReference(repo, r) }
+    }
+
+    enum HistoryCheck { case ok, behind(String) }
+
+    /// A fetched commit for a ref must be the last good one or descend from it. An ancestor
+    /// (a mirror that lags) refuses this URL; anything else is rewritten history: refused
+    /// loudly, naming the URL, unless force-pushes are allowed. A moved tag (the requested
+    /// one) is rewritten history too. Pinned commit ids are immutable and need no check.
+    func checkHistory(repo: Repo, ref: String?, new: git_oid, lastGood: git_oid?, url: GitURL,
+                      allowForcePush: Bool) throws(SourceError) -> HistoryCheck {
+        if let ref, Git.isFullCommitId(ref) { return .ok }
+        let name = ref ?? "HEAD"
+        if let ref, !ref.hasPrefix("refs/heads/"), repo.referenceTarget("refs/heads/" + ref) == nil,
+           let cachedTag = repo.referenceTarget(ref.hasPrefix("refs/tags/") ? ref : "refs/tags/" + ref),
+           let stagedTag = repo.referenceTarget(Self.staging + "tags/" + (ref.hasPrefix("refs/tags/") ? String(ref.dropFirst(10)) : ref)),
+           !Git.oidEqual(cachedTag, stagedTag) {
+            throw SourceError(.historyRewritten,
+                "\(url.redacted) moved tag '\(ref)' from \(Git.oidString(cachedTag)) to \(Git.oidString(stagedTag)); tags are immutable once seen, so the cache was left unchanged",
+                fix: "if the tag was re-created on purpose, pin the commit id instead, or remove the cache (`\(repo.path)`) to trust the new tag")
+        }
+        guard let lastGood, !Git.oidEqual(lastGood, new) else { return .ok }
+        if Git.isDescendant(repo, new, of: lastGood) { return .ok }
+        if allowForcePush { return .ok }
+        if Git.isDescendant(repo, lastGood, of: new) {
+            return .behind("\(url.redacted) serves \(Git.oidString(new)) for '\(name)', an ancestor of the last good commit \(Git.oidString(lastGood)) (a mirror that is behind, or a rollback); not going backwards")
+        }
+        throw SourceError(.historyRewritten,
+            "\(url.redacted) serves commit \(Git.oidString(new)) for '\(name)', which does not descend from the last good commit \(Git.oidString(lastGood)): the history was rewritten (amended or force-pushed) or the URL is tampered with; refusing it, the cache was left unchanged",
+            fix: "check \(url.redacted); if the force-push was intended, set 'allowForcePush: true' in the site's pattern.git")
+    }
+
+    /// Moves checked refs from staging into the cache: branches mirror the remote (deleted
+    /// branches are pruned); tags are added but never moved or deleted once seen.
+    func promoteStaging(_ repo: Repo, defaultBranch: String?, warnings: inout [Diagnostic], url: GitURL) throws(SourceError) {
+        let staged = references(repo, under: Self.staging)
+        var heads: Set<String> = []
+        for s in staged {
+            guard let oid = repo.referenceTarget(s) else { continue }
+            let rest = String(s.dropFirst(Self.staging.count))
+            if rest.hasPrefix("heads/") {
+                let name = "refs/" + rest
+                heads.insert(name)
+                if repo.referenceTarget(name).map({ !Git.oidEqual($0, oid) }) ?? true {
+                    try repo.setReference(name, to: oid, message: "pattern: fetched from \(url.redacted)")
+                }
+            } else if rest.hasPrefix("tags/") {
+                let name = "refs/" + rest
+                if let old = repo.referenceTarget(name) {
+                    if !Git.oidEqual(old, oid) {
+                        warnings.append(Diagnostic(.warning, at: nil,
+                            "\(url.redacted) moved tag '\(rest.dropFirst(5))'; keeping the commit first seen (\(Git.oidString(old)))"))
+                    }
+                } else {
+                    try repo.setReference(name, to: oid, message: "pattern: fetched from \(url.redacted)")
+                }
+            }
+        }
+        for h in references(repo, under: "refs/heads/") where !heads.contains(h) { deleteReference(repo, h) }
+        if let defaultBranch {
+            var ref: OpaquePointer?
+            if git_reference_symbolic_create(&ref, repo.pointer, "HEAD", defaultBranch, 1, nil) == 0 { git_reference_free(ref) }
+            git_error_clear()
+        }
+    }
+
+    /// The commit `ref` names: branch, then tag, then full commit id, then the default
+    /// branch. With `namespace` (the staging area), `refs/heads/x` is looked up as
+    /// `<namespace>heads/x`.
+    func resolveRef(repo: Repo, ref: String?, namespace: String = "refs/", defaultBranch: String? = nil) -> git_oid? {
+        func local(_ full: String) -> String { namespace + full.dropFirst(5) }
+        guard let ref else {
+            if namespace == "refs/" { return repo.commitId(revision: "HEAD") }
+            if let d = defaultBranch, d.hasPrefix("refs/") { return repo.commitId(revision: local(d)) }
+            return nil
+        }
         if let oid = Git.parseOid(ref) { return repo.hasCommit(oid) ? oid : nil }
         for candidate in ["refs/heads/" + ref, "refs/tags/" + ref] {
-            if repo.referenceTarget(candidate) != nil, let oid = repo.commitId(revision: candidate) { return oid }
+            if repo.referenceTarget(local(candidate)) != nil, let oid = repo.commitId(revision: local(candidate)) { return oid }
         }
-        if ref.hasPrefix("refs/"), let oid = repo.commitId(revision: ref) { return oid }
+        if ref.hasPrefix("refs/heads/") || ref.hasPrefix("refs/tags/"), let oid = repo.commitId(revision: local(ref)) { return oid }
+        if namespace == "refs/", ref.hasPrefix("refs/"), let oid = repo.commitId(revision: ref) { return oid }
         return nil
     }
 }

@@ -20,6 +20,9 @@ public struct SourceError: Error, Sendable, CustomStringConvertible {
         case invalidSource
         /// The local repository is not in a state that allows the operation.
         case repositoryState
+        /// A URL served history that contradicts what the cache already trusts: a commit for a
+        /// ref that does not descend from the last good one, or a moved tag.
+        case historyRewritten
         /// Cache or file-system problem.
         case io
         /// Any other libgit2 failure.

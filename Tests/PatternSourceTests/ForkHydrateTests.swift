@@ -93,8 +93,56 @@ import PatternCore
         #expect(created.upstreamRef == "v1")
         #expect(try readText(fork + "/a.yaml") == "v: 1\n")
         let r = try Fork.update(directory: fork, ref: "v2")
-        guard case .merged = r.outcome else { Issue.record("expected merge, got \(r.outcome)"); return }
+        // No local commits: a fast-forward, no merge commit; the new ref is remembered.
+        guard case .fastForwarded(let commit) = r.outcome else { Issue.record("expected fast-forward, got \(r.outcome)"); return }
+        #expect(try git(["rev-parse", "HEAD"], in: fork) == commit)
+        #expect(try git(["rev-parse", "v2^{commit}"], in: fork) == commit)
         #expect(try readText(fork + "/a.yaml") == "v: 2\n")
+        #expect(try git(["config", "pattern.upstreamRef"], in: fork) == "v2")
+        #expect(try git(["status", "--porcelain"], in: fork) == "")
+        #expect(try Fork.update(directory: fork).outcome == .upToDate)
+    }
+
+    @Test func untrackedFilesUpstreamWouldOverwriteStopTheUpdate() throws {
+        let tmp = TempDir()
+        let (up, fork) = try makeFork(tmp)
+        try up.commit(["patterns/hub/new.yaml": "kind: ConfigMap\n"], message: "upstream adds a file")
+        try writeFile(fork + "/patterns/hub/new.yaml", "my untracked notes\n")
+        let dry = try Fork.update(directory: fork, dryRun: true)
+        #expect(dry.outcome == .wouldConflict)
+        #expect(dry.warnings.contains { $0.contains("patterns/hub/new.yaml") })
+        let head = try git(["rev-parse", "HEAD"], in: fork)
+        let e = #expect(throws: SourceError.self) { try Fork.update(directory: fork) }
+        #expect(e?.message.contains("untracked working tree files would be overwritten") == true)
+        #expect(e?.message.contains("patterns/hub/new.yaml") == true)
+        #expect(try git(["rev-parse", "HEAD"], in: fork) == head, "no merge commit")
+        #expect(try readText(fork + "/patterns/hub/new.yaml") == "my untracked notes\n")
+        // Once the file is moved away, the update takes upstream's file.
+        try FileManager.default.removeItem(atPath: fork + "/patterns/hub/new.yaml")
+        guard case .merged = try Fork.update(directory: fork).outcome else { Issue.record("expected merge"); return }
+        #expect(try readText(fork + "/patterns/hub/new.yaml") == "kind: ConfigMap\n")
+    }
+
+    @Test func ffOnlyRefusesWhenTheForkHasCommits() throws {
+        let tmp = TempDir()
+        let (up, fork) = try makeFork(tmp)
+        try up.commit(["patterns/hub/ns.yaml": "x\n"], message: "c")
+        let head = try git(["rev-parse", "HEAD"], in: fork)
+        let e = #expect(throws: SourceError.self) { try Fork.update(directory: fork, ffOnly: true) }
+        #expect(e?.message.contains("cannot fast-forward") == true)
+        #expect(try git(["rev-parse", "HEAD"], in: fork) == head)
+    }
+
+    @Test func aFailedForkLeavesNothingBehind() throws {
+        let tmp = TempDir()
+        let up = try WorkRepo(at: tmp.sub("upstream"))
+        let e = #expect(throws: SourceError.self) { try Fork.create(upstream: up.path, into: tmp.sub("f"), ref: "no-such-ref") }
+        #expect(e?.kind == .refNotFound)
+        #expect(!FileManager.default.fileExists(atPath: tmp.sub("f")))
+        // An existing empty directory stays, empty.
+        try FileManager.default.createDirectory(atPath: tmp.sub("empty"), withIntermediateDirectories: true)
+        #expect(throws: SourceError.self) { try Fork.create(upstream: up.path, into: tmp.sub("empty"), ref: "no-such-ref") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.sub("empty")).isEmpty)
     }
 
     @Test func dirtyWorkingTreeIsRefused() throws {

@@ -65,7 +65,8 @@ import PatternCore
         let work = try WorkRepo(at: tmp.sub("upstream"))
         let resolver = SourceResolver(cache: SourceCache(directory: tmp.sub("cache")), requireFresh: true)
         let e1 = #expect(throws: SourceError.self) { try resolver.resolve(GitSource(url: work.path, ref: "nope")) }
-        #expect(e1?.message.contains("'nope' not found") == true)
+        #expect(e1?.message.contains("'nope' does not exist") == true)
+        #expect(e1?.kind == .refNotFound)
         let e2 = #expect(throws: SourceError.self) { try resolver.resolve(GitSource(url: work.path, ref: "main", path: "missing/dir")) }
         #expect(e2?.kind == .pathNotFound)
         let e3 = #expect(throws: SourceError.self) { try resolver.resolve(GitSource(url: work.path, path: "../x")) }

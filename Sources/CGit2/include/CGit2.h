@@ -52,4 +52,16 @@ int cgit2_create_upstream_remote(git_remote **out, git_repository *repo, const c
                                  const char *url, void *payload);
 void cgit2_clone_options_use_upstream_remote(git_clone_options *opts);
 
+/// Network deadlines for every libgit2 transport that opens a TCP socket (git://, http://,
+/// https:// through the TLS backend, ssh://): libgit2 1.5 has no timeouts of its own, so
+/// `cgit2_install_deadline_stream` registers a GIT_STREAM_STANDARD stream (same memory layout
+/// as libgit2's socket stream, which the SSH transport relies on) that
+/// - gives up connecting after `connect_ms` per address;
+/// - fails a read or write that sees no progress for `low_speed_ms`, and a transfer that moves
+///   fewer than `low_speed_bytes` bytes in any `low_speed_ms` window (curl's low-speed limit).
+/// Values are process-wide; 0 disables a deadline. Errors are GIT_ERROR_NET with the host.
+void cgit2_set_deadlines(int connect_ms, int low_speed_ms, int low_speed_bytes);
+/// Registers the stream; call after every first `git_libgit2_init` (shutdown clears it).
+int cgit2_install_deadline_stream(void);
+
 #endif

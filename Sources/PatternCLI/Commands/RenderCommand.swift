@@ -1,6 +1,7 @@
 import ArgumentParser
 import PatternCore
 import PatternCompile
+import PatternSource
 
 /// `pattern render`: compile sites (or a plain Kustomize directory) into manifests.
 public struct RenderCommand: AsyncParsableCommand {
@@ -50,6 +51,17 @@ public struct RenderCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Helm chart options") public var chartOptions: ChartOptions
 
+    @Option(help: ArgumentHelp(
+        "Which files a Kustomize directory may read: LoadRestrictionsRootOnly or LoadRestrictionsNone.",
+        discussion: "As `kubectl kustomize --load-restrictor`. The default (root only) refuses files outside the directory of the kustomization that names them, e.g. a configMapGenerator reading ../../etc/hostname; other kustomization directories (bases) may still be referenced."))
+    public var loadRestrictor: LoadRestrictorOption = .rootOnly
+
+    /// `--load-restrictor` values, spelled as kubectl spells them.
+    public enum LoadRestrictorOption: String, ExpressibleByArgument, Sendable, CaseIterable {
+        case rootOnly = "LoadRestrictionsRootOnly"
+        case none = "LoadRestrictionsNone"
+    }
+
     public enum OutputFormat: String, ExpressibleByArgument, Sendable { case yaml, json }
 
     public init() {}
@@ -57,6 +69,9 @@ public struct RenderCommand: AsyncParsableCommand {
     public func validate() throws {
         if all == (target != nil) { throw ValidationError("give a site (or directory) to render, or --all") }
         if commitTo != nil && outDir != nil { throw ValidationError("--commit-to and --out-dir cannot be combined") }
+        if let commitTo, let problem = RefName.branchProblem(commitTo) {
+            throw ValidationError("--commit-to '\(commitTo)': \(problem); use a name like 'rendered' or 'env/prod'")
+        }
     }
 
     public func run() async throws {
@@ -65,7 +80,7 @@ public struct RenderCommand: AsyncParsableCommand {
             return
         }
         if let target, case .kustomizeDirectory(let dir) = RenderTarget.parse(target, repo: repoOptions.repo) {
-            let objects = try Renderer.kustomize(dir)
+            let objects = try Renderer.kustomize(dir, restrictToRoot: loadRestrictor == .rootOnly)
             Output.out(Renderer.format(objects, as: output))
             return
         }
@@ -83,7 +98,8 @@ public struct RenderCommand: AsyncParsableCommand {
 
         let rendered = try repoOptions.compile(sites)
         if let commitTo {
-            try Hydration.commit(rendered, branch: commitTo, repository: commitRepo ?? repoOptions.repo, format: output)
+            try Hydration.commit(rendered, branch: commitTo, repository: commitRepo ?? repoOptions.repo,
+                                 sourceRepository: repoOptions.repo, format: output)
             return
         }
         if let outDir {
@@ -126,9 +142,9 @@ public enum Renderer {
         return out
     }
 
-    public static func kustomize(_ dir: String) throws -> [Value] {
+    public static func kustomize(_ dir: String, restrictToRoot: Bool = true) throws -> [Value] {
         do {
-            return try KustomizeRender.build(directory: dir)
+            return try KustomizeRender.build(directory: dir, restrictToRoot: restrictToRoot)
         } catch let d as Diagnostics {
             Output.report(d.items)
             throw ReportedFailure()
@@ -148,20 +164,50 @@ public enum Renderer {
     public static func short(_ revision: String) -> String { Revision.short(revision) }
 
     /// Stable path of an object in `--out-dir` output: `<namespace|_cluster>/<kind>[.group]-<name>.<ext>`.
+    ///
+    /// Every segment is built from a safe alphabet (letters, digits, `.`, `-`, `_`; anything
+    /// else becomes `_`), and a segment can never be `.` or `..`, so the path stays below the
+    /// output directory whatever the object says (compile validation refuses such objects
+    /// first; this is the second line).
     public static func relativePath(_ key: ObjectKey, ext: String) -> String {
         let ns = key.namespace.isEmpty ? "_cluster" : key.namespace
         let kind = key.group.isEmpty ? key.kind.lowercased() : "\(key.kind.lowercased()).\(key.group)"
-        let name = key.name.map { $0 == "/" || $0 == ":" ? "_" : $0 }
-        return "\(ns)/\(kind)-\(String(name)).\(ext)"
+        return "\(safeSegment(ns))/\(safeSegment(kind + "-" + key.name)).\(ext)"
+    }
+
+    /// `s` with every byte outside `[A-Za-z0-9._-]` replaced by `_`; `.`, `..` and the empty
+    /// string become `_`.
+    static func safeSegment(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for u in s.unicodeScalars {
+            let ok = (u >= "a" && u <= "z") || (u >= "A" && u <= "Z") || (u >= "0" && u <= "9") || u == "." || u == "-" || u == "_"
+            out.unicodeScalars.append(ok ? u : "_")
+        }
+        if out.isEmpty || out.allSatisfy({ $0 == "." }) { return String(repeating: "_", count: max(out.count, 1)) }
+        return out
     }
 
     public static func writeFiles(_ r: RenderedSite, to outDir: String, format: RenderCommand.OutputFormat) throws {
-        let siteDir = outDir + "/" + r.site
+        let siteDir = outDir + "/" + safeSegment(r.site)
+        try FileSystem.makeDirectories(siteDir)
+        guard let realSite = FileSystem.realpath(siteDir), let realOut = FileSystem.realpath(outDir),
+              realSite.hasPrefix(realOut == "/" ? "/" : realOut + "/") else {
+            throw Diagnostic.error("\(siteDir) is a symlink that leaves \(outDir)", fix: "remove the symlink or choose another --out-dir")
+        }
         FileSystem.removeRenderedFiles(in: siteDir)
+        var checked: Set<String> = []
         for o in r.objects {
             let rel = relativePath(o.key, ext: format == .yaml ? "yaml" : "json")
             let path = siteDir + "/" + rel
-            try FileSystem.makeDirectories(String(path[..<path.lastIndex(of: "/")!]))
+            let dir = String(path[..<path.lastIndex(of: "/")!])
+            if checked.insert(dir).inserted {
+                try FileSystem.makeDirectories(dir)
+                // A pre-existing symlink inside the output tree must not lead writes elsewhere.
+                guard let real = FileSystem.realpath(dir), real.hasPrefix(realSite + "/") || real == realSite else {
+                    throw Diagnostic.error("\(dir) is a symlink that leaves \(outDir)", fix: "remove the symlink or choose another --out-dir")
+                }
+            }
             let text = format == .yaml ? YAMLEmitter(options: .init(sortKeys: true)).emit(o.object)
                                        : JSONWriter.string(o.object, options: .init(indent: 4, sortKeys: true)) + "\n"
             try FileSystem.write(path, Array(text.utf8))

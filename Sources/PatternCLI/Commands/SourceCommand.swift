@@ -82,11 +82,13 @@ public struct SourceFetchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("read-all"), help: "Read every file of the tree (diagnostics and benchmarks).")
     public var readAll = false
     @OptionGroup public var credentialOptions: GitCredentialOptions
+    @OptionGroup public var network: NetworkDeadlineOptions
 
     public init() {}
 
     public func run() async throws {
-        let resolver = SourceResolver(cache: cacheDir.map { SourceCache(directory: $0) } ?? .default, requireFresh: requireFresh)
+        let resolver = SourceResolver(cache: cacheDir.map { SourceCache(directory: $0) } ?? .default, requireFresh: requireFresh,
+                                      deadlines: network.deadlines)
         let source = GitSource(url: url, mirrors: mirrors, ref: ref, path: path, credentials: credentialOptions.credentials)
         let r: ResolvedSource
         do { r = try resolver.resolve(source) } catch { throw SourceOutput.fail(error) }

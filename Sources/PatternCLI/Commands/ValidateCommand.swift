@@ -34,6 +34,11 @@ public struct ValidateCommand: AsyncParsableCommand {
         let sites: [String]
         if all {
             do { sites = try ws.siteNames() } catch { Output.report(error.items); throw ReportedFailure() }
+            if sites.isEmpty {
+                // Validating nothing is not a success: a wrong --repo must not pass CI.
+                Output.report([.error("no sites found in \(repoOptions.repo)/overlays", fix: "add overlays/<site>/overlay.yaml with kind: Site, or pass --repo <pattern repository>")])
+                throw ReportedFailure()
+            }
         } else if case .site(let s) = RenderTarget.parse(site!, repo: repoOptions.repo) {
             sites = [s]
         } else {

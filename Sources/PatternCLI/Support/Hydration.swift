@@ -5,7 +5,10 @@ import PatternSource
 /// `render --commit-to`: rendered manifests committed to a branch (the "rendered manifests"
 /// pattern), one directory per site, with the same stable file paths as `--out-dir`.
 enum Hydration {
-    static func commit(_ sites: [RenderedSite], branch: String, repository: String, format: RenderCommand.OutputFormat) throws {
+    /// `sourceRepository` is the pattern repository that was rendered (its commit and
+    /// dirtiness are recorded in the commit message).
+    static func commit(_ sites: [RenderedSite], branch: String, repository: String, sourceRepository: String,
+                       format: RenderCommand.OutputFormat) throws {
         var files: [String: [UInt8]] = [:]
         for r in sites {
             for o in r.objects {
@@ -19,11 +22,19 @@ enum Hydration {
         var h = SHA256()
         for r in sites { h.update(r.site + " " + r.revision + "\n") }
         let revision = sites.count == 1 ? sites[0].revision : "sha256:" + h.finalize().hexString
-        let commits = Set(sites.compactMap(\.provenance.commit))
+        // The repository rendered: its commit, and whether the render included uncommitted
+        // changes. Each site's pattern source (a git URL at a commit, or the repository).
+        let state = Hydrator.workTreeState(sourceRepository)
+        let repoSource = state.map { s in s.commit.map { "\(s.root)@\($0)" } ?? s.root } ?? FileSystem.realpath(sourceRepository) ?? sourceRepository
+        let perSite = sites.map { r -> (site: String, source: String) in
+            if let c = r.provenance.commit { return (r.site, "\(r.provenance.source)@\(c)\(r.provenance.stale ? " (stale)" : "")") }
+            return (r.site, repoSource + (state?.dirty == true ? " (dirty)" : ""))
+        }
         let provenance = Hydrator.Provenance(
-            sourceURL: sites.first?.provenance.source, sourceCommit: commits.count == 1 ? commits.first : nil,
+            sourceURL: state?.root ?? FileSystem.realpath(sourceRepository) ?? sourceRepository, sourceCommit: state?.commit,
             renderedRevision: revision,
-            summary: "pattern: render \(sites.map(\.site).joined(separator: ", ")) at \(Renderer.short(revision))")
+            summary: "pattern: render \(sites.map(\.site).joined(separator: ", ")) at \(Renderer.short(revision))",
+            dirty: state?.dirty ?? false, sites: perSite)
         do {
             let result = try Hydrator(repository: repository, branch: branch).commit(files: files, provenance: provenance)
             if let c = result.commit {

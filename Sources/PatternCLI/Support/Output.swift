@@ -105,6 +105,13 @@ public enum FileSystem {
         walk(.root)
     }
 
+    /// `realpath(3)` of `path`, nil when it does not exist.
+    public static func realpath(_ path: String) -> String? {
+        guard let c = Glibc.realpath(path, nil) else { return nil }
+        defer { free(c) }
+        return String(cString: c)
+    }
+
     public static var currentDirectory: String {
         var buf = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buf, 4096) != nil else { return "." }
