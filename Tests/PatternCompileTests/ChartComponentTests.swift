@@ -147,21 +147,6 @@ import PatternDiff
     }
 }
 
-func removeTree(_ p: String) {
-    var st = stat()
-    guard lstat(p, &st) == 0 else { return }
-    if st.st_mode & S_IFMT == S_IFDIR, let d = opendir(p) {
-        var names: [String] = []
-        while let e = readdir(d) {
-            let n = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if n != "." && n != ".." { names.append(n) }
-        }
-        closedir(d)
-        for n in names { removeTree(p + "/" + n) }
-        rmdir(p)
-    } else { unlink(p) }
-}
-
 extension String {
     func replacingOccurrences(_ a: String, _ b: String) -> String { replacing(a, with: b) }
 }
