@@ -29,7 +29,7 @@ public struct PatternCommand: AsyncParsableCommand {
         subcommands: [RenderCommand.self, ValidateCommand.self, DiffCommand.self, ApplyCommand.self, DriftCommand.self,
                       HistoryCommand.self, GraphCommand.self, ClusterCommand.self, SourceCommand.self, ForkCommand.self,
                       UpdateCommand.self, ControllerCommand.self, GetCommand.self, StatusCommand.self,
-                      ReconcileCommand.self, SuspendCommand.self, ResumeCommand.self, EventsCommand.self, RBACCommand.self,
+                      ReconcileCommand.self, SuspendCommand.self, ResumeCommand.self, EventsCommand.self, RBACCommand.self, TreeCommand.self,
                       VersionCommand.self]
     )
     public init() {}
