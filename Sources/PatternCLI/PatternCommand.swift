@@ -17,13 +17,16 @@ public struct PatternCommand: AsyncParsableCommand {
 
             Working with the controller (PatternSyncs in the cluster):
 
-              pattern get -A                  every PatternSync: Ready, Suspended, revision, age
-              pattern status hub              conditions, last apply, counts and drift of one
-              pattern reconcile hub --wait    reconcile now and report the result
+              pattern get -A                  every PatternSync, Ready or not
+              pattern status hub              conditions, last apply, counts, drift
+              pattern reconcile hub --wait    reconcile now, report the result
 
-            Exit codes: 0 success, 1 validation errors (or changes found, for diff), 2 usage errors.
-            Shell completion: pattern --generate-completion-script bash|zsh|fish (see Docs/cli.md).
-            See Docs/ for the pattern and overlay format reference.
+            Exit codes: 0 success, 1 validation errors (or changes found, for diff), \
+            2 usage errors.
+
+            Every command takes --color=auto|always|never (NO_COLOR is honoured). \
+            Shell completion: pattern --generate-completion-script bash|zsh|fish \
+            (see Docs/cli.md). See Docs/ for the pattern and overlay format reference.
             """,
         version: PatternVersion.line,
         subcommands: [RenderCommand.self, ValidateCommand.self, DiffCommand.self, ApplyCommand.self, DriftCommand.self,

@@ -140,6 +140,7 @@ public struct GetCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "List PatternSyncs: Ready, Suspended, applied revision, age and message.",
+        usage: "pattern get [<name>] [-A | -n <namespace>] [-o text|json|yaml]\n  [--kubeconfig <file>] [--context <name>]",
         discussion: """
             Reads PatternSync resources from the cluster (no checkout needed), as `flux get kustomizations` \
             does. Without a name, every PatternSync of the namespace (-n, default pattern-system), or of \
@@ -196,6 +197,7 @@ public struct StatusCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show one PatternSync: conditions, last apply, object counts and drift, from the cluster.",
+        usage: "pattern status <name> [-n <namespace>] [-o text|json|yaml]\n  [--kubeconfig <file>] [--context <name>]",
         discussion: """
             Reads the PatternSync's status as the controller wrote it: its conditions (Ready, Reconciling, \
             Stalled, SourceReady, Drifted), the last applied revision and commit, the object counts of the last \
@@ -272,6 +274,7 @@ public struct ReconcileCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "reconcile",
         abstract: "Ask the controller to reconcile a PatternSync now.",
+        usage: "pattern reconcile <name> [-n <namespace>] [--with-source] [--wait]\n  [--timeout <seconds>] [-o text|json|yaml]\n  [--kubeconfig <file>] [--context <name>]",
         discussion: """
             Sets the annotation pattern.dev/reconcile-requested-at to the current time. The controller \
             watches it, reconciles at once and writes the value to status.lastHandledReconcileAt (as Flux's \
@@ -282,7 +285,7 @@ public struct ReconcileCommand: AsyncParsableCommand {
 
             Examples:
               pattern reconcile hub          request it and return
-              pattern reconcile hub --wait   request it, wait for the controller, exit 1 unless Ready
+              pattern reconcile hub --wait   wait for the controller; exit 1 unless Ready
 
             Exit codes: 0 requested (with --wait: reconciled and Ready), 1 suspended, not found, not Ready or \
             timed out, 2 usage errors.
@@ -341,6 +344,7 @@ public struct SuspendCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "suspend",
         abstract: "Stop reconciling a PatternSync (sets spec.suspend); its objects stay as they are.",
+        usage: "pattern suspend <name> [-n <namespace>] [-o text|json|yaml]\n  [--kubeconfig <file>] [--context <name>]",
         discussion: """
             While suspended nothing is fetched, applied, pruned or healed; drift is not reported. \
             `pattern resume` undoes it. A later apply of the PatternSync's manifest that sets spec.suspend \
@@ -367,6 +371,7 @@ public struct ResumeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Resume a suspended PatternSync and reconcile it at once.",
+        usage: "pattern resume <name> [-n <namespace>] [--wait] [--timeout <seconds>]\n  [-o text|json|yaml] [--kubeconfig <file>] [--context <name>]",
         discussion: """
             Sets spec.suspend to false and requests a reconcile (pattern.dev/reconcile-requested-at). With \
             --wait, waits for the controller's answer and exits 1 unless the PatternSync is Ready.
@@ -404,6 +409,7 @@ public struct EventsCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "events",
         abstract: "Show the Events the controller recorded for a PatternSync, oldest first.",
+        usage: "pattern events <name> [-n <namespace>] [-o text|json|yaml]\n  [--kubeconfig <file>] [--context <name>]",
         discussion: """
             The controller records an Event when a reconcile applies or prunes objects, finds drift, or \
             fails (with advice). Events expire after the API server's event TTL (one hour by default).

@@ -7,6 +7,7 @@ public struct TreeCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tree",
         abstract: "Print a site's render as a tree: the site, its components, their objects.",
+        usage: "pattern tree <site> [-o text|json|yaml] [-C <repo>]",
         discussion: """
             Offline: needs no cluster. Components appear in dependency order (dependsOn in brackets), \
             objects in apply order, as Kind/namespace/name (Kind/name when cluster-scoped), like \
