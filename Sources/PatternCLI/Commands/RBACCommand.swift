@@ -8,7 +8,7 @@ public struct RBACCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rbac",
         abstract: "Print the smallest Roles and ClusterRoles that can apply and prune the given sites.",
-        usage: "pattern rbac <site> ... [--service-account <namespace>/<name>]\n  [--name <name>] [--record-namespace <namespace>] [--cluster-wide] [-C <repo>]",
+        usage: "pattern rbac <site> ... [--service-account <namespace>/<name>]\n  [--name <name>] [--record-namespace <namespace>] [--cluster-wide]",
         discussion: """
             Renders the sites and prints, as YAML, the RBAC a ServiceAccount (the controller's, or a CI job's) \
             needs to apply and prune exactly those renders, and bindings to it:
