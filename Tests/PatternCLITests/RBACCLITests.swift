@@ -20,8 +20,7 @@ import PatternCLI
             #expect(RBACCLITests.verbs(rule) == ["get", "list", "watch"])
         }
         // A Role in hello-world that creates, patches and deletes its Deployments.
-        let hello = RBACCLITests.rules(docs, kind: "Role", name: "pattern-apply").isEmpty ? [] :
-            docs.first { $0.kindName == "Role" && $0.metadataNamespace == "hello-world" }?["rules"]?.array ?? []
+        let hello = docs.first { $0.kindName == "Role" && $0.metadataNamespace == "hello-world" }?["rules"]?.array ?? []
         #expect(hello.contains { $0["resources"]?.array?.contains("deployments") == true && RBACCLITests.verbs($0) == ["create", "patch", "delete"] })
         // Cluster-scoped writes: patch/delete name what the render holds; no wildcard delete of
         // Namespaces or CRDs; bind/escalate only with resourceNames.
