@@ -458,7 +458,10 @@ final class Worker: Sendable {
                 self?.ensureWatches(selector: selector, kinds: kinds)
             }
             if outcome.result == .cancelled { return }
-            if let request { outcome.status = await recordHandled(object, request, status: outcome.status ?? object["status"] ?? .emptyObject) }
+            // A suspended PatternSync was not reconciled: its request waits for the resume (as Flux).
+            if let request, outcome.result != .suspended {
+                outcome.status = await recordHandled(object, request, status: outcome.status ?? object["status"] ?? .emptyObject)
+            }
             // Until the watch delivers it, remember what we wrote (the next reconcile compares with it).
             if let st = outcome.status { state.withLock { $0.object["status"] = st } }
             if let w = outcome.watch { ensureWatches(selector: w.selector, kinds: w.kinds) }

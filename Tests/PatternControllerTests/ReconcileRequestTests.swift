@@ -34,5 +34,16 @@ import KubeTestServer
         try await Task.sleep(nanoseconds: 500_000_000)
         let again = running.controller.metrics.exposition().split(separator: "\n").filter { $0.contains("trigger=\"requested\"") }
         #expect(again == handled)
+
+        // Suspended: a request is not answered (nothing was reconciled) until the resume.
+        let later = "2026-11-28T01:02:04.000000Z"
+        _ = try await cluster.client.patch(ControllerCluster.gvk, name: "dev", namespace: "default",
+                                           patch: ["spec": ["suspend": true], "metadata": ["annotations": [ReconcileRequest.annotation: .string(later)]]],
+                                           type: .merge, fieldManager: "pattern")
+        #expect(await eventually(10) { await cluster.condition("dev", "Reconciling")?["reason"]?.string == "Suspended" })
+        #expect(await cluster.sync()?[path: ["status", ReconcileRequest.statusField]]?.string == token)
+        _ = try await cluster.client.patch(ControllerCluster.gvk, name: "dev", namespace: "default",
+                                           patch: ["spec": ["suspend": false]], type: .merge, fieldManager: "pattern")
+        #expect(await eventually(10) { await cluster.sync()?[path: ["status", ReconcileRequest.statusField]]?.string == later })
     }
 }
