@@ -1,4 +1,5 @@
 import ArgumentParser
+import PatternCore
 
 /// The `pattern` command and its subcommands.
 public struct PatternCommand: AsyncParsableCommand {
@@ -14,12 +15,25 @@ public struct PatternCommand: AsyncParsableCommand {
               pattern render --all --out-dir out/   one file per object, per site
               pattern render path/to/kustomize-dir  render a plain Kustomize directory
 
-            Exit codes: 0 success, 1 validation errors (or changes found, for diff), 2 usage errors.
-            See Docs/ for the pattern and overlay format reference.
+            Working with the controller (PatternSyncs in the cluster):
+
+              pattern get -A                  every PatternSync, Ready or not
+              pattern status hub              conditions, last apply, counts, drift
+              pattern reconcile hub --wait    reconcile now, report the result
+
+            Exit codes: 0 success, 1 validation errors (or changes found, for diff), \
+            2 usage errors.
+
+            Every command takes --color=auto|always|never (NO_COLOR is honoured). \
+            Shell completion: pattern --generate-completion-script bash|zsh|fish \
+            (see Docs/cli.md). See Docs/ for the pattern and overlay format reference.
             """,
+        version: PatternVersion.line,
         subcommands: [RenderCommand.self, ValidateCommand.self, DiffCommand.self, ApplyCommand.self, DriftCommand.self,
                       HistoryCommand.self, GraphCommand.self, ClusterCommand.self, SourceCommand.self, ForkCommand.self,
-                      UpdateCommand.self, ControllerCommand.self]
+                      UpdateCommand.self, ControllerCommand.self, GetCommand.self, StatusCommand.self,
+                      ReconcileCommand.self, SuspendCommand.self, ResumeCommand.self, EventsCommand.self, RBACCommand.self, TreeCommand.self,
+                      VersionCommand.self]
     )
     public init() {}
 }

@@ -43,6 +43,30 @@ public enum ReconcileTrigger: String, Sendable, CaseIterable {
     case owned
     /// Backoff after a failed reconcile passed.
     case retry
+    /// Someone asked for a reconcile now: the `pattern.dev/reconcile-requested-at` annotation
+    /// changed (`pattern reconcile`, `pattern resume`, or any client that sets it).
+    case requested
+}
+
+/// The on-demand reconcile protocol, as Flux's `reconcile.fluxcd.io/requestedAt`: a client sets
+/// the annotation to a new value (a timestamp by convention); the controller reconciles at once
+/// and writes that value to `status.lastHandledReconcileAt`, so the client can tell when its
+/// request was answered.
+public enum ReconcileRequest {
+    /// The annotation a client sets to ask for an immediate reconcile.
+    public static let annotation = "pattern.dev/reconcile-requested-at"
+    /// The status field that carries the last request value the controller reconciled for.
+    public static let statusField = "lastHandledReconcileAt"
+
+    /// The request value of a PatternSync object (nil: none).
+    public static func requested(_ object: Value) -> String? {
+        object[path: ["metadata", "annotations", annotation]]?.string
+    }
+
+    /// The request value the controller last answered (nil: none).
+    public static func handled(_ object: Value) -> String? {
+        object[path: ["status", statusField]]?.string
+    }
 }
 
 /// The reconcile loop: leader election, a watch on PatternSyncs, one worker per PatternSync
@@ -380,12 +404,15 @@ final class Worker: Sendable {
     }
 
     func update(_ o: Value) {
-        let changed = state.withLock { s -> Bool in
+        let (changed, requested) = state.withLock { s -> (Bool, Bool) in
             let old = s.object[path: ["metadata", "generation"]]?.int
+            let oldRequest = ReconcileRequest.requested(s.object)
             s.object = o
-            return old != o[path: ["metadata", "generation"]]?.int
+            let request = ReconcileRequest.requested(o)
+            return (old != o[path: ["metadata", "generation"]]?.int,
+                    request != nil && request != oldRequest && request != ReconcileRequest.handled(o))
         }
-        if changed { trigger(.spec) }
+        if changed { trigger(.spec) } else if requested { trigger(.requested) }
     }
 
     func stop() {
@@ -425,10 +452,16 @@ final class Worker: Sendable {
             controller.logger.debug("reconciling", metadata: ["patternsync": "\(key)", "trigger": "\(trigger.rawValue)"])
             let started = ContinuousClock.now
             let object = current
-            let outcome = await controller.reconciler.reconcile(object) { [weak self] selector, kinds in
+            // The request standing now is answered by this reconcile (recorded below).
+            let request = ReconcileRequest.requested(object).flatMap { ReconcileRequest.handled(object) == $0 ? nil : $0 }
+            var outcome = await controller.reconciler.reconcile(object) { [weak self] selector, kinds in
                 self?.ensureWatches(selector: selector, kinds: kinds)
             }
             if outcome.result == .cancelled { return }
+            // A suspended PatternSync was not reconciled: its request waits for the resume (as Flux).
+            if let request, outcome.result != .suspended {
+                outcome.status = await recordHandled(object, request, status: outcome.status ?? object["status"] ?? .emptyObject)
+            }
             // Until the watch delivers it, remember what we wrote (the next reconcile compares with it).
             if let st = outcome.status { state.withLock { $0.object["status"] = st } }
             if let w = outcome.watch { ensureWatches(selector: w.selector, kinds: w.kinds) }
@@ -510,6 +543,22 @@ final class Worker: Sendable {
         m.set(ControllerMetrics.syncInfo, labels + [("site", site), ("revision", Worker.shortRevision(applied)),
                                                      ("ready", ready), ("suspended", suspended ? "true" : "false")], 1)
         m.set(ControllerMetrics.syncReady, labels, ready == "True" ? 1 : 0)
+    }
+
+    /// Writes `status.lastHandledReconcileAt` once a reconcile answered `request`; returns the
+    /// status with it (unchanged when the write failed: the next reconcile tries again).
+    func recordHandled(_ object: Value, _ request: String, status: Value) async -> Value {
+        let field: Value = ["status": [ReconcileRequest.statusField: .string(request)]]
+        do {
+            _ = try await controller.client.patch(PatternSyncSpec.gvk, name: object.metadataName ?? "", namespace: object.metadataNamespace,
+                                                  patch: field, type: .merge, fieldManager: "pattern-controller", subresource: "status")
+        } catch {
+            controller.logger.warning("cannot record the handled reconcile request", metadata: ["patternsync": "\(key)", "error": "\(error)"])
+            return status
+        }
+        var st = status.object == nil ? Value.emptyObject : status
+        st[ReconcileRequest.statusField] = .string(request)
+        return st
     }
 
     /// Watches the kinds the render has, with the owner label selector, so drift (hand edits,
@@ -651,4 +700,5 @@ final class StopSignal: Sendable {
     }
 }
 
-public enum PatternControllerVersion { public static let current = "0.1.0" }
+/// The controller's version: the version of the build (`PatternVersion.current`).
+public enum PatternControllerVersion { public static let current = PatternVersion.current }

@@ -104,21 +104,25 @@ public enum DurationParser {
 }
 
 /// UTC timestamps in the formats the API uses (RFC 3339 seconds, and MicroTime for Leases).
-enum Timestamp {
-    static func now() -> (seconds: Int, micros: Int) {
+public enum Timestamp {
+    /// Now, as seconds and microseconds since the epoch.
+    public static func now() -> (seconds: Int, micros: Int) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return (Int(ts.tv_sec), Int(ts.tv_nsec / 1000))
     }
 
-    static func rfc3339(_ seconds: Int? = nil) -> String { format(seconds ?? now().seconds, micros: nil) }
+    /// RFC 3339 in seconds (`2026-01-02T03:04:05Z`), of `seconds` or now.
+    public static func rfc3339(_ seconds: Int? = nil) -> String { format(seconds ?? now().seconds, micros: nil) }
 
-    static func micro() -> String {
+    /// RFC 3339 with microseconds, now.
+    public static func micro() -> String {
         let n = now()
         return format(n.seconds, micros: n.micros)
     }
 
-    static func format(_ seconds: Int, micros: Int?) -> String {
+    /// RFC 3339 of `seconds`, with microseconds when given.
+    public static func format(_ seconds: Int, micros: Int?) -> String {
         var t = time_t(seconds)
         var tm = tm()
         gmtime_r(&t, &tm)
@@ -129,7 +133,7 @@ enum Timestamp {
     }
 
     /// Parses `2026-01-02T03:04:05Z` / `…05.123456Z` to seconds since the epoch.
-    static func parse(_ s: String) -> Double? {
+    public static func parse(_ s: String) -> Double? {
         let b = Array(s.utf8)
         guard b.count >= 20 else { return nil }
         func num(_ r: Range<Int>) -> Int32? { Int32(String(decoding: b[r], as: UTF8.self)) }

@@ -67,7 +67,7 @@ import KubeClient
         r.add(ControllerMetrics.triggers, [("namespace", "n"), ("name", "x"), ("trigger", "owned")])
         let t = r.exposition()
         #expect(t.contains("# HELP pattern_reconcile_total Reconciles per PatternSync. Labels: namespace, name (the PatternSync); result: success, failure, stalled, suspended, cancelled."))
-        #expect(t.contains("trigger: start, interval, spec, owned, retry."))
+        #expect(t.contains("trigger: start, interval, spec, owned, retry, requested."))
     }
 
     @Test func aStandbyExportsLeaderZeroAndTheLeaderOne() async throws {
@@ -226,7 +226,7 @@ func httpReady(_ c: PatternController) -> Bool { ObservabilityTests.ready(c) }
         #expect(status["x-kubernetes-preserve-unknown-fields"] == nil)
         let fields = Set(status["properties"]?.object?.keys.map { $0 } ?? [])
         #expect(fields == ["observedGeneration", "conditions", "source", "lastAttemptedRevision", "lastAppliedRevision",
-                           "lastAppliedCommit", "lastReconcileTime", "lastError", "counts", "drifted"])
+                           "lastAppliedCommit", "lastReconcileTime", "lastHandledReconcileAt", "lastError", "counts", "drifted", "inventory"])
         let columns = (version["additionalPrinterColumns"]?.array ?? []).filter { ($0["priority"]?.int ?? 0) == 0 }
         #expect(columns.compactMap { $0["name"]?.string } == ["Ready", "Status", "Suspended", "Revision", "Age"])
         #expect(columns.first { $0["name"] == "Status" }?["jsonPath"] == #".status.conditions[?(@.type=="Ready")].message"#)

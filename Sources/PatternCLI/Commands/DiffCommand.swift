@@ -32,8 +32,6 @@ public struct DiffCommand: AsyncParsableCommand {
     @Argument(help: "Site to diff.") public var site: String
     @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
     @Flag(help: "Verify changes with a server-side dry-run apply.") public var serverSide = false
-    @Flag(help: "Color the diff (default: when stdout is a terminal).") public var color = false
-    @Flag(help: "Never color the diff.") public var noColor = false
 
     public init() {}
 
@@ -52,7 +50,7 @@ public struct DiffCommand: AsyncParsableCommand {
                 }
                 Output.out(MachineReport.text(v))
             case .text:
-                let style = Style(color: !noColor && (color || Output.stdoutIsTTY))
+                let style = Style(color: Output.color(1))
                 var text = HumanReport.diffs(diffs, style: style)
                 if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
                 text += HumanReport.summary(diffs)

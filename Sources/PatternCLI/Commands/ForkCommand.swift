@@ -6,6 +6,7 @@ public struct ForkCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fork",
         abstract: "Clone a pattern repository as a fork that can take upstream updates.",
+        usage: "pattern fork <upstream> <directory> [--ref <ref>]\n  [--git-user <user>] [--token-env <var> | --token-file <file>]\n  [--ssh-key <file> [--ssh-passphrase-env <var>]] [--ca-bundle <file>]",
         discussion: """
             Clones <upstream-url> into <dir> with the remote named 'upstream' and records \
             pattern.upstream and pattern.upstreamRef in the repository config. Add your site \

@@ -11,26 +11,35 @@ import Glibc
 public struct GraphCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "graph",
-        abstract: "Print a site's apply plan as a Graphviz DOT graph (levels and dependency edges).",
+        abstract: "Draw a site's apply plan as a Graphviz graph: components by level, or every object.",
+        usage: "pattern graph <site> [--objects] [--svg <file>] [-C <repo>]",
         discussion: """
-            Offline: needs no cluster. Each level is a cluster of objects applied together; edges say why \
-            an object waits for another (namespace, CRD, component dependsOn, depends-on annotation).
+            Offline: needs no cluster. By default one box per component and level (its objects counted \
+            by kind), levels as columns, and one edge per pair of boxes labelled with why the later one \
+            waits (namespace, crd, dependsOn, depends-on). --objects draws every object and every edge \
+            instead (large for big sites).
+
+            Prints DOT; with --svg, renders it with Graphviz's `dot` (it must be on PATH).
 
             Examples:
               pattern graph hub > hub.dot
-              pattern graph hub --svg hub.svg      needs Graphviz's `dot` on PATH
+              pattern graph hub --svg hub.svg
+              pattern graph hub --objects --svg hub-objects.svg
             """
     )
 
     @OptionGroup public var repoOptions: RepoOptions
-    @Argument(help: "Site.") public var site: String
+    @Argument(help: "Site.", completion: .custom(Completions.sites)) public var site: String
+    @Flag(help: "Draw every object and edge instead of components.") public var objects = false
     @Option(help: "Write an SVG rendering to this file (runs Graphviz `dot`).") public var svg: String?
 
     public init() {}
 
     public func run() async throws {
         let rendered = try renderOne(site, repo: repoOptions)
-        let dot = Planner.dot(try ApplyEngine.plan(rendered))
+        let plan = try ApplyEngine.plan(rendered)
+        let dot = objects ? Planner.dot(plan)
+            : ComponentGraph.dot(plan, components: Dictionary(rendered.objects.map { ($0.key, $0.component) }, uniquingKeysWith: { a, _ in a }))
         guard let svg else { Output.out(dot); return }
         let dotFile = svg + ".dot"
         try FileSystem.write(dotFile, Array(dot.utf8))

@@ -6,6 +6,7 @@ public struct UpdateCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "update",
         abstract: "Fetch the upstream pattern and merge its changes into this fork, keeping local edits.",
+        usage: "pattern update [<directory>] [--ref <ref>] [--dry-run]\n  [--git-user <user>] [--token-env <var> | --token-file <file>]\n  [--ssh-key <file> [--ssh-passphrase-env <var>]] [--ca-bundle <file>]",
         discussion: """
             Three-way merge of the upstream ref (default: pattern.upstreamRef) into the checked-out \
             branch. A clean merge is committed with a message naming the upstream commit; a fork \

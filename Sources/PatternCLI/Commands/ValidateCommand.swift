@@ -7,6 +7,7 @@ public struct ValidateCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check sites without printing manifests; list every problem with file:line:column.",
+        usage: "pattern validate (<site> | --all) [-C <repo>] [--cache-dir <dir>]\n  [--require-fresh] [--offline]",
         discussion: """
             Checks the pattern and overlay files (unknown fields, types, references), values against \
             declared parameters, variable substitution, Kustomize directories, and object sanity \

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import PatternCore
+import PatternReport
 import Synchronization
 
 /// What a command printed, when it runs in-process (tests) under `Output.$capture`.
@@ -40,9 +41,18 @@ public enum Output {
     public static var stderrIsTTY: Bool { capture == nil && isatty(2) != 0 }
     public static var stdoutIsTTY: Bool { capture == nil && isatty(1) != 0 }
 
+    /// The `--color` choice of the running command (set by `PatternMain`).
+    @TaskLocal public static var colorMode: ColorMode = .auto
+
+    /// Whether to colour what goes to stdout (`fd` 1) or stderr (2): `--color` and `NO_COLOR`.
+    public static func color(_ fd: Int32) -> Bool {
+        colorMode.enabled(isTerminal: fd == 1 ? stdoutIsTTY : stderrIsTTY,
+                          noColor: getenv("NO_COLOR").map { String(cString: $0) }, term: getenv("TERM").map { String(cString: $0) })
+    }
+
     /// Prints diagnostics as `file:line:col: error: message` with `fix:` hints, to stderr.
     public static func report(_ diagnostics: [Diagnostic]) {
-        let color = stderrIsTTY && getenv("NO_COLOR") == nil
+        let color = color(2)
         var text = ""
         for d in diagnostics {
             if let l = d.location { text += "\(l): " }

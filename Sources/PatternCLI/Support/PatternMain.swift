@@ -1,5 +1,6 @@
 import ArgumentParser
 import PatternCore
+import PatternReport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,6 +9,45 @@ import Glibc
 /// `diff`/`drift`, "changes found"), 2 usage errors.
 public enum PatternMain {
     public static func run(_ arguments: [String]? = nil) async -> Int32 {
+        let all = arguments ?? Array(CommandLine.arguments.dropFirst())
+        let (rest, mode): ([String], ColorMode)
+        do { (rest, mode) = try colorOption(all) } catch {
+            Output.err("Error: \(error.message)\n")
+            return 2
+        }
+        return await Output.$colorMode.withValue(mode) { await runParsed(rest) }
+    }
+
+    /// `--color=auto|always|never`, `--color <mode>` and `--no-color`, taken out of the arguments
+    /// before parsing: every command accepts them, in any position before `--`.
+    static func colorOption(_ args: [String]) throws(ValidationError) -> ([String], ColorMode) {
+        var out: [String] = []
+        var mode = ColorMode.auto
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--" { out += args[i...]; break }
+            var value: String?
+            if a == "--no-color" { mode = .never; i += 1; continue }
+            if a.hasPrefix("--color=") { value = String(a.dropFirst(8)) }
+            else if a == "--color" {
+                guard i + 1 < args.count else { throw ValidationError("--color needs a value: auto, always or never") }
+                value = args[i + 1]; i += 1
+            }
+            if let value {
+                guard let m = ColorMode(rawValue: value) else {
+                    throw ValidationError("--color takes auto, always or never, not '\(value)'")
+                }
+                mode = m
+            } else {
+                out.append(a)
+            }
+            i += 1
+        }
+        return (out, mode)
+    }
+
+    static func runParsed(_ arguments: [String]) async -> Int32 {
         do {
             var command = try PatternCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
