@@ -225,10 +225,14 @@ final class FunctionIndex: Sendable {
     }
 
     @inline(__always) static func hash(_ s: String) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for c in s.utf8 {
-            h ^= UInt64(c)
-            h = h &* 0x100_0000_01b3
+        var s = s
+        let h = s.withUTF8 { u -> UInt64 in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for c in u {
+                h ^= UInt64(c)
+                h = h &* 0x100_0000_01b3
+            }
+            return h
         }
         return Int(truncatingIfNeeded: h ^ (h >> 29))
     }
