@@ -9,7 +9,7 @@ import Synchronization
 /// tree first. Anything it does not handle itself (a string that would be double-quoted, a
 /// literal block, a string with a space that might be folded, a non-finite float, a cycle)
 /// makes it give up, and the caller takes the general path for the whole value, so the output
-/// never differs. `TemplateCodecsTests` compares both paths.
+/// never differs. `FastPathTests` compares both paths.
 struct FastYAML {
     struct GiveUp: Error {}
 
