@@ -539,10 +539,10 @@ final class ExecState {
 
     func evalFunction(_ dot: EV, name: String, node: ArgNode, cmd: At, args: [ArgNode], final: EV?) throws -> EV {
         at = .arg(node)
-        guard let fn = shared.functionIndex.lookup(name) else {
+        guard let entry = shared.functionIndex.lookup(name) else {
             throw fail("\(GoFormat.quote(name)) is not a defined function")
         }
-        if fn.isNondeterministic {
+        if entry.function.isNondeterministic {
             shared.nondeterministicUsed.insert(name)
             if !shared.options.allowNondeterministic {
                 at = cmd
@@ -551,9 +551,9 @@ final class ExecState {
                            fix: "fix: set the value explicitly in the values, or render with --allow-nondeterministic")
             }
         }
-        return try evalCall(dot, params: fn.params, variadic: fn.variadic, name: name, node: cmd, args: args, final: final,
-                            special: fn.special) { argv in
-            try fn.body(FunctionCall(name: name, args: argv, state: self))
+        return try evalCall(dot, params: entry.function.params, variadic: entry.function.variadic, name: name, node: cmd,
+                            args: args, final: final, special: entry.function.special) { argv in
+            try entry.function.body(FunctionCall(name: name, args: argv, state: self))
         }
     }
 

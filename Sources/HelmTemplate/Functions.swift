@@ -197,7 +197,13 @@ public struct RenderResult: Sendable {
 /// every call. Built once per `TemplateRenderer` (again when its `functions` change).
 final class FunctionIndex: Sendable {
     private let names: [String]
-    private let functions: [TemplateFunction]
+    /// Boxed, so a lookup hands out one reference instead of copying the function's fields.
+    private let functions: [Entry]
+
+    final class Entry: Sendable {
+        let function: TemplateFunction
+        init(_ function: TemplateFunction) { self.function = function }
+    }
     /// Index into `names`/`functions`, or -1 for an empty slot; the count is a power of two.
     private let slots: [Int32]
 
@@ -206,7 +212,7 @@ final class FunctionIndex: Sendable {
 
     init(_ map: FunctionMap) {
         var names: [String] = []
-        var functions: [TemplateFunction] = []
+        var functions: [Entry] = []
         names.reserveCapacity(map.table.count)
         functions.reserveCapacity(map.table.count)
         var size = 16
@@ -217,7 +223,7 @@ final class FunctionIndex: Sendable {
             while slots[i] >= 0 { i = (i + 1) & (size - 1) }
             slots[i] = Int32(names.count)
             names.append(name)
-            functions.append(fn)
+            functions.append(Entry(fn))
         }
         self.names = names
         self.functions = functions
@@ -238,7 +244,7 @@ final class FunctionIndex: Sendable {
     }
 
     /// The function called `name`, if any.
-    func lookup(_ name: String) -> TemplateFunction? {
+    func lookup(_ name: String) -> Entry? {
         let mask = slots.count - 1
         var i = FunctionIndex.hash(name) & mask
         while true {
