@@ -7,13 +7,18 @@ import Darwin
 /// Executes templates of a `TemplateSet` with a `FunctionMap`: Go's `text/template` exec.go.
 public struct TemplateRenderer: Sendable {
     public var templates: TemplateSet
-    public var functions: FunctionMap
+    public var functions: FunctionMap {
+        didSet { functionIndex = functions.isHelmDefault ? FunctionIndex.helm : FunctionIndex(functions) }
+    }
     public var options: RenderOptions
+    /// `functions` indexed for calls by name (rebuilt when `functions` changes).
+    private var functionIndex: FunctionIndex
 
     public init(templates: TemplateSet, functions: FunctionMap = .helm, options: RenderOptions = .helm) {
         self.templates = templates
         self.functions = functions
         self.options = options
+        self.functionIndex = functions.isHelmDefault ? FunctionIndex.helm : FunctionIndex(functions)
     }
 
     /// Executes the template `name` with `data` as `.` and `$`.
@@ -23,7 +28,7 @@ public struct TemplateRenderer: Sendable {
 
     /// Executes the template `name` and reports the nondeterministic functions it used.
     public func render(_ name: String, data: TemplateValue) throws(TemplateError) -> RenderResult {
-        let shared = SharedState(trees: templates.trees, functions: functions, options: options)
+        let shared = SharedState(trees: templates.trees, functions: functions, functionIndex: functionIndex, options: options)
         do {
             var out = try shared.executeTop(name, data: data)
             if options.removeNoValue, mayContainNoValue(&out) {
@@ -75,8 +80,11 @@ struct ContinueSignal: Error {}
 final class SharedState {
     let trees: [String: Tree]
     let functions: FunctionMap
+    let functionIndex: FunctionIndex
     let options: RenderOptions
-    var includeCounts: [String: Int] = [:]
+    /// Names of the `include`s under way, innermost last (Helm's per-name nesting limit is
+    /// checked against it only once nesting is deeper than that limit, so no hashing per include).
+    @exclusivity(unchecked) var includeStack: [String] = []
     /// Function names for parse-time checks of `tpl` texts (built on the first `tpl`).
     lazy var functionNames: Set<String> = functions.nameSet
     /// Nested executions must stay above this stack address (see `StackGuard`); looked up only
@@ -92,11 +100,13 @@ final class SharedState {
         }
     }
     var nondeterministicUsed: Set<String> = []
-    var depth = 0
+    // One render runs on one thread and never overlaps these accesses: no dynamic exclusivity checks.
+    @exclusivity(unchecked) var depth = 0
 
-    init(trees: [String: Tree], functions: FunctionMap, options: RenderOptions) {
+    init(trees: [String: Tree], functions: FunctionMap, functionIndex: FunctionIndex, options: RenderOptions) {
         self.trees = trees
         self.functions = functions
+        self.functionIndex = functionIndex
         self.options = options
     }
 
@@ -155,9 +165,11 @@ final class ExecState {
     let shared: SharedState
     let tree: Tree
     let overlay: Overlay?
-    var out = ""
-    var vars: [(name: String, value: EV)]
-    var at: At = .none
+    // An ExecState belongs to one execution on one thread, and no access to these overlaps
+    // another (they are hot: every command sets `at`): no dynamic exclusivity checks.
+    @exclusivity(unchecked) var out = ""
+    @exclusivity(unchecked) var vars: [(name: String, value: EV)]
+    @exclusivity(unchecked) var at: At = .none
 
     init(shared: SharedState, tree: Tree, overlay: Overlay?, data: TemplateValue, dataIface: Bool = false) {
         self.shared = shared
@@ -239,7 +251,7 @@ final class ExecState {
 
     // MARK: walk
 
-    var dot: EV = (.null, false)
+    @exclusivity(unchecked) var dot: EV = (.null, false)
 
     func walk(_ nodes: [Node]) throws {
         dot = vars[0].value
@@ -527,10 +539,10 @@ final class ExecState {
 
     func evalFunction(_ dot: EV, name: String, node: ArgNode, cmd: At, args: [ArgNode], final: EV?) throws -> EV {
         at = .arg(node)
-        guard let fn = shared.functions.table[name] else {
+        guard let entry = shared.functionIndex.lookup(name) else {
             throw fail("\(GoFormat.quote(name)) is not a defined function")
         }
-        if fn.isNondeterministic {
+        if entry.function.isNondeterministic {
             shared.nondeterministicUsed.insert(name)
             if !shared.options.allowNondeterministic {
                 at = cmd
@@ -539,9 +551,9 @@ final class ExecState {
                            fix: "fix: set the value explicitly in the values, or render with --allow-nondeterministic")
             }
         }
-        return try evalCall(dot, params: fn.params, variadic: fn.variadic, name: name, node: cmd, args: args, final: final,
-                            special: fn.special) { argv in
-            try fn.body(FunctionCall(name: name, args: argv, state: self))
+        return try evalCall(dot, params: entry.function.params, variadic: entry.function.variadic, name: name, node: cmd,
+                            args: args, final: final, special: entry.function.special) { argv in
+            try entry.function.body(FunctionCall(name: name, args: argv, state: self))
         }
     }
 
@@ -707,13 +719,17 @@ final class ExecState {
     }
 
     func include(_ name: String, data: TemplateValue) throws -> String {
-        let n = shared.includeCounts[name, default: 0]
-        if n > shared.options.maxIncludeDepth {
-            throw TemplateFunctionError("rendering template has a nested reference name: \(name): unable to execute template",
-                                        fix: "fix: the template includes itself without end; add a stop condition", kind: .limit)
+        // `name` is under way at most `includeStack.count` times: count only when that could pass the limit.
+        if shared.includeStack.count > shared.options.maxIncludeDepth {
+            var n = 0
+            for active in shared.includeStack where active == name { n += 1 }
+            if n > shared.options.maxIncludeDepth {
+                throw TemplateFunctionError("rendering template has a nested reference name: \(name): unable to execute template",
+                                            fix: "fix: the template includes itself without end; add a stop condition", kind: .limit)
+            }
         }
-        shared.includeCounts[name] = n + 1
-        defer { shared.includeCounts[name]! -= 1 }
+        shared.includeStack.append(name)
+        defer { shared.includeStack.removeLast() }
         return try executeNamed(name, data: data)
     }
 
@@ -737,8 +753,6 @@ final class ExecState {
             throw TemplateFunctionError("exceeded maximum template depth (\(shared.options.maxNestingDepth))", kind: .limit)
         }
         try shared.checkStack()
-        let n = shared.includeCounts[root, default: 0]
-        _ = n
         let sub = ExecState(shared: shared, tree: body, overlay: Overlay(ov), data: data)
         shared.depth += 1
         defer { shared.depth -= 1 }

@@ -92,6 +92,8 @@ public struct FunctionMap: Sendable {
     var table: [String: TemplateFunction]
     /// The names, kept alongside so parse-time checks need no rebuilding.
     private(set) var nameSet: Set<String>
+    /// Exactly `FunctionMap.helm` (unchanged since): renderers share one prebuilt `FunctionIndex`.
+    private(set) var isHelmDefault = false
 
     public init() {
         table = [:]
@@ -101,6 +103,7 @@ public struct FunctionMap: Sendable {
     public subscript(name: String) -> TemplateFunction? {
         get { table[name] }
         set {
+            isHelmDefault = false
             table[name] = newValue
             if newValue == nil { nameSet.remove(name) } else { nameSet.insert(name) }
         }
@@ -110,6 +113,7 @@ public struct FunctionMap: Sendable {
 
     /// Adds or replaces the functions of `other`.
     public mutating func merge(_ other: FunctionMap) {
+        isHelmDefault = false
         for (k, v) in other.table { table[k] = v }
         nameSet.formUnion(other.nameSet)
     }
@@ -123,6 +127,7 @@ public struct FunctionMap: Sendable {
         var m = Builtins.map()
         m.merge(Sprig.map())
         m.merge(HelmFunctions.map())
+        m.isHelmDefault = true
         return m
     }()
 }
@@ -185,4 +190,68 @@ public struct RenderResult: Sendable {
     /// Names of clock/randomness functions called (sorted), so the render can say its output
     /// is not reproducible.
     public var nondeterministicFunctions: [String]
+}
+
+/// The functions of a `FunctionMap` in an open-addressing table hashed with FNV-1a: found by a
+/// template's function name with a few instructions instead of a SipHash `Dictionary` lookup on
+/// every call. Built once per `TemplateRenderer` (again when its `functions` change).
+final class FunctionIndex: Sendable {
+    private let names: [String]
+    /// Boxed, so a lookup hands out one reference instead of copying the function's fields.
+    private let functions: [Entry]
+
+    final class Entry: Sendable {
+        let function: TemplateFunction
+        init(_ function: TemplateFunction) { self.function = function }
+    }
+    /// Index into `names`/`functions`, or -1 for an empty slot; the count is a power of two.
+    private let slots: [Int32]
+
+    /// The index of `FunctionMap.helm`.
+    static let helm = FunctionIndex(FunctionMap.helm)
+
+    init(_ map: FunctionMap) {
+        var names: [String] = []
+        var functions: [Entry] = []
+        names.reserveCapacity(map.table.count)
+        functions.reserveCapacity(map.table.count)
+        var size = 16
+        while size < map.table.count * 2 { size <<= 1 }
+        var slots = [Int32](repeating: -1, count: size)
+        for (name, fn) in map.table {
+            var i = FunctionIndex.hash(name) & (size - 1)
+            while slots[i] >= 0 { i = (i + 1) & (size - 1) }
+            slots[i] = Int32(names.count)
+            names.append(name)
+            functions.append(Entry(fn))
+        }
+        self.names = names
+        self.functions = functions
+        self.slots = slots
+    }
+
+    @inline(__always) static func hash(_ s: String) -> Int {
+        var s = s
+        let h = s.withUTF8 { u -> UInt64 in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for c in u {
+                h ^= UInt64(c)
+                h = h &* 0x100_0000_01b3
+            }
+            return h
+        }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+
+    /// The function called `name`, if any.
+    func lookup(_ name: String) -> Entry? {
+        let mask = slots.count - 1
+        var i = FunctionIndex.hash(name) & mask
+        while true {
+            let k = Int(slots[i])
+            if k < 0 { return nil }
+            if names[k] == name { return functions[k] }
+            i = (i + 1) & mask
+        }
+    }
 }

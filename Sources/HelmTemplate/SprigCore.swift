@@ -130,7 +130,7 @@ enum Sprig {
             .string(a.filter { !$0.isNull }.map { "'" + GoFormat.v($0) + "'" }.joined(separator: " "))
         }
         m["indent"] = f([.int, .string]) { a in .string(try indentChecked(i(a[0]), s(a[1]))) }
-        m["nindent"] = f([.int, .string]) { a in .string("\n" + (try indentChecked(i(a[0]), s(a[1])))) }
+        m["nindent"] = f([.int, .string]) { a in .string(try indentChecked(i(a[0]), s(a[1]), newlineFirst: true)) }
         m["contains"] = f([.string, .string]) { a in .bool(contains(s(a[1]), s(a[0]))) }
         m["hasPrefix"] = f([.string, .string]) { a in .bool(s(a[1]).utf8.starts(with: s(a[0]).utf8)) }
         m["hasSuffix"] = f([.string, .string]) { a in .bool(s(a[1]).utf8.reversed().starts(with: s(a[0]).utf8.reversed())) }
@@ -324,18 +324,42 @@ enum Sprig {
     }
 
     /// `indent` with a bounded result (a runaway count would allocate without end).
-    static func indentChecked(_ n: Int, _ s: String) throws -> String {
-        var lines = 1
-        for c in s.utf8 where c == 10 { lines += 1 }
+    static func indentChecked(_ n: Int, _ s: String, newlineFirst: Bool = false) throws -> String {
+        var text = s
+        let lines = text.withUTF8 { u in
+            var lines = 1
+            for c in u where c == 10 { lines += 1 }
+            return lines
+        }
         if n > 0 && n.multipliedReportingOverflow(by: lines).partialValue > 64 << 20 || n > 64 << 20 {
             throw err("indent: \(n) spaces × \(lines) lines is larger than 64 MiB")
         }
-        return indent(n, s)
+        return indent(n, s, newlineFirst: newlineFirst)
     }
 
-    static func indent(_ n: Int, _ s: String) -> String {
-        let pad = String(repeating: " ", count: max(n, 0))
-        return pad + replaceAll(s, "\n", "\n" + pad)
+    static func indent(_ n: Int, _ s: String) -> String { indent(n, s, newlineFirst: false) }
+
+    /// `pad + strings.ReplaceAll(s, "\n", "\n" + pad)` (with a leading line break for `nindent`),
+    /// written in one pass into one buffer.
+    static func indent(_ n: Int, _ s: String, newlineFirst: Bool) -> String {
+        let width = max(n, 0)
+        var s = s
+        return s.withUTF8 { u in
+            var lines = 1
+            for c in u where c == 10 { lines += 1 }
+            let size = u.count + width * lines + (newlineFirst ? 1 : 0)
+            return String(unsafeUninitializedCapacity: size) { buf in
+                var i = 0
+                if newlineFirst { buf[0] = 10; i = 1 }
+                for _ in 0..<width { buf[i] = 32; i += 1 }
+                for c in u {
+                    buf[i] = c
+                    i += 1
+                    if c == 10 { for _ in 0..<width { buf[i] = 32; i += 1 } }
+                }
+                return i
+            }
+        }
     }
 
     /// strings.Title: upper-case the first letter of each word (words separated by non-letters/digits).

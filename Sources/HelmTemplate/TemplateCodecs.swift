@@ -171,6 +171,12 @@ public enum TemplateCodecs {
     /// Helm's `toYaml`: sigs.k8s.io/yaml output (keys sorted, go-yaml v2 layout) without the
     /// final newline; "" when the value cannot be encoded.
     public static func toYAML(_ v: TemplateValue) -> String {
+        if let fast = FastYAML.toYAML(v) { return fast }
+        return toYAMLGeneral(v)
+    }
+
+    /// `toYAML` through `PatternCore.Value` and `YAMLEmitter` (every value; `FastYAML` covers the common ones).
+    static func toYAMLGeneral(_ v: TemplateValue) -> String {
         guard let data = try? jsonRoundTrip(v, depth: 0) else { return "" }
         // jsonRoundTrip already inserted the keys in sorted order.
         var s = YAMLEmitter(options: .init(sortKeys: false)).emit(data)

@@ -9,8 +9,10 @@ import Darwin
 /// `$_ := set $ctx "k" v`). Access is serialized by a lock, so concurrent renders that share a
 /// map never crash (what one render's `set` does stays visible to the others, as in Helm).
 public final class TemplateMap: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var storage: [String: TemplateValue]
+    // Every access to these happens under `mutex` (so none overlaps another): no dynamic
+    // exclusivity checks on top of the lock.
+    @exclusivity(unchecked) private var mutex = pthread_mutex_t()
+    @exclusivity(unchecked) private var storage: [String: TemplateValue]
 
     public init(_ entries: [String: TemplateValue] = [:]) {
         storage = entries
