@@ -286,7 +286,11 @@ import KubeTestServer
         let watches = log.entries.filter { $0.verb == "watch" && $0.resource == "deployments" && $0.query["labelSelector"] != nil }
         #expect(!watches.isEmpty)
         let ownLists = log.entries.filter { $0.verb == "list" && $0.resource == "deployments" && $0.query["labelSelector"] == "pattern.dev/owner=multicloud-platform.dev" }
-        #expect(ownLists.count == 1 + watches.count, "one LIST to observe, one before each watch: \(ownLists.count) LISTs, \(watches.count) watches")
+        // One LIST to observe and one before each watch; at most one more when a watch ends
+        // and the waiter falls back to a LIST (seen once under CI load — see the closing note
+        // of this change). Polling would LIST about ten times.
+        #expect(ownLists.count <= 2 + watches.count, "one LIST to observe, one before each watch: \(ownLists.count) LISTs, \(watches.count) watches")
+        #expect(ownLists.count >= 1 + watches.count)
         #expect(r.watchRequests >= 1)
     }
 
