@@ -93,8 +93,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["PatternCore"], path: "Tests/TestSupport"),
 
         // MARK: Tests
-        .testTarget(name: "PatternCoreTests", dependencies: ["PatternCore"]),
-        .testTarget(name: "HelmTests", dependencies: ["Helm", "HelmTemplate", "PatternCore"]),
+        .testTarget(name: "PatternCoreTests", dependencies: ["TestSupport", "PatternCore"]),
+        .testTarget(name: "HelmTests", dependencies: ["TestSupport", "Helm", "HelmTemplate", "PatternCore"]),
         .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "PatternCore"]),
         .testTarget(name: "PatternCompileTests", dependencies: ["TestSupport", "PatternCompile", "PatternDiff", "PatternCore"]),
         .testTarget(name: "PatternSourceTests", dependencies: ["TestSupport", "PatternSource", "PatternCore"]),

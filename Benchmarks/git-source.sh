@@ -21,7 +21,7 @@ if [[ -z "${PATTERN_BIN:-}" ]]; then
   (cd "$ROOT" && swift build -c release --product pattern >/dev/null)
   PATTERN_BIN="$ROOT/.build/release/pattern"
 fi
-T=$(mktemp -d /tmp/pattern-bench-git.XXXXXX)
+T=$(mktemp -d -t pattern-bench-git.XXXXXX)
 DAEMON_PID=
 cleanup() { [[ -n "$DAEMON_PID" ]] && kill "$DAEMON_PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT

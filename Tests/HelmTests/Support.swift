@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import PatternCore
 @testable import Helm
 
@@ -28,8 +29,7 @@ import Glibc
 struct TempDir {
     let path: String
     init() throws {
-        var t = Array("/tmp/pattern-helm-XXXXXX".utf8CString)
-        path = t.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        path = TemporaryDirectories.make("pattern-helm")
     }
     func mkdirs(_ rel: String) {
         var cur = path

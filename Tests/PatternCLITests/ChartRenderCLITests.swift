@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import PatternCore
 import Helm
 
@@ -76,8 +77,7 @@ import Glibc
 struct TempDir {
     let path: String
     init() throws {
-        var t = Array("/tmp/pattern-cli-helm-XXXXXX".utf8CString)
-        path = t.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        path = TemporaryDirectories.make("pattern-cli-helm")
     }
     func write(_ rel: String, _ text: String) throws { try write(rel, Array(text.utf8)) }
     func write(_ rel: String, _ bytes: [UInt8]) throws {

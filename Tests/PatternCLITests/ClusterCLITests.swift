@@ -148,8 +148,7 @@ import Glibc
     }
 
     func copyOfRepo() throws -> String {
-        var template = Array("/tmp/pattern-cli-repo-XXXXXX".utf8CString)
-        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        let dir = TemporaryDirectories.make("pattern-cli-repo")
         for d in ["patterns", "overlays"] { try FileManager.default.copyItem(atPath: CLI.repoRoot + "/" + d, toPath: dir + "/" + d) }
         return dir
     }

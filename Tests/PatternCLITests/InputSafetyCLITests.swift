@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import PatternCore
 @testable import PatternCLI
 #if canImport(Glibc)
@@ -22,8 +23,7 @@ import Glibc
     struct Scratch {
         let dir: String
         init(_ files: [String: String] = [:]) {
-            var template = Array("/tmp/pattern-input-XXXXXX".utf8CString)
-            dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+            dir = TemporaryDirectories.make("pattern-input")
             for (p, c) in files { write(p, c) }
         }
         func write(_ path: String, _ content: String) {

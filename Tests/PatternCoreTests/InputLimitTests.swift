@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import PatternCore
 #if canImport(Glibc)
 import Glibc
@@ -27,8 +28,7 @@ import Glibc
     }
 
     @Test func walkingATreeWithASymlinkLoopThrowsInsteadOfRecursing() throws {
-        var template = Array("/tmp/pattern-walk-XXXXXX".utf8CString)
-        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        let dir = TemporaryDirectories.make("pattern-walk")
         defer {
             unlink(dir + "/a/b/up"); unlink(dir + "/a/f.yaml"); rmdir(dir + "/a/b"); rmdir(dir + "/a"); rmdir(dir)
         }
