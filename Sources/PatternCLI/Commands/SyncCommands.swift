@@ -245,7 +245,13 @@ public struct StatusCommand: AsyncParsableCommand {
         if let t = st[ReconcileRequest.statusField]?.string { out += "  requested:   \(t) (handled)\n" }
         if let counts = st["counts"]?.object {
             let keys = ["objects", "applied", "unchanged", "pruned", "drifted", "failed"]
-            out += "  objects:     " + keys.compactMap { k in counts[k]?.int.map { "\($0) \(k)" } }.joined(separator: ", ") + "\n"
+            // A plain loop: the closure form (`compactMap { counts[k]?.int.map … }`) crashes the
+            // Swift 6.3 optimizer's ownership verifier in release builds.
+            var parts: [String] = []
+            for k in keys {
+                if let n = counts[k]?.int { parts.append("\(n) \(k)") }
+            }
+            out += "  objects:     " + parts.joined(separator: ", ") + "\n"
         }
         if let e = st["lastError"]?.string { out += "  last error:  \(e)\n" }
         if let conditions = st["conditions"]?.array, !conditions.isEmpty {
