@@ -359,4 +359,10 @@ struct FilesObject: TemplateObject {
         for f in files { d[f.name] = .string(String(decoding: f.data, as: UTF8.self)) }
         return .dict(d)
     }
+
+    /// `range $path, $content := .Files.Glob "…"`: file paths in sorted order with their
+    /// contents (Go gives `[]byte`; here the content as a string, see Docs/helm.md).
+    var rangeEntries: [(key: String, value: TemplateValue)]? {
+        files.sorted { $0.name < $1.name }.map { (key: $0.name, value: .string(String(decoding: $0.data, as: UTF8.self))) }
+    }
 }

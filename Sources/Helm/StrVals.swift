@@ -11,6 +11,7 @@ public enum StrVals {
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
         public var message: String
         public var description: String { message }
+        public init(message: String) { self.message = message }
     }
 
     static let maxNestedNameLevel = 30
@@ -31,6 +32,30 @@ public enum StrVals {
             }
         }
         base = .object(data)
+    }
+
+    /// `--set-file key=path` (as `strvals.ParseIntoFile`): the syntax of `--set-string`, each
+    /// value a file path whose contents (read by `read`) become the string value. Lists of
+    /// paths (`a={x,y}`) read every file.
+    public static func parseFiles(into base: inout Value, _ text: String,
+                                  read: (String) throws(ParseError) -> String) throws(ParseError) {
+        var paths: Value = .emptyObject
+        try parse(into: &paths, text, mode: .string)
+        func load(_ v: Value) throws(ParseError) -> Value {
+            if let path = v.string { return .string(try read(path)) }
+            if let a = v.array {
+                var out: [Value] = []
+                for x in a { out.append(try load(x)) }
+                return .array(out)
+            }
+            if let o = v.object {
+                var out = Object()
+                for (k, x) in o { out[k] = try load(x) }
+                return .object(out)
+            }
+            return v
+        }
+        base = HelmValues.mergeLayers(base, try load(paths))
     }
 
     enum Failure: Error { case eof, error(String) }

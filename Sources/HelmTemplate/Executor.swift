@@ -363,6 +363,12 @@ final class ExecState {
                 }
                 return
             }
+        case .object(let o) where o.rangeEntries != nil:
+            let entries = o.rangeEntries ?? []
+            if !entries.isEmpty {
+                for (k, v) in entries where try !oneIteration((.string(k), false), (v, true)) { break }
+                return
+            }
         case .null:
             break
         default:

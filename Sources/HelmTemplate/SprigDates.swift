@@ -4,15 +4,25 @@ import Glibc
 import Darwin
 #endif
 
-/// Go's `time.Time` as a template object, in UTC (the renderer has no local time zone).
+/// Go's `time.Time` as a template object: an instant plus the zone it is shown in (UTC unless
+/// `dateInZone` moved it; the renderer's `Local` zone is UTC).
 public struct GoTime: TemplateObject, Sendable {
     /// Seconds since the Unix epoch.
     public var seconds: Int64
     public var nanoseconds: Int64
-    public init(seconds: Int64, nanoseconds: Int64 = 0) {
+    /// Seconds east of UTC of the zone the time is shown in.
+    public var offset: Int
+    /// The zone's abbreviation at this instant (`UTC`, `CEST`, `EST`), printed for `MST`.
+    public var zone: String
+    public init(seconds: Int64, nanoseconds: Int64 = 0, offset: Int = 0, zone: String = "UTC") {
         self.seconds = seconds
         self.nanoseconds = nanoseconds
+        self.offset = offset
+        self.zone = zone
     }
+
+    /// The same instant shown in UTC (Go's `Time.UTC()`).
+    public var utc: GoTime { GoTime(seconds: seconds, nanoseconds: nanoseconds) }
 
     public var goTypeName: String { "time.Time" }
     public func field(_ name: String) -> TemplateValue? { nil }
@@ -31,7 +41,7 @@ public struct GoTime: TemplateObject, Sendable {
         case "Second": return TemplateMethod { _ in .int(c.second) }
         case "Nanosecond": return TemplateMethod { _ in .int(Int(t.nanoseconds)) }
         case "Format": return TemplateMethod(params: [.string]) { a in .string(t.format(a[0].stringValue ?? "")) }
-        case "UTC", "Local": return TemplateMethod { _ in .object(t) }
+        case "UTC", "Local": return TemplateMethod { _ in .object(t.utc) }
         case "String": return TemplateMethod { _ in .string(t.goString) }
         default: return nil
         }
@@ -46,8 +56,9 @@ public struct GoTime: TemplateObject, Sendable {
     struct Civil { var year, month, day, hour, minute, second, weekday, yday: Int }
 
     var civil: Civil {
-        let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
-        let secs = Int(seconds - Int64(days) * 86400)
+        let local = seconds &+ Int64(offset)
+        let days = Int(local >= 0 ? local / 86400 : (local - 86399) / 86400)
+        let secs = Int(local - Int64(days) * 86400)
         // days since 1970-01-01 → civil (Howard Hinnant's algorithm)
         let z = days + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
@@ -96,7 +107,7 @@ public struct GoTime: TemplateObject, Sendable {
             else if has("Jan") { out += String(GoTime.months[c.month - 1].prefix(3)); i += 3 }
             else if has("Monday") { out += GoTime.days[c.weekday]; i += 6 }
             else if has("Mon") { out += String(GoTime.days[c.weekday].prefix(3)); i += 3 }
-            else if has("MST") { out += "UTC"; i += 3 }
+            else if has("MST") { out += zone.isEmpty ? offsetText(hours: true, minutes: offset % 3600 != 0, seconds: false, colon: false) : zone; i += 3 }
             else if has("2006") { out += pad(c.year, 4); i += 4 }
             else if has("002") { out += pad(c.yday, 3); i += 3 }
             else if has("01") { out += pad(c.month, 2); i += 2 }
@@ -108,15 +119,10 @@ public struct GoTime: TemplateObject, Sendable {
             else if has("15") { out += pad(c.hour, 2); i += 2 }
             else if has("__2") { out += String(repeating: " ", count: 3 - String(c.yday).count) + String(c.yday); i += 3 }
             else if has("_2") { out += (c.day < 10 ? " " : "") + String(c.day); i += 2 }
-            else if has("Z07:00:00") || has("Z070000") || has("Z07:00") || has("Z0700") || has("Z07") {
-                out += "Z"
-                i += has("Z07:00:00") ? 9 : has("Z070000") ? 7 : has("Z07:00") ? 6 : has("Z0700") ? 5 : 3
+            else if l[i] == "Z" || l[i] == "-", let (n, minutes, secs, colon) = GoTime.offsetToken(l, i) {
+                out += l[i] == "Z" && offset == 0 ? "Z" : offsetText(hours: true, minutes: minutes, seconds: secs, colon: colon)
+                i += n
             }
-            else if has("-07:00:00") { out += "+00:00:00"; i += 9 }
-            else if has("-070000") { out += "+000000"; i += 7 }
-            else if has("-07:00") { out += "+00:00"; i += 6 }
-            else if has("-0700") { out += "+0000"; i += 5 }
-            else if has("-07") { out += "+00"; i += 3 }
             else if has("PM") { out += c.hour >= 12 ? "PM" : "AM"; i += 2 }
             else if has("pm") { out += c.hour >= 12 ? "pm" : "am"; i += 2 }
             else if (l[i] == "." || l[i] == ","), i + 1 < l.count, l[i + 1] == "0" || l[i + 1] == "9" {
@@ -145,6 +151,30 @@ public struct GoTime: TemplateObject, Sendable {
             else { out.unicodeScalars.append(l[i]); i += 1 }
         }
         return out
+    }
+
+    /// The numeric zone layout element at `i` (`Z07:00:00 Z070000 Z07:00 Z0700 Z07` and the
+    /// same with `-`): its length and which parts it prints.
+    static func offsetToken(_ l: [Unicode.Scalar], _ i: Int) -> (Int, Bool, Bool, Bool)? {
+        for (text, minutes, secs, colon) in [("07:00:00", true, true, true), ("070000", true, true, false), ("07:00", true, false, true),
+                                             ("0700", true, false, false), ("07", false, false, false)] {
+            let t = Array(text.unicodeScalars)
+            guard i + 1 + t.count <= l.count else { continue }
+            var match = true
+            for k in 0..<t.count where l[i + 1 + k] != t[k] { match = false; break }
+            if match { return (1 + t.count, minutes, secs, colon) }
+        }
+        return nil
+    }
+
+    /// The zone offset as Go prints it: `+01`, `+0100`, `+01:00`, `-05:00:00`.
+    func offsetText(hours: Bool, minutes: Bool, seconds withSeconds: Bool, colon: Bool) -> String {
+        let m = offset.magnitude
+        func two(_ v: UInt) -> String { v < 10 ? "0\(v)" : String(v) }
+        var s = (offset < 0 ? "-" : "+") + two(m / 3600)
+        if minutes { s += (colon ? ":" : "") + two(m / 60 % 60) }
+        if withSeconds { s += (colon ? ":" : "") + two(m % 60) }
+        return s
     }
 
     /// Go's `time.Parse` for numeric layouts (years, months, days, clock, fractions, numeric
@@ -236,7 +266,7 @@ public struct GoTime: TemplateObject, Sendable {
         if let pm { if pm && hour < 12 { hour += 12 } else if !pm && hour == 12 { hour = 0 } }
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
         let secs = daysFromCivil(year, month, day) * 86400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
-        return GoTime(seconds: secs, nanoseconds: nanos)
+        return GoTime(seconds: secs, nanoseconds: nanos, offset: offset, zone: offset == 0 ? "UTC" : "")
     }
 }
 
@@ -330,19 +360,19 @@ extension Sprig {
             if zoned { params.append(.string) }
             m[name] = TemplateFunction(params: params) { call in
                 let a = call.args
-                if zoned, let z = a.last?.stringValue, z != "UTC", z != "" {
-                    throw err("unknown time zone \(z): pattern's template engine formats dates in UTC only")
-                }
+                // Sprig: an unknown zone falls back to UTC; `Local` is the renderer's zone, UTC.
+                let zone = zoned ? TimeZones.zone(named: a.last?.stringValue ?? "") : nil
                 let layout = html ? "2006-01-02" : (a[0].stringValue ?? "")
                 let v = html ? a[0] : a[1]
-                if let t = timeArg(v) { return .string(t.format(layout)) }
+                if let t = timeArg(v) { return .string((zone.map { $0.shown(t) } ?? t.utc).format(layout)) }
                 call.state.shared.nondeterministicUsed.insert(name)
                 if !call.options.allowNondeterministic {
                     throw TemplateFunctionError(
                         "\(name) of \(v.isNull ? "nil" : v.goTypeName) formats the current time (it is not a time), so the output would change on every render",
                         fix: "fix: pass a time (toDate, Unix seconds) or render with --allow-nondeterministic", kind: .nondeterministic)
                 }
-                return .string(now().format(layout))
+                let t = now()
+                return .string((zone.map { $0.shown(t) } ?? t).format(layout))
             }
         }
         for name in ["toDate", "mustToDate"] {

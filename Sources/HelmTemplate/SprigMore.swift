@@ -29,7 +29,11 @@ extension Sprig {
                                             fix: "fix: create the certificate or secret outside the chart (cert-manager, an existing Secret) and reference it")
             }
         }
-        for name in ["derivePassword", "decryptAES"] {
+        m["derivePassword"] = f([.int, .string, .string, .string, .string]) { a in
+            .string(SprigCrypto.derivePassword(counter: UInt32(truncatingIfNeeded: i(a[0])), type: s(a[1]), password: s(a[2]),
+                                               user: s(a[3]), site: s(a[4])))
+        }
+        for name in ["decryptAES"] {
             m[name] = f([], .any) { _ in
                 throw TemplateFunctionError("\(name) is not supported by pattern's template engine",
                                             fix: "fix: compute the value outside the chart and pass it in the values")

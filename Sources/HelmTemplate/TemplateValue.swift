@@ -117,6 +117,9 @@ public protocol TemplateObject: Sendable {
     var dataValue: TemplateValue? { get }
     /// How `fmt`'s `%v` prints it; nil uses Go's struct form built from `dataValue`.
     var goFormatted: String? { get }
+    /// For map-like objects (`.Files` and `.Files.Glob` results, Go maps underneath): the
+    /// entries `range` visits, in sorted key order. nil means `range` cannot iterate it.
+    var rangeEntries: [(key: String, value: TemplateValue)]? { get }
 }
 
 extension TemplateObject {
@@ -124,6 +127,7 @@ extension TemplateObject {
     public var isTruthy: Bool { true }
     public var dataValue: TemplateValue? { nil }
     public var goFormatted: String? { nil }
+    public var rangeEntries: [(key: String, value: TemplateValue)]? { nil }
 }
 
 // MARK: Conversions from and to PatternCore values

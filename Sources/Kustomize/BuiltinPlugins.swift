@@ -72,10 +72,7 @@ enum BuiltinPlugins {
                 continue
             }
             let api = c.value.apiVersion ?? ""
-            if c.kind == "HelmChartInflationGenerator" {
-                diags.append(.error("built-in plugin 'HelmChartInflationGenerator' is not supported by pattern's Kustomize engine",
-                                    at: c.location, fix: "render the chart to files and list them in `resources`"))
-            } else if api != "builtin" || !allowed.contains(c.kind) {
+            if api != "builtin" || !(allowed.contains(c.kind) || (field == "generators" && c.kind == helmChartInflationKind)) {
                 let what = api == "builtin" ? "built-in plugin '\(c.kind)' is not supported in `\(field)`"
                     : "plugin '\(api)/\(c.kind)' is not run: only `apiVersion: builtin` plugins are supported (no exec, container or Go plugins)"
                 diags.append(.error(what, at: c.location,
@@ -90,6 +87,14 @@ enum BuiltinPlugins {
     static func generate(_ configs: [Config], kust: Kustomization, loader: TreeLoader, into m: inout ResMap) throws(Diagnostics) {
         var diags: [Diagnostic] = []
         for c in configs {
+            if c.kind == helmChartInflationKind {
+                do throws(Diagnostics) {
+                    for r in try inflateHelmChart(c, kust: kust, loader: loader) {
+                        do throws(Diagnostic) { try m.append(r) } catch { diags.append(error) }
+                    }
+                } catch { diags += error.items }
+                continue
+            }
             var d = Kustomization.Decoder(file: c.file, lenient: true)
             var o = c.value.object!
             let meta = o["metadata"]?.object ?? Object()

@@ -58,7 +58,11 @@ struct HelmChartsGenerator {
         s.skipTests = o["skipTests"]?.bool ?? false
         s.apiVersions = o["apiVersions"]?.array?.compactMap(\.string) ?? []
         s.kubeVersion = str("kubeVersion")
-        if s.name.isEmpty { diags.append(.error("helmCharts entry needs a 'name'", at: SourceLocation(file: file, mark: v.mark))); return nil }
+        if s.name.isEmpty {
+            diags.append(.error("helmCharts entry needs a 'name'", at: SourceLocation(file: file, mark: v.mark),
+                                fix: "set name: to the chart's directory under chartHome (default charts/)"))
+            return nil
+        }
         if !["override", "merge", "replace"].contains(s.valuesMerge) {
             diags.append(.error("valuesMerge must be override, merge or replace", at: SourceLocation(file: file, mark: o["valuesMerge"]!.mark)))
             return nil

@@ -38,6 +38,52 @@ public struct ChartComponentSpec: Sendable {
     }
 }
 
+/// Install or upgrade, per chart component: what `.Release.IsInstall`, `.Release.IsUpgrade`
+/// and `.Release.Revision` say and which hooks run (`pre-/post-install` or `pre-/post-upgrade`).
+/// The caller decides from the site's ledger: the first successful apply of a chart component is
+/// its install, later ones are upgrades. The default renders every chart as a first install
+/// (revision 1), as `helm template` does.
+public struct ChartReleases: Sendable, Hashable {
+    /// Chart components rendered as upgrades.
+    public var upgraded: Set<String>
+    /// Render every chart component as an upgrade (`pattern render <site> --is-upgrade`).
+    public var upgradeAll: Bool
+    /// `.Release.Revision` of an upgrade (installs are revision 1): the number of the apply
+    /// about to be recorded in the site's ledger.
+    public var revision: Int
+
+    public init(upgraded: Set<String> = [], upgradeAll: Bool = false, revision: Int = 2) {
+        self.upgraded = upgraded
+        self.upgradeAll = upgradeAll
+        self.revision = max(2, revision)
+    }
+
+    /// Every chart component a first install.
+    public static let install = ChartReleases()
+
+    /// Whether `component` renders as an upgrade.
+    public func isUpgrade(_ component: String) -> Bool { upgradeAll || upgraded.contains(component) }
+
+    /// `.Release` of `component`.
+    func release(_ component: String, name: String, namespace: String) -> ReleaseOptions {
+        isUpgrade(component) ? ReleaseOptions(name: name, namespace: namespace, revision: revision, isUpgrade: true)
+            : ReleaseOptions(name: name, namespace: namespace)
+    }
+
+    /// The chart components an earlier successful apply installed: those of `rendered`'s chart
+    /// components with an object in the site's inventory, when the ledger holds a successful
+    /// apply (`lastSucceeded`). `nextSeq` is the ledger number the coming apply will get.
+    public static func fromRecords(_ rendered: RenderedSite, inventory: Set<ObjectKey>, anySucceeded: Bool, nextSeq: Int) -> ChartReleases {
+        guard anySucceeded, !rendered.chartComponents.isEmpty else { return .install }
+        let charts = Set(rendered.chartComponents)
+        var upgraded: Set<String> = []
+        for o in rendered.objects where charts.contains(o.component) && !upgraded.contains(o.component) && inventory.contains(o.key) {
+            upgraded.insert(o.component)
+        }
+        return ChartReleases(upgraded: upgraded, revision: nextSeq)
+    }
+}
+
 /// Renders chart components for the site compiler.
 struct ChartComponentRenderer: Sendable {
     let tree: any SourceTree
@@ -47,7 +93,7 @@ struct ChartComponentRenderer: Sendable {
     /// The chart's objects with their `# Source` names. Hooks become apply-plan edges (see
     /// `HookOrdering`); `test` hooks and hooks for events other than install are left out.
     func render(_ spec: ChartComponentSpec, component: String, patternDir: TreePath, patternFile: String,
-                substituter: Substituter, capabilities: Capabilities) throws(Diagnostics) -> [(Value, String)] {
+                substituter: Substituter, capabilities: Capabilities, releases: ChartReleases = .install) throws(Diagnostics) -> [(Value, String)] {
         let referencedAt = SourceLocation(file: patternFile, mark: spec.mark)
         let chartPath: TreePath
         do { chartPath = try patternDir.resolving(spec.path) } catch {
@@ -88,7 +134,7 @@ struct ChartComponentRenderer: Sendable {
         layers.append(ValueLayer(file: patternFile, value: inline))
         if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
 
-        let release = ReleaseOptions(name: spec.releaseName ?? component, namespace: spec.namespace ?? "default")
+        let release = releases.release(component, name: spec.releaseName ?? component, namespace: spec.namespace ?? "default")
         let request = ChartRenderRequest(chart: chart, values: layers, release: release, capabilities: capabilities,
                                          includeCRDs: true, skipTests: true, setNamespace: true, yamlLimits: limits)
         let result: ChartRender
@@ -176,7 +222,7 @@ extension ChartComponentRenderer {
     /// keyed by component name.
     static func renderAll(_ components: [PatternSpec.Component], tree: any SourceTree, displayPrefix: String, limits: YAMLLimits,
                           patternDir: TreePath, patternFile: String, substituter: Substituter,
-                          chain: [OverlaySpec]) throws(Diagnostics) -> [String: Result<[(Value, String)], Diagnostics>] {
+                          chain: [OverlaySpec], releases: ChartReleases = .install) throws(Diagnostics) -> [String: Result<[(Value, String)], Diagnostics>] {
         let withCharts = components.compactMap { c in c.chart.map { (c.name, $0) } }
         if withCharts.isEmpty { return [:] }
         let caps = try capabilities(chain)
@@ -184,7 +230,7 @@ extension ChartComponentRenderer {
         let results = ParallelMap.map(withCharts, minimum: 2) { (name, spec) in
             Result { () throws(Diagnostics) in
                 try renderer.render(spec, component: name, patternDir: patternDir, patternFile: patternFile,
-                                    substituter: substituter, capabilities: caps)
+                                    substituter: substituter, capabilities: caps, releases: releases)
             }
         }
         var out: [String: Result<[(Value, String)], Diagnostics>] = [:]

@@ -35,6 +35,8 @@ public struct RenderedSite: Sendable {
     public var revision: String
     /// Enabled components in pattern order with their resolved dependencies.
     public var components: [(name: String, dependsOn: [String])]
+    /// The components that are Helm charts (their `.Release` depends on `ChartReleases`).
+    public var chartComponents: [String] = []
     public var provenance: Provenance
     public var warnings: [Diagnostic]
     /// How the site is applied (overlay `spec.apply`, last in the chain wins).

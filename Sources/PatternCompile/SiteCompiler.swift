@@ -9,6 +9,8 @@ public struct SiteCompiler: Sendable {
     public var workspace: Workspace
     /// Resolves `pattern.git` references; nil means git patterns are an error.
     public var resolver: (any PatternSourceResolver)?
+    /// Install or upgrade per chart component (from the site's ledger; default: install).
+    public var chartReleases: ChartReleases = .install
 
     public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) {
         self.workspace = workspace
@@ -133,7 +135,8 @@ public struct SiteCompiler: Sendable {
         var objects: [RenderedObject] = []
         let loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
         let charts = try ChartComponentRenderer.renderAll(active, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
-                                                          patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain)
+                                                          patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,
+                                                          releases: chartReleases)
         for c in active {
             if let rendered = charts[c.name] {
                 switch rendered {
@@ -194,6 +197,7 @@ public struct SiteCompiler: Sendable {
         cluster.labels = Dictionary(uniqueKeysWithValues: clusterLabels.map { ($0, $1.string ?? "") })
         var rendered = RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
                                     revision: revision, components: deps, provenance: provenance, warnings: warnings)
+        rendered.chartComponents = active.filter { $0.chart != nil }.map(\.name)
         for o in chain {
             rendered.apply.recordNamespace = o.apply.recordNamespace ?? rendered.apply.recordNamespace
             rendered.apply.namespaces = o.apply.namespaces ?? rendered.apply.namespaces

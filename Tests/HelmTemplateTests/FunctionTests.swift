@@ -94,8 +94,18 @@ import Testing
         // dates (deterministic ones)
         ("{{ date \"2006-01-02 15:04:05\" 0 }}|{{ toDate \"2006-01-02\" \"2024-02-29\" | date \"Jan 2, 2006 Mon\" }}|{{ unixEpoch (toDate \"2006-01-02T15:04:05Z07:00\" \"2024-01-01T01:00:00+01:00\") }}",
          "1970-01-01 00:00:00|Feb 29, 2024 Thu|1704067200"),
+        // time zones from the system tzdata; unknown zones and Local fall back to UTC as in Sprig
+        ("{{ dateInZone \"2006-01-02 15:04 MST Z07:00\" 1704067200 \"Europe/Berlin\" }}|{{ dateInZone \"15:04 MST -0700\" 1719792000 \"Europe/Berlin\" }}|{{ date_in_zone \"Jan 2 15:04 MST -07:00\" 1704067200 \"America/New_York\" }}",
+         "2024-01-01 01:00 CET +01:00|02:00 CEST +0200|Dec 31 19:00 EST -05:00"),
+        ("{{ dateInZone \"15:04 MST Z07:00\" 1704067200 \"Asia/Kolkata\" }}|{{ dateInZone \"15:04 MST Z07:00\" 1704067200 \"Mars/Olympus\" }}|{{ dateInZone \"15:04 MST\" 1704067200 \"../../etc/passwd\" }}|{{ htmlDateInZone 1704067200 \"Pacific/Auckland\" }}",
+         "05:30 IST +05:30|00:00 UTC Z|00:00 UTC|2024-01-01"),
+        ("{{ (toDate \"2006-01-02T15:04:05Z07:00\" \"2024-01-01T01:00:00+01:00\").Format \"15:04 -07:00\" }}|{{ toDate \"2006-01-02T15:04:05Z07:00\" \"2024-01-01T01:00:00+01:00\" | date \"15:04 Z07:00\" }}",
+         "01:00 +01:00|00:00 Z"),
         ("{{ duration 95 }}|{{ duration 3600 }}|{{ durationRound \"2h10m\" }}|{{ dateModify \"1.5h\" (toDate \"2006-01-02\" \"2024-01-01\") | date \"15:04\" }}",
          "1m35s|1h0m0s|2h|01:30"),
+        // derivePassword: Sprig's own test vectors (scrypt + HMAC-SHA256, the Master Password algorithm)
+        ("{{ derivePassword 1 \"long\" \"password\" \"user\" \"example.com\" }}|{{ derivePassword 2 \"long\" \"password\" \"user\" \"example.com\" }}|{{ derivePassword 1 \"maximum\" \"password\" \"user\" \"example.com\" }}|{{ derivePassword 1 \"pin\" \"password\" \"user\" \"example.com\" }}|{{ derivePassword 1 \"nope\" \"p\" \"u\" \"s\" }}",
+         "ZedaFaxcZaso9*|Fovi2@JifpTupx|pf4zS1LjCg&LjhsZ7T2~|6685|cannot find password template nope"),
         // Helm codecs
         ("{{ toYaml (dict \"b\" (list 1 \"two\") \"a\" (dict \"x\" \"yes\")) }}", "a:\n  x: \"yes\"\nb:\n- 1\n- two"),
         ("{{ toJson (dict \"h\" \"<a&b>\" \"n\" 1.5 \"i\" 3 \"l\" (list) \"z\" nil) }}", "{\"h\":\"\\u003ca\\u0026b\\u003e\",\"i\":3,\"l\":[],\"n\":1.5,\"z\":null}"),

@@ -129,6 +129,28 @@ import PatternCore
         #expect(v["b"] == "s")
     }
 
+    @Test func setFileReadsEachPathAsAStringValue() throws {
+        let files = ["conf/app.ini": "listen = 8080\n", "b.txt": "true", "x": "1", "y": "two"]
+        var v: Value = ["keep": "me", "a": ["other": 1]]
+        var seen: [String] = []
+        try StrVals.parseFiles(into: &v, "a.conf=conf/app.ini,flag=b.txt,l={x,y}") { (p: String) throws(StrVals.ParseError) -> String in
+            seen.append(p)
+            guard let t = files[p] else { throw StrVals.ParseError(message: "open \(p): no such file") }
+            return t
+        }
+        #expect(v[path: ["a", "conf"]] == "listen = 8080\n")
+        #expect(v["flag"] == "true")                                // contents stay strings, never typed
+        #expect(v["l"] == ["1", "two"])
+        #expect(v["keep"] == "me" && v[path: ["a", "other"]] == 1)   // merged into what earlier flags set
+        #expect(Set(seen) == ["conf/app.ini", "b.txt", "x", "y"])
+        #expect(throws: StrVals.ParseError(message: "open missing: no such file")) {
+            var w: Value = .emptyObject
+            try StrVals.parseFiles(into: &w, "k=missing") { (p: String) throws(StrVals.ParseError) -> String in
+                throw StrVals.ParseError(message: "open \(p): no such file")
+            }
+        }
+    }
+
     @Test func errorsInHelmsWords() {
         #expect(throws: StrVals.ParseError(message: "key \"a\" has no value")) { try set("a") }
         #expect(throws: StrVals.ParseError(message: "key \"a\" has no value (cannot end with ,)")) { try set("a,b=1") }

@@ -41,4 +41,29 @@ import PatternCore
             #expect(d.location?.mark.line == 7)
         }
     }
+
+    @Test func helmChartInflationGeneratorConfigsRenderThroughTheNativeEngine() throws {
+        // `generators:` with builtin HelmChartInflationGenerator configurations (a file and an
+        // inline one): chart fields and chartHome at the top level of each configuration.
+        let objects = try KustomizeBuilder(tree: LocalTree(root: Self.root)).build(try TreePath("kustomize-generator"))
+        let one = try #require(objects.first { $0.metadataName == "g-one-greeter" })
+        #expect(one.kindName == "Deployment")
+        #expect(one[path: ["spec", "replicas"]] == 4)
+        let env = one[path: ["spec", "template", "spec", "containers"]]?.array?.first?["env"]
+        #expect(env == [["name": "MSG", "value": "from-generator"], ["name": "COLOR", "value": "red"]])
+        #expect(objects.contains { $0.metadataName == "g-one-hook" && $0.kindName == "Job" })   // hooks kept unless skipHooks
+        let two = try #require(objects.first { $0.metadataName == "g-two-greeter" })
+        #expect(two[path: ["spec", "replicas"]] == 1)                                          // the chart's own values.yaml
+        #expect(!objects.contains { $0.metadataName == "g-two-hook" })                          // skipHooks
+    }
+
+    @Test func helmChartInflationGeneratorIsRefusedAsATransformer() throws {
+        let dir = try TreePath("kustomize-generator-misplaced")
+        do {
+            _ = try KustomizeBuilder(tree: LocalTree(root: Self.root)).build(dir)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.items.first?.message.contains("built-in plugin 'HelmChartInflationGenerator' is not supported in `transformers`") == true)
+        }
+    }
 }

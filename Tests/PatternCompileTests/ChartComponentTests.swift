@@ -174,3 +174,64 @@ extension String {
         #expect(at("Job", "migrate") < at("Deployment", "web"))
     }
 }
+
+@Suite struct ChartReleaseTests {
+    static var files: [String: String] {
+        var f = ChartComponentTests.files
+        f["patterns/p/charts/web/templates/release.yaml"] = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: release}
+            data: {install: "{{ .Release.IsInstall }}", upgrade: "{{ .Release.IsUpgrade }}", revision: "{{ .Release.Revision }}"}
+            ---
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: upgrade-only
+              annotations: {helm.sh/hook: pre-upgrade}
+            spec: {template: {spec: {restartPolicy: Never, containers: [{name: u, image: u}]}}}
+            """
+        return f
+    }
+
+    func compile(_ releases: ChartReleases) throws -> RenderedSite {
+        let dir = temporaryRepo(Self.files)
+        defer { removeTree(dir) }
+        var c = SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir)))
+        c.chartReleases = releases
+        return try c.compile(site: "s")
+    }
+
+    @Test func firstApplyIsAnInstallWithInstallHooks() throws {
+        let r = try compile(.install)
+        #expect(r.chartComponents == ["web"])
+        let cm = try #require(r.objects.first { $0.key.name == "release" })
+        #expect(cm.object["data"] == ["install": "true", "upgrade": "false", "revision": "1"])
+        #expect(r.objects.contains { $0.key.name == "migrate" })             // pre-install hook
+        #expect(!r.objects.contains { $0.key.name == "upgrade-only" })       // pre-upgrade-only hook not applied
+    }
+
+    @Test func upgradeRendersUpgradeHooksAndRevision() throws {
+        let r = try compile(ChartReleases(upgraded: ["web"], revision: 7))
+        let cm = try #require(r.objects.first { $0.key.name == "release" })
+        #expect(cm.object["data"] == ["install": "false", "upgrade": "true", "revision": "7"])
+        #expect(r.objects.contains { $0.key.name == "upgrade-only" })        // pre-upgrade hook now runs…
+        #expect(!r.objects.contains { $0.key.name == "migrate" })            // …and the pre-install-only one does not
+        let plan = try Planner.plan(r.objects.map(\.object))
+        func at(_ name: String) -> Int { plan.levelOf[r.objects.first { $0.key.name == name }!.key]! }
+        #expect(at("upgrade-only") < at("web"))                              // before the chart's objects
+        #expect(try compile(ChartReleases(upgradeAll: true)).objects.contains { $0.key.name == "upgrade-only" })
+    }
+
+    @Test func ledgerAndInventoryDecideWhichChartsAreUpgrades() throws {
+        let installed = try compile(.install)
+        let deployKey = try #require(installed.objects.first { $0.key.kind == "Deployment" }).key
+        // Objects of the chart in the inventory after a successful apply: an upgrade numbered after the ledger.
+        let up = ChartReleases.fromRecords(installed, inventory: [deployKey], anySucceeded: true, nextSeq: 4)
+        #expect(up.upgraded == ["web"] && up.revision == 4)
+        // No successful apply yet (only failures recorded), or the chart's objects never recorded: install.
+        #expect(ChartReleases.fromRecords(installed, inventory: [deployKey], anySucceeded: false, nextSeq: 3).upgraded.isEmpty)
+        let nsKey = try #require(installed.objects.first { $0.key.kind == "Namespace" }).key   // the non-chart component's object
+        #expect(ChartReleases.fromRecords(installed, inventory: [nsKey], anySucceeded: true, nextSeq: 3).upgraded.isEmpty)
+    }
+}

@@ -64,7 +64,8 @@ public struct ApplyCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 1)
+        let (installRender, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 1)
+        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions)
         var options = ApplyOptions()
         options.dryRun = dryRun
         options.forceConflicts = forceConflicts

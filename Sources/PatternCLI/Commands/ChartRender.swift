@@ -17,6 +17,9 @@ public struct ChartOptions: ParsableArguments {
     @Option(name: .customLong("set-json"), help: ArgumentHelp("Chart only: like --set, values are JSON.", valueName: "key=json"))
     public var setJSON: [String] = []
 
+    @Option(name: .customLong("set-file"), help: ArgumentHelp("Chart only: like --set-string, each value a file whose contents become the value (e.g. --set-file config=app.conf).", valueName: "key=path"))
+    public var setFile: [String] = []
+
     @Option(name: .customLong("release-name"), help: "Chart only: .Release.Name (default: release-name, as helm template).")
     public var releaseName: String = "release-name"
 
@@ -38,7 +41,7 @@ public struct ChartOptions: ParsableArguments {
     @Flag(name: .customLong("no-hooks"), help: "Chart only: leave out every hook.")
     public var noHooks = false
 
-    @Flag(name: .customLong("is-upgrade"), help: "Chart only: render as an upgrade (.Release.IsUpgrade true, IsInstall false).")
+    @Flag(name: .customLong("is-upgrade"), help: "Render charts as an upgrade (.Release.IsUpgrade true, IsInstall false, pre-/post-upgrade hooks); for a site, every chart component (apply decides from the site's ledger instead).")
     public var isUpgrade = false
 
     @Flag(name: .customLong("allow-nondeterministic"), help: "Chart only: allow now, randAlphaNum, uuidv4, … (the output then differs between runs).")
@@ -85,6 +88,19 @@ enum ChartRenderCommand {
                     problems.append(.error("failed parsing \(flag) data: \(error.message)", at: SourceLocation(file: flag),
                                            fix: "write key=value pairs: a.b=c,list={x,y},a[0].b=1; escape , . = with \\"))
                 }
+            }
+        }
+        for s in o.setFile {
+            do {
+                try StrVals.parseFiles(into: &setValues, s) { (path: String) throws(StrVals.ParseError) -> String in
+                    do {
+                        let p = try TreePath(path.hasPrefix("/") ? String(path.dropFirst()) : path)
+                        return String(decoding: try LocalTree(root: path.hasPrefix("/") ? "/" : ".").readResolved(p), as: UTF8.self)
+                    } catch { throw StrVals.ParseError(message: "open \(path): \(error)") }
+                }
+            } catch {
+                problems.append(.error("failed parsing --set-file data: \(error.message)", at: SourceLocation(file: "--set-file"),
+                                       fix: "write key=path pairs; each path a readable file"))
             }
         }
         if setValues.object?.isEmpty == false { layers.append(ValueLayer(file: "--set", value: HelmValues.markSetIntegers(setValues))) }

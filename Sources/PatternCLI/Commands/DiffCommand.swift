@@ -36,7 +36,8 @@ public struct DiffCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
+        let (installRender, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
+        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions)
         do {
             let (diffs, _, _) = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered))
             var dryRunFailures: [(ObjectKey, KubeError)] = []

@@ -96,7 +96,7 @@ public struct RenderCommand: AsyncParsableCommand {
             sites = [s]
         } else { sites = [] }
 
-        let rendered = try repoOptions.compile(sites)
+        let rendered = try repoOptions.compile(sites, chartReleases: ChartReleases(upgradeAll: chartOptions.isUpgrade))
         if let commitTo {
             try Hydration.commit(rendered, branch: commitTo, repository: commitRepo ?? repoOptions.repo,
                                  sourceRepository: repoOptions.repo, format: output)
@@ -122,8 +122,10 @@ public struct RenderCommand: AsyncParsableCommand {
 /// Shared rendering steps for render, validate and the cluster commands.
 public enum Renderer {
     /// Compiles the sites, printing all diagnostics and failing (exit 1) if there are any errors.
-    public static func compile(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) throws -> [RenderedSite] {
-        let compiler = SiteCompiler(workspace: workspace, resolver: resolver)
+    public static func compile(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil,
+                               chartReleases: ChartReleases = .install) throws -> [RenderedSite] {
+        var compiler = SiteCompiler(workspace: workspace, resolver: resolver)
+        compiler.chartReleases = chartReleases
         var out: [RenderedSite] = []
         var problems: [Diagnostic] = []
         for s in sites {

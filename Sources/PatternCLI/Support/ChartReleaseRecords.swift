@@ -1,0 +1,34 @@
+import PatternCore
+import PatternCompile
+import PatternApply
+import PatternRecord
+
+/// Install vs upgrade for a site's chart components, decided from the cluster's records: a
+/// chart component whose objects an earlier successful apply recorded in the site's inventory
+/// renders as an upgrade (`.Release.IsUpgrade`, revision = the coming ledger entry's number,
+/// `pre-/post-upgrade` hooks); otherwise as an install.
+enum ChartReleaseRecords {
+    /// `rendered` again with the right `.Release` for each chart component, or `rendered`
+    /// itself when it has no chart component or nothing was installed before. Reads the ledger
+    /// and the inventory (two GETs/LISTs, only for sites with charts); the second compile
+    /// happens only when a chart component is an upgrade.
+    static func refine(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions) async throws -> RenderedSite {
+        if rendered.chartComponents.isEmpty { return rendered }
+        let identity = SiteIdentity(rendered, recordNamespace: engine.records.namespace)
+        let ledger: Ledger
+        let inventory: Inventory?
+        do {
+            ledger = try await engine.records.loadLedger(identity)
+            inventory = try await engine.records.loadInventory(identity)
+        } catch {
+            Output.report([.error(error.message, fix: error.fix)])
+            throw ReportedFailure()
+        }
+        let releases = ChartReleases.fromRecords(rendered, inventory: inventory?.objects ?? [],
+                                                 anySucceeded: ledger.entries.contains { $0.result == .succeeded },
+                                                 nextSeq: (ledger.last?.seq ?? 0) + 1)
+        if releases.upgraded.isEmpty { return rendered }
+        return try Renderer.compile(sites: [rendered.site], workspace: repo.workspace, resolver: repo.source.resolver,
+                                    chartReleases: releases)[0]
+    }
+}
