@@ -19,6 +19,9 @@ public enum HelmYAML {
 
     /// Applies the YAML 1.1 boolean words to plain (unquoted) strings.
     public static func yaml11(_ v: Value) -> Value {
+        // Most documents hold no YAML 1.1 boolean word: then the value is returned as is,
+        // without rebuilding every map and list.
+        if !hasYAML11Word(v) { return v }
         switch v.kind {
         case .string(let s) where !v.quoted:
             if trueWords.contains(s) { return Value(.bool(true), mark: v.mark) }
@@ -33,6 +36,30 @@ public enum HelmYAML {
             return Value(.object(out), mark: v.mark)
         default:
             return v
+        }
+    }
+
+    /// Whether an unquoted string anywhere in `v` is a YAML 1.1 boolean word (a cheap length
+    /// and first-letter test before the set lookup).
+    static func hasYAML11Word(_ v: Value) -> Bool {
+        switch v.kind {
+        case .string(let s) where !v.quoted:
+            let n = s.utf8.count
+            guard n >= 1 && n <= 5, let f = s.utf8.first else { return false }
+            switch f {
+            case UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "o"), UInt8(ascii: "O"),
+                 UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"):
+                return trueWords.contains(s) || falseWords.contains(s)
+            default: return false
+            }
+        case .array(let a):
+            for x in a where hasYAML11Word(x) { return true }
+            return false
+        case .object(let o):
+            for (_, c) in o where hasYAML11Word(c) { return true }
+            return false
+        default:
+            return false
         }
     }
 }

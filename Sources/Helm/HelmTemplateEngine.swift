@@ -18,11 +18,13 @@ public struct HelmTemplateEngine: ChartTemplateEngine {
     public func render(_ job: TemplateJob) throws(ChartError) -> [String: String] {
         var functions = FunctionMap.helm
         let session = job.lookup
-        functions["lookup"] = TemplateFunction(params: [.string, .string, .string, .string]) { c in
+        // `FunctionMap.helm`'s own `lookup` already answers empty maps: keeping the map unchanged
+        // keeps its prebuilt function index (no per-chart dictionary copy and re-index).
+        if case .empty = session.mode {} else { functions["lookup"] = TemplateFunction(params: [.string, .string, .string, .string]) { c in
             let r = try session.lookup(apiVersion: c.args[0].stringValue ?? "", kind: c.args[1].stringValue ?? "",
                                        namespace: c.args[2].stringValue ?? "", name: c.args[3].stringValue ?? "")
             return TemplateConversion.data(r)
-        }
+        } }
         var set = TemplateSet(functions: functions)
         for t in job.templates {
             do { try set.parse(name: t.name, text: t.text) } catch { throw ChartError(diagnostic(error, job)) }

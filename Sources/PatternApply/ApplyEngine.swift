@@ -229,7 +229,9 @@ public struct ApplyEngine: Sendable {
         guard run.options.only == nil, let inventory = run.inventory else { return nil }
         let applied = run.site.objects.filter { run.modes[$0.key] != .ignore }.map(\.key)
         guard inventory.covers(applied) else { return nil }
-        for k in applied where run.diffByKey[k]?.action != .unchanged {
+        for o in run.site.objects where run.modes[o.key] != .ignore && run.diffByKey[o.key]?.action != .unchanged {
+            let k = o.key
+            if HelmHookPolicy.absentByPolicy(k, object: o.object, live: run.observation.live[k]) { continue }
             if run.modes[k] == .ifNotPresent && run.diffByKey[k]?.action == .update { continue }
             return nil
         }
@@ -290,6 +292,7 @@ public struct ApplyEngine: Sendable {
         do {
             run.prune = try policy.decide(inventory: run.inventory, desired: desired, live: run.observation.live,
                                           owns: run.identity.owns, staleSource: run.site.provenance.stale, cascades: cascades)
+            HelmHookPolicy.sparePrunedHooks(&run.prune, live: run.observation.live)
         } catch {
             if run.options.dryRun {
                 run.pruneRefused = error
@@ -377,6 +380,8 @@ public struct ApplyEngine: Sendable {
             let tier = members.compactMap { plan.tiers[$0.key] }.min() ?? 0
             progress(.applyingLevel(index: levelIndex, of: plan.levels.count, objects: members.count,
                                     tier: Planner.tierNames[min(tier, Planner.tierNames.count - 1)]))
+            await deleteHooksBeforeCreation(members, run: &run, level: levelIndex)
+            if run.stopped { continue }
             var toWrite: [RenderedObject] = []
             var liveAfter: [ObjectKey: Value] = [:]
             for o in members {
@@ -430,6 +435,7 @@ public struct ApplyEngine: Sendable {
             if run.stopped || !run.options.wait { continue }
             let waitFailures = await Waiter(client: client, options: run.options, identity: run.identity, requests: run.requests)
                 .waitReady(members.filter { run.modes[$0.key] != .ignore }.map(\.key), objects: byKey, known: liveAfter, progress: progress)
+            await deleteHooksAfterRun(members, failed: Set(waitFailures.map(\.0)), run: &run)
             if !waitFailures.isEmpty {
                 for (k, msg) in waitFailures {
                     if let i = run.outcomes.lastIndex(where: { $0.key == k }) {
