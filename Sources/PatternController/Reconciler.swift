@@ -255,6 +255,30 @@ public struct Reconciler: Sendable {
         // spec.recordNamespace when set, else the site's apply.recordNamespace.
         pass.recordNamespace = pass.object[path: ["spec", "recordNamespace"]]?.string ?? site.apply.recordNamespace ?? pass.spec.recordNamespace
         pass.identity = SiteIdentity(site, recordNamespace: pass.recordNamespace)
+        // Chart components an earlier successful apply installed render as upgrades (.Release, upgrade hooks).
+        if !site.chartComponents.isEmpty {
+            let records = RecordStore(client: client, namespace: pass.recordNamespace)
+            if let ledger = try? await records.loadLedger(pass.identity), let inventory = try? await records.loadInventory(pass.identity) {
+                let releases = ChartReleases.fromRecords(site, inventory: inventory.objects,
+                                                         anySucceeded: ledger.entries.contains { $0.result == .succeeded },
+                                                         nextSeq: (ledger.last?.seq ?? 0) + 1)
+                if !releases.upgraded.isEmpty {
+                    let (cache, siteName, tree, provenance) = (settings.cache, pass.spec.site, pass.tree!, site.provenance)
+                    do {
+                        site = try await BlockingExecutor.shared.run { () throws(Diagnostics) -> RenderedSite in
+                            var compiler = SiteCompiler(workspace: Workspace(tree: tree), resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)))
+                            compiler.chartReleases = releases
+                            return try compiler.compile(site: siteName)
+                        }
+                        site.provenance = provenance
+                    } catch {
+                        return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
+                                          message: "cannot render site '\(pass.spec.site)' as an upgrade: \(error)",
+                                          stalled: true, interval: pass.spec.intervalSeconds)
+                    }
+                }
+            }
+        }
         pass.watch = (pass.identity.labelSelector, Array(Set(site.objects.compactMap { $0.object.gvk })).sorted())
         status.value["lastAttemptedRevision"] = .string(site.revision)
         onRendered(pass.watch.0, pass.watch.1)

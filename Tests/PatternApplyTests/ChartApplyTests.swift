@@ -4,23 +4,36 @@ import PatternCompile
 import PatternApply
 import KubeTestServer
 
+/// A site `s` of pattern `pattern`: a Namespace component and a chart component `web`
+/// (release `shop` in namespace `web`) whose templates the caller writes.
+func writeChartSite(_ root: String, pattern: String, replicas: Int) {
+    writeFile(root + "/patterns/p/pattern.yaml", """
+        apiVersion: pattern.dev/v1alpha1
+        kind: Pattern
+        metadata: {name: \(pattern)}
+        spec:
+          components:
+          - {name: ns, path: components/ns}
+          - {name: web, dependsOn: [ns], chart: {path: charts/web, namespace: web, releaseName: shop}}
+        """)
+    writeFile(root + "/patterns/p/components/ns/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n")
+    writeFile(root + "/patterns/p/charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n")
+    writeFile(root + "/patterns/p/charts/web/values.yaml", "replicas: \(replicas)\n")
+    writeFile(root + "/overlays/s/overlay.yaml", """
+        apiVersion: pattern.dev/v1alpha1
+        kind: Site
+        metadata: {name: s}
+        spec:
+          pattern: {path: patterns/p}
+        """)
+}
+
 /// A chart component with Helm hooks, applied to the test API server: pre-install hooks by
 /// weight, then the chart's objects, then post-install hooks; test hooks never.
 @Suite struct ChartApplyTests {
     func repo() -> String {
         let root = makeTempDir()
-        writeFile(root + "/patterns/p/pattern.yaml", """
-            apiVersion: pattern.dev/v1alpha1
-            kind: Pattern
-            metadata: {name: charts}
-            spec:
-              components:
-              - {name: ns, path: components/ns}
-              - {name: web, dependsOn: [ns], chart: {path: charts/web, namespace: web, releaseName: shop}}
-            """)
-        writeFile(root + "/patterns/p/components/ns/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n")
-        writeFile(root + "/patterns/p/charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n")
-        writeFile(root + "/patterns/p/charts/web/values.yaml", "replicas: 2\n")
+        writeChartSite(root, pattern: "charts", replicas: 2)
         writeFile(root + "/patterns/p/charts/web/templates/app.yaml", """
             apiVersion: v1
             kind: ConfigMap
@@ -69,13 +82,6 @@ import KubeTestServer
               annotations: {helm.sh/hook: test}
             spec: {containers: [{name: t, image: busybox}]}
             """)
-        writeFile(root + "/overlays/s/overlay.yaml", """
-            apiVersion: pattern.dev/v1alpha1
-            kind: Site
-            metadata: {name: s}
-            spec:
-              pattern: {path: patterns/p}
-            """)
         return root
     }
 
@@ -107,18 +113,7 @@ import KubeTestServer
 @Suite struct HookDeletePolicyTests {
     func repo(replicas: Int) -> String {
         let root = makeTempDir()
-        writeFile(root + "/patterns/p/pattern.yaml", """
-            apiVersion: pattern.dev/v1alpha1
-            kind: Pattern
-            metadata: {name: hooks}
-            spec:
-              components:
-              - {name: ns, path: components/ns}
-              - {name: web, dependsOn: [ns], chart: {path: charts/web, namespace: web, releaseName: shop}}
-            """)
-        writeFile(root + "/patterns/p/components/ns/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n")
-        writeFile(root + "/patterns/p/charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n")
-        writeFile(root + "/patterns/p/charts/web/values.yaml", "replicas: \(replicas)\n")
+        writeChartSite(root, pattern: "hooks", replicas: replicas)
         writeFile(root + "/patterns/p/charts/web/templates/app.yaml", """
             apiVersion: v1
             kind: ConfigMap
@@ -143,13 +138,6 @@ import KubeTestServer
             spec:
               template:
                 spec: {restartPolicy: Never, containers: [{name: m, image: busybox}]}
-            """)
-        writeFile(root + "/overlays/s/overlay.yaml", """
-            apiVersion: pattern.dev/v1alpha1
-            kind: Site
-            metadata: {name: s}
-            spec:
-              pattern: {path: patterns/p}
             """)
         return root
     }

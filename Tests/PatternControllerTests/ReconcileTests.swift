@@ -333,3 +333,40 @@ import KubeTestServer
         #expect(await cluster.condition("dev", "Ready")?["status"]?.string == "True")
     }
 }
+
+/// The controller renders chart components as upgrades once a successful apply installed them.
+@Suite(.serialized) struct ControllerChartReleaseTests {
+    @Test func secondApplyOfAChartIsAnUpgrade() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        defer { repo.remove() }
+        let chart = repo.dir + "/patterns/multicloud-platform/charts/rel"
+        writeFile(chart + "/Chart.yaml", "apiVersion: v2\nname: rel\nversion: 1.0.0\n")
+        writeFile(chart + "/values.yaml", "step: one\n")
+        writeFile(chart + "/templates/cm.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: release-info}
+            data: {step: {{ .Values.step | quote }}, upgrade: "{{ .Release.IsUpgrade }}", revision: "{{ .Release.Revision }}"}
+            """)
+        let patternFile = repo.dir + "/patterns/multicloud-platform/pattern.yaml"
+        writeFile(patternFile, readFile(patternFile).replacingOccurrences(of: "  components:\n",
+            with: "  components:\n  - name: rel\n    dependsOn: [namespaces]\n    chart: {path: charts/rel, namespace: hello-world}\n"))
+        try git(["add", "-A"], in: repo.dir)
+        try git(["commit", "-q", "-m", "a chart component"], in: repo.dir)
+        try await cluster.createSync(url: repo.url, interval: "1s")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(20) { await cluster.sync()?[path: ["status", "lastAppliedCommit"]]?.string == repo.head })
+        let first = cluster.server.store.get(resource: "configmaps", namespace: "hello-world", name: "release-info")
+        #expect(first?["data"] == ["step": "one", "upgrade": "false", "revision": "1"])
+
+        let commit = try repo.change("patterns/multicloud-platform/charts/rel/values.yaml", "step: one", "step: two")
+        #expect(await eventually(20) { await cluster.sync()?[path: ["status", "lastAppliedCommit"]]?.string == commit })
+        let second = cluster.server.store.get(resource: "configmaps", namespace: "hello-world", name: "release-info")
+        #expect(second?[path: ["data", "step"]] == "two")
+        #expect(second?[path: ["data", "upgrade"]] == "true")
+        #expect(second?[path: ["data", "revision"]] == "2")
+    }
+}
