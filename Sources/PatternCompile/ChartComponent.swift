@@ -72,7 +72,7 @@ public struct ChartReleases: Sendable, Hashable {
 
     /// The chart components an earlier successful apply installed: those of `rendered`'s chart
     /// components with an object in the site's inventory, when the ledger holds a successful
-    /// apply (`lastSucceeded`). `nextSeq` is the ledger number the coming apply will get.
+    /// apply (`anySucceeded`). `nextSeq` is the ledger number the coming apply will get.
     public static func fromRecords(_ rendered: RenderedSite, inventory: Set<ObjectKey>, anySucceeded: Bool, nextSeq: Int) -> ChartReleases {
         guard anySucceeded, !rendered.chartComponents.isEmpty else { return .install }
         let charts = Set(rendered.chartComponents)
