@@ -1,4 +1,5 @@
 import PatternCore
+import ArgoCD
 
 /// Compiles a site: pattern + overlay chain + values → objects in apply order.
 ///
@@ -9,6 +10,11 @@ public struct SiteCompiler: Sendable {
     public var workspace: Workspace
     /// Resolves `pattern.git` references; nil means git patterns are an error.
     public var resolver: (any PatternSourceResolver)?
+    /// Argo CD Applications: nil follows each site's `applications:` (default keep); true or
+    /// false overrides it (`pattern render --expand-applications`).
+    public var expandApplications: Bool?
+    /// Chart repositories for Application sources with `chart:` (see `ApplicationExpansionStep`).
+    public var chartRepositories: (any ChartRepositoryResolver)?
 
     public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) {
         self.workspace = workspace
@@ -169,6 +175,12 @@ public struct SiteCompiler: Sendable {
             }
         }
 
+        // 5b. Post-render: Argo CD Applications and ApplicationSets, expanded when the site
+        // (or the caller) asks for it, whichever component produced them.
+        let argo = expandApplicationsStep(&objects, chain: chain, values: values.root, patternTree: patternTree, ref: ref,
+                                          diagnostics: &diagnostics)
+        warnings += argo.warnings
+
         // 6. Overlay patches, in chain order.
         for o in chain where !o.patches.isEmpty {
             do {
@@ -194,6 +206,9 @@ public struct SiteCompiler: Sendable {
         cluster.labels = Dictionary(uniqueKeysWithValues: clusterLabels.map { ($0, $1.string ?? "") })
         var rendered = RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
                                     revision: revision, components: deps, provenance: provenance, warnings: warnings)
+        rendered.applications = argo.mode
+        rendered.expandedApplications = argo.count
+        rendered.ignoreDifferences = chain.flatMap(\.ignoreDifferences) + argo.ignoreRules
         for o in chain {
             rendered.apply.recordNamespace = o.apply.recordNamespace ?? rendered.apply.recordNamespace
             rendered.apply.namespaces = o.apply.namespaces ?? rendered.apply.namespaces

@@ -249,6 +249,7 @@ public struct Reconciler: Sendable {
                               message: "cannot render site '\(pass.spec.site)'\(pass.commit.map { " at commit \(String($0.prefix(12)))" } ?? ""): \(text)",
                               stalled: true, interval: pass.spec.intervalSeconds)
         }
+        site.ignoreDifferences += pass.spec.ignoreDifferences
         if site.provenance.commit == nil, let commit = pass.commit {
             site.provenance = Provenance(source: pass.sourceURL, commit: commit, stale: pass.stale)
         }

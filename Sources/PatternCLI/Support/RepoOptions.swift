@@ -14,8 +14,8 @@ public struct RepoOptions: ParsableArguments {
     public var workspace: Workspace { Workspace(tree: LocalTree(root: repo)) }
 
     /// Compiles `sites`, resolving git patterns through the source cache.
-    public func compile(_ sites: [String]) throws -> [RenderedSite] {
-        try Renderer.compile(sites: sites, workspace: workspace, resolver: source.resolver)
+    public func compile(_ sites: [String], expandApplications: Bool? = nil) throws -> [RenderedSite] {
+        try Renderer.compile(sites: sites, workspace: workspace, resolver: source.resolver, expandApplications: expandApplications)
     }
 }
 
