@@ -14,8 +14,16 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
         case index(Int)
         /// Every list item (`[]`).
         case all
-        /// The list items whose value at `field` (a path of keys) equals `value` (`select(.name == "x")`).
-        case select(field: [String], value: Value)
+        /// The list items whose values at every condition's `field` (a path of keys; empty: the
+        /// item itself) equal its `value` (`[] | select(.name == "x")`, `[k=v,…]`).
+        case select([Condition])
+    }
+
+    /// One `field == value` test of a `select` step.
+    public struct Condition: Sendable, Hashable {
+        public var field: [String]
+        public var value: Value
+        public init(field: [String], value: Value) { self.field = field; self.value = value }
     }
 
     public var steps: [Step]
@@ -68,8 +76,8 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
             case .field(let f): steps.append(.field(f))
             case .index(let i): steps.append(.index(i))
             case .any: steps.append(.all)
-            case .key(let kv): for (k, v) in kv { steps.append(.select(field: [k], value: .string(v))) }
-            case .value(let v): steps.append(.select(field: [], value: .string(v)))
+            case .key(let kv): steps.append(.select(kv.map { Condition(field: [$0.0], value: .string($0.1)) }))
+            case .value(let v): steps.append(.select([Condition(field: [], value: .string(v))]))
             }
         }
         self.init(steps: steps, text: pattern.text)
@@ -102,7 +110,9 @@ struct JQPathParser {
                 i += 1; skipSpaces()
                 if text[text.index(text.startIndex, offsetBy: i)...].hasPrefix("select(") {
                     i += 7
-                    steps.append(try parseSelect())
+                    // `[] | select(…)` filters the list's items: one step.
+                    guard steps.last == .all else { throw bad("select(…) must follow a list's [] (.a[] | select(.name == \"x\"))") }
+                    steps[steps.count - 1] = try parseSelect()
                     continue
                 }
                 guard i < c.count, c[i] == "." else { throw bad("expected a path or select(…) after '|'") }
@@ -191,19 +201,21 @@ struct JQPathParser {
         skipSpaces()
         guard i < c.count, c[i] == ")" else { throw bad("missing ')' after select(…") }
         i += 1
-        return .select(field: field, value: value)
+        return .select([ValuePath.Condition(field: field, value: value)])
     }
 }
 
 extension ValuePath {
-    /// True when `item` is selected by a `select` step.
-    static func selects(_ item: Value, field: [String], value: Value) -> Bool {
-        let v = field.isEmpty ? item : item[path: field]
-        guard let v else { return value.isNull }
-        if v == value { return true }
-        // `[k=v]` patterns compare as text (`[containerPort=8080]`).
-        if case .string(let s) = value.kind, let t = v.scalarText, v.isScalar { return s == t }
-        return false
+    /// True when `item` meets every condition of a `select` step.
+    static func selects(_ item: Value, _ conditions: [Condition]) -> Bool {
+        conditions.allSatisfy { c in
+            let v = c.field.isEmpty ? item : item[path: c.field]
+            guard let v else { return c.value.isNull }
+            if v == c.value { return true }
+            // `[k=v]` patterns compare as text (`[containerPort=8080]`).
+            if case .string(let s) = c.value.kind, let t = v.scalarText, v.isScalar { return s == t }
+            return false
+        }
     }
 }
 
@@ -257,14 +269,16 @@ public enum IgnoreDifferences {
         case .all:
             guard let items = target.array else { return true }
             for i in stride(from: items.count - 1, through: 0, by: -1) { copyItem(i, rest, from: source?.array, into: &target) }
-        case .select(let field, let value):
+        case .select(let conditions):
             guard let items = target.array else { return true }
-            let sourceHits = (source?.array ?? []).filter { ValuePath.selects($0, field: field, value: value) }
-            let hits = items.indices.filter { ValuePath.selects(items[$0], field: field, value: value) }
+            let sourceHits = (source?.array ?? []).filter { ValuePath.selects($0, conditions) }
+            let hits = items.indices.filter { ValuePath.selects(items[$0], conditions) }
             // Pair the k-th selected item of each side (a select on a key field selects one).
             for (k, i) in hits.enumerated().reversed() {
                 var item = items[i]
-                let keep = copy(rest, from: k < sourceHits.count ? sourceHits[k] : nil, into: &item)
+                // (Spelled out: `Value` is ExpressibleByNilLiteral, so `c ? v : nil` would be `.null`.)
+                let match: Value? = k < sourceHits.count ? Optional(sourceHits[k]) : Optional<Value>.none
+                let keep = copy(rest, from: match, into: &item)
                 target.withArray { a in if keep { a[i] = item } else { a.remove(at: i) } }
             }
         }
@@ -274,7 +288,8 @@ public enum IgnoreDifferences {
     static func copyItem(_ i: Int, _ rest: ArraySlice<ValuePath.Step>, from source: [Value]?, into target: inout Value) {
         guard let items = target.array, items.indices.contains(i) else { return }
         var item = items[i]
-        let s = source.flatMap { $0.indices.contains(i) ? $0[i] : nil }
+        var s: Value? = nil
+        if let source, source.indices.contains(i) { s = source[i] }
         let keep = copy(rest, from: s, into: &item)
         target.withArray { a in if keep { a[i] = item } else { a.remove(at: i) } }
     }

@@ -84,7 +84,7 @@ import PatternDiff
         let hit = e.first { $0.message.contains(message) }
         #expect(hit != nil, "\(e)")
         #expect(hit?.location?.file == "apps/a.yaml")
-        #expect(hit?.location?.mark.line == line, "\(String(describing: hit))")
+        #expect(hit?.location?.mark.line == UInt32(line), "\(String(describing: hit))")
         #expect(hit?.fix?.contains(fix) == true, "\(String(describing: hit?.fix))")
     }
 

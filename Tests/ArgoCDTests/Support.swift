@@ -19,7 +19,7 @@ final class Repo {
         var cur = ""
         for c in path.split(separator: "/").dropLast() { cur += "/" + c; mkdir(cur, 0o755) }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        _ = text.withCString { write(fd, $0, strlen($0)) }
+        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
         close(fd)
     }
 

@@ -76,7 +76,7 @@ private let diffs: [ObjectDiff] = {
         let items = Drift.fields(lastApplied: Fixture.value("deployment-desired.yaml"), live: Fixture.value("deployment-live-drifted.json"), manager: "pattern")
         let t = HumanReport.drift(items, objects: ObjectDrift(missing: [ObjectKey(group: "", kind: "ConfigMap", namespace: "rec", name: "gone")], unmanaged: []))
         #expect(t == """
-            OBJECT                   FIELD                                            APPLIED → LIVE            MANAGER                    OPERATION  TIME
+            OBJECT                   FIELD                                            APPLIED → LIVE           MANAGER                    OPERATION  TIME
             Deployment.apps rec/web  .spec.template.spec.containers[name=main].image  nginx:1.25 → nginx:1.26  kubectl-client-side-apply  Update     2026-11-21T19:29:36Z
             missing: ConfigMap rec/gone
 
