@@ -58,7 +58,7 @@ extension SiteCompiler {
     func ownRepositories(values: Value, patternTree: any SourceTree, ref: PatternRef) -> [KnownRepository] {
         var urls: [String] = []
         if let u = values[path: ["global", "repoURL"]]?.string { urls.append(u) }
-        var workspaceURLs = urls
+        var workspaceURLs = urls + repositoryURLs
         if let local = workspace.tree as? LocalTree { workspaceURLs += GitRemotes.urls(of: local.root) }
         if let git = ref.git {
             let prefix = "\(git.url):"

@@ -15,6 +15,9 @@ public struct SiteCompiler: Sendable {
     public var expandApplications: Bool?
     /// Chart repositories for Application sources with `chart:` (see `ApplicationExpansionStep`).
     public var chartRepositories: (any ChartRepositoryResolver)?
+    /// URLs the workspace repository is known by (the controller's `spec.source.git.url`), so
+    /// Applications naming it read the checkout being rendered.
+    public var repositoryURLs: [String] = []
 
     public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) {
         self.workspace = workspace

@@ -239,9 +239,12 @@ public struct Reconciler: Sendable {
             defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "render")], monotonic() - renderStart) }
             // On the blocking executor: file reads, parsing and git patterns stay off the cooperative pool.
             let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
-            site = try await BlockingExecutor.shared.run { () throws(Diagnostics) -> RenderedSite in
-                try SiteCompiler(workspace: Workspace(tree: tree),
-                                 resolver: GitPatternResolver(resolver: SourceResolver(cache: cache))).compile(site: siteName)
+            var urls: [String] = []
+            if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
+            site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
+                var compiler = SiteCompiler(workspace: Workspace(tree: tree), resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)))
+                compiler.repositoryURLs = urls  // Argo CD Applications naming this repository read this commit
+                return try compiler.compile(site: siteName)
             }
         } catch {
             let text = error.items.prefix(5).map(\.description).joined(separator: "\n")

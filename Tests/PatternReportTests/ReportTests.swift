@@ -72,6 +72,17 @@ private let diffs: [ObjectDiff] = {
             """)
     }
 
+    @Test func driftTableNeverShowsSecretValues() throws {
+        let desired = try YAMLParser.parse("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\nstringData: {password: hunter2}\n")
+        var live = try YAMLParser.parse("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\ndata: {password: c3dvcmRmaXNo}\n")
+        live[path: ["metadata", "managedFields"]] = [["manager": "kubectl-edit", "operation": "Update", "apiVersion": "v1", "fieldsType": "FieldsV1",
+                                                     "fieldsV1": ["f:data": ["f:password": [:]]]]]
+        let items = Drift.fields(lastApplied: desired, live: live, manager: "pattern")
+        #expect(!items.isEmpty)
+        let t = HumanReport.drift(items)
+        #expect(t.contains("sha256:") && !t.contains("hunter2") && !t.contains("c3dvcmRmaXNo") && !t.contains("swordfish"))
+    }
+
     @Test func driftTable() {
         let items = Drift.fields(lastApplied: Fixture.value("deployment-desired.yaml"), live: Fixture.value("deployment-live-drifted.json"), manager: "pattern")
         let t = HumanReport.drift(items, objects: ObjectDrift(missing: [ObjectKey(group: "", kind: "ConfigMap", namespace: "rec", name: "gone")], unmanaged: []))
