@@ -98,11 +98,41 @@ struct ExpansionRun {
 
     init(context: ExpansionContext) { self.context = context }
 
+    /// One Application of a level, decoded, with its sources' checkouts resolved.
+    struct RenderJob: Sendable {
+        var index: Int
+        var app: Application
+        var sources: [(source: ApplicationSource, checkout: SourceRenderer.Checkout)]
+        var refs: [String: SourceRenderer.Checkout]
+    }
+
     mutating func process(_ objects: [ExpandedObject], depth: Int, stack: [String],
                           prefix: [SyncOrdering.Position]) throws(Diagnostics) -> [ExpandedObject] {
-        var out: [ExpandedObject] = []
+        // The Applications of this level are decoded and their checkouts resolved in order,
+        // then their sources rendered concurrently (they are independent, like chart components).
+        var rendered: [Int: (Application, Result<[(Value, String)], Diagnostics>)] = [:]
+        var jobs: [RenderJob] = []
         var problems: [Diagnostic] = []
-        for item in objects {
+        var failed: Set<Int> = []
+        for (i, item) in objects.enumerated() where Application.isApplication(item.object) {
+            guard case .at? = try? SyncOrdering.placement(of: item.object) else { continue }
+            do {
+                let app = try Application.decode(item.object, file: item.file)
+                let (sources, refs) = try checkouts(app)
+                jobs.append(RenderJob(index: i, app: app, sources: sources, refs: refs))
+            } catch {
+                problems += error.items
+                failed.insert(i)
+            }
+        }
+        let renderer = SourceRenderer(context: context)
+        let results = ParallelMap.map(jobs, minimum: 2) { job in
+            Result { () throws(Diagnostics) in try renderer.renderAll(job.sources, refs: job.refs, app: job.app) }
+        }
+        for (k, job) in jobs.enumerated() { rendered[job.index] = (job.app, results[k]) }
+
+        var out: [ExpandedObject] = []
+        for (i, item) in objects.enumerated() where !failed.contains(i) {
             let loc = SourceLocation(file: item.file, mark: item.object.mark)
             let placement: SyncOrdering.Placement
             do { placement = try SyncOrdering.placement(of: item.object) } catch {
@@ -122,8 +152,8 @@ struct ExpansionRun {
                     })
                     let children = generated.map { ExpandedObject(object: $0, file: item.file, component: item.component) }
                     out += try process(children, depth: depth + 1, stack: stack, prefix: prefix + [position])
-                } else if Application.isApplication(item.object) {
-                    out += try expandApplication(item, position: position, depth: depth, stack: stack, prefix: prefix)
+                } else if let (app, result) = rendered[i] {
+                    out += try expandApplication(item, app: app, rendered: result, position: position, depth: depth, stack: stack, prefix: prefix)
                 } else {
                     var o = item
                     o.order = prefix + [position]
@@ -137,9 +167,9 @@ struct ExpansionRun {
         return out
     }
 
-    mutating func expandApplication(_ item: ExpandedObject, position: SyncOrdering.Position, depth: Int, stack: [String],
+    mutating func expandApplication(_ item: ExpandedObject, app: Application, rendered result: Result<[(Value, String)], Diagnostics>,
+                                    position: SyncOrdering.Position, depth: Int, stack: [String],
                                     prefix: [SyncOrdering.Position]) throws(Diagnostics) -> [ExpandedObject] {
-        let app = try Application.decode(item.object, file: item.file)
         let loc = SourceLocation(file: item.file, mark: item.object.mark)
         let id = "\(app.namespace ?? "")/\(app.name)"
         if let i = stack.firstIndex(of: id) {
@@ -151,7 +181,7 @@ struct ExpansionRun {
                                       at: loc, fix: "flatten the app-of-apps tree")])
         }
         applications += 1
-        var rendered = try renderSources(app, at: loc)
+        var rendered = try result.get()
         produced += rendered.count
         if produced > context.maxObjects {
             throw Diagnostics([.error("expanding Applications produced more than \(context.maxObjects) objects", at: loc,
@@ -202,28 +232,27 @@ struct ExpansionRun {
 
     // MARK: Sources
 
-    mutating func renderSources(_ app: Application, at loc: SourceLocation) throws(Diagnostics) -> [(Value, String)] {
+    /// The checkouts of an Application's rendered sources and of its `ref` sources.
+    mutating func checkouts(_ app: Application) throws(Diagnostics)
+        -> ([(source: ApplicationSource, checkout: SourceRenderer.Checkout)], [String: SourceRenderer.Checkout]) {
         var refs: [String: SourceRenderer.Checkout] = [:]
-        for s in app.sources {
-            guard let ref = s.ref else { continue }
-            var c = try checkout(s, at: SourceLocation(file: app.file, mark: s.mark))
-            c.appPath = c.root
-            refs[ref] = c
-        }
-        let renderer = SourceRenderer(context: context)
-        var out: [(Value, String)] = []
+        var out: [(source: ApplicationSource, checkout: SourceRenderer.Checkout)] = []
         var problems: [Diagnostic] = []
-        for s in app.sources where s.path != nil || s.chart != nil {
+        for s in app.sources {
             let sloc = SourceLocation(file: app.file, mark: s.mark)
             do {
-                let c = try checkout(s, at: sloc)
-                out += try renderer.render(s, app: app, checkout: c, refs: refs, at: sloc)
+                if let ref = s.ref {
+                    var c = try checkout(s, at: sloc)
+                    c.appPath = c.root
+                    refs[ref] = c
+                }
+                if s.path != nil || s.chart != nil { out.append((s, try checkout(s, at: sloc))) }
             } catch {
                 problems += error.items
             }
         }
         if !problems.isEmpty { throw Diagnostics(problems) }
-        return out
+        return (out, refs)
     }
 
     mutating func checkout(_ s: ApplicationSource, at loc: SourceLocation) throws(Diagnostics) -> SourceRenderer.Checkout {

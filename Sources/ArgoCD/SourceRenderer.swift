@@ -28,6 +28,20 @@ struct SourceRenderer {
         return .directory
     }
 
+    /// Every rendered source of `app`, in order (all problems reported).
+    func renderAll(_ sources: [(source: ApplicationSource, checkout: Checkout)], refs: [String: Checkout],
+                   app: Application) throws(Diagnostics) -> [(Value, String)] {
+        var out: [(Value, String)] = []
+        var problems: [Diagnostic] = []
+        for (s, c) in sources {
+            do { out += try render(s, app: app, checkout: c, refs: refs, at: SourceLocation(file: app.file, mark: s.mark)) } catch {
+                problems += error.items
+            }
+        }
+        if !problems.isEmpty { throw Diagnostics(problems) }
+        return out
+    }
+
     func render(_ source: ApplicationSource, app: Application, checkout c: Checkout, refs: [String: Checkout],
                 at location: SourceLocation) throws(Diagnostics) -> [(Value, String)] {
         switch type(of: source, in: c) {
@@ -237,27 +251,10 @@ struct SourceRenderer {
                     throw Diagnostic.error("\(shown) is \(bytes.count) bytes, more than the limit of \(context.limits.maxBytes)", at: SourceLocation(file: shown))
                 }
                 if Self.contains(bytes, Self.skipMarker) { continue }
-                let docs: [Value]
-                if name.hasSuffix(".json") {
-                    docs = [try bytes.withUnsafeBufferPointer { b throws(Diagnostic) in try JSONParser().parse(bytes: b, file: shown) }]
-                } else {
-                    docs = try bytes.withUnsafeBufferPointer { b throws(Diagnostic) in
-                        try YAMLParser.parseStream(bytes: b, file: shown, limits: context.limits)
-                    }.map(\.value)
-                }
-                for v in docs where !v.isNull {
-                    guard v.object != nil else {
-                        problems.append(.error("a manifest must be a map, found \(v.typeName)", at: SourceLocation(file: shown, mark: v.mark)))
-                        continue
-                    }
-                    // A YAML file that is not a manifest (no apiVersion/kind) is skipped, as Argo CD does.
-                    if v.apiVersion == nil && v.kindName == nil { continue }
-                    if let kind = v.kindName, kind.hasSuffix("List"), let items = v["items"]?.array {
-                        for item in items { out.append((item, shown)) }
-                    } else {
-                        out.append((v, shown))
-                    }
-                }
+                let r = try ManifestFile.parse(bytes, json: name.hasSuffix(".json"), shown: shown, limits: context.limits)
+                problems += r.problems
+                // A YAML file that is not a manifest (no apiVersion, no kind) is skipped, as Argo CD does.
+                for v in r.objects where v.apiVersion != nil || v.kindName != nil { out.append((v, shown)) }
             } catch let d as Diagnostic {
                 problems.append(d)
             } catch {

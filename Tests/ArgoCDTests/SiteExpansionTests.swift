@@ -40,9 +40,9 @@ import Glibc
         #expect(site.ignoreDifferences.count == 1)  // the overlay's own rule still applies
     }
 
-    @Test func defaultIsKeepAndTheFlagExpands() throws {
+    /// The fixture with its hub overlay's spec replaced by `pattern` plus `extra` (one line).
+    func fixtureWithHub(_ extra: String) -> TemporaryDirectory {
         let root = TemporaryDirectory("argocd-site")
-        defer { root.remove() }
         copy(fixture, to: root.path)
         write(root.path + "/overlays/hub/overlay.yaml", """
             apiVersion: pattern.dev/v1alpha1
@@ -50,8 +50,14 @@ import Glibc
             metadata: {name: hub}
             spec:
               pattern: {path: patterns/apps}
-              values: {global: {repoURL: "https://git.example.com/platform/apps.git"}}
+              \(extra)
             """)
+        return root
+    }
+
+    @Test func defaultIsKeepAndTheFlagExpands() throws {
+        let root = fixtureWithHub(#"values: {global: {repoURL: "https://git.example.com/platform/apps.git"}}"#)
+        defer { root.remove() }
         #expect(try compile(root.path).objects.map { $0.object.kindName } == ["Application"])
         #expect(try compile(root.path, expand: true).objects.count == 5)
     }
@@ -62,17 +68,8 @@ import Glibc
         ("ignoreDifferences: {kind: ConfigMap}", "must be a list", 6),
     ])
     func overlayFieldsAreTypeChecked(_ field: String, _ message: String, _ line: Int) {
-        let root = TemporaryDirectory("argocd-site")
+        let root = fixtureWithHub(field)
         defer { root.remove() }
-        copy(fixture, to: root.path)
-        write(root.path + "/overlays/hub/overlay.yaml", """
-            apiVersion: pattern.dev/v1alpha1
-            kind: Site
-            metadata: {name: hub}
-            spec:
-              pattern: {path: patterns/apps}
-              \(field)
-            """)
         do {
             _ = try compile(root.path)
             Issue.record("no error")
