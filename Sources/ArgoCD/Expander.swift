@@ -155,8 +155,9 @@ struct ExpansionRun {
                 } else if let (app, result) = rendered[i] {
                     out += try expandApplication(item, app: app, rendered: result, position: position, depth: depth, stack: stack, prefix: prefix)
                 } else {
+                    // Objects outside any Application keep pattern's own ordering.
                     var o = item
-                    o.order = prefix + [position]
+                    o.order = prefix.isEmpty ? [] : prefix + [position]
                     out.append(o)
                 }
             } catch {

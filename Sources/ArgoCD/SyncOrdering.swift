@@ -94,7 +94,7 @@ public enum SyncOrdering {
         let depth = items.map(\.order.count).max() ?? 0
         func padded(_ o: [Position]) -> [Position] { o + Array(repeating: .sync, count: depth - o.count) }
         var groups: [[Position]: [Int]] = [:]
-        for (i, item) in items.enumerated() {
+        for (i, item) in items.enumerated() where !item.order.isEmpty {
             if ["Namespace", "CustomResourceDefinition"].contains(item.object.kindName ?? "") { continue }
             groups[padded(item.order), default: []].append(i)
         }

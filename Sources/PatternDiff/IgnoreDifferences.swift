@@ -306,6 +306,16 @@ public enum IgnoreDifferences {
 // MARK: - Decoding `ignoreDifferences` entries
 
 extension IgnoreRule {
+    /// Groups of common kinds outside the core group (for the missing-`group` error).
+    static let knownGroups: [String: String] = [
+        "Deployment": "apps", "StatefulSet": "apps", "DaemonSet": "apps", "ReplicaSet": "apps",
+        "Job": "batch", "CronJob": "batch", "Ingress": "networking.k8s.io", "NetworkPolicy": "networking.k8s.io",
+        "HorizontalPodAutoscaler": "autoscaling", "Role": "rbac.authorization.k8s.io", "RoleBinding": "rbac.authorization.k8s.io",
+        "ClusterRole": "rbac.authorization.k8s.io", "ClusterRoleBinding": "rbac.authorization.k8s.io",
+        "CustomResourceDefinition": "apiextensions.k8s.io", "MutatingWebhookConfiguration": "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration": "admissionregistration.k8s.io",
+    ]
+
     /// Fields of one `ignoreDifferences` entry (Argo CD's spelling).
     public static let knownFields = ["group", "kind", "name", "namespace", "jsonPointers", "jqPathExpressions", "managedFieldsManagers"]
 
@@ -361,6 +371,12 @@ extension IgnoreRule {
                                        fix: "add 'kind: Deployment' (and 'group: apps' for kinds outside the core group)"))
             }
             // Argo CD's `group` is optional and "" (the core group) when absent; "*" matches any.
+            // A well-known kind outside the core group without `group` would silently match
+            // nothing: say so.
+            if o["group"] == nil, let k = rule.kind, let g = knownGroups[k] {
+                problems.append(.error("\(k) is in API group \(g), but this ignoreDifferences entry has no 'group' (it would match only the core group)",
+                                       at: at(item), fix: "add 'group: \(g)'"))
+            }
             if rule.group == "*" { rule.group = nil }
             if rule.kind == "*" { rule.kind = nil }
             for (p, x) in strings("jsonPointers") {

@@ -341,6 +341,14 @@ let chartTemplate = """
         let e = try Repo().expand("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations: {argocd.argoproj.io/sync-wave: \"5\"}\n")
         #expect(names(e) == ["ConfigMap//x"] && e.applications == 0)
         #expect(e.objects[0].object.annotations["config.kubernetes.io/depends-on"] == nil)
+        // Beside an expanded Application, too: waves order what Applications render, not the
+        // site's own objects (those keep pattern's component and kind ordering).
+        let r = Repo()
+        r.write("m/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+        let mixed = try r.expand("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations: {argocd.argoproj.io/sync-wave: \"5\"}\n---\n"
+                                 + app("m", source: "repoURL: \(ownURL)\npath: m"))
+        #expect(Set(names(mixed)) == ["ConfigMap//x", "ConfigMap/web/a"])
+        #expect(mixed.objects.allSatisfy { $0.object.annotations["config.kubernetes.io/depends-on"] == nil })
     }
 }
 

@@ -131,12 +131,13 @@ private func yaml(_ s: String) -> Value { try! YAMLParser.parse(s) }
 
     @Test(arguments: [
         ("- {kind: Deployment, jsonPointer: [/a]}", "unknown field 'jsonPointer'", 1),
-        ("- {kind: Deployment}", "ignores nothing", 1),
+        ("- {kind: Deployment, jsonPointers: [/spec/replicas]}", "Deployment is in API group apps", 1),
+        ("- {kind: ConfigMap}", "ignores nothing", 1),
         ("- {group: apps, jsonPointers: [/a]}", "needs 'kind'", 1),
-        ("- kind: Deployment\n  jsonPointers: [spec/replicas]", "must start with '/'", 2),
-        ("- kind: Deployment\n  jqPathExpressions: ['.a | length']", "unsupported jq path expression", 2),
-        ("- kind: Deployment\n  jsonPointers: /spec/replicas", "must be a list of strings", 2),
-        ("kind: Deployment", "must be a list", 1),
+        ("- kind: ConfigMap\n  jsonPointers: [spec/replicas]", "must start with '/'", 2),
+        ("- kind: ConfigMap\n  jqPathExpressions: ['.a | length']", "unsupported jq path expression", 2),
+        ("- kind: ConfigMap\n  jsonPointers: /spec/replicas", "must be a list of strings", 2),
+        ("kind: ConfigMap", "must be a list", 1),
     ])
     func decodingErrors(_ text: String, _ message: String, _ line: Int) {
         do {
