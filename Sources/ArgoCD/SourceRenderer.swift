@@ -228,7 +228,7 @@ struct SourceRenderer {
         } catch let d as Diagnostics { throw d } catch {
             throw Diagnostics([.error("cannot read \(c.shown(c.appPath)): \(error)", at: location, fix: "symbolic links must stay inside the repository")])
         }
-        var out: [(Value, String)] = []
+        var selected: [(path: TreePath, shown: String)] = []
         var problems: [Diagnostic] = []
         for (rel, p) in files {
             let name = p.name
@@ -236,33 +236,18 @@ struct SourceRenderer {
             guard isJsonnet || Self.manifestExtensions.contains(where: { name.hasSuffix($0) }) else { continue }
             if let exclude, exclude.matches(rel) { continue }
             if let include, !include.matches(rel) { continue }
-            let shown = c.shown(p)
             if isJsonnet {
-                problems.append(.error("\(shown) is Jsonnet, which pattern does not evaluate", at: SourceLocation(file: shown),
+                problems.append(.error("\(c.shown(p)) is Jsonnet, which pattern does not evaluate", at: SourceLocation(file: c.shown(p)),
                                        fix: "render it to YAML in the repository, or exclude it: directory: {exclude: '*.jsonnet'}"))
                 continue
             }
-            do {
-                if let size = c.tree.fileSize(p), size > context.limits.maxBytes {
-                    throw Diagnostic.error("\(shown) is \(size) bytes, more than the limit of \(context.limits.maxBytes)", at: SourceLocation(file: shown))
-                }
-                let bytes = try c.tree.read(p)
-                if bytes.count > context.limits.maxBytes {
-                    throw Diagnostic.error("\(shown) is \(bytes.count) bytes, more than the limit of \(context.limits.maxBytes)", at: SourceLocation(file: shown))
-                }
-                if Self.contains(bytes, Self.skipMarker) { continue }
-                let r = try ManifestFile.parse(bytes, json: name.hasSuffix(".json"), shown: shown, limits: context.limits)
-                problems += r.problems
-                // A YAML file that is not a manifest (no apiVersion, no kind) is skipped, as Argo CD does.
-                for v in r.objects where v.apiVersion != nil || v.kindName != nil { out.append((v, shown)) }
-            } catch let d as Diagnostic {
-                problems.append(d)
-            } catch {
-                problems.append(.error("cannot read \(shown): \(error)", at: SourceLocation(file: shown)))
-            }
+            selected.append((p, c.shown(p)))
         }
+        let read = ManifestFile.readAll(c.tree, selected, limits: context.limits, skip: { Self.contains($0, Self.skipMarker) })
+        problems += read.problems
         if !problems.isEmpty { throw Diagnostics(problems) }
-        return out
+        // A YAML file that is not a manifest (no apiVersion, no kind) is skipped, as Argo CD does.
+        return read.objects.filter { $0.0.apiVersion != nil || $0.0.kindName != nil }
     }
 
     static func contains(_ bytes: [UInt8], _ needle: String) -> Bool {

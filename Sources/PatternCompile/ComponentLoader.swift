@@ -32,20 +32,7 @@ struct ComponentLoader {
             throw Diagnostics([.error("component '\(component)' has no manifests in \(displayPrefix + dir.string)", at: referencedAt,
                                       fix: "add *.yaml files or a kustomization.yaml, or disable the component")])
         }
-        var out: [(Value, String)] = []
-        var problems: [Diagnostic] = []
-        for f in files {
-            let shown = displayPrefix + f.string
-            do {
-                let r = try ManifestFile.read(tree, f, shown: shown, limits: limits)
-                problems += r.problems
-                for v in r.objects { out.append((v, shown)) }
-            } catch let d as Diagnostic {
-                problems.append(d)
-            } catch {
-                problems.append(.error("cannot read \(shown): \(error)", at: SourceLocation(file: shown)))
-            }
-        }
+        let (out, problems) = ManifestFile.readAll(tree, files.map { ($0, displayPrefix + $0.string) }, limits: limits)
         if !problems.isEmpty { throw Diagnostics(problems) }
         return out
     }

@@ -3,9 +3,29 @@
 /// skipped, `*List` kinds flattened into their items. Shared by plain component directories and
 /// Argo CD directory sources.
 public enum ManifestFile {
+    /// The objects of `files` (each with the name shown in messages), in order, and every
+    /// problem of every file. `skip` leaves out a file by its contents.
+    public static func readAll(_ tree: any SourceTree, _ files: [(path: TreePath, shown: String)], limits: YAMLLimits,
+                               skip: ([UInt8]) -> Bool = { _ in false }) -> (objects: [(Value, String)], problems: [Diagnostic]) {
+        var out: [(Value, String)] = []
+        var problems: [Diagnostic] = []
+        for (f, shown) in files {
+            do {
+                let r = try read(tree, f, shown: shown, limits: limits, skip: skip)
+                problems += r.problems
+                for v in r.objects { out.append((v, shown)) }
+            } catch let d as Diagnostic {
+                problems.append(d)
+            } catch {
+                problems.append(.error("cannot read \(shown): \(error)", at: SourceLocation(file: shown)))
+            }
+        }
+        return (out, problems)
+    }
+
     /// The file's objects, and a problem for every document that is not a map.
-    public static func read(_ tree: any SourceTree, _ path: TreePath, shown: String,
-                            limits: YAMLLimits) throws -> (objects: [Value], problems: [Diagnostic]) {
+    public static func read(_ tree: any SourceTree, _ path: TreePath, shown: String, limits: YAMLLimits,
+                            skip: ([UInt8]) -> Bool = { _ in false }) throws -> (objects: [Value], problems: [Diagnostic]) {
         if let size = tree.fileSize(path), size > limits.maxBytes {
             throw Diagnostic.error("\(shown) is \(size) bytes, more than the limit of \(limits.maxBytes)",
                                    at: SourceLocation(file: shown), fix: "split the file into smaller ones")
@@ -15,6 +35,7 @@ public enum ManifestFile {
             throw Diagnostic.error("\(shown) is \(bytes.count) bytes, more than the limit of \(limits.maxBytes)",
                                    at: SourceLocation(file: shown), fix: "split the file into smaller ones")
         }
+        if skip(bytes) { return ([], []) }
         return try parse(bytes, json: path.name.hasSuffix(".json"), shown: shown, limits: limits)
     }
 
