@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "PatternController", targets: ["PatternController"]),
         .library(name: "Helm", targets: ["Helm"]),
         .library(name: "HelmTemplate", targets: ["HelmTemplate"]),
+        .library(name: "ArgoCD", targets: ["ArgoCD"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,7 +48,11 @@ let package = Package(
         /// .tgz archives, .Files/.Capabilities/.Release, hooks, rendering through HelmTemplate.
         .target(name: "Helm", dependencies: ["PatternCore", "CZlib", "HelmTemplate"]),
         /// Compile: pattern files + overlays + Kustomize directories → ordered objects.
-        .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize", "Helm"]),
+        .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize", "Helm", "ArgoCD", "PatternDiff"]),
+        /// Argo CD `Application`s and `ApplicationSet`s expanded with our engines: sources
+        /// (Helm, Kustomize, directories; own repo, git repos, chart repositories), sync waves
+        /// and hooks as apply ordering, sync options, `ignoreDifferences`.
+        .target(name: "ArgoCD", dependencies: ["PatternCore", "Helm", "HelmTemplate", "Kustomize", "PatternDiff"]),
         /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
         .target(name: "KubeClient", dependencies: ["PatternCore", "CCurl"]),
         /// Diff: desired vs live on owned fields (managedFields), apply plan graph, drift attribution.
@@ -106,6 +111,7 @@ let package = Package(
         .testTarget(name: "PatternApplyTests", dependencies: ["TestSupport", 
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),
+        .testTarget(name: "ArgoCDTests", dependencies: ["TestSupport", "ArgoCD", "PatternCompile", "PatternDiff", "PatternCore"]),
         .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
         .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 

@@ -37,8 +37,9 @@ public struct ApplyEngine: Sendable {
 
     /// Desired object prepared for comparison with live: the rendered-revision annotation
     /// only says *which render* last changed an object, so it never makes an object differ.
-    static func comparable(_ desired: Value, live: Value?) -> Value {
-        var d = desired
+    static func comparable(_ desired: Value, live: Value?, ignore: [IgnoreRule] = []) -> Value {
+        // Ignored differences (`ignoreDifferences`) compare as equal: desired takes live's values there.
+        var d = IgnoreDifferences.respectLive(desired, live: live, rules: ignore)
         if let lr = live?.annotations[PatternLabels.revision] {
             d[path: ["metadata", "annotations", PatternLabels.revision]] = lr
         }
@@ -59,7 +60,8 @@ public struct ApplyEngine: Sendable {
         for o in site.objects {
             // An object another site owns is compared as it is live, and marked with its owner.
             let live = observation.live[o.key] ?? observation.foreignObjects[o.key]
-            var d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: fieldManager)
+            var d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live, ignore: site.ignoreDifferences),
+                                      live: live, manager: fieldManager, options: IgnoreDifferences.options(site.ignoreDifferences))
             d.ownedBy = observation.foreign[o.key]
             diffs.append(d)
         }
@@ -205,8 +207,9 @@ public struct ApplyEngine: Sendable {
         for o in run.site.objects {
             let live = run.observation.live[o.key]
             run.modes[o.key] = Lifecycle.applyMode(rendered: o.object, live: live)
-            run.diffByKey[o.key] = ObjectDiffer.diff(desired: ApplyEngine.comparable(run.identity.prepare(o.object), live: live),
-                                                     live: live, manager: run.options.fieldManager)
+            run.diffByKey[o.key] = ObjectDiffer.diff(desired: ApplyEngine.comparable(run.identity.prepare(o.object), live: live, ignore: run.site.ignoreDifferences),
+                                                     live: live, manager: run.options.fieldManager,
+                                                     options: IgnoreDifferences.options(run.site.ignoreDifferences))
         }
     }
 
@@ -512,6 +515,9 @@ public struct ApplyEngine: Sendable {
         let identity = run.identity
         let requests = run.requests
         let modes = run.modes
+        // Fields an ignore rule covers keep their live values (Argo CD's RespectIgnoreDifferences).
+        let ignore = run.site.ignoreDifferences
+        let live = ignore.isEmpty ? [:] : run.observation.live
         return await withTaskGroup(of: (Int, Result<(Value, Bool), KubeError>).self) { group in
             var out: [(Int, Result<(Value, Bool), KubeError>)] = []
             var it = objects.enumerated().makeIterator()
@@ -531,7 +537,8 @@ public struct ApplyEngine: Sendable {
                             }
                         }
                         // 201 Created vs 200 OK decides "created".
-                        let r = try await client.applyReportingCreation(identity.prepare(o.object), fieldManager: options.fieldManager,
+                        let config = IgnoreDifferences.respectLive(identity.prepare(o.object), live: live[o.key], rules: ignore)
+                        let r = try await client.applyReportingCreation(config, fieldManager: options.fieldManager,
                                                                         force: options.forceConflicts, dryRun: options.dryRun)
                         return (i, .success((r.object, r.created)))
                     } catch { return (i, .failure(error)) }

@@ -43,7 +43,8 @@ extension ApplyEngine {
         let inventoryKeys = inventory?.objects ?? []
         for o in site.objects {
             guard let live = observation.live[o.key] else { continue }
-            items += Drift.fields(lastApplied: ApplyEngine.comparable(identity.prepare(o.object), live: live), live: live, manager: fieldManager)
+            items += Drift.fields(lastApplied: ApplyEngine.comparable(identity.prepare(o.object), live: live, ignore: site.ignoreDifferences),
+                                  live: live, manager: fieldManager, options: IgnoreDifferences.options(site.ignoreDifferences))
         }
         let desired = Set(site.objects.map(\.key))
         // Missing: applied before (inventory) and still desired, but gone from the cluster.

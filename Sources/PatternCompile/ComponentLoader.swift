@@ -32,46 +32,7 @@ struct ComponentLoader {
             throw Diagnostics([.error("component '\(component)' has no manifests in \(displayPrefix + dir.string)", at: referencedAt,
                                       fix: "add *.yaml files or a kustomization.yaml, or disable the component")])
         }
-        var out: [(Value, String)] = []
-        var problems: [Diagnostic] = []
-        for f in files {
-            let shown = displayPrefix + f.string
-            do {
-                // *.json has no parser-side size limit: check before (when the tree knows
-                // sizes) and after reading.
-                if let size = tree.fileSize(f), size > limits.maxBytes {
-                    throw Diagnostic.error("\(shown) is \(size) bytes, more than the limit of \(limits.maxBytes)",
-                                           at: SourceLocation(file: shown), fix: "split the file into smaller ones")
-                }
-                let bytes = try tree.read(f)
-                let docs: [YAMLDocument]
-                if bytes.count > limits.maxBytes {
-                    throw Diagnostic.error("\(shown) is \(bytes.count) bytes, more than the limit of \(limits.maxBytes)",
-                                           at: SourceLocation(file: shown), fix: "split the file into smaller ones")
-                }
-                if f.name.hasSuffix(".json") {
-                    let v = try bytes.withUnsafeBufferPointer { b throws(Diagnostic) in try JSONParser().parse(bytes: b, file: shown) }
-                    docs = [YAMLDocument(value: v, mark: v.mark, index: 0)]
-                } else {
-                    docs = try bytes.withUnsafeBufferPointer { b throws(Diagnostic) in try YAMLParser.parseStream(bytes: b, file: shown, limits: limits) }
-                }
-                for d in docs where !d.value.isNull {
-                    guard d.value.object != nil else {
-                        problems.append(.error("a manifest must be a map, found \(d.value.typeName)", at: SourceLocation(file: shown, mark: d.mark)))
-                        continue
-                    }
-                    if let kind = d.value.kindName, kind.hasSuffix("List"), let items = d.value["items"]?.array {
-                        for item in items { out.append((item, shown)) }
-                    } else {
-                        out.append((d.value, shown))
-                    }
-                }
-            } catch let d as Diagnostic {
-                problems.append(d)
-            } catch {
-                problems.append(.error("cannot read \(shown): \(error)", at: SourceLocation(file: shown)))
-            }
-        }
+        let (out, problems) = ManifestFile.readAll(tree, files.map { ($0, displayPrefix + $0.string) }, limits: limits)
         if !problems.isEmpty { throw Diagnostics(problems) }
         return out
     }

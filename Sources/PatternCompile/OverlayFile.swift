@@ -1,4 +1,5 @@
 import PatternCore
+import PatternDiff
 
 /// A site or group overlay: `overlays/<name>/overlay.yaml`.
 ///
@@ -36,6 +37,10 @@ public struct OverlaySpec: Sendable {
     public var patches: [Value]
     /// `spec.apply`: records namespace, observed namespaces, prunable kinds.
     public var apply = ApplySettings()
+    /// `spec.applications`: expand Argo CD Applications or keep them (nil: not set here).
+    public var applications: ApplicationsMode?
+    /// `spec.ignoreDifferences`: Argo CD-style ignore rules for diff, drift and apply.
+    public var ignoreDifferences: [IgnoreRule] = []
     /// Directory of the overlay inside the repository.
     public var directory: TreePath
     public var file: String
@@ -83,6 +88,7 @@ public struct ClusterFacts: Sendable, Hashable {
 
 extension OverlaySpec {
     static let knownSpec = ["extends", "pattern", "cluster", "valueFiles", "values", "components", "patches", "description", "apply"]
+        + argoSpecFields
 
     public static func decode(_ doc: Value, file: String, directory: TreePath) throws(Diagnostics) -> OverlaySpec {
         var r = FieldReader(file: file)
@@ -213,6 +219,7 @@ extension OverlaySpec {
                            disable: disable.map { (name: $0.0, mark: $0.1) },
                            patches: patches, directory: directory, file: file)
         overlay.apply = apply
+        try overlay.decodeArgoFields(spec, file: file)
         return overlay
     }
 }

@@ -1,4 +1,5 @@
 import PatternCore
+import PatternDiff
 
 /// One rendered Kubernetes object with where it came from.
 public struct RenderedObject: Sendable {
@@ -41,6 +42,13 @@ public struct RenderedSite: Sendable {
     public var warnings: [Diagnostic]
     /// How the site is applied (overlay `spec.apply`, last in the chain wins).
     public var apply = ApplySettings()
+    /// Ignore rules for diff, drift and apply: the overlay chain's `ignoreDifferences` and
+    /// those of the Applications expanded into this render.
+    public var ignoreDifferences: [IgnoreRule] = []
+    /// What the render did with Argo CD Applications (`spec.applications`, or the
+    /// `--expand-applications` override), and how many it expanded.
+    public var applications: ApplicationsMode = .keep
+    public var expandedApplications = 0
 }
 
 /// A site's apply settings (overlay `spec.apply`): where its records live, which namespaces

@@ -1,4 +1,5 @@
 import PatternCore
+import ArgoCD
 
 /// Compiles a site: pattern + overlay chain + values → objects in apply order.
 ///
@@ -11,6 +12,14 @@ public struct SiteCompiler: Sendable {
     public var resolver: (any PatternSourceResolver)?
     /// Install or upgrade per chart component (from the site's ledger; default: install).
     public var chartReleases: ChartReleases = .install
+    /// Argo CD Applications: nil follows each site's `applications:` (default keep); true or
+    /// false overrides it (`pattern render --expand-applications`).
+    public var expandApplications: Bool?
+    /// Chart repositories for Application sources with `chart:` (see `ApplicationExpansionStep`).
+    public var chartRepositories: (any ChartRepositoryResolver)?
+    /// URLs the workspace repository is known by (the controller's `spec.source.git.url`), so
+    /// Applications naming it read the checkout being rendered.
+    public var repositoryURLs: [String] = []
 
     public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) {
         self.workspace = workspace
@@ -172,6 +181,12 @@ public struct SiteCompiler: Sendable {
             }
         }
 
+        // 5b. Post-render: Argo CD Applications and ApplicationSets, expanded when the site
+        // (or the caller) asks for it, whichever component produced them.
+        let argo = expandApplicationsStep(&objects, chain: chain, values: values.root, patternTree: patternTree, ref: ref,
+                                          diagnostics: &diagnostics)
+        warnings += argo.warnings
+
         // 6. Overlay patches, in chain order.
         for o in chain where !o.patches.isEmpty {
             do {
@@ -198,6 +213,9 @@ public struct SiteCompiler: Sendable {
         var rendered = RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
                                     revision: revision, components: deps, provenance: provenance, warnings: warnings)
         rendered.chartComponents = active.filter { $0.chart != nil }.map(\.name)
+        rendered.applications = argo.mode
+        rendered.expandedApplications = argo.count
+        rendered.ignoreDifferences = chain.flatMap(\.ignoreDifferences) + argo.ignoreRules
         for o in chain {
             rendered.apply.recordNamespace = o.apply.recordNamespace ?? rendered.apply.recordNamespace
             rendered.apply.namespaces = o.apply.namespaces ?? rendered.apply.namespaces

@@ -1,6 +1,7 @@
 import PatternCore
 import PatternSource
 import KubeClient
+import PatternDiff
 
 /// The `PatternSync` custom resource (`pattern.dev/v1alpha1`): which site of which pattern
 /// repository the controller keeps a cluster in sync with, and how.
@@ -23,6 +24,8 @@ public struct PatternSyncSpec: Sendable, Hashable {
     public var suspend: Bool
     public var timeoutSeconds: Double
     public var recordNamespace: String
+    /// `spec.ignoreDifferences`: added to the site's own ignore rules for drift, diff and apply.
+    public var ignoreDifferences: [IgnoreRule] = []
 
     public static let group = "pattern.dev"
     public static let version = "v1alpha1"
@@ -59,6 +62,11 @@ public struct PatternSyncSpec: Sendable, Hashable {
         prune = spec["prune"]?.bool ?? true
         suspend = spec["suspend"]?.bool ?? false
         recordNamespace = spec["recordNamespace"]?.string ?? "pattern-system"
+        if let id = spec["ignoreDifferences"] {
+            do { ignoreDifferences = try IgnoreRule.decodeList(id, file: "PatternSync spec", in: "spec") } catch {
+                throw SpecError("spec.ignoreDifferences: " + error.items.map { $0.message + ($0.fix.map { " (\($0))" } ?? "") }.joined(separator: "; "))
+            }
+        }
     }
 }
 

@@ -239,9 +239,12 @@ public struct Reconciler: Sendable {
             defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "render")], monotonic() - renderStart) }
             // On the blocking executor: file reads, parsing and git patterns stay off the cooperative pool.
             let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
-            site = try await BlockingExecutor.shared.run { () throws(Diagnostics) -> RenderedSite in
-                try SiteCompiler(workspace: Workspace(tree: tree),
-                                 resolver: GitPatternResolver(resolver: SourceResolver(cache: cache))).compile(site: siteName)
+            var urls: [String] = []
+            if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
+            site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
+                var compiler = SiteCompiler(workspace: Workspace(tree: tree), resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)))
+                compiler.repositoryURLs = urls  // Argo CD Applications naming this repository read this commit
+                return try compiler.compile(site: siteName)
             }
         } catch {
             let text = error.items.prefix(5).map(\.description).joined(separator: "\n")
@@ -249,6 +252,7 @@ public struct Reconciler: Sendable {
                               message: "cannot render site '\(pass.spec.site)'\(pass.commit.map { " at commit \(String($0.prefix(12)))" } ?? ""): \(text)",
                               stalled: true, interval: pass.spec.intervalSeconds)
         }
+        site.ignoreDifferences += pass.spec.ignoreDifferences
         if site.provenance.commit == nil, let commit = pass.commit {
             site.provenance = Provenance(source: pass.sourceURL, commit: commit, stale: pass.stale)
         }

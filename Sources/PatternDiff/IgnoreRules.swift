@@ -121,10 +121,16 @@ public struct IgnoreRule: Sendable, Hashable {
     public var namespace: String?
     public var name: String?
     public var paths: [PathPattern]
+    /// JSON pointers and JQ paths (`ignoreDifferences`): resolved against each object, see
+    /// `IgnoreDifferences.respectLive`.
+    public var valuePaths: [ValuePath] = []
+    /// Differences on fields these managers own are not changes (`managedFieldsManagers`).
+    public var managers: [String] = []
 
     public init(group: String? = nil, kind: String? = nil, namespace: String? = nil, name: String? = nil,
-                paths: [PathPattern]) {
+                paths: [PathPattern], valuePaths: [ValuePath] = [], managers: [String] = []) {
         self.group = group; self.kind = kind; self.namespace = namespace; self.name = name; self.paths = paths
+        self.valuePaths = valuePaths; self.managers = managers
     }
 
     public func matches(_ k: ObjectKey) -> Bool {
@@ -153,9 +159,13 @@ public struct DiffOptions: Sendable, Hashable {
     public static let `default` = DiffOptions()
 
     /// True when `change` on `key` is to be left out.
-    func ignores(_ change: FieldChange, key: ObjectKey, desired: Value, entries: [ManagedFieldsEntry]) -> Bool {
+    func ignores(_ change: FieldChange, key: ObjectKey, desired: Value, live: Value, entries: [ManagedFieldsEntry]) -> Bool {
         for r in ignore where r.matches(key) {
             if r.paths.contains(where: { $0.covers(change.path) }) { return true }
+            if !r.managers.isEmpty,
+               ManagedFieldsEntry.entries(of: live).contains(where: { r.managers.contains($0.manager) && $0.fields.owns(change.path) }) {
+                return true
+            }
         }
         if !ignoreManagers.isEmpty,
            entries.contains(where: { ignoreManagers.contains($0.manager) && $0.fields.owns(change.path) }) {
@@ -171,6 +181,8 @@ public struct DiffOptions: Sendable, Hashable {
 public enum BuiltinNormalizers {
     public static func ignores(_ path: FieldPath, key: ObjectKey, desired: Value) -> Bool {
         let f = path.fieldNames
+        // pattern's own bookkeeping (applied hash, rendered revision) is never a change.
+        if f.count == 3, f[0] == "metadata", f[1] == "annotations", IgnoreDifferences.bookkeepingAnnotations.contains(f[2]) { return true }
         // Aggregated ClusterRoles: the controller fills `rules` from the aggregationRule.
         if key.kind == "ClusterRole", desired["aggregationRule"] != nil, f.first == "rules" { return true }
         return false

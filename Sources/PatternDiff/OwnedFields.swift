@@ -138,7 +138,7 @@ public enum OwnedFields {
         let entries = options.ignoreManagers.isEmpty ? [] : ManagedFieldsEntry.entries(of: live)
         var kept: [FieldChange] = [], ignored: [FieldChange] = []
         for c in changes {
-            if options.ignores(c, key: key, desired: desired, entries: entries) { ignored.append(c) } else { kept.append(c) }
+            if options.ignores(c, key: key, desired: desired, live: live, entries: entries) { ignored.append(c) } else { kept.append(c) }
         }
         return (kept, ignored)
     }

@@ -146,12 +146,14 @@ public enum HumanReport {
         return t.render()
     }
 
-    /// Drifted fields: object, path, who owns it now (newest manager first), operation, time.
+    /// Drifted fields: object, path, the value applied → the live value (Secret values as
+    /// fingerprints, long values shortened), who owns it now (newest manager first), operation, time.
     public static func drift(_ items: [DriftItem], objects: ObjectDrift? = nil) -> String {
-        var t = TextTable(headers: ["OBJECT", "FIELD", "MANAGER", "OPERATION", "TIME"])
+        var t = TextTable(headers: ["OBJECT", "FIELD", "APPLIED → LIVE", "MANAGER", "OPERATION", "TIME"])
         for i in items {
             let o = i.owners.first
             t.rows.append([i.key.description, i.path.description + (i.kind == .added ? " (missing)" : ""),
+                           shortValue(i.applied) + " → " + shortValue(i.live),
                            o?.manager ?? "unknown", o?.operation ?? "", o?.time ?? ""])
         }
         var out = t.render()
@@ -161,5 +163,15 @@ public enum HumanReport {
             for k in objects.unmanaged { out += "unmanaged (labelled, not in inventory): \(k)\n" }
         }
         return out
+    }
+
+    /// A value in one short line: scalars as text (strings quoted when empty), maps and lists as
+    /// compact JSON, cut at 40 characters; "(none)" when absent.
+    static func shortValue(_ v: Value?) -> String {
+        guard let v, !v.isNull else { return "(none)" }
+        var s: String
+        if case .string(let text) = v.kind { s = text.isEmpty ? "\"\"" : text } else { s = v.scalarText ?? JSONWriter.string(v) }
+        s = String(s.map { $0 == "\n" ? " " : $0 })
+        return s.count > 40 ? String(s.prefix(39)) + "…" : s
     }
 }

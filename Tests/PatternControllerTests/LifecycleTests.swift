@@ -170,6 +170,18 @@ import KubeTestServer
         }
     }
 
+    @Test func specIgnoreDifferences() throws {
+        let s = try PatternSyncSpec(spec: ["source": ["path": "/x"], "site": "a",
+                                           "ignoreDifferences": [["group": "apps", "kind": "Deployment", "jsonPointers": ["/spec/replicas"]]]])
+        #expect(s.ignoreDifferences.count == 1 && s.ignoreDifferences[0].kind == "Deployment" && s.ignoreDifferences[0].valuePaths.count == 1)
+        do {
+            _ = try PatternSyncSpec(spec: ["source": ["path": "/x"], "site": "a", "ignoreDifferences": [["kind": "Deployment", "jsonPointers": ["spec"]]]])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.hasPrefix("spec.ignoreDifferences: ") && error.message.contains("must start with '/'"))
+        }
+    }
+
     @Test func prometheusTextFormat() {
         let r = MetricsRegistry()
         r.register("x_total", .counter, help: "X.")

@@ -72,12 +72,23 @@ private let diffs: [ObjectDiff] = {
             """)
     }
 
+    @Test func driftTableNeverShowsSecretValues() throws {
+        let desired = try YAMLParser.parse("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\nstringData: {password: hunter2}\n")
+        var live = try YAMLParser.parse("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\ndata: {password: c3dvcmRmaXNo}\n")
+        live[path: ["metadata", "managedFields"]] = [["manager": "kubectl-edit", "operation": "Update", "apiVersion": "v1", "fieldsType": "FieldsV1",
+                                                     "fieldsV1": ["f:data": ["f:password": [:]]]]]
+        let items = Drift.fields(lastApplied: desired, live: live, manager: "pattern")
+        #expect(!items.isEmpty)
+        let t = HumanReport.drift(items)
+        #expect(t.contains("sha256:") && !t.contains("hunter2") && !t.contains("c3dvcmRmaXNo") && !t.contains("swordfish"))
+    }
+
     @Test func driftTable() {
         let items = Drift.fields(lastApplied: Fixture.value("deployment-desired.yaml"), live: Fixture.value("deployment-live-drifted.json"), manager: "pattern")
         let t = HumanReport.drift(items, objects: ObjectDrift(missing: [ObjectKey(group: "", kind: "ConfigMap", namespace: "rec", name: "gone")], unmanaged: []))
         #expect(t == """
-            OBJECT                   FIELD                                            MANAGER                    OPERATION  TIME
-            Deployment.apps rec/web  .spec.template.spec.containers[name=main].image  kubectl-client-side-apply  Update     2026-11-21T19:29:36Z
+            OBJECT                   FIELD                                            APPLIED → LIVE           MANAGER                    OPERATION  TIME
+            Deployment.apps rec/web  .spec.template.spec.containers[name=main].image  nginx:1.25 → nginx:1.26  kubectl-client-side-apply  Update     2026-11-21T19:29:36Z
             missing: ConfigMap rec/gone
 
             """)

@@ -23,6 +23,9 @@ public struct RenderCommand: AsyncParsableCommand {
               pattern render ./charts/web -f prod.yaml --set image.tag=1.2 --release-name web -n shop
                                                       a Helm chart, as `helm template` prints it
                                                       (# Source: lines; chart options below)
+              pattern render hub --expand-applications
+                                                      Argo CD Applications in the render replaced by
+                                                      the objects they sync (app of apps, recursively)
               pattern render --all --commit-to rendered
                                                       commit every site's manifests as the content of
                                                       branch `rendered` (no commit when nothing changed)
@@ -48,6 +51,11 @@ public struct RenderCommand: AsyncParsableCommand {
 
     @Option(help: "Git repository to commit into with --commit-to (default: the pattern repository).")
     public var commitRepo: String?
+
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Expand Argo CD Applications and ApplicationSets into the objects they sync (or, with --no-expand-applications, keep them as objects).",
+        discussion: "Overrides the site's `applications: expand | keep` for this render, so an app-of-apps tree can be previewed locally either way. Expanded sources are rendered with pattern's own Helm, Kustomize and directory engines; see Docs/argocd.md."))
+    public var expandApplications: Bool?
 
     @OptionGroup(title: "Helm chart options") public var chartOptions: ChartOptions
 
@@ -96,7 +104,8 @@ public struct RenderCommand: AsyncParsableCommand {
             sites = [s]
         } else { sites = [] }
 
-        let rendered = try repoOptions.compile(sites, chartReleases: ChartReleases(upgradeAll: chartOptions.isUpgrade))
+        let rendered = try repoOptions.compile(sites, chartReleases: ChartReleases(upgradeAll: chartOptions.isUpgrade),
+                                               expandApplications: expandApplications)
         if let commitTo {
             try Hydration.commit(rendered, branch: commitTo, repository: commitRepo ?? repoOptions.repo,
                                  sourceRepository: repoOptions.repo, format: output)
@@ -123,9 +132,10 @@ public struct RenderCommand: AsyncParsableCommand {
 public enum Renderer {
     /// Compiles the sites, printing all diagnostics and failing (exit 1) if there are any errors.
     public static func compile(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil,
-                               chartReleases: ChartReleases = .install) throws -> [RenderedSite] {
+                               chartReleases: ChartReleases = .install, expandApplications: Bool? = nil) throws -> [RenderedSite] {
         var compiler = SiteCompiler(workspace: workspace, resolver: resolver)
         compiler.chartReleases = chartReleases
+        compiler.expandApplications = expandApplications
         var out: [RenderedSite] = []
         var problems: [Diagnostic] = []
         for s in sites {

@@ -14,8 +14,9 @@ public struct RepoOptions: ParsableArguments {
     public var workspace: Workspace { Workspace(tree: LocalTree(root: repo)) }
 
     /// Compiles `sites`, resolving git patterns through the source cache.
-    public func compile(_ sites: [String], chartReleases: ChartReleases = .install) throws -> [RenderedSite] {
-        try Renderer.compile(sites: sites, workspace: workspace, resolver: source.resolver, chartReleases: chartReleases)
+    public func compile(_ sites: [String], chartReleases: ChartReleases = .install, expandApplications: Bool? = nil) throws -> [RenderedSite] {
+        try Renderer.compile(sites: sites, workspace: workspace, resolver: source.resolver, chartReleases: chartReleases,
+                             expandApplications: expandApplications)
     }
 }
 

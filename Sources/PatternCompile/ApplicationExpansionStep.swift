@@ -1,0 +1,125 @@
+import PatternCore
+import PatternDiff
+import ArgoCD
+import Helm
+
+/// What the post-render Application step did.
+struct ApplicationStepResult {
+    var mode: ApplicationsMode
+    var count: Int
+    var ignoreRules: [IgnoreRule]
+    var warnings: [Diagnostic]
+}
+
+extension SiteCompiler {
+    /// The post-render hook for Argo CD: every `Application` and `ApplicationSet` in the site's
+    /// objects — from any component, a plain directory, a Kustomize build or a chart such as
+    /// Validated Patterns' clustergroup — is expanded into the objects it would sync when the
+    /// site says `applications: expand` (or the caller overrides it). Runs after components
+    /// are built and substituted, before overlay patches, so patches and checks see the
+    /// expanded objects.
+    func expandApplicationsStep(_ objects: inout [RenderedObject], chain: [OverlaySpec], values: Value, patternTree: any SourceTree,
+                                ref: PatternRef, diagnostics: inout [Diagnostic]) -> ApplicationStepResult {
+        let mode: ApplicationsMode = expandApplications.map { $0 ? .expand : .keep }
+            ?? chain.reversed().compactMap(\.applications).first ?? .keep
+        var result = ApplicationStepResult(mode: mode, count: 0, ignoreRules: [], warnings: [])
+        guard mode == .expand, ApplicationExpander.hasApplications(objects.map(\.object)) else { return result }
+
+        let capabilities: Capabilities
+        do { capabilities = try ChartComponentRenderer.capabilities(chain) } catch {
+            diagnostics += error.items
+            return result
+        }
+        let expander = ApplicationExpander(context: ExpansionContext(
+            repositories: ownRepositories(values: values, patternTree: patternTree, ref: ref),
+            repoResolver: resolver.map { ResolverRepositories(resolver: $0) },
+            charts: chartRepositories ?? UnavailableChartRepositories(),
+            capabilities: capabilities,
+            clusters: { [workspace] () throws(Diagnostics) in try SiteCompiler.sitesAsClusters(workspace) },
+            limits: workspace.yamlLimits))
+        do {
+            let expansion = try expander.expand(objects.map { ExpandedObject(object: $0.object, file: $0.file, component: $0.component) })
+            objects = expansion.objects.map { e in
+                let key = e.object.objectKey ?? ObjectKey(group: "", kind: e.object.kindName ?? "", namespace: "", name: e.object.metadataName ?? "")
+                return RenderedObject(object: e.object, key: key, component: e.component, file: e.file)
+            }
+            result.count = expansion.applications
+            result.ignoreRules = expansion.ignoreRules
+            result.warnings = expansion.warnings
+        } catch {
+            diagnostics += error.items
+        }
+        return result
+    }
+
+    /// The repositories an Application may name as "this repository": the pattern's (its git
+    /// URL and mirrors, or the local checkout's remotes) and the Validated Patterns value
+    /// `global.repoURL`, each read at the render's commit.
+    func ownRepositories(values: Value, patternTree: any SourceTree, ref: PatternRef) -> [KnownRepository] {
+        var urls: [String] = []
+        if let u = values[path: ["global", "repoURL"]]?.string { urls.append(u) }
+        var workspaceURLs = urls + repositoryURLs
+        if let local = workspace.tree as? LocalTree { workspaceURLs += GitRemotes.urls(of: local.root) }
+        if let git = ref.git {
+            let prefix = "\(git.url):"
+            return [KnownRepository(urls: urls + [git.url] + git.mirrors, tree: patternTree, displayPrefix: prefix),
+                    KnownRepository(urls: workspaceURLs, tree: workspace.tree)]
+        }
+        return [KnownRepository(urls: workspaceURLs, tree: workspace.tree)]
+    }
+
+    /// The pattern's sites as clusters for ApplicationSet `clusters` generators.
+    static func sitesAsClusters(_ ws: Workspace) throws(Diagnostics) -> [ApplicationSetCluster] {
+        var out: [ApplicationSetCluster] = []
+        for name in try ws.siteNames() {
+            let chain = try ws.overlayChain(name)
+            var labels: [String: String] = [:]
+            for o in chain { for (k, v) in o.cluster.labels { labels[k] = v } }
+            let clusterName = chain.reversed().compactMap(\.cluster.name).first
+            out.append(ApplicationSetCluster(name: name, server: clusterName ?? name, labels: labels))
+        }
+        return out
+    }
+}
+
+/// Git repositories other than the pattern's through the site compiler's resolver (the
+/// source cache in the CLI and the controller).
+struct ResolverRepositories: ApplicationRepoResolver {
+    let resolver: any PatternSourceResolver
+    func tree(url: String, revision: String?) throws -> (tree: any SourceTree, display: String) {
+        let r = try resolver.resolve(PatternRef.GitRef(url: url, ref: revision, path: nil, mirrors: [], credentials: [:]))
+        return (r.tree, "\(r.provenance.source)@\(r.provenance.commit.map { String($0.prefix(12)) } ?? "?"):")
+    }
+}
+
+/// Remote URLs of a local git checkout, read from its config (`[remote "…"] url = …`).
+enum GitRemotes {
+    static func urls(of root: String) -> [String] {
+        let fs = LocalTree(root: "/")
+        func read(_ abs: String) -> [UInt8]? { try? fs.read(TreePath(String(abs.drop { $0 == "/" }))) }
+        let base = root.hasPrefix("/") ? root : currentDirectory() + "/" + root
+        var gitDir = base + "/.git"
+        // A linked worktree: `.git` is a file naming its directory; remotes are in the common one.
+        if let text = read(gitDir).map({ String(decoding: $0, as: UTF8.self) }), text.hasPrefix("gitdir:") {
+            let d = String(text.dropFirst(7)).trimmingCharacters(in: " \n")
+            gitDir = d.hasPrefix("/") ? d : base + "/" + d
+            if let common = read(gitDir + "/commondir").map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: " \n") }) {
+                gitDir = common.hasPrefix("/") ? common : gitDir + "/" + common
+            }
+        }
+        return parse(read(gitDir + "/config") ?? [])
+    }
+
+    static func parse(_ bytes: [UInt8]) -> [String] {
+        var out: [String] = []
+        var inRemote = false
+        for raw in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let line = String(raw).trimmingCharacters(in: " \t")
+            if line.hasPrefix("[") { inRemote = line.hasPrefix("[remote "); continue }
+            guard inRemote, line.hasPrefix("url") else { continue }
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { out.append(String(parts[1]).trimmingCharacters(in: " \t")) }
+        }
+        return out
+    }
+}
