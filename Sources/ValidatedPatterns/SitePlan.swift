@@ -137,11 +137,12 @@ extension VPSitePlan {
         if isHub {
             var merged = Value.emptyObject
             for l in layers + params { merged = HelmValues.mergeLayers(merged, l.value) }
+            let setBy = (layers + params).last { $0.value[path: ["clusterGroup", "sharedValueFiles"]] != nil }?.file ?? VPRepo.globalFile
             for entry in merged[path: ["clusterGroup", "sharedValueFiles"]]?.array ?? [] {
                 guard let text = entry.string else { continue }
                 let path: String
                 do { path = try SharedValueFiles.render(text, values: merged) } catch {
-                    warnings.append(Diagnostic(.warning, at: SourceLocation(file: VPRepo.globalFile, mark: entry.mark),
+                    warnings.append(Diagnostic(.warning, at: SourceLocation(file: setBy, mark: entry.mark),
                                                "sharedValueFiles entry '\(text)' does not render (\(error)); skipped, as the operator skips it"))
                     continue
                 }
