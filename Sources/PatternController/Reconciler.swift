@@ -7,6 +7,7 @@ import KubeClient
 import Dispatch
 #if canImport(Glibc)
 import Glibc
+import ValidatedPatterns
 #endif
 
 /// What the loop does after a reconcile.
@@ -240,7 +241,7 @@ public struct Reconciler: Sendable {
             // On the blocking executor: file reads, parsing and git patterns stay off the cooperative pool.
             let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
             site = try await BlockingExecutor.shared.run { () throws(Diagnostics) -> RenderedSite in
-                try SiteCompiler(workspace: Workspace(tree: tree),
+                try SiteCompiler(workspace: Workspace(tree: tree, layout: ValidatedPatternsLayout()),
                                  resolver: GitPatternResolver(resolver: SourceResolver(cache: cache))).compile(site: siteName)
             }
         } catch {

@@ -20,12 +20,14 @@ public struct ExplainedValues: Sendable {
     /// The value files considered, in order, and whether each exists.
     public var files: [(path: String, present: Bool)]
 
-    /// Merges `layers` (lowest first) as Helm does — maps merge deeply, lists and scalars replace,
-    /// `null` deletes — keeping the layer that set each leaf.
-    public static func merge(_ layers: [ValueLayer], files: [(path: String, present: Bool)] = []) -> ExplainedValues {
+    /// Merges `layers` (lowest first) over the chart's `defaults` as Helm does: user layers merge
+    /// with maps merging deeply, lists and scalars replacing and `null` kept; the chart's
+    /// values.yaml then fills what is unset, and a user `null` deletes the chart's key.
+    public static func merge(_ layers: [ValueLayer], defaults: ValueLayer? = nil, files: [(path: String, present: Bool)] = []) -> ExplainedValues {
         var root = Value.emptyObject
         var origins: [[String]: String] = [:]
         for l in layers where l.value.object != nil { merge(&root, l.value, path: [], file: l.file, origins: &origins) }
+        if let defaults, defaults.value.object != nil { coalesce(&root, defaults.value, path: [], file: defaults.file, origins: &origins) }
         var leaves: [Leaf] = []
         collect(root, path: [], origins: origins, into: &leaves)
         return ExplainedValues(values: root, leaves: leaves, files: files)
@@ -37,7 +39,6 @@ public struct ExplainedValues: Sendable {
         base.withObject { bo in
             for (k, v) in lo {
                 let p = path + [k]
-                if v.isNull { bo.removeValue(forKey: k); continue }
                 if v.object != nil, let existing = bo[k], existing.object != nil {
                     bo.modify(k) { slot in
                         var cur = slot ?? .emptyObject
@@ -47,6 +48,29 @@ public struct ExplainedValues: Sendable {
                 } else {
                     bo[k] = v
                     record(v, path: p, file: file, origins: &origins)
+                }
+            }
+        }
+    }
+
+    /// Helm's `coalesceTables(user, chart)`: chart keys the user left unset are added, a user
+    /// `null` deletes the chart's key, maps on both sides coalesce.
+    static func coalesce(_ user: inout Value, _ chart: Value, path: [String], file: String, origins: inout [[String]: String]) {
+        guard let co = chart.object, user.object != nil else { return }
+        user.withObject { uo in
+            for (k, cv) in co {
+                let p = path + [k]
+                guard let existing = uo[k] else {
+                    if !cv.isNull { uo[k] = cv; record(cv, path: p, file: file, origins: &origins) }
+                    continue
+                }
+                if existing.isNull { uo.removeValue(forKey: k); continue }
+                if existing.object != nil, cv.object != nil {
+                    uo.modify(k) { slot in
+                        var cur = slot ?? .emptyObject
+                        coalesce(&cur, cv, path: p, file: file, origins: &origins)
+                        slot = cur
+                    }
                 }
             }
         }

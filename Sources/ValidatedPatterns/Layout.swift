@@ -80,11 +80,11 @@ public struct ValidatedPatternsLayout: RepoLayout {
     /// values.yaml included when the chart can be loaded.
     public func explain(site: String, workspace: Workspace) throws(Diagnostics) -> ExplainedValues? {
         guard let plan = try plan(site: site, workspace: workspace) else { return nil }
-        var layers = plan.layers
+        var defaults: ValueLayer? = nil
         if let (chart, display) = try? loadChart(plan.chart, workspace: workspace) {
-            layers.insert(ValueLayer(file: display + "/values.yaml", value: chart.values), at: 0)
+            defaults = ValueLayer(file: display + "/values.yaml", value: chart.values)
         }
-        return ExplainedValues.merge(layers, files: plan.files)
+        return ExplainedValues.merge(plan.layers, defaults: defaults, files: plan.files)
     }
 
     func loadChart(_ source: ClusterGroupChartSource, workspace: Workspace) throws(Diagnostics) -> (Chart, String) {

@@ -3,6 +3,7 @@ import TestSupport
 import PatternCore
 import PatternCompile
 import ValidatedPatterns
+import Helm
 
 /// A Validated Patterns checkout renders as a pattern repo without overlay files.
 @Suite struct LayoutTests {
@@ -77,7 +78,17 @@ import ValidatedPatterns
         #expect(at("clusterGroup.name") == "values-hub.yaml:2:9")
         #expect(e.values[path: ["clusterGroup", "namespaces", "aws-storage", "operatorGroup"]]?.bool == false)
         #expect(e.text.contains("values-AWS-4.18.yaml  (missing)"))
+        // `config-demo:` (null) stays, as Helm keeps user nulls the chart has no key for.
+        #expect(at("clusterGroup.namespaces.config-demo")?.hasPrefix("values-hub.yaml:") == true)
         #expect(e.document["sources"]?["global.clusterPlatform"]?.string == "overlays/hub/facts.yaml:10:22")
+    }
+
+    @Test func aUserNullDeletesOnlyTheChartsKey() {
+        let e = ExplainedValues.merge([ValueLayer(file: "a.yaml", value: ["x": nil, "z": nil]), ValueLayer(file: "b.yaml", value: ["w": 1])],
+                                      defaults: ValueLayer(file: "chart/values.yaml", value: ["x": 1, "y": 2]))
+        #expect(e.values["x"] == nil)                       // deleted from the chart defaults
+        #expect(e.values["z"]?.isNull == true)              // kept: the chart has no z
+        #expect(e.leaves.map { "\($0.dotted)=\($0.file)" } == ["z=a.yaml", "w=b.yaml", "y=chart/values.yaml"])
     }
 
     @Test func anOverlayFileWinsOverTheImpliedSite() throws {
