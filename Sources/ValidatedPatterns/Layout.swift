@@ -40,7 +40,7 @@ public struct ValidatedPatternsLayout: RepoLayout {
     public func render(site: String, chain: [OverlaySpec], in workspace: Workspace) throws(Diagnostics) -> LayoutRender? {
         guard let repo = try VPRepo.load(workspace) else { return nil }
         let plan = try VPSitePlan.make(site: site, chain: chain, repo: repo, workspace: workspace)
-        let (chart, display) = try loadChart(plan.chart, workspace: workspace)
+        let (chart, display) = try loadChart(plan.chart, at: plan.chartMark, workspace: workspace)
         var caps = Capabilities()
         if let kv = plan.kubeVersion {
             guard let v = KubeVersion(kv) else {
@@ -81,21 +81,21 @@ public struct ValidatedPatternsLayout: RepoLayout {
     public func explain(site: String, workspace: Workspace) throws(Diagnostics) -> ExplainedValues? {
         guard let plan = try plan(site: site, workspace: workspace) else { return nil }
         var defaults: ValueLayer? = nil
-        if let (chart, display) = try? loadChart(plan.chart, workspace: workspace) {
+        if let (chart, display) = try? loadChart(plan.chart, at: plan.chartMark, workspace: workspace) {
             defaults = ValueLayer(file: display + "/values.yaml", value: chart.values)
         }
         return ExplainedValues.merge(plan.layers, defaults: defaults, files: plan.files)
     }
 
-    func loadChart(_ source: ClusterGroupChartSource, workspace: Workspace) throws(Diagnostics) -> (Chart, String) {
+    func loadChart(_ source: ClusterGroupChartSource, at mark: Mark, workspace: Workspace) throws(Diagnostics) -> (Chart, String) {
         switch source {
         case .path(let p):
             let path: TreePath
             do { path = try TreePath(p) } catch {
-                throw Diagnostics([.error("clustergroup chart path '\(p)': \(error)", at: SourceLocation(file: VPRepo.globalFile))])
+                throw Diagnostics([.error("clustergroup chart path '\(p)': \(error)", at: SourceLocation(file: VPRepo.globalFile, mark: mark))])
             }
             guard workspace.tree.resolvedKind(path) == .directory else {
-                throw Diagnostics([.error("the clustergroup chart is not at \(p)", at: SourceLocation(file: VPRepo.globalFile),
+                throw Diagnostics([.error("the clustergroup chart is not at \(p)", at: SourceLocation(file: VPRepo.globalFile, mark: mark),
                                           fix: "vendor the clustergroup chart at \(p), or set main.multiSourceConfig.clusterGroupChartVersion to take it from the chart repository")])
             }
             do { return (try ChartLoader(yamlLimits: workspace.yamlLimits).load(tree: workspace.tree, path: path, display: p), p) } catch {
@@ -104,7 +104,7 @@ public struct ValidatedPatternsLayout: RepoLayout {
         case .repository, .git:
             guard let chartResolver else {
                 throw Diagnostics([.error("the clustergroup chart comes from \(source) (main.multiSourceConfig in \(VPRepo.globalFile)), and this build renders it only from the repository",
-                                          at: SourceLocation(file: VPRepo.globalFile),
+                                          at: SourceLocation(file: VPRepo.globalFile, mark: mark),
                                           fix: "vendor the chart (`helm pull oci://quay.io/validatedpatterns/clustergroup --untar --untardir common`) and set main.multiSourceConfig.enabled: false")])
             }
             return (try chartResolver.chart(source, limits: workspace.yamlLimits), source.description)

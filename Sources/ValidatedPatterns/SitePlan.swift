@@ -44,6 +44,8 @@ public struct VPSitePlan: Sendable {
     /// The value files considered, in the operator's order, and whether each exists.
     public var files: [(path: String, present: Bool)]
     public var chart: ClusterGroupChartSource
+    /// Where `values-global.yaml` decides the chart (`main.multiSourceConfig`), for diagnostics.
+    public var chartMark: Mark
     public var kubeVersion: String?
     public var warnings: [Diagnostic]
 
@@ -161,7 +163,8 @@ extension VPSitePlan {
         var kubeVersion = facts?.kubeVersion
         for o in chain { kubeVersion = o.cluster.kubeVersion ?? kubeVersion }
         return VPSitePlan(site: site, clusterGroup: cg, isHub: isHub, pattern: pattern, namespace: namespace, layers: layers,
-                          files: files, chart: chartSource(repo, workspace), kubeVersion: kubeVersion, warnings: warnings)
+                          files: files, chart: chartSource(repo, workspace),
+                          chartMark: (repo.global["main"]?["multiSourceConfig"] ?? repo.global["main"] ?? repo.global).mark, kubeVersion: kubeVersion, warnings: warnings)
     }
 
     /// The operator's choice: `main.multiSourceConfig.enabled: false` → `common/clustergroup` in

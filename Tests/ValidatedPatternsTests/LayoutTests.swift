@@ -135,6 +135,7 @@ import Helm
         #expect(d.count == 1)
         #expect(d.first?.message.contains("clustergroup 0.9.* from https://charts.validatedpatterns.io/") == true)
         #expect(d.first?.location?.file == "values-global.yaml")
+        #expect(d.first?.location?.mark.line == 4)      // main.multiSourceConfig
         #expect(d.first?.fix?.contains("main.multiSourceConfig.enabled: false") == true)
     }
 
