@@ -26,54 +26,41 @@ public struct ExplainedValues: Sendable {
     public static func merge(_ layers: [ValueLayer], defaults: ValueLayer? = nil, files: [(path: String, present: Bool)] = []) -> ExplainedValues {
         var root = Value.emptyObject
         var origins: [[String]: String] = [:]
-        for l in layers where l.value.object != nil { merge(&root, l.value, path: [], file: l.file, origins: &origins) }
-        if let defaults, defaults.value.object != nil { coalesce(&root, defaults.value, path: [], file: defaults.file, origins: &origins) }
+        for l in layers where l.value.object != nil { root = merge(root, l.value, path: [], file: l.file, origins: &origins) }
+        if let defaults, defaults.value.object != nil { root = coalesce(root, defaults.value, path: [], file: defaults.file, origins: &origins) }
         var leaves: [Leaf] = []
         collect(root, path: [], origins: origins, into: &leaves)
         return ExplainedValues(values: root, leaves: leaves, files: files)
     }
 
-    static func merge(_ base: inout Value, _ layer: Value, path: [String], file: String, origins: inout [[String]: String]) {
-        guard let lo = layer.object else { return }
-        if base.object == nil { base = .emptyObject }
-        base.withObject { bo in
-            for (k, v) in lo {
-                let p = path + [k]
-                if v.object != nil, let existing = bo[k], existing.object != nil {
-                    bo.modify(k) { slot in
-                        var cur = slot ?? .emptyObject
-                        merge(&cur, v, path: p, file: file, origins: &origins)
-                        slot = cur
-                    }
-                } else {
-                    bo[k] = v
-                    record(v, path: p, file: file, origins: &origins)
-                }
+    static func merge(_ base: Value, _ layer: Value, path: [String], file: String, origins: inout [[String]: String]) -> Value {
+        guard let lo = layer.object else { return base }
+        var out = base.object ?? Object()
+        for (k, v) in lo {
+            if v.object != nil, let existing = out[k], existing.object != nil {
+                out[k] = merge(existing, v, path: path + [k], file: file, origins: &origins)
+            } else {
+                out[k] = v
+                record(v, path: path + [k], file: file, origins: &origins)
             }
         }
+        return Value(.object(out), mark: base.mark)
     }
 
     /// Helm's `coalesceTables(user, chart)`: chart keys the user left unset are added, a user
     /// `null` deletes the chart's key, maps on both sides coalesce.
-    static func coalesce(_ user: inout Value, _ chart: Value, path: [String], file: String, origins: inout [[String]: String]) {
-        guard let co = chart.object, user.object != nil else { return }
-        user.withObject { uo in
-            for (k, cv) in co {
-                let p = path + [k]
-                guard let existing = uo[k] else {
-                    if !cv.isNull { uo[k] = cv; record(cv, path: p, file: file, origins: &origins) }
-                    continue
-                }
-                if existing.isNull { uo.removeValue(forKey: k); continue }
-                if existing.object != nil, cv.object != nil {
-                    uo.modify(k) { slot in
-                        var cur = slot ?? .emptyObject
-                        coalesce(&cur, cv, path: p, file: file, origins: &origins)
-                        slot = cur
-                    }
-                }
+    static func coalesce(_ user: Value, _ chart: Value, path: [String], file: String, origins: inout [[String]: String]) -> Value {
+        guard let co = chart.object, var out = user.object else { return user }
+        for (k, cv) in co {
+            guard let existing = out[k] else {
+                if !cv.isNull { out[k] = cv; record(cv, path: path + [k], file: file, origins: &origins) }
+                continue
+            }
+            if existing.isNull { _ = out.removeValue(forKey: k) } else if existing.object != nil, cv.object != nil {
+                out[k] = coalesce(existing, cv, path: path + [k], file: file, origins: &origins)
             }
         }
+        return Value(.object(out), mark: user.mark)
     }
 
     static func record(_ v: Value, path: [String], file: String, origins: inout [[String]: String]) {
