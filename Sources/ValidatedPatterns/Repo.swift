@@ -33,17 +33,20 @@ public struct VPRepo: Sendable {
         workspace.tree.resolvedKind(try! TreePath(globalFile)) == .file
     }
 
-    /// Reads the repository's top level; nil when it is not a Validated Patterns checkout.
+    /// Reads the repository's top level; nil when it is not a Validated Patterns checkout
+    /// (no `values-global.yaml`, or one without a `main:` section).
     public static func load(_ workspace: Workspace) throws(Diagnostics) -> VPRepo? {
         guard detect(workspace) else { return nil }
         let global = try read(VPRepo.globalFile, workspace) ?? .emptyObject
-        let main = global["main"]
-        guard let hub = (main?["variant"]?.string).flatMap({ $0.isEmpty ? nil : $0 }) ?? main?["clusterGroupName"]?.string, !hub.isEmpty else {
+        // Without a `main:` section it is a values file of this project's own layout
+        // (Docs/pattern-format.md), not a Validated Patterns checkout.
+        guard let main = global["main"], !main.isNull else { return nil }
+        guard let hub = (main["variant"]?.string).flatMap({ $0.isEmpty ? nil : $0 }) ?? main["clusterGroupName"]?.string, !hub.isEmpty else {
             throw Diagnostics([.error("\(globalFile) does not name the hub clusterGroup", at: SourceLocation(file: globalFile, mark: global.mark),
                                       fix: "add 'main: {clusterGroupName: hub}' to \(globalFile) (the hub reads values-hub.yaml)")])
         }
         guard isDNSLabel(hub) else {
-            throw Diagnostics([.error("main.clusterGroupName '\(hub)' is not a DNS label", at: SourceLocation(file: globalFile, mark: (main?["variant"] ?? main?["clusterGroupName"])?.mark ?? .none),
+            throw Diagnostics([.error("main.clusterGroupName '\(hub)' is not a DNS label", at: SourceLocation(file: globalFile, mark: (main["variant"] ?? main["clusterGroupName"])?.mark ?? .none),
                                       fix: "use lowercase letters, digits and '-' (it names values-<clusterGroup>.yaml and a site)")])
         }
         let variants = workspace.tree.resolvedKind(try! TreePath("variants")) == .directory

@@ -141,10 +141,31 @@ import Helm
 
     @Test func aMissingHubNameIsAnErrorWithAFix() throws {
         let root = fixtureCopy()
-        writeFile(root + "/values-global.yaml", "global: {pattern: vp-demo}\n")
+        writeFile(root + "/values-global.yaml", "global: {pattern: vp-demo}\nmain: {git: {revision: main}}\n")
         let d = diagnostics("hub", root: root)
         #expect(d.first?.message.contains("does not name the hub clusterGroup") == true)
         #expect(d.first?.fix?.contains("clusterGroupName") == true)
+    }
+
+    /// A root values-global.yaml without `main:` is a value file of our own layout: the repo's
+    /// sites render as before and no site is implied.
+    @Test func valuesGlobalWithoutMainIsNotAValidatedPatternsCheckout() throws {
+        let root = TemporaryDirectories.make("vp-own")
+        writeFile(root + "/values-global.yaml", "replicas: 2\n")
+        writeFile(root + "/patterns/p/pattern.yaml", """
+            apiVersion: pattern.dev/v1alpha1
+            kind: Pattern
+            metadata: {name: p}
+            spec:
+              valueFiles: [/values-global.yaml]
+              components: [{name: c, path: c}]
+            """)
+        writeFile(root + "/patterns/p/c/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: default}\ndata: {r: \"${replicas}\"}\n")
+        writeFile(root + "/overlays/dev/overlay.yaml", "apiVersion: pattern.dev/v1alpha1\nkind: Site\nmetadata: {name: dev}\nspec: {pattern: {path: patterns/p}}\n")
+        #expect(try workspace(root).siteNames() == ["dev"])
+        let site = try compile("dev", root: root)
+        #expect(site.object("ConfigMap", "cm")?[path: ["data", "r"]]?.string == "2")
+        #expect(diagnostics("hub", root: root).first?.message.contains("no overlay named 'hub'") == true)
     }
 
     @Test func aSiteOutsideTheClusterGroupsIsAnErrorNamingThem() throws {

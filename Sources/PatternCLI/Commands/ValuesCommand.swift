@@ -46,7 +46,11 @@ public struct ValuesCommand: AsyncParsableCommand {
             throw Diagnostic.error("\(repoOptions.repo) is not a Validated Patterns checkout (no \(VPRepo.globalFile))",
                                    fix: "run it in a Validated Patterns repository, or pass -C <repo>; for pattern.yaml repositories see `pattern render`")
         }
-        guard let e = try ValidatedPatternsLayout().explain(site: site, workspace: ws) else { return }
+        guard let e = try ValidatedPatternsLayout().explain(site: site, workspace: ws) else {
+            throw Diagnostic.error("\(VPRepo.globalFile) has no 'main:' section, so \(repoOptions.repo) is not a Validated Patterns checkout",
+                                   at: SourceLocation(file: VPRepo.globalFile),
+                                   fix: "add 'main: {clusterGroupName: hub}' to \(VPRepo.globalFile) if it is one")
+        }
         let format = output ?? (explain ? .text : .yaml)
         switch (format, explain) {
         case (.text, true): Output.out(e.text)
