@@ -92,12 +92,7 @@ import Helm
     }
 
     @Test func anOverlayFileWinsOverTheImpliedSite() throws {
-        let root = fixtureCopy()
-        writeFile(root + "/overlays/hub/overlay.yaml", """
-            apiVersion: pattern.dev/v1alpha1
-            kind: Site
-            metadata: {name: hub}
-            spec:
+        let root = fixtureWithHubOverlay("""
               cluster: {context: hub-admin}
               values: {global: {clusterPlatform: Azure}}
             """)
@@ -108,12 +103,7 @@ import Helm
     }
 
     @Test func overlayPatchesApplyToTheClustergroupRender() throws {
-        let root = fixtureCopy()
-        writeFile(root + "/overlays/hub/overlay.yaml", """
-            apiVersion: pattern.dev/v1alpha1
-            kind: Site
-            metadata: {name: hub}
-            spec:
+        let root = fixtureWithHubOverlay("""
               patches:
               - target: {kind: Subscription, name: openshift-external-secrets-operator}
                 patch: |-
@@ -215,6 +205,13 @@ import Helm
         #expect(loaded.layer[path: ["global", "clusterPlatform"]]?.string == "GCP")
         #expect(loaded.layer[path: ["global", "clusterVersion"]]?.string == "4.19")
     }
+}
+
+/// A fixture copy with `overlays/hub/overlay.yaml` whose spec is `spec` (indented two spaces).
+func fixtureWithHubOverlay(_ spec: String) -> String {
+    let root = fixtureCopy()
+    writeFile(root + "/overlays/hub/overlay.yaml", "apiVersion: pattern.dev/v1alpha1\nkind: Site\nmetadata: {name: hub}\nspec:\n" + spec + "\n")
+    return root
 }
 
 extension String {
