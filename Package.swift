@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Helm", targets: ["Helm"]),
         .library(name: "HelmTemplate", targets: ["HelmTemplate"]),
         .library(name: "ArgoCD", targets: ["ArgoCD"]),
+        .library(name: "ValidatedPatterns", targets: ["ValidatedPatterns"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,6 +54,9 @@ let package = Package(
         /// (Helm, Kustomize, directories; own repo, git repos, chart repositories), sync waves
         /// and hooks as apply ordering, sync options, `ignoreDifferences`.
         .target(name: "ArgoCD", dependencies: ["PatternCore", "Helm", "HelmTemplate", "Kustomize", "PatternDiff"]),
+        /// Validated Patterns checkouts as pattern repos: values-global + values-<clusterGroup>,
+        /// the operator's value-file order and injected facts, the clustergroup chart, --explain.
+        .target(name: "ValidatedPatterns", dependencies: ["PatternCore", "PatternCompile", "Helm", "HelmTemplate", "KubeClient"]),
         /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
         .target(name: "KubeClient", dependencies: ["PatternCore", "CCurl"]),
         /// Diff: desired vs live on owned fields (managedFields), apply plan graph, drift attribution.
@@ -70,6 +74,7 @@ let package = Package(
         /// health and Prometheus metrics endpoints.
         .target(name: "PatternController", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient",
+            "ValidatedPatterns",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -81,7 +86,7 @@ let package = Package(
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
-            "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController", "Helm",
+            "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController", "Helm", "ValidatedPatterns",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -112,6 +117,9 @@ let package = Package(
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),
         .testTarget(name: "ArgoCDTests", dependencies: ["TestSupport", "ArgoCD", "PatternCompile", "PatternDiff", "PatternCore"]),
+        .testTarget(name: "ValidatedPatternsTests", dependencies: ["TestSupport",
+            "ValidatedPatterns", "PatternCompile", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "Helm", "PatternCore",
+        ]),
         .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
         .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 

@@ -15,6 +15,12 @@ public struct PatternCommand: AsyncParsableCommand {
               pattern render --all --out-dir out/   one file per object, per site
               pattern render path/to/kustomize-dir  render a plain Kustomize directory
 
+            A Validated Patterns checkout (values-global.yaml) needs no overlay files: its hub \
+            clusterGroup is a site (see Docs/validated-patterns.md):
+
+              pattern facts hub               save the cluster's platform, version, domains
+              pattern values hub --explain    merged values, and which file and line set each
+
             Working with the controller (PatternSyncs in the cluster):
 
               pattern get -A                  every PatternSync, Ready or not
@@ -33,6 +39,7 @@ public struct PatternCommand: AsyncParsableCommand {
                       HistoryCommand.self, GraphCommand.self, ClusterCommand.self, SourceCommand.self, ForkCommand.self,
                       UpdateCommand.self, ControllerCommand.self, GetCommand.self, StatusCommand.self,
                       ReconcileCommand.self, SuspendCommand.self, ResumeCommand.self, EventsCommand.self, RBACCommand.self, TreeCommand.self,
+                      ValuesCommand.self, FactsCommand.self,
                       VersionCommand.self]
     )
     public init() {}

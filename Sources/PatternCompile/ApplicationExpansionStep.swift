@@ -19,7 +19,7 @@ extension SiteCompiler {
     /// are built and substituted, before overlay patches, so patches and checks see the
     /// expanded objects.
     func expandApplicationsStep(_ objects: inout [RenderedObject], chain: [OverlaySpec], values: Value, patternTree: any SourceTree,
-                                ref: PatternRef, diagnostics: inout [Diagnostic]) -> ApplicationStepResult {
+                                ref: PatternRef?, diagnostics: inout [Diagnostic]) -> ApplicationStepResult {
         let mode: ApplicationsMode = expandApplications.map { $0 ? .expand : .keep }
             ?? chain.reversed().compactMap(\.applications).first ?? .keep
         var result = ApplicationStepResult(mode: mode, count: 0, ignoreRules: [], warnings: [])
@@ -55,12 +55,12 @@ extension SiteCompiler {
     /// The repositories an Application may name as "this repository": the pattern's (its git
     /// URL and mirrors, or the local checkout's remotes) and the Validated Patterns value
     /// `global.repoURL`, each read at the render's commit.
-    func ownRepositories(values: Value, patternTree: any SourceTree, ref: PatternRef) -> [KnownRepository] {
+    func ownRepositories(values: Value, patternTree: any SourceTree, ref: PatternRef?) -> [KnownRepository] {
         var urls: [String] = []
         if let u = values[path: ["global", "repoURL"]]?.string { urls.append(u) }
         var workspaceURLs = urls + repositoryURLs
         if let local = workspace.tree as? LocalTree { workspaceURLs += GitRemotes.urls(of: local.root) }
-        if let git = ref.git {
+        if let git = ref?.git {
             let prefix = "\(git.url):"
             return [KnownRepository(urls: urls + [git.url] + git.mirrors, tree: patternTree, displayPrefix: prefix),
                     KnownRepository(urls: workspaceURLs, tree: workspace.tree)]

@@ -32,8 +32,26 @@ public struct SiteCompiler: Sendable {
         var diagnostics: [Diagnostic] = []
         var warnings: [Diagnostic] = []
 
-        // 1. Which pattern: the last overlay in the chain that names one (the site wins).
-        guard let (ref, refFile) = chain.reversed().compactMap({ o in o.pattern.map { ($0, o.file) } }).first else {
+        // 1. Which pattern: the last overlay in the chain that names one (the site wins); else
+        // the repository's layout (Validated Patterns) renders the site.
+        let named = chain.reversed().compactMap({ o in o.pattern.map { ($0, o.file) } }).first
+        if named == nil, let layout = workspace.layout, let r = try layout.render(site: site, chain: chain, in: workspace) {
+            var objects = r.objects.map { v, file in
+                RenderedObject(object: v, key: v.objectKey ?? ObjectKey(group: "", kind: v.kindName ?? "", namespace: "", name: v.metadataName ?? ""),
+                               component: r.component, file: file)
+            }
+            // The layout's Applications (e.g. the clustergroup chart's) go through the same
+            // post-render expansion as a pattern's.
+            var layoutDiagnostics: [Diagnostic] = []
+            let argo = expandApplicationsStep(&objects, chain: chain, values: r.values, patternTree: workspace.tree, ref: nil,
+                                              diagnostics: &layoutDiagnostics)
+            var rendered = try finish(objects, site: site, chain: chain, pattern: (r.pattern, r.version), components: [(r.component, [])],
+                                      provenance: Provenance(source: workspace.tree.displayName), warnings: r.warnings + argo.warnings,
+                                      diagnostics: layoutDiagnostics, argo: argo)
+            rendered.cluster.kubeVersion = rendered.cluster.kubeVersion ?? r.kubeVersion
+            return rendered
+        }
+        guard let (ref, refFile) = named else {
             throw Diagnostics([.error("site '\(site)' does not name a pattern", at: SourceLocation(file: siteOverlay.file),
                                       fix: "add 'pattern: {path: patterns/<name>}' to the site or a group it extends")])
         }
@@ -187,6 +205,22 @@ public struct SiteCompiler: Sendable {
                                           diagnostics: &diagnostics)
         warnings += argo.warnings
 
+        var rendered = try finish(objects, site: site, chain: chain, pattern: (pattern.name, pattern.version),
+                                  components: active.map { c in (c.name, c.dependsOn.map(\.name)) }, provenance: provenance, warnings: warnings,
+                                  diagnostics: diagnostics, argo: argo)
+        rendered.chartComponents = active.filter { $0.chart != nil }.map(\.name)
+        return rendered
+    }
+
+    /// Steps 6–7, shared by patterns and repository layouts: overlay patches, checks, order,
+    /// labels, revision, the site's cluster and apply settings.
+    func finish(_ objects: [RenderedObject], site: String, chain: [OverlaySpec], pattern: (name: String, version: String?),
+                components deps: [(name: String, dependsOn: [String])], provenance: Provenance,
+                warnings: [Diagnostic], diagnostics: [Diagnostic], argo: ApplicationStepResult) throws(Diagnostics) -> RenderedSite {
+        var objects = objects, warnings = warnings, diagnostics = diagnostics
+        let siteOverlay = chain.last!
+        var clusterLabels = Object()
+        for o in chain { for (k, v) in o.cluster.labels.sorted(by: { $0.key < $1.key }) { clusterLabels[k] = .string(v) } }
         // 6. Overlay patches, in chain order.
         for o in chain where !o.patches.isEmpty {
             do {
@@ -205,14 +239,12 @@ public struct SiteCompiler: Sendable {
         objects = ApplyOrder.sorted(objects)
         let revision = Provenancing.label(&objects, pattern: pattern.name, site: site, provenance: provenance)
 
-        let deps = active.map { c in (name: c.name, dependsOn: c.dependsOn.map(\.name)) }
         var cluster = siteOverlay.cluster
-        cluster.name = clusterVar["name"]?.string
+        cluster.name = siteOverlay.cluster.name ?? chain.reversed().compactMap(\.cluster.name).first
         cluster.context = siteOverlay.cluster.context ?? chain.reversed().compactMap(\.cluster.context).first
         cluster.labels = Dictionary(uniqueKeysWithValues: clusterLabels.map { ($0, $1.string ?? "") })
         var rendered = RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
                                     revision: revision, components: deps, provenance: provenance, warnings: warnings)
-        rendered.chartComponents = active.filter { $0.chart != nil }.map(\.name)
         rendered.applications = argo.mode
         rendered.expandedApplications = argo.count
         rendered.ignoreDifferences = chain.flatMap(\.ignoreDifferences) + argo.ignoreRules

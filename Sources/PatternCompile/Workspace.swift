@@ -7,13 +7,17 @@ public struct Workspace: Sendable {
     public var patternsDir: TreePath
     public var overlaysDir: TreePath
     public var yamlLimits: YAMLLimits
+    /// A layout that implies sites without overlay files (e.g. Validated Patterns); nil for
+    /// the project's own layout only.
+    public var layout: (any RepoLayout)?
 
     public static let overlayFileName = "overlay.yaml"
     public static let patternFileName = "pattern.yaml"
 
     public init(tree: any SourceTree, patternsDir: String = "patterns", overlaysDir: String = "overlays",
-                yamlLimits: YAMLLimits = .default) {
+                yamlLimits: YAMLLimits = .default, layout: (any RepoLayout)? = nil) {
         self.tree = tree
+        self.layout = layout
         self.patternsDir = (try? TreePath(patternsDir)) ?? .root
         self.overlaysDir = (try? TreePath(overlaysDir)) ?? .root
         self.yamlLimits = yamlLimits
@@ -40,6 +44,7 @@ public struct Workspace: Sendable {
             do { if try loadOverlay(n, mark: nil, from: nil).kind == .site { out.append(n) } } catch { problems += error.items }
         }
         if !problems.isEmpty { throw Diagnostics(problems) }
+        if let layout { return Array(Set(out + (try layout.siteNames(in: self)))).sorted() }
         return out
     }
 
@@ -72,6 +77,7 @@ public struct Workspace: Sendable {
         guard isDNSLabel(name) || (name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })
                                     && !name.allSatisfy({ $0 == "." })),
               tree.resolvedKind(file) == .file else {
+            if let layout, let implied = try layout.overlay(named: name, in: self) { return implied }
             let known = (try? overlayNames()) ?? []
             let guess = FieldReader(file: "").closest(name, known)
             let fix: String

@@ -271,6 +271,7 @@ public final class PatternController: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await term.sleep(.infinity) }
             group.addTask { [self] in await self.watchSyncs() }
+            group.addTask { [self] in await self.serveVPPatterns() }
             _ = await group.next()
             group.cancelAll()
         }

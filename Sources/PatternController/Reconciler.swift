@@ -7,6 +7,7 @@ import KubeClient
 import Dispatch
 #if canImport(Glibc)
 import Glibc
+import ValidatedPatterns
 #endif
 
 /// What the loop does after a reconcile.
@@ -242,7 +243,7 @@ public struct Reconciler: Sendable {
             var urls: [String] = []
             if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
             site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
-                var compiler = SiteCompiler(workspace: Workspace(tree: tree), resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)))
+                var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: ValidatedPatternsLayout()), resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)))
                 compiler.repositoryURLs = urls  // Argo CD Applications naming this repository read this commit
                 return try compiler.compile(site: siteName)
             }

@@ -2,6 +2,7 @@ import PatternCore
 import PatternCompile
 import KubeClient
 import Foundation
+import ValidatedPatterns
 
 /// Values shell completion offers beyond flags (`CompletionKind.custom`): site names from the
 /// repository, contexts from the kubeconfig. Each reads only what it names and never fails:
@@ -11,7 +12,7 @@ public enum Completions {
     @Sendable public static func sites(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
         var root = "."
         if let i = words.firstIndex(of: "--repo"), i + 1 < words.count { root = words[i + 1] }
-        let names = (try? Workspace(tree: LocalTree(root: root)).siteNames()) ?? []
+        let names = (try? Workspace(tree: LocalTree(root: root), layout: ValidatedPatternsLayout()).siteNames()) ?? []
         return names.filter { $0.hasPrefix(prefix) }
     }
 

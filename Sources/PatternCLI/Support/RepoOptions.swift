@@ -1,6 +1,7 @@
 import ArgumentParser
 import PatternCore
 import PatternCompile
+import ValidatedPatterns
 
 /// Options shared by commands that read a pattern repository.
 public struct RepoOptions: ParsableArguments {
@@ -11,7 +12,8 @@ public struct RepoOptions: ParsableArguments {
 
     public init() {}
 
-    public var workspace: Workspace { Workspace(tree: LocalTree(root: repo)) }
+    /// The repository; a Validated Patterns checkout (values-global.yaml) implies its sites.
+    public var workspace: Workspace { Workspace(tree: LocalTree(root: repo), layout: ValidatedPatternsLayout()) }
 
     /// Compiles `sites`, resolving git patterns through the source cache.
     public func compile(_ sites: [String], chartReleases: ChartReleases = .install, expandApplications: Bool? = nil) throws -> [RenderedSite] {

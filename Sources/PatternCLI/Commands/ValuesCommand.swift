@@ -1,0 +1,63 @@
+import ArgumentParser
+import PatternCore
+import PatternCompile
+import ValidatedPatterns
+
+/// `pattern values <site>`: the merged values of a Validated Patterns site, and with
+/// `--explain` the file and line that set every leaf.
+public struct ValuesCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "values",
+        abstract: "Show a Validated Patterns site's merged values, and which file and line set each one.",
+        usage: "pattern values <site> [--explain] [-o text|yaml|json] [-C <repo>]",
+        discussion: """
+            Offline. Merges what the clustergroup chart of a Validated Patterns checkout sees, lowest \
+            precedence first: the chart's values.yaml, values-global.yaml, values-<clusterGroup>.yaml, \
+            the platform/version/cluster files the operator lists (values-<platform>.yaml, \
+            values-<platform>-<version>.yaml, values-<platform>-<group>.yaml, values-<version>-<group>.yaml, \
+            values-<clusterName>.yaml; missing ones skipped), the rendered sharedValueFiles (hub), then the \
+            injected facts (overlays/<site>/facts.yaml, see `pattern facts`), a spoke group's helmOverrides, \
+            and the site's overlay values. Maps merge, lists and scalars replace, null deletes.
+
+            --explain lists the value files considered (and which are missing), then every leaf with \
+            the file:line:column that set it — "which of these eight files set this?". With -o json or \
+            -o yaml it prints {values, sources: {<path>: file:line:column}, files}.
+
+            Examples:
+              pattern values hub                      merged values as YAML
+              pattern values hub --explain            every leaf with where it was set
+              pattern values factory-1 --explain -o json | jq '.sources["global.clusterPlatform"]'
+            """
+    )
+
+    public enum Format: String, ExpressibleByArgument, Sendable { case text, yaml, json }
+
+    @OptionGroup public var repoOptions: RepoOptions
+    @Argument(help: "Site (the hub clusterGroup, or an overlay that extends a managed cluster group).",
+              completion: .custom(Completions.sites)) public var site: String
+    @Flag(help: "Show the file and line that set every value.") public var explain = false
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Output: text (with --explain), yaml or json.") public var output: Format?
+
+    public init() {}
+
+    public func run() async throws {
+        let ws = repoOptions.workspace
+        guard VPRepo.detect(ws) else {
+            throw Diagnostic.error("\(repoOptions.repo) is not a Validated Patterns checkout (no \(VPRepo.globalFile))",
+                                   fix: "run it in a Validated Patterns repository, or pass -C <repo>; for pattern.yaml repositories see `pattern render`")
+        }
+        guard let e = try ValidatedPatternsLayout().explain(site: site, workspace: ws) else {
+            throw Diagnostic.error("\(VPRepo.globalFile) has no 'main:' section, so \(repoOptions.repo) is not a Validated Patterns checkout",
+                                   at: SourceLocation(file: VPRepo.globalFile),
+                                   fix: "add 'main: {clusterGroupName: hub}' to \(VPRepo.globalFile) if it is one")
+        }
+        let format = output ?? (explain ? .text : .yaml)
+        switch (format, explain) {
+        case (.text, true): Output.out(e.text)
+        case (.text, false), (.yaml, false): Output.out(YAMLEmitter().emit(e.values))
+        case (.json, false): Output.out(JSONWriter.string(e.values, options: .init(indent: 2)) + "\n")
+        case (.yaml, true): Output.out(YAMLEmitter().emit(e.document))
+        case (.json, true): Output.out(JSONWriter.string(e.document, options: .init(indent: 2)) + "\n")
+        }
+    }
+}
