@@ -14,9 +14,29 @@ public struct GitPatternResolver: PatternSourceResolver {
         let c = ref.credentials
         let creds = GitCredentials(username: c["username"], tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], sshKey: c["sshKey"],
                                    sshPublicKey: c["sshPublicKey"], sshPassphraseEnv: c["sshPassphraseEnv"], caBundle: c["caBundle"])
+        var verify: CommitVerification? = nil
+        if let v = ref.verify {
+            var o = Object()
+            if !v.sshKeys.isEmpty { o["sshKeys"] = .array(v.sshKeys.map { .string($0) }) }
+            if !v.gpgKeys.isEmpty { o["gpgKeys"] = .array(v.gpgKeys.map { .string($0) }) }
+            if let f = v.sshKeysFile { o["sshKeysFile"] = .string(f) }
+            if let f = v.gpgKeysFile { o["gpgKeysFile"] = .string(f) }
+            verify = try CommitVerification(value: .object(o))
+        }
         let source = GitSource(url: ref.url, mirrors: ref.mirrors, ref: ref.ref, path: ref.path, credentials: creds,
-                               allowForcePush: ref.allowForcePush)
-        let r = try resolver.resolve(source)
+                               allowForcePush: ref.allowForcePush, verify: verify)
+        let resolved: Result<ResolvedSource, SourceError>
+        do throws(SourceError) { resolved = .success(try resolver.resolve(source)) } catch { resolved = .failure(error) }
+        let r: ResolvedSource
+        switch resolved {
+        case .success(let v): r = v
+        case .failure(let error):
+            // An untrusted commit keeps its own message and fix ("check the URL" would mislead).
+            if error.kind == .untrustedCommit {
+                throw Diagnostics([.error("refusing the pattern commit: \(error.message)", fix: error.fix)])
+            }
+            throw error
+        }
         var warnings = r.warnings.map(\.message)
         if r.stale {
             warnings.append("every URL of \(r.url ?? ref.url) failed: rendering the last good commit \(r.commit ?? "?") from the cache (stale)")
