@@ -43,8 +43,9 @@ let package = Package(
         // MARK: Pipeline stages
         /// Values (ordered maps), YAML/JSON codecs, diagnostics, object identity, kind tables.
         .target(name: "PatternCore", dependencies: ["CYAML"], linkerSettings: [.linkedLibrary("m")]),
-        /// Source: git repositories through libgit2, content-addressed cache, mirrors.
-        .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2", "CCrypto"]),
+        /// Source: git repositories through libgit2, chart repositories over libcurl,
+        /// content-addressed cache, mirrors, commit signatures.
+        .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2", "CCrypto", "CCurl", "HelmTemplate"]),
         /// Kustomize-compatible builds of `kustomization.yaml` directories (one transformer per file).
         .target(name: "Kustomize", dependencies: ["PatternCore", "Helm"]),
         /// Helm charts: Chart.yaml, values coalescing, dependencies, values.schema.json,
@@ -105,7 +106,7 @@ let package = Package(
         .testTarget(name: "HelmTests", dependencies: ["TestSupport", "Helm", "HelmTemplate", "PatternCore"]),
         .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "PatternCore"]),
         .testTarget(name: "PatternCompileTests", dependencies: ["TestSupport", "PatternCompile", "PatternDiff", "PatternCore"]),
-        .testTarget(name: "PatternSourceTests", dependencies: ["TestSupport", "PatternSource", "PatternCore"]),
+        .testTarget(name: "PatternSourceTests", dependencies: ["TestSupport", "PatternSource", "PatternCore", "KubeTestServer"]),
         .testTarget(name: "KubeClientTests", dependencies: ["TestSupport", "KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "KubeTestServerTests", dependencies: ["TestSupport", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternDiffTests", dependencies: ["TestSupport", "PatternDiff", "PatternCore"]),

@@ -26,6 +26,10 @@ public struct SourceError: Error, Sendable, CustomStringConvertible {
         /// The commit is unsigned, signed by a key that is not allowed, or its signature does
         /// not verify, and the source requires signed commits (`verify`).
         case untrustedCommit
+        /// Downloaded content does not match the digest that names it (a chart archive against
+        /// its index `digest` or a pinned digest; an OCI manifest or layer against its
+        /// descriptor), or a chart version changed content after it was first seen.
+        case integrity
         /// Cache or file-system problem.
         case io
         /// Any other libgit2 failure.
