@@ -143,7 +143,8 @@ public struct SiteCompiler: Sendable {
         var objects: [RenderedObject] = []
         let loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
         let charts = try ChartComponentRenderer.renderAll(active, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
-                                                          patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain)
+                                                          patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,
+                                                          charts: resolver as? any ChartArchiveResolver)
         for c in active {
             if let rendered = charts[c.name] {
                 switch rendered {
@@ -186,7 +187,8 @@ public struct SiteCompiler: Sendable {
         func renderDisabled() -> [(object: Value, component: String)] {
             var out: [(object: Value, component: String)] = []
             let charts = (try? ChartComponentRenderer.renderAll(disabledComponents, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
-                                                               patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain)) ?? [:]
+                                                               patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,
+                                                          charts: resolver as? any ChartArchiveResolver)) ?? [:]
             for c in disabledComponents {
                 if let rendered = charts[c.name] {
                     if case .success(let list) = rendered { for (v, _) in list { out.append((v, c.name)) } }

@@ -44,3 +44,29 @@ public struct GitPatternResolver: PatternSourceResolver {
         return (r.tree, .root, Provenance(source: r.url ?? ref.url, commit: r.commit, stale: r.stale), warnings)
     }
 }
+
+extension GitPatternResolver: ChartArchiveResolver {
+    /// Charts from chart repositories, through the same cache, offline and freshness
+    /// settings as the pattern's git sources.
+    public func fetchChart(_ ref: ChartRepositoryRef) throws -> (bytes: [UInt8], display: String, warnings: [String]) {
+        let c = ref.credentials
+        let creds = ChartCredentials(username: c["username"], passwordEnv: c["passwordEnv"], passwordFile: c["passwordFile"],
+                                     tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], caBundle: c["caBundle"])
+        let charts = ChartSourceResolver(cache: resolver.cache, requireFresh: resolver.requireFresh, offline: resolver.offline,
+                                         deadlines: resolver.deadlines, environment: resolver.environment)
+        let resolved: Result<ResolvedChart, SourceError>
+        do throws(SourceError) {
+            resolved = .success(try charts.resolve(ChartReference(repo: ref.repo, mirrors: ref.mirrors, name: ref.name, version: ref.version,
+                                                                  digest: ref.digest, credentials: creds)))
+        } catch { resolved = .failure(error) }
+        switch resolved {
+        case .failure(let error):
+            throw Diagnostics([.error(error.message, fix: error.fix)])
+        case .success(let r):
+            guard let bytes = r.readArchive() else {
+                throw Diagnostics([.error("cannot read cached chart archive '\(r.archivePath)'", fix: "delete it; the next run fetches it again")])
+            }
+            return (bytes, "\(ref.name)-\(r.version).tgz", r.warnings.map(\.message))
+        }
+    }
+}

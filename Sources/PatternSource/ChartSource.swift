@@ -89,6 +89,8 @@ public struct ResolvedChart: Sendable {
     /// True when no repository URL answered and the last good version was used.
     public var stale: Bool
     public var warnings: [Diagnostic]
+    /// The archive's bytes (nil when the cache file is gone).
+    public func readArchive() -> [UInt8]? { FS.readFile(archivePath) }
     /// `url@sha256:…` (+ ` (stale)`), for output annotations and ledgers.
     public var provenance: String { "\(url)@\(digest)" + (stale ? " (stale)" : "") }
 }

@@ -292,3 +292,33 @@ func compileSite(_ files: [String: String]) -> (RenderedSite?, [Diagnostic]) {
         return (nil, error.items)
     }
 }
+
+@Suite struct ChartRepositoryFieldTests {
+    func errors(_ chart: String) -> [Diagnostic] {
+        var files = miniRepo(manifests: "")
+        files["patterns/p/pattern.yaml"] = """
+            apiVersion: pattern.dev/v1alpha1
+            kind: Pattern
+            metadata: {name: p}
+            spec:
+              components:
+              - name: web
+                chart: \(chart)
+            """
+        return compileSite(files).1
+    }
+
+    @Test func chartRepositoryFieldsAreChecked() {
+        let number = errors("{repo: https://charts.example.com, name: web, version: 1.10}")
+        #expect(number.contains { $0.message.contains("'version' in chart must be a string") && $0.fix?.contains("quote") == true && $0.location?.mark.line == 7 }, "\(number)")
+        let both = errors("{repo: https://charts.example.com, name: web, path: charts/web}")
+        #expect(both.contains { $0.message.contains("either 'path' or 'repo'") }, "\(both)")
+        let noName = errors("{repo: https://charts.example.com}")
+        #expect(noName.contains { $0.message.contains("name") }, "\(noName)")
+        let oci = errors("{oci: oci://registry.example.com/charts/web, version: 1.2.3}")
+        #expect(oci.contains { $0.message.contains("'oci' sources are not supported yet") && $0.fix != nil }, "\(oci)")
+        // Without a chart resolver (library use without the CLI/controller): a located error.
+        let unavailable = errors("{repo: https://charts.example.com, name: web, version: \"1.0.0\"}")
+        #expect(unavailable.contains { $0.message.contains("not available here") && $0.location?.file == "patterns/p/pattern.yaml" }, "\(unavailable)")
+    }
+}
