@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PatternCore
 import Kustomize
 
@@ -14,6 +17,15 @@ public enum FuzzTargets {
         case accepted
         /// A bug: what went wrong. The libFuzzer executables abort on it.
         case finding(String)
+    }
+
+    /// What the libFuzzer executables do with an outcome: a finding is printed to standard
+    /// error and the process aborts, so libFuzzer saves the input as `crash-…`.
+    public static func abortOnFinding(_ outcome: Outcome) {
+        guard case .finding(let what) = outcome else { return }
+        let line = Array("finding: \(what)\n".utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        abort()
     }
 
     /// Any bytes → `YAMLParser.parseStream` (1 MiB, depth 64, 10,000 alias nodes, 1 MiB of

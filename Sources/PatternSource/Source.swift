@@ -225,7 +225,9 @@ public struct SourceResolver: Sendable {
             // A pinned commit that is already cached never needs the network.
             if let ref, let oid = Git.parseOid(ref), repo.hasCommit(oid) {
                 let r = try result(oid, from: primary, stale: false)
-                try repo.setReference(lastGoodRef, to: oid, message: "pattern: pinned")
+                if repo.referenceTarget(lastGoodRef).map({ !Git.oidEqual($0, oid) }) ?? true {
+                    try repo.setReference(lastGoodRef, to: oid, message: "pattern: pinned")
+                }
                 return r
             }
 
@@ -272,7 +274,10 @@ public struct SourceResolver: Sendable {
             if let (oid, url, i) = found {
                 // Tree errors (missing path, …) are the source's fault, not the URL's: no fallback.
                 let r = try result(oid, from: url, stale: false, verified: true)
-                try repo.setReference(lastGoodRef, to: oid, message: "pattern: fetched from \(url.redacted)")
+                // A no-op fetch leaves the pointer as it is (no ref lock, write and rename).
+                if repo.referenceTarget(lastGoodRef).map({ !Git.oidEqual($0, oid) }) ?? true {
+                    try repo.setReference(lastGoodRef, to: oid, message: "pattern: fetched from \(url.redacted)")
+                }
                 if i > 0 {
                     var r = r
                     r.warnings.append(Diagnostic(.warning, at: nil,

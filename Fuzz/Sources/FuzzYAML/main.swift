@@ -16,9 +16,6 @@ var argc = CommandLine.argc
 var argv = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in
     guard let data else { return 0 }
-    if case .finding(let what) = FuzzTargets.yaml(UnsafeBufferPointer(start: data, count: size)) {
-        fputs("finding: \(what)\n", stderr)
-        abort()  // libFuzzer saves the input as crash-…
-    }
+    FuzzTargets.abortOnFinding(FuzzTargets.yaml(UnsafeBufferPointer(start: data, count: size)))
     return 0
 }))
