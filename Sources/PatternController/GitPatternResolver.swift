@@ -52,8 +52,7 @@ extension GitPatternResolver: ChartArchiveResolver {
         let c = ref.credentials
         let creds = ChartCredentials(username: c["username"], passwordEnv: c["passwordEnv"], passwordFile: c["passwordFile"],
                                      tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], caBundle: c["caBundle"])
-        let charts = ChartSourceResolver(cache: resolver.cache, requireFresh: resolver.requireFresh, offline: resolver.offline,
-                                         deadlines: resolver.deadlines, environment: resolver.environment)
+        let charts = ChartSourceResolver(settings: resolver)
         let resolved: Result<ResolvedChart, SourceError>
         do throws(SourceError) {
             resolved = .success(try charts.resolve(ChartReference(repo: ref.repo, mirrors: ref.mirrors, name: ref.name, version: ref.version,

@@ -109,24 +109,26 @@ public struct ResolvedChart: Sendable {
 /// charts/repos/<…>.lock                               flock(2), held while resolving
 /// ```
 public struct ChartSourceResolver: Sendable {
-    public var cache: SourceCache
-    public var requireFresh: Bool
-    public var offline: Bool
-    public var deadlines: NetworkDeadlines
-    public var environment: SourceEnvironment
+    /// The shared settings: cache directory, `requireFresh`, `offline`, deadlines and the
+    /// credential environment, exactly as for git sources.
+    public var settings: SourceResolver
+    var cache: SourceCache { settings.cache }
+    var requireFresh: Bool { settings.requireFresh }
+    var offline: Bool { settings.offline }
+    var deadlines: NetworkDeadlines { settings.deadlines }
+    var environment: SourceEnvironment { settings.environment }
 
     /// Index documents larger than this are refused.
     public static let maxIndexBytes = 64 << 20
     /// Archives larger than this are refused.
     public static let maxArchiveBytes = 32 << 20
 
+    /// Uses the same settings as `settings` (one cache for git sources and charts).
+    public init(settings: SourceResolver) { self.settings = settings }
+
     public init(cache: SourceCache = .default, requireFresh: Bool = false, offline: Bool = false,
                 deadlines: NetworkDeadlines = .default, environment: SourceEnvironment = .process) {
-        self.cache = cache
-        self.requireFresh = requireFresh
-        self.offline = offline
-        self.deadlines = deadlines
-        self.environment = environment
+        self.init(settings: SourceResolver(cache: cache, requireFresh: requireFresh, offline: offline, deadlines: deadlines, environment: environment))
     }
 
     var blobDirectory: String { cache.directory + "/charts/blobs/sha256" }
