@@ -58,6 +58,8 @@ struct ChartComponentRenderer: Sendable {
     let limits: YAMLLimits
     /// Fetches charts of `repository` components (nil: such components are an error).
     var charts: (any ChartArchiveResolver)? = nil
+    /// Where chart fetch warnings go (stale cache, failed mirrors).
+    var fetchWarnings: ChartFetchWarnings? = nil
 
     /// The chart's objects with their `# Source` names. Hooks become apply-plan edges (see
     /// `HookOrdering`); `test` hooks and hooks for events other than install are left out.
@@ -67,7 +69,8 @@ struct ChartComponentRenderer: Sendable {
         let chart: Chart
         let chartDisplay: String
         if let repository = spec.repository {
-            let fetched = try ChartRepositoryRef.fetch(repository, with: charts, component: component, at: SourceLocation(file: patternFile, mark: repository.mark))
+            let fetched = try ChartRepositoryRef.fetch(repository, with: charts, component: component, at: SourceLocation(file: patternFile, mark: repository.mark),
+                                                       warnings: fetchWarnings)
             chartDisplay = fetched.display
             do { chart = try ChartLoader(yamlLimits: limits).loadArchive(fetched.bytes, origin: fetched.display) } catch { throw Diagnostics(error.diagnostics) }
         } else {
@@ -199,11 +202,13 @@ extension ChartComponentRenderer {
     /// keyed by component name.
     static func renderAll(_ components: [PatternSpec.Component], tree: any SourceTree, displayPrefix: String, limits: YAMLLimits,
                           patternDir: TreePath, patternFile: String, substituter: Substituter,
-                          chain: [OverlaySpec], charts: (any ChartArchiveResolver)? = nil) throws(Diagnostics) -> [String: Result<[(Value, String)], Diagnostics>] {
+                          chain: [OverlaySpec], charts: (any ChartArchiveResolver)? = nil,
+                          fetchWarnings: ChartFetchWarnings? = nil) throws(Diagnostics) -> [String: Result<[(Value, String)], Diagnostics>] {
         let withCharts = components.compactMap { c in c.chart.map { (c.name, $0) } }
         if withCharts.isEmpty { return [:] }
         let caps = try capabilities(chain)
-        let renderer = ChartComponentRenderer(tree: tree, displayPrefix: displayPrefix, limits: limits, charts: charts)
+        let renderer = ChartComponentRenderer(tree: tree, displayPrefix: displayPrefix, limits: limits, charts: charts,
+                                              fetchWarnings: fetchWarnings)
         let results = ParallelMap.map(withCharts, minimum: 2) { (name, spec) in
             Result { () throws(Diagnostics) in
                 try renderer.render(spec, component: name, patternDir: patternDir, patternFile: patternFile,

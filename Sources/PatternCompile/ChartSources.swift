@@ -54,13 +54,14 @@ public struct ChartRepositoryRef: Sendable, Hashable {
     }
 
     static func fetch(_ ref: ChartRepositoryRef, with resolver: (any ChartArchiveResolver)?, component: String,
-                      at location: SourceLocation) throws(Diagnostics) -> (bytes: [UInt8], display: String) {
+                      at location: SourceLocation, warnings: ChartFetchWarnings?) throws(Diagnostics) -> (bytes: [UInt8], display: String) {
         guard let resolver else {
             throw Diagnostics([.error("component '\(component)': charts from chart repositories are not available here", at: location,
                                       fix: "render with the pattern CLI or controller, or vendor the chart into the pattern (chart.path)")])
         }
         do {
             let r = try resolver.fetchChart(ref)
+            for w in r.warnings { warnings?.add(Diagnostic(.warning, at: location, "component '\(component)': \(w)")) }
             return (r.bytes, r.display)
         } catch let d as Diagnostics {
             throw Diagnostics(d.items.map { item in
@@ -73,4 +74,13 @@ public struct ChartRepositoryRef: Sendable, Hashable {
             throw Diagnostics([.error("component '\(component)': cannot fetch chart \(ref.name): \(error)", at: location)])
         }
     }
+}
+
+/// Warnings of chart fetches (stale cache, failed mirrors), collected from the concurrent
+/// chart renders and reported by the site compiler at each component's chart.
+final class ChartFetchWarnings: @unchecked Sendable {
+    private let lock = Lock()
+    private var items: [Diagnostic] = []
+    func add(_ d: Diagnostic) { lock.withLock { items.append(d) } }
+    var all: [Diagnostic] { lock.withLock { items } }
 }

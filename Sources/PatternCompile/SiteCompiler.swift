@@ -142,9 +142,11 @@ public struct SiteCompiler: Sendable {
         // 5. Build components.
         var objects: [RenderedObject] = []
         let loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
+        let chartWarnings = ChartFetchWarnings()
         let charts = try ChartComponentRenderer.renderAll(active, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
                                                           patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,
-                                                          charts: resolver as? any ChartArchiveResolver)
+                                                          charts: resolver as? any ChartArchiveResolver, fetchWarnings: chartWarnings)
+        warnings += chartWarnings.all
         for c in active {
             if let rendered = charts[c.name] {
                 switch rendered {

@@ -65,6 +65,7 @@ import KubeTestServer
         let offline = CLI.run(["render", "s", "-C", base + "/repo", "--cache-dir", base + "/cache", "--offline"])
         #expect(offline.status == 0, "\(offline.stderr)")
         #expect(offline.stdout.contains("name: web-site"))
+        #expect(offline.stderr.contains("USING STALE CHART") && offline.stderr.contains("patterns/p/pattern.yaml:"), "the cached chart is used loudly: \(offline.stderr)")
         // Without a cache there is nothing to render from: a located error, exit 1.
         let none = CLI.run(["render", "s", "-C", base + "/repo", "--cache-dir", base + "/empty-cache", "--offline"])
         #expect(none.status != 0)
