@@ -35,11 +35,11 @@ RUN swift build -c release --product pattern --static-swift-stdlib \
 # ---------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
 # Runtime libraries only (no -dev packages, no compilers): libyaml for YAML, libcurl for the
-# Kubernetes API, libgit2 for sources; CA certificates for HTTPS remotes and API servers.
+# Kubernetes API, libgit2 for sources, libssl3 (libcrypto) for commit signatures; CA certificates for HTTPS remotes and API servers.
 RUN export DEBIAN_FRONTEND=noninteractive \
  && apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
-      libyaml-0-2 libcurl4 libgit2-1.5 ca-certificates \
+      libyaml-0-2 libcurl4 libgit2-1.5 libssl3 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 65532 pattern \
  && useradd --uid 65532 --gid 65532 --home-dir /home/pattern --create-home --shell /usr/sbin/nologin pattern \

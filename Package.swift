@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "HelmTemplate", targets: ["HelmTemplate"]),
         .library(name: "ArgoCD", targets: ["ArgoCD"]),
         .library(name: "ValidatedPatterns", targets: ["ValidatedPatterns"]),
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,18 +32,22 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        // MARK: C shims (libyaml, libcurl, libgit2, OpenSSL for the test API server's TLS)
+        // MARK: C shims (libyaml, libcurl, libgit2, OpenSSL for the test API server's TLS and signatures)
         .target(name: "CYAML", linkerSettings: [.linkedLibrary("yaml")]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CGit2", linkerSettings: [.linkedLibrary("git2")]),
         .target(name: "CTestTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        /// OpenSSL libcrypto: digests and the Ed25519 / ECDSA P-256 / RSA checks of commit
+        /// signature verification (the formats are parsed in Swift).
+        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
 
         // MARK: Pipeline stages
         /// Values (ordered maps), YAML/JSON codecs, diagnostics, object identity, kind tables.
         .target(name: "PatternCore", dependencies: ["CYAML"], linkerSettings: [.linkedLibrary("m")]),
-        /// Source: git repositories through libgit2, content-addressed cache, mirrors.
-        .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2"]),
+        /// Source: git repositories through libgit2, chart repositories over libcurl,
+        /// content-addressed cache, mirrors, commit signatures.
+        .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2", "CCrypto", "CCurl", "HelmTemplate"]),
         /// Kustomize-compatible builds of `kustomization.yaml` directories (one transformer per file).
         .target(name: "Kustomize", dependencies: ["PatternCore", "Helm"]),
         /// Helm charts: Chart.yaml, values coalescing, dependencies, values.schema.json,
@@ -94,6 +99,10 @@ let package = Package(
         /// Times HelmTemplate on a `helm create`-style Deployment (Benchmarks/helm-template.sh).
         .executableTarget(name: "helm-template-bench", dependencies: ["HelmTemplate", "PatternCore"]),
 
+        /// The fuzz targets' bodies: run by the libFuzzer executables in Fuzz/ and replayed
+        /// over the corpus by FuzzCorpusTests.
+        .target(name: "FuzzTargets", dependencies: ["PatternCore", "Kustomize"], path: "Fuzz/Targets"),
+
         // MARK: Test support
         /// A Kubernetes API server model over real HTTP on loopback, for tests and benchmarks.
         .target(name: "KubeTestServer", dependencies: ["PatternCore", "CTestTLS"]),
@@ -107,7 +116,7 @@ let package = Package(
         .testTarget(name: "HelmTests", dependencies: ["TestSupport", "Helm", "HelmTemplate", "PatternCore"]),
         .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "PatternCore"]),
         .testTarget(name: "PatternCompileTests", dependencies: ["TestSupport", "PatternCompile", "PatternDiff", "PatternCore"]),
-        .testTarget(name: "PatternSourceTests", dependencies: ["TestSupport", "PatternSource", "PatternCore"]),
+        .testTarget(name: "PatternSourceTests", dependencies: ["TestSupport", "PatternSource", "PatternCore", "KubeTestServer"]),
         .testTarget(name: "KubeClientTests", dependencies: ["TestSupport", "KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "KubeTestServerTests", dependencies: ["TestSupport", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternDiffTests", dependencies: ["TestSupport", "PatternDiff", "PatternCore"]),
@@ -120,6 +129,7 @@ let package = Package(
         .testTarget(name: "ValidatedPatternsTests", dependencies: ["TestSupport",
             "ValidatedPatterns", "PatternCompile", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "Helm", "PatternCore",
         ]),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["TestSupport", "FuzzTargets"]),
         .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
         .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 

@@ -13,10 +13,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [.package(name: "pattern", path: "..")],
     targets: [
-        .executableTarget(name: "FuzzYAML", dependencies: [.product(name: "PatternCore", package: "pattern")]),
-        .executableTarget(name: "FuzzJSON", dependencies: [.product(name: "PatternCore", package: "pattern")]),
-        .executableTarget(name: "FuzzKustomize", dependencies: [
-            .product(name: "PatternCore", package: "pattern"), .product(name: "Kustomize", package: "pattern"),
-        ]),
+        // The bodies live in the main package's FuzzTargets library (Fuzz/Targets), which
+        // Tests/FuzzCorpusTests also runs over every seed and saved crasher.
+        .executableTarget(name: "FuzzYAML", dependencies: [.product(name: "FuzzTargets", package: "pattern")]),
+        .executableTarget(name: "FuzzJSON", dependencies: [.product(name: "FuzzTargets", package: "pattern")]),
+        .executableTarget(name: "FuzzKustomize", dependencies: [.product(name: "FuzzTargets", package: "pattern")]),
     ]
 )

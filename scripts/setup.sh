@@ -7,10 +7,12 @@ packages=(
   libyaml-dev            # YAML parsing (CYAML shim)
   libcurl4-openssl-dev   # Kubernetes API transport (CCurl shim)
   libgit2-dev            # git sources (CGit2 shim)
-  libssl-dev             # TLS for the test API server (CTestTLS shim)
+  libssl-dev             # TLS for the test API server (CTestTLS shim), commit signatures (CCrypto shim)
   pkg-config
   openssl                # tests generate a CA and certificates
   git                    # tests build real repositories and run `git daemon`
+  openssh-client         # tests make SSH keys and sign commits (ssh-keygen -Y sign)
+  gnupg                  # tests make OpenPGP keys and sign commits (gpg)
   python3-yaml           # benchmark corpus generator
   zlib1g-dev             # gzip for Helm chart archives (CZlib shim)
 )

@@ -8,14 +8,16 @@ import Musl
 
 /// A small HTTP/1.1 server on POSIX sockets: one thread per connection, keep-alive,
 /// `Content-Length` and chunked bodies, `Expect: 100-continue`, optional TLS (OpenSSL through
-/// `CTestTLS`). Test support only: simple, blocking, loopback.
-final class HTTPServer: @unchecked Sendable {
-    typealias Handler = @Sendable (HTTPRequest, ResponseWriter) -> Void
+/// `CTestTLS`). Test support only: simple, blocking, loopback. Public for tests that need a
+/// plain HTTP server of their own (chart repositories, registries): `init(handler:)`,
+/// `start(port: 0)`, `port`, `stop()`, and `ResponseWriter.send`.
+public final class HTTPServer: @unchecked Sendable {
+    public typealias Handler = @Sendable (HTTPRequest, ResponseWriter) -> Void
 
     private let lock = NSLock()
     private var listenFD: Int32 = -1
     private var connections: [Int32: Connection] = [:]
-    private(set) var port: Int = 0
+    public private(set) var port: Int = 0
     private var running = false
     private let handler: Handler
     private let tls: TLSContext?
@@ -25,8 +27,11 @@ final class HTTPServer: @unchecked Sendable {
         self.handler = handler
     }
 
+    /// A plain-HTTP server calling `handler` for every request.
+    public convenience init(handler: @escaping Handler) { self.init(tls: nil, handler: handler) }
+
     /// Binds 127.0.0.1:`port` (0 = ephemeral) and starts accepting.
-    func start(host: String = "127.0.0.1", port requested: Int) throws {
+    public func start(host: String = "127.0.0.1", port requested: Int) throws {
         guard (0...65535).contains(requested) else { throw ServerError.socket("port \(requested) is out of range 0…65535") }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError.socket("socket(): \(String(cString: strerror(errno)))") }
@@ -61,7 +66,7 @@ final class HTTPServer: @unchecked Sendable {
     }
 
     /// Stops accepting and closes every open connection (watch streams end abruptly).
-    func stop() {
+    public func stop() {
         lock.lock()
         running = false
         let fd = listenFD
@@ -373,7 +378,7 @@ public struct HTTPRequest: Sendable {
 }
 
 /// Writes one response: a whole body, or a chunked stream (watch).
-final class ResponseWriter: @unchecked Sendable {
+public final class ResponseWriter: @unchecked Sendable {
     let conn: Connection
     let method: String
     private(set) var finished = false
@@ -426,7 +431,7 @@ final class ResponseWriter: @unchecked Sendable {
 
     /// A complete response with `Content-Length`. `cutAfter` writes only that many body bytes
     /// and then closes the connection (fault injection).
-    func send(status: Int, contentType: String = "application/json", headers extra: [(String, String)] = [], body: [UInt8], cutAfter: Int? = nil) {
+    public func send(status: Int, contentType: String = "application/json", headers extra: [(String, String)] = [], body: [UInt8], cutAfter: Int? = nil) {
         finished = true
         notify(status)
         var h = [("Content-Type", contentType)] + extra

@@ -13,25 +13,38 @@ import Helm
 ///     valueFiles: [values-redis.yaml]
 ///     values: {replicas: "${replicas}"}   # ${…} substituted with the site's values
 /// ```
+/// or, from a chart repository (Docs/sources.md "Chart repositories"):
+/// ```yaml
+///   chart:
+///     repo: https://charts.example.com   # the directory holding index.yaml
+///     name: redis
+///     version: "0.9.*"                   # exact, or a semver constraint
+///     # digest: sha256:…                 # pins the archive's content
+///     # credentials: {username: …, passwordEnv: …, tokenEnv: …, caBundle: …}
+/// ```
 public struct ChartComponentSpec: Sendable {
+    /// Chart directory or archive in the pattern (empty when `repository` is set).
     public var path: String
+    /// The chart comes from a chart repository instead of `path`.
+    public var repository: ChartRepositoryRef?
     public var releaseName: String?
     public var namespace: String?
     public var valueFiles: [(path: String, mark: Mark)]
     public var values: Value
     public var mark: Mark
 
-    static let known = ["path", "releaseName", "namespace", "valueFiles", "values"]
+    static let known = ["path", "releaseName", "namespace", "valueFiles", "values"] + ChartRepositoryRef.known
 
     static func decode(_ v: Value, reader r: inout FieldReader) -> ChartComponentSpec? {
         guard let o = r.object(v, "chart") else { return nil }
         r.checkKnown(o, known, in: "chart")
-        let path = r.string(o, "path", in: "chart", required: true) ?? ""
+        let repository = ChartRepositoryRef.decode(o, at: v, reader: &r)
+        let path = r.string(o, "path", in: "chart", required: repository == nil && o["oci"] == nil) ?? ""
         var values = Value.emptyObject
         if let vv = o["values"], !vv.isNull {
             if vv.object == nil { r.error("chart 'values' must be a map, found \(vv.typeName)", at: vv) } else { values = vv }
         }
-        return ChartComponentSpec(path: path, releaseName: r.string(o, "releaseName", in: "chart"),
+        return ChartComponentSpec(path: path, repository: repository, releaseName: r.string(o, "releaseName", in: "chart"),
                                   namespace: r.string(o, "namespace", in: "chart"),
                                   valueFiles: r.strings(o, "valueFiles", in: "chart").map { (path: $0.0, mark: $0.1) },
                                   values: values, mark: v.mark)
@@ -89,21 +102,34 @@ struct ChartComponentRenderer: Sendable {
     let tree: any SourceTree
     let displayPrefix: String
     let limits: YAMLLimits
+    /// Fetches charts of `repository` components (nil: such components are an error).
+    var charts: (any ChartArchiveResolver)? = nil
+    /// Where chart fetch warnings go (stale cache, failed mirrors).
+    var fetchWarnings: ChartFetchWarnings? = nil
 
     /// The chart's objects with their `# Source` names. Hooks become apply-plan edges (see
     /// `HookOrdering`); `test` hooks and hooks for events other than install are left out.
     func render(_ spec: ChartComponentSpec, component: String, patternDir: TreePath, patternFile: String,
                 substituter: Substituter, capabilities: Capabilities, releases: ChartReleases = .install) throws(Diagnostics) -> [(Value, String)] {
         let referencedAt = SourceLocation(file: patternFile, mark: spec.mark)
-        let chartPath: TreePath
-        do { chartPath = try patternDir.resolving(spec.path) } catch {
-            throw Diagnostics([.error("component '\(component)': chart path: \(error)", at: referencedAt,
-                                      fix: "keep chart paths inside the repository")])
-        }
         let chart: Chart
-        do {
-            chart = try ChartLoader(yamlLimits: limits).load(tree: tree, path: chartPath, display: displayPrefix + chartPath.string)
-        } catch { throw Diagnostics(error.diagnostics) }
+        let chartDisplay: String
+        if let repository = spec.repository {
+            let fetched = try ChartRepositoryRef.fetch(repository, with: charts, component: component, at: SourceLocation(file: patternFile, mark: repository.mark),
+                                                       warnings: fetchWarnings)
+            chartDisplay = fetched.display
+            do { chart = try ChartLoader(yamlLimits: limits).loadArchive(fetched.bytes, origin: fetched.display) } catch { throw Diagnostics(error.diagnostics) }
+        } else {
+            let chartPath: TreePath
+            do { chartPath = try patternDir.resolving(spec.path) } catch {
+                throw Diagnostics([.error("component '\(component)': chart path: \(error)", at: referencedAt,
+                                          fix: "keep chart paths inside the repository")])
+            }
+            chartDisplay = displayPrefix + chartPath.string
+            do {
+                chart = try ChartLoader(yamlLimits: limits).load(tree: tree, path: chartPath, display: chartDisplay)
+            } catch { throw Diagnostics(error.diagnostics) }
+        }
 
         var diagnostics: [Diagnostic] = []
         var layers: [ValueLayer] = []
@@ -139,7 +165,7 @@ struct ChartComponentRenderer: Sendable {
                                          includeCRDs: true, skipTests: true, setNamespace: true, yamlLimits: limits)
         let result: ChartRender
         do { result = try ChartRenderer().render(request) } catch { throw Diagnostics(error.diagnostics) }
-        let chartDir = displayPrefix + chartPath.string
+        let chartDir = chartDisplay
         func shown(_ source: String) -> String {
             // `<chart>/templates/x.yaml` → the file in the repository.
             let rest = source.split(separator: "/", maxSplits: 1).dropFirst().first.map(String.init) ?? source
@@ -222,11 +248,13 @@ extension ChartComponentRenderer {
     /// keyed by component name.
     static func renderAll(_ components: [PatternSpec.Component], tree: any SourceTree, displayPrefix: String, limits: YAMLLimits,
                           patternDir: TreePath, patternFile: String, substituter: Substituter,
-                          chain: [OverlaySpec], releases: ChartReleases = .install) throws(Diagnostics) -> [String: Result<[(Value, String)], Diagnostics>] {
+                          chain: [OverlaySpec], releases: ChartReleases = .install, charts: (any ChartArchiveResolver)? = nil,
+                          fetchWarnings: ChartFetchWarnings? = nil) throws(Diagnostics) -> [String: Result<[(Value, String)], Diagnostics>] {
         let withCharts = components.compactMap { c in c.chart.map { (c.name, $0) } }
         if withCharts.isEmpty { return [:] }
         let caps = try capabilities(chain)
-        let renderer = ChartComponentRenderer(tree: tree, displayPrefix: displayPrefix, limits: limits)
+        let renderer = ChartComponentRenderer(tree: tree, displayPrefix: displayPrefix, limits: limits, charts: charts,
+                                              fetchWarnings: fetchWarnings)
         let results = ParallelMap.map(withCharts, minimum: 2) { (name, spec) in
             Result { () throws(Diagnostics) in
                 try renderer.render(spec, component: name, patternDir: patternDir, patternFile: patternFile,

@@ -64,6 +64,20 @@ public struct PatternRef: Sendable, Hashable {
         public var credentials: [String: String]
         /// Accept a commit that does not descend from the last good one for this ref.
         public var allowForcePush: Bool = false
+        /// Keys the resolved commit must be signed by (`verify:`), nil = no signature required.
+        public var verify: Verify? = nil
+    }
+
+    /// `pattern.git.verify`: allowed signing keys, inline or in files (relative to the
+    /// overlay file that names them).
+    public struct Verify: Sendable, Hashable {
+        /// `authorized_keys`-style SSH public key lines.
+        public var sshKeys: [String] = []
+        public var sshKeysFile: String?
+        /// ASCII-armored OpenPGP public key blocks.
+        public var gpgKeys: [String] = []
+        public var gpgKeysFile: String?
+        public var mark: Mark = .none
     }
 
     public static let credentialKeys = ["username", "tokenEnv", "tokenFile", "sshKey", "sshPublicKey", "sshPassphraseEnv", "caBundle"]
@@ -113,7 +127,7 @@ extension OverlaySpec {
             r.checkKnown(po, ["path", "git"], in: "pattern")
             var ref = PatternRef(path: r.string(po, "path", in: "pattern"), git: nil, mark: pv.mark)
             if let gv = po["git"], let go = r.object(gv, "pattern.git") {
-                r.checkKnown(go, ["url", "ref", "path", "mirrors", "credentials", "allowForcePush"], in: "pattern.git")
+                r.checkKnown(go, ["url", "ref", "path", "mirrors", "credentials", "allowForcePush", "verify"], in: "pattern.git")
                 var creds: [String: String] = [:]
                 if let co = r.object(go["credentials"], "pattern.git.credentials") {
                     r.checkKnown(co, PatternRef.credentialKeys, in: "pattern.git.credentials")
@@ -138,6 +152,19 @@ extension OverlaySpec {
                                             mirrors: r.strings(go, "mirrors", in: "pattern.git").map(\.0),
                                             credentials: creds,
                                             allowForcePush: r.bool(go, "allowForcePush", in: "pattern.git") ?? false)
+                if let vv = go["verify"], let vo = r.object(vv, "pattern.git.verify") {
+                    r.checkKnown(vo, ["sshKeys", "sshKeysFile", "gpgKeys", "gpgKeysFile"], in: "pattern.git.verify")
+                    var v = PatternRef.Verify(mark: vv.mark)
+                    v.sshKeys = r.strings(vo, "sshKeys", in: "pattern.git.verify").map(\.0)
+                    v.gpgKeys = r.strings(vo, "gpgKeys", in: "pattern.git.verify").map(\.0)
+                    v.sshKeysFile = r.string(vo, "sshKeysFile", in: "pattern.git.verify")
+                    v.gpgKeysFile = r.string(vo, "gpgKeysFile", in: "pattern.git.verify")
+                    if v.sshKeys.isEmpty && v.gpgKeys.isEmpty && v.sshKeysFile == nil && v.gpgKeysFile == nil {
+                        r.error("pattern.git.verify names no key", at: vv,
+                                fix: "add sshKeys/sshKeysFile (authorized_keys lines) or gpgKeys/gpgKeysFile (armored public keys)")
+                    }
+                    ref.git?.verify = v
+                }
             }
             if (ref.path == nil) == (ref.git == nil) {
                 r.error("pattern needs exactly one of 'path' or 'git'", at: pv,

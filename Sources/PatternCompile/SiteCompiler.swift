@@ -78,6 +78,11 @@ public struct SiteCompiler: Sendable {
                 let base = local.root + (dir.isRoot ? "" : "/" + dir.string)
                 git.url = SiteCompiler.anchorLocalURL(git.url, at: base)
                 git.mirrors = git.mirrors.map { SiteCompiler.anchorLocalURL($0, at: base) }
+                if var v = git.verify {
+                    v.sshKeysFile = v.sshKeysFile.map { $0.hasPrefix("/") ? $0 : base + "/" + $0 }
+                    v.gpgKeysFile = v.gpgKeysFile.map { $0.hasPrefix("/") ? $0 : base + "/" + $0 }
+                    git.verify = v
+                }
             }
             do {
                 let r = try resolver.resolve(git)
@@ -85,7 +90,12 @@ public struct SiteCompiler: Sendable {
                 warnings += r.warnings.map { Diagnostic(.warning, at: SourceLocation(file: refFile, mark: ref.mark), $0) }
                 prefix = "\(provenance.source)@\(provenance.commit.map { String($0.prefix(12)) } ?? "?"):"
             } catch let d as Diagnostics {
-                throw d
+                // The resolver's own diagnostics (message + fix) get the reference's location.
+                throw Diagnostics(d.items.map { item in
+                    var item = item
+                    if item.location == nil { item.location = SourceLocation(file: refFile, mark: ref.git?.verify?.mark ?? ref.mark) }
+                    return item
+                })
             } catch {
                 throw Diagnostics([.error("cannot fetch the pattern: \(error)", at: SourceLocation(file: refFile, mark: ref.mark),
                                           fix: "check the URL, ref and credentials, or use a cached commit")])
@@ -161,9 +171,12 @@ public struct SiteCompiler: Sendable {
         // 5. Build components.
         var objects: [RenderedObject] = []
         let loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
+        let chartWarnings = ChartFetchWarnings()
         let charts = try ChartComponentRenderer.renderAll(active, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
                                                           patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,
-                                                          releases: chartReleases)
+                                                          releases: chartReleases, charts: resolver as? any ChartArchiveResolver,
+                                                          fetchWarnings: chartWarnings)
+        warnings += chartWarnings.all
         for c in active {
             if let rendered = charts[c.name] {
                 switch rendered {
@@ -222,9 +235,34 @@ public struct SiteCompiler: Sendable {
         var clusterLabels = Object()
         for o in chain { for (k, v) in o.cluster.labels.sorted(by: { $0.key < $1.key }) { clusterLabels[k] = .string(v) } }
         // 6. Overlay patches, in chain order.
+        // A target that selects nothing is an error unless a disabled component has the
+        // objects it selects; those are rendered only to answer that question.
+        let disabledComponents = pattern.components.filter { enabled[$0.name] != true }
+        func renderDisabled() -> [(object: Value, component: String)] {
+            var out: [(object: Value, component: String)] = []
+            let charts = (try? ChartComponentRenderer.renderAll(disabledComponents, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
+                                                               patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,
+                                                          charts: resolver as? any ChartArchiveResolver)) ?? [:]
+            for c in disabledComponents {
+                if let rendered = charts[c.name] {
+                    if case .success(let list) = rendered { for (v, _) in list { out.append((v, c.name)) } }
+                    continue
+                }
+                guard c.chart == nil, let dir = try? patternDir.resolving(c.path),
+                      let loaded = try? loader.load(dir, component: c.name, referencedAt: SourceLocation(file: pattern.file, mark: c.mark)) else { continue }
+                var ignored: [Diagnostic] = []
+                for (var v, file) in loaded {
+                    substituter.apply(to: &v, file: file, diagnostics: &ignored)
+                    out.append((v, c.name))
+                }
+            }
+            return out
+        }
         for o in chain where !o.patches.isEmpty {
             do {
-                warnings += try KustomizeBridge.applyPatches(o.patches, overlayDir: o.directory, overlayFile: o.file, tree: workspace.tree, to: &objects)
+                let source = (try? workspace.tree.read(TreePath(o.file))).map { String(decoding: $0, as: UTF8.self) }
+                warnings += try KustomizeBridge.applyPatches(o.patches, overlayDir: o.directory, overlayFile: o.file, overlaySource: source,
+                                                             tree: workspace.tree, to: &objects, disabledObjects: renderDisabled)
             } catch { diagnostics += error.items }
         }
         if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }

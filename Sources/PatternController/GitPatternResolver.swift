@@ -14,13 +14,58 @@ public struct GitPatternResolver: PatternSourceResolver {
         let c = ref.credentials
         let creds = GitCredentials(username: c["username"], tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], sshKey: c["sshKey"],
                                    sshPublicKey: c["sshPublicKey"], sshPassphraseEnv: c["sshPassphraseEnv"], caBundle: c["caBundle"])
+        var verify: CommitVerification? = nil
+        if let v = ref.verify {
+            var o = Object()
+            if !v.sshKeys.isEmpty { o["sshKeys"] = .array(v.sshKeys.map { .string($0) }) }
+            if !v.gpgKeys.isEmpty { o["gpgKeys"] = .array(v.gpgKeys.map { .string($0) }) }
+            if let f = v.sshKeysFile { o["sshKeysFile"] = .string(f) }
+            if let f = v.gpgKeysFile { o["gpgKeysFile"] = .string(f) }
+            verify = try CommitVerification(value: .object(o))
+        }
         let source = GitSource(url: ref.url, mirrors: ref.mirrors, ref: ref.ref, path: ref.path, credentials: creds,
-                               allowForcePush: ref.allowForcePush)
-        let r = try resolver.resolve(source)
+                               allowForcePush: ref.allowForcePush, verify: verify)
+        let resolved: Result<ResolvedSource, SourceError>
+        do throws(SourceError) { resolved = .success(try resolver.resolve(source)) } catch { resolved = .failure(error) }
+        let r: ResolvedSource
+        switch resolved {
+        case .success(let v): r = v
+        case .failure(let error):
+            // An untrusted commit keeps its own message and fix ("check the URL" would mislead).
+            if error.kind == .untrustedCommit {
+                throw Diagnostics([.error("refusing the pattern commit: \(error.message)", fix: error.fix)])
+            }
+            throw error
+        }
         var warnings = r.warnings.map(\.message)
         if r.stale {
             warnings.append("every URL of \(r.url ?? ref.url) failed: rendering the last good commit \(r.commit ?? "?") from the cache (stale)")
         }
         return (r.tree, .root, Provenance(source: r.url ?? ref.url, commit: r.commit, stale: r.stale), warnings)
+    }
+}
+
+extension GitPatternResolver: ChartArchiveResolver {
+    /// Charts from chart repositories, through the same cache, offline and freshness
+    /// settings as the pattern's git sources.
+    public func fetchChart(_ ref: ChartRepositoryRef) throws -> (bytes: [UInt8], display: String, warnings: [String]) {
+        let c = ref.credentials
+        let creds = ChartCredentials(username: c["username"], passwordEnv: c["passwordEnv"], passwordFile: c["passwordFile"],
+                                     tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], caBundle: c["caBundle"])
+        let charts = ChartSourceResolver(settings: resolver)
+        let resolved: Result<ResolvedChart, SourceError>
+        do throws(SourceError) {
+            resolved = .success(try charts.resolve(ChartReference(repo: ref.repo, mirrors: ref.mirrors, name: ref.name, version: ref.version,
+                                                                  digest: ref.digest, credentials: creds)))
+        } catch { resolved = .failure(error) }
+        switch resolved {
+        case .failure(let error):
+            throw Diagnostics([.error(error.message, fix: error.fix)])
+        case .success(let r):
+            guard let bytes = r.readArchive() else {
+                throw Diagnostics([.error("cannot read cached chart archive '\(r.archivePath)'", fix: "delete it; the next run fetches it again")])
+            }
+            return (bytes, "\(ref.name)-\(r.version).tgz", r.warnings.map(\.message))
+        }
     }
 }

@@ -17,6 +17,9 @@ public struct PatternSyncSpec: Sendable, Hashable {
     }
 
     public var source: SourceSpec
+    /// `spec.source.git.verify: {sshKeys: […], gpgKeys: […]}`: the commit must be signed by
+    /// one of these keys (public keys inline; see Docs/sources.md "Commit signatures").
+    public var verify: CommitVerification?
     public var site: String
     public var intervalSeconds: Double
     public var driftPolicy: DriftPolicy
@@ -46,6 +49,14 @@ public struct PatternSyncSpec: Sendable, Hashable {
             source = .git(url: url, ref: git["ref"]?.string, path: git["path"]?.string,
                           mirrors: (git["mirrors"]?.array ?? []).compactMap(\.string),
                           credentialsSecretRef: git[path: ["credentialsSecretRef", "name"]]?.string ?? git["credentialsSecretRef"]?.string)
+            if let v = git["verify"] {
+                if v["sshKeysFile"] != nil || v["gpgKeysFile"] != nil {
+                    throw SpecError("spec.source.git.verify: sshKeysFile/gpgKeysFile are not read in the cluster; put the public keys in sshKeys/gpgKeys")
+                }
+                do throws(SourceError) { verify = try CommitVerification(value: v) } catch {
+                    throw SpecError("spec.source.git.verify: \(error.message)" + (error.fix.map { " (fix: \($0))" } ?? ""))
+                }
+            }
         } else if let p = src?["path"]?.string, !p.isEmpty {
             source = .path(p)
         } else {

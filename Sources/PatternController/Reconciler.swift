@@ -195,7 +195,7 @@ public struct Reconciler: Sendable {
                     return await fail(pass.object, &status, stage: "source", reason: "SourceUnavailable", message: "\(error)")
                 }
             }
-            let source = GitSource(url: url, mirrors: mirrors, ref: ref, path: path, credentials: creds)
+            let source = GitSource(url: url, mirrors: mirrors, ref: ref, path: path, credentials: creds, verify: pass.spec.verify)
             let resolver = SourceResolver(cache: settings.cache)
             let r: Result<ResolvedSource, SourceError> = await offPool {
                 do throws(SourceError) { return .success(try resolver.resolve(source)) } catch { return .failure(error) }

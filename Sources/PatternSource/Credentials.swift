@@ -38,10 +38,10 @@ public struct GitCredentials: Sendable, Hashable {
 
     /// Reads the configured secret values. Throws when a configured source is missing, so a
     /// typo in a variable name is an error rather than a silent anonymous fetch.
-    func materialize(for url: GitURL) throws(SourceError) -> Materialized {
+    func materialize(for url: GitURL, environment: SourceEnvironment = .process) throws(SourceError) -> Materialized {
         var token: String? = nil
         if let tokenEnv {
-            guard let v = FS.env(tokenEnv) else {
+            guard let v = environment[tokenEnv] else {
                 throw SourceError(.authentication, "credential environment variable '\(tokenEnv)' is not set or empty",
                                   fix: "export \(tokenEnv)=<token>, or remove the token setting")
             }
@@ -55,7 +55,7 @@ public struct GitCredentials: Sendable, Hashable {
             token = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init)?.trimmingSpaces()
         }
         var passphrase: String? = nil
-        if let sshPassphraseEnv { passphrase = FS.env(sshPassphraseEnv) }
+        if let sshPassphraseEnv { passphrase = environment[sshPassphraseEnv] }
         if let sshKey, !FS.exists(sshKey) {
             throw SourceError(.authentication, "ssh key file '\(sshKey)' does not exist", fix: "check the key path")
         }
@@ -85,6 +85,29 @@ public struct GitCredentials: Sendable, Hashable {
             defer { cgit2_credentials_free(c) }
             return try body(c)
         }
+    }
+}
+
+/// Where `tokenEnv` / `sshPassphraseEnv` (and chart `tokenEnv`/`passwordEnv`) variables are
+/// read: the process environment by default, or a fixed map. Tests and embedders inject a
+/// map instead of mutating the process environment (`setenv` is not thread-safe while other
+/// threads read the environment).
+public struct SourceEnvironment: Sendable {
+    private let values: [String: String]?
+
+    /// The process environment (read with `getenv` at fetch time).
+    public static let process = SourceEnvironment(values: nil)
+
+    /// A fixed set of variables; nothing else is visible.
+    public init(_ values: [String: String]) { self.values = values }
+
+    private init(values: [String: String]?) { self.values = values }
+
+    /// The variable's value, nil when unset or empty.
+    public subscript(name: String) -> String? {
+        guard let values else { return FS.env(name) }
+        guard let v = values[name], !v.isEmpty else { return nil }
+        return v
     }
 }
 

@@ -63,9 +63,10 @@ public enum Fork {
     /// named `upstream`, checks out `ref` (a branch: same-named local branch; a tag or commit:
     /// the default branch reset to it) and records the upstream in the repository config.
     public static func create(upstream: String, into directory: String, ref: String? = nil,
-                              credentials: GitCredentials = .none) throws(SourceError) -> Created {
+                              credentials: GitCredentials = .none,
+                              environment: SourceEnvironment = .process) throws(SourceError) -> Created {
         let url = try GitURL(upstream)
-        let creds = try credentials.materialize(for: url)
+        let creds = try credentials.materialize(for: url, environment: environment)
         let redactor = Redactor(secrets: url.secrets + creds.secrets)
         if FS.exists(directory), let entries = try? LocalTree(root: directory).list(.root), !entries.isEmpty {
             throw SourceError(.repositoryState, "'\(directory)' already exists and is not empty",
@@ -139,7 +140,8 @@ public enum Fork {
     /// files that would overwrite untracked files in the working tree stop the update, as
     /// `git merge` does. An explicit `ref` becomes the new `pattern.upstreamRef`.
     public static func update(directory: String, ref: String? = nil, dryRun: Bool = false, ffOnly: Bool = false,
-                              credentials: GitCredentials = .none) throws(SourceError) -> UpdateResult {
+                              credentials: GitCredentials = .none,
+                              environment: SourceEnvironment = .process) throws(SourceError) -> UpdateResult {
         try Git.withLibrary { () throws(SourceError) -> UpdateResult in
             let repo = try Repo.open(directory)
             guard !repo.isBare else { throw SourceError(.repositoryState, "'\(directory)' is a bare repository; update needs a working clone") }
@@ -156,7 +158,7 @@ public enum Fork {
             }
             defer { git_remote_free(remote) }
             let url = try GitURL(String(cString: git_remote_url(remote)))
-            let creds = try credentials.materialize(for: url)
+            let creds = try credentials.materialize(for: url, environment: environment)
             let redactor = Redactor(secrets: url.secrets + creds.secrets)
 
             var opts = git_fetch_options()

@@ -21,23 +21,29 @@ public struct GitSource: Sendable, Hashable {
     /// Accept a commit for `ref` that does not descend from the last good one (a deliberate
     /// force-push). Off by default: rewritten history is refused and the cache left as it was.
     public var allowForcePush: Bool
+    /// When set, the resolved commit must carry a signature (SSH or OpenPGP) that verifies
+    /// against one of these keys; otherwise resolving fails with `untrustedCommit` and the
+    /// cache's refs and last-good pointers stay as they were.
+    public var verify: CommitVerification?
 
     public init(url: String, mirrors: [String] = [], ref: String? = nil, path: String? = nil,
-                credentials: GitCredentials = .none, allowForcePush: Bool = false) {
+                credentials: GitCredentials = .none, allowForcePush: Bool = false, verify: CommitVerification? = nil) {
         self.urls = [url] + mirrors
         self.ref = ref
         self.path = path
         self.credentials = credentials
         self.allowForcePush = allowForcePush
+        self.verify = verify
     }
 
     public init(urls: [String], ref: String? = nil, path: String? = nil, credentials: GitCredentials = .none,
-                allowForcePush: Bool = false) {
+                allowForcePush: Bool = false, verify: CommitVerification? = nil) {
         self.urls = urls
         self.ref = ref
         self.path = path
         self.credentials = credentials
         self.allowForcePush = allowForcePush
+        self.verify = verify
     }
 
     /// Reads a source from a config value:
@@ -75,7 +81,10 @@ public struct GitSource: Sendable, Hashable {
             creds.sshPassphraseEnv = c["sshPassphraseEnv"]?.string
             creds.caBundle = c["caBundle"]?.string
         }
-        self.init(url: url, mirrors: mirrors, ref: value["ref"]?.scalarText, path: value["path"]?.string, credentials: creds)
+        var verify: CommitVerification? = nil
+        if let v = value["verify"] { verify = try CommitVerification(value: v) }
+        self.init(url: url, mirrors: mirrors, ref: value["ref"]?.scalarText, path: value["path"]?.string, credentials: creds,
+                  verify: verify)
     }
 }
 
@@ -151,13 +160,16 @@ public struct SourceResolver: Sendable {
     /// Connect and low-speed deadlines for each URL tried; a URL that misses one fails over
     /// to the next.
     public var deadlines: NetworkDeadlines
+    /// Where credential variables (`tokenEnv`, `sshPassphraseEnv`) are read.
+    public var environment: SourceEnvironment
 
     public init(cache: SourceCache = .default, requireFresh: Bool = false, offline: Bool = false,
-                deadlines: NetworkDeadlines = .default) {
+                deadlines: NetworkDeadlines = .default, environment: SourceEnvironment = .process) {
         self.cache = cache
         self.requireFresh = requireFresh
         self.offline = offline
         self.deadlines = deadlines
+        self.environment = environment
     }
 
     public func resolve(_ source: Source) throws(SourceError) -> ResolvedSource {
@@ -204,22 +216,26 @@ public struct SourceResolver: Sendable {
             let lastGoodRef = "refs/pattern/last-good/" + String(SHA256.hex(ref ?? "HEAD").prefix(16))
             var warnings: [Diagnostic] = []
 
-            func result(_ oid: git_oid, from url: GitURL, stale: Bool) throws(SourceError) -> ResolvedSource {
+            func result(_ oid: git_oid, from url: GitURL, stale: Bool, verified: Bool = false) throws(SourceError) -> ResolvedSource {
+                if !verified, let policy = source.verify { try CommitSignature.verify(repo: repo, commit: oid, policy: policy, url: url.redacted) }
                 let tree = try GitTree(repository: repoPath, commit: Git.oidString(oid), subdirectory: sub, url: url.redacted)
                 return ResolvedSource(tree: tree, commit: tree.commit, url: url.redacted, ref: ref, stale: stale, warnings: warnings)
             }
 
             // A pinned commit that is already cached never needs the network.
             if let ref, let oid = Git.parseOid(ref), repo.hasCommit(oid) {
-                try repo.setReference(lastGoodRef, to: oid, message: "pattern: pinned")
-                return try result(oid, from: primary, stale: false)
+                let r = try result(oid, from: primary, stale: false)
+                if repo.referenceTarget(lastGoodRef).map({ !Git.oidEqual($0, oid) }) ?? true {
+                    try repo.setReference(lastGoodRef, to: oid, message: "pattern: pinned")
+                }
+                return r
             }
 
             var failures: [String] = []
             var found: (git_oid, GitURL, Int)? = nil
             if !offline {
                 for (i, url) in urls.enumerated() {
-                    let creds = try source.credentials.materialize(for: url)
+                    let creds = try source.credentials.materialize(for: url, environment: environment)
                     secrets += creds.secrets
                     let redactor = Redactor(secrets: secrets)
                     let defaultBranch: String?
@@ -245,6 +261,10 @@ public struct SourceResolver: Sendable {
                         warnings.append(Diagnostic(.warning, at: nil, redactor("source URL \(i + 1) of \(urls.count) refused: \(message)")))
                         continue
                     case .ok:
+                        // A required signature is checked before anything in the cache moves.
+                        if let policy = source.verify {
+                            try CommitSignature.verify(repo: repo, commit: oid, policy: policy, url: url.redacted)
+                        }
                         try promoteStaging(repo, defaultBranch: defaultBranch, warnings: &warnings, url: url)
                         found = (oid, url, i)
                     }
@@ -253,8 +273,11 @@ public struct SourceResolver: Sendable {
             }
             if let (oid, url, i) = found {
                 // Tree errors (missing path, …) are the source's fault, not the URL's: no fallback.
-                let r = try result(oid, from: url, stale: false)
-                try repo.setReference(lastGoodRef, to: oid, message: "pattern: fetched from \(url.redacted)")
+                let r = try result(oid, from: url, stale: false, verified: true)
+                // A no-op fetch leaves the pointer as it is (no ref lock, write and rename).
+                if repo.referenceTarget(lastGoodRef).map({ !Git.oidEqual($0, oid) }) ?? true {
+                    try repo.setReference(lastGoodRef, to: oid, message: "pattern: fetched from \(url.redacted)")
+                }
                 if i > 0 {
                     var r = r
                     r.warnings.append(Diagnostic(.warning, at: nil,

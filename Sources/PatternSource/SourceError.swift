@@ -23,6 +23,13 @@ public struct SourceError: Error, Sendable, CustomStringConvertible {
         /// A URL served history that contradicts what the cache already trusts: a commit for a
         /// ref that does not descend from the last good one, or a moved tag.
         case historyRewritten
+        /// The commit is unsigned, signed by a key that is not allowed, or its signature does
+        /// not verify, and the source requires signed commits (`verify`).
+        case untrustedCommit
+        /// Downloaded content does not match the digest that names it (a chart archive against
+        /// its index `digest` or a pinned digest; an OCI manifest or layer against its
+        /// descriptor), or a chart version changed content after it was first seen.
+        case integrity
         /// Cache or file-system problem.
         case io
         /// Any other libgit2 failure.

@@ -168,7 +168,7 @@ func removeTree(_ path: String) {
         #expect(errors(miniRepo(manifests: ok)).isEmpty)
     }
 
-    @Test func anOverlayPatchWhoseTargetMatchesNothingIsAWarningNotSilence() throws {
+    @Test func anOverlayPatchWhoseTargetMatchesNothingIsALocatedError() throws {
         let files = miniRepo(manifests: Self.cm + "data: {k: v}\n", siteExtra: """
               patches:
               - target: {kind: ConfigMap, name: a}
@@ -179,14 +179,77 @@ func removeTree(_ path: String) {
                   - {op: replace, path: /data/k, value: x}
 
             """)
-        let dir = temporaryRepo(files)
-        defer { removeTree(dir) }
-        let site = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir))).compile(site: "s")
-        let w = site.warnings.filter { $0.message.contains("matches no rendered object") }
-        #expect(w.count == 1, "\(site.warnings)")
+        let (site, errors) = compileSite(files)
+        #expect(site == nil, "a typo in a patch target must not render")
+        let e = errors.filter { $0.message.contains("matches no rendered object") }
+        #expect(e.count == 1, "\(errors)")
+        #expect(e.first?.severity == .error)
+        #expect(e.first?.location?.file == "overlays/s/overlay.yaml")
+        #expect(e.first?.location?.mark.line == 10)
+        #expect(e.first?.fix?.contains("kind, name and namespace") == true)
+    }
+
+    @Test func anOverlayPatchForADisabledComponentIsAWarning() throws {
+        var files = miniRepo(manifests: Self.cm + "data: {k: v}\n", siteExtra: """
+              components: {disable: [extra]}
+              patches:
+              - target: {kind: ConfigMap, name: a}
+                patch: |-
+                  - {op: add, path: /data/j, value: y}
+              - target: {kind: ConfigMap, name: b}
+                patch: |-
+                  - {op: replace, path: /data/k, value: x}
+
+            """, patternExtra: "  - {name: extra, path: components/extra}\n")
+        files["patterns/p/components/extra/m.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: default}\ndata: {k: v}\n"
+        let (site, errors) = compileSite(files)
+        #expect(errors.isEmpty, "\(errors)")
+        let w = site?.warnings.filter { $0.message.contains("disabled component 'extra'") } ?? []
+        #expect(w.count == 1, "\(site?.warnings ?? [])")
         #expect(w.first?.location?.file == "overlays/s/overlay.yaml")
-        #expect(w.first?.location?.mark.line == 10)
-        #expect(site.objects.first { $0.key.name == "a" }?.object["data"]?["j"]?.string == "y", "the matching patch still applies")
+        #expect(w.first?.location?.mark.line == 11)
+        #expect(site?.objects.map(\.key.name) == ["a"])
+        #expect(site?.objects.first?.object["data"]?["j"]?.string == "y", "the matching patch still applies")
+    }
+
+    @Test func errorsInsideInlinePatchesPointAtThePatchLine() {
+        // Line 11 of overlay.yaml is the third operation of the block; column 9 is its `{`.
+        let block = miniRepo(manifests: Self.cm + "data: {k: v}\n", siteExtra: """
+              patches:
+              - target: {kind: ConfigMap, name: a}
+                patch: |-
+                  - {op: add, path: /data/j, value: y}
+                  - {op: add, path: /data/l, value: z}
+                  - {op: replace, value: x}
+
+            """)
+        let e1 = compileSite(block).1.first { $0.message.contains("operation needs a `path`") }
+        #expect(e1?.location?.file == "overlays/s/overlay.yaml", "\(compileSite(block).1)")
+        #expect(e1?.location?.mark.line == 11)
+        #expect(e1?.location?.mark.column == 9)
+        // A one-line JSON patch in quotes: the column inside the line.
+        let flow = miniRepo(manifests: Self.cm + "data: {k: v}\n", siteExtra: """
+              patches:
+              - target: {kind: ConfigMap, name: a}
+                patch: '[{"op": "add", "value": 1}]'
+
+            """)
+        let e2 = compileSite(flow).1.first { $0.message.contains("operation needs a `path`") }
+        #expect(e2?.location?.mark.line == 8, "\(compileSite(flow).1)")
+        #expect(e2?.location?.mark.column == 14)
+        // A YAML syntax error inside a block patch: the line of the bad text.
+        let syntax = miniRepo(manifests: Self.cm + "data: {k: v}\n", siteExtra: """
+              patches:
+              - patch: |-
+                  apiVersion: v1
+                  kind: ConfigMap
+                  metadata: {name: a
+                  data: {k: x}
+
+            """)
+        let e3 = compileSite(syntax).1.first
+        #expect(e3?.location?.file == "overlays/s/overlay.yaml", "\(compileSite(syntax).1)")
+        #expect((e3?.location?.mark.line ?? 0) >= 9, "\(compileSite(syntax).1)")
     }
 
     @Test func hugeJSONManifestsAreRefusedBeforeParsing() {
@@ -216,5 +279,46 @@ extension String {
         var out = self
         if let r = out.firstRange(of: "\"/namespaces/default/ConfigMap/a, apps/Bad\"") { out.replaceSubrange(r, with: "/namespaces/other/ConfigMap/z") }
         return out
+    }
+}
+
+/// Compiles site `s` of a fresh repository made of `files`: the site, or the diagnostics.
+func compileSite(_ files: [String: String]) -> (RenderedSite?, [Diagnostic]) {
+    let dir = temporaryRepo(files)
+    defer { removeTree(dir) }
+    do {
+        return (try SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir))).compile(site: "s"), [])
+    } catch {
+        return (nil, error.items)
+    }
+}
+
+@Suite struct ChartRepositoryFieldTests {
+    func errors(_ chart: String) -> [Diagnostic] {
+        var files = miniRepo(manifests: "")
+        files["patterns/p/pattern.yaml"] = """
+            apiVersion: pattern.dev/v1alpha1
+            kind: Pattern
+            metadata: {name: p}
+            spec:
+              components:
+              - name: web
+                chart: \(chart)
+            """
+        return compileSite(files).1
+    }
+
+    @Test func chartRepositoryFieldsAreChecked() {
+        let number = errors("{repo: https://charts.example.com, name: web, version: 1.10}")
+        #expect(number.contains { $0.message.contains("'version' in chart must be a string") && $0.fix?.contains("quote") == true && $0.location?.mark.line == 7 }, "\(number)")
+        let both = errors("{repo: https://charts.example.com, name: web, path: charts/web}")
+        #expect(both.contains { $0.message.contains("either 'path' or 'repo'") }, "\(both)")
+        let noName = errors("{repo: https://charts.example.com}")
+        #expect(noName.contains { $0.message.contains("name") }, "\(noName)")
+        let oci = errors("{oci: oci://registry.example.com/charts/web, version: 1.2.3}")
+        #expect(oci.contains { $0.message.contains("'oci' sources are not supported yet") && $0.fix != nil }, "\(oci)")
+        // Without a chart resolver (library use without the CLI/controller): a located error.
+        let unavailable = errors("{repo: https://charts.example.com, name: web, version: \"1.0.0\"}")
+        #expect(unavailable.contains { $0.message.contains("not available here") && $0.location?.file == "patterns/p/pattern.yaml" }, "\(unavailable)")
     }
 }

@@ -182,6 +182,18 @@ import KubeTestServer
         }
     }
 
+    @Test func specVerifyKeysAreParsedAndChecked() throws {
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII+tGw3Ad3eF/Psds8mOcQpKcbZAMBL3sVl90pA0dc89 spec-test"
+        let s = try PatternSyncSpec(spec: ["source": ["git": ["url": "https://example.com/p.git", "verify": ["sshKeys": [.string(key)]]]], "site": "hub"])
+        #expect(s.verify?.sshKeys == [key])
+        #expect(try PatternSyncSpec(spec: ["source": ["git": ["url": "https://example.com/p.git"]], "site": "hub"]).verify == nil)
+        for bad: Value in [["sshKeys": ["not a key"]], ["sshKeysFile": "/etc/keys"], ["sshKey": [.string(key)]], .object(Object())] {
+            #expect(throws: SpecError.self, "\(bad)") {
+                try PatternSyncSpec(spec: ["source": ["git": ["url": "https://example.com/p.git", "verify": bad]], "site": "hub"])
+            }
+        }
+    }
+
     @Test func prometheusTextFormat() {
         let r = MetricsRegistry()
         r.register("x_total", .counter, help: "X.")

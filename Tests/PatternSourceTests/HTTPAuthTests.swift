@@ -54,9 +54,7 @@ final class SmartHTTPServer {
         defer { server.stop() }
         let head = try work.head()
 
-        setenv("PATTERN_TEST_HTTP_TOKEN", "RIGHT-tok-7781", 1)
-        setenv("PATTERN_TEST_WRONG_TOKEN", "WRONG-tok-4242", 1)
-        defer { unsetenv("PATTERN_TEST_HTTP_TOKEN"); unsetenv("PATTERN_TEST_WRONG_TOKEN") }
+        let env = SourceEnvironment(["PATTERN_TEST_HTTP_TOKEN": "RIGHT-tok-7781", "PATTERN_TEST_WRONG_TOKEN": "WRONG-tok-4242"])
 
         // Anonymous: authentication error, not a hang.
         let anon = #expect(throws: SourceError.self) {
@@ -65,7 +63,7 @@ final class SmartHTTPServer {
         #expect(anon?.message.contains("failed") == true)
 
         // Env var.
-        let r1 = try SourceResolver(cache: SourceCache(directory: tmp.sub("c1"))).resolve(
+        let r1 = try SourceResolver(cache: SourceCache(directory: tmp.sub("c1")), environment: env).resolve(
             GitSource(url: server.url("p.git"), ref: "main", credentials: GitCredentials(username: "deploy", tokenEnv: "PATTERN_TEST_HTTP_TOKEN")))
         #expect(r1.commit == head)
 
@@ -86,7 +84,8 @@ final class SmartHTTPServer {
         #expect(!config.contains("RIGHT-tok") && config.contains("url = http://127.0.0.1:\(server.port)/p.git"))
         // update authenticates through the credential options, the remote URL has none.
         #expect(try Fork.update(directory: tmp.sub("fork"),
-                                credentials: GitCredentials(username: "deploy", tokenEnv: "PATTERN_TEST_HTTP_TOKEN")).outcome == .upToDate)
+                                credentials: GitCredentials(username: "deploy", tokenEnv: "PATTERN_TEST_HTTP_TOKEN"),
+                                environment: env).outcome == .upToDate)
         for f in try FileManager.default.subpathsOfDirectory(atPath: tmp.sub("c3")) {
             if let d = FileManager.default.contents(atPath: tmp.sub("c3/") + f) {
                 #expect(!String(decoding: d, as: UTF8.self).contains("RIGHT-tok"), "token in cache file \(f)")
@@ -96,7 +95,7 @@ final class SmartHTTPServer {
         // Wrong token: bounded retries (libgit2 re-asks after each 401), authentication error, no leak.
         let before = server.rejections
         let e = #expect(throws: SourceError.self) {
-            try SourceResolver(cache: SourceCache(directory: tmp.sub("c4")), requireFresh: true).resolve(
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("c4")), requireFresh: true, environment: env).resolve(
                 GitSource(url: server.url("p.git"), credentials: GitCredentials(username: "deploy", tokenEnv: "PATTERN_TEST_WRONG_TOKEN")))
         }
         #expect(e?.message.contains("rejected") == true || e?.message.contains("authentication") == true)
@@ -128,13 +127,12 @@ final class SmartHTTPServer {
                                          tls: (tmp.sub("cert.pem"), tmp.sub("key.pem")))
         server.scheme = "https"
         defer { server.stop() }
-        setenv("PATTERN_TEST_TLS_TOKEN", "tls-TOKEN-55", 1)
-        defer { unsetenv("PATTERN_TEST_TLS_TOKEN") }
+        let env = SourceEnvironment(["PATTERN_TEST_TLS_TOKEN": "tls-TOKEN-55"])
         let creds = GitCredentials(username: "deploy", tokenEnv: "PATTERN_TEST_TLS_TOKEN")
 
         // Untrusted certificate: refused.
         let e = #expect(throws: SourceError.self) {
-            try SourceResolver(cache: SourceCache(directory: tmp.sub("c1")), requireFresh: true)
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("c1")), requireFresh: true, environment: env)
                 .resolve(GitSource(url: server.url("p.git"), credentials: creds))
         }
         #expect(e.map { !$0.description.contains("tls-TOKEN") } == true)
@@ -143,13 +141,13 @@ final class SmartHTTPServer {
         // Trusted through the bundle.
         var withCA = creds
         withCA.caBundle = tmp.sub("cert.pem")
-        let r = try SourceResolver(cache: SourceCache(directory: tmp.sub("c2")))
+        let r = try SourceResolver(cache: SourceCache(directory: tmp.sub("c2")), environment: env)
             .resolve(GitSource(url: server.url("p.git"), ref: "main", credentials: withCA))
         #expect(r.commit == (try work.head()))
 
         // The bundle was only for that fetch.
         #expect(throws: SourceError.self) {
-            try SourceResolver(cache: SourceCache(directory: tmp.sub("c3")), requireFresh: true)
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("c3")), requireFresh: true, environment: env)
                 .resolve(GitSource(url: server.url("p.git"), credentials: creds))
         }
     }

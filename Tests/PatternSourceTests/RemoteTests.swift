@@ -109,8 +109,7 @@ import PatternCore
         let tmp = TempDir()
         let (work, daemon) = try servedRepo(tmp)
         defer { daemon.stop() }
-        setenv("PATTERN_TEST_TOKEN", "tok-SUPERSECRET-123", 1)
-        defer { unsetenv("PATTERN_TEST_TOKEN") }
+        let env = SourceEnvironment(["PATTERN_TEST_TOKEN": "tok-SUPERSECRET-123"])
         // Userinfo password on a dead http URL, token from env on a dead https URL,
         // then a working mirror: every message and the result must be free of secrets.
         let port = freeLoopbackPort()
@@ -118,7 +117,7 @@ import PatternCore
             url: "http://alice:pw-HUNTER2-xyz@127.0.0.1:\(port)/p.git",
             mirrors: ["https://tok-URLTOKEN-999@127.0.0.1:\(port)/p.git", daemon.url("pattern.git")],
             ref: "main", credentials: GitCredentials(tokenEnv: "PATTERN_TEST_TOKEN"))
-        let r = try SourceResolver(cache: SourceCache(directory: tmp.sub("cache"))).resolve(source)
+        let r = try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")), environment: env).resolve(source)
         #expect(r.commit == (try work.head()))
         var texts = r.warnings.map(\.description) + [r.provenance, r.url ?? "", r.tree.displayName]
         #expect(r.warnings.count >= 2)
@@ -127,11 +126,11 @@ import PatternCore
         let dead = GitSource(url: "http://alice:pw-HUNTER2-xyz@127.0.0.1:\(port)/p.git",
                              mirrors: ["https://tok-URLTOKEN-999@127.0.0.1:\(port)/p.git"],
                              ref: "main", credentials: GitCredentials(tokenEnv: "PATTERN_TEST_TOKEN"))
-        let stale = try SourceResolver(cache: SourceCache(directory: tmp.sub("cache"))).resolve(dead)
+        let stale = try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")), environment: env).resolve(dead)
         #expect(stale.stale)
         texts += stale.warnings.map(\.description) + [stale.provenance, stale.url ?? "", stale.tree.displayName]
         let e = #expect(throws: SourceError.self) {
-            try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")), requireFresh: true).resolve(dead)
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")), requireFresh: true, environment: env).resolve(dead)
         }
         texts.append(e?.description ?? "")
         texts.append(String(describing: e))
@@ -153,7 +152,7 @@ import PatternCore
     @Test func missingTokenVariableIsAnError() throws {
         let tmp = TempDir()
         let e = #expect(throws: SourceError.self) {
-            try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")), requireFresh: true)
+            try SourceResolver(cache: SourceCache(directory: tmp.sub("cache")), requireFresh: true, environment: SourceEnvironment([:]))
                 .resolve(GitSource(url: deadURL(), credentials: GitCredentials(tokenEnv: "PATTERN_TEST_UNSET_VAR")))
         }
         #expect(e?.kind == .authentication)

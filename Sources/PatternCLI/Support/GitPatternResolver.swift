@@ -4,13 +4,13 @@ import PatternCompile
 import PatternSource
 import PatternController
 
-/// Options for sites whose pattern comes from git.
+/// Options for sites whose pattern comes from git, and charts from chart repositories.
 public struct SourceOptions: ParsableArguments {
     @Option(help: "Source cache directory (default: $XDG_CACHE_HOME/pattern or ~/.cache/pattern).")
     public var cacheDir: String?
-    @Flag(help: "Fail instead of using the last good cached commit when no git URL is reachable.")
+    @Flag(help: "Fail instead of using the last good cached commit (or chart version) when no git URL (or chart repository) is reachable.")
     public var requireFresh = false
-    @Flag(help: "Do not fetch; use pinned commits and the last good commits in the cache.")
+    @Flag(help: "Do not fetch; use pinned commits and charts, and the last good commits and chart versions in the cache.")
     public var offline = false
     @OptionGroup public var network: NetworkDeadlineOptions
 

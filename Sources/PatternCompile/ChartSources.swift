@@ -1,0 +1,86 @@
+import PatternCore
+
+/// Fetches chart archives for chart components that name a chart repository. Implemented
+/// over `PatternSource.ChartSourceResolver` (cache, digests, offline, mirrors) by
+/// `GitPatternResolver` in PatternController, which the CLI and the controller pass to
+/// `SiteCompiler` as its resolver.
+public protocol ChartArchiveResolver: Sendable {
+    /// The archive's bytes (already checked against its digest) and a display name
+    /// (`<repo>/<name>-<version>.tgz`), plus warnings (stale cache, failed mirrors).
+    func fetchChart(_ ref: ChartRepositoryRef) throws -> (bytes: [UInt8], display: String, warnings: [String])
+}
+
+/// `chart: {repo, name, version, digest, mirrors, credentials}` of a chart component.
+public struct ChartRepositoryRef: Sendable, Hashable {
+    public var repo: String
+    public var mirrors: [String]
+    public var name: String
+    public var version: String?
+    public var digest: String?
+    /// Where credentials come from: `username`, `passwordEnv`, `passwordFile`, `tokenEnv`,
+    /// `tokenFile`, `caBundle` (never the secrets).
+    public var credentials: [String: String]
+    public var mark: Mark
+
+    static let known = ["repo", "name", "version", "digest", "mirrors", "credentials", "oci"]
+    public static let credentialKeys = ["username", "passwordEnv", "passwordFile", "tokenEnv", "tokenFile", "caBundle"]
+
+    static func decode(_ o: Object, at v: Value, reader r: inout FieldReader) -> ChartRepositoryRef? {
+        if let ov = o["oci"] {
+            r.error("chart 'oci' sources are not supported yet", at: ov,
+                    fix: "use a chart repository (repo, name, version) or vendor the chart into the pattern (path)")
+            return nil
+        }
+        guard o["repo"] != nil || o["name"] != nil || o["version"] != nil || o["digest"] != nil else { return nil }
+        if o["path"] != nil {
+            r.error("a chart has either 'path' or 'repo' + 'name', not both", at: v, fix: "remove one of them")
+        }
+        let repo = r.string(o, "repo", in: "chart", required: true) ?? ""
+        let name = r.string(o, "name", in: "chart", required: true) ?? ""
+        var version: String? = nil
+        if let vv = o["version"], !vv.isNull {
+            if let s = vv.string { version = s } else {
+                r.error("'version' in chart must be a string, found \(vv.typeName) \(vv.description)", at: vv,
+                        fix: "quote the version so YAML keeps it as written, e.g. version: \"1.10\"")
+            }
+        }
+        var creds: [String: String] = [:]
+        if let co = r.object(o["credentials"], "chart.credentials") {
+            r.checkKnown(co, credentialKeys, in: "chart.credentials")
+            for k in credentialKeys { if let s = r.string(co, k, in: "chart.credentials") { creds[k] = s } }
+        }
+        return ChartRepositoryRef(repo: repo, mirrors: r.strings(o, "mirrors", in: "chart").map(\.0), name: name, version: version,
+                                  digest: r.string(o, "digest", in: "chart"), credentials: creds, mark: v.mark)
+    }
+
+    static func fetch(_ ref: ChartRepositoryRef, with resolver: (any ChartArchiveResolver)?, component: String,
+                      at location: SourceLocation, warnings: ChartFetchWarnings?) throws(Diagnostics) -> (bytes: [UInt8], display: String) {
+        guard let resolver else {
+            throw Diagnostics([.error("component '\(component)': charts from chart repositories are not available here", at: location,
+                                      fix: "render with the pattern CLI or controller, or vendor the chart into the pattern (chart.path)")])
+        }
+        do {
+            let r = try resolver.fetchChart(ref)
+            for w in r.warnings { warnings?.add(Diagnostic(.warning, at: location, "component '\(component)': \(w)")) }
+            return (r.bytes, r.display)
+        } catch let d as Diagnostics {
+            throw Diagnostics(d.items.map { item in
+                var item = item
+                if item.location == nil { item.location = location }
+                item.message = "component '\(component)': " + item.message
+                return item
+            })
+        } catch {
+            throw Diagnostics([.error("component '\(component)': cannot fetch chart \(ref.name): \(error)", at: location)])
+        }
+    }
+}
+
+/// Warnings of chart fetches (stale cache, failed mirrors), collected from the concurrent
+/// chart renders and reported by the site compiler at each component's chart.
+final class ChartFetchWarnings: @unchecked Sendable {
+    private let lock = Lock()
+    private var items: [Diagnostic] = []
+    func add(_ d: Diagnostic) { lock.withLock { items.append(d) } }
+    var all: [Diagnostic] { lock.withLock { items } }
+}
