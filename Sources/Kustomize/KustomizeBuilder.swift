@@ -102,6 +102,7 @@ public struct KustomizeBuilder: Sendable {
         }
         let stack = stack + [dir]
         var diags: [Diagnostic] = []
+        do throws(Diagnostic) { try chooseOpenAPI(k, into: &m, loader: loader) } catch { throw fail(error) }
 
         // resources (and legacy bases); resource files are parsed in parallel up front.
         var seen = m.keyIndex()
@@ -123,7 +124,9 @@ public struct KustomizeBuilder: Sendable {
                 switch loader.kind(p) {
                 case .directory?:
                     var sub = ResMap()
+                    sub.openAPI = m.openAPI
                     try accumulate(p, into: &sub, stack: stack, component: false, loader: loader, from: eloc)
+                    m.openAPI = sub.openAPI
                     do throws(Diagnostic) { for r in sub.items { try m.append(r, seen: &seen) } } catch { throw fail(error) }
                     m.config.merge(sub.config)
                     do throws(Diagnostic) {
@@ -211,6 +214,33 @@ public struct KustomizeBuilder: Sendable {
             do throws(Diagnostic) { try VarTransformer.bind(vars, in: &m) } catch { throw fail(error) }
         }
         return k
+    }
+
+    /// `openapi:` — Kustomize's `openapi.SetSchema`: the schema file is read whenever `path`
+    /// is given (a missing file is an error), but only the first kustomization to choose
+    /// (top-level first, then bases in build order) decides the schema of the whole build.
+    func chooseOpenAPI(_ k: Kustomization, into m: inout ResMap, loader: TreeLoader) throws(Diagnostic) {
+        var schema: OpenAPISchema?
+        if let path = k.openAPIPath {
+            let loc = SourceLocation(file: k.file, mark: path.mark)
+            let p = try loader.resolve(path.value, from: k.dir, at: loc, what: "openapi schema")
+            let docs = try loader.parseStream(p, at: loc, what: "openapi schema")
+            schema = try OpenAPISchema(parsing: docs.first?.value ?? .null, file: p.string)
+        }
+        if m.openAPI.isSet { return }
+        if let schema {
+            if let v = k.openAPIVersion {
+                throw .error("builtin version and custom schema provided, cannot use both", at: SourceLocation(file: k.file, mark: v.mark),
+                             fix: "remove `openapi.version` or `openapi.path`")
+            }
+            m.openAPI = .custom(schema)
+        } else if let v = k.openAPIVersion, !v.value.isEmpty {
+            guard v.value == OpenAPIState.builtinVersion else {
+                throw .error("the specified OpenAPI version is not built in", at: SourceLocation(file: k.file, mark: v.mark),
+                             fix: "use `version: \(OpenAPIState.builtinVersion)` (the only built-in schema), or a custom schema with `path:`")
+            }
+            m.openAPI = .builtin
+        }
     }
 
     /// The built-in transformers, in Kustomize's order.

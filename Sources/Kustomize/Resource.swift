@@ -133,6 +133,8 @@ struct ResMap: Sendable {
     var config = TransformerConfig.builtin
     /// `vars` declared so far (resolved at the end of the top-level build).
     var vars: [VarSpec] = []
+    /// The schema strategic merge uses (`openapi:`), chosen once per build.
+    var openAPI = OpenAPIState.unset
 
     var count: Int { items.count }
 
