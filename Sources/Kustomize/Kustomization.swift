@@ -256,10 +256,6 @@ struct Kustomization: Sendable {
             case "crds": crds = d.strings(value, key)
             case "buildMetadata":
                 buildMetadata = d.strings(value, key)
-                for b in buildMetadata where b.value == "transformerAnnotations" {
-                    d.error("buildMetadata 'transformerAnnotations' is not supported by pattern's Kustomize engine", b.mark,
-                            fix: "remove it; `originAnnotations` and `managedByLabel` are supported")
-                }
             case "generators": generators = d.strings(value, key)
             case "openapi":
                 // Kustomize reads `openapi` as map[string]string; other keys are ignored.

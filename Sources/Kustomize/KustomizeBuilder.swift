@@ -100,6 +100,9 @@ public struct KustomizeBuilder: Sendable {
             throw fail(.error("'\(dir)' is a Component and can only be listed under `components`", at: loc,
                               fix: "move the entry to `components:`"))
         }
+        if stack.isEmpty, k.buildMetadata.contains(where: { $0.value == "transformerAnnotations" }) {
+            m.transformationsRoot = dir
+        }
         let stack = stack + [dir]
         var diags: [Diagnostic] = []
         do throws(Diagnostic) { try chooseOpenAPI(k, into: &m, loader: loader) } catch { throw fail(error) }
@@ -125,6 +128,7 @@ public struct KustomizeBuilder: Sendable {
                 case .directory?:
                     var sub = ResMap()
                     sub.openAPI = m.openAPI
+                    sub.transformationsRoot = m.transformationsRoot
                     try accumulate(p, into: &sub, stack: stack, component: false, loader: loader, from: eloc)
                     m.openAPI = sub.openAPI
                     do throws(Diagnostic) { for r in sub.items { try m.append(r, seen: &seen) } } catch { throw fail(error) }
@@ -248,22 +252,40 @@ public struct KustomizeBuilder: Sendable {
         func one(_ body: () throws(Diagnostic) -> Void) throws(Diagnostics) {
             do throws(Diagnostic) { try body() } catch { throw Diagnostics([error]) }
         }
+        // Each step is recorded as Kustomize configures its built-in transformers (one
+        // PatchTransformer per `patches` entry, a LabelTransformer per `labels` entry plus one
+        // for `commonLabels`, …) for `buildMetadata: [transformerAnnotations]`.
+        func note(_ kind: String, times: Int = 1) { m.noteTransformer(kind, configuredIn: k.file, times: times) }
         try PatchTransformer.apply(k.patchesStrategicMerge, kind: .strategicMerge, kust: k, loader: loader, to: &m)
+        note("PatchStrategicMergeTransformer", times: k.patchesStrategicMerge.isEmpty ? 0 : 1)
         try PatchTransformer.apply(k.patches, kind: .either, kust: k, loader: loader, to: &m)
+        note("PatchTransformer", times: k.patches.count)
         if let ns = k.namespace {
             let loc = SourceLocation(file: k.file, mark: k.namespaceMark)
             try one { () throws(Diagnostic) in try NamespaceTransformer.apply(ns, to: &m, at: loc) }
+            note("NamespaceTransformer", times: ns.isEmpty ? 0 : 1)
         }
         PrefixSuffixTransformer.apply(prefix: k.namePrefix, suffix: k.nameSuffix, to: &m)
-        for l in k.labels { try one { () throws(Diagnostic) in try MapFieldTransformer.labels(l, to: &m) } }
+        note("PrefixTransformer", times: k.namePrefix.isEmpty ? 0 : 1)
+        note("SuffixTransformer", times: k.nameSuffix.isEmpty ? 0 : 1)
+        for l in k.labels {
+            try one { () throws(Diagnostic) in try MapFieldTransformer.labels(l, to: &m) }
+            note("LabelTransformer")
+        }
         try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonLabels, specs: m.config.commonLabels, to: &m) }
+        note("LabelTransformer", times: k.labels.isEmpty && k.commonLabels.isEmpty ? 0 : 1)
         try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonAnnotations, specs: m.config.commonAnnotations, to: &m) }
+        note("AnnotationsTransformer", times: k.commonAnnotations.isEmpty ? 0 : 1)
         try PatchTransformer.apply(k.patchesJson6902, kind: .json6902, kust: k, loader: loader, to: &m)
+        note("PatchJson6902Transformer", times: k.patchesJson6902.count)
         try one { () throws(Diagnostic) in try ReplicaTransformer.apply(k.replicas, to: &m, file: k.file) }
+        note("ReplicaCountTransformer", times: k.replicas.count)
         ImageTransformer.apply(k.images, to: &m)
+        note("ImageTagTransformer", times: k.images.count)
         if !k.replacements.isEmpty {
             let rs = try ReplacementTransformer.load(k.replacements, kust: k, loader: loader)
             try one { () throws(Diagnostic) in try ReplacementTransformer.apply(rs, to: &m) }
+            note("ReplacementTransformer")
         }
     }
 }
