@@ -24,7 +24,7 @@ enum BuiltinPlugins {
 
     /// Reads the configurations of `entries` (in order).
     static func configs(_ entries: [Located<String>], field: String, kust: Kustomization, builder: KustomizeBuilder,
-                        stack: [TreePath], loader: TreeLoader) throws(Diagnostics) -> [Config] {
+                        stack: [String], loader: TreeLoader) throws(Diagnostics) -> [Config] {
         // Kustomize reads inline entries first, then files and directories (its
         // configureExternalGenerators/Transformers): that is also the order they run in.
         var inline: [Config] = []

@@ -8,7 +8,7 @@ extension KustomizeBuilder {
     /// Like `build(_:)`, returning with each object the file it came from (for generated
     /// objects, the kustomization that generated them).
     public func buildWithOrigins(_ dir: TreePath) throws(Diagnostics) -> [(object: Value, file: String)] {
-        let loader = TreeLoader(tree: tree, limits: limits)
+        let loader = TreeLoader(tree: tree, limits: limits, remote: remote)
         var m = ResMap()
         let root: TreePath
         do { root = try tree.resolve(dir) } catch {

@@ -34,6 +34,8 @@ public struct KustomizeLimits: Sendable {
 public struct KustomizeBuilder: Sendable {
     public let tree: any SourceTree
     public let limits: KustomizeLimits
+    /// How remote `resources:`/`components:` entries are fetched (default: they are errors).
+    public var remote: RemotePolicy = .none
 
     /// File names Kustomize recognises, in its order of preference.
     public static let kustomizationFileNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
@@ -41,6 +43,14 @@ public struct KustomizeBuilder: Sendable {
     public init(tree: any SourceTree, limits: KustomizeLimits = .default) {
         self.tree = tree
         self.limits = limits
+    }
+
+    /// A builder that fetches remote bases (`github.com/org/repo//dir?ref=v1.2.3`, …) through
+    /// `remote.loader`, refusing unpinned ones unless `remote.allowUnpinned`.
+    public init(tree: any SourceTree, limits: KustomizeLimits = .default, remote: RemotePolicy) {
+        self.tree = tree
+        self.limits = limits
+        self.remote = remote
     }
 
     /// Builds the kustomization in `dir` and returns its objects in Kustomize's output order.
@@ -53,7 +63,7 @@ public struct KustomizeBuilder: Sendable {
     }
 
     /// Finds the kustomization file in `dir`.
-    func kustomizationFile(in dir: TreePath, at loc: SourceLocation?) throws(Diagnostic) -> TreePath {
+    func kustomizationFile(in dir: TreePath, at loc: SourceLocation?, tree: any SourceTree) throws(Diagnostic) -> TreePath {
         let found = Self.kustomizationFileNames.map { dir.appending($0) }.filter { tree.resolvedKind($0) == .file }
         if found.isEmpty {
             throw .error("no kustomization file (kustomization.yaml, kustomization.yml or Kustomization) in '\(dir)'", at: loc,
@@ -69,18 +79,19 @@ public struct KustomizeBuilder: Sendable {
     /// Accumulates the kustomization in `dir` into `m`; returns it (the caller of the top-level
     /// build reads its `sortOptions`).
     @discardableResult
-    func accumulate(_ dir: TreePath, into m: inout ResMap, stack: [TreePath], component: Bool,
+    func accumulate(_ dir: TreePath, into m: inout ResMap, stack: [String], component: Bool,
                     loader: TreeLoader, from loc: SourceLocation?) throws(Diagnostics) -> Kustomization {
         func fail(_ d: Diagnostic) -> Diagnostics { Diagnostics([d]) }
-        if stack.contains(dir) {
-            throw fail(.error("kustomization '\(dir)' includes itself (cycle: \((stack + [dir]).map(\.description).joined(separator: " -> ")))",
+        let key = loader.stackKey(dir)
+        if stack.contains(key) {
+            throw fail(.error("kustomization '\(dir)' includes itself (cycle: \((stack + [key]).joined(separator: " -> ")))",
                               at: loc, fix: "remove the resource or component entry that closes the cycle"))
         }
         if stack.count >= limits.maxDepth {
             throw fail(.error("kustomizations nested deeper than \(limits.maxDepth) levels", at: loc, fix: "flatten the overlay chain"))
         }
         let kfile: TreePath
-        do throws(Diagnostic) { kfile = try kustomizationFile(in: dir, at: loc) } catch { throw fail(error) }
+        do throws(Diagnostic) { kfile = try kustomizationFile(in: dir, at: loc, tree: loader.tree) } catch { throw fail(error) }
         let doc: Value
         do throws(Diagnostic) {
             let docs = try loader.parseStream(kfile, at: loc ?? SourceLocation(file: kfile.string), what: "kustomization")
@@ -103,7 +114,7 @@ public struct KustomizeBuilder: Sendable {
         if stack.isEmpty, k.buildMetadata.contains(where: { $0.value == "transformerAnnotations" }) {
             m.transformationsRoot = dir
         }
-        let stack = stack + [dir]
+        let stack = stack + [key]
         var diags: [Diagnostic] = []
         do throws(Diagnostic) { try chooseOpenAPI(k, into: &m, loader: loader) } catch { throw fail(error) }
 
@@ -122,14 +133,21 @@ public struct KustomizeBuilder: Sendable {
                 continue
             }
             do throws(Diagnostics) {
-                let p: TreePath
-                do throws(Diagnostic) { p = try loader.resolve(entry.value, from: dir, at: eloc, what: "resource") } catch { throw fail(error) }
-                switch loader.kind(p) {
+                var p: TreePath
+                var baseLoader = loader
+                do throws(Diagnostic) {
+                    if let spec = try loader.remoteSpec(entry.value, at: eloc, what: "resource") {
+                        (baseLoader, p) = try loader.fetch(spec, at: eloc, what: "resource")
+                    } else {
+                        p = try loader.resolve(entry.value, from: dir, at: eloc, what: "resource")
+                    }
+                } catch { throw fail(error) }
+                switch baseLoader.kind(p) {
                 case .directory?:
                     var sub = ResMap()
                     sub.openAPI = m.openAPI
                     sub.transformationsRoot = m.transformationsRoot
-                    try accumulate(p, into: &sub, stack: stack, component: false, loader: loader, from: eloc)
+                    try accumulate(p, into: &sub, stack: stack, component: false, loader: baseLoader, from: eloc)
                     m.openAPI = sub.openAPI
                     do throws(Diagnostic) { for r in sub.items { try m.append(r, seen: &seen) } } catch { throw fail(error) }
                     m.config.merge(sub.config)
@@ -142,7 +160,7 @@ public struct KustomizeBuilder: Sendable {
                     m.vars += sub.vars
                 case .file?:
                     do throws(Diagnostic) {
-                        for r in try loader.objects(in: p, at: eloc) { try m.append(r, seen: &seen) }
+                        for r in try baseLoader.objects(in: p, at: eloc) { try m.append(r, seen: &seen) }
                     } catch { throw fail(error) }
                 default:
                     throw fail(.error("resource '\(entry.value)' does not exist", at: eloc,
@@ -200,12 +218,19 @@ public struct KustomizeBuilder: Sendable {
         // components run against this build's accumulated objects
         for entry in k.components {
             let eloc = SourceLocation(file: k.file, mark: entry.mark)
-            let p: TreePath
-            do throws(Diagnostic) { p = try loader.resolve(entry.value, from: dir, at: eloc, what: "component") } catch { throw fail(error) }
-            guard loader.kind(p) == .directory else {
+            var p: TreePath
+            var compLoader = loader
+            do throws(Diagnostic) {
+                if let spec = try loader.remoteSpec(entry.value, at: eloc, what: "component") {
+                    (compLoader, p) = try loader.fetch(spec, at: eloc, what: "component")
+                } else {
+                    p = try loader.resolve(entry.value, from: dir, at: eloc, what: "component")
+                }
+            } catch { throw fail(error) }
+            guard compLoader.kind(p) == .directory else {
                 throw fail(.error("component '\(entry.value)' is not a directory", at: eloc, fix: "point at a directory with a kind: Component kustomization"))
             }
-            try accumulate(p, into: &m, stack: stack, component: true, loader: loader, from: eloc)
+            try accumulate(p, into: &m, stack: stack, component: true, loader: compLoader, from: eloc)
         }
 
         try transform(k, &m, loader: loader)
