@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "HelmTemplate", dependencies: ["PatternCore"]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
-            "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
+            "PatternCore", "PatternCompile", "PatternSource", "Kustomize", "KubeClient",
             "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController", "Helm",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -107,7 +107,8 @@ let package = Package(
             "PatternApply", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
         ]),
         .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
-        .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm"]),
+        .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm",
+                                                        "Kustomize", "PatternCompile", "PatternSource"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
             .product(name: "Logging", package: "swift-log"),
