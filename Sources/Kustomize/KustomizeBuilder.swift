@@ -133,15 +133,8 @@ public struct KustomizeBuilder: Sendable {
                 continue
             }
             do throws(Diagnostics) {
-                var p: TreePath
-                var baseLoader = loader
-                do throws(Diagnostic) {
-                    if let spec = try loader.remoteSpec(entry.value, at: eloc, what: "resource") {
-                        (baseLoader, p) = try loader.fetch(spec, at: eloc, what: "resource")
-                    } else {
-                        p = try loader.resolve(entry.value, from: dir, at: eloc, what: "resource")
-                    }
-                } catch { throw fail(error) }
+                let (baseLoader, p): (TreeLoader, TreePath)
+                do throws(Diagnostic) { (baseLoader, p) = try loader.locate(entry.value, from: dir, at: eloc, what: "resource") } catch { throw fail(error) }
                 switch baseLoader.kind(p) {
                 case .directory?:
                     var sub = ResMap()
@@ -218,15 +211,8 @@ public struct KustomizeBuilder: Sendable {
         // components run against this build's accumulated objects
         for entry in k.components {
             let eloc = SourceLocation(file: k.file, mark: entry.mark)
-            var p: TreePath
-            var compLoader = loader
-            do throws(Diagnostic) {
-                if let spec = try loader.remoteSpec(entry.value, at: eloc, what: "component") {
-                    (compLoader, p) = try loader.fetch(spec, at: eloc, what: "component")
-                } else {
-                    p = try loader.resolve(entry.value, from: dir, at: eloc, what: "component")
-                }
-            } catch { throw fail(error) }
+            let (compLoader, p): (TreeLoader, TreePath)
+            do throws(Diagnostic) { (compLoader, p) = try loader.locate(entry.value, from: dir, at: eloc, what: "component") } catch { throw fail(error) }
             guard compLoader.kind(p) == .directory else {
                 throw fail(.error("component '\(entry.value)' is not a directory", at: eloc, fix: "point at a directory with a kind: Component kustomization"))
             }

@@ -55,6 +55,13 @@ struct TreeLoader: Sendable {
         return noQuery.hasSuffix(".yaml") || noQuery.hasSuffix(".yml") || noQuery.hasSuffix(".json")
     }
 
+    /// A `resources:`/`components:` entry: a remote base (fetched) or a local path, with the
+    /// loader for the tree it lives in.
+    func locate(_ rel: String, from dir: TreePath, at loc: SourceLocation, what: String) throws(Diagnostic) -> (TreeLoader, TreePath) {
+        if let spec = try remoteSpec(rel, at: loc, what: what) { return try fetch(spec, at: loc, what: what) }
+        return (self, try resolve(rel, from: dir, at: loc, what: what))
+    }
+
     /// Fetches a remote base and returns a loader for its tree and the base's directory in it.
     func fetch(_ spec: RemoteSpec, at loc: SourceLocation, what: String) throws(Diagnostic) -> (TreeLoader, TreePath) {
         guard let l = remote.loader else {
