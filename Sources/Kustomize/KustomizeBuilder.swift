@@ -276,7 +276,8 @@ public struct KustomizeBuilder: Sendable {
             try one { () throws(Diagnostic) in try NamespaceTransformer.apply(ns, to: &m, at: loc) }
             note("NamespaceTransformer", times: ns.isEmpty ? 0 : 1)
         }
-        PrefixSuffixTransformer.apply(prefix: k.namePrefix, suffix: k.nameSuffix, to: &m)
+        PrefixSuffixTransformer.apply(prefix: k.namePrefix, suffix: "", selecting: m.config.namePrefix, to: &m)
+        PrefixSuffixTransformer.apply(prefix: "", suffix: k.nameSuffix, selecting: m.config.nameSuffix, to: &m)
         note("PrefixTransformer", times: k.namePrefix.isEmpty ? 0 : 1)
         note("SuffixTransformer", times: k.nameSuffix.isEmpty ? 0 : 1)
         for l in k.labels {
