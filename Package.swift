@@ -90,7 +90,7 @@ let package = Package(
         .target(name: "HelmTemplate", dependencies: ["PatternCore"]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
-            "PatternCore", "PatternCompile", "PatternSource", "KubeClient",
+            "PatternCore", "PatternCompile", "PatternSource", "Kustomize", "KubeClient",
             "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController", "Helm", "ValidatedPatterns",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -131,7 +131,8 @@ let package = Package(
         ]),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["TestSupport", "FuzzTargets"]),
         .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
-        .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm"]),
+        .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm",
+                                                        "Kustomize", "PatternCompile", "PatternSource"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
             .product(name: "Logging", package: "swift-log"),

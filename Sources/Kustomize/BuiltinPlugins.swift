@@ -24,7 +24,10 @@ enum BuiltinPlugins {
 
     /// Reads the configurations of `entries` (in order).
     static func configs(_ entries: [Located<String>], field: String, kust: Kustomization, builder: KustomizeBuilder,
-                        stack: [TreePath], loader: TreeLoader) throws(Diagnostics) -> [Config] {
+                        stack: [String], loader: TreeLoader) throws(Diagnostics) -> [Config] {
+        // Kustomize reads inline entries first, then files and directories (its
+        // configureExternalGenerators/Transformers): that is also the order they run in.
+        var inline: [Config] = []
         var out: [Config] = []
         var diags: [Diagnostic] = []
         for entry in entries {
@@ -41,7 +44,7 @@ enum BuiltinPlugins {
                         throw Diagnostics([e])
                     }
                     // Marks inside the inline text are relative to it: point at the entry.
-                    for d in docs where !d.value.isNull { out.append(Config(value: Value(d.value.kind, mark: entry.mark), file: kust.file)) }
+                    for d in docs where !d.value.isNull { inline.append(Config(value: Value(d.value.kind, mark: entry.mark), file: kust.file)) }
                     continue
                 }
                 let p: TreePath
@@ -64,6 +67,7 @@ enum BuiltinPlugins {
             } catch { diags += error.items }
         }
         if !diags.isEmpty { throw Diagnostics(diags) }
+        out = inline + out
         let allowed = field == "generators" ? generatorKinds : transformerKinds
         for c in out {
             guard c.value.object != nil else {
@@ -207,6 +211,7 @@ enum BuiltinPlugins {
             default:
                 throw Diagnostics([.error("built-in plugin '\(c.kind)' is not supported", at: c.location, fix: "use the kustomization field instead")])
             }
+            m.noteTransformer(c.kind, configuredIn: c.file, name: c.value.metadataName, namespace: c.value.metadataNamespace)
         }
     }
 }

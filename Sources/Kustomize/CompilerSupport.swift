@@ -8,7 +8,7 @@ extension KustomizeBuilder {
     /// Like `build(_:)`, returning with each object the file it came from (for generated
     /// objects, the kustomization that generated them).
     public func buildWithOrigins(_ dir: TreePath) throws(Diagnostics) -> [(object: Value, file: String)] {
-        let loader = TreeLoader(tree: tree, limits: limits)
+        let loader = TreeLoader(tree: tree, limits: limits, remote: remote)
         var m = ResMap()
         let root: TreePath
         do { root = try tree.resolve(dir) } catch {
@@ -28,6 +28,12 @@ extension KustomizeBuilder {
         KustomizeBuilder.finish(&m)
         let metadata = Set(top.buildMetadata.map(\.value))
         if metadata.contains("originAnnotations") { KustomizeBuilder.addOriginAnnotations(&m, root: root) }
+        if metadata.contains("transformerAnnotations") {
+            for i in m.items.indices where !m.items[i].transformations.isEmpty {
+                m.items[i].value[path: ["metadata", "annotations", KustomizeBuilder.transformationsAnnotation]] =
+                    .string(m.items[i].transformations.joined())
+            }
+        }
         if metadata.contains("managedByLabel") {
             for i in m.items.indices {
                 m.items[i].value[path: ["metadata", "labels", KustomizeBuilder.managedByLabel]] = .string(KustomizeBuilder.managedByValue)
@@ -96,6 +102,7 @@ extension KustomizeBuilder {
 extension KustomizeBuilder {
     static let originAnnotation = "config.kubernetes.io/origin"
     static let managedByLabel = "app.kubernetes.io/managed-by"
+    static let transformationsAnnotation = "alpha.config.kubernetes.io/transformations"
     /// What `kubectl kustomize` v5.5.0 writes (its embedded Kustomize reports no version).
     static let managedByValue = "kustomize-(devel)"
 

@@ -113,6 +113,10 @@ struct Kustomization: Sendable {
     /// `buildMetadata:` options (only the top-level kustomization's apply, as in Kustomize).
     var buildMetadata: [Located<String>] = []
     var generators: [Located<String>] = []
+    /// `openapi: {path: …}` — a custom schema file for strategic merge.
+    var openAPIPath: Located<String>?
+    /// `openapi: {version: …}` — a built-in schema version (only `v1.21.2` is built in).
+    var openAPIVersion: Located<String>?
     /// Raw `helmCharts` entries and `helmGlobals`, read by `HelmChartsGenerator`.
     var helmCharts: [Value] = []
     var helmGlobals: Value?
@@ -121,7 +125,6 @@ struct Kustomization: Sendable {
     static let unsupportedFields: [String: String] = [
         "validators": "plugins are not run",
         "helmChartInflationGenerator": "render the chart to files and list them in `resources`",
-        "openapi": "custom OpenAPI schemas are not supported; strategic merge uses built-in merge keys",
         "inventory": "remove `inventory`",
     ]
 
@@ -130,6 +133,7 @@ struct Kustomization: Sendable {
         "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images", "replicas", "patches",
         "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator", "generatorOptions",
         "replacements", "sortOptions", "configurations", "imageTags", "vars", "transformers", "generators", "buildMetadata", "crds", "helmCharts", "helmGlobals",
+        "openapi",
     ]
 
     /// Lower-cased field name → its spelling here.
@@ -252,11 +256,12 @@ struct Kustomization: Sendable {
             case "crds": crds = d.strings(value, key)
             case "buildMetadata":
                 buildMetadata = d.strings(value, key)
-                for b in buildMetadata where b.value == "transformerAnnotations" {
-                    d.error("buildMetadata 'transformerAnnotations' is not supported by pattern's Kustomize engine", b.mark,
-                            fix: "remove it; `originAnnotations` and `managedByLabel` are supported")
-                }
             case "generators": generators = d.strings(value, key)
+            case "openapi":
+                // Kustomize reads `openapi` as map[string]string; other keys are ignored.
+                let o = d.stringMap(value, key)
+                if let p = o["path"]?.string { openAPIPath = Located(value: p, mark: value["path"]?.mark ?? value.mark) }
+                if let v = o["version"]?.string { openAPIVersion = Located(value: v, mark: value["version"]?.mark ?? value.mark) }
             case "helmCharts": helmCharts = d.maps(value, key)
             case "helmGlobals": helmGlobals = value
             default: break  // apiVersion, kind, metadata

@@ -34,6 +34,8 @@ public struct KustomizeLimits: Sendable {
 public struct KustomizeBuilder: Sendable {
     public let tree: any SourceTree
     public let limits: KustomizeLimits
+    /// How remote `resources:`/`components:` entries are fetched (default: they are errors).
+    public var remote: RemotePolicy = .none
 
     /// File names Kustomize recognises, in its order of preference.
     public static let kustomizationFileNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
@@ -41,6 +43,14 @@ public struct KustomizeBuilder: Sendable {
     public init(tree: any SourceTree, limits: KustomizeLimits = .default) {
         self.tree = tree
         self.limits = limits
+    }
+
+    /// A builder that fetches remote bases (`github.com/org/repo//dir?ref=v1.2.3`, …) through
+    /// `remote.loader`, refusing unpinned ones unless `remote.allowUnpinned`.
+    public init(tree: any SourceTree, limits: KustomizeLimits = .default, remote: RemotePolicy) {
+        self.tree = tree
+        self.limits = limits
+        self.remote = remote
     }
 
     /// Builds the kustomization in `dir` and returns its objects in Kustomize's output order.
@@ -53,7 +63,7 @@ public struct KustomizeBuilder: Sendable {
     }
 
     /// Finds the kustomization file in `dir`.
-    func kustomizationFile(in dir: TreePath, at loc: SourceLocation?) throws(Diagnostic) -> TreePath {
+    func kustomizationFile(in dir: TreePath, at loc: SourceLocation?, tree: any SourceTree) throws(Diagnostic) -> TreePath {
         let found = Self.kustomizationFileNames.map { dir.appending($0) }.filter { tree.resolvedKind($0) == .file }
         if found.isEmpty {
             throw .error("no kustomization file (kustomization.yaml, kustomization.yml or Kustomization) in '\(dir)'", at: loc,
@@ -69,18 +79,19 @@ public struct KustomizeBuilder: Sendable {
     /// Accumulates the kustomization in `dir` into `m`; returns it (the caller of the top-level
     /// build reads its `sortOptions`).
     @discardableResult
-    func accumulate(_ dir: TreePath, into m: inout ResMap, stack: [TreePath], component: Bool,
+    func accumulate(_ dir: TreePath, into m: inout ResMap, stack: [String], component: Bool,
                     loader: TreeLoader, from loc: SourceLocation?) throws(Diagnostics) -> Kustomization {
         func fail(_ d: Diagnostic) -> Diagnostics { Diagnostics([d]) }
-        if stack.contains(dir) {
-            throw fail(.error("kustomization '\(dir)' includes itself (cycle: \((stack + [dir]).map(\.description).joined(separator: " -> ")))",
+        let key = loader.stackKey(dir)
+        if stack.contains(key) {
+            throw fail(.error("kustomization '\(dir)' includes itself (cycle: \((stack + [key]).joined(separator: " -> ")))",
                               at: loc, fix: "remove the resource or component entry that closes the cycle"))
         }
         if stack.count >= limits.maxDepth {
             throw fail(.error("kustomizations nested deeper than \(limits.maxDepth) levels", at: loc, fix: "flatten the overlay chain"))
         }
         let kfile: TreePath
-        do throws(Diagnostic) { kfile = try kustomizationFile(in: dir, at: loc) } catch { throw fail(error) }
+        do throws(Diagnostic) { kfile = try kustomizationFile(in: dir, at: loc, tree: loader.tree) } catch { throw fail(error) }
         let doc: Value
         do throws(Diagnostic) {
             let docs = try loader.parseStream(kfile, at: loc ?? SourceLocation(file: kfile.string), what: "kustomization")
@@ -100,8 +111,12 @@ public struct KustomizeBuilder: Sendable {
             throw fail(.error("'\(dir)' is a Component and can only be listed under `components`", at: loc,
                               fix: "move the entry to `components:`"))
         }
-        let stack = stack + [dir]
+        if stack.isEmpty, k.buildMetadata.contains(where: { $0.value == "transformerAnnotations" }) {
+            m.transformationsRoot = dir
+        }
+        let stack = stack + [key]
         var diags: [Diagnostic] = []
+        do throws(Diagnostic) { try chooseOpenAPI(k, into: &m, loader: loader) } catch { throw fail(error) }
 
         // resources (and legacy bases); resource files are parsed in parallel up front.
         var seen = m.keyIndex()
@@ -118,12 +133,15 @@ public struct KustomizeBuilder: Sendable {
                 continue
             }
             do throws(Diagnostics) {
-                let p: TreePath
-                do throws(Diagnostic) { p = try loader.resolve(entry.value, from: dir, at: eloc, what: "resource") } catch { throw fail(error) }
-                switch loader.kind(p) {
+                let (baseLoader, p): (TreeLoader, TreePath)
+                do throws(Diagnostic) { (baseLoader, p) = try loader.locate(entry.value, from: dir, at: eloc, what: "resource") } catch { throw fail(error) }
+                switch baseLoader.kind(p) {
                 case .directory?:
                     var sub = ResMap()
-                    try accumulate(p, into: &sub, stack: stack, component: false, loader: loader, from: eloc)
+                    sub.openAPI = m.openAPI
+                    sub.transformationsRoot = m.transformationsRoot
+                    try accumulate(p, into: &sub, stack: stack, component: false, loader: baseLoader, from: eloc)
+                    m.openAPI = sub.openAPI
                     do throws(Diagnostic) { for r in sub.items { try m.append(r, seen: &seen) } } catch { throw fail(error) }
                     m.config.merge(sub.config)
                     do throws(Diagnostic) {
@@ -135,7 +153,7 @@ public struct KustomizeBuilder: Sendable {
                     m.vars += sub.vars
                 case .file?:
                     do throws(Diagnostic) {
-                        for r in try loader.objects(in: p, at: eloc) { try m.append(r, seen: &seen) }
+                        for r in try baseLoader.objects(in: p, at: eloc) { try m.append(r, seen: &seen) }
                     } catch { throw fail(error) }
                 default:
                     throw fail(.error("resource '\(entry.value)' does not exist", at: eloc,
@@ -193,12 +211,12 @@ public struct KustomizeBuilder: Sendable {
         // components run against this build's accumulated objects
         for entry in k.components {
             let eloc = SourceLocation(file: k.file, mark: entry.mark)
-            let p: TreePath
-            do throws(Diagnostic) { p = try loader.resolve(entry.value, from: dir, at: eloc, what: "component") } catch { throw fail(error) }
-            guard loader.kind(p) == .directory else {
+            let (compLoader, p): (TreeLoader, TreePath)
+            do throws(Diagnostic) { (compLoader, p) = try loader.locate(entry.value, from: dir, at: eloc, what: "component") } catch { throw fail(error) }
+            guard compLoader.kind(p) == .directory else {
                 throw fail(.error("component '\(entry.value)' is not a directory", at: eloc, fix: "point at a directory with a kind: Component kustomization"))
             }
-            try accumulate(p, into: &m, stack: stack, component: true, loader: loader, from: eloc)
+            try accumulate(p, into: &m, stack: stack, component: true, loader: compLoader, from: eloc)
         }
 
         try transform(k, &m, loader: loader)
@@ -213,27 +231,73 @@ public struct KustomizeBuilder: Sendable {
         return k
     }
 
+    /// `openapi:` — Kustomize's `openapi.SetSchema`: the schema file is read whenever `path`
+    /// is given (a missing file is an error), but only the first kustomization to choose
+    /// (top-level first, then bases in build order) decides the schema of the whole build.
+    func chooseOpenAPI(_ k: Kustomization, into m: inout ResMap, loader: TreeLoader) throws(Diagnostic) {
+        var schema: OpenAPISchema?
+        if let path = k.openAPIPath {
+            let loc = SourceLocation(file: k.file, mark: path.mark)
+            let p = try loader.resolve(path.value, from: k.dir, at: loc, what: "openapi schema")
+            let docs = try loader.parseStream(p, at: loc, what: "openapi schema")
+            schema = try OpenAPISchema(parsing: docs.first?.value ?? .null, file: p.string)
+        }
+        if m.openAPI.isSet { return }
+        if let schema {
+            if let v = k.openAPIVersion {
+                throw .error("builtin version and custom schema provided, cannot use both", at: SourceLocation(file: k.file, mark: v.mark),
+                             fix: "remove `openapi.version` or `openapi.path`")
+            }
+            m.openAPI = .custom(schema)
+        } else if let v = k.openAPIVersion, !v.value.isEmpty {
+            guard v.value == OpenAPIState.builtinVersion else {
+                throw .error("the specified OpenAPI version is not built in", at: SourceLocation(file: k.file, mark: v.mark),
+                             fix: "use `version: \(OpenAPIState.builtinVersion)` (the only built-in schema), or a custom schema with `path:`")
+            }
+            m.openAPI = .builtin
+        }
+    }
+
     /// The built-in transformers, in Kustomize's order.
     func transform(_ k: Kustomization, _ m: inout ResMap, loader: TreeLoader) throws(Diagnostics) {
         func one(_ body: () throws(Diagnostic) -> Void) throws(Diagnostics) {
             do throws(Diagnostic) { try body() } catch { throw Diagnostics([error]) }
         }
+        // Each step is recorded as Kustomize configures its built-in transformers (one
+        // PatchTransformer per `patches` entry, a LabelTransformer per `labels` entry plus one
+        // for `commonLabels`, …) for `buildMetadata: [transformerAnnotations]`.
+        func note(_ kind: String, times: Int = 1) { m.noteTransformer(kind, configuredIn: k.file, times: times) }
         try PatchTransformer.apply(k.patchesStrategicMerge, kind: .strategicMerge, kust: k, loader: loader, to: &m)
+        note("PatchStrategicMergeTransformer", times: k.patchesStrategicMerge.isEmpty ? 0 : 1)
         try PatchTransformer.apply(k.patches, kind: .either, kust: k, loader: loader, to: &m)
+        note("PatchTransformer", times: k.patches.count)
         if let ns = k.namespace {
             let loc = SourceLocation(file: k.file, mark: k.namespaceMark)
             try one { () throws(Diagnostic) in try NamespaceTransformer.apply(ns, to: &m, at: loc) }
+            note("NamespaceTransformer", times: ns.isEmpty ? 0 : 1)
         }
-        PrefixSuffixTransformer.apply(prefix: k.namePrefix, suffix: k.nameSuffix, to: &m)
-        for l in k.labels { try one { () throws(Diagnostic) in try MapFieldTransformer.labels(l, to: &m) } }
+        PrefixSuffixTransformer.apply(prefix: k.namePrefix, suffix: "", selecting: m.config.namePrefix, to: &m)
+        PrefixSuffixTransformer.apply(prefix: "", suffix: k.nameSuffix, selecting: m.config.nameSuffix, to: &m)
+        note("PrefixTransformer", times: k.namePrefix.isEmpty ? 0 : 1)
+        note("SuffixTransformer", times: k.nameSuffix.isEmpty ? 0 : 1)
+        for l in k.labels {
+            try one { () throws(Diagnostic) in try MapFieldTransformer.labels(l, to: &m) }
+            note("LabelTransformer")
+        }
         try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonLabels, specs: m.config.commonLabels, to: &m) }
+        note("LabelTransformer", times: k.labels.isEmpty && k.commonLabels.isEmpty ? 0 : 1)
         try one { () throws(Diagnostic) in try MapFieldTransformer.apply(k.commonAnnotations, specs: m.config.commonAnnotations, to: &m) }
+        note("AnnotationsTransformer", times: k.commonAnnotations.isEmpty ? 0 : 1)
         try PatchTransformer.apply(k.patchesJson6902, kind: .json6902, kust: k, loader: loader, to: &m)
+        note("PatchJson6902Transformer", times: k.patchesJson6902.count)
         try one { () throws(Diagnostic) in try ReplicaTransformer.apply(k.replicas, to: &m, file: k.file) }
+        note("ReplicaCountTransformer", times: k.replicas.count)
         ImageTransformer.apply(k.images, to: &m)
+        note("ImageTagTransformer", times: k.images.count)
         if !k.replacements.isEmpty {
             let rs = try ReplacementTransformer.load(k.replacements, kust: k, loader: loader)
             try one { () throws(Diagnostic) in try ReplacementTransformer.apply(rs, to: &m) }
+            note("ReplacementTransformer")
         }
     }
 }

@@ -142,7 +142,7 @@ enum PatchTransformer {
             if !spec.allowKindChange || p["kind"] == nil { p["kind"] = r.value["kind"] }
             if !spec.allowNameChange { p[path: ["metadata", "name"]] = .string(r.name) }
             let merged: Value?
-            do throws(Diagnostic) { merged = try StrategicMerge.apply(p, to: r.value) } catch {
+            do throws(Diagnostic) { merged = try StrategicMerge.apply(p, to: r.value, schema: m.openAPI.custom) } catch {
                 var e = error
                 e.location = SourceLocation(file: file, mark: error.location?.mark ?? patch.mark)
                 throw e

@@ -59,6 +59,9 @@ struct KResource: Sendable {
     var refVars: [String] = []
     /// The generator that made this object (for `buildMetadata: [originAnnotations]`).
     var generatedBy: GeneratorOrigin?
+    /// `buildMetadata: [transformerAnnotations]`: one rendered list entry per transformer
+    /// that ran over this object, in order.
+    var transformations: [String] = []
 
     init(value: Value, file: String) {
         self.value = value
@@ -133,6 +136,25 @@ struct ResMap: Sendable {
     var config = TransformerConfig.builtin
     /// `vars` declared so far (resolved at the end of the top-level build).
     var vars: [VarSpec] = []
+    /// The schema strategic merge uses (`openapi:`), chosen once per build.
+    var openAPI = OpenAPIState.unset
+    /// The top-level directory when `buildMetadata: [transformerAnnotations]` is on (then every
+    /// transformer is recorded on every object it ran over), else nil.
+    var transformationsRoot: TreePath?
+
+    /// Records that a transformer configured in `file` ran over every object (Kustomize's
+    /// `AddTransformerAnnotation`, called after each transformer for the whole accumulator).
+    mutating func noteTransformer(_ kind: String, configuredIn file: String, name: String? = nil, namespace: String? = nil,
+                                  times: Int = 1) {
+        guard let root = transformationsRoot, times > 0 else { return }
+        var entry = "- configuredIn: \(KustomizeBuilder.relativePath(file, from: root.string))\n  configuredBy:\n"
+        entry += "    apiVersion: builtin\n    kind: \(kind)\n"
+        if let name, !name.isEmpty { entry += "    name: \(name)\n" }
+        if let namespace, !namespace.isEmpty { entry += "    namespace: \(namespace)\n" }
+        for i in items.indices {
+            for _ in 0..<times { items[i].transformations.append(entry) }
+        }
+    }
 
     var count: Int { items.count }
 

@@ -15,17 +15,35 @@ import PatternCore
 public enum StrategicMerge {
     /// Applies `patch` to `target`. Returns nil when the patch deletes the object.
     public static func apply(_ patch: Value, to target: Value) throws(Diagnostic) -> Value? {
-        let schemaKnown = MergeKeys.hasBuiltinSchema(target.gvk ?? patch.gvk)
-        var ctx = Context(schemaKnown: schemaKnown)
-        return try ctx.mergeValue(target, patch, path: [])
+        try apply(patch, to: target, schema: nil)
+    }
+
+    /// Applies `patch` to `target` with a custom OpenAPI schema (`openapi: {path: …}`) in
+    /// place of the built-in merge keys: lists merge as the schema says, and kinds the schema
+    /// does not describe have every list replaced, as in Kustomize. Returns nil when the patch
+    /// deletes the object.
+    public static func apply(_ patch: Value, to target: Value, schema: OpenAPISchema?) throws(Diagnostic) -> Value? {
+        var ctx: Context
+        var root: Value? = nil
+        if let schema {
+            let apiVersion = target["apiVersion"]?.string ?? patch["apiVersion"]?.string ?? ""
+            let kind = target.kindName ?? patch.kindName ?? ""
+            root = schema.root(apiVersion: apiVersion, kind: kind)
+            ctx = Context(schemaKnown: false, custom: schema)
+        } else {
+            ctx = Context(schemaKnown: MergeKeys.hasBuiltinSchema(target.gvk ?? patch.gvk), custom: nil)
+        }
+        return try ctx.mergeValue(target, patch, path: [], node: root)
     }
 
     struct Context {
         let schemaKnown: Bool
+        /// A custom schema replacing the built-in merge keys; `node` arguments walk it.
+        let custom: OpenAPISchema?
 
         func directive(_ o: Object) -> String? { o["$patch"]?.string }
 
-        mutating func mergeValue(_ dest: Value?, _ patch: Value, path: [String]) throws(Diagnostic) -> Value? {
+        mutating func mergeValue(_ dest: Value?, _ patch: Value, path: [String], node: Value? = nil) throws(Diagnostic) -> Value? {
             switch patch.kind {
             case .object(let po):
                 if let d = directive(po) {
@@ -48,29 +66,41 @@ public enum StrategicMerge {
                                      fix: "rewrite the patch without it (e.g. replace the whole list)")
                     }
                     if pv.isNull { dobj.removeValue(forKey: k); continue }
-                    let merged = try mergeValue(dobj[k], pv, path: path + [k])
+                    let merged = try mergeValue(dobj[k], pv, path: path + [k], node: custom?.field(node, k))
                     if let merged { dobj.set(k, merged) } else { dobj.removeValue(forKey: k) }
                 }
                 return Value(.object(dobj), mark: dv.mark)
             case .array(let pa):
                 guard let dv = dest, case .array(let da) = dv.kind else { return StrategicMerge.clean(patch) }
-                return Value(.array(try mergeList(da, pa, path: path)), mark: dv.mark)
+                return Value(.array(try mergeList(da, pa, path: path, node: node)), mark: dv.mark)
             default:
                 return patch
             }
         }
 
-        mutating func mergeList(_ dest: [Value], _ patch: [Value], path: [String]) throws(Diagnostic) -> [Value] {
+        mutating func mergeList(_ dest: [Value], _ patch: [Value], path: [String], node: Value?) throws(Diagnostic) -> [Value] {
             if patch.contains(where: { $0.object.map { directive($0) == "replace" && $0.count == 1 } ?? false }) {
                 return patch.filter { !($0.object.map { directive($0) == "replace" && $0.count == 1 } ?? false) }.compactMap(StrategicMerge.clean)
             }
-            guard schemaKnown, let key = MergeKeys.key(for: path),
-                  patch.allSatisfy({ $0.object != nil }), dest.allSatisfy({ $0.object != nil }) else {
+            let keys: [String]
+            if let custom {
+                guard let k = custom.listKeys(node) else { return patch.compactMap(StrategicMerge.clean) }
+                if k.isEmpty { return StrategicMerge.mergeScalarSet(dest, patch) }
+                keys = k
+            } else {
+                guard schemaKnown, let key = MergeKeys.key(for: path) else { return patch.compactMap(StrategicMerge.clean) }
+                keys = key == "port" || key == "containerPort" ? [key, "protocol"] : [key]
+            }
+            guard patch.allSatisfy({ $0.object != nil }), dest.allSatisfy({ $0.object != nil }) else {
                 return patch.compactMap(StrategicMerge.clean)
             }
-            if key == "port" || key == "containerPort",
-               (dest + patch).contains(where: { $0.object!["protocol"] != nil }) {
-                return try mergePortsWithProtocol(dest, patch, key: key, path: path)
+            let key = keys[0]
+            let elementNode = custom?.elements(node)
+            if keys.count > 1 {
+                let secondary = keys.dropFirst()
+                if (dest + patch).contains(where: { e in secondary.contains { e.object![$0] != nil } }) {
+                    return try mergeMultiKey(dest, patch, key: key, secondary: Array(secondary), path: path, node: elementNode)
+                }
             }
             var result: [Value] = []
             result.reserveCapacity(dest.count + patch.count)
@@ -85,7 +115,7 @@ public enum StrategicMerge {
                 if let di = dest.indices.first(where: { !used[$0] && dest[$0][key] == kv }) {
                     used[di] = true
                     if isDelete { continue }
-                    if let m = try mergeValue(dest[di], p, path: path) { result.append(m) }
+                    if let m = try mergeValue(dest[di], p, path: path, node: elementNode) { result.append(m) }
                 } else if !isDelete, let c = StrategicMerge.clean(p) {
                     result.append(c)
                 }
@@ -94,12 +124,14 @@ public enum StrategicMerge {
             return result
         }
 
-        /// Ports are keyed by (port, protocol) once any element names a protocol. Kustomize v5's
-        /// observable result, reproduced here: new patch elements first (in patch order), then the
-        /// target's elements in their order, each merged with the patch element of the same port
-        /// and protocol. A patch element whose port matches a target element but only one of the
-        /// two names a protocol is dropped.
-        mutating func mergePortsWithProtocol(_ dest: [Value], _ patch: [Value], key: String, path: [String]) throws(Diagnostic) -> [Value] {
+        /// Lists with several merge keys (ports by (port, protocol), `x-kubernetes-list-map-keys`)
+        /// once any element has a secondary key. Kustomize v5's observable result, reproduced
+        /// here: new patch elements first (in patch order), then the target's elements in their
+        /// order, each merged with the patch element with the same values of all keys. A patch
+        /// element matching a target element's primary key whose other keys differ only where one
+        /// of the two lacks the key is dropped.
+        mutating func mergeMultiKey(_ dest: [Value], _ patch: [Value], key: String, secondary: [String], path: [String],
+                                    node: Value?) throws(Diagnostic) -> [Value] {
             var merged = dest.map { Optional($0) }
             var added: [Value] = []
             for p in patch {
@@ -108,12 +140,11 @@ public enum StrategicMerge {
                     if let c = StrategicMerge.clean(p) { added.append(c) }
                     continue
                 }
-                let proto = po["protocol"]
                 let samePort = dest.indices.filter { dest[$0][key] == port }
-                if let di = samePort.first(where: { dest[$0]["protocol"] == proto }) {
+                if let di = samePort.first(where: { i in secondary.allSatisfy { dest[i][$0] == po[$0] } }) {
                     if directive(po) == "delete" { merged[di] = nil; continue }
-                    merged[di] = try mergeValue(merged[di] ?? dest[di], p, path: path)
-                } else if samePort.contains(where: { (dest[$0]["protocol"] == nil) != (proto == nil) }) {
+                    merged[di] = try mergeValue(merged[di] ?? dest[di], p, path: path, node: node)
+                } else if samePort.contains(where: { i in secondary.allSatisfy { dest[i][$0] == po[$0] || dest[i][$0] == nil || po[$0] == nil } }) {
                     continue
                 } else if directive(po) != "delete", let c = StrategicMerge.clean(p) {
                     added.append(c)
@@ -121,6 +152,15 @@ public enum StrategicMerge {
             }
             return added + merged.compactMap { $0 }
         }
+    }
+
+    /// A list of scalars with a `merge` strategy and no key (e.g. `finalizers`): the patch's
+    /// values, then the target's values the patch does not have, each once.
+    static func mergeScalarSet(_ dest: [Value], _ patch: [Value]) -> [Value] {
+        var out: [Value] = []
+        var seen = Set<Value>()
+        for v in patch + dest where !v.isNull && v.object == nil && seen.insert(v).inserted { out.append(v) }
+        return out
     }
 
     /// Patch content that lands where the target has nothing: drop nulls and directives.

@@ -16,6 +16,11 @@ struct TransformerConfig: Sendable {
     var replicas: [FieldSpec]
     /// Fields where `$(VAR)` references of `vars` are replaced.
     var varReference: [FieldSpec] = []
+    /// Kinds `namePrefix` / `nameSuffix` rename when `configurations` list `metadata/name`
+    /// specs for them; nil = every kind (Kustomize's prefix/suffix transformers default to all
+    /// kinds only while no spec is configured).
+    var namePrefix: [GvkSelector]? = nil
+    var nameSuffix: [GvkSelector]? = nil
 
     static let builtin = TransformerConfig(
         nameReference: BuiltinConfig.nameReference, commonLabels: BuiltinConfig.commonLabels,
@@ -38,6 +43,8 @@ struct TransformerConfig: Sendable {
         commonAnnotations = BuiltinConfig.merged(commonAnnotations, o.commonAnnotations)
         namespace = BuiltinConfig.merged(namespace, o.namespace)
         images = BuiltinConfig.merged(images, o.images)
+        if let p = o.namePrefix { namePrefix = (namePrefix ?? []) + p.filter { !(namePrefix ?? []).contains($0) } }
+        if let s = o.nameSuffix { nameSuffix = (nameSuffix ?? []) + s.filter { !(nameSuffix ?? []).contains($0) } }
         replicas = BuiltinConfig.merged(replicas, o.replicas)
         varReference = BuiltinConfig.merged(varReference, o.varReference)
     }
@@ -89,10 +96,15 @@ struct TransformerConfig: Sendable {
             case "replicas": c.replicas = try specs(x, k)
             case "varReference": c.varReference = try specs(x, k)
             case "namePrefix", "nameSuffix":
-                // Only `metadata/name` is meaningful for renames; that is the built-in behaviour.
-                for s in try specs(x, k) where s.path != ["metadata", "name"] {
-                    throw .error("custom \(k) field specs are not supported", at: loc(x.mark), fix: "remove them")
+                // Only `metadata/name` is meaningful for renames; the listed kinds are then the
+                // only ones renamed (kubectl: `namePrefix: [{path: metadata/name, kind: X}]`
+                // leaves other kinds' names alone).
+                let list = try specs(x, k)
+                for s in list where s.path != ["metadata", "name"] {
+                    throw .error("custom \(k) field specs other than metadata/name are not supported", at: loc(x.mark),
+                                 fix: "use `path: metadata/name` (with the kinds to rename), or remove them")
                 }
+                if k == "namePrefix" { c.namePrefix = list.map(\.gvk) } else { c.nameSuffix = list.map(\.gvk) }
             default:
                 throw .error("transformer configuration '\(k)' is not supported", at: loc(o.keyMark(k) ?? x.mark),
                              fix: "use nameReference, commonLabels, templateLabels, commonAnnotations, namespace, images, replicas, varReference")

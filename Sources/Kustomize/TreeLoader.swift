@@ -15,6 +15,80 @@ public enum LoadRestrictor: String, Sendable, Hashable, CaseIterable {
 struct TreeLoader: Sendable {
     let tree: any SourceTree
     let limits: KustomizeLimits
+    /// How remote `resources:`/`components:` entries are fetched.
+    var remote = RemotePolicy.none
+    /// Names the tree in cycle checks: `""` for the build's own tree, `<url>@<commit>` for a
+    /// remote base.
+    var scope = ""
+
+    /// `dir` as a member of the accumulation stack (unique across trees).
+    func stackKey(_ dir: TreePath) -> String { scope.isEmpty ? dir.string : scope + "//" + dir.string }
+
+    /// The remote repository `rel` names, if it is written as one (Kustomize: a URL with a
+    /// scheme, `git@host:…`, `github.com/…`). Throws when it looks remote but does not parse.
+    func remoteSpec(_ rel: String, at loc: SourceLocation, what: String) throws(Diagnostic) -> RemoteSpec? {
+        guard TreeLoader.looksRemote(rel) else { return nil }
+        if TreeLoader.isPlainFileURL(rel) {
+            throw .error("remote \(what) '\(rel)' is a plain HTTP(S) file, which pattern does not download", at: loc,
+                         fix: "vendor the file into the repository, or reference a git repository (`https://host/org/repo//dir?ref=<tag>`)")
+        }
+        do throws(RemoteSpec.ParseError) { return try RemoteSpec(parsing: rel) } catch {
+            throw .error("remote \(what) '\(rel)': \(error)", at: loc,
+                         fix: "write it as Kustomize does: `https://host/org/repo//dir?ref=<tag>` or `git@host:org/repo//dir?ref=<tag>`")
+        }
+    }
+
+    static func looksRemote(_ rel: String) -> Bool {
+        let l = rel.lowercased()
+        return l.contains("://") || l.hasPrefix("git@") || l.hasPrefix("github.com/") || l.hasPrefix("github.com:") || l.hasPrefix("git::")
+    }
+
+    /// `https://host/…/file.yaml` with no repository marker: Kustomize downloads such a file
+    /// over HTTP instead of cloning.
+    static func isPlainFileURL(_ rel: String) -> Bool {
+        let l = rel.lowercased()
+        guard l.hasPrefix("http://") || l.hasPrefix("https://") else { return false }
+        let noQuery = l.split(separator: "?", maxSplits: 1).first.map(String.init) ?? l
+        let afterScheme = noQuery.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).count > 1
+            ? String(noQuery.drop(while: { $0 != "/" }).dropFirst(2)) : noQuery
+        if afterScheme.contains("//") || noQuery.contains(".git") || noQuery.contains("_git/") || l.contains("ref=") { return false }
+        return noQuery.hasSuffix(".yaml") || noQuery.hasSuffix(".yml") || noQuery.hasSuffix(".json")
+    }
+
+    /// A `resources:`/`components:` entry: a remote base (fetched) or a local path, with the
+    /// loader for the tree it lives in.
+    func locate(_ rel: String, from dir: TreePath, at loc: SourceLocation, what: String) throws(Diagnostic) -> (TreeLoader, TreePath) {
+        if let spec = try remoteSpec(rel, at: loc, what: what) { return try fetch(spec, at: loc, what: what) }
+        return (self, try resolve(rel, from: dir, at: loc, what: what))
+    }
+
+    /// Fetches a remote base and returns a loader for its tree and the base's directory in it.
+    func fetch(_ spec: RemoteSpec, at loc: SourceLocation, what: String) throws(Diagnostic) -> (TreeLoader, TreePath) {
+        guard let l = remote.loader else {
+            throw .error("remote \(what) '\(spec.raw)' is not fetched in this build", at: loc,
+                         fix: "vendor the remote base into the repository, or render with remote bases enabled (pattern render fetches them through the git source cache)")
+        }
+        let base: RemoteBase
+        do throws(RemoteBaseError) { base = try l.load(spec) } catch {
+            throw .error("remote \(what) '\(spec.raw)': \(error.message)", at: loc, fix: error.fix)
+        }
+        if !base.pinned && !remote.allowUnpinned {
+            let why = spec.ref.isEmpty ? "has no `ref=` (the default branch moves)" : "names branch '\(spec.ref)' (a branch moves)"
+            throw .error("remote \(what) '\(spec.raw)' is not pinned: it \(why)", at: loc,
+                         fix: "pin it with `?ref=<tag or full commit id>` (resolved now to \(base.commit)), or allow unpinned remote bases explicitly")
+        }
+        let dir: TreePath
+        do { dir = try TreePath(spec.path.hasSuffix("/") ? String(spec.path.dropLast()) : spec.path) } catch {
+            throw .error("remote \(what) '\(spec.raw)': \(error)", at: loc, fix: "use a directory inside the repository")
+        }
+        var sub = TreeLoader(tree: base.tree, limits: limits, remote: remote)
+        sub.scope = spec.cloneURL + "@" + base.commit
+        guard sub.kind(dir) == .directory else {
+            throw .error("remote \(what) '\(spec.raw)': '\(spec.path)' is not a directory in \(spec.cloneURL) at \(base.commit)", at: loc,
+                         fix: "fix the path after `//`")
+        }
+        return (sub, dir)
+    }
 
     /// Resolves `rel` (as written at `loc`) against `dir`, following symlinks safely.
     func resolve(_ rel: String, from dir: TreePath, at loc: SourceLocation, what: String) throws(Diagnostic) -> TreePath {

@@ -136,7 +136,8 @@ public enum KustomizeRender {
     /// Builds `directory`. `restrictToRoot` is Kustomize's default load restrictor
     /// (`LoadRestrictionsRootOnly`): every file a kustomization reads must be in or below its
     /// own directory; false is `--load-restrictor LoadRestrictionsNone`.
-    public static func build(directory: String, restrictToRoot: Bool = true) throws(Diagnostics) -> [Value] {
+    /// `remote` fetches remote bases (`github.com/org/repo//dir?ref=…`); by default they are errors.
+    public static func build(directory: String, restrictToRoot: Bool = true, remote: RemotePolicy = .none) throws(Diagnostics) -> [Value] {
         var d = directory
         while d.count > 1 && d.hasSuffix("/") { d.removeLast() }
         // The tree is the directory's filesystem root boundary: Kustomize allows `../` bases,
@@ -149,7 +150,7 @@ public enum KustomizeRender {
         do { path = try TreePath(rel) } catch { throw Diagnostics([.error("\(error)", at: SourceLocation(file: directory))]) }
         var limits = KustomizeLimits.default
         limits.loadRestrictor = restrictToRoot ? .rootOnly : .none
-        return try KustomizeBuilder(tree: tree, limits: limits).build(path)
+        return try KustomizeBuilder(tree: tree, limits: limits, remote: remote).build(path)
     }
 
     /// The tree root for a Kustomize build: the working directory when the target is inside

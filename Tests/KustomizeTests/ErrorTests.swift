@@ -21,7 +21,7 @@ import PatternCore
         let d = try diagnostics("unsupported-field")
         #expect(d.count == 2)
         #expect(d.contains { $0.message.contains("'helmChartInflationGenerator'") && $0.location?.description == "kustomization.yaml:3:1" })
-        #expect(d.contains { $0.message.contains("'openapi'") && $0.location?.description == "kustomization.yaml:5:1" })
+        #expect(d.contains { $0.message.contains("'inventory'") && $0.location?.description == "kustomization.yaml:5:1" })
     }
 
     @Test func unknownFieldIsAnError() throws {

@@ -170,9 +170,68 @@ private let deployment = """
         #expect(d.first?.message.contains("named 'web'") == true)
     }
 
-    @Test func transformerAnnotationsAreRefusedByName() {
-        let d = failure(["kustomization.yaml": "resources:\n- d.yaml\nbuildMetadata: [transformerAnnotations]\n", "d.yaml": deployment])
-        #expect(d.first?.message.contains("transformerAnnotations") == true)
+    @Test func inlineTransformerConfigsRunBeforeFiles() throws {
+        // kubectl: `f-i-web` — Kustomize reads inline entries first, whatever the list order.
+        let prefixer = { (name: String) in
+            "apiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata:\n  name: \(name)\nprefix: \(name)-\nfieldSpecs:\n- path: metadata/name\n"
+        }
+        let inline = prefixer("i").split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        let out = try build(["kustomization.yaml": "resources:\n- d.yaml\ntransformers:\n- t.yaml\n- |-\n\(inline)\n",
+                             "d.yaml": deployment, "t.yaml": prefixer("f")])
+        #expect(out.first?.metadataName == "f-i-web")
+    }
+
+    @Test func transformerAnnotationsRecordEveryTransformerInOrder() throws {
+        let out = try build(["kustomization.yaml": "resources:\n- d.yaml\nbuildMetadata: [transformerAnnotations]\nnamePrefix: p-\nimages:\n- name: nginx\n  newTag: \"2\"\n",
+                             "d.yaml": deployment])
+        let anno = out.first?[path: ["metadata", "annotations", "alpha.config.kubernetes.io/transformations"]]?.string
+        #expect(anno == """
+            - configuredIn: kustomization.yaml
+              configuredBy:
+                apiVersion: builtin
+                kind: PrefixTransformer
+            - configuredIn: kustomization.yaml
+              configuredBy:
+                apiVersion: builtin
+                kind: ImageTagTransformer
+
+            """)
+        // Without the option, nothing is recorded.
+        let plain = try build(["kustomization.yaml": "resources:\n- d.yaml\nnamePrefix: p-\n", "d.yaml": deployment])
+        #expect(plain.first?[path: ["metadata", "annotations"]] == nil)
+    }
+
+    @Test func openAPIVersionAndPathTogetherAreRefused() {
+        let d = failure(["kustomization.yaml": "resources:\n- d.yaml\nopenapi:\n  version: v1.21.2\n  path: s.json\n",
+                         "d.yaml": deployment, "s.json": "{\"definitions\": {}}"])
+        #expect(d.first?.message == "builtin version and custom schema provided, cannot use both")
+        #expect(d.first?.location?.description == "kustomization.yaml:4:12")
+    }
+
+    @Test func openAPIVersionMustBeBuiltIn() throws {
+        let d = failure(["kustomization.yaml": "resources:\n- d.yaml\nopenapi:\n  version: v1.20.0\n", "d.yaml": deployment])
+        #expect(d.first?.message == "the specified OpenAPI version is not built in")
+        #expect(try build(["kustomization.yaml": "resources:\n- d.yaml\nopenapi:\n  version: v1.21.2\n", "d.yaml": deployment]).count == 1)
+    }
+
+    @Test func openAPISchemaFileMustExistAndBeAMap() {
+        let missing = failure(["kustomization.yaml": "resources:\n- d.yaml\nopenapi:\n  path: nope.json\n", "d.yaml": deployment])
+        #expect(missing.first?.message.contains("nope.json") == true)
+        #expect(missing.first?.location?.description == "kustomization.yaml:4:9")
+        let list = failure(["kustomization.yaml": "resources:\n- d.yaml\nopenapi:\n  path: s.yaml\n", "d.yaml": deployment, "s.yaml": "- a\n"])
+        #expect(list.first?.message.contains("must be a map") == true)
+    }
+
+    @Test func customSchemaReplacesBuiltinMergeKeys() throws {
+        // kubectl: with a custom schema that does not describe Deployments, their lists are
+        // replaced by a strategic merge patch (the built-in schema is not loaded).
+        let patch = "patches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      template:\n        spec:\n          containers:\n          - name: side\n            image: s\n"
+        let two = deployment
+        let builtin = try build(["kustomization.yaml": "resources:\n- d.yaml\n" + patch, "d.yaml": two])
+        #expect(builtin.first?[path: ["spec", "template", "spec", "containers"]]?.array?.count == 2)
+        let custom = try build(["kustomization.yaml": "resources:\n- d.yaml\nopenapi:\n  path: s.json\n" + patch, "d.yaml": two,
+                                "s.json": "{\"definitions\": {}}"])
+        #expect(custom.first?[path: ["spec", "template", "spec", "containers"]]?.array?.count == 1)
     }
 
     @Test func originPathsAreRelativeToTheBuiltDirectory() {

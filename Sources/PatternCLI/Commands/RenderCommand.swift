@@ -2,6 +2,7 @@ import ArgumentParser
 import PatternCore
 import PatternCompile
 import PatternSource
+import Kustomize
 
 /// `pattern render`: compile sites (or a plain Kustomize directory) into manifests.
 public struct RenderCommand: AsyncParsableCommand {
@@ -64,6 +65,11 @@ public struct RenderCommand: AsyncParsableCommand {
         discussion: "As `kubectl kustomize --load-restrictor`. The default (root only) refuses files outside the directory of the kustomization that names them, e.g. a configMapGenerator reading ../../etc/hostname; other kustomization directories (bases) may still be referenced."))
     public var loadRestrictor: LoadRestrictorOption = .rootOnly
 
+    @Flag(help: ArgumentHelp(
+        "Accept remote Kustomize bases that are not pinned (no ?ref=, or a branch).",
+        discussion: "Remote bases (github.com/org/repo//dir?ref=v1.2.3, https://host/org/repo.git//dir?ref=…, git@host:org/repo//dir?ref=…) are fetched through the git source cache (--cache-dir, --offline). By default the ref must be a tag or a full commit id, so a render is reproducible."))
+    public var allowUnpinnedRemotes = false
+
     /// `--load-restrictor` values, spelled as kubectl spells them.
     public enum LoadRestrictorOption: String, ExpressibleByArgument, Sendable, CaseIterable {
         case rootOnly = "LoadRestrictionsRootOnly"
@@ -88,7 +94,11 @@ public struct RenderCommand: AsyncParsableCommand {
             return
         }
         if let target, case .kustomizeDirectory(let dir) = RenderTarget.parse(target, repo: repoOptions.repo) {
-            let objects = try Renderer.kustomize(dir, restrictToRoot: loadRestrictor == .rootOnly)
+            let src = repoOptions.source
+            let resolver = SourceResolver(cache: src.cacheDir.map { SourceCache(directory: $0) } ?? .default,
+                                          requireFresh: src.requireFresh, offline: src.offline, deadlines: src.network.deadlines)
+            let remote = RemotePolicy(loader: GitRemoteBaseLoader(resolver: resolver), allowUnpinned: allowUnpinnedRemotes)
+            let objects = try Renderer.kustomize(dir, restrictToRoot: loadRestrictor == .rootOnly, remote: remote)
             Output.out(Renderer.format(objects, as: output))
             return
         }
@@ -154,9 +164,9 @@ public enum Renderer {
         return out
     }
 
-    public static func kustomize(_ dir: String, restrictToRoot: Bool = true) throws -> [Value] {
+    public static func kustomize(_ dir: String, restrictToRoot: Bool = true, remote: RemotePolicy = .none) throws -> [Value] {
         do {
-            return try KustomizeRender.build(directory: dir, restrictToRoot: restrictToRoot)
+            return try KustomizeRender.build(directory: dir, restrictToRoot: restrictToRoot, remote: remote)
         } catch let d as Diagnostics {
             Output.report(d.items)
             throw ReportedFailure()

@@ -1,0 +1,97 @@
+import Testing
+import TestSupport
+import PatternCore
+import PatternCompile
+import PatternSource
+import PatternCLI
+import Kustomize
+import Glibc
+
+/// Remote Kustomize bases fetched from a real `git daemon` on loopback through the git source
+/// cache: the render equals the render of the same tree checked out locally; branches are
+/// refused unless allowed; a tag pin keeps working offline.
+@Suite(.serialized) struct RemoteBaseCLITests {
+    func sh(_ script: String) throws -> String {
+        let out = TemporaryDirectories.make("remote-sh") + "/out"
+        let rc = system("(\(script)) > '\(out)' 2>&1")
+        let text = (try? String(decoding: LocalTree(root: "/").read(TreePath(String(out.dropFirst()))), as: UTF8.self)) ?? ""
+        if rc != 0 { throw CommandFailed(description: "\(script): \(text)") }
+        return text
+    }
+
+    /// A bare repository `bases.git` with `app/` (tag v1.0.0, branch main), served by
+    /// `git daemon` on a free loopback port; returns (work checkout, served dir, port, pid file).
+    func serve(_ root: String) throws -> (work: String, port: Int, pidFile: String) {
+        let work = root + "/work"
+        try _ = sh("""
+            mkdir -p '\(work)/app' '\(root)/srv' && cd '\(work)' && git init -q -b main &&
+            printf 'resources:\\n- deploy.yaml\\nnamePrefix: app-\\nconfigMapGenerator:\\n- name: cfg\\n  literals: [a=b]\\n' > app/kustomization.yaml &&
+            printf 'apiVersion: apps/v1\\nkind: Deployment\\nmetadata:\\n  name: web\\nspec:\\n  template:\\n    spec:\\n      containers:\\n      - name: web\\n        image: nginx\\n        envFrom:\\n        - configMapRef:\\n            name: cfg\\n' > app/deploy.yaml &&
+            git add -A && git -c user.email=t@t -c user.name=t commit -q -m base && git tag v1.0.0 &&
+            git clone -q --bare '\(work)' '\(root)/srv/bases.git'
+            """)
+        let pidFile = root + "/daemon.pid"
+        for _ in 0..<5 {
+            let port = Int.random(in: 20000..<60000)
+            _ = try? sh("git daemon --reuseaddr --detach --pid-file='\(pidFile)' --base-path='\(root)/srv' --export-all --listen=127.0.0.1 --port=\(port) '\(root)/srv'")
+            for _ in 0..<100 {
+                if (try? sh("git ls-remote git://127.0.0.1:\(port)/bases.git")) != nil { return (work, port, pidFile) }
+                usleep(20_000)
+            }
+            stop(pidFile)
+        }
+        throw CommandFailed(description: "git daemon did not start")
+    }
+
+    func stop(_ pidFile: String) {
+        if let text = try? sh("cat '\(pidFile)'"), let pid = Int32(text.split(separator: "\n").first ?? "") { kill(pid, SIGKILL) }
+    }
+
+    func render(_ objects: [Value]) -> String { YAMLEmitter(options: .init(sortKeys: true)).emitStream(objects) }
+
+    @Test func remoteBaseFromGitDaemonRendersLikeTheLocalTree() throws {
+        let root = TemporaryDirectories.make("remote-base")
+        let (work, port, pidFile) = try serve(root)
+        defer { stop(pidFile) }
+        let overlay = "namespace: prod\nimages:\n- name: nginx\n  newTag: \"2\"\n"
+        try _ = sh("mkdir -p '\(root)/site' '\(root)/local' && cp -r '\(work)/app' '\(root)/local/app' && mkdir -p '\(root)/local/overlay'")
+        try _ = sh("printf 'resources:\\n- ../app\\n\(overlay.replacingNewlines)' > '\(root)/local/overlay/kustomization.yaml'")
+        let expected = try KustomizeRender.build(directory: root + "/local/overlay")
+
+        let cache = SourceCache(directory: root + "/cache")
+        func loader(offline: Bool) -> GitRemoteBaseLoader {
+            GitRemoteBaseLoader(resolver: SourceResolver(cache: cache, offline: offline),
+                                rewrites: [("https://git.example.com/", "git://127.0.0.1:\(port)/")])
+        }
+        func site(_ entry: String) throws -> String {
+            try _ = sh("printf 'resources:\\n- \(entry)\\n\(overlay.replacingNewlines)' > '\(root)/site/kustomization.yaml'")
+            return root + "/site"
+        }
+        let pinned = try site("https://git.example.com/bases.git//app?ref=v1.0.0")
+        let got = try KustomizeRender.build(directory: pinned, remote: RemotePolicy(loader: loader(offline: false)))
+        #expect(render(got) == render(expected))
+        #expect(render(got).contains("name: app-cfg-"))
+
+        // A branch is not a pin.
+        let branch = try site("https://git.example.com/bases.git//app?ref=main")
+        do throws(Diagnostics) {
+            _ = try KustomizeRender.build(directory: branch, remote: RemotePolicy(loader: loader(offline: false)))
+            Issue.record("a branch ref was accepted")
+        } catch {
+            #expect(error.items.first?.message.contains("is not pinned: it names branch 'main'") == true)
+            #expect(error.items.first?.location?.description.hasSuffix("kustomization.yaml:2:3") == true)
+        }
+        #expect(try KustomizeRender.build(directory: branch, remote: RemotePolicy(loader: loader(offline: false), allowUnpinned: true)).count == 2)
+
+        // The daemon goes away: the tag pin is served from the cache in offline mode.
+        stop(pidFile)
+        _ = try site("https://git.example.com/bases.git//app?ref=v1.0.0")
+        let offline = try KustomizeRender.build(directory: pinned, remote: RemotePolicy(loader: loader(offline: true)))
+        #expect(render(offline) == render(expected))
+    }
+}
+
+extension String {
+    /// For embedding in a `printf` format inside single quotes.
+    var replacingNewlines: String { split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\\n") }
+}
