@@ -59,6 +59,9 @@ public struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Do not wait for readiness between levels.") public var noWait = false
     @Option(help: "Longest readiness wait per level, in seconds.") public var timeout: Double = 300
     @Option(help: "Concurrent requests inside a level.") public var concurrency: Int = 8
+    @Flag(name: .shortAndLong, help: "Apply without asking (scripts and CI); also allows the prunes that are refused when no terminal can ask.") public var yes = false
+    @Flag(help: "Print the field diffs of every change before the change table.") public var diff = false
+    @Flag(help: "List objects that already match (no-op) in the change table too.") public var showUnchanged = false
     @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
 
     public init() {}
@@ -87,16 +90,26 @@ public struct ApplyCommand: AsyncParsableCommand {
         if !dryRun && !overrideController {
             try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine)
         }
+        var observed: ApplyEngine.Observed?
+        if !dryRun { observed = try await preview(rendered, engine: engine, options: options) }
         let tty = Output.stderrIsTTY
-        let progress = ApplyProgressPrinter(tty: tty, quiet: output == .json, write: { Output.err($0) })
+        let progress = ApplyProgressPrinter(tty: tty, quiet: output == .json, total: rendered.objects.count, write: { Output.err($0) })
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                progress.tick()
+            }
+        }
         let result: ApplyResult
         do {
-            result = try await engine.apply(rendered, options: options) { progress.handle($0) }
+            result = try await engine.apply(rendered, options: options, observed: observed) { progress.handle($0) }
         } catch {
+            ticker.cancel()
             progress.finish()
             Output.report([.error(error.message, fix: error.fix)])
             throw ReportedFailure()
         }
+        ticker.cancel()
         progress.finish()
         switch output {
         case .json:
@@ -106,6 +119,53 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         if let e = result.recordError { Output.report([.error(e, fix: "re-run apply once the cluster accepts writes to \(engine.records.namespace); the objects listed above were applied")]) }
         if !result.succeeded { throw ReportedFailure() }
+    }
+
+    /// Preview and confirm (as `kapp deploy`): the field diffs when `--diff`, the change table,
+    /// then `Continue? [yN]` on a terminal. Without a terminal and without `--yes`, creates and
+    /// updates go ahead (as `kubectl apply` in a script) but prunes are refused: deleting needs a
+    /// person's yes or an explicit `--yes`. Returns what was observed, so apply does not read the
+    /// cluster again. Throws (nothing written) when the user says no or a prune is refused.
+    func preview(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions) async throws -> ApplyEngine.Observed {
+        let diffs: [ObjectDiff], observation: Observation, inventory: Inventory?
+        do { (diffs, observation, inventory) = try await engine.diff(rendered, namespaces: options.namespaces) } catch {
+            Output.report([.error(error.message, fix: error.fix)])
+            throw ReportedFailure()
+        }
+        let observed = ApplyEngine.Observed(observation: observation, inventory: inventory, revision: rendered.revision)
+        // Prunes the engine would carry out: not with --no-prune, only of --prune-kind kinds.
+        let shown = diffs.filter { d in
+            d.action != .prune || (options.prune && (options.pruneKinds?.contains(d.key.groupKind) ?? true))
+        }
+        var levels: [ObjectKey: Int] = [:]
+        if let plan = try? ApplyEngine.plan(rendered) {
+            for (i, level) in plan.levels.enumerated() { for k in level { levels[k] = i } }
+        }
+        let table = ChangePreview(diffs: shown, levels: levels, wait: options.wait)
+        // The table goes where the person reads: stdout for text, stderr when stdout is JSON.
+        let fd: Int32 = output == .json ? 2 : 1
+        var text = ""
+        if diff {
+            text = HumanReport.diffs(shown.filter { $0.action != .unchanged }, style: Style(color: Output.color(fd)))
+            if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+        }
+        text += table.text(showUnchanged: showUnchanged, style: Style(color: Output.color(fd)))
+        Output.write(fd, text)
+        guard table.hasChanges, !yes else { return observed }
+        let terminal = Terminal.current
+        if terminal.isInteractive {
+            guard terminal.confirm("Continue?") else {
+                Output.err("stopped: nothing was written\n")
+                throw ReportedFailure()
+            }
+            return observed
+        }
+        if table.prunes > 0 {
+            Output.report([.error("refusing to prune \(table.prunes) object\(table.prunes == 1 ? "" : "s") without confirmation: there is no terminal to ask on (nothing was written)",
+                                  fix: "re-run with --yes to apply and prune, or with --no-prune to apply without pruning")])
+            throw ReportedFailure()
+        }
+        return observed
     }
 
     /// Refuses when a PatternSync that is not suspended reconciles this site in the cluster.
