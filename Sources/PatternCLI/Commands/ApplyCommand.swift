@@ -62,7 +62,7 @@ public struct ApplyCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Apply without asking (scripts and CI); also allows the prunes that are refused when no terminal can ask.") public var yes = false
     @Flag(help: "Print the field diffs of every change before the change table.") public var diff = false
     @Flag(help: "List objects that already match (no-op) in the change table too.") public var showUnchanged = false
-    @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (an ApplyReport).") public var output: ReportFormat = .text
 
     public init() {}
 
@@ -93,7 +93,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         var observed: ApplyEngine.Observed?
         if !dryRun { observed = try await preview(rendered, engine: engine, options: options) }
         let tty = Output.stderrIsTTY
-        let progress = ApplyProgressPrinter(tty: tty, quiet: output == .json, total: rendered.objects.count, write: { Output.err($0) })
+        let progress = ApplyProgressPrinter(tty: tty, quiet: output != .text, total: rendered.objects.count, write: { Output.err($0) })
         let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
@@ -112,8 +112,8 @@ public struct ApplyCommand: AsyncParsableCommand {
         ticker.cancel()
         progress.finish()
         switch output {
-        case .json:
-            Output.out(MachineReport.text(ApplyReport.json(result, site: rendered.site)))
+        case .json, .yaml:
+            Output.document(ApplyReport.json(result, site: rendered.site), output)
         case .text:
             Output.out(ApplyReport.text(result, site: rendered.site, dryRun: dryRun, style: Style(color: Output.stdoutIsTTY)))
         }
@@ -143,7 +143,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         let table = ChangePreview(diffs: shown, levels: levels, wait: options.wait)
         // The table goes where the person reads: stdout for text, stderr when stdout is JSON.
-        let fd: Int32 = output == .json ? 2 : 1
+        let fd: Int32 = output != .text ? 2 : 1
         var text = ""
         if diff {
             text = HumanReport.diffs(shown.filter { $0.action != .unchanged }, style: Style(color: Output.color(fd)))

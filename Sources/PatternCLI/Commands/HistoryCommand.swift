@@ -22,7 +22,7 @@ public struct HistoryCommand: AsyncParsableCommand {
     @OptionGroup public var repoOptions: RepoOptions
     @OptionGroup public var cluster: ClusterOptions
     @Argument(help: "Site.") public var site: String
-    @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a History).") public var output: ReportFormat = .text
 
     public init() {}
 
@@ -30,7 +30,7 @@ public struct HistoryCommand: AsyncParsableCommand {
         let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 1)
         let ledger = try await engine.records.loadLedger(SiteIdentity(rendered, recordNamespace: engine.records.namespace))
         switch output {
-        case .json: Output.out(MachineReport.text(MachineReport.history(ledger.entries)))
+        case .json, .yaml: Output.document(MachineReport.history(ledger.entries), output)
         case .text:
             Output.out(ledger.entries.isEmpty ? "no applies recorded for \(rendered.site)\n" : HumanReport.history(ledger.entries))
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import PatternCore
 import PatternCompile
+import PatternReport
 import PatternSource
 
 /// `pattern render`: compile sites (or a plain Kustomize directory) into manifests.
@@ -107,6 +108,13 @@ public struct RenderCommand: AsyncParsableCommand {
             Output.err(rendered.map { "\($0.site): \($0.objects.count) objects, revision \(Renderer.short($0.revision)) → \(outDir)/\($0.site)/\n" }.joined())
             return
         }
+        if rendered.count > 1 && output == .json {
+            // One document: a List of one List per site, in the order the sites were named.
+            let lists: [Value] = rendered.map { ["apiVersion": "v1", "kind": "List", "items": .array($0.objects.map(\.object)), "metadata": [:]] }
+            let all: Value = ["apiVersion": "v1", "kind": "List", "items": .array(lists), "metadata": [:]]
+            Output.out(JSONWriter.string(all, options: .init(indent: 4, sortKeys: true)) + "\n")
+            return
+        }
         var text = ""
         for r in rendered {
             if rendered.count > 1 && output == .yaml {
@@ -123,23 +131,35 @@ public struct RenderCommand: AsyncParsableCommand {
 public enum Renderer {
     /// Compiles the sites, printing all diagnostics and failing (exit 1) if there are any errors.
     public static func compile(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) throws -> [RenderedSite] {
-        let compiler = SiteCompiler(workspace: workspace, resolver: resolver)
-        var out: [RenderedSite] = []
-        var problems: [Diagnostic] = []
-        for s in sites {
-            do {
-                let r = try compiler.compile(site: s)
-                if !r.warnings.isEmpty { Output.report(r.warnings) }
-                out.append(r)
-            } catch {
-                problems += error.items
-            }
-        }
+        let (out, diagnostics) = compileCollecting(sites: sites, workspace: workspace, resolver: resolver)
+        let warnings = diagnostics.filter { $0.diagnostic.severity == .warning }.map(\.diagnostic)
+        let problems = diagnostics.filter { $0.diagnostic.severity == .error }.map(\.diagnostic)
+        if !warnings.isEmpty { Output.report(warnings) }
         if !problems.isEmpty {
             Output.report(problems)
             throw ReportedFailure()
         }
         return out
+    }
+
+    /// Compiles every site (one failing site does not stop the others) and returns what compiled
+    /// and every site's diagnostics (warnings of compiled sites, errors of failed ones).
+    public static func compileCollecting(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil)
+        -> ([RenderedSite], [ValidationReport.Item])
+    {
+        let compiler = SiteCompiler(workspace: workspace, resolver: resolver)
+        var out: [RenderedSite] = []
+        var items: [ValidationReport.Item] = []
+        for s in sites {
+            do {
+                let r = try compiler.compile(site: s)
+                for w in r.warnings { items.append(.init(site: s, diagnostic: w)) }
+                out.append(r)
+            } catch {
+                for d in error.items { items.append(.init(site: s, diagnostic: d)) }
+            }
+        }
+        return (out, items)
     }
 
     public static func kustomize(_ dir: String, restrictToRoot: Bool = true) throws -> [Value] {
