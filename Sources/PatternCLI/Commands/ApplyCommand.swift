@@ -13,6 +13,7 @@ public struct ApplyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply a site to its cluster: ordered server-side apply, readiness waits, safe prune, ledger.",
+        usage: "pattern apply <site> [--dry-run] [--diff] [-y] [--no-prune]\n  [-o text|json|yaml] [--context <name>] [-C <repo>]",
         discussion: """
             Order: namespaces and CRDs first (waiting until CRDs are Established), then the usual kind \
             order, component dependsOn and config.kubernetes.io/depends-on annotations. Inside a level \
@@ -31,6 +32,18 @@ public struct ApplyCommand: AsyncParsableCommand {
             unless --adopt. A site reconciled in the cluster by a PatternSync that is not suspended is \
             refused (the controller would revert the change) unless --override-controller.
 
+            Preview and confirm (as kapp): before writing, apply prints a change table (namespace, kind, \
+            name, create/update/prune, level, what it waits for; objects that already match are counted, \
+            --show-unchanged lists them) and asks `Continue? [yN]` when stdin and stderr are a terminal. \
+            --yes (-y) skips the question. Without a terminal and without --yes, creates and updates go \
+            ahead as with `kubectl apply` in a script, but prunes are refused before anything is written: \
+            deleting needs a person's yes or an explicit --yes. --diff prints the field diffs before the table.
+
+            Progress goes to stderr: on a terminal one line redrawn in place (level n/m, objects \
+            applied/total, ready, what is waited for and for how long, elapsed); in a log a line per level \
+            and a summary every 5 seconds. Identical failures are one line with a count and the first \
+            objects.
+
             Nothing is written when the render fails. The inventory lists every object before it is created; \
             if recording fails afterwards the report still lists every object and says so (exit 1).
 
@@ -39,7 +52,9 @@ public struct ApplyCommand: AsyncParsableCommand {
 
             Examples:
               pattern apply hub --dry-run             show the plan, the field diffs and what would be pruned
-              pattern apply hub                       apply, wait, prune, record
+              pattern apply hub                       show the changes, ask, apply, wait, prune, record
+              pattern apply hub --yes                 the same without asking (CI)
+              pattern apply hub --diff                field diffs, then the change table, then ask
               pattern apply edge-eu --force-conflicts take over fields another manager owns
               pattern apply edge-eu --adopt           take over objects another site applied
             """

@@ -10,6 +10,7 @@ public struct DriftCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "drift",
         abstract: "Report objects changed by hand (field, manager, time), deleted, or unexpectedly labelled.",
+        usage: "pattern drift <site> [--heal] [-o text|json|yaml]\n  [--context <name>] [-C <repo>]",
         discussion: """
             Compares live objects with the render on the fields pattern manages. For each changed field it \
             names the field manager that owns it now (e.g. kubectl-edit, a controller), the operation and \

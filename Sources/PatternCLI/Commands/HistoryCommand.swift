@@ -9,9 +9,12 @@ public struct HistoryCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "Show the recent applies of a site: time, revision, source commit, client, counts.",
+        usage: "pattern history <site> [-o text|json|yaml] [--context <name>]\n  [-C <repo>]",
         discussion: """
             The ledger lives in the cluster (a ConfigMap in the record namespace), so every client sees \
-            the same history. It keeps the last 20 applies.
+            the same history. It keeps the last 20 applies. The site is read from the checkout (-C): its \
+            overlay names the pattern, the cluster context and the record namespace, so history needs the \
+            pattern repository, not only a kubeconfig.
 
             Examples:
               pattern history hub

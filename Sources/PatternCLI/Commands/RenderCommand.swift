@@ -9,6 +9,7 @@ public struct RenderCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Compile a site (pattern + overlays) into Kubernetes manifests, offline.",
+        usage: "pattern render (<site> | --all | <dir>) [-o yaml|json]\n  [--out-dir <dir>] [--commit-to <branch>] [-C <repo>]",
         discussion: """
             Objects come out in apply order (CRDs and namespaces first, then the usual kind order), each \
             labelled with its pattern, site and component and annotated with the rendered revision (a \
@@ -17,8 +18,11 @@ public struct RenderCommand: AsyncParsableCommand {
             Examples:
               pattern render hub                      the hub site as YAML on stdout
               pattern render edge-eu -o json          as a JSON List
+              pattern render --all -o json            one List holding one List per site
               pattern render --all --out-dir out/     every site, one file per object:
                                                       out/<site>/<namespace|_cluster>/<kind>-<name>.yaml
+                                                      (kind lower-case, with .<group> when not core:
+                                                      hub/web/deployment.apps-web.yaml)
               pattern render ./base                   a plain Kustomize directory, exactly as
                                                       `kubectl kustomize ./base` prints it
               pattern render ./charts/web -f prod.yaml --set image.tag=1.2 --release-name web -n shop
