@@ -63,6 +63,13 @@ import Glibc
         #expect(asked.count == 1)
         #expect(again.stdout.contains("Op: 0 create, 0 update, 0 prune,"))
         #expect(!again.stdout.contains("NAMESPACE"))
+        // The ledger names the Kubernetes identity (SelfSubjectReview) and the CLI, not $USER@host.
+        let h = await CLI.runInProcess(["history", "dev", "-o", "json", "--kubeconfig", kubeconfig, "--context", "test", "--allow-other-context"])
+        let doc = try? JSONParser.parse(h.stdout)
+        let client = doc?["entries"]?.array?.first?["client"]
+        #expect(client?["user"] == "system:admin", "\(h.stdout)\(h.stderr)")
+        #expect(client?["host"] == "")
+        #expect(client?["tool"] == "pattern")
     }
 
     @Test func yesFlagDoesNotAskAndDiffPrintsFieldDiffsFirst() async {

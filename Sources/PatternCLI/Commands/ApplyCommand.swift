@@ -106,7 +106,10 @@ public struct ApplyCommand: AsyncParsableCommand {
             try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine)
         }
         var observed: ApplyEngine.Observed?
-        if !dryRun { observed = try await preview(rendered, engine: engine, options: options) }
+        if !dryRun {
+            observed = try await preview(rendered, engine: engine, options: options)
+            options.client = await LedgerClient.cli(engine.client)
+        }
         let tty = Output.stderrIsTTY
         let progress = ApplyProgressPrinter(tty: tty, quiet: output != .text, total: rendered.objects.count, write: { Output.err($0) })
         let ticker = Task {

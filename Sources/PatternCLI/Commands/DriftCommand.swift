@@ -68,6 +68,7 @@ public struct DriftCommand: AsyncParsableCommand {
                 options.forceConflicts = true
                 options.prune = false
                 options.only = Set(report.drifted.map(\.description))
+                options.client = await LedgerClient.cli(engine.client)
                 options.namespaces = cluster.observedNamespaces(for: rendered)
                 if !overrideController { try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine) }
                 let result = try await engine.apply(rendered, options: options)
