@@ -46,14 +46,16 @@ public struct ApplyEngine: Sendable {
     }
 
     /// Diffs a render against the cluster (GETs desired objects the label LIST misses).
-    /// Objects another pattern site owns carry `ownedBy`.
-    public func diff(_ site: RenderedSite, fieldManager: String = "pattern", namespaces: [String]? = nil) async throws(ApplyError)
+    /// Objects another pattern site owns carry `ownedBy`. `lookUpMissing: false` reads exactly
+    /// what `apply` reads (no GET per object the label LIST misses), for apply's own preview.
+    public func diff(_ site: RenderedSite, fieldManager: String = "pattern", namespaces: [String]? = nil,
+                     lookUpMissing: Bool = true) async throws(ApplyError)
         -> (diffs: [ObjectDiff], observation: Observation, inventory: Inventory?)
     {
         let identity = SiteIdentity(site, recordNamespace: records.namespace)
         let requests = RequestCounter()
         let inventory = try await records.loadInventory(identity, requests: requests)
-        let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: true,
+        let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: lookUpMissing,
                                             namespaces: namespaces, requests: requests)
         var diffs: [ObjectDiff] = []
         for o in site.objects {

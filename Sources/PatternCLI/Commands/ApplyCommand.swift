@@ -146,7 +146,7 @@ public struct ApplyCommand: AsyncParsableCommand {
     /// cluster again. Throws (nothing written) when the user says no or a prune is refused.
     func preview(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions) async throws -> ApplyEngine.Observed {
         let diffs: [ObjectDiff], observation: Observation, inventory: Inventory?
-        do { (diffs, observation, inventory) = try await engine.diff(rendered, namespaces: options.namespaces) } catch {
+        do { (diffs, observation, inventory) = try await engine.diff(rendered, namespaces: options.namespaces, lookUpMissing: false) } catch {
             Output.report([.error(error.message, fix: error.fix)])
             throw ReportedFailure()
         }
