@@ -37,6 +37,9 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     public var namespace: String
     /// The kubeconfig context used, or nil in-cluster / when built by hand.
     public var contextName: String?
+    /// The context's `user` entry name in the kubeconfig (who the ledger names when the server
+    /// does not answer SelfSubjectReview), or nil in-cluster / when built by hand.
+    public var userName: String?
     /// Where the settings came from ("kubeconfig /home/me/.kube/config", "in-cluster").
     public var source: String
     public var userAgent = "pattern/\(PatternVersion.current)"
@@ -135,10 +138,12 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
         guard cluster.server.hasPrefix("https://") || cluster.server.hasPrefix("http://") else {
             throw .configuration("cluster \"\(ctx.cluster)\" has server \"\(cluster.server)\"; expected an https:// URL")
         }
-        return ClientConfig(server: cluster.server, caPEM: ca, insecureSkipTLSVerify: cluster.insecureSkipTLSVerify,
-                            tlsServerName: cluster.tlsServerName, auth: auth,
-                            namespace: namespace ?? ctx.namespace ?? "default", contextName: name,
-                            source: "kubeconfig \(where_)")
+        var config = ClientConfig(server: cluster.server, caPEM: ca, insecureSkipTLSVerify: cluster.insecureSkipTLSVerify,
+                                  tlsServerName: cluster.tlsServerName, auth: auth,
+                                  namespace: namespace ?? ctx.namespace ?? "default", contextName: name,
+                                  source: "kubeconfig \(where_)")
+        config.userName = ctx.user.isEmpty ? nil : ctx.user
+        return config
     }
 
     /// The in-cluster configuration: `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT`,

@@ -5,7 +5,13 @@ import PatternCore
 public struct UserInfo: Sendable, Hashable {
     public var name: String
     public var groups: [String]
-    public init(name: String, groups: [String] = []) { self.name = name; self.groups = groups }
+    /// The user's UID (service-account tokens carry the ServiceAccount's), empty when unknown.
+    public var uid: String
+    /// Extra attributes (`authentication.kubernetes.io/pod-name`, …), as the authenticator set them.
+    public var extra: [String: [String]]
+    public init(name: String, groups: [String] = [], uid: String = "", extra: [String: [String]] = [:]) {
+        self.name = name; self.groups = groups; self.uid = uid; self.extra = extra
+    }
 }
 
 /// What a request asks to do, for the authorization hook.
@@ -651,7 +657,17 @@ public final class TestAPIServer: @unchecked Sendable {
         o.append("metadata", ["creationTimestamp": .null])
         if info.kind == "SelfSubjectReview" {
             let groups = user.groups + (user.name == "system:anonymous" ? ["system:unauthenticated"] : ["system:authenticated"])
-            o.append("status", ["userInfo": ["username": .string(user.name), "groups": .array(groups.map { .string($0) })]])
+            // authentication.k8s.io/v1 UserInfo: username, uid, groups, extra (empty ones omitted).
+            var info = Object()
+            info.append("username", .string(user.name))
+            if !user.uid.isEmpty { info.append("uid", .string(user.uid)) }
+            info.append("groups", .array(groups.map { .string($0) }))
+            if !user.extra.isEmpty {
+                var extra = Object()
+                for (k, v) in user.extra.sorted(by: { $0.key < $1.key }) { extra.append(k, .array(v.map { .string($0) })) }
+                info.append("extra", .object(extra))
+            }
+            o.append("status", ["userInfo": .object(info)])
             return .object(o)
         }
         let spec = body["spec"] ?? .emptyObject

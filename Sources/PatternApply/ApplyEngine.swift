@@ -47,14 +47,16 @@ public struct ApplyEngine: Sendable {
     }
 
     /// Diffs a render against the cluster (GETs desired objects the label LIST misses).
-    /// Objects another pattern site owns carry `ownedBy`.
-    public func diff(_ site: RenderedSite, fieldManager: String = "pattern", namespaces: [String]? = nil) async throws(ApplyError)
+    /// Objects another pattern site owns carry `ownedBy`. `lookUpMissing: false` reads exactly
+    /// what `apply` reads (no GET per object the label LIST misses), for apply's own preview.
+    public func diff(_ site: RenderedSite, fieldManager: String = "pattern", namespaces: [String]? = nil,
+                     lookUpMissing: Bool = true) async throws(ApplyError)
         -> (diffs: [ObjectDiff], observation: Observation, inventory: Inventory?)
     {
         let identity = SiteIdentity(site, recordNamespace: records.namespace)
         let requests = RequestCounter()
         let inventory = try await records.loadInventory(identity, requests: requests)
-        let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: true,
+        let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: lookUpMissing,
                                             namespaces: namespaces, requests: requests)
         var diffs: [ObjectDiff] = []
         for o in site.objects {
@@ -263,7 +265,7 @@ public struct ApplyEngine: Sendable {
             let message = ledger.last == nil
                 ? "recorded on a later run: the cluster already matched this revision"
                 : "recorded on a later run: the cluster matches this revision (the previous entry was not a success of it)"
-            try await records.append(LedgerEntry.from(run.result, site: run.site, message: message), identity: run.identity, requests: run.requests)
+            try await records.append(LedgerEntry.from(run.result, site: run.site, client: run.options.client, message: message), identity: run.identity, requests: run.requests)
         } catch {
             run.recordError = "cannot write the ledger: \(error)"
         }
@@ -503,7 +505,7 @@ public struct ApplyEngine: Sendable {
         let changed = run.outcomes.contains { [.created, .configured, .pruned, .failed].contains($0.status) } || final != run.inventory
         guard changed else { return }
         do {
-            try await records.append(LedgerEntry.from(run.result, site: run.site), identity: run.identity, requests: run.requests)
+            try await records.append(LedgerEntry.from(run.result, site: run.site, client: run.options.client), identity: run.identity, requests: run.requests)
         } catch {
             let e = "cannot write the ledger entry of this apply (the next apply records it): \(error)"
             run.recordError = run.recordError.map { $0 + "; " + e } ?? e

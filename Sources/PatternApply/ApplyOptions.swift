@@ -31,6 +31,9 @@ public struct ApplyOptions: Sendable {
     public var pollIntervalSeconds: Double = 1
     /// Concurrent requests inside a level.
     public var concurrency: Int = 8
+    /// Who applies, as the ledger records it (the Kubernetes identity, and `tool`: `pattern` for
+    /// the CLI, `pattern-controller` for the controller); nil: the local `$USER@host`.
+    public var client: LedgerEntry.Client? = nil
     /// Only these objects (used by `drift --heal`); nil = all.
     public var only: Set<String>? = nil
 

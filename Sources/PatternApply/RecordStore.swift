@@ -109,13 +109,13 @@ public final class RequestCounter: @unchecked Sendable {
 }
 
 extension LedgerEntry {
-    static func from(_ r: ApplyResult, site: RenderedSite, message: String? = nil) -> LedgerEntry {
+    static func from(_ r: ApplyResult, site: RenderedSite, client: Client? = nil, message: String? = nil) -> LedgerEntry {
         let changed = r.outcomes.filter { [.created, .configured, .pruned, .failed].contains($0.status) }
-        let (user, host) = Clock.userAndHost()
+        let (user, host) = client.map { ($0.user, $0.host) } ?? Clock.userAndHost()
         return LedgerEntry(
             time: Clock.rfc3339Now(), revision: r.revision,
             source: Source(url: site.provenance.source, commit: site.provenance.commit ?? "", fromCache: site.provenance.stale),
-            client: Client(user: user, host: host, tool: "pattern", version: PatternVersion.current),
+            client: Client(user: user, host: host, tool: client?.tool ?? "pattern", version: PatternVersion.current),
             counts: Counts(created: r.count(.created), updated: r.count(.configured), unchanged: r.count(.unchanged),
                            pruned: r.count(.pruned), failed: r.count(.failed)),
             changed: changed.map { "\($0.status.rawValue) \($0.key)" },

@@ -2,6 +2,7 @@ import PatternCore
 import PatternCompile
 import PatternSource
 import PatternApply
+import PatternRecord
 import PatternDiff
 import KubeClient
 import Dispatch
@@ -348,6 +349,9 @@ public struct Reconciler: Sendable {
             options.forceConflicts = pass.spec.driftPolicy == .heal
             options.waitTimeoutSeconds = pass.spec.timeoutSeconds
             options.pollIntervalSeconds = settings.waitPollSeconds
+            // The ledger names the controller's Kubernetes identity (its ServiceAccount), asked once per apply.
+            options.client = LedgerEntry.Client(user: await client.identity()?.username ?? "unknown", host: "",
+                                                tool: "pattern-controller", version: PatternVersion.current)
             let observed = pass.drift?.observed
             let applyOptions = options, applySite = site
             // Not cancelled with the loop: writes and the inventory record stay together.

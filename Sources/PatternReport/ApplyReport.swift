@@ -14,14 +14,11 @@ public enum ApplyReport {
             if !diffs.isEmpty && !diffs.hasSuffix("\n") { diffs += "\n" }
             out += diffs
         }
-        for o in r.outcomes where o.status != .unchanged {
-            out += o.status.rawValue + String(repeating: " ", count: max(1, 17 - o.status.rawValue.count)) + "\(o.key)"
-            if let m = o.message { out += "\n    \(m)" }
-            out += "\n"
-        }
-        let counts = ObjectOutcome.Status.allCases.compactMap { s -> String? in
+        out += outcomeLines(r.outcomes)
+        var counts: [String] = []
+        for s in ObjectOutcome.Status.allCases {
             let n = r.count(s)
-            return n == 0 ? nil : "\(n) \(s.rawValue)"
+            if n > 0 { counts.append("\(n) \(word(s))") }
         }
         out += "\(site): \(counts.joined(separator: ", ")) in \(r.levels) levels; revision \(Revision.short(r.revision))"
         out += "; \(r.writeRequests) writes, \(r.listRequests) lists, \(r.getRequests) gets"
@@ -37,11 +34,58 @@ public enum ApplyReport {
         return out
     }
 
-    /// `-o json`: `{site, revision, succeeded, levels, writeRequests, listRequests, getRequests,
+    /// The outcome as a lower-case word or phrase (`not attempted`, `would create`); JSON keeps
+    /// the stable `rawValue` (`notAttempted`, `wouldCreate`).
+    public static func word(_ s: ObjectOutcome.Status) -> String {
+        switch s {
+        case .notAttempted: return "not attempted"
+        case .wouldCreate: return "would create"
+        case .wouldConfigure: return "would configure"
+        case .wouldPrune: return "would prune"
+        default: return s.rawValue
+        }
+    }
+
+    /// How many objects of one group are named before `… and N more`.
+    public static let groupNames = 3
+
+    /// One line per changed object (`created          Namespace app`), except that objects
+    /// with the same outcome and the same message are one group: `failed           200 objects:
+    /// namespaces "edge-eu" not found` and the first `groupNames` objects — a missing namespace
+    /// is one failure, not 200 lines plus 400 "an earlier level failed".
+    static func outcomeLines(_ outcomes: [ObjectOutcome]) -> String {
+        struct GroupKey: Hashable { var status: ObjectOutcome.Status; var message: String }
+        var groups: [GroupKey: [ObjectKey]] = [:]
+        for o in outcomes where o.status != .unchanged {
+            guard let m = o.message else { continue }
+            let g = GroupKey(status: o.status, message: m)
+            groups[g, default: []].append(o.key)
+        }
+        func pad(_ w: String) -> String { w + String(repeating: " ", count: max(1, 17 - w.count)) }
+        var out = ""
+        var printed: Set<GroupKey> = []
+        for o in outcomes where o.status != .unchanged {
+            guard let m = o.message else {
+                out += pad(word(o.status)) + "\(o.key)\n"
+                continue
+            }
+            let g = GroupKey(status: o.status, message: m)
+            let keys = groups[g]!
+            if keys.count == 1 { out += pad(word(o.status)) + "\(o.key)\n    \(m)\n"; continue }
+            guard printed.insert(g).inserted else { continue }
+            out += pad(word(o.status)) + "\(keys.count) objects: \(m)\n    "
+                + keys.prefix(groupNames).map(\.description).joined(separator: ", ")
+                + (keys.count > groupNames ? ", … and \(keys.count - groupNames) more" : "") + "\n"
+        }
+        return out
+    }
+
+    /// `-o json`: `{apiVersion, kind: ApplyReport, site, revision, succeeded, levels, writeRequests, listRequests, getRequests,
     /// watchRequests, dryRunRequests, durationSeconds, objects: [{object, status, message?, level?}], pruneCascade?,
     /// pruneSkipped?, pruneRefused?, recordError?}`.
     public static func json(_ r: ApplyResult, site: String) -> Value {
         var v: Value = [
+            "apiVersion": .string(MachineReport.apiVersion), "kind": "ApplyReport",
             "site": .string(site), "revision": .string(r.revision), "succeeded": .bool(r.succeeded),
             "levels": .int(r.levels), "writeRequests": .int(r.writeRequests), "listRequests": .int(r.listRequests),
             "getRequests": .int(r.getRequests), "watchRequests": .int(r.watchRequests), "dryRunRequests": .int(r.dryRunRequests),

@@ -3,9 +3,10 @@ import PatternDiff
 import PatternRecord
 
 /// Machine output: stable JSON documents (schema in Docs/diff-apply.md). Every document has
-/// `apiVersion: pattern.dev/v1` and a `kind`; field names never change within v1.
+/// `apiVersion: pattern.dev/v1alpha1` (the API group of the pattern and PatternSync files) and a
+/// `kind`; field names only change with a new version.
 public enum MachineReport {
-    public static let apiVersion = "pattern.dev/v1"
+    public static let apiVersion = "pattern.dev/v1alpha1"
 
     public static func object(_ k: ObjectKey) -> Value {
         ["group": .string(k.group), "kind": .string(k.kind), "namespace": .string(k.namespace), "name": .string(k.name)]

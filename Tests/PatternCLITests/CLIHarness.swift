@@ -39,14 +39,19 @@ struct CLI {
 
     /// Runs `pattern args…` in `cwd`, capturing stdout and stderr through files.
     static func run(_ args: [String], cwd: String = repoRoot, env: [String: String] = [:]) -> Result {
-        let dir = TemporaryDirectories.make("pattern-cli")
-        defer { TemporaryDirectories.remove(dir) }
-        let outPath = dir + "/out", errPath = dir + "/err"
-        var script = "cd '\(cwd)' && "
+        var script = ""
         for (k, v) in env { script += "\(k)='\(v)' " }
         script += "'\(binary)'"
         for a in args { script += " '" + a.replacingSingleQuotes + "'" }
-        script += " >'\(outPath)' 2>'\(errPath)'"
+        return runShell(script, cwd: cwd)
+    }
+
+    /// Runs a shell command line in `cwd`, capturing stdout and stderr through files.
+    static func runShell(_ command: String, cwd: String = repoRoot) -> Result {
+        let dir = TemporaryDirectories.make("pattern-cli")
+        defer { TemporaryDirectories.remove(dir) }
+        let outPath = dir + "/out", errPath = dir + "/err"
+        let script = "cd '\(cwd)' && { \(command) ; } >'\(outPath)' 2>'\(errPath)'"
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(script), nil]
         defer { for a in argv { free(a) } }

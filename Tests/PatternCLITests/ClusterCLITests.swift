@@ -78,7 +78,7 @@ import Glibc
         let r = pattern(["apply", "hub", "--dry-run"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("level 1:"))
-        #expect(r.stdout.contains("wouldCreate"))
+        #expect(r.stdout.contains("would create"))
         #expect(r.stdout.contains("dry run"))
         // Field diffs of what would change.
         #expect(r.stdout.contains("+++ desired/"))
@@ -140,7 +140,16 @@ import Glibc
         // Dropping the hello-world component: only its Deployment may be pruned.
         try (text.replacing("disable: [telemetry-operator]", with: "disable: [telemetry-operator, hello-world]")
              + "  apply:\n    recordNamespace: team-records\n    pruneKinds: [Deployment.apps]\n").write(toFile: overlay, atomically: true, encoding: .utf8)
-        let b = pattern(["apply", "dev", "--no-wait", "-C", dir])
+        // No terminal to ask on and no --yes: the prune is refused before anything is written.
+        let writes = server.requestLog.writes.count
+        let refused = pattern(["apply", "dev", "--no-wait", "-C", dir])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("refusing to prune 1 object without confirmation"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--yes"))
+        #expect(refused.stdout.contains("hello-world  Deployment.apps  hello-world  prune"), "\(refused.stdout)")
+        #expect(server.requestLog.writes.count == writes)
+        #expect(server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world") != nil)
+        let b = pattern(["apply", "dev", "--no-wait", "--yes", "-C", dir])
         #expect(b.status == 0, "\(b.stderr)")
         #expect(server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world") == nil)
         #expect(server.store.get(resource: "configmaps", namespace: "hello-world", name: "hello-world") != nil)

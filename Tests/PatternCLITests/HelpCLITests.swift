@@ -4,7 +4,8 @@ import TestSupport
 /// `--help` fits 80 columns when piped (no line longer than 80, usage lines included).
 @Suite struct HelpCLITests {
     @Test(arguments: [[], ["get"], ["status"], ["reconcile"], ["suspend"], ["resume"], ["events"], ["rbac"], ["tree"],
-                      ["graph"], ["version"], ["validate"], ["fork"], ["update"], ["controller"]])
+                      ["graph"], ["version"], ["validate"], ["fork"], ["update"], ["controller"],
+                      ["render"], ["diff"], ["apply"], ["drift"], ["history"]])
     func helpFitsEightyColumns(_ command: [String]) {
         let r = CLI.run(command + ["--help"], env: ["COLUMNS": "80"])
         #expect(r.status == 0)

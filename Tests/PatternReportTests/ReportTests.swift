@@ -98,7 +98,7 @@ private let diffs: [ObjectDiff] = {
 @Suite struct MachineReportTests {
     @Test func diffReportSchema() throws {
         let v = MachineReport.diff(diffs, revision: "abc")
-        #expect(v["apiVersion"] == "pattern.dev/v1" && v["kind"] == "DiffReport" && v["revision"] == "abc")
+        #expect(v["apiVersion"] == "pattern.dev/v1alpha1" && v["kind"] == "DiffReport" && v["revision"] == "abc")
         #expect(v["summary"] == ["create": 1, "update": 2, "unchanged": 1, "prune": 1])
         let objs = try #require(v["objects"]?.array)
         #expect(objs.count == 5)
@@ -181,14 +181,84 @@ import PatternApply
         #expect(text.contains("(dry run: nothing was written"))
     }
 
-    @Test func progressLinesUseTheLevelTier() {
+    @Test func withoutATerminalProgressIsALinePerLevelAndASummaryEveryFewSeconds() {
         let lines = Lines()
-        let p = ApplyProgressPrinter(tty: false, quiet: false) { lines.add($0) }
-        p.handle(.applyingLevel(index: 1, of: 3, objects: 7, tier: "workloads"))
+        let clock = Clock()
+        let p = ApplyProgressPrinter(tty: false, quiet: false, total: 300, now: { clock.now }) { lines.add($0) }
+        p.handle(.applyingLevel(index: 0, of: 2, objects: 100, tier: "identity and config"))
+        for i in 0..<100 { p.handle(.applied(ObjectKey(group: "", kind: "ConfigMap", namespace: "app", name: "c\(i)"), .created)) }
+        p.handle(.applyingLevel(index: 1, of: 2, objects: 200, tier: "workloads"))
+        for i in 0..<200 { p.handle(.applied(ObjectKey(group: "apps", kind: "Deployment", namespace: "app", name: "d\(i)"), .created)) }
+        clock.now = 3
+        p.handle(.waiting(Self.web, "Deployment app/web: 1/3 available"))
+        p.tick()
+        // One line per level, no line per object, no summary before 5 s.
+        #expect(lines.all == ["[1/2] identity and config: 100 objects\n", "[2/2] workloads: 200 objects\n"])
+        clock.now = 15
+        p.tick()
+        #expect(lines.all.count == 3)
+        #expect(lines.all.last == "[2/2] workloads: 300/300 applied, 100 ready; waiting for Deployment app/web: 1/3 available, 12s; 15s\n")
+        p.tick()
+        #expect(lines.all.count == 3)
+    }
+
+    @Test func onATerminalTheStatusLineIsRedrawnInPlace() {
+        let lines = Lines()
+        let clock = Clock()
+        let p = ApplyProgressPrinter(tty: true, quiet: false, total: 3, now: { clock.now }) { lines.add($0) }
+        p.handle(.applyingLevel(index: 1, of: 3, objects: 2, tier: "workloads"))
+        p.handle(.applied(Self.web, .created))
+        p.handle(.waiting(Self.web, "Deployment app/web: 0/3 available"))
+        clock.now = 1
         p.handle(.waiting(Self.cm, "not ready"))
-        p.handle(.waiting(Self.cm, "not ready"))
-        p.handle(.pruning(Self.ns))
-        #expect(lines.all == ["[2/3] workloads: 0/7 applied\n", "waiting for ConfigMap app/cfg: not ready\n", "pruning Namespace app\n"])
+        clock.now = 64
+        p.tick()
+        #expect(lines.all.allSatisfy { $0.hasPrefix("\r\u{1B}[2K") && !$0.hasSuffix("\n") })
+        #expect(lines.all.last == "\r\u{1B}[2K[2/3] workloads: 1/3 applied, 0 ready; waiting for Deployment app/web: 0/3 available, 1m04s (+1 more); 1m04s")
+        p.finish()
+        #expect(lines.all.last == "\r\u{1B}[2K")
+    }
+
+    @Test func identicalFailuresAreOneGroupWithACountAndTheFirstNames() {
+        var outcomes = [ObjectOutcome(key: Self.ns, status: .created)]
+        for i in 0..<200 {
+            outcomes.append(ObjectOutcome(key: ObjectKey(group: "", kind: "ConfigMap", namespace: "edge-eu", name: "c\(i)"), status: .failed,
+                                          message: "namespaces \"edge-eu\" not found", level: 1))
+        }
+        for i in 0..<400 {
+            outcomes.append(ObjectOutcome(key: ObjectKey(group: "", kind: "Secret", namespace: "edge-eu", name: "s\(i)"), status: .notAttempted,
+                                          message: "an earlier level failed", level: 2))
+        }
+        outcomes.append(ObjectOutcome(key: Self.cm, status: .failed, message: "forbidden"))
+        let r = ApplyResult(outcomes: outcomes, diffs: [], levels: 3, writeRequests: 201, listRequests: 3, getRequests: 0, revision: "r", durationSeconds: 1)
+        let text = ApplyReport.text(r, site: "edge-eu", dryRun: false)
+        #expect(text.contains("""
+            created          Namespace app
+            failed           200 objects: namespaces "edge-eu" not found
+                ConfigMap edge-eu/c0, ConfigMap edge-eu/c1, ConfigMap edge-eu/c2, … and 197 more
+            not attempted    400 objects: an earlier level failed
+                Secret edge-eu/s0, Secret edge-eu/s1, Secret edge-eu/s2, … and 397 more
+            failed           ConfigMap app/cfg
+                forbidden
+
+            """), "\(text)")
+        #expect(text.split(separator: "\n").count < 12)
+        #expect(text.contains("edge-eu: 1 created, 201 failed, 400 not attempted in 3 levels"))
+        // JSON keeps every object and the stable words.
+        let json = ApplyReport.json(r, site: "edge-eu")
+        #expect(json["objects"]?.array?.count == 602)
+        #expect(json["kind"] == "ApplyReport")
+        #expect(json["apiVersion"] == "pattern.dev/v1alpha1")
+        #expect(json["objects"]?.array?.last?["status"] == "failed")
+        #expect(json["objects"]?.array?[201]["status"] == "notAttempted")
+    }
+
+    static let web = ObjectKey(group: "apps", kind: "Deployment", namespace: "app", name: "web")
+
+    final class Clock: @unchecked Sendable {
+        private var t = 0.0
+        private let lock = Lock()
+        var now: Double { get { lock.withLock { t } } set { lock.withLock { t = newValue } } }
     }
 
     final class Lines: @unchecked Sendable {

@@ -13,6 +13,7 @@ public struct ApplyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply a site to its cluster: ordered server-side apply, readiness waits, safe prune, ledger.",
+        usage: "pattern apply <site> [--dry-run] [--diff] [-y] [--no-prune]\n  [-o text|json|yaml] [--context <name>] [-C <repo>]",
         discussion: """
             Order: namespaces and CRDs first (waiting until CRDs are Established), then the usual kind \
             order, component dependsOn and config.kubernetes.io/depends-on annotations. Inside a level \
@@ -31,6 +32,18 @@ public struct ApplyCommand: AsyncParsableCommand {
             unless --adopt. A site reconciled in the cluster by a PatternSync that is not suspended is \
             refused (the controller would revert the change) unless --override-controller.
 
+            Preview and confirm (as kapp): before writing, apply prints a change table (namespace, kind, \
+            name, create/update/prune, level, what it waits for; objects that already match are counted, \
+            --show-unchanged lists them) and asks `Continue? [yN]` when stdin and stderr are a terminal. \
+            --yes (-y) skips the question. Without a terminal and without --yes, creates and updates go \
+            ahead as with `kubectl apply` in a script, but prunes are refused before anything is written: \
+            deleting needs a person's yes or an explicit --yes. --diff prints the field diffs before the table.
+
+            Progress goes to stderr: on a terminal one line redrawn in place (level n/m, objects \
+            applied/total, ready, what is waited for and for how long, elapsed); in a log a line per level \
+            and a summary every 5 seconds. Identical failures are one line with a count and the first \
+            objects.
+
             Nothing is written when the render fails. The inventory lists every object before it is created; \
             if recording fails afterwards the report still lists every object and says so (exit 1).
 
@@ -39,7 +52,9 @@ public struct ApplyCommand: AsyncParsableCommand {
 
             Examples:
               pattern apply hub --dry-run             show the plan, the field diffs and what would be pruned
-              pattern apply hub                       apply, wait, prune, record
+              pattern apply hub                       show the changes, ask, apply, wait, prune, record
+              pattern apply hub --yes                 the same without asking (CI)
+              pattern apply hub --diff                field diffs, then the change table, then ask
               pattern apply edge-eu --force-conflicts take over fields another manager owns
               pattern apply edge-eu --adopt           take over objects another site applied
             """
@@ -59,7 +74,10 @@ public struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Do not wait for readiness between levels.") public var noWait = false
     @Option(help: "Longest readiness wait per level, in seconds.") public var timeout: Double = 300
     @Option(help: "Concurrent requests inside a level.") public var concurrency: Int = 8
-    @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
+    @Flag(name: .shortAndLong, help: "Apply without asking (scripts and CI); also allows the prunes that are refused when no terminal can ask.") public var yes = false
+    @Flag(help: "Print the field diffs of every change before the change table.") public var diff = false
+    @Flag(help: "List objects that already match (no-op) in the change table too.") public var showUnchanged = false
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (an ApplyReport).") public var output: ReportFormat = .text
 
     public init() {}
 
@@ -88,25 +106,85 @@ public struct ApplyCommand: AsyncParsableCommand {
         if !dryRun && !overrideController {
             try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine)
         }
+        var observed: ApplyEngine.Observed?
+        if !dryRun {
+            observed = try await preview(rendered, engine: engine, options: options)
+            options.client = await LedgerClient.cli(engine.client)
+        }
         let tty = Output.stderrIsTTY
-        let progress = ApplyProgressPrinter(tty: tty, quiet: output == .json, write: { Output.err($0) })
+        let progress = ApplyProgressPrinter(tty: tty, quiet: output != .text, total: rendered.objects.count, write: { Output.err($0) })
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                progress.tick()
+            }
+        }
         let result: ApplyResult
         do {
-            result = try await engine.apply(rendered, options: options) { progress.handle($0) }
+            result = try await engine.apply(rendered, options: options, observed: observed) { progress.handle($0) }
         } catch {
+            ticker.cancel()
             progress.finish()
             Output.report([.error(error.message, fix: error.fix)])
             throw ReportedFailure()
         }
+        ticker.cancel()
         progress.finish()
         switch output {
-        case .json:
-            Output.out(MachineReport.text(ApplyReport.json(result, site: rendered.site)))
+        case .json, .yaml:
+            Output.document(ApplyReport.json(result, site: rendered.site), output)
         case .text:
             Output.out(ApplyReport.text(result, site: rendered.site, dryRun: dryRun, style: Style(color: Output.stdoutIsTTY)))
         }
         if let e = result.recordError { Output.report([.error(e, fix: "re-run apply once the cluster accepts writes to \(engine.records.namespace); the objects listed above were applied")]) }
         if !result.succeeded { throw ReportedFailure() }
+    }
+
+    /// Preview and confirm (as `kapp deploy`): the field diffs when `--diff`, the change table,
+    /// then `Continue? [yN]` on a terminal. Without a terminal and without `--yes`, creates and
+    /// updates go ahead (as `kubectl apply` in a script) but prunes are refused: deleting needs a
+    /// person's yes or an explicit `--yes`. Returns what was observed, so apply does not read the
+    /// cluster again. Throws (nothing written) when the user says no or a prune is refused.
+    func preview(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions) async throws -> ApplyEngine.Observed {
+        let diffs: [ObjectDiff], observation: Observation, inventory: Inventory?
+        do { (diffs, observation, inventory) = try await engine.diff(rendered, namespaces: options.namespaces, lookUpMissing: false) } catch {
+            Output.report([.error(error.message, fix: error.fix)])
+            throw ReportedFailure()
+        }
+        let observed = ApplyEngine.Observed(observation: observation, inventory: inventory, revision: rendered.revision)
+        // Prunes the engine would carry out: not with --no-prune, only of --prune-kind kinds.
+        let shown = diffs.filter { d in
+            d.action != .prune || (options.prune && (options.pruneKinds?.contains(d.key.groupKind) ?? true))
+        }
+        var levels: [ObjectKey: Int] = [:]
+        if let plan = try? ApplyEngine.plan(rendered) {
+            for (i, level) in plan.levels.enumerated() { for k in level { levels[k] = i } }
+        }
+        let table = ChangePreview(diffs: shown, levels: levels, wait: options.wait)
+        // The table goes where the person reads: stdout for text, stderr when stdout is JSON.
+        let fd: Int32 = output != .text ? 2 : 1
+        var text = ""
+        if diff {
+            text = HumanReport.diffs(shown.filter { $0.action != .unchanged }, style: Style(color: Output.color(fd)))
+            if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+        }
+        text += table.text(showUnchanged: showUnchanged, style: Style(color: Output.color(fd)))
+        Output.write(fd, text)
+        guard table.hasChanges, !yes else { return observed }
+        let terminal = Terminal.current
+        if terminal.isInteractive {
+            guard terminal.confirm("Continue?") else {
+                Output.err("stopped: nothing was written\n")
+                throw ReportedFailure()
+            }
+            return observed
+        }
+        if table.prunes > 0 {
+            Output.report([.error("refusing to prune \(table.prunes) object\(table.prunes == 1 ? "" : "s") without confirmation: there is no terminal to ask on (nothing was written)",
+                                  fix: "re-run with --yes to apply and prune, or with --no-prune to apply without pruning")])
+            throw ReportedFailure()
+        }
+        return observed
     }
 
     /// Refuses when a PatternSync that is not suspended reconciles this site in the cluster.

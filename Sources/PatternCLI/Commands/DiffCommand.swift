@@ -11,6 +11,7 @@ public struct DiffCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show what `apply` would change in the site's cluster, without noise from server defaults.",
+        usage: "pattern diff <site> [--server-side] [-o text|json|yaml]\n  [--context <name>] [-C <repo>]",
         discussion: """
             Compares the render with live objects on the fields pattern manages (server-side apply \
             ownership): status, server-set metadata and fields defaulted by the server or owned by other \
@@ -30,7 +31,7 @@ public struct DiffCommand: AsyncParsableCommand {
     @OptionGroup public var repoOptions: RepoOptions
     @OptionGroup public var cluster: ClusterOptions
     @Argument(help: "Site to diff.") public var site: String
-    @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a DiffReport).") public var output: ReportFormat = .text
     @Flag(help: "Verify changes with a server-side dry-run apply.") public var serverSide = false
 
     public init() {}
@@ -44,12 +45,12 @@ public struct DiffCommand: AsyncParsableCommand {
             if serverSide { dryRunFailures = await engine.serverDryRun(rendered, diffs: diffs) }
             let changed = diffs.contains { $0.action != .unchanged }
             switch output {
-            case .json:
+            case .json, .yaml:
                 var v = MachineReport.diff(diffs, revision: rendered.revision)
                 if serverSide {
                     v["serverDryRun"] = .array(dryRunFailures.map { ["object": MachineReport.object($0.0), "error": .string($0.1.description)] })
                 }
-                Output.out(MachineReport.text(v))
+                Output.document(v, output)
             case .text:
                 let style = Style(color: Output.color(1))
                 var text = HumanReport.diffs(diffs, style: style)

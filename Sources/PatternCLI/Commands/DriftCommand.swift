@@ -10,6 +10,7 @@ public struct DriftCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "drift",
         abstract: "Report objects changed by hand (field, manager, time), deleted, or unexpectedly labelled.",
+        usage: "pattern drift <site> [--heal] [-o text|json|yaml]\n  [--context <name>] [-C <repo>]",
         discussion: """
             Compares live objects with the render on the fields pattern manages. For each changed field it \
             names the field manager that owns it now (e.g. kubectl-edit, a controller), the operation and \
@@ -30,7 +31,7 @@ public struct DriftCommand: AsyncParsableCommand {
     @OptionGroup public var repoOptions: RepoOptions
     @OptionGroup public var cluster: ClusterOptions
     @Argument(help: "Site to check.") public var site: String
-    @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a DriftReport).") public var output: ReportFormat = .text
     @Flag(help: "Re-apply the drifted objects (forcing ownership back).") public var heal = false
     @Flag(help: "Heal although a PatternSync in the cluster reconciles this site.") public var overrideController = false
 
@@ -42,13 +43,13 @@ public struct DriftCommand: AsyncParsableCommand {
             let report = try await engine.drift(rendered, namespaces: cluster.observedNamespaces(for: rendered))
             let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged, ownedElsewhere: report.ownedElsewhere)
             switch output {
-            case .json:
+            case .json, .yaml:
                 var v = MachineReport.drift(report.items, objects: objects)
                 v["renderedRevision"] = .string(report.renderedRevision)
                 if let l = report.lastAppliedRevision { v["lastAppliedRevision"] = .string(l) }
                 v["inSync"] = .bool(report.inSync)
                 v["neverApplied"] = .bool(report.neverApplied)
-                Output.out(MachineReport.text(v))
+                Output.document(v, output)
             case .text:
                 if report.neverApplied {
                     Output.out("\(rendered.site): never applied to this cluster (no inventory in \(engine.records.namespace))\n")
@@ -67,6 +68,7 @@ public struct DriftCommand: AsyncParsableCommand {
                 options.forceConflicts = true
                 options.prune = false
                 options.only = Set(report.drifted.map(\.description))
+                options.client = await LedgerClient.cli(engine.client)
                 options.namespaces = cluster.observedNamespaces(for: rendered)
                 if !overrideController { try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine) }
                 let result = try await engine.apply(rendered, options: options)

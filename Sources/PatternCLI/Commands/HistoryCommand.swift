@@ -9,9 +9,12 @@ public struct HistoryCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "Show the recent applies of a site: time, revision, source commit, client, counts.",
+        usage: "pattern history <site> [-o text|json|yaml] [--context <name>]\n  [-C <repo>]",
         discussion: """
             The ledger lives in the cluster (a ConfigMap in the record namespace), so every client sees \
-            the same history. It keeps the last 20 applies.
+            the same history. It keeps the last 20 applies. The site is read from the checkout (-C): its \
+            overlay names the pattern, the cluster context and the record namespace, so history needs the \
+            pattern repository, not only a kubeconfig.
 
             Examples:
               pattern history hub
@@ -22,7 +25,7 @@ public struct HistoryCommand: AsyncParsableCommand {
     @OptionGroup public var repoOptions: RepoOptions
     @OptionGroup public var cluster: ClusterOptions
     @Argument(help: "Site.") public var site: String
-    @Option(name: .shortAndLong, help: "Output: text or json.") public var output: ReportFormat = .text
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a History).") public var output: ReportFormat = .text
 
     public init() {}
 
@@ -30,7 +33,7 @@ public struct HistoryCommand: AsyncParsableCommand {
         let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 1)
         let ledger = try await engine.records.loadLedger(SiteIdentity(rendered, recordNamespace: engine.records.namespace))
         switch output {
-        case .json: Output.out(MachineReport.text(MachineReport.history(ledger.entries)))
+        case .json, .yaml: Output.document(MachineReport.history(ledger.entries), output)
         case .text:
             Output.out(ledger.entries.isEmpty ? "no applies recorded for \(rendered.site)\n" : HumanReport.history(ledger.entries))
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import PatternCore
 import PatternCompile
+import PatternReport
 import PatternSource
 import Kustomize
 
@@ -9,6 +10,7 @@ public struct RenderCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Compile a site (pattern + overlays) into Kubernetes manifests, offline.",
+        usage: "pattern render (<site> | --all | <dir>) [-o yaml|json]\n  [--out-dir <dir>] [--commit-to <branch>] [-C <repo>]",
         discussion: """
             Objects come out in apply order (CRDs and namespaces first, then the usual kind order), each \
             labelled with its pattern, site and component and annotated with the rendered revision (a \
@@ -17,8 +19,11 @@ public struct RenderCommand: AsyncParsableCommand {
             Examples:
               pattern render hub                      the hub site as YAML on stdout
               pattern render edge-eu -o json          as a JSON List
+              pattern render --all -o json            one List holding one List per site
               pattern render --all --out-dir out/     every site, one file per object:
                                                       out/<site>/<namespace|_cluster>/<kind>-<name>.yaml
+                                                      (kind lower-case, with .<group> when not core:
+                                                      hub/web/deployment.apps-web.yaml)
               pattern render ./base                   a plain Kustomize directory, exactly as
                                                       `kubectl kustomize ./base` prints it
               pattern render ./charts/web -f prod.yaml --set image.tag=1.2 --release-name web -n shop
@@ -126,6 +131,13 @@ public struct RenderCommand: AsyncParsableCommand {
             Output.err(rendered.map { "\($0.site): \($0.objects.count) objects, revision \(Renderer.short($0.revision)) → \(outDir)/\($0.site)/\n" }.joined())
             return
         }
+        if rendered.count > 1 && output == .json {
+            // One document: a List of one List per site, in the order the sites were named.
+            let lists: [Value] = rendered.map { ["apiVersion": "v1", "kind": "List", "items": .array($0.objects.map(\.object)), "metadata": [:]] }
+            let all: Value = ["apiVersion": "v1", "kind": "List", "items": .array(lists), "metadata": [:]]
+            Output.out(JSONWriter.string(all, options: .init(indent: 4, sortKeys: true)) + "\n")
+            return
+        }
         var text = ""
         for r in rendered {
             if rendered.count > 1 && output == .yaml {
@@ -143,25 +155,39 @@ public enum Renderer {
     /// Compiles the sites, printing all diagnostics and failing (exit 1) if there are any errors.
     public static func compile(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil,
                                chartReleases: ChartReleases = .install, expandApplications: Bool? = nil) throws -> [RenderedSite] {
-        var compiler = SiteCompiler(workspace: workspace, resolver: resolver)
-        compiler.chartReleases = chartReleases
-        compiler.expandApplications = expandApplications
-        var out: [RenderedSite] = []
-        var problems: [Diagnostic] = []
-        for s in sites {
-            do {
-                let r = try compiler.compile(site: s)
-                if !r.warnings.isEmpty { Output.report(r.warnings) }
-                out.append(r)
-            } catch {
-                problems += error.items
-            }
-        }
+        let (out, diagnostics) = compileCollecting(sites: sites, workspace: workspace, resolver: resolver,
+                                                   chartReleases: chartReleases, expandApplications: expandApplications)
+        let warnings = diagnostics.filter { $0.diagnostic.severity == .warning }.map(\.diagnostic)
+        let problems = diagnostics.filter { $0.diagnostic.severity == .error }.map(\.diagnostic)
+        if !warnings.isEmpty { Output.report(warnings) }
         if !problems.isEmpty {
             Output.report(problems)
             throw ReportedFailure()
         }
         return out
+    }
+
+    /// Compiles every site (one failing site does not stop the others) and returns what compiled
+    /// and every site's diagnostics (warnings of compiled sites, errors of failed ones).
+    public static func compileCollecting(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil,
+                                         chartReleases: ChartReleases = .install, expandApplications: Bool? = nil)
+        -> ([RenderedSite], [ValidationReport.Item])
+    {
+        var compiler = SiteCompiler(workspace: workspace, resolver: resolver)
+        compiler.chartReleases = chartReleases
+        compiler.expandApplications = expandApplications
+        var out: [RenderedSite] = []
+        var items: [ValidationReport.Item] = []
+        for s in sites {
+            do {
+                let r = try compiler.compile(site: s)
+                for w in r.warnings { items.append(.init(site: s, diagnostic: w)) }
+                out.append(r)
+            } catch {
+                for d in error.items { items.append(.init(site: s, diagnostic: d)) }
+            }
+        }
+        return (out, items)
     }
 
     public static func kustomize(_ dir: String, restrictToRoot: Bool = true, remote: RemotePolicy = .none) throws -> [Value] {

@@ -65,8 +65,8 @@ func renderOne(_ site: String, repo: RepoOptions) throws -> RenderedSite {
     return try repo.compile([name])[0]
 }
 
-/// Output format of reporting commands.
-public enum ReportFormat: String, ExpressibleByArgument, Sendable { case text, json }
+/// Output format of reporting commands: text, or a JSON/YAML document with apiVersion and kind.
+public typealias ReportFormat = DocumentFormat
 
 extension ClusterOptions {
     /// Renders `site` and connects to its cluster. Problems are printed; the thrown exit code
