@@ -218,27 +218,10 @@ public struct SiteCompiler: Sendable {
                                           diagnostics: &diagnostics)
         warnings += argo.warnings
 
-        var rendered = try finish(objects, site: site, chain: chain, pattern: (pattern.name, pattern.version),
-                                  components: active.map { c in (c.name, c.dependsOn.map(\.name)) }, provenance: provenance, warnings: warnings,
-                                  diagnostics: diagnostics, argo: argo)
-        rendered.chartComponents = active.filter { $0.chart != nil }.map(\.name)
-        return rendered
-    }
-
-    /// Steps 6–7, shared by patterns and repository layouts: overlay patches, checks, order,
-    /// labels, revision, the site's cluster and apply settings.
-    func finish(_ objects: [RenderedObject], site: String, chain: [OverlaySpec], pattern: (name: String, version: String?),
-                components deps: [(name: String, dependsOn: [String])], provenance: Provenance,
-                warnings: [Diagnostic], diagnostics: [Diagnostic], argo: ApplicationStepResult) throws(Diagnostics) -> RenderedSite {
-        var objects = objects, warnings = warnings, diagnostics = diagnostics
-        let siteOverlay = chain.last!
-        var clusterLabels = Object()
-        for o in chain { for (k, v) in o.cluster.labels.sorted(by: { $0.key < $1.key }) { clusterLabels[k] = .string(v) } }
-        // 6. Overlay patches, in chain order.
         // A target that selects nothing is an error unless a disabled component has the
         // objects it selects; those are rendered only to answer that question.
         let disabledComponents = pattern.components.filter { enabled[$0.name] != true }
-        func renderDisabled() -> [(object: Value, component: String)] {
+        let renderDisabled = { () -> [(object: Value, component: String)] in
             var out: [(object: Value, component: String)] = []
             let charts = (try? ChartComponentRenderer.renderAll(disabledComponents, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
                                                                patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,
@@ -258,6 +241,24 @@ public struct SiteCompiler: Sendable {
             }
             return out
         }
+        var rendered = try finish(objects, site: site, chain: chain, pattern: (pattern.name, pattern.version),
+                                  components: active.map { c in (c.name, c.dependsOn.map(\.name)) }, provenance: provenance, warnings: warnings,
+                                  diagnostics: diagnostics, argo: argo, disabledObjects: renderDisabled)
+        rendered.chartComponents = active.filter { $0.chart != nil }.map(\.name)
+        return rendered
+    }
+
+    /// Steps 6–7, shared by patterns and repository layouts: overlay patches, checks, order,
+    /// labels, revision, the site's cluster and apply settings.
+    func finish(_ objects: [RenderedObject], site: String, chain: [OverlaySpec], pattern: (name: String, version: String?),
+                components deps: [(name: String, dependsOn: [String])], provenance: Provenance,
+                warnings: [Diagnostic], diagnostics: [Diagnostic], argo: ApplicationStepResult,
+                disabledObjects renderDisabled: () -> [(object: Value, component: String)] = { [] }) throws(Diagnostics) -> RenderedSite {
+        var objects = objects, warnings = warnings, diagnostics = diagnostics
+        let siteOverlay = chain.last!
+        var clusterLabels = Object()
+        for o in chain { for (k, v) in o.cluster.labels.sorted(by: { $0.key < $1.key }) { clusterLabels[k] = .string(v) } }
+        // 6. Overlay patches, in chain order.
         for o in chain where !o.patches.isEmpty {
             do {
                 let source = (try? workspace.tree.read(TreePath(o.file))).map { String(decoding: $0, as: UTF8.self) }
