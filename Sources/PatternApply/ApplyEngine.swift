@@ -1,5 +1,4 @@
 import PatternCore
-import PatternCompile
 import PatternDiff
 import KubeClient
 import PatternRecord
@@ -39,8 +38,8 @@ public struct ApplyEngine: Sendable {
     /// only says *which render* last changed an object, so it never makes an object differ.
     static func comparable(_ desired: Value, live: Value?) -> Value {
         var d = desired
-        if let lr = live?.annotations[PatternLabels.revision] {
-            d[path: ["metadata", "annotations", PatternLabels.revision]] = lr
+        if let lr = live?.annotations[LabelKeys.revision] {
+            d[path: ["metadata", "annotations", LabelKeys.revision]] = lr
         }
         return d
     }

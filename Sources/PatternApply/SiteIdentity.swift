@@ -1,5 +1,4 @@
 import PatternCore
-import PatternCompile
 import PatternRecord
 
 /// How a (pattern, site) pair is identified in a cluster: the member labels apply adds to
