@@ -1,4 +1,5 @@
 import Foundation
+import PatternCore
 import CTestTLS
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ import Musl
 final class HTTPServer: @unchecked Sendable {
     typealias Handler = @Sendable (HTTPRequest, ResponseWriter) -> Void
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var listenFD: Int32 = -1
     private var connections: [Int32: Connection] = [:]
     private(set) var port: Int = 0
@@ -50,11 +51,11 @@ final class HTTPServer: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &bound) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
         }
-        lock.lock()
-        listenFD = fd
-        port = Int(UInt16(bigEndian: bound.sin_port))
-        running = true
-        lock.unlock()
+        lock.withLock {
+            listenFD = fd
+            port = Int(UInt16(bigEndian: bound.sin_port))
+            running = true
+        }
         let t = Thread { [self] in acceptLoop(fd) }
         t.name = "test-apiserver-accept"
         t.start()
@@ -62,12 +63,12 @@ final class HTTPServer: @unchecked Sendable {
 
     /// Stops accepting and closes every open connection (watch streams end abruptly).
     func stop() {
-        lock.lock()
-        running = false
-        let fd = listenFD
-        listenFD = -1
-        let conns = Array(connections.values)
-        lock.unlock()
+        let (fd, conns) = lock.withLock {
+            running = false
+            let fd = listenFD
+            listenFD = -1
+            return (fd, Array(connections.values))
+        }
         // Only shut down: the accept thread closes the descriptor when it leaves accept(),
         // so the number cannot be reused under its feet (it would accept another server's
         // connections).
@@ -75,7 +76,7 @@ final class HTTPServer: @unchecked Sendable {
         for c in conns { c.abort() }
     }
 
-    var openConnectionCount: Int { lock.lock(); defer { lock.unlock() }; return connections.count }
+    var openConnectionCount: Int { lock.withLock { connections.count } }
 
     private func acceptLoop(_ fd: Int32) {
         defer { close(fd) }
@@ -85,9 +86,7 @@ final class HTTPServer: @unchecked Sendable {
                 if errno == EINTR { continue }
                 return
             }
-            lock.lock()
-            let ok = running && listenFD == fd
-            lock.unlock()
+            let ok = lock.withLock { running && listenFD == fd }
             if !ok { close(cfd); return }
             var one: Int32 = 1
             setsockopt(cfd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -95,10 +94,10 @@ final class HTTPServer: @unchecked Sendable {
             _ = nosig  // Linux: MSG_NOSIGNAL on send instead
             nosig = 0
             let conn = Connection(fd: cfd)
-            lock.lock(); connections[cfd] = conn; lock.unlock()
+            lock.withLock { connections[cfd] = conn }
             let t = Thread { [self] in
                 serve(conn)
-                lock.lock(); connections[cfd] = nil; lock.unlock()
+                lock.withLock { connections[cfd] = nil }
                 conn.close()
             }
             t.name = "test-apiserver-conn"
@@ -163,12 +162,12 @@ final class Connection: @unchecked Sendable {
     let fd: Int32
     private var ssl: UnsafeMutableRawPointer? = nil
     private var buffer: [UInt8] = []
-    private let lock = NSLock()
+    private let lock = Lock()
     private var closed = false
 
     init(fd: Int32) { self.fd = fd }
 
-    var isOpen: Bool { lock.lock(); defer { lock.unlock() }; return !closed }
+    var isOpen: Bool { lock.withLock { !closed } }
 
     func startTLS(_ tls: TLSContext) -> TLSPeer? {
         var err = [CChar](repeating: 0, count: 512)
@@ -185,17 +184,16 @@ final class Connection: @unchecked Sendable {
 
     /// Shuts the socket down from another thread (stop/restart, cut connections).
     func abort() {
-        lock.lock()
-        let was = closed
-        closed = true
-        lock.unlock()
+        let was = lock.withLock {
+            let was = closed
+            closed = true
+            return was
+        }
         if !was { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     func close() {
-        lock.lock()
-        closed = true
-        lock.unlock()
+        lock.withLock { closed = true }
         if let s = ssl { ctt_close(s); ssl = nil }
         Glibc.close(fd)
     }

@@ -9,10 +9,15 @@ public struct SiteCompiler: Sendable {
     public var workspace: Workspace
     /// Resolves `pattern.git` references; nil means git patterns are an error.
     public var resolver: (any PatternSourceResolver)?
+    /// Where `workspace.tree` itself came from, when it is a git checkout at a commit (the
+    /// controller's source): objects of a path pattern in it carry that commit in their
+    /// `pattern.dev/source-commit` annotation, as objects of a `pattern.git` pattern do.
+    public var treeProvenance: Provenance?
 
-    public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) {
+    public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil, treeProvenance: Provenance? = nil) {
         self.workspace = workspace
         self.resolver = resolver
+        self.treeProvenance = treeProvenance
     }
 
     public func compile(site: String) throws(Diagnostics) -> RenderedSite {
@@ -36,7 +41,7 @@ public struct SiteCompiler: Sendable {
                                           fix: "use a path relative to the repository root, e.g. patterns/<name>")])
             }
             patternTree = workspace.tree
-            provenance = Provenance(source: workspace.tree.displayName)
+            provenance = treeProvenance ?? Provenance(source: workspace.tree.displayName)
         } else if let git = ref.git {
             guard let resolver else {
                 throw Diagnostics([.error("site uses a git pattern but git sources are not available here",

@@ -294,6 +294,28 @@ import KubeTestServer
         #expect(r.watchRequests >= 1)
     }
 
+    /// A readiness watch that goes silent (accepted, then never an event, not even at its
+    /// timeoutSeconds) cost the whole wait timeout and failed the apply; now each watch is a
+    /// bounded round and the waiter re-LISTs and watches again.
+    @Test func aSilentReadinessWatchIsAbandonedAfterOneRound() async throws {
+        let cluster = try TestCluster(controllerDelay: 0.3)
+        defer { cluster.server.stop() }
+        let rule = cluster.server.faults.add(FaultRule(verb: "watch", times: 1,
+                                                       predicate: { $0.resource == "deployments" }, action: .silentWatch))
+        let dev = try ExampleRepo().render("dev")
+        var options = fastOptions()
+        options.waitTimeoutSeconds = 8
+        options.watchRoundSeconds = 1
+        let r = try await cluster.engine.apply(dev, options: options)
+        // Without rounds the silent watch holds the wait until its 8 s deadline: time-outs.
+        #expect(r.succeeded, "\(r.failed)")
+        #expect(cluster.server.faults.fired(rule) == 1)
+        let log = cluster.server.requestLog
+        let watches = log.entries.filter { $0.verb == "watch" && $0.resource == "deployments" }
+        #expect(watches.count >= 2, "the silent watch and at least one more after the re-LIST")
+        #expect(watches.allSatisfy { $0.query["timeoutSeconds"] == "1" })
+    }
+
     @Test func inventoryNamesMayBeLongerThan63Characters() async throws {
         let cluster = try TestCluster()
         defer { cluster.server.stop() }
