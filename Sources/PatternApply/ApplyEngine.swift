@@ -21,17 +21,18 @@ public struct ApplyEngine: Sendable {
 
     /// The apply plan of a render (no cluster access).
     public static func plan(_ site: RenderedSite) throws(Diagnostics) -> Plan {
-        try Planner.plan(planInput(site), options: .init(componentDependencies: Dictionary(
+        try Planner.plan(nodes: planNodes(site), options: .init(componentDependencies: Dictionary(
             site.components.map { ($0.name, $0.dependsOn) }, uniquingKeysWith: { a, _ in a })))
     }
 
-    /// Objects as the planner reads them (component as an annotation).
-    static func planInput(_ site: RenderedSite) -> [Value] {
-        site.objects.map { o in
-            var v = o.object
-            v[path: ["metadata", "annotations", Planner.componentAnnotation]] = .string(o.component)
-            return v
+    /// The planner's typed nodes of a render (component from the render, not an annotation).
+    static func planNodes(_ site: RenderedSite) -> [PlanNode] {
+        var nodes: [PlanNode] = []
+        nodes.reserveCapacity(site.objects.count)
+        for o in site.objects {
+            if let n = PlanNode(o.object, component: o.component) { nodes.append(n) }
         }
+        return nodes
     }
 
     /// Desired object prepared for comparison with live: the rendered-revision annotation
