@@ -29,8 +29,11 @@ import KubeTestServer
         #expect(await cluster.condition("dev", "Drifted")?["status"]?.string == "False")
         #expect(await cluster.condition("dev", "Stalled")?["status"]?.string == "False")
 
-        // The revision is the render's, and the ledger recorded it with the commit.
-        let site = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: repo.dir))).compile(site: "dev")
+        // The revision is the render's (of the commit: its source-commit annotations included),
+        // and the ledger recorded it with the commit.
+        let site = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: repo.dir)),
+                                    treeProvenance: Provenance(source: repo.url, commit: repo.head)).compile(site: "dev")
+        #expect(site.objects.allSatisfy { $0.object.annotations[LabelKeys.sourceCommit]?.string == repo.head })
         #expect(status["lastAppliedRevision"]?.string == site.revision)
         let ledger = try await ApplyEngine(client: cluster.client).records.loadLedger(SiteIdentity(site))
         #expect(ledger.entries.last?.revision == site.revision)
@@ -106,8 +109,8 @@ import KubeTestServer
         let pattern = try #require(live.labels[LabelKeys.pattern]?.string)
         let theirs = "\(pattern)/edge"
         _ = try await cluster.client.patch(cm, name: "hello-world", namespace: "hello-world",
-                                           patch: ["metadata": ["labels": [.string(LabelKeys.owner): .string("\(pattern).edge"),
-                                                                           .string(LabelKeys.site): "edge"]]], type: .merge,
+                                           patch: ["metadata": ["labels": [LabelKeys.owner: .string("\(pattern).edge"), LabelKeys.site: "edge"]]],
+                                           type: .merge,
                                            fieldManager: "pattern-edge")
         #expect(await eventually(10) { await cluster.condition("dev", "Drifted")?["status"]?.string == "True" })
         let message = await cluster.condition("dev", "Drifted")?["message"]?.string ?? ""
@@ -132,7 +135,7 @@ import KubeTestServer
         let cm = cluster.server.store.get(resource: "configmaps", namespace: "hello-world", name: "hello-world")
         #expect(cm?[path: ["data", "message"]]?.string == "Hello from commit two")
         // Objects the controller applies carry the commit, as CLI applies of a git pattern do.
-        #expect(cm?.annotations[LabelKeys.sourceCommit] == commit)
+        #expect(cm?.annotations[LabelKeys.sourceCommit]?.string == commit)
         #expect(await cluster.condition("dev", "Ready")?["status"]?.string == "True")
     }
 
