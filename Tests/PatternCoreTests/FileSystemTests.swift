@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 @testable import PatternCore
@@ -7,19 +8,7 @@ import Glibc
 
 /// The one file helper the CLI and the controller share (issue 11: there were two).
 @Suite struct FileSystemTests {
-    private func contents(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(fd, &buf, buf.count)
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    private func contents(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
 
     private func mode(_ path: String) -> mode_t {
         var st = stat()
