@@ -362,14 +362,39 @@ public struct ApplyEngine: Sendable {
         run.stored = intent
     }
 
-    /// Apply levels: per level, server-side apply of the objects that differ (concurrently),
-    /// then wait until they are ready. A dry run asks the server to dry-run each change.
+    /// Apply levels: per level, server-side apply of the objects that differ (concurrently).
+    /// Readiness is awaited per dependency edge, not per level: before a level starts, only
+    /// the objects its members depend on (namespace, CRD, component, depends-on and Helm hook
+    /// edges) must be ready, so independent chains do not wait on each other; the webhook tier
+    /// waits for everything before it (an admission webhook must not front a backend that is
+    /// not serving), and the apply ends when every applied object is ready. A dry run asks the
+    /// server to dry-run each change.
     func applyLevelsStep(_ run: inout Run, plan: Plan, progress: @escaping @Sendable (ApplyProgress) -> Void) async {
         let byKey = Dictionary(run.site.objects.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        var dependencies: [ObjectKey: [ObjectKey]] = [:]
+        for e in plan.edges { dependencies[e.to, default: []].append(e.from) }
+        /// Applied (or unchanged) objects whose readiness nothing has waited for yet, with the
+        /// level they were applied in and their live state after the write.
+        var unconfirmed: [ObjectKey: Int] = [:]
+        var known: [ObjectKey: Value] = [:]
+        let webhookTier = Planner.tierNames.count - 1
         run.levels = plan.levels.count
         for (levelIndex, level) in plan.levels.enumerated() {
             let members = level.compactMap { byKey[$0] }.filter { run.inScope($0.key) }
             if members.isEmpty { continue }
+            if !run.stopped && !run.options.dryRun && run.options.wait && !unconfirmed.isEmpty {
+                // What this level depends on must be ready first (everything, for webhooks).
+                let tier = members.compactMap { plan.tiers[$0.key] }.min() ?? 0
+                var needed: Set<ObjectKey> = []
+                if tier >= webhookTier {
+                    needed = Set(unconfirmed.keys)
+                } else {
+                    for m in members { for d in dependencies[m.key] ?? [] where unconfirmed[d] != nil { needed.insert(d) } }
+                }
+                if !needed.isEmpty {
+                    await waitReady(needed, unconfirmed: &unconfirmed, known: &known, objects: byKey, run: &run, progress: progress)
+                }
+            }
             if run.stopped {
                 run.outcomes += members.map { ObjectOutcome(key: $0.key, status: .notAttempted, message: "an earlier level failed", level: levelIndex) }
                 continue
@@ -428,18 +453,33 @@ public struct ApplyEngine: Sendable {
             if run.options.dryRun { continue }
             if members.contains(where: { $0.key.kind == "CustomResourceDefinition" }) { await client.invalidateDiscovery() }
             if run.stopped || !run.options.wait { continue }
-            let waitFailures = await Waiter(client: client, options: run.options, identity: run.identity, requests: run.requests)
-                .waitReady(members.filter { run.modes[$0.key] != .ignore }.map(\.key), objects: byKey, known: liveAfter, progress: progress)
-            if !waitFailures.isEmpty {
-                for (k, msg) in waitFailures {
-                    if let i = run.outcomes.lastIndex(where: { $0.key == k }) {
-                        run.outcomes[i].status = .failed
-                        run.outcomes[i].message = "not ready: \(msg)"
-                    }
-                }
-                run.stopped = true
+            for m in members where run.modes[m.key] != .ignore {
+                unconfirmed[m.key] = levelIndex
+                if let live = liveAfter[m.key] { known[m.key] = live }
             }
         }
+        // The apply ends when everything it applied is ready.
+        if !run.stopped && !run.options.dryRun && run.options.wait && !unconfirmed.isEmpty {
+            await waitReady(Set(unconfirmed.keys), unconfirmed: &unconfirmed, known: &known, objects: byKey, run: &run, progress: progress)
+        }
+    }
+
+    /// Waits until `keys` are ready (one LIST + WATCH per pending kind, see `Waiter`); they
+    /// leave `unconfirmed`. A failure marks the object's outcome failed and stops the apply.
+    private func waitReady(_ keys: Set<ObjectKey>, unconfirmed: inout [ObjectKey: Int], known: inout [ObjectKey: Value],
+                           objects: [ObjectKey: RenderedObject], run: inout Run, progress: @escaping @Sendable (ApplyProgress) -> Void) async {
+        let ordered = keys.sorted { (unconfirmed[$0] ?? 0, $0) < (unconfirmed[$1] ?? 0, $1) }
+        let failures = await Waiter(client: client, options: run.options, identity: run.identity, requests: run.requests)
+            .waitReady(ordered, objects: objects, known: known, progress: progress)
+        for k in keys { unconfirmed[k] = nil; known[k] = nil }
+        guard !failures.isEmpty else { return }
+        for (k, msg) in failures {
+            if let i = run.outcomes.lastIndex(where: { $0.key == k }) {
+                run.outcomes[i].status = .failed
+                run.outcomes[i].message = "not ready: \(msg)"
+            }
+        }
+        run.stopped = true
     }
 
     /// Prune: carries out the decision, dependents first (a dry run lists what would go).
