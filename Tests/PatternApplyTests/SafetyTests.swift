@@ -272,7 +272,10 @@ import KubeTestServer
     }
 
     @Test func readinessIsWatchedNotPolled() async throws {
-        let cluster = try TestCluster(controllerDelay: 0.6)
+        // Long enough that the Deployments are still rolling out when the final wait starts
+        // (readiness waits per edge: nothing depends on them, so they are awaited at the end,
+        // after the writes of the levels after theirs).
+        let cluster = try TestCluster(controllerDelay: 2)
         defer { cluster.server.stop() }
         let dev = try ExampleRepo().render("dev")
         var options = fastOptions()
@@ -281,8 +284,8 @@ import KubeTestServer
         #expect(r.succeeded, "\(r.failed)")
         try? await Task.sleep(for: .milliseconds(150))
         let log = cluster.server.requestLog
-        // Deployments roll out 0.6 s after they are written: polling every 50 ms would LIST them
-        // about ten times per wait; each wait LISTs once and then watches.
+        // Deployments roll out 2 s after they are written: polling every 50 ms would LIST them
+        // dozens of times per wait; each wait LISTs once and then watches.
         let watches = log.entries.filter { $0.verb == "watch" && $0.resource == "deployments" && $0.query["labelSelector"] != nil }
         #expect(!watches.isEmpty)
         // Observe LISTs once by the owner label's presence; each wait LISTs by the site's owner
