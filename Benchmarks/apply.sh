@@ -34,7 +34,7 @@ s=$(now); KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml
 printf "%-34s %8sms %8sms\n" "first apply (pattern waits)" "$p1" "$k1"
 # The same first apply without readiness waits, on its own fresh server: the readiness target
 # is "first apply to ready <= 1.3x this".
-s=$(now); KUBECONFIG="$KN" "$BIN/pattern" apply -C "$C" bench-site --context test --no-wait > /dev/null; e=$(now); p0=$(ms "$s" "$e")
+s=$(now); KUBECONFIG="$KN" "$BIN/pattern" apply -C "$C" bench-site --context test --no-wait > /dev/null 2>&1; e=$(now); p0=$(ms "$s" "$e")
 printf "%-34s %8sms %10s\n" "first apply --no-wait (pattern)" "$p0" "-"
 
 REPS=${REPS:-5}

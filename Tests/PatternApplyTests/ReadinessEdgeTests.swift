@@ -50,6 +50,19 @@ import KubeTestServer
                             provenance: Provenance(source: "test"), warnings: [])
     }
 
+    /// Applies `site` and returns where, in the request log, the ConfigMap "after" was applied
+    /// and where the first readiness LIST/WATCH of deployments came after the Deployment was
+    /// applied (observe's LIST is before it).
+    static func applyAndOrder(_ site: RenderedSite, on cluster: TestCluster) async throws -> (applyAfter: Int, deploymentRead: Int) {
+        let r = try await cluster.engine.apply(site, options: fastOptions())
+        #expect(r.succeeded, "\(r.failed)")
+        let entries = cluster.server.requestLog.entries
+        let applyAfter = try #require(entries.firstIndex { $0.verb == "apply" && $0.resource == "configmaps" && $0.name == "after" })
+        let applySlow = try #require(entries.firstIndex { $0.verb == "apply" && $0.resource == "deployments" })
+        let read = try #require(entries[applySlow...].firstIndex { ($0.verb == "list" || $0.verb == "watch") && $0.resource == "deployments" })
+        return (applyAfter, read)
+    }
+
     @Test func anIndependentChainDoesNotWaitForAnotherChainsRollout() async throws {
         let cluster = try TestCluster(controllerDelay: 0.5)
         defer { cluster.server.stop() }
@@ -58,13 +71,7 @@ import KubeTestServer
         let levels = plan.levels.map { Set($0.map(\.name)) }
         #expect(levels == [["chains"], ["slow", "svc"], ["after"]] as [Set<String>], "the case this test needs: \(levels)")
 
-        let r = try await cluster.engine.apply(site, options: fastOptions())
-        #expect(r.succeeded, "\(r.failed)")
-        let entries = cluster.server.requestLog.entries
-        let applyAfter = try #require(entries.firstIndex { $0.verb == "apply" && $0.resource == "configmaps" && $0.name == "after" })
-        // The readiness LIST/WATCH of deployments after the Deployment was applied (observe's LIST is before it).
-        let applySlow = try #require(entries.firstIndex { $0.verb == "apply" && $0.resource == "deployments" })
-        let firstDeploymentRead = try #require(entries[applySlow...].firstIndex { ($0.verb == "list" || $0.verb == "watch") && $0.resource == "deployments" })
+        let (applyAfter, firstDeploymentRead) = try await Self.applyAndOrder(site, on: cluster)
         #expect(applyAfter < firstDeploymentRead, "the ConfigMap waited for the Deployment")
         // The apply still ends with everything ready.
         let live = try #require(cluster.server.store.get(group: "apps", resource: "deployments", namespace: "chains", name: "slow"))
@@ -79,13 +86,7 @@ import KubeTestServer
         var site = try Self.site()
         site.objects[3].object[path: ["metadata", "annotations", "config.kubernetes.io/depends-on"]] =
             .string("apps/namespaces/chains/Deployment/slow")
-        let r = try await cluster.engine.apply(site, options: fastOptions())
-        #expect(r.succeeded, "\(r.failed)")
-        let entries = cluster.server.requestLog.entries
-        let applyAfter = try #require(entries.firstIndex { $0.verb == "apply" && $0.resource == "configmaps" && $0.name == "after" })
-        // The readiness LIST/WATCH of deployments after the Deployment was applied (observe's LIST is before it).
-        let applySlow = try #require(entries.firstIndex { $0.verb == "apply" && $0.resource == "deployments" })
-        let firstDeploymentRead = try #require(entries[applySlow...].firstIndex { ($0.verb == "list" || $0.verb == "watch") && $0.resource == "deployments" })
+        let (applyAfter, firstDeploymentRead) = try await Self.applyAndOrder(site, on: cluster)
         #expect(firstDeploymentRead < applyAfter)
     }
 }
