@@ -73,7 +73,7 @@ let package = Package(
         /// Observe + Apply: one LIST per kind, ordered server-side apply with readiness waits,
         /// guarded prune, inventory and ledger in the cluster, drift.
         .target(name: "PatternApply", dependencies: [
-            "PatternCore", "PatternCompile", "PatternDiff", "PatternRecord", "KubeClient",
+            "PatternCore", "PatternDiff", "PatternRecord", "KubeClient",
         ]),
         /// The in-cluster reconcile loop: PatternSync resources, leader election, status, events,
         /// health and Prometheus metrics endpoints.

@@ -14,7 +14,7 @@ struct RequestCredentials: Sendable {
 final class TokenFileSource: @unchecked Sendable {
     let path: String
     let maxAge: Double
-    private let lock = NSLock()
+    private let lock = Lock()
     private var token: String?
     private var mtime: timespec = timespec()
     private var readAt: Double = 0
@@ -22,7 +22,11 @@ final class TokenFileSource: @unchecked Sendable {
     init(path: String, maxAge: Double = 60) { self.path = path; self.maxAge = maxAge }
 
     func current(force: Bool = false) throws(KubeError) -> String {
-        lock.lock(); defer { lock.unlock() }
+        try lock.withLock { () throws(KubeError) -> String in try read(force: force) }
+    }
+
+    /// `current` with the lock held.
+    private func read(force: Bool) throws(KubeError) -> String {
         var st = stat()
         let statOK = stat(path, &st) == 0
         let now = monotonicNow()
@@ -193,10 +197,10 @@ actor ExecCredentialProvider {
 }
 
 private final class LockedBytes: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var bytes: [UInt8] = []
-    func set(_ b: [UInt8]) { lock.lock(); bytes = b; lock.unlock() }
-    func get() -> [UInt8] { lock.lock(); defer { lock.unlock() }; return bytes }
+    func set(_ b: [UInt8]) { lock.withLock { bytes = b } }
+    func get() -> [UInt8] { lock.withLock { bytes } }
 }
 
 /// Seconds since the epoch of an RFC 3339 timestamp (`2026-11-21T19:29:39Z`,

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import PatternCore
 
 // The libcurl transport: one curl multi handle driven by one dedicated thread ("event loop").
 //
@@ -155,7 +156,7 @@ private let headerCallback: ccurl_data_cb = { ptr, size, nmemb, userdata in
 final class CurlLoop: @unchecked Sendable {
     static let shared = CurlLoop()
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var toAdd: [Transfer] = []
     private var toCancel: [Int] = []
     private var nextID = 1
@@ -200,44 +201,48 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     private func allocateID() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        nextID += 1
-        states[nextID] = .allocated
-        return nextID
+        lock.withLock {
+            nextID += 1
+            states[nextID] = .allocated
+            return nextID
+        }
     }
 
     private func submit(_ t: Transfer) {
-        lock.lock()
-        if states[t.id] == .cancelledEarly {
-            states[t.id] = nil
-            lock.unlock()
+        let cancelled = lock.withLock {
+            if states[t.id] == .cancelledEarly {
+                states[t.id] = nil
+                return true
+            }
+            states[t.id] = .submitted
+            toAdd.append(t)
+            return false
+        }
+        if cancelled {
             switch t.sink {
             case .buffer(let c): c.resume(throwing: CancellationError())
             case .stream(let c): c.finish(throwing: CancellationError())
             }
             return
         }
-        states[t.id] = .submitted
-        toAdd.append(t)
-        lock.unlock()
         curl_multi_wakeup(multi)
     }
 
     /// Cancels a transfer: before submission (marks it), while running (the loop aborts it) or
     /// after it finished (no effect).
     private func cancel(_ id: Int) {
-        lock.lock()
-        switch states[id] {
-        case .allocated?: states[id] = .cancelledEarly; lock.unlock(); return
-        case .submitted?: toCancel.append(id)
-        default: lock.unlock(); return
+        let wake = lock.withLock {
+            switch states[id] {
+            case .allocated?: states[id] = .cancelledEarly; return false
+            case .submitted?: toCancel.append(id); return true
+            default: return false
+            }
         }
-        lock.unlock()
-        curl_multi_wakeup(multi)
+        if wake { curl_multi_wakeup(multi) }
     }
 
     private func forget(_ id: Int) {
-        lock.lock(); states[id] = nil; lock.unlock()
+        lock.withLock { states[id] = nil }
     }
 
     // MARK: Loop thread
@@ -245,10 +250,11 @@ final class CurlLoop: @unchecked Sendable {
     private func run() {
         var running: Int32 = 0
         while true {
-            lock.lock()
-            let adds = toAdd, cancels = toCancel
-            toAdd.removeAll(); toCancel.removeAll()
-            lock.unlock()
+            let (adds, cancels) = lock.withLock {
+                let taken = (toAdd, toCancel)
+                toAdd.removeAll(); toCancel.removeAll()
+                return taken
+            }
 
             for t in adds { start(t) }
             for id in cancels {

@@ -27,14 +27,14 @@ public struct LoggedRequest: Sendable {
 
 /// Every request served, for assertions like "one LIST per kind" or "zero writes".
 public final class RequestLog: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var items: [LoggedRequest] = []
 
-    public var entries: [LoggedRequest] { lock.lock(); defer { lock.unlock() }; return items }
+    public var entries: [LoggedRequest] { lock.withLock { items } }
 
-    func append(_ e: LoggedRequest) { lock.lock(); items.append(e); lock.unlock() }
+    func append(_ e: LoggedRequest) { lock.withLock { items.append(e) } }
 
-    public func reset() { lock.lock(); items.removeAll(); lock.unlock() }
+    public func reset() { lock.withLock { items.removeAll() } }
 
     /// Requests with this verb (and resource, when given).
     public func count(verb: String, resource: String? = nil, group: String? = nil) -> Int {
@@ -62,6 +62,10 @@ public enum FaultAction: Sendable {
     case cutConnection(afterBytes: Int)
     /// Close the connection without answering.
     case dropConnection
+    /// Answer a watch with 200 and its headers, then send nothing at all, not even at its
+    /// `timeoutSeconds`, until the client goes away: a watch whose events are lost (a dead
+    /// connection without a reset, a proxy holding the stream).
+    case silentWatch
 
     public static func tooManyRequests(retryAfter: Int = 1) -> FaultAction { .error(.tooManyRequests(retryAfter: retryAfter)) }
     public static func internalError(_ message: String = "injected fault") -> FaultAction { .error(.internalError(message)) }
@@ -91,7 +95,7 @@ public struct FaultRule: Sendable {
 
 /// Fault injection: rules are checked in order for every request (discovery included).
 public final class FaultInjector: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var rules: [(id: Int, rule: FaultRule, seen: Int, fired: Int)] = []
     private var nextID = 0
     private var requestCount = 0
@@ -99,10 +103,11 @@ public final class FaultInjector: @unchecked Sendable {
     /// Adds a rule; returns an id for `remove`.
     @discardableResult
     public func add(_ rule: FaultRule) -> Int {
-        lock.lock(); defer { lock.unlock() }
-        nextID += 1
-        rules.append((nextID, rule, 0, 0))
-        return nextID
+        lock.withLock {
+            nextID += 1
+            rules.append((nextID, rule, 0, 0))
+            return nextID
+        }
     }
 
     /// Fails the Nth request from now (1 = the next one), whatever it is.
@@ -111,14 +116,18 @@ public final class FaultInjector: @unchecked Sendable {
         add(FaultRule(nth: n, times: 1, action: action))
     }
 
-    public func remove(_ id: Int) { lock.lock(); rules.removeAll { $0.id == id }; lock.unlock() }
-    public func removeAll() { lock.lock(); rules.removeAll(); lock.unlock() }
+    public func remove(_ id: Int) { lock.withLock { rules.removeAll { $0.id == id } } }
+    public func removeAll() { lock.withLock { rules.removeAll() } }
 
     /// How many times rule `id` has fired.
-    public func fired(_ id: Int) -> Int { lock.lock(); defer { lock.unlock() }; return rules.first { $0.id == id }?.fired ?? 0 }
+    public func fired(_ id: Int) -> Int { lock.withLock { rules.first { $0.id == id }?.fired ?? 0 } }
 
     func match(_ req: HTTPRequest, entry: LoggedRequest) -> FaultAction? {
-        lock.lock(); defer { lock.unlock() }
+        lock.withLock { matchLocked(req, entry: entry) }
+    }
+
+    /// `match` with the lock held.
+    private func matchLocked(_ req: HTTPRequest, entry: LoggedRequest) -> FaultAction? {
         requestCount += 1
         for i in rules.indices {
             let r = rules[i].rule

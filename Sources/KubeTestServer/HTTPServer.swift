@@ -1,4 +1,5 @@
 import Foundation
+import PatternCore
 import CTestTLS
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,7 @@ import Musl
 public final class HTTPServer: @unchecked Sendable {
     public typealias Handler = @Sendable (HTTPRequest, ResponseWriter) -> Void
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var listenFD: Int32 = -1
     private var connections: [Int32: Connection] = [:]
     public private(set) var port: Int = 0
@@ -55,11 +56,11 @@ public final class HTTPServer: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &bound) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
         }
-        lock.lock()
-        listenFD = fd
-        port = Int(UInt16(bigEndian: bound.sin_port))
-        running = true
-        lock.unlock()
+        lock.withLock {
+            listenFD = fd
+            port = Int(UInt16(bigEndian: bound.sin_port))
+            running = true
+        }
         let t = Thread { [self] in acceptLoop(fd) }
         t.name = "test-apiserver-accept"
         t.start()
@@ -67,12 +68,12 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Stops accepting and closes every open connection (watch streams end abruptly).
     public func stop() {
-        lock.lock()
-        running = false
-        let fd = listenFD
-        listenFD = -1
-        let conns = Array(connections.values)
-        lock.unlock()
+        let (fd, conns) = lock.withLock {
+            running = false
+            let fd = listenFD
+            listenFD = -1
+            return (fd, Array(connections.values))
+        }
         // Only shut down: the accept thread closes the descriptor when it leaves accept(),
         // so the number cannot be reused under its feet (it would accept another server's
         // connections).
@@ -80,7 +81,7 @@ public final class HTTPServer: @unchecked Sendable {
         for c in conns { c.abort() }
     }
 
-    var openConnectionCount: Int { lock.lock(); defer { lock.unlock() }; return connections.count }
+    var openConnectionCount: Int { lock.withLock { connections.count } }
 
     private func acceptLoop(_ fd: Int32) {
         defer { close(fd) }
@@ -90,9 +91,7 @@ public final class HTTPServer: @unchecked Sendable {
                 if errno == EINTR { continue }
                 return
             }
-            lock.lock()
-            let ok = running && listenFD == fd
-            lock.unlock()
+            let ok = lock.withLock { running && listenFD == fd }
             if !ok { close(cfd); return }
             var one: Int32 = 1
             setsockopt(cfd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -100,10 +99,10 @@ public final class HTTPServer: @unchecked Sendable {
             _ = nosig  // Linux: MSG_NOSIGNAL on send instead
             nosig = 0
             let conn = Connection(fd: cfd)
-            lock.lock(); connections[cfd] = conn; lock.unlock()
+            lock.withLock { connections[cfd] = conn }
             let t = Thread { [self] in
                 serve(conn)
-                lock.lock(); connections[cfd] = nil; lock.unlock()
+                lock.withLock { connections[cfd] = nil }
                 conn.close()
             }
             t.name = "test-apiserver-conn"
@@ -168,12 +167,12 @@ final class Connection: @unchecked Sendable {
     let fd: Int32
     private var ssl: UnsafeMutableRawPointer? = nil
     private var buffer: [UInt8] = []
-    private let lock = NSLock()
+    private let lock = Lock()
     private var closed = false
 
     init(fd: Int32) { self.fd = fd }
 
-    var isOpen: Bool { lock.lock(); defer { lock.unlock() }; return !closed }
+    var isOpen: Bool { lock.withLock { !closed } }
 
     func startTLS(_ tls: TLSContext) -> TLSPeer? {
         var err = [CChar](repeating: 0, count: 512)
@@ -190,17 +189,16 @@ final class Connection: @unchecked Sendable {
 
     /// Shuts the socket down from another thread (stop/restart, cut connections).
     func abort() {
-        lock.lock()
-        let was = closed
-        closed = true
-        lock.unlock()
+        let was = lock.withLock {
+            let was = closed
+            closed = true
+            return was
+        }
         if !was { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     func close() {
-        lock.lock()
-        closed = true
-        lock.unlock()
+        lock.withLock { closed = true }
         if let s = ssl { ctt_close(s); ssl = nil }
         Glibc.close(fd)
     }

@@ -79,11 +79,11 @@ public final class TestAPIServer: @unchecked Sendable {
     public let faults = FaultInjector()
     /// Optional authorization hook: return false to answer 403 Forbidden.
     public var authorize: (@Sendable (AccessRequest) -> Bool)? {
-        get { lock.lock(); defer { lock.unlock() }; return _authorize }
-        set { lock.lock(); _authorize = newValue; lock.unlock() }
+        get { lock.withLock { _authorize } }
+        set { lock.withLock { _authorize = newValue } }
     }
     private var _authorize: (@Sendable (AccessRequest) -> Bool)?
-    private let lock = NSLock()
+    private let lock = Lock()
     private var http: HTTPServer?
     private let tls: TLSContext?
     public private(set) var port: Int = 0
@@ -130,18 +130,19 @@ public final class TestAPIServer: @unchecked Sendable {
             self.handle(req, w)
         }
         try h.start(host: options.host, port: port)
-        lock.lock()
-        http = h
-        self.port = h.port
-        lock.unlock()
+        lock.withLock {
+            http = h
+            self.port = h.port
+        }
     }
 
     /// Stops listening and drops every connection (watches end without a final chunk).
     public func stop() {
-        lock.lock()
-        let h = http
-        http = nil
-        lock.unlock()
+        let h = lock.withLock {
+            let h = http
+            http = nil
+            return h
+        }
         store.closeAllWatches()
         h?.stop()
     }
@@ -258,6 +259,11 @@ public final class TestAPIServer: @unchecked Sendable {
                 return
             case .cutConnection(let n): cut = n
             case .dropConnection:
+                w.cut()
+                return
+            case .silentWatch:
+                guard w.startChunked(status: 200) else { return }
+                while w.conn.isOpen && !w.conn.peerClosed() { Thread.sleep(forTimeInterval: 0.05) }
                 w.cut()
                 return
             }

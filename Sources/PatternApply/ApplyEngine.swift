@@ -1,5 +1,4 @@
 import PatternCore
-import PatternCompile
 import PatternDiff
 import KubeClient
 import PatternRecord
@@ -22,17 +21,18 @@ public struct ApplyEngine: Sendable {
 
     /// The apply plan of a render (no cluster access).
     public static func plan(_ site: RenderedSite) throws(Diagnostics) -> Plan {
-        try Planner.plan(planInput(site), options: .init(componentDependencies: Dictionary(
+        try Planner.plan(nodes: planNodes(site), options: .init(componentDependencies: Dictionary(
             site.components.map { ($0.name, $0.dependsOn) }, uniquingKeysWith: { a, _ in a })))
     }
 
-    /// Objects as the planner reads them (component as an annotation).
-    static func planInput(_ site: RenderedSite) -> [Value] {
-        site.objects.map { o in
-            var v = o.object
-            v[path: ["metadata", "annotations", Planner.componentAnnotation]] = .string(o.component)
-            return v
+    /// The planner's typed nodes of a render (component from the render, not an annotation).
+    static func planNodes(_ site: RenderedSite) -> [PlanNode] {
+        var nodes: [PlanNode] = []
+        nodes.reserveCapacity(site.objects.count)
+        for o in site.objects {
+            if let n = PlanNode(o.object, component: o.component) { nodes.append(n) }
         }
+        return nodes
     }
 
     /// Desired object prepared for comparison with live: the rendered-revision annotation
@@ -40,8 +40,8 @@ public struct ApplyEngine: Sendable {
     static func comparable(_ desired: Value, live: Value?, ignore: [IgnoreRule] = []) -> Value {
         // Ignored differences (`ignoreDifferences`) compare as equal: desired takes live's values there.
         var d = IgnoreDifferences.respectLive(desired, live: live, rules: ignore)
-        if let lr = live?.annotations[PatternLabels.revision] {
-            d[path: ["metadata", "annotations", PatternLabels.revision]] = lr
+        if let lr = live?.annotations[LabelKeys.revision] {
+            d[path: ["metadata", "annotations", LabelKeys.revision]] = lr
         }
         return d
     }
@@ -370,14 +370,39 @@ public struct ApplyEngine: Sendable {
         run.stored = intent
     }
 
-    /// Apply levels: per level, server-side apply of the objects that differ (concurrently),
-    /// then wait until they are ready. A dry run asks the server to dry-run each change.
+    /// Apply levels: per level, server-side apply of the objects that differ (concurrently).
+    /// Readiness is awaited per dependency edge, not per level: before a level starts, only
+    /// the objects its members depend on (namespace, CRD, component, depends-on and Helm hook
+    /// edges) must be ready, so independent chains do not wait on each other; the webhook tier
+    /// waits for everything before it (an admission webhook must not front a backend that is
+    /// not serving), and the apply ends when every applied object is ready. A dry run asks the
+    /// server to dry-run each change.
     func applyLevelsStep(_ run: inout Run, plan: Plan, progress: @escaping @Sendable (ApplyProgress) -> Void) async {
         let byKey = Dictionary(run.site.objects.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        var dependencies: [ObjectKey: [ObjectKey]] = [:]
+        for e in plan.edges { dependencies[e.to, default: []].append(e.from) }
+        /// Applied (or unchanged) objects whose readiness nothing has waited for yet, with the
+        /// level they were applied in and their live state after the write.
+        var unconfirmed: [ObjectKey: Int] = [:]
+        var known: [ObjectKey: Value] = [:]
+        let webhookTier = Planner.tierNames.count - 1
         run.levels = plan.levels.count
         for (levelIndex, level) in plan.levels.enumerated() {
             let members = level.compactMap { byKey[$0] }.filter { run.inScope($0.key) }
             if members.isEmpty { continue }
+            if !run.stopped && !run.options.dryRun && run.options.wait && !unconfirmed.isEmpty {
+                // What this level depends on must be ready first (everything, for webhooks).
+                let tier = members.compactMap { plan.tiers[$0.key] }.min() ?? 0
+                var needed: Set<ObjectKey> = []
+                if tier >= webhookTier {
+                    needed = Set(unconfirmed.keys)
+                } else {
+                    for m in members { for d in dependencies[m.key] ?? [] where unconfirmed[d] != nil { needed.insert(d) } }
+                }
+                if !needed.isEmpty {
+                    await waitReady(needed, unconfirmed: &unconfirmed, known: &known, objects: byKey, run: &run, progress: progress)
+                }
+            }
             if run.stopped {
                 run.outcomes += members.map { ObjectOutcome(key: $0.key, status: .notAttempted, message: "an earlier level failed", level: levelIndex) }
                 continue
@@ -438,19 +463,44 @@ public struct ApplyEngine: Sendable {
             if run.options.dryRun { continue }
             if members.contains(where: { $0.key.kind == "CustomResourceDefinition" }) { await client.invalidateDiscovery() }
             if run.stopped || !run.options.wait { continue }
-            let waitFailures = await Waiter(client: client, options: run.options, identity: run.identity, requests: run.requests)
-                .waitReady(members.filter { run.modes[$0.key] != .ignore }.map(\.key), objects: byKey, known: liveAfter, progress: progress)
-            await deleteHooksAfterRun(members, failed: Set(waitFailures.map(\.0)), run: &run)
-            if !waitFailures.isEmpty {
-                for (k, msg) in waitFailures {
-                    if let i = run.outcomes.lastIndex(where: { $0.key == k }) {
-                        run.outcomes[i].status = .failed
-                        run.outcomes[i].message = "not ready: \(msg)"
-                    }
-                }
-                run.stopped = true
+            for m in members where run.modes[m.key] != .ignore {
+                unconfirmed[m.key] = levelIndex
+                if let live = liveAfter[m.key] { known[m.key] = live }
+            }
+            // Helm hooks deleted after they ran (`hook-succeeded`, `hook-failed`) are waited for
+            // here, so the policy sees their outcome.
+            let afterRunHooks = members.filter { o in
+                guard run.modes[o.key] != .ignore, let p = HelmHookPolicy.policies(o.object) else { return false }
+                return p.contains(.hookSucceeded) || p.contains(.hookFailed)
+            }
+            if !afterRunHooks.isEmpty {
+                await waitReady(Set(afterRunHooks.map(\.key)), unconfirmed: &unconfirmed, known: &known, objects: byKey, run: &run, progress: progress)
+                let failed = Set(afterRunHooks.map(\.key).filter { k in run.outcomes.last(where: { $0.key == k })?.status == .failed })
+                await deleteHooksAfterRun(afterRunHooks, failed: failed, run: &run)
             }
         }
+        // The apply ends when everything it applied is ready.
+        if !run.stopped && !run.options.dryRun && run.options.wait && !unconfirmed.isEmpty {
+            await waitReady(Set(unconfirmed.keys), unconfirmed: &unconfirmed, known: &known, objects: byKey, run: &run, progress: progress)
+        }
+    }
+
+    /// Waits until `keys` are ready (one LIST + WATCH per pending kind, see `Waiter`); they
+    /// leave `unconfirmed`. A failure marks the object's outcome failed and stops the apply.
+    private func waitReady(_ keys: Set<ObjectKey>, unconfirmed: inout [ObjectKey: Int], known: inout [ObjectKey: Value],
+                           objects: [ObjectKey: RenderedObject], run: inout Run, progress: @escaping @Sendable (ApplyProgress) -> Void) async {
+        let ordered = keys.sorted { (unconfirmed[$0] ?? 0, $0) < (unconfirmed[$1] ?? 0, $1) }
+        let failures = await Waiter(client: client, options: run.options, identity: run.identity, requests: run.requests)
+            .waitReady(ordered, objects: objects, known: known, progress: progress)
+        for k in keys { unconfirmed[k] = nil; known[k] = nil }
+        guard !failures.isEmpty else { return }
+        for (k, msg) in failures {
+            if let i = run.outcomes.lastIndex(where: { $0.key == k }) {
+                run.outcomes[i].status = .failed
+                run.outcomes[i].message = "not ready: \(msg)"
+            }
+        }
+        run.stopped = true
     }
 
     /// Prune: carries out the decision, dependents first (a dry run lists what would go).

@@ -29,6 +29,11 @@ public struct ApplyOptions: Sendable {
     public var waitTimeoutSeconds: Double = 300
     /// Interval between readiness polls.
     public var pollIntervalSeconds: Double = 1
+    /// Longest one readiness watch stays open (its `timeoutSeconds`, and a client-side guard a
+    /// second later) before the waiter re-LISTs the pending kinds and watches again: a watch
+    /// that goes silent (a lost event, a dead connection, a proxy holding the stream) costs at
+    /// most this long, never the whole `waitTimeoutSeconds`.
+    public var watchRoundSeconds: Int = 5
     /// Concurrent requests inside a level.
     public var concurrency: Int = 8
     /// Who applies, as the ledger records it (the Kubernetes identity, and `tool`: `pattern` for

@@ -1,5 +1,4 @@
 import PatternCore
-import PatternCompile
 import PatternDiff
 import KubeClient
 import PatternRecord

@@ -1,6 +1,6 @@
 import PatternCore
 import PatternDiff
-import PatternCompile
+import PatternCore
 import PatternRecord
 import KubeClient
 

@@ -18,8 +18,11 @@ public struct Observation: Sendable {
     public var getRequests: Int
 }
 
-/// Observe: reads live state with one LIST per kind (by the site's ownership labels) plus,
-/// only when asked, GETs for desired objects the LIST did not return.
+/// Observe: reads live state with one LIST per kind plus, only when asked, GETs for desired
+/// objects the LIST did not return. The LIST selects every object with an owner label
+/// (`pattern.dev/owner`, any value): the site's own objects and, in the same response, the
+/// objects another pattern site owns, so ownership needs no second LIST. Objects of other
+/// owners that the site does not expect are dropped at once.
 ///
 /// Namespaced kinds are listed across the cluster, or per namespace when the site declares its
 /// namespaces or when the identity may not list at the cluster scope (a Role-bound identity
@@ -35,11 +38,11 @@ public struct Observer: Sendable {
         self.client = client; self.identity = identity; self.namespaces = namespaces; self.requests = requests
     }
 
-    /// Lists every kind in `gvks` once. `lookUp` desired objects not found by label are fetched
-    /// with GET (diff needs them: an object may exist without our labels); apply skips that and
-    /// lets server-side apply create-or-update. For kinds where an `expected` object is missing
-    /// from the site's LIST, one more LIST (objects with another owner label) finds objects
-    /// another pattern site owns.
+    /// Lists every kind in `gvks` once (objects with any owner label). Objects with the site's
+    /// owner value are `live`; `expected` objects with another owner value are `foreign`.
+    /// `lookUp` desired objects not found by label are fetched with GET (diff needs them: an
+    /// object may exist without our labels); apply skips that and lets server-side apply
+    /// create-or-update.
     public func observe(kinds gvks: [GroupVersionKind], desired: [ObjectKey: GroupVersionKind], expected: Set<ObjectKey> = [],
                         lookUpMissing: Bool, concurrency: Int = 8) async throws(KubeError) -> Observation {
         var live: [ObjectKey: Value] = [:]
@@ -49,32 +52,25 @@ public struct Observer: Sendable {
         let unique = gvks.filter { seen.insert($0.groupKind).inserted }.sorted()
         var namespacesByKind: [GroupKind: Set<String>] = [:]
         for k in expected.union(desired.keys) where !k.namespace.isEmpty { namespacesByKind[k.groupKind, default: []].insert(k.namespace) }
-        let selector = identity.labelSelector
-        for (gvk, r) in await listAll(unique, selector: selector, namespacesByKind: namespacesByKind, concurrency: concurrency) {
-            switch r {
-            case .success(let items):
-                for item in items { if let k = item.objectKey { live[k] = item } }
-            case .failure(let e):
-                if case .unknownKind = e { unserved.insert(gvk.groupKind); continue }
-                if e.isNotFound { unserved.insert(gvk.groupKind); continue }
-                throw e
-            }
-        }
-        // Expected objects the site's LIST did not return: deleted, or taken by another site?
-        let missingKinds = Set(expected.filter { live[$0] == nil && !unserved.contains($0.groupKind) }.map(\.groupKind))
         var foreign: [ObjectKey: String] = [:]
         var foreignObjects: [ObjectKey: Value] = [:]
-        if !missingKinds.isEmpty {
-            let foreignSelector = "\(Ownership.ownerLabel),\(Ownership.ownerLabel)!=\(Ownership.ownerValue(pattern: identity.pattern, site: identity.site))"
-            let kinds = unique.filter { missingKinds.contains($0.groupKind) }
-            for (_, r) in await listAll(kinds, selector: foreignSelector, namespacesByKind: namespacesByKind, concurrency: concurrency) {
-                guard case .success(let items) = r else { continue }
+        let ours = Ownership.ownerValue(pattern: identity.pattern, site: identity.site)
+        for (gvk, r) in await listAll(unique, selector: Ownership.ownerLabel, namespacesByKind: namespacesByKind, concurrency: concurrency) {
+            switch r {
+            case .success(let items):
                 for item in items {
-                    if let k = item.objectKey, expected.contains(k), live[k] == nil {
+                    guard let k = item.objectKey else { continue }
+                    if item.labels[Ownership.ownerLabel]?.string == ours {
+                        live[k] = item
+                    } else if expected.contains(k) {
                         foreign[k] = PrunePolicy.ownerName(item) ?? "another site"
                         foreignObjects[k] = item
                     }
                 }
+            case .failure(let e):
+                if case .unknownKind = e { unserved.insert(gvk.groupKind); continue }
+                if e.isNotFound { unserved.insert(gvk.groupKind); continue }
+                throw e
             }
         }
         var gets = 0

@@ -1,5 +1,5 @@
 import PatternCore
-import PatternCompile
+import PatternDiff
 import PatternRecord
 import KubeClient
 

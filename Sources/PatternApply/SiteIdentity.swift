@@ -1,5 +1,5 @@
 import PatternCore
-import PatternCompile
+import PatternDiff
 import PatternRecord
 
 /// How a (pattern, site) pair is identified in a cluster: the member labels apply adds to

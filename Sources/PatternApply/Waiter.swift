@@ -1,5 +1,4 @@
 import PatternCore
-import PatternCompile
 import PatternDiff
 import KubeClient
 
@@ -7,9 +6,13 @@ import KubeClient
 ///
 /// Reads the pending objects with one LIST per kind (by the site's owner label), then WATCHes
 /// those kinds from the LIST's resourceVersion: an object is seen ready the moment the API
-/// server says so, with no polling delay. When a watch cannot be used (it ends, fails, or the
-/// site is observed per namespace) it polls with backoff (50 ms doubling to
-/// `pollIntervalSeconds`), one LIST per pending kind. Reports what is waited for and why.
+/// server says so, with no polling delay. Each watch is a bounded round: it asks the server to
+/// end it after `watchRoundSeconds` (`timeoutSeconds`) and is abandoned a second after that
+/// even if the server never ends it; then the pending kinds are LISTed again and watched from
+/// the new resourceVersion. So a silent watch (an event lost, a dead connection) delays a wait
+/// by one round at most. When a watch cannot be used (it fails to start or errors, or the site
+/// is observed per namespace) it polls with backoff (50 ms doubling to `pollIntervalSeconds`),
+/// one LIST per pending kind. Reports what is waited for and why.
 struct Waiter: Sendable {
     let client: KubeClient
     let options: ApplyOptions
@@ -28,15 +31,18 @@ struct Waiter: Sendable {
         let deadline = ContinuousClock.now + .milliseconds(Int(options.waitTimeoutSeconds * 1000))
         for k in pending.keys where objects[k]?.object.gvk == nil { pending[k] = nil }
         if !pending.isEmpty && options.namespaces == nil {
-            if let done = await watchUntilReady(&pending, objects: objects, deadline: deadline, progress: progress) { return done }
+            // Bounded watch rounds until done, the deadline, or a watch that cannot be used.
+            var round = WatchRound.again
+            while case .again = round {
+                round = await watchUntilReady(&pending, objects: objects, deadline: deadline, progress: progress)
+            }
+            if case .done(let failures) = round { return failures }
         }
         var delay = 0.05
         var failures: [(ObjectKey, String)] = []
         while !pending.isEmpty {
             for (k, msg) in pending.sorted(by: { $0.key < $1.key }) { progress(.waiting(k, msg)) }
-            if ContinuousClock.now >= deadline {
-                return pending.sorted { $0.key < $1.key }.map { ($0.key, "timed out after \(Int(options.waitTimeoutSeconds))s: \($0.value)") }
-            }
+            if ContinuousClock.now >= deadline { return timedOut(pending) }
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
             delay = min(delay * 2, max(0.05, options.pollIntervalSeconds))
             // One LIST per pending kind.
@@ -71,20 +77,29 @@ struct Waiter: Sendable {
         return failures
     }
 
-    private enum Signal: Sendable { case event(WatchEvent), ended, timeout }
+    private enum Signal: Sendable { case event(WatchEvent), ended, failed, roundOver, timeout }
 
-    /// LIST then WATCH the pending kinds until every pending object is ready (returns no
-    /// failures), one failed (returns it), or the deadline passed (returns the time-outs).
-    /// Returns nil when a watch ended or failed: the caller polls from the current `pending`.
+    /// How one LIST + WATCH round ended.
+    enum WatchRound {
+        /// Every pending object ready (no failures), one failed, or the deadline passed.
+        case done([(ObjectKey, String)])
+        /// The round's time was up, or the server ended a watch normally: LIST and watch again.
+        case again
+        /// A LIST or watch failed: poll from the current `pending`.
+        case unusable
+    }
+
+    /// One round: LIST then WATCH the pending kinds for at most `watchRoundSeconds` (see the
+    /// type's comment).
     func watchUntilReady(_ pending: inout [ObjectKey: String], objects: [ObjectKey: RenderedObject], deadline: ContinuousClock.Instant,
-                         progress: @Sendable (ApplyProgress) -> Void) async -> [(ObjectKey, String)]? {
+                         progress: @Sendable (ApplyProgress) -> Void) async -> WatchRound {
         var kinds: [GroupKind: GroupVersionKind] = [:]
         for k in pending.keys { if let g = objects[k]?.object.gvk { kinds[g.groupKind] = g } }
         var versions: [(GroupVersionKind, String)] = []
         var seen: Set<ObjectKey> = []
         for gvk in kinds.values.sorted() {
             requests.list()
-            guard let list = try? await client.list(gvk, labelSelector: identity.labelSelector) else { return nil }
+            guard let list = try? await client.list(gvk, labelSelector: identity.labelSelector) else { return .unusable }
             versions.append((gvk, list.resourceVersion))
             for item in list.items {
                 guard let k = item.objectKey, pending[k] != nil else { continue }
@@ -92,50 +107,70 @@ struct Waiter: Sendable {
                 let s = ReadinessRules.status(of: item)
                 switch s.status {
                 case .current: pending[k] = nil
-                case .failed: return [(k, s.message)]
+                case .failed: return .done([(k, s.message)])
                 default: pending[k] = s.message
                 }
             }
         }
         for k in pending.keys where !seen.contains(k) { pending[k] = "not found" }
-        if pending.isEmpty { return [] }
+        if pending.isEmpty { return .done([]) }
+        if ContinuousClock.now >= deadline { return .done(timedOut(pending)) }
         for (k, msg) in pending.sorted(by: { $0.key < $1.key }) { progress(.waiting(k, msg)) }
 
         let (signals, sink) = AsyncStream<Signal>.makeStream()
         let remaining = max(1, Int((deadline - ContinuousClock.now).components.seconds) + 1)
+        let roundSeconds = max(1, min(remaining, options.watchRoundSeconds))
+        let started = ContinuousClock.now
         var tasks: [Task<Void, Never>] = []
         for (gvk, rv) in versions {
             requests.watch()
-            let stream = client.watch(gvk, labelSelector: identity.labelSelector, resourceVersion: rv, timeoutSeconds: remaining)
+            let stream = client.watch(gvk, labelSelector: identity.labelSelector, resourceVersion: rv, timeoutSeconds: roundSeconds)
             tasks.append(Task {
-                do { for try await e in stream { sink.yield(.event(e)) } } catch {}
-                sink.yield(.ended)
+                do {
+                    for try await e in stream { sink.yield(.event(e)) }
+                    sink.yield(.ended)
+                } catch {
+                    sink.yield(.failed)
+                }
             })
         }
+        // The client-side guard: a server that never ends the watch (or a connection that
+        // died silently) cannot hold the round open.
+        let roundEnd = ContinuousClock.now + .seconds(roundSeconds + 1)
         tasks.append(Task {
-            try? await Task.sleep(until: deadline)
-            if !Task.isCancelled { sink.yield(.timeout) }
+            try? await Task.sleep(until: min(deadline, roundEnd))
+            if !Task.isCancelled { sink.yield(ContinuousClock.now >= deadline ? .timeout : .roundOver) }
         })
         defer { for t in tasks { t.cancel() }; sink.finish() }
         for await signal in signals {
             switch signal {
             case .timeout:
-                return pending.sorted { $0.key < $1.key }.map { ($0.key, "timed out after \(Int(options.waitTimeoutSeconds))s: \($0.value)") }
+                return .done(timedOut(pending))
+            case .roundOver:
+                return .again
             case .ended:
-                return nil
+                // A server that ends watches at once would make rounds a hot loop: poll then.
+                return ContinuousClock.now - started < .milliseconds(500) ? .unusable : .again
+            case .failed:
+                return .unusable
             case .event(let e):
                 guard e.type != .bookmark, let k = e.object.objectKey, let before = pending[k] else { continue }
                 if e.type == .deleted { pending[k] = "not found"; continue }
                 let s = ReadinessRules.status(of: e.object)
                 switch s.status {
                 case .current: pending[k] = nil
-                case .failed: return [(k, s.message)]
+                case .failed: return .done([(k, s.message)])
                 default:
                     if before != s.message { pending[k] = s.message; progress(.waiting(k, s.message)) }
                 }
-                if pending.isEmpty { return [] }
+                if pending.isEmpty { return .done([]) }
             }
         }
-        return nil
+        return .again
+    }
+
+    /// The time-out failures for what is still pending.
+    private func timedOut(_ pending: [ObjectKey: String]) -> [(ObjectKey, String)] {
+        pending.sorted { $0.key < $1.key }.map { ($0.key, "timed out after \(Int(options.waitTimeoutSeconds))s: \($0.value)") }
     }
 }

@@ -1,4 +1,5 @@
 import PatternCore
+import PatternDiff
 import Helm
 
 /// A component that is a Helm chart:

@@ -1,15 +1,6 @@
 import PatternCore
 import PatternDiff
 
-/// What a site does with Argo CD `Application`s (and `ApplicationSet`s) in its render.
-public enum ApplicationsMode: String, Sendable, Hashable, CaseIterable {
-    /// pattern renders each Application's sources and applies their objects itself; Argo CD
-    /// is not needed on the cluster.
-    case expand
-    /// Application objects are applied as they are, for clusters where Argo CD runs (default).
-    case keep
-}
-
 extension OverlaySpec {
     /// The overlay fields of the Argo CD integration (`Docs/argocd.md`).
     static let argoSpecFields = ["applications", "ignoreDifferences"]

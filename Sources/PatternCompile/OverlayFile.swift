@@ -83,23 +83,6 @@ public struct PatternRef: Sendable, Hashable {
     public static let credentialKeys = ["username", "tokenEnv", "tokenFile", "sshKey", "sshPublicKey", "sshPassphraseEnv", "caBundle"]
 }
 
-/// Facts about the cluster a site deploys to; available to manifests as `${cluster.*}`.
-public struct ClusterFacts: Sendable, Hashable {
-    public var name: String?
-    /// kubeconfig context used by apply/diff for this site (defaults to the current context).
-    public var context: String?
-    public var labels: [String: String]
-    /// Kubernetes version Helm charts see as `.Capabilities.KubeVersion` (e.g. `1.31.2`).
-    public var kubeVersion: String?
-    /// Extra API versions for `.Capabilities.APIVersions` (`monitoring.coreos.com/v1`).
-    public var apiVersions: [String]
-    public init(name: String? = nil, context: String? = nil, labels: [String: String] = [:],
-                kubeVersion: String? = nil, apiVersions: [String] = []) {
-        self.name = name; self.context = context; self.labels = labels
-        self.kubeVersion = kubeVersion; self.apiVersions = apiVersions
-    }
-}
-
 extension OverlaySpec {
     static let knownSpec = ["extends", "pattern", "cluster", "valueFiles", "values", "components", "patches", "description", "apply"]
         + argoSpecFields

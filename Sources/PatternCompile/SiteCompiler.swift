@@ -1,4 +1,5 @@
 import PatternCore
+import PatternDiff
 import ArgoCD
 
 /// Compiles a site: pattern + overlay chain + values → objects in apply order.
@@ -20,10 +21,15 @@ public struct SiteCompiler: Sendable {
     /// URLs the workspace repository is known by (the controller's `spec.source.git.url`), so
     /// Applications naming it read the checkout being rendered.
     public var repositoryURLs: [String] = []
+    /// Where `workspace.tree` itself came from, when it is a git checkout at a commit (the
+    /// controller's source): objects of a path pattern in it carry that commit in their
+    /// `pattern.dev/source-commit` annotation, as objects of a `pattern.git` pattern do.
+    public var treeProvenance: Provenance?
 
-    public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) {
+    public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil, treeProvenance: Provenance? = nil) {
         self.workspace = workspace
         self.resolver = resolver
+        self.treeProvenance = treeProvenance
     }
 
     public func compile(site: String) throws(Diagnostics) -> RenderedSite {
@@ -65,7 +71,7 @@ public struct SiteCompiler: Sendable {
                                           fix: "use a path relative to the repository root, e.g. patterns/<name>")])
             }
             patternTree = workspace.tree
-            provenance = Provenance(source: workspace.tree.displayName)
+            provenance = treeProvenance ?? Provenance(source: workspace.tree.displayName)
         } else if let git = ref.git {
             guard let resolver else {
                 throw Diagnostics([.error("site uses a git pattern but git sources are not available here",

@@ -134,6 +134,8 @@ public struct Reconciler: Sendable {
         var drift: DriftReport? = nil
         var driftItems: [DriftItem] = []
         var missing: [ObjectKey] = []
+        /// Objects of the last applied render that another site or pattern took (key → owner).
+        var ownedElsewhere: [ObjectKey: String] = [:]
         var driftedKeys: Set<ObjectKey> = []
         var counts = (applied: 0, unchanged: 0, pruned: 0, failed: 0)
         var healed = false
@@ -243,8 +245,12 @@ public struct Reconciler: Sendable {
             let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
             var urls: [String] = []
             if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
+            // A git source's commit goes into the objects' source-commit annotation (and so
+            // into the revision), as a CLI apply of a git pattern does.
+            let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
             site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
-                var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: ValidatedPatternsLayout()), resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)))
+                var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: ValidatedPatternsLayout()),
+                                            resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)), treeProvenance: treeProvenance)
                 compiler.repositoryURLs = urls  // Argo CD Applications naming this repository read this commit
                 return try compiler.compile(site: siteName)
             }
@@ -271,8 +277,13 @@ public struct Reconciler: Sendable {
                 if !releases.upgraded.isEmpty {
                     let (cache, siteName, tree, provenance) = (settings.cache, pass.spec.site, pass.tree!, site.provenance)
                     do {
-                        site = try await BlockingExecutor.shared.run { () throws(Diagnostics) -> RenderedSite in
-                            var compiler = SiteCompiler(workspace: Workspace(tree: tree), resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)))
+                        var urls: [String] = []
+                        if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
+                        let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
+                        site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
+                            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: ValidatedPatternsLayout()),
+                                                        resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)), treeProvenance: treeProvenance)
+                            compiler.repositoryURLs = urls
                             compiler.chartReleases = releases
                             return try compiler.compile(site: siteName)
                         }
@@ -324,8 +335,9 @@ public struct Reconciler: Sendable {
         let upToDate = drift.lastAppliedRevision == site.revision
         pass.driftItems = upToDate ? drift.items : []
         pass.missing = upToDate ? drift.missing : []
-        pass.driftedKeys = Set(pass.driftItems.map(\.key)).union(pass.missing)
-        status.value["drifted"] = Reconciler.driftList(pass.driftItems, missing: pass.missing)
+        pass.ownedElsewhere = upToDate ? drift.ownedElsewhere : [:]
+        pass.driftedKeys = Set(pass.driftItems.map(\.key)).union(pass.missing).union(pass.ownedElsewhere.keys)
+        status.value["drifted"] = Reconciler.driftList(pass.driftItems, missing: pass.missing, ownedElsewhere: pass.ownedElsewhere)
         metrics.set(ControllerMetrics.drifted, pass.labels, Double(pass.driftedKeys.count))
 
         pass.drift = drift
@@ -390,7 +402,7 @@ public struct Reconciler: Sendable {
                     + "\(pass.commit.map { " (commit \(String($0.prefix(12))))" } ?? ""): \(names.joined(separator: ", "))\(pass.counts.applied > 10 ? ", …" : "")"
                 if pass.healed {
                     await events.emit(pass.object, .normal, reason: "DriftHealed",
-                                      message: "put back \(what); drift was: " + Reconciler.driftSummary(pass.driftItems, missing: pass.missing))
+                                      message: "put back \(what); drift was: " + Reconciler.driftSummary(pass.driftItems, missing: pass.missing, ownedElsewhere: pass.ownedElsewhere))
                 } else {
                     await events.emit(pass.object, .normal, reason: "Applied", message: "applied \(what)")
                 }
@@ -429,9 +441,9 @@ public struct Reconciler: Sendable {
         if pass.driftedKeys.isEmpty {
             status.condition("Drifted", false, reason: "InSync", message: "live objects match the last applied render")
         } else if pass.healed {
-            status.condition("Drifted", false, reason: "Healed", message: "put back \(pass.driftedKeys.count) drifted objects: " + Reconciler.driftSummary(pass.driftItems, missing: pass.missing))
+            status.condition("Drifted", false, reason: "Healed", message: "put back \(pass.driftedKeys.count) drifted objects: " + Reconciler.driftSummary(pass.driftItems, missing: pass.missing, ownedElsewhere: pass.ownedElsewhere))
         } else {
-            let msg = "\(pass.driftedKeys.count) objects differ from the last applied render: " + Reconciler.driftSummary(pass.driftItems, missing: pass.missing)
+            let msg = "\(pass.driftedKeys.count) objects differ from the last applied render: " + Reconciler.driftSummary(pass.driftItems, missing: pass.missing, ownedElsewhere: pass.ownedElsewhere)
                 + " (driftPolicy is report: set it to heal to put them back, or commit the change to the pattern repo)"
             status.condition("Drifted", true, reason: "DriftDetected", message: msg)
             let previous = pass.object["status"].flatMap { StatusBuilder.conditionOf($0, "Drifted") }
@@ -486,10 +498,15 @@ public struct Reconciler: Sendable {
         }
     }
 
-    static func driftList(_ items: [DriftItem], missing: [ObjectKey]) -> Value {
+    /// `status.drifted`: deleted objects, objects another site or pattern took (with that
+    /// owner), then changed fields with who changed them; at most `maxDriftedListed` entries.
+    static func driftList(_ items: [DriftItem], missing: [ObjectKey], ownedElsewhere: [ObjectKey: String] = [:]) -> Value {
         var out: [Value] = []
         for k in missing.prefix(maxDriftedListed) {
             out.append(["object": .string(k.description), "change": "deleted"])
+        }
+        for (k, owner) in ownedElsewhere.sorted(by: { $0.key < $1.key }) where out.count < maxDriftedListed {
+            out.append(["object": .string(k.description), "change": "ownedElsewhere", "owner": .string(owner)])
         }
         for i in items where out.count < maxDriftedListed {
             var v: Value = ["object": .string(i.key.description), "field": .string(i.path.description), "change": .string("\(i.kind)")]
@@ -503,12 +520,16 @@ public struct Reconciler: Sendable {
         return out.isEmpty ? .null : .array(out)
     }
 
-    static func driftSummary(_ items: [DriftItem], missing: [ObjectKey]) -> String {
+    /// The drift in one line for conditions and events: the first five of each sort.
+    static func driftSummary(_ items: [DriftItem], missing: [ObjectKey], ownedElsewhere: [ObjectKey: String] = [:]) -> String {
         var parts = missing.prefix(5).map { "\($0) deleted" }
+        for (k, owner) in ownedElsewhere.sorted(by: { $0.key < $1.key }).prefix(5) {
+            parts.append("\(k) owned by \(owner) (another site or pattern took it)")
+        }
         for i in items.prefix(5) {
             parts.append("\(i.key) \(i.path)" + (i.owners.first.map { " changed by \($0.manager)\($0.time.isEmpty ? "" : " at \($0.time)")" } ?? ""))
         }
-        let more = missing.count + items.count - parts.count
+        let more = missing.count + ownedElsewhere.count + items.count - parts.count
         return parts.joined(separator: "; ") + (more > 0 ? "; and \(more) more" : "")
     }
 

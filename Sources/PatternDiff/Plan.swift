@@ -51,6 +51,61 @@ public struct Plan: Sendable, Hashable {
     public var reversedLevels: [[ObjectKey]] { levels.reversed() }
 }
 
+/// What the planner needs of one object, typed: its identity, component, the kind it defines
+/// (a CRD), its `config.kubernetes.io/depends-on` references and its Helm hook. Built once per
+/// object from the render (no copies with annotations written into them).
+public struct PlanNode: Sendable, Hashable {
+    /// A Helm hook: the events it runs for and its weight (`helm.sh/hook`, `helm.sh/hook-weight`).
+    public struct Hook: Sendable, Hashable {
+        /// Events (`pre-install`, `post-install`, `pre-upgrade`, …) in annotation order.
+        public var phases: [String]
+        /// `helm.sh/hook-weight` (0 when absent or not an integer).
+        public var weight: Int
+        public init(phases: [String], weight: Int = 0) { self.phases = phases; self.weight = weight }
+    }
+
+    public var key: ObjectKey
+    /// Component that rendered the object (component dependsOn edges join on it).
+    public var component: String?
+    /// For a CustomResourceDefinition: the group-kind it defines (its custom resources wait for it).
+    public var definesKind: GroupKind?
+    /// The raw `config.kubernetes.io/depends-on` value (parsed by the planner, which reports
+    /// malformed references together with the other plan errors).
+    public var dependsOn: String?
+    /// The Helm hook the object is, if any.
+    public var hook: Hook?
+
+    public init(key: ObjectKey, component: String? = nil, definesKind: GroupKind? = nil, dependsOn: String? = nil, hook: Hook? = nil) {
+        self.key = key; self.component = component; self.definesKind = definesKind; self.dependsOn = dependsOn; self.hook = hook
+    }
+
+    /// The node of an object (nil when it has no identity: no kind or name).
+    public init?(_ object: Value, component: String?) {
+        guard let key = object.objectKey else { return nil }
+        var defined: GroupKind? = nil
+        if key.kind == "CustomResourceDefinition" && key.group == "apiextensions.k8s.io",
+           let g = object[path: ["spec", "group"]]?.string, let kind = object[path: ["spec", "names", "kind"]]?.string {
+            defined = GroupKind(group: g, kind: kind)
+        }
+        let annotations = object.annotations
+        var hook: Hook? = nil
+        if let h = annotations[PlanNode.hookAnnotation]?.string {
+            var phases: [String] = []
+            for p in h.split(separator: ",") {
+                let t = p.trimmingSpaces
+                if !t.isEmpty { phases.append(t) }
+            }
+            let weight = annotations[PlanNode.hookWeightAnnotation]?.string.flatMap { Int(Substring($0).trimmingSpaces) } ?? 0
+            if !phases.isEmpty { hook = Hook(phases: phases, weight: weight) }
+        }
+        self.init(key: key, component: component, definesKind: defined,
+                  dependsOn: annotations[Planner.dependsOnAnnotation]?.string, hook: hook)
+    }
+
+    public static let hookAnnotation = "helm.sh/hook"
+    public static let hookWeightAnnotation = "helm.sh/hook-weight"
+}
+
 public enum Planner {
     public struct Options: Sendable {
         /// Annotation naming an object's component.
@@ -118,15 +173,28 @@ public enum Planner {
         k.namespace.isEmpty ? "\(k.group)/\(k.kind)/\(k.name)" : "\(k.group)/namespaces/\(k.namespace)/\(k.kind)/\(k.name)"
     }
 
-    /// Builds the plan. Errors (all reported together): malformed depends-on, a dependency on an
-    /// object neither rendered nor (per the hook) in the cluster, a dependency cycle.
+    /// Builds the plan from objects: each becomes a `PlanNode` (its component read from
+    /// `options.componentAnnotation` when present). See `plan(nodes:options:)`.
     public static func plan(_ objects: [Value], options: Options = Options()) throws(Diagnostics) -> Plan {
-        var keys: [ObjectKey] = []
-        var byKey: [ObjectKey: Value] = [:]
+        var nodes: [PlanNode] = []
+        nodes.reserveCapacity(objects.count)
         for o in objects {
-            guard let k = o.objectKey, byKey[k] == nil else { continue }
-            keys.append(k)
-            byKey[k] = o
+            guard let n = PlanNode(o, component: o.annotations[options.componentAnnotation]?.string) else { continue }
+            nodes.append(n)
+        }
+        return try plan(nodes: nodes, options: options)
+    }
+
+    /// Builds the plan from typed nodes. Errors (all reported together): malformed depends-on,
+    /// a dependency on an object neither rendered nor (per the hook) in the cluster, a
+    /// dependency cycle. The first node of a key wins.
+    public static func plan(nodes input: [PlanNode], options: Options = Options()) throws(Diagnostics) -> Plan {
+        var keys: [ObjectKey] = []
+        var byKey: [ObjectKey: PlanNode] = [:]
+        for n in input {
+            guard byKey[n.key] == nil else { continue }
+            keys.append(n.key)
+            byKey[n.key] = n
         }
         var errors: [Diagnostic] = []
         var warnings: [Diagnostic] = []
@@ -137,12 +205,7 @@ public enum Planner {
 
         // Namespaces and CRDs in the render.
         var crdFor: [GroupKind: ObjectKey] = [:]
-        for k in keys where k.kind == "CustomResourceDefinition" && k.group == "apiextensions.k8s.io" {
-            let o = byKey[k]!
-            if let g = o[path: ["spec", "group"]]?.string, let kind = o[path: ["spec", "names", "kind"]]?.string {
-                crdFor[GroupKind(group: g, kind: kind)] = k
-            }
-        }
+        for k in keys { if let defined = byKey[k]!.definesKind { crdFor[defined] = k } }
         var components: [String: [ObjectKey]] = [:]
         for k in keys {
             if !k.namespace.isEmpty {
@@ -150,9 +213,9 @@ public enum Planner {
                 if byKey[ns] != nil { add(ns, k, .namespace) }
             }
             if let crd = crdFor[k.groupKind] { add(crd, k, .crd) }
-            let o = byKey[k]!
-            if let c = o.annotations[options.componentAnnotation]?.string { components[c, default: []].append(k) }
-            if let dep = o.annotations[dependsOnAnnotation]?.string {
+            let n = byKey[k]!
+            if let c = n.component { components[c, default: []].append(k) }
+            if let dep = n.dependsOn {
                 do {
                     for target in try parseDependsOn(dep) {
                         if byKey[target] != nil { add(target, k, .annotation); continue }

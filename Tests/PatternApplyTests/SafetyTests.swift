@@ -272,7 +272,10 @@ import KubeTestServer
     }
 
     @Test func readinessIsWatchedNotPolled() async throws {
-        let cluster = try TestCluster(controllerDelay: 0.6)
+        // Long enough that the Deployments are still rolling out when the final wait starts
+        // (readiness waits per edge: nothing depends on them, so they are awaited at the end,
+        // after the writes of the levels after theirs).
+        let cluster = try TestCluster(controllerDelay: 2)
         defer { cluster.server.stop() }
         let dev = try ExampleRepo().render("dev")
         var options = fastOptions()
@@ -281,17 +284,55 @@ import KubeTestServer
         #expect(r.succeeded, "\(r.failed)")
         try? await Task.sleep(for: .milliseconds(150))
         let log = cluster.server.requestLog
-        // Deployments roll out 0.6 s after they are written: polling every 50 ms would LIST them
-        // about ten times per wait; each wait LISTs once and then watches.
+        // Deployments roll out 2 s after they are written: polling every 50 ms would LIST them
+        // dozens of times per wait; each wait LISTs once and then watches.
         let watches = log.entries.filter { $0.verb == "watch" && $0.resource == "deployments" && $0.query["labelSelector"] != nil }
         #expect(!watches.isEmpty)
-        let ownLists = log.entries.filter { $0.verb == "list" && $0.resource == "deployments" && $0.query["labelSelector"] == "pattern.dev/owner=multicloud-platform.dev" }
-        // One LIST to observe and one before each watch; at most one more when a watch ends
-        // and the waiter falls back to a LIST (seen once under CI load — see the closing note
-        // of this change). Polling would LIST about ten times.
-        #expect(ownLists.count <= 2 + watches.count, "one LIST to observe, one before each watch: \(ownLists.count) LISTs, \(watches.count) watches")
-        #expect(ownLists.count >= 1 + watches.count)
+        // Observe LISTs once by the owner label's presence; each wait LISTs by the site's owner
+        // value once before each watch round, and at most once more if it falls back to polling
+        // after a watch fails. Polling would LIST about ten times.
+        let observeLists = log.entries.filter { $0.verb == "list" && $0.resource == "deployments" && $0.query["labelSelector"] == LabelKeys.owner }
+        let waitLists = log.entries.filter { $0.verb == "list" && $0.resource == "deployments" && $0.query["labelSelector"] == "pattern.dev/owner=multicloud-platform.dev" }
+        #expect(observeLists.count == 1)
+        #expect(waitLists.count <= 1 + watches.count, "one LIST before each watch: \(waitLists.count) LISTs, \(watches.count) watches")
+        #expect(waitLists.count >= watches.count)
         #expect(r.watchRequests >= 1)
+    }
+
+    /// A readiness watch that goes silent (accepted, then never an event, not even at its
+    /// timeoutSeconds) cost the whole wait timeout and failed the apply; now each watch is a
+    /// bounded round and the waiter re-LISTs and watches again.
+    @Test func aSilentReadinessWatchIsAbandonedAfterOneRound() async throws {
+        // Deployments roll out 1.5 s after they are written: not ready at the first LIST.
+        let cluster = try TestCluster(controllerDelay: 1.5)
+        defer { cluster.server.stop() }
+        let rule = cluster.server.faults.add(FaultRule(verb: "watch", times: 1,
+                                                       predicate: { $0.resource == "deployments" }, action: .silentWatch))
+        let dev = try ExampleRepo().render("dev")
+        var options = fastOptions()
+        options.waitTimeoutSeconds = 15
+        options.watchRoundSeconds = 1
+        let r = try await cluster.engine.apply(dev, options: options)
+        // Without rounds the silent watch holds the wait until its 15 s deadline: time-outs.
+        #expect(r.succeeded, "\(r.failed)")
+        #expect(cluster.server.faults.fired(rule) == 1)
+        let log = cluster.server.requestLog
+        let watches = log.entries.filter { $0.verb == "watch" && $0.resource == "deployments" }
+        #expect(watches.count >= 2, "the silent watch and at least one more after the re-LIST")
+        #expect(watches.allSatisfy { $0.query["timeoutSeconds"] == "1" })
+    }
+
+    /// Observe finds objects another site owns in its one LIST per kind (any owner label), not
+    /// in a second LIST per kind with `owner!=us` as it did on every first apply.
+    @Test func ownershipIsReadFromTheOneObserveList() async throws {
+        let cluster = try TestCluster()
+        defer { cluster.server.stop() }
+        let dev = try ExampleRepo().render("dev")
+        let r = try await cluster.engine.apply(dev, options: fastOptions())
+        #expect(r.succeeded, "\(r.failed)")
+        let lists = cluster.server.requestLog.entries.filter { $0.verb == "list" }
+        #expect(!lists.contains { ($0.query["labelSelector"] ?? "").contains("!=") })
+        #expect(lists.contains { $0.resource == "configmaps" && $0.query["labelSelector"] == LabelKeys.owner })
     }
 
     @Test func inventoryNamesMayBeLongerThan63Characters() async throws {

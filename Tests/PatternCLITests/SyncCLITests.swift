@@ -39,15 +39,16 @@ import Glibc
         ])
     }
 
-    func pattern(_ args: [String]) -> CLI.Result {
-        CLI.run(args + ["--kubeconfig", kubeconfig, "--context", "test"])
+    /// Runs a command in this process (no process start per command).
+    func pattern(_ args: [String]) async -> CLI.Result {
+        await CLI.runInProcess(args + ["--kubeconfig", kubeconfig, "--context", "test"])
     }
 
     func cleanUp() { server.stop(); TemporaryDirectories.remove(dir) }
 
-    @Test func getListsOneNamespaceOrAllWithReadySuspendedRevisionAndMessage() throws {
+    @Test func getListsOneNamespaceOrAllWithReadySuspendedRevisionAndMessage() async throws {
         defer { cleanUp() }
-        let r = pattern(["get"])
+        let r = await pattern(["get"])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("NAME") == true)
@@ -58,31 +59,31 @@ import Glibc
         let edge = try #require(lines.first { $0.hasPrefix("edge ") })
         #expect(edge.contains("Unknown") && edge.contains("not reconciled yet"))
 
-        let all = pattern(["get", "-A"])
+        let all = await pattern(["get", "-A"])
         #expect(all.status == 0)
         #expect(all.stdout.hasPrefix("NAMESPACE"))
         #expect(all.stdout.contains("team-a") && all.stdout.contains("dev"))
 
-        let json = pattern(["get", "-A", "-o", "json"])
+        let json = await pattern(["get", "-A", "-o", "json"])
         let doc = try JSONParser.parse(json.stdout)
         #expect(doc["apiVersion"]?.string == "pattern.dev/v1alpha1")
         #expect(doc["kind"]?.string == "PatternSyncList")
         #expect(doc["items"]?.array?.count == 3)
 
-        let yaml = pattern(["get", "hub", "-o", "yaml"])
+        let yaml = await pattern(["get", "hub", "-o", "yaml"])
         let y = try YAMLParser.parse(yaml.stdout)
         #expect(y["kind"]?.string == "PatternSyncList")
         #expect(y[path: ["items"]]?.array?.first?.metadataName == "hub")
 
-        let missing = pattern(["get", "nope"])
+        let missing = await pattern(["get", "nope"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("PatternSync pattern-system/nope not found"))
         #expect(missing.stderr.contains("fix:"))
     }
 
-    @Test func statusShowsConditionsCountsAndDriftAndExitsByReadiness() throws {
+    @Test func statusShowsConditionsCountsAndDriftAndExitsByReadiness() async throws {
         defer { cleanUp() }
-        let r = pattern(["status", "hub"])
+        let r = await pattern(["status", "hub"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("site:        hub"))
         #expect(r.stdout.contains("applied:     sha256:0123456789ab (commit feedc0ffee01)"))
@@ -91,53 +92,53 @@ import Glibc
         #expect(r.stdout.contains("Deployment hub-system/web") && r.stdout.contains("kubectl-edit"))
 
         // Not reconciled yet: not Ready → exit 1, but the status is still printed.
-        let edge = pattern(["status", "edge"])
+        let edge = await pattern(["status", "edge"])
         #expect(edge.status == 1)
         #expect(edge.stdout.contains("ready:       Unknown"))
 
-        let json = pattern(["status", "hub", "-o", "json"])
+        let json = await pattern(["status", "hub", "-o", "json"])
         let doc = try JSONParser.parse(json.stdout)
         #expect(doc["kind"]?.string == "PatternSync")
         #expect(doc[path: ["status", "counts", "objects"]]?.int == 22)
     }
 
-    @Test func suspendResumeAndReconcileWriteWhatTheControllerReads() throws {
+    @Test func suspendResumeAndReconcileWriteWhatTheControllerReads() async throws {
         defer { cleanUp() }
-        let s = pattern(["suspend", "hub"])
+        let s = await pattern(["suspend", "hub"])
         #expect(s.status == 0, "\(s.stderr)")
         #expect(server.store.get(group: "pattern.dev", resource: "patternsyncs", namespace: "pattern-system", name: "hub")?[path: ["spec", "suspend"]]?.bool == true)
-        let row = pattern(["get", "hub"]).stdout.split(separator: "\n")[1].split(separator: " ")
+        let row = await pattern(["get", "hub"]).stdout.split(separator: "\n")[1].split(separator: " ")
         #expect(row[2] == "True" && row[3] == "True")   // READY, SUSPENDED
 
         // A suspended PatternSync is not reconciled on request: said so, exit 1, nothing written.
-        let refused = pattern(["reconcile", "hub"])
+        let refused = await pattern(["reconcile", "hub"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("suspended") && refused.stderr.contains("pattern resume hub"))
         #expect(server.store.get(group: "pattern.dev", resource: "patternsyncs", namespace: "pattern-system", name: "hub")?[path: ["metadata", "annotations", "pattern.dev/reconcile-requested-at"]] == nil)
 
-        let r = pattern(["resume", "hub"])
+        let r = await pattern(["resume", "hub"])
         #expect(r.status == 0, "\(r.stderr)")
         var o = try #require(server.store.get(group: "pattern.dev", resource: "patternsyncs", namespace: "pattern-system", name: "hub"))
         #expect(o[path: ["spec", "suspend"]]?.bool == false)
         let first = try #require(o[path: ["metadata", "annotations", "pattern.dev/reconcile-requested-at"]]?.string)
 
-        let rc = pattern(["reconcile", "hub"])
+        let rc = await pattern(["reconcile", "hub"])
         #expect(rc.status == 0, "\(rc.stderr)")
         o = try #require(server.store.get(group: "pattern.dev", resource: "patternsyncs", namespace: "pattern-system", name: "hub"))
         let second = try #require(o[path: ["metadata", "annotations", "pattern.dev/reconcile-requested-at"]]?.string)
         #expect(second != first)   // a new request value, so the controller sees a change
 
         // --wait with no controller running: times out with advice, exit 1.
-        let waited = pattern(["reconcile", "hub", "--wait", "--timeout", "1"])
+        let waited = await pattern(["reconcile", "hub", "--wait", "--timeout", "1"])
         #expect(waited.status == 1)
         #expect(waited.stderr.contains("did not answer"))
 
-        let missing = pattern(["suspend", "nope"])
+        let missing = await pattern(["suspend", "nope"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("not found"))
     }
 
-    @Test func eventsListsOnlyThisPatternSyncsEventsOldestFirst() throws {
+    @Test func eventsListsOnlyThisPatternSyncsEventsOldestFirst() async throws {
         defer { cleanUp() }
         func event(_ name: String, _ involved: String, _ reason: String, _ time: String) -> Value {
             ["apiVersion": "v1", "kind": "Event", "metadata": ["name": .string(name), "namespace": "pattern-system"],
@@ -148,14 +149,14 @@ import Glibc
         _ = try server.store.seed(event("e2", "hub", "DriftDetected", "2026-01-02T03:05:00Z"))
         _ = try server.store.seed(event("e1", "hub", "Applied", "2026-01-02T03:04:00Z"))
         _ = try server.store.seed(event("e3", "edge", "ApplyFailed", "2026-01-02T03:04:30Z"))
-        let r = pattern(["events", "hub"])
+        let r = await pattern(["events", "hub"])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 3, "\(r.stdout)")
         #expect(lines[1].contains("Applied") && lines[2].contains("DriftDetected"))
         #expect(!r.stdout.contains("ApplyFailed"))
 
-        let json = try JSONParser.parse(pattern(["events", "hub", "-o", "json"]).stdout)
+        let json = try await JSONParser.parse(pattern(["events", "hub", "-o", "json"]).stdout)
         #expect(json["kind"]?.string == "EventList" && json["apiVersion"]?.string == "v1")
         #expect(json["items"]?.array?.count == 2)
     }

@@ -71,7 +71,8 @@ import KubeTestServer
         let stopTook = Date().timeIntervalSince(stopAsked)
         #expect(stopTook < 20)
         // Everything written was recorded in the inventory.
-        let site = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: repo.dir))).compile(site: "hub")
+        let site = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: repo.dir)),
+                                    treeProvenance: Provenance(source: repo.url, commit: repo.head)).compile(site: "hub")
         let inventory = try await ApplyEngine(client: cluster.client).records.loadInventory(SiteIdentity(site))
         // Object writes by the first instance (not its inventory/ledger records in pattern-system).
         let written = Set(cluster.server.requestLog.writes.filter {

@@ -206,9 +206,9 @@ import KubeClient
         // Replaced, not appended or truncated in place.
         try FileSystem.writePrivate(dir + "/a/b/token", Array("new".utf8))
         #expect(readFile(dir + "/a/b/token") == "new")
-        #expect(throws: SpecError.self) { try FileSystem.writePrivate(dir + "/missing/token", Array("x".utf8)) }
+        #expect(throws: Diagnostic.self) { try FileSystem.writePrivate(dir + "/missing/token", Array("x".utf8)) }
         writeFile(dir + "/file", "x")
-        #expect(throws: SpecError.self) { try FileSystem.makeDirectories(dir + "/file/sub") }
+        #expect(throws: Diagnostic.self) { try FileSystem.makeDirectories(dir + "/file/sub") }
     }
 }
 

@@ -29,8 +29,11 @@ import KubeTestServer
         #expect(await cluster.condition("dev", "Drifted")?["status"]?.string == "False")
         #expect(await cluster.condition("dev", "Stalled")?["status"]?.string == "False")
 
-        // The revision is the render's, and the ledger recorded it with the commit.
-        let site = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: repo.dir))).compile(site: "dev")
+        // The revision is the render's (of the commit: its source-commit annotations included),
+        // and the ledger recorded it with the commit.
+        let site = try SiteCompiler(workspace: Workspace(tree: LocalTree(root: repo.dir)),
+                                    treeProvenance: Provenance(source: repo.url, commit: repo.head)).compile(site: "dev")
+        #expect(site.objects.allSatisfy { $0.object.annotations[LabelKeys.sourceCommit]?.string == repo.head })
         #expect(status["lastAppliedRevision"]?.string == site.revision)
         let ledger = try await ApplyEngine(client: cluster.client).records.loadLedger(SiteIdentity(site))
         #expect(ledger.entries.last?.revision == site.revision)
@@ -89,6 +92,35 @@ import KubeTestServer
         #expect(cluster.events().contains { $0["reason"]?.string == "DriftHealed" })
     }
 
+    /// An object another site took over is named in `Drifted` and `status.drifted` with its
+    /// owner (it used to be neither drift nor missing: "in sync").
+    @Test func driftedListsObjectsAnotherSiteTookWithTheOwner() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        try await cluster.createSync(url: repo.url, interval: "1s")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
+
+        // Another site of the same pattern takes the ConfigMap (as `apply edge --adopt` would).
+        let cm = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
+        let live = try #require(cluster.server.store.get(resource: "configmaps", namespace: "hello-world", name: "hello-world"))
+        let pattern = try #require(live.labels[LabelKeys.pattern]?.string)
+        let theirs = "\(pattern)/edge"
+        _ = try await cluster.client.patch(cm, name: "hello-world", namespace: "hello-world",
+                                           patch: ["metadata": ["labels": [LabelKeys.owner: .string("\(pattern).edge"), LabelKeys.site: "edge"]]],
+                                           type: .merge,
+                                           fieldManager: "pattern-edge")
+        #expect(await eventually(10) { await cluster.condition("dev", "Drifted")?["status"]?.string == "True" })
+        let message = await cluster.condition("dev", "Drifted")?["message"]?.string ?? ""
+        #expect(message.contains("hello-world") && message.contains("owned by \(theirs)"), "\(message)")
+        let status = try #require(await cluster.sync()?["status"])
+        let item = try #require(status["drifted"]?.array?.first { $0["change"]?.string == "ownedElsewhere" })
+        #expect(item["owner"]?.string == theirs)
+        #expect(item["object"]?.string?.contains("hello-world") == true)
+    }
+
     @Test func newCommitIsAppliedOnTheNextTrigger() async throws {
         let cluster = try await ControllerCluster()
         defer { cluster.stop() }
@@ -102,9 +134,8 @@ import KubeTestServer
         #expect(await eventually(10) { await cluster.sync()?[path: ["status", "lastAppliedCommit"]]?.string == commit })
         let cm = cluster.server.store.get(resource: "configmaps", namespace: "hello-world", name: "hello-world")
         #expect(cm?[path: ["data", "message"]]?.string == "Hello from commit two")
-        // (An expectation on the `pattern.dev/source-commit` annotation stood here with `?? true`,
-        // so it passed without the annotation — and the controller's objects do not carry it:
-        // the commit is known only after compile. lastAppliedCommit above is the real check.)
+        // Objects the controller applies carry the commit, as CLI applies of a git pattern do.
+        #expect(cm?.annotations[LabelKeys.sourceCommit]?.string == commit)
         #expect(await cluster.condition("dev", "Ready")?["status"]?.string == "True")
     }
 

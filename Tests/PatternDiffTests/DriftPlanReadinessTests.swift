@@ -135,6 +135,33 @@ private func key(_ kind: String, _ ns: String, _ name: String, group: String = "
         #expect(try Planner.plan(objs).levels.map { $0.map(\.name) } == [["app-cfg", "db-cfg"], ["db"]])
     }
 
+    /// The planner takes typed nodes: the component is a field of the node (the engine used
+    /// to write it into a copy of every object as an annotation), a CRD node names the kind
+    /// it defines, and a Helm hook is parsed once into phases and weight.
+    @Test func typedNodesCarryComponentCRDAndHook() throws {
+        func obj(_ kind: String, _ name: String, annotations: String = "{}") -> Value {
+            yaml("apiVersion: v1\nkind: \(kind)\nmetadata: {name: \(name), namespace: n, annotations: \(annotations)}\n")
+        }
+        let appCfg = try #require(PlanNode(obj("ConfigMap", "app-cfg"), component: "app"))
+        let db = try #require(PlanNode(obj("Service", "db"), component: "db"))
+        let job = try #require(PlanNode(obj("Job", "migrate", annotations: "{helm.sh/hook: 'pre-install, pre-upgrade', helm.sh/hook-weight: '-5'}"),
+                                        component: "db"))
+        #expect(appCfg.component == "app" && appCfg.hook == nil)
+        #expect(job.hook == PlanNode.Hook(phases: ["pre-install", "pre-upgrade"], weight: -5))
+        let plan = try Planner.plan(nodes: [appCfg, db, job], options: .init(componentDependencies: ["app": ["db"]]))
+        #expect(plan.edges.contains { $0.reason == .component("app", dependsOn: "db") && $0.from.name == "db" && $0.to.name == "app-cfg" })
+        #expect(plan.levels.last?.map(\.name) == ["app-cfg"])
+
+        let crd = try #require(PlanNode(yaml("""
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: widgets.example.com}
+            spec: {group: example.com, names: {kind: Widget, plural: widgets}}
+            """), component: nil))
+        #expect(crd.definesKind == GroupKind(group: "example.com", kind: "Widget"))
+        #expect(PlanNode(yaml("kind: ConfigMap\n"), component: nil) == nil)
+    }
+
     @Test func pruneOrderDeletesDependentsFirst() {
         let levels = Planner.pruneLevels(Self.objects)
         let pos = { (k: ObjectKey) in levels.firstIndex { $0.contains(k) }! }

@@ -71,7 +71,7 @@ public struct ApplyCommand: AsyncParsableCommand {
     @Option(name: .customLong("prune-kind"), help: "Only prune objects of this kind (Kind or Kind.group; repeatable; default: the site's apply.pruneKinds, else every kind).") public var pruneKinds: [String] = []
     @Flag(help: "Take over objects another site or pattern applied (refused otherwise).") public var adopt = false
     @Flag(help: "Apply although a PatternSync in the cluster reconciles this site (it will revert what differs from its source).") public var overrideController = false
-    @Flag(help: "Do not wait for readiness between levels.") public var noWait = false
+    @Flag(help: "Do not wait for readiness: objects are applied as soon as what they depend on is applied, and the command ends after the last write.") public var noWait = false
     @Option(help: "Longest readiness wait per level, in seconds.") public var timeout: Double = 300
     @Option(help: "Concurrent requests inside a level.") public var concurrency: Int = 8
     @Flag(name: .shortAndLong, help: "Apply without asking (scripts and CI); also allows the prunes that are refused when no terminal can ask.") public var yes = false
