@@ -74,10 +74,76 @@ public struct ClusterFacts: Sendable, Hashable {
     public var kubeVersion: String?
     /// Extra API versions for `.Capabilities.APIVersions` (`monitoring.coreos.com/v1`).
     public var apiVersions: [String]
+    /// Whether Helm charts of the site read the cluster (`cluster.helm`); nil: not set here.
+    public var helm: HelmClusterSettings?
     public init(name: String? = nil, context: String? = nil, labels: [String: String] = [:],
-                kubeVersion: String? = nil, apiVersions: [String] = []) {
+                kubeVersion: String? = nil, apiVersions: [String] = [], helm: HelmClusterSettings? = nil) {
         self.name = name; self.context = context; self.labels = labels
-        self.kubeVersion = kubeVersion; self.apiVersions = apiVersions
+        self.kubeVersion = kubeVersion; self.apiVersions = apiVersions; self.helm = helm
+    }
+}
+
+/// `cluster.helm` of a site: where chart components get `.Capabilities` and `lookup` answers.
+///
+/// ```yaml
+/// cluster:
+///   helm:
+///     capabilities: discover   # declared (default): kubeVersion/apiVersions above, else Helm's defaults
+///     lookup: live             # off (default): empty maps, as `helm template`; replay: only the recording
+///     lookupSecrets: false     # allow `lookup` of Secrets (their data is then stored in the recording)
+/// ```
+///
+/// `pattern diff/apply` and the controller read the cluster (read-only) and record what they
+/// read in the site's cache; `pattern render` and `--offline` replay that recording.
+public struct HelmClusterSettings: Sendable, Hashable {
+    /// How `lookup` is answered.
+    public enum Lookup: String, Sendable, Hashable, CaseIterable {
+        /// Empty maps, as `helm template`.
+        case off
+        /// From the live cluster when one is read, else from the recording.
+        case live
+        /// Only from the recording in the cache; the cluster is never read for it.
+        case replay
+    }
+    /// Where `.Capabilities` comes from.
+    public enum CapabilitiesSource: String, Sendable, Hashable, CaseIterable {
+        /// `cluster.kubeVersion`/`apiVersions`, else Helm's defaults.
+        case declared
+        /// The cluster's `/version` and discovery (recorded; declared `apiVersions` are added).
+        case discover
+    }
+    public var lookup: Lookup
+    public var capabilities: CapabilitiesSource
+    public var lookupSecrets: Bool
+
+    public init(lookup: Lookup = .off, capabilities: CapabilitiesSource = .declared, lookupSecrets: Bool = false) {
+        self.lookup = lookup; self.capabilities = capabilities; self.lookupSecrets = lookupSecrets
+    }
+
+    /// Whether a render with a cluster at hand reads it.
+    public var readsCluster: Bool { lookup == .live || capabilities == .discover }
+    /// Whether renders use recorded cluster reads at all.
+    public var usesRecording: Bool { lookup != .off || capabilities == .discover }
+
+    static let known = ["lookup", "capabilities", "lookupSecrets"]
+
+    static func decode(_ o: Object, reader r: inout FieldReader) -> HelmClusterSettings {
+        r.checkKnown(o, known, in: "cluster.helm")
+        var s = HelmClusterSettings()
+        if let v = o["lookup"], !v.isNull {
+            if let t = v.string, let l = Lookup(rawValue: t) { s.lookup = l } else {
+                r.error("'lookup' in cluster.helm must be one of off, live, replay, found \(v.description)", at: v,
+                        fix: "write lookup: live to read the cluster, or off for empty maps as helm template")
+            }
+        }
+        if let v = o["capabilities"], !v.isNull {
+            if let t = v.string, let c = CapabilitiesSource(rawValue: t) { s.capabilities = c } else {
+                r.error("'capabilities' in cluster.helm must be one of declared, discover, found \(v.description)", at: v,
+                        fix: "write capabilities: discover to read the cluster's version and API groups")
+            }
+        }
+        s.lookupSecrets = r.bool(o, "lookupSecrets", in: "cluster.helm") ?? false
+        return s
     }
 }
 
@@ -142,7 +208,8 @@ extension OverlaySpec {
 
         var cluster = ClusterFacts()
         if let co = r.object(spec["cluster"], "cluster") {
-            r.checkKnown(co, ["name", "context", "labels", "kubeVersion", "apiVersions"], in: "cluster")
+            r.checkKnown(co, ["name", "context", "labels", "kubeVersion", "apiVersions", "helm"], in: "cluster")
+            if let ho = r.object(co["helm"], "cluster.helm") { cluster.helm = HelmClusterSettings.decode(ho, reader: &r) }
             cluster.name = r.string(co, "name", in: "cluster")
             if let kv = co["kubeVersion"], !kv.isNull {
                 if let s = kv.scalarText, kv.isScalar { cluster.kubeVersion = s } else { r.error("'kubeVersion' in cluster must be a string", at: kv) }

@@ -1,4 +1,5 @@
 import PatternCore
+import Helm
 
 /// Compiles a site: pattern + overlay chain + values → objects in apply order.
 ///
@@ -11,6 +12,13 @@ public struct SiteCompiler: Sendable {
     public var resolver: (any PatternSourceResolver)?
     /// Install or upgrade per chart component (from the site's ledger; default: install).
     public var chartReleases: ChartReleases = .install
+    /// What the site's charts read from the cluster (discovered `.Capabilities`, `lookup`
+    /// answers), for sites whose `cluster.helm` asks for it; nil: nothing recorded.
+    public var helmReads: HelmClusterReads?
+    /// Set by a render that reads the cluster: `lookup` calls missing from `helmReads` are
+    /// collected here (answered with empty maps) instead of warned about, so the caller can
+    /// read them and compile again.
+    public var lookupMisses: LookupMisses?
 
     public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil) {
         self.workspace = workspace
@@ -18,6 +26,15 @@ public struct SiteCompiler: Sendable {
     }
 
     public func compile(site: String) throws(Diagnostics) -> RenderedSite {
+        var me = self
+        if lookupMisses == nil { me.replayMisses = LookupMisses() }
+        return try me.compileSite(site)
+    }
+
+    /// Collects `lookup` calls the recording did not answer in a replay render (warned about).
+    var replayMisses: LookupMisses?
+
+    func compileSite(_ site: String) throws(Diagnostics) -> RenderedSite {
         let chain = try workspace.overlayChain(site)
         let siteOverlay = chain.last!
         var diagnostics: [Diagnostic] = []
@@ -136,7 +153,7 @@ public struct SiteCompiler: Sendable {
         let loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
         let charts = try ChartComponentRenderer.renderAll(active, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
                                                           patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,
-                                                          releases: chartReleases)
+                                                          releases: chartReleases, helm: helmInputs(chain, site: site, warnings: &warnings))
         for c in active {
             if let rendered = charts[c.name] {
                 switch rendered {
@@ -198,12 +215,38 @@ public struct SiteCompiler: Sendable {
         var rendered = RenderedSite(site: site, pattern: pattern.name, patternVersion: pattern.version, cluster: cluster, objects: objects,
                                     revision: revision, components: deps, provenance: provenance, warnings: warnings)
         rendered.chartComponents = active.filter { $0.chart != nil }.map(\.name)
+        rendered.helm = OverlaySpec.helmSettings(chain)
+        if lookupMisses == nil, let misses = replayMisses {
+            for key in misses.missing {
+                rendered.warnings.append(Diagnostic(.warning, at: SourceLocation(file: siteOverlay.file),
+                    "lookup \(key.apiVersion) \(key.kind) \(key.namespace.isEmpty ? "" : key.namespace + "/")\(key.name) is not in the site's recorded cluster reads; it returned an empty map",
+                    fix: "run `pattern diff \(site)` against the cluster to record it"))
+            }
+        }
         for o in chain {
             rendered.apply.recordNamespace = o.apply.recordNamespace ?? rendered.apply.recordNamespace
             rendered.apply.namespaces = o.apply.namespaces ?? rendered.apply.namespaces
             rendered.apply.pruneKinds = o.apply.pruneKinds ?? rendered.apply.pruneKinds
         }
         return rendered
+    }
+
+    /// `.Capabilities` and `lookup` for the site's charts, per its `cluster.helm`.
+    func helmInputs(_ chain: [OverlaySpec], site: String, warnings: inout [Diagnostic]) -> ChartComponentRenderer.HelmInputs {
+        let settings = OverlaySpec.helmSettings(chain)
+        var inputs = ChartComponentRenderer.HelmInputs()
+        let reads = helmReads?.site == site ? helmReads : nil
+        if settings.capabilities == .discover {
+            if let caps = reads?.discoveredCapabilities() { inputs.discovered = caps } else {
+                warnings.append(Diagnostic(.warning, at: SourceLocation(file: chain.last!.file),
+                    "cluster.helm.capabilities is discover but no discovery of the cluster is recorded; charts see the declared capabilities",
+                    fix: "run `pattern diff \(site)` against the cluster to record its version and API groups"))
+            }
+        }
+        if settings.lookup != .off {
+            inputs.lookup = .prefetch(reads?.lookups ?? LookupRecording(), lookupMisses ?? replayMisses ?? LookupMisses())
+        }
+        return inputs
     }
 
     /// `url` made absolute against `base` when it is a relative local path (`../upstream`,
