@@ -61,7 +61,7 @@ public struct HelmClusterReads: Sendable, Hashable {
 
 extension OverlaySpec {
     /// `cluster.helm` of a chain: the last overlay that sets it wins (the site over its groups).
-    static func helmSettings(_ chain: [OverlaySpec]) -> HelmClusterSettings {
+    public static func helmSettings(_ chain: [OverlaySpec]) -> HelmClusterSettings {
         chain.reversed().lazy.compactMap(\.cluster.helm).first ?? HelmClusterSettings()
     }
 }

@@ -36,8 +36,8 @@ public struct DiffCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let (installRender, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
-        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions)
+        let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 2)
+        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
         do {
             let (diffs, _, _) = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered))
             var dryRunFailures: [(ObjectKey, KubeError)] = []

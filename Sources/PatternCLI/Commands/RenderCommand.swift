@@ -123,13 +123,19 @@ public struct RenderCommand: AsyncParsableCommand {
 public enum Renderer {
     /// Compiles the sites, printing all diagnostics and failing (exit 1) if there are any errors.
     public static func compile(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil,
-                               chartReleases: ChartReleases = .install) throws -> [RenderedSite] {
+                               chartReleases: ChartReleases = .install,
+                               helmReads: ((String) throws(Diagnostic) -> HelmClusterReads?)? = nil) throws -> [RenderedSite] {
         var compiler = SiteCompiler(workspace: workspace, resolver: resolver)
         compiler.chartReleases = chartReleases
         var out: [RenderedSite] = []
         var problems: [Diagnostic] = []
         for s in sites {
             do {
+                // Recorded cluster reads replay (the site uses them only when its cluster.helm asks).
+                do { compiler.helmReads = try helmReads?(s) } catch {
+                    problems.append(error)
+                    continue
+                }
                 let r = try compiler.compile(site: s)
                 if !r.warnings.isEmpty { Output.report(r.warnings) }
                 out.append(r)

@@ -87,9 +87,10 @@ public enum FileSystem {
         }
     }
 
-    public static func write(_ path: String, _ bytes: [UInt8]) throws {
+    /// Writes `bytes` to `path` atomically (a temporary file renamed over it), with `mode`.
+    public static func write(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
         let tmp = path + ".tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode)
         guard fd >= 0 else { throw Diagnostic.error("cannot write \(path): \(String(cString: strerror(errno)))") }
         var off = 0
         while off < bytes.count {
@@ -99,6 +100,21 @@ public enum FileSystem {
         }
         close(fd)
         guard rename(tmp, path) == 0 else { throw Diagnostic.error("cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// The file's bytes, nil when it cannot be read.
+    public static func read(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { return out }
+            out += buf[0..<n]
+        }
     }
 
     /// Removes rendered files (`*.yaml`, `*.json`) below `dir`, leaving anything else alone.

@@ -13,9 +13,11 @@ public struct RepoOptions: ParsableArguments {
 
     public var workspace: Workspace { Workspace(tree: LocalTree(root: repo)) }
 
-    /// Compiles `sites`, resolving git patterns through the source cache.
+    /// Compiles `sites`, resolving git patterns through the source cache; charts of sites
+    /// whose `cluster.helm` uses the cluster replay what was last read from it (the cache).
     public func compile(_ sites: [String], chartReleases: ChartReleases = .install) throws -> [RenderedSite] {
-        try Renderer.compile(sites: sites, workspace: workspace, resolver: source.resolver, chartReleases: chartReleases)
+        try Renderer.compile(sites: sites, workspace: workspace, resolver: source.resolver, chartReleases: chartReleases,
+                             helmReads: { site throws(Diagnostic) in try HelmClusterReading.load(site, repo: self) })
     }
 }
 
