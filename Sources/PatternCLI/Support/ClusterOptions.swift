@@ -91,29 +91,23 @@ extension ClusterOptions {
             let client = try client(site: name, siteContext: chain.reversed().lazy.compactMap(\.cluster.context).first)
             let rendered = try await HelmClusterReading.compile(name, repo: repo, client: client, settings: settings)
             return (rendered, ApplyEngine(client: client, recordNamespace: recordNamespace(for: rendered)))
-        } catch is ReportedFailure {
-            throw ExitCode(errorExit)
-        } catch let d as Diagnostic {
-            Output.report([d])
-            throw ExitCode(errorExit)
         } catch {
-            Output.err("error: \(error)\n")
-            throw ExitCode(errorExit)
+            throw Self.reported(error, exit: errorExit)
         }
+    }
+
+    /// `error` printed (unless already reported), as the command's exit code.
+    static func reported(_ error: any Error, exit: Int32) -> ExitCode {
+        if let d = error as? Diagnostic { Output.report([d]) } else if !(error is ReportedFailure) { Output.err("error: \(error)\n") }
+        return ExitCode(exit)
     }
 
     func renderAndConnect(_ site: String, repo: RepoOptions, errorExit: Int32) throws -> (RenderedSite, ApplyEngine) {
         do {
             let rendered = try renderOne(site, repo: repo)
             return (rendered, ApplyEngine(client: try client(for: rendered), recordNamespace: recordNamespace(for: rendered)))
-        } catch is ReportedFailure {
-            throw ExitCode(errorExit)
-        } catch let d as Diagnostic {
-            Output.report([d])
-            throw ExitCode(errorExit)
         } catch {
-            Output.err("error: \(error)\n")
-            throw ExitCode(errorExit)
+            throw Self.reported(error, exit: errorExit)
         }
     }
 }
