@@ -31,7 +31,9 @@ enum HelmClusterReading {
     static func load(_ site: String, repo: RepoOptions) throws(Diagnostic) -> HelmClusterReads? {
         let path = recordPath(site, repo: repo)
         guard FileSystem.exists(path) else { return nil }
-        guard let bytes = FileSystem.read(path) else {
+        let slash = path.lastIndex(of: "/")!
+        guard let name = try? TreePath(String(path[path.index(after: slash)...])),
+              let bytes = try? LocalTree(root: String(path[..<slash])).read(name) else {
             throw Diagnostic.error("cannot read \(path)", at: SourceLocation(file: path), fix: "check the file's permissions or delete it")
         }
         let reads = try HelmClusterReads(decoding: try JSONParser.parse(bytes, file: path), file: path)

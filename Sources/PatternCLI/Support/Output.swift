@@ -102,21 +102,6 @@ public enum FileSystem {
         guard rename(tmp, path) == 0 else { throw Diagnostic.error("cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
-    /// The file's bytes, nil when it cannot be read.
-    public static func read(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { return out }
-            out += buf[0..<n]
-        }
-    }
-
     /// Removes rendered files (`*.yaml`, `*.json`) below `dir`, leaving anything else alone.
     public static func removeRenderedFiles(in dir: String) {
         let tree = LocalTree(root: dir)
