@@ -17,6 +17,22 @@ public enum LookupMode: Sendable {
     /// Answers from an earlier recording, so an offline render gives the same output. A
     /// call the recording does not hold answers with an empty map and is reported.
     case replay(LookupRecording)
+    /// A pre-render pass of a live site render: answers from the recording and, instead of a
+    /// warning, adds each call the recording does not hold to `misses` (answering it with an
+    /// empty map). The caller reads those objects from the cluster (off the template
+    /// functions, which are synchronous) and renders again until nothing is missing.
+    case prefetch(LookupRecording, LookupMisses)
+}
+
+/// The `lookup` calls a `.prefetch` render could not answer (thread-safe: templates render
+/// concurrently, and several charts may share one collector).
+public final class LookupMisses: @unchecked Sendable {
+    let lock = Lock()
+    var keys: Set<LookupRecording.Key> = []
+    public init() {}
+    /// The calls still to read, sorted.
+    public var missing: [LookupRecording.Key] { lock.withLock { keys.sorted() } }
+    func add(_ key: LookupRecording.Key) { lock.withLock { _ = keys.insert(key) } }
 }
 
 /// The answers `lookup` gave during a render, keyed by its four arguments.
@@ -36,6 +52,14 @@ public struct LookupRecording: Sendable, Hashable {
     }
     public var entries: [Key: Value]
     public init(entries: [Key: Value] = [:]) { self.entries = entries }
+
+    /// The answer `lookup` gives for an object read from the cluster (nil: it does not
+    /// exist), or for a LIST when `name` is empty: as Helm, a `List` of the items.
+    public static func answer(object: Value?) -> Value { object ?? .emptyObject }
+    /// `lookup`'s answer for a LIST (`name` empty).
+    public static func answer(items: [Value]) -> Value {
+        ["apiVersion": "v1", "kind": "List", "metadata": [:], "items": .array(items)]
+    }
 
     public var isEmpty: Bool { entries.isEmpty }
 
@@ -89,13 +113,16 @@ public final class LookupSession: @unchecked Sendable {
             if let v = rec.entries[key] { return v }
             lock.withLock { missing.append(key) }
             return .emptyObject
+        case .prefetch(let rec, let misses):
+            if let v = rec.entries[key] { return v }
+            misses.add(key)
+            return .emptyObject
         case .live(let reader):
             let result: Value
             if name.isEmpty {
-                let items = try reader.list(apiVersion: apiVersion, kind: kind, namespace: namespace)
-                result = ["apiVersion": "v1", "kind": "List", "metadata": [:], "items": .array(items)]
+                result = LookupRecording.answer(items: try reader.list(apiVersion: apiVersion, kind: kind, namespace: namespace))
             } else {
-                result = try reader.get(apiVersion: apiVersion, kind: kind, namespace: namespace, name: name) ?? .emptyObject
+                result = LookupRecording.answer(object: try reader.get(apiVersion: apiVersion, kind: kind, namespace: namespace, name: name))
             }
             lock.withLock { recorded[key] = result }
             return result

@@ -111,7 +111,8 @@ struct ChartComponentRenderer: Sendable {
     /// The chart's objects with their `# Source` names. Hooks become apply-plan edges (see
     /// `HookOrdering`); `test` hooks and hooks for events other than install are left out.
     func render(_ spec: ChartComponentSpec, component: String, patternDir: TreePath, patternFile: String,
-                substituter: Substituter, capabilities: Capabilities, releases: ChartReleases = .install) throws(Diagnostics) -> [(Value, String)] {
+                substituter: Substituter, capabilities: Capabilities, releases: ChartReleases = .install,
+                lookup: LookupMode = .empty) throws(Diagnostics) -> [(Value, String)] {
         let referencedAt = SourceLocation(file: patternFile, mark: spec.mark)
         let chart: Chart
         let chartDisplay: String
@@ -162,7 +163,7 @@ struct ChartComponentRenderer: Sendable {
         if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
 
         let release = releases.release(component, name: spec.releaseName ?? component, namespace: spec.namespace ?? "default")
-        let request = ChartRenderRequest(chart: chart, values: layers, release: release, capabilities: capabilities,
+        let request = ChartRenderRequest(chart: chart, values: layers, release: release, capabilities: capabilities, lookup: lookup,
                                          includeCRDs: true, skipTests: true, setNamespace: true, yamlLimits: limits)
         let result: ChartRender
         do { result = try ChartRenderer().render(request) } catch { throw Diagnostics(error.diagnostics) }
@@ -245,21 +246,30 @@ extension String {
 }
 
 extension ChartComponentRenderer {
+    /// What the site's charts see of the cluster (`cluster.helm`).
+    struct HelmInputs: Sendable {
+        /// Discovered `.Capabilities` (declared `apiVersions` are added); nil: declared ones.
+        var discovered: Capabilities?
+        var lookup: LookupMode = .empty
+    }
+
     /// Renders every chart component of `components` (concurrently: charts are independent),
     /// keyed by component name.
     static func renderAll(_ components: [PatternSpec.Component], tree: any SourceTree, displayPrefix: String, limits: YAMLLimits,
                           patternDir: TreePath, patternFile: String, substituter: Substituter,
                           chain: [OverlaySpec], releases: ChartReleases = .install, charts: (any ChartArchiveResolver)? = nil,
-                          fetchWarnings: ChartFetchWarnings? = nil) throws(Diagnostics) -> [String: Result<[(Value, String)], Diagnostics>] {
+                          fetchWarnings: ChartFetchWarnings? = nil,
+                          helm: HelmInputs = HelmInputs()) throws(Diagnostics) -> [String: Result<[(Value, String)], Diagnostics>] {
         let withCharts = components.compactMap { c in c.chart.map { (c.name, $0) } }
         if withCharts.isEmpty { return [:] }
-        let caps = try capabilities(chain)
+        let declared = try capabilities(chain)
+        let caps = helm.discovered.map { $0.adding(apiVersions: chain.flatMap(\.cluster.apiVersions)) } ?? declared
         let renderer = ChartComponentRenderer(tree: tree, displayPrefix: displayPrefix, limits: limits, charts: charts,
                                               fetchWarnings: fetchWarnings)
         let results = ParallelMap.map(withCharts, minimum: 2) { (name, spec) in
             Result { () throws(Diagnostics) in
                 try renderer.render(spec, component: name, patternDir: patternDir, patternFile: patternFile,
-                                    substituter: substituter, capabilities: caps, releases: releases)
+                                    substituter: substituter, capabilities: caps, releases: releases, lookup: helm.lookup)
             }
         }
         var out: [String: Result<[(Value, String)], Diagnostics>] = [:]

@@ -83,6 +83,29 @@ public struct PatternRef: Sendable, Hashable {
     public static let credentialKeys = ["username", "tokenEnv", "tokenFile", "sshKey", "sshPublicKey", "sshPassphraseEnv", "caBundle"]
 }
 
+extension HelmClusterSettings {
+    static let known = ["lookup", "capabilities", "lookupSecrets"]
+
+    static func decode(_ o: Object, reader r: inout FieldReader) -> HelmClusterSettings {
+        r.checkKnown(o, known, in: "cluster.helm")
+        var s = HelmClusterSettings()
+        if let v = o["lookup"], !v.isNull {
+            if let t = v.string, let l = Lookup(rawValue: t) { s.lookup = l } else {
+                r.error("'lookup' in cluster.helm must be one of off, live, replay, found \(v.description)", at: v,
+                        fix: "write lookup: live to read the cluster, or off for empty maps as helm template")
+            }
+        }
+        if let v = o["capabilities"], !v.isNull {
+            if let t = v.string, let c = CapabilitiesSource(rawValue: t) { s.capabilities = c } else {
+                r.error("'capabilities' in cluster.helm must be one of declared, discover, found \(v.description)", at: v,
+                        fix: "write capabilities: discover to read the cluster's version and API groups")
+            }
+        }
+        s.lookupSecrets = r.bool(o, "lookupSecrets", in: "cluster.helm") ?? false
+        return s
+    }
+}
+
 extension OverlaySpec {
     static let knownSpec = ["extends", "pattern", "cluster", "valueFiles", "values", "components", "patches", "description", "apply"]
         + argoSpecFields
@@ -158,7 +181,8 @@ extension OverlaySpec {
 
         var cluster = ClusterFacts()
         if let co = r.object(spec["cluster"], "cluster") {
-            r.checkKnown(co, ["name", "context", "labels", "kubeVersion", "apiVersions"], in: "cluster")
+            r.checkKnown(co, ["name", "context", "labels", "kubeVersion", "apiVersions", "helm"], in: "cluster")
+            if let ho = r.object(co["helm"], "cluster.helm") { cluster.helm = HelmClusterSettings.decode(ho, reader: &r) }
             cluster.name = r.string(co, "name", in: "cluster")
             if let kv = co["kubeVersion"], !kv.isNull {
                 if let s = kv.scalarText, kv.isScalar { cluster.kubeVersion = s } else { r.error("'kubeVersion' in cluster must be a string", at: kv) }

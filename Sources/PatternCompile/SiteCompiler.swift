@@ -1,6 +1,7 @@
 import PatternCore
 import PatternDiff
 import ArgoCD
+import Helm
 
 /// Compiles a site: pattern + overlay chain + values → objects in apply order.
 ///
@@ -25,6 +26,13 @@ public struct SiteCompiler: Sendable {
     /// controller's source): objects of a path pattern in it carry that commit in their
     /// `pattern.dev/source-commit` annotation, as objects of a `pattern.git` pattern do.
     public var treeProvenance: Provenance?
+    /// What the site's charts read from the cluster (discovered `.Capabilities`, `lookup`
+    /// answers), for sites whose `cluster.helm` asks for it; nil: nothing recorded.
+    public var helmReads: HelmClusterReads?
+    /// Set by a render that reads the cluster: `lookup` calls missing from `helmReads` are
+    /// collected here (answered with empty maps) instead of warned about, so the caller can
+    /// read them and compile again.
+    public var lookupMisses: LookupMisses?
 
     public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil, treeProvenance: Provenance? = nil) {
         self.workspace = workspace
@@ -33,6 +41,15 @@ public struct SiteCompiler: Sendable {
     }
 
     public func compile(site: String) throws(Diagnostics) -> RenderedSite {
+        var me = self
+        if lookupMisses == nil { me.replayMisses = LookupMisses() }
+        return try me.compileSite(site)
+    }
+
+    /// Collects `lookup` calls the recording did not answer in a replay render (warned about).
+    var replayMisses: LookupMisses?
+
+    func compileSite(_ site: String) throws(Diagnostics) -> RenderedSite {
         let chain = try workspace.overlayChain(site)
         let siteOverlay = chain.last!
         var diagnostics: [Diagnostic] = []
@@ -181,7 +198,7 @@ public struct SiteCompiler: Sendable {
         let charts = try ChartComponentRenderer.renderAll(active, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
                                                           patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,
                                                           releases: chartReleases, charts: resolver as? any ChartArchiveResolver,
-                                                          fetchWarnings: chartWarnings)
+                                                          fetchWarnings: chartWarnings, helm: helmInputs(chain, site: site, warnings: &warnings))
         warnings += chartWarnings.all
         for c in active {
             if let rendered = charts[c.name] {
@@ -293,12 +310,38 @@ public struct SiteCompiler: Sendable {
         rendered.applications = argo.mode
         rendered.expandedApplications = argo.count
         rendered.ignoreDifferences = chain.flatMap(\.ignoreDifferences) + argo.ignoreRules
+        rendered.helm = OverlaySpec.helmSettings(chain)
+        if lookupMisses == nil, let misses = replayMisses {
+            for key in misses.missing {
+                rendered.warnings.append(Diagnostic(.warning, at: SourceLocation(file: siteOverlay.file),
+                    "lookup \(key.apiVersion) \(key.kind) \(key.namespace.isEmpty ? "" : key.namespace + "/")\(key.name) is not in the site's recorded cluster reads; it returned an empty map",
+                    fix: "run `pattern diff \(site)` against the cluster to record it"))
+            }
+        }
         for o in chain {
             rendered.apply.recordNamespace = o.apply.recordNamespace ?? rendered.apply.recordNamespace
             rendered.apply.namespaces = o.apply.namespaces ?? rendered.apply.namespaces
             rendered.apply.pruneKinds = o.apply.pruneKinds ?? rendered.apply.pruneKinds
         }
         return rendered
+    }
+
+    /// `.Capabilities` and `lookup` for the site's charts, per its `cluster.helm`.
+    func helmInputs(_ chain: [OverlaySpec], site: String, warnings: inout [Diagnostic]) -> ChartComponentRenderer.HelmInputs {
+        let settings = OverlaySpec.helmSettings(chain)
+        var inputs = ChartComponentRenderer.HelmInputs()
+        let reads = helmReads?.site == site ? helmReads : nil
+        if settings.capabilities == .discover {
+            if let caps = reads?.discoveredCapabilities() { inputs.discovered = caps } else {
+                warnings.append(Diagnostic(.warning, at: SourceLocation(file: chain.last!.file),
+                    "cluster.helm.capabilities is discover but no discovery of the cluster is recorded; charts see the declared capabilities",
+                    fix: "run `pattern diff \(site)` against the cluster to record its version and API groups"))
+            }
+        }
+        if settings.lookup != .off {
+            inputs.lookup = .prefetch(reads?.lookups ?? LookupRecording(), lookupMisses ?? replayMisses ?? LookupMisses())
+        }
+        return inputs
     }
 
     /// `url` made absolute against `base` when it is a relative local path (`../upstream`,

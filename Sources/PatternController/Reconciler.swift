@@ -261,6 +261,13 @@ public struct Reconciler: Sendable {
                               stalled: true, interval: pass.spec.intervalSeconds)
         }
         site.ignoreDifferences += pass.spec.ignoreDifferences
+        // Charts that read the cluster (`cluster.helm`) are not fed here yet: applying them with
+        // empty lookups (a regenerated password, say) would be wrong, so the site stalls.
+        if site.helm.readsCluster && !site.chartComponents.isEmpty {
+            return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
+                              message: "site '\(pass.spec.site)' sets cluster.helm (lookup: live or capabilities: discover), which the controller does not support yet; fix: apply it with `pattern apply \(pass.spec.site)`, or set cluster.helm.lookup: off and capabilities: declared",
+                              stalled: true, interval: pass.spec.intervalSeconds)
+        }
         if site.provenance.commit == nil, let commit = pass.commit {
             site.provenance = Provenance(source: pass.sourceURL, commit: commit, stale: pass.stale)
         }

@@ -53,9 +53,11 @@ public struct ClusterFacts: Sendable, Hashable {
     public var kubeVersion: String?
     /// Extra API versions for `.Capabilities.APIVersions` (`monitoring.coreos.com/v1`).
     public var apiVersions: [String]
+    /// Whether Helm charts of the site read the cluster (`cluster.helm`); nil: not set here.
+    public var helm: HelmClusterSettings?
     public init(name: String? = nil, context: String? = nil, labels: [String: String] = [:],
-                kubeVersion: String? = nil, apiVersions: [String] = []) {
+                kubeVersion: String? = nil, apiVersions: [String] = [], helm: HelmClusterSettings? = nil) {
         self.name = name; self.context = context; self.labels = labels
-        self.kubeVersion = kubeVersion; self.apiVersions = apiVersions
+        self.kubeVersion = kubeVersion; self.apiVersions = apiVersions; self.helm = helm
     }
 }

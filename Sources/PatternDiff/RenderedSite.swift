@@ -18,6 +18,8 @@ public struct RenderedSite: Sendable {
     public var components: [(name: String, dependsOn: [String])]
     /// The components that are Helm charts (their `.Release` depends on `ChartReleases`).
     public var chartComponents: [String] = []
+    /// The site's `cluster.helm` (last in the chain wins): whether its charts read the cluster.
+    public var helm = HelmClusterSettings()
     public var provenance: Provenance
     public var warnings: [Diagnostic]
     /// How the site is applied (overlay `spec.apply`, last in the chain wins).

@@ -5,6 +5,7 @@ import Glibc
 import PatternCore
 import PatternDiff
 @testable import PatternCompile
+import Helm
 
 @Suite struct ChartComponentTests {
     static let files: [String: String] = [
@@ -233,5 +234,72 @@ extension String {
         #expect(ChartReleases.fromRecords(installed, inventory: [deployKey], anySucceeded: false, nextSeq: 3).upgraded.isEmpty)
         let nsKey = try #require(installed.objects.first { $0.key.kind == "Namespace" }).key   // the non-chart component's object
         #expect(ChartReleases.fromRecords(installed, inventory: [nsKey], anySucceeded: true, nextSeq: 3).upgraded.isEmpty)
+    }
+}
+
+/// `cluster.helm`: the compiler feeds charts recorded cluster reads and collects the lookups a
+/// live render must still read.
+@Suite struct HelmClusterReadsCompileTests {
+    static func files(helm: String) -> [String: String] {
+        var f = ChartComponentTests.files
+        f["patterns/p/charts/web/templates/seen.yaml"] = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: seen}
+            data:
+              mode: {{ dig "data" "mode" "none" (lookup "v1" "ConfigMap" "shop" "settings") | quote }}
+              kube: {{ .Capabilities.KubeVersion.Version | quote }}
+              mon: {{ .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" | quote }}
+            """
+        f["overlays/s/overlay.yaml"] = f["overlays/s/overlay.yaml"]!.replacingOccurrences(
+            "cluster: {kubeVersion: \"1.31.4\"}", "cluster: {kubeVersion: \"1.31.4\", helm: \(helm)}")
+        return f
+    }
+
+    func seen(_ r: RenderedSite) -> Value? { r.objects.first { $0.key.name == "seen" }?.object["data"] }
+
+    @Test func missesAreCollectedThenRecordedAnswersAndDiscoveryAreUsed() throws {
+        let dir = temporaryRepo(Self.files(helm: "{lookup: live, capabilities: discover}"))
+        defer { removeTree(dir) }
+        var compiler = SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir)))
+        let misses = LookupMisses()
+        compiler.lookupMisses = misses
+        let first = try compiler.compile(site: "s")
+        #expect(first.helm.lookup == .live && first.helm.capabilities == .discover)
+        #expect(seen(first)?["mode"]?.string == "none")
+        #expect(misses.missing == [LookupRecording.Key(apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "settings")])
+
+        var reads = HelmClusterReads(site: "s", kubeVersion: "v1.30.2", apiVersions: ["v1", "monitoring.coreos.com/v1"])
+        reads.lookups.entries[misses.missing[0]] = ["apiVersion": "v1", "kind": "ConfigMap", "data": ["mode": "blue"]]
+        // The recording survives its JSON form.
+        let decoded = try HelmClusterReads(decoding: try JSONParser.parse(JSONWriter.string(reads.encoded())), file: "r.json")
+        #expect(decoded == reads)
+
+        compiler.helmReads = decoded
+        compiler.lookupMisses = LookupMisses()
+        let second = try compiler.compile(site: "s")
+        #expect(compiler.lookupMisses!.missing.isEmpty)
+        #expect(seen(second)?["mode"]?.string == "blue")
+        #expect(seen(second)?["kube"]?.string == "v1.30.2")
+        #expect(seen(second)?["mon"]?.string == "true")
+
+        // Replay (no collector) of a recording without the call: empty map and a warning naming it.
+        compiler.helmReads = HelmClusterReads(site: "s", kubeVersion: "v1.30.2", apiVersions: ["v1"])
+        compiler.lookupMisses = nil
+        let replay = try compiler.compile(site: "s")
+        #expect(seen(replay)?["mode"]?.string == "none")
+        #expect(replay.warnings.contains { $0.message.contains("lookup v1 ConfigMap shop/settings is not in the site's recorded cluster reads") })
+    }
+
+    @Test func offIsHelmTemplateAndARecordingIsIgnored() throws {
+        let dir = temporaryRepo(Self.files(helm: "{lookup: off}"))
+        defer { removeTree(dir) }
+        var compiler = SiteCompiler(workspace: Workspace(tree: LocalTree(root: dir)))
+        var reads = HelmClusterReads(site: "s", kubeVersion: "v1.30.2", apiVersions: ["v1"])
+        reads.lookups.entries[LookupRecording.Key(apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "settings")] = ["data": ["mode": "blue"]]
+        compiler.helmReads = reads
+        let r = try compiler.compile(site: "s")
+        #expect(seen(r)?["mode"]?.string == "none")
+        #expect(seen(r)?["kube"]?.string == "v1.31.4")
     }
 }

@@ -198,6 +198,29 @@ import KubeTestServer
         #expect(await cluster.condition("dev", "Ready")?["message"]?.string?.contains("no-such-site") == true)
         #expect(cluster.server.requestLog.writes.filter { $0.verb == "apply" && $0.resource != "customresourcedefinitions" }.isEmpty)
     }
+
+    @Test func aSiteWhoseChartsReadTheClusterStallsAndWritesNothing() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        defer { repo.remove() }
+        writeFile(repo.dir + "/patterns/multicloud-platform/charts/c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n")
+        writeFile(repo.dir + "/patterns/multicloud-platform/charts/c/templates/cm.yaml",
+                  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {mode: {{ dig \"data\" \"mode\" \"none\" (lookup \"v1\" \"ConfigMap\" \"x\" \"y\") | quote }}}\n")
+        let patternFile = repo.dir + "/patterns/multicloud-platform/pattern.yaml"
+        let text = readFile(patternFile)
+        #expect(text.contains("  components:\n"))
+        writeFile(patternFile, text.replacingOccurrences(of: "  components:\n", with: "  components:\n  - {name: c, chart: {path: charts/c, namespace: default}}\n"))
+        try git(["add", "-A"], in: repo.dir)
+        try git(["commit", "-q", "-m", "chart"], in: repo.dir)
+        try repo.change("overlays/dev/overlay.yaml", "    name: kind-dev\n", "    name: kind-dev\n    helm: {lookup: live}\n")
+        try await cluster.createSync(url: repo.url, interval: "1h")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(10) { await cluster.condition("dev", "Stalled")?["status"]?.string == "True" })
+        #expect(await cluster.condition("dev", "Ready")?["message"]?.string?.contains("cluster.helm") == true)
+        #expect(cluster.server.requestLog.writes.filter { $0.verb == "apply" && $0.resource != "customresourcedefinitions" }.isEmpty)
+    }
 }
 
 @Suite struct MoreReconcileTests {

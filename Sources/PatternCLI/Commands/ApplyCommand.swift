@@ -82,8 +82,8 @@ public struct ApplyCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let (installRender, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 1)
-        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions)
+        let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 1)
+        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
         var options = ApplyOptions()
         options.dryRun = dryRun
         options.forceConflicts = forceConflicts

@@ -17,7 +17,10 @@ public struct DiffCommand: AsyncParsableCommand {
             ownership): status, server-set metadata and fields defaulted by the server or owned by other \
             managers are ignored; quantities compare by value (1000m = 1). Secret values are shown as \
             sha256 fingerprints, never in clear. Reads live state with one LIST per kind. Objects another \
-            site owns are marked "owned by <pattern>/<site>" (apply refuses them unless --adopt).
+            site owns are marked "owned by <pattern>/<site>" (apply refuses them unless --adopt). A site with \
+            cluster.helm (lookup: live, capabilities: discover) renders its charts with `lookup` and \
+            .Capabilities read from the cluster (read-only) and records the reads in the cache for \
+            `pattern render` and --offline (see Docs/helm.md).
 
             Exit codes (as kubectl diff): 0 no changes, 1 changes, 2 error.
 
@@ -37,8 +40,8 @@ public struct DiffCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let (installRender, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
-        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions)
+        let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 2)
+        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
         do {
             let (diffs, _, _) = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered))
             var dryRunFailures: [(ObjectKey, KubeError)] = []

@@ -154,9 +154,11 @@ public struct RenderCommand: AsyncParsableCommand {
 public enum Renderer {
     /// Compiles the sites, printing all diagnostics and failing (exit 1) if there are any errors.
     public static func compile(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil,
-                               chartReleases: ChartReleases = .install, expandApplications: Bool? = nil) throws -> [RenderedSite] {
+                               chartReleases: ChartReleases = .install, expandApplications: Bool? = nil,
+                               helmReads: ((String) throws(Diagnostic) -> HelmClusterReads?)? = nil) throws -> [RenderedSite] {
         let (out, diagnostics) = compileCollecting(sites: sites, workspace: workspace, resolver: resolver,
-                                                   chartReleases: chartReleases, expandApplications: expandApplications)
+                                                   chartReleases: chartReleases, expandApplications: expandApplications,
+                                                   helmReads: helmReads)
         let warnings = diagnostics.filter { $0.diagnostic.severity == .warning }.map(\.diagnostic)
         let problems = diagnostics.filter { $0.diagnostic.severity == .error }.map(\.diagnostic)
         if !warnings.isEmpty { Output.report(warnings) }
@@ -170,7 +172,8 @@ public enum Renderer {
     /// Compiles every site (one failing site does not stop the others) and returns what compiled
     /// and every site's diagnostics (warnings of compiled sites, errors of failed ones).
     public static func compileCollecting(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil,
-                                         chartReleases: ChartReleases = .install, expandApplications: Bool? = nil)
+                                         chartReleases: ChartReleases = .install, expandApplications: Bool? = nil,
+                                         helmReads: ((String) throws(Diagnostic) -> HelmClusterReads?)? = nil)
         -> ([RenderedSite], [ValidationReport.Item])
     {
         var compiler = SiteCompiler(workspace: workspace, resolver: resolver)
@@ -180,6 +183,11 @@ public enum Renderer {
         var items: [ValidationReport.Item] = []
         for s in sites {
             do {
+                // Recorded cluster reads replay (the site uses them only when its cluster.helm asks).
+                do { compiler.helmReads = try helmReads?(s) } catch {
+                    items.append(.init(site: s, diagnostic: error))
+                    continue
+                }
                 let r = try compiler.compile(site: s)
                 for w in r.warnings { items.append(.init(site: s, diagnostic: w)) }
                 out.append(r)

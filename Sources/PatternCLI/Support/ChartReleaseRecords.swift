@@ -12,7 +12,7 @@ enum ChartReleaseRecords {
     /// itself when it has no chart component or nothing was installed before. Reads the ledger
     /// and the inventory (two GETs/LISTs, only for sites with charts); the second compile
     /// happens only when a chart component is an upgrade.
-    static func refine(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions) async throws -> RenderedSite {
+    static func refine(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions, offline: Bool = true) async throws -> RenderedSite {
         if rendered.chartComponents.isEmpty { return rendered }
         let identity = SiteIdentity(rendered, recordNamespace: engine.records.namespace)
         let ledger: Ledger
@@ -30,7 +30,11 @@ enum ChartReleaseRecords {
                                                  anySucceeded: ledger.entries.contains { $0.result == .succeeded },
                                                  nextSeq: (ledger.last?.seq ?? 0) + 1)
         if releases.upgraded.isEmpty { return rendered }
-        return try Renderer.compile(sites: [rendered.site], workspace: repo.workspace, resolver: repo.source.resolver,
-                                    chartReleases: releases)[0]
+        if !offline && rendered.helm.readsCluster {
+            // Upgrades may look up other objects than installs: read them too.
+            return try await HelmClusterReading.compile(rendered.site, repo: repo, client: engine.client, settings: rendered.helm,
+                                                        chartReleases: releases)
+        }
+        return try repo.compile([rendered.site], chartReleases: releases)[0]
     }
 }

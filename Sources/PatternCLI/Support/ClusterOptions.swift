@@ -28,16 +28,21 @@ public struct ClusterOptions: ParsableArguments {
     /// site's manifests to whatever context happens to be current is how clusters get broken.
     /// `--context` naming another context than the site's needs `--allow-other-context`.
     public func client(for site: RenderedSite) throws -> KubeClient {
-        if let c = context, let own = site.cluster.context, c != own, !allowOtherContext {
-            throw Diagnostic.error("site '\(site.site)' targets kubeconfig context '\(own)', but --context names '\(c)'",
-                                   fix: "drop --context to use '\(own)', or add --allow-other-context if '\(c)' is really meant to receive \(site.site)'s objects")
+        try client(site: site.site, siteContext: site.cluster.context)
+    }
+
+    /// A client for the site named `site` whose overlays name `siteContext`.
+    func client(site: String, siteContext: String?) throws -> KubeClient {
+        if let c = context, let own = siteContext, c != own, !allowOtherContext {
+            throw Diagnostic.error("site '\(site)' targets kubeconfig context '\(own)', but --context names '\(c)'",
+                                   fix: "drop --context to use '\(own)', or add --allow-other-context if '\(c)' is really meant to receive \(site)'s objects")
         }
-        let ctx = context ?? site.cluster.context
+        let ctx = context ?? siteContext
         do {
             return try KubeClient(kubeconfig: kubeconfig, context: ctx)
         } catch {
-            if context == nil, let c = site.cluster.context {
-                throw Diagnostic.error("site '\(site.site)' targets kubeconfig context '\(c)', which cannot be used: \(error)",
+            if context == nil, let c = siteContext {
+                throw Diagnostic.error("site '\(site)' targets kubeconfig context '\(c)', which cannot be used: \(error)",
                                        fix: "add that context to your kubeconfig, or pass --context <name> to choose one explicitly")
             }
             throw Diagnostic.error("cannot configure the cluster connection: \(error)", fix: "check --kubeconfig/--context")
@@ -71,18 +76,38 @@ public typealias ReportFormat = DocumentFormat
 extension ClusterOptions {
     /// Renders `site` and connects to its cluster. Problems are printed; the thrown exit code
     /// is `errorExit` (2 for diff and drift, whose 1 means "changes found", as kubectl diff).
+    /// `renderAndConnect` for commands that render for the cluster they change (diff, apply):
+    /// a site whose `cluster.helm` reads the cluster (`lookup: live`, `capabilities: discover`)
+    /// is compiled with its charts fed from the cluster and the reads recorded in the cache
+    /// (see `HelmClusterReading`); with `--offline`, or for other sites, the recording replays.
+    func renderReadingCluster(_ site: String, repo: RepoOptions, errorExit: Int32) async throws -> (RenderedSite, ApplyEngine) {
+        guard !repo.source.offline, case .site(let name) = RenderTarget.parse(site, repo: repo.repo),
+              let chain = try? repo.workspace.overlayChain(name) else {
+            return try renderAndConnect(site, repo: repo, errorExit: errorExit)
+        }
+        let settings = OverlaySpec.helmSettings(chain)
+        guard settings.readsCluster else { return try renderAndConnect(site, repo: repo, errorExit: errorExit) }
+        do {
+            let client = try client(site: name, siteContext: chain.reversed().lazy.compactMap(\.cluster.context).first)
+            let rendered = try await HelmClusterReading.compile(name, repo: repo, client: client, settings: settings)
+            return (rendered, ApplyEngine(client: client, recordNamespace: recordNamespace(for: rendered)))
+        } catch {
+            throw Self.reported(error, exit: errorExit)
+        }
+    }
+
+    /// `error` printed (unless already reported), as the command's exit code.
+    static func reported(_ error: any Error, exit: Int32) -> ExitCode {
+        if let d = error as? Diagnostic { Output.report([d]) } else if !(error is ReportedFailure) { Output.err("error: \(error)\n") }
+        return ExitCode(exit)
+    }
+
     func renderAndConnect(_ site: String, repo: RepoOptions, errorExit: Int32) throws -> (RenderedSite, ApplyEngine) {
         do {
             let rendered = try renderOne(site, repo: repo)
             return (rendered, ApplyEngine(client: try client(for: rendered), recordNamespace: recordNamespace(for: rendered)))
-        } catch is ReportedFailure {
-            throw ExitCode(errorExit)
-        } catch let d as Diagnostic {
-            Output.report([d])
-            throw ExitCode(errorExit)
         } catch {
-            Output.err("error: \(error)\n")
-            throw ExitCode(errorExit)
+            throw Self.reported(error, exit: errorExit)
         }
     }
 }

@@ -15,10 +15,12 @@ public struct RepoOptions: ParsableArguments {
     /// The repository; a Validated Patterns checkout (values-global.yaml) implies its sites.
     public var workspace: Workspace { Workspace(tree: LocalTree(root: repo), layout: ValidatedPatternsLayout()) }
 
-    /// Compiles `sites`, resolving git patterns through the source cache.
+    /// Compiles `sites`, resolving git patterns through the source cache; charts of sites
+    /// whose `cluster.helm` uses the cluster replay what was last read from it (the cache).
     public func compile(_ sites: [String], chartReleases: ChartReleases = .install, expandApplications: Bool? = nil) throws -> [RenderedSite] {
         try Renderer.compile(sites: sites, workspace: workspace, resolver: source.resolver, chartReleases: chartReleases,
-                             expandApplications: expandApplications)
+                             expandApplications: expandApplications,
+                             helmReads: { site throws(Diagnostic) in try HelmClusterReading.load(site, repo: self) })
     }
 }
 
