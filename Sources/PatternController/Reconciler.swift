@@ -235,6 +235,27 @@ public struct Reconciler: Sendable {
         return nil
     }
 
+    /// Compiles the pass's site on the blocking executor (file reads, parsing and git patterns
+    /// stay off the cooperative pool): Validated Patterns layouts, Argo CD Applications naming the
+    /// source repository read this commit, a git source's commit goes into the objects'
+    /// source-commit annotation (as a CLI apply of a git pattern does), and the PatternSync's own
+    /// `ignoreDifferences` join the site's.
+    func compileSite(_ pass: Pass, releases: ChartReleases = .install) async throws(Diagnostics) -> RenderedSite {
+        let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
+        var urls: [String] = []
+        if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
+        let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
+        var site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
+            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: ValidatedPatternsLayout()),
+                                        resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)), treeProvenance: treeProvenance)
+            compiler.repositoryURLs = urls
+            compiler.chartReleases = releases
+            return try compiler.compile(site: siteName)
+        }
+        site.ignoreDifferences += pass.spec.ignoreDifferences
+        return site
+    }
+
     /// Render: the site from the tree; the owner selector and kinds go to the watches at once.
     func renderStep(_ pass: inout Pass, _ status: inout StatusBuilder, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome? {
         let renderStart = monotonic()
@@ -242,25 +263,13 @@ public struct Reconciler: Sendable {
         do {
             defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "render")], monotonic() - renderStart) }
             // On the blocking executor: file reads, parsing and git patterns stay off the cooperative pool.
-            let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
-            var urls: [String] = []
-            if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
-            // A git source's commit goes into the objects' source-commit annotation (and so
-            // into the revision), as a CLI apply of a git pattern does.
-            let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
-            site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
-                var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: ValidatedPatternsLayout()),
-                                            resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)), treeProvenance: treeProvenance)
-                compiler.repositoryURLs = urls  // Argo CD Applications naming this repository read this commit
-                return try compiler.compile(site: siteName)
-            }
+            site = try await compileSite(pass)
         } catch {
             let text = error.items.prefix(5).map(\.description).joined(separator: "\n")
             return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
                               message: "cannot render site '\(pass.spec.site)'\(pass.commit.map { " at commit \(String($0.prefix(12)))" } ?? ""): \(text)",
                               stalled: true, interval: pass.spec.intervalSeconds)
         }
-        site.ignoreDifferences += pass.spec.ignoreDifferences
         // Charts that read the cluster (`cluster.helm`) are not fed here yet: applying them with
         // empty lookups (a regenerated password, say) would be wrong, so the site stalls.
         if site.helm.readsCluster && !site.chartComponents.isEmpty {
@@ -282,18 +291,9 @@ public struct Reconciler: Sendable {
                                                          anySucceeded: ledger.entries.contains { $0.result == .succeeded },
                                                          nextSeq: (ledger.last?.seq ?? 0) + 1)
                 if !releases.upgraded.isEmpty {
-                    let (cache, siteName, tree, provenance) = (settings.cache, pass.spec.site, pass.tree!, site.provenance)
+                    let provenance = site.provenance
                     do {
-                        var urls: [String] = []
-                        if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
-                        let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
-                        site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
-                            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: ValidatedPatternsLayout()),
-                                                        resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)), treeProvenance: treeProvenance)
-                            compiler.repositoryURLs = urls
-                            compiler.chartReleases = releases
-                            return try compiler.compile(site: siteName)
-                        }
+                        site = try await compileSite(pass, releases: releases)
                         site.provenance = provenance
                     } catch {
                         return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
