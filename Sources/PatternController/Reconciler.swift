@@ -236,25 +236,32 @@ public struct Reconciler: Sendable {
     }
 
     /// Render: the site from the tree; the owner selector and kinds go to the watches at once.
+    /// Compiles the pass's site on the blocking executor (file reads, parsing and git patterns
+    /// stay off the cooperative pool), with git patterns, chart repositories and the Validated
+    /// Patterns clustergroup chart through the source cache.
+    func compileSite(_ pass: Pass, releases: ChartReleases) async throws(Diagnostics) -> RenderedSite {
+        let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
+        var urls: [String] = []
+        if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
+        // A git source's commit goes into the objects' source-commit annotation (and so
+        // into the revision), as a CLI apply of a git pattern does.
+        let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
+        return try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
+            let resolver = GitPatternResolver(resolver: SourceResolver(cache: cache))
+            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: resolver.validatedPatternsLayout),
+                                        resolver: resolver, treeProvenance: treeProvenance)
+            compiler.repositoryURLs = urls  // Argo CD Applications naming this repository read this commit
+            compiler.chartReleases = releases
+            return try compiler.compile(site: siteName)
+        }
+    }
+
     func renderStep(_ pass: inout Pass, _ status: inout StatusBuilder, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome? {
         let renderStart = monotonic()
         var site: RenderedSite
         do {
             defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "render")], monotonic() - renderStart) }
-            // On the blocking executor: file reads, parsing and git patterns stay off the cooperative pool.
-            let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
-            var urls: [String] = []
-            if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
-            // A git source's commit goes into the objects' source-commit annotation (and so
-            // into the revision), as a CLI apply of a git pattern does.
-            let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
-            site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
-                let resolver = GitPatternResolver(resolver: SourceResolver(cache: cache))
-                var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: resolver.validatedPatternsLayout),
-                                            resolver: resolver, treeProvenance: treeProvenance)
-                compiler.repositoryURLs = urls  // Argo CD Applications naming this repository read this commit
-                return try compiler.compile(site: siteName)
-            }
+            site = try await compileSite(pass, releases: .install)
         } catch {
             let text = error.items.prefix(5).map(\.description).joined(separator: "\n")
             return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
@@ -276,19 +283,9 @@ public struct Reconciler: Sendable {
                                                          anySucceeded: ledger.entries.contains { $0.result == .succeeded },
                                                          nextSeq: (ledger.last?.seq ?? 0) + 1)
                 if !releases.upgraded.isEmpty {
-                    let (cache, siteName, tree, provenance) = (settings.cache, pass.spec.site, pass.tree!, site.provenance)
+                    let provenance = site.provenance
                     do {
-                        var urls: [String] = []
-                        if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
-                        let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
-                        site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
-                            let resolver = GitPatternResolver(resolver: SourceResolver(cache: cache))
-                            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: resolver.validatedPatternsLayout),
-                                                        resolver: resolver, treeProvenance: treeProvenance)
-                            compiler.repositoryURLs = urls
-                            compiler.chartReleases = releases
-                            return try compiler.compile(site: siteName)
-                        }
+                        site = try await compileSite(pass, releases: releases)
                         site.provenance = provenance
                     } catch {
                         return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
