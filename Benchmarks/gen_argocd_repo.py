@@ -111,8 +111,8 @@ spec:
 """
     w(f"apps/{name}.yaml", apps)
 
-w("patterns/apps/pattern.yaml", "apiVersion: pattern.dev/v1alpha1\nkind: Pattern\nmetadata: {name: apps}\nspec:\n  components: [{name: root, path: components/root}]\n")
-w("patterns/apps/components/root/root.yaml", f"""apiVersion: argoproj.io/v1alpha1
+w("patterns/apps/pattern.yaml", "apiVersion: pattern.dev/v1alpha1\nkind: Pattern\nmetadata: {name: apps}\nspec:\n  components: [{name: root, path: components/app-of-apps}]\n")
+w("patterns/apps/components/app-of-apps/app-of-apps.yaml", f"""apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata: {{name: root, namespace: openshift-gitops}}
 spec:

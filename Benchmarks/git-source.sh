@@ -29,20 +29,20 @@ export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost GIT_COMMITTER_NAME
 export GIT_CONFIG_NOSYSTEM=1 HOME="$T"
 
 # --- fixture -------------------------------------------------------------------------------
-mkdir -p "$T/work" "$T/srv"
-git -C "$T/work" init -q -b main
+mkdir -p "$T/checkout" "$T/srv"
+git -C "$T/checkout" init -q -b main
 for ((i = 0; i < FILES; i++)); do
-  d="$T/work/components/c$((i % 100))"
+  d="$T/checkout/components/c$((i % 100))"
   mkdir -p "$d"
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\n  namespace: ns-%d\ndata:\n  key: "value-%d"\n  blob: "%0200d"\n' "$i" $((i % 100)) "$i" "$i" > "$d/cm-$i.yaml"
 done
-git -C "$T/work" add -A && git -C "$T/work" commit -q -m initial
+git -C "$T/checkout" add -A && git -C "$T/checkout" commit -q -m initial
 for ((c = 0; c < 20; c++)); do
-  echo "rev: $c" > "$T/work/components/c$c/rev.yaml"
-  git -C "$T/work" add -A && git -C "$T/work" commit -q -m "change $c"
+  echo "rev: $c" > "$T/checkout/components/c$c/rev.yaml"
+  git -C "$T/checkout" add -A && git -C "$T/checkout" commit -q -m "change $c"
 done
-git -C "$T/work" tag v1
-git clone -q --bare "$T/work" "$T/srv/pattern.git"
+git -C "$T/checkout" tag v1
+git clone -q --bare "$T/checkout" "$T/srv/pattern.git"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 /usr/lib/git-core/git-daemon --reuseaddr --base-path="$T/srv" --export-all --port="$PORT" --listen=127.0.0.1 "$T/srv" 2>/dev/null &
 DAEMON_PID=$!
@@ -67,8 +67,8 @@ for ((r = 0; r < RUNS; r++)); do
   measure git_cold git clone -q --bare "${NOLOCAL[@]}" "$URL" "$T/clone.git"
   measure pattern_noop "$PATTERN_BIN" source fetch "$URL" --ref main --cache-dir "$T/cache"
   measure git_noop git -C "$T/clone.git" fetch -q --prune "$URL" '+refs/heads/*:refs/heads/*' '+refs/tags/*:refs/tags/*'
-  echo "x: $r" > "$T/work/components/c0/bump.yaml"
-  git -C "$T/work" add -A && git -C "$T/work" commit -q -m "bump $r" && git -C "$T/work" push -q "$T/srv/pattern.git" main
+  echo "x: $r" > "$T/checkout/components/c0/bump.yaml"
+  git -C "$T/checkout" add -A && git -C "$T/checkout" commit -q -m "bump $r" && git -C "$T/checkout" push -q "$T/srv/pattern.git" main
   measure pattern_small "$PATTERN_BIN" source fetch "$URL" --ref main --cache-dir "$T/cache"
   measure git_small git -C "$T/clone.git" fetch -q --prune "$URL" '+refs/heads/*:refs/heads/*' '+refs/tags/*:refs/tags/*'
   measure pattern_read "$PATTERN_BIN" source fetch "$URL" --ref main --cache-dir "$T/cache" --read-all

@@ -24,9 +24,9 @@ import PatternController
             spec:
               components:
               - name: root
-                path: components/root
+                path: components/app-of-apps
             """)
-        try write("patterns/apps/components/root/app.yaml", """
+        try write("patterns/apps/components/app-of-apps/app.yaml", """
             apiVersion: argoproj.io/v1alpha1
             kind: Application
             metadata: {name: podinfo, namespace: openshift-gitops}
@@ -108,7 +108,7 @@ import PatternController
         } catch {
             let d = try #require(error.items.first)
             #expect(d.message.contains("chart podinfo from \(server.url)"))
-            #expect(d.location?.file.hasSuffix("components/root/app.yaml") == true)
+            #expect(d.location?.file.hasSuffix("components/app-of-apps/app.yaml") == true)
             #expect(!d.message.contains("not available yet"))
         }
     }
