@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(name: "pattern-test-apiserver", dependencies: ["KubeTestServer"]),
         /// Shared by the test targets: temporary directories removed at exit, the git helper,
         /// repository and fixture paths, the diff fixtures.
-        .target(name: "TestSupport", dependencies: ["PatternCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PatternCore", "KubeTestServer"], path: "Tests/TestSupport"),
 
         // MARK: Tests
         .testTarget(name: "PatternCoreTests", dependencies: ["TestSupport", "PatternCore"]),

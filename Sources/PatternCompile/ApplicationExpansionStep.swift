@@ -33,7 +33,8 @@ extension SiteCompiler {
         let expander = ApplicationExpander(context: ExpansionContext(
             repositories: ownRepositories(values: values, patternTree: patternTree, ref: ref),
             repoResolver: resolver.map { ResolverRepositories(resolver: $0) },
-            charts: chartRepositories ?? UnavailableChartRepositories(),
+            charts: chartRepositories ?? (resolver as? any ChartArchiveResolver).map { ArchiveChartRepositories(archives: $0) }
+                ?? UnavailableChartRepositories(),
             capabilities: capabilities,
             clusters: { [workspace] () throws(Diagnostics) in try SiteCompiler.sitesAsClusters(workspace) },
             limits: workspace.yamlLimits))
@@ -90,6 +91,42 @@ struct ResolverRepositories: ApplicationRepoResolver {
         let r = try resolver.resolve(PatternRef.GitRef(url: url, ref: revision, path: nil, mirrors: [], credentials: [:]))
         return (r.tree, "\(r.provenance.source)@\(r.provenance.commit.map { String($0.prefix(12)) } ?? "?"):")
     }
+}
+
+/// Application sources with `chart:` and a chart-repository `repoURL`, through the chart
+/// components' resolver (PatternSource's `ChartSourceResolver` in the CLI and the controller:
+/// one cache, the same offline, last-good and digest rules). `targetRevision` is the version
+/// or semver constraint, as Argo CD reads it.
+struct ArchiveChartRepositories: ChartRepositoryResolver {
+    let archives: any ChartArchiveResolver
+    func chart(repoURL: String, chart: String, version: String?) throws -> (tree: any SourceTree, path: TreePath, display: String) {
+        if RepoURL.isOCI(repoURL) {
+            throw SourceTreeError(path: repoURL, message: "OCI chart sources are not supported yet in Application sources")
+        }
+        let ref = ChartRepositoryRef(repo: repoURL, mirrors: [], name: chart, version: version.flatMap { $0.isEmpty ? nil : $0 },
+                                     digest: nil, credentials: [:], mark: Mark(line: 0, column: 0))
+        let fetched = try archives.fetchChart(ref)
+        let file = try TreePath(fetched.display)
+        return (ArchiveFileTree(name: file, bytes: fetched.bytes, displayName: repoURL), file, repoURL.hasSuffix("/") ? repoURL : repoURL + "/")
+    }
+}
+
+/// A tree holding one chart archive at its root (what `ChartLoader.load` reads as an archive).
+struct ArchiveFileTree: SourceTree {
+    let name: TreePath
+    let bytes: [UInt8]
+    let displayName: String
+    func entryKind(_ path: TreePath) -> TreeEntryKind? { path == .root ? .directory : (path == name ? .file : nil) }
+    func list(_ dir: TreePath) throws -> [TreeEntry] {
+        guard dir == .root else { throw SourceTreeError(path: dir.description, message: "not a directory") }
+        return [TreeEntry(name: name.description, kind: .file)]
+    }
+    func read(_ path: TreePath) throws -> [UInt8] {
+        guard path == name else { throw SourceTreeError(path: path.description, message: "no such file") }
+        return bytes
+    }
+    func readLink(_ path: TreePath) throws -> String { throw SourceTreeError(path: path.description, message: "not a symlink") }
+    func fileSize(_ path: TreePath) -> Int? { path == name ? bytes.count : nil }
 }
 
 /// Remote URLs of a local git checkout, read from its config (`[remote "…"] url = …`).

@@ -22,6 +22,14 @@ public struct ChartRepositoryRef: Sendable, Hashable {
     public var credentials: [String: String]
     public var mark: Mark
 
+    /// A reference made by code (Application sources, Validated Patterns' clustergroup chart)
+    /// rather than read from a pattern file; `mark` is where it was read, if anywhere.
+    public init(repo: String, mirrors: [String] = [], name: String, version: String? = nil, digest: String? = nil,
+                credentials: [String: String] = [:], mark: Mark = Mark(line: 0, column: 0)) {
+        self.repo = repo; self.mirrors = mirrors; self.name = name; self.version = version; self.digest = digest
+        self.credentials = credentials; self.mark = mark
+    }
+
     static let known = ["repo", "name", "version", "digest", "mirrors", "credentials", "oci"]
     public static let credentialKeys = ["username", "passwordEnv", "passwordFile", "tokenEnv", "tokenFile", "caBundle"]
 

@@ -257,3 +257,11 @@ extension OverlaySpec {
         return overlay
     }
 }
+
+extension PatternRef.GitRef {
+    /// A git reference made by code (e.g. Validated Patterns' `clusterGroupGitRepoUrl`), with
+    /// no mirrors, credentials or signature rules of its own.
+    public init(url: String, ref: String?, path: String? = nil) {
+        self.init(url: url, ref: ref, path: path, mirrors: [], credentials: [:])
+    }
+}

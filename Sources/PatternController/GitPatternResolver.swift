@@ -1,6 +1,7 @@
 import PatternCore
 import PatternCompile
 import PatternSource
+import ValidatedPatterns
 
 /// Resolves a site's `pattern.git` with libgit2 (cache, mirrors, stale fallback): the
 /// compiler then reads the pattern straight from the git tree at the resolved commit.
@@ -67,5 +68,13 @@ extension GitPatternResolver: ChartArchiveResolver {
             }
             return (bytes, "\(ref.name)-\(r.version).tgz", r.warnings.map(\.message))
         }
+    }
+}
+
+extension GitPatternResolver {
+    /// The Validated Patterns layout whose clustergroup chart, when it is not in the
+    /// repository, comes through this resolver's cache (chart repository or git).
+    public var validatedPatternsLayout: ValidatedPatternsLayout {
+        ValidatedPatternsLayout(chartResolver: CachedClusterGroupCharts(charts: self, git: self))
     }
 }

@@ -246,8 +246,9 @@ public struct Reconciler: Sendable {
         if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
         let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
         var site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
-            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: ValidatedPatternsLayout()),
-                                        resolver: GitPatternResolver(resolver: SourceResolver(cache: cache)), treeProvenance: treeProvenance)
+            let resolver = GitPatternResolver(resolver: SourceResolver(cache: cache))
+            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: resolver.validatedPatternsLayout),
+                                        resolver: resolver, treeProvenance: treeProvenance)
             compiler.repositoryURLs = urls
             compiler.chartReleases = releases
             return try compiler.compile(site: siteName)

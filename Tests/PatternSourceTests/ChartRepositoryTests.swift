@@ -3,63 +3,7 @@ import Testing
 @testable import PatternSource
 import PatternCore
 import KubeTestServer
-
-/// A chart repository on loopback: `index.yaml` and archives from a map that tests change,
-/// optional Basic or Bearer authentication, and a request log.
-final class ChartRepoServer: @unchecked Sendable {
-    private let lock = NSLock()
-    private var files: [String: [UInt8]] = [:]
-    private var log: [String] = []
-    var basicAuth: String? = nil       // "user:password"
-    var bearer: String? = nil
-    private var server: HTTPServer!
-    var url: String { "http://127.0.0.1:\(server.port)/charts" }
-
-    init() throws {
-        server = HTTPServer { [unowned self] req, w in
-            self.lock.lock()
-            self.log.append(req.path)
-            let body = self.files[req.path]
-            let (basic, bearer) = (self.basicAuth, self.bearer)
-            self.lock.unlock()
-            let auth = req.header("authorization")
-            if let basic, auth != "Basic " + Base64.encode(Array(basic.utf8)) {
-                w.send(status: 401, contentType: "text/plain", headers: [("WWW-Authenticate", "Basic realm=\"charts\"")], body: Array("unauthorized".utf8))
-                return
-            }
-            if let bearer, auth != "Bearer " + bearer {
-                w.send(status: 401, contentType: "text/plain", body: Array("unauthorized".utf8))
-                return
-            }
-            guard let body else { w.send(status: 404, contentType: "text/plain", body: Array("not found".utf8)); return }
-            w.send(status: 200, contentType: "application/octet-stream", body: body)
-        }
-        try server.start(port: 0)
-    }
-    func put(_ path: String, _ bytes: [UInt8]) { lock.lock(); files[path] = bytes; lock.unlock() }
-    var requests: [String] { lock.lock(); defer { lock.unlock() }; return log }
-    func stop() { server.stop() }
-    deinit { server.stop() }
-}
-
-/// A chart archive made by the system tar: `<name>/Chart.yaml` + a template.
-func chartArchive(_ tmp: TempDir, name: String, version: String, marker: String = "") throws -> [UInt8] {
-    let dir = tmp.sub("build-\(name)-\(version)-\(marker.count)")
-    try writeFile(dir + "/\(name)/Chart.yaml", "apiVersion: v2\nname: \(name)\nversion: \(version)\n")
-    try writeFile(dir + "/\(name)/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \(name)}\ndata: {v: \"\(version)\(marker)\"}\n")
-    try run("/bin/tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "-czf", dir + "/out.tgz", name], in: dir)
-    return [UInt8](try #require(FileManager.default.contents(atPath: dir + "/out.tgz")))
-}
-
-/// An index.yaml listing `entries` (version, url, digest or nil).
-func chartIndex(_ name: String, _ entries: [(String, String, String?)]) -> [UInt8] {
-    var s = "apiVersion: v1\nentries:\n  \(name):\n"
-    for (v, u, d) in entries {
-        s += "  - name: \(name)\n    version: \(v)\n    urls: [\"\(u)\"]\n"
-        if let d { s += "    digest: \(d)\n" }
-    }
-    return Array(s.utf8)
-}
+import TestSupport
 
 @Suite(.serialized) struct ChartRepositoryTests {
     @Test func constraintsPickTheHighestMatchingVersionAndTheArchiveIsCachedByDigest() throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import PatternCore
 import PatternCompile
 import ValidatedPatterns
+import PatternController
 
 /// Options shared by commands that read a pattern repository.
 public struct RepoOptions: ParsableArguments {
@@ -12,8 +13,9 @@ public struct RepoOptions: ParsableArguments {
 
     public init() {}
 
-    /// The repository; a Validated Patterns checkout (values-global.yaml) implies its sites.
-    public var workspace: Workspace { Workspace(tree: LocalTree(root: repo), layout: ValidatedPatternsLayout()) }
+    /// The repository; a Validated Patterns checkout (values-global.yaml) implies its sites, and
+    /// its clustergroup chart comes through the source cache when it is not in the repository.
+    public var workspace: Workspace { Workspace(tree: LocalTree(root: repo), layout: source.resolver.validatedPatternsLayout) }
 
     /// Compiles `sites`, resolving git patterns through the source cache; charts of sites
     /// whose `cluster.helm` uses the cluster replay what was last read from it (the cache).

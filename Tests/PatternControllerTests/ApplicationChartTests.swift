@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import TestSupport
+import PatternCore
+import PatternCompile
+import PatternSource
+import PatternController
+
+/// Argo CD Application sources with `chart:` and a chart-repository `repoURL`, expanded by the
+/// site compiler through `GitPatternResolver` (PatternSource's chart cache), as the CLI and
+/// the controller run it.
+@Suite(.serialized) struct ApplicationChartTests {
+    /// A pattern whose one component is an Application of chart `podinfo` at `constraint`.
+    func pattern(_ root: TemporaryDirectory, repoURL: String, constraint: String) throws {
+        func write(_ rel: String, _ text: String) throws {
+            let path = root.path + "/" + rel
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        }
+        try write("patterns/apps/pattern.yaml", """
+            apiVersion: pattern.dev/v1alpha1
+            kind: Pattern
+            metadata: {name: apps}
+            spec:
+              components:
+              - name: root
+                path: components/app-of-apps
+            """)
+        try write("patterns/apps/components/app-of-apps/app.yaml", """
+            apiVersion: argoproj.io/v1alpha1
+            kind: Application
+            metadata: {name: podinfo, namespace: openshift-gitops}
+            spec:
+              destination: {server: https://kubernetes.default.svc, namespace: web}
+              source:
+                repoURL: \(repoURL)
+                chart: podinfo
+                targetRevision: "\(constraint)"
+                helm:
+                  values: |
+                    greeting: from-the-application
+            """)
+        try write("overlays/hub/overlay.yaml", """
+            apiVersion: pattern.dev/v1alpha1
+            kind: Site
+            metadata: {name: hub}
+            spec:
+              pattern: {path: patterns/apps}
+              applications: expand
+            """)
+    }
+
+    func chart(_ tmp: TemporaryDirectory, _ version: String) throws -> [UInt8] {
+        try chartArchive(tmp, name: "podinfo", version: version, files: [
+            "values.yaml": "greeting: default\n",
+            "templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: podinfo}\ndata: {version: \"{{ .Chart.Version }}\", greeting: {{ .Values.greeting | quote }}}\n",
+        ])
+    }
+
+    func compile(_ root: TemporaryDirectory, cache: String, offline: Bool = false) throws(Diagnostics) -> RenderedSite {
+        let resolver = GitPatternResolver(resolver: SourceResolver(cache: SourceCache(directory: cache), offline: offline))
+        let compiler = SiteCompiler(workspace: Workspace(tree: LocalTree(root: root.path)), resolver: resolver)
+        return try compiler.compile(site: "hub")
+    }
+
+    @Test func aChartFromAChartRepositoryIsExpandedThroughTheSourceCacheAndReplayedOffline() throws {
+        let tmp = TemporaryDirectory("app-chart")
+        defer { tmp.remove() }
+        let server = try ChartRepoServer()
+        defer { server.stop() }
+        let (v1, v2) = (try chart(tmp, "1.2.0"), try chart(tmp, "1.3.0"))
+        server.put("/charts/podinfo-1.2.0.tgz", v1)
+        server.put("/charts/podinfo-1.3.0.tgz", v2)
+        server.put("/charts/index.yaml", chartIndex("podinfo", [
+            ("1.2.0", server.url + "/podinfo-1.2.0.tgz", nil), ("1.3.0", server.url + "/podinfo-1.3.0.tgz", nil), ("2.0.0", server.url + "/podinfo-2.0.0.tgz", nil),
+        ]))
+        let root = TemporaryDirectory("app-chart-repo")
+        defer { root.remove() }
+        try pattern(root, repoURL: server.url, constraint: ">=1.0 <2")
+        let cache = tmp.sub("cache")
+
+        let site = try compile(root, cache: cache)
+        let cm = try #require(site.objects.first { $0.object.kindName == "ConfigMap" })
+        #expect(cm.object["data"]?["version"]?.string == "1.3.0")                      // highest match of the constraint
+        #expect(cm.object["data"]?["greeting"]?.string == "from-the-application")      // the Application's helm values
+        #expect(cm.object.metadataNamespace == "web")                                   // the destination namespace
+        #expect(site.objects.allSatisfy { $0.object.kindName != "Application" })
+        #expect(server.requests.contains("/charts/podinfo-1.3.0.tgz"))
+
+        // The repository goes away: offline renders replay the cached version.
+        server.stop()
+        let again = try compile(root, cache: cache, offline: true)
+        #expect(again.objects.first { $0.object.kindName == "ConfigMap" }?.object["data"]?["version"]?.string == "1.3.0")
+    }
+
+    @Test func aMissingChartIsATypedErrorAtTheApplication() throws {
+        let tmp = TemporaryDirectory("app-chart-missing")
+        defer { tmp.remove() }
+        let server = try ChartRepoServer()
+        defer { server.stop() }
+        server.put("/charts/index.yaml", chartIndex("other", [("1.0.0", server.url + "/other-1.0.0.tgz", nil)]))
+        let root = TemporaryDirectory("app-chart-missing-repo")
+        defer { root.remove() }
+        try pattern(root, repoURL: server.url, constraint: "1.0.0")
+        do {
+            _ = try compile(root, cache: tmp.sub("cache"))
+            Issue.record("expected an error")
+        } catch {
+            let d = try #require(error.items.first)
+            #expect(d.message.contains("chart podinfo from \(server.url)"))
+            #expect(d.location?.file.hasSuffix("components/app-of-apps/app.yaml") == true)
+            #expect(!d.message.contains("not available yet"))
+        }
+    }
+}
