@@ -155,6 +155,8 @@ private let headerCallback: ccurl_data_cb = { ptr, size, nmemb, userdata in
 /// the loop thread.
 final class CurlLoop: @unchecked Sendable {
     static let shared = CurlLoop()
+    /// Idle connections kept for reuse, over all servers of the process.
+    static let maxIdleConnections = 512
 
     private let lock = Lock()
     private var toAdd: [Transfer] = []
@@ -172,7 +174,11 @@ final class CurlLoop: @unchecked Sendable {
         precondition(rc == CURLE_OK, "curl_global_init failed: \(rc)")
         multi = curl_multi_init()
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
-        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
+        // One cache serves every client of the process (many clusters in a fleet or hub): a
+        // cap of 64 let other clients' finished transfers push an idle connection out between
+        // two requests of one client (oldest idle first). Bounded (file descriptors); idle
+        // connections age out after libcurl's CURLOPT_MAXAGE_CONN (118 s).
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, CurlLoop.maxIdleConnections)
         let thread = Thread { [self] in self.run() }
         thread.name = "pattern-curl"
         thread.start()

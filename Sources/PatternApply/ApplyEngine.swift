@@ -371,9 +371,11 @@ public struct ApplyEngine: Sendable {
     }
 
     /// Apply levels: per level, server-side apply of the objects that differ (concurrently).
-    /// Readiness is awaited per dependency edge, not per level: before a level starts, only
-    /// the objects its members depend on (namespace, CRD, component, depends-on and Helm hook
-    /// edges) must be ready, so independent chains do not wait on each other; the webhook tier
+    /// Readiness is awaited per dependency edge, not per level: each object of a level starts
+    /// as soon as the objects it depends on (namespace, CRD, component, depends-on and Helm hook
+    /// edges) are ready, even while a sibling of its level still waits for its own (an object
+    /// is never written before an earlier level's), so independent chains do not wait on each
+    /// other; the webhook tier
     /// waits for everything before it (an admission webhook must not front a backend that is
     /// not serving), and the apply ends when every applied object is ready. A dry run asks the
     /// server to dry-run each change.
@@ -388,95 +390,106 @@ public struct ApplyEngine: Sendable {
         let webhookTier = Planner.tierNames.count - 1
         run.levels = plan.levels.count
         for (levelIndex, level) in plan.levels.enumerated() {
-            let members = level.compactMap { byKey[$0] }.filter { run.inScope($0.key) }
-            if members.isEmpty { continue }
-            if !run.stopped && !run.options.dryRun && run.options.wait && !unconfirmed.isEmpty {
-                // What this level depends on must be ready first (everything, for webhooks).
+            var remaining = level.compactMap { byKey[$0] }.filter { run.inScope($0.key) }
+            // A level is written in batches: each object starts as soon as what it depends on is
+            // ready, not when everything the level depends on is (write order between levels,
+            // the kind tiers, is kept).
+            while !remaining.isEmpty {
+                var members = remaining
+                if !run.stopped && !run.options.dryRun && run.options.wait && !unconfirmed.isEmpty {
+                    // What an object depends on must be ready first (everything, for webhooks).
+                    func blockers(_ o: RenderedObject) -> [ObjectKey] {
+                        if (plan.tiers[o.key] ?? 0) >= webhookTier { return Array(unconfirmed.keys) }
+                        return (dependencies[o.key] ?? []).filter { unconfirmed[$0] != nil }
+                    }
+                    members = remaining.filter { blockers($0).isEmpty }
+                    if members.isEmpty {
+                        var needed: Set<ObjectKey> = []
+                        for o in remaining { needed.formUnion(blockers(o)) }
+                        let before = unconfirmed.count
+                        await waitReady(needed, untilAny: true, unconfirmed: &unconfirmed, known: &known, objects: byKey, run: &run, progress: progress)
+                        // Nothing became ready without a failure cannot happen; never loop on it.
+                        if !run.stopped && unconfirmed.count < before { continue }
+                        members = remaining
+                    }
+                }
+                let started = Set(members.map(\.key))
+                remaining.removeAll { started.contains($0.key) }
+                if run.stopped {
+                    run.outcomes += members.map { ObjectOutcome(key: $0.key, status: .notAttempted, message: "an earlier level failed", level: levelIndex) }
+                    continue
+                }
                 let tier = members.compactMap { plan.tiers[$0.key] }.min() ?? 0
-                var needed: Set<ObjectKey> = []
-                if tier >= webhookTier {
-                    needed = Set(unconfirmed.keys)
-                } else {
-                    for m in members { for d in dependencies[m.key] ?? [] where unconfirmed[d] != nil { needed.insert(d) } }
+                progress(.applyingLevel(index: levelIndex, of: plan.levels.count, objects: members.count,
+                                        tier: Planner.tierNames[min(tier, Planner.tierNames.count - 1)]))
+                await deleteHooksBeforeCreation(members, run: &run, level: levelIndex)
+                if run.stopped { continue }
+                var toWrite: [RenderedObject] = []
+                var liveAfter: [ObjectKey: Value] = [:]
+                for o in members {
+                    let live = run.observation.live[o.key]
+                    let d = run.diffByKey[o.key]!
+                    switch run.modes[o.key]! {
+                    case .ignore:
+                        run.outcomes.append(ObjectOutcome(key: o.key, status: .skipped, message: "\(Lifecycle.applyAnnotation): ignore", level: levelIndex))
+                        continue
+                    case .ifNotPresent where d.action != .create:
+                        run.outcomes.append(ObjectOutcome(key: o.key, status: d.action == .unchanged ? .unchanged : .skipped,
+                                                          message: d.action == .unchanged ? nil : "\(Lifecycle.applyAnnotation): if-not-present and it exists", level: levelIndex))
+                        if let live { liveAfter[o.key] = live }
+                        continue
+                    default: break
+                    }
+                    run.diffs.append(d)
+                    if d.action == .unchanged {
+                        run.outcomes.append(ObjectOutcome(key: o.key, status: .unchanged, level: levelIndex))
+                        if let live { liveAfter[o.key] = live }
+                    } else {
+                        toWrite.append(o)
+                    }
                 }
-                if !needed.isEmpty {
-                    await waitReady(needed, unconfirmed: &unconfirmed, known: &known, objects: byKey, run: &run, progress: progress)
+                let results = await applyConcurrently(toWrite, run: run)
+                for (o, r) in results {
+                    let adopted = run.observation.foreign[o.key].map { "adopted from \($0)" }
+                    switch r {
+                    case .success(let (_, false)) where run.modes[o.key] == .ifNotPresent:
+                        run.outcomes.append(ObjectOutcome(key: o.key, status: .skipped, message: "\(Lifecycle.applyAnnotation): if-not-present and it exists", level: levelIndex))
+                    case .success(let (live, created)):
+                        let s: ObjectOutcome.Status = run.options.dryRun ? (created ? .wouldCreate : .wouldConfigure) : (created ? .created : .configured)
+                        run.outcomes.append(ObjectOutcome(key: o.key, status: s, message: adopted, level: levelIndex))
+                        progress(.applied(o.key, s))
+                        liveAfter[o.key] = live
+                    case .failure(.unknownKind) where run.options.dryRun:
+                        // Its CRD is in this render and not applied yet: the server cannot check it.
+                        run.outcomes.append(ObjectOutcome(key: o.key, status: .wouldCreate, message: "kind not served yet (its CRD is applied first): not checked by the server", level: levelIndex))
+                    case .failure(let e) where run.options.dryRun && e.isNotFound && !o.key.namespace.isEmpty
+                        && run.diffByKey[ObjectKey(group: "", kind: "Namespace", namespace: "", name: o.key.namespace)]?.action == .create:
+                        // Its namespace is created by this apply: the server cannot check it yet.
+                        run.outcomes.append(ObjectOutcome(key: o.key, status: .wouldCreate, message: "namespace \(o.key.namespace) is created first: not checked by the server", level: levelIndex))
+                    case .failure(let e):
+                        let message = ApplyEngine.scrubSecretValues(ApplyEngine.describe(e, key: o.key, options: run.options), object: o.object)
+                        run.outcomes.append(ObjectOutcome(key: o.key, status: .failed, message: message, level: levelIndex))
+                        if !run.options.dryRun { run.stopped = true }
+                    }
                 }
-            }
-            if run.stopped {
-                run.outcomes += members.map { ObjectOutcome(key: $0.key, status: .notAttempted, message: "an earlier level failed", level: levelIndex) }
-                continue
-            }
-            let tier = members.compactMap { plan.tiers[$0.key] }.min() ?? 0
-            progress(.applyingLevel(index: levelIndex, of: plan.levels.count, objects: members.count,
-                                    tier: Planner.tierNames[min(tier, Planner.tierNames.count - 1)]))
-            await deleteHooksBeforeCreation(members, run: &run, level: levelIndex)
-            if run.stopped { continue }
-            var toWrite: [RenderedObject] = []
-            var liveAfter: [ObjectKey: Value] = [:]
-            for o in members {
-                let live = run.observation.live[o.key]
-                let d = run.diffByKey[o.key]!
-                switch run.modes[o.key]! {
-                case .ignore:
-                    run.outcomes.append(ObjectOutcome(key: o.key, status: .skipped, message: "\(Lifecycle.applyAnnotation): ignore", level: levelIndex))
-                    continue
-                case .ifNotPresent where d.action != .create:
-                    run.outcomes.append(ObjectOutcome(key: o.key, status: d.action == .unchanged ? .unchanged : .skipped,
-                                                      message: d.action == .unchanged ? nil : "\(Lifecycle.applyAnnotation): if-not-present and it exists", level: levelIndex))
-                    if let live { liveAfter[o.key] = live }
-                    continue
-                default: break
+                if run.options.dryRun { continue }
+                if members.contains(where: { $0.key.kind == "CustomResourceDefinition" }) { await client.invalidateDiscovery() }
+                if run.stopped || !run.options.wait { continue }
+                for m in members where run.modes[m.key] != .ignore {
+                    unconfirmed[m.key] = levelIndex
+                    if let live = liveAfter[m.key] { known[m.key] = live }
                 }
-                run.diffs.append(d)
-                if d.action == .unchanged {
-                    run.outcomes.append(ObjectOutcome(key: o.key, status: .unchanged, level: levelIndex))
-                    if let live { liveAfter[o.key] = live }
-                } else {
-                    toWrite.append(o)
+                // Helm hooks deleted after they ran (`hook-succeeded`, `hook-failed`) are waited for
+                // here, so the policy sees their outcome.
+                let afterRunHooks = members.filter { o in
+                    guard run.modes[o.key] != .ignore, let p = HelmHookPolicy.policies(o.object) else { return false }
+                    return p.contains(.hookSucceeded) || p.contains(.hookFailed)
                 }
-            }
-            let results = await applyConcurrently(toWrite, run: run)
-            for (o, r) in results {
-                let adopted = run.observation.foreign[o.key].map { "adopted from \($0)" }
-                switch r {
-                case .success(let (_, false)) where run.modes[o.key] == .ifNotPresent:
-                    run.outcomes.append(ObjectOutcome(key: o.key, status: .skipped, message: "\(Lifecycle.applyAnnotation): if-not-present and it exists", level: levelIndex))
-                case .success(let (live, created)):
-                    let s: ObjectOutcome.Status = run.options.dryRun ? (created ? .wouldCreate : .wouldConfigure) : (created ? .created : .configured)
-                    run.outcomes.append(ObjectOutcome(key: o.key, status: s, message: adopted, level: levelIndex))
-                    progress(.applied(o.key, s))
-                    liveAfter[o.key] = live
-                case .failure(.unknownKind) where run.options.dryRun:
-                    // Its CRD is in this render and not applied yet: the server cannot check it.
-                    run.outcomes.append(ObjectOutcome(key: o.key, status: .wouldCreate, message: "kind not served yet (its CRD is applied first): not checked by the server", level: levelIndex))
-                case .failure(let e) where run.options.dryRun && e.isNotFound && !o.key.namespace.isEmpty
-                    && run.diffByKey[ObjectKey(group: "", kind: "Namespace", namespace: "", name: o.key.namespace)]?.action == .create:
-                    // Its namespace is created by this apply: the server cannot check it yet.
-                    run.outcomes.append(ObjectOutcome(key: o.key, status: .wouldCreate, message: "namespace \(o.key.namespace) is created first: not checked by the server", level: levelIndex))
-                case .failure(let e):
-                    let message = ApplyEngine.scrubSecretValues(ApplyEngine.describe(e, key: o.key, options: run.options), object: o.object)
-                    run.outcomes.append(ObjectOutcome(key: o.key, status: .failed, message: message, level: levelIndex))
-                    if !run.options.dryRun { run.stopped = true }
+                if !afterRunHooks.isEmpty {
+                    await waitReady(Set(afterRunHooks.map(\.key)), unconfirmed: &unconfirmed, known: &known, objects: byKey, run: &run, progress: progress)
+                    let failed = Set(afterRunHooks.map(\.key).filter { k in run.outcomes.last(where: { $0.key == k })?.status == .failed })
+                    await deleteHooksAfterRun(afterRunHooks, failed: failed, run: &run)
                 }
-            }
-            if run.options.dryRun { continue }
-            if members.contains(where: { $0.key.kind == "CustomResourceDefinition" }) { await client.invalidateDiscovery() }
-            if run.stopped || !run.options.wait { continue }
-            for m in members where run.modes[m.key] != .ignore {
-                unconfirmed[m.key] = levelIndex
-                if let live = liveAfter[m.key] { known[m.key] = live }
-            }
-            // Helm hooks deleted after they ran (`hook-succeeded`, `hook-failed`) are waited for
-            // here, so the policy sees their outcome.
-            let afterRunHooks = members.filter { o in
-                guard run.modes[o.key] != .ignore, let p = HelmHookPolicy.policies(o.object) else { return false }
-                return p.contains(.hookSucceeded) || p.contains(.hookFailed)
-            }
-            if !afterRunHooks.isEmpty {
-                await waitReady(Set(afterRunHooks.map(\.key)), unconfirmed: &unconfirmed, known: &known, objects: byKey, run: &run, progress: progress)
-                let failed = Set(afterRunHooks.map(\.key).filter { k in run.outcomes.last(where: { $0.key == k })?.status == .failed })
-                await deleteHooksAfterRun(afterRunHooks, failed: failed, run: &run)
             }
         }
         // The apply ends when everything it applied is ready.
@@ -487,12 +500,13 @@ public struct ApplyEngine: Sendable {
 
     /// Waits until `keys` are ready (one LIST + WATCH per pending kind, see `Waiter`); they
     /// leave `unconfirmed`. A failure marks the object's outcome failed and stops the apply.
-    private func waitReady(_ keys: Set<ObjectKey>, unconfirmed: inout [ObjectKey: Int], known: inout [ObjectKey: Value],
+    private func waitReady(_ keys: Set<ObjectKey>, untilAny: Bool = false, unconfirmed: inout [ObjectKey: Int], known: inout [ObjectKey: Value],
                            objects: [ObjectKey: RenderedObject], run: inout Run, progress: @escaping @Sendable (ApplyProgress) -> Void) async {
         let ordered = keys.sorted { (unconfirmed[$0] ?? 0, $0) < (unconfirmed[$1] ?? 0, $1) }
-        let failures = await Waiter(client: client, options: run.options, identity: run.identity, requests: run.requests)
-            .waitReady(ordered, objects: objects, known: known, progress: progress)
-        for k in keys { unconfirmed[k] = nil; known[k] = nil }
+        let result = await Waiter(client: client, options: run.options, identity: run.identity, requests: run.requests)
+            .waitReady(ordered, objects: objects, known: known, untilAny: untilAny, progress: progress)
+        let failures = result.failures
+        for k in keys where !failures.isEmpty || !result.notReady.contains(k) { unconfirmed[k] = nil; known[k] = nil }
         guard !failures.isEmpty else { return }
         for (k, msg) in failures {
             if let i = run.outcomes.lastIndex(where: { $0.key == k }) {

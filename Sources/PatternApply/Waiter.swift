@@ -19,10 +19,26 @@ struct Waiter: Sendable {
     let identity: SiteIdentity
     let requests: RequestCounter
 
-    /// Waits until every key is ready, failed, or the timeout passes. Returns the failures.
-    func waitReady(_ keys: [ObjectKey], objects: [ObjectKey: RenderedObject], known: [ObjectKey: Value],
-                   progress: @Sendable (ApplyProgress) -> Void) async -> [(ObjectKey, String)] {
+    /// How a wait ended: the failures (an object that failed, or time-outs) and the keys that
+    /// are still not ready.
+    struct WaitResult {
+        var failures: [(ObjectKey, String)]
+        var notReady: Set<ObjectKey>
+    }
+
+    /// Waits until every key is ready (with `untilAny`: until at least one is), one failed, or
+    /// the timeout passes.
+    func waitReady(_ keys: [ObjectKey], objects: [ObjectKey: RenderedObject], known: [ObjectKey: Value], untilAny: Bool = false,
+                   progress: @Sendable (ApplyProgress) -> Void) async -> WaitResult {
         var pending: [ObjectKey: String] = [:]
+        // Done when at most `goal` keys are pending.
+        let goal = untilAny ? max(0, keys.count - 1) : 0
+        let failures = await wait(keys, pending: &pending, goal: goal, objects: objects, known: known, progress: progress)
+        return WaitResult(failures: failures, notReady: Set(pending.keys))
+    }
+
+    private func wait(_ keys: [ObjectKey], pending: inout [ObjectKey: String], goal: Int, objects: [ObjectKey: RenderedObject],
+                      known: [ObjectKey: Value], progress: @Sendable (ApplyProgress) -> Void) async -> [(ObjectKey, String)] {
         for k in keys {
             let status = known[k].map { ReadinessRules.status(of: $0) } ?? Readiness(.inProgress, "not observed yet")
             if status.status == .failed { return [(k, status.message)] }
@@ -30,17 +46,17 @@ struct Waiter: Sendable {
         }
         let deadline = ContinuousClock.now + .milliseconds(Int(options.waitTimeoutSeconds * 1000))
         for k in pending.keys where objects[k]?.object.gvk == nil { pending[k] = nil }
-        if !pending.isEmpty && options.namespaces == nil {
+        if pending.count > goal && options.namespaces == nil {
             // Bounded watch rounds until done, the deadline, or a watch that cannot be used.
             var round = WatchRound.again
             while case .again = round {
-                round = await watchUntilReady(&pending, objects: objects, deadline: deadline, progress: progress)
+                round = await watchUntilReady(&pending, goal: goal, objects: objects, deadline: deadline, progress: progress)
             }
             if case .done(let failures) = round { return failures }
         }
         var delay = 0.05
         var failures: [(ObjectKey, String)] = []
-        while !pending.isEmpty {
+        while pending.count > goal {
             for (k, msg) in pending.sorted(by: { $0.key < $1.key }) { progress(.waiting(k, msg)) }
             if ContinuousClock.now >= deadline { return timedOut(pending) }
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
@@ -81,7 +97,7 @@ struct Waiter: Sendable {
 
     /// How one LIST + WATCH round ended.
     enum WatchRound {
-        /// Every pending object ready (no failures), one failed, or the deadline passed.
+        /// Enough pending objects ready (no failures), one failed, or the deadline passed.
         case done([(ObjectKey, String)])
         /// The round's time was up, or the server ended a watch normally: LIST and watch again.
         case again
@@ -91,7 +107,7 @@ struct Waiter: Sendable {
 
     /// One round: LIST then WATCH the pending kinds for at most `watchRoundSeconds` (see the
     /// type's comment).
-    func watchUntilReady(_ pending: inout [ObjectKey: String], objects: [ObjectKey: RenderedObject], deadline: ContinuousClock.Instant,
+    func watchUntilReady(_ pending: inout [ObjectKey: String], goal: Int, objects: [ObjectKey: RenderedObject], deadline: ContinuousClock.Instant,
                          progress: @Sendable (ApplyProgress) -> Void) async -> WatchRound {
         var kinds: [GroupKind: GroupVersionKind] = [:]
         for k in pending.keys { if let g = objects[k]?.object.gvk { kinds[g.groupKind] = g } }
@@ -113,7 +129,7 @@ struct Waiter: Sendable {
             }
         }
         for k in pending.keys where !seen.contains(k) { pending[k] = "not found" }
-        if pending.isEmpty { return .done([]) }
+        if pending.count <= goal { return .done([]) }
         if ContinuousClock.now >= deadline { return .done(timedOut(pending)) }
         for (k, msg) in pending.sorted(by: { $0.key < $1.key }) { progress(.waiting(k, msg)) }
 
@@ -163,7 +179,7 @@ struct Waiter: Sendable {
                 default:
                     if before != s.message { pending[k] = s.message; progress(.waiting(k, s.message)) }
                 }
-                if pending.isEmpty { return .done([]) }
+                if pending.count <= goal { return .done([]) }
             }
         }
         return .again

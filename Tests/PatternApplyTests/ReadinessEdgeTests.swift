@@ -79,6 +79,38 @@ import KubeTestServer
         #expect(live[path: ["status", "readyReplicas"]]?.int == 1)
     }
 
+    /// Per object, not per level: "late" depends on the slow Deployment and shares its level
+    /// with "after", which depends only on the Service. "after" is written while the
+    /// Deployment is still rolling out; it no longer waits for its sibling's dependency.
+    @Test func anObjectStartsBeforeASiblingsSlowDependencyIsReady() async throws {
+        let cluster = try TestCluster(controllerDelay: 0.5)
+        defer { cluster.server.stop() }
+        var site = try Self.site()
+        site.objects.append(try Self.object("""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: late
+              namespace: chains
+              annotations: {config.kubernetes.io/depends-on: apps/namespaces/chains/Deployment/slow}
+            data: {a: "2"}
+            """))
+        let plan = try ApplyEngine.plan(site)
+        let levels = plan.levels.map { Set($0.map(\.name)) }
+        #expect(levels == [["chains"], ["slow", "svc"], ["after", "late"]] as [Set<String>], "the case this test needs: \(levels)")
+
+        let r = try await cluster.engine.apply(site, options: fastOptions())
+        #expect(r.succeeded, "\(r.failed)")
+        func rv(_ resource: String, _ name: String, group: String = "") throws -> Int {
+            let o = try #require(cluster.server.store.get(group: group, resource: resource, namespace: "chains", name: name))
+            return try #require(Int(o[path: ["metadata", "resourceVersion"]]?.string ?? ""))
+        }
+        // The Deployment's last write is the controller's status update that made it ready.
+        let ready = try rv("deployments", "slow", group: "apps")
+        #expect(try rv("configmaps", "after") < ready, "\"after\" waited for its sibling's dependency")
+        #expect(try rv("configmaps", "late") > ready, "\"late\" did not wait for its dependency")
+    }
+
     /// An edge is still a wait: the ConfigMap that depends on the Deployment is applied only
     /// after the Deployment is ready.
     @Test func aDependentWaitsForItsDependencyToBeReady() async throws {
