@@ -14,7 +14,7 @@ public struct ApplyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply a site to its cluster: ordered server-side apply, readiness waits, safe prune, ledger.",
-        usage: "pattern apply <site> [--dry-run] [--diff] [-y] [--no-prune]\n  [-o text|json|yaml] [--context <name>] [-C <repo>]\n  pattern apply (<site> <site>... | --all | --selector <selector>) [-y] [--detail] [--parallel <n>] [--per-cluster <n>]",
+        usage: "pattern apply <site> [--dry-run] [--diff] [-y] [--no-prune]\n  [-o text|json|yaml] [--context <name>] [-C <repo>]\n  pattern apply (<site> <site>... | --all | --selector <selector>) [-y]\n  [--detail] [--parallel <n>] [--per-cluster <n>]",
         discussion: """
             Order: namespaces and CRDs first (waiting until CRDs are Established), then the usual kind \
             order, component dependsOn and config.kubernetes.io/depends-on annotations. Inside a level \

@@ -12,7 +12,7 @@ public struct DiffCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show what `apply` would change in the site's cluster, without noise from server defaults.",
-        usage: "pattern diff <site> [--server-side] [-o text|json|yaml]\n  [--context <name>] [-C <repo>]\n  pattern diff (<site> <site>... | --all | --selector <selector>) [--detail] [--parallel <n>] [--per-cluster <n>]",
+        usage: "pattern diff <site> [--server-side] [-o text|json|yaml]\n  [--context <name>] [-C <repo>]\n  pattern diff (<site> <site>... | --all | --selector <selector>)\n  [--detail] [--parallel <n>] [--per-cluster <n>]",
         discussion: """
             Compares the render with live objects on the fields pattern manages (server-side apply \
             ownership): status, server-set metadata and fields defaulted by the server or owned by other \

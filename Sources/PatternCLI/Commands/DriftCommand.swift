@@ -11,7 +11,7 @@ public struct DriftCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "drift",
         abstract: "Report objects changed by hand (field, manager, time), deleted, or unexpectedly labelled.",
-        usage: "pattern drift <site> [--heal] [-o text|json|yaml]\n  [--context <name>] [-C <repo>]\n  pattern drift (<site> <site>... | --all | --selector <selector>) [--detail] [--parallel <n>] [--per-cluster <n>]",
+        usage: "pattern drift <site> [--heal] [-o text|json|yaml]\n  [--context <name>] [-C <repo>]\n  pattern drift (<site> <site>... | --all | --selector <selector>)\n  [--detail] [--parallel <n>] [--per-cluster <n>]",
         discussion: """
             Compares live objects with the render on the fields pattern manages. For each changed field it \
             names the field manager that owns it now (e.g. kubectl-edit, a controller), the operation and \
