@@ -135,10 +135,10 @@ public final class TestAPIFleetServer: @unchecked Sendable {
                 return
             }
         }
-        let started = Date()
-        w.send(status: 404, body: JSONWriter.bytes(APIError.resourceNotFound().status))
+        // Logged before the answer, as TestAPIServer logs (a client that got its 404 finds it logged).
         unroutedLog.append(LoggedRequest(method: req.method, path: req.path, query: req.query, contentType: req.header("content-type") ?? "",
-                                         userAgent: req.header("user-agent") ?? "", time: started, status: 404))
+                                         userAgent: req.header("user-agent") ?? "", time: Date(), status: 404))
+        w.send(status: 404, body: JSONWriter.bytes(APIError.resourceNotFound().status))
     }
 
     /// Stops listening, drops every connection and ends every cluster's watches.
