@@ -123,6 +123,19 @@ for sig in [SIGINT, SIGTERM] {
     _ = Unmanaged.passRetained(src as AnyObject)
 }
 
+/// Writes the kubeconfig (when asked), prints the URL, and serves until SIGINT/SIGTERM.
+@MainActor func serve(url: String, kubeconfig: @autoclosure () -> String, stop: @escaping @Sendable () -> Void) -> Never {
+    if let path = kubeconfigOut { writePrivate(path, kubeconfig()) }
+    FileHandle.standardOutput.write(Data((url + "\n").utf8))
+    FileHandle.standardOutput.synchronizeFile()
+    DispatchQueue.global().async {
+        stopSignal.wait()
+        stop()
+        exit(0)
+    }
+    dispatchMain()
+}
+
 if clusterCount > 0 || !clusterNames.isEmpty {
     let width = String(clusterCount).count < 3 ? 3 : String(clusterCount).count
     var names = clusterNames
@@ -134,17 +147,8 @@ if clusterCount > 0 || !clusterNames.isEmpty {
     }
     let fleet: TestAPIFleetServer
     do { fleet = try TestAPIFleetServer.start(clusters: names, options: options) } catch { fail("\(error)") }
-    if let path = kubeconfigOut {
-        writePrivate(path, fleet.kubeconfig(token: firstToken, caPEM: pki?.caCertPEM, clientCertPEM: pki?.clientCertPEM, clientKeyPEM: pki?.clientKeyPEM))
-    }
-    FileHandle.standardOutput.write(Data((fleet.url + "\n").utf8))
-    FileHandle.standardOutput.synchronizeFile()
-    DispatchQueue.global().async {
-        stopSignal.wait()
-        fleet.stop()
-        exit(0)
-    }
-    dispatchMain()
+    serve(url: fleet.url, kubeconfig: fleet.kubeconfig(token: firstToken, caPEM: pki?.caCertPEM, clientCertPEM: pki?.clientCertPEM,
+                                                       clientKeyPEM: pki?.clientKeyPEM), stop: fleet.stop)
 }
 
 let server: TestAPIServer
@@ -153,16 +157,5 @@ do {
 } catch {
     fail("\(error)")
 }
-if let path = kubeconfigOut {
-    let caPEM = pki?.caCertPEM
-    let text = server.kubeconfig(token: firstToken, caPEM: caPEM, clientCertPEM: pki?.clientCertPEM, clientKeyPEM: pki?.clientKeyPEM)
-    writePrivate(path, text)
-}
-FileHandle.standardOutput.write(Data((server.url + "\n").utf8))
-FileHandle.standardOutput.synchronizeFile()
-DispatchQueue.global().async {
-    stopSignal.wait()
-    server.stop()
-    exit(0)
-}
-dispatchMain()
+serve(url: server.url, kubeconfig: server.kubeconfig(token: firstToken, caPEM: pki?.caCertPEM, clientCertPEM: pki?.clientCertPEM,
+                                                     clientKeyPEM: pki?.clientKeyPEM), stop: server.stop)

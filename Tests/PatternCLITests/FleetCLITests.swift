@@ -184,6 +184,54 @@ struct FleetRepo {
         #expect(blocks.count > 3, "\(order)")
     }
 
+    @Test func oneQuestionForTheFleetAndPrunesNeedYesWithoutATerminal() async throws {
+        let repo = try FleetRepo(sites: [("edge-eu", "edge-eu", "region: eu"), ("edge-us", "edge-us", "region: us")])
+        let clusters = try TestClusters(["edge-eu", "edge-us"])
+        defer { clusters.stop() }
+        // At a terminal: one question for both sites; "n" writes nothing anywhere.
+        final class Asked: @unchecked Sendable { var count = 0 }
+        let asked = Asked()
+        let t = Terminal(isInteractive: true, readLine: { asked.count += 1; return "n" })
+        let no = await Terminal.$override.withValue(t) { await run(["apply", "--all", "--no-wait"], repo: repo, clusters: clusters) }
+        #expect(no.status == 1, "\(no.stderr)")
+        #expect(asked.count == 1)
+        #expect(no.stderr.contains("Apply to 2 sites? [yN]"), "\(no.stderr)")
+        #expect(no.stdout.contains("Plan for 2 sites"))
+        #expect(clusters["edge-eu"].requestLog.writes.isEmpty && clusters["edge-us"].requestLog.writes.isEmpty)
+
+        // Without a terminal, creates go ahead without --yes …
+        let first = await run(["apply", "--all", "--no-wait"], repo: repo, clusters: clusters)
+        #expect(first.status == 0, "\(first.stderr)")
+        // … but once the render drops an object, the planned prune needs --yes: nothing is written.
+        let objects = repo.root + "/patterns/fleet-demo/components/app/objects.yaml"
+        var text = try String(contentsOfFile: objects, encoding: .utf8)
+        text = String(text[..<text.range(of: "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${site.name}-config-2")!.lowerBound])
+        try text.write(toFile: objects, atomically: true, encoding: .utf8)
+        clusters["edge-eu"].requestLog.reset(); clusters["edge-us"].requestLog.reset()
+        let refused = await run(["apply", "--all", "--no-wait"], repo: repo, clusters: clusters)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("refusing to prune 2 objects across the fleet without confirmation"), "\(refused.stderr)")
+        #expect(clusters["edge-eu"].requestLog.writes.isEmpty && clusters["edge-us"].requestLog.writes.isEmpty)
+        let yes = await run(["apply", "--all", "--no-wait", "--yes", "-o", "json"], repo: repo, clusters: clusters)
+        #expect(yes.status == 0, "\(yes.stderr)")
+        let doc = try JSONParser.parse(yes.stdout)
+        #expect(doc[path: ["totals", "objects", "pruned"]]?.int == 2)
+        #expect(clusters["edge-eu"].store.get(resource: "configmaps", namespace: "fleet-edge-eu", name: "edge-eu-config-2") == nil)
+    }
+
+    @Test func aSiteThatDoesNotCompileStopsTheWholeApply() async throws {
+        let repo = try FleetRepo(sites: [("edge-eu", "edge-eu", "region: eu"), ("edge-us", "edge-us", "region: us")])
+        try "apiVersion: pattern.dev/v1alpha1\nkind: Site\nmetadata:\n  name: edge-us\nspec:\n  pattern:\n    path: patterns/missing\n  cluster:\n    context: edge-us\n"
+            .write(toFile: repo.root + "/overlays/edge-us/overlay.yaml", atomically: true, encoding: .utf8)
+        let clusters = try TestClusters(["edge-eu", "edge-us"])
+        defer { clusters.stop() }
+        let r = await run(["apply", "--all", "--yes", "--no-wait"], repo: repo, clusters: clusters)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("1 of 2 sites do not compile; nothing was written to any cluster"), "\(r.stderr)")
+        #expect(clusters["edge-eu"].requestLog.entries.isEmpty)
+        #expect(clusters["edge-us"].requestLog.entries.isEmpty)
+    }
+
     /// The site of every ConfigMap apply, in the order the server received them.
     func writeOrder(_ server: TestAPIServer) -> [String] {
         var out: [String] = []

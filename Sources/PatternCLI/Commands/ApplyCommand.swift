@@ -105,13 +105,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         if fleet.isFleet(sites) { return try await runFleet() }
         let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 1)
         let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
-        var options = ApplyOptions()
-        options.dryRun = dryRun
-        options.forceConflicts = forceConflicts
-        options.adopt = adopt
-        options.prune = !noPrune
-        options.pruneConfirm = pruneConfirm
-        options.pruneStale = pruneStale
+        var options = commonOptions()
         if let kinds = pruneKinds.isEmpty ? rendered.apply.pruneKinds : pruneKinds { options.pruneKinds = Set(kinds.map(GroupKind.parse)) }
         options.namespaces = cluster.observedNamespaces(for: rendered)
         options.wait = !noWait
@@ -161,8 +155,8 @@ public struct ApplyCommand: AsyncParsableCommand {
         if !result.succeeded { throw ReportedFailure() }
     }
 
-    /// The fleet form: the same options for every chosen site.
-    func runFleet() async throws {
+    /// The options every apply takes from the command line (one site or a fleet).
+    func commonOptions() -> ApplyOptions {
         var options = ApplyOptions()
         options.dryRun = dryRun
         options.forceConflicts = forceConflicts
@@ -170,6 +164,12 @@ public struct ApplyCommand: AsyncParsableCommand {
         options.prune = !noPrune
         options.pruneConfirm = pruneConfirm
         options.pruneStale = pruneStale
+        return options
+    }
+
+    /// The fleet form: the same options for every chosen site.
+    func runFleet() async throws {
+        var options = commonOptions()
         options.wait = !noWait
         options.waitTimeoutSeconds = timeout
         options.concurrency = max(1, concurrency)

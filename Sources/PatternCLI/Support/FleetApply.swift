@@ -88,13 +88,12 @@ extension FleetRun {
 
     func prepareOne(_ t: FleetTarget, _ installRender: RenderedSite, base: ApplyOptions, pruneKinds: [String], overrideController: Bool,
                     into box: FleetBox<FleetPrepared>) async -> SiteResult {
-        let engine: ApplyEngine
-        switch await connect(t, installRender) {
+        let engine: ApplyEngine, site: RenderedSite
+        switch await connectAndRefine(t, installRender) {
         case .failure(let f): return SiteResult(t, f)
-        case .success(let e): engine = e
+        case .success(let c): (engine, site) = c
         }
         do {
-            let site = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repo, offline: repo.source.offline)
             let options = applyOptions(base, site: site, pruneKinds: pruneKinds)
             if !base.dryRun && !overrideController {
                 let claimants = try await SiteClaims.claimants(engine.client, pattern: site.pattern, site: site.site, recordNamespace: engine.records.namespace)

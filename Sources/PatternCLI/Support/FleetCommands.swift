@@ -88,8 +88,12 @@ struct FleetRun: @unchecked Sendable {
                     if let c = o.cluster.context { context = c }
                 }
             } catch {
-                Output.report(error.items)
-                throw ExitCode(2)
+                // Without a selector the site is still placed (it fails to compile, with these
+                // errors, in the matrix); a selector cannot be evaluated without its labels.
+                if selector != nil {
+                    Output.report(error.items)
+                    throw ExitCode(2)
+                }
             }
             if let selector, !selector.matches(SiteLabels.labels(site: name, chain: layers)) { continue }
             let key = cluster.context ?? context ?? "(current context)"
@@ -147,6 +151,20 @@ struct FleetRun: @unchecked Sendable {
         return .success(ApplyEngine(client: client, recordNamespace: cluster.recordNamespace(for: rendered)))
     }
 
+    /// `connect`, then the chart components rendered as installs or upgrades from the site's
+    /// records in that cluster.
+    func connectAndRefine(_ target: FleetTarget, _ installRender: RenderedSite) async -> Result<(ApplyEngine, RenderedSite), FleetFailure> {
+        switch await connect(target, installRender) {
+        case .failure(let f): return .failure(f)
+        case .success(let engine):
+            do {
+                return .success((engine, try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repo, offline: repo.source.offline)))
+            } catch {
+                return .failure(FleetFailure(.failed, Self.message(error)))
+            }
+        }
+    }
+
     /// Prints the report: text (matrix, then detail) or one FleetReport document.
     func print(_ report: FleetReport) {
         switch output {
@@ -200,27 +218,33 @@ extension SiteResult {
 
 extension FleetRun {
     func diff(_ names: [String], serverSide: Bool) async throws {
+        try await runEach(names, command: .diff) { t, site in await diffOne(t, site, serverSide: serverSide) }
+    }
+
+    /// Compiles the chosen sites, runs `op` on each that compiled (bounded), prints the report
+    /// and exits with its code.
+    func runEach(_ names: [String], command: FleetReport.Command,
+                 _ op: @escaping @Sendable (FleetTarget, RenderedSite) async -> SiteResult) async throws {
         let targets = try targets(names)
         let (rendered, compileFailures) = compile(targets)
         let byName = Self.index(targets)
         let results = await FleetRunner.run(targets.map(\.site), limits: limits) { site in
             let t = byName[site.name]!
             if let f = compileFailures[t.name] { return f }
-            return await diffOne(t, rendered[t.name]!, serverSide: serverSide)
+            return await op(t, rendered[t.name]!)
         }
-        let report = FleetReport(command: .diff, results: results, selector: fleet.selector)
+        let report = FleetReport(command: command, results: results, selector: fleet.selector)
         print(report)
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
 
     func diffOne(_ t: FleetTarget, _ installRender: RenderedSite, serverSide: Bool) async -> SiteResult {
-        let engine: ApplyEngine
-        switch await connect(t, installRender) {
+        let engine: ApplyEngine, site: RenderedSite
+        switch await connectAndRefine(t, installRender) {
         case .failure(let f): return SiteResult(t, f)
-        case .success(let e): engine = e
+        case .success(let c): (engine, site) = c
         }
         do {
-            let site = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repo, offline: repo.source.offline)
             let (diffs, _, _) = try await engine.diff(site, namespaces: cluster.observedNamespaces(for: site))
             var r = SiteResult(site: t.name, cluster: t.site.clusterKey, outcome: .inSync)
             r.count(diffs)
@@ -255,17 +279,7 @@ extension FleetRun {
 
 extension FleetRun {
     func drift(_ names: [String]) async throws {
-        let targets = try targets(names)
-        let (rendered, compileFailures) = compile(targets)
-        let byName = Self.index(targets)
-        let results = await FleetRunner.run(targets.map(\.site), limits: limits) { site in
-            let t = byName[site.name]!
-            if let f = compileFailures[t.name] { return f }
-            return await driftOne(t, rendered[t.name]!)
-        }
-        let report = FleetReport(command: .drift, results: results, selector: fleet.selector)
-        print(report)
-        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        try await runEach(names, command: .drift) { t, site in await driftOne(t, site) }
     }
 
     func driftOne(_ t: FleetTarget, _ site: RenderedSite) async -> SiteResult {
