@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "ArgoCD", targets: ["ArgoCD"]),
         .library(name: "ValidatedPatterns", targets: ["ValidatedPatterns"]),
         .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
+        .library(name: "PatternFleet", targets: ["PatternFleet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -86,12 +87,16 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        /// Fleets: site selectors (kubectl label-selector grammar), the concurrent runner with
+        /// per-cluster and overall bounds, reachability, the FleetReport matrix.
+        .target(name: "PatternFleet", dependencies: ["PatternCore", "KubeClient"]),
         /// Go text/template + Sprig + Helm template functions, natively (no `helm` binary).
         .target(name: "HelmTemplate", dependencies: ["PatternCore"]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "Kustomize", "KubeClient",
             "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController", "Helm", "ValidatedPatterns",
+            "PatternFleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -112,6 +117,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["PatternCore", "KubeTestServer"], path: "Tests/TestSupport"),
 
         // MARK: Tests
+        .testTarget(name: "PatternFleetTests", dependencies: ["TestSupport", "PatternFleet", "KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "PatternCoreTests", dependencies: ["TestSupport", "PatternCore"]),
         .testTarget(name: "HelmTests", dependencies: ["TestSupport", "Helm", "HelmTemplate", "PatternCore"]),
         .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "PatternCore"]),

@@ -26,6 +26,16 @@ public struct AccessRequest: Sendable {
     public var name: String?
 }
 
+/// How a down cluster answers (`TestAPIServer.outage`). A cluster that refuses connections
+/// needs a port of its own: `TestAPIFleetServer.refusedURL()`.
+public enum Outage: Sendable, Hashable {
+    /// Every request gets 503 with a plain-text body, as a load balancer in front of a dead
+    /// API server answers.
+    case unavailable
+    /// Every connection is closed without an answer (connection reset).
+    case reset
+}
+
 /// Configuration of a `TestAPIServer`.
 public struct TestAPIServerOptions: Sendable {
     public var host: String = "127.0.0.1"
@@ -83,14 +93,26 @@ public final class TestAPIServer: @unchecked Sendable {
         set { lock.withLock { _authorize = newValue } }
     }
     private var _authorize: (@Sendable (AccessRequest) -> Bool)?
+    /// While set, every request (discovery, health checks included) fails this way: the
+    /// cluster is down. Logged in `requestLog` with the status sent (0 for `.reset`).
+    public var outage: Outage? {
+        get { lock.withLock { _outage } }
+        set { lock.withLock { _outage = newValue } }
+    }
+    private var _outage: Outage?
     private let lock = Lock()
     private var http: HTTPServer?
     private let tls: TLSContext?
     public private(set) var port: Int = 0
     private var controllers: SimulatedControllers?
+    /// The URL path this cluster is served under ("" for a server of its own; `/clusters/<name>`
+    /// for one cluster of a `TestAPIFleetServer`).
+    public let pathPrefix: String
+    /// Set on a cluster of a `TestAPIFleetServer`: the listener's scheme is the fleet's.
+    private let mountedScheme: String?
 
-    /// `https://127.0.0.1:PORT` or `http://…`.
-    public var url: String { "\(tls == nil ? "http" : "https")://\(options.host):\(port)" }
+    /// `https://127.0.0.1:PORT` or `http://…`, followed by `pathPrefix` for a fleet's cluster.
+    public var url: String { "\(mountedScheme ?? (tls == nil ? "http" : "https"))://\(options.host):\(port)\(pathPrefix)" }
 
     public static func start(_ options: TestAPIServerOptions = TestAPIServerOptions()) throws -> TestAPIServer {
         // OpenSSL writes to sockets without MSG_NOSIGNAL: a client that hangs up mid-response
@@ -101,13 +123,15 @@ public final class TestAPIServer: @unchecked Sendable {
         return s
     }
 
-    init(options: TestAPIServerOptions) throws {
+    init(options: TestAPIServerOptions, pathPrefix: String = "", mountedScheme: String? = nil) throws {
         self.options = options
+        self.pathPrefix = pathPrefix
+        self.mountedScheme = mountedScheme
         store = ObjectStore()
         store.historyLimit = options.historyLimit
         store.namespaceFinalizeDelay = options.namespaceFinalizeDelay
         store.foregroundDeletionDelay = options.foregroundDeletionDelay
-        if let cert = options.tlsCertPEM, let key = options.tlsKeyPEM {
+        if mountedScheme == nil, let cert = options.tlsCertPEM, let key = options.tlsKeyPEM {
             tls = try TLSContext(certPEM: cert, keyPEM: key, clientCAPEM: options.clientCAPEM, requireClientCert: options.requireClientCert)
         } else {
             tls = nil
@@ -136,6 +160,9 @@ public final class TestAPIServer: @unchecked Sendable {
         }
     }
 
+    /// A cluster of a fleet server learns the shared listener's port.
+    func mounted(port: Int) { lock.withLock { self.port = port } }
+
     /// Stops listening and drops every connection (watches end without a final chunk).
     public func stop() {
         let h = lock.withLock {
@@ -148,7 +175,17 @@ public final class TestAPIServer: @unchecked Sendable {
     }
 
     /// Stops and starts again on the same port; the store (objects, resourceVersions, history) is kept.
+    /// A cluster of a `TestAPIFleetServer` has no listener of its own: its watches are cut and
+    /// it answers as `outage` `.reset` for `downtime`.
     public func restart(downtime: Double = 0) throws {
+        if mountedScheme != nil {
+            let before = outage
+            outage = .reset
+            store.closeAllWatches()
+            if downtime > 0 { Thread.sleep(forTimeInterval: downtime) }
+            outage = before
+            return
+        }
         stop()
         if downtime > 0 { Thread.sleep(forTimeInterval: downtime) }
         var lastError: Error? = nil
@@ -165,7 +202,7 @@ public final class TestAPIServer: @unchecked Sendable {
         var cluster = "    server: \(url)\n"
         if let caPEM {
             cluster += "    certificate-authority-data: \(Base64.encode(Array(caPEM.utf8)))\n"
-        } else if tls != nil {
+        } else if tls != nil || mountedScheme == "https" {
             cluster += "    insecure-skip-tls-verify: true\n"
         }
         var user = ""
@@ -247,6 +284,15 @@ public final class TestAPIServer: @unchecked Sendable {
             entry.status = status
             entry.duration = Date().timeIntervalSince(started)
             log.append(entry)
+        }
+        switch outage {
+        case .unavailable?:
+            w.send(status: 503, contentType: "text/plain; charset=utf-8", body: Array("Service Unavailable".utf8))
+            return
+        case .reset?:
+            w.cut()
+            return
+        case nil: break
         }
         // Faults.
         let fault = faults.match(req, entry: entry)

@@ -8,16 +8,27 @@ usage: pattern-test-apiserver [--port N] [--host ADDR]
                               [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-client-cert]]
                               [--token TOKEN[=USER]]... [--simulate-controllers] [--controller-delay SECONDS]
                               [--kubeconfig-out PATH] [--tls-self-signed DIR]
+                              [--clusters N [--cluster-prefix P]] [--cluster NAME]...
 
 Runs an in-memory Kubernetes API server model (discovery, CRUD, server-side apply, watch)
 on 127.0.0.1 and prints its URL. --tls-self-signed DIR writes a CA, server and client
 certificate into DIR and serves HTTPS with them (the kubeconfig then uses the client cert).
+
+--clusters N (names P1…PN, P defaults to "cluster-", zero-padded: cluster-001 …) and
+--cluster NAME serve many independent clusters from this one process, each under
+URL/clusters/NAME with its own objects; --kubeconfig-out then writes one context per
+cluster, named as the cluster. Example (100 clusters for a fleet benchmark):
+
+  pattern-test-apiserver --clusters 100 --kubeconfig-out /tmp/fleet.kubeconfig
 """
 
 var options = TestAPIServerOptions()
 var kubeconfigOut: String? = nil
 var selfSignedDir: String? = nil
 var firstToken: String? = nil
+var clusterNames: [String] = []
+var clusterCount = 0
+var clusterPrefix = "cluster-"
 let args = Array(CommandLine.arguments.dropFirst())
 
 func fail(_ msg: String) -> Never {
@@ -54,6 +65,13 @@ while i < args.count {
     case "--controller-delay": guard let d = Double(value(&i, args)) else { fail("--controller-delay needs seconds") }; options.controllerDelay = d
     case "--kubeconfig-out": kubeconfigOut = value(&i, args)
     case "--tls-self-signed": selfSignedDir = value(&i, args)
+    case "--clusters":
+        guard let n = Int(value(&i, args)), n >= 1, n <= TestAPIFleetServer.maxClusters else {
+            fail("--clusters needs a number from 1 to \(TestAPIFleetServer.maxClusters)")
+        }
+        clusterCount = n
+    case "--cluster-prefix": clusterPrefix = value(&i, args)
+    case "--cluster": clusterNames.append(value(&i, args))
     case "-h", "--help": print(usage); exit(0)
     default: fail("unknown argument \(args[i])")
     }
@@ -105,22 +123,39 @@ for sig in [SIGINT, SIGTERM] {
     _ = Unmanaged.passRetained(src as AnyObject)
 }
 
+/// Writes the kubeconfig (when asked), prints the URL, and serves until SIGINT/SIGTERM.
+@MainActor func serve(url: String, kubeconfig: @autoclosure () -> String, stop: @escaping @Sendable () -> Void) -> Never {
+    if let path = kubeconfigOut { writePrivate(path, kubeconfig()) }
+    FileHandle.standardOutput.write(Data((url + "\n").utf8))
+    FileHandle.standardOutput.synchronizeFile()
+    DispatchQueue.global().async {
+        stopSignal.wait()
+        stop()
+        exit(0)
+    }
+    dispatchMain()
+}
+
+if clusterCount > 0 || !clusterNames.isEmpty {
+    let width = String(clusterCount).count < 3 ? 3 : String(clusterCount).count
+    var names = clusterNames
+    if clusterCount > 0 {
+        for n in 1...clusterCount {
+            let digits = String(n)
+            names.append(clusterPrefix + String(repeating: "0", count: width - digits.count) + digits)
+        }
+    }
+    let fleet: TestAPIFleetServer
+    do { fleet = try TestAPIFleetServer.start(clusters: names, options: options) } catch { fail("\(error)") }
+    serve(url: fleet.url, kubeconfig: fleet.kubeconfig(token: firstToken, caPEM: pki?.caCertPEM, clientCertPEM: pki?.clientCertPEM,
+                                                       clientKeyPEM: pki?.clientKeyPEM), stop: fleet.stop)
+}
+
 let server: TestAPIServer
 do {
     server = try TestAPIServer.start(options)
 } catch {
     fail("\(error)")
 }
-if let path = kubeconfigOut {
-    let caPEM = pki?.caCertPEM
-    let text = server.kubeconfig(token: firstToken, caPEM: caPEM, clientCertPEM: pki?.clientCertPEM, clientKeyPEM: pki?.clientKeyPEM)
-    writePrivate(path, text)
-}
-FileHandle.standardOutput.write(Data((server.url + "\n").utf8))
-FileHandle.standardOutput.synchronizeFile()
-DispatchQueue.global().async {
-    stopSignal.wait()
-    server.stop()
-    exit(0)
-}
-dispatchMain()
+serve(url: server.url, kubeconfig: server.kubeconfig(token: firstToken, caPEM: pki?.caCertPEM, clientCertPEM: pki?.clientCertPEM,
+                                                     clientKeyPEM: pki?.clientKeyPEM), stop: server.stop)

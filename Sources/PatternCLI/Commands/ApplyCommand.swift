@@ -7,13 +7,14 @@ import PatternApply
 import PatternRecord
 import PatternController
 import KubeClient
+import PatternFleet
 
 /// `pattern apply`: change the cluster to match the render, in dependency order.
 public struct ApplyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply a site to its cluster: ordered server-side apply, readiness waits, safe prune, ledger.",
-        usage: "pattern apply <site> [--dry-run] [--diff] [-y] [--no-prune]\n  [-o text|json|yaml] [--context <name>] [-C <repo>]",
+        usage: "pattern apply <site> [--dry-run] [--diff] [-y] [--no-prune]\n  [-o text|json|yaml] [--context <name>] [-C <repo>]\n  pattern apply (<site> <site>... | --all | --selector <selector>) [-y]\n  [--detail] [--parallel <n>] [--per-cluster <n>]",
         discussion: """
             Order: namespaces and CRDs first (waiting until CRDs are Established), then the usual kind \
             order, component dependsOn and config.kubernetes.io/depends-on annotations. Inside a level \
@@ -50,6 +51,15 @@ public struct ApplyCommand: AsyncParsableCommand {
             --dry-run asks the API server to dry-run every change (as `kubectl apply --dry-run=server`): \
             conflicts and validation errors show as the real apply would get them, with field diffs.
 
+            Several sites, --all or --selector: every site is compiled first (if any fails, nothing is \
+            written to any cluster); then every site is previewed concurrently and one matrix of planned \
+            creates, changes and prunes is printed, with one question for the whole fleet (no terminal: \
+            prunes need --yes, as for one site). Sites run at most --parallel at once and --per-cluster at \
+            once on one cluster; unreachable sites are reported as such and skipped. The result is one \
+            matrix (created, changed, pruned, failed, result per site, totals); --detail adds every \
+            site's apply report; -o json|yaml prints one FleetReport. Exit codes: 0 every site applied, \
+            1 stopped before writing (answer no, prunes without --yes), 2 some site failed or is unreachable.
+
             Examples:
               pattern apply hub --dry-run             show the plan, the field diffs and what would be pruned
               pattern apply hub                       show the changes, ask, apply, wait, prune, record
@@ -57,12 +67,15 @@ public struct ApplyCommand: AsyncParsableCommand {
               pattern apply hub --diff                field diffs, then the change table, then ask
               pattern apply edge-eu --force-conflicts take over fields another manager owns
               pattern apply edge-eu --adopt           take over objects another site applied
+              pattern apply --selector tier=edge --yes   every edge site, one matrix, no question
+              pattern apply edge-eu edge-us --per-cluster 2
             """
     )
 
     @OptionGroup public var repoOptions: RepoOptions
     @OptionGroup public var cluster: ClusterOptions
-    @Argument(help: "Site to apply.") public var site: String
+    @Argument(help: "Site to apply (several: a fleet).") public var sites: [String] = []
+    @OptionGroup public var fleet: FleetOptions
     @Flag(help: "Show the plan, the field diffs and what would be pruned; every change is dry-run on the API server; nothing is written.") public var dryRun = false
     @Flag(help: "Take ownership of fields other field managers own instead of failing.") public var forceConflicts = false
     @Flag(help: "Do not prune objects that are no longer rendered.") public var noPrune = false
@@ -81,16 +94,18 @@ public struct ApplyCommand: AsyncParsableCommand {
 
     public init() {}
 
+    var site: String { sites.first ?? "" }
+
+    public func validate() throws {
+        if sites.isEmpty && !fleet.all && fleet.selector == nil { throw ValidationError("Missing expected argument '<site>' (or --all, --selector)") }
+        if diff && fleet.isFleet(sites) { throw ValidationError("--diff takes one site; use `pattern diff --detail` for a fleet's field diffs") }
+    }
+
     public func run() async throws {
+        if fleet.isFleet(sites) { return try await runFleet() }
         let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 1)
         let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
-        var options = ApplyOptions()
-        options.dryRun = dryRun
-        options.forceConflicts = forceConflicts
-        options.adopt = adopt
-        options.prune = !noPrune
-        options.pruneConfirm = pruneConfirm
-        options.pruneStale = pruneStale
+        var options = commonOptions()
         if let kinds = pruneKinds.isEmpty ? rendered.apply.pruneKinds : pruneKinds { options.pruneKinds = Set(kinds.map(GroupKind.parse)) }
         options.namespaces = cluster.observedNamespaces(for: rendered)
         options.wait = !noWait
@@ -138,6 +153,28 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         if let e = result.recordError { Output.report([.error(e, fix: "re-run apply once the cluster accepts writes to \(engine.records.namespace); the objects listed above were applied")]) }
         if !result.succeeded { throw ReportedFailure() }
+    }
+
+    /// The options every apply takes from the command line (one site or a fleet).
+    func commonOptions() -> ApplyOptions {
+        var options = ApplyOptions()
+        options.dryRun = dryRun
+        options.forceConflicts = forceConflicts
+        options.adopt = adopt
+        options.prune = !noPrune
+        options.pruneConfirm = pruneConfirm
+        options.pruneStale = pruneStale
+        return options
+    }
+
+    /// The fleet form: the same options for every chosen site.
+    func runFleet() async throws {
+        var options = commonOptions()
+        options.wait = !noWait
+        options.waitTimeoutSeconds = timeout
+        options.concurrency = max(1, concurrency)
+        try await FleetRun(repo: repoOptions, cluster: cluster, fleet: fleet, output: output)
+            .apply(sites, options: options, pruneKinds: pruneKinds, yes: yes, overrideController: overrideController)
     }
 
     /// Preview and confirm (as `kapp deploy`): the field diffs when `--diff`, the change table,

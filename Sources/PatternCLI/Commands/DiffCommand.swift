@@ -5,13 +5,14 @@ import PatternDiff
 import PatternReport
 import PatternApply
 import KubeClient
+import PatternFleet
 
 /// `pattern diff`: what apply would change, on the fields this tool manages.
 public struct DiffCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show what `apply` would change in the site's cluster, without noise from server defaults.",
-        usage: "pattern diff <site> [--server-side] [-o text|json|yaml]\n  [--context <name>] [-C <repo>]",
+        usage: "pattern diff <site> [--server-side] [-o text|json|yaml]\n  [--context <name>] [-C <repo>]\n  pattern diff (<site> <site>... | --all | --selector <selector>)\n  [--detail] [--parallel <n>] [--per-cluster <n>]",
         discussion: """
             Compares the render with live objects on the fields pattern manages (server-side apply \
             ownership): status, server-set metadata and fields defaulted by the server or owned by other \
@@ -24,22 +25,43 @@ public struct DiffCommand: AsyncParsableCommand {
 
             Exit codes (as kubectl diff): 0 no changes, 1 changes, 2 error.
 
+            Several sites, --all or --selector diff every chosen site concurrently (at most --parallel \
+            at once, --per-cluster on one cluster) and print one matrix: per site the objects to create, \
+            change and prune and the result (in-sync, changed, failed, unreachable), then totals; --detail \
+            adds every site's field diffs (failed and unreachable sites always get theirs). -o json|yaml \
+            prints one FleetReport. A cluster that cannot be reached is "unreachable", never in sync. \
+            Exit codes: 0 every site in sync, 1 some site has changes, 2 some site failed or is unreachable \
+            (2 wins over 1). See Docs/fleet.md.
+
             Examples:
               pattern diff hub
               pattern diff edge-eu -o json          machine-readable, for CI
               pattern diff dev --server-side        also verify every change with a server dry-run apply
+              pattern diff --all                    one matrix for every site
+              pattern diff --selector 'tier=edge,region in (eu,us)' --detail
+              pattern diff edge-eu edge-us -o json  one FleetReport for CI
             """
     )
 
     @OptionGroup public var repoOptions: RepoOptions
     @OptionGroup public var cluster: ClusterOptions
-    @Argument(help: "Site to diff.") public var site: String
+    @Argument(help: "Site to diff (several: a fleet matrix).") public var sites: [String] = []
+    @OptionGroup public var fleet: FleetOptions
     @Option(name: .shortAndLong, help: "Output: text, json or yaml (a DiffReport).") public var output: ReportFormat = .text
     @Flag(help: "Verify changes with a server-side dry-run apply.") public var serverSide = false
 
     public init() {}
 
+    var site: String { sites.first ?? "" }
+
+    public func validate() throws {
+        if sites.isEmpty && !fleet.all && fleet.selector == nil { throw ValidationError("Missing expected argument '<site>' (or --all, --selector)") }
+    }
+
     public func run() async throws {
+        if fleet.isFleet(sites) {
+            return try await FleetRun(repo: repoOptions, cluster: cluster, fleet: fleet, output: output).diff(sites, serverSide: serverSide)
+        }
         let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 2)
         let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
         do {

@@ -1,0 +1,313 @@
+import ArgumentParser
+import PatternCore
+import PatternCompile
+import PatternDiff
+import PatternReport
+import PatternApply
+import PatternRecord
+import PatternController
+import PatternFleet
+import KubeClient
+
+/// Options of `diff`, `apply` and `drift` over several sites (Docs/fleet.md).
+public struct FleetOptions: ParsableArguments {
+    @Flag(help: "Every site of the repository.")
+    public var all = false
+
+    @Option(help: ArgumentHelp("Only the sites whose labels match (kubectl -l grammar: k=v, k!=v, k in (a,b), k notin (a,b), k, !k; ',' is AND). Filters the named sites, or every site when none is named.",
+                               valueName: "selector"))
+    public var selector: String?
+
+    @Option(help: "Sites handled at once over the whole fleet.")
+    public var parallel: Int = 8
+
+    @Option(help: "Sites handled at once on one cluster (sites sharing a kubeconfig context).")
+    public var perCluster: Int = 1
+
+    @Flag(help: "Print every site's detail (field diffs, apply report, drift) after the matrix; without it only failed and unreachable sites get one.")
+    public var detail = false
+
+    public init() {}
+
+    /// True when the command runs over a fleet: several sites, `--all` or `--selector`. One
+    /// named site without either keeps the single-site command exactly as it was.
+    func isFleet(_ sites: [String]) -> Bool { all || selector != nil || sites.count > 1 }
+}
+
+/// One selected site: its name and where it goes.
+struct FleetTarget: Sendable {
+    var name: String
+    /// The site's `cluster.context` (nil: the current context).
+    var context: String?
+    var site: FleetSite
+}
+
+/// The shared steps of the fleet forms of diff, apply and drift: choose the sites, compile
+/// them, connect, probe, run bounded, print one matrix.
+/// `@unchecked`: the parsed option structs (ArgumentParser property wrappers) are not declared
+/// `Sendable`; a `FleetRun` only reads them, and never changes them after parsing.
+struct FleetRun: @unchecked Sendable {
+    let repo: RepoOptions
+    let cluster: ClusterOptions
+    let fleet: FleetOptions
+    let output: ReportFormat
+
+    /// Site names from the arguments, `--all` and `--selector`, in repository order for
+    /// `--all`/`--selector`, else as given (duplicates dropped).
+    func targets(_ names: [String]) throws -> [FleetTarget] {
+        if fleet.all && !names.isEmpty {
+            throw ValidationError("give site names or --all, not both (--selector filters either)")
+        }
+        let ws = repo.workspace
+        var chosen: [String]
+        if names.isEmpty {
+            do { chosen = try ws.siteNames() } catch { Output.report(error.items); throw ExitCode(2) }
+        } else {
+            var seen = Set<String>()
+            chosen = []
+            for n in names {
+                guard case .site(let s) = RenderTarget.parse(n, repo: repo.repo) else {
+                    throw ValidationError("'\(n)' is not a site; diff, apply and drift take sites from overlays/")
+                }
+                if seen.insert(s).inserted { chosen.append(s) }
+            }
+        }
+        let selector: SiteSelector?
+        if let text = fleet.selector {
+            do { selector = try SiteSelector(parsing: text) } catch { Output.report([error]); throw ExitCode(2) }
+        } else {
+            selector = nil
+        }
+        var out: [FleetTarget] = []
+        for name in chosen {
+            var layers: [SiteLabels.Layer] = []
+            var context: String? = nil
+            do {
+                for o in try ws.overlayChain(name) {
+                    layers.append(SiteLabels.Layer(name: o.name, clusterLabels: o.cluster.labels, clusterName: o.cluster.name, context: o.cluster.context))
+                    if let c = o.cluster.context { context = c }
+                }
+            } catch {
+                // Without a selector the site is still placed (it fails to compile, with these
+                // errors, in the matrix); a selector cannot be evaluated without its labels.
+                if selector != nil {
+                    Output.report(error.items)
+                    throw ExitCode(2)
+                }
+            }
+            if let selector, !selector.matches(SiteLabels.labels(site: name, chain: layers)) { continue }
+            let key = cluster.context ?? context ?? "(current context)"
+            out.append(FleetTarget(name: name, context: context, site: FleetSite(name: name, clusterKey: key)))
+        }
+        if out.isEmpty {
+            Output.report([.error(fleet.selector.map { "no site matches --selector \($0)" } ?? "no sites in \(repo.repo)/overlays",
+                                  fix: "list the sites and their labels with `pattern render --all`, check Docs/fleet.md \"Selecting sites\"")])
+            throw ExitCode(2)
+        }
+        return out
+    }
+
+    static func index(_ targets: [FleetTarget]) -> [String: FleetTarget] {
+        var out: [String: FleetTarget] = [:]
+        for t in targets { out[t.name] = t }
+        return out
+    }
+
+    var limits: FleetLimits { FleetLimits(parallel: fleet.parallel, perCluster: fleet.perCluster) }
+
+    /// Compiles every target (one failing site does not stop the others): rendered sites by
+    /// name, and a failed result for each site that did not compile.
+    func compile(_ targets: [FleetTarget]) -> (rendered: [String: RenderedSite], failed: [String: SiteResult]) {
+        let repo = self.repo
+        let (sites, items) = Renderer.compileCollecting(sites: targets.map(\.name), workspace: repo.workspace, resolver: repo.source.resolver,
+                                                         helmReads: { s throws(Diagnostic) in try HelmClusterReading.load(s, repo: repo) })
+        var rendered: [String: RenderedSite] = [:]
+        for r in sites { rendered[r.site] = r }
+        var failed: [String: SiteResult] = [:]
+        for t in targets where rendered[t.name] == nil {
+            let errors = items.filter { $0.site == t.name && $0.diagnostic.severity == .error }.map(\.diagnostic)
+            var r = SiteResult.failure(t.site, .failed, "the site does not compile (\(errors.count) error\(errors.count == 1 ? "" : "s"))",
+                                       fix: "run `pattern validate \(t.name)` and fix the errors listed")
+            r.detail = errors.map(\.description).joined(separator: "\n")
+            failed[t.name] = r
+        }
+        return (rendered, failed)
+    }
+
+    /// A connected, reachable engine for `target`, or the site's failed/unreachable result.
+    func connect(_ target: FleetTarget, _ rendered: RenderedSite) async -> Result<ApplyEngine, FleetFailure> {
+        let client: KubeClient
+        do { client = try cluster.client(site: target.name, siteContext: target.context) } catch {
+            let d = error as? Diagnostic
+            return .failure(FleetFailure(.failed, d?.message ?? "\(error)", fix: d?.fix))
+        }
+        do {
+            if let reason = try await Reachability.probe(client) {
+                return .failure(FleetFailure(.unreachable, reason, fix: "check that the cluster of context \(target.context ?? "(current)") is up and reachable, then re-run for this site"))
+            }
+        } catch {
+            return .failure(FleetFailure(.failed, error.description))
+        }
+        return .success(ApplyEngine(client: client, recordNamespace: cluster.recordNamespace(for: rendered)))
+    }
+
+    /// `connect`, then the chart components rendered as installs or upgrades from the site's
+    /// records in that cluster.
+    func connectAndRefine(_ target: FleetTarget, _ installRender: RenderedSite) async -> Result<(ApplyEngine, RenderedSite), FleetFailure> {
+        switch await connect(target, installRender) {
+        case .failure(let f): return .failure(f)
+        case .success(let engine):
+            do {
+                return .success((engine, try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repo, offline: repo.source.offline)))
+            } catch {
+                return .failure(FleetFailure(.failed, Self.message(error)))
+            }
+        }
+    }
+
+    /// Prints the report: text (matrix, then detail) or one FleetReport document.
+    func print(_ report: FleetReport) {
+        switch output {
+        case .json, .yaml:
+            Output.document(report.document, output)
+        case .text:
+            Output.out(report.matrix())
+            let d = report.details(all: fleet.detail)
+            if !d.isEmpty { Output.out(d) }
+        }
+    }
+}
+
+/// Why a site could not be handled.
+struct FleetFailure: Error {
+    var outcome: SiteOutcome
+    var message: String
+    var fix: String?
+    init(_ outcome: SiteOutcome, _ message: String, fix: String? = nil) { self.outcome = outcome; self.message = message; self.fix = fix }
+}
+
+/// Results shared between the tasks of a fleet run.
+final class FleetBox<T: Sendable>: @unchecked Sendable {
+    private let lock = Lock()
+    private var items: [String: T] = [:]
+    subscript(key: String) -> T? {
+        get { lock.withLock { items[key] } }
+        set { lock.withLock { items[key] = newValue } }
+    }
+}
+
+extension SiteResult {
+    init(_ t: FleetTarget, _ f: FleetFailure) {
+        self = .failure(t.site, f.outcome, f.message, fix: f.fix)
+    }
+
+    /// Planned (diff) counts.
+    mutating func count(_ diffs: [ObjectDiff]) {
+        for d in diffs {
+            switch d.action {
+            case .create: created += 1
+            case .update: changed += 1
+            case .prune: pruned += 1
+            case .unchanged: unchanged += 1
+            }
+        }
+    }
+}
+
+// MARK: diff
+
+extension FleetRun {
+    func diff(_ names: [String], serverSide: Bool) async throws {
+        try await runEach(names, command: .diff) { t, site in await diffOne(t, site, serverSide: serverSide) }
+    }
+
+    /// Compiles the chosen sites, runs `op` on each that compiled (bounded), prints the report
+    /// and exits with its code.
+    func runEach(_ names: [String], command: FleetReport.Command,
+                 _ op: @escaping @Sendable (FleetTarget, RenderedSite) async -> SiteResult) async throws {
+        let targets = try targets(names)
+        let (rendered, compileFailures) = compile(targets)
+        let byName = Self.index(targets)
+        let results = await FleetRunner.run(targets.map(\.site), limits: limits) { site in
+            let t = byName[site.name]!
+            if let f = compileFailures[t.name] { return f }
+            return await op(t, rendered[t.name]!)
+        }
+        let report = FleetReport(command: command, results: results, selector: fleet.selector)
+        print(report)
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    func diffOne(_ t: FleetTarget, _ installRender: RenderedSite, serverSide: Bool) async -> SiteResult {
+        let engine: ApplyEngine, site: RenderedSite
+        switch await connectAndRefine(t, installRender) {
+        case .failure(let f): return SiteResult(t, f)
+        case .success(let c): (engine, site) = c
+        }
+        do {
+            let (diffs, _, _) = try await engine.diff(site, namespaces: cluster.observedNamespaces(for: site))
+            var r = SiteResult(site: t.name, cluster: t.site.clusterKey, outcome: .inSync)
+            r.count(diffs)
+            var machine = MachineReport.diff(diffs, revision: site.revision)
+            var text = HumanReport.diffs(diffs, style: Style(color: false))
+            if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+            text += HumanReport.summary(diffs)
+            if serverSide {
+                let rejected = await engine.serverDryRun(site, diffs: diffs)
+                r.failed = rejected.count
+                machine["serverDryRun"] = .array(rejected.map { ["object": MachineReport.object($0.0), "error": .string($0.1.description)] })
+                for (k, e) in rejected { text += "server dry-run rejected \(k): \(e)\n" }
+                if !rejected.isEmpty { r.message = "server dry-run rejected \(rejected.count) change\(rejected.count == 1 ? "" : "s")" }
+            }
+            r.report = machine
+            r.detail = text
+            r.outcome = r.failed > 0 ? .failed : (r.created + r.changed + r.pruned > 0 ? .changed : .inSync)
+            return r
+        } catch {
+            return SiteResult(t, FleetFailure(.failed, Self.message(error)))
+        }
+    }
+
+    static func message(_ error: any Error) -> String {
+        if let a = error as? ApplyError { return a.message }
+        if let d = error as? Diagnostic { return d.message }
+        return "\(error)"
+    }
+}
+
+// MARK: drift
+
+extension FleetRun {
+    func drift(_ names: [String]) async throws {
+        try await runEach(names, command: .drift) { t, site in await driftOne(t, site) }
+    }
+
+    func driftOne(_ t: FleetTarget, _ site: RenderedSite) async -> SiteResult {
+        let engine: ApplyEngine
+        switch await connect(t, site) {
+        case .failure(let f): return SiteResult(t, f)
+        case .success(let e): engine = e
+        }
+        do {
+            let report = try await engine.drift(site, namespaces: cluster.observedNamespaces(for: site))
+            let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged, ownedElsewhere: report.ownedElsewhere)
+            var r = SiteResult(site: t.name, cluster: t.site.clusterKey, outcome: report.inSync ? .inSync : .drifted)
+            r.drifted = report.drifted.count + report.unmanaged.count + report.ownedElsewhere.count
+            var v = MachineReport.drift(report.items, objects: objects)
+            v["renderedRevision"] = .string(report.renderedRevision)
+            if let l = report.lastAppliedRevision { v["lastAppliedRevision"] = .string(l) }
+            v["inSync"] = .bool(report.inSync)
+            v["neverApplied"] = .bool(report.neverApplied)
+            r.report = v
+            if report.neverApplied {
+                r.message = "never applied (no inventory in \(engine.records.namespace))"
+                r.detail = "never applied to this cluster\n"
+            } else if !report.inSync {
+                r.detail = HumanReport.drift(report.items, objects: objects)
+            }
+            return r
+        } catch {
+            return SiteResult(t, FleetFailure(.failed, Self.message(error)))
+        }
+    }
+}
