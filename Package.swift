@@ -79,7 +79,7 @@ let package = Package(
         /// health and Prometheus metrics endpoints.
         .target(name: "PatternController", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient",
-            "ValidatedPatterns",
+            "ValidatedPatterns", "Kustomize",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

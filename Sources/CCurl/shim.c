@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 // libcurl is loaded on first use (dlopen), not linked: its dependency tree (OpenSSL, GnuTLS,
 // LDAP, Kerberos, nghttp2, … ~33 shared libraries) costs every process several milliseconds
@@ -25,14 +26,19 @@
 static struct { CCURL_FUNCTIONS(CCURL_POINTER) } ccurl_fn;
 static pthread_once_t ccurl_load_once = PTHREAD_ONCE_INIT;
 static int ccurl_is_loaded = 0;
-static char ccurl_load_message[256] = "libcurl.so.4 was not loaded";
+static char ccurl_load_message[512] = "libcurl.so.4 was not loaded";
 
 static void ccurl_do_load(void) {
-    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    // PATTERN_LIBCURL names another libcurl (a path or a soname) for systems that keep it
+    // elsewhere; it also lets tests prove that an unloadable libcurl is a typed error.
+    const char *path = getenv("PATTERN_LIBCURL");
+    if (path == NULL || path[0] == '\0') path = "libcurl.so.4";
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL) {
         const char *why = dlerror();
         snprintf(ccurl_load_message, sizeof ccurl_load_message,
-                 "cannot load libcurl.so.4 (%s); fix: install libcurl4", why ? why : "dlopen failed");
+                 "cannot load %s (%s); fix: install libcurl4 (apt-get install libcurl4, dnf install libcurl) "
+                 "or set PATTERN_LIBCURL to the path of libcurl.so.4", path, why ? why : "dlopen failed");
         return;
     }
 #define CCURL_RESOLVE(name) \
