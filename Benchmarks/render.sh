@@ -27,6 +27,21 @@ for b in "$BIN" ${BEFORE:+"$BEFORE"}; do
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# One object: a kustomization with one ConfigMap (the issue's "one-object render": nearly all
+# process start). Alternated with BEFORE run by run; kubectl in the same run.
+ONE="$WORK/one-object"
+mkdir -p "$ONE"
+printf 'resources:\n- cm.yaml\nnamePrefix: p-\n' > "$ONE/kustomization.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  a: "1"\n' > "$ONE/cm.yaml"
+times=(); btimes=(); ktimes=()
+for _ in $(seq "$RUNS"); do
+  s=$(date +%s%N); "$BIN" render "$ONE" > "$WORK/one-pattern.yaml"; e=$(date +%s%N); times+=("$(ms "$s" "$e")")
+  if [ -n "$BEFORE" ]; then s=$(date +%s%N); "$BEFORE" render "$ONE" >/dev/null; e=$(date +%s%N); btimes+=("$(ms "$s" "$e")"); fi
+  s=$(date +%s%N); kubectl kustomize "$ONE" > "$WORK/one-kustomize.yaml"; e=$(date +%s%N); ktimes+=("$(ms "$s" "$e")")
+done
+cmp -s "$WORK/one-pattern.yaml" "$WORK/one-kustomize.yaml" && one_same="byte-identical" || one_same="OUTPUT DIFFERS"
+echo "one object: pattern $(printf "%s\n" "${times[@]}" | median) ms${BEFORE:+, BEFORE $(printf "%s\n" "${btimes[@]}" | median) ms}, kubectl kustomize $(printf "%s\n" "${ktimes[@]}" | median) ms (median of $RUNS; $one_same)"
+
 printf "%-8s %-28s %10s %10s %9s\n" apps tool "ms(median)" "peakMiB" objects
 for APPS in "${@:-200 1000}"; do
   for N in $APPS; do

@@ -14,7 +14,7 @@ import PatternCore
         let dir = tmp.sub("repo-\(Int.random(in: 0..<1_000_000))")
         let files = [
             "patterns/p/pattern.yaml": "apiVersion: pattern.dev/v1alpha1\nkind: Pattern\nmetadata: {name: p}\nspec:\n  components:\n  - {name: app, path: components/app}\n",
-            "patterns/p/components/app/kustomization.yaml": "resources:\n- \(entry)\nnamePrefix: p-\n",
+            "patterns/p/components/app/kustomization.yaml": "resources:\n- \(entry)\nnamePrefix: p-\nnamespace: web\n",
             "overlays/s/overlay.yaml": "apiVersion: pattern.dev/v1alpha1\nkind: Site\nmetadata: {name: s}\nspec:\n  pattern: {path: patterns/p}\n" + siteExtra,
         ]
         for (path, text) in files {
