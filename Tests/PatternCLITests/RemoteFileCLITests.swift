@@ -24,12 +24,16 @@ import PatternCore
         return dir
     }
 
-    @Test func siteComponentDownloadsAPinnedFileAndReplaysItOffline() throws {
-        let tmp = TemporaryDirectory("remote-file")
+    /// A scratch directory and a loopback server with `body` at the returned URL.
+    func served(_ name: String) throws -> (TemporaryDirectory, ChartRepoServer, String) {
         let server = try ChartRepoServer()
-        defer { server.stop() }
         server.put("/charts/cm.yaml", Array(Self.body.utf8))
-        let url = server.url + "/cm.yaml"
+        return (TemporaryDirectory(name), server, server.url + "/cm.yaml")
+    }
+
+    @Test func siteComponentDownloadsAPinnedFileAndReplaysItOffline() throws {
+        let (tmp, server, url) = try served("remote-file")
+        defer { server.stop() }
         let pinned = try repo(tmp, url + "#sha256=" + SHA256.hex(Self.body))
         let cache = ["--cache-dir", tmp.sub("cache")]
 
@@ -69,11 +73,8 @@ import PatternCore
     }
 
     @Test func renderDirectoryChecksThePinAndASizeLimit() throws {
-        let tmp = TemporaryDirectory("remote-file-dir")
-        let server = try ChartRepoServer()
+        let (tmp, server, url) = try served("remote-file-dir")
         defer { server.stop() }
-        server.put("/charts/cm.yaml", Array(Self.body.utf8))
-        let url = server.url + "/cm.yaml"
         let dir = tmp.sub("k")
         try FileSystem.makeDirectories(dir)
         let wrong = String(repeating: "a", count: 64)
