@@ -34,7 +34,7 @@ RUN swift build -c release --product pattern --static-swift-stdlib \
 
 # ---------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
-# Runtime libraries only (no -dev packages, no compilers): libyaml for YAML, libcurl for the
+# Runtime libraries only (no -dev packages, no compilers): libyaml for YAML, libcurl (dlopened) for the
 # Kubernetes API, libgit2 for sources, libssl3 (libcrypto) for commit signatures; CA certificates for HTTPS remotes and API servers.
 RUN export DEBIAN_FRONTEND=noninteractive \
  && apt-get update -qq \

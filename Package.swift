@@ -35,7 +35,7 @@ let package = Package(
     targets: [
         // MARK: C shims (libyaml, libcurl, libgit2, OpenSSL for the test API server's TLS and signatures)
         .target(name: "CYAML", linkerSettings: [.linkedLibrary("yaml")]),
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),  // libcurl is dlopened on first use (shim.c)
         .target(name: "CGit2", linkerSettings: [.linkedLibrary("git2")]),
         .target(name: "CTestTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
@@ -80,7 +80,7 @@ let package = Package(
         /// health and Prometheus metrics endpoints.
         .target(name: "PatternController", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient",
-            "ValidatedPatterns",
+            "ValidatedPatterns", "Kustomize",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

@@ -60,12 +60,15 @@ struct HTTPResponse: Sendable {
 
 /// A libcurl failure, already turned into words. Never contains request headers.
 struct TransportFailure: Error, Sendable {
-    enum Phase: Sendable { case resolve, connect, tls, timeout, io, other }
+    /// `unavailable`: libcurl itself cannot be loaded; retrying cannot help.
+    enum Phase: Sendable { case resolve, connect, tls, timeout, io, other, unavailable }
     var phase: Phase
     var curlCode: Int
     var message: String
     /// True when the request may have reached the server (connection cut mid-request).
     var mayHaveBeenSent: Bool
+    /// TLS and a missing libcurl fail the same way on every attempt: never retried.
+    var isPermanent: Bool { phase == .tls || phase == .unavailable }
 }
 
 /// Events of a streamed response.
@@ -164,15 +167,27 @@ final class CurlLoop: @unchecked Sendable {
     private var nextID = 1
     private enum State { case allocated, cancelledEarly, submitted }
     private var states: [Int: State] = [:]
-    private let multi: UnsafeMutableRawPointer
+    /// Nil when libcurl could not be loaded or initialised; `unavailable` then says why.
+    private let multi: UnsafeMutableRawPointer?
+    /// Set when libcurl cannot be used (not installed, unloadable, global init failed): every
+    /// request fails with it instead of the process crashing.
+    let unavailable: TransportFailure?
     // Loop-thread only.
     private var active: [Int: Transfer] = [:]
     private var byHandle: [UnsafeMutableRawPointer: Int] = [:]
 
     private init() {
         let rc = ccurl_global_init_once()
-        precondition(rc == CURLE_OK, "curl_global_init failed: \(rc)")
-        multi = curl_multi_init()
+        let handle = rc == CURLE_OK ? curl_multi_init() : nil
+        guard let handle else {
+            let why = ccurl_load_error().map { String(cString: $0) }
+                ?? "libcurl failed to initialise (curl_global_init: \(rc.rawValue)); fix: reinstall libcurl4"
+            multi = nil
+            unavailable = TransportFailure(phase: .unavailable, curlCode: Int(rc.rawValue), message: why, mayHaveBeenSent: false)
+            return
+        }
+        multi = handle
+        unavailable = nil
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         // One cache serves every client of the process (many clusters in a fleet or hub): a
         // cap of 64 let other clients' finished transfers push an idle connection out between
@@ -186,6 +201,7 @@ final class CurlLoop: @unchecked Sendable {
 
     /// Sends a request and collects the whole response.
     func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if let unavailable { throw unavailable }
         let id = allocateID()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<HTTPResponse, any Error>) in
@@ -201,6 +217,10 @@ final class CurlLoop: @unchecked Sendable {
     func stream(_ request: HTTPRequest) -> AsyncThrowingStream<StreamEvent, any Error> {
         let id = allocateID()
         let (stream, continuation) = AsyncThrowingStream<StreamEvent, any Error>.makeStream()
+        if let unavailable {
+            continuation.finish(throwing: unavailable)
+            return stream
+        }
         continuation.onTermination = { [self] _ in self.cancel(id) }
         submit(Transfer(id: id, request: request, sink: .stream(continuation)))
         return stream

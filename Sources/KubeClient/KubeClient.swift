@@ -107,7 +107,7 @@ public final class KubeClient: Sendable {
                 config.requestObserver?(method.rawValue, resp.status, monotonicNow() - started)
             } catch let f as TransportFailure {
                 config.requestObserver?(method.rawValue, 0, monotonicNow() - started)
-                let retryable = f.phase != .tls && (idem || !f.mayHaveBeenSent)
+                let retryable = !f.isPermanent && (idem || !f.mayHaveBeenSent)
                 if retryable && attempt < config.retry.maxAttempts {
                     try await sleep(config.retry.delay(afterFailure: attempt))
                     continue

@@ -225,7 +225,7 @@ extension TransportFailure {
         case .tls: k = .tls
         case .timeout: k = .timeout
         case .io: k = .connectionLost
-        case .other: k = .other
+        case .other, .unavailable: k = .other
         }
         return TransportError(kind: k, message: message)
     }

@@ -96,7 +96,7 @@ extension KubeClient {
                     }
                 }
             } catch let f as TransportFailure {
-                if !delivered && f.phase != .tls && attempt < config.retry.maxAttempts {
+                if !delivered && !f.isPermanent && attempt < config.retry.maxAttempts {
                     try await sleep(config.retry.delay(afterFailure: attempt))
                     continue
                 }

@@ -10,12 +10,15 @@ enum Generators {
         func loc(_ m: Mark) -> SourceLocation { SourceLocation(file: file, mark: m) }
         var data = Object()
         var binary = Object()
-        func add(_ k: String, _ v: String, _ m: Mark) {
+        /// kubectl's words: "configmap cm illegally repeats the key `a`" (a key from literals,
+        /// files and env files together, even with the same value).
+        func add(_ k: String, _ v: String, _ m: Mark, binaryData: Bool = false) {
             if data.contains(k) || binary.contains(k) {
-                diags.append(.error("generator '\(g.name)' has key '\(k)' twice", at: loc(m), fix: "remove one of the two '\(k)' entries"))
+                diags.append(.error("\(secret ? "secret" : "configmap") \(g.name) illegally repeats the key `\(k)`", at: loc(m),
+                                    fix: "remove one of the two '\(k)' entries (literals, files and envs share one set of keys)"))
                 return
             }
-            data.append(k, .string(v))
+            if binaryData { binary.append(k, .string(v)) } else { data.append(k, .string(v)) }
         }
         for lit in g.literals {
             let s = lit.value
@@ -42,7 +45,7 @@ enum Generators {
                 } else if secret {
                     add(k, String(decoding: bytes, as: UTF8.self), f.mark)
                 } else {
-                    binary.append(k, .string(wrappedBase64(bytes)))
+                    add(k, wrappedBase64(bytes), f.mark, binaryData: true)
                 }
             } catch { diags.append(error) }
         }

@@ -94,7 +94,7 @@ public struct KustomizeBuilder: Sendable {
         do throws(Diagnostic) { kfile = try kustomizationFile(in: dir, at: loc, tree: loader.tree) } catch { throw fail(error) }
         let doc: Value
         do throws(Diagnostic) {
-            let docs = try loader.parseStream(kfile, at: loc ?? SourceLocation(file: kfile.string), what: "kustomization")
+            let docs = try loader.parseStream(kfile, at: loc ?? SourceLocation(file: kfile.string), what: "kustomization", duplicateKeys: .lastWins)
             if docs.count > 1 {
                 throw Diagnostic.error("kustomization file has \(docs.count) YAML documents", at: SourceLocation(file: kfile.string, mark: docs[1].mark),
                                        fix: "keep a single document")

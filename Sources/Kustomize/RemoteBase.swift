@@ -215,9 +215,12 @@ public struct RemotePolicy: Sendable {
     /// Accept a remote that is not pinned (no `ref=`, or a branch). Off by default, like git
     /// sources that must be pinned to be reproducible.
     public var allowUnpinned: Bool
+    /// Downloads plain `https://…/file.yaml` resources; nil = they are errors. Unpinned ones
+    /// (no `#sha256=`) need `allowUnpinned` too.
+    public var files: (any RemoteFileLoader)?
 
-    public init(loader: (any RemoteBaseLoader)? = nil, allowUnpinned: Bool = false) {
-        self.loader = loader; self.allowUnpinned = allowUnpinned
+    public init(loader: (any RemoteBaseLoader)? = nil, allowUnpinned: Bool = false, files: (any RemoteFileLoader)? = nil) {
+        self.loader = loader; self.allowUnpinned = allowUnpinned; self.files = files
     }
 
     public static let none = RemotePolicy()

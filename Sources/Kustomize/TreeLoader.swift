@@ -27,11 +27,7 @@ struct TreeLoader: Sendable {
     /// The remote repository `rel` names, if it is written as one (Kustomize: a URL with a
     /// scheme, `git@host:…`, `github.com/…`). Throws when it looks remote but does not parse.
     func remoteSpec(_ rel: String, at loc: SourceLocation, what: String) throws(Diagnostic) -> RemoteSpec? {
-        guard TreeLoader.looksRemote(rel) else { return nil }
-        if TreeLoader.isPlainFileURL(rel) {
-            throw .error("remote \(what) '\(rel)' is a plain HTTP(S) file, which pattern does not download", at: loc,
-                         fix: "vendor the file into the repository, or reference a git repository (`https://host/org/repo//dir?ref=<tag>`)")
-        }
+        guard TreeLoader.looksRemote(rel), !TreeLoader.isPlainFileURL(rel) else { return nil }
         do throws(RemoteSpec.ParseError) { return try RemoteSpec(parsing: rel) } catch {
             throw .error("remote \(what) '\(rel)': \(error)", at: loc,
                          fix: "write it as Kustomize does: `https://host/org/repo//dir?ref=<tag>` or `git@host:org/repo//dir?ref=<tag>`")
@@ -46,8 +42,9 @@ struct TreeLoader: Sendable {
     /// `https://host/…/file.yaml` with no repository marker: Kustomize downloads such a file
     /// over HTTP instead of cloning.
     static func isPlainFileURL(_ rel: String) -> Bool {
-        let l = rel.lowercased()
+        var l = rel.lowercased()
         guard l.hasPrefix("http://") || l.hasPrefix("https://") else { return false }
+        if let hash = l.firstIndex(of: "#") { l = String(l[..<hash]) }  // the `#sha256=` pin
         let noQuery = l.split(separator: "?", maxSplits: 1).first.map(String.init) ?? l
         let afterScheme = noQuery.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).count > 1
             ? String(noQuery.drop(while: { $0 != "/" }).dropFirst(2)) : noQuery
@@ -58,6 +55,7 @@ struct TreeLoader: Sendable {
     /// A `resources:`/`components:` entry: a remote base (fetched) or a local path, with the
     /// loader for the tree it lives in.
     func locate(_ rel: String, from dir: TreePath, at loc: SourceLocation, what: String) throws(Diagnostic) -> (TreeLoader, TreePath) {
+        if TreeLoader.isPlainFileURL(rel) { return try fetchFile(rel, at: loc, what: what) }
         if let spec = try remoteSpec(rel, at: loc, what: what) { return try fetch(spec, at: loc, what: what) }
         return (self, try resolve(rel, from: dir, at: loc, what: what))
     }
@@ -142,10 +140,16 @@ struct TreeLoader: Sendable {
         return bytes
     }
 
-    func parseStream(_ p: TreePath, at loc: SourceLocation, what: String) throws(Diagnostic) -> [YAMLDocument] {
+    /// `duplicateKeys: .lastWins` for kustomization files, which Kustomize decodes with
+    /// go-yaml v2 into Go maps (a repeated key keeps its last value); every other file Kustomize
+    /// reads through kyaml, which refuses repeated keys.
+    func parseStream(_ p: TreePath, at loc: SourceLocation, what: String,
+                     duplicateKeys: DuplicateKeys = .reject) throws(Diagnostic) -> [YAMLDocument] {
         let bytes = try read(p, at: loc, what: what)
         let r = bytes.withUnsafeBufferPointer { buf in
-            Result { () throws(Diagnostic) in try YAMLParser.parseStream(bytes: buf, file: p.string, limits: limits.yaml) }
+            Result { () throws(Diagnostic) in
+                try YAMLParser.parseStream(bytes: buf, file: p.string, limits: limits.yaml, duplicateKeys: duplicateKeys)
+            }
         }
         return try r.get()
     }

@@ -1,4 +1,5 @@
 import PatternCore
+import Kustomize
 
 /// Reads the objects of one component directory: a Kustomize directory (built by the
 /// `Kustomize` module) or a directory tree of plain manifests (`*.yaml`, `*.yml`, `*.json`,
@@ -7,6 +8,8 @@ struct ComponentLoader {
     let tree: any SourceTree
     let displayPrefix: String
     let limits: YAMLLimits
+    /// Remote bases and files for Kustomize components (none: they are errors).
+    var remote: RemotePolicy = .none
 
     static let kustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
 
@@ -24,7 +27,7 @@ struct ComponentLoader {
                                       fix: "create it or fix the component's 'path'")])
         }
         if isKustomization(resolved) {
-            return try KustomizeBridge.build(tree: tree, dir: resolved, displayPrefix: displayPrefix, limits: limits)
+            return try KustomizeBridge.build(tree: tree, dir: resolved, displayPrefix: displayPrefix, limits: limits, remote: remote)
         }
         var files: [TreePath] = []
         try collect(resolved, into: &files)

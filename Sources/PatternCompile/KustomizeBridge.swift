@@ -1,12 +1,23 @@
 import PatternCore
 import Kustomize
 
+/// Supplies remote Kustomize bases and `https://` files to site compiles. `SiteCompiler` asks
+/// its `resolver` for it (the CLI's and the controller's `GitPatternResolver` fetch through
+/// the git source cache), so this module links no git or HTTP library.
+public protocol KustomizeRemoteResolver: Sendable {
+    /// The policy for one site; `allowUnpinned` comes from the overlay chain
+    /// (`spec.kustomize.allowUnpinnedRemotes`, the site's setting winning).
+    func kustomizeRemotes(allowUnpinned: Bool) -> RemotePolicy
+}
+
 /// Connects the compiler to the `Kustomize` module: kustomization directories, and the
 /// shared strategic-merge / JSON 6902 patch engine for overlay `patches`.
 enum KustomizeBridge {
-    static func build(tree: any SourceTree, dir: TreePath, displayPrefix: String, limits: YAMLLimits) throws(Diagnostics) -> [(Value, String)] {
+    static func build(tree: any SourceTree, dir: TreePath, displayPrefix: String, limits: YAMLLimits,
+                      remote: RemotePolicy = .none) throws(Diagnostics) -> [(Value, String)] {
         do {
-            return try KustomizeBuilder(tree: tree, limits: KustomizeLimits(yaml: limits)).buildWithOrigins(dir).map { ($0.object, displayPrefix + $0.file) }
+            return try KustomizeBuilder(tree: tree, limits: KustomizeLimits(yaml: limits), remote: remote).buildWithOrigins(dir)
+                .map { ($0.object, displayPrefix + $0.file) }
         } catch {
             throw Diagnostics(error.items.map { $0.prefixingFiles(displayPrefix) })
         }

@@ -41,6 +41,9 @@ public struct OverlaySpec: Sendable {
     public var applications: ApplicationsMode?
     /// `spec.ignoreDifferences`: Argo CD-style ignore rules for diff, drift and apply.
     public var ignoreDifferences: [IgnoreRule] = []
+    /// `spec.kustomize.allowUnpinnedRemotes`: Kustomize components may name remote bases on a
+    /// branch (or without `ref=`) and `https://…` files without `#sha256=` (nil: not set here).
+    public var allowUnpinnedRemotes: Bool?
     /// Directory of the overlay inside the repository.
     public var directory: TreePath
     public var file: String
@@ -107,7 +110,7 @@ extension HelmClusterSettings {
 }
 
 extension OverlaySpec {
-    static let knownSpec = ["extends", "pattern", "cluster", "valueFiles", "values", "components", "patches", "description", "apply"]
+    static let knownSpec = ["extends", "pattern", "cluster", "valueFiles", "values", "components", "patches", "description", "apply", "kustomize"]
         + argoSpecFields
 
     public static func decode(_ doc: Value, file: String, directory: TreePath) throws(Diagnostics) -> OverlaySpec {
@@ -240,6 +243,11 @@ extension OverlaySpec {
             }
             if ao["pruneKinds"] != nil { apply.pruneKinds = r.strings(ao, "pruneKinds", in: "apply").map(\.0) }
         }
+        var allowUnpinnedRemotes: Bool? = nil
+        if let ko = r.object(spec["kustomize"], "kustomize") {
+            r.checkKnown(ko, ["allowUnpinnedRemotes"], in: "kustomize")
+            allowUnpinnedRemotes = r.bool(ko, "allowUnpinnedRemotes", in: "kustomize")
+        }
         // Read every remaining field before deciding: a wrong type (`extends: edge`) must be
         // an error, never a field silently dropped.
         let extends = r.strings(spec, "extends", in: "spec").map { (name: $0.0, mark: $0.1) }
@@ -253,6 +261,7 @@ extension OverlaySpec {
                            disable: disable.map { (name: $0.0, mark: $0.1) },
                            patches: patches, directory: directory, file: file)
         overlay.apply = apply
+        overlay.allowUnpinnedRemotes = allowUnpinnedRemotes
         try overlay.decodeArgoFields(spec, file: file)
         return overlay
     }

@@ -193,7 +193,10 @@ public struct SiteCompiler: Sendable {
 
         // 5. Build components.
         var objects: [RenderedObject] = []
-        let loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
+        var loader = ComponentLoader(tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits)
+        if let remotes = resolver as? any KustomizeRemoteResolver {
+            loader.remote = remotes.kustomizeRemotes(allowUnpinned: chain.reversed().compactMap(\.allowUnpinnedRemotes).first ?? false)
+        }
         let chartWarnings = ChartFetchWarnings()
         let charts = try ChartComponentRenderer.renderAll(active, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
                                                           patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,

@@ -79,14 +79,14 @@ public struct YAMLEmitter: Sendable {
             for (k, v) in o { entry(k, v) }
             return
         }
-        // go-yaml v2's key order (natural: `item2 < item10`), free when already in order.
-        var keys: [String] = []
-        var values: [Value] = []
-        keys.reserveCapacity(o.count); values.reserveCapacity(o.count)
+        // go-yaml v2's key order (natural: `item2 < item10`), free when already in order. The
+        // object's own key and value arrays are read in place (no copy per map).
+        let keys = o.keys, values = o.values
         var ordered = true
-        for (k, v) in o {
-            if ordered, let last = keys.last, !YAMLScalar.keyLess(last, k) { ordered = false }
-            keys.append(k); values.append(v)
+        var i = 1
+        while i < keys.count {
+            if !YAMLScalar.keyLess(keys[i - 1], keys[i]) { ordered = false; break }
+            i += 1
         }
         if ordered {
             for i in keys.indices { entry(keys[i], values[i]) }

@@ -23,6 +23,16 @@ public struct YAMLLimits: Sendable, Hashable {
     public static let `default` = YAMLLimits()
 }
 
+/// What the parser does with a key written twice in one map.
+public enum DuplicateKeys: Sendable, Hashable {
+    /// An error at the second key (the default everywhere).
+    case reject
+    /// The later value replaces the earlier one, as go-yaml v2 decoding into a Go map does:
+    /// Kustomize reads `kustomization.yaml` this way (`namePrefix: a` then `namePrefix: b`
+    /// builds with `b`).
+    case lastWins
+}
+
 /// One document of a YAML stream.
 public struct YAMLDocument: Sendable {
     public var value: Value
@@ -61,7 +71,8 @@ public enum YAMLParser {
         return docs.first?.value ?? Value(.null, mark: Mark(line: 1, column: 1))
     }
 
-    public static func parseStream(bytes: UnsafeBufferPointer<UInt8>, file: String, limits: YAMLLimits = .default) throws(Diagnostic) -> [YAMLDocument] {
+    public static func parseStream(bytes: UnsafeBufferPointer<UInt8>, file: String, limits: YAMLLimits = .default,
+                                   duplicateKeys: DuplicateKeys = .reject) throws(Diagnostic) -> [YAMLDocument] {
         if bytes.count > limits.maxBytes {
             throw Diagnostic.error("YAML input is \(bytes.count) bytes, more than the limit of \(limits.maxBytes)",
                                    at: SourceLocation(file: file),
@@ -70,9 +81,10 @@ public enum YAMLParser {
         // A leading UTF-8 byte-order mark (Windows editors write one) is not content; columns
         // on line 1 count from after it, as editors show them.
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
-            return try parseStream(bytes: UnsafeBufferPointer(rebasing: bytes[3...]), file: file, limits: limits)
+            return try parseStream(bytes: UnsafeBufferPointer(rebasing: bytes[3...]), file: file, limits: limits, duplicateKeys: duplicateKeys)
         }
         var builder = Builder(file: file, limits: limits)
+        builder.lastKeyWins = duplicateKeys == .lastWins
         var parser = yaml_parser_t()
         guard cyaml_parser_open(&parser, bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, bytes.count) != 0 else {
             throw Diagnostic.error("libyaml could not initialize a parser (out of memory?)", at: SourceLocation(file: file))
@@ -179,6 +191,8 @@ public enum YAMLParser {
         var expandedBytes = 0
         var nodeCount = 0
         var docValue: Value? = nil
+        /// `DuplicateKeys.lastWins`: a repeated key replaces the earlier value.
+        var lastKeyWins = false
 
         init(file: String, limits: YAMLLimits) { self.file = file; self.limits = limits }
 
@@ -325,6 +339,8 @@ public enum YAMLParser {
                             throw .error("merge key '<<' needs a map or a list of maps, found \(v.typeName)", at: loc(v.mark),
                                          fix: "point '<<' at an anchored map (<<: *defaults)")
                         }
+                    } else if lastKeyWins && obj.contains(key) {
+                        obj.set(key, v)
                     } else {
                         obj.append(key, v, keyMark: keyMark)
                     }
@@ -334,7 +350,7 @@ public enum YAMLParser {
                         throw .error("map keys must be scalars, found \(v.typeName)", at: loc(v.mark),
                                      fix: "use a plain string as the key")
                     }
-                    if !isMergeKey, let prev = obj.keyMark(keyText) {
+                    if !isMergeKey, !lastKeyWins, let prev = obj.keyMark(keyText) {
                         throw .error("duplicate key '\(keyText)'", at: loc(v.mark),
                                      fix: "remove one of the two '\(keyText)' entries", related: [loc(prev)])
                     }

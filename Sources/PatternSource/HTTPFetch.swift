@@ -31,8 +31,11 @@ enum HTTPFetch {
 
     static func get(_ url: String, headers: [String] = [], basicAuth: (String, String)? = nil, caBundle: String?,
                     deadlines: NetworkDeadlines, maxBytes: Int, redactor: Redactor) throws(SourceError) -> Response {
-        _ = ccurl_global_init_once()
-        guard let h = curl_easy_init() else { throw SourceError(.io, "cannot create a libcurl handle") }
+        let rc = ccurl_global_init_once()
+        if let why = ccurl_load_error() { throw SourceError(.io, String(cString: why)) }
+        guard rc == CURLE_OK, let h = curl_easy_init() else {
+            throw SourceError(.io, "libcurl failed to initialise (code \(rc.rawValue))", fix: "reinstall libcurl4")
+        }
         defer { curl_easy_cleanup(h) }
         if let caBundle { try Network.checkCABundle(caBundle) }
         _ = ccurl_easy_setopt_str(h, CURLOPT_URL, url)

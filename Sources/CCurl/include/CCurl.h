@@ -3,8 +3,13 @@
 // Thin shim over the system libcurl (libcurl4-openssl-dev 7.88). `curl_easy_setopt`,
 // `curl_easy_getinfo` and `curl_multi_setopt` are variadic and cannot be called from Swift, so
 // each argument type gets a typed wrapper here. Nothing else lives in C.
+// libcurl itself is loaded with dlopen on the first call (see shim.c), so processes that never
+// make an HTTP request do not pay for loading its ~33 shared libraries.
 #include <curl/curl.h>
 #include <stddef.h>
+
+/// Why libcurl.so.4 could not be loaded (with a `fix:`), or NULL when it is loaded. Loads it.
+const char *ccurl_load_error(void);
 
 /// Runs `curl_global_init(CURL_GLOBAL_DEFAULT)` exactly once (thread-safe) and sets SIGPIPE to
 /// ignored when it has the default disposition; returns curl_global_init's result.

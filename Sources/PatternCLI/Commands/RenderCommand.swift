@@ -71,8 +71,8 @@ public struct RenderCommand: AsyncParsableCommand {
     public var loadRestrictor: LoadRestrictorOption = .rootOnly
 
     @Flag(help: ArgumentHelp(
-        "Accept remote Kustomize bases that are not pinned (no ?ref=, or a branch).",
-        discussion: "Remote bases (github.com/org/repo//dir?ref=v1.2.3, https://host/org/repo.git//dir?ref=…, git@host:org/repo//dir?ref=…) are fetched through the git source cache (--cache-dir, --offline). By default the ref must be a tag or a full commit id, so a render is reproducible."))
+        "Accept remote Kustomize bases and files that are not pinned (no ?ref=, a branch, or an https file without #sha256=).",
+        discussion: "Remote bases (github.com/org/repo//dir?ref=v1.2.3, https://host/org/repo.git//dir?ref=…, git@host:org/repo//dir?ref=…) are fetched through the git source cache (--cache-dir, --offline). Plain files (https://host/path/deploy.yaml#sha256=<sha256sum>) are downloaded into the same cache; the #sha256= fragment pins their content and is not sent to the server, so kubectl kustomize reads the same entry. By default the ref must be a tag or a full commit id and a file must carry #sha256=, so a render is reproducible. For sites, set spec.kustomize.allowUnpinnedRemotes in the overlay instead."))
     public var allowUnpinnedRemotes = false
 
     /// `--load-restrictor` values, spelled as kubectl spells them.
@@ -102,7 +102,7 @@ public struct RenderCommand: AsyncParsableCommand {
             let src = repoOptions.source
             let resolver = SourceResolver(cache: src.cacheDir.map { SourceCache(directory: $0) } ?? .default,
                                           requireFresh: src.requireFresh, offline: src.offline, deadlines: src.network.deadlines)
-            let remote = RemotePolicy(loader: GitRemoteBaseLoader(resolver: resolver), allowUnpinned: allowUnpinnedRemotes)
+            let remote = RemotePolicy.sourceCache(resolver, allowUnpinned: allowUnpinnedRemotes)
             let objects = try Renderer.kustomize(dir, restrictToRoot: loadRestrictor == .rootOnly, remote: remote)
             Output.out(Renderer.format(objects, as: output))
             return

@@ -1,5 +1,6 @@
 import PatternCore
 import PatternSource
+import PatternCompile
 import Kustomize
 
 /// Fetches remote Kustomize bases (`github.com/org/repo//dir?ref=v1.2.3`, …) through
@@ -38,4 +39,38 @@ public struct GitRemoteBaseLoader: RemoteBaseLoader {
         if !pinned, let ref { pinned = resolver.refIsTag(url: url, ref: ref) }
         return RemoteBase(tree: resolved.tree, commit: commit, pinned: pinned)
     }
+}
+
+/// Downloads plain `https://…/file.yaml` Kustomize resources through PatternSource's HTTP
+/// client into the source cache (see `HTTPFileResolver`: content-addressed, pinned by
+/// `#sha256=`, offline replay).
+public struct HTTPRemoteFileLoader: RemoteFileLoader {
+    public let resolver: SourceResolver
+
+    public init(resolver: SourceResolver) { self.resolver = resolver }
+
+    public func loadFile(_ url: RemoteFileURL, maxBytes: Int) throws(RemoteBaseError) -> RemoteFile {
+        do throws(SourceError) {
+            let f = try HTTPFileResolver(settings: resolver).fetch(url.url, sha256: url.sha256, maxBytes: maxBytes)
+            return RemoteFile(bytes: f.bytes, stale: f.stale)
+        } catch {
+            throw RemoteBaseError(error.message, fix: error.fix ?? "check the URL, or vendor the file into the repository")
+        }
+    }
+}
+
+extension RemotePolicy {
+    /// Remote bases and remote files through `resolver`'s cache, offline and freshness
+    /// settings: what `pattern render <dir>`, site compiles and the controller use.
+    public static func sourceCache(_ resolver: SourceResolver, allowUnpinned: Bool = false) -> RemotePolicy {
+        RemotePolicy(loader: GitRemoteBaseLoader(resolver: resolver), allowUnpinned: allowUnpinned,
+                     files: HTTPRemoteFileLoader(resolver: resolver))
+    }
+}
+
+/// Site compiles take remote bases and files from the resolver they already use for
+/// `pattern.git` (`SiteCompiler` asks its resolver for them), so render, validate, diff,
+/// apply and the controller resolve them through one cache.
+extension GitPatternResolver: KustomizeRemoteResolver {
+    public func kustomizeRemotes(allowUnpinned: Bool) -> RemotePolicy { .sourceCache(resolver, allowUnpinned: allowUnpinned) }
 }

@@ -1,0 +1,49 @@
+import Testing
+import TestSupport
+import PatternCore
+
+/// Process start: commands that make no HTTP request do not load libcurl and its ~33 shared
+/// libraries (CCurl opens libcurl.so.4 with dlopen on the first libcurl call).
+@Suite struct StartupCLITests {
+    @Test func versionDoesNotLoadLibcurl() {
+        // LD_DEBUG=files makes the dynamic loader name every library it opens on stderr.
+        let r = CLI.run(["version"], env: ["LD_DEBUG": "files"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("pattern "))
+        #expect(r.stderr.contains("libyaml"), "the loader trace is there (libyaml is linked)")
+        #expect(!r.stderr.contains("libcurl.so"), "libcurl was loaded at start")
+    }
+
+    @Test func renderOfALocalDirectoryDoesNotLoadLibcurl() {
+        let r = CLI.run(["render", "Tests/Fixtures/kustomize/labels"], env: ["LD_DEBUG": "files"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("kind: "))
+        #expect(!r.stderr.contains("libcurl.so"), "libcurl was loaded for a local render")
+    }
+}
+
+/// A missing or unloadable libcurl is a typed error with a fix, never a crash: the transport
+/// refuses each request with the loader's reason (PATTERN_LIBCURL points it at a file that is
+/// not there, as on a host without libcurl4).
+@Suite struct MissingLibcurlCLITests {
+    @Test func clusterCommandReportsAMissingLibcurlInsteadOfCrashing() throws {
+        let dir = TemporaryDirectories.make("pattern-nocurl")
+        defer { TemporaryDirectories.remove(dir) }
+        let kubeconfig = """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
+        users: [{name: u, user: {token: not-a-secret}}]
+        contexts: [{name: test, context: {cluster: c, user: u}}]
+        current-context: test
+        """
+        try FileSystem.write(dir + "/config", Array(kubeconfig.utf8), mode: 0o600)
+        let r = CLI.run(["diff", "dev", "--kubeconfig", dir + "/config", "--context", "test", "--allow-other-context"],
+                        env: ["PATTERN_LIBCURL": dir + "/no-such-libcurl.so.4"])
+        // A crash (precondition) ends the shell's child by signal and leaves no message.
+        #expect(r.status == 2 || r.status == 3, "exit \(r.status): \(r.stderr)")
+        #expect(r.stderr.contains("cannot load \(dir)/no-such-libcurl.so.4"), "\(r.stderr)")
+        #expect(r.stderr.contains("install libcurl4"), "\(r.stderr)")
+        #expect(!r.stderr.contains("not-a-secret"))
+    }
+}
