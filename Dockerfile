@@ -26,8 +26,13 @@ WORKDIR /src
 COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
+COPY Plugins ./Plugins
 COPY Tests ./Tests
-RUN swift build -c release --product pattern --static-swift-stdlib \
+# The image has no .git (.dockerignore): pass the commit for `pattern version`, e.g.
+#   docker build --build-arg PATTERN_GIT_COMMIT=$(git rev-parse HEAD) .
+# (without it the version says commit "unknown").
+ARG PATTERN_GIT_COMMIT=""
+RUN PATTERN_GIT_COMMIT="${PATTERN_GIT_COMMIT}" swift build -c release --product pattern --static-swift-stdlib \
  && mkdir -p /out \
  && cp "$(swift build -c release --show-bin-path)/pattern" /out/pattern \
  && strip /out/pattern

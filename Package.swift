@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "ArgoCD", dependencies: ["PatternCore", "Helm", "HelmTemplate", "Kustomize", "PatternDiff"]),
         /// Validated Patterns checkouts as pattern repos: values-global + values-<clusterGroup>,
         /// the operator's value-file order and injected facts, the clustergroup chart, --explain.
-        .target(name: "ValidatedPatterns", dependencies: ["PatternCore", "PatternCompile", "Helm", "HelmTemplate", "KubeClient"]),
+        .target(name: "ValidatedPatterns", dependencies: ["PatternCore", "PatternCompile", "PatternDiff", "Helm", "HelmTemplate", "KubeClient"]),
         /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
         .target(name: "KubeClient", dependencies: ["PatternCore", "CCurl"]),
         /// Diff: desired vs live on owned fields (managedFields), apply plan graph, drift attribution.
@@ -99,7 +99,11 @@ let package = Package(
             "PatternFleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], plugins: ["GitInfoPlugin"]),
+        /// `pattern version`'s git commit: GitInfoPlugin runs pattern-gitinfo on each build
+        /// that changed the checkout (Docs/cli.md, "version").
+        .plugin(name: "GitInfoPlugin", capability: .buildTool(), dependencies: ["pattern-gitinfo"]),
+        .executableTarget(name: "pattern-gitinfo"),
         .executableTarget(name: "pattern", dependencies: ["PatternCLI"]),
         /// Times HelmTemplate on a `helm create`-style Deployment (Benchmarks/helm-template.sh).
         .executableTarget(name: "helm-template-bench", dependencies: ["HelmTemplate", "PatternCore"]),

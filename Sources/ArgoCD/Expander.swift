@@ -28,14 +28,16 @@ public struct ExpansionContext: Sendable {
     public var maxDepth: Int
     /// Objects at most in one expansion (all levels together).
     public var maxObjects: Int
+    /// The cluster being rendered for: which `destination`s are "here" (see `Destinations`).
+    public var localCluster: LocalCluster = LocalCluster()
 
     public init(repositories: [KnownRepository], repoResolver: (any ApplicationRepoResolver)? = nil,
                 charts: any ChartRepositoryResolver = UnavailableChartRepositories(), capabilities: Capabilities = Capabilities(),
                 clusters: @escaping @Sendable () throws(Diagnostics) -> [ApplicationSetCluster] = { [] },
-                limits: YAMLLimits = .default, maxDepth: Int = 10, maxObjects: Int = 100_000) {
+                limits: YAMLLimits = .default, maxDepth: Int = 10, maxObjects: Int = 100_000, localCluster: LocalCluster = LocalCluster()) {
         self.repositories = repositories; self.repoResolver = repoResolver; self.charts = charts
         self.capabilities = capabilities; self.clusters = clusters; self.limits = limits
-        self.maxDepth = maxDepth; self.maxObjects = maxObjects
+        self.maxDepth = maxDepth; self.maxObjects = maxObjects; self.localCluster = localCluster
     }
 }
 
@@ -58,7 +60,8 @@ public struct ExpandedObject: Sendable {
 /// The result of expanding a render.
 public struct Expansion: Sendable {
     public var objects: [ExpandedObject]
-    /// `ignoreDifferences` of every expanded Application.
+    /// `ignoreDifferences` of every expanded Application, each scoped to the objects that
+    /// Application expanded into (`IgnoreRule.scope`; a nested Application's objects are its own).
     public var ignoreRules: [IgnoreRule]
     public var warnings: [Diagnostic]
     /// Applications (and ApplicationSet-generated ones) expanded, all levels.
@@ -173,6 +176,13 @@ struct ExpansionRun {
                                     prefix: [SyncOrdering.Position]) throws(Diagnostics) -> [ExpandedObject] {
         let loc = SourceLocation(file: item.file, mark: item.object.mark)
         let id = "\(app.namespace ?? "")/\(app.name)"
+        switch try Destinations.target(of: app, local: context.localCluster, clusters: context.clusters, at: loc) {
+        case .here: break
+        case .otherSite(let site):
+            warnings.append(Diagnostic(.warning, at: loc, "Application \(app.name) deploys to site '\(site)' (spec.destination), not to this one: it is expanded in \(site)'s render, not here",
+                                       fix: "render the Application in site '\(site)' (e.g. from a component both sites use), or point spec.destination at this cluster"))
+            return []
+        }
         if let i = stack.firstIndex(of: id) {
             throw Diagnostics([.error("Applications include each other in a cycle: \((stack[i...] + [id]).joined(separator: " → "))", at: loc,
                                       fix: "remove the Application that points back at one of its parents")])
@@ -227,7 +237,16 @@ struct ExpansionRun {
             children.insert(ExpandedObject(object: ["apiVersion": "v1", "kind": "Namespace", "metadata": meta],
                                            file: item.file, component: item.component), at: 0)
         }
-        ignoreRules += app.ignoreDifferences
+        if !app.ignoreDifferences.isEmpty {
+            // Scoped to this Application's own objects (a nested Application is one of them;
+            // what it expands into is governed by its own rules), as Argo CD does.
+            var scope: Set<ObjectKey> = []
+            for c in children { if let k = c.object.objectKey { scope.insert(k) } }
+            for var r in app.ignoreDifferences {
+                r.scope = scope
+                ignoreRules.append(r)
+            }
+        }
         return try process(children, depth: depth + 1, stack: stack + [id], prefix: prefix + [position])
     }
 

@@ -64,6 +64,8 @@ public enum ApplyProgress: Sendable {
     case applyingLevel(index: Int, of: Int, objects: Int, tier: String)
     case applied(ObjectKey, ObjectOutcome.Status)
     case waiting(ObjectKey, String)
+    /// An applied object's readiness wait ended with it ready (kstatus Current): progress counts it.
+    case ready(ObjectKey)
     case pruning(ObjectKey)
 }
 

@@ -42,7 +42,7 @@ struct Waiter: Sendable {
         for k in keys {
             let status = known[k].map { ReadinessRules.status(of: $0) } ?? Readiness(.inProgress, "not observed yet")
             if status.status == .failed { return [(k, status.message)] }
-            if !status.isReady { pending[k] = status.message }
+            if !status.isReady { pending[k] = status.message } else { progress(.ready(k)) }
         }
         let deadline = ContinuousClock.now + .milliseconds(Int(options.waitTimeoutSeconds * 1000))
         for k in pending.keys where objects[k]?.object.gvk == nil { pending[k] = nil }
@@ -83,7 +83,7 @@ struct Waiter: Sendable {
                 }
                 let s = ReadinessRules.status(of: v)
                 switch s.status {
-                case .current: pending[k] = nil
+                case .current: pending[k] = nil; progress(.ready(k))
                 case .failed: failures.append((k, s.message)); pending[k] = nil
                 default: pending[k] = s.message
                 }
@@ -122,7 +122,7 @@ struct Waiter: Sendable {
                 seen.insert(k)
                 let s = ReadinessRules.status(of: item)
                 switch s.status {
-                case .current: pending[k] = nil
+                case .current: pending[k] = nil; progress(.ready(k))
                 case .failed: return .done([(k, s.message)])
                 default: pending[k] = s.message
                 }
@@ -174,7 +174,7 @@ struct Waiter: Sendable {
                 if e.type == .deleted { pending[k] = "not found"; continue }
                 let s = ReadinessRules.status(of: e.object)
                 switch s.status {
-                case .current: pending[k] = nil
+                case .current: pending[k] = nil; progress(.ready(k))
                 case .failed: return .done([(k, s.message)])
                 default:
                     if before != s.message { pending[k] = s.message; progress(.waiting(k, s.message)) }

@@ -34,7 +34,7 @@ public struct PatternCommand: AsyncParsableCommand {
             Shell completion: pattern --generate-completion-script bash|zsh|fish \
             (see Docs/cli.md). See Docs/ for the pattern and overlay format reference.
             """,
-        version: PatternVersion.line,
+        version: VersionCommand.line,
         subcommands: [RenderCommand.self, ValidateCommand.self, DiffCommand.self, ApplyCommand.self, DriftCommand.self,
                       HistoryCommand.self, GraphCommand.self, ClusterCommand.self, SourceCommand.self, ForkCommand.self,
                       UpdateCommand.self, ControllerCommand.self, GetCommand.self, StatusCommand.self,

@@ -18,10 +18,10 @@ extension SiteCompiler {
     /// site says `applications: expand` (or the caller overrides it). Runs after components
     /// are built and substituted, before overlay patches, so patches and checks see the
     /// expanded objects.
-    func expandApplicationsStep(_ objects: inout [RenderedObject], chain: [OverlaySpec], values: Value, patternTree: any SourceTree,
-                                ref: PatternRef?, diagnostics: inout [Diagnostic]) -> ApplicationStepResult {
+    func expandApplicationsStep(_ objects: inout [RenderedObject], site: String, chain: [OverlaySpec], values: Value, patternTree: any SourceTree,
+                                ref: PatternRef?, layoutDefault: ApplicationsMode? = nil, diagnostics: inout [Diagnostic]) -> ApplicationStepResult {
         let mode: ApplicationsMode = expandApplications.map { $0 ? .expand : .keep }
-            ?? chain.reversed().compactMap(\.applications).first ?? .keep
+            ?? chain.reversed().compactMap(\.applications).first ?? layoutDefault ?? .keep
         var result = ApplicationStepResult(mode: mode, count: 0, ignoreRules: [], warnings: [])
         guard mode == .expand, ApplicationExpander.hasApplications(objects.map(\.object)) else { return result }
 
@@ -37,7 +37,7 @@ extension SiteCompiler {
                 ?? UnavailableChartRepositories(),
             capabilities: capabilities,
             clusters: { [workspace] () throws(Diagnostics) in try SiteCompiler.sitesAsClusters(workspace) },
-            limits: workspace.yamlLimits))
+            limits: workspace.yamlLimits, localCluster: LocalCluster(names: Set([site] + chain.reversed().compactMap(\.cluster.name).prefix(1)))))
         do {
             let expansion = try expander.expand(objects.map { ExpandedObject(object: $0.object, file: $0.file, component: $0.component) })
             objects = expansion.objects.map { e in

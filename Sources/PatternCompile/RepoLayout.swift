@@ -1,4 +1,5 @@
 import PatternCore
+import PatternDiff
 
 /// A repository layout that names sites without overlay files, plugged into a `Workspace`.
 ///
@@ -34,6 +35,9 @@ public struct LayoutRender: Sendable {
     /// Values the post-render Argo CD step reads (`global.repoURL`: Applications naming it
     /// read this checkout).
     public var values: Value
+    /// The layout's default for `applications` (e.g. Validated Patterns' `main.applications`
+    /// in values-global.yaml); an overlay's `applications` and the command-line flag win.
+    public var applications: ApplicationsMode? = nil
 
     public init(pattern: String, version: String? = nil, component: String, objects: [(object: Value, file: String)],
                 warnings: [Diagnostic] = [], kubeVersion: String? = nil, values: Value = .emptyObject) {

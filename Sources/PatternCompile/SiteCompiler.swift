@@ -66,8 +66,8 @@ public struct SiteCompiler: Sendable {
             // The layout's Applications (e.g. the clustergroup chart's) go through the same
             // post-render expansion as a pattern's.
             var layoutDiagnostics: [Diagnostic] = []
-            let argo = expandApplicationsStep(&objects, chain: chain, values: r.values, patternTree: workspace.tree, ref: nil,
-                                              diagnostics: &layoutDiagnostics)
+            let argo = expandApplicationsStep(&objects, site: site, chain: chain, values: r.values, patternTree: workspace.tree, ref: nil,
+                                              layoutDefault: r.applications, diagnostics: &layoutDiagnostics)
             var rendered = try finish(objects, site: site, chain: chain, pattern: (r.pattern, r.version), components: [(r.component, [])],
                                       provenance: Provenance(source: workspace.tree.displayName), warnings: r.warnings + argo.warnings,
                                       diagnostics: layoutDiagnostics, argo: argo)
@@ -240,7 +240,7 @@ public struct SiteCompiler: Sendable {
 
         // 5b. Post-render: Argo CD Applications and ApplicationSets, expanded when the site
         // (or the caller) asks for it, whichever component produced them.
-        let argo = expandApplicationsStep(&objects, chain: chain, values: values.root, patternTree: patternTree, ref: ref,
+        let argo = expandApplicationsStep(&objects, site: site, chain: chain, values: values.root, patternTree: patternTree, ref: ref,
                                           diagnostics: &diagnostics)
         warnings += argo.warnings
 

@@ -126,6 +126,10 @@ public struct IgnoreRule: Sendable, Hashable {
     public var valuePaths: [ValuePath] = []
     /// Differences on fields these managers own are not changes (`managedFieldsManagers`).
     public var managers: [String] = []
+    /// The objects the rule may apply to; nil: every object of the site. An Argo CD
+    /// Application's rules are scoped to the objects it expanded into (as Argo CD applies an
+    /// Application's `ignoreDifferences` to its own resources only).
+    public var scope: Set<ObjectKey>? = nil
 
     public init(group: String? = nil, kind: String? = nil, namespace: String? = nil, name: String? = nil,
                 paths: [PathPattern], valuePaths: [ValuePath] = [], managers: [String] = []) {
@@ -136,6 +140,7 @@ public struct IgnoreRule: Sendable, Hashable {
     public func matches(_ k: ObjectKey) -> Bool {
         (group == nil || group == k.group) && (kind == nil || kind == k.kind)
             && (namespace == nil || namespace == k.namespace) && (name == nil || name == k.name)
+            && (scope?.contains(k) ?? true)
     }
 }
 

@@ -12,7 +12,8 @@ import PatternApply
 /// same status line at most every `summaryInterval` seconds — never one line per object.
 /// Objects' outcomes are in the final report, not here.
 ///
-/// "ready" counts the objects of the levels apply has moved past (their readiness wait ended);
+/// "ready" counts the objects of the levels apply has moved past (their readiness wait ended)
+/// and, in the current level, each object the engine reports ready (`ApplyProgress.ready`);
 /// the waited-for object is the one waiting longest, with how long it has been waited for.
 public final class ApplyProgressPrinter: @unchecked Sendable {
     let tty: Bool
@@ -27,6 +28,8 @@ public final class ApplyProgressPrinter: @unchecked Sendable {
     var start: Double
     var level = -1, levels = 0, tier = ""
     var levelObjects = 0, levelApplied = 0
+    /// Objects of the current level reported ready.
+    var levelReady: Set<ObjectKey> = []
     var finishedLevels = 0
     var waiting: [ObjectKey: (message: String, since: Double)] = [:]
     var pruned = 0
@@ -58,6 +61,7 @@ public final class ApplyProgressPrinter: @unchecked Sendable {
             case .applyingLevel(let i, let n, let count, let tier):
                 if level >= 0 { finishedLevels += levelObjects }
                 level = i; levels = n; self.tier = tier; levelObjects = count; levelApplied = 0
+                levelReady.removeAll(keepingCapacity: true)
                 waiting.removeAll(keepingCapacity: true)
                 if tty { emit(statusLine(), final: false) } else {
                     emit("[\(i + 1)/\(n)] \(tier): \(count) object\(count == 1 ? "" : "s")", final: true)
@@ -69,6 +73,10 @@ public final class ApplyProgressPrinter: @unchecked Sendable {
             case .waiting(let k, let msg):
                 let since = waiting[k]?.since ?? now()
                 waiting[k] = (msg, since)
+                redrawOrSummarize()
+            case .ready(let k):
+                waiting[k] = nil
+                levelReady.insert(k)
                 redrawOrSummarize()
             case .pruning:
                 if level >= 0 && pruned == 0 { finishedLevels += levelObjects; levelObjects = 0; levelApplied = 0; waiting.removeAll() }
@@ -104,7 +112,8 @@ public final class ApplyProgressPrinter: @unchecked Sendable {
         if pruned == 0 {
             let applied = finishedLevels + levelApplied
             s += total > 0 ? " \(applied)/\(total) applied" : " \(levelApplied)/\(levelObjects) applied"
-            s += ", \(finishedLevels) ready"
+            let ready = finishedLevels + levelReady.count
+            s += ", \(total > 0 ? min(ready, total) : ready) ready"
         }
         if let first = waiting.min(by: { ($0.value.since, $0.key) < ($1.value.since, $1.key) }) {
             let m = first.value.message

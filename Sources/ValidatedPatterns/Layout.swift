@@ -68,8 +68,10 @@ public struct ValidatedPatternsLayout: RepoLayout {
         if let url = plan.layers.reversed().lazy.compactMap({ $0.value[path: ["global", "repoURL"]] }).first {
             values = ["global": ["repoURL": url]]
         }
-        return LayoutRender(pattern: plan.pattern, component: Self.component, objects: objects,
-                            warnings: plan.warnings + result.warnings, kubeVersion: plan.kubeVersion, values: values)
+        var render = LayoutRender(pattern: plan.pattern, component: Self.component, objects: objects,
+                                  warnings: plan.warnings + result.warnings, kubeVersion: plan.kubeVersion, values: values)
+        render.applications = try repo.applicationsDefault()
+        return render
     }
 
     /// The plan of `site` (nil when the workspace is not a Validated Patterns checkout).

@@ -1,5 +1,6 @@
 import PatternCore
 import PatternCompile
+import PatternDiff
 import Helm
 
 /// What a Validated Patterns checkout declares at its top level: `values-global.yaml` (its
@@ -55,6 +56,21 @@ public struct VPRepo: Sendable {
         let hubValues = try read(hubFile, workspace) ?? .emptyObject
         repo.groups = try groups(hubValues["clusterGroup"]?["managedClusterGroups"], file: hubFile)
         return repo
+    }
+
+    /// `main.applications` in values-global.yaml: whether sites of this checkout expand the
+    /// clustergroup's Argo CD Applications (`expand`: pattern applies their contents, no Argo CD
+    /// needed) or keep them as objects (`keep`, for clusters where the operator's Argo CD runs).
+    /// nil when unset (the site compiler's default, keep). An overlay's `applications` and
+    /// `--[no-]expand-applications` win over it.
+    public func applicationsDefault() throws(Diagnostics) -> ApplicationsMode? {
+        guard let v = global["main"]?["applications"], !v.isNull else { return nil }
+        guard let s = v.string, let mode = ApplicationsMode(rawValue: s) else {
+            throw Diagnostics([.error("main.applications in \(VPRepo.globalFile) must be expand or keep, found \(v.description)",
+                                      at: SourceLocation(file: VPRepo.globalFile, mark: v.mark),
+                                      fix: "main: {applications: expand} (pattern applies the Applications' contents) or keep (Argo CD does)")])
+        }
+        return mode
     }
 
     /// `values-<clusterGroup>.yaml` (or `variants/<group>/values-<group>.yaml`).

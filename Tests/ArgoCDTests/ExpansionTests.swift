@@ -337,6 +337,59 @@ let chartTemplate = """
         #expect(e.ignoreRules.count == 1 && e.ignoreRules[0].kind == "ConfigMap")
     }
 
+    /// An Application's `ignoreDifferences` cover only the objects it expanded into: another
+    /// Application's ConfigMap with the same kind is still compared in full.
+    @Test func ignoreDifferencesApplyOnlyToTheirApplicationsObjects() throws {
+        let r = Repo()
+        r.write("m/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {k: desired}\n")
+        r.write("n/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y}\ndata: {k: desired}\n")
+        let e = try r.expand(app("m", source: "repoURL: \(ownURL)\npath: m", extra: "ignoreDifferences: [{kind: ConfigMap, jsonPointers: [/data]}]")
+                             + "\n---\n" + app("n", source: "repoURL: \(ownURL)\npath: n", namespace: "shop"))
+        #expect(e.ignoreRules.count == 1)
+        let x = ObjectKey(group: "", kind: "ConfigMap", namespace: "web", name: "x")
+        let y = ObjectKey(group: "", kind: "ConfigMap", namespace: "shop", name: "y")
+        #expect(e.ignoreRules[0].scope == [x])
+        #expect(e.ignoreRules[0].matches(x) && !e.ignoreRules[0].matches(y))
+        // Diff, drift and apply compare through respectLive: m's ConfigMap takes live's data,
+        // n's keeps what it renders.
+        for (key, kept) in [(x, "live"), (y, "desired")] {
+            let desired = try #require(e.objects.first { $0.object.objectKey == key }).object
+            var live = desired
+            live[path: ["data", "k"]] = "live"
+            #expect(IgnoreDifferences.respectLive(desired, live: live, rules: e.ignoreRules)[path: ["data", "k"]] == .string(kept))
+        }
+    }
+
+    /// `spec.destination`: this cluster (in-cluster, or the site's own names) expands; another
+    /// site's cluster is that site's Application (skipped here, with a warning); any other
+    /// cluster is an error with a fix, never applied here.
+    @Test func destinationsOtherThanThisClusterAreSkippedOrErrors() throws {
+        let r = Repo()
+        r.write("m/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+        func withDestination(_ d: String) -> String {
+            app("m", source: "repoURL: \(ownURL)\npath: m").replacing("{server: https://kubernetes.default.svc, namespace: web}", with: d)
+        }
+        var context = r.context(clusters: [ApplicationSetCluster(name: "hub", server: "hub-1", labels: [:]),
+                                           ApplicationSetCluster(name: "edge-eu", server: "edge-eu-1", labels: [:])])
+        context.localCluster = LocalCluster(names: ["hub", "hub-1"])
+        for here in ["{name: in-cluster, namespace: web}", "{name: hub, namespace: web}", "{server: hub-1, namespace: web}",
+                     "{server: 'https://kubernetes.default.svc/', namespace: web}", "{namespace: web}"] {
+            let e = try r.expand(withDestination(here), context: context)
+            #expect(names(e) == ["ConfigMap/web/x"], "\(here)")
+            #expect(e.warnings.isEmpty)
+        }
+        let other = try r.expand(withDestination("{name: edge-eu, namespace: web}"), context: context)
+        #expect(other.objects.isEmpty && other.applications == 0)
+        #expect(other.warnings.map(\.message) == ["Application m deploys to site 'edge-eu' (spec.destination), not to this one: it is expanded in edge-eu's render, not here"])
+        let p = problems { () throws(Diagnostics) in try r.expand(withDestination("{server: 'https://prod.example.com:6443', namespace: web}"), context: context) }
+        #expect(p.count == 1)
+        #expect(p.first?.message == "Application m deploys to cluster 'https://prod.example.com:6443' (spec.destination.server), which is neither site 'hub''s cluster nor another site's")
+        #expect(p.first?.fix?.contains("applications: keep") == true)
+        #expect(p.first?.location?.file == "apps/app.yaml")
+        let both = problems { () throws(Diagnostics) in try r.expand(withDestination("{server: hub-1, name: hub, namespace: web}"), context: context) }
+        #expect(both.first?.message.contains("both spec.destination.server and spec.destination.name") == true)
+    }
+
     @Test func objectsOutsideApplicationsPassThrough() throws {
         let e = try Repo().expand("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations: {argocd.argoproj.io/sync-wave: \"5\"}\n")
         #expect(names(e) == ["ConfigMap//x"] && e.applications == 0)

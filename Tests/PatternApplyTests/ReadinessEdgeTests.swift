@@ -122,4 +122,33 @@ import KubeTestServer
         let (applyAfter, firstDeploymentRead) = try await Self.applyAndOrder(site, on: cluster)
         #expect(firstDeploymentRead < applyAfter)
     }
+
+    /// The waiter reports each object it saw become ready (`ApplyProgress.ready`), after it was
+    /// applied: the progress line counts ready objects from these events.
+    @Test func theWaiterReportsEachObjectThatBecomesReady() async throws {
+        let cluster = try TestCluster(controllerDelay: 0.3)
+        defer { cluster.server.stop() }
+        var site = try Self.site()
+        site.objects[3].object[path: ["metadata", "annotations", "config.kubernetes.io/depends-on"]] =
+            .string("apps/namespaces/chains/Deployment/slow")
+        let events = EventLog()
+        let r = try await cluster.engine.apply(site, options: fastOptions()) { events.add($0) }
+        #expect(r.succeeded, "\(r.failed)")
+        let all = events.all
+        let slow = ObjectKey(group: "apps", kind: "Deployment", namespace: "chains", name: "slow")
+        let readyAt = try #require(all.firstIndex { if case .ready(let k) = $0 { return k == slow }; return false })
+        let appliedAt = try #require(all.firstIndex { if case .applied(let k, _) = $0 { return k == slow }; return false })
+        #expect(appliedAt < readyAt)
+        // It was waited for (not ready at once), and is reported ready exactly once.
+        #expect(all[..<readyAt].contains { if case .waiting(let k, _) = $0 { return k == slow }; return false })
+        #expect(all.filter { if case .ready(let k) = $0 { return k == slow }; return false }.count == 1)
+    }
+}
+
+/// Progress events, collected from the engine's callback.
+final class EventLog: @unchecked Sendable {
+    private let lock = Lock()
+    private var events: [ApplyProgress] = []
+    func add(_ e: ApplyProgress) { lock.withLock { events.append(e) } }
+    var all: [ApplyProgress] { lock.withLock { events } }
 }

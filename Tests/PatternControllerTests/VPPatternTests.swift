@@ -69,14 +69,7 @@ import KubeTestServer
     @Test func syncOnceKeepsAPatternSyncPerPatternAndMirrorsItsStatus() async throws {
         let cluster = try await ControllerCluster()
         defer { cluster.stop() }
-        try cluster.server.store.seed([
-            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": "patterns.gitops.hybrid-cloud-patterns.io"],
-            "spec": ["group": "gitops.hybrid-cloud-patterns.io", "scope": "Namespaced",
-                     "names": ["plural": "patterns", "singular": "pattern", "kind": "Pattern", "listKind": "PatternList"],
-                     "versions": [["name": "v1alpha1", "served": true, "storage": true, "subresources": ["status": .emptyObject],
-                                   "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]]]]],
-        ])
-        await cluster.client.invalidateDiscovery()
+        try await Self.installCRD(cluster, group: VPPattern.group, kind: "Pattern", plural: "patterns")
         var good = Self.pattern(["clusterGroupName": "hub", "gitSpec": ["targetRepo": "https://git.example.com/me/p.git"]])
         good["metadata"]?["uid"] = nil
         try cluster.server.store.seed(good)
@@ -100,5 +93,94 @@ import KubeTestServer
         let p = try #require(cluster.server.store.get(group: "gitops.hybrid-cloud-patterns.io", resource: "patterns", namespace: "openshift-operators", name: "vp-demo"))
         #expect(p[path: ["status", "lastStep"]]?.string == "applied sha256:abc (12 objects)")
         #expect(p[path: ["status", "conditions"]]?.array?.first?["type"]?.string == "Synced")
+    }
+
+    /// A CRD (any fields allowed, a status subresource) installed in the test API server.
+    static func installCRD(_ cluster: ControllerCluster, group: String, kind: String, plural: String) async throws {
+        try cluster.server.store.seed([
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": .string("\(plural).\(group)")],
+            "spec": ["group": .string(group), "scope": "Namespaced",
+                     "names": ["plural": .string(plural), "singular": .string(kind.lowercased()), "kind": .string(kind), "listKind": .string(kind + "List")],
+                     "versions": [["name": "v1alpha1", "served": true, "storage": true, "subresources": ["status": .emptyObject],
+                                   "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]]]]],
+        ])
+        await cluster.client.invalidateDiscovery()
+    }
+
+    /// `originRepo` alone is the repository deployed (the operator would deploy its Gitea copy);
+    /// with `targetRepo` too, `targetRepo` is (that copy, where users edit). The operator's
+    /// defaulted `multiSourceConfig` does not stop the mapping.
+    @Test func originRepoIsReadWhenThereIsNoTargetRepo() throws {
+        let origin = try VPPattern.patternSync(for: Self.pattern([
+            "clusterGroupName": "hub", "multiSourceConfig": ["enabled": true],
+            "gitSpec": ["originRepo": "https://github.com/validatedpatterns/multicloud-gitops.git"]]))
+        #expect(origin[path: ["spec", "source", "git", "url"]]?.string == "https://github.com/validatedpatterns/multicloud-gitops.git")
+        let both = try VPPattern.patternSync(for: Self.pattern([
+            "clusterGroupName": "hub",
+            "gitSpec": ["originRepo": "https://github.com/validatedpatterns/multicloud-gitops.git",
+                        "targetRepo": "https://gitea.apps.example.com/gitea_admin/multicloud-gitops"]]))
+        #expect(both[path: ["spec", "source", "git", "url"]]?.string == "https://gitea.apps.example.com/gitea_admin/multicloud-gitops")
+    }
+
+    /// `status.applications` lists the site's Argo CD Applications (kept as objects) with their
+    /// live sync and health status, in the operator's shape.
+    @Test func applicationsOfTheSiteAreMirroredIntoTheStatus() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        try await Self.installCRD(cluster, group: VPPattern.group, kind: "Pattern", plural: "patterns")
+        try await Self.installCRD(cluster, group: "argoproj.io", kind: "Application", plural: "applications")
+        var p = Self.pattern(["clusterGroupName": "hub", "gitSpec": ["targetRepo": "https://git.example.com/me/p.git"]])
+        p["metadata"]?["uid"] = nil
+        try cluster.server.store.seed(p)
+        func app(_ name: String, owner: String, sync: String, health: String) throws {
+            try cluster.server.store.seed([
+                "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+                "metadata": ["name": .string(name), "namespace": "openshift-gitops", "labels": ["pattern.dev/owner": .string(owner)]],
+                "spec": ["project": "default"]])
+            try cluster.server.store.setStatus(group: "argoproj.io", resource: "applications", namespace: "openshift-gitops", name: name,
+                                               status: ["sync": ["status": .string(sync)], "health": ["status": .string(health)]])
+        }
+        try app("hello-world", owner: "vp-demo.hub", sync: "Synced", health: "Healthy")
+        try app("config-demo", owner: "vp-demo.hub", sync: "OutOfSync", health: "Progressing")
+        try app("someone-else", owner: "other.hub", sync: "Synced", health: "Healthy")
+        try await VPPattern.syncOnce(client: cluster.client, namespace: nil)
+        _ = try cluster.server.store.setStatus(group: "pattern.dev", resource: "patternsyncs", namespace: "openshift-operators", name: "vp-demo",
+                                               status: ["inventory": ["pattern": "vp-demo", "site": "hub", "namespace": "pattern-system"],
+                                                        "conditions": [["type": "Ready", "status": "True", "message": "applied"]]])
+        try await VPPattern.syncOnce(client: cluster.client, namespace: nil)
+        let live = try #require(cluster.server.store.get(group: VPPattern.group, resource: "patterns", namespace: "openshift-operators", name: "vp-demo"))
+        #expect(live[path: ["status", "applications"]] == [
+            ["name": "config-demo", "namespace": "openshift-gitops", "syncStatus": "OutOfSync", "healthStatus": "Progressing"],
+            ["name": "hello-world", "namespace": "openshift-gitops", "syncStatus": "Synced", "healthStatus": "Healthy"],
+        ])
+    }
+
+    /// Served by watches: a Pattern created after serving started gets its PatternSync with
+    /// no periodic pass (the resync is an hour here), and its status follows the PatternSync's.
+    @Test func patternsAreServedFromWatchesNotPolls() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        try await Self.installCRD(cluster, group: VPPattern.group, kind: "Pattern", plural: "patterns")
+        let stop = StopSignal()
+        let serving = Task { await VPPattern.serve(client: cluster.client, namespace: nil, stop: stop, resync: 3600) }
+        func eventually(_ what: String, _ check: () -> Bool) async {
+            for _ in 0..<200 where !check() { try? await Task.sleep(for: .milliseconds(50)) }
+            #expect(check(), "\(what)")
+        }
+        try? await Task.sleep(for: .milliseconds(300))   // the watches are open
+        var p = Self.pattern(["clusterGroupName": "hub", "gitSpec": ["targetRepo": "https://git.example.com/me/p.git"]])
+        p["metadata"]?["uid"] = nil
+        try cluster.server.store.seed(p)
+        await eventually("PatternSync made") {
+            cluster.server.store.get(group: "pattern.dev", resource: "patternsyncs", namespace: "openshift-operators", name: "vp-demo") != nil
+        }
+        _ = try cluster.server.store.setStatus(group: "pattern.dev", resource: "patternsyncs", namespace: "openshift-operators", name: "vp-demo",
+                                               status: ["conditions": [["type": "Ready", "status": "True", "message": "applied sha256:def"]]])
+        await eventually("status mirrored") {
+            cluster.server.store.get(group: VPPattern.group, resource: "patterns", namespace: "openshift-operators", name: "vp-demo")?[path: ["status", "lastStep"]]?.string == "applied sha256:def"
+        }
+        stop.stop()
+        let error = await serving.value
+        #expect(error == nil)
     }
 }

@@ -219,6 +219,21 @@ import PatternApply
         #expect(lines.all.last == "\r\u{1B}[2K")
     }
 
+    @Test func readyEventsCountInTheCurrentLevelAndEndTheirWait() {
+        let lines = Lines()
+        let clock = Clock()
+        let p = ApplyProgressPrinter(tty: true, quiet: false, total: 3, now: { clock.now }) { lines.add($0) }
+        p.handle(.applyingLevel(index: 0, of: 1, objects: 2, tier: "workloads"))
+        p.handle(.applied(Self.web, .created))
+        p.handle(.applied(Self.cm, .created))
+        p.handle(.waiting(Self.web, "Deployment app/web: 0/3 available"))
+        #expect(p.currentLine.hasPrefix("[1/1] workloads: 2/3 applied, 0 ready; waiting for Deployment app/web"))
+        p.handle(.ready(Self.cm))
+        p.handle(.ready(Self.web))
+        p.handle(.ready(Self.web))   // a repeated report counts once
+        #expect(p.currentLine == "[1/1] workloads: 2/3 applied, 2 ready; 0s")
+    }
+
     @Test func identicalFailuresAreOneGroupWithACountAndTheFirstNames() {
         var outcomes = [ObjectOutcome(key: Self.ns, status: .created)]
         for i in 0..<200 {

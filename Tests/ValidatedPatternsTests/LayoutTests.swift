@@ -91,6 +91,28 @@ import Helm
         #expect(e.leaves.map { "\($0.dotted)=\($0.file)" } == ["z=a.yaml", "w=b.yaml", "y=chart/values.yaml"])
     }
 
+    /// `main.applications: expand` in values-global.yaml expands the clustergroup's
+    /// Applications without an overlay file or a flag; an overlay's `applications` still wins.
+    @Test func mainApplicationsInValuesGlobalExpandsWithoutAnOverlayOrFlag() throws {
+        let root = fixtureCopy()
+        let global = String(decoding: try LocalTree(root: root).read(TreePath("values-global.yaml")), as: UTF8.self)
+        #expect(try compile("hub", root: root).names("Application") == ["config-demo", "hello-world"])
+        writeFile(root + "/values-global.yaml", global.replacing("  clusterGroupName: hub\n", with: "  clusterGroupName: hub\n  applications: expand\n"))
+        let site = try compile("hub", root: root)
+        #expect(site.names("Application").isEmpty)
+        #expect(site.applications == .expand && site.expandedApplications == 2)
+        #expect(site.object("ConfigMap", "config-demo")?["data"]?["platform"]?.string == "AWS")
+        // The command-line override still wins.
+        var c = SiteCompiler(workspace: workspace(root))
+        c.expandApplications = false
+        #expect(try c.compile(site: "hub").names("Application") == ["config-demo", "hello-world"])
+
+        writeFile(root + "/values-global.yaml", global.replacing("  clusterGroupName: hub\n", with: "  clusterGroupName: hub\n  applications: sometimes\n"))
+        let d = diagnostics("hub", root: root)
+        #expect(d.first?.message == "main.applications in values-global.yaml must be expand or keep, found sometimes")
+        #expect(d.first?.location?.description.hasPrefix("values-global.yaml:9:") == true, "\(d)")
+    }
+
     @Test func anOverlayFileWinsOverTheImpliedSite() throws {
         let root = fixtureWithHubOverlay("""
               cluster: {context: hub-admin}

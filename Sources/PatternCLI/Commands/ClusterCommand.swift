@@ -1,5 +1,6 @@
 import ArgumentParser
 import KubeClient
+import PatternCore
 
 /// `pattern cluster …`: commands about the cluster connection.
 public struct ClusterCommand: AsyncParsableCommand {
@@ -15,7 +16,10 @@ public struct ClusterCommand: AsyncParsableCommand {
         public static let configuration = CommandConfiguration(
             commandName: "check",
             abstract: "Check that the kubeconfig reaches the cluster: server version, identity, namespace access.",
-            discussion: "Exits 0 when every required check passes and 1 otherwise."
+            discussion: """
+                Exits 0 when every required check passes and 1 otherwise. -o json or yaml prints a \
+                ClusterCheck document (ok, serverVersion, username, groups, steps) with the same exit codes.
+                """
         )
 
         @Option(help: "The kubeconfig file to use (default: KUBECONFIG, then ~/.kube/config, then in-cluster).")
@@ -24,6 +28,8 @@ public struct ClusterCommand: AsyncParsableCommand {
         @Option(help: "The kubeconfig context to use (default: current-context).")
         var context: String?
 
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a ClusterCheck document).") var output: DocumentFormat = .text
+
         public init() {}
 
         public func run() async throws {
@@ -31,10 +37,17 @@ public struct ClusterCommand: AsyncParsableCommand {
             do {
                 client = try KubeClient(kubeconfig: kubeconfig, context: context)
             } catch {
-                if case .configuration(let message) = error { Output.out("✗ config: \(message)" + "\n") } else { Output.out("✗ config: \(error)" + "\n") }
+                let message: String
+                if case .configuration(let m) = error { message = m } else { message = "\(error)" }
+                if output == .text { Output.out("✗ config: \(message)\n") } else { Output.document(ToolReports.clusterCheckConfigFailed(message), output) }
                 throw ExitCode(1)
             }
             let report = await client.check()
+            if output != .text {
+                Output.document(ToolReports.clusterCheck(report), output)
+                if !report.ok { throw ExitCode(1) }
+                return
+            }
             for step in report.steps {
                 Output.out("\(step.ok ? "✓" : "✗") \(step.name): \(step.detail)" + "\n")
             }

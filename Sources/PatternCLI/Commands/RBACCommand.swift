@@ -8,7 +8,7 @@ public struct RBACCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rbac",
         abstract: "Print the smallest Roles and ClusterRoles that can apply and prune the given sites.",
-        usage: "pattern rbac <site> ... [--service-account <namespace>/<name>]\n  [--name <name>] [--record-namespace <namespace>] [--cluster-wide]",
+        usage: "pattern rbac <site> ... [--service-account <namespace>/<name>]\n  [--name <name>] [--record-namespace <namespace>] [--cluster-wide]\n  [-o text|json|yaml]",
         discussion: """
             Renders the sites and prints, as YAML, the RBAC a ServiceAccount (the controller's, or a CI job's) \
             needs to apply and prune exactly those renders, and bindings to it:
@@ -24,6 +24,9 @@ public struct RBACCommand: ParsableCommand {
             deletes a Namespace or CRD the render does not name. Resources come from a built-in table of \
             kinds and from CRDs in the render; a kind found in neither is guessed (lower-case plural) and \
             reported on stderr.
+
+            -o json or yaml prints an RBAC document instead (apiVersion pattern.dev/v1alpha1): the sites, \
+            the subject, the guessed kinds, and the same objects under `items`.
 
             Apply the output as a cluster admin, after the render's namespaces exist. To widen it (new kinds, \
             objects that left the render but still need pruning), re-run it over every site the identity \
@@ -44,6 +47,7 @@ public struct RBACCommand: ParsableCommand {
     @Option(help: "Namespace holding inventories and ledgers.") public var recordNamespace: String = Inventory.defaultNamespace
     @Flag(help: "One ClusterRole for the namespaced writes instead of a Role per namespace (for installs before the namespaces exist).")
     public var clusterWide = false
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a RBAC document).") public var output: DocumentFormat = .text
     @OptionGroup public var repo: RepoOptions
 
     public init() {}
@@ -62,6 +66,10 @@ public struct RBACCommand: ParsableCommand {
         }
         let parts = serviceAccount.split(separator: "/").map(String.init)
         let docs = plan.manifests(name: name, subject: (parts[0], parts[1]), clusterWide: clusterWide)
+        if output != .text {
+            Output.document(ToolReports.rbac(sites: sites, serviceAccount: serviceAccount, guessed: plan.guessed.map(\.description), items: docs), output)
+            return
+        }
         var text = "# pattern rbac \(sites.joined(separator: " ")): apply and prune these renders, nothing more.\n"
         text += YAMLEmitter().emitStream(docs)
         Output.out(text)

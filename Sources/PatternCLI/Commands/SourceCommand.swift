@@ -62,7 +62,8 @@ public struct SourceFetchCommand: AsyncParsableCommand {
         discussion: """
             Fetches every branch and tag of the URL into the cache (one bare repository per URL), \
             trying --mirror URLs in order when the primary fails, and falls back to the last good \
-            commit when every URL fails (unless --require-fresh). Credentials never appear in output.
+            commit when every URL fails (unless --require-fresh). Credentials never appear in output. \
+            -o json or yaml prints a SourceFetch document (url, ref, commit, source, stale, warnings).
 
             Examples:
               pattern source fetch https://git.example.com/platform/pattern.git --ref v1.4.0
@@ -83,6 +84,7 @@ public struct SourceFetchCommand: AsyncParsableCommand {
     public var readAll = false
     @OptionGroup public var credentialOptions: GitCredentialOptions
     @OptionGroup public var network: NetworkDeadlineOptions
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a SourceFetch document).") public var output: DocumentFormat = .text
 
     public init() {}
 
@@ -92,7 +94,7 @@ public struct SourceFetchCommand: AsyncParsableCommand {
         let source = GitSource(url: url, mirrors: mirrors, ref: ref, path: path, credentials: credentialOptions.credentials)
         let r: ResolvedSource
         do { r = try resolver.resolve(source) } catch { throw SourceOutput.fail(error) }
-        for w in r.warnings { SourceOutput.err(w.description) }
+        if output == .text { for w in r.warnings { SourceOutput.err(w.description) } }
         var files = 0, bytes = 0
         if readAll {
             func walk(_ dir: TreePath) throws {
@@ -106,6 +108,10 @@ public struct SourceFetchCommand: AsyncParsableCommand {
                 }
             }
             try walk(.root)
+        }
+        if output != .text {
+            Output.document(ToolReports.sourceFetch(r, files: readAll ? files : nil, bytes: readAll ? bytes : nil), output)
+            return
         }
         Output.out("commit: \(r.commit ?? "-")" + "\n")
         Output.out("source: \(r.provenance)" + "\n")

@@ -1,12 +1,13 @@
 import ArgumentParser
 import PatternSource
+import PatternCore
 
 /// `pattern update [<dir>]`: merge upstream changes into a fork.
 public struct UpdateCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "update",
         abstract: "Fetch the upstream pattern and merge its changes into this fork, keeping local edits.",
-        usage: "pattern update [<directory>] [--ref <ref>] [--dry-run]\n  [--git-user <user>] [--token-env <var> | --token-file <file>]\n  [--ssh-key <file> [--ssh-passphrase-env <var>]] [--ca-bundle <file>]",
+        usage: "pattern update [<directory>] [--ref <ref>] [--dry-run]\n  [--git-user <user>] [--token-env <var> | --token-file <file>]\n  [--ssh-key <file> [--ssh-passphrase-env <var>]] [--ca-bundle <file>]\n  [-o text|json|yaml]",
         discussion: """
             Three-way merge of the upstream ref (default: pattern.upstreamRef) into the checked-out \
             branch. A clean merge is committed with a message naming the upstream commit; a fork \
@@ -15,7 +16,9 @@ public struct UpdateCommand: AsyncParsableCommand {
             upstream would overwrite stop the update, as they stop `git merge`. On \
             conflicts, the files are listed and the repository is left exactly as `git merge` \
             leaves it: edit the files, `git add` them and `git commit` (or `git merge --abort`).
-            Exits 0 when merged or up to date, 1 on conflicts or errors.
+            Exits 0 when merged or up to date, 1 on conflicts or errors. -o json or yaml prints an \
+            Update document (outcome, commit, upstream and local changes, conflicts) with the same \
+            exit codes.
 
             Examples:
               pattern update --dry-run
@@ -30,6 +33,7 @@ public struct UpdateCommand: AsyncParsableCommand {
     @Flag(name: .customLong("ff-only"), help: "Only fast-forward: refuse when the fork has commits of its own.")
     public var ffOnly = false
     @OptionGroup public var credentialOptions: GitCredentialOptions
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a Update document).") public var output: DocumentFormat = .text
 
     public init() {}
 
@@ -39,6 +43,14 @@ public struct UpdateCommand: AsyncParsableCommand {
             r = try Fork.update(directory: directory, ref: ref, dryRun: dryRun, ffOnly: ffOnly, credentials: credentialOptions.credentials)
         } catch {
             throw SourceOutput.fail(error)
+        }
+        if output != .text {
+            for w in r.warnings { SourceOutput.err("warning: \(w)") }
+            Output.document(ToolReports.update(r), output)
+            switch r.outcome {
+            case .wouldConflict, .conflicted: throw ExitCode.failure
+            default: return
+            }
         }
         let up = "upstream \(r.upstreamRef) at \(r.upstreamCommit.prefix(12))"
         for w in r.warnings { SourceOutput.err("warning: \(w)") }

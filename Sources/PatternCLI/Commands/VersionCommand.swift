@@ -7,8 +7,11 @@ public struct VersionCommand: ParsableCommand {
         commandName: "version",
         abstract: "Print the version of pattern and how it was built.",
         discussion: """
-            Prints the version, the Swift compiler and the platform. `pattern --version` prints the same \
-            as one line. With -o json or yaml: a document with apiVersion and kind (Version).
+            Prints the version, the git commit it was built from (with "(modified)" when tracked \
+            files differed from it; "unknown" for a build outside a git checkout, such as a Docker \
+            build without PATTERN_GIT_COMMIT), the Swift compiler and the platform. \
+            `pattern --version` prints the same as one line. With -o json or yaml: a document with \
+            apiVersion and kind (Version); `dirty` is null when unknown.
             """
     )
 
@@ -16,14 +19,26 @@ public struct VersionCommand: ParsableCommand {
 
     public init() {}
 
+    /// The commit as `pattern version` prints it: 12 hex digits, "+dirty" when modified.
+    static var commitText: String {
+        let c = GitInfo.commit
+        let short = c.count >= 40 && c.allSatisfy(\.isHexDigit) ? String(c.prefix(12)) : c
+        return short + (GitInfo.dirty == true ? " (modified)" : "")
+    }
+
+    /// `pattern 0.1.0 (commit 0123456789ab, swift 6.3+, linux/amd64)`: what `--version` prints.
+    static var line: String {
+        "pattern \(PatternVersion.current) (commit \(commitText), swift \(PatternVersion.swift), \(PatternVersion.platform))"
+    }
+
     public func run() throws {
         let doc: Value = ["apiVersion": "pattern.dev/v1alpha1", "kind": "Version", "version": .string(PatternVersion.current),
+                          "commit": .string(GitInfo.commit), "dirty": GitInfo.dirty.map { .bool($0) } ?? .null,
                           "swift": .string(PatternVersion.swift), "platform": .string(PatternVersion.platform)]
         switch output {
         case .text:
-            Output.out("pattern \(PatternVersion.current)\n  swift:    \(PatternVersion.swift)\n  platform: \(PatternVersion.platform)\n")
-        case .json: Output.out(JSONWriter.string(doc, options: .init(indent: 2)) + "\n")
-        case .yaml: Output.out(YAMLEmitter().emit(doc))
+            Output.out("pattern \(PatternVersion.current)\n  commit:   \(Self.commitText)\n  swift:    \(PatternVersion.swift)\n  platform: \(PatternVersion.platform)\n")
+        case .json, .yaml: Output.document(doc, output)
         }
     }
 }
