@@ -32,7 +32,7 @@ func argoClusterSecret(_ secretName: String, cluster: String, server: String, to
                        insecure: Bool = false, labels: [String: String] = [:]) -> Value {
     var tls: Value = ["insecure": .bool(insecure)]
     if let caPEM { tls["caData"] = .string(Base64.encode(Array(caPEM.utf8))) }
-    let config = JSONWriter.write(["bearerToken": .string(token), "tlsClientConfig": tls])
+    let config = JSONWriter.string(["bearerToken": .string(token), "tlsClientConfig": tls])
     var l: Value = ["argocd.argoproj.io/secret-type": "cluster"]
     for (k, v) in labels { l[k] = .string(v) }
     func b64(_ s: String) -> Value { .string(Base64.encode(Array(s.utf8))) }
@@ -58,7 +58,8 @@ func argoClusterSecret(_ secretName: String, cluster: String, server: String, to
         defer { Task { await running.stop() } }
 
         let ready = await eventually(15) { await hub.condition("dev", "Ready")?["status"]?.string == "True" }
-        #expect(ready, "\(await hub.sync()?["status"] ?? .null)")
+        let shownStatus = await hub.sync()?["status"] ?? .null
+        #expect(ready, "\(shownStatus)")
         // The objects, the inventory and the ledger are in the remote cluster, none in the hub.
         #expect(remote.deployment() != nil)
         #expect(hub.server.store.get(group: "apps", resource: "deployments", namespace: "hello-world", name: "hello-world") == nil)
@@ -86,7 +87,7 @@ func argoClusterSecret(_ secretName: String, cluster: String, server: String, to
         #expect(await hub.condition("dev", "ClusterReady")?["status"]?.string == "True")
 
         // No token anywhere the hub shows: status, Events.
-        let shown = JSONWriter.write(await hub.sync() ?? .null) + hub.events().map { JSONWriter.write($0) }.joined()
+        let shown = JSONWriter.string(await hub.sync() ?? .null) + hub.events().map { JSONWriter.string($0) }.joined()
         #expect(!shown.contains("SECRET"))
     }
 
