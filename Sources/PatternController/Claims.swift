@@ -19,12 +19,25 @@ public enum SiteClaims {
     }
 
     /// The claim a PatternSync status carries.
-    static func inventoryStatus(pattern: String, site: String, recordNamespace: String) -> Value {
-        ["pattern": .string(pattern), "site": .string(site), "namespace": .string(recordNamespace)]
+    static func inventoryStatus(pattern: String, site: String, recordNamespace: String, cluster: String? = nil) -> Value {
+        var v: Value = ["pattern": .string(pattern), "site": .string(site), "namespace": .string(recordNamespace)]
+        if let cluster { v["cluster"] = .string(cluster) }
+        return v
     }
 
-    /// True when `sync` reconciles (pattern, site) recorded in `recordNamespace` (nil: any).
-    static func claims(_ sync: Value, pattern: String, site: String, recordNamespace: String?) -> Bool {
+    /// The remote cluster a PatternSync applies to: `status.inventory.cluster` once resolved,
+    /// else `spec.cluster.name`; "" for a selector not resolved yet; nil for the hub itself.
+    static func destination(_ sync: Value) -> String? {
+        if let c = sync[path: ["status", "inventory", "cluster"]]?.string { return c }
+        if let n = sync[path: ["spec", "cluster", "name"]]?.string { return n }
+        if let s = sync[path: ["spec", "clusterSelector"]], !s.isNull { return "" }
+        return nil
+    }
+
+    /// True when `sync` reconciles (pattern, site) recorded in `recordNamespace` (nil: any) in
+    /// `cluster` (nil: the cluster the PatternSyncs live in).
+    static func claims(_ sync: Value, pattern: String, site: String, recordNamespace: String?, cluster: String? = nil) -> Bool {
+        if destination(sync) != cluster { return false }
         if let inv = sync[path: ["status", "inventory"]], inv.object != nil {
             return inv["pattern"]?.string == pattern && inv["site"]?.string == site
                 && (recordNamespace == nil || inv["namespace"]?.string == recordNamespace)
@@ -35,14 +48,14 @@ public enum SiteClaims {
     /// Every PatternSync in the cluster that claims (pattern, site), oldest first. A cluster
     /// without the PatternSync kind has none.
     public static func claimants(_ client: KubeClient, pattern: String, site: String,
-                                 recordNamespace: String?) async throws(KubeError) -> [Claimant] {
+                                 recordNamespace: String?, cluster: String? = nil) async throws(KubeError) -> [Claimant] {
         let items: [Value]
         do { items = try await client.list(PatternSyncSpec.gvk).items } catch {
             if case .unknownKind = error { return [] }
             if error.isNotFound { return [] }
             throw error
         }
-        return items.filter { claims($0, pattern: pattern, site: site, recordNamespace: recordNamespace) }.map {
+        return items.filter { claims($0, pattern: pattern, site: site, recordNamespace: recordNamespace, cluster: cluster) }.map {
             Claimant(namespace: $0.metadataNamespace ?? "", name: $0.metadataName ?? "",
                      suspended: $0[path: ["spec", "suspend"]]?.bool ?? false,
                      created: $0[path: ["metadata", "creationTimestamp"]]?.string ?? "")

@@ -24,6 +24,11 @@ public struct ControllerConfiguration: Sendable {
     public var maxBackoff: Double = 300
     /// Events on owned objects within this window start one reconcile.
     public var ownedDebounce: Double = 0.2
+    /// Namespace of the cluster Secrets (nil: the Lease's namespace, i.e. the controller's own).
+    public var clusterNamespace: String?
+    /// Shards the PatternSyncs are spread over (`--shards`): 1 is one leader through the Lease
+    /// `lease.name`; more gives each shard its own Lease `<lease.name>-shard-<i>`. See `ShardManager`.
+    public var shards: Int = 1
 
     public init(lease: LeaderElector.Config, reconciler: ReconcilerSettings) {
         self.lease = lease
@@ -81,6 +86,8 @@ public final class PatternController: Sendable {
     public let configuration: ControllerConfiguration
     public let metrics: MetricsRegistry
     public let elector: LeaderElector
+    /// Sharded mode (`configuration.shards > 1`): the shard Leases; nil with one leader.
+    public let shardManager: ShardManager?
     let reconciler: Reconciler
     let logger: Logger
     let stopSignal = StopSignal()
@@ -95,6 +102,10 @@ public final class PatternController: Sendable {
         var metricsServer: HealthServer?
         /// The current leadership term (stopped when the Lease is lost).
         var term: StopSignal?
+        /// Sharded mode: the shards this replica holds, and every PatternSync seen (by key) so a
+        /// shard taken over starts its workers at once.
+        var heldShards: Set<Int> = []
+        var known: [String: Value] = [:]
     }
     private let state = Mutex(State())
 
@@ -105,8 +116,17 @@ public final class PatternController: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.elector = LeaderElector(client: client, config: configuration.lease)
+        self.shardManager = configuration.shards > 1 ? ShardManager(client: client, config: ShardManager.Config(lease: configuration.lease, shards: configuration.shards)) : nil
+        let base = client.config
+        let clusters = ClusterRegistry(hub: client, namespace: configuration.clusterNamespace ?? configuration.lease.namespace) { remote in
+            var c = remote
+            c.userAgent = base.userAgent
+            c.retry = base.retry
+            c.requestObserver = base.requestObserver
+            return KubeClient(config: c)
+        }
         self.reconciler = Reconciler(client: client, settings: configuration.reconciler, metrics: metrics,
-                                     events: EventRecorder(client: client, instance: configuration.lease.identity))
+                                     events: EventRecorder(client: client, instance: configuration.lease.identity), clusters: clusters)
     }
 
     /// A client whose requests are counted in `metrics` (API request latency by method and code).
@@ -119,7 +139,19 @@ public final class PatternController: Sendable {
         return KubeClient(config: c)
     }
 
-    public var isLeader: Bool { elector.isLeader }
+    /// One leader: holds the Lease. Sharded: holds shard 0 (which also serves VP Patterns).
+    public var isLeader: Bool { shardManager == nil ? elector.isLeader : ownsShard(0) }
+    /// The shards this replica reconciles now (`[0]` for the leader in single-leader mode).
+    public var heldShards: Set<Int> {
+        shardManager == nil ? (elector.isLeader ? [0] : []) : state.withLock { $0.heldShards }
+    }
+    func ownsShard(_ i: Int) -> Bool { state.withLock { $0.heldShards.contains(i) } }
+    /// True when this replica reconciles the PatternSync `key` (always in single-leader mode:
+    /// workers only run while the Lease is held).
+    func owns(_ key: String) -> Bool {
+        guard let m = shardManager else { return true }
+        return ownsShard(ShardManager.shard(of: key, shards: m.config.shards))
+    }
     public var isShuttingDown: Bool { stopSignal.isStopped }
     /// The port `/healthz`, `/livez` and `/readyz` are served on (after the endpoints started).
     public var healthPort: Int? { state.withLock { ($0.healthServer ?? $0.metricsServer)?.port } }
@@ -208,6 +240,7 @@ public final class PatternController: Sendable {
     /// Acquires and renews the Lease every `retryPeriod` until `stopElection()`, then releases
     /// it so a standby takes over at once. Each leadership term reaches `runReconcilers()`.
     public func runElection() async {
+        if let m = shardManager { return await runShards(m) }
         logger.info("pattern controller starting", metadata: ["identity": "\(configuration.lease.identity)",
                                                              "lease": "\(configuration.lease.namespace)/\(configuration.lease.name)"])
         metrics.set(ControllerMetrics.leader, [], 0)
@@ -255,6 +288,91 @@ public final class PatternController: Sendable {
         }
     }
 
+    // MARK: Shards
+
+    /// Sharded mode: one term for the whole run (the PatternSync watch runs on every replica);
+    /// each round takes, renews and hands back shard Leases, and workers follow the shards held.
+    func runShards(_ m: ShardManager) async {
+        logger.info("pattern controller starting", metadata: ["identity": "\(m.config.identity)", "shards": "\(m.config.shards)",
+                                                             "leases": "\(m.config.namespace)/\(m.config.name)-shard-*"])
+        metrics.set(ControllerMetrics.leader, [], 0)
+        let term = StopSignal()
+        state.withLock { $0.term = term; $0.ready = true }
+        terms.continuation.yield(term)
+        while !electionStop.isStopped && !Task.isCancelled {
+            let round = await m.round()
+            applyShards(round.held)
+            for i in round.surplus { handOver(i, m) }
+            metrics.set(ControllerMetrics.shardsHeld, [], Double(round.held.count))
+            metrics.set(ControllerMetrics.replicas, [], Double(m.liveReplicas))
+            await electionStop.sleep(m.config.retryPeriod)
+        }
+        applyShards([])
+        // Not cancelled with the caller: released shards let the other replicas take over at once.
+        await Task { await m.releaseAll() }.value
+        metrics.set(ControllerMetrics.shardsHeld, [], 0)
+        state.withLock { $0.ready = false }
+        logger.info("pattern controller stopped")
+    }
+
+    /// Starts the workers of shards gained and stops those of shards lost (at once: another
+    /// replica may take a lost shard once its Lease expires).
+    func applyShards(_ held: Set<Int>) {
+        guard let m = shardManager else { return }
+        let (lost, gained, known) = state.withLock { s -> (Set<Int>, Set<Int>, [Value]) in
+            let lost = s.heldShards.subtracting(held), gained = held.subtracting(s.heldShards)
+            s.heldShards = held
+            return (lost, gained, gained.isEmpty ? [] : Array(s.known.values))
+        }
+        if lost.isEmpty && gained.isEmpty { return }
+        if !lost.isEmpty {
+            let keys = state.withLock { s in s.workers.keys.filter { lost.contains(ShardManager.shard(of: $0, shards: m.config.shards)) } }
+            for k in keys { remove(k, deleted: false) }
+            logger.warning("lost shards; their PatternSyncs stopped here", metadata: ["shards": "\(lost.sorted())"])
+        }
+        if !gained.isEmpty {
+            logger.info("acquired shards", metadata: ["shards": "\(gained.sorted())"])
+            for o in known where gained.contains(ShardManager.shard(of: PatternController.key(o), shards: m.config.shards)) { upsert(o) }
+        }
+        metrics.set(ControllerMetrics.leader, [], held.contains(0) ? 1 : 0)
+    }
+
+    /// Hands a surplus shard back: no new reconciles, the current ones finish, then its Lease
+    /// is released (renewed until then, so no one else starts on it early).
+    func handOver(_ shard: Int, _ m: ShardManager) {
+        m.beginRelease(shard)
+        let workers = state.withLock { s -> [Worker] in
+            s.heldShards.remove(shard)
+            let keys = s.workers.keys.filter { ShardManager.shard(of: $0, shards: m.config.shards) == shard }
+            return keys.compactMap { s.workers[$0] }
+        }
+        for w in workers { remove(w.key, deleted: false) }
+        logger.info("handing a shard over to balance the replicas", metadata: ["shard": "\(shard)", "fairShare": "\(m.fairShare)"])
+        Task {
+            for w in workers { await w.finished() }
+            await m.release(shard)
+        }
+    }
+
+    /// Sharded mode: VP Patterns are served by the holder of shard 0 only.
+    func serveVPPatternsWhenOwned() async {
+        guard let m = shardManager else { return await serveVPPatterns() }
+        while !Task.isCancelled && !isShuttingDown {
+            if ownsShard(0) {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { [self] in await self.serveVPPatterns() }
+                    group.addTask { [self] in
+                        while !Task.isCancelled && !self.isShuttingDown && self.ownsShard(0) { await self.stopSignal.sleep(m.config.retryPeriod) }
+                    }
+                    _ = await group.next()
+                    group.cancelAll()
+                }
+            } else {
+                await stopSignal.sleep(m.config.retryPeriod)
+            }
+        }
+    }
+
     // MARK: Reconcile loops
 
     /// Runs the reconcile loops during each leadership term, until `shutdown()`.
@@ -271,7 +389,7 @@ public final class PatternController: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await term.sleep(.infinity) }
             group.addTask { [self] in await self.watchSyncs() }
-            group.addTask { [self] in await self.serveVPPatterns() }
+            group.addTask { [self] in await self.serveVPPatternsWhenOwned() }
             _ = await group.next()
             group.cancelAll()
         }
@@ -296,6 +414,11 @@ public final class PatternController: Sendable {
                     switch ev {
                     case .listed(let list):
                         let keys = Set(list.items.map(PatternController.key))
+                        if shardManager != nil {
+                            var known: [String: Value] = [:]
+                            for o in list.items { known[PatternController.key(o)] = o }
+                            state.withLock { $0.known = known }
+                        }
                         for k in state.withLock({ Array($0.workers.keys) }) where !keys.contains(k) { remove(k) }
                         for o in list.items { upsert(o) }
                     case .event(let e):
@@ -319,6 +442,11 @@ public final class PatternController: Sendable {
     func upsert(_ o: Value) {
         let k = PatternController.key(o)
         if isShuttingDown { return }
+        if shardManager != nil {
+            state.withLock { $0.known[k] = o }
+            // Another replica's shard: it reconciles this one.
+            if !owns(k) { return }
+        }
         let (w, created) = state.withLock { s -> (Worker, Bool) in
             if let w = s.workers[k] { return (w, false) }
             let w = Worker(key: k, object: o, controller: self)
@@ -328,7 +456,10 @@ public final class PatternController: Sendable {
         if created { w.start() } else { w.update(o) }
     }
 
-    func remove(_ k: String) {
+    /// Stops the worker of `k`: the PatternSync was deleted, or (`deleted: false`) its shard
+    /// went to another replica.
+    func remove(_ k: String, deleted: Bool = true) {
+        if deleted && shardManager != nil { state.withLock { _ = $0.known.removeValue(forKey: k) } }
         guard let w = state.withLock({ $0.workers.removeValue(forKey: k) }) else { return }
         w.stop()
         // Every series of this PatternSync (namespace *and* name): one of the same name in
@@ -340,7 +471,7 @@ public final class PatternController: Sendable {
             await w.finished()
             metrics.removeSeries(matching: labels)
         }
-        logger.info("PatternSync deleted; its objects stay in the cluster", metadata: ["patternsync": "\(k)"])
+        if deleted { logger.info("PatternSync deleted; its objects stay in the cluster", metadata: ["patternsync": "\(k)"]) }
     }
 
     func backoff(_ failures: Int) -> Double {
@@ -371,6 +502,8 @@ final class Worker: Sendable {
         var timerGeneration = 0
         var watchTasks: [GroupVersionKind: Task<Void, Never>] = [:]
         var watchSelector = ""
+        /// The destination the watches read (its client changes when the cluster Secret does).
+        var target: ClusterTarget?
         /// Triggers queued in the stream and not yet taken (coalescing).
         var queued: Set<ReconcileTrigger> = []
         /// Owned object identity → fingerprint of everything but status and server bookkeeping.
@@ -455,7 +588,9 @@ final class Worker: Sendable {
             let object = current
             // The request standing now is answered by this reconcile (recorded below).
             let request = ReconcileRequest.requested(object).flatMap { ReconcileRequest.handled(object) == $0 ? nil : $0 }
-            var outcome = await controller.reconciler.reconcile(object) { [weak self] selector, kinds in
+            var outcome = await controller.reconciler.reconcile(object, onTarget: { [weak self] target in
+                self?.setTarget(target)
+            }) { [weak self] selector, kinds in
                 self?.ensureWatches(selector: selector, kinds: kinds)
             }
             if outcome.result == .cancelled { return }
@@ -562,12 +697,24 @@ final class Worker: Sendable {
         return st
     }
 
+    /// A new destination (another cluster, or its Secret changed): the watches restart there.
+    func setTarget(_ target: ClusterTarget) {
+        let stale = state.withLock { s -> [Task<Void, Never>] in
+            defer { s.target = target }
+            guard let old = s.target, old.generation != target.generation || old.name != target.name else { return [] }
+            let w = Array(s.watchTasks.values)
+            s.watchTasks.removeAll()
+            return w
+        }
+        for t in stale { t.cancel() }
+    }
+
     /// Watches the kinds the render has, with the owner label selector, so drift (hand edits,
     /// deletions) starts a reconcile within a moment instead of at the next interval.
     func ensureWatches(selector: String, kinds: [GroupVersionKind]) {
-        let client = controller.client
         let fm = controller.configuration.reconciler.fieldManager
         let stale = state.withLock { s -> [Task<Void, Never>] in
+            let client = s.target?.client ?? controller.client
             var stale: [Task<Void, Never>] = []
             if selector != s.watchSelector {
                 stale = Array(s.watchTasks.values); s.watchTasks.removeAll(); s.watchSelector = selector

@@ -230,6 +230,8 @@ public enum ControllerMetrics {
     public static let gitFetchDuration = "pattern_git_fetch_duration_seconds"
     public static let triggers = "pattern_reconcile_triggers_total"
     public static let leader = "pattern_leader"
+    public static let shardsHeld = "pattern_controller_shards_held"
+    public static let replicas = "pattern_controller_replicas"
     public static let lastSuccess = "pattern_last_success_timestamp_seconds"
     public static let syncInfo = "pattern_sync_info"
     public static let syncReady = "pattern_sync_ready"
@@ -254,6 +256,8 @@ public enum ControllerMetrics {
         r.register(gitFetchDuration, .histogram, help: "Duration of fetching and checking out a git source in seconds. Labels: \(ps).")
         r.register(triggers, .counter, help: "What started reconciles. Labels: \(ps); trigger: \(ReconcileTrigger.allCases.map(\.rawValue).joined(separator: ", ")).")
         r.register(leader, .gauge, help: "1 while this instance holds the leader Lease, 0 while it stands by. No labels.")
+        r.register(shardsHeld, .gauge, help: "Shards this replica holds and reconciles (sharded mode, --shards > 1). No labels.")
+        r.register(replicas, .gauge, help: "Live controller replicas this one sees through their Leases (sharded mode). No labels.")
         r.register(lastSuccess, .gauge, help: "Unix time of the last successful reconcile. Labels: \(ps).")
         r.register(syncInfo, .gauge, help: "Always 1: the state of each PatternSync in its labels. Labels: \(ps); site; revision: the last applied render (sha256:<12 hex>, empty before the first apply); ready: True, False, Unknown; suspended: true, false.")
         r.register(syncReady, .gauge, help: "1 when the PatternSync's Ready condition is True, else 0. Labels: \(ps).")

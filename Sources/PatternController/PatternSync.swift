@@ -29,6 +29,8 @@ public struct PatternSyncSpec: Sendable, Hashable {
     public var recordNamespace: String
     /// `spec.ignoreDifferences`: added to the site's own ignore rules for drift, diff and apply.
     public var ignoreDifferences: [IgnoreRule] = []
+    /// `spec.cluster` / `spec.clusterSelector`: where the site is applied (default: in-cluster).
+    public var cluster: ClusterRef = .inCluster
 
     public static let group = "pattern.dev"
     public static let version = "v1alpha1"
@@ -73,6 +75,7 @@ public struct PatternSyncSpec: Sendable, Hashable {
         prune = spec["prune"]?.bool ?? true
         suspend = spec["suspend"]?.bool ?? false
         recordNamespace = spec["recordNamespace"]?.string ?? "pattern-system"
+        cluster = try ClusterRef(spec: spec)
         if let id = spec["ignoreDifferences"] {
             do { ignoreDifferences = try IgnoreRule.decodeList(id, file: "PatternSync spec", in: "spec") } catch {
                 throw SpecError("spec.ignoreDifferences: " + error.items.map { $0.message + ($0.fix.map { " (\($0))" } ?? "") }.joined(separator: "; "))

@@ -53,23 +53,32 @@ public struct Reconciler: Sendable {
     public let settings: ReconcilerSettings
     public let metrics: MetricsRegistry
     public let events: EventRecorder
+    /// Remote clusters (`spec.cluster`, `spec.clusterSelector`) and their cached clients.
+    public let clusters: ClusterRegistry
 
-    public init(client: KubeClient, settings: ReconcilerSettings, metrics: MetricsRegistry, events: EventRecorder) {
+    /// `client` is the hub: PatternSyncs, their status and Events, credentials Secrets and cluster
+    /// Secrets. A PatternSync's objects, inventory and ledger go to its destination cluster
+    /// (`clusters`; the hub itself when the PatternSync names none).
+    public init(client: KubeClient, settings: ReconcilerSettings, metrics: MetricsRegistry, events: EventRecorder,
+                clusters: ClusterRegistry? = nil) {
         self.client = client; self.settings = settings; self.metrics = metrics; self.events = events
+        self.clusters = clusters ?? ClusterRegistry(hub: client, namespace: "pattern-system")
     }
 
     public static let maxDriftedListed = 20
 
     /// Reconciles one PatternSync. `onRendered` gets the owner selector and kinds as soon as the
     /// render is known (before drift and apply), so watches can start before the cluster is read.
-    public func reconcile(_ object: Value, onRendered: @Sendable (_ selector: String, _ kinds: [GroupVersionKind]) -> Void = { _, _ in }) async -> ReconcileOutcome {
+    /// `onTarget` gets the destination cluster as soon as it is resolved (the watches go there).
+    public func reconcile(_ object: Value, onTarget: @Sendable (ClusterTarget) -> Void = { _ in },
+                          onRendered: @Sendable (_ selector: String, _ kinds: [GroupVersionKind]) -> Void = { _, _ in }) async -> ReconcileOutcome {
         let started = monotonic()
         let ns = object.metadataNamespace ?? "default"
         let name = object.metadataName ?? ""
         let labels = [("namespace", ns), ("name", name)]
         let generation = object[path: ["metadata", "generation"]]?.int ?? 0
         var status = StatusBuilder(previous: object["status"] ?? .emptyObject, generation: generation)
-        var outcome = await run(object, status: &status, onRendered: onRendered)
+        var outcome = await run(object, status: &status, onTarget: onTarget, onRendered: onRendered)
         if outcome.result == .cancelled {
             // Stopped before anything was written: the next leader (or run) starts over.
             metrics.add(ControllerMetrics.reconcileTotal, labels + [("result", "cancelled")])
@@ -117,6 +126,8 @@ public struct Reconciler: Sendable {
         let object: Value
         let spec: PatternSyncSpec
         let labels: [(String, String)]
+        /// Where objects, inventory and ledger go (the hub unless spec.cluster/clusterSelector).
+        var target: ClusterTarget
         var namespace: String { object.metadataNamespace ?? "default" }
         var name: String { object.metadataName ?? "" }
         // Source
@@ -140,15 +151,16 @@ public struct Reconciler: Sendable {
         var counts = (applied: 0, unchanged: 0, pruned: 0, failed: 0)
         var healed = false
 
-        init(object: Value, spec: PatternSyncSpec) {
-            self.object = object; self.spec = spec
+        init(object: Value, spec: PatternSyncSpec, target: ClusterTarget) {
+            self.object = object; self.spec = spec; self.target = target
             self.labels = [("namespace", object.metadataNamespace ?? "default"), ("name", object.metadataName ?? "")]
         }
     }
 
     /// One reconcile as named steps: spec → source → render → claim → drift (observe once) →
     /// apply (prune, record) → conditions. Each step returns an outcome to stop with, or nil.
-    func run(_ object: Value, status: inout StatusBuilder, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome {
+    func run(_ object: Value, status: inout StatusBuilder, onTarget: @Sendable (ClusterTarget) -> Void,
+             onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome {
         let spec: PatternSyncSpec
         do { spec = try PatternSyncSpec(spec: object["spec"] ?? .null) } catch {
             return await fail(object, &status, stage: "spec", reason: "InvalidSpec", message: error.message, stalled: true)
@@ -157,8 +169,11 @@ public struct Reconciler: Sendable {
             status.condition("Reconciling", false, reason: "Suspended", message: "spec.suspend is true: nothing is fetched, applied or healed")
             return ReconcileOutcome(result: .suspended, stage: nil, watch: nil, intervalSeconds: nil)
         }
-        var pass = Pass(object: object, spec: spec)
-        await announceStep(pass, &status)
+        await announceStep(object, &status)
+        let (resolved, stop) = await clusterStep(object, spec, &status)
+        guard let target = resolved else { return stop ?? .cancelled }
+        onTarget(target)
+        var pass = Pass(object: object, spec: spec, target: target)
         if let stop = await sourceStep(&pass, &status) { return stop }
         if let stop = await renderStep(&pass, &status, onRendered: onRendered) { return stop }
         if let stop = await claimStep(&pass, &status) { return stop }
@@ -168,13 +183,42 @@ public struct Reconciler: Sendable {
     }
 
     /// A new spec: say so before the (possibly long) work starts.
-    func announceStep(_ pass: Pass, _ status: inout StatusBuilder) async {
-        let observed = pass.object[path: ["status", "observedGeneration"]]?.int
+    func announceStep(_ object: Value, _ status: inout StatusBuilder) async {
+        let observed = object[path: ["status", "observedGeneration"]]?.int
         if observed != status.generation {
             var progressing = status
             progressing.condition("Reconciling", true, reason: "Progressing", message: "reconciling generation \(status.generation)")
-            try? await writeStatus(pass.object, progressing)
+            try? await writeStatus(object, progressing)
             status.value["conditions"] = progressing.value["conditions"]
+        }
+    }
+
+    /// Cluster: the destination's client (cached per cluster Secret). A cluster that cannot be
+    /// resolved is a `ClusterReady` False condition and a retry with backoff; nothing is read
+    /// or written anywhere else.
+    func clusterStep(_ object: Value, _ spec: PatternSyncSpec, _ status: inout StatusBuilder) async -> (ClusterTarget?, ReconcileOutcome?) {
+        if case .inCluster = spec.cluster {
+            status.remove("ClusterReady")
+            status.remove("ClusterTLSVerified")
+            status.value["cluster"] = .null
+            return (ClusterTarget(name: nil, client: client, insecure: false, generation: ""), nil)
+        }
+        do {
+            let target = try await clusters.resolve(spec.cluster)
+            if Task.isCancelled { return (nil, .cancelled) }
+            status.value["cluster"] = ["name": .string(target.name ?? ""), "server": .string(target.client.config.server)]
+            if target.insecure {
+                status.condition("ClusterTLSVerified", false, reason: "InsecureSkipTLSVerify",
+                                 message: "the cluster Secret of \(target.name ?? "?") turns TLS verification off (insecure: true); fix: set tlsClientConfig.caData (or the kubeconfig's certificate-authority-data) and remove insecure")
+            } else {
+                status.remove("ClusterTLSVerified")
+            }
+            return (target, nil)
+        } catch {
+            if Task.isCancelled { return (nil, .cancelled) }
+            status.condition("ClusterReady", false, reason: error.reason.rawValue, message: error.message)
+            return (nil, await fail(object, &status, stage: "cluster", reason: error.reason.rawValue, message: error.message,
+                                    interval: spec.intervalSeconds))
         }
     }
 
@@ -286,7 +330,7 @@ public struct Reconciler: Sendable {
         pass.identity = SiteIdentity(site, recordNamespace: pass.recordNamespace)
         // Chart components an earlier successful apply installed render as upgrades (.Release, upgrade hooks).
         if !site.chartComponents.isEmpty {
-            let records = RecordStore(client: client, namespace: pass.recordNamespace)
+            let records = RecordStore(client: pass.target.client, namespace: pass.recordNamespace)
             if let ledger = try? await records.loadLedger(pass.identity), let inventory = try? await records.loadInventory(pass.identity) {
                 let releases = ChartReleases.fromRecords(site, inventory: inventory.objects,
                                                          anySucceeded: ledger.entries.contains { $0.result == .succeeded },
@@ -315,8 +359,9 @@ public struct Reconciler: Sendable {
     /// Claim: one PatternSync per site (the oldest claim wins; the others stall).
     func claimStep(_ pass: inout Pass, _ status: inout StatusBuilder) async -> ReconcileOutcome? {
         if Task.isCancelled { return .cancelled }
-        status.value["inventory"] = SiteClaims.inventoryStatus(pattern: pass.identity.pattern, site: pass.identity.site, recordNamespace: pass.recordNamespace)
-        if let first = await earlierClaimant(pass.object, identity: pass.identity, recordNamespace: pass.recordNamespace) {
+        status.value["inventory"] = SiteClaims.inventoryStatus(pattern: pass.identity.pattern, site: pass.identity.site, recordNamespace: pass.recordNamespace,
+                                                                cluster: pass.target.name)
+        if let first = await earlierClaimant(pass.object, identity: pass.identity, recordNamespace: pass.recordNamespace, cluster: pass.target.name) {
             return await fail(pass.object, &status, stage: "ownership", reason: "OwnedByAnotherPatternSync",
                               message: "site \(pass.identity.site) of pattern \(pass.identity.pattern) is already reconciled by \(first) (created first); this PatternSync changes nothing while that one exists and is not suspended",
                               stalled: true, interval: pass.spec.intervalSeconds)
@@ -329,15 +374,22 @@ public struct Reconciler: Sendable {
     func driftStep(_ pass: inout Pass, _ status: inout StatusBuilder) async -> ReconcileOutcome? {
         let site = pass.site!
         let drift: DriftReport
-        let engine = ApplyEngine(client: client, recordNamespace: pass.recordNamespace)
+        let engine = ApplyEngine(client: pass.target.client, recordNamespace: pass.recordNamespace)
         let driftStart = monotonic()
         do {
             defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "drift")], monotonic() - driftStart) }
             drift = try await engine.drift(site, fieldManager: settings.fieldManager, namespaces: site.apply.namespaces)
         } catch {
             if Task.isCancelled { return .cancelled }
-            return await fail(pass.object, &status, stage: "drift", reason: "ClusterUnavailable",
-                              message: "cannot read the live objects of \(pass.identity.pattern)/\(pass.identity.site): \(error)", watch: pass.watch)
+            let message = "cannot read the live objects of \(pass.identity.pattern)/\(pass.identity.site)\(pass.target.name.map { " in cluster \($0)" } ?? ""): \(error)"
+            if pass.target.name != nil {
+                status.condition("ClusterReady", false, reason: ClusterError.Reason.clusterUnreachable.rawValue, message: message)
+                return await fail(pass.object, &status, stage: "drift", reason: ClusterError.Reason.clusterUnreachable.rawValue, message: message, watch: pass.watch)
+            }
+            return await fail(pass.object, &status, stage: "drift", reason: "ClusterUnavailable", message: message, watch: pass.watch)
+        }
+        if let name = pass.target.name {
+            status.condition("ClusterReady", true, reason: "Connected", message: "reached cluster \(name) at \(pass.target.client.config.server)")
         }
         if Task.isCancelled { return .cancelled }
         let upToDate = drift.lastAppliedRevision == site.revision
@@ -356,7 +408,7 @@ public struct Reconciler: Sendable {
     func applyStep(_ pass: inout Pass, _ status: inout StatusBuilder) async -> ReconcileOutcome? {
         let site = pass.site!
         let drift = pass.drift!
-        let engine = ApplyEngine(client: client, recordNamespace: pass.recordNamespace)
+        let engine = ApplyEngine(client: pass.target.client, recordNamespace: pass.recordNamespace)
         let upToDate = drift.lastAppliedRevision == site.revision
         let mustApply = !upToDate || (!pass.driftedKeys.isEmpty && pass.spec.driftPolicy == .heal)
         if mustApply {
@@ -370,7 +422,7 @@ public struct Reconciler: Sendable {
             options.waitTimeoutSeconds = pass.spec.timeoutSeconds
             options.pollIntervalSeconds = settings.waitPollSeconds
             // The ledger names the controller's Kubernetes identity (its ServiceAccount), asked once per apply.
-            options.client = LedgerEntry.Client(user: await client.identity()?.username ?? "unknown", host: "",
+            options.client = LedgerEntry.Client(user: await pass.target.client.identity()?.username ?? "unknown", host: "",
                                                 tool: "pattern-controller", version: PatternVersion.current)
             let observed = pass.drift?.observed
             let applyOptions = options, applySite = site
@@ -394,7 +446,7 @@ public struct Reconciler: Sendable {
                     message += await Reconciler.managersOf(e, client: client)
                 case .managedByController: (reason, stalled) = ("OwnedByAnotherPatternSync", true)
                 case .inventoryUnreadable: (reason, stalled) = ("InventoryUnreadable", false)
-                case .clusterUnavailable: (reason, stalled) = ("ClusterUnavailable", false)
+                case .clusterUnavailable: (reason, stalled) = (pass.target.name == nil ? "ClusterUnavailable" : ClusterError.Reason.clusterUnreachable.rawValue, false)
                 }
                 return await fail(pass.object, &status, stage: "apply", reason: reason, message: message, stalled: stalled,
                                   watch: pass.watch, interval: stalled ? pass.spec.intervalSeconds : nil)
@@ -474,8 +526,9 @@ public struct Reconciler: Sendable {
 
     /// The oldest other non-suspended PatternSync that claims the same site, if it is older
     /// than `object` (it keeps the site; `object` stalls).
-    func earlierClaimant(_ object: Value, identity: SiteIdentity, recordNamespace: String) async -> SiteClaims.Claimant? {
-        guard let all = try? await SiteClaims.claimants(client, pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace) else { return nil }
+    func earlierClaimant(_ object: Value, identity: SiteIdentity, recordNamespace: String, cluster: String?) async -> SiteClaims.Claimant? {
+        guard let all = try? await SiteClaims.claimants(client, pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace,
+                                                        cluster: cluster) else { return nil }
         let me = SiteClaims.Claimant(namespace: object.metadataNamespace ?? "", name: object.metadataName ?? "", suspended: false,
                                      created: object[path: ["metadata", "creationTimestamp"]]?.string ?? "")
         return all.first { c in

@@ -7,7 +7,7 @@ public struct StatusBuilder: Sendable {
     public var value: Value
     let previous: Value
     let generation: Int
-    static let order = ["Ready", "Reconciling", "Stalled", "SourceReady", "Drifted"]
+    static let order = ["Ready", "Reconciling", "Stalled", "ClusterReady", "ClusterTLSVerified", "SourceReady", "Drifted"]
 
     init(previous: Value, generation: Int) {
         self.previous = previous
@@ -19,6 +19,12 @@ public struct StatusBuilder: Sendable {
 
     static func conditionOf(_ status: Value, _ type: String) -> Value? {
         status["conditions"]?.array?.first { $0["type"]?.string == type }
+    }
+
+    /// Drops a condition type (one that no longer applies, e.g. `ClusterTLSVerified` once TLS is verified).
+    mutating func remove(_ type: String) {
+        guard let list = value["conditions"]?.array, list.contains(where: { $0["type"]?.string == type }) else { return }
+        value["conditions"] = .array(list.filter { $0["type"]?.string != type })
     }
 
     mutating func condition(_ type: String, _ ok: Bool, reason: String, message: String) {

@@ -61,15 +61,17 @@ final class ControllerCluster: @unchecked Sendable {
     let kubeconfigPath: String
     let cacheDir: String
 
-    init(controllerDelay: Double = 0, installCRD: Bool = true) async throws {
+    /// `tokens`: the hub authenticates (the test client uses the token "admin", which must be one).
+    init(controllerDelay: Double = 0, installCRD: Bool = true, tokens: [String: UserInfo] = [:]) async throws {
         var o = TestAPIServerOptions()
         o.simulateControllers = true
         o.controllerDelay = controllerDelay
+        o.tokens = tokens
         server = try TestAPIServer.start(o)
         let dir = makeTempDir()
         kubeconfigPath = dir + "/kubeconfig"
         cacheDir = dir + "/cache"
-        writeFile(kubeconfigPath, server.kubeconfig())
+        writeFile(kubeconfigPath, server.kubeconfig(token: tokens.isEmpty ? nil : "admin"))
         client = KubeClient(config: try ControllerCluster.config(kubeconfigPath, agent: "test"))
         guard installCRD else { return }
         let crd = try YAMLParser.parse(readFile(repoRoot + "/patterns/pattern-controller/components/crd/patternsync-crd.yaml"))
@@ -85,10 +87,16 @@ final class ControllerCluster: @unchecked Sendable {
     }
 
     /// A controller (not started) with short timings; `identity` also goes into the user agent.
-    func controller(identity: String = "a", metrics: Bool = false, leaseDuration: Double = 2,
+    /// `token`: the controller authenticates with this token instead of the test client's.
+    func controller(identity: String = "a", metrics: Bool = false, leaseDuration: Double = 2, shards: Int = 1, token: String? = nil,
                     logger: Logger = Logger(label: "pattern.controller")) throws -> PatternController {
         let registry = ControllerMetrics.makeRegistry()
-        let client = PatternController.instrumentedClient(try ControllerCluster.config(kubeconfigPath, agent: identity), metrics: registry)
+        var path = kubeconfigPath
+        if let token {
+            path = (kubeconfigPath as NSString).deletingLastPathComponent + "/kubeconfig-\(identity)"
+            writeFile(path, server.kubeconfig(token: token))
+        }
+        let client = PatternController.instrumentedClient(try ControllerCluster.config(path, agent: identity), metrics: registry)
         var lease = LeaderElector.Config(name: "pattern-controller", namespace: "default", identity: identity)
         lease.leaseDuration = leaseDuration
         lease.renewDeadline = leaseDuration * 2 / 3
@@ -99,6 +107,7 @@ final class ControllerCluster: @unchecked Sendable {
         c.minBackoff = 0.2
         c.maxBackoff = 1
         c.ownedDebounce = 0.05
+        c.shards = shards
         if metrics { c.metricsAddress = "127.0.0.1:0" }
         return PatternController(client: client, configuration: c, metrics: registry, logger: logger)
     }

@@ -26,6 +26,16 @@ public struct ControllerCommand: AsyncParsableCommand {
             network in front of it is trusted. The probes (/healthz, /livez, /readyz) are served on --health-addr \
             when given (in a pod: 0.0.0.0:8081, for the kubelet), else beside /metrics.
 
+            Hub mode: a PatternSync with spec.cluster {name: …} or spec.clusterSelector applies to a remote cluster \
+            registered as a Secret in --cluster-namespace (Argo CD's format: label argocd.argoproj.io/secret-type: \
+            cluster, keys name, server, config; or label pattern.dev/cluster with a kubeconfig key). Objects, \
+            inventory and ledger go to that cluster; status, Events and Leases stay in this one.
+
+            Sharding: with --shards N (N > 1) every replica runs the same command; each PatternSync \
+            (namespace/name) hashes to one of N shards, each held through its own Lease <lease-name>-shard-<i>; \
+            a replica holds at most ceil(N / live replicas) shards and a stopped replica's shards move within \
+            --lease-duration. --shards 1 (the default) is one leader through the Lease <lease-name>.
+
             Logs: one line per reconcile (site, revision, trigger, result, durationMs, counts; the error text on \
             failures), as text or, with --log-format json, one JSON object per line.
 
@@ -44,6 +54,8 @@ public struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Watch PatternSyncs in this namespace only (default: all namespaces).") public var namespace: String?
     @Option(help: "Name of the leader-election Lease.") public var leaseName: String = "pattern-controller"
     @Option(help: "Namespace of the Lease (default: --namespace, else the pod's namespace, else pattern-system).") public var leaseNamespace: String?
+    @Option(help: "Shards the PatternSyncs are spread over (each through its own Lease); 1: one leader reconciles all. Every replica must use the same value.") public var shards: Int = 1
+    @Option(help: "Namespace of the cluster Secrets (default: the Lease's namespace).") public var clusterNamespace: String?
     @Option(help: "Lease duration in seconds: a standby takes over this long after the leader stopped renewing.") public var leaseDuration: Double = 15
     @Option(help: "Seconds between lease renewals (and attempts to acquire it).") public var leaseRetry: Double = 2
     @Option(help: "Identity in the Lease (default: $POD_NAME or hostname, plus the process id).") public var identity: String?
@@ -64,6 +76,9 @@ public struct ControllerCommand: AsyncParsableCommand {
         }
         guard let format = LogFormat(rawValue: logFormat) else {
             throw Diagnostic.error("--log-format '\(logFormat)' is not a log format", fix: "use text or json")
+        }
+        guard (1...1024).contains(shards) else {
+            throw Diagnostic.error("--shards \(shards) is out of range", fix: "use 1 (one leader) up to 1024; about one shard per 100–200 PatternSyncs per replica is plenty")
         }
         LoggingSystem.bootstrap { label in ControllerLogHandler(label: label, format: format, level: level) }
         let logger = Logger(label: "pattern.controller")
@@ -88,6 +103,8 @@ public struct ControllerCommand: AsyncParsableCommand {
         settings.waitPollSeconds = pollInterval
         var cc = ControllerConfiguration(lease: lease, reconciler: settings)
         cc.namespace = namespace
+        cc.shards = shards
+        cc.clusterNamespace = clusterNamespace
         cc.metricsAddress = metricsAddr.isEmpty ? nil : metricsAddr
         cc.healthAddress = healthAddr.flatMap { $0.isEmpty ? nil : $0 }
         cc.minBackoff = minBackoff
