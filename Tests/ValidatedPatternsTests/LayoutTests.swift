@@ -109,7 +109,7 @@ import Helm
 
         writeFile(root + "/values-global.yaml", global.replacing("  clusterGroupName: hub\n", with: "  clusterGroupName: hub\n  applications: sometimes\n"))
         let d = diagnostics("hub", root: root)
-        #expect(d.first?.message == "main.applications in values-global.yaml must be expand or keep, found sometimes")
+        #expect(d.first?.message == "main.applications in values-global.yaml must be expand or keep, found \"sometimes\"")
         #expect(d.first?.location?.description.hasPrefix("values-global.yaml:9:") == true, "\(d)")
     }
 
