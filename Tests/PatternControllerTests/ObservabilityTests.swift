@@ -226,7 +226,7 @@ func httpReady(_ c: PatternController) -> Bool { ObservabilityTests.ready(c) }
         #expect(status["x-kubernetes-preserve-unknown-fields"] == nil)
         let fields = Set(status["properties"]?.object?.keys.map { $0 } ?? [])
         #expect(fields == ["observedGeneration", "conditions", "source", "lastAttemptedRevision", "lastAppliedRevision",
-                           "lastAppliedCommit", "lastReconcileTime", "lastHandledReconcileAt", "lastError", "counts", "drifted", "inventory"])
+                           "lastAppliedCommit", "lastReconcileTime", "lastHandledReconcileAt", "lastError", "counts", "drifted", "inventory", "cluster"])
         let columns = (version["additionalPrinterColumns"]?.array ?? []).filter { ($0["priority"]?.int ?? 0) == 0 }
         #expect(columns.compactMap { $0["name"]?.string } == ["Ready", "Status", "Suspended", "Revision", "Age"])
         #expect(columns.first { $0["name"] == "Status" }?["jsonPath"] == #".status.conditions[?(@.type=="Ready")].message"#)
