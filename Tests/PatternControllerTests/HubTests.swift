@@ -103,7 +103,7 @@ func argoClusterSecret(_ secretName: String, cluster: String, server: String, to
         let running = RunningController(try hub.controller())
         defer { Task { await running.stop() } }
         #expect(await eventually(15) { await hub.condition("dev", "Ready")?["status"]?.string == "True" })
-        let objects = remote.server.store.list(resource: "deployments", namespace: "hello-world").count
+        let objects = remote.server.store.list(group: "apps", resource: "deployments", namespace: "hello-world").count
         #expect(objects > 0)
 
         // The cluster goes away.
@@ -112,7 +112,7 @@ func argoClusterSecret(_ secretName: String, cluster: String, server: String, to
                                        patch: ["metadata": ["annotations": [.init(stringLiteral: ReconcileRequest.annotation): "r1"]]], type: .merge)
         #expect(await eventually(15) { await hub.condition("dev", "Ready")?["reason"]?.string == "ClusterUnreachable" })
         #expect(await hub.condition("dev", "ClusterReady")?["status"]?.string == "False")
-        #expect(remote.server.store.list(resource: "deployments", namespace: "hello-world").count == objects)
+        #expect(remote.server.store.list(group: "apps", resource: "deployments", namespace: "hello-world").count == objects)
 
         // A second cluster with the same label: the selector is ambiguous, which is an error.
         _ = try await hub.client.create(argoClusterSecret("c2", cluster: "edge-2", server: remote.server.url, token: "t", caPEM: nil,
