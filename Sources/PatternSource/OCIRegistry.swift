@@ -345,7 +345,8 @@ extension ChartSourceResolver {
                     guard r.status == 200 else { throw SourceError(.unreachable, "\(registry.description) answered HTTP \(r.status) for the manifest \(reference)") }
                     manifestBytes = r.body
                     manifestDigest = "sha256:" + SHA256.hex(r.body)
-                    if let header = r.header("docker-content-digest"), !header.isEmpty, header.lowercased() != manifestDigest {
+                    if let raw = r.header("docker-content-digest"), case let header = raw.filter({ !$0.isWhitespace && !$0.isNewline }),
+                       !header.isEmpty, header.lowercased() != manifestDigest {
                         throw SourceError(.integrity, "\(registry.description):\(reference): the manifest's bytes hash to \(manifestDigest) but the registry says \(header); nothing was cached",
                                           fix: "the manifest was tampered with or corrupted in transit; check the registry")
                     }
