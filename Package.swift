@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         /// OpenSSL libcrypto: digests and the Ed25519 / ECDSA P-256 / RSA checks of commit
         /// signature verification (the formats are parsed in Swift).
-        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("crypt")]),
 
         // MARK: Pipeline stages
         /// Values (ordered maps), YAML/JSON codecs, diagnostics, object identity, kind tables.
@@ -91,7 +91,7 @@ let package = Package(
         /// per-cluster and overall bounds, reachability, the FleetReport matrix.
         .target(name: "PatternFleet", dependencies: ["PatternCore", "KubeClient"]),
         /// Go text/template + Sprig + Helm template functions, natively (no `helm` binary).
-        .target(name: "HelmTemplate", dependencies: ["PatternCore"]),
+        .target(name: "HelmTemplate", dependencies: ["PatternCore", "CCrypto"]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "Kustomize", "KubeClient",

@@ -285,6 +285,10 @@ struct ExpansionRun {
                                           fix: "vendor the chart into the repository (charts/\(chart)) and point the source at it with path:")])
             }
         }
+        if RepoURL.isOCI(s.repoURL) {
+            throw Diagnostics([.error("source \(s.repoURL) is an OCI registry without 'chart': plain OCI artifacts are not supported, only Helm charts", at: loc,
+                                      fix: "name the chart (repoURL: oci://host/path, chart: <name>, targetRevision: <version>), or use a git repository")])
+        }
         let (tree, display) = try checkoutTree(url: s.repoURL, revision: s.targetRevision, at: loc)
         let appPath: TreePath
         do { appPath = try TreePath(s.path ?? "") } catch {

@@ -20,24 +20,11 @@ extension Sprig {
         m["getHostByName"] = f([.string], nondeterministic: true) { _ in
             throw err("getHostByName is not supported: rendering never reaches the network")
         }
-        // Crypto helpers that draw random keys, salts or IVs: refused as nondeterministic; when
-        // allowed, still unsupported (no key generation in the renderer).
-        for name in ["genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert",
-                     "genSignedCertWithKey", "genPrivateKey", "buildCustomCert", "bcrypt", "htpasswd", "encryptAES", "randBytes"] {
-            m[name] = f([], .any, nondeterministic: true) { _ in
-                throw TemplateFunctionError("\(name) is not supported by pattern's template engine",
-                                            fix: "fix: create the certificate or secret outside the chart (cert-manager, an existing Secret) and reference it")
-            }
-        }
+        // Keys, certificates, bcrypt, AES and random bytes (SprigKeys.swift).
+        SprigKeys.add(&m)
         m["derivePassword"] = f([.int, .string, .string, .string, .string]) { a in
             .string(SprigCrypto.derivePassword(counter: UInt32(truncatingIfNeeded: i(a[0])), type: s(a[1]), password: s(a[2]),
                                                user: s(a[3]), site: s(a[4])))
-        }
-        for name in ["decryptAES"] {
-            m[name] = f([], .any) { _ in
-                throw TemplateFunctionError("\(name) is not supported by pattern's template engine",
-                                            fix: "fix: compute the value outside the chart and pass it in the values")
-            }
         }
     }
 

@@ -96,15 +96,19 @@ struct ResolverRepositories: ApplicationRepoResolver {
 /// Application sources with `chart:` and a chart-repository `repoURL`, through the chart
 /// components' resolver (PatternSource's `ChartSourceResolver` in the CLI and the controller:
 /// one cache, the same offline, last-good and digest rules). `targetRevision` is the version
-/// or semver constraint, as Argo CD reads it.
+/// or semver constraint, as Argo CD reads it. An `oci://host/path` `repoURL` with `chart: name`
+/// is the OCI chart `oci://host/path/name` (Helm's `helm pull oci://host/path/name`).
 struct ArchiveChartRepositories: ChartRepositoryResolver {
     let archives: any ChartArchiveResolver
     func chart(repoURL: String, chart: String, version: String?) throws -> (tree: any SourceTree, path: TreePath, display: String) {
-        if RepoURL.isOCI(repoURL) {
-            throw SourceTreeError(path: repoURL, message: "OCI chart sources are not supported yet in Application sources")
-        }
-        let ref = ChartRepositoryRef(repo: repoURL, mirrors: [], name: chart, version: version.flatMap { $0.isEmpty ? nil : $0 },
+        var ref = ChartRepositoryRef(repo: repoURL, mirrors: [], name: chart, version: version.flatMap { $0.isEmpty ? nil : $0 },
                                      digest: nil, credentials: [:], mark: Mark(line: 0, column: 0))
+        if RepoURL.isOCI(repoURL) {
+            // Helm's OCI form: `repoURL: oci://host/path` + `chart: web` is oci://host/path/web.
+            var base = repoURL
+            while base.hasSuffix("/") { base.removeLast() }
+            ref.repo = base + "/" + chart
+        }
         let fetched = try archives.fetchChart(ref)
         let file = try TreePath(fetched.display)
         return (ArchiveFileTree(name: file, bytes: fetched.bytes, displayName: repoURL), file, repoURL.hasSuffix("/") ? repoURL : repoURL + "/")

@@ -23,10 +23,18 @@ import Helm
 ///     # digest: sha256:…                 # pins the archive's content
 ///     # credentials: {username: …, passwordEnv: …, tokenEnv: …, caBundle: …}
 /// ```
+/// or, from an OCI registry:
+/// ```yaml
+///   chart:
+///     oci: oci://ghcr.io/acme/charts/redis   # registry, repository path, chart name
+///     version: "0.9.*"                       # exact (tag, `+` as `_`), or a constraint over the tags
+///     # digest: sha256:…                     # pins the manifest
+///     # plainHTTP: true                      # a registry without TLS (helm --plain-http)
+/// ```
 public struct ChartComponentSpec: Sendable {
     /// Chart directory or archive in the pattern (empty when `repository` is set).
     public var path: String
-    /// The chart comes from a chart repository instead of `path`.
+    /// The chart comes from a chart repository or an OCI registry instead of `path`.
     public var repository: ChartRepositoryRef?
     public var releaseName: String?
     public var namespace: String?
@@ -40,7 +48,7 @@ public struct ChartComponentSpec: Sendable {
         guard let o = r.object(v, "chart") else { return nil }
         r.checkKnown(o, known, in: "chart")
         let repository = ChartRepositoryRef.decode(o, at: v, reader: &r)
-        let path = r.string(o, "path", in: "chart", required: repository == nil && o["oci"] == nil) ?? ""
+        let path = r.string(o, "path", in: "chart", required: repository == nil) ?? ""
         var values = Value.emptyObject
         if let vv = o["values"], !vv.isNull {
             if vv.object == nil { r.error("chart 'values' must be a map, found \(vv.typeName)", at: vv) } else { values = vv }

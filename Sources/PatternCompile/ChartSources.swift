@@ -10,7 +10,10 @@ public protocol ChartArchiveResolver: Sendable {
     func fetchChart(_ ref: ChartRepositoryRef) throws -> (bytes: [UInt8], display: String, warnings: [String])
 }
 
-/// `chart: {repo, name, version, digest, mirrors, credentials}` of a chart component.
+/// `chart: {repo, name, version, digest, mirrors, credentials}` of a chart component, or
+/// `chart: {oci: oci://host[:port]/path/chart, version, digest, mirrors, credentials, plainHTTP}`
+/// (then `repo` holds the `oci://` URL, `name` is its last path component and `digest` pins the
+/// manifest).
 public struct ChartRepositoryRef: Sendable, Hashable {
     public var repo: String
     public var mirrors: [String]
@@ -20,31 +23,49 @@ public struct ChartRepositoryRef: Sendable, Hashable {
     /// Where credentials come from: `username`, `passwordEnv`, `passwordFile`, `tokenEnv`,
     /// `tokenFile`, `caBundle` (never the secrets).
     public var credentials: [String: String]
+    /// OCI only: plain HTTP to the registry (`helm --plain-http`).
+    public var plainHTTP: Bool
     public var mark: Mark
 
     /// A reference made by code (Application sources, Validated Patterns' clustergroup chart)
     /// rather than read from a pattern file; `mark` is where it was read, if anywhere.
     public init(repo: String, mirrors: [String] = [], name: String, version: String? = nil, digest: String? = nil,
-                credentials: [String: String] = [:], mark: Mark = Mark(line: 0, column: 0)) {
+                credentials: [String: String] = [:], plainHTTP: Bool = false, mark: Mark = Mark(line: 0, column: 0)) {
         self.repo = repo; self.mirrors = mirrors; self.name = name; self.version = version; self.digest = digest
-        self.credentials = credentials; self.mark = mark
+        self.credentials = credentials; self.plainHTTP = plainHTTP; self.mark = mark
     }
 
-    static let known = ["repo", "name", "version", "digest", "mirrors", "credentials", "oci"]
+    /// True when `repo` is an `oci://` registry reference.
+    public var isOCI: Bool { repo.lowercased().hasPrefix("oci://") }
+
+    static let known = ["repo", "name", "version", "digest", "mirrors", "credentials", "oci", "plainHTTP"]
     public static let credentialKeys = ["username", "passwordEnv", "passwordFile", "tokenEnv", "tokenFile", "caBundle"]
 
     static func decode(_ o: Object, at v: Value, reader r: inout FieldReader) -> ChartRepositoryRef? {
-        if let ov = o["oci"] {
-            r.error("chart 'oci' sources are not supported yet", at: ov,
-                    fix: "use a chart repository (repo, name, version) or vendor the chart into the pattern (path)")
-            return nil
-        }
-        guard o["repo"] != nil || o["name"] != nil || o["version"] != nil || o["digest"] != nil else { return nil }
+        let oci = o["oci"] != nil
+        guard oci || o["repo"] != nil || o["name"] != nil || o["version"] != nil || o["digest"] != nil else { return nil }
         if o["path"] != nil {
-            r.error("a chart has either 'path' or 'repo' + 'name', not both", at: v, fix: "remove one of them")
+            r.error("a chart has one of 'path', 'repo' + 'name' or 'oci', not several", at: v, fix: "remove all but one of them")
         }
-        let repo = r.string(o, "repo", in: "chart", required: true) ?? ""
-        let name = r.string(o, "name", in: "chart", required: true) ?? ""
+        var repo = "", name = ""
+        if oci {
+            if o["repo"] != nil || o["name"] != nil {
+                r.error("a chart has either 'oci' or 'repo' + 'name', not both", at: v,
+                        fix: "for an OCI registry write only oci: oci://host/path/chart (the chart name is its last component)")
+            }
+            repo = r.string(o, "oci", in: "chart", required: true) ?? ""
+            var trimmed = repo
+            while trimmed.hasSuffix("/") { trimmed.removeLast() }
+            name = String(trimmed.split(separator: "/").last ?? "")
+            if !repo.lowercased().hasPrefix("oci://") || trimmed.dropFirst(6).split(separator: "/").count < 2, let ov = o["oci"] {
+                r.error("chart 'oci' must be oci://host[:port]/path/chart, found '\(repo)'", at: ov,
+                        fix: "write the registry, repository path and chart name, e.g. oci://ghcr.io/acme/charts/web")
+            }
+        } else {
+            if let pv = o["plainHTTP"] { r.error("'plainHTTP' applies to OCI registries only", at: pv, fix: "remove it, or use chart.oci") }
+            repo = r.string(o, "repo", in: "chart", required: true) ?? ""
+            name = r.string(o, "name", in: "chart", required: true) ?? ""
+        }
         var version: String? = nil
         if let vv = o["version"], !vv.isNull {
             if let s = vv.string { version = s } else {
@@ -58,7 +79,8 @@ public struct ChartRepositoryRef: Sendable, Hashable {
             for k in credentialKeys { if let s = r.string(co, k, in: "chart.credentials") { creds[k] = s } }
         }
         return ChartRepositoryRef(repo: repo, mirrors: r.strings(o, "mirrors", in: "chart").map(\.0), name: name, version: version,
-                                  digest: r.string(o, "digest", in: "chart"), credentials: creds, mark: v.mark)
+                                  digest: r.string(o, "digest", in: "chart"), credentials: creds,
+                                  plainHTTP: oci ? (r.bool(o, "plainHTTP", in: "chart") ?? false) : false, mark: v.mark)
     }
 
     static func fetch(_ ref: ChartRepositoryRef, with resolver: (any ChartArchiveResolver)?, component: String,

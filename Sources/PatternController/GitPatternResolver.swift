@@ -57,7 +57,7 @@ extension GitPatternResolver: ChartArchiveResolver {
         let resolved: Result<ResolvedChart, SourceError>
         do throws(SourceError) {
             resolved = .success(try charts.resolve(ChartReference(repo: ref.repo, mirrors: ref.mirrors, name: ref.name, version: ref.version,
-                                                                  digest: ref.digest, credentials: creds)))
+                                                                  digest: ref.digest, credentials: creds, plainHTTP: ref.plainHTTP)))
         } catch { resolved = .failure(error) }
         switch resolved {
         case .failure(let error):

@@ -54,7 +54,9 @@ public struct ChartCredentials: Sendable, Hashable {
 }
 
 /// A chart in a chart repository (`index.yaml` over HTTP(S)):
-/// `chart: {repo: https://charts.example.com, name: redis, version: "0.9.*"}`.
+/// `chart: {repo: https://charts.example.com, name: redis, version: "0.9.*"}`, or in an OCI
+/// registry: `urls` are `oci://host[:port]/path/chart` (then `name` is the path's last
+/// component and `digest` pins the manifest, as `helm pull oci://…@sha256:…` does).
 public struct ChartReference: Sendable, Hashable {
     /// The repository URL (the directory holding `index.yaml`), then mirrors tried in order.
     public var urls: [String]
@@ -65,15 +67,30 @@ public struct ChartReference: Sendable, Hashable {
     /// `sha256:<hex>`: the archive's content is pinned; with it cached, no network is used.
     public var digest: String?
     public var credentials: ChartCredentials
+    /// OCI only: talk plain HTTP to the registry (`helm --plain-http`), e.g. a registry on loopback.
+    public var plainHTTP: Bool
 
     public init(repo: String, mirrors: [String] = [], name: String, version: String? = nil, digest: String? = nil,
-                credentials: ChartCredentials = .none) {
+                credentials: ChartCredentials = .none, plainHTTP: Bool = false) {
         self.urls = [repo] + mirrors
         self.name = name
         self.version = version
         self.digest = digest
         self.credentials = credentials
+        self.plainHTTP = plainHTTP
     }
+
+    /// A chart in an OCI registry: `oci://host[:port]/path/chart`; `digest` pins the manifest.
+    public init(oci: String, mirrors: [String] = [], version: String? = nil, digest: String? = nil,
+                credentials: ChartCredentials = .none, plainHTTP: Bool = false) {
+        var name = oci
+        while name.hasSuffix("/") { name.removeLast() }
+        self.init(repo: oci, mirrors: mirrors, name: String(name.split(separator: "/").last ?? ""), version: version, digest: digest,
+                  credentials: credentials, plainHTTP: plainHTTP)
+    }
+
+    /// True when the chart comes from an OCI registry.
+    public var isOCI: Bool { OCIChartURL.isOCI(urls.first ?? "") }
 }
 
 /// A chart archive in the cache.
@@ -89,6 +106,8 @@ public struct ResolvedChart: Sendable {
     /// True when no repository URL answered and the last good version was used.
     public var stale: Bool
     public var warnings: [Diagnostic]
+    /// OCI only: `sha256:<hex>` of the image manifest (what `chart.digest` pins).
+    public var manifestDigest: String? = nil
     /// The archive's bytes (nil when the cache file is gone).
     public func readArchive() -> [UInt8]? { FS.readFile(archivePath) }
     /// `url@sha256:…` (+ ` (stale)`), for output annotations and ledgers.
@@ -135,6 +154,7 @@ public struct ChartSourceResolver: Sendable {
 
     public func resolve(_ ref: ChartReference) throws(SourceError) -> ResolvedChart {
         guard let primary = ref.urls.first else { throw SourceError(.invalidSource, "chart reference has no repository URL") }
+        if ref.isOCI { return try resolveOCI(ref) }
         for u in ref.urls where !(u.hasPrefix("https://") || u.hasPrefix("http://")) {
             throw SourceError(.invalidSource, "chart repository URL '\(Redactor.redactURLs(in: u))' is not http(s)",
                               fix: "use https://… (the directory that holds index.yaml), or oci://… for an OCI registry")

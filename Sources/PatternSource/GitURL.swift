@@ -120,11 +120,14 @@ public struct GitURL: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension String {
+    /// Without leading and trailing spaces, tabs, CR and LF. Works on Unicode scalars:
+    /// "\r\n" is one `Character` in Swift, so a Character comparison would keep it.
     func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" || f == "\n" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\n" || l == "\r" { s.removeLast() }
-        return String(s)
+        var s = Substring(self).unicodeScalars[...]
+        func space(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" || c == "\n" || c == "\r" }
+        while let f = s.first, space(f) { s.removeFirst() }
+        while let l = s.last, space(l) { s.removeLast() }
+        return String(String.UnicodeScalarView(s))
     }
 
     func percentDecoded() -> String {

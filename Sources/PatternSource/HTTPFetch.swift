@@ -6,7 +6,9 @@ import PatternCore
 /// loop built for the Kubernetes API; sources resolve synchronously like libgit2, so they use
 /// curl's blocking call, with the same TLS rules.) TLS verification is always on; `caBundle`
 /// adds trust, the connect and low-speed deadlines are `NetworkDeadlines`, redirects stay on
-/// http(s) (at most 5), and a body larger than `maxBytes` is cut off with an error.
+/// http(s) (at most 5; or none with `followRedirects: false`, for callers that must decide per
+/// hop whether credentials go along, as OCI blob downloads do), and a body larger than
+/// `maxBytes` is cut off with an error.
 enum HTTPFetch {
     struct Response {
         var status: Int
@@ -30,7 +32,7 @@ enum HTTPFetch {
     }
 
     static func get(_ url: String, headers: [String] = [], basicAuth: (String, String)? = nil, caBundle: String?,
-                    deadlines: NetworkDeadlines, maxBytes: Int, redactor: Redactor) throws(SourceError) -> Response {
+                    deadlines: NetworkDeadlines, maxBytes: Int, redactor: Redactor, followRedirects: Bool = true) throws(SourceError) -> Response {
         let rc = ccurl_global_init_once()
         if let why = ccurl_load_error() { throw SourceError(.io, String(cString: why)) }
         guard rc == CURLE_OK, let h = curl_easy_init() else {
@@ -42,7 +44,7 @@ enum HTTPFetch {
         _ = ccurl_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         _ = ccurl_easy_setopt_str(h, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = ccurl_easy_setopt_str(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-        _ = ccurl_easy_setopt_long(h, CURLOPT_FOLLOWLOCATION, 1)
+        _ = ccurl_easy_setopt_long(h, CURLOPT_FOLLOWLOCATION, followRedirects ? 1 : 0)
         _ = ccurl_easy_setopt_long(h, CURLOPT_MAXREDIRS, 5)
         _ = ccurl_easy_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
         _ = ccurl_easy_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)

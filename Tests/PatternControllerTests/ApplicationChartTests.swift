@@ -112,4 +112,27 @@ import PatternController
             #expect(!d.message.contains("not available yet"))
         }
     }
+    @Test func anOCIRepoURLWithAChartIsPulledFromTheRegistry() throws {
+        let tmp = TemporaryDirectory("app-chart-oci")
+        defer { tmp.remove() }
+        let registry = try OCIRegistryServer()
+        defer { registry.stop() }
+        registry.push("charts/podinfo", tag: "1.2.0", chart: try chart(tmp, "1.2.0"))
+        registry.push("charts/podinfo", tag: "1.3.0", chart: try chart(tmp, "1.3.0"))
+        let root = TemporaryDirectory("app-chart-oci-repo")
+        defer { root.remove() }
+        // Argo CD's `repoURL: oci://host/path` + `chart: podinfo` is oci://host/path/podinfo.
+        // (The test registry speaks plain HTTP, which Application sources never use: the
+        // resolver tries https and the failure names the registry.)
+        try pattern(root, repoURL: registry.url("charts"), constraint: "~1.2")
+        do {
+            _ = try compile(root, cache: tmp.sub("cache"))
+            Issue.record("expected an error: https to a plain-HTTP registry")
+        } catch {
+            let d = try #require(error.items.first)
+            #expect(d.message.contains("chart podinfo from \(registry.url("charts"))") && d.message.contains("oci://\(registry.host)/charts/podinfo"), "\(d.message)")
+            #expect(!d.message.contains("not supported"), "\(d.message)")
+        }
+    }
 }
+
