@@ -265,7 +265,7 @@ public struct ApplyEngine: Sendable {
             let message = ledger.last == nil
                 ? "recorded on a later run: the cluster already matched this revision"
                 : "recorded on a later run: the cluster matches this revision (the previous entry was not a success of it)"
-            try await records.append(LedgerEntry.from(run.result, site: run.site, client: run.options.client, message: message), identity: run.identity, requests: run.requests)
+            try await records.append(LedgerEntry.from(run.result, site: run.site, client: run.options.client, message: message, options: run.options), identity: run.identity, requests: run.requests)
         } catch {
             run.recordError = "cannot write the ledger: \(error)"
         }
@@ -569,7 +569,7 @@ public struct ApplyEngine: Sendable {
         let changed = run.outcomes.contains { [.created, .configured, .pruned, .failed].contains($0.status) } || final != run.inventory
         guard changed else { return }
         do {
-            try await records.append(LedgerEntry.from(run.result, site: run.site, client: run.options.client), identity: run.identity, requests: run.requests)
+            try await records.append(LedgerEntry.from(run.result, site: run.site, client: run.options.client, options: run.options), identity: run.identity, requests: run.requests)
         } catch {
             let e = "cannot write the ledger entry of this apply (the next apply records it): \(error)"
             run.recordError = run.recordError.map { $0 + "; " + e } ?? e

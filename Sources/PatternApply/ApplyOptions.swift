@@ -39,6 +39,11 @@ public struct ApplyOptions: Sendable {
     /// Who applies, as the ledger records it (the Kubernetes identity, and `tool`: `pattern` for
     /// the CLI, `pattern-controller` for the controller); nil: the local `$USER@host`.
     public var client: LedgerEntry.Client? = nil
+    /// What the ledger records to render this apply again exactly (sources, overlay commit,
+    /// render options); nil: not known (the entry then cannot be rolled back to).
+    public var render: LedgerEntry.Render? = nil
+    /// The ledger `seq` this apply rolls back to (`pattern rollback`), recorded in its entry.
+    public var rollbackOf: Int? = nil
     /// Only these objects (used by `drift --heal`); nil = all.
     public var only: Set<String>? = nil
 

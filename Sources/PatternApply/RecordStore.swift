@@ -109,18 +109,22 @@ public final class RequestCounter: @unchecked Sendable {
 }
 
 extension LedgerEntry {
-    static func from(_ r: ApplyResult, site: RenderedSite, client: Client? = nil, message: String? = nil) -> LedgerEntry {
+    static func from(_ r: ApplyResult, site: RenderedSite, client: Client? = nil, message: String? = nil,
+                     options: ApplyOptions = ApplyOptions()) -> LedgerEntry {
+        let pattern = options.render?.sources.first { $0.url == site.provenance.source && $0.commit == site.provenance.commit }
         let changed = r.outcomes.filter { [.created, .configured, .pruned, .failed].contains($0.status) }
         let (user, host) = client.map { ($0.user, $0.host) } ?? Clock.userAndHost()
         return LedgerEntry(
             time: Clock.rfc3339Now(), revision: r.revision,
-            source: Source(url: site.provenance.source, commit: site.provenance.commit ?? "", fromCache: site.provenance.stale),
+            source: Source(url: site.provenance.source, ref: pattern?.ref ?? "", commit: site.provenance.commit ?? "",
+                           path: pattern?.path ?? "", fromCache: site.provenance.stale),
             client: Client(user: user, host: host, tool: client?.tool ?? "pattern", version: PatternVersion.current),
             counts: Counts(created: r.count(.created), updated: r.count(.configured), unchanged: r.count(.unchanged),
                            pruned: r.count(.pruned), failed: r.count(.failed)),
             changed: changed.map { "\($0.status.rawValue) \($0.key)" },
             result: r.failed.isEmpty && r.pruneRefused == nil ? .succeeded
                 : (r.count(.created) + r.count(.configured) + r.count(.pruned) > 0 ? .partial : .failed),
-            message: message ?? r.failed.first.map { "\($0.key): \($0.message ?? "failed")" } ?? "")
+            message: message ?? r.failed.first.map { "\($0.key): \($0.message ?? "failed")" } ?? "",
+            render: options.render, rollbackOf: options.rollbackOf)
     }
 }

@@ -8,10 +8,15 @@ import ValidatedPatterns
 /// The one resolver of the CLI and the controller.
 public struct GitPatternResolver: PatternSourceResolver {
     public let resolver: SourceResolver
+    /// Records what each resolve found, for the ledger (nil: nothing recorded).
+    public var recorder: SourceRecorder?
+    /// Resolve to a ledger entry's commits and chart versions instead (rollback).
+    public var pins: SourcePins?
 
     public init(resolver: SourceResolver) { self.resolver = resolver }
 
-    public func resolve(_ ref: PatternRef.GitRef) throws -> (tree: any SourceTree, directory: TreePath, provenance: Provenance, warnings: [String]) {
+    public func resolve(_ asked: PatternRef.GitRef) throws -> (tree: any SourceTree, directory: TreePath, provenance: Provenance, warnings: [String]) {
+        let ref = try pins?.pin(asked) ?? asked
         let c = ref.credentials
         let creds = GitCredentials(username: c["username"], tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], sshKey: c["sshKey"],
                                    sshPublicKey: c["sshPublicKey"], sshPassphraseEnv: c["sshPassphraseEnv"], caBundle: c["caBundle"])
@@ -42,6 +47,7 @@ public struct GitPatternResolver: PatternSourceResolver {
         if r.stale {
             warnings.append("every URL of \(r.url ?? ref.url) failed: rendering the last good commit \(r.commit ?? "?") from the cache (stale)")
         }
+        if let commit = r.commit { recorder?.git(asked, commit: commit) }
         return (r.tree, .root, Provenance(source: r.url ?? ref.url, commit: r.commit, stale: r.stale), warnings)
     }
 }
@@ -49,7 +55,8 @@ public struct GitPatternResolver: PatternSourceResolver {
 extension GitPatternResolver: ChartArchiveResolver {
     /// Charts from chart repositories, through the same cache, offline and freshness
     /// settings as the pattern's git sources.
-    public func fetchChart(_ ref: ChartRepositoryRef) throws -> (bytes: [UInt8], display: String, warnings: [String]) {
+    public func fetchChart(_ asked: ChartRepositoryRef) throws -> (bytes: [UInt8], display: String, warnings: [String]) {
+        let ref = try pins?.pin(asked) ?? asked
         let c = ref.credentials
         let creds = ChartCredentials(username: c["username"], passwordEnv: c["passwordEnv"], passwordFile: c["passwordFile"],
                                      tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], caBundle: c["caBundle"])
@@ -66,6 +73,7 @@ extension GitPatternResolver: ChartArchiveResolver {
             guard let bytes = r.readArchive() else {
                 throw Diagnostics([.error("cannot read cached chart archive '\(r.archivePath)'", fix: "delete it; the next run fetches it again")])
             }
+            recorder?.chart(asked, version: r.version, digest: r.digest)
             return (bytes, "\(ref.name)-\(r.version).tgz", r.warnings.map(\.message))
         }
     }

@@ -56,14 +56,20 @@ public struct LedgerEntry: Sendable, Hashable {
     public var repeats: Int
     /// Time of the first of the repeated attempts (equal to `time` when `repeats` is 1).
     public var firstTime: String
+    /// What the render needs to be repeated exactly (nil in entries written before it existed).
+    public var render: Render?
+    /// The `seq` of the entry this apply rolled back to (`pattern rollback`), nil otherwise.
+    public var rollbackOf: Int?
 
     public init(seq: Int = 0, time: String, revision: String, source: Source = Source(), client: Client = Client(),
                 counts: Counts = Counts(), changed: [String] = [], changedTotal: Int? = nil,
-                result: Result, message: String = "", repeats: Int = 1, firstTime: String? = nil) {
+                result: Result, message: String = "", repeats: Int = 1, firstTime: String? = nil,
+                render: Render? = nil, rollbackOf: Int? = nil) {
         self.seq = seq; self.time = time; self.revision = revision; self.source = source; self.client = client
         self.counts = counts; self.changed = changed; self.changedTotal = changedTotal ?? changed.count
         self.result = result; self.message = message
         self.repeats = max(1, repeats); self.firstTime = firstTime ?? time
+        self.render = render?.bounded; self.rollbackOf = rollbackOf
     }
 
     /// True when `other` is the same failed attempt again (same revision, commit, counts,
@@ -75,7 +81,7 @@ public struct LedgerEntry: Sendable, Hashable {
 
     /// Stable JSON shape (see Docs/diff-apply.md).
     public var value: Value {
-        [
+        var v: Value = [
             "seq": .int(seq), "time": .string(time), "revision": .string(revision),
             "source": ["url": .string(source.url), "ref": .string(source.ref), "commit": .string(source.commit),
                        "path": .string(source.path), "fromCache": .bool(source.fromCache)],
@@ -90,6 +96,9 @@ public struct LedgerEntry: Sendable, Hashable {
             "repeats": .int(repeats),
             "firstTime": .string(firstTime),
         ]
+        if let r = render { v["render"] = r.value }
+        if let r = rollbackOf { v["rollbackOf"] = .int(r) }
+        return v
     }
 
     public init(value v: Value) throws(Diagnostic) {
@@ -107,7 +116,8 @@ public struct LedgerEntry: Sendable, Hashable {
                                  unchanged: n["unchanged"]?.int ?? 0, pruned: n["pruned"]?.int ?? 0, failed: n["failed"]?.int ?? 0),
                   changed: (v["changed"]?.array ?? []).compactMap(\.string),
                   changedTotal: v["changedTotal"]?.int, result: result, message: v["message"]?.string ?? "",
-                  repeats: v["repeats"]?.int ?? 1, firstTime: v["firstTime"]?.string)
+                  repeats: v["repeats"]?.int ?? 1, firstTime: v["firstTime"]?.string,
+                  render: v["render"].map { Render(value: $0) }, rollbackOf: v["rollbackOf"]?.int)
     }
 }
 
@@ -142,6 +152,7 @@ public struct Ledger: Sendable, Hashable {
     public mutating func append(_ entry: LedgerEntry) -> LedgerEntry {
         var e = entry
         e.message = Ledger.bounded(e.message)
+        e.render = e.render?.bounded
         if e.changed.count > Ledger.maxChanged { e.changed = Array(e.changed.prefix(Ledger.maxChanged)) }
         if var last = entries.last, e.isRepeat(of: last) {
             last.repeats += 1

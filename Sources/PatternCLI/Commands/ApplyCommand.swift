@@ -103,9 +103,14 @@ public struct ApplyCommand: AsyncParsableCommand {
 
     public func run() async throws {
         if fleet.isFleet(sites) { return try await runFleet() }
-        let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 1)
-        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
+        let recorder = SourceRecorder()
+        let (rendered, engine, releases) = try await SourceRecorder.$current.withValue(recorder) {
+            let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 1)
+            let (r, releases) = try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
+            return (r, engine, releases)
+        }
         var options = commonOptions()
+        options.render = RenderRecord.make(rendered, repo: repoOptions, recorder: recorder, releases: releases)
         if let kinds = pruneKinds.isEmpty ? rendered.apply.pruneKinds : pruneKinds { options.pruneKinds = Set(kinds.map(GroupKind.parse)) }
         options.namespaces = cluster.observedNamespaces(for: rendered)
         options.wait = !noWait
@@ -126,6 +131,14 @@ public struct ApplyCommand: AsyncParsableCommand {
             observed = try await preview(rendered, engine: engine, options: options)
             options.client = await LedgerClient.cli(engine.client)
         }
+        try await Self.execute(rendered, engine: engine, options: options, observed: observed, output: output, dryRun: dryRun)
+    }
+
+    /// Applies with progress on stderr, prints the report, and throws when the apply failed
+    /// (shared with `pattern rollback`).
+    @discardableResult
+    static func execute(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions, observed: ApplyEngine.Observed?,
+                        output: ReportFormat, dryRun: Bool) async throws -> ApplyResult {
         let tty = Output.stderrIsTTY
         let progress = ApplyProgressPrinter(tty: tty, quiet: output != .text, total: rendered.objects.count, write: { Output.err($0) })
         let ticker = Task {
@@ -153,6 +166,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         if let e = result.recordError { Output.report([.error(e, fix: "re-run apply once the cluster accepts writes to \(engine.records.namespace); the objects listed above were applied")]) }
         if !result.succeeded { throw ReportedFailure() }
+        return result
     }
 
     /// The options every apply takes from the command line (one site or a fleet).
@@ -183,6 +197,12 @@ public struct ApplyCommand: AsyncParsableCommand {
     /// person's yes or an explicit `--yes`. Returns what was observed, so apply does not read the
     /// cluster again. Throws (nothing written) when the user says no or a prune is refused.
     func preview(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions) async throws -> ApplyEngine.Observed {
+        try await Self.preview(rendered, engine: engine, options: options, diff: diff, showUnchanged: showUnchanged, yes: yes, output: output)
+    }
+
+    /// `preview` with the flags given (shared with `pattern rollback`).
+    static func preview(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions, diff: Bool, showUnchanged: Bool,
+                        yes: Bool, output: ReportFormat) async throws -> ApplyEngine.Observed {
         let diffs: [ObjectDiff], observation: Observation, inventory: Inventory?
         do { (diffs, observation, inventory) = try await engine.diff(rendered, namespaces: options.namespaces, lookUpMissing: false) } catch {
             Output.report([.error(error.message, fix: error.fix)])

@@ -3,33 +3,79 @@ import PatternCore
 import PatternCompile
 import PatternReport
 import PatternApply
+import PatternRecord
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `pattern history`: the ledger of applies kept in the cluster.
 public struct HistoryCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "Show the recent applies of a site: time, revision, source commit, client, counts.",
-        usage: "pattern history <site> [-o text|json|yaml] [--context <name>]\n  [-C <repo>]",
+        abstract: "Show the recent applies of sites; what changed between two applies; what changed across the fleet.",
+        usage: """
+            pattern history <site> [-o text|json|yaml] [--context <name>] [-C <repo>]
+              pattern history <site> --diff [<a> <b>]
+              pattern history (--all | <site>...) [--since 2h]
+            """,
         discussion: """
             The ledger lives in the cluster (a ConfigMap in the record namespace), so every client sees \
-            the same history. It keeps the last 20 applies. The site is read from the checkout (-C): its \
-            overlay names the pattern, the cluster context and the record namespace, so history needs the \
-            pattern repository, not only a kubeconfig.
+            the same history. It keeps the last 20 applies of a site. The site is read from the checkout \
+            (-C): its overlay names the cluster context and the record namespace.
+
+            --diff lists the objects added, removed and changed between two ledger entries (seq numbers; \
+            default: the last two) and, for changed objects, each field path with old → new values. Both \
+            entries are rendered again from the source cache as `pattern rollback` does (offline; Secret \
+            values appear only as fingerprints; the provenance annotations are left out).
+
+            Several sites, or --all (every site of the checkout), print one table across sites, newest \
+            first: time, site, seq, result, revision, pattern commit, counts, who. --since keeps entries \
+            newer than a duration (90s, 30m, 2h, 7d). Sites without a ledger are skipped; a site whose \
+            cluster cannot be read is reported on stderr (exit 1), never shown as quiet.
 
             Examples:
               pattern history hub
               pattern history hub -o json
+              pattern history hub --diff               the last two applies
+              pattern history hub --diff 3 5
+              pattern history --all --since 2h         what changed across the fleet in two hours
+              pattern history edge-eu edge-us -o yaml
             """
     )
 
     @OptionGroup public var repoOptions: RepoOptions
     @OptionGroup public var cluster: ClusterOptions
-    @Argument(help: "Site.") public var site: String
-    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a History).") public var output: ReportFormat = .text
+    @Argument(help: "Sites; with --diff: one site, then optionally two seq numbers.") public var targets: [String] = []
+    @Flag(help: "Objects and fields that changed between two entries of one site (default: the last two).") public var diff = false
+    @Flag(help: "Every site of the checkout, in one table.") public var all = false
+    @Option(help: "Only entries newer than this duration (e.g. 90s, 30m, 2h, 7d).") public var since: String?
+    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a History, HistoryDiff or FleetHistory).") public var output: ReportFormat = .text
 
     public init() {}
 
+    public func validate() throws {
+        if diff {
+            guard targets.count == 1 || targets.count == 3, !all else {
+                throw ValidationError("--diff takes one site and optionally two seq numbers: pattern history <site> --diff [<a> <b>]")
+            }
+            if targets.count == 3, Int(targets[1]) == nil || Int(targets[2]) == nil {
+                throw ValidationError("--diff: '\(targets[1])' and '\(targets[2])' must be ledger seq numbers (see `pattern history \(targets[0])`)")
+            }
+        } else if targets.isEmpty && !all {
+            throw ValidationError("name a site, several sites, or --all")
+        }
+        if let s = since, HistoryCommand.seconds(s) == nil {
+            throw ValidationError("--since '\(s)' is not a duration: use a number with s, m, h or d (90s, 30m, 2h, 7d)")
+        }
+    }
+
     public func run() async throws {
+        if diff { return try await runDiff() }
+        if targets.count == 1 && !all && since == nil { return try await runOne(targets[0]) }
+        try await runFleet()
+    }
+
+    func runOne(_ site: String) async throws {
         let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 1)
         let ledger = try await engine.records.loadLedger(SiteIdentity(rendered, recordNamespace: engine.records.namespace))
         switch output {
@@ -37,5 +83,99 @@ public struct HistoryCommand: AsyncParsableCommand {
         case .text:
             Output.out(ledger.entries.isEmpty ? "no applies recorded for \(rendered.site)\n" : HumanReport.history(ledger.entries))
         }
+    }
+
+    func runDiff() async throws {
+        let site = targets[0]
+        let engine = try Rollback.connect(site: site, repo: repoOptions, cluster: cluster)
+        let ledger = try await Rollback.load(site: site, engine: engine).ledger
+        let a: LedgerEntry, b: LedgerEntry
+        if targets.count == 3 {
+            a = try Rollback.entry(.seq(Int(targets[1])!), in: ledger)
+            b = try Rollback.entry(.seq(Int(targets[2])!), in: ledger)
+        } else {
+            guard ledger.entries.count >= 2 else {
+                throw Diagnostic.error("the ledger of \(site) has \(ledger.entries.count) entr\(ledger.entries.count == 1 ? "y" : "ies"); --diff needs two",
+                                       fix: "apply the site again, or name two entries: pattern history \(site) --diff <a> <b>")
+            }
+            (a, b) = (ledger.entries[ledger.entries.count - 2], ledger.entries[ledger.entries.count - 1])
+        }
+        let ra = try Rollback.rerender(a, site: site, repo: repoOptions)
+        let rb = a.revision == b.revision ? ra : try Rollback.rerender(b, site: site, repo: repoOptions)
+        for (e, r) in [(a, ra), (b, rb)] where r.revision != e.revision {
+            Output.err("warning: entry \(e.seq) renders again as \(Revision.short(r.revision)), not the \(Revision.short(e.revision)) it applied: the diff shows the new render\n")
+        }
+        let d = RenderDiff(old: ra.objects, new: rb.objects)
+        switch output {
+        case .json, .yaml: Output.document(HistoryReport.diffDocument(d, site: site, a: a, b: b), output)
+        case .text: Output.out(HistoryReport.diff(d, site: site, a: a, b: b))
+        }
+    }
+
+    func runFleet() async throws {
+        let sites = all ? try repoOptions.workspace.siteNames() : targets
+        let cutoff = since.flatMap(HistoryCommand.seconds).map { HistoryCommand.rfc3339(time(nil) - $0) }
+        // Option groups are plain values read concurrently, never written.
+        nonisolated(unsafe) let repo = repoOptions
+        nonisolated(unsafe) let cluster = self.cluster
+        var rows: [HistoryReport.SiteEntry] = [], failures: [Diagnostic] = []
+        // Sites are read concurrently, at most 8 at a time.
+        try await withThrowingTaskGroup(of: (String, Result<Ledger?, Diagnostic>).self) { group in
+            var next = 0
+            func add() {
+                guard next < sites.count else { return }
+                let site = sites[next]
+                next += 1
+                group.addTask {
+                    do {
+                        let engine = try Rollback.connect(site: site, repo: repo, cluster: cluster)
+                        return (site, .success(try await Rollback.find(site: site, engine: engine)?.ledger))
+                    } catch let d as Diagnostic {
+                        return (site, .failure(d))
+                    } catch {
+                        return (site, .failure(.error("\(error)")))
+                    }
+                }
+            }
+            for _ in 0..<8 { add() }
+            while let (site, r) = try await group.next() {
+                switch r {
+                case .success(let ledger):
+                    for e in ledger?.entries ?? [] where cutoff.map({ e.time >= $0 }) ?? true { rows.append(.init(site: site, entry: e)) }
+                case .failure(let d):
+                    failures.append(.error("site \(site): \(d.message)", fix: d.fix))
+                }
+                add()
+            }
+        }
+        switch output {
+        case .json, .yaml: Output.document(HistoryReport.fleetDocument(rows), output)
+        case .text: Output.out(rows.isEmpty ? "no applies recorded\(since.map { " in the last \($0)" } ?? "")\n" : HistoryReport.fleet(rows))
+        }
+        if !failures.isEmpty {
+            Output.report(failures.sorted { $0.message < $1.message })
+            throw ReportedFailure()
+        }
+    }
+
+    /// `90s`, `30m`, `2h`, `7d` → seconds; nil when not a positive duration.
+    static func seconds(_ text: String) -> Int? {
+        guard let unit = text.last, let n = Int(text.dropLast()), n > 0, n < 100_000_000 else { return nil }
+        switch unit {
+        case "s": return n
+        case "m": return n * 60
+        case "h": return n * 3600
+        case "d": return n * 86400
+        default: return nil
+        }
+    }
+
+    /// RFC 3339 UTC (`2026-05-01T12:00:00Z`, as the ledger writes times).
+    static func rfc3339(_ t: time_t) -> String {
+        var t = t
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(tmv.tm_year + 1900)-\(two(tmv.tm_mon + 1))-\(two(tmv.tm_mday))T\(two(tmv.tm_hour)):\(two(tmv.tm_min)):\(two(tmv.tm_sec))Z"
     }
 }

@@ -13,7 +13,13 @@ enum ChartReleaseRecords {
     /// and the inventory (two GETs/LISTs, only for sites with charts); the second compile
     /// happens only when a chart component is an upgrade.
     static func refine(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions, offline: Bool = true) async throws -> RenderedSite {
-        if rendered.chartComponents.isEmpty { return rendered }
+        try await refineWithReleases(rendered, engine: engine, repo: repo, offline: offline).0
+    }
+
+    /// `refine`, also returning the `.Release` choices made (the ledger records them).
+    static func refineWithReleases(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions,
+                                   offline: Bool = true) async throws -> (RenderedSite, ChartReleases) {
+        if rendered.chartComponents.isEmpty { return (rendered, .install) }
         let identity = SiteIdentity(rendered, recordNamespace: engine.records.namespace)
         let ledger: Ledger
         let inventory: Inventory?
@@ -24,17 +30,17 @@ enum ChartReleaseRecords {
             // Without the records the charts render as installs; apply itself reads (and checks)
             // the inventory again, so nothing is written on a wrong guess about a broken cluster.
             Output.err("note: cannot read the site's records (\(error.message)); chart components render as installs\n")
-            return rendered
+            return (rendered, .install)
         }
         let releases = ChartReleases.fromRecords(rendered, inventory: inventory?.objects ?? [],
                                                  anySucceeded: ledger.entries.contains { $0.result == .succeeded },
                                                  nextSeq: (ledger.last?.seq ?? 0) + 1)
-        if releases.upgraded.isEmpty { return rendered }
+        if releases.upgraded.isEmpty { return (rendered, .install) }
         if !offline && rendered.helm.readsCluster {
             // Upgrades may look up other objects than installs: read them too.
-            return try await HelmClusterReading.compile(rendered.site, repo: repo, client: engine.client, settings: rendered.helm,
-                                                        chartReleases: releases)
+            return (try await HelmClusterReading.compile(rendered.site, repo: repo, client: engine.client, settings: rendered.helm,
+                                                         chartReleases: releases), releases)
         }
-        return try repo.compile([rendered.site], chartReleases: releases)[0]
+        return (try repo.compile([rendered.site], chartReleases: releases)[0], releases)
     }
 }

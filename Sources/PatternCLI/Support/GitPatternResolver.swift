@@ -16,10 +16,16 @@ public struct SourceOptions: ParsableArguments {
 
     public init() {}
 
+    /// The resolver; it records what it resolves into `SourceRecorder.current` when a command
+    /// installed one (apply, for the ledger).
     public var resolver: GitPatternResolver {
-        GitPatternResolver(resolver: SourceResolver(cache: cacheDir.map { SourceCache(directory: $0) } ?? .default,
-                                                    requireFresh: requireFresh, offline: offline, deadlines: network.deadlines))
+        var r = GitPatternResolver(resolver: SourceResolver(cache: cache, requireFresh: requireFresh, offline: offline, deadlines: network.deadlines))
+        r.recorder = SourceRecorder.current
+        return r
     }
+
+    /// `--cache-dir`, else the default cache.
+    public var cache: SourceCache { cacheDir.map { SourceCache(directory: $0) } ?? .default }
 }
 
 /// Connect and low-speed deadlines for git transports (git, http, https, ssh).

@@ -1,0 +1,58 @@
+import PatternCore
+import PatternCompile
+import PatternSource
+import PatternRecord
+import PatternController
+
+/// What the ledger records about a CLI render so it can be repeated exactly (`pattern rollback`,
+/// `pattern history --diff`): the git commits and chart versions the resolver used, the overlay
+/// checkout's commit (and whether it was dirty), the `.Release` choices and the Helm cluster
+/// reads replayed.
+enum RenderRecord {
+    /// The record of `rendered`, compiled from `repo` while `recorder` was installed.
+    static func make(_ rendered: RenderedSite, repo: RepoOptions, recorder: SourceRecorder, releases: ChartReleases,
+                     expandApplications: Bool? = nil) -> LedgerEntry.Render {
+        var r = LedgerEntry.Render(sources: recorder.sources, charts: recorder.charts, upgraded: releases.upgraded.sorted(),
+                                   upgradeAll: releases.upgradeAll, releaseRevision: releases.revision,
+                                   expandApplications: expandApplications)
+        if let c = CheckoutState.inspect(repo.repo) {
+            r.overlay = .init(commit: c.commit, dirty: c.dirty, path: c.path)
+        }
+        r.helmReads = keepHelmReads(rendered.site, repo: repo)
+        return r
+    }
+
+    /// `<cache>/helm-reads/by-id/<hex>.json`: recorded cluster reads by content, so an old
+    /// entry replays the reads it used even after later renders replaced the site's recording.
+    static func helmReadsPath(id: String, repo: RepoOptions) -> String? {
+        let hex = id.hasPrefix("sha256:") ? String(id.dropFirst(7)) : id
+        guard hex.count == 64, hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { return nil }
+        return (repo.source.cacheDir ?? SourceCache.defaultDirectory()) + "/helm-reads/by-id/" + hex + ".json"
+    }
+
+    /// The content id of the site's recorded cluster reads (nil when there are none), after
+    /// keeping a copy by that id (mode 0600: reads can hold Secret data).
+    static func keepHelmReads(_ site: String, repo: RepoOptions) -> String? {
+        let path = HelmClusterReading.recordPath(site, repo: repo)
+        guard FileSystem.exists(path), let bytes = readFile(path) else { return nil }
+        let id = "sha256:" + SHA256.hex(bytes)
+        if let copy = helmReadsPath(id: id, repo: repo), !FileSystem.exists(copy) {
+            let dir = String(copy[..<copy.lastIndex(of: "/")!])
+            try? FileSystem.makeDirectories(dir)
+            try? FileSystem.write(copy, bytes, mode: 0o600)
+        }
+        return id
+    }
+
+    /// The reads stored under `id`, nil when the cache no longer has them.
+    static func loadHelmReads(id: String, repo: RepoOptions) throws(Diagnostic) -> HelmClusterReads? {
+        guard let path = helmReadsPath(id: id, repo: repo), FileSystem.exists(path), let bytes = readFile(path),
+              "sha256:" + SHA256.hex(bytes) == id else { return nil }
+        return try HelmClusterReads(decoding: try JSONParser.parse(bytes, file: path), file: path)
+    }
+
+    static func readFile(_ path: String) -> [UInt8]? {
+        guard let slash = path.lastIndex(of: "/"), let name = try? TreePath(String(path[path.index(after: slash)...])) else { return nil }
+        return try? LocalTree(root: String(path[..<slash])).read(name)
+    }
+}
