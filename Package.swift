@@ -86,12 +86,16 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        /// Progressive rollouts: waves, soak, health gates, failure budgets, rollback of a failed
+        /// wave, state in the hub cluster (see Docs/fleet.md).
+        .target(name: "PatternRollout", dependencies: ["PatternCore", "PatternDiff", "PatternRecord", "PatternApply", "KubeClient"]),
         /// Go text/template + Sprig + Helm template functions, natively (no `helm` binary).
         .target(name: "HelmTemplate", dependencies: ["PatternCore"]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "Kustomize", "KubeClient",
             "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController", "Helm", "ValidatedPatterns",
+            "PatternRollout",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -130,6 +134,8 @@ let package = Package(
             "ValidatedPatterns", "PatternCompile", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "Helm", "PatternCore",
         ]),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["TestSupport", "FuzzTargets"]),
+        .testTarget(name: "PatternRolloutTests", dependencies: ["TestSupport", "PatternRollout", "PatternCompile", "PatternApply",
+                                                            "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
         .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm",
                                                         "Kustomize", "PatternCompile", "PatternSource"]),

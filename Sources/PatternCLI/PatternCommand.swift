@@ -40,6 +40,7 @@ public struct PatternCommand: AsyncParsableCommand {
                       UpdateCommand.self, ControllerCommand.self, GetCommand.self, StatusCommand.self,
                       ReconcileCommand.self, SuspendCommand.self, ResumeCommand.self, EventsCommand.self, RBACCommand.self, TreeCommand.self,
                       ValuesCommand.self, FactsCommand.self,
+                      RolloutCommand.self,
                       VersionCommand.self]
     )
     public init() {}
