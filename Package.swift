@@ -90,6 +90,9 @@ let package = Package(
         /// Fleets: site selectors (kubectl label-selector grammar), the concurrent runner with
         /// per-cluster and overall bounds, reachability, the FleetReport matrix.
         .target(name: "PatternFleet", dependencies: ["PatternCore", "KubeClient"]),
+        /// Progressive rollouts: waves, soak, health gates, failure budgets, rollback of a failed
+        /// wave, state in the hub cluster (see Docs/fleet.md).
+        .target(name: "PatternRollout", dependencies: ["PatternCore", "PatternDiff", "PatternRecord", "PatternApply", "KubeClient"]),
         /// Go text/template + Sprig + Helm template functions, natively (no `helm` binary).
         .target(name: "HelmTemplate", dependencies: ["PatternCore", "CCrypto"]),
         /// Commands shared by the CLI (render, validate, cluster check, …).
@@ -97,6 +100,7 @@ let package = Package(
             "PatternCore", "PatternCompile", "PatternSource", "Kustomize", "KubeClient",
             "PatternDiff", "PatternRecord", "PatternReport", "PatternApply", "PatternController", "Helm", "ValidatedPatterns",
             "PatternFleet",
+            "PatternRollout",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["GitInfoPlugin"]),
@@ -140,6 +144,8 @@ let package = Package(
             "ValidatedPatterns", "PatternCompile", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient", "KubeTestServer", "Helm", "PatternCore",
         ]),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["TestSupport", "FuzzTargets"]),
+        .testTarget(name: "PatternRolloutTests", dependencies: ["TestSupport", "PatternRollout", "PatternCompile", "PatternApply",
+                                                            "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
         .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm",
                                                         "Kustomize", "PatternCompile", "PatternSource"]),

@@ -41,6 +41,7 @@ public struct PatternCommand: AsyncParsableCommand {
                       ReconcileCommand.self, SuspendCommand.self, ResumeCommand.self, EventsCommand.self, RBACCommand.self, TreeCommand.self,
                       ValuesCommand.self, FactsCommand.self,
                       RollbackCommand.self,
+                      RolloutCommand.self,
                       VersionCommand.self]
     )
     public init() {}
