@@ -164,6 +164,18 @@ public final class TestAPIServer: @unchecked Sendable {
     func mounted(port: Int) { lock.withLock { self.port = port } }
 
     /// Stops listening and drops every connection (watches end without a final chunk).
+    /// Does now what the simulated controllers would do for one object after
+    /// `controllerDelay` (workload rolled out, Job complete, PVC bound, …), so a test can hold
+    /// an object unready with a long delay and release it at the moment it chooses instead
+    /// of racing a short timer. Returns false when the object is absent or has nothing to do.
+    @discardableResult
+    public func completeNow(group: String = "", resource: String, namespace: String, name: String) -> Bool {
+        let info = store.resourceInfo(forGroup: group, resource: resource)
+        guard let cur = store.get(group: group, resource: resource, namespace: namespace, name: name),
+              let status = SimulatedControllers.status(info, cur) else { return false }
+        return (try? store.setStatus(group: group, resource: resource, namespace: namespace, name: name, status: status)) != nil
+    }
+
     public func stop() {
         let h = lock.withLock {
             let h = http

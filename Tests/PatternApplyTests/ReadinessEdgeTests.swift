@@ -83,7 +83,8 @@ import KubeTestServer
     /// with "after", which depends only on the Service. "after" is written while the
     /// Deployment is still rolling out; it no longer waits for its sibling's dependency.
     @Test func anObjectStartsBeforeASiblingsSlowDependencyIsReady() async throws {
-        let cluster = try TestCluster(controllerDelay: 0.5)
+        // The Deployment stays unready (a long controller delay) until the test releases it.
+        let cluster = try TestCluster(controllerDelay: 60)
         defer { cluster.server.stop() }
         var site = try Self.site()
         site.objects.append(try Self.object("""
@@ -99,16 +100,22 @@ import KubeTestServer
         let levels = plan.levels.map { Set($0.map(\.name)) }
         #expect(levels == [["chains"], ["slow", "svc"], ["after", "late"]] as [Set<String>], "the case this test needs: \(levels)")
 
-        let r = try await cluster.engine.apply(site, options: fastOptions())
-        #expect(r.succeeded, "\(r.failed)")
-        func rv(_ resource: String, _ name: String, group: String = "") throws -> Int {
-            let o = try #require(cluster.server.store.get(group: group, resource: resource, namespace: "chains", name: name))
-            return try #require(Int(o[path: ["metadata", "resourceVersion"]]?.string ?? ""))
+        let store = cluster.server.store
+        func exists(_ name: String) -> Bool { store.get(resource: "configmaps", namespace: "chains", name: name) != nil }
+        let apply = Task { try await cluster.engine.apply(site, options: fastOptions()) }
+        // "after" is written while the Deployment cannot be ready; "late" is not. Before the
+        // fix the whole level waited for the Deployment, so "after" never came (bounded wait).
+        var sawAfter = false
+        for _ in 0..<600 where !sawAfter {
+            sawAfter = exists("after")
+            if !sawAfter { try await Task.sleep(for: .milliseconds(50)) }
         }
-        // The Deployment's last write is the controller's status update that made it ready.
-        let ready = try rv("deployments", "slow", group: "apps")
-        #expect(try rv("configmaps", "after") < ready, "\"after\" waited for its sibling's dependency")
-        #expect(try rv("configmaps", "late") > ready, "\"late\" did not wait for its dependency")
+        #expect(sawAfter, "\"after\" waited for its sibling's dependency")
+        #expect(!exists("late"), "\"late\" did not wait for its dependency")
+        #expect(cluster.server.completeNow(group: "apps", resource: "deployments", namespace: "chains", name: "slow"))
+        let r = try await apply.value
+        #expect(r.succeeded, "\(r.failed)")
+        #expect(exists("late"))
     }
 
     /// An edge is still a wait: the ConfigMap that depends on the Deployment is applied only
@@ -126,21 +133,31 @@ import KubeTestServer
     /// The waiter reports each object it saw become ready (`ApplyProgress.ready`), after it was
     /// applied: the progress line counts ready objects from these events.
     @Test func theWaiterReportsEachObjectThatBecomesReady() async throws {
-        let cluster = try TestCluster(controllerDelay: 0.3)
+        // The Deployment stays unready until the engine has reported waiting for it.
+        let cluster = try TestCluster(controllerDelay: 60)
         defer { cluster.server.stop() }
         var site = try Self.site()
         site.objects[3].object[path: ["metadata", "annotations", "config.kubernetes.io/depends-on"]] =
             .string("apps/namespaces/chains/Deployment/slow")
         let events = EventLog()
-        let r = try await cluster.engine.apply(site, options: fastOptions()) { events.add($0) }
+        let slow = ObjectKey(group: "apps", kind: "Deployment", namespace: "chains", name: "slow")
+        func waited() -> Bool { events.all.contains { if case .waiting(let k, _) = $0 { return k == slow }; return false } }
+        let apply = Task { try await cluster.engine.apply(site, options: fastOptions()) { events.add($0) } }
+        var sawWaiting = false
+        for _ in 0..<600 where !sawWaiting {
+            sawWaiting = waited()
+            if !sawWaiting { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(sawWaiting, "the engine never reported waiting for the Deployment")
+        #expect(!events.all.contains { if case .ready(let k) = $0 { return k == slow }; return false }, "ready before it was")
+        #expect(cluster.server.completeNow(group: "apps", resource: "deployments", namespace: "chains", name: "slow"))
+        let r = try await apply.value
         #expect(r.succeeded, "\(r.failed)")
         let all = events.all
-        let slow = ObjectKey(group: "apps", kind: "Deployment", namespace: "chains", name: "slow")
         let readyAt = try #require(all.firstIndex { if case .ready(let k) = $0 { return k == slow }; return false })
         let appliedAt = try #require(all.firstIndex { if case .applied(let k, _) = $0 { return k == slow }; return false })
         #expect(appliedAt < readyAt)
-        // It was waited for (not ready at once), and is reported ready exactly once.
-        #expect(all[..<readyAt].contains { if case .waiting(let k, _) = $0 { return k == slow }; return false })
+        // Reported ready exactly once.
         #expect(all.filter { if case .ready(let k) = $0 { return k == slow }; return false }.count == 1)
     }
 }
