@@ -81,15 +81,24 @@ public final class LeaderElector: Sendable {
     }
 
     /// Gives the Lease up (empty holder, 1s duration) so a standby takes over at once.
+    /// Clears the Lease when it still names this identity, even if the last renewal was late
+    /// (a slow round must not leave a stopped replica's name on the Lease until it expires).
+    /// A write conflict (someone touched the Lease in between) re-reads, up to three times.
     public func release() async {
-        guard isLeader else { return }
         state.withLock { $0.leading = false }
-        guard var lease = try? await client.getIfPresent(LeaderElector.gvk, name: config.name, namespace: config.namespace),
-              lease[path: ["spec", "holderIdentity"]]?.string == config.identity else { return }
-        lease[path: ["spec", "holderIdentity"]] = ""
-        lease[path: ["spec", "leaseDurationSeconds"]] = 1
-        lease[path: ["spec", "renewTime"]] = .string(Timestamp.micro())
-        _ = try? await client.update(lease, fieldManager: "pattern-controller")
+        for _ in 0..<3 {
+            guard var lease = try? await client.getIfPresent(LeaderElector.gvk, name: config.name, namespace: config.namespace),
+                  lease[path: ["spec", "holderIdentity"]]?.string == config.identity else { return }
+            lease[path: ["spec", "holderIdentity"]] = ""
+            lease[path: ["spec", "leaseDurationSeconds"]] = 1
+            lease[path: ["spec", "renewTime"]] = .string(Timestamp.micro())
+            do {
+                _ = try await client.update(lease, fieldManager: "pattern-controller")
+                return
+            } catch {
+                guard case .conflict = error else { return }
+            }
+        }
     }
 
     private func won(_ now: Double) -> Bool {
