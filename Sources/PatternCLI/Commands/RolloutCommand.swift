@@ -127,9 +127,16 @@ public struct RolloutCommand: AsyncParsableCommand {
             if let kinds = r.apply.pruneKinds { o.pruneKinds = Set(kinds.map(GroupKind.parse)) }
             sites[r.site] = ClusterSite(rendered: r, engine: ApplyEngine(client: client, recordNamespace: r.apply.recordNamespace ?? Inventory.defaultNamespace), options: o)
         }
-        let clusterSites = ClusterRolloutSites(sites: sites, revert: { site, _, revision in
-            // The ledger-based rollback API (`pattern rollback`) is not in this build.
-            .failed("automatic rollback to \(Revision.short(revision)) is not available in this build; run `pattern rollback \(site)` or apply the earlier render")
+        // A failed wave's site goes back through the ledger rollback of `pattern rollback`: the
+        // entry with the revision it had before, rendered again offline and checked against it.
+        nonisolated(unsafe) let repo = options.repoOptions
+        let clusterSites = ClusterRolloutSites(sites: sites, revert: { site, cs, revision in
+            do {
+                let r = try await Rollback.rollback(site: site, to: .id(revision), repo: repo, engine: cs.engine, options: cs.options)
+                return r.succeeded ? .ok(revision) : .failed("rollback to \(Revision.short(revision)) failed: \(r.failed.count) object(s) failed")
+            } catch {
+                return .failed("rollback to \(Revision.short(revision)) failed: \(error)")
+            }
         })
         var runner = RolloutRunner(store: store, sites: clusterSites, driverID: who)
         runner.pollSeconds = max(0.1, poll)
