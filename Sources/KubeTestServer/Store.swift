@@ -27,7 +27,8 @@ public final class ObjectStore: @unchecked Sendable {
     private var watchers: [Int: Watcher] = [:]
     private var nextWatcherID = 0
     private var ipCounter = 10
-    /// Called (outside the lock) after every stored write: simulated controllers hook here.
+    /// Called after every stored write, still inside the lock (hooks may write again: the lock is
+    /// re-entrant for that): simulated controllers hook here.
     var afterWrite: (@Sendable (ResourceInfo, WatchEvent) -> Void)?
     var namespaceFinalizeDelay: Double = 0.5
     var foregroundDeletionDelay: Double = 0.5
