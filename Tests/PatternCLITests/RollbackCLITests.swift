@@ -183,6 +183,12 @@ import Glibc
         let lines = h.stdout.split(separator: "\n").dropFirst()
         #expect(lines.count == 5)
         #expect(lines.first?.contains(" 5 ") == true, "\(h.stdout)")
+        // --selector chooses the same sites as diff/apply/drift (site labels, Docs/fleet.md).
+        let hs = await pattern(["history", "--selector", "pattern.dev/site=s", "--since", "1h"])
+        #expect(hs.status == 0, "\(hs.stderr)")
+        #expect(hs.stdout.split(separator: "\n").dropFirst().count == 5, "\(hs.stdout)")
+        let none = await pattern(["history", "--selector", "pattern.dev/site=nope"])
+        #expect(none.status == 2 && none.stderr.contains("no site matches --selector"), "\(none.stderr)")
         let hj = await pattern(["history", "s", "--since", "1h", "-o", "json"])
         #expect(try JSONParser.parse(hj.stdout)["entries"]?.array?.first?["site"]?.string == "s")
     }

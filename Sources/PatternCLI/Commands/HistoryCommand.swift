@@ -16,7 +16,7 @@ public struct HistoryCommand: AsyncParsableCommand {
         usage: """
             pattern history <site> [-o text|json|yaml] [--context <name>] [-C <repo>]
               pattern history <site> --diff [<a> <b>]
-              pattern history (--all | <site>...) [--since 2h]
+              pattern history (--all | <site>...) [--selector <sel>] [--since 2h]
             """,
         discussion: """
             The ledger lives in the cluster (a ConfigMap in the record namespace), so every client sees \
@@ -48,6 +48,8 @@ public struct HistoryCommand: AsyncParsableCommand {
     @Argument(help: "Sites; with --diff: one site, then optionally two seq numbers.") public var targets: [String] = []
     @Flag(help: "Objects and fields that changed between two entries of one site (default: the last two).") public var diff = false
     @Flag(help: "Every site of the checkout, in one table.") public var all = false
+    @Option(help: ArgumentHelp("Only the sites whose labels match (kubectl -l grammar, as for diff/apply/drift; see Docs/fleet.md). Filters the named sites, or every site when none is named.",
+                               valueName: "selector")) public var selector: String?
     @Option(help: "Only entries newer than this duration (e.g. 90s, 30m, 2h, 7d).") public var since: String?
     @Option(name: .shortAndLong, help: "Output: text, json or yaml (a History, HistoryDiff or FleetHistory).") public var output: ReportFormat = .text
 
@@ -55,14 +57,14 @@ public struct HistoryCommand: AsyncParsableCommand {
 
     public func validate() throws {
         if diff {
-            guard targets.count == 1 || targets.count == 3, !all else {
+            guard targets.count == 1 || targets.count == 3, !all, selector == nil else {
                 throw ValidationError("--diff takes one site and optionally two seq numbers: pattern history <site> --diff [<a> <b>]")
             }
             if targets.count == 3, Int(targets[1]) == nil || Int(targets[2]) == nil {
                 throw ValidationError("--diff: '\(targets[1])' and '\(targets[2])' must be ledger seq numbers (see `pattern history \(targets[0])`)")
             }
-        } else if targets.isEmpty && !all {
-            throw ValidationError("name a site, several sites, or --all")
+        } else if targets.isEmpty && !all && selector == nil {
+            throw ValidationError("name a site, several sites, --all or --selector")
         }
         if let s = since, HistoryCommand.seconds(s) == nil {
             throw ValidationError("--since '\(s)' is not a duration: use a number with s, m, h or d (90s, 30m, 2h, 7d)")
@@ -71,7 +73,7 @@ public struct HistoryCommand: AsyncParsableCommand {
 
     public func run() async throws {
         if diff { return try await runDiff() }
-        if targets.count == 1 && !all && since == nil { return try await runOne(targets[0]) }
+        if targets.count == 1 && !all && since == nil && selector == nil { return try await runOne(targets[0]) }
         try await runFleet()
     }
 
@@ -113,7 +115,16 @@ public struct HistoryCommand: AsyncParsableCommand {
     }
 
     func runFleet() async throws {
-        let sites = all ? try repoOptions.workspace.siteNames() : targets
+        let sites: [String]
+        if selector != nil {
+            // The same site choice as the fleet forms of diff, apply and drift.
+            var f = FleetOptions()
+            f.all = all
+            f.selector = selector
+            sites = try FleetRun(repo: repoOptions, cluster: cluster, fleet: f, output: output).targets(targets).map(\.name)
+        } else {
+            sites = all ? try repoOptions.workspace.siteNames() : targets
+        }
         let cutoff = since.flatMap(HistoryCommand.seconds).map { HistoryCommand.rfc3339(time(nil) - $0) }
         // Option groups are plain values read concurrently, never written.
         nonisolated(unsafe) let repo = repoOptions
