@@ -30,7 +30,7 @@ struct Cluster {
         let path = dir + "/kubeconfig"
         write(path, kubeconfig)
         var config = try ClientConfig.load(kubeconfig: path, context: "test")
-        config.retry = RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05, jitter: 0.1, maxRetryAfter: 1)
+        config.retry = RetryPolicy(maxAttempts: 5, baseDelay: 0.01, maxDelay: 0.05, jitter: 0.1, maxRetryAfter: 1)
         return KubeClient(config: config)
     }
 
@@ -197,7 +197,8 @@ struct Fleet {
         let clock = VirtualClock(realSleepMilliseconds: 20)
         let end = try await fleet.runner(clock).start(plan, revision: "v2")
         #expect(end.phase == .failed)
-        #expect(statuses(end) == ["s1": .healthy, "s2": .rolledBack, "s3": .rolledBack, "s4": .pending])
+        #expect(statuses(end) == ["s1": .healthy, "s2": .rolledBack, "s3": .rolledBack, "s4": .pending],
+                "\(["s2", "s3"].map { "\($0): \(site(end, $0)?.reason ?? "-")" })")
         #expect(site(end, "s3")?.reason?.contains("not healthy within 20s") == true)
         #expect(site(end, "s3")?.reason?.contains("Deployment web/web") == true)
         // The first wave stays at the new revision; the failed wave is back at version 1.
