@@ -19,7 +19,7 @@ certificate into DIR and serves HTTPS with them (the kubeconfig then uses the cl
 URL/clusters/NAME with its own objects; --kubeconfig-out then writes one context per
 cluster, named as the cluster. Example (100 clusters for a fleet benchmark):
 
-  pattern-test-apiserver --clusters 100 --kubeconfig-out /tmp/fleet.kubeconfig
+  pattern-test-apiserver --clusters 100 --kubeconfig-out ./fleet.kubeconfig
 """
 
 var options = TestAPIServerOptions()
