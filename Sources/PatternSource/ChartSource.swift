@@ -152,6 +152,22 @@ public struct ChartSourceResolver: Sendable {
 
     var blobDirectory: String { cache.directory + "/charts/blobs/sha256" }
 
+    /// A chart reference's `version`, as chart repositories and OCI registries both read it:
+    /// the trimmed text, its constraint (nil when empty), and whether it names one exact
+    /// version (then it is looked up directly and treated as immutable once seen).
+    static func versionRequest(_ version: String?) throws(SourceError) -> (text: String, constraint: SemverConstraint?, exact: Bool) {
+        let text = (version ?? "").trimmingSpaces()
+        var constraint: SemverConstraint? = nil
+        if !text.isEmpty {
+            do { constraint = try SemverConstraint(text) } catch {
+                throw SourceError(.invalidSource, "chart version '\(text)' is neither a version nor a constraint: \(error.message)",
+                                  fix: "use an exact version (1.2.3) or a constraint such as 0.9.*, ~1.2 or \">=1.0 <2\"")
+            }
+        }
+        let exact = (try? SemanticVersion(text)) != nil && text.allSatisfy { $0.isNumber || $0 == "." || $0.isLetter || $0 == "-" || $0 == "+" }
+        return (text, constraint, exact)
+    }
+
     public func resolve(_ ref: ChartReference) throws(SourceError) -> ResolvedChart {
         guard let primary = ref.urls.first else { throw SourceError(.invalidSource, "chart reference has no repository URL") }
         if ref.isOCI { return try resolveOCI(ref) }
@@ -163,15 +179,7 @@ public struct ChartSourceResolver: Sendable {
             throw SourceError(.invalidSource, "chart name '\(ref.name)' is not a chart name", fix: "use the name as listed in the repository's index.yaml")
         }
         let pinnedDigest = try ref.digest.map { (d) throws(SourceError) -> String in try Self.checkDigest(d) }
-        let constraintText = (ref.version ?? "").trimmingSpaces()
-        var constraint: SemverConstraint? = nil
-        if !constraintText.isEmpty {
-            do { constraint = try SemverConstraint(constraintText) } catch {
-                throw SourceError(.invalidSource, "chart version '\(constraintText)' is neither a version nor a constraint: \(error.message)",
-                                  fix: "use an exact version (1.2.3) or a constraint such as 0.9.*, ~1.2 or \">=1.0 <2\"")
-            }
-        }
-        let exact = (try? SemanticVersion(constraintText)) != nil && constraintText.allSatisfy { $0.isNumber || $0 == "." || $0.isLetter || $0 == "-" || $0 == "+" }
+        let (constraintText, constraint, exact) = try Self.versionRequest(ref.version)
         let normalized = Self.normalize(primary)
         let repoDir = cache.directory + "/charts/repos/" + String(SHA256.hex(normalized).prefix(32))
         try FS.mkdirs(repoDir + "/last-good")

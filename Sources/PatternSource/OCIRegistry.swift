@@ -274,15 +274,7 @@ extension ChartSourceResolver {
         }
         let primary = registries[0]
         let pinned = try ref.digest.map { (d) throws(SourceError) -> String in try Self.checkDigest(d) }
-        let constraintText = (ref.version ?? "").trimmingSpaces()
-        var constraint: SemverConstraint? = nil
-        if !constraintText.isEmpty {
-            do { constraint = try SemverConstraint(constraintText) } catch {
-                throw SourceError(.invalidSource, "chart version '\(constraintText)' is neither a version nor a constraint: \(error.message)",
-                                  fix: "use an exact version (1.2.3) or a constraint such as 0.9.*, ~1.2 or \">=1.0 <2\"")
-            }
-        }
-        let exact = (try? SemanticVersion(constraintText)) != nil && constraintText.allSatisfy { $0.isNumber || $0 == "." || $0.isLetter || $0 == "-" || $0 == "+" }
+        let (constraintText, constraint, exact) = try Self.versionRequest(ref.version)
         let repoDir = cache.directory + "/charts/repos/" + String(SHA256.hex(primary.description).prefix(32))
         try FS.mkdirs(repoDir + "/last-good")
         try FS.mkdirs(blobDirectory)
