@@ -64,7 +64,7 @@ public enum RolloutFile {
     /// How a wave chooses its sites.
     enum Selection {
         case sites([(String, Mark)])
-        case selector(LabelSelector)
+        case selector(SiteSelector)
         case percent(Int)
     }
 
@@ -180,11 +180,9 @@ public enum RolloutFile {
             selection = .sites(list)
         } else if let sv = o["selector"] {
             if let text = r.string(o, "selector", in: "wave") {
-                switch LabelSelector.parse(text) {
-                case .success(let s): selection = .selector(s)
-                case .failure(let e):
-                    r.error("selector '\(text)': \(e.message)", at: sv,
-                            fix: "write requirements separated by ',': key=value, key!=value, key in (a,b), key notin (a,b), key, !key")
+                do { selection = .selector(try SiteSelector(parsing: text, source: "selector")) } catch {
+                    r.error("selector '\(text)': \(error.message)", at: sv,
+                            fix: error.fix ?? "write requirements separated by ',': key=value, key!=value, key in (a,b), key notin (a,b), key, !key")
                 }
             }
         } else if let pv = o["percent"] {
@@ -315,9 +313,10 @@ public enum RolloutFile {
         var labels: [String: [String: String]] = [:], groups: [String: Set<String>] = [:]
         for s in sites {
             let chain = try workspace.overlayChain(s)
-            var l: [String: String] = [:]
-            for o in chain { l.merge(o.cluster.labels) { _, b in b } }
-            labels[s] = l
+            // The labels `--selector` sees in diff/apply/drift (Docs/fleet.md "Selecting sites").
+            labels[s] = SiteLabels.labels(site: s, chain: chain.map {
+                SiteLabels.Layer(name: $0.name, clusterLabels: $0.cluster.labels, clusterName: $0.cluster.name, context: $0.cluster.context)
+            })
             groups[s] = Set(chain.dropLast().map(\.name))
         }
         let allGroups = Set(groups.values.flatMap { $0 })
@@ -381,83 +380,3 @@ public enum RolloutFile {
     }
 }
 
-/// A Kubernetes label selector (`key=value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`,
-/// `key`, `!key`, joined by commas) over site labels.
-struct LabelSelector: Sendable, Hashable {
-    enum Requirement: Sendable, Hashable {
-        case equals(String, String), notEquals(String, String)
-        case isIn(String, Set<String>), notIn(String, Set<String>)
-        case exists(String), notExists(String)
-    }
-    struct ParseError: Error { var message: String }
-    var requirements: [Requirement]
-
-    func matches(_ labels: [String: String]) -> Bool {
-        requirements.allSatisfy { r in
-            switch r {
-            case .equals(let k, let v): return labels[k] == v
-            case .notEquals(let k, let v): return labels[k] != v
-            case .isIn(let k, let vs): return labels[k].map(vs.contains) ?? false
-            case .notIn(let k, let vs): return !(labels[k].map(vs.contains) ?? false)
-            case .exists(let k): return labels[k] != nil
-            case .notExists(let k): return labels[k] == nil
-            }
-        }
-    }
-
-    static func parse(_ text: String) -> Result<LabelSelector, ParseError> {
-        // Split on commas outside parentheses.
-        var parts: [String] = [], cur = "", depth = 0
-        for c in text {
-            if c == "(" { depth += 1 } else if c == ")" { depth -= 1 }
-            if c == "," && depth == 0 { parts.append(cur); cur = "" } else { cur.append(c) }
-        }
-        parts.append(cur)
-        guard depth == 0 else { return .failure(ParseError(message: "unbalanced parentheses")) }
-        var reqs: [Requirement] = []
-        for raw in parts {
-            let p = raw.trimmingSpaces
-            if p.isEmpty { return .failure(ParseError(message: "empty requirement")) }
-            func key(_ s: Substring) -> String? {
-                let k = String(s).trimmingSpaces
-                let ok = !k.isEmpty && k.count <= 253 && k.allSatisfy { $0.isLetter || $0.isNumber || "-_./".contains($0) }
-                return ok ? k : nil
-            }
-            func set(_ s: Substring) -> Set<String>? {
-                let t = String(s).trimmingSpaces
-                guard t.hasPrefix("("), t.hasSuffix(")") else { return nil }
-                let vals = t.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
-                return vals.contains(where: \.isEmpty) ? nil : Set(vals)
-            }
-            if let r = p.firstRange(of: " notin ") {
-                guard let k = key(p[..<r.lowerBound]), let vs = set(p[r.upperBound...]) else { return .failure(ParseError(message: "cannot read '\(p)'")) }
-                reqs.append(.notIn(k, vs))
-            } else if let r = p.firstRange(of: " in ") {
-                guard let k = key(p[..<r.lowerBound]), let vs = set(p[r.upperBound...]) else { return .failure(ParseError(message: "cannot read '\(p)'")) }
-                reqs.append(.isIn(k, vs))
-            } else if let r = p.firstRange(of: "!=") {
-                guard let k = key(p[..<r.lowerBound]) else { return .failure(ParseError(message: "cannot read '\(p)'")) }
-                reqs.append(.notEquals(k, String(p[r.upperBound...]).trimmingSpaces))
-            } else if let r = p.firstRange(of: "==") ?? p.firstRange(of: "=") {
-                guard let k = key(p[..<r.lowerBound]) else { return .failure(ParseError(message: "cannot read '\(p)'")) }
-                reqs.append(.equals(k, String(p[r.upperBound...]).trimmingSpaces))
-            } else if p.hasPrefix("!") {
-                guard let k = key(p.dropFirst()) else { return .failure(ParseError(message: "cannot read '\(p)'")) }
-                reqs.append(.notExists(k))
-            } else {
-                guard let k = key(p[...]) else { return .failure(ParseError(message: "cannot read '\(p)'")) }
-                reqs.append(.exists(k))
-            }
-        }
-        return .success(LabelSelector(requirements: reqs))
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return String(s)
-    }
-}

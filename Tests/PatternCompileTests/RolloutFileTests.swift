@@ -172,13 +172,13 @@ func rolloutErrors(_ rollout: String, sites: Int = 4) -> [Diagnostic] {
 
     @Test func selectorsFollowKubernetesSyntax() throws {
         let labels = ["region": "eu", "tier": "edge"]
-        func m(_ s: String) throws -> Bool { try LabelSelector.parse(s).get().matches(labels) }
+        func m(_ s: String) throws -> Bool { try SiteSelector(parsing: s).matches(labels) }
         #expect(try m("region=eu,tier==edge"))
         #expect(try !m("region!=eu"))
         #expect(try m("region in (eu, us),tier notin (hub)"))
         #expect(try m("tier") && !(try m("!tier")) && (try m("!zone")))
-        #expect(throws: LabelSelector.ParseError.self) { try LabelSelector.parse("region in eu").get() }
-        #expect(throws: LabelSelector.ParseError.self) { try LabelSelector.parse("a,,b").get() }
+        #expect(throws: Diagnostic.self) { try SiteSelector(parsing: "region in eu") }
+        #expect(throws: Diagnostic.self) { try SiteSelector(parsing: "a,,b") }
     }
 
     @Test func durations() {

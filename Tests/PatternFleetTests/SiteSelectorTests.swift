@@ -1,5 +1,5 @@
 import Testing
-import PatternCore
+@testable import PatternCore
 @testable import PatternFleet
 
 /// kubectl's label-selector grammar and semantics (k8s.io/apimachinery labels.Parse), table-driven.

@@ -1,4 +1,3 @@
-import PatternCore
 
 /// A label selector with exactly kubectl's grammar and semantics (k8s.io/apimachinery
 /// `labels.Parse`), evaluated over a site's labels (`SiteLabels`).
