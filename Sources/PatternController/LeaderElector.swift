@@ -45,13 +45,9 @@ public final class LeaderElector: Sendable {
             return stillLeading(now)
         }
         let micro = Timestamp.micro()
-        guard var lease = existing else {
-            let lease: Value = [
-                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                "metadata": ["name": .string(config.name), "namespace": .string(config.namespace)],
-                "spec": ["holderIdentity": .string(config.identity), "leaseDurationSeconds": .int(Int(config.leaseDuration.rounded(.up))),
-                         "acquireTime": .string(micro), "renewTime": .string(micro), "leaseTransitions": 0],
-            ]
+        guard let lease = existing else {
+            let lease = LeaseRecord.new(name: config.name, namespace: config.namespace, identity: config.identity,
+                                        durationSeconds: Int(config.leaseDuration.rounded(.up)), now: micro)
             do { _ = try await client.create(lease, fieldManager: "pattern-controller") } catch { return stillLeading(now) }
             return won(now)
         }
@@ -64,16 +60,8 @@ public final class LeaderElector: Sendable {
             return now - s.observedAt > duration
         }
         if holder != config.identity && !holder.isEmpty && !expired { return lost() }
-        var newSpec = spec
-        newSpec["holderIdentity"] = .string(config.identity)
-        newSpec["leaseDurationSeconds"] = .int(Int(config.leaseDuration.rounded(.up)))
-        newSpec["renewTime"] = .string(micro)
-        if holder != config.identity {
-            newSpec["acquireTime"] = .string(micro)
-            newSpec["leaseTransitions"] = .int((spec["leaseTransitions"]?.int ?? 0) + 1)
-        }
-        lease["spec"] = newSpec
-        do { _ = try await client.update(lease, fieldManager: "pattern-controller") } catch {
+        let claimed = LeaseRecord.claimed(lease, identity: config.identity, durationSeconds: Int(config.leaseDuration.rounded(.up)), now: micro)
+        do { _ = try await client.update(claimed, fieldManager: "pattern-controller") } catch {
             if case .conflict = error { return holder == config.identity ? stillLeading(now) : lost() }
             return stillLeading(now)
         }
@@ -81,24 +69,10 @@ public final class LeaderElector: Sendable {
     }
 
     /// Gives the Lease up (empty holder, 1s duration) so a standby takes over at once.
-    /// Clears the Lease when it still names this identity, even if the last renewal was late
-    /// (a slow round must not leave a stopped replica's name on the Lease until it expires).
-    /// A write conflict (someone touched the Lease in between) re-reads, up to three times.
+    /// Ends leadership and clears the Lease if it still names this identity (`LeaseRecord.release`).
     public func release() async {
         state.withLock { $0.leading = false }
-        for _ in 0..<3 {
-            guard var lease = try? await client.getIfPresent(LeaderElector.gvk, name: config.name, namespace: config.namespace),
-                  lease[path: ["spec", "holderIdentity"]]?.string == config.identity else { return }
-            lease[path: ["spec", "holderIdentity"]] = ""
-            lease[path: ["spec", "leaseDurationSeconds"]] = 1
-            lease[path: ["spec", "renewTime"]] = .string(Timestamp.micro())
-            do {
-                _ = try await client.update(lease, fieldManager: "pattern-controller")
-                return
-            } catch {
-                guard case .conflict = error else { return }
-            }
-        }
+        await LeaseRecord.release(client, name: config.name, namespace: config.namespace, identity: config.identity)
     }
 
     private func won(_ now: Double) -> Bool {

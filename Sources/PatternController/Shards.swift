@@ -199,12 +199,7 @@ public final class ShardManager: Sendable {
         guard state.withLock({ $0.held.removeValue(forKey: shard) != nil }) else { return }
         state.withLock { _ = $0.releasing.remove(shard) }
         let n = leaseName(shard: shard)
-        guard var lease = try? await client.getIfPresent(LeaderElector.gvk, name: n, namespace: config.namespace),
-              lease[path: ["spec", "holderIdentity"]]?.string == config.identity else { return }
-        lease[path: ["spec", "holderIdentity"]] = ""
-        lease[path: ["spec", "leaseDurationSeconds"]] = 1
-        lease[path: ["spec", "renewTime"]] = .string(Timestamp.micro())
-        _ = try? await client.update(lease, fieldManager: "pattern-controller")
+        await LeaseRecord.release(client, name: n, namespace: config.namespace, identity: config.identity)
     }
 
     /// On shutdown (after the workers finished): every shard released, the replica Lease deleted.
@@ -218,14 +213,9 @@ public final class ShardManager: Sendable {
     /// Creates or renews a Lease of the group for this replica (with the resourceVersion read).
     private func write(name: String, role: String, existing: Value?, takeOver: Bool) async -> WriteResult {
         let micro = Timestamp.micro()
-        let duration = Value.int(Int(config.leaseDuration.rounded(.up)))
-        guard var lease = existing else {
-            var lease: Value = [
-                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                "metadata": ["name": .string(name), "namespace": .string(config.namespace)],
-                "spec": ["holderIdentity": .string(config.identity), "leaseDurationSeconds": duration,
-                         "acquireTime": .string(micro), "renewTime": .string(micro), "leaseTransitions": 0],
-            ]
+        let duration = Int(config.leaseDuration.rounded(.up))
+        guard let existing else {
+            var lease = LeaseRecord.new(name: name, namespace: config.namespace, identity: config.identity, durationSeconds: duration, now: micro)
             lease[path: ["metadata", "labels", ShardManager.groupLabel]] = .string(config.name)
             lease[path: ["metadata", "labels", ShardManager.roleLabel]] = .string(role)
             do { _ = try await client.create(lease, fieldManager: "pattern-controller") } catch {
@@ -233,16 +223,7 @@ public final class ShardManager: Sendable {
             }
             return .written
         }
-        var spec = lease["spec"] ?? .emptyObject
-        let previous = spec["holderIdentity"]?.string ?? ""
-        spec["holderIdentity"] = .string(config.identity)
-        spec["leaseDurationSeconds"] = duration
-        spec["renewTime"] = .string(micro)
-        if previous != config.identity {
-            spec["acquireTime"] = .string(micro)
-            spec["leaseTransitions"] = .int((spec["leaseTransitions"]?.int ?? 0) + 1)
-        }
-        lease["spec"] = spec
+        let lease = LeaseRecord.claimed(existing, identity: config.identity, durationSeconds: duration, now: micro)
         do { _ = try await client.update(lease, fieldManager: "pattern-controller") } catch {
             return error.isConflict ? .conflict : .failed
         }
