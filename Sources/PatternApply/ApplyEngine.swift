@@ -261,8 +261,11 @@ public struct ApplyEngine: Sendable {
     func ledgerCatchUp(_ run: inout Run) async {
         do {
             let ledger = try await records.loadLedger(run.identity, requests: run.requests)
-            if let last = ledger.last, last.result == .succeeded, last.revision == run.site.revision { return }
-            let message = ledger.last == nil
+            // A rollback always leaves its entry (`rollbackOf`), even when the cluster already matched.
+            if run.options.rollbackOf == nil, let last = ledger.last, last.result == .succeeded, last.revision == run.site.revision { return }
+            let message = run.options.rollbackOf != nil
+                ? "rollback to entry \(run.options.rollbackOf!): the cluster already matched it (nothing written)"
+                : ledger.last == nil
                 ? "recorded on a later run: the cluster already matched this revision"
                 : "recorded on a later run: the cluster matches this revision (the previous entry was not a success of it)"
             try await records.append(LedgerEntry.from(run.result, site: run.site, client: run.options.client, message: message, options: run.options), identity: run.identity, requests: run.requests)

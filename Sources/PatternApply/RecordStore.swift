@@ -24,12 +24,28 @@ public struct RecordStore: Sendable {
                                            labelSelector: "\(Ownership.inventoryLabel)=\(Ownership.ownerValue(pattern: id.pattern, site: id.site))").items
         } catch {
             throw ApplyError(.clusterUnavailable, "cannot read the inventory of \(id.pattern)/\(id.site) in \(namespace): \(error)",
-                             fix: "check the connection and that the identity may list ConfigMaps in \(namespace)")
+                             fix: RecordStore.readFix(error, namespace: namespace))
         }
         if shards.isEmpty { return nil }
         do { return try Inventory.decode(shards) } catch {
             throw ApplyError(.inventoryUnreadable, "the inventory of \(id.pattern)/\(id.site) (\(empty.name) in \(namespace)) is unreadable: \(error.message)",
                              fix: error.fix)
+        }
+    }
+
+    /// The fix for a failed read of the records: RBAC only when the API refused the identity;
+    /// a cluster that could not be reached (refused connection, DNS, TLS, timeout, 502–504)
+    /// gets a connection fix.
+    static func readFix(_ error: KubeError, namespace: String) -> String {
+        switch error {
+        case .forbidden, .unauthorized:
+            return "check that the identity may list ConfigMaps in \(namespace) (RBAC), or pass --record-namespace"
+        case .transport, .timeout, .cancelled:
+            return "check that the cluster is up and reachable from here (kubeconfig server URL, network), then retry"
+        case .serverError(let s) where s.code == 502 || s.code == 503 || s.code == 504:
+            return "the API server (or what is in front of it) is unavailable; retry when it is back"
+        default:
+            return "check the connection and that the identity may list ConfigMaps in \(namespace)"
         }
     }
 
@@ -70,7 +86,8 @@ public struct RecordStore: Sendable {
             requests.get()
             cm = try await client.getIfPresent(RecordStore.configMap, name: name, namespace: namespace)
         } catch {
-            throw ApplyError(.clusterUnavailable, "cannot read the ledger \(name) in \(namespace): \(error)")
+            throw ApplyError(.clusterUnavailable, "cannot read the ledger \(name) in \(namespace): \(error)",
+                             fix: RecordStore.readFix(error, namespace: namespace))
         }
         do { return try Ledger.decode(cm, pattern: id.pattern, site: id.site, namespace: namespace) } catch {
             throw ApplyError(.inventoryUnreadable, "the ledger \(name) is unreadable: \(error.message)", fix: error.fix)

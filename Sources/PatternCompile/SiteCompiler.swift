@@ -34,6 +34,11 @@ public struct SiteCompiler: Sendable {
     /// read them and compile again.
     public var lookupMisses: LookupMisses?
 
+    /// The directory on disk the workspace's files came from, when the tree is not a
+    /// `LocalTree` (an overlay read from git history by `pattern rollback`): relative local git
+    /// URLs are anchored at it, exactly as they were when the site was applied from the checkout.
+    public var localRoot: String?
+
     public init(workspace: Workspace, resolver: (any PatternSourceResolver)? = nil, treeProvenance: Provenance? = nil) {
         self.workspace = workspace
         self.resolver = resolver
@@ -97,8 +102,8 @@ public struct SiteCompiler: Sendable {
             // Relative local URLs are relative to the overlay file that names them, not to
             // the process's working directory.
             var git = git
-            if let local = workspace.tree as? LocalTree, let dir = chain.first(where: { $0.file == refFile })?.directory {
-                let base = local.root + (dir.isRoot ? "" : "/" + dir.string)
+            if let root = (workspace.tree as? LocalTree)?.root ?? localRoot, let dir = chain.first(where: { $0.file == refFile })?.directory {
+                let base = root + (dir.isRoot ? "" : "/" + dir.string)
                 git.url = SiteCompiler.anchorLocalURL(git.url, at: base)
                 git.mirrors = git.mirrors.map { SiteCompiler.anchorLocalURL($0, at: base) }
                 if var v = git.verify {

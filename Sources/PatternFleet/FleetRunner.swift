@@ -24,10 +24,13 @@ public struct FleetLimits: Sendable, Hashable {
 public enum SiteOutcome: String, Sendable, Hashable, CaseIterable {
     /// Nothing to change (diff, apply) or no drift (drift).
     case inSync = "in-sync"
-    /// diff found changes; apply made changes.
+    /// diff found changes; apply made changes; status: the repository renders another
+    /// revision than the one last applied (the site is behind).
     case changed
-    /// drift found drift (or the site was never applied).
+    /// drift found drift (or the site was never applied); status: drift, or never applied.
     case drifted
+    /// status: applied and in sync, but some objects are not ready yet.
+    case progressing
     /// The site could not be handled: render error, refused apply, failed objects, an API error.
     case failed
     /// The cluster could not be reached (connection refused, DNS, TLS, timeout, 502/503).
@@ -57,6 +60,8 @@ public struct SiteResult: Sendable {
     public var detail: String = ""
     /// The site's own machine report (DiffReport, ApplyReport, DriftReport) when it ran.
     public var report: Value?
+    /// `status`: what the site's records and live objects say.
+    public var status: SiteStatus?
 
     public init(site: String, cluster: String, outcome: SiteOutcome) {
         self.site = site; self.cluster = cluster; self.outcome = outcome
@@ -68,6 +73,44 @@ public struct SiteResult: Sendable {
         r.message = message
         r.fix = fix
         return r
+    }
+}
+
+/// What `pattern status` found for one site: its last apply (from the ledger) against what the
+/// repository renders now, and how many of the rendered objects are ready.
+public struct SiteStatus: Sendable, Hashable {
+    /// The revision of the last succeeded apply (nil: never applied successfully).
+    public var appliedRevision: String?
+    /// Its ledger seq and time (RFC 3339).
+    public var appliedSeq: Int?
+    public var appliedTime: String?
+    /// How long ago it was applied, as kubectl prints ages (`45s`, `12m`, `3h`, `5d`).
+    public var appliedAge: String?
+    /// The newest ledger entry's seq and result (it may be a failed apply after the last success).
+    public var lastSeq: Int?
+    public var lastResult: String?
+    /// The revision the repository renders now.
+    public var renderedRevision: String
+    /// Rendered objects, and how many of them are live and ready by the readiness rules.
+    public var objects: Int
+    public var ready: Int
+
+    public init(renderedRevision: String, objects: Int = 0, ready: Int = 0) {
+        self.renderedRevision = renderedRevision; self.objects = objects; self.ready = ready
+    }
+
+    /// The `status` field of a site in the FleetReport.
+    public var document: Value {
+        var o = Object()
+        if let r = appliedRevision { o.append("appliedRevision", .string(r)) }
+        if let n = appliedSeq { o.append("appliedSeq", .int(n)) }
+        if let t = appliedTime { o.append("appliedTime", .string(t)) }
+        if let n = lastSeq { o.append("lastSeq", .int(n)) }
+        if let r = lastResult { o.append("lastResult", .string(r)) }
+        o.append("renderedRevision", .string(renderedRevision))
+        o.append("objects", .int(objects))
+        o.append("ready", .int(ready))
+        return .object(o)
     }
 }
 

@@ -26,6 +26,9 @@ public typealias SiteReverter = @Sendable (String, ClusterSite, String) async ->
 public struct ClusterRolloutSites: RolloutSites {
     public let sites: [String: ClusterSite]
     public let revert: SiteReverter
+    /// Asked before each apply (`refusal(_:)`): a reason to refuse the site, e.g. a
+    /// PatternSync reconciles it. nil: no check.
+    public var refuse: (@Sendable (String, ClusterSite) async -> String?)? = nil
 
     public init(sites: [String: ClusterSite], revert: @escaping SiteReverter) {
         self.sites = sites; self.revert = revert
@@ -128,6 +131,11 @@ public struct ClusterRolloutSites: RolloutSites {
             if got == want { return .healthy }
             return .progressing("\(check): is \(got ?? "absent")")
         }
+    }
+
+    public func refusal(_ name: String) async -> String? {
+        guard let s = site(name), let refuse else { return nil }
+        return await refuse(name, s)
     }
 
     public func rollBack(_ name: String, to revision: String) async -> SiteStep {

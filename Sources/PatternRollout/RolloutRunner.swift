@@ -31,8 +31,8 @@ public struct RolloutRunner: Sendable {
 
     /// Starts rollout `plan` at `revision` and drives it until it succeeds, fails, is paused or
     /// aborted. A rollout of the same name that is running or paused is refused; a finished one
-    /// is replaced.
-    public func start(_ plan: RolloutPlan, revision: String) async throws(RolloutError) -> RolloutState {
+    /// is replaced. `sourceRef` is recorded in the state (`RolloutState.sourceRef`).
+    public func start(_ plan: RolloutPlan, revision: String, sourceRef: String? = nil) async throws(RolloutError) -> RolloutState {
         let existing = try await store.load(plan.name)
         if let existing, !existing.phase.isFinal {
             throw RolloutError(.alreadyRunning, "rollout \(plan.name) is \(existing.phase.rawValue) (revision \(existing.revision))",
@@ -40,6 +40,7 @@ public struct RolloutRunner: Sendable {
         }
         let now = clock.now()
         var state = RolloutState(plan: plan, revision: revision, now: now)
+        state.sourceRef = sourceRef
         state.driver = .init(id: driverID, heartbeat: now)
         state.resourceVersion = existing?.resourceVersion
         state = try await store.save(state)
@@ -66,6 +67,13 @@ public struct RolloutRunner: Sendable {
         state.phase = .running
         state.message = nil
         if let wi = state.currentWave, state.waves[wi].phase == .paused { state.waves[wi].phase = .running }
+        if let wi = state.currentWave, let started = state.waves[wi].soakStartedAt, !state.waves[wi].phase.isFinal {
+            // Time nobody watched the wave (paused, or since a crashed driver's last write)
+            // does not count towards its soak: the soak start moves forward by it.
+            let since = state.waves[wi].soakPausedAt ?? state.driver?.heartbeat ?? now
+            if now > since { state.waves[wi].soakStartedAt = started + (now - since) }
+            state.waves[wi].soakPausedAt = nil
+        }
         // Deferred sites that used up their attempts get a fresh set.
         for wi in state.waves.indices where !state.waves[wi].phase.isFinal {
             for si in state.waves[wi].sites.indices where state.waves[wi].sites[si].status == .deferred {
@@ -89,7 +97,10 @@ public struct RolloutRunner: Sendable {
             }
             state.phase = .paused
             state.message = "paused by \(who) at \(Timestamp.format(now))"
-            if let wi = state.currentWave, state.waves[wi].phase == .running { state.waves[wi].phase = .paused }
+            if let wi = state.currentWave, state.waves[wi].phase == .running {
+                state.waves[wi].phase = .paused
+                if state.waves[wi].soakStartedAt != nil { state.waves[wi].soakPausedAt = now }
+            }
             state.updatedAt = now
         }
     }
@@ -274,6 +285,10 @@ public struct RolloutRunner: Sendable {
             case .unreachable(let m): return try await unreachable(name, wi, si, plan, keeper, m)
             case .failed(let m): return try await mark(name, wi, keeper, .failed, "cannot read its ledger: \(m)")
             }
+        }
+        if let why = await sites.refusal(name) {
+            try Self.checkCancelled(name)
+            return try await mark(name, wi, keeper, .failed, "refused (nothing written): \(why)")
         }
         _ = try await keeper.update { $0.waves[wi].sites[si].touched = true }
         let applied = await sites.apply(name)

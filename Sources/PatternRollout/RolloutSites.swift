@@ -33,4 +33,12 @@ public protocol RolloutSites: Sendable {
     func health(_ site: String, checks: [RolloutPlan.HealthCheck]) async -> SiteHealth
     /// Returns the site to `revision`, the one its ledger had before the rollout applied it.
     func rollBack(_ site: String, to revision: String) async -> SiteStep
+    /// Why the site must not be applied (e.g. a PatternSync that is not suspended reconciles
+    /// it), asked right before each apply; nil: go ahead. A refused site fails without being
+    /// written to, so a rollback of its wave leaves it alone.
+    func refusal(_ site: String) async -> String?
+}
+
+extension RolloutSites {
+    public func refusal(_ site: String) async -> String? { nil }
 }

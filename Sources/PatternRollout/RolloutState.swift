@@ -67,6 +67,9 @@ public struct RolloutState: Sendable, Hashable {
         public var sites: [Site]
         /// When every site of the wave was healthy and the soak began (seconds since the epoch).
         public var soakStartedAt: Double?
+        /// When the rollout was paused during this wave's soak: on resume the soak start moves
+        /// forward by the paused time, so time nobody watched never counts as soak.
+        public var soakPausedAt: Double?
         public var finishedAt: Double?
         public var message: String?
 
@@ -83,6 +86,10 @@ public struct RolloutState: Sendable, Hashable {
     public var plan: RolloutPlan
     /// What is rolled out (e.g. a git commit or tag of the pattern repository), as given to `start`.
     public var revision: String
+    /// The git revision (tag, branch or commit) every site's git pattern source was rendered at
+    /// instead of the ref its overlay names (`pattern rollout start --revision`); nil: the
+    /// overlays' refs. A resume renders at the same revision.
+    public var sourceRef: String?
     public var phase: Phase = .running
     public var message: String?
     public var waves: [Wave]
@@ -132,6 +139,7 @@ extension RolloutState {
         o.append("format", .string(Self.format))
         o.append("name", .string(name))
         o.append("revision", .string(revision))
+        if let sourceRef { o.append("sourceRef", .string(sourceRef)) }
         o.append("phase", .string(phase.rawValue))
         if let message { o.append("message", .string(message)) }
         o.append("startedAt", .string(Timestamp.format(startedAt)))
@@ -147,6 +155,7 @@ extension RolloutState {
         o.append("name", .string(w.name))
         o.append("phase", .string(w.phase.rawValue))
         if let t = w.soakStartedAt { o.append("soakStartedAt", .string(Timestamp.format(t))) }
+        if let t = w.soakPausedAt { o.append("soakPausedAt", .string(Timestamp.format(t))) }
         if let t = w.finishedAt { o.append("finishedAt", .string(Timestamp.format(t))) }
         if let m = w.message { o.append("message", .string(m)) }
         o.append("sites", .array(w.sites.map(encode)))
@@ -181,6 +190,7 @@ extension RolloutState {
               let updated = v["updatedAt"]?.string.flatMap(Timestamp.parse) else { throw bad("no times") }
         self.plan = plan
         self.revision = v["revision"]?.string ?? ""
+        self.sourceRef = v["sourceRef"]?.string
         self.phase = phase
         self.message = v["message"]?.string
         self.startedAt = started
@@ -209,6 +219,7 @@ extension RolloutState {
             var w = Wave(name: name, sites: sites)
             w.phase = wp
             w.soakStartedAt = wv["soakStartedAt"]?.string.flatMap(Timestamp.parse)
+            w.soakPausedAt = wv["soakPausedAt"]?.string.flatMap(Timestamp.parse)
             w.finishedAt = wv["finishedAt"]?.string.flatMap(Timestamp.parse)
             w.message = wv["message"]?.string
             waves.append(w)

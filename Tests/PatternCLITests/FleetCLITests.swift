@@ -232,6 +232,86 @@ struct FleetRepo {
         #expect(clusters["edge-us"].requestLog.entries.isEmpty)
     }
 
+    @Test func statusOverManySitesReportsAppliedBehindDriftedNeverAppliedAndUnreachable() async throws {
+        let repo = try FleetRepo()
+        let clusters = try TestClusters(["edge-eu", "edge-us", "hub"], refused: ["edge-ap"])
+        defer { clusters.stop() }
+        let applied = await run(["apply", "edge-eu", "edge-us", "--yes", "--no-wait"], repo: repo, clusters: clusters)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        // Both applied and untouched: in sync, every object ready; exit 0.
+        let clean = await run(["status", "edge-eu", "edge-us"], repo: repo, clusters: clusters)
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        let header = clean.stdout.split(separator: "\n").first.map { $0.split(separator: " ").map(String.init) }
+        #expect(header == ["SITE", "CLUSTER", "APPLIED", "AGE", "READY", "DRIFTED", "RESULT"], "\(clean.stdout)")
+        #expect(clean.stdout.contains("4/4"))
+        #expect(clean.stdout.contains("2 in-sync"))
+
+        // A hand edit on edge-eu: drifted. hub was never applied; edge-ap cannot be reached.
+        let info = try #require(clusters["edge-eu"].store.resource(group: "", version: "v1", resource: "configmaps"))
+        _ = try clusters["edge-eu"].store.update(info, namespace: "fleet-edge-eu", name: "edge-eu-config-1", manager: "kubectl-edit",
+                                                 dryRun: false, precondition: nil) { o in
+            var o = o
+            o[path: ["data", "site"]] = "edited"
+            return o
+        }
+        let all = await run(["status", "--all", "-o", "json"], repo: repo, clusters: clusters)
+        #expect(all.status == 2, "\(all.stderr)")
+        #expect(try outcomes(all.stdout) == ["edge-eu": "drifted", "edge-us": "in-sync", "edge-ap": "unreachable", "hub": "drifted"], "\(all.stdout)")
+        let doc = try JSONParser.parse(all.stdout)
+        #expect(doc["command"]?.string == "status")
+        let us = doc["sites"]?.array?.first { $0["site"]?.string == "edge-us" }
+        #expect(us?[path: ["status", "appliedSeq"]]?.int == 1)
+        #expect(us?[path: ["status", "appliedRevision"]]?.string == us?[path: ["status", "renderedRevision"]]?.string)
+        #expect(us?[path: ["status", "ready"]]?.int == 4)
+        let hub = doc["sites"]?.array?.first { $0["site"]?.string == "hub" }
+        #expect(hub?["message"]?.string == "never applied to this cluster")
+        // Status only reads.
+        #expect(clusters["hub"].requestLog.writes.isEmpty)
+
+        // The repository moves on: edge-us is behind (changed), not in sync; exit 1.
+        let objects = repo.root + "/patterns/fleet-demo/components/app/objects.yaml"
+        try (try String(contentsOfFile: objects, encoding: .utf8) + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${site.name}-new\n  namespace: fleet-${site.name}\n")
+            .write(toFile: objects, atomically: true, encoding: .utf8)
+        let behind = await run(["status", "--selector", "region=us", "-o", "json"], repo: repo, clusters: clusters)
+        #expect(behind.status == 1, "\(behind.stderr)")
+        #expect(try outcomes(behind.stdout) == ["edge-us": "changed"])
+        #expect(behind.stdout.contains("behind: the repository renders"))
+
+        // One name without --all/--selector is still the PatternSync status.
+        let one = await run(["status", "edge-us"], repo: repo, clusters: clusters)
+        #expect(one.stderr.contains("PatternSync") || one.stderr.contains("cannot read PatternSyncs"), "\(one.stderr)")
+    }
+
+    @Test func aBrokenOverlayChainUnderASelectorIsThatSitesFailureAndApplyWritesNothing() async throws {
+        let repo = try FleetRepo(sites: [("edge-eu", "edge-eu", "region: eu"), ("edge-us", "edge-us", "region: us")])
+        try "apiVersion: pattern.dev/v1alpha1\nkind: Site\nmetadata:\n  name: edge-us\nspec:\n  extends: [nowhere]\n  cluster:\n    context: edge-us\n"
+            .write(toFile: repo.root + "/overlays/edge-us/overlay.yaml", atomically: true, encoding: .utf8)
+        let clusters = try TestClusters(["edge-eu", "edge-us"])
+        defer { clusters.stop() }
+        let diff = await run(["diff", "--selector", "tier=edge", "-o", "json"], repo: repo, clusters: clusters)
+        #expect(diff.status == 2, "\(diff.stderr)")
+        #expect(try outcomes(diff.stdout) == ["edge-eu": "changed", "edge-us": "failed"], "\(diff.stdout)\(diff.stderr)")
+        let us = try JSONParser.parse(diff.stdout)["sites"]?.array?.first { $0["site"]?.string == "edge-us" }
+        #expect(us?["message"]?.string?.contains("overlay chain does not load") == true)
+        #expect(us?["message"]?.string?.contains("--selector cannot be evaluated") == true)
+        // The safety rule stays: a site that does not load stops every write.
+        let apply = await run(["apply", "--selector", "tier=edge", "--yes", "--no-wait"], repo: repo, clusters: clusters)
+        #expect(apply.status == 2)
+        #expect(apply.stderr.contains("nothing was written to any cluster"), "\(apply.stderr)")
+        #expect(clusters["edge-eu"].requestLog.writes.isEmpty)
+    }
+
+    @Test func aRefusedConnectionIsNotSentToRBAC() async throws {
+        let repo = try FleetRepo(sites: [("edge-ap", "edge-ap", "region: ap")])
+        let clusters = try TestClusters(["hub"], refused: ["edge-ap"])
+        defer { clusters.stop() }
+        let r = await run(["drift", "edge-ap"], repo: repo, clusters: clusters)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("fix:"), "\(r.stderr)")
+        #expect(!r.stderr.contains("may list ConfigMaps"), "\(r.stderr)")
+        #expect(r.stderr.contains("up and reachable"), "\(r.stderr)")
+    }
+
     /// The site of every ConfigMap apply, in the order the server received them.
     func writeOrder(_ server: TestAPIServer) -> [String] {
         var out: [String] = []

@@ -175,22 +175,57 @@ import Glibc
         #expect(after.last?["source"]?["commit"]?.string == commitA)
         #expect(commitB != commitA)
 
+        // Rolling back to what is already live writes no object but still leaves its entry.
+        let writes = server.requestLog.writes.filter { $0.resource != "configmaps" || $0.namespace != "pattern-system" }.count
+        let again = await pattern(["rollback", "s", "--to", "1", "--yes", "--timeout", "30"])
+        #expect(again.status == 0, "\(again.stderr)\(again.stdout)")
+        #expect(server.requestLog.writes.filter { $0.resource != "configmaps" || $0.namespace != "pattern-system" }.count == writes)
+        after = try ledger()
+        #expect(after.last?["seq"]?.int == 6)
+        #expect(after.last?["rollbackOf"]?.int == 1)
+        #expect(after.last?["message"]?.string?.contains("already matched") == true)
+
         // history --all --since: one table across sites, newest first, rollbacks marked.
         let h = await pattern(["history", "--all", "--since", "1h"])
         #expect(h.status == 0, "\(h.stderr)")
         #expect(h.stdout.contains("SITE"))
         #expect(h.stdout.contains("(rollback of 2)"))
         let lines = h.stdout.split(separator: "\n").dropFirst()
-        #expect(lines.count == 5)
-        #expect(lines.first?.contains(" 5 ") == true, "\(h.stdout)")
+        #expect(lines.count == 6)
+        #expect(lines.first?.contains(" 6 ") == true, "\(h.stdout)")
         // --selector chooses the same sites as diff/apply/drift (site labels, Docs/fleet.md).
         let hs = await pattern(["history", "--selector", "pattern.dev/site=s", "--since", "1h"])
         #expect(hs.status == 0, "\(hs.stderr)")
-        #expect(hs.stdout.split(separator: "\n").dropFirst().count == 5, "\(hs.stdout)")
+        #expect(hs.stdout.split(separator: "\n").dropFirst().count == 6, "\(hs.stdout)")
         let none = await pattern(["history", "--selector", "pattern.dev/site=nope"])
         #expect(none.status == 2 && none.stderr.contains("no site matches --selector"), "\(none.stderr)")
         let hj = await pattern(["history", "s", "--since", "1h", "-o", "json"])
         #expect(try JSONParser.parse(hj.stdout)["entries"]?.array?.first?["site"]?.string == "s")
+    }
+
+    @Test func aRelativeLocalPatternURLRollsBack() async throws {
+        defer { server.stop(); TemporaryDirectories.remove(root) }
+        _ = try serve()   // the bare repository srv/demo.git; read here by path, not through the daemon
+        defer { stop(root + "/daemon.pid") }
+        // The overlay names the pattern by a path relative to its own directory.
+        try sh("""
+            set -e
+            mkdir -p '\(root)/site/overlays/s'
+            cd '\(root)/site' && git init -q -b main
+            printf 'apiVersion: pattern.dev/v1alpha1\\nkind: Site\\nmetadata: {name: s}\\nspec:\\n  pattern:\\n    git: {url: "../../../srv/demo.git", ref: main, path: patterns/demo}\\n' > overlays/s/overlay.yaml
+            \(Self.git) add -A && \(Self.git) commit -qm site
+            """)
+        let a = await pattern(["apply", "s", "--yes", "--timeout", "30"])
+        #expect(a.status == 0, "\(a.stderr)")
+        _ = try commitB()
+        let b = await pattern(["apply", "s", "--yes", "--timeout", "30"])
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(live("cfg")?["data"]?["color"]?.string == "green")
+        let r = await pattern(["rollback", "s", "--yes", "--timeout", "30"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stderr.contains("gives revision"), "\(r.stderr)")
+        #expect(live("cfg")?["data"]?["color"]?.string == "blue")
+        #expect(try ledger().last?["rollbackOf"]?.int == 1)
     }
 
     @Test func aRevisionMismatchIsRefusedWithNothingWritten() async throws {

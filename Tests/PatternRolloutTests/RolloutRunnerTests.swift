@@ -208,6 +208,46 @@ func site(_ s: RolloutState, _ name: String) -> RolloutState.Site? {
         #expect(sites.log.contains("apply a2"))
     }
 
+    @Test func timePausedDuringASoakDoesNotCountTowardsIt() async throws {
+        let store = MemoryRolloutStore()
+        // Each poll sleeps 60 s of virtual time and 5 ms of real time, so the test can pause
+        // while the 600 s soak runs.
+        let clock = VirtualClock(realSleepMilliseconds: 5)
+        let sites = ScriptedSites(revisions: ["a": old])
+        var runner = RolloutRunner(store: store, sites: sites, clock: clock, driverID: "t")
+        runner.pollSeconds = 60
+        let task = Task { try await runner.start(plan([.init(name: "w", sites: ["a"], soakSeconds: 600)]), revision: "v2") }
+        var soakStart: Double? = nil
+        for _ in 0..<5000 {
+            if let s = try await store.load("r1"), let t = s.waves[0].soakStartedAt { soakStart = t; break }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        let start = try #require(soakStart)
+        let pausedAt = clock.now()
+        _ = try await RolloutRunner.pause("r1", store: store, by: "other", now: pausedAt)
+        let paused = try await task.value
+        #expect(paused.phase == .paused)
+        let watched = pausedAt - start
+        #expect(watched < 600)
+        #expect(paused.waves[0].soakPausedAt == pausedAt)
+        // Paused for two hours: none of it is soak time.
+        clock.advance(7200)
+        let callsBefore = sites.state.withLock { $0.healthCalls["a"] ?? 0 }
+        let resumeAt = clock.now()
+        let done = try await runner.resume("r1")
+        #expect(done.phase == .succeeded)
+        let s = try #require(done.waves[0].soakStartedAt)
+        // The soak start moved forward by the paused time: the wave was watched 600 s in all.
+        #expect(s == start + (resumeAt - pausedAt))
+        #expect(resumeAt - pausedAt >= 7200)
+        #expect(done.waves[0].finishedAt! - s >= 600)
+        #expect(done.waves[0].soakPausedAt == nil)
+        // After the resume the site was checked through the rest of the soak (not ended at once).
+        let callsAfter = sites.state.withLock { $0.healthCalls["a"] ?? 0 }
+        #expect(callsAfter - callsBefore >= Int((600 - watched) / 60) - 1, "\(callsAfter - callsBefore) health checks after resume")
+        #expect(callsAfter - callsBefore >= 1)
+    }
+
     @Test func abortStopsForGoodAndResumeIsRefused() async throws {
         let store = MemoryRolloutStore()
         let clock = VirtualClock()

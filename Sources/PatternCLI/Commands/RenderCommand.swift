@@ -173,7 +173,8 @@ public enum Renderer {
     /// and every site's diagnostics (warnings of compiled sites, errors of failed ones).
     public static func compileCollecting(sites: [String], workspace: Workspace, resolver: (any PatternSourceResolver)? = nil,
                                          chartReleases: ChartReleases = .install, expandApplications: Bool? = nil,
-                                         helmReads: ((String) throws(Diagnostic) -> HelmClusterReads?)? = nil)
+                                         helmReads: ((String) throws(Diagnostic) -> HelmClusterReads?)? = nil,
+                                         resolverFor: ((String) -> any PatternSourceResolver)? = nil)
         -> ([RenderedSite], [ValidationReport.Item])
     {
         var compiler = SiteCompiler(workspace: workspace, resolver: resolver)
@@ -188,6 +189,8 @@ public enum Renderer {
                     items.append(.init(site: s, diagnostic: error))
                     continue
                 }
+                // A resolver per site (fleet applies record each site's sources on its own).
+                if let resolverFor { compiler.resolver = resolverFor(s) }
                 let r = try compiler.compile(site: s)
                 for w in r.warnings { items.append(.init(site: s, diagnostic: w)) }
                 out.append(r)

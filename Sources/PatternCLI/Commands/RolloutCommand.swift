@@ -4,6 +4,8 @@ import PatternCompile
 import PatternApply
 import PatternRecord
 import PatternRollout
+import PatternController
+import PatternFleet
 import KubeClient
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +31,7 @@ public struct RolloutCommand: AsyncParsableCommand {
             and `resume` continues where a crashed or stopped client left off.
 
             Examples:
-              pattern rollout start platform-1-5 --revision v1.5.0   render every site, then drive the waves
+              pattern rollout start platform-1-5 --revision v1.5.0   every site's git pattern at tag v1.5.0, then the waves
               pattern rollout status platform-1-5                    wave by wave: done, soaking, waiting, failed, deferred
               pattern rollout status platform-1-5 -o json            the same for CI
               pattern rollout pause platform-1-5                     the driver stops after the site it is applying
@@ -103,16 +105,22 @@ public struct RolloutCommand: AsyncParsableCommand {
         if state.phase == .failed || state.phase == .aborted { throw ExitCode(1) }
     }
 
-    /// A runner for the plan's sites: every site rendered first (nothing is written when one fails).
+    /// A runner for the plan's sites: every site rendered first (nothing is written when one
+    /// fails), at `sourceRef` when given; each site's apply records its render (so it can be
+    /// rolled back to), and sites a PatternSync reconciles are refused unless `overrideController`.
     static func runner(_ options: Options, plan: RolloutPlan, store: ConfigMapRolloutStore, noPrune: Bool,
-                       poll: Double) throws -> RolloutRunner {
+                       poll: Double, sourceRef: String?, overrideController: Bool) async throws -> (runner: RolloutRunner, digest: String) {
         let names = plan.waves.flatMap(\.sites)
-        let rendered: [RenderedSite]
-        do { rendered = try options.repoOptions.compile(names) } catch {
-            if let d = error as? Diagnostics { Output.report(d.items) } else if let d = error as? Diagnostic { Output.report([d]) } else { Output.err("error: \(error)\n") }
+        let repo = options.repoOptions
+        let pin = try sourceRef.map { try RolloutCommand.pin($0, sites: names, repo: repo) }
+        let (rendered, items, recorders) = RenderRecord.compile(names, repo: repo, revision: pin)
+        let errors = items.filter { $0.diagnostic.severity == .error }
+        if !errors.isEmpty || rendered.count != Set(names).count {
+            Output.report(errors.map(\.diagnostic))
             Output.err("nothing was applied: every site of the rollout must render first\n")
             throw ExitCode(1)
         }
+        let overlay = RenderRecord.overlay(repo)
         var sites: [String: ClusterSite] = [:]
         for r in rendered {
             let client: KubeClient
@@ -125,29 +133,96 @@ public struct RolloutCommand: AsyncParsableCommand {
             o.prune = !noPrune
             o.namespaces = r.apply.namespaces
             if let kinds = r.apply.pruneKinds { o.pruneKinds = Set(kinds.map(GroupKind.parse)) }
+            if let recorder = recorders[r.site] {
+                o.render = RenderRecord.make(r, repo: repo, recorder: recorder, releases: .install, overlay: overlay)
+            }
             sites[r.site] = ClusterSite(rendered: r, engine: ApplyEngine(client: client, recordNamespace: r.apply.recordNamespace ?? Inventory.defaultNamespace), options: o)
         }
+        if !overrideController { try await refuseManaged(sites) }
         // A failed wave's site goes back through the ledger rollback of `pattern rollback`: the
         // entry with the revision it had before, rendered again offline and checked against it.
-        nonisolated(unsafe) let repo = options.repoOptions
-        let clusterSites = ClusterRolloutSites(sites: sites, revert: { site, cs, revision in
+        nonisolated(unsafe) let repoCopy = repo
+        var clusterSites = ClusterRolloutSites(sites: sites, revert: { site, cs, revision in
             do {
-                let r = try await Rollback.rollback(site: site, to: .id(revision), repo: repo, engine: cs.engine, options: cs.options)
+                let r = try await Rollback.rollback(site: site, to: .id(revision), repo: repoCopy, engine: cs.engine, options: cs.options)
                 return r.succeeded ? .ok(revision) : .failed("rollback to \(Revision.short(revision)) failed: \(r.failed.count) object(s) failed")
             } catch {
                 return .failed("rollback to \(Revision.short(revision)) failed: \(error)")
             }
         })
+        if !overrideController {
+            // Checked again right before each apply: a PatternSync may appear during a long rollout.
+            clusterSites.refuse = { _, cs in
+                do { return try await managedReason(cs) } catch { return "cannot check whether a PatternSync reconciles it: \(error)" }
+            }
+        }
         var runner = RolloutRunner(store: store, sites: clusterSites, driverID: who)
         runner.pollSeconds = max(0.1, poll)
         runner.onEvent = { Output.err($0 + "\n") }
-        return runner
+        return (runner, digest(rendered))
     }
 
-    /// The render digest of a plan's sites: what a rollout without --revision is named by.
-    static func digest(_ options: Options, _ plan: RolloutPlan) -> String? {
-        guard let rendered = try? options.repoOptions.compile(plan.waves.flatMap(\.sites)) else { return nil }
-        return "sha256:" + SHA256.hex(rendered.map { $0.site + "=" + $0.revision }.sorted().joined(separator: "\n"))
+    /// Why a PatternSync that is not suspended reconciles the site (nil: none does).
+    static func managedReason(_ cs: ClusterSite) async throws(KubeError) -> String? {
+        let claimants: [SiteClaims.Claimant]
+        do {
+            claimants = try await SiteClaims.claimants(cs.engine.client, pattern: cs.rendered.pattern, site: cs.rendered.site,
+                                                       recordNamespace: cs.engine.records.namespace)
+        } catch {
+            if case .forbidden = error { return nil }   // as `pattern apply`: cannot list, cannot tell
+            throw error
+        }
+        let active = claimants.filter { !$0.suspended }
+        guard !active.isEmpty else { return nil }
+        return "reconciled in the cluster by \(active.map(\.description).joined(separator: ", ")); a rollout would be reverted by the controller"
+    }
+
+    /// Before anything is written: every reachable site that a PatternSync reconciles (and is
+    /// not suspended) refuses the whole rollout, as `pattern apply` refuses such a site.
+    /// Unreachable sites are checked again right before their apply.
+    static func refuseManaged(_ sites: [String: ClusterSite]) async throws {
+        let fleet = sites.keys.sorted().map { FleetSite(name: $0, clusterKey: sites[$0]!.rendered.cluster.context ?? "(current context)") }
+        let results = await FleetRunner.run(fleet, limits: FleetLimits(parallel: 8, perCluster: 2)) { s in
+            let cs = sites[s.name]!
+            var r = SiteResult(site: s.name, cluster: s.clusterKey, outcome: .inSync)
+            do {
+                if try await Reachability.probe(cs.engine.client) != nil { return r }
+                if let why = try await managedReason(cs) { r.outcome = .failed; r.message = why }
+            } catch {
+                r.outcome = .failed
+                r.message = "cannot check whether a PatternSync reconciles it: \(error)"
+            }
+            return r
+        }
+        let refused = results.filter { $0.outcome == .failed }
+        guard !refused.isEmpty else { return }
+        Output.report(refused.map { .error("site \($0.site): \($0.message ?? "")",
+                                           fix: "set spec.suspend: true on the PatternSync first, leave the site out of the rollout, or re-run with --override-controller") })
+        Output.err("nothing was applied\n")
+        throw ExitCode(1)
+    }
+
+    /// `--revision`: the git revision every site's git pattern source is rendered at. Every
+    /// site of the rollout must take its pattern from git (a pattern in the repository itself
+    /// has no revision to choose; roll out a commit of the repository by checking it out).
+    static func pin(_ ref: String, sites: [String], repo: RepoOptions) throws -> RenderRecord.SourceRevision {
+        var urls = Set<String>()
+        var local: [String] = []
+        for s in Set(sites).sorted() {
+            guard let chain = try? repo.workspace.overlayChain(s) else { continue }   // the compile reports it
+            if let git = chain.reversed().lazy.compactMap({ $0.pattern?.git }).first { urls.insert(git.url) } else { local.append(s) }
+        }
+        if !local.isEmpty {
+            Output.report([.error("--revision \(ref) selects a git revision of the sites' pattern source, but the pattern of \(local.joined(separator: ", ")) is not taken from git",
+                                  fix: "give those sites a pattern.git source, or leave out --revision to roll out what the overlays name (check out the commit of this repository to roll out)")])
+            throw ExitCode(2)
+        }
+        return RenderRecord.SourceRevision(ref: ref, urls: urls)
+    }
+
+    /// The render digest of the rollout's sites: what a rollout without --revision is named by.
+    static func digest(_ rendered: [RenderedSite]) -> String {
+        "sha256:" + SHA256.hex(rendered.map { $0.site + "=" + $0.revision }.sorted().joined(separator: "\n"))
     }
 
     struct Start: AsyncParsableCommand {
@@ -164,18 +239,20 @@ public struct RolloutCommand: AsyncParsableCommand {
               """)
         @OptionGroup var options: Options
         @Argument(help: "Rollout name (rollouts/<name>.yaml).") var name: String
-        @Option(help: "What is rolled out, as recorded in the state (a tag or commit; default: a digest of every site's rendered revision).")
+        @Option(help: "The git revision (tag, branch or commit) of the sites' pattern source to roll out, instead of the ref each overlay names; every site's pattern must come from git. Recorded in the state; resume renders at it too.")
         var revision: String?
         @Flag(help: "Do not prune objects the sites no longer render.") var noPrune = false
+        @Flag(help: "Roll out to sites that a PatternSync reconciles in their cluster (it will revert what differs from its source).") var overrideController = false
         @Option(help: "Seconds between health polls.") var poll: Double = 5
         @Option(name: .shortAndLong, help: "Final status: text, json or yaml.") var output: ReportFormat = .text
 
         func run() async throws {
             let plan = try options.plan(name)
             let store = try options.store(name, plan: plan)
-            let runner = try RolloutCommand.runner(options, plan: plan, store: store, noPrune: noPrune, poll: poll)
-            let rev = revision ?? RolloutCommand.digest(options, plan) ?? "unknown"
-            do { try RolloutCommand.finish(try await runner.start(plan, revision: rev), output) } catch let e as RolloutError { throw RolloutCommand.fail(e) }
+            let (runner, digest) = try await RolloutCommand.runner(options, plan: plan, store: store, noPrune: noPrune, poll: poll,
+                                                                   sourceRef: revision, overrideController: overrideController)
+            let rev = revision ?? digest
+            do { try RolloutCommand.finish(try await runner.start(plan, revision: rev, sourceRef: revision), output) } catch let e as RolloutError { throw RolloutCommand.fail(e) }
         }
     }
 
@@ -237,6 +314,7 @@ public struct RolloutCommand: AsyncParsableCommand {
         @Argument(help: "Rollout name.") var name: String
         @Flag(help: "Resume although another client's heartbeat is recent.") var takeOver = false
         @Flag(help: "Do not prune objects the sites no longer render.") var noPrune = false
+        @Flag(help: "Roll out to sites that a PatternSync reconciles in their cluster.") var overrideController = false
         @Option(help: "Seconds between health polls.") var poll: Double = 5
         @Option(name: .shortAndLong, help: "Final status: text, json or yaml.") var output: ReportFormat = .text
 
@@ -245,7 +323,8 @@ public struct RolloutCommand: AsyncParsableCommand {
             let stored: RolloutState?
             do { stored = try await store.load(name) } catch { throw RolloutCommand.fail(error) }
             guard let stored else { throw RolloutCommand.fail(RolloutRunner.notFound(name)) }
-            let runner = try RolloutCommand.runner(options, plan: stored.plan, store: store, noPrune: noPrune, poll: poll)
+            let (runner, _) = try await RolloutCommand.runner(options, plan: stored.plan, store: store, noPrune: noPrune, poll: poll,
+                                                              sourceRef: stored.sourceRef, overrideController: overrideController)
             do { try RolloutCommand.finish(try await runner.resume(name, takeOver: takeOver), output) } catch let e as RolloutError { throw RolloutCommand.fail(e) }
         }
     }

@@ -192,31 +192,65 @@ public struct GetCommand: AsyncParsableCommand {
     }
 }
 
-/// `pattern status`: one PatternSync in detail.
+/// `pattern status`: one PatternSync in detail, or many sites at once from the repository.
 public struct StatusCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show one PatternSync: conditions, last apply, object counts and drift, from the cluster.",
-        usage: "pattern status <name> [-n <namespace>] [-o text|json|yaml]\n  [--kubeconfig <file>] [--context <name>]",
+        abstract: "Show one PatternSync (conditions, last apply, counts, drift), or the status of many sites at once.",
+        usage: """
+            pattern status <name> [-n <namespace>] [-o text|json|yaml]
+              [--kubeconfig <file>] [--context <name>]
+            pattern status (<site> <site>... | --all | --selector <sel>) [-C <repo>] [--detail] [-o text|json|yaml]
+              [--parallel <n>] [--per-cluster <n>] [--kubeconfig <file>] [--record-namespace <ns>]
+            """,
         discussion: """
-            Reads the PatternSync's status as the controller wrote it: its conditions (Ready, Reconciling, \
-            Stalled, SourceReady, Drifted), the last applied revision and commit, the object counts of the last \
-            apply that changed something, and the objects that drifted from it.
+            One name: reads the PatternSync's status as the controller wrote it: its conditions (Ready, \
+            Reconciling, Stalled, SourceReady, Drifted), the last applied revision and commit, the object \
+            counts of the last apply that changed something, and the objects that drifted from it.
+
+            Several sites, --all or --selector (Docs/fleet.md, "Many sites"): the sites of the repository \
+            (-C), each read from its own cluster (its cluster.context) at most --parallel at once and \
+            --per-cluster at once on one cluster: the last apply in its ledger (revision, age), how many of \
+            the objects the repository renders now are ready, drift, and one RESULT per site: in-sync, \
+            changed (behind: the repository renders another revision than the last apply), drifted (or \
+            never applied), progressing (objects not ready yet), failed (the last apply failed, an object \
+            will not become ready, the site does not compile or cannot be read) or unreachable (never \
+            "in sync"). One matrix; above 20 sites only the sites that are not in sync are listed, \
+            --detail lists every site and its detail; -o json|yaml prints one FleetReport. For one site \
+            of the repository use --selector pattern.dev/site=<site>.
 
             Examples:
-              pattern status hub             the PatternSync hub in pattern-system
-              pattern status hub -o yaml     the PatternSync itself (apiVersion, kind, spec, status)
+              pattern status hub                        the PatternSync hub in pattern-system
+              pattern status hub -o yaml                the PatternSync itself (apiVersion, kind, spec, status)
+              pattern status --all                      every site of the repository: applied, ready, drift
+              pattern status --selector tier=edge -o json   one FleetReport for CI
 
-            Exit codes: 0 Ready, 1 not Ready (or not found, or the cluster cannot be read), 2 usage errors.
+            Exit codes: one PatternSync: 0 Ready, 1 not Ready (or not found, or the cluster cannot be read), \
+            2 usage errors. Many sites: 0 every site in sync, 1 some site behind, drifted, never applied or \
+            not ready, 2 some site failed or is unreachable, bad selector, no site chosen.
             """
     )
 
-    @Argument(help: "The PatternSync name.") public var name: String
+    @Argument(help: "The PatternSync name; or several site names (a fleet).") public var names: [String] = []
     @OptionGroup public var sync: SyncOptions
+    @OptionGroup public var fleet: FleetOptions
+    @OptionGroup public var repoOptions: RepoOptions
+    @Option(help: "Fleet form: namespace holding inventories and ledgers (default: the site's apply.recordNamespace, else pattern-system).")
+    public var recordNamespace: String?
+    @Flag(help: "Fleet form: allow --context to name another context than a site's cluster.context.")
+    public var allowOtherContext = false
 
     public init() {}
 
+    public func validate() throws {
+        if !fleet.isFleet(names) && names.count != 1 {
+            throw ValidationError("Missing expected argument '<name>' (or several sites, --all, --selector)")
+        }
+    }
+
     public func run() async throws {
+        if fleet.isFleet(names) { return try await runFleet() }
+        let name = names[0]
         let client = try sync.client()
         let o = try await sync.fetch(client, name)
         let s = SyncSummary(o, now: Double(Timestamp.now().seconds))
@@ -226,6 +260,20 @@ public struct StatusCommand: AsyncParsableCommand {
             Output.out(StatusCommand.describe(o, s))
         }
         if s.ready != "True" { throw ExitCode(1) }
+    }
+
+    /// The fleet form: every chosen site's status from its own cluster, one matrix.
+    func runFleet() async throws {
+        // The cluster options of diff/apply/drift, from this command's own flags (-n names
+        // the PatternSync namespace here, so it is not the observed-namespace option).
+        var args: [String] = []
+        if let k = sync.kubeconfig { args += ["--kubeconfig", k] }
+        if let c = sync.context { args += ["--context", c] }
+        if let n = recordNamespace { args += ["--record-namespace", n] }
+        if allowOtherContext { args.append("--allow-other-context") }
+        let cluster = try ClusterOptions.parse(args)
+        let format: ReportFormat = switch sync.output { case .text: .text; case .json: .json; case .yaml: .yaml }
+        try await FleetRun(repo: repoOptions, cluster: cluster, fleet: fleet, output: format).status(names)
     }
 
     static func describe(_ o: Value, _ s: SyncSummary) -> String {

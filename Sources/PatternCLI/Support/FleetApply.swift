@@ -25,7 +25,8 @@ extension FleetRun {
     /// changes, ask once, apply the reachable sites, print the result matrix.
     func apply(_ names: [String], options base: ApplyOptions, pruneKinds: [String], yes: Bool, overrideController: Bool) async throws {
         let targets = try targets(names)
-        let (rendered, compileFailures) = compile(targets)
+        let compiled = compile(targets)
+        let compileFailures = compiled.failed
         if !compileFailures.isEmpty {
             var results: [SiteResult] = []
             for t in targets {
@@ -41,15 +42,20 @@ extension FleetRun {
         }
         let byName = Self.index(targets)
         let prepared = FleetBox<FleetPrepared>()
+        // The overlay checkout, once for every site's ledger entry.
+        let overlay = base.dryRun ? nil : RenderRecord.overlay(repo)
         // 1. Preview: connect, probe, refine chart releases, check the controller, diff.
         let preview = await FleetRunner.run(targets.map(\.site), limits: limits) { s in
             let t = byName[s.name]!
-            return await prepareOne(t, rendered[t.name]!, base: base, pruneKinds: pruneKinds, overrideController: overrideController, into: prepared)
+            return await Self.buffered(t.name) {
+                await prepareOne(t, compiled.rendered[t.name]!, recorder: compiled.recorders[t.name], overlay: overlay, base: base,
+                                 pruneKinds: pruneKinds, overrideController: overrideController, into: prepared)
+            }
         }
         let previewReport = FleetReport(command: .diff, results: preview, selector: fleet.selector)
         // The plan goes where the person reads: stdout for text, stderr when stdout is JSON.
         let fd: Int32 = output != .text ? 2 : 1
-        Output.write(fd, "Plan for \(targets.count) site\(targets.count == 1 ? "" : "s"):\n" + previewReport.matrix())
+        Output.write(fd, "Plan for \(targets.count) site\(targets.count == 1 ? "" : "s"):\n" + previewReport.matrix(all: fleet.detail))
         let ready = preview.filter { prepared[$0.site] != nil }
         let changes = ready.contains { $0.created + $0.changed + $0.pruned > 0 }
         let prunes = ready.reduce(0) { $0 + (prepared[$1.site]?.plannedPrunes ?? 0) }
@@ -68,7 +74,7 @@ extension FleetRun {
         }
         // 2. Apply the sites the preview could prepare; the others keep their preview result.
         let applied = await FleetRunner.run(ready.map { byName[$0.site]!.site }, limits: limits) { s in
-            await applyOne(prepared[s.name]!, base: base)
+            await Self.buffered(s.name) { await applyOne(prepared[s.name]!, base: base) }
         }
         var bySite: [String: SiteResult] = [:]
         for r in applied { bySite[r.site] = r }
@@ -86,15 +92,21 @@ extension FleetRun {
         return o
     }
 
-    func prepareOne(_ t: FleetTarget, _ installRender: RenderedSite, base: ApplyOptions, pruneKinds: [String], overrideController: Bool,
+    /// Previews one site; its apply options carry the render record (`recorder`, the
+    /// `.Release` choices, `overlay`), so the ledger entry can be rolled back to.
+    func prepareOne(_ t: FleetTarget, _ installRender: RenderedSite, recorder: SourceRecorder?, overlay: LedgerEntry.Render.Overlay?,
+                    base: ApplyOptions, pruneKinds: [String], overrideController: Bool,
                     into box: FleetBox<FleetPrepared>) async -> SiteResult {
-        let engine: ApplyEngine, site: RenderedSite
-        switch await connectAndRefine(t, installRender) {
+        let engine: ApplyEngine, site: RenderedSite, releases: ChartReleases
+        switch await connectAndRefine(t, installRender, recorder: recorder) {
         case .failure(let f): return SiteResult(t, f)
-        case .success(let c): (engine, site) = c
+        case .success(let c): (engine, site, releases) = c
         }
         do {
-            let options = applyOptions(base, site: site, pruneKinds: pruneKinds)
+            var options = applyOptions(base, site: site, pruneKinds: pruneKinds)
+            if !base.dryRun, let recorder {
+                options.render = RenderRecord.make(site, repo: repo, recorder: recorder, releases: releases, overlay: overlay)
+            }
             if !base.dryRun && !overrideController {
                 let claimants = try await SiteClaims.claimants(engine.client, pattern: site.pattern, site: site.site, recordNamespace: engine.records.namespace)
                 let active = claimants.filter { !$0.suspended }
@@ -115,7 +127,7 @@ extension FleetRun {
                                         options: options, plannedPrunes: r.pruned)
             return r
         } catch {
-            return SiteResult(t, FleetFailure(.failed, Self.message(error)))
+            return await failure(t, error, client: engine.client)
         }
     }
 

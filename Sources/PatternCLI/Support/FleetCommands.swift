@@ -40,6 +40,19 @@ struct FleetTarget: Sendable {
     /// The site's `cluster.context` (nil: the current context).
     var context: String?
     var site: FleetSite
+    /// The errors of an overlay chain that does not load, for a site kept under `--selector`
+    /// although its labels could not be read (it is that site's failure, not the command's).
+    var chainErrors: [Diagnostic] = []
+}
+
+/// The sites of a fleet run, compiled.
+struct FleetCompiled: Sendable {
+    /// Rendered sites by name.
+    var rendered: [String: RenderedSite]
+    /// A failed result for each site that did not compile.
+    var failed: [String: SiteResult]
+    /// What each site's render resolved (git commits, charts), for its ledger entry.
+    var recorders: [String: SourceRecorder]
 }
 
 /// The shared steps of the fleet forms of diff, apply and drift: choose the sites, compile
@@ -88,12 +101,13 @@ struct FleetRun: @unchecked Sendable {
                     if let c = o.cluster.context { context = c }
                 }
             } catch {
-                // Without a selector the site is still placed (it fails to compile, with these
-                // errors, in the matrix); a selector cannot be evaluated without its labels.
-                if selector != nil {
-                    Output.report(error.items)
-                    throw ExitCode(2)
-                }
+                // The site is kept and fails in the matrix with these errors (as kubectl reports
+                // per-target errors); a selector cannot be evaluated without its labels, so under
+                // --selector it is kept too rather than silently left out. For apply it then
+                // stops every write, as any site that does not compile does.
+                let key = cluster.context ?? "(unknown cluster)"
+                out.append(FleetTarget(name: name, context: nil, site: FleetSite(name: name, clusterKey: key), chainErrors: error.items))
+                continue
             }
             if let selector, !selector.matches(SiteLabels.labels(site: name, chain: layers)) { continue }
             let key = cluster.context ?? context ?? "(current context)"
@@ -115,23 +129,47 @@ struct FleetRun: @unchecked Sendable {
 
     var limits: FleetLimits { FleetLimits(parallel: fleet.parallel, perCluster: fleet.perCluster) }
 
-    /// Compiles every target (one failing site does not stop the others): rendered sites by
-    /// name, and a failed result for each site that did not compile.
-    func compile(_ targets: [FleetTarget]) -> (rendered: [String: RenderedSite], failed: [String: SiteResult]) {
-        let repo = self.repo
-        let (sites, items) = Renderer.compileCollecting(sites: targets.map(\.name), workspace: repo.workspace, resolver: repo.source.resolver,
-                                                         helmReads: { s throws(Diagnostic) in try HelmClusterReading.load(s, repo: repo) })
+    /// Compiles every target (one failing site does not stop the others) with one source
+    /// recorder per site: rendered sites by name, and a failed result for each site that did
+    /// not compile (or whose overlay chain does not load).
+    func compile(_ targets: [FleetTarget]) -> FleetCompiled {
+        var failed: [String: SiteResult] = [:]
+        for t in targets where !t.chainErrors.isEmpty {
+            let n = t.chainErrors.count
+            var r = SiteResult.failure(t.site, .failed, "its overlay chain does not load (\(n) error\(n == 1 ? "" : "s"))"
+                                       + (fleet.selector != nil ? "; --selector cannot be evaluated for it" : ""),
+                                       fix: "run `pattern validate \(t.name)` and fix the errors listed")
+            r.detail = t.chainErrors.map(\.description).joined(separator: "\n")
+            failed[t.name] = r
+        }
+        let (sites, items, recorders) = RenderRecord.compile(targets.filter { failed[$0.name] == nil }.map(\.name), repo: repo)
         var rendered: [String: RenderedSite] = [:]
         for r in sites { rendered[r.site] = r }
-        var failed: [String: SiteResult] = [:]
-        for t in targets where rendered[t.name] == nil {
-            let errors = items.filter { $0.site == t.name && $0.diagnostic.severity == .error }.map(\.diagnostic)
+        var errorsBySite: [String: [Diagnostic]] = [:]
+        for i in items where i.diagnostic.severity == .error { errorsBySite[i.site, default: []].append(i.diagnostic) }
+        for t in targets where rendered[t.name] == nil && failed[t.name] == nil {
+            let errors = errorsBySite[t.name] ?? []
             var r = SiteResult.failure(t.site, .failed, "the site does not compile (\(errors.count) error\(errors.count == 1 ? "" : "s"))",
                                        fix: "run `pattern validate \(t.name)` and fix the errors listed")
             r.detail = errors.map(\.description).joined(separator: "\n")
             failed[t.name] = r
         }
-        return (rendered, failed)
+        return FleetCompiled(rendered: rendered, failed: failed, recorders: recorders)
+    }
+
+    /// Runs `body` for one site with its stderr notes buffered, then writes them at once, each
+    /// line prefixed with the site (concurrent sites' notes never interleave).
+    static func buffered<T: Sendable>(_ site: String, _ body: () async -> T) async -> T {
+        let buffer = OutputCapture()
+        let result = await Output.$capture.withValue(buffer) { await body() }
+        for (fd, text) in [(Int32(1), buffer.stdout), (Int32(2), buffer.stderr)] where !text.isEmpty {
+            var out = ""
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
+                out += "\(site): " + line + "\n"
+            }
+            Output.write(fd, out)
+        }
+        return result
     }
 
     /// A connected, reachable engine for `target`, or the site's failed/unreachable result.
@@ -143,7 +181,7 @@ struct FleetRun: @unchecked Sendable {
         }
         do {
             if let reason = try await Reachability.probe(client) {
-                return .failure(FleetFailure(.unreachable, reason, fix: "check that the cluster of context \(target.context ?? "(current)") is up and reachable, then re-run for this site"))
+                return .failure(FleetFailure(.unreachable, reason, fix: Self.unreachableFix(target)))
             }
         } catch {
             return .failure(FleetFailure(.failed, error.description))
@@ -151,16 +189,44 @@ struct FleetRun: @unchecked Sendable {
         return .success(ApplyEngine(client: client, recordNamespace: cluster.recordNamespace(for: rendered)))
     }
 
+    static func unreachableFix(_ target: FleetTarget) -> String {
+        "check that the cluster of context \(target.context ?? "(current)") is up and reachable, then re-run for this site"
+    }
+
+    /// The result of a site whose operation failed after it connected: `unreachable` when the
+    /// cluster could not be read and no longer answers `/version` (it went away mid-run), else
+    /// `failed` with the error's message and fix.
+    func failure(_ t: FleetTarget, _ error: any Error, client: KubeClient) async -> SiteResult {
+        if let a = error as? ApplyError, a.kind == .clusterUnavailable {
+            do {
+                if let reason = try await Reachability.probe(client) { return SiteResult(t, FleetFailure(.unreachable, reason, fix: Self.unreachableFix(t))) }
+            } catch {}
+        }
+        return SiteResult(t, FleetFailure(.failed, Self.message(error), fix: Self.fix(error)))
+    }
+
+    static func fix(_ error: any Error) -> String? {
+        if let a = error as? ApplyError { return a.fix }
+        if let d = error as? Diagnostic { return d.fix }
+        return nil
+    }
+
     /// `connect`, then the chart components rendered as installs or upgrades from the site's
-    /// records in that cluster.
-    func connectAndRefine(_ target: FleetTarget, _ installRender: RenderedSite) async -> Result<(ApplyEngine, RenderedSite), FleetFailure> {
+    /// records in that cluster (sources a re-render resolves go to `recorder`), and the
+    /// `.Release` choices made.
+    func connectAndRefine(_ target: FleetTarget, _ installRender: RenderedSite,
+                          recorder: SourceRecorder? = nil) async -> Result<(ApplyEngine, RenderedSite, ChartReleases), FleetFailure> {
         switch await connect(target, installRender) {
         case .failure(let f): return .failure(f)
         case .success(let engine):
             do {
-                return .success((engine, try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repo, offline: repo.source.offline)))
+                let repo = self.repo
+                let (site, releases) = try await SourceRecorder.$current.withValue(recorder) {
+                    try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repo, offline: repo.source.offline)
+                }
+                return .success((engine, site, releases))
             } catch {
-                return .failure(FleetFailure(.failed, Self.message(error)))
+                return .failure(FleetFailure(.failed, Self.message(error), fix: Self.fix(error)))
             }
         }
     }
@@ -171,7 +237,7 @@ struct FleetRun: @unchecked Sendable {
         case .json, .yaml:
             Output.document(report.document, output)
         case .text:
-            Output.out(report.matrix())
+            Output.out(report.matrix(all: fleet.detail))
             let d = report.details(all: fleet.detail)
             if !d.isEmpty { Output.out(d) }
         }
@@ -226,12 +292,12 @@ extension FleetRun {
     func runEach(_ names: [String], command: FleetReport.Command,
                  _ op: @escaping @Sendable (FleetTarget, RenderedSite) async -> SiteResult) async throws {
         let targets = try targets(names)
-        let (rendered, compileFailures) = compile(targets)
+        let compiled = compile(targets)
         let byName = Self.index(targets)
         let results = await FleetRunner.run(targets.map(\.site), limits: limits) { site in
             let t = byName[site.name]!
-            if let f = compileFailures[t.name] { return f }
-            return await op(t, rendered[t.name]!)
+            if let f = compiled.failed[t.name] { return f }
+            return await Self.buffered(t.name) { await op(t, compiled.rendered[t.name]!) }
         }
         let report = FleetReport(command: command, results: results, selector: fleet.selector)
         print(report)
@@ -242,7 +308,7 @@ extension FleetRun {
         let engine: ApplyEngine, site: RenderedSite
         switch await connectAndRefine(t, installRender) {
         case .failure(let f): return SiteResult(t, f)
-        case .success(let c): (engine, site) = c
+        case .success(let c): (engine, site, _) = c
         }
         do {
             let (diffs, _, _) = try await engine.diff(site, namespaces: cluster.observedNamespaces(for: site))
@@ -264,7 +330,7 @@ extension FleetRun {
             r.outcome = r.failed > 0 ? .failed : (r.created + r.changed + r.pruned > 0 ? .changed : .inSync)
             return r
         } catch {
-            return SiteResult(t, FleetFailure(.failed, Self.message(error)))
+            return await failure(t, error, client: engine.client)
         }
     }
 
@@ -307,7 +373,7 @@ extension FleetRun {
             }
             return r
         } catch {
-            return SiteResult(t, FleetFailure(.failed, Self.message(error)))
+            return await failure(t, error, client: engine.client)
         }
     }
 }

@@ -3,6 +3,7 @@ import PatternCompile
 import PatternSource
 import PatternRecord
 import PatternController
+import PatternReport
 
 /// What the ledger records about a CLI render so it can be repeated exactly (`pattern rollback`,
 /// `pattern history --diff`): the git commits and chart versions the resolver used, the overlay
@@ -12,14 +13,69 @@ enum RenderRecord {
     /// The record of `rendered`, compiled from `repo` while `recorder` was installed.
     static func make(_ rendered: RenderedSite, repo: RepoOptions, recorder: SourceRecorder, releases: ChartReleases,
                      expandApplications: Bool? = nil) -> LedgerEntry.Render {
+        make(rendered, repo: repo, recorder: recorder, releases: releases, expandApplications: expandApplications, overlay: overlay(repo))
+    }
+
+    /// `make` with the overlay checkout already inspected (`overlay(_:)`): commands over many
+    /// sites inspect the checkout once, not once per site.
+    static func make(_ rendered: RenderedSite, repo: RepoOptions, recorder: SourceRecorder, releases: ChartReleases,
+                     expandApplications: Bool? = nil, overlay: LedgerEntry.Render.Overlay?) -> LedgerEntry.Render {
         var r = LedgerEntry.Render(sources: recorder.sources, charts: recorder.charts, upgraded: releases.upgraded.sorted(),
                                    upgradeAll: releases.upgradeAll, releaseRevision: releases.revision,
                                    expandApplications: expandApplications)
-        if let c = CheckoutState.inspect(repo.repo) {
-            r.overlay = .init(commit: c.commit, dirty: c.dirty, path: c.path)
-        }
+        r.overlay = overlay
         r.helmReads = keepHelmReads(rendered.site, repo: repo)
         return r
+    }
+
+    /// The overlay checkout's commit, directory and dirtiness (nil: not a git checkout).
+    static func overlay(_ repo: RepoOptions) -> LedgerEntry.Render.Overlay? {
+        CheckoutState.inspect(repo.repo).map { .init(commit: $0.commit, dirty: $0.dirty, path: $0.path) }
+    }
+
+    /// Compiles `sites` (one failing site does not stop the others) with one `SourceRecorder`
+    /// per site, so each site's ledger entry records only the sources its own render used: the
+    /// fleet forms of apply and rollouts.
+    static func compile(_ sites: [String], repo: RepoOptions, revision: SourceRevision? = nil)
+        -> (rendered: [RenderedSite], items: [ValidationReport.Item], recorders: [String: SourceRecorder]) {
+        var recorders: [String: SourceRecorder] = [:]
+        for s in sites where recorders[s] == nil { recorders[s] = SourceRecorder() }
+        let base = repo.source.resolver
+        let (rendered, items) = Renderer.compileCollecting(
+            sites: sites, workspace: repo.workspace, resolver: base,
+            helmReads: { s throws(Diagnostic) in try HelmClusterReading.load(s, repo: repo) },
+            resolverFor: { [recorders] s in
+                var r = base
+                r.recorder = recorders[s]
+                guard let revision else { return r }
+                return RevisionResolver(base: r, revision: revision)
+            })
+        return (rendered, items, recorders)
+    }
+
+    /// A git revision to render some git sources at, instead of the ref the overlays name
+    /// (`pattern rollout start --revision`): sources whose URL is in `urls`.
+    struct SourceRevision: Sendable {
+        var ref: String
+        var urls: Set<String>
+    }
+
+    /// `GitPatternResolver` with the `SourceRevision`'s sources resolved at its ref (recorded
+    /// so, in the ledger, with the commit found).
+    struct RevisionResolver: PatternSourceResolver, ChartArchiveResolver {
+        var base: GitPatternResolver
+        var revision: SourceRevision
+
+        func resolve(_ asked: PatternRef.GitRef) throws -> (tree: any SourceTree, directory: TreePath, provenance: Provenance, warnings: [String]) {
+            guard revision.urls.contains(asked.url) else { return try base.resolve(asked) }
+            var r = asked
+            r.ref = revision.ref
+            return try base.resolve(r)
+        }
+
+        func fetchChart(_ ref: ChartRepositoryRef) throws -> (bytes: [UInt8], display: String, warnings: [String]) {
+            try base.fetchChart(ref)
+        }
     }
 
     /// `<cache>/helm-reads/by-id/<hex>.json`: recorded cluster reads by content, so an old

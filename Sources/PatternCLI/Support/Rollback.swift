@@ -213,6 +213,8 @@ public enum Rollback {
         var resolver = GitPatternResolver(resolver: SourceResolver(cache: repo.source.cache, offline: true, deadlines: repo.source.network.deadlines))
         resolver.pins = SourcePins(render)
         var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: resolver.validatedPatternsLayout), resolver: resolver)
+        // Relative local pattern URLs anchor at the checkout, as when the entry was applied.
+        compiler.localRoot = repo.repo
         compiler.chartReleases = ChartReleases(upgraded: Set(render.upgraded), upgradeAll: render.upgradeAll, revision: render.releaseRevision)
         compiler.expandApplications = render.expandApplications
         if let id = render.helmReads {
