@@ -151,6 +151,7 @@ let package = Package(
                                                         "Kustomize", "PatternCompile", "PatternSource"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
+            "ValidatedPatterns",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

@@ -2,6 +2,7 @@ import PatternCore
 import PatternSource
 import KubeClient
 import PatternDiff
+import ValidatedPatterns
 
 /// The `PatternSync` custom resource (`pattern.dev/v1alpha1`): which site of which pattern
 /// repository the controller keeps a cluster in sync with, and how.
@@ -31,6 +32,10 @@ public struct PatternSyncSpec: Sendable, Hashable {
     public var ignoreDifferences: [IgnoreRule] = []
     /// `spec.cluster` / `spec.clusterSelector`: where the site is applied (default: in-cluster).
     public var cluster: ClusterRef = .inCluster
+    /// `spec.validatedPatterns.multiSourceConfig`: a Validated Patterns `Pattern`'s
+    /// `spec.multiSourceConfig` (set on the PatternSync made for it), which decides the
+    /// clustergroup chart of a Validated Patterns checkout; nil: `values-global.yaml` decides.
+    public var multiSourceConfig: MultiSourceConfig?
 
     public static let group = "pattern.dev"
     public static let version = "v1alpha1"
@@ -76,6 +81,10 @@ public struct PatternSyncSpec: Sendable, Hashable {
         suspend = spec["suspend"]?.bool ?? false
         recordNamespace = spec["recordNamespace"]?.string ?? "pattern-system"
         cluster = try ClusterRef(spec: spec)
+        if let m = spec[path: ["validatedPatterns", "multiSourceConfig"]], !m.isNull {
+            guard m.object != nil else { throw SpecError("spec.validatedPatterns.multiSourceConfig must be an object") }
+            multiSourceConfig = MultiSourceConfig(value: m)
+        }
         if let id = spec["ignoreDifferences"] {
             do { ignoreDifferences = try IgnoreRule.decodeList(id, file: "PatternSync spec", in: "spec") } catch {
                 throw SpecError("spec.ignoreDifferences: " + error.items.map { $0.message + ($0.fix.map { " (\($0))" } ?? "") }.joined(separator: "; "))

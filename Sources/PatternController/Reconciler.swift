@@ -289,9 +289,12 @@ public struct Reconciler: Sendable {
         var urls: [String] = []
         if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
         let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
+        let multiSource = pass.spec.multiSourceConfig
         var site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
             let resolver = GitPatternResolver(resolver: SourceResolver(cache: cache))
-            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: resolver.validatedPatternsLayout),
+            var layout = resolver.validatedPatternsLayout
+            layout.multiSourceConfig = multiSource   // a Validated Patterns Pattern's choice of clustergroup chart
+            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: layout),
                                         resolver: resolver, treeProvenance: treeProvenance)
             compiler.repositoryURLs = urls
             compiler.chartReleases = releases

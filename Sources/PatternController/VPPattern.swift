@@ -1,6 +1,7 @@
 import PatternCore
 import KubeClient
 import PatternRecord
+import ValidatedPatterns
 import Synchronization
 
 /// The Validated Patterns operator's `Pattern` (`gitops.hybrid-cloud-patterns.io/v1alpha1`),
@@ -28,7 +29,9 @@ public enum VPPattern {
     /// the Pattern's namespace) → `credentialsSecretRef`; `spec.variant`/`clusterGroupName` →
     /// `site` (the hub site of the checkout); `gitOpsSpec.manualSync: true` → `suspend: true`;
     /// otherwise `driftPolicy: heal` (the operator's clustergroup Application self-heals) and
-    /// `prune: false` (it does not prune).
+    /// `prune: false` (it does not prune); `multiSourceConfig` → `validatedPatterns.multiSourceConfig`
+    /// (with the operator's defaults filled in: the clustergroup chart comes from where the
+    /// operator would take it).
     public static func patternSync(for pattern: Value) throws(SpecError) -> Value {
         guard let name = pattern.metadataName, let namespace = pattern.metadataNamespace else {
             throw SpecError("the Pattern has no name or namespace")
@@ -41,9 +44,10 @@ public enum VPPattern {
         guard let url = [target, origin].first(where: { !$0.isEmpty }) else {
             throw SpecError("spec.gitSpec.targetRepo is required: the URL of the pattern's git repository (your fork), or spec.gitSpec.originRepo for the upstream repository itself")
         }
-        // spec.multiSourceConfig is not read (the operator's CRD defaults it on every Pattern):
-        // the clustergroup chart's source is main.multiSourceConfig in values-global.yaml, as
-        // for the CLI (Docs/validated-patterns.md).
+        // spec.multiSourceConfig decides the clustergroup chart as the operator decides it
+        // (absent fields take the operator's defaults: enabled, charts.validatedpatterns.io);
+        // values-global.yaml's main.multiSourceConfig is then not read (Docs/validated-patterns.md).
+        let multiSource = MultiSourceConfig(value: spec["multiSourceConfig"])
         let site = [spec["variant"]?.string, spec["clusterGroupName"]?.string].compactMap { $0 }.first { !$0.isEmpty }
         guard let site else {
             throw SpecError("spec.clusterGroupName is required: the clusterGroup this cluster renders (main.clusterGroupName of values-global.yaml)")
@@ -65,7 +69,8 @@ public enum VPPattern {
             "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": [fromLabel: .string(name)],
                          "ownerReferences": [owner]],
             "spec": ["source": ["git": git], "site": .string(site), "interval": .string(interval),
-                     "driftPolicy": .string(manual ? "report" : "heal"), "prune": false, "suspend": .bool(manual)],
+                     "driftPolicy": .string(manual ? "report" : "heal"), "prune": false, "suspend": .bool(manual),
+                     "validatedPatterns": ["multiSourceConfig": multiSource.value]],
         ]
     }
 

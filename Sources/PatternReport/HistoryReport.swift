@@ -62,10 +62,11 @@ public enum HistoryReport {
         return out + "\(d.added.count) added, \(d.removed.count) removed, \(d.changed.count) changed\n"
     }
 
-    /// `kind: HistoryDiff`.
+    /// `kind: HistoryDiff` of two renders (`basis: render`; see `ledgerDiffDocument` for the
+    /// ledger-only form).
     public static func diffDocument(_ d: RenderDiff, site: String, a: LedgerEntry, b: LedgerEntry) -> Value {
         func entry(_ e: LedgerEntry) -> Value { ["seq": .int(e.seq), "revision": .string(e.revision), "time": .string(e.time)] }
-        return ["apiVersion": .string(MachineReport.apiVersion), "kind": "HistoryDiff", "site": .string(site),
+        return ["apiVersion": .string(MachineReport.apiVersion), "kind": "HistoryDiff", "site": .string(site), "basis": "render",
                 "from": entry(a), "to": entry(b),
                 "added": .array(d.added.map(MachineReport.object)),
                 "removed": .array(d.removed.map(MachineReport.object)),

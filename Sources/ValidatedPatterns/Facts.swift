@@ -73,17 +73,22 @@ public struct SiteFacts: Sendable, Hashable {
         return (Value(.object(["global": Value(.object(global))])), p.string, spec["kubeVersion"]?.scalarText)
     }
 
-    /// The facts file text (keys sorted, so rewriting unchanged facts changes no byte).
-    public func fileText(site: String) -> String {
+    /// The facts as a document: `apiVersion: pattern.dev/v1alpha1`, `kind: SiteFacts`,
+    /// `metadata.name` (the site) and `spec` (`kubeVersion`, `global` with keys sorted).
+    public func document(site: String) -> Value {
         var g = Object()
         for k in global.keys.sorted() { g[k] = .string(global[k]!) }
         var spec = Object()
         if let kubeVersion { spec["kubeVersion"] = .string(kubeVersion) }
         spec["global"] = .object(g)
-        let doc: Value = ["apiVersion": .string(patternAPIVersion), "kind": .string(SiteFacts.kind),
-                          "metadata": ["name": .string(site)], "spec": .object(spec)]
-        return "# Cluster facts of site '\(site)', written by `pattern facts \(site)`; commit this file so renders are reproducible.\n"
-            + YAMLEmitter().emit(doc)
+        return ["apiVersion": .string(patternAPIVersion), "kind": .string(SiteFacts.kind),
+                "metadata": ["name": .string(site)], "spec": .object(spec)]
+    }
+
+    /// The facts file text (keys sorted, so rewriting unchanged facts changes no byte).
+    public func fileText(site: String) -> String {
+        "# Cluster facts of site '\(site)', written by `pattern facts \(site)`; commit this file so renders are reproducible.\n"
+            + YAMLEmitter().emit(document(site: site))
     }
 
     /// Facts from the API answers the operator reads: `/version`, and on OpenShift the

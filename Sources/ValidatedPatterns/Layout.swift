@@ -17,8 +17,15 @@ public struct ValidatedPatternsLayout: RepoLayout {
     /// Fetches clustergroup charts from chart or git repositories; nil: only charts inside the
     /// repository (`common/clustergroup`).
     public var chartResolver: (any ClusterGroupChartResolver)?
+    /// The `Pattern` resource's `spec.multiSourceConfig` (the controller sets it for a
+    /// PatternSync made for a Pattern): when set it decides the clustergroup chart, and
+    /// `main.multiSourceConfig` of `values-global.yaml` is not read. nil: values-global decides.
+    public var multiSourceConfig: MultiSourceConfig?
 
-    public init(chartResolver: (any ClusterGroupChartResolver)? = nil) { self.chartResolver = chartResolver }
+    public init(chartResolver: (any ClusterGroupChartResolver)? = nil, multiSourceConfig: MultiSourceConfig? = nil) {
+        self.chartResolver = chartResolver
+        self.multiSourceConfig = multiSourceConfig
+    }
 
     /// The component name rendered objects carry.
     public static let component = "clustergroup"
@@ -39,7 +46,7 @@ public struct ValidatedPatternsLayout: RepoLayout {
 
     public func render(site: String, chain: [OverlaySpec], in workspace: Workspace) throws(Diagnostics) -> LayoutRender? {
         guard let repo = try VPRepo.load(workspace) else { return nil }
-        let plan = try VPSitePlan.make(site: site, chain: chain, repo: repo, workspace: workspace)
+        let plan = try VPSitePlan.make(site: site, chain: chain, repo: repo, workspace: workspace, multiSource: multiSourceConfig)
         let (chart, display) = try loadChart(plan.chart, at: plan.chartMark, workspace: workspace)
         var caps = Capabilities()
         if let kv = plan.kubeVersion {
@@ -79,7 +86,7 @@ public struct ValidatedPatternsLayout: RepoLayout {
         guard let repo = try VPRepo.load(workspace) else { return nil }
         var ws = workspace
         ws.layout = self
-        return try VPSitePlan.make(site: site, chain: try ws.overlayChain(site), repo: repo, workspace: ws)
+        return try VPSitePlan.make(site: site, chain: try ws.overlayChain(site), repo: repo, workspace: ws, multiSource: multiSourceConfig)
     }
 
     /// The merged values of `site` with the file and line of every leaf, the chart's own

@@ -59,8 +59,11 @@ extension VPSitePlan {
     public static let defaultHelmRepo = "https://charts.validatedpatterns.io/"
     public static let legacyChartPath = "common/clustergroup"
 
-    /// Plans `site` of `repo`; `chain` is the site's overlay chain.
-    public static func make(site: String, chain: [OverlaySpec], repo: VPRepo, workspace: Workspace) throws(Diagnostics) -> VPSitePlan {
+    /// Plans `site` of `repo`; `chain` is the site's overlay chain. `multiSource` (a `Pattern`
+    /// resource's `spec.multiSourceConfig`) decides the clustergroup chart instead of
+    /// `main.multiSourceConfig` of `values-global.yaml` when given.
+    public static func make(site: String, chain: [OverlaySpec], repo: VPRepo, workspace: Workspace,
+                            multiSource: MultiSourceConfig? = nil) throws(Diagnostics) -> VPSitePlan {
         guard let cg = repo.clusterGroup(of: chain) else {
             throw Diagnostics([.error("site '\(site)' is neither the hub clusterGroup '\(repo.hub)' nor extends a managed cluster group",
                                       at: SourceLocation(file: chain.last?.file ?? site),
@@ -163,7 +166,7 @@ extension VPSitePlan {
         var kubeVersion = facts?.kubeVersion
         for o in chain { kubeVersion = o.cluster.kubeVersion ?? kubeVersion }
         return VPSitePlan(site: site, clusterGroup: cg, isHub: isHub, pattern: pattern, namespace: namespace, layers: layers,
-                          files: files, chart: chartSource(repo, workspace),
+                          files: files, chart: multiSource?.chartSource(workspace) ?? chartSource(repo, workspace),
                           chartMark: (repo.global["main"]?["multiSourceConfig"] ?? repo.global["main"] ?? repo.global).mark, kubeVersion: kubeVersion, warnings: warnings)
     }
 

@@ -5,7 +5,8 @@ import TestSupport
 @Suite struct HelpCLITests {
     @Test(arguments: [[], ["get"], ["status"], ["reconcile"], ["suspend"], ["resume"], ["events"], ["rbac"], ["tree"],
                       ["graph"], ["version"], ["validate"], ["fork"], ["update"], ["controller"],
-                      ["render"], ["diff"], ["apply"], ["drift"], ["history"]])
+                      ["render"], ["diff"], ["apply"], ["drift"], ["history"], ["values"], ["facts"], ["rollback"],
+                      ["cluster", "check"], ["source", "fetch"]])
     func helpFitsEightyColumns(_ command: [String]) {
         let r = CLI.run(command + ["--help"], env: ["COLUMNS": "80"])
         #expect(r.status == 0)

@@ -51,7 +51,7 @@ import Glibc
         let r = await pattern(["get"])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first?.hasPrefix("NAME") == true)
+        #expect(lines.first?.split(separator: " ").map(String.init) == ["NAME", "SITE", "READY", "SUSPENDED", "REVISION", "AGE", "MESSAGE"])
         #expect(lines.count == 3, "\(r.stdout)")   // header, edge, hub (not team-a/dev)
         let hub = try #require(lines.first { $0.hasPrefix("hub ") })
         #expect(hub.contains("True") && hub.contains("sha256:0123456789ab") && hub.contains("applied revision"))

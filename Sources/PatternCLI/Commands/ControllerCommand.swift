@@ -37,7 +37,8 @@ public struct ControllerCommand: AsyncParsableCommand {
             --lease-duration. --shards 1 (the default) is one leader through the Lease <lease-name>.
 
             Logs: one line per reconcile (site, revision, trigger, result, durationMs, counts; the error text on \
-            failures), as text or, with --log-format json, one JSON object per line.
+            failures), as text or, with --log-format json (or -o json), one JSON object per line. The logs are \
+            the controller's only output, so -o takes text or json (a log stream has no YAML form).
 
             Examples:
               # against a cluster, from a workstation
@@ -66,7 +67,8 @@ public struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Longest retry delay after failures, in seconds.") public var maxBackoff: Double = 300
     @Option(help: "Readiness poll interval during applies, in seconds.") public var pollInterval: Double = 1
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") public var logLevel: String = "info"
-    @Option(help: "Log format: text (time level message key=value …) or json (one object per line).") public var logFormat: String = "text"
+    @Option(help: "Log format: text (time level message key=value …) or json (one object per line).") public var logFormat: String?
+    @Option(name: .shortAndLong, help: "Output (the logs): text or json; the same as --log-format.") public var output: String?
 
     public init() {}
 
@@ -74,9 +76,7 @@ public struct ControllerCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw Diagnostic.error("--log-level '\(logLevel)' is not a log level", fix: "use one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard let format = LogFormat(rawValue: logFormat) else {
-            throw Diagnostic.error("--log-format '\(logFormat)' is not a log format", fix: "use text or json")
-        }
+        let format = try ControllerCommand.logFormat(logFormat: logFormat, output: output)
         guard (1...1024).contains(shards) else {
             throw Diagnostic.error("--shards \(shards) is out of range", fix: "use 1 (one leader) up to 1024; about one shard per 100–200 PatternSyncs per replica is plenty")
         }
@@ -116,6 +116,25 @@ public struct ControllerCommand: AsyncParsableCommand {
         if let p = controller.metricsPort { logger.info("serving /metrics", metadata: ["port": "\(p)"]) }
         if let p = controller.healthPort { logger.info("serving /healthz, /livez and /readyz", metadata: ["port": "\(p)"]) }
         try await ControllerService.runUntilSignalled(controller, logger: logger)
+    }
+}
+
+extension ControllerCommand {
+    /// `--log-format` and `-o` name the same choice (default text); yaml is refused, as are two
+    /// different choices.
+    static func logFormat(logFormat: String?, output: String?) throws(Diagnostic) -> LogFormat {
+        if let o = output, o == "yaml" {
+            throw Diagnostic.error("-o yaml: the controller's output is a log stream, which has no YAML form",
+                                   fix: "use -o json (one JSON object per line) or -o text")
+        }
+        if let l = logFormat, let o = output, l != o {
+            throw Diagnostic.error("--log-format \(l) and -o \(o) disagree", fix: "pass one of them")
+        }
+        let name = output ?? logFormat ?? "text"
+        guard let format = LogFormat(rawValue: name) else {
+            throw Diagnostic.error("'\(name)' is not a log format (\(output != nil ? "-o" : "--log-format"))", fix: "use text or json")
+        }
+        return format
     }
 }
 

@@ -10,7 +10,7 @@ public struct FactsCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "facts",
         abstract: "Read a site's cluster facts (platform, version, domains) and save them for offline renders.",
-        usage: "pattern facts <site> [--print] [--kubeconfig <file>] [--context <name>] [-C <repo>]",
+        usage: "pattern facts <site> [--print] [-o text|json|yaml]\n  [--kubeconfig <file>] [--context <name>] [-C <repo>]",
         discussion: """
             Reads what the Validated Patterns operator reads: the server's /version and, on OpenShift, \
             the config.openshift.io/v1 Infrastructure 'cluster' (platform), ClusterVersion 'version' \
@@ -26,9 +26,15 @@ public struct FactsCommand: AsyncParsableCommand {
             The cluster is the site's cluster.context (from its overlay chain), else --context, else the \
             current context.
 
+            -o json or -o yaml prints the facts as a SiteFacts document (apiVersion pattern.dev/v1alpha1, \
+            kind SiteFacts, metadata.name, spec.kubeVersion, spec.global) on stdout; the file is still \
+            written unless --print is given. Exit codes: 0 read (and written), 1 the cluster or the \
+            repository cannot be read or written, 2 usage errors.
+
             Examples:
               pattern facts hub                   write overlays/hub/facts.yaml
               pattern facts factory-1 --print     show the facts, write nothing
+              pattern facts hub --print -o json   the facts as JSON, write nothing
             """
     )
 
@@ -38,6 +44,8 @@ public struct FactsCommand: AsyncParsableCommand {
     @Option(help: "kubeconfig context (default: the site's cluster.context, else the current context).",
             completion: .custom(Completions.contexts)) public var context: String?
     @Flag(help: "Print the facts file instead of writing it.") public var print = false
+    @Option(name: .shortAndLong, help: "Output format: text (the file, with --print), json or yaml (a SiteFacts document).")
+    public var output: DocumentFormat = .text
 
     public init() {}
 
@@ -57,7 +65,11 @@ public struct FactsCommand: AsyncParsableCommand {
             throw Diagnostic.error("cannot read the cluster facts: \(error)", fix: "check that the cluster is reachable (`pattern cluster check`)")
         }
         let text = facts.fileText(site: site)
-        if print { Output.out(text); return }
+        if output != .text { Output.document(facts.document(site: site), output) }
+        if print {
+            if output == .text { Output.out(text) }
+            return
+        }
         let path = SiteFacts.path(site: site, workspace: ws)
         let file = repoOptions.repo + "/" + path.string
         try FileSystem.makeDirectories(repoOptions.repo + "/" + path.parent.string)

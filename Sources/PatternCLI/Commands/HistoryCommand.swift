@@ -19,14 +19,18 @@ public struct HistoryCommand: AsyncParsableCommand {
               pattern history (--all | <site>...) [--selector <sel>] [--since 2h]
             """,
         discussion: """
-            The ledger lives in the cluster (a ConfigMap in the record namespace), so every client sees \
-            the same history. It keeps the last 20 applies of a site. The site is read from the checkout \
-            (-C): its overlay names the cluster context and the record namespace.
+            The ledger lives in the cluster (a ConfigMap in the record namespace, found by the site's \
+            label), so every client sees the same history and no checkout is needed: without one, name \
+            the cluster with --context/--kubeconfig (default: the current context) and the namespace with \
+            --record-namespace (default pattern-system). In a checkout that has the site, its overlay \
+            names the context and record namespace. It keeps the last 20 applies of a site.
 
             --diff lists the objects added, removed and changed between two ledger entries (seq numbers; \
-            default: the last two) and, for changed objects, each field path with old → new values. Both \
-            entries are rendered again from the source cache as `pattern rollback` does (offline; Secret \
-            values appear only as fingerprints; the provenance annotations are left out).
+            default: the last two). In the site's checkout both entries are rendered again from the \
+            source cache as `pattern rollback` does (offline; Secret values appear only as fingerprints; \
+            the provenance annotations are left out), and changed objects show each field path with \
+            old → new values. Without the site's checkout the ledger alone answers: the objects the \
+            applies in between created, configured or pruned, with their seq numbers, and no field values.
 
             Several sites, or --all (every site of the checkout), print one table across sites, newest \
             first: time, site, seq, result, revision, pattern commit, counts, who. --since keeps entries \
@@ -38,6 +42,7 @@ public struct HistoryCommand: AsyncParsableCommand {
               pattern history hub -o json
               pattern history hub --diff               the last two applies
               pattern history hub --diff 3 5
+              pattern history hub --context prod   from any directory
               pattern history --all --since 2h         what changed across the fleet in two hours
               pattern history edge-eu edge-us -o yaml
             """
@@ -77,13 +82,15 @@ public struct HistoryCommand: AsyncParsableCommand {
         try await runFleet()
     }
 
+    /// One site's ledger, found by the site label in the record namespace: no render and no
+    /// checkout needed (the checkout, when it has the site, names its context and namespace).
     func runOne(_ site: String) async throws {
-        let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 1)
-        let ledger = try await engine.records.loadLedger(SiteIdentity(rendered, recordNamespace: engine.records.namespace))
+        let engine = try Rollback.connect(site: site, repo: repoOptions, cluster: cluster)
+        let entries = try await Rollback.find(site: site, engine: engine)?.ledger.entries ?? []
         switch output {
-        case .json, .yaml: Output.document(MachineReport.history(ledger.entries), output)
+        case .json, .yaml: Output.document(MachineReport.history(entries), output)
         case .text:
-            Output.out(ledger.entries.isEmpty ? "no applies recorded for \(rendered.site)\n" : HumanReport.history(ledger.entries))
+            Output.out(entries.isEmpty ? "no applies of \(site) recorded in \(engine.records.namespace)\n" : HumanReport.history(entries))
         }
     }
 
@@ -101,6 +108,16 @@ public struct HistoryCommand: AsyncParsableCommand {
                                        fix: "apply the site again, or name two entries: pattern history \(site) --diff <a> <b>")
             }
             (a, b) = (ledger.entries[ledger.entries.count - 2], ledger.entries[ledger.entries.count - 1])
+        }
+        // Without the site's checkout nothing can be rendered again: the ledger alone says which
+        // objects the applies in between changed.
+        if (try? repoOptions.workspace.overlayChain(site)) == nil {
+            let d = LedgerDiff(entries: ledger.entries, from: a.seq, to: b.seq)
+            switch output {
+            case .json, .yaml: Output.document(HistoryReport.ledgerDiffDocument(d, site: site, a: a, b: b), output)
+            case .text: Output.out(HistoryReport.ledgerDiff(d, site: site, a: a, b: b))
+            }
+            return
         }
         let ra = try Rollback.rerender(a, site: site, repo: repoOptions)
         let rb = a.revision == b.revision ? ra : try Rollback.rerender(b, site: site, repo: repoOptions)

@@ -9,7 +9,7 @@ public struct ValuesCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "values",
         abstract: "Show a Validated Patterns site's merged values, and which file and line set each one.",
-        usage: "pattern values <site> [--explain] [-o text|yaml|json] [-C <repo>]",
+        usage: "pattern values <site> [--explain] [-o text|json|yaml] [-C <repo>]",
         discussion: """
             Offline. Merges what the clustergroup chart of a Validated Patterns checkout sees, lowest \
             precedence first: the chart's values.yaml, values-global.yaml, values-<clusterGroup>.yaml, \
@@ -20,23 +20,29 @@ public struct ValuesCommand: AsyncParsableCommand {
             and the site's overlay values. Maps merge, lists and scalars replace, null deletes.
 
             --explain lists the value files considered (and which are missing), then every leaf with \
-            the file:line:column that set it — "which of these eight files set this?". With -o json or \
-            -o yaml it prints {values, sources: {<path>: file:line:column}, files}.
+            the file:line:column that set it — "which of these eight files set this?".
+
+            Output: text (the default) prints the merged values as YAML, or with --explain the annotated \
+            list. -o json or -o yaml prints a Values document: apiVersion pattern.dev/v1alpha1, kind \
+            Values, site, values, and with --explain also sources ({<dotted path>: file:line:column}) and \
+            files ([{path, present}]).
 
             Examples:
               pattern values hub                      merged values as YAML
               pattern values hub --explain            every leaf with where it was set
               pattern values factory-1 --explain -o json | jq '.sources["global.clusterPlatform"]'
+              pattern values hub -o json | jq .values.global
+
+            Exit codes: 0 printed, 1 not a Validated Patterns checkout or a value file is wrong, 2 usage errors.
             """
     )
-
-    public enum Format: String, ExpressibleByArgument, Sendable { case text, yaml, json }
 
     @OptionGroup public var repoOptions: RepoOptions
     @Argument(help: "Site (the hub clusterGroup, or an overlay that extends a managed cluster group).",
               completion: .custom(Completions.sites)) public var site: String
     @Flag(help: "Show the file and line that set every value.") public var explain = false
-    @Option(name: [.customShort("o"), .customLong("output")], help: "Output: text (with --explain), yaml or json.") public var output: Format?
+    @Option(name: .shortAndLong, help: "Output: text (values as YAML; with --explain, annotated), json or yaml (a Values document).")
+    public var output: DocumentFormat = .text
 
     public init() {}
 
@@ -51,13 +57,18 @@ public struct ValuesCommand: AsyncParsableCommand {
                                    at: SourceLocation(file: VPRepo.globalFile),
                                    fix: "add 'main: {clusterGroupName: hub}' to \(VPRepo.globalFile) if it is one")
         }
-        let format = output ?? (explain ? .text : .yaml)
-        switch (format, explain) {
-        case (.text, true): Output.out(e.text)
-        case (.text, false), (.yaml, false): Output.out(YAMLEmitter().emit(e.values))
-        case (.json, false): Output.out(JSONWriter.string(e.values, options: .init(indent: 2)) + "\n")
-        case (.yaml, true): Output.out(YAMLEmitter().emit(e.document))
-        case (.json, true): Output.out(JSONWriter.string(e.document, options: .init(indent: 2)) + "\n")
+        switch output {
+        case .text: Output.out(explain ? e.text : YAMLEmitter().emit(e.values))
+        case .json, .yaml:
+            var doc = ToolReports.header("Values")
+            doc.append("site", .string(site))
+            doc.append("values", e.values)
+            if explain {
+                let d = e.document
+                doc.append("sources", d["sources"] ?? .emptyObject)
+                doc.append("files", d["files"] ?? .array([]))
+            }
+            Output.document(.object(doc), output)
         }
     }
 }
