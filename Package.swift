@@ -50,7 +50,7 @@ let package = Package(
         /// content-addressed cache, mirrors, commit signatures.
         .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2", "CCrypto", "CCurl", "HelmTemplate"]),
         /// Kustomize-compatible builds of `kustomization.yaml` directories (one transformer per file).
-        .target(name: "Kustomize", dependencies: ["PatternCore", "Helm"]),
+        .target(name: "Kustomize", dependencies: ["PatternCore", "Helm", "HelmTemplate"]),
         /// Helm charts: Chart.yaml, values coalescing, dependencies, values.schema.json,
         /// .tgz archives, .Files/.Capabilities/.Release, hooks, rendering through HelmTemplate.
         .target(name: "Helm", dependencies: ["PatternCore", "CZlib", "HelmTemplate"]),
@@ -80,7 +80,7 @@ let package = Package(
         /// health and Prometheus metrics endpoints.
         .target(name: "PatternController", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient",
-            "ValidatedPatterns", "Kustomize",
+            "ValidatedPatterns", "Kustomize", "Helm",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

@@ -98,6 +98,9 @@ struct ExpansionRun {
     var produced = 0
     /// Fetched trees by normalized URL and revision.
     var fetched: [String: (tree: any SourceTree, display: String)] = [:]
+    /// Argo CD repository Secrets seen so far (each level's objects add theirs before its
+    /// Applications fetch their charts).
+    var credentials = RepositoryCredentials()
 
     init(context: ExpansionContext) { self.context = context }
 
@@ -117,6 +120,7 @@ struct ExpansionRun {
         var jobs: [RenderJob] = []
         var problems: [Diagnostic] = []
         var failed: Set<Int> = []
+        credentials.collect(objects.map { ($0.object, $0.file) })
         for (i, item) in objects.enumerated() where Application.isApplication(item.object) {
             guard case .at? = try? SyncOrdering.placement(of: item.object) else { continue }
             do {
@@ -128,10 +132,12 @@ struct ExpansionRun {
                 failed.insert(i)
             }
         }
-        let renderer = SourceRenderer(context: context)
+        let chartWarnings = ChartWarningSink()
+        let renderer = SourceRenderer(context: context, warnings: chartWarnings)
         let results = ParallelMap.map(jobs, minimum: 2) { job in
             Result { () throws(Diagnostics) in try renderer.renderAll(job.sources, refs: job.refs, app: job.app) }
         }
+        warnings += chartWarnings.all
         for (k, job) in jobs.enumerated() { rendered[job.index] = (job.app, results[k]) }
 
         var out: [ExpandedObject] = []
@@ -258,8 +264,19 @@ struct ExpansionRun {
         var refs: [String: SourceRenderer.Checkout] = [:]
         var out: [(source: ApplicationSource, checkout: SourceRenderer.Checkout)] = []
         var problems: [Diagnostic] = []
-        for s in app.sources {
+        for var s in app.sources {
             let sloc = SourceLocation(file: app.file, mark: s.mark)
+            // Argo CD 3's OCI source: `repoURL: oci://host/path/chart` with `path: .` and no
+            // `chart`. A Helm chart artifact is read as the chart `chart` of `oci://host/path`.
+            if RepoURL.isOCI(s.repoURL), s.chart == nil, s.ref == nil, [nil, "", ".", "./"].contains(s.path) {
+                var url = s.repoURL
+                while url.hasSuffix("/") { url.removeLast() }
+                if let slash = url.lastIndex(of: "/"), url.distance(from: url.startIndex, to: slash) > 6 {
+                    s.chart = String(url[url.index(after: slash)...])
+                    s.repoURL = String(url[..<slash])
+                    s.path = nil
+                }
+            }
             do {
                 if let ref = s.ref {
                     var c = try checkout(s, at: sloc)
@@ -277,8 +294,14 @@ struct ExpansionRun {
 
     mutating func checkout(_ s: ApplicationSource, at loc: SourceLocation) throws(Diagnostics) -> SourceRenderer.Checkout {
         if let chart = s.chart {
+            let access: ChartRepositoryAccess
+            do throws(Diagnostic) { access = try credentials.access(for: s.repoURL) } catch { throw Diagnostics([error]) }
+            // Argo CD's Helm OCI form: `repoURL: registry.example.com/charts` (no scheme) with a
+            // repository Secret that has `enableOCI: "true"`.
+            var repoURL = s.repoURL
+            if access.oci && !RepoURL.isOCI(repoURL) && !repoURL.contains("://") { repoURL = "oci://" + repoURL }
             do {
-                let r = try context.charts.chart(repoURL: s.repoURL, chart: chart, version: s.targetRevision)
+                let r = try context.charts.chart(repoURL: repoURL, chart: chart, version: s.targetRevision, access: access)
                 return SourceRenderer.Checkout(tree: r.tree, root: .root, appPath: r.path, display: r.display)
             } catch {
                 throw Diagnostics([.error("chart \(chart) from \(s.repoURL): \(error)", at: loc,
@@ -286,8 +309,8 @@ struct ExpansionRun {
             }
         }
         if RepoURL.isOCI(s.repoURL) {
-            throw Diagnostics([.error("source \(s.repoURL) is an OCI registry without 'chart': plain OCI artifacts are not supported, only Helm charts", at: loc,
-                                      fix: "name the chart (repoURL: oci://host/path, chart: <name>, targetRevision: <version>), or use a git repository")])
+            throw Diagnostics([.error("source \(s.repoURL) is an OCI artifact with a path inside it: only Helm chart artifacts are supported (path: .)", at: loc,
+                                      fix: "point repoURL at the chart (oci://host/path/<chart>, path: ., targetRevision: <version>), or use a git repository")])
         }
         let (tree, display) = try checkoutTree(url: s.repoURL, revision: s.targetRevision, at: loc)
         let appPath: TreePath

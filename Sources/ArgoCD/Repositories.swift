@@ -24,6 +24,15 @@ public protocol ApplicationRepoResolver: Sendable {
 public protocol ChartRepositoryResolver: Sendable {
     /// The chart directory or archive of `chart` at `version` in `repoURL`.
     func chart(repoURL: String, chart: String, version: String?) throws -> (tree: any SourceTree, path: TreePath, display: String)
+    /// The same with the access an Argo CD repository Secret gives (`RepositoryCredentials`):
+    /// credentials and plain HTTP for OCI registries. The default ignores `access`.
+    func chart(repoURL: String, chart: String, version: String?, access: ChartRepositoryAccess) throws -> (tree: any SourceTree, path: TreePath, display: String)
+}
+
+extension ChartRepositoryResolver {
+    public func chart(repoURL: String, chart: String, version: String?, access: ChartRepositoryAccess) throws -> (tree: any SourceTree, path: TreePath, display: String) {
+        try self.chart(repoURL: repoURL, chart: chart, version: version)
+    }
 }
 
 /// The resolver used until chart repositories are wired in: every request is an error.

@@ -7,6 +7,8 @@ import Kustomize
 /// discovered (`Chart.yaml` → Helm, a kustomization file → Kustomize, else a directory).
 struct SourceRenderer {
     let context: ExpansionContext
+    /// Where Helm sources' chart warnings go (the expansion reports them with its own).
+    var warnings: ChartWarningSink? = nil
 
     enum SourceType { case helm, kustomize, directory }
 
@@ -147,6 +149,7 @@ struct SourceRenderer {
             let rest = s.split(separator: "/", maxSplits: 1).dropFirst().first.map(String.init) ?? s
             return chartDir + "/" + rest
         }
+        warnings?.add(result.locatedWarnings(chart: chart, context: "Application \(app.name): ", shown: shown))
         // Hooks stay in the output with their helm.sh/hook annotations: the sync ordering maps
         // them onto Argo CD's phases (pre-install → PreSync, post-install → PostSync).
         var out = result.crds.map { ($0.object, shown($0.source)) } + result.manifests.map { ($0.object, shown($0.source)) }

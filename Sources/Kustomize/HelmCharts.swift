@@ -4,7 +4,8 @@ import Helm
 /// Kustomize's `helmCharts:` / `helmGlobals:` (the built-in HelmChartInflationGenerator),
 /// rendered with pattern's own chart engine instead of a `helm` binary. Charts are local:
 /// `<chartHome>/<name>` (or `<chartHome>/<name>-<version>/<name>`, where `kustomize
-/// --enable-helm` caches pulled charts); `repo` is accepted but nothing is downloaded.
+/// --enable-helm` caches pulled charts); a chart not found there is pulled from `repo` (an
+/// https chart repository or `oci://`) through `RemotePolicy.charts`.
 struct HelmChartsGenerator {
     struct Spec {
         var name = "", version = "", repo = "", releaseName = "", namespace = "", nameTemplate = ""
@@ -80,13 +81,20 @@ struct HelmChartsGenerator {
         for c in candidates {
             if let p = try? loader.resolve(c, from: k.dir, at: loc, what: "chart"), loader.kind(p) == .directory { chartDir = p; break }
         }
-        guard let chartDir else {
-            throw fail("chart '\(s.name)' not found in \(chartHome)/ (looked for \(candidates.joined(separator: ", ")))",
-                       "vendor the chart into \(chartHome)/\(s.name) (pattern does not download charts for Kustomize builds)")
-        }
         let chart: Chart
-        do { chart = try ChartLoader(yamlLimits: loader.limits.yaml).load(tree: loader.tree, path: chartDir, display: chartDir.string) } catch {
-            throw Diagnostics(error.diagnostics)
+        let chartDisplay: String
+        if let chartDir {
+            do { chart = try ChartLoader(yamlLimits: loader.limits.yaml).load(tree: loader.tree, path: chartDir, display: chartDir.string) } catch {
+                throw Diagnostics(error.diagnostics)
+            }
+            chartDisplay = chartDir.string
+        } else if !s.repo.isEmpty {
+            // Not vendored: pulled from the repository through the source cache (as
+            // `kustomize --enable-helm` runs `helm pull`), pinned by its version.
+            (chart, chartDisplay) = try fetchRemote(s, loader: loader, loc: loc, looked: candidates)
+        } else {
+            throw fail("chart '\(s.name)' not found in \(chartHome)/ (looked for \(candidates.joined(separator: ", ")))",
+                       "vendor the chart into \(chartHome)/\(s.name), or name its repository with repo: (https:// or oci://) and an exact version:")
         }
         // Values: the values file (default: the chart's own values.yaml) combined with valuesInline
         // per valuesMerge, then additionalValuesFiles.
@@ -118,6 +126,6 @@ struct HelmChartsGenerator {
         let r: ChartRender
         do { r = try ChartRenderer().render(request) } catch { throw Diagnostics(error.diagnostics) }
         let objects = r.crds + r.manifests + (s.skipHooks ? [] : r.hooks)
-        return objects.map { KResource(value: $0.object, file: chartDir.string + "/" + ($0.source.split(separator: "/", maxSplits: 1).last.map(String.init) ?? $0.source)) }
+        return objects.map { KResource(value: $0.object, file: chartDisplay + "/" + ($0.source.split(separator: "/", maxSplits: 1).last.map(String.init) ?? $0.source)) }
     }
 }

@@ -218,9 +218,14 @@ public struct RemotePolicy: Sendable {
     /// Downloads plain `https://…/file.yaml` resources; nil = they are errors. Unpinned ones
     /// (no `#sha256=`) need `allowUnpinned` too.
     public var files: (any RemoteFileLoader)?
+    /// Fetches `helmCharts:` charts named by `repo:` (https chart repositories, `oci://`);
+    /// nil = such entries must be vendored under `chartHome`. An entry whose `version` is not
+    /// one exact version needs `allowUnpinned` too.
+    public var charts: (any RemoteChartLoader)?
 
-    public init(loader: (any RemoteBaseLoader)? = nil, allowUnpinned: Bool = false, files: (any RemoteFileLoader)? = nil) {
-        self.loader = loader; self.allowUnpinned = allowUnpinned; self.files = files
+    public init(loader: (any RemoteBaseLoader)? = nil, allowUnpinned: Bool = false, files: (any RemoteFileLoader)? = nil,
+                charts: (any RemoteChartLoader)? = nil) {
+        self.loader = loader; self.allowUnpinned = allowUnpinned; self.files = files; self.charts = charts
     }
 
     public static let none = RemotePolicy()

@@ -101,15 +101,22 @@ struct ResolverRepositories: ApplicationRepoResolver {
 struct ArchiveChartRepositories: ChartRepositoryResolver {
     let archives: any ChartArchiveResolver
     func chart(repoURL: String, chart: String, version: String?) throws -> (tree: any SourceTree, path: TreePath, display: String) {
+        try self.chart(repoURL: repoURL, chart: chart, version: version, access: .anonymous)
+    }
+
+    /// `access` comes from an Argo CD repository Secret: its username and password reach the
+    /// fetch as values (never the ledger), `insecureOCIForceHttp` is plain HTTP.
+    func chart(repoURL: String, chart: String, version: String?, access: ChartRepositoryAccess) throws -> (tree: any SourceTree, path: TreePath, display: String) {
         var ref = ChartRepositoryRef(repo: repoURL, mirrors: [], name: chart, version: version.flatMap { $0.isEmpty ? nil : $0 },
-                                     digest: nil, credentials: [:], mark: Mark(line: 0, column: 0))
+                                     digest: nil, credentials: [:], plainHTTP: access.plainHTTP && RepoURL.isOCI(repoURL), mark: Mark(line: 0, column: 0))
         if RepoURL.isOCI(repoURL) {
             // Helm's OCI form: `repoURL: oci://host/path` + `chart: web` is oci://host/path/web.
             var base = repoURL
             while base.hasSuffix("/") { base.removeLast() }
             ref.repo = base + "/" + chart
         }
-        let fetched = try archives.fetchChart(ref)
+        let secrets = ChartRepositorySecrets(username: access.username, password: access.password)
+        let fetched = try secrets.isEmpty ? archives.fetchChart(ref) : archives.fetchChart(ref, secrets: secrets)
         let file = try TreePath(fetched.display)
         return (ArchiveFileTree(name: file, bytes: fetched.bytes, displayName: repoURL), file, repoURL.hasSuffix("/") ? repoURL : repoURL + "/")
     }

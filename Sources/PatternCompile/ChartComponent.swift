@@ -113,7 +113,9 @@ struct ChartComponentRenderer: Sendable {
     let limits: YAMLLimits
     /// Fetches charts of `repository` components (nil: such components are an error).
     var charts: (any ChartArchiveResolver)? = nil
-    /// Where chart fetch warnings go (stale cache, failed mirrors).
+    /// Where chart warnings go: fetches (stale cache, failed mirrors) and renders (a
+    /// non-boolean condition, values type conflicts, an unknown hook, a `lookup` missing from
+    /// the recording), each naming the component, the chart and its file.
     var fetchWarnings: ChartFetchWarnings? = nil
 
     /// The chart's objects with their `# Source` names. Hooks become apply-plan edges (see
@@ -180,6 +182,9 @@ struct ChartComponentRenderer: Sendable {
             // `<chart>/templates/x.yaml` → the file in the repository.
             let rest = source.split(separator: "/", maxSplits: 1).dropFirst().first.map(String.init) ?? source
             return chartDir + "/" + rest
+        }
+        if let fetchWarnings {
+            for w in result.locatedWarnings(chart: chart, context: "component '\(component)': ", shown: shown) { fetchWarnings.add(w) }
         }
         var objects = result.crds.map { ($0.object, shown($0.source)) } + result.manifests.map { ($0.object, shown($0.source)) }
         objects += HookOrdering.apply(hooks: result.hooks, to: &objects, isUpgrade: release.isUpgrade).map { ($0.object, shown($0.source)) }

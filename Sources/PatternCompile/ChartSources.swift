@@ -1,4 +1,5 @@
 import PatternCore
+import Helm
 
 /// Fetches chart archives for chart components that name a chart repository. Implemented
 /// over `PatternSource.ChartSourceResolver` (cache, digests, offline, mirrors) by
@@ -8,6 +9,25 @@ public protocol ChartArchiveResolver: Sendable {
     /// The archive's bytes (already checked against its digest) and a display name
     /// (`<repo>/<name>-<version>.tgz`), plus warnings (stale cache, failed mirrors).
     func fetchChart(_ ref: ChartRepositoryRef) throws -> (bytes: [UInt8], display: String, warnings: [String])
+    /// The same with credentials given as values (an Argo CD repository Secret in the render)
+    /// rather than named in `ref.credentials`. The default ignores `secrets`.
+    func fetchChart(_ ref: ChartRepositoryRef, secrets: ChartRepositorySecrets) throws -> (bytes: [UInt8], display: String, warnings: [String])
+}
+
+extension ChartArchiveResolver {
+    public func fetchChart(_ ref: ChartRepositoryRef, secrets: ChartRepositorySecrets) throws -> (bytes: [UInt8], display: String, warnings: [String]) {
+        try fetchChart(ref)
+    }
+}
+
+/// Credentials as values, for one fetch: never stored in a `ChartRepositoryRef` (which the
+/// ledger records), never printed.
+public struct ChartRepositorySecrets: Sendable, CustomStringConvertible {
+    public var username: String?
+    public var password: String?
+    public init(username: String? = nil, password: String? = nil) { self.username = username; self.password = password }
+    public var isEmpty: Bool { username == nil && password == nil }
+    public var description: String { isEmpty ? "no credentials" : "credentials for \(username ?? "<no user>")" }
 }
 
 /// `chart: {repo, name, version, digest, mirrors, credentials}` of a chart component, or
@@ -106,11 +126,6 @@ public struct ChartRepositoryRef: Sendable, Hashable {
     }
 }
 
-/// Warnings of chart fetches (stale cache, failed mirrors), collected from the concurrent
-/// chart renders and reported by the site compiler at each component's chart.
-final class ChartFetchWarnings: @unchecked Sendable {
-    private let lock = Lock()
-    private var items: [Diagnostic] = []
-    func add(_ d: Diagnostic) { lock.withLock { items.append(d) } }
-    var all: [Diagnostic] { lock.withLock { items } }
-}
+/// Warnings of chart fetches (stale cache, failed mirrors) and chart renders, collected from
+/// the concurrent chart renders and reported by the site compiler.
+typealias ChartFetchWarnings = ChartWarningSink

@@ -56,11 +56,24 @@ extension GitPatternResolver: ChartArchiveResolver {
     /// Charts from chart repositories, through the same cache, offline and freshness
     /// settings as the pattern's git sources.
     public func fetchChart(_ asked: ChartRepositoryRef) throws -> (bytes: [UInt8], display: String, warnings: [String]) {
+        try fetchChart(asked, secrets: ChartRepositorySecrets())
+    }
+
+    /// With `secrets` (an Argo CD repository Secret's username and password), the password
+    /// reaches the resolver through a private environment of one variable, so it is scrubbed
+    /// from every message like any configured secret and never written anywhere.
+    public func fetchChart(_ asked: ChartRepositoryRef, secrets: ChartRepositorySecrets) throws -> (bytes: [UInt8], display: String, warnings: [String]) {
         let ref = try pins?.pin(asked) ?? asked
         let c = ref.credentials
-        let creds = ChartCredentials(username: c["username"], passwordEnv: c["passwordEnv"], passwordFile: c["passwordFile"],
+        var creds = ChartCredentials(username: c["username"], passwordEnv: c["passwordEnv"], passwordFile: c["passwordFile"],
                                      tokenEnv: c["tokenEnv"], tokenFile: c["tokenFile"], caBundle: c["caBundle"])
-        let charts = ChartSourceResolver(settings: resolver)
+        var settings = resolver
+        if !secrets.isEmpty {
+            let variable = "PATTERN_REPOSITORY_SECRET_PASSWORD"
+            creds = ChartCredentials(username: secrets.username, passwordEnv: secrets.password == nil ? nil : variable, caBundle: c["caBundle"])
+            settings.environment = SourceEnvironment(secrets.password.map { [variable: $0] } ?? [:])
+        }
+        let charts = ChartSourceResolver(settings: settings)
         let resolved: Result<ResolvedChart, SourceError>
         do throws(SourceError) {
             resolved = .success(try charts.resolve(ChartReference(repo: ref.repo, mirrors: ref.mirrors, name: ref.name, version: ref.version,

@@ -60,11 +60,11 @@ public struct HTTPRemoteFileLoader: RemoteFileLoader {
 }
 
 extension RemotePolicy {
-    /// Remote bases and remote files through `resolver`'s cache, offline and freshness
+    /// Remote bases, remote files and `helmCharts:` charts with `repo:` through `resolver`'s cache, offline and freshness
     /// settings: what `pattern render <dir>`, site compiles and the controller use.
     public static func sourceCache(_ resolver: SourceResolver, allowUnpinned: Bool = false) -> RemotePolicy {
         RemotePolicy(loader: GitRemoteBaseLoader(resolver: resolver), allowUnpinned: allowUnpinned,
-                     files: HTTPRemoteFileLoader(resolver: resolver))
+                     files: HTTPRemoteFileLoader(resolver: resolver), charts: CachedRemoteChartLoader(resolver: resolver))
     }
 }
 

@@ -9,6 +9,7 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 import ValidatedPatterns
+import Helm
 #endif
 
 /// What the loop does after a reconcile.
@@ -284,7 +285,8 @@ public struct Reconciler: Sendable {
     /// source repository read this commit, a git source's commit goes into the objects'
     /// source-commit annotation (as a CLI apply of a git pattern does), and the PatternSync's own
     /// `ignoreDifferences` join the site's.
-    func compileSite(_ pass: Pass, releases: ChartReleases = .install) async throws(Diagnostics) -> RenderedSite {
+    func compileSite(_ pass: Pass, releases: ChartReleases = .install, helmReads: HelmClusterReads? = nil,
+                     lookupMisses: LookupMisses? = nil) async throws(Diagnostics) -> RenderedSite {
         let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
         var urls: [String] = []
         if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
@@ -298,10 +300,32 @@ public struct Reconciler: Sendable {
                                         resolver: resolver, treeProvenance: treeProvenance)
             compiler.repositoryURLs = urls
             compiler.chartReleases = releases
+            compiler.helmReads = helmReads
+            compiler.lookupMisses = lookupMisses
             return try compiler.compile(site: siteName)
         }
         site.ignoreDifferences += pass.spec.ignoreDifferences
         return site
+    }
+
+    /// Compiles the pass's site; when its charts read the cluster (`cluster.helm`: `lookup:
+    /// live` or `capabilities: discover`), in the CLI's passes (`HelmClusterReader`: discovery,
+    /// read-only GET/LISTs of what `lookup` asked for, bounded) against the PatternSync's
+    /// target cluster. `lookup: replay` has no recording in the controller and answers `{}`.
+    /// Read failures are render failures (nothing is applied).
+    func compileReadingCluster(_ pass: Pass, releases: ChartReleases = .install) async throws(Diagnostics) -> RenderedSite {
+        let site = try await compileSite(pass, releases: releases)
+        guard site.helm.readsCluster, !site.chartComponents.isEmpty else { return site }
+        let result: Result<RenderedSite, Diagnostics>
+        do throws(Diagnostic) {
+            (result, _) = try await HelmClusterReader.compile(site: pass.spec.site, settings: site.helm, client: pass.target.client,
+                                                                reads: HelmClusterReads(site: pass.spec.site)) { reads, misses in
+                do throws(Diagnostics) { return .success(try await compileSite(pass, releases: releases, helmReads: reads, lookupMisses: misses)) } catch {
+                    return .failure(error)
+                }
+            }
+        } catch { throw Diagnostics([error]) }
+        return try result.get()
     }
 
     /// Render: the site from the tree; the owner selector and kinds go to the watches at once.
@@ -311,18 +335,11 @@ public struct Reconciler: Sendable {
         do {
             defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "render")], monotonic() - renderStart) }
             // On the blocking executor: file reads, parsing and git patterns stay off the cooperative pool.
-            site = try await compileSite(pass)
+            site = try await compileReadingCluster(pass)
         } catch {
             let text = error.items.prefix(5).map(\.description).joined(separator: "\n")
             return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
                               message: "cannot render site '\(pass.spec.site)'\(pass.commit.map { " at commit \(String($0.prefix(12)))" } ?? ""): \(text)",
-                              stalled: true, interval: pass.spec.intervalSeconds)
-        }
-        // Charts that read the cluster (`cluster.helm`) are not fed here yet: applying them with
-        // empty lookups (a regenerated password, say) would be wrong, so the site stalls.
-        if site.helm.readsCluster && !site.chartComponents.isEmpty {
-            return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
-                              message: "site '\(pass.spec.site)' sets cluster.helm (lookup: live or capabilities: discover), which the controller does not support yet; fix: apply it with `pattern apply \(pass.spec.site)`, or set cluster.helm.lookup: off and capabilities: declared",
                               stalled: true, interval: pass.spec.intervalSeconds)
         }
         if site.provenance.commit == nil, let commit = pass.commit {
@@ -341,7 +358,7 @@ public struct Reconciler: Sendable {
                 if !releases.upgraded.isEmpty {
                     let provenance = site.provenance
                     do {
-                        site = try await compileSite(pass, releases: releases)
+                        site = try await compileReadingCluster(pass, releases: releases)
                         site.provenance = provenance
                     } catch {
                         return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",

@@ -146,6 +146,33 @@ import Helm
         files["patterns/p/pattern.yaml"] = files["patterns/p/pattern.yaml"]!.replacingOccurrences("namespace: shop", "namespce: shop")
         #expect(compileErrors(files).contains { $0.message.contains("unknown field 'namespce' in chart") })
     }
+
+    /// Chart render warnings reach the site's warnings (what `pattern render`/`validate`/
+    /// `diff`/`apply` print), naming the component and the chart, at the chart's file.
+    @Test func chartRenderWarningsReachTheSiteWarningsWithComponentChartAndFile() throws {
+        var files = Self.files
+        files["patterns/p/charts/web/Chart.yaml"] = """
+            apiVersion: v2
+            name: web
+            version: 1.0.0
+            dependencies:
+            - {name: db, version: 1.0.0, condition: db.enabled}
+            """
+        files["patterns/p/charts/web/charts/db/Chart.yaml"] = "apiVersion: v2\nname: db\nversion: 1.0.0\n"
+        files["patterns/p/charts/web/charts/db/templates/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db}\n"
+        files["patterns/p/values-web.yaml"] = "greeting: from-file\ndb: {enabled: \"yes please\"}\n"
+        files["patterns/p/charts/web/templates/odd.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: odd, annotations: {helm.sh/hook: pre-frobnicate}}\n"
+        let (r, dir) = try compile(files)
+        defer { removeTree(dir) }
+        let condition = try #require(r.warnings.first { $0.message.contains("condition path 'db.enabled'") }, "\(r.warnings)")
+        #expect(condition.message.hasPrefix("component 'web': chart web: "))
+        #expect(condition.location?.file == "patterns/p/charts/web/Chart.yaml" && condition.location?.mark.line == 5)
+        #expect(condition.severity == .warning && condition.fix?.contains("db.enabled") == true)
+        let hook = try #require(r.warnings.first { $0.message.contains("unknown hook") }, "\(r.warnings)")
+        #expect(hook.message == "component 'web': chart web: skipping unknown hook: \"pre-frobnicate\"")
+        #expect(hook.location?.file == "patterns/p/charts/web/templates/odd.yaml")
+        #expect(!r.objects.contains { $0.key.name == "odd" })
+    }
 }
 
 extension String {

@@ -5,6 +5,8 @@ import PatternCore
 import PatternCompile
 import PatternSource
 import PatternController
+import PatternApply
+import KubeClient
 
 /// Argo CD Application sources with `chart:` and a chart-repository `repoURL`, expanded by the
 /// site compiler through `GitPatternResolver` (PatternSource's chart cache), as the CLI and
@@ -134,5 +136,99 @@ import PatternController
             #expect(!d.message.contains("not supported"), "\(d.message)")
         }
     }
-}
 
+    /// An Argo CD repository Secret in the render gives an Application's chart source its
+    /// registry credentials: Argo CD's Helm OCI form (`repoURL` without a scheme, the Secret's
+    /// `type: helm` + `enableOCI: "true"`), the registry's token flow with the Secret's
+    /// username and password, `insecureOCIForceHttp` for the loopback registry. The expanded
+    /// chart is applied to the test API server; the password appears in no object but the
+    /// Secret and in no message.
+    @Test func anOCIChartBehindTokenAuthIsPulledWithTheRepositorySecretAndApplied() async throws {
+        let tmp = TemporaryDirectory("app-chart-oci-auth")
+        defer { tmp.remove() }
+        let registry = try OCIRegistryServer()
+        defer { registry.stop() }
+        registry.auth = .token(user: "deploy")
+        registry.push("charts/podinfo", tag: "1.3.0", chart: try chart(tmp, "1.3.0"))
+        let root = TemporaryDirectory("app-chart-oci-auth-repo")
+        defer { root.remove() }
+        let repoURL = "\(registry.host)/charts"
+        try pattern(root, repoURL: repoURL, constraint: "1.3.0")
+        let secret = """
+            apiVersion: v1
+            kind: Secret
+            metadata:
+              name: charts-registry
+              namespace: openshift-gitops
+              labels: {argocd.argoproj.io/secret-type: repository}
+            stringData:
+              type: helm
+              name: charts
+              url: \(repoURL)
+              enableOCI: "true"
+              insecureOCIForceHttp: "true"
+              username: deploy
+              password: \(registry.tokenPassword)
+
+            """
+        try Data(secret.utf8).write(to: URL(fileURLWithPath: root.path + "/patterns/apps/components/app-of-apps/repo-secret.yaml"))
+
+        let site = try compile(root, cache: tmp.sub("cache"))
+        let cm = try #require(site.objects.first { $0.object.kindName == "ConfigMap" })
+        #expect(cm.object["data"]?["version"]?.string == "1.3.0")
+        #expect(cm.object["data"]?["greeting"]?.string == "from-the-application")
+        let log = registry.requests
+        #expect(log.contains { $0.hasPrefix("GET /token?") && $0.hasSuffix("auth=Basic") }, "\(log)")
+        #expect(log.contains("GET /v2/charts/podinfo/manifests/1.3.0 auth=Bearer"), "\(log)")
+        #expect(site.warnings.allSatisfy { !$0.description.contains(registry.tokenPassword) })
+
+        // Applied: the chart's ConfigMap lands in the destination namespace.
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        for ns in ["web", "openshift-gitops"] {
+            _ = try await cluster.client.apply(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]], fieldManager: "test")
+        }
+        var options = ApplyOptions()
+        options.pollIntervalSeconds = 0.05
+        options.waitTimeoutSeconds = 20
+        _ = try await ApplyEngine(client: cluster.client).apply(site, options: options)
+        let live = try #require(cluster.server.store.get(group: "", resource: "configmaps", namespace: "web", name: "podinfo"))
+        #expect(live["data"]?["version"]?.string == "1.3.0")
+
+        // Without the Secret, the registry refuses the anonymous token request: a typed error
+        // at the Application, with no password in it.
+        try FileManager.default.removeItem(atPath: root.path + "/patterns/apps/components/app-of-apps/repo-secret.yaml")
+        do {
+            _ = try compile(root, cache: tmp.sub("cache-2"))
+            Issue.record("expected an authentication error")
+        } catch {
+            let d = try #require(error.items.first)
+            #expect(d.message.contains("chart podinfo from \(repoURL)"), "\(d.message)")
+            #expect(d.location?.file.hasSuffix("components/app-of-apps/app.yaml") == true)
+        }
+    }
+
+    @Test func anInsecureRepositorySecretIsRefusedAtTheSecret() throws {
+        let tmp = TemporaryDirectory("app-chart-oci-insecure")
+        defer { tmp.remove() }
+        let root = TemporaryDirectory("app-chart-oci-insecure-repo")
+        defer { root.remove() }
+        try pattern(root, repoURL: "oci://registry.example.com/charts", constraint: "1.3.0")
+        try Data("""
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: creds, namespace: openshift-gitops, labels: {argocd.argoproj.io/secret-type: repo-creds}}
+            stringData: {type: helm, url: "oci://registry.example.com", enableOCI: "true", insecure: "true", password: s3cret-value}
+
+            """.utf8).write(to: URL(fileURLWithPath: root.path + "/patterns/apps/components/app-of-apps/creds.yaml"))
+        do {
+            _ = try compile(root, cache: tmp.sub("cache"))
+            Issue.record("expected an error")
+        } catch {
+            let d = try #require(error.items.first)
+            #expect(d.message.contains("insecure"), "\(d.message)")
+            #expect(d.location?.file.hasSuffix("creds.yaml") == true, "\(String(describing: d.location))")
+            #expect(!d.description.contains("s3cret-value"))
+        }
+    }
+}

@@ -199,26 +199,75 @@ import KubeTestServer
         #expect(cluster.server.requestLog.writes.filter { $0.verb == "apply" && $0.resource != "customresourcedefinitions" }.isEmpty)
     }
 
-    @Test func aSiteWhoseChartsReadTheClusterStallsAndWritesNothing() async throws {
-        let cluster = try await ControllerCluster()
-        defer { cluster.stop() }
-        let repo = try GitPatternRepo()
-        defer { repo.remove() }
+    /// Adds chart component `c` with `template` to the repository's pattern and sets
+    /// `helm` in the dev overlay's cluster.
+    func addReadingChart(_ repo: GitPatternRepo, template: String, helm: String) throws {
         writeFile(repo.dir + "/patterns/multicloud-platform/charts/c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n")
-        writeFile(repo.dir + "/patterns/multicloud-platform/charts/c/templates/cm.yaml",
-                  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {mode: {{ dig \"data\" \"mode\" \"none\" (lookup \"v1\" \"ConfigMap\" \"x\" \"y\") | quote }}}\n")
+        writeFile(repo.dir + "/patterns/multicloud-platform/charts/c/templates/cm.yaml", template)
         let patternFile = repo.dir + "/patterns/multicloud-platform/pattern.yaml"
         let text = readFile(patternFile)
         #expect(text.contains("  components:\n"))
         writeFile(patternFile, text.replacingOccurrences(of: "  components:\n", with: "  components:\n  - {name: c, chart: {path: charts/c, namespace: default}}\n"))
         try git(["add", "-A"], in: repo.dir)
         try git(["commit", "-q", "-m", "chart"], in: repo.dir)
-        try repo.change("overlays/dev/overlay.yaml", "    name: kind-dev\n", "    name: kind-dev\n    helm: {lookup: live}\n")
+        try repo.change("overlays/dev/overlay.yaml", "    name: kind-dev\n", "    name: kind-dev\n    helm: \(helm)\n")
+    }
+
+    /// The controller reads the cluster for `cluster.helm` as `pattern apply` does: discovery
+    /// for `.Capabilities`, and `lookup` in passes (the second lookup's name comes from the
+    /// first one's answer, so it takes a second read pass), read-only.
+    @Test func aSiteWhoseChartsReadTheClusterRendersFromLiveLookupsAndDiscovery() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        defer { repo.remove() }
+        _ = try await cluster.client.apply(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "x"]], fieldManager: "test")
+        _ = try await cluster.client.apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "y", "namespace": "x"],
+                                            "data": ["mode": "blue", "next": "z"]], fieldManager: "test")
+        _ = try await cluster.client.apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "z", "namespace": "x"],
+                                            "data": ["size": "large"]], fieldManager: "test")
+        try addReadingChart(repo, template: """
+            {{- $y := lookup "v1" "ConfigMap" "x" "y" }}
+            {{- $z := lookup "v1" "ConfigMap" "x" (dig "data" "next" "none" $y) }}
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: c}
+            data:
+              mode: {{ dig "data" "mode" "none" $y | quote }}
+              size: {{ dig "data" "size" "none" $z | quote }}
+              kube: {{ .Capabilities.KubeVersion.Version | quote }}
+              hasApps: {{ .Capabilities.APIVersions.Has "apps/v1/Deployment" | quote }}
+
+            """, helm: "{lookup: live, capabilities: discover}")
+        let before = cluster.server.requestLog.writes.count
+        try await cluster.createSync(url: repo.url, interval: "1h")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        let ready = await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" }
+        #expect(ready, "\(await cluster.sync()?["status"] ?? .null)")
+        let c = try #require(cluster.server.store.get(group: "", resource: "configmaps", namespace: "default", name: "c"))
+        #expect(c["data"]?["mode"]?.string == "blue")
+        #expect(c["data"]?["size"]?.string == "large", "the chained lookup got its own read pass")
+        let version = try await cluster.client.serverVersion()["gitVersion"]?.string
+        #expect(c["data"]?["kube"]?.string == version)
+        #expect(c["data"]?["hasApps"]?.string == "true")
+        // The looked-up objects were only read.
+        #expect(!cluster.server.requestLog.writes.dropFirst(before).contains { $0.namespace == "x" })
+    }
+
+    @Test func aChartLookingUpASecretWithoutLookupSecretsStallsAndWritesNothing() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        defer { repo.remove() }
+        try addReadingChart(repo, template: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {n: {{ len (lookup \"v1\" \"Secret\" \"x\" \"pw\") | quote }}}\n",
+                            helm: "{lookup: live}")
         try await cluster.createSync(url: repo.url, interval: "1h")
         let running = RunningController(try cluster.controller())
         defer { Task { await running.stop() } }
         #expect(await eventually(10) { await cluster.condition("dev", "Stalled")?["status"]?.string == "True" })
-        #expect(await cluster.condition("dev", "Ready")?["message"]?.string?.contains("cluster.helm") == true)
+        #expect(await cluster.condition("dev", "Ready")?["reason"]?.string == "RenderFailed")
+        #expect(await cluster.condition("dev", "Ready")?["message"]?.string?.contains("lookupSecrets") == true)
         #expect(cluster.server.requestLog.writes.filter { $0.verb == "apply" && $0.resource != "customresourcedefinitions" }.isEmpty)
     }
 }

@@ -24,6 +24,7 @@ public final class OCIRegistryServer: @unchecked Sendable {
     private var log: [String] = []
     private var storageLog: [String] = []
     private var issued: Set<String> = []
+    private var tagPages: [[String]] = []
     private var counter = 0
     private var server: HTTPServer!
     private var storage: HTTPServer!
@@ -87,6 +88,8 @@ public final class OCIRegistryServer: @unchecked Sendable {
     public var storageRequests: [String] { lock.lock(); defer { lock.unlock() }; return storageLog }
     /// Tokens the token service issued.
     public var issuedTokens: Set<String> { lock.lock(); defer { lock.unlock() }; return issued }
+    /// The tags of every `tags/list` page served with a 200, in order.
+    public var servedTagPages: [[String]] { lock.lock(); defer { lock.unlock() }; return tagPages }
 
     public func stop() { server.stop(); storage.stop() }
     deinit { server.stop(); storage.stop() }
@@ -142,6 +145,7 @@ public final class OCIRegistryServer: @unchecked Sendable {
                 tags = Array(tags.prefix(n))
                 headers.append(("Link", "</v2/\(repo)/tags/list?n=\(n)&last=\(tags.last!)>; rel=\"next\""))
             }
+            tagPages.append(tags)
             let body = "{\"name\":\"\(repo)\",\"tags\":[" + tags.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
             return w.send(status: 200, contentType: "application/json", headers: headers, body: Array(body.utf8))
         }

@@ -72,7 +72,7 @@ public struct RenderCommand: AsyncParsableCommand {
 
     @Flag(help: ArgumentHelp(
         "Accept remote Kustomize bases and files that are not pinned (no ?ref=, a branch, or an https file without #sha256=).",
-        discussion: "Remote bases (github.com/org/repo//dir?ref=v1.2.3, https://host/org/repo.git//dir?ref=…, git@host:org/repo//dir?ref=…) are fetched through the git source cache (--cache-dir, --offline). Plain files (https://host/path/deploy.yaml#sha256=<sha256sum>) are downloaded into the same cache; the #sha256= fragment pins their content and is not sent to the server, so kubectl kustomize reads the same entry. By default the ref must be a tag or a full commit id and a file must carry #sha256=, so a render is reproducible. For sites, set spec.kustomize.allowUnpinnedRemotes in the overlay instead."))
+        discussion: "Remote bases (github.com/org/repo//dir?ref=v1.2.3, https://host/org/repo.git//dir?ref=…, git@host:org/repo//dir?ref=…) are fetched through the git source cache (--cache-dir, --offline). Plain files (https://host/path/deploy.yaml#sha256=<sha256sum>) are downloaded into the same cache; the #sha256= fragment pins their content and is not sent to the server, so kubectl kustomize reads the same entry. helmCharts: entries with repo: (an https:// chart repository or oci://host/path) pull the chart into the same cache, pinned by an exact version:. By default the ref must be a tag or a full commit id, a file must carry #sha256= and a chart an exact version, so a render is reproducible. For sites, set spec.kustomize.allowUnpinnedRemotes in the overlay instead."))
     public var allowUnpinnedRemotes = false
 
     /// `--load-restrictor` values, spelled as kubectl spells them.
