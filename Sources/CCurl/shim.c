@@ -20,7 +20,8 @@
     X(curl_easy_perform) X(curl_easy_strerror) X(curl_easy_setopt) X(curl_easy_getinfo) \
     X(curl_multi_init) X(curl_multi_add_handle) X(curl_multi_remove_handle) \
     X(curl_multi_perform) X(curl_multi_poll) X(curl_multi_wakeup) X(curl_multi_info_read) \
-    X(curl_multi_setopt) X(curl_slist_append) X(curl_slist_free_all)
+    X(curl_multi_setopt) X(curl_slist_append) X(curl_slist_free_all) \
+    X(curl_share_init) X(curl_share_cleanup) X(curl_share_setopt)
 
 #define CCURL_POINTER(name) __typeof__(name) *name;
 static struct { CCURL_FUNCTIONS(CCURL_POINTER) } ccurl_fn;
@@ -96,6 +97,8 @@ CCURL_HIDDEN struct curl_slist *curl_slist_append(struct curl_slist *list, const
     return ccurl_loaded() ? ccurl_fn.curl_slist_append(list, s) : NULL;
 }
 CCURL_HIDDEN void curl_slist_free_all(struct curl_slist *list) { if (ccurl_loaded()) ccurl_fn.curl_slist_free_all(list); }
+CCURL_HIDDEN CURLSH *curl_share_init(void) { return ccurl_loaded() ? ccurl_fn.curl_share_init() : NULL; }
+CCURL_HIDDEN CURLSHcode curl_share_cleanup(CURLSH *s) { return ccurl_loaded() ? ccurl_fn.curl_share_cleanup(s) : CURLSHE_NOT_BUILT_IN; }
 
 // The variadic setters go through the typed wrappers below (Swift cannot call C varargs).
 #define CCURL_SETOPT(h, opt, value) (ccurl_loaded() ? ccurl_fn.curl_easy_setopt(h, opt, value) : CURLE_FAILED_INIT)
@@ -156,6 +159,10 @@ CURLcode ccurl_easy_getinfo_long(CURL *h, CURLINFO info, long *out) { return CCU
 CURLcode ccurl_easy_getinfo_double(CURL *h, CURLINFO info, double *out) { return CCURL_GETINFO(h, info, out); }
 CURLcode ccurl_easy_getinfo_str(CURL *h, CURLINFO info, const char **out) { return CCURL_GETINFO(h, info, out); }
 CURLcode ccurl_easy_getinfo_ptr(CURL *h, CURLINFO info, void **out) { return CCURL_GETINFO(h, info, out); }
+
+CURLSHcode ccurl_share_setopt_long(CURLSH *s, CURLSHoption opt, long value) {
+    return ccurl_loaded() ? ccurl_fn.curl_share_setopt(s, opt, value) : CURLSHE_NOT_BUILT_IN;
+}
 
 CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption opt, long value) { return ccurl_loaded() ? ccurl_fn.curl_multi_setopt(m, opt, value) : CURLM_INTERNAL_ERROR; }
 

@@ -7,8 +7,9 @@ import PatternCore
 // * Blocking never reaches Swift's cooperative pool: async callers submit a `Transfer` and
 //   suspend on a continuation; the loop thread runs `curl_multi_perform`/`curl_multi_poll`.
 // * Easy handles are created per transfer and touched only by the loop thread after
-//   submission; connections are reused through the multi handle's connection cache (keep-alive
-//   for HTTP/1.1, multiplexed streams for HTTP/2 with CURLOPT_PIPEWAIT).
+//   submission; connections are reused through the connection cache of the request's
+//   `ConnectionPool` (one per client: keep-alive for HTTP/1.1, multiplexed streams for HTTP/2
+//   with CURLOPT_PIPEWAIT).
 // * Watches are transfers whose body is delivered in chunks to an AsyncThrowingStream.
 
 /// TLS material and policy for one cluster. Byte arrays are PEM; handed to libcurl as blobs
@@ -40,6 +41,35 @@ struct HTTPRequest: Sendable {
     /// Buffered responses larger than this abort the transfer (a misbehaving server or proxy
     /// cannot exhaust memory). Streams are limited per line by their consumer.
     var maxResponseBytes = 512 << 20
+    /// The connection cache this request takes a connection from and returns it to (its
+    /// client's); nil uses the loop's own cache.
+    var pool: ConnectionPool? = nil
+}
+
+/// One client's connection cache: a libcurl share handle that shares only connections
+/// (`CURL_LOCK_DATA_CONNECT`), like client-go's transport per cluster. libcurl bounds a cache
+/// by closing its least recently used idle connection when it holds more than
+/// `CurlLoop.maxIdleConnections`; with one cache for the whole process, other clients'
+/// traffic (a fleet or hub talking to many clusters, parallel tests) pushed a client's idle
+/// connection out between two of its requests. Per client, only the client's own traffic
+/// can. Used only on the loop thread (no lock callbacks needed); closed with its connections
+/// on the loop thread when the last request holding it is done and its client is gone.
+final class ConnectionPool: @unchecked Sendable {
+    let share: UnsafeMutableRawPointer?
+    let loop: CurlLoop
+
+    init(loop: CurlLoop = .shared) {
+        self.loop = loop
+        let s = loop.unavailable == nil ? curl_share_init() : nil
+        if let s, ccurl_share_setopt_long(s, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_CONNECT.rawValue)) != CURLSHE_OK {
+            curl_share_cleanup(s)
+            share = nil
+        } else {
+            share = s
+        }
+    }
+
+    deinit { if let share { loop.closePool(share) } }
 }
 
 struct HTTPResponse: Sendable {
@@ -164,6 +194,8 @@ final class CurlLoop: @unchecked Sendable {
     private let lock = Lock()
     private var toAdd: [Transfer] = []
     private var toCancel: [Int] = []
+    /// Share handles of pools that are gone, closed on the loop thread.
+    private var toClose: [UnsafeMutableRawPointer] = []
     private var nextID = 1
     private enum State { case allocated, cancelledEarly, submitted }
     private var states: [Int: State] = [:]
@@ -176,7 +208,11 @@ final class CurlLoop: @unchecked Sendable {
     private var active: [Int: Transfer] = [:]
     private var byHandle: [UnsafeMutableRawPointer: Int] = [:]
 
-    private init() {
+    private convenience init() { self.init(maxIdleConnections: CurlLoop.maxIdleConnections) }
+
+    /// A loop of its own (tests use a small cache to make eviction observable); `shared` is
+    /// the one every client uses.
+    init(maxIdleConnections: Int) {
         let rc = ccurl_global_init_once()
         let handle = rc == CURLE_OK ? curl_multi_init() : nil
         guard let handle else {
@@ -189,11 +225,10 @@ final class CurlLoop: @unchecked Sendable {
         multi = handle
         unavailable = nil
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
-        // One cache serves every client of the process (many clusters in a fleet or hub): a
-        // cap of 64 let other clients' finished transfers push an idle connection out between
-        // two requests of one client (oldest idle first). Bounded (file descriptors); idle
-        // connections age out after libcurl's CURLOPT_MAXAGE_CONN (118 s).
-        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, CurlLoop.maxIdleConnections)
+        // The cap applies to each cache: a client's ConnectionPool (see there), or the multi
+        // handle's own for requests without one. Idle connections age out after libcurl's
+        // CURLOPT_MAXAGE_CONN (118 s).
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxIdleConnections)
         let thread = Thread { [self] in self.run() }
         thread.name = "pattern-curl"
         thread.start()
@@ -271,16 +306,25 @@ final class CurlLoop: @unchecked Sendable {
         lock.withLock { states[id] = nil }
     }
 
+    /// Closes a pool's share handle (and its connections) on the loop thread, after every
+    /// transfer that used it is done (each transfer's request holds its pool).
+    fileprivate func closePool(_ share: UnsafeMutableRawPointer) {
+        guard let multi else { curl_share_cleanup(share); return }
+        lock.withLock { toClose.append(share) }
+        curl_multi_wakeup(multi)
+    }
+
     // MARK: Loop thread
 
     private func run() {
         var running: Int32 = 0
         while true {
-            let (adds, cancels) = lock.withLock {
-                let taken = (toAdd, toCancel)
-                toAdd.removeAll(); toCancel.removeAll()
+            let (adds, cancels, closes) = lock.withLock {
+                let taken = (toAdd, toCancel, toClose)
+                toAdd.removeAll(); toCancel.removeAll(); toClose.removeAll()
                 return taken
             }
+            for share in closes { curl_share_cleanup(share) }
 
             for t in adds { start(t) }
             for id in cancels {
@@ -307,6 +351,7 @@ final class CurlLoop: @unchecked Sendable {
         t.easy = easy
         let r = t.request
         _ = ccurl_easy_setopt_str(easy, CURLOPT_URL, r.url)
+        if let share = r.pool?.share { _ = ccurl_easy_setopt_ptr(easy, CURLOPT_SHARE, share) }
         _ = ccurl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = ccurl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS)
         _ = ccurl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)

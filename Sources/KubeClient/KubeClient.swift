@@ -71,6 +71,8 @@ public final class KubeClient: Sendable {
     let authenticator: Authenticator
     let discovery = DiscoveryCache()
     let loop = CurlLoop.shared
+    /// This client's connections: other clients' traffic cannot evict them (see ConnectionPool).
+    let pool = ConnectionPool()
 
     public init(config: ClientConfig) {
         self.config = config
@@ -391,6 +393,7 @@ public final class KubeClient: Sendable {
     func httpRequest(_ method: String, _ url: String, body: [UInt8]?, contentType: String?, credentials: RequestCredentials,
                      timeout: Double?, accept: String = "application/json") -> HTTPRequest {
         var req = HTTPRequest(method: method, url: url)
+        req.pool = pool
         req.headers = ["Accept: \(accept)", "User-Agent: \(config.userAgent)"]
         if let contentType { req.headers.append("Content-Type: \(contentType)") }
         if let a = credentials.authorization { req.headers.append("Authorization: \(a)") }

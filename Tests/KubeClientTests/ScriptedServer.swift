@@ -27,6 +27,8 @@ final class ScriptedServer: @unchecked Sendable {
     private(set) var port = 0
     private var _requests: [Request] = []
     private var _connections = 0
+    private var open: Set<Int32> = []
+    private var stopped = false
     private let handler: @Sendable (Request, Int) -> Action
 
     /// `handler` gets the request and its 0-based index among all requests.
@@ -50,15 +52,32 @@ final class ScriptedServer: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
     var requests: [Request] { lock.lock(); defer { lock.unlock() }; return _requests }
     var connections: Int { lock.lock(); defer { lock.unlock() }; return _connections }
+    /// Connections accepted and not yet closed by the client.
+    var openConnections: Int { lock.lock(); defer { lock.unlock() }; return open.count }
 
-    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    /// Stops accepting and ends every open connection, as a server going away does (a client
+    /// must not keep reusing a connection to a server that is gone).
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR)); close(fd)
+        // Under the lock: a descriptor leaves `open` and is closed under it too, so a number
+        // reused by another socket is never shut down here.
+        lock.lock(); defer { lock.unlock() }
+        stopped = true
+        for c in open { Glibc.shutdown(c, Int32(SHUT_RDWR)) }
+    }
 
     private func acceptLoop(_ lfd: Int32) {
         while true {
             let c = accept(lfd, nil, nil)
             if c < 0 { if errno == EINTR { continue }; return }
-            lock.lock(); _connections += 1; lock.unlock()
-            Thread { [self] in serve(c); close(c) }.start()
+            lock.lock()
+            if stopped { lock.unlock(); close(c); return }
+            _connections += 1; open.insert(c)
+            lock.unlock()
+            Thread { [self] in
+                serve(c)
+                lock.lock(); open.remove(c); close(c); lock.unlock()
+            }.start()
         }
     }
 

@@ -36,6 +36,8 @@ CURLcode ccurl_easy_getinfo_str(CURL *h, CURLINFO info, const char **out);
 CURLcode ccurl_easy_getinfo_ptr(CURL *h, CURLINFO info, void **out);
 
 CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption opt, long value);
+/// `curl_share_setopt` with a long argument (CURLSHOPT_SHARE / CURLSHOPT_UNSHARE).
+CURLSHcode ccurl_share_setopt_long(CURLSH *s, CURLSHoption opt, long value);
 
 /// `msg->msg == CURLMSG_DONE` helpers (the union is awkward from Swift).
 int ccurl_msg_is_done(const CURLMsg *msg);

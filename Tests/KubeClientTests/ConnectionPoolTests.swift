@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import PatternCore
+@testable import KubeClient
+
+/// Connection caches per client (`ConnectionPool`): the cause of idle connections being
+/// replaced in full parallel runs, shown on a loop with a cache of two connections.
+@Suite struct ConnectionPoolTests {
+    func get(_ server: ScriptedServer, _ pool: ConnectionPool?) -> HTTPRequest {
+        var r = HTTPRequest(method: "GET", url: server.url + "/version")
+        r.pool = pool
+        return r
+    }
+
+    /// libcurl bounds a connection cache by closing its least recently used idle connection.
+    /// With one cache for the process (the loop's), another client's traffic closes ours
+    /// between two of our requests; with a cache per client it cannot.
+    @Test func anotherClientsTrafficEvictsOnlyFromItsOwnPool() async throws {
+        let loop = CurlLoop(maxIdleConnections: 2)
+        let ok: @Sendable (ScriptedServer.Request, Int) -> ScriptedServer.Action = { _, _ in .respond(200, body: "{}") }
+        let others = try (0..<3).map { _ in try ScriptedServer(ok) }
+        defer { for o in others { o.stop() } }
+
+        // One shared cache: three other connections go idle after ours, ours is the oldest.
+        let shared = try ScriptedServer(ok)
+        defer { shared.stop() }
+        #expect(try await loop.perform(get(shared, nil)).newConnections == 1)
+        for o in others { _ = try await loop.perform(get(o, nil)) }
+        #expect(try await loop.perform(get(shared, nil)).newConnections == 1)
+        #expect(shared.connections == 2)
+
+        // A pool per client: the other client's pool evicts its own connections.
+        let server = try ScriptedServer(ok)
+        defer { server.stop() }
+        let mine = ConnectionPool(loop: loop), theirs = ConnectionPool(loop: loop)
+        #expect(try await loop.perform(get(server, mine)).newConnections == 1)
+        for o in others { _ = try await loop.perform(get(o, theirs)) }
+        #expect(try await loop.perform(get(server, mine)).newConnections == 0)
+        #expect(server.connections == 1)
+        // The other pool kept at most two: its oldest (others[0]) was closed and is reconnected.
+        #expect(try await loop.perform(get(others[0], theirs)).newConnections == 1)
+    }
+
+    /// A pool whose client is gone closes its connections (on the loop thread), so a fleet
+    /// run that drops a cluster's client does not keep its sockets open.
+    @Test func aDroppedPoolClosesItsConnections() async throws {
+        let loop = CurlLoop(maxIdleConnections: 8)
+        let server = try ScriptedServer { _, _ in .respond(200, body: "{}") }
+        defer { server.stop() }
+        var pool: ConnectionPool? = ConnectionPool(loop: loop)
+        #expect(try await loop.perform(get(server, pool)).newConnections == 1)
+        #expect(server.openConnections == 1)
+        pool = nil
+        // The loop closes the share handle on its next turn: wait (bounded) for the server to see EOF.
+        for _ in 0..<200 where server.openConnections > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(server.openConnections == 0)
+        // A new pool connects again.
+        #expect(try await loop.perform(get(server, ConnectionPool(loop: loop))).newConnections == 1)
+    }
+}
