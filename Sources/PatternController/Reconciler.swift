@@ -504,7 +504,14 @@ public struct Reconciler: Sendable {
             status.value["lastAppliedRevision"] = .string(site.revision)
             status.value["lastAppliedCommit"] = pass.commit.map { .string($0) } ?? .null
         } else {
-            pass.counts.unchanged = site.objects.count - pass.driftedKeys.count
+            // Counts describe the last apply that changed something, not this no-op (objects and
+            // drifted stay current); the first pass after a restart with none recorded counts all unchanged.
+            let last = status.value["counts"]
+            if let a = last?["applied"]?.int, let u = last?["unchanged"]?.int, let p = last?["pruned"]?.int, let f = last?["failed"]?.int {
+                pass.counts = (a, u, p, f)
+            } else {
+                pass.counts.unchanged = site.objects.count - pass.driftedKeys.count
+            }
             if status.value["lastAppliedRevision"] == nil || status.value["lastAppliedRevision"]?.isNull == true {
                 status.value["lastAppliedRevision"] = .string(site.revision)
                 status.value["lastAppliedCommit"] = pass.commit.map { .string($0) } ?? .null

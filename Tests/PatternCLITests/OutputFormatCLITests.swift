@@ -108,6 +108,9 @@ import Glibc
         #expect(columns.map { $0["jsonPath"]?.string ?? "" } == [#".status.conditions[?(@.type=="Ready")].status"#,
                                                                 #".status.conditions[?(@.type=="Ready")].message"#,
                                                                 ".spec.suspend", ".status.lastAppliedRevision", ".metadata.creationTimestamp"])
+        // kubectl get -o wide adds these (Docs/operating.md lists them).
+        let wide = (version["additionalPrinterColumns"]?.array ?? []).filter { ($0["priority"]?.int ?? 0) == 1 }
+        #expect(wide.compactMap { $0["name"]?.string } == ["Site", "Cluster", "Drifted", "Commit"])
         let ms = version[path: ["schema", "openAPIV3Schema", "properties", "spec", "properties", "validatedPatterns", "properties", "multiSourceConfig", "properties"]]
         #expect(Set(ms?.object?.keys.map { $0 } ?? []) == ["enabled", "helmRepoUrl", "clusterGroupChartVersion", "clusterGroupGitRepoUrl", "clusterGroupChartGitRevision"])
     }

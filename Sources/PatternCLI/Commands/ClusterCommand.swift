@@ -16,6 +16,7 @@ public struct ClusterCommand: AsyncParsableCommand {
         public static let configuration = CommandConfiguration(
             commandName: "check",
             abstract: "Check that the kubeconfig reaches the cluster: server version, identity, namespace access.",
+            usage: "pattern cluster check [--kubeconfig <file>] [--context <name>]\n  [-o text|json|yaml]",
             discussion: """
                 Exits 0 when every required check passes and 1 otherwise. -o json or yaml prints a \
                 ClusterCheck document (ok, serverVersion, username, groups, steps) with the same exit codes.
@@ -28,7 +29,7 @@ public struct ClusterCommand: AsyncParsableCommand {
         @Option(help: "The kubeconfig context to use (default: current-context).")
         var context: String?
 
-    @Option(name: .shortAndLong, help: "Output: text, json or yaml (a ClusterCheck document).") var output: DocumentFormat = .text
+        @Option(name: .shortAndLong, help: "Output: text, json or yaml (a ClusterCheck document).") var output: DocumentFormat = .text
 
         public init() {}
 

@@ -11,7 +11,7 @@ public struct RollbackCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Re-apply what an earlier apply of a site applied, rendered again offline from the source cache.",
-        usage: "pattern rollback <site> [--to <seq|revision|commit>] [--dry-run] [-y] [--force]\n  [-o text|json|yaml] [--context <name>] [-C <repo>]",
+        usage: "pattern rollback <site> [--to <seq|revision|commit>] [--dry-run] [-y]\n  [--force] [-o text|json|yaml] [--context <name>] [-C <repo>]",
         discussion: """
             Every apply records in the site's ledger what it rendered from: the pattern's git URL, ref, path \
             and commit, the overlay checkout's commit (and whether it had uncommitted changes), chart \
