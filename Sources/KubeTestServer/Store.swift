@@ -1,5 +1,6 @@
 import Foundation
 import PatternCore
+import Synchronization
 
 /// A watch event as the server sends it.
 public struct WatchEvent: Sendable {
@@ -13,73 +14,135 @@ public struct WatchEvent: Sendable {
 /// pipeline (defaulting, validation, server-side apply field management, generation).
 ///
 /// Thread-safe; tests may call it directly (`server.store.get(…)`, `server.store.setStatus(…)`).
-public final class ObjectStore: @unchecked Sendable {
-    let lock = NSRecursiveLock()
-    private var rv = 1000
-    private var resourcesByPath: [String: ResourceInfo] = [:]   // "group/version/resource"
-    private var resourcesByKind: [GroupKind: ResourceInfo] = [:]
-    private var customResources: [String: [ResourceInfo]] = [:]  // CRD name → resources
-    private var objects: [GroupResource: [String: Value]] = [:]
-    private var history: [(rv: Int, gr: GroupResource, event: WatchEvent, old: Value?)] = []
-    /// Watches may start at any resourceVersion ≥ this one.
-    private var oldestWatchableRV = 1000
-    public var historyLimit = 10_000
-    private var watchers: [Int: Watcher] = [:]
-    private var nextWatcherID = 0
-    private var ipCounter = 10
-    /// Called after every stored write, still inside the lock (hooks may write again: the lock is
-    /// re-entrant for that): simulated controllers hook here.
-    var afterWrite: (@Sendable (ResourceInfo, WatchEvent) -> Void)?
-    var namespaceFinalizeDelay: Double = 0.5
-    var foregroundDeletionDelay: Double = 0.5
+///
+/// Concurrency: all state sits behind one non-reentrant `Mutex`. A write operation runs whole
+/// under it (a read-modify-write never loses a concurrent write; the real server retries on
+/// resourceVersion instead), on the state passed `inout` to internal functions. What a write
+/// sets off — the `afterWrite` hook (simulated controllers), establishing a created CRD, the
+/// garbage collector's cascade, delayed finalization — is queued as an `Effect` and run after
+/// the lock is released, where it may write again through the public verbs; the verb that
+/// caused it returns only after its effects ran.
+public final class ObjectStore: Sendable {
+    /// Everything the store holds.
+    struct State {
+        var rv = 1000
+        var resourcesByPath: [String: ResourceInfo] = [:]   // "group/version/resource"
+        var resourcesByKind: [GroupKind: ResourceInfo] = [:]
+        var customResources: [String: [ResourceInfo]] = [:]  // CRD name → resources
+        var objects: [GroupResource: [String: Value]] = [:]
+        var history: [(rv: Int, gr: GroupResource, event: WatchEvent, old: Value?)] = []
+        /// Watches may start at any resourceVersion ≥ this one.
+        var oldestWatchableRV = 1000
+        var historyLimit = 10_000
+        var watchers: [Int: Watcher] = [:]
+        var nextWatcherID = 0
+        var ipCounter = 10
+        var afterWrite: (@Sendable (ResourceInfo, WatchEvent) -> Void)?
+        var namespaceFinalizeDelay: Double = 0.5
+        var foregroundDeletionDelay: Double = 0.5
+
+        mutating func register(_ r: ResourceInfo) {
+            resourcesByPath["\(r.group)/\(r.version)/\(r.resource)"] = r
+            if r.group != "autoscaling" || r.version == "v2" || resourcesByKind[GroupKind(group: r.group, kind: r.kind)] == nil {
+                resourcesByKind[GroupKind(group: r.group, kind: r.kind)] = r
+            }
+        }
+
+        func namespaceExists(_ ns: String) -> Value? {
+            objects[GroupResource(group: "", resource: "namespaces")]?[ns]
+        }
+    }
+
+    /// What a write leaves to do after the lock is released (see the type's comment).
+    enum Effect: Sendable {
+        /// The `afterWrite` hook for a stored event.
+        case written(ResourceInfo, WatchEvent)
+        /// A CRD was created: the apiextensions controllers establish it.
+        case establish(Value)
+        /// The garbage collector deletes (or orphans) the owner's dependents.
+        case collect(owner: Value, orphan: Bool)
+        /// Work a controller does later (namespace finalization, foreground deletion).
+        case later(Double, @Sendable () -> Void)
+    }
+
+    private let state: Mutex<State>
 
     public init() {
-        for r in BuiltinResources.all { register(r) }
+        var s = State()
+        for r in BuiltinResources.all { s.register(r) }
+        state = Mutex(s)
+    }
+
+    /// Runs a write under the lock, then its effects.
+    private func write<R: Sendable>(_ body: (inout State, inout [Effect]) throws(APIError) -> R) throws(APIError) -> R {
+        var effects: [Effect] = []
+        defer { run(effects) }
+        return try state.withLock { (s: inout State) throws(APIError) -> R in try body(&s, &effects) }
+    }
+
+    private func run(_ effects: [Effect]) {
+        for e in effects {
+            switch e {
+            case .written(let info, let ev):
+                if let hook = state.withLock({ $0.afterWrite }) { hook(info, ev) }
+            case .establish(let crd): establish(crd)
+            case .collect(let owner, let orphan): collectDependents(of: owner, orphan: orphan)
+            case .later(let seconds, let work): schedule(after: seconds, work)
+            }
+        }
+    }
+
+    /// Watch events kept for watches from an older resourceVersion.
+    public var historyLimit: Int {
+        get { state.withLock { $0.historyLimit } }
+        set { state.withLock { $0.historyLimit = newValue } }
+    }
+    /// Called after every stored write, outside the lock (hooks may write again): simulated
+    /// controllers hook here.
+    var afterWrite: (@Sendable (ResourceInfo, WatchEvent) -> Void)? {
+        get { state.withLock { $0.afterWrite } }
+        set { state.withLock { $0.afterWrite = newValue } }
+    }
+    var namespaceFinalizeDelay: Double {
+        get { state.withLock { $0.namespaceFinalizeDelay } }
+        set { state.withLock { $0.namespaceFinalizeDelay = newValue } }
+    }
+    var foregroundDeletionDelay: Double {
+        get { state.withLock { $0.foregroundDeletionDelay } }
+        set { state.withLock { $0.foregroundDeletionDelay = newValue } }
     }
 
     // MARK: Resources
 
-    func register(_ r: ResourceInfo) {
-        resourcesByPath["\(r.group)/\(r.version)/\(r.resource)"] = r
-        if r.group != "autoscaling" || r.version == "v2" || resourcesByKind[GroupKind(group: r.group, kind: r.kind)] == nil {
-            resourcesByKind[GroupKind(group: r.group, kind: r.kind)] = r
-        }
-    }
-
     /// The resource served at group/version/resource, if any.
     public func resource(group: String, version: String, resource: String) -> ResourceInfo? {
-        lock.lock(); defer { lock.unlock() }
-        return resourcesByPath["\(group)/\(version)/\(resource)"]
+        state.withLock { $0.resourcesByPath["\(group)/\(version)/\(resource)"] }
     }
 
     public func resource(for gk: GroupKind) -> ResourceInfo? {
-        lock.lock(); defer { lock.unlock() }
-        return resourcesByKind[gk]
+        state.withLock { $0.resourcesByKind[gk] }
     }
 
     /// All served resources (built-in and from established CRDs).
     public var resources: [ResourceInfo] {
-        lock.lock(); defer { lock.unlock() }
-        return Array(resourcesByPath.values)
+        state.withLock { Array($0.resourcesByPath.values) }
     }
 
     // MARK: Reading
 
     /// The current global resourceVersion.
-    public var currentResourceVersion: String { lock.lock(); defer { lock.unlock() }; return String(rv) }
+    public var currentResourceVersion: String { state.withLock { String($0.rv) } }
 
     static func key(_ ns: String, _ name: String) -> String { ns.isEmpty ? name : "\(ns)/\(name)" }
 
     /// An object as stored (nil when absent). `group` is "" for the core group.
     public func get(group: String = "", resource: String, namespace: String = "", name: String) -> Value? {
-        lock.lock(); defer { lock.unlock() }
-        return objects[GroupResource(group: group, resource: resource)]?[ObjectStore.key(namespace, name)]
+        state.withLock { $0.objects[GroupResource(group: group, resource: resource)]?[ObjectStore.key(namespace, name)] }
     }
 
     /// Every stored object of a resource, sorted by namespace/name.
     public func list(group: String = "", resource: String, namespace: String? = nil) -> [Value] {
-        lock.lock(); defer { lock.unlock() }
-        let all = objects[GroupResource(group: group, resource: resource)] ?? [:]
+        let all = state.withLock { $0.objects[GroupResource(group: group, resource: resource)] ?? [:] }
         return all.keys.sorted().compactMap { k in
             let v = all[k]!
             if let namespace, (v.metadataNamespace ?? "") != namespace { return nil }
@@ -88,11 +151,7 @@ public final class ObjectStore: @unchecked Sendable {
     }
 
     /// Number of objects stored (all resources).
-    public var count: Int { lock.lock(); defer { lock.unlock() }; return objects.values.reduce(0) { $0 + $1.count } }
-
-    func namespaceExists(_ ns: String) -> Value? {
-        objects[GroupResource(group: "", resource: "namespaces")]?[ns]
-    }
+    public var count: Int { state.withLock { $0.objects.values.reduce(0) { $0 + $1.count } } }
 
     // MARK: Seeding and test hooks
 
@@ -103,7 +162,7 @@ public final class ObjectStore: @unchecked Sendable {
             throw APIError.badRequest("seed: unknown kind in \(object)")
         }
         let ns = info.namespaced ? (object.metadataNamespace ?? "default") : ""
-        if info.namespaced, namespaceExists(ns) == nil {
+        if info.namespaced, state.withLock({ $0.namespaceExists(ns) }) == nil {
             _ = try create(resourceInfo(forGroup: "", resource: "namespaces"), namespace: "", body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]], manager: manager, dryRun: false)
         }
         return try create(info, namespace: ns, body: object, manager: manager, dryRun: false)
@@ -111,14 +170,12 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// The served resource for group + plural name (any version), if any.
     public func resource(group g: String, resource r: String) -> ResourceInfo? {
-        lock.lock(); defer { lock.unlock() }
-        return resourcesByPath.values.filter { $0.group == g && $0.resource == r }
-            .max { ResourceVersionOrder.priority($0.version) < ResourceVersionOrder.priority($1.version) }
+        state.withLock { s in s.resourcesByPath.values.filter { $0.group == g && $0.resource == r }
+            .max { ResourceVersionOrder.priority($0.version) < ResourceVersionOrder.priority($1.version) } }
     }
 
     func resourceInfo(forGroup g: String, resource r: String) -> ResourceInfo {
-        lock.lock(); defer { lock.unlock() }
-        return resourcesByPath.values.first { $0.group == g && $0.resource == r }!
+        state.withLock { s in s.resourcesByPath.values.first { $0.group == g && $0.resource == r }! }
     }
 
     /// Replaces `status` as a controller would (an Update on the status subresource by
@@ -138,25 +195,24 @@ public final class ObjectStore: @unchecked Sendable {
     }
 
     /// The oldest resourceVersion still in the history (watches and continue tokens from before it get 410).
-    var oldestResourceVersion: Int { lock.lock(); defer { lock.unlock() }; return oldestWatchableRV }
+    var oldestResourceVersion: Int { state.withLock { $0.oldestWatchableRV } }
 
     /// Drops the watch history: watches from any earlier resourceVersion get 410 Expired.
     public func compactHistory() {
-        lock.lock(); defer { lock.unlock() }
-        history.removeAll()
-        oldestWatchableRV = rv
+        state.withLock { s in
+            s.history.removeAll()
+            s.oldestWatchableRV = s.rv
+        }
     }
 
     // MARK: Write pipeline
 
     private func now() -> String { Clock.rfc3339() }
 
-    func schema(for info: ResourceInfo) -> MergeSchema {
+    func schema(_ st: inout State, for info: ResourceInfo) -> MergeSchema {
         var s = MergeSchema(group: info.group, kind: info.kind, crdSchema: nil)
         if info.isCustom {
-            lock.lock()
-            let crd = objects[GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions")]?["\(info.resource).\(info.group)"]
-            lock.unlock()
+            let crd = st.objects[GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions")]?["\(info.resource).\(info.group)"]
             if let versions = crd?[path: ["spec", "versions"]]?.array,
                let v = versions.first(where: { $0["name"]?.string == info.version }) {
                 s.crdSchema = v[path: ["schema", "openAPIV3Schema"]] ?? ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
@@ -219,14 +275,14 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Finishes a write: strategy fill, system metadata, generation, managedFields; stores it
     /// unless dry-run or a no-op. Returns the object and whether anything was written.
-    private func finish(_ info: ResourceInfo, namespace: String, old: Value?, new newIn: Value, entries: [ManagedFieldsEntry],
-                        dryRun: Bool, expectedResourceVersion: String? = nil) throws(APIError) -> (Value, Bool) {
+    private func finish(_ s: inout State, _ info: ResourceInfo, namespace: String, old: Value?, new newIn: Value, entries: [ManagedFieldsEntry],
+                        dryRun: Bool, expectedResourceVersion: String? = nil, effects: inout [Effect]) throws(APIError) -> (Value, Bool) {
         var new = newIn
         let name = new.metadataName ?? ""
-        if info.isCustom, let schema = schema(for: info).crdSchema { MergeSchema.pruneUnknown(&new, schema, isRoot: true) }
+        if info.isCustom, let schema = schema(&s, for: info).crdSchema { MergeSchema.pruneUnknown(&new, schema, isRoot: true) }
         let uid = old?[path: ["metadata", "uid"]]?.string ?? UUID().uuidString.lowercased()
         new[path: ["metadata", "uid"]] = .string(uid)
-        Defaults.strategyFill(&new, old: old, group: info.group, kind: info.kind) { allocateIP() }
+        Defaults.strategyFill(&new, old: old, group: info.group, kind: info.kind) { ObjectStore.allocateIP(&s) }
         var md = new["metadata"]?.object ?? Object()
         md.set("name", .string(name))
         if info.namespaced { md.set("namespace", .string(namespace)) } else { md.removeValue(forKey: "namespace") }
@@ -262,46 +318,38 @@ public final class ObjectStore: @unchecked Sendable {
         // Finalizers emptied on an object being deleted: it goes away now.
         if let old, old[path: ["metadata", "deletionTimestamp"]] != nil, (new[path: ["metadata", "finalizers"]]?.array ?? []).isEmpty {
             if dryRun { return (new, false) }
-            lock.lock()
-            rv += 1
-            new[path: ["metadata", "resourceVersion"]] = .string(String(rv))
-            objects[info.groupResource]?[ObjectStore.key(namespace, name)] = nil
+            s.rv += 1
+            new[path: ["metadata", "resourceVersion"]] = .string(String(s.rv))
+            s.objects[info.groupResource]?[ObjectStore.key(namespace, name)] = nil
             let ev = WatchEvent(type: "DELETED", object: new)
-            record(info, ev, old: old)
-            lock.unlock()
-            afterWrite?(info, ev)
+            record(&s, info, ev, old: old)
+            effects.append(.written(info, ev))
             return (new, true)
         }
         if dryRun { return (new, false) }
-        lock.lock()
         // A conditional update (client-sent resourceVersion) is atomic: another write since
         // this one read the object is a conflict, as on a real API server.
         if let expected = expectedResourceVersion,
-           objects[info.groupResource]?[ObjectStore.key(namespace, name)]?[path: ["metadata", "resourceVersion"]]?.string != expected {
-            lock.unlock()
+           s.objects[info.groupResource]?[ObjectStore.key(namespace, name)]?[path: ["metadata", "resourceVersion"]]?.string != expected {
             throw APIError.conflict(info, name)
         }
-        rv += 1
-        new[path: ["metadata", "resourceVersion"]] = .string(String(rv))
-        objects[info.groupResource, default: [:]][ObjectStore.key(namespace, name)] = new
+        s.rv += 1
+        new[path: ["metadata", "resourceVersion"]] = .string(String(s.rv))
+        s.objects[info.groupResource, default: [:]][ObjectStore.key(namespace, name)] = new
         let ev = WatchEvent(type: old == nil ? "ADDED" : "MODIFIED", object: new)
-        record(info, ev, old: old)
-        lock.unlock()
-        afterWrite?(info, ev)
+        record(&s, info, ev, old: old)
+        effects.append(.written(info, ev))
         return (new, true)
     }
 
-    private func allocateIP() -> String {
-        lock.lock(); defer { lock.unlock() }
-        ipCounter += 1
-        return "10.96.\(ipCounter / 250).\(ipCounter % 250 + 1)"
+    private static func allocateIP(_ s: inout State) -> String {
+        s.ipCounter += 1
+        return "10.96.\(s.ipCounter / 250).\(s.ipCounter % 250 + 1)"
     }
 
-    private func checkNamespace(_ info: ResourceInfo, _ namespace: String, creating name: String) throws(APIError) {
+    private func checkNamespace(_ s: inout State, _ info: ResourceInfo, _ namespace: String, creating name: String) throws(APIError) {
         guard info.namespaced else { return }
-        lock.lock()
-        let ns = namespaceExists(namespace)
-        lock.unlock()
+        let ns = s.namespaceExists(namespace)
         guard let ns else { throw APIError.namespaceNotFound(namespace) }
         if ns[path: ["metadata", "deletionTimestamp"]] != nil {
             throw APIError(code: 403, reason: "Forbidden",
@@ -312,9 +360,9 @@ public final class ObjectStore: @unchecked Sendable {
     }
 
     /// Managed fields after an Update operation by `manager` (structured-merge-diff `Update`).
-    func updateEntries(_ entries: [ManagedFieldsEntry], old: Value?, new: Value, info: ResourceInfo, manager: String,
+    func updateEntries(_ s: inout State, _ entries: [ManagedFieldsEntry], old: Value?, new: Value, info: ResourceInfo, manager: String,
                        subresource: String, apiVersion: String) -> [ManagedFieldsEntry] {
-        let schema = schema(for: info)
+        let schema = schema(&s, for: info)
         let cmp = schema.compare(old.map { stripped($0, info: info, subresource: subresource) }, stripped(new, info: info, subresource: subresource))
         let changed = cmp.changed
         var out: [ManagedFieldsEntry] = []
@@ -364,8 +412,8 @@ public final class ObjectStore: @unchecked Sendable {
     // MARK: Verbs
 
     /// POST: creates an object (Update operation by `manager`).
-    func strictCheck(_ info: ResourceInfo, _ body: Value) throws(APIError) {
-        guard info.isCustom, let schema = schema(for: info).crdSchema else { return }
+    func strictCheck(_ s: inout State, _ info: ResourceInfo, _ body: Value) throws(APIError) {
+        guard info.isCustom, let schema = schema(&s, for: info).crdSchema else { return }
         let unknown = MergeSchema.unknownFields(body, schema)
         if !unknown.isEmpty {
             throw APIError.badRequest("strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
@@ -374,13 +422,17 @@ public final class ObjectStore: @unchecked Sendable {
 
     public func create(_ info: ResourceInfo, namespace: String, body bodyIn: Value, manager: String, dryRun: Bool,
                        strictFields: Bool = false) throws(APIError) -> Value {
-        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
-        // can never lose a concurrent write (the real server retries on resourceVersion instead).
-        lock.lock(); defer { lock.unlock() }
+        try write { (s, effects) throws(APIError) in
+            try create(&s, info, namespace: namespace, body: bodyIn, manager: manager, dryRun: dryRun, strictFields: strictFields, effects: &effects)
+        }
+    }
+
+    private func create(_ s: inout State, _ info: ResourceInfo, namespace: String, body bodyIn: Value, manager: String, dryRun: Bool,
+                        strictFields: Bool, effects: inout [Effect]) throws(APIError) -> Value {
         var body = bodyIn
         guard body.object != nil else { throw APIError.badRequest("the body of the request was not a JSON object") }
         try checkKind(body, info)
-        if strictFields { try strictCheck(info, body) }
+        if strictFields { try strictCheck(&s, info, body) }
         Defaults.stripRenderOnly(&body)
         if let bns = body.metadataNamespace, info.namespaced, !bns.isEmpty, bns != namespace {
             throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
@@ -394,18 +446,16 @@ public final class ObjectStore: @unchecked Sendable {
             let causes = Defaults.validate(body, info: info)
             if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
         }
-        try checkNamespace(info, namespace, creating: name)
-        lock.lock()
-        let exists = objects[info.groupResource]?[ObjectStore.key(namespace, name)] != nil
-        lock.unlock()
+        try checkNamespace(&s, info, namespace, creating: name)
+        let exists = s.objects[info.groupResource]?[ObjectStore.key(namespace, name)] != nil
         if exists { throw APIError.alreadyExists(info, name) }
         if info.hasStatus { body["status"] = nil }
         body[path: ["metadata", "managedFields"]] = nil
         Defaults.decodeDefaults(&body, group: info.group, kind: info.kind)
         body[path: ["metadata", "namespace"]] = info.namespaced ? .string(namespace) : nil
-        let entries = updateEntries([], old: ObjectStore.emptyTyped(body, info), new: body, info: info, manager: manager, subresource: "", apiVersion: info.apiVersion)
-        let (obj, _) = try finish(info, namespace: namespace, old: nil, new: body, entries: entries, dryRun: dryRun)
-        if !dryRun { afterCreate(info, obj) }
+        let entries = updateEntries(&s, [], old: ObjectStore.emptyTyped(body, info), new: body, info: info, manager: manager, subresource: "", apiVersion: info.apiVersion)
+        let (obj, _) = try finish(&s, info, namespace: namespace, old: nil, new: body, entries: entries, dryRun: dryRun, effects: &effects)
+        if !dryRun { afterCreate(info, obj, &effects) }
         return obj
     }
 
@@ -422,16 +472,20 @@ public final class ObjectStore: @unchecked Sendable {
     /// Read-modify-write with an Update operation (PUT, JSON/merge/strategic patch, status).
     public func update(_ info: ResourceInfo, namespace: String, name: String, manager: String, subresource: String = "", dryRun: Bool,
                        precondition: String?, strictFields: Bool = false, mutate: (Value) throws(APIError) -> Value) throws(APIError) -> Value {
-        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
-        // can never lose a concurrent write (the real server retries on resourceVersion instead).
-        lock.lock(); defer { lock.unlock() }
-        lock.lock()
-        let old = objects[info.groupResource]?[ObjectStore.key(namespace, name)]
-        lock.unlock()
+        try write { (s, effects) throws(APIError) in
+            try update(&s, info, namespace: namespace, name: name, manager: manager, subresource: subresource, dryRun: dryRun,
+                       precondition: precondition, strictFields: strictFields, mutate: mutate, effects: &effects)
+        }
+    }
+
+    private func update(_ s: inout State, _ info: ResourceInfo, namespace: String, name: String, manager: String, subresource: String, dryRun: Bool,
+                        precondition: String?, strictFields: Bool, mutate: (Value) throws(APIError) -> Value,
+                        effects: inout [Effect]) throws(APIError) -> Value {
+        let old = s.objects[info.groupResource]?[ObjectStore.key(namespace, name)]
         guard let old else { throw APIError.notFound(info, name) }
         var new = try mutate(old)
         try checkKind(new, info)
-        if strictFields { try strictCheck(info, new) }
+        if strictFields { try strictCheck(&s, info, new) }
         Defaults.stripRenderOnly(&new)
         let conditional = new[path: ["metadata", "resourceVersion"]]?.string ?? precondition
         if let p = conditional, !p.isEmpty,
@@ -463,18 +517,23 @@ public final class ObjectStore: @unchecked Sendable {
         let causes = Defaults.validate(new, info: info)
         if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
         let gvAPI = new.apiVersion ?? info.apiVersion
-        entries = updateEntries(entries, old: old, new: new, info: info, manager: manager, subresource: subresource, apiVersion: gvAPI)
-        let (obj, _) = try finish(info, namespace: namespace, old: old, new: new, entries: entries, dryRun: dryRun,
-                                  expectedResourceVersion: (conditional?.isEmpty ?? true) ? nil : conditional)
+        entries = updateEntries(&s, entries, old: old, new: new, info: info, manager: manager, subresource: subresource, apiVersion: gvAPI)
+        let (obj, _) = try finish(&s, info, namespace: namespace, old: old, new: new, entries: entries, dryRun: dryRun,
+                                  expectedResourceVersion: (conditional?.isEmpty ?? true) ? nil : conditional, effects: &effects)
         return obj
     }
 
     /// Server-side apply. Returns the object and whether it was created.
     public func apply(_ info: ResourceInfo, namespace: String, name: String, config configIn: Value, manager: String, force: Bool,
                       subresource: String = "", dryRun: Bool) throws(APIError) -> (Value, Bool) {
-        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
-        // can never lose a concurrent write (the real server retries on resourceVersion instead).
-        lock.lock(); defer { lock.unlock() }
+        try write { (s, effects) throws(APIError) in
+            try apply(&s, info, namespace: namespace, name: name, config: configIn, manager: manager, force: force,
+                      subresource: subresource, dryRun: dryRun, effects: &effects)
+        }
+    }
+
+    private func apply(_ s: inout State, _ info: ResourceInfo, namespace: String, name: String, config configIn: Value, manager: String, force: Bool,
+                       subresource: String, dryRun: Bool, effects: inout [Effect]) throws(APIError) -> (Value, Bool) {
         var config = configIn
         guard config.object != nil else { throw APIError.badRequest("error decoding YAML: the applied configuration is not an object") }
         guard let av = config.apiVersion, !av.isEmpty else { throw APIError.badRequest("invalid object type: /, Kind=") }
@@ -489,17 +548,15 @@ public final class ObjectStore: @unchecked Sendable {
         if config[path: ["metadata", "managedFields"]] != nil {
             throw APIError.badRequest("metadata.managedFields must be nil")
         }
-        let schema = schema(for: info)
+        let schema = schema(&s, for: info)
         if let e = schema.typeError(config) {
             throw APIError(code: 500, reason: "", message: "failed to create typed patch object (\(info.namespaced ? "\(namespace)/" : "")\(name); \(GroupVersionKind(apiVersion: av, kind: kind))): \(e)")
         }
         Defaults.stripRenderOnly(&config)
         Defaults.canonicalizeQuantities(&config)
-        lock.lock()
-        let old = objects[info.groupResource]?[ObjectStore.key(namespace, name)]
-        lock.unlock()
+        let old = s.objects[info.groupResource]?[ObjectStore.key(namespace, name)]
         if old == nil {
-            try checkNamespace(info, namespace, creating: name)
+            try checkNamespace(&s, info, namespace, creating: name)
             let causes = Defaults.validateName(name, info: info)
             if !causes.isEmpty { throw APIError.invalid(info, name, causes) }
         }
@@ -586,8 +643,8 @@ public final class ObjectStore: @unchecked Sendable {
                 return (old, false)
             }
         }
-        let (obj, _) = try finish(info, namespace: namespace, old: old, new: merged, entries: entries, dryRun: dryRun)
-        if old == nil && !dryRun { afterCreate(info, obj) }
+        let (obj, _) = try finish(&s, info, namespace: namespace, old: old, new: merged, entries: entries, dryRun: dryRun, effects: &effects)
+        if old == nil && !dryRun { afterCreate(info, obj, &effects) }
         return (obj, old == nil)
     }
 
@@ -595,12 +652,15 @@ public final class ObjectStore: @unchecked Sendable {
     /// with the deleted object's uid when it is gone.
     public func delete(_ info: ResourceInfo, namespace: String, name: String, propagation: String?, dryRun: Bool,
                        preconditionUID: String? = nil, preconditionRV: String? = nil) throws(APIError) -> (remaining: Value?, deleted: Value) {
-        // Whole write operations are serialised (the lock is recursive), so a read-modify-write
-        // can never lose a concurrent write (the real server retries on resourceVersion instead).
-        lock.lock(); defer { lock.unlock() }
-        lock.lock()
-        let old = objects[info.groupResource]?[ObjectStore.key(namespace, name)]
-        lock.unlock()
+        try write { (s, effects) throws(APIError) in
+            try delete(&s, info, namespace: namespace, name: name, propagation: propagation, dryRun: dryRun,
+                       preconditionUID: preconditionUID, preconditionRV: preconditionRV, effects: &effects)
+        }
+    }
+
+    private func delete(_ s: inout State, _ info: ResourceInfo, namespace: String, name: String, propagation: String?, dryRun: Bool,
+                        preconditionUID: String?, preconditionRV: String?, effects: inout [Effect]) throws(APIError) -> (remaining: Value?, deleted: Value) {
+        let old = s.objects[info.groupResource]?[ObjectStore.key(namespace, name)]
         guard let old else { throw APIError.notFound(info, name) }
         if let u = preconditionUID, u != old[path: ["metadata", "uid"]]?.string {
             throw APIError.conflictPrecondition(info, name, "Precondition failed: UID in precondition: \(u), UID in object meta: \(old[path: ["metadata", "uid"]]?.string ?? "")")
@@ -614,19 +674,17 @@ public final class ObjectStore: @unchecked Sendable {
             return (old, old)  // already being deleted
         }
         if propagation == "Foreground" && !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
-        if propagation == "Orphan" && !finalizers.contains("orphan") && hasDependents(old) { finalizers.append("orphan") }
+        if propagation == "Orphan" && !finalizers.contains("orphan") && hasDependents(&s, old) { finalizers.append("orphan") }
         if finalizers.isEmpty && !isNamespace {
             if dryRun { return (nil, old) }
-            lock.lock()
-            rv += 1
+            s.rv += 1
             var gone = old
-            gone[path: ["metadata", "resourceVersion"]] = .string(String(rv))
-            objects[info.groupResource]?[ObjectStore.key(namespace, name)] = nil
+            gone[path: ["metadata", "resourceVersion"]] = .string(String(s.rv))
+            s.objects[info.groupResource]?[ObjectStore.key(namespace, name)] = nil
             let ev = WatchEvent(type: "DELETED", object: gone)
-            record(info, ev, old: old)
-            lock.unlock()
-            afterWrite?(info, ev)
-            collectDependents(of: old, orphan: propagation == "Orphan")
+            record(&s, info, ev, old: old)
+            effects.append(.written(info, ev))
+            effects.append(.collect(owner: old, orphan: propagation == "Orphan"))
             return (nil, gone)
         }
         // Graceful: mark, keep, finish later.
@@ -638,23 +696,21 @@ public final class ObjectStore: @unchecked Sendable {
         if info.hasGeneration { marked[path: ["metadata", "generation"]] = .int((old[path: ["metadata", "generation"]]?.int ?? 1) + 1) }
         marked = ObjectStore.canonicalOrder(marked, info: info)
         if dryRun { return (marked, old) }
-        lock.lock()
-        rv += 1
-        marked[path: ["metadata", "resourceVersion"]] = .string(String(rv))
-        objects[info.groupResource]?[ObjectStore.key(namespace, name)] = marked
+        s.rv += 1
+        marked[path: ["metadata", "resourceVersion"]] = .string(String(s.rv))
+        s.objects[info.groupResource]?[ObjectStore.key(namespace, name)] = marked
         let ev = WatchEvent(type: "MODIFIED", object: marked)
-        record(info, ev, old: old)
-        lock.unlock()
-        afterWrite?(info, ev)
+        record(&s, info, ev, old: old)
+        effects.append(.written(info, ev))
         if isNamespace {
-            schedule(after: namespaceFinalizeDelay) { [self] in finalizeNamespace(name) }
+            effects.append(.later(s.namespaceFinalizeDelay) { [self] in finalizeNamespace(name) })
         } else if finalizers.allSatisfy({ $0.string == "foregroundDeletion" || $0.string == "orphan" }) {
             let orphan = finalizers.contains("orphan")
             let owner = marked
-            schedule(after: foregroundDeletionDelay) { [self] in
+            effects.append(.later(s.foregroundDeletionDelay) { [self] in
                 collectDependents(of: owner, orphan: orphan)
                 removeSystemFinalizers(info, namespace: namespace, name: name)
-            }
+            })
         }
         return (marked, old)
     }
@@ -663,10 +719,9 @@ public final class ObjectStore: @unchecked Sendable {
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: work)
     }
 
-    private func hasDependents(_ owner: Value) -> Bool {
+    private func hasDependents(_ s: inout State, _ owner: Value) -> Bool {
         guard let uid = owner[path: ["metadata", "uid"]]?.string else { return false }
-        lock.lock(); defer { lock.unlock() }
-        for (_, objs) in objects {
+        for (_, objs) in s.objects {
             for (_, o) in objs where (o[path: ["metadata", "ownerReferences"]]?.array ?? []).contains(where: { $0["uid"]?.string == uid }) { return true }
         }
         return false
@@ -676,16 +731,17 @@ public final class ObjectStore: @unchecked Sendable {
     /// orphaned (owner reference removed).
     func collectDependents(of owner: Value, orphan: Bool) {
         guard let uid = owner[path: ["metadata", "uid"]]?.string else { return }
-        var victims: [(ResourceInfo, String, String)] = []
-        lock.lock()
-        for (gr, objs) in objects {
-            for (_, o) in objs where (o[path: ["metadata", "ownerReferences"]]?.array ?? []).contains(where: { $0["uid"]?.string == uid }) {
-                if let info = resourcesByPath.values.first(where: { $0.groupResource == gr }) {
-                    victims.append((info, o.metadataNamespace ?? "", o.metadataName ?? ""))
+        let victims = state.withLock { s in
+            var victims: [(ResourceInfo, String, String)] = []
+            for (gr, objs) in s.objects {
+                for (_, o) in objs where (o[path: ["metadata", "ownerReferences"]]?.array ?? []).contains(where: { $0["uid"]?.string == uid }) {
+                    if let info = s.resourcesByPath.values.first(where: { $0.groupResource == gr }) {
+                        victims.append((info, o.metadataNamespace ?? "", o.metadataName ?? ""))
+                    }
                 }
             }
+            return victims
         }
-        lock.unlock()
         for (info, ns, name) in victims {
             if orphan {
                 _ = try? update(info, namespace: ns, name: name, manager: "kube-controller-manager", dryRun: false, precondition: nil) { o in
@@ -711,32 +767,31 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// The namespace controller: delete everything in the namespace, then the namespace.
     func finalizeNamespace(_ ns: String) {
-        var victims: [(ResourceInfo, String)] = []
-        lock.lock()
-        for (gr, objs) in objects {
-            guard let info = resourcesByPath.values.first(where: { $0.groupResource == gr && $0.namespaced }) else { continue }
-            for (_, o) in objs where o.metadataNamespace == ns { victims.append((info, o.metadataName ?? "")) }
+        let victims = state.withLock { s in
+            var victims: [(ResourceInfo, String)] = []
+            for (gr, objs) in s.objects {
+                guard let info = s.resourcesByPath.values.first(where: { $0.groupResource == gr && $0.namespaced }) else { continue }
+                for (_, o) in objs where o.metadataNamespace == ns { victims.append((info, o.metadataName ?? "")) }
+            }
+            return victims
         }
-        lock.unlock()
         for (info, name) in victims {
             _ = try? delete(info, namespace: ns, name: name, propagation: "Background", dryRun: false)
             removeAllFinalizers(info, namespace: ns, name: name)
         }
-        lock.lock()
-        let nsInfo = resourcesByPath["/v1/namespaces"]!
-        if let old = objects[nsInfo.groupResource]?[ns] {
-            rv += 1
+        let effects = state.withLock { s -> [Effect] in
+            let nsInfo = s.resourcesByPath["/v1/namespaces"]!
+            guard let old = s.objects[nsInfo.groupResource]?[ns] else { return [] }
+            s.rv += 1
             var gone = old
-            gone[path: ["metadata", "resourceVersion"]] = .string(String(rv))
+            gone[path: ["metadata", "resourceVersion"]] = .string(String(s.rv))
             gone[path: ["spec", "finalizers"]] = nil
-            objects[nsInfo.groupResource]?[ns] = nil
+            s.objects[nsInfo.groupResource]?[ns] = nil
             let ev = WatchEvent(type: "DELETED", object: gone)
-            record(nsInfo, ev, old: old)
-            lock.unlock()
-            afterWrite?(nsInfo, ev)
-        } else {
-            lock.unlock()
+            record(&s, nsInfo, ev, old: old)
+            return [.written(nsInfo, ev)]
         }
+        run(effects)
     }
 
     private func removeAllFinalizers(_ info: ResourceInfo, namespace: String, name: String) {
@@ -750,9 +805,9 @@ public final class ObjectStore: @unchecked Sendable {
 
     // MARK: CRDs
 
-    private func afterCreate(_ info: ResourceInfo, _ obj: Value) {
+    private func afterCreate(_ info: ResourceInfo, _ obj: Value, _ effects: inout [Effect]) {
         if info.group == "apiextensions.k8s.io" && info.resource == "customresourcedefinitions" {
-            establish(obj)
+            effects.append(.establish(obj))
         }
     }
 
@@ -773,11 +828,11 @@ public final class ObjectStore: @unchecked Sendable {
                                       categories: (names["categories"]?.array ?? []).compactMap(\.string), verbs: ResourceInfo.customVerbs,
                                       subresources: subs, hasGeneration: true, isCustom: true))
         }
-        lock.lock()
-        for r in customResources[name] ?? [] { resourcesByPath["\(r.group)/\(r.version)/\(r.resource)"] = nil }
-        customResources[name] = infos
-        for r in infos { register(r) }
-        lock.unlock()
+        state.withLock { s in
+            for r in s.customResources[name] ?? [] { s.resourcesByPath["\(r.group)/\(r.version)/\(r.resource)"] = nil }
+            s.customResources[name] = infos
+            for r in infos { s.register(r) }
+        }
         let t = now()
         var accepted = Object()
         for k in ["plural", "singular", "shortNames", "kind", "listKind", "categories"] { if let x = names[k] { accepted.append(k, x) } }
@@ -796,24 +851,24 @@ public final class ObjectStore: @unchecked Sendable {
 
     func crdDeleted(_ crd: Value) {
         guard let name = crd.metadataName else { return }
-        lock.lock()
-        let infos = customResources[name] ?? []
-        for r in infos { resourcesByPath["\(r.group)/\(r.version)/\(r.resource)"] = nil; resourcesByKind[GroupKind(group: r.group, kind: r.kind)] = nil }
-        customResources[name] = nil
-        if let r = infos.first { objects[r.groupResource] = nil }
-        lock.unlock()
+        state.withLock { s in
+            let infos = s.customResources[name] ?? []
+            for r in infos { s.resourcesByPath["\(r.group)/\(r.version)/\(r.resource)"] = nil; s.resourcesByKind[GroupKind(group: r.group, kind: r.kind)] = nil }
+            s.customResources[name] = nil
+            if let r = infos.first { s.objects[r.groupResource] = nil }
+        }
     }
 
     // MARK: Events and watches
 
-    private func record(_ info: ResourceInfo, _ ev: WatchEvent, old: Value?) {
-        history.append((rv, info.groupResource, ev, old))
-        if history.count > historyLimit + historyLimit / 8 + 1 {
-            let drop = history.count - historyLimit
-            oldestWatchableRV = history[drop - 1].rv
-            history.removeFirst(drop)
+    private func record(_ s: inout State, _ info: ResourceInfo, _ ev: WatchEvent, old: Value?) {
+        s.history.append((s.rv, info.groupResource, ev, old))
+        if s.history.count > s.historyLimit + s.historyLimit / 8 + 1 {
+            let drop = s.history.count - s.historyLimit
+            s.oldestWatchableRV = s.history[drop - 1].rv
+            s.history.removeFirst(drop)
         }
-        for (_, w) in watchers where w.gr == info.groupResource { w.offer(ev, old: old) }
+        for (_, w) in s.watchers where w.gr == info.groupResource { w.offer(ev, old: old) }
         if info.group == "apiextensions.k8s.io" && info.resource == "customresourcedefinitions" && ev.type == "DELETED" {
             let obj = ev.object
             DispatchQueue.global().async { [self] in crdDeleted(obj) }
@@ -822,43 +877,53 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Opens a watch. `fromRV` nil or "0": synthetic ADDED events for current objects first.
     func watch(_ info: ResourceInfo, namespace: String?, labels: LabelSelector, fields: FieldSelector, fromRV: String?) throws(APIError) -> Watcher {
-        lock.lock(); defer { lock.unlock() }
+        try state.withLock { (s: inout State) throws(APIError) -> Watcher in
         let w = Watcher(gr: info.groupResource, namespace: namespace, labels: labels, fields: fields)
-        if let s = fromRV, s != "0", !s.isEmpty {
-            guard let start = Int(s) else { throw APIError.badRequest("invalid resource version: \(s)") }
-            if start < oldestWatchableRV {
-                w.pending.append(WatchEvent(type: "ERROR", object: APIError.expired("too old resource version: \(start) (\(oldestWatchableRV))").status))
+        if let from = fromRV, from != "0", !from.isEmpty {
+            guard let start = Int(from) else { throw APIError.badRequest("invalid resource version: \(from)") }
+            if start < s.oldestWatchableRV {
+                w.pending.append(WatchEvent(type: "ERROR", object: APIError.expired("too old resource version: \(start) (\(s.oldestWatchableRV))").status))
                 w.closeAfterPending = true
             } else {
-                for h in history where h.rv > start && h.gr == info.groupResource { w.offer(h.event, old: h.old) }
+                for h in s.history where h.rv > start && h.gr == info.groupResource { w.offer(h.event, old: h.old) }
             }
         } else {
-            let all = objects[info.groupResource] ?? [:]
+            let all = s.objects[info.groupResource] ?? [:]
             for k in all.keys.sorted() {
                 let o = all[k]!
                 if w.matches(o) { w.pending.append(WatchEvent(type: "ADDED", object: o)) }
             }
         }
-        nextWatcherID += 1
-        w.id = nextWatcherID
-        watchers[w.id] = w
+        s.nextWatcherID += 1
+        w.id = s.nextWatcherID
+        s.watchers[w.id] = w
         return w
+        }
     }
 
     func endWatch(_ w: Watcher) {
-        lock.lock(); defer { lock.unlock() }
-        watchers[w.id] = nil
+        state.withLock { $0.watchers[w.id] = nil }
     }
 
-    var watcherCount: Int { lock.lock(); defer { lock.unlock() }; return watchers.count }
+    /// The resourceVersion a BOOKMARK on `w` may carry: the current one when every event up to
+    /// it has been sent, nil while events are still queued for it (they go first). Read under
+    /// the store lock, which every event is queued under, so no event at or below the returned
+    /// version can still arrive: a client that resumes from a bookmark misses nothing (the real
+    /// server's bookmarks carry the version its watch cache has delivered up to).
+    func bookmarkResourceVersion(_ w: Watcher) -> String? {
+        state.withLock { s in
+            w.cond.lock(); defer { w.cond.unlock() }
+            return w.pending.isEmpty ? String(s.rv) : nil
+        }
+    }
+
+    var watcherCount: Int { state.withLock { $0.watchers.count } }
 
     /// Sends an event to every open watch of `resource` (e.g. an `ERROR` with a Status, to test
     /// a client's handling), optionally ending those watches after it.
     public func injectWatchEvent(group: String = "", resource: String, type: String = "ERROR",
                                  object: Value = APIError.internalError("injected watch error").status, thenClose: Bool = true) {
-        lock.lock()
-        let ws = watchers.values.filter { $0.gr == GroupResource(group: group, resource: resource) }
-        lock.unlock()
+        let ws = state.withLock { s in s.watchers.values.filter { $0.gr == GroupResource(group: group, resource: resource) } }
         for w in ws {
             w.cond.lock()
             w.pending.append(WatchEvent(type: type, object: object))
@@ -870,9 +935,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Closes every open watch (restart, tests).
     public func closeAllWatches() {
-        lock.lock()
-        let ws = Array(watchers.values)
-        lock.unlock()
+        let ws = state.withLock { Array($0.watchers.values) }
         for w in ws { w.close() }
     }
 }

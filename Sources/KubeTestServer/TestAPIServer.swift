@@ -952,9 +952,11 @@ public final class TestAPIServer: @unchecked Sendable {
                 return
             case .none:
                 if w.conn.peerClosed() { w.cut(); return }
+                // An event queued since the wait ended goes out before any bookmark or the end.
+                guard let bookmarkRV = store.bookmarkResourceVersion(watcher) else { continue }
                 if bookmarks && Date() >= min(deadline, nextBookmark) {
                     var md = Object()
-                    md.append("resourceVersion", .string(store.currentResourceVersion))
+                    md.append("resourceVersion", .string(bookmarkRV))
                     md.append("creationTimestamp", .null)
                     let bm: Value = ["type": "BOOKMARK", "object": ["kind": .string(info.kind), "apiVersion": .string(info.apiVersion), "metadata": .object(md)]]
                     var line = JSONWriter.bytes(bm)

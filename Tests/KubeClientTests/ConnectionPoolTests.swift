@@ -58,3 +58,41 @@ import PatternCore
         #expect(try await loop.perform(get(server, ConnectionPool(loop: loop))).newConnections == 1)
     }
 }
+
+/// Streams started together on a loop with no other traffic (the shared loop's other transfers
+/// can hide a stall: libcurl re-examines transfers queued for a connection when another
+/// transfer finishes).
+@Suite struct PipewaitTests {
+    @Test func concurrentStreamsToAFreshPlainHTTPServerAllStartOnAQuietLoop() async throws {
+        let loop = CurlLoop(maxIdleConnections: 8)
+        #expect(try await PipewaitTests.streamsStarted(3, loop: loop, pool: ConnectionPool(loop: loop)) == [0, 1, 2])
+    }
+
+    /// Opens `count` watch streams at once to a fresh server (each sends one event, then stays
+    /// open far longer than the test waits) and returns which delivered data within 20 s (a
+    /// liveness bound, not a speed assertion: a stalled stream never delivers).
+    static func streamsStarted(_ count: Int, loop: CurlLoop, pool: ConnectionPool?) async throws -> Set<Int> {
+        let event = #"{"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"5"}}}"#
+        let server = try ScriptedServer { _, _ in .stream(200, lines: [event, event], pause: 30) }
+        defer { server.stop() }
+        let (firsts, sink) = AsyncStream<Int>.makeStream()
+        var tasks: [Task<Void, Never>] = []
+        for i in 0..<count {
+            var r = HTTPRequest(method: "GET", url: server.url + "/api/v1/configmaps?watch=1&n=\(i)", timeout: nil)
+            r.pool = pool
+            let stream = loop.stream(r)
+            tasks.append(Task {
+                do { for try await e in stream { if case .data = e { sink.yield(i); return } } } catch {}
+            })
+        }
+        tasks.append(Task { try? await Task.sleep(for: .seconds(20)); sink.finish() })
+        var started: Set<Int> = []
+        for await i in firsts {
+            started.insert(i)
+            if started.count == count { break }
+        }
+        for t in tasks { t.cancel() }
+        #expect(server.requests.count == count)
+        return started
+    }
+}
