@@ -449,6 +449,7 @@ actor StateKeeper {
                 if [.paused, .aborted].contains(remote.waves[wi].phase) {
                     state.waves[wi].phase = remote.waves[wi].phase
                     state.waves[wi].finishedAt = remote.waves[wi].finishedAt
+                    state.waves[wi].soakPausedAt = remote.waves[wi].soakPausedAt
                 }
             }
         }

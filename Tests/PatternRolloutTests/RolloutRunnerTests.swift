@@ -216,7 +216,9 @@ func site(_ s: RolloutState, _ name: String) -> RolloutState.Site? {
         let sites = ScriptedSites(revisions: ["a": old])
         var runner = RolloutRunner(store: store, sites: sites, clock: clock, driverID: "t")
         runner.pollSeconds = 60
-        let task = Task { try await runner.start(plan([.init(name: "w", sites: ["a"], soakSeconds: 600)]), revision: "v2") }
+        let p = plan([.init(name: "w", sites: ["a"], soakSeconds: 600)])
+        let driver = runner
+        let task = Task { try await driver.start(p, revision: "v2") }
         var soakStart: Double? = nil
         for _ in 0..<5000 {
             if let s = try await store.load("r1"), let t = s.waves[0].soakStartedAt { soakStart = t; break }
