@@ -413,9 +413,27 @@ actor StateKeeper {
         lastWrite = clock.now()
     }
 
-    /// Applies `change` and writes the state.
+    /// Whether a write (or a reload) is under way; others wait in `waiters`, in order.
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    /// One write or reload at a time: an actor is re-entered at every `await`, and two sites of
+    /// a wave updating at once would otherwise both start from the same state, the second
+    /// (after its 409 and reload) overwriting the first's change.
+    private func acquire() async {
+        if !busy { busy = true; return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func release() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
+
+    /// Applies `change` and writes the state (one update at a time).
     @discardableResult
     func update(_ change: @Sendable (inout RolloutState) -> Void) async throws(RolloutError) -> RolloutState {
+        await acquire()
+        defer { release() }
         for _ in 0..<5 {
             var next = state
             change(&next)
@@ -449,6 +467,7 @@ actor StateKeeper {
                 if [.paused, .aborted].contains(remote.waves[wi].phase) {
                     state.waves[wi].phase = remote.waves[wi].phase
                     state.waves[wi].finishedAt = remote.waves[wi].finishedAt
+                    state.waves[wi].soakPausedAt = remote.waves[wi].soakPausedAt
                 }
             }
         }
@@ -457,6 +476,8 @@ actor StateKeeper {
 
     /// Whether the rollout still runs, after looking at the stored state when it changed.
     func isRunning() async throws(RolloutError) -> Bool {
+        await acquire()
+        defer { release() }
         if state.phase == .running, let remote = try await store.load(state.name), remote.resourceVersion != state.resourceVersion {
             try await adoptRemote()
         }

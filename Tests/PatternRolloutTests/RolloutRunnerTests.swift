@@ -88,6 +88,16 @@ final class ScriptedSites: RolloutSites {
     }
 }
 
+/// A memory store whose saves take a few milliseconds of real time.
+final class SlowStore: RolloutStore {
+    let inner = MemoryRolloutStore()
+    func load(_ name: String) async throws(RolloutError) -> RolloutState? { try await inner.load(name) }
+    func save(_ state: RolloutState) async throws(RolloutError) -> RolloutState {
+        try? await Task.sleep(for: .milliseconds(Int.random(in: 1...4)))
+        return try await inner.save(state)
+    }
+}
+
 func plan(_ waves: [RolloutPlan.Wave], requireAll: Bool = false, retry: RolloutPlan.Retry = .init(attempts: 3, intervalSeconds: 30)) -> RolloutPlan {
     RolloutPlan(name: "r1", file: "rollouts/r1.yaml", requireAll: requireAll, retry: retry, waves: waves)
 }
@@ -216,7 +226,9 @@ func site(_ s: RolloutState, _ name: String) -> RolloutState.Site? {
         let sites = ScriptedSites(revisions: ["a": old])
         var runner = RolloutRunner(store: store, sites: sites, clock: clock, driverID: "t")
         runner.pollSeconds = 60
-        let task = Task { try await runner.start(plan([.init(name: "w", sites: ["a"], soakSeconds: 600)]), revision: "v2") }
+        let p = plan([.init(name: "w", sites: ["a"], soakSeconds: 600)])
+        let driver = runner
+        let task = Task { try await driver.start(p, revision: "v2") }
         var soakStart: Double? = nil
         for _ in 0..<5000 {
             if let s = try await store.load("r1"), let t = s.waves[0].soakStartedAt { soakStart = t; break }
@@ -246,6 +258,26 @@ func site(_ s: RolloutState, _ name: String) -> RolloutState.Site? {
         let callsAfter = sites.state.withLock { $0.healthCalls["a"] ?? 0 }
         #expect(callsAfter - callsBefore >= Int((600 - watched) / 60) - 1, "\(callsAfter - callsBefore) health checks after resume")
         #expect(callsAfter - callsBefore >= 1)
+    }
+
+    @Test func sitesOfAWaveUpdatingAtOnceLoseNoChange() async throws {
+        // Saves that take a moment (as a real API call does): the wave's parallel sites write
+        // the state while another write is in flight. Every site must end touched and rolled back.
+        let store = SlowStore()
+        let names = (1...6).map { "s\($0)" }
+        var revisions: [String: String?] = [:]
+        for n in names { revisions[n] = old }
+        let sites = ScriptedSites(revisions: revisions)
+        sites.state.withLock { $0.unhealthy = Set(names) }
+        var runner = RolloutRunner(store: store, sites: sites, clock: VirtualClock(), driverID: "t")
+        runner.pollSeconds = 60
+        let end = try await runner.start(plan([.init(name: "w", sites: names, maxParallel: 6, health: .init(timeoutSeconds: 60))]), revision: "v2")
+        #expect(end.phase == .failed)
+        for n in names {
+            #expect(site(end, n)?.touched == true, "\(n) lost its touched flag")
+            #expect(site(end, n)?.status == .rolledBack, "\(n): \(String(describing: site(end, n)))")
+        }
+        #expect(sites.log.filter { $0.hasPrefix("rollback") }.count == 6)
     }
 
     @Test func abortStopsForGoodAndResumeIsRefused() async throws {

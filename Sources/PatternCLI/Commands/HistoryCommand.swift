@@ -138,7 +138,11 @@ public struct HistoryCommand: AsyncParsableCommand {
             var f = FleetOptions()
             f.all = all
             f.selector = selector
-            sites = try FleetRun(repo: repoOptions, cluster: cluster, fleet: f, output: output).targets(targets).map(\.name)
+            let chosen = try FleetRun(repo: repoOptions, cluster: cluster, fleet: f, output: output).targets(targets)
+            // A site whose overlay chain does not load cannot be placed on a cluster here.
+            let broken = chosen.flatMap(\.chainErrors)
+            if !broken.isEmpty { Output.report(broken); throw ExitCode(2) }
+            sites = chosen.map(\.name)
         } else {
             sites = all ? try repoOptions.workspace.siteNames() : targets
         }

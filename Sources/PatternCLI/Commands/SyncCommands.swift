@@ -200,8 +200,9 @@ public struct StatusCommand: AsyncParsableCommand {
         usage: """
             pattern status <name> [-n <namespace>] [-o text|json|yaml]
               [--kubeconfig <file>] [--context <name>]
-            pattern status (<site> <site>... | --all | --selector <sel>) [-C <repo>] [--detail] [-o text|json|yaml]
-              [--parallel <n>] [--per-cluster <n>] [--kubeconfig <file>] [--record-namespace <ns>]
+            pattern status (<site> <site>... | --all | --selector <sel>) [-C <repo>]
+              [--detail] [-o text|json|yaml] [--parallel <n>] [--per-cluster <n>]
+              [--kubeconfig <file>] [--record-namespace <ns>]
             """,
         discussion: """
             One name: reads the PatternSync's status as the controller wrote it: its conditions (Ready, \

@@ -147,8 +147,10 @@ public enum Rollback {
                 throw Diagnostic.error("the ledger of \(ledger.site) has no entry \(n)\(kept)", fix: "see `pattern history \(ledger.site)`")
             }
             return e
-        case .id(let prefix)?:
+        case .id(let given)?:
             func hex(_ s: String) -> String { s.hasPrefix("sha256:") ? String(s.dropFirst(7)) : s }
+            // A revision may come with its `sha256:` prefix (rollouts pass the stored revision).
+            let prefix = hex(given)
             let matches = ledger.entries.filter { e in
                 hex(e.revision).hasPrefix(prefix) || e.source.commit.hasPrefix(prefix) || (e.render?.overlay?.commit.hasPrefix(prefix) ?? false)
             }
