@@ -187,7 +187,7 @@ struct Fleet {
 }
 
 @Suite(.serialized) struct RolloutEndToEndTests {
-    @Test(.disabled("fails in about half of loaded runs: StateKeeper.update (RolloutRunner.swift) is re-entered across its `await store.save` by the wave's parallel sites; when one site's 409 retry reloads before the other's save resumes, one update (here s3's `touched`) is lost and the failed site is not rolled back. Fix belongs in StateKeeper (serialise updates, or re-apply the change to the state the winning save returned)"))
+    @Test
     func secondWaveFailsItsHealthGateAndIsRolledBackWhileTheFirstStays() async throws {
         let fleet = try await Fleet(sites: ["s1", "s2", "s3", "s4"], noControllers: ["s3"])
         let plan = RolloutPlan(name: "v2", waves: [
