@@ -348,6 +348,18 @@ private let deployment = """
         #expect(v["m"] == ["y": 3, "name": "v", "x": 1])
     }
 
+    /// kubectl v5.5.0 refuses an alias of a map used as a key ("invalid map key"); an alias of
+    /// a scalar is accepted by both (`binaryAliasKeysAndMergeKeys`).
+    @Test func aliasOfAMapAsKeyIsRefused() {
+        #expect(throws: Diagnostic.self) { try YAMLParser.parse("m: &m {a: b}\nd:\n  *m : v\n") }
+        do {
+            _ = try YAMLParser.parse("m: &m {a: b}\nd:\n  *m : v\n", file: "cm.yaml")
+        } catch {
+            #expect(error.message.contains("map keys must be scalars, found a map"), "\(error)")
+            #expect(error.location?.description == "cm.yaml:3:3")
+        }
+    }
+
     @Test func topLevelMultilineStringReadsBack() throws {
         let text = emitter.emit("foo\nbar\n")
         #expect(text == "|\n  foo\n  bar\n")
