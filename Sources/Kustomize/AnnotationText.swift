@@ -42,7 +42,7 @@ enum AnnotationText {
             if Value(YAMLScalar.resolvePlain(text)) == v {
                 if text.isEmpty, v.isNull { continue }  // `key:` with no value: kubectl drops it
                 out.append(k, Value(.string(text), mark: v.mark, quoted: true))
-            } else if v.isNull {
+            } else if v.isNull, let keyMark = ann.keyMark(k), v.mark.line > keyMark.line {
                 // The reader marks an empty value at the next token (`key:` then a new line):
                 // no null literal is written there, so the value was empty.
                 continue
