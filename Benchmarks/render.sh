@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Render benchmark: `pattern render` vs `kubectl kustomize` on the same generated corpus
-# (../shared/bench/gen_corpus.py), in the same run. Prints wall time (median of N runs), peak
-# RSS, objects, and whether the object sets are identical.
+# (../shared/bench/gen_corpus.py), in the same run. Prints wall time and CPU time (user+sys; the
+# steadier figure on a loaded machine), medians of N runs, peak RSS, objects, and whether the
+# object sets are identical.
 #
 #   Benchmarks/render.sh [APPS...]        default: 200 1000 (each app is 3 objects)
 #   RUNS=5 Benchmarks/render.sh 200
@@ -19,11 +20,22 @@ BIN=$BIN/pattern
 KMAX=${KMAX:-1000000}
 BEFORE=${BEFORE:-}
 
+# timed OUT CMD… : runs CMD with stdout to OUT; appends wall ms to $WALL and CPU ms (user+sys,
+# from /usr/bin/time) to $CPU: CPU time is the steadier figure on a loaded machine.
+timed() {
+  local out=$1; shift
+  local s e
+  s=$(date +%s%N); /usr/bin/time -f '%U %S' -o "$WORK/time.txt" "$@" > "$out"; e=$(date +%s%N)
+  WALL+=("$(ms "$s" "$e")")
+  CPU+=("$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$WORK/time.txt")")
+}
+med() { printf "%s\n" "$@" | median; }
+
 # Process start: `pattern version` does no work beyond loading and parsing the command line.
 for b in "$BIN" ${BEFORE:+"$BEFORE"}; do
-  times=()
-  for _ in $(seq "$RUNS"); do s=$(date +%s%N); "$b" version >/dev/null; e=$(date +%s%N); times+=("$(ms "$s" "$e")"); done
-  echo "process start ($b version): $(printf "%s\n" "${times[@]}" | median) ms median of $RUNS"
+  WALL=(); CPU=()
+  for _ in $(seq "$RUNS"); do timed /dev/null "$b" version; done
+  echo "process start ($b version): wall $(med "${WALL[@]}") ms, CPU $(med "${CPU[@]}") ms (medians of $RUNS)"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -33,54 +45,48 @@ ONE="$WORK/one-object"
 mkdir -p "$ONE"
 printf 'resources:\n- cm.yaml\nnamePrefix: p-\n' > "$ONE/kustomization.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  a: "1"\n' > "$ONE/cm.yaml"
-times=(); btimes=(); ktimes=()
+pw=(); pc=(); bw=(); bc=(); kw=(); kc=()
 for _ in $(seq "$RUNS"); do
-  s=$(date +%s%N); "$BIN" render "$ONE" > "$WORK/one-pattern.yaml"; e=$(date +%s%N); times+=("$(ms "$s" "$e")")
-  if [ -n "$BEFORE" ]; then s=$(date +%s%N); "$BEFORE" render "$ONE" >/dev/null; e=$(date +%s%N); btimes+=("$(ms "$s" "$e")"); fi
-  s=$(date +%s%N); kubectl kustomize "$ONE" > "$WORK/one-kustomize.yaml"; e=$(date +%s%N); ktimes+=("$(ms "$s" "$e")")
+  WALL=(); CPU=(); timed "$WORK/one-pattern.yaml" "$BIN" render "$ONE"; pw+=("${WALL[0]}"); pc+=("${CPU[0]}")
+  if [ -n "$BEFORE" ]; then WALL=(); CPU=(); timed /dev/null "$BEFORE" render "$ONE"; bw+=("${WALL[0]}"); bc+=("${CPU[0]}"); fi
+  WALL=(); CPU=(); timed "$WORK/one-kustomize.yaml" kubectl kustomize "$ONE"; kw+=("${WALL[0]}"); kc+=("${CPU[0]}")
 done
 cmp -s "$WORK/one-pattern.yaml" "$WORK/one-kustomize.yaml" && one_same="byte-identical" || one_same="OUTPUT DIFFERS"
-echo "one object: pattern $(printf "%s\n" "${times[@]}" | median) ms${BEFORE:+, BEFORE $(printf "%s\n" "${btimes[@]}" | median) ms}, kubectl kustomize $(printf "%s\n" "${ktimes[@]}" | median) ms (median of $RUNS; $one_same)"
+echo "one object (wall/CPU ms, medians of $RUNS): pattern $(med "${pw[@]}")/$(med "${pc[@]}")${BEFORE:+, BEFORE $(med "${bw[@]}")/$(med "${bc[@]}")}, kubectl kustomize $(med "${kw[@]}")/$(med "${kc[@]}") ($one_same)"
 
-printf "%-8s %-28s %10s %10s %9s\n" apps tool "ms(median)" "peakMiB" objects
+printf "%-8s %-28s %10s %10s %10s %9s\n" apps tool "wall(ms)" "CPU(ms)" "peakMiB" objects
 for APPS in "${@:-200 1000}"; do
   for N in $APPS; do
     prepare_corpus "$N"
-    times=(); btimes=()
+    pw=(); pc=(); bw=(); bc=()
     for _ in $(seq "$RUNS"); do
-      s=$(date +%s%N); "$BIN" render "$C/overlays/site0" > "$WORK/pattern-$N.yaml"; e=$(date +%s%N); times+=("$(ms "$s" "$e")")
+      WALL=(); CPU=(); timed "$WORK/pattern-$N.yaml" "$BIN" render "$C/overlays/site0"; pw+=("${WALL[0]}"); pc+=("${CPU[0]}")
       if [ -n "$BEFORE" ]; then
-        s=$(date +%s%N); "$BEFORE" render "$C/overlays/site0" > "$WORK/before-$N.yaml"; e=$(date +%s%N); btimes+=("$(ms "$s" "$e")")
+        WALL=(); CPU=(); timed "$WORK/before-$N.yaml" "$BEFORE" render "$C/overlays/site0"; bw+=("${WALL[0]}"); bc+=("${CPU[0]}")
       fi
     done
-    pm=$(printf "%s\n" "${times[@]}" | median)
     if [ -n "$BEFORE" ]; then
-      bm=$(printf "%s\n" "${btimes[@]}" | median)
       brss=$( { /usr/bin/time -f %M "$BEFORE" render "$C/overlays/site0" >/dev/null; } 2>&1 | tail -1)
       cmp -s "$WORK/pattern-$N.yaml" "$WORK/before-$N.yaml" && bsame="same output" || bsame="OUTPUT DIFFERS"
-      printf "%-8s %-28s %10s %10s %9s\n" "$N" "BEFORE render <kustomize>" "$bm" "$((brss / 1024))" "$bsame"
+      printf "%-8s %-28s %10s %10s %10s %9s\n" "$N" "BEFORE render <kustomize>" "$(med "${bw[@]}")" "$(med "${bc[@]}")" "$((brss / 1024))" "$bsame"
     fi
+    pm=$(med "${pw[@]}")
     prss=$( { /usr/bin/time -f %M "$BIN" render "$C/overlays/site0" >/dev/null; } 2>&1 | tail -1)
     objs=$(grep -c '^kind:' "$WORK/pattern-$N.yaml" || true)
-    printf "%-8s %-28s %10s %10s %9s\n" "$N" "pattern render <kustomize>" "$pm" "$((prss / 1024))" "$objs"
+    printf "%-8s %-28s %10s %10s %10s %9s\n" "$N" "pattern render <kustomize>" "$pm" "$(med "${pc[@]}")" "$((prss / 1024))" "$objs"
 
-    times=()
-    for _ in $(seq "$RUNS"); do
-      s=$(date +%s%N); "$BIN" render -C "$C" bench-site > "$WORK/pattern-site-$N.yaml"; e=$(date +%s%N); times+=("$(ms "$s" "$e")")
-    done
-    pm=$(printf "%s\n" "${times[@]}" | median)
+    WALL=(); CPU=()
+    for _ in $(seq "$RUNS"); do timed "$WORK/pattern-site-$N.yaml" "$BIN" render -C "$C" bench-site; done
     prss=$( { /usr/bin/time -f %M "$BIN" render -C "$C" bench-site >/dev/null; } 2>&1 | tail -1)
-    printf "%-8s %-28s %10s %10s %9s\n" "$N" "pattern render <site>" "$pm" "$((prss / 1024))" "$objs"
+    printf "%-8s %-28s %10s %10s %10s %9s\n" "$N" "pattern render <site>" "$(med "${WALL[@]}")" "$(med "${CPU[@]}")" "$((prss / 1024))" "$objs"
 
     if [ "$N" -gt "$KMAX" ]; then echo "         kubectl kustomize skipped (KMAX=$KMAX)"; continue; fi
-    times=()
-    for _ in $(seq "$KRUNS"); do
-      s=$(date +%s%N); kubectl kustomize "$C/overlays/site0" > "$WORK/kustomize-$N.yaml"; e=$(date +%s%N); times+=("$(ms "$s" "$e")")
-    done
-    km=$(printf "%s\n" "${times[@]}" | median)
+    WALL=(); CPU=()
+    for _ in $(seq "$KRUNS"); do timed "$WORK/kustomize-$N.yaml" kubectl kustomize "$C/overlays/site0"; done
+    km=$(med "${WALL[@]}")
     krss=$( { /usr/bin/time -f %M kubectl kustomize "$C/overlays/site0" >/dev/null; } 2>&1 | tail -1)
     kobjs=$(grep -c '^kind:' "$WORK/kustomize-$N.yaml" || true)
-    printf "%-8s %-28s %10s %10s %9s\n" "$N" "kubectl kustomize" "$km" "$((krss / 1024))" "$kobjs"
+    printf "%-8s %-28s %10s %10s %10s %9s\n" "$N" "kubectl kustomize" "$km" "$(med "${CPU[@]}")" "$((krss / 1024))" "$kobjs"
     if cmp -s "$WORK/pattern-$N.yaml" "$WORK/kustomize-$N.yaml"; then same="byte-identical"; else
       same=$(python3 - "$WORK/pattern-$N.yaml" "$WORK/kustomize-$N.yaml" <<'PY'
 import sys, yaml, json

@@ -37,11 +37,16 @@ enum PatchTransformer {
         var patchFile = kust.file
         if let path = spec.path {
             let p = try loader.resolve(path, from: kust.dir, at: loc, what: "patch")
-            docs = try loader.parseStream(p, at: loc, what: "patch").map(\.value)
+            docs = try loader.parseStream(p, at: loc, what: "patch", annotationText: true).map(\.value)
             patchFile = p.string
         } else {
             do throws(Diagnostic) {
-                docs = try YAMLParser.parseStream(spec.inline ?? "", file: kust.file, limits: loader.limits.yaml).map(\.value)
+                let text = spec.inline ?? ""
+                docs = try YAMLParser.parseStream(text, file: kust.file, limits: loader.limits.yaml).map(\.value)
+                let bytes = Array(text.utf8)
+                for i in docs.indices where AnnotationText.needed(docs[i]) {
+                    bytes.withUnsafeBufferPointer { AnnotationText.restore(&docs[i], source: $0) }
+                }
             } catch {
                 var e = error
                 e.message = "inline patch: " + e.message

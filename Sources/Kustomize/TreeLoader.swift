@@ -143,12 +143,18 @@ struct TreeLoader: Sendable {
     /// `duplicateKeys: .lastWins` for kustomization files, which Kustomize decodes with
     /// go-yaml v2 into Go maps (a repeated key keeps its last value); every other file Kustomize
     /// reads through kyaml, which refuses repeated keys.
+    /// With `annotationText`, documents' non-string annotation values keep their source text
+    /// (`AnnotationText`), as for resources.
     func parseStream(_ p: TreePath, at loc: SourceLocation, what: String,
-                     duplicateKeys: DuplicateKeys = .reject) throws(Diagnostic) -> [YAMLDocument] {
+                     duplicateKeys: DuplicateKeys = .reject, annotationText: Bool = false) throws(Diagnostic) -> [YAMLDocument] {
         let bytes = try read(p, at: loc, what: what)
         let r = bytes.withUnsafeBufferPointer { buf in
             Result { () throws(Diagnostic) in
-                try YAMLParser.parseStream(bytes: buf, file: p.string, limits: limits.yaml, duplicateKeys: duplicateKeys)
+                var docs = try YAMLParser.parseStream(bytes: buf, file: p.string, limits: limits.yaml, duplicateKeys: duplicateKeys)
+                if annotationText {
+                    for i in docs.indices where AnnotationText.needed(docs[i].value) { AnnotationText.restore(&docs[i].value, source: buf) }
+                }
+                return docs
             }
         }
         return try r.get()
@@ -170,7 +176,9 @@ struct TreeLoader: Sendable {
         for doc in docs {
             if escapes { try ControlCharacters.check(doc.value, file: p.string) }
             if nonFinite { try ControlCharacters.checkFinite(doc.value, file: p.string) }
-            try append(doc.value, file: p.string, into: &out)
+            var v = doc.value
+            if AnnotationText.needed(v) { bytes.withUnsafeBufferPointer { AnnotationText.restore(&v, source: $0) } }
+            try append(v, file: p.string, into: &out)
         }
         return out
     }
@@ -207,7 +215,7 @@ enum ControlCharacters {
         case .array(let a): for x in a { try check(x, file: file) }
         case .object(let o):
             for (k, x) in o {
-                try check(string: k, mark: o.keyMark(k) ?? x.mark, file: file)
+                try check(string: k, mark: o.keyMark(k) ?? x.mark, file: file, isKey: true)
                 try check(x, file: file)
             }
         default: break
@@ -236,10 +244,18 @@ enum ControlCharacters {
         }
     }
 
-    static func check(string s: String, mark: Mark, file: String) throws(Diagnostic) {
+    /// With `isKey`, U+0085 (NEL) is refused too: kubectl prints its output through JSON read
+    /// back as YAML, where a key holding a raw NEL is a multi-line key and the build fails
+    /// ("did not find expected ',' or '}'"). A NEL can reach a key only through the `\N` escape
+    /// (a raw one is folded by the reader), so files without a backslash need no check.
+    static func check(string s: String, mark: Mark, file: String, isKey: Bool = false) throws(Diagnostic) {
         // U+007F is 0x7F in UTF-8, U+0080–U+009F are 0xC2 0x80–0x9F.
         var prev: UInt8 = 0
         for b in s.utf8 {
+            if isKey && prev == 0xC2 && b == 0x85 {
+                throw .error("a map key holding U+0085 (NEL) cannot be printed by kubectl kustomize", at: SourceLocation(file: file, mark: mark),
+                             fix: "remove the \\N escape from the key")
+            }
             if b == 0x7F || (prev == 0xC2 && b >= 0x80 && b <= 0x9F && b != 0x85) {
                 throw .error("control characters are not allowed (U+\(b == 0x7F ? "007F" : "00" + String(b, radix: 16, uppercase: true)) in a string)",
                              at: SourceLocation(file: file, mark: mark),

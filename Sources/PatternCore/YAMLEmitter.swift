@@ -7,7 +7,19 @@ public struct YAMLEmitter: Sendable {
     public struct Options: Sendable {
         /// Sort map keys (as Kustomize's output does); otherwise keep source order.
         public var sortKeys: Bool
-        public init(sortKeys: Bool = false) { self.sortKeys = sortKeys }
+        /// Print strings holding U+0085 (NEL) as `kubectl kustomize` does. It writes its output
+        /// through JSON (which keeps NEL raw) read back as YAML 1.1, where a raw NEL is a line
+        /// break inside a double-quoted scalar and is folded: spaces around a run of NELs are
+        /// dropped and the run becomes one space, or `n - 1` line feeds for `n` NELs. Off by
+        /// default (NEL is then written as `\N` and reads back unchanged).
+        public var foldNextLine: Bool
+        public init(sortKeys: Bool = false, foldNextLine: Bool = false) {
+            self.sortKeys = sortKeys
+            self.foldNextLine = foldNextLine
+        }
+
+        /// What `kubectl kustomize` prints: keys sorted, NEL folded.
+        public static let kubectlKustomize = Options(sortKeys: true, foldNextLine: true)
     }
 
     public var options: Options
@@ -148,6 +160,10 @@ public struct YAMLEmitter: Sendable {
     static let bestWidth = 80
 
     private func writeString(_ s: String, indent: Int, allowLiteral: Bool, into out: inout [UInt8]) {
+        if options.foldNextLine, YAMLEmitter.containsNextLine(s) {
+            writeString(YAMLEmitter.foldingNextLines(s), indent: indent, allowLiteral: allowLiteral, into: &out)
+            return
+        }
         // Folding is only possible at a space, and only for values (`allowLiteral`).
         let fold = allowLiteral && s.utf8.contains(32)
         switch YAMLScalar.style(for: s, allowLiteral: allowLiteral) {
@@ -161,6 +177,42 @@ public struct YAMLEmitter: Sendable {
         case .literal:
             writeLiteral(s, indent: indent, into: &out)
         }
+    }
+
+    /// U+0085 (UTF-8 `C2 85`) occurs in `s`.
+    static func containsNextLine(_ s: String) -> Bool {
+        var prev: UInt8 = 0
+        for b in s.utf8 {
+            if b == 0x85 && prev == 0xC2 { return true }
+            prev = b
+        }
+        return false
+    }
+
+    /// `s` as a YAML 1.1 reader reads it back from a double-quoted scalar with raw NELs (see
+    /// `Options.foldNextLine`): each run of NELs and the spaces around it becomes one space
+    /// (one NEL) or `n - 1` line feeds (`n` NELs). Tabs and other characters stay (JSON escapes them).
+    static func foldingNextLines(_ s: String) -> String {
+        let u = Array(s.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count)
+        @inline(__always) func isNEL(_ i: Int) -> Bool { i + 1 < u.count && u[i] == 0xC2 && u[i + 1] == 0x85 }
+        var i = 0
+        while i < u.count {
+            guard isNEL(i) else { out.append(u[i]); i += 1; continue }
+            while out.last == 32 { out.removeLast() }
+            var breaks = 1
+            var j = i + 2
+            while true {
+                while j < u.count && u[j] == 32 { j += 1 }
+                guard isNEL(j) else { break }
+                breaks += 1
+                j += 2
+            }
+            if breaks == 1 { out.append(32) } else { out.append(contentsOf: repeatElement(10, count: breaks - 1)) }
+            i = j
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Characters since the last line break of `out`.

@@ -69,7 +69,7 @@ import PatternCore
             let ours: String?
             do {
                 let objects = try KustomizeBuilder(tree: LocalTree(root: dir)).build(try TreePath(target))
-                ours = YAMLEmitter(options: .init(sortKeys: true)).emitStream(objects)
+                ours = YAMLEmitter(options: .kubectlKustomize).emitStream(objects)
             } catch {
                 ours = nil
             }

@@ -127,6 +127,19 @@ private let deployment = """
         }
     }
 
+    /// kubectl v5.5.0 fails ("did not find expected ',' or '}'") when a key holds U+0085: its
+    /// output goes through JSON read back as YAML, where that key spans two lines.
+    @Test func mapKeyWithNextLineIsRefusedLikeKubectl() throws {
+        let d = failure(["kustomization.yaml": "resources:\n- cm.yaml\n",
+                         "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  \"key\\Nname\": v\n"])
+        #expect(d.first?.message.contains("U+0085 (NEL)") == true, "\(d)")
+        #expect(d.first?.location?.description == "cm.yaml:6:3")
+        // The same escape in a value is accepted (and printed folded, `next-line` fixture).
+        let ok = try build(["kustomization.yaml": "resources:\n- cm.yaml\n",
+                            "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: \"a\\Nb\"\n"])
+        #expect(ok.first?[path: ["data", "k"]] == "a\u{85}b", "the value keeps its NEL; only printing folds it")
+    }
+
     @Test func annotationValuesBecomeStringsAndLocalConfigIsDropped() throws {
         let out = try build(["kustomization.yaml": "resources:\n- r.yaml\n", "r.yaml": """
             apiVersion: v1
@@ -280,6 +293,21 @@ private let deployment = """
         #expect(emitter.emit(["k": "a\u{85}b"]) == "k: \"a\\Nb\"\n")
     }
 
+    /// `.kubectlKustomize` folds NEL as kubectl's JSON → YAML 1.1 output step does (cases
+    /// checked against kubectl v5.5.0 in the `next-line` fixture); the default keeps it.
+    @Test func nextLineIsFoldedOnlyForKubectlOutput() throws {
+        let k = YAMLEmitter(options: .kubectlKustomize)
+        #expect(k.emit(["k": "x\u{85}y"]) == "k: x y\n")
+        #expect(k.emit(["k": "a \u{85} b\u{85}"]) == "k: 'a b '\n")
+        #expect(k.emit(["k": "x\u{85}\u{85}\u{85}y"]) == "k: |-\n  x\n\n  y\n")
+        #expect(k.emit(["k": "a\t\u{85}b"]) == "k: \"a\\t b\"\n", "tabs are escaped in JSON, so they stay")
+        #expect(k.emit(["k": "\u{85}"]) == "k: ' '\n")
+        #expect(emitter.emit(["k": "x\u{85}y"]) == "k: \"x\\Ny\"\n")
+        // Folding cannot make a value start a new key.
+        let text = k.emit(["k": "a\u{85}evil: true"])
+        #expect(try YAMLParser.parse(text) == ["k": "a evil: true"])
+    }
+
     @Test func controlCharactersAreEscapedAsGoYAMLDoes() {
         #expect(emitter.emit(["k": "a\u{1}\u{7}\u{8}\u{B}\u{C}\u{1B}\u{0}b"]) == "k: \"a\\x01\\a\\b\\v\\f\\e\\0b\"\n")
     }
@@ -318,6 +346,18 @@ private let deployment = """
         let v = try YAMLParser.parse("a: !!binary aGVsbG8=\nn: &n name\nd: &d {x: 1, y: 2}\nm:\n  <<: *d\n  y: 3\n  *n : v\n")
         #expect(v["a"] == "hello")
         #expect(v["m"] == ["y": 3, "name": "v", "x": 1])
+    }
+
+    /// kubectl v5.5.0 refuses an alias of a map used as a key ("invalid map key"); an alias of
+    /// a scalar is accepted by both (`binaryAliasKeysAndMergeKeys`).
+    @Test func aliasOfAMapAsKeyIsRefused() {
+        #expect(throws: Diagnostic.self) { try YAMLParser.parse("m: &m {a: b}\nd:\n  *m : v\n") }
+        do {
+            _ = try YAMLParser.parse("m: &m {a: b}\nd:\n  *m : v\n", file: "cm.yaml")
+        } catch {
+            #expect(error.message.contains("map keys must be scalars, found a map"), "\(error)")
+            #expect(error.location?.description == "cm.yaml:3:3")
+        }
     }
 
     @Test func topLevelMultilineStringReadsBack() throws {

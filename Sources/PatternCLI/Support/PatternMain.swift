@@ -49,6 +49,10 @@ public enum PatternMain {
 
     static func runParsed(_ arguments: [String]) async -> Int32 {
         do {
+            if let dir = RenderCommand.plainKustomizeDirectory(arguments) {
+                try RenderCommand.renderPlainKustomizeDirectory(dir)
+                return 0
+            }
             var command = try PatternCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
