@@ -244,7 +244,8 @@ import KubeTestServer
         let running = RunningController(try cluster.controller())
         defer { Task { await running.stop() } }
         let ready = await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" }
-        #expect(ready, "\(await cluster.sync()?["status"] ?? .null)")
+        let syncStatus = await cluster.sync()?["status"] ?? .null
+        #expect(ready, "\(syncStatus)")
         let c = try #require(cluster.server.store.get(group: "", resource: "configmaps", namespace: "default", name: "c"))
         #expect(c["data"]?["mode"]?.string == "blue")
         #expect(c["data"]?["size"]?.string == "large", "the chained lookup got its own read pass")
