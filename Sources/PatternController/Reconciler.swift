@@ -55,6 +55,13 @@ public struct Reconciler: Sendable {
     public let events: EventRecorder
     /// Remote clusters (`spec.cluster`, `spec.clusterSelector`) and their cached clients.
     public let clusters: ClusterRegistry
+    /// The PatternSyncs as the controller's watch last saw them (nil: list them from the hub).
+    /// One-PatternSync-per-site checks read this instead of listing every PatternSync on every
+    /// reconcile, which at fleet size would read N objects N times.
+    public var knownSyncs: (@Sendable () -> [Value])? = nil
+    /// The PatternRollout (`namespace/name`) holding a site, if any: its PatternSync applies only
+    /// the revision the rollout last applied there, and waits for newer ones.
+    public var rolloutHolding: (@Sendable (String) -> String?)? = nil
 
     /// `client` is the hub: PatternSyncs, their status and Events, credentials Secrets and cluster
     /// Secrets. A PatternSync's objects, inventory and ledger go to its destination cluster
@@ -141,6 +148,8 @@ public struct Reconciler: Sendable {
         var recordNamespace = ""
         var identity = SiteIdentity(pattern: "", site: "")
         var watch: (String, [GroupVersionKind]) = ("", [])
+        /// What the ledger entry records to render this pass again (`pattern rollback`).
+        var render: LedgerEntry.Render? = nil
         // Drift and apply
         var drift: DriftReport? = nil
         var driftItems: [DriftItem] = []
@@ -284,19 +293,12 @@ public struct Reconciler: Sendable {
     /// source repository read this commit, a git source's commit goes into the objects'
     /// source-commit annotation (as a CLI apply of a git pattern does), and the PatternSync's own
     /// `ignoreDifferences` join the site's.
-    func compileSite(_ pass: Pass, releases: ChartReleases = .install) async throws(Diagnostics) -> RenderedSite {
-        let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
+    func compileSite(_ pass: Pass, releases: ChartReleases = .install, recorder: SourceRecorder? = nil) async throws(Diagnostics) -> RenderedSite {
         var urls: [String] = []
         if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
         let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
-        var site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
-            let resolver = GitPatternResolver(resolver: SourceResolver(cache: cache))
-            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: resolver.validatedPatternsLayout),
-                                        resolver: resolver, treeProvenance: treeProvenance)
-            compiler.repositoryURLs = urls
-            compiler.chartReleases = releases
-            return try compiler.compile(site: siteName)
-        }
+        var site = try await ControllerRender.compile(tree: pass.tree!, site: pass.spec.site, cache: settings.cache, treeProvenance: treeProvenance,
+                                                      repositoryURLs: urls, releases: releases, recorder: recorder)
         site.ignoreDifferences += pass.spec.ignoreDifferences
         return site
     }
@@ -305,10 +307,12 @@ public struct Reconciler: Sendable {
     func renderStep(_ pass: inout Pass, _ status: inout StatusBuilder, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome? {
         let renderStart = monotonic()
         var site: RenderedSite
+        var recorder = SourceRecorder()
+        var releasesUsed = ChartReleases.install
         do {
             defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "render")], monotonic() - renderStart) }
             // On the blocking executor: file reads, parsing and git patterns stay off the cooperative pool.
-            site = try await compileSite(pass)
+            site = try await compileSite(pass, recorder: recorder)
         } catch {
             let text = error.items.prefix(5).map(\.description).joined(separator: "\n")
             return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
@@ -338,7 +342,9 @@ public struct Reconciler: Sendable {
                 if !releases.upgraded.isEmpty {
                     let provenance = site.provenance
                     do {
-                        site = try await compileSite(pass, releases: releases)
+                        recorder = SourceRecorder()
+                        releasesUsed = releases
+                        site = try await compileSite(pass, releases: releases, recorder: recorder)
                         site.provenance = provenance
                     } catch {
                         return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
@@ -348,6 +354,7 @@ public struct Reconciler: Sendable {
                 }
             }
         }
+        pass.render = ControllerRender.record(pass.spec.source, commit: pass.commit, recorder: recorder, releases: releasesUsed)
         pass.watch = (pass.identity.labelSelector, Array(Set(site.objects.compactMap { $0.object.gvk })).sorted())
         status.value["lastAttemptedRevision"] = .string(site.revision)
         onRendered(pass.watch.0, pass.watch.1)
@@ -411,6 +418,12 @@ public struct Reconciler: Sendable {
         let engine = ApplyEngine(client: pass.target.client, recordNamespace: pass.recordNamespace)
         let upToDate = drift.lastAppliedRevision == site.revision
         let mustApply = !upToDate || (!pass.driftedKeys.isEmpty && pass.spec.driftPolicy == .heal)
+        if !upToDate, let rollout = rolloutHolding?(pass.spec.site) {
+            let has = drift.lastAppliedRevision.map { Renderer.shortRevision($0) } ?? "nothing yet"
+            return await fail(pass.object, &status, stage: "rollout", reason: "WaitingForRollout",
+                              message: "site \(pass.spec.site) is rolled out by PatternRollout \(rollout): revision \(Renderer.shortRevision(site.revision)) reaches it in its wave (the site has \(has)); see `pattern rollout status`",
+                              stalled: true, watch: pass.watch, interval: pass.spec.intervalSeconds)
+        }
         if mustApply {
             var options = ApplyOptions()
             options.fieldManager = settings.fieldManager
@@ -421,6 +434,7 @@ public struct Reconciler: Sendable {
             options.forceConflicts = pass.spec.driftPolicy == .heal
             options.waitTimeoutSeconds = pass.spec.timeoutSeconds
             options.pollIntervalSeconds = settings.waitPollSeconds
+            options.render = pass.render
             // The ledger names the controller's Kubernetes identity (its ServiceAccount), asked once per apply.
             options.client = LedgerEntry.Client(user: await pass.target.client.identity()?.username ?? "unknown", host: "",
                                                 tool: "pattern-controller", version: PatternVersion.current)
@@ -527,8 +541,14 @@ public struct Reconciler: Sendable {
     /// The oldest other non-suspended PatternSync that claims the same site, if it is older
     /// than `object` (it keeps the site; `object` stalls).
     func earlierClaimant(_ object: Value, identity: SiteIdentity, recordNamespace: String, cluster: String?) async -> SiteClaims.Claimant? {
-        guard let all = try? await SiteClaims.claimants(client, pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace,
-                                                        cluster: cluster) else { return nil }
+        let all: [SiteClaims.Claimant]
+        if let knownSyncs {
+            all = SiteClaims.claimants(in: knownSyncs(), pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace, cluster: cluster)
+        } else {
+            guard let listed = try? await SiteClaims.claimants(client, pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace,
+                                                               cluster: cluster) else { return nil }
+            all = listed
+        }
         let me = SiteClaims.Claimant(namespace: object.metadataNamespace ?? "", name: object.metadataName ?? "", suspended: false,
                                      created: object[path: ["metadata", "creationTimestamp"]]?.string ?? "")
         return all.first { c in
