@@ -8,6 +8,7 @@
 # is shared).
 #
 #   Benchmarks/controller.sh [SITES=1000] [CLUSTERS=10] [SHARDS=1]
+#   STEADY=120 BEFORE=<dir with an older release pattern> APISERVER=<release pattern-test-apiserver> Benchmarks/controller.sh 1000 100
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SITES=${1:-1000}
@@ -17,9 +18,17 @@ STEADY=${STEADY:-60}
 WORK=Benchmarks/work
 SCRATCH=.build-bench
 mkdir -p "$WORK"
-swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern >/dev/null
-swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern-test-apiserver >/dev/null
-BIN=$(swift build -c release --scratch-path $SCRATCH --show-bin-path)
+# BIN=<dir> uses the release `pattern` there instead of building one.
+if [ -z "${BIN:-}" ]; then
+  swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern >/dev/null
+  BIN=$(swift build -c release --scratch-path $SCRATCH --show-bin-path)
+fi
+# APISERVER=<path> uses another release pattern-test-apiserver (any build with --clusters).
+APISERVER=${APISERVER:-}
+if [ -z "$APISERVER" ]; then
+  swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern-test-apiserver >/dev/null
+  APISERVER=$BIN/pattern-test-apiserver
+fi
 
 # The pattern repository: one pattern and one site per PatternSync, each in its own namespace:
 # a Namespace, 4 Deployments, 10 Services, 45 ConfigMaps (60 objects).
@@ -75,7 +84,7 @@ TMPS+=("$T")
 
 start_server() { # name, extra args → kubeconfig in $T/<name>.kubeconfig
   local name=$1; shift
-  "$BIN/pattern-test-apiserver" --port 0 --simulate-controllers --kubeconfig-out "$T/$name.kubeconfig" "$@" >"$T/$name.log" 2>&1 &
+  "$APISERVER" --port 0 --simulate-controllers --kubeconfig-out "$T/$name.kubeconfig" "$@" >"$T/$name.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 400); do [ -s "$T/$name.kubeconfig" ] && return; sleep 0.05; done
   echo "test API server $name did not start" >&2; return 1

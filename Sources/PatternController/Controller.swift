@@ -528,6 +528,8 @@ final class Worker: Sendable {
         var queued: Set<ReconcileTrigger> = []
         /// Owned object identity → fingerprint of everything but status and server bookkeeping.
         var fingerprints: [String: Int] = [:]
+        /// `stop()` was called: no new watch subscriptions (a reconcile in flight may still end).
+        var stopped = false
     }
     private let state: Mutex<State>
 
@@ -573,6 +575,7 @@ final class Worker: Sendable {
 
     func stop() {
         let tasks = state.withLock { s -> [Task<Void, Never>] in
+            s.stopped = true
             defer { s.timer = nil }
             return [s.task, s.timer].compactMap { $0 }
         }
@@ -744,15 +747,17 @@ final class Worker: Sendable {
     func ensureWatches(selector: String, kinds: [GroupVersionKind]) {
         let fm = controller.configuration.reconciler.fieldManager
         let owner = selector.split(separator: "=", maxSplits: 1).last.map(String.init) ?? selector
-        let (client, cluster, changed) = state.withLock { s -> (KubeClient, String, Bool) in
+        let (client, cluster, changed, stopped) = state.withLock { s -> (KubeClient, String, Bool, Bool) in
             let cluster = s.target?.generation ?? ""
-            return (s.target?.client ?? controller.client, cluster, owner != s.watchOwner || cluster != s.watchCluster)
+            return (s.target?.client ?? controller.client, cluster, owner != s.watchOwner || cluster != s.watchCluster, s.stopped)
         }
+        if stopped { return }
         if changed {
             unsubscribeAll()
             state.withLock { $0.watchOwner = owner; $0.watchCluster = cluster }
         }
         let fresh = state.withLock { s -> [GroupVersionKind] in
+            if s.stopped { return [] }
             let f = kinds.filter { !s.watched.contains($0) }
             s.watched.formUnion(f)
             return f
@@ -762,6 +767,8 @@ final class Worker: Sendable {
                 self?.observe(ev, gvk: gvk, fieldManager: fm)
             }
         }
+        // Stopped meanwhile: its unsubscribe may have run before these subscriptions.
+        if !fresh.isEmpty && state.withLock({ $0.stopped }) { unsubscribeAll() }
     }
 
     func observe(_ ev: InformerEvent, gvk: GroupVersionKind, fieldManager: String) {

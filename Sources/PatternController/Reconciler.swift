@@ -385,7 +385,8 @@ public struct Reconciler: Sendable {
         let driftStart = monotonic()
         do {
             defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "drift")], monotonic() - driftStart) }
-            drift = try await engine.drift(site, fieldManager: settings.fieldManager, namespaces: site.apply.namespaces)
+            drift = try await engine.drift(site, fieldManager: settings.fieldManager,
+                                           namespaces: site.apply.namespaces ?? Reconciler.observeNamespaces(site))
         } catch {
             if Task.isCancelled { return .cancelled }
             let message = "cannot read the live objects of \(pass.identity.pattern)/\(pass.identity.site)\(pass.target.name.map { " in cluster \($0)" } ?? ""): \(error)"
@@ -409,6 +410,25 @@ public struct Reconciler: Sendable {
 
         pass.drift = drift
         return nil
+    }
+
+    /// Most namespaces a site's namespaced objects may span for drift to list them namespace by
+    /// namespace instead of cluster-wide.
+    static let maxScopedNamespaces = 4
+
+    /// The namespaces drift lists namespaced kinds in when the site declares none: the ones its
+    /// objects live in, when there are at most `maxScopedNamespaces` (nil: cluster-wide). A
+    /// cluster-wide LIST by the owner label returns every site's objects of that kind, so with
+    /// many sites on one cluster each reconcile would read all of them (N sites × N); scoped,
+    /// it reads its own (and anything another site put in its namespaces, which the ownership
+    /// check needs). The inventory's namespaces are added by the observer.
+    static func observeNamespaces(_ site: RenderedSite) -> [String]? {
+        var namespaces = Set<String>()
+        for o in site.objects where !o.key.namespace.isEmpty {
+            namespaces.insert(o.key.namespace)
+            if namespaces.count > maxScopedNamespaces { return nil }
+        }
+        return namespaces.isEmpty ? nil : namespaces.sorted()
     }
 
     /// Apply (with prune and record) when the render is new or drift must be healed.
