@@ -29,6 +29,8 @@ public struct ControllerConfiguration: Sendable {
     /// Shards the PatternSyncs are spread over (`--shards`): 1 is one leader through the Lease
     /// `lease.name`; more gives each shard its own Lease `<lease.name>-shard-<i>`. See `ShardManager`.
     public var shards: Int = 1
+    /// Reconciles running at once across all PatternSyncs (`--concurrent`).
+    public var maxConcurrentReconciles: Int = 20
     /// Seconds between health polls and control checks of controller-driven rollouts.
     public var rolloutPollSeconds: Double = 5
 
@@ -95,6 +97,8 @@ public final class PatternController: Sendable {
     public let shardManager: ShardManager?
     /// One watch per destination cluster and kind, shared by the PatternSyncs rendering it.
     public let watches = SharedWatches()
+    /// Bounds the reconciles running at once (`ControllerConfiguration.maxConcurrentReconciles`).
+    public let limiter: ReconcileLimiter
     let reconciler: Reconciler
     let logger: Logger
     let stopSignal = StopSignal()
@@ -126,6 +130,7 @@ public final class PatternController: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.elector = LeaderElector(client: client, config: configuration.lease)
+        self.limiter = ReconcileLimiter(limit: configuration.maxConcurrentReconciles)
         self.shardManager = configuration.shards > 1 ? ShardManager(client: client, config: ShardManager.Config(lease: configuration.lease, shards: configuration.shards)) : nil
         let base = client.config
         let clusters = ClusterRegistry(hub: client, namespace: configuration.clusterNamespace ?? configuration.lease.namespace) { remote in
@@ -608,6 +613,8 @@ final class Worker: Sendable {
         while !Task.isCancelled && !controller.isShuttingDown {
             controller.metrics.add(ControllerMetrics.triggers, labels + [("trigger", trigger.rawValue)])
             controller.logger.debug("reconciling", metadata: ["patternsync": "\(key)", "trigger": "\(trigger.rawValue)"])
+            // A slot first (`--concurrent`); the object is read after the wait, so it is current.
+            guard await controller.limiter.acquire() else { return }
             let started = ContinuousClock.now
             let object = current
             // The request standing now is answered by this reconcile (recorded below).
@@ -617,6 +624,7 @@ final class Worker: Sendable {
             }) { [weak self] selector, kinds in
                 self?.ensureWatches(selector: selector, kinds: kinds)
             }
+            controller.limiter.release()
             if outcome.result == .cancelled { return }
             // A suspended PatternSync was not reconciled: its request waits for the resume (as Flux).
             if let request, outcome.result != .suspended {

@@ -519,7 +519,9 @@ public struct Reconciler: Sendable {
             status.value["lastAppliedCommit"] = pass.commit.map { .string($0) } ?? .null
         } else {
             pass.counts.unchanged = site.objects.count - pass.driftedKeys.count
-            if status.value["lastAppliedRevision"] == nil || status.value["lastAppliedRevision"]?.isNull == true {
+            // Not applied by this PatternSync but at this revision (first reconcile, or a
+            // PatternRollout applied it): status says what is live.
+            if status.value["lastAppliedRevision"]?.string != site.revision {
                 status.value["lastAppliedRevision"] = .string(site.revision)
                 status.value["lastAppliedCommit"] = pass.commit.map { .string($0) } ?? .null
             }

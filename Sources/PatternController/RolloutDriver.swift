@@ -175,8 +175,8 @@ extension PatternController {
                     let missing: Bool
                     if case .unknownKind? = error as? KubeError { missing = true } else { missing = (error as? KubeError)?.isNotFound ?? false }
                     if !missing { logger.warning("cannot watch PatternRollouts", metadata: ["error": "\(error)"]) }
+                    // (The client looks the kind up in discovery again on the next try.)
                     await stopSignal.sleep(missing ? min(60, 5 * Double(failures)) : backoff(failures))
-                    await client.invalidateDiscovery()
                 }
             }
             group.cancelAll()
