@@ -80,7 +80,7 @@ let package = Package(
         /// health and Prometheus metrics endpoints.
         .target(name: "PatternController", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "PatternApply", "PatternDiff", "PatternRecord", "KubeClient",
-            "ValidatedPatterns", "Kustomize", "Helm",
+            "ValidatedPatterns", "Kustomize", "Helm", "PatternRollout",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -151,7 +151,7 @@ let package = Package(
                                                         "Kustomize", "PatternCompile", "PatternSource"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
-            "ValidatedPatterns",
+            "ValidatedPatterns", "PatternRollout",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

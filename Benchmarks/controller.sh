@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # One controller process reconciling SITES sites (60 objects each) from cold, in hub mode: the
 # PatternSyncs live in a hub test cluster and point (spec.cluster) at CLUSTERS remote test
-# clusters, registered as Argo CD-format cluster Secrets. Reports the time until every
-# PatternSync is Ready, the controller's peak RSS, its steady-state CPU per minute after that,
-# and the load average (the machine is shared).
+# clusters, all served by one `pattern-test-apiserver --clusters CLUSTERS` process and
+# registered as Argo CD-format cluster Secrets. Reports the time until every PatternSync is
+# Ready, the controller's peak RSS and CPU time (user+sys) for the cold start, its steady-state
+# CPU per minute after that, the watch connections it holds, and the load average (the machine
+# is shared).
 #
 #   Benchmarks/controller.sh [SITES=1000] [CLUSTERS=10] [SHARDS=1]
+#   STEADY=120 BEFORE=<dir with an older release pattern> APISERVER=<release pattern-test-apiserver> Benchmarks/controller.sh 1000 100
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SITES=${1:-1000}
@@ -15,9 +18,17 @@ STEADY=${STEADY:-60}
 WORK=Benchmarks/work
 SCRATCH=.build-bench
 mkdir -p "$WORK"
-swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern >/dev/null
-swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern-test-apiserver >/dev/null
-BIN=$(swift build -c release --scratch-path $SCRATCH --show-bin-path)
+# BIN=<dir> uses the release `pattern` there instead of building one.
+if [ -z "${BIN:-}" ]; then
+  swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern >/dev/null
+  BIN=$(swift build -c release --scratch-path $SCRATCH --show-bin-path)
+fi
+# APISERVER=<path> uses another release pattern-test-apiserver (any build with --clusters).
+APISERVER=${APISERVER:-}
+if [ -z "$APISERVER" ]; then
+  swift build -c release --static-swift-stdlib --scratch-path $SCRATCH --product pattern-test-apiserver >/dev/null
+  APISERVER=$BIN/pattern-test-apiserver
+fi
 
 # The pattern repository: one pattern and one site per PatternSync, each in its own namespace:
 # a Namespace, 4 Deployments, 10 Services, 45 ConfigMaps (60 objects).
@@ -59,19 +70,32 @@ PY
 fi
 REPO=$(cd "$R" && pwd)
 
-T=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$T"; }
+TMPS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; PIDS=(); for d in "${TMPS[@]}"; do rm -rf "$d"; done; TMPS=(); }
 trap cleanup EXIT
 
-start_server() { # name → kubeconfig in $T/<name>.kubeconfig
-  "$BIN/pattern-test-apiserver" --port 0 --simulate-controllers --kubeconfig-out "$T/$1.kubeconfig" >"$T/$1.log" 2>&1 &
+# One run: fresh test servers, the objects, then the controller PATTERN (a `pattern` binary) from cold.
+run() { # PATTERN LABEL
+PATTERN=$1
+LABEL=$2
+T=$(mktemp -d)
+TMPS+=("$T")
+
+start_server() { # name, extra args → kubeconfig in $T/<name>.kubeconfig
+  local name=$1; shift
+  "$APISERVER" --port 0 --simulate-controllers --kubeconfig-out "$T/$name.kubeconfig" "$@" >"$T/$name.log" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 200); do [ -s "$T/$1.kubeconfig" ] && return; sleep 0.05; done
-  echo "test API server $1 did not start" >&2; exit 1
+  for _ in $(seq 400); do [ -s "$T/$name.kubeconfig" ] && return; sleep 0.05; done
+  echo "test API server $name did not start" >&2; return 1
 }
 start_server hub
-for c in $(seq 0 $((CLUSTERS - 1))); do start_server "c$c"; done
+# The remote clusters: one process, each cluster under URL/clusters/cNNN.
+start_server fleet --clusters "$CLUSTERS" --cluster-prefix c
+FLEET_PID=${PIDS[-1]}
+WIDTH=$(( ${#CLUSTERS} < 3 ? 3 : ${#CLUSTERS} ))
+cname() { printf "c%0${WIDTH}d" "$(( $1 + 1 ))"; }
+FLEET_URL=$(awk '/server:/ {print $2; exit}' "$T/fleet.kubeconfig" | sed 's|/clusters/.*||')
 HUB="$T/hub.kubeconfig"
 K() { kubectl --kubeconfig "$HUB" "$@"; }
 K apply -f patterns/pattern-controller/components/crd/patternsync-crd.yaml >/dev/null
@@ -80,17 +104,17 @@ for _ in $(seq 100); do K get patternsyncs >/dev/null 2>&1 && break; sleep 0.1; 
 # Cluster Secrets (Argo CD format) and the PatternSyncs, as one stream each.
 {
   for c in $(seq 0 $((CLUSTERS - 1))); do
-    server=$(awk '/server:/ {print $2; exit}' "$T/c$c.kubeconfig")
+    server="$FLEET_URL/clusters/$(cname "$c")"
     cat <<YAML
 ---
 apiVersion: v1
 kind: Secret
 metadata:
-  name: cluster-c$c
+  name: cluster-$(cname "$c")
   namespace: default
   labels: {argocd.argoproj.io/secret-type: cluster}
 stringData:
-  name: c$c
+  name: $(cname "$c")
   server: $server
   config: '{"tlsClientConfig": {"insecure": false}}'
 YAML
@@ -104,7 +128,7 @@ metadata: {name: s$i, namespace: default}
 spec:
   source: {path: $REPO}
   site: s$i
-  cluster: {name: c$((i % CLUSTERS))}
+  cluster: {name: $(cname $((i % CLUSTERS)))}
   interval: 10m
   timeout: 2m
 YAML
@@ -117,14 +141,14 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 
 t0=$(date +%s%N)
-"$BIN/pattern" controller --kubeconfig "$HUB" --lease-namespace default --metrics-addr "" --shards "$SHARDS" \
+"$PATTERN" controller --kubeconfig "$HUB" --lease-namespace default --metrics-addr "" --shards "$SHARDS" \
   --poll-interval 0.5 --log-level warning >"$T/controller.log" 2>&1 &
 CTL=$!
 PIDS+=($CTL)
 n=0
 while [ "$n" -lt "$SITES" ]; do
   sleep 2
-  kill -0 "$CTL" 2>/dev/null || { echo "controller exited:"; tail -20 "$T/controller.log"; exit 1; }
+  kill -0 "$CTL" 2>/dev/null || { echo "controller exited:"; tail -20 "$T/controller.log"; return 1; }
   n=$(ready)
   el=$(( ($(date +%s%N) - t0) / 1000000000 ))
   if [ "$el" -gt 900 ]; then echo "timeout after ${el}s: $n/$SITES Ready"; break; fi
@@ -133,12 +157,22 @@ t1=$(date +%s%N)
 cold_ms=$(( (t1 - t0) / 1000000 ))
 load_cold=$(cut -d' ' -f1-3 /proc/loadavg)
 c0=$(cpu_ticks "$CTL")
+f0=$(cpu_ticks "$FLEET_PID")
+conns=$(ls -l /proc/$CTL/fd 2>/dev/null | grep -c socket || true)
 sleep "$STEADY"
 c1=$(cpu_ticks "$CTL")
+f1=$(cpu_ticks "$FLEET_PID")
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$CTL/status")
 steady=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" -v s="$STEADY" 'BEGIN {printf "%.2f", (b - a) / hz * 60 / s}')
-echo "controller: $SITES sites x 60 objects on $CLUSTERS clusters, shards $SHARDS"
-echo "  cold start to all Ready: $((cold_ms / 1000)).$(( (cold_ms % 1000) / 100 )) s ($n/$SITES Ready)"
+echo "controller ($LABEL): $SITES sites x 60 objects on $CLUSTERS clusters, shards $SHARDS"
+echo "  cold start to all Ready: $((cold_ms / 1000)).$(( (cold_ms % 1000) / 100 )) s ($n/$SITES Ready); controller CPU (user+sys) $(awk -v a="$c0" -v hz="$HZ" 'BEGIN {printf "%.1f", a / hz}') s"
 echo "  peak RSS: $((rss_kb / 1024)) MiB"
-echo "  steady state: ${steady} CPU-seconds per minute (over ${STEADY}s)"
+echo "  steady state: ${steady} CPU-seconds per minute (over ${STEADY}s); API server process: $(awk -v a="$f0" -v b="$f1" -v hz="$HZ" -v s="$STEADY" 'BEGIN {printf "%.2f", (b - a) / hz * 60 / s}')"
+echo "  sockets held by the controller at all-Ready: $conns"
 echo "  load average at all-Ready: $load_cold; now: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)"
+cleanup
+}
+
+run "$BIN/pattern" "this build"
+# BEFORE=<dir with an older release `pattern`> runs the same benchmark with it, in the same run.
+if [ -n "${BEFORE:-}" ]; then run "$BEFORE/pattern" "BEFORE=$BEFORE"; fi

@@ -55,7 +55,13 @@ public enum SiteClaims {
             if error.isNotFound { return [] }
             throw error
         }
-        return items.filter { claims($0, pattern: pattern, site: site, recordNamespace: recordNamespace, cluster: cluster) }.map {
+        return claimants(in: items, pattern: pattern, site: site, recordNamespace: recordNamespace, cluster: cluster)
+    }
+
+    /// The claimants of (pattern, site) among `items` (PatternSync objects), oldest first.
+    public static func claimants(in items: [Value], pattern: String, site: String, recordNamespace: String?,
+                                 cluster: String? = nil) -> [Claimant] {
+        items.filter { claims($0, pattern: pattern, site: site, recordNamespace: recordNamespace, cluster: cluster) }.map {
             Claimant(namespace: $0.metadataNamespace ?? "", name: $0.metadataName ?? "",
                      suspended: $0[path: ["spec", "suspend"]]?.bool ?? false,
                      created: $0[path: ["metadata", "creationTimestamp"]]?.string ?? "")

@@ -247,6 +247,12 @@ public final class ClusterRegistry: Sendable {
         self.hub = hub; self.namespace = namespace; self.listTTL = listTTL; self.configure = configure
     }
 
+    /// Forgets the Secret list, so the next resolve reads it again (a cluster Secret changed).
+    public func invalidate() { state.withLock { $0.listedAt = -.infinity } }
+
+    /// The namespace the cluster Secrets are read from.
+    public var secretNamespace: String { namespace }
+
     /// The number of cached clients (for tests and metrics).
     public var cachedClients: Int { state.withLock { $0.clients.count } }
 

@@ -29,6 +29,10 @@ public struct ControllerConfiguration: Sendable {
     /// Shards the PatternSyncs are spread over (`--shards`): 1 is one leader through the Lease
     /// `lease.name`; more gives each shard its own Lease `<lease.name>-shard-<i>`. See `ShardManager`.
     public var shards: Int = 1
+    /// Reconciles running at once across all PatternSyncs (`--concurrent`).
+    public var maxConcurrentReconciles: Int = 20
+    /// Seconds between health polls and control checks of controller-driven rollouts.
+    public var rolloutPollSeconds: Double = 5
 
     public init(lease: LeaderElector.Config, reconciler: ReconcilerSettings) {
         self.lease = lease
@@ -51,6 +55,9 @@ public enum ReconcileTrigger: String, Sendable, CaseIterable {
     /// Someone asked for a reconcile now: the `pattern.dev/reconcile-requested-at` annotation
     /// changed (`pattern reconcile`, `pattern resume`, or any client that sets it).
     case requested
+    /// A cluster Secret the PatternSync resolves to (or may now resolve to) was created,
+    /// changed (rotated credentials) or deleted.
+    case cluster
 }
 
 /// The on-demand reconcile protocol, as Flux's `reconcile.fluxcd.io/requestedAt`: a client sets
@@ -88,6 +95,10 @@ public final class PatternController: Sendable {
     public let elector: LeaderElector
     /// Sharded mode (`configuration.shards > 1`): the shard Leases; nil with one leader.
     public let shardManager: ShardManager?
+    /// One watch per destination cluster and kind, shared by the PatternSyncs rendering it.
+    public let watches = SharedWatches()
+    /// Bounds the reconciles running at once (`ControllerConfiguration.maxConcurrentReconciles`).
+    public let limiter: ReconcileLimiter
     let reconciler: Reconciler
     let logger: Logger
     let stopSignal = StopSignal()
@@ -102,12 +113,15 @@ public final class PatternController: Sendable {
         var metricsServer: HealthServer?
         /// The current leadership term (stopped when the Lease is lost).
         var term: StopSignal?
-        /// Sharded mode: the shards this replica holds, and every PatternSync seen (by key) so a
-        /// shard taken over starts its workers at once.
+        /// Sharded mode: the shards this replica holds.
         var heldShards: Set<Int> = []
-        var known: [String: Value] = [:]
     }
     private let state = Mutex(State())
+    /// Every PatternSync the watch delivered (by key), as last seen: a shard taken over starts
+    /// its workers at once, and one-PatternSync-per-site checks read it instead of the hub.
+    let known: KnownSyncs
+    /// PatternRollouts: the sites they hold, and the ones this replica drives.
+    let rollouts: RolloutDrivers
 
     public init(client: KubeClient, configuration: ControllerConfiguration, metrics: MetricsRegistry = ControllerMetrics.makeRegistry(),
                 logger: Logger = Logger(label: "pattern.controller")) {
@@ -116,6 +130,7 @@ public final class PatternController: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.elector = LeaderElector(client: client, config: configuration.lease)
+        self.limiter = ReconcileLimiter(limit: configuration.maxConcurrentReconciles)
         self.shardManager = configuration.shards > 1 ? ShardManager(client: client, config: ShardManager.Config(lease: configuration.lease, shards: configuration.shards)) : nil
         let base = client.config
         let clusters = ClusterRegistry(hub: client, namespace: configuration.clusterNamespace ?? configuration.lease.namespace) { remote in
@@ -125,8 +140,15 @@ public final class PatternController: Sendable {
             c.requestObserver = base.requestObserver
             return KubeClient(config: c)
         }
-        self.reconciler = Reconciler(client: client, settings: configuration.reconciler, metrics: metrics,
-                                     events: EventRecorder(client: client, instance: configuration.lease.identity), clusters: clusters)
+        var reconciler = Reconciler(client: client, settings: configuration.reconciler, metrics: metrics,
+                                    events: EventRecorder(client: client, instance: configuration.lease.identity), clusters: clusters)
+        // Watching one namespace, the cache lacks the others' claims: list them instead.
+        let known = KnownSyncs(), rollouts = RolloutDrivers()
+        self.known = known
+        self.rollouts = rollouts
+        if configuration.namespace == nil { reconciler.knownSyncs = { known.all } }
+        reconciler.rolloutHolding = { rollouts.holder(of: $0) }
+        self.reconciler = reconciler
     }
 
     /// A client whose requests are counted in `metrics` (API request latency by method and code).
@@ -319,12 +341,13 @@ public final class PatternController: Sendable {
     /// replica may take a lost shard once its Lease expires).
     func applyShards(_ held: Set<Int>) {
         guard let m = shardManager else { return }
-        let (lost, gained, known) = state.withLock { s -> (Set<Int>, Set<Int>, [Value]) in
+        let (lost, gained) = state.withLock { s -> (Set<Int>, Set<Int>) in
             let lost = s.heldShards.subtracting(held), gained = held.subtracting(s.heldShards)
             s.heldShards = held
-            return (lost, gained, gained.isEmpty ? [] : Array(s.known.values))
+            return (lost, gained)
         }
         if lost.isEmpty && gained.isEmpty { return }
+        let known = gained.isEmpty ? [] : self.known.all
         if !lost.isEmpty {
             let keys = state.withLock { s in s.workers.keys.filter { lost.contains(ShardManager.shard(of: $0, shards: m.config.shards)) } }
             for k in keys { remove(k, deleted: false) }
@@ -390,6 +413,8 @@ public final class PatternController: Sendable {
             group.addTask { await term.sleep(.infinity) }
             group.addTask { [self] in await self.watchSyncs() }
             group.addTask { [self] in await self.serveVPPatternsWhenOwned() }
+            group.addTask { [self] in await self.watchClusterSecrets() }
+            group.addTask { [self] in await self.watchRollouts() }
             _ = await group.next()
             group.cancelAll()
         }
@@ -397,6 +422,8 @@ public final class PatternController: Sendable {
         // standby starts reconciling the same resources before they are done.
         await stopWorkers()
     }
+
+    func allWorkers() -> [Worker] { state.withLock { Array($0.workers.values) } }
 
     func stopWorkers() async {
         let all = state.withLock { s -> [Worker] in let w = Array(s.workers.values); s.workers.removeAll(); return w }
@@ -414,11 +441,9 @@ public final class PatternController: Sendable {
                     switch ev {
                     case .listed(let list):
                         let keys = Set(list.items.map(PatternController.key))
-                        if shardManager != nil {
-                            var known: [String: Value] = [:]
-                            for o in list.items { known[PatternController.key(o)] = o }
-                            state.withLock { $0.known = known }
-                        }
+                        var byKey: [String: Value] = [:]
+                        for o in list.items { byKey[PatternController.key(o)] = o }
+                        known.replace(byKey)
                         for k in state.withLock({ Array($0.workers.keys) }) where !keys.contains(k) { remove(k) }
                         for o in list.items { upsert(o) }
                     case .event(let e):
@@ -442,11 +467,9 @@ public final class PatternController: Sendable {
     func upsert(_ o: Value) {
         let k = PatternController.key(o)
         if isShuttingDown { return }
-        if shardManager != nil {
-            state.withLock { $0.known[k] = o }
-            // Another replica's shard: it reconciles this one.
-            if !owns(k) { return }
-        }
+        known.set(k, o)
+        // Another replica's shard: it reconciles this one.
+        if shardManager != nil && !owns(k) { return }
         let (w, created) = state.withLock { s -> (Worker, Bool) in
             if let w = s.workers[k] { return (w, false) }
             let w = Worker(key: k, object: o, controller: self)
@@ -459,7 +482,7 @@ public final class PatternController: Sendable {
     /// Stops the worker of `k`: the PatternSync was deleted, or (`deleted: false`) its shard
     /// went to another replica.
     func remove(_ k: String, deleted: Bool = true) {
-        if deleted && shardManager != nil { state.withLock { _ = $0.known.removeValue(forKey: k) } }
+        if deleted { known.set(k, nil) }
         guard let w = state.withLock({ $0.workers.removeValue(forKey: k) }) else { return }
         w.stop()
         // Every series of this PatternSync (namespace *and* name): one of the same name in
@@ -500,14 +523,18 @@ final class Worker: Sendable {
         var task: Task<Void, Never>?
         var timer: Task<Void, Never>?
         var timerGeneration = 0
-        var watchTasks: [GroupVersionKind: Task<Void, Never>] = [:]
-        var watchSelector = ""
+        /// Kinds subscribed to in `controller.watches`, for `watchOwner` on `watchCluster`.
+        var watched: Set<GroupVersionKind> = []
+        var watchOwner = ""
+        var watchCluster = ""
         /// The destination the watches read (its client changes when the cluster Secret does).
         var target: ClusterTarget?
         /// Triggers queued in the stream and not yet taken (coalescing).
         var queued: Set<ReconcileTrigger> = []
         /// Owned object identity → fingerprint of everything but status and server bookkeeping.
         var fingerprints: [String: Int] = [:]
+        /// `stop()` was called: no new watch subscriptions (a reconcile in flight may still end).
+        var stopped = false
     }
     private let state: Mutex<State>
 
@@ -519,6 +546,8 @@ final class Worker: Sendable {
     }
 
     var current: Value { state.withLock { $0.object } }
+    /// The spec as last seen and the cluster the last reconcile resolved (nil: none yet).
+    func stateSnapshot() -> (Value?, ClusterTarget?) { state.withLock { ($0.object["spec"], $0.target) } }
 
     /// The metric labels of a worker key (`namespace/name`).
     static func labels(_ key: String) -> [(String, String)] {
@@ -551,11 +580,11 @@ final class Worker: Sendable {
 
     func stop() {
         let tasks = state.withLock { s -> [Task<Void, Never>] in
-            let w = Array(s.watchTasks.values) + [s.task, s.timer].compactMap { $0 }
-            s.watchTasks.removeAll()
-            s.timer = nil
-            return w
+            s.stopped = true
+            defer { s.timer = nil }
+            return [s.task, s.timer].compactMap { $0 }
         }
+        unsubscribeAll()
         for t in tasks { t.cancel() }
         continuation.finish()
     }
@@ -584,6 +613,8 @@ final class Worker: Sendable {
         while !Task.isCancelled && !controller.isShuttingDown {
             controller.metrics.add(ControllerMetrics.triggers, labels + [("trigger", trigger.rawValue)])
             controller.logger.debug("reconciling", metadata: ["patternsync": "\(key)", "trigger": "\(trigger.rawValue)"])
+            // A slot first (`--concurrent`); the object is read after the wait, so it is current.
+            guard await controller.limiter.acquire() else { return }
             let started = ContinuousClock.now
             let object = current
             // The request standing now is answered by this reconcile (recorded below).
@@ -593,6 +624,7 @@ final class Worker: Sendable {
             }) { [weak self] selector, kinds in
                 self?.ensureWatches(selector: selector, kinds: kinds)
             }
+            controller.limiter.release()
             if outcome.result == .cancelled { return }
             // A suspended PatternSync was not reconciled: its request waits for the resume (as Flux).
             if let request, outcome.result != .suspended {
@@ -699,51 +731,52 @@ final class Worker: Sendable {
 
     /// A new destination (another cluster, or its Secret changed): the watches restart there.
     func setTarget(_ target: ClusterTarget) {
-        let stale = state.withLock { s -> [Task<Void, Never>] in
+        let moved = state.withLock { s -> Bool in
             defer { s.target = target }
-            guard let old = s.target, old.generation != target.generation || old.name != target.name else { return [] }
-            let w = Array(s.watchTasks.values)
-            s.watchTasks.removeAll()
-            return w
+            guard let old = s.target else { return false }
+            return old.generation != target.generation || old.name != target.name
         }
-        for t in stale { t.cancel() }
+        if moved { unsubscribeAll() }
     }
 
-    /// Watches the kinds the render has, with the owner label selector, so drift (hand edits,
-    /// deletions) starts a reconcile within a moment instead of at the next interval.
+    /// Ends this PatternSync's subscriptions to the shared watches.
+    func unsubscribeAll() {
+        let (kinds, owner, cluster) = state.withLock { s -> (Set<GroupVersionKind>, String, String) in
+            defer { s.watched.removeAll() }
+            return (s.watched, s.watchOwner, s.watchCluster)
+        }
+        for gvk in kinds { controller.watches.unsubscribe(cluster: cluster, gvk: gvk, owner: owner, id: key) }
+    }
+
+    /// Subscribes to the kinds the render has on its cluster (one shared watch per cluster and
+    /// kind, `SharedWatches`), for the objects carrying this site's owner label, so drift (hand
+    /// edits, deletions) starts a reconcile within a moment instead of at the next interval.
+    /// `selector` is the site's owner selector (`pattern.dev/owner=<pattern>.<site>`).
     func ensureWatches(selector: String, kinds: [GroupVersionKind]) {
         let fm = controller.configuration.reconciler.fieldManager
-        let stale = state.withLock { s -> [Task<Void, Never>] in
-            let client = s.target?.client ?? controller.client
-            var stale: [Task<Void, Never>] = []
-            if selector != s.watchSelector {
-                stale = Array(s.watchTasks.values); s.watchTasks.removeAll(); s.watchSelector = selector
-            }
-            for gvk in kinds where s.watchTasks[gvk] == nil {
-                s.watchTasks[gvk] = Task { [weak self] in
-                    var failures = 0
-                    while !Task.isCancelled {
-                        do {
-                            for try await ev in client.watchWithRelist(gvk, labelSelector: selector, timeoutSeconds: 300) {
-                                failures = 0
-                                guard let self else { return }
-                                self.observe(ev, gvk: gvk, fieldManager: fm)
-                            }
-                            return
-                        } catch {
-                            failures += 1
-                            // A kind whose CRD is in the same render is served a moment after the
-                            // apply: retry it soon (discovery is refetched for unknown kinds).
-                            let delay: Double
-                            if case .unknownKind? = error as? KubeError { delay = min(10, Double(failures)) } else { delay = min(60, pow(2, Double(failures - 1)) * 0.5) }
-                            try? await Task.sleep(for: .seconds(delay))
-                        }
-                    }
-                }
-            }
-            return stale
+        let owner = selector.split(separator: "=", maxSplits: 1).last.map(String.init) ?? selector
+        let (client, cluster, changed, stopped) = state.withLock { s -> (KubeClient, String, Bool, Bool) in
+            let cluster = s.target?.generation ?? ""
+            return (s.target?.client ?? controller.client, cluster, owner != s.watchOwner || cluster != s.watchCluster, s.stopped)
         }
-        for t in stale { t.cancel() }
+        if stopped { return }
+        if changed {
+            unsubscribeAll()
+            state.withLock { $0.watchOwner = owner; $0.watchCluster = cluster }
+        }
+        let fresh = state.withLock { s -> [GroupVersionKind] in
+            if s.stopped { return [] }
+            let f = kinds.filter { !s.watched.contains($0) }
+            s.watched.formUnion(f)
+            return f
+        }
+        for gvk in fresh {
+            controller.watches.subscribe(cluster: cluster, client: client, gvk: gvk, owner: owner, id: key) { [weak self] ev in
+                self?.observe(ev, gvk: gvk, fieldManager: fm)
+            }
+        }
+        // Stopped meanwhile: its unsubscribe may have run before these subscriptions.
+        if !fresh.isEmpty && state.withLock({ $0.stopped }) { unsubscribeAll() }
     }
 
     func observe(_ ev: InformerEvent, gvk: GroupVersionKind, fieldManager: String) {
@@ -794,6 +827,14 @@ final class Worker: Sendable {
         v.hash(into: &h)
         return h.finalize()
     }
+}
+
+/// Every PatternSync the controller's watch delivered, by `namespace/name`, as last seen.
+final class KnownSyncs: Sendable {
+    private let state = Mutex<[String: Value]>([:])
+    var all: [Value] { state.withLock { Array($0.values) } }
+    func replace(_ byKey: [String: Value]) { state.withLock { $0 = byKey } }
+    func set(_ key: String, _ object: Value?) { state.withLock { $0[key] = object } }
 }
 
 /// Shutdown as a signal loops can sleep on: `sleep` returns early once `stop()` was called.

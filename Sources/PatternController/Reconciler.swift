@@ -56,6 +56,13 @@ public struct Reconciler: Sendable {
     public let events: EventRecorder
     /// Remote clusters (`spec.cluster`, `spec.clusterSelector`) and their cached clients.
     public let clusters: ClusterRegistry
+    /// The PatternSyncs as the controller's watch last saw them (nil: list them from the hub).
+    /// One-PatternSync-per-site checks read this instead of listing every PatternSync on every
+    /// reconcile, which at fleet size would read N objects N times.
+    public var knownSyncs: (@Sendable () -> [Value])? = nil
+    /// The PatternRollout (`namespace/name`) holding a site, if any: its PatternSync applies only
+    /// the revision the rollout last applied there, and waits for newer ones.
+    public var rolloutHolding: (@Sendable (String) -> String?)? = nil
 
     /// `client` is the hub: PatternSyncs, their status and Events, credentials Secrets and cluster
     /// Secrets. A PatternSync's objects, inventory and ledger go to its destination cluster
@@ -142,6 +149,8 @@ public struct Reconciler: Sendable {
         var recordNamespace = ""
         var identity = SiteIdentity(pattern: "", site: "")
         var watch: (String, [GroupVersionKind]) = ("", [])
+        /// What the ledger entry records to render this pass again (`pattern rollback`).
+        var render: LedgerEntry.Render? = nil
         // Drift and apply
         var drift: DriftReport? = nil
         var driftItems: [DriftItem] = []
@@ -285,25 +294,15 @@ public struct Reconciler: Sendable {
     /// source repository read this commit, a git source's commit goes into the objects'
     /// source-commit annotation (as a CLI apply of a git pattern does), and the PatternSync's own
     /// `ignoreDifferences` join the site's.
-    func compileSite(_ pass: Pass, releases: ChartReleases = .install, helmReads: HelmClusterReads? = nil,
+    func compileSite(_ pass: Pass, releases: ChartReleases = .install, recorder: SourceRecorder? = nil, helmReads: HelmClusterReads? = nil,
                      lookupMisses: LookupMisses? = nil) async throws(Diagnostics) -> RenderedSite {
-        let (cache, siteName, tree) = (settings.cache, pass.spec.site, pass.tree!)
         var urls: [String] = []
         if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
         let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
-        let multiSource = pass.spec.multiSourceConfig
-        var site = try await BlockingExecutor.shared.run { [urls] () throws(Diagnostics) -> RenderedSite in
-            let resolver = GitPatternResolver(resolver: SourceResolver(cache: cache))
-            var layout = resolver.validatedPatternsLayout
-            layout.multiSourceConfig = multiSource   // a Validated Patterns Pattern's choice of clustergroup chart
-            var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: layout),
-                                        resolver: resolver, treeProvenance: treeProvenance)
-            compiler.repositoryURLs = urls
-            compiler.chartReleases = releases
-            compiler.helmReads = helmReads
-            compiler.lookupMisses = lookupMisses
-            return try compiler.compile(site: siteName)
-        }
+        var site = try await ControllerRender.compile(tree: pass.tree!, site: pass.spec.site, cache: settings.cache, treeProvenance: treeProvenance,
+                                                      repositoryURLs: urls, releases: releases, recorder: recorder,
+                                                      multiSourceConfig: pass.spec.multiSourceConfig,
+                                                      helmReads: helmReads, lookupMisses: lookupMisses)
         site.ignoreDifferences += pass.spec.ignoreDifferences
         return site
     }
@@ -313,14 +312,14 @@ public struct Reconciler: Sendable {
     /// read-only GET/LISTs of what `lookup` asked for, bounded) against the PatternSync's
     /// target cluster. `lookup: replay` has no recording in the controller and answers `{}`.
     /// Read failures are render failures (nothing is applied).
-    func compileReadingCluster(_ pass: Pass, releases: ChartReleases = .install) async throws(Diagnostics) -> RenderedSite {
-        let site = try await compileSite(pass, releases: releases)
+    func compileReadingCluster(_ pass: Pass, releases: ChartReleases = .install, recorder: SourceRecorder? = nil) async throws(Diagnostics) -> RenderedSite {
+        let site = try await compileSite(pass, releases: releases, recorder: recorder)
         guard site.helm.readsCluster, !site.chartComponents.isEmpty else { return site }
         let result: Result<RenderedSite, Diagnostics>
         do throws(Diagnostic) {
             (result, _) = try await HelmClusterReader.compile(site: pass.spec.site, settings: site.helm, client: pass.target.client,
                                                                 reads: HelmClusterReads(site: pass.spec.site)) { reads, misses in
-                do throws(Diagnostics) { return .success(try await compileSite(pass, releases: releases, helmReads: reads, lookupMisses: misses)) } catch {
+                do throws(Diagnostics) { return .success(try await compileSite(pass, releases: releases, recorder: recorder, helmReads: reads, lookupMisses: misses)) } catch {
                     return .failure(error)
                 }
             }
@@ -332,10 +331,12 @@ public struct Reconciler: Sendable {
     func renderStep(_ pass: inout Pass, _ status: inout StatusBuilder, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome? {
         let renderStart = monotonic()
         var site: RenderedSite
+        var recorder = SourceRecorder()
+        var releasesUsed = ChartReleases.install
         do {
             defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "render")], monotonic() - renderStart) }
             // On the blocking executor: file reads, parsing and git patterns stay off the cooperative pool.
-            site = try await compileReadingCluster(pass)
+            site = try await compileReadingCluster(pass, recorder: recorder)
         } catch {
             let text = error.items.prefix(5).map(\.description).joined(separator: "\n")
             return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
@@ -358,7 +359,9 @@ public struct Reconciler: Sendable {
                 if !releases.upgraded.isEmpty {
                     let provenance = site.provenance
                     do {
-                        site = try await compileReadingCluster(pass, releases: releases)
+                        recorder = SourceRecorder()
+                        releasesUsed = releases
+                        site = try await compileReadingCluster(pass, releases: releases, recorder: recorder)
                         site.provenance = provenance
                     } catch {
                         return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
@@ -368,6 +371,7 @@ public struct Reconciler: Sendable {
                 }
             }
         }
+        pass.render = ControllerRender.record(pass.spec.source, commit: pass.commit, recorder: recorder, releases: releasesUsed)
         pass.watch = (pass.identity.labelSelector, Array(Set(site.objects.compactMap { $0.object.gvk })).sorted())
         status.value["lastAttemptedRevision"] = .string(site.revision)
         onRendered(pass.watch.0, pass.watch.1)
@@ -398,7 +402,8 @@ public struct Reconciler: Sendable {
         let driftStart = monotonic()
         do {
             defer { metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "drift")], monotonic() - driftStart) }
-            drift = try await engine.drift(site, fieldManager: settings.fieldManager, namespaces: site.apply.namespaces)
+            drift = try await engine.drift(site, fieldManager: settings.fieldManager,
+                                           namespaces: site.apply.namespaces ?? Reconciler.observeNamespaces(site))
         } catch {
             if Task.isCancelled { return .cancelled }
             let message = "cannot read the live objects of \(pass.identity.pattern)/\(pass.identity.site)\(pass.target.name.map { " in cluster \($0)" } ?? ""): \(error)"
@@ -424,6 +429,25 @@ public struct Reconciler: Sendable {
         return nil
     }
 
+    /// Most namespaces a site's namespaced objects may span for drift to list them namespace by
+    /// namespace instead of cluster-wide.
+    static let maxScopedNamespaces = 4
+
+    /// The namespaces drift lists namespaced kinds in when the site declares none: the ones its
+    /// objects live in, when there are at most `maxScopedNamespaces` (nil: cluster-wide). A
+    /// cluster-wide LIST by the owner label returns every site's objects of that kind, so with
+    /// many sites on one cluster each reconcile would read all of them (N sites × N); scoped,
+    /// it reads its own (and anything another site put in its namespaces, which the ownership
+    /// check needs). The inventory's namespaces are added by the observer.
+    static func observeNamespaces(_ site: RenderedSite) -> [String]? {
+        var namespaces = Set<String>()
+        for o in site.objects where !o.key.namespace.isEmpty {
+            namespaces.insert(o.key.namespace)
+            if namespaces.count > maxScopedNamespaces { return nil }
+        }
+        return namespaces.isEmpty ? nil : namespaces.sorted()
+    }
+
     /// Apply (with prune and record) when the render is new or drift must be healed.
     func applyStep(_ pass: inout Pass, _ status: inout StatusBuilder) async -> ReconcileOutcome? {
         let site = pass.site!
@@ -431,6 +455,12 @@ public struct Reconciler: Sendable {
         let engine = ApplyEngine(client: pass.target.client, recordNamespace: pass.recordNamespace)
         let upToDate = drift.lastAppliedRevision == site.revision
         let mustApply = !upToDate || (!pass.driftedKeys.isEmpty && pass.spec.driftPolicy == .heal)
+        if !upToDate, let rollout = rolloutHolding?(pass.spec.site) {
+            let has = drift.lastAppliedRevision.map { Renderer.shortRevision($0) } ?? "nothing yet"
+            return await fail(pass.object, &status, stage: "rollout", reason: "WaitingForRollout",
+                              message: "site \(pass.spec.site) is rolled out by PatternRollout \(rollout): revision \(Renderer.shortRevision(site.revision)) reaches it in its wave (the site has \(has)); see `pattern rollout status`",
+                              stalled: true, watch: pass.watch, interval: pass.spec.intervalSeconds)
+        }
         if mustApply {
             var options = ApplyOptions()
             options.fieldManager = settings.fieldManager
@@ -441,6 +471,7 @@ public struct Reconciler: Sendable {
             options.forceConflicts = pass.spec.driftPolicy == .heal
             options.waitTimeoutSeconds = pass.spec.timeoutSeconds
             options.pollIntervalSeconds = settings.waitPollSeconds
+            options.render = pass.render
             // The ledger names the controller's Kubernetes identity (its ServiceAccount), asked once per apply.
             options.client = LedgerEntry.Client(user: await pass.target.client.identity()?.username ?? "unknown", host: "",
                                                 tool: "pattern-controller", version: PatternVersion.current)
@@ -512,7 +543,9 @@ public struct Reconciler: Sendable {
             } else {
                 pass.counts.unchanged = site.objects.count - pass.driftedKeys.count
             }
-            if status.value["lastAppliedRevision"] == nil || status.value["lastAppliedRevision"]?.isNull == true {
+            // Not applied by this PatternSync but at this revision (first reconcile, or a
+            // PatternRollout applied it): status says what is live.
+            if status.value["lastAppliedRevision"]?.string != site.revision {
                 status.value["lastAppliedRevision"] = .string(site.revision)
                 status.value["lastAppliedCommit"] = pass.commit.map { .string($0) } ?? .null
             }
@@ -554,8 +587,14 @@ public struct Reconciler: Sendable {
     /// The oldest other non-suspended PatternSync that claims the same site, if it is older
     /// than `object` (it keeps the site; `object` stalls).
     func earlierClaimant(_ object: Value, identity: SiteIdentity, recordNamespace: String, cluster: String?) async -> SiteClaims.Claimant? {
-        guard let all = try? await SiteClaims.claimants(client, pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace,
-                                                        cluster: cluster) else { return nil }
+        let all: [SiteClaims.Claimant]
+        if let knownSyncs {
+            all = SiteClaims.claimants(in: knownSyncs(), pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace, cluster: cluster)
+        } else {
+            guard let listed = try? await SiteClaims.claimants(client, pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace,
+                                                               cluster: cluster) else { return nil }
+            all = listed
+        }
         let me = SiteClaims.Claimant(namespace: object.metadataNamespace ?? "", name: object.metadataName ?? "", suspended: false,
                                      created: object[path: ["metadata", "creationTimestamp"]]?.string ?? "")
         return all.first { c in

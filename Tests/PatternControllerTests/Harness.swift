@@ -89,6 +89,7 @@ final class ControllerCluster: @unchecked Sendable {
     /// A controller (not started) with short timings; `identity` also goes into the user agent.
     /// `token`: the controller authenticates with this token instead of the test client's.
     func controller(identity: String = "a", metrics: Bool = false, leaseDuration: Double = 2, shards: Int = 1, token: String? = nil,
+                    minBackoff: Double = 0.2, maxBackoff: Double = 1,
                     logger: Logger = Logger(label: "pattern.controller")) throws -> PatternController {
         let registry = ControllerMetrics.makeRegistry()
         var path = kubeconfigPath
@@ -104,9 +105,10 @@ final class ControllerCluster: @unchecked Sendable {
         var settings = ReconcilerSettings(cache: SourceCache(directory: cacheDir))
         settings.waitPollSeconds = 0.05
         var c = ControllerConfiguration(lease: lease, reconciler: settings)
-        c.minBackoff = 0.2
-        c.maxBackoff = 1
+        c.minBackoff = minBackoff
+        c.maxBackoff = maxBackoff
         c.ownedDebounce = 0.05
+        c.rolloutPollSeconds = 0.1
         c.shards = shards
         if metrics { c.metricsAddress = "127.0.0.1:0" }
         return PatternController(client: client, configuration: c, metrics: registry, logger: logger)

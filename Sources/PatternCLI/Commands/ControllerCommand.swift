@@ -66,6 +66,7 @@ public struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Shortest retry delay after a failure, in seconds (doubles per failure).") public var minBackoff: Double = 1
     @Option(help: "Longest retry delay after failures, in seconds.") public var maxBackoff: Double = 300
     @Option(help: "Readiness poll interval during applies, in seconds.") public var pollInterval: Double = 1
+    @Option(help: "Reconciles run at once across all PatternSyncs (the others wait their turn); bounds memory and API load at a cold start of many sites.") public var concurrent: Int = 20
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") public var logLevel: String = "info"
     @Option(help: "Log format: text (time level message key=value …) or json (one object per line).") public var logFormat: String?
     @Option(name: .shortAndLong, help: "Output (the logs): text or json; the same as --log-format.") public var output: String?
@@ -77,6 +78,9 @@ public struct ControllerCommand: AsyncParsableCommand {
             throw Diagnostic.error("--log-level '\(logLevel)' is not a log level", fix: "use one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let format = try ControllerCommand.logFormat(logFormat: logFormat, output: output)
+        guard (1...10_000).contains(concurrent) else {
+            throw Diagnostic.error("--concurrent \(concurrent) is out of range", fix: "use 1 up to 10000; 20 (the default) keeps two cores and the API servers busy")
+        }
         guard (1...1024).contains(shards) else {
             throw Diagnostic.error("--shards \(shards) is out of range", fix: "use 1 (one leader) up to 1024; about one shard per 100–200 PatternSyncs per replica is plenty")
         }
@@ -104,6 +108,7 @@ public struct ControllerCommand: AsyncParsableCommand {
         var cc = ControllerConfiguration(lease: lease, reconciler: settings)
         cc.namespace = namespace
         cc.shards = shards
+        cc.maxConcurrentReconciles = concurrent
         cc.clusterNamespace = clusterNamespace
         cc.metricsAddress = metricsAddr.isEmpty ? nil : metricsAddr
         cc.healthAddress = healthAddr.flatMap { $0.isEmpty ? nil : $0 }

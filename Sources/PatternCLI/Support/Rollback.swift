@@ -199,6 +199,8 @@ public enum Rollback {
             throw Diagnostic.error("entry \(e.seq) of \(site) was recorded without what is needed to render it again (an older pattern wrote it)",
                                    fix: "choose an entry applied with this version of pattern (see `pattern history \(site) -o yaml`: entries with a render field)")
         }
+        // An entry the controller wrote for a git-sourced PatternSync: its repository from the cache.
+        if let site = try ControllerRender.rerender(e, site: site, cache: repo.source.cache) { return site }
         guard let overlay = render.overlay, !overlay.commit.isEmpty else {
             throw Diagnostic.error("entry \(e.seq) of \(site) was applied from a checkout that is not a git repository; its overlay files cannot be read again",
                                    fix: "apply sites from a git checkout to be able to roll back; choose another entry with --to")
