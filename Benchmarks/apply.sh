@@ -5,6 +5,12 @@
 # in the same run. Prints wall times and pattern's request counts.
 #
 #   Benchmarks/apply.sh [APPS]      default 200 (600 objects)
+#   BEFORE=path/to/old/pattern Benchmarks/apply.sh 1000
+#
+# No-op diff and apply are timed as medians of REPS runs (kubectl: 3), each with the client's
+# own CPU time (user+sys of the pattern or kubectl process, /usr/bin/time) beside the wall time,
+# and the load average. BEFORE= runs an older `pattern` binary alternately with the new one
+# against the same server, for a before/after in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}
@@ -38,19 +44,35 @@ s=$(now); KUBECONFIG="$KN" "$BIN/pattern" apply -C "$C" bench-site --context tes
 printf "%-34s %8sms %10s\n" "first apply --no-wait (pattern)" "$p0" "-"
 
 REPS=${REPS:-5}
-run_median() { # n command… → median ms
-  local n=$1; shift; local t=()
-  for _ in $(seq "$n"); do s=$(now); "$@" > /dev/null 2>&1 || true; e=$(now); t+=("$(ms "$s" "$e")"); done
-  printf "%s\n" "${t[@]}" | median
+# run_median n command… → "median-wall-ms median-cpu-ms" (cpu: the command's user+sys)
+run_median() {
+  local n=$1; shift; local w=() c=()
+  for _ in $(seq "$n"); do
+    s=$(now); /usr/bin/time -f "%U %S" -o "$WORK/time.out" "$@" > /dev/null 2>&1 || true; e=$(now)
+    w+=("$(ms "$s" "$e")"); c+=("$(awk '{printf "%d", ($1 + $2) * 1000}' "$WORK/time.out")")
+  done
+  echo "$(printf "%s\n" "${w[@]}" | median) $(printf "%s\n" "${c[@]}" | median)"
 }
-p2=$(run_median "$REPS" env KUBECONFIG="$KP" "$BIN/pattern" diff -C "$C" bench-site --context test)
-k2=$(run_median 3 env KUBECONFIG="$KK" kubectl diff --server-side -f "$WORK/bench-site.yaml")
-printf "%-34s %8sms %8sms\n" "no-op diff (median)" "$p2" "$k2"
-
-p3=$(run_median "$REPS" env KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test)
+row() { # label "wall cpu" ["wall cpu"]
+  local a=($2) b=(${3:-- -})
+  printf "%-34s %8sms (cpu %5sms) %8sms (cpu %5sms)\n" "$1" "${a[0]}" "${a[1]}" "${b[0]}" "${b[1]}"
+}
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-34s %21s %21s\n" "no-op step (median)" "pattern" "kubectl"
+for round in 1 2; do
+  [ -n "${BEFORE:-}" ] && row "no-op diff, BEFORE" "$(run_median "$REPS" env KUBECONFIG="$KP" "$BEFORE" diff -C "$C" bench-site --context test)"
+  p2=$(run_median "$REPS" env KUBECONFIG="$KP" "$BIN/pattern" diff -C "$C" bench-site --context test)
+  [ "$round" = 1 ] && k2=$(run_median 3 env KUBECONFIG="$KK" kubectl diff --server-side -f "$WORK/bench-site.yaml")
+  row "no-op diff" "$p2" "$k2"
+  [ -n "${BEFORE:-}" ] && row "no-op apply, BEFORE" "$(run_median "$REPS" env KUBECONFIG="$KP" "$BEFORE" apply -C "$C" bench-site --context test)"
+  p3=$(run_median "$REPS" env KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test)
+  [ "$round" = 1 ] && k3=$(run_median 3 env KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml")
+  row "no-op apply" "$p3" "$k3"
+  [ -n "${BEFORE:-}" ] || break
+done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+p2=${p2%% *}; k2=${k2%% *}; p3=${p3%% *}; k3=${k3%% *}
 KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply2.json"
-k3=$(run_median 3 env KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml")
-printf "%-34s %8sms %8sms\n" "no-op apply (median)" "$p3" "$k3"
 
 python3 - "$WORK/apply1.json" "$WORK/apply2.json" <<'PY'
 import json, sys

@@ -124,6 +124,10 @@ public struct ApplyEngine: Sendable {
         public var revision: String
         public var inventory: Inventory?
         public var observation: Observation
+        /// The diffs `diff` made of this observation, and the field manager it diffed for:
+        /// apply reuses them instead of diffing every object again (same render, same manager).
+        public var diffs: [ObjectKey: ObjectDiff] = [:]
+        public var diffManager: String? = nil
     }
 
     /// The state one apply carries from step to step.
@@ -179,7 +183,9 @@ public struct ApplyEngine: Sendable {
     public func apply(_ site: RenderedSite, options: ApplyOptions = ApplyOptions(), observed: Observed? = nil,
                       progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }) async throws(ApplyError) -> ApplyResult {
         var run = Run(site: site, identity: SiteIdentity(site, recordNamespace: records.namespace), options: options)
+        var reuse: [ObjectKey: ObjectDiff] = [:]
         if let observed, observed.revision == site.revision {
+            if observed.diffManager == options.fieldManager { reuse = observed.diffs }
             run.inventory = observed.inventory
             run.observation = observed.observation
             run.requests.list(observed.observation.listRequests)
@@ -191,7 +197,7 @@ public struct ApplyEngine: Sendable {
                                                 namespaces: options.namespaces, requests: run.requests)
         }
         run.stored = run.inventory
-        diffStep(&run)
+        diffStep(&run, reuse: reuse)
         try ownershipStep(run)
         if let done = await fastPath(&run) { return done }
         let plan = try planStep(site)
@@ -204,11 +210,17 @@ public struct ApplyEngine: Sendable {
     }
 
     /// Diff: every rendered object's diff once, and its apply mode (`pattern.dev/apply`).
-    func diffStep(_ run: inout Run) {
+    /// `reuse`: the diffs `diff` already made of this observation for this field manager
+    /// (objects another site owns are diffed again: apply compares them as creates).
+    func diffStep(_ run: inout Run, reuse: [ObjectKey: ObjectDiff] = [:]) {
         run.diffByKey.reserveCapacity(run.site.objects.count)
         for o in run.site.objects {
             let live = run.observation.live[o.key]
             run.modes[o.key] = Lifecycle.applyMode(rendered: o.object, live: live)
+            if let d = reuse[o.key], d.ownedBy == nil, run.observation.foreign[o.key] == nil {
+                run.diffByKey[o.key] = d
+                continue
+            }
             run.diffByKey[o.key] = ObjectDiffer.diff(desired: ApplyEngine.comparable(run.identity.prepare(o.object), live: live, ignore: run.site.ignoreDifferences),
                                                      live: live, manager: run.options.fieldManager,
                                                      options: IgnoreDifferences.options(run.site.ignoreDifferences))
@@ -268,10 +280,19 @@ public struct ApplyEngine: Sendable {
                 : ledger.last == nil
                 ? "recorded on a later run: the cluster already matched this revision"
                 : "recorded on a later run: the cluster matches this revision (the previous entry was not a success of it)"
-            try await records.append(LedgerEntry.from(run.result, site: run.site, client: run.options.client, message: message, options: run.options), identity: run.identity, requests: run.requests)
+            try await records.append(ledgerEntry(run, message: message), identity: run.identity, requests: run.requests)
         } catch {
             run.recordError = "cannot write the ledger: \(error)"
         }
+    }
+
+    /// The ledger entry of this run. `render` and `client` not given in the options are made
+    /// here (`deferredRender`, `deferredClient`): only runs that write an entry pay for them.
+    func ledgerEntry(_ run: Run, message: String? = nil) async -> LedgerEntry {
+        var options = run.options
+        if options.render == nil, let make = options.deferredRender { options.render = make() }
+        if options.client == nil, let make = options.deferredClient { options.client = await make() }
+        return LedgerEntry.from(run.result, site: run.site, client: options.client, message: message, options: options)
     }
 
     /// Plan: dependency levels of the render.
@@ -572,7 +593,7 @@ public struct ApplyEngine: Sendable {
         let changed = run.outcomes.contains { [.created, .configured, .pruned, .failed].contains($0.status) } || final != run.inventory
         guard changed else { return }
         do {
-            try await records.append(LedgerEntry.from(run.result, site: run.site, client: run.options.client, options: run.options), identity: run.identity, requests: run.requests)
+            try await records.append(ledgerEntry(run), identity: run.identity, requests: run.requests)
         } catch {
             let e = "cannot write the ledger entry of this apply (the next apply records it): \(error)"
             run.recordError = run.recordError.map { $0 + "; " + e } ?? e

@@ -42,6 +42,13 @@ public struct ApplyOptions: Sendable {
     /// What the ledger records to render this apply again exactly (sources, overlay commit,
     /// render options); nil: not known (the entry then cannot be rolled back to).
     public var render: LedgerEntry.Render? = nil
+    /// Makes `render` when it is nil, only when a ledger entry is written: the CLI's record
+    /// inspects the overlay checkout (a git status walk) and copies the Helm reads, work that a
+    /// no-op apply (nothing written) must not pay.
+    public var deferredRender: (@Sendable () -> LedgerEntry.Render?)? = nil
+    /// Makes `client` when it is nil, only when a ledger entry is written (the CLI asks the API
+    /// server who it is: a request a no-op apply does not need).
+    public var deferredClient: (@Sendable () async -> LedgerEntry.Client)? = nil
     /// The ledger `seq` this apply rolls back to (`pattern rollback`), recorded in its entry.
     public var rollbackOf: Int? = nil
     /// Only these objects (used by `drift --heal`); nil = all.

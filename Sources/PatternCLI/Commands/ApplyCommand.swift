@@ -110,7 +110,8 @@ public struct ApplyCommand: AsyncParsableCommand {
             return (r, engine, releases)
         }
         var options = commonOptions()
-        options.render = RenderRecord.make(rendered, repo: repoOptions, recorder: recorder, releases: releases)
+        // Made only when a ledger entry is written (a no-op apply writes none).
+        options.deferredRender = RenderRecord.deferred(rendered, repo: repoOptions, recorder: recorder, releases: releases)
         if let kinds = pruneKinds.isEmpty ? rendered.apply.pruneKinds : pruneKinds { options.pruneKinds = Set(kinds.map(GroupKind.parse)) }
         options.namespaces = cluster.observedNamespaces(for: rendered)
         options.wait = !noWait
@@ -129,7 +130,8 @@ public struct ApplyCommand: AsyncParsableCommand {
         var observed: ApplyEngine.Observed?
         if !dryRun {
             observed = try await preview(rendered, engine: engine, options: options)
-            options.client = await LedgerClient.cli(engine.client)
+            let client = engine.client
+            options.deferredClient = { await LedgerClient.cli(client) }
         }
         try await Self.execute(rendered, engine: engine, options: options, observed: observed, output: output, dryRun: dryRun)
     }
@@ -203,18 +205,21 @@ public struct ApplyCommand: AsyncParsableCommand {
     /// `preview` with the flags given (shared with `pattern rollback`).
     static func preview(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions, diff: Bool, showUnchanged: Bool,
                         yes: Bool, output: ReportFormat) async throws -> ApplyEngine.Observed {
-        let diffs: [ObjectDiff], observation: Observation, inventory: Inventory?
-        do { (diffs, observation, inventory) = try await engine.diff(rendered, namespaces: options.namespaces, lookUpMissing: false) } catch {
+        let read: (diffs: [ObjectDiff], observation: Observation, inventory: Inventory?)
+        do { read = try await engine.diff(rendered, fieldManager: options.fieldManager, namespaces: options.namespaces, lookUpMissing: false) } catch {
             Output.report([.error(error.message, fix: error.fix)])
             throw ReportedFailure()
         }
-        let observed = ApplyEngine.Observed(observation: observation, inventory: inventory, revision: rendered.revision)
+        let diffs = read.diffs
+        // Apply reuses these diffs: every object is diffed once per run.
+        let observed = ApplyEngine.Observed(diff: read, revision: rendered.revision, fieldManager: options.fieldManager)
         // Prunes the engine would carry out: not with --no-prune, only of --prune-kind kinds.
         let shown = diffs.filter { d in
             d.action != .prune || (options.prune && (options.pruneKinds?.contains(d.key.groupKind) ?? true))
         }
         var levels: [ObjectKey: Int] = [:]
-        if let plan = try? ApplyEngine.plan(rendered) {
+        // Levels are shown only in rows, and a no-op shows none (unless --show-unchanged).
+        if showUnchanged || shown.contains(where: { $0.action != .unchanged }), let plan = try? ApplyEngine.plan(rendered) {
             for (i, level) in plan.levels.enumerated() { for k in level { levels[k] = i } }
         }
         let table = ChangePreview(diffs: shown, levels: levels, wait: options.wait)

@@ -13,8 +13,32 @@ enum RenderRecord {
     /// The record of `rendered`, compiled from `repo` while `recorder` was installed.
     static func make(_ rendered: RenderedSite, repo: RepoOptions, recorder: SourceRecorder, releases: ChartReleases,
                      expandApplications: Bool? = nil) -> LedgerEntry.Render {
-        make(rendered, repo: repo, recorder: recorder, releases: releases, expandApplications: expandApplications, overlay: overlay(repo))
+        deferred(rendered, repo: repo, recorder: recorder, releases: releases, expandApplications: expandApplications)()
     }
+
+    /// `make` in two parts: what is in memory is taken now; the overlay checkout's state (a
+    /// libgit2 status walk) and the copy of the Helm reads are made when the closure runs, which
+    /// apply does only when it writes a ledger entry (`ApplyOptions.deferredRender`).
+    static func deferred(_ rendered: RenderedSite, repo: RepoOptions, recorder: SourceRecorder, releases: ChartReleases,
+                         expandApplications: Bool? = nil) -> @Sendable () -> LedgerEntry.Render {
+        let base = LedgerEntry.Render(sources: recorder.sources, charts: recorder.charts, upgraded: releases.upgraded.sorted(),
+                                      upgradeAll: releases.upgradeAll, releaseRevision: releases.revision,
+                                      expandApplications: expandApplications)
+        let root = repo.repo
+        let readsPath = HelmClusterReading.recordPath(rendered.site, repo: repo)
+        let cacheDir = cacheDirectory(repo)
+        return {
+            var r = base
+            if let c = CheckoutState.inspect(root) {
+                r.overlay = .init(commit: c.commit, dirty: c.dirty, path: c.path)
+            }
+            r.helmReads = keepHelmReads(at: readsPath, cacheDir: cacheDir)
+            return r
+        }
+    }
+
+    static func cacheDirectory(_ repo: RepoOptions) -> String { repo.source.cacheDir ?? SourceCache.defaultDirectory() }
+
 
     /// `make` with the overlay checkout already inspected (`overlay(_:)`): commands over many
     /// sites inspect the checkout once, not once per site.
@@ -24,7 +48,7 @@ enum RenderRecord {
                                    upgradeAll: releases.upgradeAll, releaseRevision: releases.revision,
                                    expandApplications: expandApplications)
         r.overlay = overlay
-        r.helmReads = keepHelmReads(rendered.site, repo: repo)
+        r.helmReads = keepHelmReads(at: HelmClusterReading.recordPath(rendered.site, repo: repo), cacheDir: cacheDirectory(repo))
         return r
     }
 
@@ -80,19 +104,18 @@ enum RenderRecord {
 
     /// `<cache>/helm-reads/by-id/<hex>.json`: recorded cluster reads by content, so an old
     /// entry replays the reads it used even after later renders replaced the site's recording.
-    static func helmReadsPath(id: String, repo: RepoOptions) -> String? {
+    static func helmReadsPath(id: String, cacheDir: String) -> String? {
         let hex = id.hasPrefix("sha256:") ? String(id.dropFirst(7)) : id
         guard hex.count == 64, hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { return nil }
-        return (repo.source.cacheDir ?? SourceCache.defaultDirectory()) + "/helm-reads/by-id/" + hex + ".json"
+        return cacheDir + "/helm-reads/by-id/" + hex + ".json"
     }
 
-    /// The content id of the site's recorded cluster reads (nil when there are none), after
-    /// keeping a copy by that id (mode 0600: reads can hold Secret data).
-    static func keepHelmReads(_ site: String, repo: RepoOptions) -> String? {
-        let path = HelmClusterReading.recordPath(site, repo: repo)
+    /// The content id of the site's recorded cluster reads at `path` (nil when there are
+    /// none), after keeping a copy by that id (mode 0600: reads can hold Secret data).
+    static func keepHelmReads(at path: String, cacheDir: String) -> String? {
         guard FileSystem.exists(path), let bytes = readFile(path) else { return nil }
         let id = "sha256:" + SHA256.hex(bytes)
-        if let copy = helmReadsPath(id: id, repo: repo), !FileSystem.exists(copy) {
+        if let copy = helmReadsPath(id: id, cacheDir: cacheDir), !FileSystem.exists(copy) {
             let dir = String(copy[..<copy.lastIndex(of: "/")!])
             try? FileSystem.makeDirectories(dir)
             try? FileSystem.write(copy, bytes, mode: 0o600)
@@ -102,7 +125,7 @@ enum RenderRecord {
 
     /// The reads stored under `id`, nil when the cache no longer has them.
     static func loadHelmReads(id: String, repo: RepoOptions) throws(Diagnostic) -> HelmClusterReads? {
-        guard let path = helmReadsPath(id: id, repo: repo), FileSystem.exists(path), let bytes = readFile(path),
+        guard let path = helmReadsPath(id: id, cacheDir: cacheDirectory(repo)), FileSystem.exists(path), let bytes = readFile(path),
               "sha256:" + SHA256.hex(bytes) == id else { return nil }
         return try HelmClusterReads(decoding: try JSONParser.parse(bytes, file: path), file: path)
     }
