@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 . Benchmarks/lib.sh
 RUNS=${RUNS:-7}
 PER=${PER:-15}
-build_tools pattern
-BIN=$BIN/pattern
+# PATTERN=path/to/pattern measures that binary instead of building one.
+if [ -n "${PATTERN:-}" ]; then BIN=$PATTERN; else build_tools pattern; BIN=$BIN/pattern; fi
 
 # One run of "$@" (output to $OUT): appends wall ms, CPU ms and peak KiB to the arrays.
 measure() {

@@ -3,23 +3,24 @@
 # charts/all, 108 templates, a clustergroup chart with 6 Applications, 12 namespaces and 12
 # Subscriptions) laid out as values-global.yaml + values-hub.yaml + facts, rendered offline.
 #
-# Times (median of RUNS runs, with peak RSS):
+# Times (median of RUNS runs of wall and CPU time, the perf stat task-clock of both cores, with
+# peak RSS; BEFORE=path/to/pattern runs an older build alternately, PATTERN=path skips the build):
 #   pattern render hub                         the site: the clustergroup chart (Applications kept)
 #   pattern values hub --explain               the merged values with provenance
-#   pattern render hub --expand-applications   the whole tree, once the ArgoCD module provides it
+#   pattern render hub --expand-applications   the whole tree (the issue's target)
 #   pattern render charts/all/appN -f …        each Application's chart alone (the tree's cost
 #                                              until expansion is available), summed over the 6
 #   cat <every file of the repo>               the cost of reading the input (the floor)
 #   helm template                              beside it when a `helm` binary is on PATH
 # Target: the expanded tree in ≤ 100 ms on 2 cores.
 #
-#   Benchmarks/vp.sh            RUNS=15 Benchmarks/vp.sh
+#   Benchmarks/vp.sh            RUNS=15 Benchmarks/vp.sh      BEFORE=/tmp/pattern-old Benchmarks/vp.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . Benchmarks/lib.sh
 RUNS=${RUNS:-9}
-build_tools pattern
-BIN=$BIN/pattern
+# PATTERN=path/to/pattern measures that binary instead of building one.
+if [ -n "${PATTERN:-}" ]; then BIN=$PATTERN; else build_tools pattern; BIN=$BIN/pattern; fi
 
 R="$WORK/vp-repo"; G="$WORK/vp-gen"
 rm -rf "$R" "$G"
@@ -58,21 +59,21 @@ spec:
   global: {clusterPlatform: AWS, clusterVersion: "4.18", localClusterDomain: apps.hub.example.com, clusterDomain: hub.example.com, localClusterName: hub}
 YAML
 
+. Benchmarks/helmlib.sh
+templates=$(find "$R/charts/all" -path '*/templates/*' -name '*.yaml' | wc -l)
+echo "repository: 6 charts, $templates chart templates, clustergroup chart with 6 Applications"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+compare_header
+compare "pattern render hub" "$WORK/vp-hub" render -C "$R" hub
+compare "pattern values hub --explain" "$WORK/vp-values" values -C "$R" hub --explain
+compare "pattern render hub --expand-applications" "$WORK/vp-tree" render -C "$R" hub --expand-applications
+compare "process start (pattern version)" "$WORK/vp-version" version
 timeit() { # label outfile command…
   local label=$1 out=$2; shift 2
   local times=()
   for _ in $(seq "$RUNS"); do s=$(now); "$@" > "$out"; e=$(now); times+=("$(ms "$s" "$e")"); done
-  local rss; rss=$( { /usr/bin/time -f %M "$@" >/dev/null; } 2>&1 | tail -1)
-  printf "%-44s %10s %10s %8s\n" "$label" "$(printf "%s\n" "${times[@]}" | median)" "$((rss / 1024))" "$(grep -c '^kind:' "$out" || true)"
+  printf "%-46s %9s\n" "$label" "$(printf "%s\n" "${times[@]}" | median)"
 }
-templates=$(find "$R/charts/all" -path '*/templates/*' -name '*.yaml' | wc -l)
-echo "repository: 6 charts, $templates chart templates, clustergroup chart with 6 Applications"
-printf "%-44s %10s %10s %8s\n" "" "ms(median)" "peakMiB" objects
-timeit "pattern render hub" "$WORK/vp-hub.yaml" "$BIN" render -C "$R" hub
-timeit "pattern values hub --explain" "$WORK/vp-values.txt" "$BIN" values -C "$R" hub --explain
-if "$BIN" render --help 2>&1 | grep -q -- --expand-applications; then
-  timeit "pattern render hub --expand-applications" "$WORK/vp-tree.yaml" "$BIN" render -C "$R" hub --expand-applications
-fi
 total=0; objs=0
 for i in 0 1 2 3 4 5; do
   times=()
@@ -83,7 +84,7 @@ for i in 0 1 2 3 4 5; do
   total=$((total + $(printf "%s\n" "${times[@]}" | median)))
   objs=$((objs + $(grep -c '^kind:' "$WORK/vp-app$i.yaml" || true)))
 done
-printf "%-44s %10s %10s %8s\n" "6 x pattern render <chart-dir> (sum)" "$total" "" "$objs"
+printf "%-46s %9s %9s %9s %8s %8s\n" "6 x pattern render <chart-dir> (sum, wall)" "$total" "" "" "" "$objs"
 files=$(find "$R" -type f)
 timeit "cat (every file of the repository)" "$WORK/vp-cat.txt" cat $files
 if command -v helm >/dev/null; then

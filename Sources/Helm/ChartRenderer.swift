@@ -154,10 +154,17 @@ public struct ChartRenderer: Sendable {
             return index
         }
         _ = collect(chart, values: values, parentPath: nil)
-        templates.sort { a, b in
-            let ca = a.name.utf8.filter { $0 == UInt8(ascii: "/") }.count, cb = b.name.utf8.filter { $0 == UInt8(ascii: "/") }.count
-            return ca != cb ? ca > cb : a.name > b.name
+        // Deepest paths first, then by name descending (slashes counted once per template).
+        var depths: [Int] = []
+        depths.reserveCapacity(templates.count)
+        for t in templates {
+            var n = 0
+            for c in t.name.utf8 where c == UInt8(ascii: "/") { n += 1 }
+            depths.append(n)
         }
+        templates = templates.indices.sorted { a, b in
+            depths[a] != depths[b] ? depths[a] > depths[b] : templates[a].name > templates[b].name
+        }.map { templates[$0] }
         let session = LookupSession(mode: req.lookup)
         let job = TemplateJob(scopes: scopes, templates: templates, release: req.release, capabilities: req.capabilities, lookup: session)
         let rendered = try engine.render(job)

@@ -1,4 +1,5 @@
 import PatternCore
+import HelmTemplate
 
 /// A Helm hook (`helm.sh/hook` annotation) on a rendered object.
 public struct HelmHook: Sendable, Hashable {
@@ -53,6 +54,11 @@ public struct RenderedManifest: Sendable {
 enum ManifestSplitter {
     /// The YAML documents of one rendered file, empty ones dropped.
     static func documents(_ text: String, source: String, limits: YAMLLimits) throws(Diagnostic) -> [Value] {
+        // The usual rendered subset is read directly into values (the same values and marks);
+        // anything else, and every error, goes through the full YAML parser.
+        if let docs = RenderedYAML.documents(text, limits: limits) {
+            return try objects(docs.lazy.map { YAMLDocument(value: $0.value, mark: $0.mark, index: 0) }, source: source)
+        }
         if text.allSatisfy({ $0.isWhitespace }) { return [] }
         let docs: [YAMLDocument]
         do { docs = try YAMLParser.parseStream(text, file: source, limits: limits) } catch {
@@ -61,6 +67,11 @@ enum ManifestSplitter {
             if d.fix == nil { d.fix = "render the chart with `pattern render <chart-dir>` and look at the output of this template" }
             throw d
         }
+        return try objects(docs, source: source)
+    }
+
+    /// The non-null documents as objects (a v1 List as its items).
+    static func objects(_ docs: some Sequence<YAMLDocument>, source: String) throws(Diagnostic) -> [Value] {
         var out: [Value] = []
         for d in docs where !d.value.isNull {
             let v = HelmYAML.yaml11Objects(d.value)

@@ -94,6 +94,9 @@ public struct FunctionMap: Sendable {
     private(set) var nameSet: Set<String>
     /// Exactly `FunctionMap.helm` (unchanged since): renderers share one prebuilt `FunctionIndex`.
     private(set) var isHelmDefault = false
+    /// The names are exactly `FunctionMap.helm`'s (functions may have been replaced, none added
+    /// or removed): parse results do not depend on the map, so parsed files can be shared.
+    private(set) var hasHelmNames = false
 
     public init() {
         table = [:]
@@ -104,6 +107,7 @@ public struct FunctionMap: Sendable {
         get { table[name] }
         set {
             isHelmDefault = false
+            if table[name] == nil || newValue == nil { hasHelmNames = false }
             table[name] = newValue
             if newValue == nil { nameSet.remove(name) } else { nameSet.insert(name) }
         }
@@ -114,6 +118,7 @@ public struct FunctionMap: Sendable {
     /// Adds or replaces the functions of `other`.
     public mutating func merge(_ other: FunctionMap) {
         isHelmDefault = false
+        hasHelmNames = false
         for (k, v) in other.table { table[k] = v }
         nameSet.formUnion(other.nameSet)
     }
@@ -128,6 +133,7 @@ public struct FunctionMap: Sendable {
         m.merge(Sprig.map())
         m.merge(HelmFunctions.map())
         m.isHelmDefault = true
+        m.hasHelmNames = true
         return m
     }()
 }
