@@ -31,13 +31,13 @@ import Glibc
         #expect(failed.stdout.contains("dev: ") && failed.stdout.contains(" created"))
         #expect(failed.stderr.contains("cannot write the ledger entry of this apply"), "\(failed.stderr)")
         #expect(failed.stderr.contains("fix:"))
-        #expect(await pattern(["history", "dev"]).stdout.contains("no applies recorded for dev"))
+        #expect(await pattern(["history", "dev"]).stdout.contains("no applies of dev recorded"))
         server.faults.remove(fault)
         // The next apply has nothing to write but records the converged revision.
         let again = await pattern(["apply", "dev", "--no-wait"])
         #expect(again.status == 0, "\(again.stderr)")
         let history = await pattern(["history", "dev"])
-        #expect(!history.stdout.contains("no applies recorded"), "\(history.stdout)")
+        #expect(!history.stdout.contains("no applies of dev recorded"), "\(history.stdout)")
         #expect(history.stdout.contains("succeeded"))
     }
 }
