@@ -148,7 +148,7 @@ let package = Package(
                                                             "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
         .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm",
-                                                        "Kustomize", "PatternCompile", "PatternSource"]),
+                                                        "Kustomize", "PatternCompile", "PatternSource", "PatternRollout", "KubeClient"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
             "ValidatedPatterns", "PatternRollout",

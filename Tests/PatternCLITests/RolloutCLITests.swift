@@ -3,6 +3,8 @@ import TestSupport
 import Foundation
 import PatternCore
 import KubeTestServer
+import KubeClient
+import PatternRollout
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -228,5 +230,32 @@ import Glibc
         let suspended = await pattern(["rollout", "start", "r", "--hub-context", "hub", "--poll", "0.2", "-o", "json"])
         #expect(!suspended.stderr.contains("reconciled in the cluster"), "\(suspended.stderr)")
         #expect(color("s1") == "blue")
+    }
+    /// `rollout pause` and `rollout abort` print the rollout's status document with `-o`, as
+    /// `rollout status` does (issue 15: every command takes -o text|json|yaml).
+    @Test func pauseAndAbortPrintTheStatusDocumentWithOutput() async throws {
+        defer { cleanup() }
+        let hub = ConfigMapRolloutStore(client: try KubeClient(kubeconfig: clusters.kubeconfigPath, context: "hub"), namespace: "pattern-system")
+        var state = RolloutState(plan: RolloutPlan(name: "r", waves: [.init(name: "canary", sites: ["s1"]), .init(name: "rest", sites: ["s2"])]),
+                                 revision: "v2", now: 1_790_000_000)
+        state.phase = .running
+        state.waves[0].phase = .running
+        _ = try await hub.save(state)
+
+        let paused = await pattern(["rollout", "pause", "r", "--hub-context", "hub", "-o", "json"])
+        #expect(paused.status == 0, "\(paused.stderr)")
+        let doc = try JSONParser.parse(paused.stdout)
+        #expect(doc["apiVersion"]?.string == "pattern.dev/v1alpha1" && doc["kind"]?.string == "RolloutStatus")
+        #expect(doc["phase"]?.string == "paused")
+        #expect(doc["waves"]?.array?.first?["phase"]?.string == "paused")
+        #expect(rolloutState()?["phase"]?.string == "paused")
+
+        let aborted = await pattern(["rollout", "abort", "r", "--hub-context", "hub", "-o", "yaml"])
+        #expect(aborted.status == 0, "\(aborted.stderr)")
+        let y = try YAMLParser.parse(aborted.stdout)
+        #expect(y["kind"]?.string == "RolloutStatus" && y["phase"]?.string == "aborted")
+        // A second abort is refused as an invalid transition (exit 2).
+        let again = await pattern(["rollout", "abort", "r", "--hub-context", "hub"])
+        #expect(again.status == 2 && again.stderr.contains("already aborted"), "\(again.stderr)")
     }
 }

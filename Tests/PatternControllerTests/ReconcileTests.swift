@@ -37,6 +37,8 @@ import KubeTestServer
         #expect(status["lastAppliedRevision"]?.string == site.revision)
         let ledger = try await ApplyEngine(client: cluster.client).records.loadLedger(SiteIdentity(site))
         #expect(ledger.entries.last?.revision == site.revision)
+        // The ledger says the controller applied it, not a CLI user (issue 15).
+        #expect(ledger.entries.last?.client.tool == "pattern-controller")
         #expect(status[path: ["counts", "objects"]]?.int == site.objects.count)
         #expect(status[path: ["counts", "applied"]]?.int == site.objects.count)
 

@@ -289,12 +289,16 @@ public struct RolloutCommand: AsyncParsableCommand {
             discussion: "Example:\n  pattern rollout pause platform-1-5")
         @OptionGroup var options: Options
         @Argument(help: "Rollout name.") var name: String
+        @Option(name: .shortAndLong, help: "Output: text, or json/yaml (the paused rollout's status document).") var output: ReportFormat = .text
 
         func run() async throws {
             let store = try options.store(name)
             do {
                 let s = try await RolloutRunner.pause(name, store: store, by: RolloutCommand.who, now: SystemRolloutClock().now())
-                Output.out("rollout \(name) paused (wave \(s.currentWave.map { s.waves[$0].name } ?? "-")); `pattern rollout resume \(name)` continues\n")
+                switch output {
+                case .text: Output.out("rollout \(name) paused (wave \(s.currentWave.map { s.waves[$0].name } ?? "-")); `pattern rollout resume \(name)` continues\n")
+                case .json, .yaml: Output.document(RolloutStatusView.document(s), output)
+                }
             } catch { throw RolloutCommand.fail(error) }
         }
     }
@@ -335,12 +339,16 @@ public struct RolloutCommand: AsyncParsableCommand {
             discussion: "Example:\n  pattern rollout abort platform-1-5\n  pattern rollback edge-eu      then revert a site by hand")
         @OptionGroup var options: Options
         @Argument(help: "Rollout name.") var name: String
+        @Option(name: .shortAndLong, help: "Output: text, or json/yaml (the aborted rollout's status document).") var output: ReportFormat = .text
 
         func run() async throws {
             let store = try options.store(name)
             do {
-                _ = try await RolloutRunner.abort(name, store: store, by: RolloutCommand.who, now: SystemRolloutClock().now())
-                Output.out("rollout \(name) aborted\n")
+                let s = try await RolloutRunner.abort(name, store: store, by: RolloutCommand.who, now: SystemRolloutClock().now())
+                switch output {
+                case .text: Output.out("rollout \(name) aborted\n")
+                case .json, .yaml: Output.document(RolloutStatusView.document(s), output)
+                }
             } catch { throw RolloutCommand.fail(error) }
         }
     }
