@@ -9,7 +9,7 @@
 # repo-server request.)
 #
 #   RUNS=7 Benchmarks/argocd.sh
-#   BEFORE=/tmp/pattern-old PATTERN=.build-bench/release/pattern Benchmarks/argocd.sh
+#   BEFORE=path/to/old/pattern PATTERN=.build-bench/release/pattern Benchmarks/argocd.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=Benchmarks/work

@@ -10,7 +10,7 @@
 #
 #   Benchmarks/helm.sh                          default sizes: 5 10 20 40 charts x 15 templates
 #   RUNS=9 Benchmarks/helm.sh 20                only the 300-template size (the issue's target)
-#   BEFORE=/tmp/pattern-old Benchmarks/helm.sh 20
+#   BEFORE=path/to/old/pattern Benchmarks/helm.sh 20
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . Benchmarks/lib.sh

@@ -14,7 +14,7 @@
 #   helm template                              beside it when a `helm` binary is on PATH
 # Target: the expanded tree in ≤ 100 ms on 2 cores.
 #
-#   Benchmarks/vp.sh            RUNS=15 Benchmarks/vp.sh      BEFORE=/tmp/pattern-old Benchmarks/vp.sh
+#   Benchmarks/vp.sh            RUNS=15 Benchmarks/vp.sh      BEFORE=path/to/old/pattern Benchmarks/vp.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . Benchmarks/lib.sh
