@@ -32,21 +32,10 @@ import PatternController
             git clone -q --bare '\(work)' '\(root)/srv/bases.git'
             """)
         let pidFile = root + "/daemon.pid"
-        for _ in 0..<5 {
-            let port = Int.random(in: 20000..<60000)
-            _ = try? sh("git daemon --reuseaddr --detach --pid-file='\(pidFile)' --base-path='\(root)/srv' --export-all --listen=127.0.0.1 --port=\(port) '\(root)/srv'")
-            for _ in 0..<100 {
-                if (try? sh("git ls-remote git://127.0.0.1:\(port)/bases.git")) != nil { return (work, port, pidFile) }
-                usleep(20_000)
-            }
-            stop(pidFile)
-        }
-        throw CommandFailed(description: "git daemon did not start")
+        return (work, try GitDaemonProcess.start(basePath: root + "/srv", pidFile: pidFile, probe: "bases.git"), pidFile)
     }
 
-    func stop(_ pidFile: String) {
-        if let text = try? sh("cat '\(pidFile)'"), let pid = Int32(text.split(separator: "\n").first ?? "") { kill(pid, SIGKILL) }
-    }
+    func stop(_ pidFile: String) { GitDaemonProcess.stop(pidFile: pidFile) }
 
     func render(_ objects: [Value]) -> String { YAMLEmitter(options: .init(sortKeys: true)).emitStream(objects) }
 

@@ -50,23 +50,10 @@ import Glibc
             """)
         let commitA = try TestSupport.git(["rev-parse", "HEAD"], in: work)
         let pidFile = root + "/daemon.pid"
-        for _ in 0..<5 {
-            let port = Int.random(in: 20000..<60000)
-            try? sh("git daemon --reuseaddr --detach --pid-file='\(pidFile)' --base-path='\(root)/srv' --export-all --listen=127.0.0.1 --port=\(port) '\(root)/srv'")
-            for _ in 0..<100 {
-                if (try? sh("git ls-remote git://127.0.0.1:\(port)/demo.git")) != nil { return (port, pidFile, commitA) }
-                usleep(20_000)
-            }
-            stop(pidFile)
-        }
-        throw CommandFailed(description: "git daemon did not start")
+        return (try GitDaemonProcess.start(basePath: root + "/srv", pidFile: pidFile, probe: "demo.git"), pidFile, commitA)
     }
 
-    func stop(_ pidFile: String) {
-        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.split(separator: "\n").first ?? "") {
-            kill(pid, SIGKILL)
-        }
-    }
+    func stop(_ pidFile: String) { GitDaemonProcess.stop(pidFile: pidFile) }
 
     /// Commit B: cfg's color green (and `size` dropped), a new ConfigMap `extra`; pushed to the daemon's repository.
     func commitB() throws -> String {
