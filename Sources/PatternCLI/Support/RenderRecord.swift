@@ -21,40 +21,43 @@ enum RenderRecord {
     /// apply does only when it writes a ledger entry (`ApplyOptions.deferredRender`).
     static func deferred(_ rendered: RenderedSite, repo: RepoOptions, recorder: SourceRecorder, releases: ChartReleases,
                          expandApplications: Bool? = nil) -> @Sendable () -> LedgerEntry.Render {
-        let base = LedgerEntry.Render(sources: recorder.sources, charts: recorder.charts, upgraded: releases.upgraded.sorted(),
-                                      upgradeAll: releases.upgradeAll, releaseRevision: releases.revision,
-                                      expandApplications: expandApplications)
-        let root = repo.repo
         let readsPath = HelmClusterReading.recordPath(rendered.site, repo: repo)
-        let cacheDir = cacheDirectory(repo)
+        let (root, cacheDir) = (repo.repo, cacheDirectory(repo))
+        let (sources, charts) = (recorder.sources, recorder.charts)   // what this render used, taken now
         return {
-            var r = base
-            if let c = CheckoutState.inspect(root) {
-                r.overlay = .init(commit: c.commit, dirty: c.dirty, path: c.path)
-            }
-            r.helmReads = keepHelmReads(at: readsPath, cacheDir: cacheDir)
-            return r
+            record(sources: sources, charts: charts, releases: releases, expandApplications: expandApplications,
+                   overlay: overlay(root), readsPath: readsPath, cacheDir: cacheDir)
         }
     }
 
     static func cacheDirectory(_ repo: RepoOptions) -> String { repo.source.cacheDir ?? SourceCache.defaultDirectory() }
 
-
     /// `make` with the overlay checkout already inspected (`overlay(_:)`): commands over many
     /// sites inspect the checkout once, not once per site.
     static func make(_ rendered: RenderedSite, repo: RepoOptions, recorder: SourceRecorder, releases: ChartReleases,
                      expandApplications: Bool? = nil, overlay: LedgerEntry.Render.Overlay?) -> LedgerEntry.Render {
-        var r = LedgerEntry.Render(sources: recorder.sources, charts: recorder.charts, upgraded: releases.upgraded.sorted(),
+        record(sources: recorder.sources, charts: recorder.charts, releases: releases, expandApplications: expandApplications, overlay: overlay,
+               readsPath: HelmClusterReading.recordPath(rendered.site, repo: repo), cacheDir: cacheDirectory(repo))
+    }
+
+    /// The one place a CLI render record is built: what the resolver recorded, the `.Release`
+    /// choices, the overlay checkout and the kept copy of the Helm reads at `readsPath`.
+    private static func record(sources: [LedgerEntry.Render.GitPin], charts: [LedgerEntry.Render.ChartPin], releases: ChartReleases, expandApplications: Bool?,
+                               overlay: LedgerEntry.Render.Overlay?, readsPath: String, cacheDir: String) -> LedgerEntry.Render {
+        var r = LedgerEntry.Render(sources: sources, charts: charts, upgraded: releases.upgraded.sorted(),
                                    upgradeAll: releases.upgradeAll, releaseRevision: releases.revision,
                                    expandApplications: expandApplications)
         r.overlay = overlay
-        r.helmReads = keepHelmReads(at: HelmClusterReading.recordPath(rendered.site, repo: repo), cacheDir: cacheDirectory(repo))
+        r.helmReads = keepHelmReads(at: readsPath, cacheDir: cacheDir)
         return r
     }
 
     /// The overlay checkout's commit, directory and dirtiness (nil: not a git checkout).
-    static func overlay(_ repo: RepoOptions) -> LedgerEntry.Render.Overlay? {
-        CheckoutState.inspect(repo.repo).map { .init(commit: $0.commit, dirty: $0.dirty, path: $0.path) }
+    static func overlay(_ repo: RepoOptions) -> LedgerEntry.Render.Overlay? { overlay(repo.repo) }
+
+    /// The checkout at `root` (nil: not a git checkout).
+    static func overlay(_ root: String) -> LedgerEntry.Render.Overlay? {
+        CheckoutState.inspect(root).map { .init(commit: $0.commit, dirty: $0.dirty, path: $0.path) }
     }
 
     /// Compiles `sites` (one failing site does not stop the others) with one `SourceRecorder`
