@@ -165,42 +165,21 @@ actor ExecCredentialProvider {
     }
 
     /// Runs a process off the cooperative pool; returns exit status, stdout and stderr.
+    /// `Subprocess` (posix_spawn), not Foundation's `Process`: a hub holds many connections
+    /// open, and `Process.run` reads past a buffer when many descriptors are open (see
+    /// PatternCore's Subprocess).
     static func runProcess(_ executable: String, args: [String], env: [String: String]) async throws -> (Int32, [UInt8], [UInt8]) {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Int32, [UInt8], [UInt8]), any Error>) in
             DispatchQueue.global().async {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: executable)
-                p.arguments = args
-                p.environment = env
-                let out = Pipe(), err = Pipe()
-                p.standardOutput = out
-                p.standardError = err
-                p.standardInput = FileHandle.nullDevice
-                do { try p.run() } catch {
-                    c.resume(throwing: KubeError.configuration("cannot run exec plugin \(executable): \(error.localizedDescription)"))
-                    return
+                do {
+                    let o = try Subprocess.run(executable, args, environment: env, maxOutputBytes: 16 << 20)
+                    c.resume(returning: (o.status, o.stdout, o.stderr))
+                } catch {
+                    c.resume(throwing: KubeError.configuration("cannot run exec plugin \(executable): \(error)"))
                 }
-                let errData = LockedBytes()
-                let group = DispatchGroup()
-                group.enter()
-                DispatchQueue.global().async {
-                    errData.set([UInt8](err.fileHandleForReading.readDataToEndOfFile()))
-                    group.leave()
-                }
-                let o = [UInt8](out.fileHandleForReading.readDataToEndOfFile())
-                group.wait()
-                p.waitUntilExit()
-                c.resume(returning: (p.terminationStatus, o, errData.get()))
             }
         }
     }
-}
-
-private final class LockedBytes: @unchecked Sendable {
-    private let lock = Lock()
-    private var bytes: [UInt8] = []
-    func set(_ b: [UInt8]) { lock.withLock { bytes = b } }
-    func get() -> [UInt8] { lock.withLock { bytes } }
 }
 
 /// Seconds since the epoch of an RFC 3339 timestamp (`2026-11-21T19:29:39Z`,

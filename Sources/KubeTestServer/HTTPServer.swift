@@ -169,6 +169,8 @@ final class Connection: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private let lock = Lock()
     private var closed = false
+    /// Set (under `lock`) when `fd` is closed: its number is no longer ours.
+    private var descriptorClosed = false
 
     init(fd: Int32) { self.fd = fd }
 
@@ -187,20 +189,25 @@ final class Connection: @unchecked Sendable {
         return TLSPeer(commonName: "", organizations: [])
     }
 
-    /// Shuts the socket down from another thread (stop/restart, cut connections).
+    /// Shuts the socket down from another thread (stop/restart, cut connections). Under the
+    /// lock that `close` takes too: once the serving thread has closed the descriptor, its
+    /// number may already belong to another socket of the process (a client connection, another
+    /// server's), which must never be shut down from here.
     func abort() {
-        let was = lock.withLock {
-            let was = closed
+        lock.withLock {
+            guard !closed else { return }
             closed = true
-            return was
+            if !descriptorClosed { shutdown(fd, Int32(SHUT_RDWR)) }
         }
-        if !was { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     func close() {
         lock.withLock { closed = true }
         if let s = ssl { ctt_close(s); ssl = nil }
-        Glibc.close(fd)
+        lock.withLock {
+            descriptorClosed = true
+            Glibc.close(fd)
+        }
     }
 
     /// True when the peer has closed its side (checked without consuming data).

@@ -10,17 +10,9 @@ import Testing
 
     /// Runs `openssl args` in `dir`; (exit status, stdout + stderr).
     func openssl(_ args: [String], in dir: String) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        // Subprocess, not Foundation's Process (it crashes a process with many descriptors open).
+        let o = try Subprocess.run("/usr/bin/openssl", args, directory: dir)
+        return (o.status, String(decoding: o.stdout + o.stderr, as: UTF8.self))
     }
 
     func withDir(_ body: (String) throws -> Void) throws {

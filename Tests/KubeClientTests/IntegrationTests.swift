@@ -25,12 +25,8 @@ struct OpenSSLPKI: Sendable {
         key client '/CN=alice/O=platform-team'; printf 'extendedKeyUsage=clientAuth\\n' > client.ext; sign client
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout other-ca.key -out other-ca.crt -days 2 -subj /CN=other-ca 2>/dev/null
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        guard (try? p.run()) != nil else { return nil }
-        p.waitUntilExit()
-        return p.terminationStatus == 0 ? OpenSSLPKI(dir: tmp.path) : nil
+        guard let o = try? Subprocess.run("/bin/sh", ["-c", script]) else { return nil }
+        return o.succeeded ? OpenSSLPKI(dir: tmp.path) : nil
     }()
 }
 

@@ -58,15 +58,19 @@ final class ScriptedServer: @unchecked Sendable {
     /// Stops accepting and ends every open connection, as a server going away does (a client
     /// must not keep reusing a connection to a server that is gone).
     func stop() {
-        shutdown(fd, Int32(SHUT_RDWR)); close(fd)
         // Under the lock: a descriptor leaves `open` and is closed under it too, so a number
-        // reused by another socket is never shut down here.
+        // reused by another socket is never shut down here. The listener is only shut down,
+        // once: the accept thread closes it when it leaves accept(), so its number cannot be
+        // reused by another socket (another server's listener) under that thread.
         lock.lock(); defer { lock.unlock() }
+        guard !stopped else { return }
         stopped = true
+        shutdown(fd, Int32(SHUT_RDWR))
         for c in open { Glibc.shutdown(c, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop(_ lfd: Int32) {
+        defer { close(lfd) }
         while true {
             let c = accept(lfd, nil, nil)
             if c < 0 { if errno == EINTR { continue }; return }

@@ -238,15 +238,7 @@ struct ErrorBehaviourTests {
             try t.write(toFile: "\(dir)/\(n).pem", atomically: false, encoding: .utf8)
         }
         func curl(_ args: [String]) throws -> String {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            p.arguments = ["-s", "--cacert", "\(dir)/ca.pem"] + args
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            try p.run()
-            let out = pipe.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return String(decoding: out, as: UTF8.self)
+            try runTool("/usr/bin/curl", ["-s", "--cacert", "\(dir)/ca.pem"] + args).stdoutText
         }
         let anon = try curl(["\(server.url)/api/v1/namespaces"])
         #expect(anon.contains("\"Unauthorized\""))
@@ -745,26 +737,14 @@ struct ListWatchBehaviourTests {
 @Suite("kubectl against the test server", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl")))
 struct KubectlCompatibilityTests {
     func kubectl(_ kubeconfig: String, _ args: [String], stdin: String? = nil) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
-        p.arguments = ["--kubeconfig", kubeconfig] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        let inPipe = Pipe()
-        p.standardInput = inPipe
         var env = ProcessInfo.processInfo.environment
         // kubectl writes its discovery cache under HOME: a directory removed at exit.
         let home = TemporaryDirectories.make("kubectl-home")
         env["HOME"] = home
         env["KUBECACHEDIR"] = home + "/cache"
-        p.environment = env
-        try p.run()
-        if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try inPipe.fileHandleForWriting.close()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let o = try runTool("/usr/bin/kubectl", ["--kubeconfig", kubeconfig] + args, environment: env,
+                            input: Array((stdin ?? "").utf8))
+        return (o.status, String(decoding: o.stdout + o.stderr, as: UTF8.self))
     }
 
     @Test func getApplyServerSideAndDiff() throws {
@@ -858,28 +838,24 @@ struct ExecutableTests {
         let dir = TemporaryDirectories.make("tas")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: apiserverBinary!)
-        p.arguments = ["--port", "0", "--kubeconfig-out", "\(dir)/kubeconfig", "--simulate-controllers"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
+        let p = try Subprocess.spawn(apiserverBinary!, ["--port", "0", "--kubeconfig-out", "\(dir)/kubeconfig", "--simulate-controllers"],
+                                     stdout: .file("\(dir)/stdout"))
         // Never wait unbounded on the child: SIGKILL after a deadline.
         func stop(within seconds: Double) -> Bool {
-            p.terminate()
+            p.kill(SIGTERM)
             let deadline = Date().addingTimeInterval(seconds)
             while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL); return false }
+            if p.isRunning { p.kill(SIGKILL); p.wait(); return false }
             return true
         }
         defer { if p.isRunning { _ = stop(within: 1) } }
         var line = ""
-        while !line.hasSuffix("\n") {
-            let d = out.fileHandleForReading.availableData
-            if d.isEmpty { break }
-            line += String(decoding: d, as: UTF8.self)
+        let started = Date().addingTimeInterval(30)
+        while !line.hasSuffix("\n") && Date() < started && p.isRunning {
+            line = (try? String(contentsOfFile: "\(dir)/stdout", encoding: .utf8)) ?? ""
+            if !line.hasSuffix("\n") { Thread.sleep(forTimeInterval: 0.02) }
         }
-        let url = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        let url = String(line.split(separator: "\n").first ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(url.hasPrefix("http://127.0.0.1:"))
         let kubeconfig = try String(contentsOfFile: "\(dir)/kubeconfig", encoding: .utf8)
         #expect(kubeconfig.contains("server: \(url)"))
@@ -891,8 +867,7 @@ struct ExecutableTests {
         try c.send("GET", "/version", headers: ["User-Agent": "t"])
         #expect(try c.receive().json["gitVersion"] != nil)
         #expect(stop(within: 10), "SIGTERM did not stop the server")
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        #expect(p.wait() == 0)
     }
 }
 

@@ -32,16 +32,9 @@ import PatternCore
 
     /// Runs a tool; returns its exit status and standard output.
     static func run(_ tool: String, _ args: [String]) throws -> (status: Int32, out: Data) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: which(tool)!)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, data)
+        // Subprocess, not Foundation's Process (it crashes a process with many descriptors open).
+        let o = try Subprocess.run(which(tool)!, args)
+        return (o.status, Data(o.stdout))
     }
 
     @Test(.enabled(if: DifferentialTests.toolsAvailable,

@@ -8,14 +8,8 @@ import KubeTestServer
 /// the archive served on loopback, the archive checked and cached, then rendered offline.
 @Suite struct ChartRepositoryCLITests {
     func shell(_ script: String, in dir: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        p.environment = ["PATH": "/usr/bin:/bin", "LANG": "C"]
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(script)")
+        let o = try runTool("/bin/sh", ["-c", script], environment: ["PATH": "/usr/bin:/bin", "LANG": "C"], in: dir)
+        #expect(o.succeeded, "\(script)\n\(o.stderrText)")
     }
 
     @Test func aChartFromARepositoryRendersAndReplaysOffline() throws {

@@ -6,6 +6,7 @@ import PatternApply
 import PatternController
 import KubeClient
 import KubeTestServer
+import TestSupport
 
 /// The built `pattern` executable, next to the test bundle.
 let patternBinary: String = {
@@ -38,18 +39,15 @@ func freePort() -> Int {
         let repo = try GitPatternRepo()
         try await cluster.createSync(url: repo.url, interval: "1h")
         let port = freePort(), healthPort = freePort()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: patternBinary)
-        p.arguments = ["controller", "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--namespace", "default",
-                       "--identity", "binary", "--metrics-addr", "127.0.0.1:\(port)", "--health-addr", "127.0.0.1:\(healthPort)",
-                       "--log-format", "json", "--cache-dir", cluster.cacheDir,
-                       "--lease-retry", "0.2", "--lease-duration", "2", "--poll-interval", "0.05"]
         let errPath = makeTempDir() + "/stderr"
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let p = try Subprocess.spawn(patternBinary, [
+            "controller", "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--namespace", "default",
+            "--identity", "binary", "--metrics-addr", "127.0.0.1:\(port)", "--health-addr", "127.0.0.1:\(healthPort)",
+            "--log-format", "json", "--cache-dir", cluster.cacheDir,
+            "--lease-retry", "0.2", "--lease-duration", "2", "--poll-interval", "0.05",
+        ], stderr: .file(errPath))
+        defer { p.kill(SIGKILL); p.wait() }
 
         #expect(await eventually(15) { httpGet(port: healthPort, path: "/readyz")?.status == 200 }, "\(readFile(errPath))")
         #expect(httpGet(port: port, path: "/readyz")?.status == 404)
@@ -68,11 +66,11 @@ func freePort() -> Int {
         }, "\(readFile(errPath))")
 
         // SIGTERM: graceful stop, lease released, exit 0.
-        kill(p.processIdentifier, SIGTERM)
+        p.kill(SIGTERM)
         let exited = await eventually(10) { !p.isRunning }
         #expect(exited)
         if exited {
-            #expect(p.terminationReason == .exit && p.terminationStatus == 0, "\(readFile(errPath))")
+            #expect(p.wait() == 0, "\(readFile(errPath))")
         }
         let lease = cluster.server.store.get(group: "coordination.k8s.io", resource: "leases", namespace: "default", name: "pattern-controller")
         #expect(lease?[path: ["spec", "holderIdentity"]]?.string == "")
@@ -89,23 +87,20 @@ extension BinaryTests {
         defer { cluster.stop() }
         let repo = try GitPatternRepo()
         try await cluster.createSync(url: repo.url, site: "hub", interval: "1h")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: patternBinary)
-        p.arguments = ["controller", "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--namespace", "default",
-                       "--identity", "sigterm", "--metrics-addr", "", "--cache-dir", cluster.cacheDir,
-                       "--lease-retry", "0.2", "--lease-duration", "2", "--poll-interval", "0.05"]
         let errPath = makeTempDir() + "/stderr"
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let p = try Subprocess.spawn(patternBinary, [
+            "controller", "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--namespace", "default",
+            "--identity", "sigterm", "--metrics-addr", "", "--cache-dir", cluster.cacheDir,
+            "--lease-retry", "0.2", "--lease-duration", "2", "--poll-interval", "0.05",
+        ], stderr: .file(errPath))
+        defer { p.kill(SIGKILL); p.wait() }
         #expect(await eventually(15) { cluster.server.requestLog.writes.contains { $0.verb == "apply" && $0.resource == "deployments" } },
                 "\(readFile(errPath))")
-        kill(p.processIdentifier, SIGTERM)
+        p.kill(SIGTERM)
         let exited = await eventually(20) { !p.isRunning }
         #expect(exited)
-        if exited { #expect(p.terminationReason == .exit && p.terminationStatus == 0, "\(readFile(errPath))") }
+        if exited { #expect(p.wait() == 0, "\(readFile(errPath))") }
         let lease = cluster.server.store.get(group: "coordination.k8s.io", resource: "leases", namespace: "default", name: "pattern-controller")
         #expect(lease?[path: ["spec", "holderIdentity"]]?.string == "")
         // Everything it wrote is in the inventory.
@@ -128,16 +123,9 @@ extension BinaryTests {
     @Test func applyControllerInstallsTheControllerItself() async throws {
         let cluster = try await ControllerCluster(installCRD: false)
         defer { cluster.stop() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: patternBinary)
-        p.arguments = ["apply", "controller", "-C", repoRoot, "--kubeconfig", cluster.kubeconfigPath, "--context", "test", "--allow-other-context", "--timeout", "30"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(o)\n\(e)")
+        let run = try runTool(patternBinary, ["apply", "controller", "-C", repoRoot, "--kubeconfig", cluster.kubeconfigPath,
+                                              "--context", "test", "--allow-other-context", "--timeout", "30"])
+        #expect(run.status == 0, "\(run.stdoutText)\n\(run.stderrText)")
         let store = cluster.server.store
         let deploy = try #require(store.get(group: "apps", resource: "deployments", namespace: "pattern-system", name: "pattern-controller"))
         #expect(deploy[path: ["spec", "template", "spec", "serviceAccountName"]]?.string == "pattern-controller")

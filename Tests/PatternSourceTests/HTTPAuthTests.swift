@@ -10,7 +10,7 @@ import Glibc
 /// 127.0.0.1: credentials from an env var, a file and the URL reach the server; wrong ones
 /// are an authentication error after a bounded number of attempts; none of them leak.
 final class SmartHTTPServer {
-    let process = Process()
+    let process: Subprocess.Child
     let port: Int
     let root: String
 
@@ -18,20 +18,18 @@ final class SmartHTTPServer {
         self.root = root
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/git/smart-http.py").path
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, root, user, password] + (tls.map { [$0.cert, $0.key] } ?? [])
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while true {
-            let b = out.fileHandleForReading.readData(ofLength: 1)
-            if b.isEmpty || b == Data([10]) { break }
-            line.append(b)
+        // The server prints its port on the first line of standard output (a file here).
+        let portFile = root + "/port.out"
+        process = try Subprocess.spawn("/usr/bin/env", ["python3", script, root, user, password] + (tls.map { [$0.cert, $0.key] } ?? []),
+                                       stdout: .file(portFile))
+        var line = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !line.hasSuffix("\n") && Date() < deadline && process.isRunning {
+            line = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
+            if !line.hasSuffix("\n") { usleep(10_000) }
         }
-        guard let p = Int(String(decoding: line, as: UTF8.self)) else {
-            kill(process.processIdentifier, SIGKILL)
+        guard let p = Int(line.split(separator: "\n").first ?? "") else {
+            process.kill(SIGKILL); process.wait()
             throw CommandFailed(description: "smart-http server did not start")
         }
         port = p
@@ -40,7 +38,7 @@ final class SmartHTTPServer {
     var scheme = "http"
     func url(_ repo: String) -> String { "\(scheme)://127.0.0.1:\(port)/\(repo)" }
     var rejections: Int { ((try? String(contentsOfFile: root + "/unauthorized.log", encoding: .utf8)) ?? "").split(separator: "\n").count }
-    func stop() { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+    func stop() { process.kill(SIGKILL); process.wait() }
     deinit { stop() }
 }
 
@@ -113,16 +111,10 @@ final class SmartHTTPServer {
         let work = try WorkRepo(at: tmp.sub("work"), files: ["p.yaml": "x: 1\n"])
         try FileManager.default.createDirectory(atPath: tmp.sub("srv"), withIntermediateDirectories: true)
         try git(["clone", "-q", "--bare", work.path, tmp.sub("srv/p.git")], in: tmp.path)
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                             "-addext", "subjectAltName=DNS:127.0.0.1,IP:127.0.0.1",
-                             "-keyout", tmp.sub("key.pem"), "-out", tmp.sub("cert.pem")]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0)
+        let openssl = try runTool("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                                                       "-addext", "subjectAltName=DNS:127.0.0.1,IP:127.0.0.1",
+                                                       "-keyout", tmp.sub("key.pem"), "-out", tmp.sub("cert.pem")])
+        try #require(openssl.succeeded)
         let server = try SmartHTTPServer(root: tmp.sub("srv"), user: "deploy", password: "tls-TOKEN-55",
                                          tls: (tmp.sub("cert.pem"), tmp.sub("key.pem")))
         server.scheme = "https"

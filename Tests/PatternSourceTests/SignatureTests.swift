@@ -9,23 +9,12 @@ import Glibc
 /// Runs `exe` with `args` and a fixed environment; returns standard output.
 @discardableResult
 func run(_ exe: String, _ args: [String], in dir: String, input: String? = nil) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: dir)
-    p.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C", "HOME": dir]
-    let out = Pipe(), err = Pipe(), inp = Pipe()
-    p.standardOutput = out; p.standardError = err; p.standardInput = inp
-    try p.run()
-    if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
-    try? inp.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw CommandFailed(description: "\(exe) \(args.joined(separator: " ")) failed: \(String(decoding: e, as: UTF8.self))")
+    let o = try runTool(exe, args, environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C", "HOME": dir],
+                        in: dir, input: Array((input ?? "").utf8))
+    guard o.succeeded else {
+        throw CommandFailed(description: "\(exe) \(args.joined(separator: " ")) failed: \(String(decoding: o.stderr, as: UTF8.self))")
     }
-    return String(decoding: o, as: UTF8.self)
+    return String(decoding: o.stdout, as: UTF8.self)
 }
 
 /// A signing identity made in the test: an SSH key (`ssh-keygen`) or an OpenPGP key (`gpg`).

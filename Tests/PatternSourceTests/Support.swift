@@ -70,29 +70,25 @@ final class GitDaemon {
         var lastError: Error?
         for _ in 0..<5 {
             let port = freeLoopbackPort()
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/lib/git-core/git-daemon")
-            p.arguments = ["--reuseaddr", "--base-path=\(basePath)", "--export-all", "--port=\(port)",
-                           "--listen=127.0.0.1", "--informative-errors", basePath]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
+            let p = try Subprocess.spawn("/usr/lib/git-core/git-daemon",
+                                         ["--reuseaddr", "--base-path=\(basePath)", "--export-all", "--port=\(port)",
+                                          "--listen=127.0.0.1", "--informative-errors", basePath])
             for _ in 0..<200 {
                 if canConnect(port: port) { self.port = port; self.processStarted(p); return }
                 if !p.isRunning { break }
                 usleep(10_000)
             }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+            p.kill(SIGKILL); p.wait()
             lastError = CommandFailed(description: "git daemon did not start on port \(port)")
         }
         throw lastError!
     }
-    private var started: Process?
-    private func processStarted(_ p: Process) { started = p }
+    private var started: Subprocess.Child?
+    private func processStarted(_ p: Subprocess.Child) { started = p }
     func url(_ name: String) -> String { "git://127.0.0.1:\(port)/\(name)" }
     func stop() {
         // SIGKILL: processes spawned from Swift's worker threads inherit a mask that blocks SIGTERM.
-        if let p = started, p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        if let p = started { p.kill(SIGKILL); p.wait() }
         started = nil
     }
     deinit { stop() }

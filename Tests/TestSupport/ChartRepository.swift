@@ -58,13 +58,8 @@ public func chartArchive(_ tmp: TemporaryDirectory, name: String, version: Strin
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/tar")
-    p.arguments = ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "-czf", dir + "/out.tgz", name]
-    p.currentDirectoryURL = URL(fileURLWithPath: dir)
-    try p.run()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0, let data = FileManager.default.contents(atPath: dir + "/out.tgz") else {
+    let tar = try runTool("/bin/tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "-czf", dir + "/out.tgz", name], in: dir)
+    guard tar.succeeded, let data = FileManager.default.contents(atPath: dir + "/out.tgz") else {
         throw CommandFailed(description: "tar -czf failed for chart \(name)")
     }
     return [UInt8](data)

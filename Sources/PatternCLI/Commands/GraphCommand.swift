@@ -73,15 +73,13 @@ public struct GraphCommand: AsyncParsableCommand {
         let dotFile = svg + ".dot"
         try FileSystem.write(dotFile, Array(dot.utf8))
         defer { unlink(dotFile) }
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("dot"), strdup("-Tsvg"), strdup("-o"), strdup(svg), strdup(dotFile), nil]
-        defer { for a in argv { free(a) } }
-        guard posix_spawnp(&pid, "dot", nil, nil, argv, environ) == 0 else {
+        let run: Subprocess.Output
+        do { run = try Subprocess.run("dot", ["-Tsvg", "-o", svg, dotFile]) } catch {
             throw Diagnostic.error("cannot run Graphviz `dot`", fix: "install graphviz, or write DOT with `pattern graph \(site) > plan.dot`")
         }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        if status != 0 { throw Diagnostic.error("`dot` failed (status \(status >> 8))", fix: "install graphviz") }
+        if !run.succeeded {
+            throw Diagnostic.error("`dot` failed (status \(run.status)): \(run.stderrText)", fix: "install graphviz")
+        }
         Output.err("wrote \(svg)\n")
     }
 
