@@ -56,13 +56,16 @@ import KubeClient
         // Each diff belongs to its own object (no result landed in another object's slot).
         #expect(changed.allSatisfy { d in d.changes.first?.desired == .string("value-" + d.key.name.dropFirst(3)) })
 
-        // An apply that observes for itself (no preview to reuse) writes exactly those three.
+        // An apply that observes for itself (no preview to reuse) writes exactly those three
+        // (taking the field back from the other manager, as `--force-conflicts` does).
         await cluster.resetLog()
-        let healed = try await cluster.engine.apply(site, options: fastOptions())
+        var options = fastOptions()
+        options.forceConflicts = true
+        let healed = try await cluster.engine.apply(site, options: options)
         #expect(healed.succeeded, "\(healed.failed)")
         #expect(healed.count(.configured) == 3)
         #expect(healed.count(.unchanged) == site.objects.count - 3)
-        let applied = cluster.server.requestLog.writes.filter { $0.verb == "apply" && $0.resource == "configmaps" }.map(\.name)
+        let applied = cluster.server.requestLog.writes.filter { $0.verb == "apply" && $0.resource == "configmaps" }.compactMap(\.name).filter { $0.hasPrefix("cm-") }
         #expect(applied.sorted() == ["cm-2", "cm-57", "cm-99"])
         let after = try await cluster.engine.diff(site)
         #expect(after.diffs.allSatisfy { $0.action == .unchanged })
