@@ -37,7 +37,7 @@ rm -f "$KP" "$KK" "$KN"
 start_server "$KP"; start_server "$KK"; start_server "$KN"
 
 printf "%-34s %10s %10s\n" "step ($OBJS objects)" "pattern" "kubectl"
-s=$(now); KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply1.json"; e=$(now); p1=$(ms "$s" "$e")
+s=$(now); KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply1.json" 2> "$WORK/apply1.err"; e=$(now); p1=$(ms "$s" "$e")
 s=$(now); KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml" > /dev/null; e=$(now); k1=$(ms "$s" "$e")
 printf "%-34s %8sms %8sms\n" "first apply (pattern waits)" "$p1" "$k1"
 # The same first apply without readiness waits, on its own fresh server: the readiness target
