@@ -8,9 +8,10 @@
 #   BEFORE=path/to/old/pattern Benchmarks/apply.sh 1000
 #
 # No-op diff and apply are timed as medians of REPS runs (kubectl: 3), each with the client's
-# own CPU time (user+sys of the pattern or kubectl process, /usr/bin/time) beside the wall time,
-# and the load average. BEFORE= runs an older `pattern` binary alternately with the new one
-# against the same server, for a before/after in one run.
+# own CPU time (user+sys of the pattern or kubectl process, /usr/bin/time) and the test API
+# server's CPU time for the same run (a real kube-apiserver spends its own CPU on LISTs, not
+# the client's) beside the wall time, and the load average. BEFORE= runs an older `pattern`
+# binary alternately with the new one against the same server, for a before/after in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}
@@ -23,9 +24,10 @@ OBJS=$(grep -c '^kind:' "$WORK/bench-site.yaml")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
+declare -A SERVER_PID
 start_server() { # $1 = kubeconfig path
   "$BIN/pattern-test-apiserver" --port 0 --simulate-controllers --kubeconfig-out "$1" > "$1.log" 2>&1 &
-  PIDS+=($!)
+  PIDS+=($!); SERVER_PID[$1]=$!
   for _ in $(seq 100); do [ -s "$1" ] && break; sleep 0.05; done
   KUBECONFIG="$1" kubectl create namespace site0-apps >/dev/null
 }
@@ -35,7 +37,7 @@ rm -f "$KP" "$KK" "$KN"
 start_server "$KP"; start_server "$KK"; start_server "$KN"
 
 printf "%-34s %10s %10s\n" "step ($OBJS objects)" "pattern" "kubectl"
-s=$(now); KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply1.json"; e=$(now); p1=$(ms "$s" "$e")
+s=$(now); KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply1.json" 2> "$WORK/apply1.err"; e=$(now); p1=$(ms "$s" "$e")
 s=$(now); KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml" > /dev/null; e=$(now); k1=$(ms "$s" "$e")
 printf "%-34s %8sms %8sms\n" "first apply (pattern waits)" "$p1" "$k1"
 # The same first apply without readiness waits, on its own fresh server: the readiness target
@@ -44,29 +46,33 @@ s=$(now); KUBECONFIG="$KN" "$BIN/pattern" apply -C "$C" bench-site --context tes
 printf "%-34s %8sms %10s\n" "first apply --no-wait (pattern)" "$p0" "-"
 
 REPS=${REPS:-5}
-# run_median n command… → "median-wall-ms median-cpu-ms" (cpu: the command's user+sys)
+# CPU time (ms, user+sys) the process $1 has used so far.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
+# run_median n kubeconfig command… → "median-wall-ms median-cpu-ms median-server-cpu-ms"
+# (cpu: the command's user+sys; server: the test API server's CPU during the run)
 run_median() {
-  local n=$1; shift; local w=() c=()
+  local n=$1 sp=${SERVER_PID[$2]}; shift 2; local w=() c=() v=()
   for _ in $(seq "$n"); do
+    a=$(cpu_ms "$sp")
     s=$(now); /usr/bin/time -f "%U %S" -o "$WORK/time.out" "$@" > /dev/null 2>&1 || true; e=$(now)
-    w+=("$(ms "$s" "$e")"); c+=("$(awk '{printf "%d", ($1 + $2) * 1000}' "$WORK/time.out")")
+    w+=("$(ms "$s" "$e")"); c+=("$(awk '{printf "%d", ($1 + $2) * 1000}' "$WORK/time.out")"); v+=($(( $(cpu_ms "$sp") - a )))
   done
-  echo "$(printf "%s\n" "${w[@]}" | median) $(printf "%s\n" "${c[@]}" | median)"
+  echo "$(printf "%s\n" "${w[@]}" | median) $(printf "%s\n" "${c[@]}" | median) $(printf "%s\n" "${v[@]}" | median)"
 }
-row() { # label "wall cpu" ["wall cpu"]
-  local a=($2) b=(${3:-- -})
-  printf "%-34s %8sms (cpu %5sms) %8sms (cpu %5sms)\n" "$1" "${a[0]}" "${a[1]}" "${b[0]}" "${b[1]}"
+row() { # label "wall cpu server" ["wall cpu server"]
+  local a=($2) b=(${3:-- - -})
+  printf "%-34s %8sms (cpu %5sms, server %4sms) %8sms (cpu %5sms, server %4sms)\n" "$1" "${a[0]}" "${a[1]}" "${a[2]}" "${b[0]}" "${b[1]}" "${b[2]}"
 }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-34s %21s %21s\n" "no-op step (median)" "pattern" "kubectl"
+printf "%-34s %34s %34s\n" "no-op step (median)" "pattern" "kubectl"
 for round in 1 2; do
-  [ -n "${BEFORE:-}" ] && row "no-op diff, BEFORE" "$(run_median "$REPS" env KUBECONFIG="$KP" "$BEFORE" diff -C "$C" bench-site --context test)"
-  p2=$(run_median "$REPS" env KUBECONFIG="$KP" "$BIN/pattern" diff -C "$C" bench-site --context test)
-  [ "$round" = 1 ] && k2=$(run_median 3 env KUBECONFIG="$KK" kubectl diff --server-side -f "$WORK/bench-site.yaml")
+  [ -n "${BEFORE:-}" ] && row "no-op diff, BEFORE" "$(run_median "$REPS" "$KP" env KUBECONFIG="$KP" "$BEFORE" diff -C "$C" bench-site --context test)"
+  p2=$(run_median "$REPS" "$KP" env KUBECONFIG="$KP" "$BIN/pattern" diff -C "$C" bench-site --context test)
+  [ "$round" = 1 ] && k2=$(run_median 3 "$KK" env KUBECONFIG="$KK" kubectl diff --server-side -f "$WORK/bench-site.yaml")
   row "no-op diff" "$p2" "$k2"
-  [ -n "${BEFORE:-}" ] && row "no-op apply, BEFORE" "$(run_median "$REPS" env KUBECONFIG="$KP" "$BEFORE" apply -C "$C" bench-site --context test)"
-  p3=$(run_median "$REPS" env KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test)
-  [ "$round" = 1 ] && k3=$(run_median 3 env KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml")
+  [ -n "${BEFORE:-}" ] && row "no-op apply, BEFORE" "$(run_median "$REPS" "$KP" env KUBECONFIG="$KP" "$BEFORE" apply -C "$C" bench-site --context test)"
+  p3=$(run_median "$REPS" "$KP" env KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test)
+  [ "$round" = 1 ] && k3=$(run_median 3 "$KK" env KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml")
   row "no-op apply" "$p3" "$k3"
   [ -n "${BEFORE:-}" ] || break
 done

@@ -58,22 +58,33 @@ public struct ApplyEngine: Sendable {
         let inventory = try await records.loadInventory(identity, requests: requests)
         let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: lookUpMissing,
                                             namespaces: namespaces, requests: requests)
-        var diffs: [ObjectDiff] = []
-        for o in site.objects {
-            // An object another site owns is compared as it is live, and marked with its owner.
-            let live = observation.live[o.key] ?? observation.foreignObjects[o.key]
-            var d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live, ignore: site.ignoreDifferences),
-                                      live: live, manager: fieldManager, options: IgnoreDifferences.options(site.ignoreDifferences))
-            d.ownedBy = observation.foreign[o.key]
-            diffs.append(d)
-        }
+        // An object another site owns is compared as it is live, and marked with its owner.
+        var diffs = ApplyEngine.diffObjects(site.objects, site: site, observation: observation, identity: identity,
+                                            fieldManager: fieldManager, othersAsLive: true)
         let desiredKeys = Set(site.objects.map(\.key))
-        for key in (inventory?.objects ?? []).sorted() where !desiredKeys.contains(key) {
+        // Prune candidates in key order (only those: sorting the whole inventory costs more than the rest).
+        for key in (inventory?.objects ?? []).filter({ !desiredKeys.contains($0) }).sorted() {
             if let live = observation.live[key], identity.owns(live), !Lifecycle.pruneDisabled(live) {
                 diffs.append(ObjectDiffer.diff(desired: nil, live: live, manager: fieldManager))
             }
         }
         return (diffs, observation, inventory)
+    }
+
+    /// Each object's diff against what observe read, in render order, spread over the cores
+    /// (every object is diffed alone). `othersAsLive`: an object another site owns is compared
+    /// with its live state and marked `ownedBy` (diff); otherwise it is a create (apply).
+    static func diffObjects(_ objects: [RenderedObject], site: RenderedSite, observation: Observation, identity: SiteIdentity,
+                            fieldManager: String, othersAsLive: Bool) -> [ObjectDiff] {
+        let ignore = site.ignoreDifferences
+        let options = IgnoreDifferences.options(ignore)
+        return ParallelMap.map(objects) { o in
+            let live = observation.live[o.key] ?? (othersAsLive ? observation.foreignObjects[o.key] : nil)
+            var d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live, ignore: ignore),
+                                      live: live, manager: fieldManager, options: options)
+            if othersAsLive { d.ownedBy = observation.foreign[o.key] }
+            return d
+        }
     }
 
     /// Server dry-run apply of every object that differs: what the API server would store.
@@ -214,17 +225,18 @@ public struct ApplyEngine: Sendable {
     /// (objects another site owns are diffed again: apply compares them as creates).
     func diffStep(_ run: inout Run, reuse: [ObjectKey: ObjectDiff] = [:]) {
         run.diffByKey.reserveCapacity(run.site.objects.count)
+        var toDiff: [RenderedObject] = []
         for o in run.site.objects {
-            let live = run.observation.live[o.key]
-            run.modes[o.key] = Lifecycle.applyMode(rendered: o.object, live: live)
+            run.modes[o.key] = Lifecycle.applyMode(rendered: o.object, live: run.observation.live[o.key])
             if let d = reuse[o.key], d.ownedBy == nil, run.observation.foreign[o.key] == nil {
                 run.diffByKey[o.key] = d
-                continue
+            } else {
+                toDiff.append(o)
             }
-            run.diffByKey[o.key] = ObjectDiffer.diff(desired: ApplyEngine.comparable(run.identity.prepare(o.object), live: live, ignore: run.site.ignoreDifferences),
-                                                     live: live, manager: run.options.fieldManager,
-                                                     options: IgnoreDifferences.options(run.site.ignoreDifferences))
         }
+        let diffs = ApplyEngine.diffObjects(toDiff, site: run.site, observation: run.observation, identity: run.identity,
+                                            fieldManager: run.options.fieldManager, othersAsLive: false)
+        for (o, d) in zip(toDiff, diffs) { run.diffByKey[o.key] = d }
     }
 
     /// Ownership: rendered objects another pattern site owns are refused unless adopted.

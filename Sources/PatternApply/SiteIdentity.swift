@@ -6,13 +6,17 @@ import PatternRecord
 /// every object (`pattern.dev/owner`, ApplySet `part-of`), the selector Observe lists with, and
 /// the inventory/ledger names.
 public struct SiteIdentity: Sendable, Hashable {
-    public var pattern: String
-    public var site: String
+    public var pattern: String { didSet { applySetID = emptyInventory.applySetID } }
+    public var site: String { didSet { applySetID = emptyInventory.applySetID } }
     /// Namespace holding the inventory and ledger ConfigMaps.
-    public var recordNamespace: String
+    public var recordNamespace: String { didSet { applySetID = emptyInventory.applySetID } }
+    /// The ApplySet id of the site's inventory (`applyset.kubernetes.io/part-of` of every
+    /// member): a SHA-256 of the inventory's name, made once, not once per object.
+    public private(set) var applySetID: String = ""
 
     public init(pattern: String, site: String, recordNamespace: String = Inventory.defaultNamespace) {
         self.pattern = pattern; self.site = site; self.recordNamespace = recordNamespace
+        applySetID = emptyInventory.applySetID
     }
 
     public init(_ r: RenderedSite, recordNamespace: String = Inventory.defaultNamespace) {
@@ -31,7 +35,7 @@ public struct SiteIdentity: Sendable, Hashable {
 
     /// The object as it is applied: the render plus the member labels.
     public func prepare(_ object: Value) -> Value {
-        var v = Ownership.withMemberLabels(object, pattern: pattern, site: site, applySetID: emptyInventory.applySetID)
+        var v = Ownership.withMemberLabels(object, pattern: pattern, site: site, applySetID: applySetID)
         v[path: ["metadata", "annotations", LabelKeys.appliedHash]] = .string(SiteIdentity.configHash(v))
         return v
     }

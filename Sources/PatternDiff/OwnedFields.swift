@@ -123,7 +123,8 @@ public enum OwnedFields {
         let desired = normalizeDesired(rawDesired)
         let ctx = SchemaContext(object: desired.kindName == nil ? live : desired, catalog: options.schemas)
         var changes: [FieldChange] = []
-        walk(desired, live, path: FieldPath(), fields: [], ctx: ctx, into: &changes)
+        var path = FieldPath(), fields: [String] = []
+        walk(desired, live, path: &path, fields: &fields, ctx: ctx, into: &changes)
         changes += removals(desired: rawDesired, normalized: desired, live: live, manager: manager, schemas: options.schemas)
         changes.sort { $0.path < $1.path }
         if SecretRedaction.isSecret(desired) {
@@ -186,7 +187,10 @@ public enum OwnedFields {
         }
     }
 
-    private static func walk(_ d: Value, _ l: Value?, path: FieldPath, fields: [String], ctx: SchemaContext, into out: inout [FieldChange]) {
+    /// `path` and `fields` are the position of `d`, grown and shrunk in place as the walk goes
+    /// down and up (no new arrays per field visited); a change copies the path it was found at.
+    private static func walk(_ d: Value, _ l: Value?, path: inout FieldPath, fields: inout [String], ctx: SchemaContext,
+                             into out: inout [FieldChange]) {
         guard let l, !l.isNull else {
             if !isEmptyish(d) { out.append(FieldChange(path: path, kind: .added, desired: d, live: nil)) }
             return
@@ -202,9 +206,13 @@ public enum OwnedFields {
                 return
             }
             for (k, dv) in o {
-                let f = fields + [k]
-                if MergeSchema.isIgnored(f) { continue }
-                walk(dv, lo[k], path: path.appending(.field(k)), fields: f, ctx: ctx, into: &out)
+                fields.append(k)
+                if !MergeSchema.isIgnored(fields) {
+                    path.elements.append(.field(k))
+                    walk(dv, lo[k], path: &path, fields: &fields, ctx: ctx, into: &out)
+                    path.elements.removeLast()
+                }
+                fields.removeLast()
             }
         case .array(let a):
             guard let la = l.array else {
@@ -230,7 +238,9 @@ public enum OwnedFields {
                     if let e = MergeSchema.element(for: item, in: lt, index: i), index[e] == nil { index[e] = item }
                 }
                 for (item, e) in zip(a, dElems) {
-                    walk(item, index[e!], path: path.appending(e!), fields: fields, ctx: ctx, into: &out)
+                    path.elements.append(e!)
+                    walk(item, index[e!], path: &path, fields: &fields, ctx: ctx, into: &out)
+                    path.elements.removeLast()
                 }
             }
         default:

@@ -133,7 +133,8 @@ public struct ApplyCommand: AsyncParsableCommand {
             let client = engine.client
             options.deferredClient = { await LedgerClient.cli(client) }
         }
-        try await Self.execute(rendered, engine: engine, options: options, observed: observed, output: output, dryRun: dryRun)
+        let result = try await Self.execute(rendered, engine: engine, options: options, observed: observed, output: output, dryRun: dryRun)
+        KeepUntilExit.keep(rendered, observed as Any, result)
     }
 
     /// Applies with progress on stderr, prints the report, and throws when the apply failed

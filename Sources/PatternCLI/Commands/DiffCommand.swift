@@ -65,7 +65,9 @@ public struct DiffCommand: AsyncParsableCommand {
         let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 2)
         let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
         do {
-            let (diffs, _, _) = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered))
+            let read = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered))
+            KeepUntilExit.keep(read, rendered, installRender)
+            let diffs = read.diffs
             var dryRunFailures: [(ObjectKey, KubeError)] = []
             if serverSide { dryRunFailures = await engine.serverDryRun(rendered, diffs: diffs) }
             let changed = diffs.contains { $0.action != .unchanged }

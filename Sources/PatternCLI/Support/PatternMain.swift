@@ -15,7 +15,9 @@ public enum PatternMain {
             Output.err("Error: \(error.message)\n")
             return 2
         }
-        return await Output.$colorMode.withValue(mode) { await runParsed(rest) }
+        return await Output.$colorMode.withValue(mode) {
+            await KeepUntilExit.$processEndsAfterRun.withValue(arguments == nil) { await runParsed(rest) }
+        }
     }
 
     /// `--color=auto|always|never`, `--color <mode>` and `--no-color`, taken out of the arguments
