@@ -155,3 +155,20 @@ private func yaml(_ s: String) throws -> Value { try YAMLParser.parse(s) }
         #expect(ImageTransformer.matches("redis:7@sha256:aa", "redis"))
     }
 }
+
+/// Field-spec paths as Kustomize writes them (`\/` inside annotation keys, `[]` list markers).
+@Suite struct FieldSpecPathTests {
+    @Test func splitsOnSlashesKeepingEscapedOnesAndListMarkers() {
+        #expect(FieldSpec.splitPath("spec/template/metadata/labels") == ["spec", "template", "metadata", "labels"])
+        #expect(FieldSpec.splitPath("metadata/annotations/nginx.ingress.kubernetes.io\\/auth-secret")
+                == ["metadata", "annotations", "nginx.ingress.kubernetes.io/auth-secret"])
+        #expect(FieldSpec.splitPath("spec/volumeClaimTemplates[]/metadata") == ["spec", "volumeClaimTemplates[]", "metadata"])
+        // Empty segments are dropped; a backslash not before a slash is kept, also at the end.
+        #expect(FieldSpec.splitPath("/a//b/") == ["a", "b"])
+        #expect(FieldSpec.splitPath("a\\b/c\\") == ["a\\b", "c\\"])
+        #expect(FieldSpec.splitPath("a\\\\/b") == ["a\\/b"])
+        #expect(FieldSpec.splitPath("") == [])
+        // pathString is the inverse for keys holding slashes.
+        #expect(FieldSpec(path: "metadata/annotations/a\\/b").pathString == "metadata/annotations/a\\/b")
+    }
+}
