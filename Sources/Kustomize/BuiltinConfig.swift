@@ -138,19 +138,34 @@ enum BuiltinConfig {
         return out
     }()
 
-    /// `metadata/labels` plus pod-template labels (`labels[].includeTemplates`).
-    static let templateLabels: [FieldSpec] = [
-        spec("metadata/labels", create: true),
-        spec("spec/template/metadata/labels", kind: "ReplicationController", version: "v1", create: true),
-        spec("spec/template/metadata/labels", kind: "Deployment", create: true),
-        spec("spec/template/metadata/labels", kind: "ReplicaSet", create: true),
-        spec("spec/template/metadata/labels", kind: "DaemonSet", create: true),
-        spec("spec/template/metadata/labels", kind: "StatefulSet", group: "apps", create: true),
-        spec("spec/volumeClaimTemplates[]/metadata/labels", kind: "StatefulSet", group: "apps", create: true),
-        spec("spec/template/metadata/labels", kind: "Job", group: "batch", create: true),
-        spec("spec/jobTemplate/metadata/labels", kind: "CronJob", group: "batch", create: true),
-        spec("spec/jobTemplate/spec/template/metadata/labels", kind: "CronJob", group: "batch", create: true),
+    /// Where each workload keeps its pod template's metadata (Kustomize's `commonLabels` and
+    /// `commonAnnotations` tables list the same places, in this order).
+    private static let podTemplateMetadata: [(path: String, kind: String, group: String, version: String)] = [
+        ("spec/template/metadata", "ReplicationController", "", "v1"),
+        ("spec/template/metadata", "Deployment", "", ""),
+        ("spec/template/metadata", "ReplicaSet", "", ""),
+        ("spec/template/metadata", "DaemonSet", "", ""),
+        ("spec/template/metadata", "StatefulSet", "apps", ""),
+        ("spec/template/metadata", "Job", "batch", ""),
+        ("spec/jobTemplate/metadata", "CronJob", "batch", ""),
+        ("spec/jobTemplate/spec/template/metadata", "CronJob", "batch", ""),
     ]
+
+    /// `metadata/<field>` and every pod template's `<field>` (labels or annotations), created
+    /// when missing; for labels also StatefulSet `volumeClaimTemplates`, right after StatefulSet.
+    private static func metadataAndTemplates(_ field: String) -> [FieldSpec] {
+        var out = [spec("metadata/" + field, create: true)]
+        for t in podTemplateMetadata {
+            out.append(spec(t.path + "/" + field, kind: t.kind, group: t.group, version: t.version, create: true))
+            if field == "labels" && t.kind == "StatefulSet" {
+                out.append(spec("spec/volumeClaimTemplates[]/metadata/labels", kind: "StatefulSet", group: "apps", create: true))
+            }
+        }
+        return out
+    }
+
+    /// `metadata/labels` plus pod-template labels (`labels[].includeTemplates`).
+    static let templateLabels: [FieldSpec] = metadataAndTemplates("labels")
 
     /// `commonLabels` (and `labels[].includeSelectors`): selectors, metadata and templates.
     static let commonLabels: [FieldSpec] = {
@@ -183,17 +198,7 @@ enum BuiltinConfig {
     }()
 
     /// `commonAnnotations`: metadata and pod-template annotations.
-    static let commonAnnotations: [FieldSpec] = [
-        spec("metadata/annotations", create: true),
-        spec("spec/template/metadata/annotations", kind: "ReplicationController", version: "v1", create: true),
-        spec("spec/template/metadata/annotations", kind: "Deployment", create: true),
-        spec("spec/template/metadata/annotations", kind: "ReplicaSet", create: true),
-        spec("spec/template/metadata/annotations", kind: "DaemonSet", create: true),
-        spec("spec/template/metadata/annotations", kind: "StatefulSet", group: "apps", create: true),
-        spec("spec/template/metadata/annotations", kind: "Job", group: "batch", create: true),
-        spec("spec/jobTemplate/metadata/annotations", kind: "CronJob", group: "batch", create: true),
-        spec("spec/jobTemplate/spec/template/metadata/annotations", kind: "CronJob", group: "batch", create: true),
-    ]
+    static let commonAnnotations: [FieldSpec] = metadataAndTemplates("annotations")
 
     /// `varReference`: fields where `$(VAR)` references of `vars` are replaced.
     static let varReference: [FieldSpec] = {
