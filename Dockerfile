@@ -7,7 +7,8 @@
 #
 # Stage 1 (build): the Swift 6 toolchain on Debian 12 with the C libraries' headers the shim
 # targets (CYAML, CCurl, CGit2, CTestTLS) compile against, then a release build with the Swift
-# runtime and Foundation linked statically (--static-swift-stdlib).
+# runtime and Foundation linked statically (--static-swift-stdlib), position-dependent
+# (-no-pie: no relative relocations to apply at every start; Benchmarks/lib.sh builds the same way).
 # Stage 2 (runtime): Debian 12 slim with only the shared C libraries the binary loads
 # (libyaml, libcurl, libgit2) and CA certificates, running as a non-root user.
 
@@ -32,9 +33,9 @@ COPY Tests ./Tests
 #   docker build --build-arg PATTERN_GIT_COMMIT=$(git rev-parse HEAD) .
 # (without it the version says commit "unknown").
 ARG PATTERN_GIT_COMMIT=""
-RUN PATTERN_GIT_COMMIT="${PATTERN_GIT_COMMIT}" swift build -c release --product pattern --static-swift-stdlib \
+RUN PATTERN_GIT_COMMIT="${PATTERN_GIT_COMMIT}" swift build -c release --product pattern --static-swift-stdlib -Xlinker -no-pie \
  && mkdir -p /out \
- && cp "$(swift build -c release --show-bin-path)/pattern" /out/pattern \
+ && cp "$(swift build -c release -Xlinker -no-pie --show-bin-path)/pattern" /out/pattern \
  && strip /out/pattern
 
 # ---------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ let package = Package(
         // MARK: C shims (libyaml, libcurl, libgit2, OpenSSL for the test API server's TLS and signatures)
         .target(name: "CYAML", linkerSettings: [.linkedLibrary("yaml")]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),  // libcurl is dlopened on first use (shim.c)
-        .target(name: "CGit2", linkerSettings: [.linkedLibrary("git2")]),
+        .target(name: "CGit2", linkerSettings: [.linkedLibrary("dl")]),  // libgit2 is dlopened on first use (load.c)
         .target(name: "CTestTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         /// OpenSSL libcrypto: digests and the Ed25519 / ECDSA P-256 / RSA checks of commit
@@ -108,7 +108,13 @@ let package = Package(
         /// that changed the checkout (Docs/cli.md, "version").
         .plugin(name: "GitInfoPlugin", capability: .buildTool(), dependencies: ["pattern-gitinfo"]),
         .executableTarget(name: "pattern-gitinfo"),
-        .executableTarget(name: "pattern", dependencies: ["PatternCLI"]),
+        /// Linked without exporting its symbols: with `--static-swift-stdlib` the runtime's link
+        /// arguments add `-export-dynamic`, which exports ~18,000 symbols nothing looks up and
+        /// that the loader and `dladdr` then page through at every start (Docs/benchmarks.md).
+        /// Release builds (Benchmarks/lib.sh, Dockerfile) also pass `-Xlinker -no-pie`, which is
+        /// only safe with the static runtime, so it is not set here.
+        .executableTarget(name: "pattern", dependencies: ["PatternCLI"],
+                          linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
         /// Times HelmTemplate on a `helm create`-style Deployment (Benchmarks/helm-template.sh).
         .executableTarget(name: "helm-template-bench", dependencies: ["HelmTemplate", "PatternCore"]),
 

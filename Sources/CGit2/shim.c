@@ -1,26 +1,38 @@
-#include "CGit2.h"
+#include "lazy.h"
 #include <stdlib.h>
 #include <string.h>
 
+// git_libgit2_opts is variadic, so it has no forwarder (forwarders.c): it is called through the
+// loaded pointer, and fails like any libgit2 call when libgit2 cannot be loaded.
+#define CGIT2_OPTS(...) (cgit2_loaded() ? cgit2_fn.git_libgit2_opts(__VA_ARGS__) : -1)
+
 int cgit2_opt_set_ssl_cert_locations(const char *file, const char *dir) {
-    return git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, dir);
+    return CGIT2_OPTS(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, dir);
 }
 int cgit2_opt_set_user_agent(const char *agent) {
-    return git_libgit2_opts(GIT_OPT_SET_USER_AGENT, agent);
+    return CGIT2_OPTS(GIT_OPT_SET_USER_AGENT, agent);
 }
 int cgit2_opt_set_search_path(int level, const char *path) {
-    return git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, path);
+    return CGIT2_OPTS(GIT_OPT_SET_SEARCH_PATH, level, path);
 }
 int cgit2_opt_set_owner_validation(int enabled) {
-    return git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, enabled);
+    return CGIT2_OPTS(GIT_OPT_SET_OWNER_VALIDATION, enabled);
 }
 int cgit2_opt_enable_fsync_gitdir(int enabled) {
-    return git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, enabled);
+    return CGIT2_OPTS(GIT_OPT_ENABLE_FSYNC_GITDIR, enabled);
 }
 
 int cgit2_last_error(char *buf, size_t size) {
-    const git_error *e = git_error_last();
     if (size > 0) buf[0] = 0;
+    if (!cgit2_loaded()) {
+        // Every call failed because libgit2 is missing: say so (with the fix), as class INVALID.
+        if (size > 0) {
+            strncpy(buf, cgit2_load_message(), size - 1);
+            buf[size - 1] = 0;
+        }
+        return GIT_ERROR_INVALID;
+    }
+    const git_error *e = git_error_last();
     if (!e) return -1;
     if (e->message && size > 0) {
         strncpy(buf, e->message, size - 1);

@@ -138,37 +138,52 @@ enum BuiltinConfig {
         return out
     }()
 
+    /// Where each workload keeps its pod template's metadata (Kustomize's `commonLabels` and
+    /// `commonAnnotations` tables list the same places, in this order).
+    private static let podTemplateMetadata: [(path: String, kind: String, group: String, version: String)] = [
+        ("spec/template/metadata", "ReplicationController", "", "v1"),
+        ("spec/template/metadata", "Deployment", "", ""),
+        ("spec/template/metadata", "ReplicaSet", "", ""),
+        ("spec/template/metadata", "DaemonSet", "", ""),
+        ("spec/template/metadata", "StatefulSet", "apps", ""),
+        ("spec/template/metadata", "Job", "batch", ""),
+        ("spec/jobTemplate/metadata", "CronJob", "batch", ""),
+        ("spec/jobTemplate/spec/template/metadata", "CronJob", "batch", ""),
+    ]
+
+    /// `metadata/<field>` and every pod template's `<field>` (labels or annotations), created
+    /// when missing; for labels also StatefulSet `volumeClaimTemplates`, right after StatefulSet.
+    private static func metadataAndTemplates(_ field: String) -> [FieldSpec] {
+        var out = [spec("metadata/" + field, create: true)]
+        for t in podTemplateMetadata {
+            out.append(spec(t.path + "/" + field, kind: t.kind, group: t.group, version: t.version, create: true))
+            if field == "labels" && t.kind == "StatefulSet" {
+                out.append(spec("spec/volumeClaimTemplates[]/metadata/labels", kind: "StatefulSet", group: "apps", create: true))
+            }
+        }
+        return out
+    }
+
     /// `metadata/labels` plus pod-template labels (`labels[].includeTemplates`).
-    static let templateLabels: [FieldSpec] = FieldSpecTable.parseList(parse("""
-        - {path: metadata/labels, create: true}
-        - {path: spec/template/metadata/labels, create: true, version: v1, kind: ReplicationController}
-        - {path: spec/template/metadata/labels, create: true, kind: Deployment}
-        - {path: spec/template/metadata/labels, create: true, kind: ReplicaSet}
-        - {path: spec/template/metadata/labels, create: true, kind: DaemonSet}
-        - {path: spec/template/metadata/labels, create: true, group: apps, kind: StatefulSet}
-        - {path: "spec/volumeClaimTemplates[]/metadata/labels", create: true, group: apps, kind: StatefulSet}
-        - {path: spec/template/metadata/labels, create: true, group: batch, kind: Job}
-        - {path: spec/jobTemplate/metadata/labels, create: true, group: batch, kind: CronJob}
-        - {path: spec/jobTemplate/spec/template/metadata/labels, create: true, group: batch, kind: CronJob}
-        """))
+    static let templateLabels: [FieldSpec] = metadataAndTemplates("labels")
 
     /// `commonLabels` (and `labels[].includeSelectors`): selectors, metadata and templates.
     static let commonLabels: [FieldSpec] = {
-        var out = FieldSpecTable.parseList(parse("""
-            - {path: spec/selector, create: true, version: v1, kind: Service}
-            - {path: spec/selector, create: true, version: v1, kind: ReplicationController}
-            - {path: spec/selector/matchLabels, create: true, kind: Deployment}
-            - {path: spec/selector/matchLabels, create: true, kind: ReplicaSet}
-            - {path: spec/selector/matchLabels, create: true, kind: DaemonSet}
-            - {path: spec/selector/matchLabels, create: true, group: apps, kind: StatefulSet}
-            - {path: "spec/volumeClaimTemplates[]/metadata/labels", create: true, group: apps, kind: StatefulSet}
-            - {path: spec/selector/matchLabels, create: false, group: batch, kind: Job}
-            - {path: spec/jobTemplate/spec/selector/matchLabels, create: false, group: batch, kind: CronJob}
-            - {path: spec/selector/matchLabels, create: false, group: policy, kind: PodDisruptionBudget}
-            - {path: spec/podSelector/matchLabels, create: false, group: networking.k8s.io, kind: NetworkPolicy}
-            - {path: spec/ingress/from/podSelector/matchLabels, create: false, group: networking.k8s.io, kind: NetworkPolicy}
-            - {path: spec/egress/to/podSelector/matchLabels, create: false, group: networking.k8s.io, kind: NetworkPolicy}
-            """))
+        var out = [
+            spec("spec/selector", kind: "Service", version: "v1", create: true),
+            spec("spec/selector", kind: "ReplicationController", version: "v1", create: true),
+            spec("spec/selector/matchLabels", kind: "Deployment", create: true),
+            spec("spec/selector/matchLabels", kind: "ReplicaSet", create: true),
+            spec("spec/selector/matchLabels", kind: "DaemonSet", create: true),
+            spec("spec/selector/matchLabels", kind: "StatefulSet", group: "apps", create: true),
+            spec("spec/volumeClaimTemplates[]/metadata/labels", kind: "StatefulSet", group: "apps", create: true),
+            spec("spec/selector/matchLabels", kind: "Job", group: "batch", create: false),
+            spec("spec/jobTemplate/spec/selector/matchLabels", kind: "CronJob", group: "batch", create: false),
+            spec("spec/selector/matchLabels", kind: "PodDisruptionBudget", group: "policy", create: false),
+            spec("spec/podSelector/matchLabels", kind: "NetworkPolicy", group: "networking.k8s.io", create: false),
+            spec("spec/ingress/from/podSelector/matchLabels", kind: "NetworkPolicy", group: "networking.k8s.io", create: false),
+            spec("spec/egress/to/podSelector/matchLabels", kind: "NetworkPolicy", group: "networking.k8s.io", create: false),
+        ]
         let affinity = [
             "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
             "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
@@ -183,17 +198,7 @@ enum BuiltinConfig {
     }()
 
     /// `commonAnnotations`: metadata and pod-template annotations.
-    static let commonAnnotations: [FieldSpec] = FieldSpecTable.parseList(parse("""
-        - {path: metadata/annotations, create: true}
-        - {path: spec/template/metadata/annotations, create: true, version: v1, kind: ReplicationController}
-        - {path: spec/template/metadata/annotations, create: true, kind: Deployment}
-        - {path: spec/template/metadata/annotations, create: true, kind: ReplicaSet}
-        - {path: spec/template/metadata/annotations, create: true, kind: DaemonSet}
-        - {path: spec/template/metadata/annotations, create: true, group: apps, kind: StatefulSet}
-        - {path: spec/template/metadata/annotations, create: true, group: batch, kind: Job}
-        - {path: spec/jobTemplate/metadata/annotations, create: true, group: batch, kind: CronJob}
-        - {path: spec/jobTemplate/spec/template/metadata/annotations, create: true, group: batch, kind: CronJob}
-        """))
+    static let commonAnnotations: [FieldSpec] = metadataAndTemplates("annotations")
 
     /// `varReference`: fields where `$(VAR)` references of `vars` are replaced.
     static let varReference: [FieldSpec] = {
@@ -226,12 +231,12 @@ enum BuiltinConfig {
     }()
 
     /// `replicas`: where a replica count lives.
-    static let replicas: [FieldSpec] = FieldSpecTable.parseList(parse("""
-        - {path: spec/replicas, create: true, kind: Deployment}
-        - {path: spec/replicas, create: true, kind: ReplicationController}
-        - {path: spec/replicas, create: true, kind: ReplicaSet}
-        - {path: spec/replicas, create: true, kind: StatefulSet}
-        """))
+    static let replicas: [FieldSpec] = [
+        spec("spec/replicas", kind: "Deployment", create: true),
+        spec("spec/replicas", kind: "ReplicationController", create: true),
+        spec("spec/replicas", kind: "ReplicaSet", create: true),
+        spec("spec/replicas", kind: "StatefulSet", create: true),
+    ]
 
     /// Kustomize's `FsSlice.MergeAll`: adds specs not already present (same gvk and path).
     static func merged(_ a: [FieldSpec], _ b: [FieldSpec]) -> [FieldSpec] {
@@ -240,8 +245,9 @@ enum BuiltinConfig {
         return out
     }
 
-    private static func parse(_ text: String) -> Value {
-        // Built-in tables are constants; a parse failure is a programming error.
-        do { return try YAMLParser.parse(text, file: "<builtin>") } catch { fatalError("builtin table: \(error)") }
+    /// One spec of Kustomize's YAML tables (`- {path: …, create: …, group: …, version: …, kind: …}`).
+    private static func spec(_ path: String, kind: String = "", group: String = "", version: String = "",
+                             create: Bool) -> FieldSpec {
+        FieldSpec(gvk: GvkSelector(group: group, version: version, kind: kind), path: path, create: create)
     }
 }

@@ -20,21 +20,27 @@ public struct FieldSpec: Sendable, Hashable {
     public var pathString: String { path.map { $0.replacingSlashes() }.joined(separator: "/") }
 
     /// Splits on `/` except `\/`. A `[]` suffix stays on its segment: it marks a list, which
-    /// is walked when present and never created.
+    /// is walked when present and never created. Empty segments are dropped.
     static func splitPath(_ p: String) -> [String] {
+        let slash = UInt8(ascii: "/"), backslash = UInt8(ascii: "\\")
         var parts: [String] = []
-        var cur: [UInt8] = []
-        var it = Array(p.utf8)[...]
-        while let c = it.first {
-            it = it.dropFirst()
-            if c == UInt8(ascii: "\\"), it.first == UInt8(ascii: "/") {
-                cur.append(UInt8(ascii: "/")); it = it.dropFirst(); continue
-            }
-            if c == UInt8(ascii: "/") { parts.append(String(decoding: cur, as: UTF8.self)); cur = []; continue }
-            cur.append(c)
+        var segment: [UInt8] = []
+        var pendingBackslash = false
+        func flush() {
+            if !segment.isEmpty { parts.append(String(decoding: segment, as: UTF8.self)) }
+            segment.removeAll(keepingCapacity: true)
         }
-        parts.append(String(decoding: cur, as: UTF8.self))
-        return parts.filter { !$0.isEmpty }
+        for c in p.utf8 {
+            if pendingBackslash {
+                pendingBackslash = false
+                if c == slash { segment.append(slash); continue }
+                segment.append(backslash)
+            }
+            if c == backslash { pendingBackslash = true } else if c == slash { flush() } else { segment.append(c) }
+        }
+        if pendingBackslash { segment.append(backslash) }
+        flush()
+        return parts
     }
 
     /// Calls `body` with the value at this spec's path in `object` (in place). `body` gets
@@ -103,19 +109,5 @@ extension String {
         var out = ""
         for ch in self { if ch == "/" { out += "\\/" } else { out.append(ch) } }
         return out
-    }
-}
-
-/// Parses the YAML field-spec tables Kustomize ships (see `BuiltinConfig`).
-enum FieldSpecTable {
-    static func parseList(_ v: Value?) -> [FieldSpec] {
-        guard let items = v?.array else { return [] }
-        return items.compactMap { item -> FieldSpec? in
-            guard let path = item["path"]?.string else { return nil }
-            return FieldSpec(gvk: GvkSelector(group: item["group"]?.string ?? "",
-                                              version: item["version"]?.string ?? "",
-                                              kind: item["kind"]?.string ?? ""),
-                             path: path, create: item["create"]?.bool ?? false)
-        }
     }
 }

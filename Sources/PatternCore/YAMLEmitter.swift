@@ -35,13 +35,7 @@ public struct YAMLEmitter: Sendable {
 
     /// Several documents separated by `---` lines (emitted in parallel, joined in order).
     public func emitStream(_ docs: [Value]) -> String {
-        let emitter = self
-        let parts = ParallelMap.map(docs) { d -> [UInt8] in
-            var b: [UInt8] = []
-            b.reserveCapacity(1024)
-            emitter.write(d, into: &b)
-            return b
-        }
+        let parts = emitDocuments(docs)
         var out: [UInt8] = []
         out.reserveCapacity(parts.reduce(0) { $0 + $1.count + 4 })
         for (i, p) in parts.enumerated() {
@@ -49,6 +43,19 @@ public struct YAMLEmitter: Sendable {
             out.append(contentsOf: p)
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Each document's text (without `---` separators), emitted in parallel, in order: a caller
+    /// that writes the stream (`pattern render`) can send these out as they are instead of
+    /// joining them into one more copy of the whole output.
+    public func emitDocuments(_ docs: [Value]) -> [[UInt8]] {
+        let emitter = self
+        return ParallelMap.map(docs) { d -> [UInt8] in
+            var b: [UInt8] = []
+            b.reserveCapacity(1024)
+            emitter.write(d, into: &b)
+            return b
+        }
     }
 
     /// Appends one document to `out`.

@@ -155,3 +155,61 @@ private func yaml(_ s: String) throws -> Value { try YAMLParser.parse(s) }
         #expect(ImageTransformer.matches("redis:7@sha256:aa", "redis"))
     }
 }
+
+/// Field-spec paths as Kustomize writes them (`\/` inside annotation keys, `[]` list markers).
+@Suite struct FieldSpecPathTests {
+    @Test func splitsOnSlashesKeepingEscapedOnesAndListMarkers() {
+        #expect(FieldSpec.splitPath("spec/template/metadata/labels") == ["spec", "template", "metadata", "labels"])
+        #expect(FieldSpec.splitPath("metadata/annotations/nginx.ingress.kubernetes.io\\/auth-secret")
+                == ["metadata", "annotations", "nginx.ingress.kubernetes.io/auth-secret"])
+        #expect(FieldSpec.splitPath("spec/volumeClaimTemplates[]/metadata") == ["spec", "volumeClaimTemplates[]", "metadata"])
+        // Empty segments are dropped; a backslash not before a slash is kept, also at the end.
+        #expect(FieldSpec.splitPath("/a//b/") == ["a", "b"])
+        #expect(FieldSpec.splitPath("a\\b/c\\") == ["a\\b", "c\\"])
+        #expect(FieldSpec.splitPath("a\\\\/b") == ["a\\/b"])
+        #expect(FieldSpec.splitPath("") == [])
+        // pathString is the inverse for keys holding slashes.
+        #expect(FieldSpec(path: "metadata/annotations/a\\/b").pathString == "metadata/annotations/a\\/b")
+    }
+}
+
+/// The built-in tables are built in code; these pin them to Kustomize's YAML tables
+/// (api/konfig/builtinpluginconsts: commonlabels.go, commonannotations.go), in Kustomize's order.
+@Suite struct BuiltinTableTests {
+    static func rows(_ specs: [FieldSpec]) -> [String] {
+        specs.map { "\($0.pathString) \($0.gvk.group)/\($0.gvk.version)/\($0.gvk.kind) \($0.create)" }
+    }
+
+    @Test func templateLabelsAndCommonAnnotationsAreKustomizesTables() {
+        #expect(Self.rows(BuiltinConfig.templateLabels) == [
+            "metadata/labels // true",
+            "spec/template/metadata/labels /v1/ReplicationController true",
+            "spec/template/metadata/labels //Deployment true",
+            "spec/template/metadata/labels //ReplicaSet true",
+            "spec/template/metadata/labels //DaemonSet true",
+            "spec/template/metadata/labels apps//StatefulSet true",
+            "spec/volumeClaimTemplates[]/metadata/labels apps//StatefulSet true",
+            "spec/template/metadata/labels batch//Job true",
+            "spec/jobTemplate/metadata/labels batch//CronJob true",
+            "spec/jobTemplate/spec/template/metadata/labels batch//CronJob true",
+        ])
+        #expect(Self.rows(BuiltinConfig.commonAnnotations) == [
+            "metadata/annotations // true",
+            "spec/template/metadata/annotations /v1/ReplicationController true",
+            "spec/template/metadata/annotations //Deployment true",
+            "spec/template/metadata/annotations //ReplicaSet true",
+            "spec/template/metadata/annotations //DaemonSet true",
+            "spec/template/metadata/annotations apps//StatefulSet true",
+            "spec/template/metadata/annotations batch//Job true",
+            "spec/jobTemplate/metadata/annotations batch//CronJob true",
+            "spec/jobTemplate/spec/template/metadata/annotations batch//CronJob true",
+        ])
+        // commonLabels: the selectors first (created only where Kustomize creates them), then
+        // the affinity selectors, then every template-label place not already listed.
+        let common = Self.rows(BuiltinConfig.commonLabels)
+        #expect(common.first == "spec/selector /v1/Service true")
+        #expect(common.contains("spec/selector/matchLabels batch//Job false"))
+        #expect(common.filter { $0.hasPrefix("spec/volumeClaimTemplates[]") }.count == 1)
+        #expect(common.suffix(9) == Array(Self.rows(BuiltinConfig.templateLabels).filter { !$0.hasPrefix("spec/volumeClaimTemplates[]") }))
+    }
+}

@@ -9,6 +9,13 @@
 #include <git2.h>
 #include <stddef.h>
 
+// libgit2 itself is loaded with dlopen on the first call of any libgit2 function (load.c), so
+// processes that never touch a git repository do not load its ~13 shared libraries. When it
+// cannot be loaded, every call returns its failure value and `cgit2_last_error` says why.
+
+/// Why libgit2 could not be loaded (with a `fix:`), or NULL when it is loaded. Loads it.
+const char *cgit2_load_error(void);
+
 /// Typed `git_libgit2_opts` wrappers. Return libgit2's error code (0 on success).
 int cgit2_opt_set_ssl_cert_locations(const char *file, const char *dir);
 int cgit2_opt_set_user_agent(const char *agent);

@@ -88,7 +88,13 @@ public struct RenderCommand: AsyncParsableCommand {
                                 format: OutputFormat) throws {
         let remote = RemotePolicy.sourceCache(resolver, allowUnpinned: allowUnpinned)
         let objects = try Renderer.kustomize(dir, restrictToRoot: restrictToRoot, remote: remote)
-        Output.out(Renderer.formatKustomize(objects, as: format))
+        if format == .yaml {
+            // Streamed document by document: the same bytes as `formatKustomize`, without two
+            // more copies of the whole output at once (peak memory of large renders).
+            Output.outDocuments(YAMLEmitter(options: .kubectlKustomize).emitDocuments(objects), separator: "---\n")
+        } else {
+            Output.out(Renderer.formatKustomize(objects, as: format))
+        }
         // The process ends after printing: releasing every object's tree one node at a time
         // costs ~5% of a large render's CPU (free-list consolidation included) and buys nothing.
         _ = Unmanaged.passRetained(KeptUntilExit(objects))

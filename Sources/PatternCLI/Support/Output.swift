@@ -28,14 +28,35 @@ public enum Output {
     public static func write(_ fd: Int32, _ s: String) {
         if let capture { capture.append(fd, s); return }
         var s = s
-        s.withUTF8 { b in
-            var off = 0
-            while off < b.count {
-                let n = Glibc.write(fd, b.baseAddress! + off, b.count - off)
-                if n <= 0 { if errno == EINTR { continue }; return }
-                off += n
-            }
+        s.withUTF8 { b in writeAll(fd, b) }
+    }
+
+    private static func writeAll(_ fd: Int32, _ b: UnsafeBufferPointer<UInt8>) {
+        var off = 0
+        while off < b.count {
+            let n = Glibc.write(fd, b.baseAddress! + off, b.count - off)
+            if n <= 0 { if errno == EINTR { continue }; return }
+            off += n
         }
+    }
+
+    /// Writes `documents` to stdout with `separator` between them, in 256 KiB writes, without
+    /// first joining them into one string (a large render's output would exist three times).
+    public static func outDocuments(_ documents: [[UInt8]], separator: String) {
+        if let capture {
+            capture.append(1, documents.map { String(decoding: $0, as: UTF8.self) }.joined(separator: separator))
+            return
+        }
+        let sep = Array(separator.utf8)
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(1 << 18)
+        func flush() { chunk.withUnsafeBufferPointer { writeAll(1, $0) }; chunk.removeAll(keepingCapacity: true) }
+        for (i, d) in documents.enumerated() {
+            if i > 0 { chunk.append(contentsOf: sep) }
+            if chunk.count + d.count > chunk.capacity { flush() }
+            if d.count >= chunk.capacity { d.withUnsafeBufferPointer { writeAll(1, $0) } } else { chunk.append(contentsOf: d) }
+        }
+        flush()
     }
 
     public static var stderrIsTTY: Bool { capture == nil && isatty(2) != 0 }
