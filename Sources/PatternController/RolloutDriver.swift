@@ -347,17 +347,29 @@ extension PatternController {
             do { target = try await reconciler.clusters.resolve(syncSpec.cluster) } catch {
                 throw SpecError("site \(site): \(error.message)")
             }
-            let recorder = SourceRecorder()
+            var recorder = SourceRecorder()
             var rendered: RenderedSite
-            do {
-                rendered = try await ControllerRender.compile(tree: tree, site: site, cache: configuration.reconciler.cache, treeProvenance: provenance,
-                                                              repositoryURLs: urls, releases: .install, recorder: recorder)
-            } catch {
-                throw SpecError("cannot render site \(site): " + error.items.prefix(5).map(\.description).joined(separator: "; "))
+            let cache = configuration.reconciler.cache
+            func render(_ releases: ChartReleases, _ recorder: SourceRecorder) async throws(SpecError) -> RenderedSite {
+                do {
+                    return try await ControllerRender.compile(tree: planTree, site: site, cache: cache, treeProvenance: provenance,
+                                                              repositoryURLs: urls, releases: releases, recorder: recorder)
+                } catch {
+                    throw SpecError("cannot render site \(site): " + error.items.prefix(5).map(\.description).joined(separator: "; "))
+                }
+            }
+            rendered = try await render(.install, recorder)
+            let recordNamespace = sync[path: ["spec", "recordNamespace"]]?.string ?? rendered.apply.recordNamespace ?? syncSpec.recordNamespace
+            // Chart components render as the site's PatternSync renders them: an upgrade where the
+            // release's objects were applied before (Helm's rule), so both name the same revision.
+            let releases = await ControllerRender.chartReleases(rendered, records: RecordStore(client: target.client, namespace: recordNamespace),
+                                                                identity: SiteIdentity(rendered, recordNamespace: recordNamespace))
+            if !releases.upgraded.isEmpty {
+                recorder = SourceRecorder()
+                rendered = try await render(releases, recorder)
             }
             if rendered.provenance.commit == nil, let commit { rendered.provenance = Provenance(source: sourceURL, commit: commit, stale: false) }
             rendered.ignoreDifferences += syncSpec.ignoreDifferences
-            let recordNamespace = sync[path: ["spec", "recordNamespace"]]?.string ?? rendered.apply.recordNamespace ?? syncSpec.recordNamespace
             var o = ApplyOptions()
             o.fieldManager = configuration.reconciler.fieldManager
             o.prune = syncSpec.prune
@@ -366,7 +378,7 @@ extension PatternController {
             o.forceConflicts = syncSpec.driftPolicy == .heal
             o.waitTimeoutSeconds = syncSpec.timeoutSeconds
             o.pollIntervalSeconds = configuration.reconciler.waitPollSeconds
-            o.render = ControllerRender.record(spec.source.source, commit: commit, recorder: recorder, releases: .install)
+            o.render = ControllerRender.record(spec.source.source, commit: commit, recorder: recorder, releases: releases)
             o.client = LedgerEntry.Client(user: identity, host: "", tool: ControllerRender.tool, version: PatternVersion.current)
             sites[site] = ClusterSite(rendered: rendered, engine: ApplyEngine(client: target.client, recordNamespace: recordNamespace), options: o)
             revisions.append(site + "=" + rendered.revision)
