@@ -7,10 +7,12 @@ import PatternRollout
 import PatternController
 import KubeClient
 import KubeTestServer
+import TestSupport
 
-/// A chart site under a `PatternRollout` renders its chart as Helm would (an upgrade once the
-/// release's objects were applied), exactly as its PatternSync renders it, so the two agree on
-/// the revision and the PatternSync is Ready after the rollout rather than waiting for it.
+/// A `PatternRollout` and its sites' PatternSyncs agree on what a site renders to: a chart
+/// site renders its chart as Helm would (an upgrade once the release's objects were applied),
+/// exactly as its PatternSync does, and a PatternSync with another source is refused, so the
+/// PatternSync is Ready after the rollout rather than waiting for it (or undoing it).
 @Suite struct RolloutChartTests {
     static let rollout = """
         apiVersion: pattern.dev/v1alpha1
@@ -104,5 +106,31 @@ import KubeTestServer
         // It wrote nothing more: the rollout's entry is still the last.
         let after = try await ApplyEngine(client: hub.client).records.loadLedger(SiteIdentity(pattern: "p0", site: "s0"))
         #expect(after.entries.last?.seq == last.seq)
+    }
+
+    @Test func aPatternSyncWithAnotherSourceRefusesTheRolloutBeforeAnythingIsWritten() async throws {
+        let hub = try await ControllerCluster()
+        defer { hub.stop() }
+        try await RolloutControllerTests.installRolloutCRD(hub)
+        let repo = try SmallFleetRepo(sites: 1, rollout: RolloutChartTests.rollout)
+        defer { repo.remove() }
+        try git(["branch", "other"], in: repo.dir)
+        try await hub.createSync("s0", url: repo.url, site: "s0")
+        let running = RunningController(try hub.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(20) { await hub.condition("s0", "Ready")?["status"]?.string == "True" })
+        let writes = hub.server.requestLog.writes.filter { $0.namespace == "bench-0" }.count
+        // The rollout follows branch `other`; the site's PatternSync follows `main`.
+        let o: Value = ["apiVersion": "pattern.dev/v1alpha1", "kind": "PatternRollout",
+                        "metadata": ["name": "platform", "namespace": "default"],
+                        "spec": ["source": ["git": ["url": .string(repo.url), "ref": "other"]], "rollout": "r", "interval": "1h",
+                                 "stateNamespace": "default"]]
+        _ = try await hub.client.create(o)
+        #expect(await eventually(20) {
+            let m = (try? await hub.client.get(PatternRolloutResource.gvk, name: "platform", namespace: "default"))?[path: ["status", "message"]]?.string
+            return m?.contains("PatternSync default/s0 takes its source from ref main, not other") == true
+        })
+        #expect(try await RolloutControllerTests.state(hub) == nil)
+        #expect(hub.server.requestLog.writes.filter { $0.namespace == "bench-0" }.count == writes)
     }
 }

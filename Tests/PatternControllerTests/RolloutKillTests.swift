@@ -35,19 +35,20 @@ import KubeTestServer
         return (p, errPath)
     }
 
+    /// Shard holders and each PatternSync's Ready condition, for failure messages.
+    static func describe(_ hub: ControllerCluster) async -> String {
+        var out = (0..<2).map { "shard \($0): \(shardLease(hub, $0)?["holderIdentity"]?.string ?? "-")" }
+        for i in 0..<3 { out.append("s\(i): \(await hub.condition("s\(i)", "Ready") ?? .null)") }
+        return out.joined(separator: "\n")
+    }
+
     static func shardLease(_ hub: ControllerCluster, _ i: Int) -> Value? {
         hub.server.store.get(group: "coordination.k8s.io", resource: "leases", namespace: "default", name: "pattern-controller-shard-\(i)")?["spec"]
     }
 
     @Test func aReplicaKilledWithSIGKILLMidRolloutHandsItsShardsAndTheRolloutOverWithinOneLease() async throws {
-        let tokens = ["admin": UserInfo(name: "admin", groups: ["system:masters"]),
-                      "tok-a": UserInfo(name: "a", groups: ["system:masters"]), "tok-b": UserInfo(name: "b", groups: ["system:masters"])]
-        let hub = try await ControllerCluster(tokens: tokens)
-        defer { hub.stop() }
-        try await RolloutControllerTests.installRolloutCRD(hub)
-        let repo = try SmallFleetRepo(sites: 3, rollout: RolloutControllerTests.rollout)
-        defer { repo.remove() }
-        for i in 0..<3 { try await hub.createSync("s\(i)", url: repo.url, site: "s\(i)") }
+        let (hub, repo) = try await RolloutControllerTests.twoReplicaFleet()
+        defer { hub.stop(); repo.remove() }
         let (a, aErr) = try RolloutKillTests.start(hub, identity: "a")
         defer { if a.isRunning { kill(a.processIdentifier, SIGKILL) } }
         let (b, bErr) = try RolloutKillTests.start(hub, identity: "b")
@@ -101,11 +102,13 @@ import KubeTestServer
         #expect(done.waves[0].sites[0].attempts == mid.waves[0].sites[0].attempts)
         #expect(done.waves[0].sites[0].appliedRevision == mid.waves[0].sites[0].appliedRevision)
         // The survivor holds every shard, and every PatternSync is Ready at the new version.
-        #expect(await eventually(20) {
+        let settled = await eventually(20) {
             var ok = (0..<2).allSatisfy { RolloutKillTests.shardLease(hub, $0)?["holderIdentity"]?.string == survivorName }
             for i in 0..<3 { ok = await hub.condition("s\(i)", "Ready")?["status"]?.string == "True" && ok }
             return ok
-        })
+        }
+        let state = await RolloutKillTests.describe(hub)
+        #expect(settled, "\(state)\n\(readFile(survivorName == "a" ? aErr : bErr).suffix(4000))")
         #expect(survivor.isRunning)
         kill(survivor.processIdentifier, SIGTERM)
         #expect(await eventually(20) { !survivor.isRunning })
