@@ -3,18 +3,22 @@
 # PatternSyncs live in a hub test cluster and point (spec.cluster) at CLUSTERS remote test
 # clusters, all served by one `pattern-test-apiserver --clusters CLUSTERS` process and
 # registered as Argo CD-format cluster Secrets. Reports the time until every PatternSync is
-# Ready, the controller's peak RSS and CPU time (user+sys) for the cold start, its steady-state
-# CPU per minute after that, the watch connections it holds, and the load average (the machine
-# is shared).
+# Ready, the controller's peak RSS and CPU time (user+sys) for the cold start, then (after
+# SETTLE seconds) its idle CPU per minute over STEADY seconds, and the CPU and wall time of one
+# no-op pass over every site (a reconcile request on each PatternSync: what every spec.interval
+# brings, so steady-state CPU per minute = idle + pass / interval), the controller and the two
+# test API server processes separately; the connections it holds, reconciles by trigger (from
+# its /metrics), and the load average (the machine is shared).
 #
 #   Benchmarks/controller.sh [SITES=1000] [CLUSTERS=10] [SHARDS=1]
-#   STEADY=120 BEFORE=<dir with an older release pattern> APISERVER=<release pattern-test-apiserver> Benchmarks/controller.sh 1000 100
+#   STEADY=60 SETTLE=30 BEFORE=<dir with an older release pattern> APISERVER=<release pattern-test-apiserver> Benchmarks/controller.sh 1000 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SITES=${1:-1000}
 CLUSTERS=${2:-10}
 SHARDS=${3:-1}
 STEADY=${STEADY:-60}
+SETTLE=${SETTLE:-30}
 WORK=Benchmarks/work
 SCRATCH=.build-bench
 mkdir -p "$WORK"
@@ -90,6 +94,7 @@ start_server() { # name, extra args → kubeconfig in $T/<name>.kubeconfig
   echo "test API server $name did not start" >&2; return 1
 }
 start_server hub
+HUB_PID=${PIDS[-1]}
 # The remote clusters: one process, each cluster under URL/clusters/cNNN.
 start_server fleet --clusters "$CLUSTERS" --cluster-prefix c
 FLEET_PID=${PIDS[-1]}
@@ -140,8 +145,18 @@ ready() { K get patternsyncs -o jsonpath='{range .items[*]}{.status.conditions[?
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 
+# Metrics on a free loopback port: reconciles per trigger tell what the steady state spends on.
+MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+triggers() { curl -s "http://127.0.0.1:$MPORT/metrics" | awk '/^pattern_reconcile_triggers_total/ {
+  match($0, /trigger="[a-z]+"/); t = substr($0, RSTART + 9, RLENGTH - 10); n[t] += $NF }
+  END { for (t in n) printf "%s=%d ", t, n[t] }'; }
+# Connections to the fleet server (watches and requests to the remote clusters) and to the hub.
+sockets_to() { ss -tnp 2>/dev/null | grep "pid=$CTL," | awk -v p=":$1\$" '$5 ~ p' | wc -l; }
+FLEET_PORT=$(echo "$FLEET_URL" | sed 's|.*:||')
+HUB_PORT=$(awk '/server:/ {print $2; exit}' "$HUB" | sed 's|.*:||; s|/.*||')
+
 t0=$(date +%s%N)
-"$PATTERN" controller --kubeconfig "$HUB" --lease-namespace default --metrics-addr "" --shards "$SHARDS" \
+"$PATTERN" controller --kubeconfig "$HUB" --lease-namespace default --metrics-addr "127.0.0.1:$MPORT" --shards "$SHARDS" \
   --poll-interval 0.5 --log-level warning >"$T/controller.log" 2>&1 &
 CTL=$!
 PIDS+=($CTL)
@@ -156,19 +171,43 @@ done
 t1=$(date +%s%N)
 cold_ms=$(( (t1 - t0) / 1000000 ))
 load_cold=$(cut -d' ' -f1-3 /proc/loadavg)
-c0=$(cpu_ticks "$CTL")
-f0=$(cpu_ticks "$FLEET_PID")
 conns=$(ls -l /proc/$CTL/fd 2>/dev/null | grep -c socket || true)
+conns_fleet=$(sockets_to "$FLEET_PORT"); conns_hub=$(sockets_to "$HUB_PORT")
+trig0=$(triggers)
+cold_cpu=$(cpu_ticks "$CTL")
+# Settle: the reconciles queued behind the last Ready ones (each apply's own watch events start
+# one more, finding nothing to do) finish before the idle window.
+sleep "$SETTLE"
+# Idle: nothing changes and no interval is due.
+c0=$(cpu_ticks "$CTL"); f0=$(cpu_ticks "$FLEET_PID"); h0=$(cpu_ticks "$HUB_PID")
 sleep "$STEADY"
-c1=$(cpu_ticks "$CTL")
-f1=$(cpu_ticks "$FLEET_PID")
+c1=$(cpu_ticks "$CTL"); f1=$(cpu_ticks "$FLEET_PID"); h1=$(cpu_ticks "$HUB_PID")
+trig1=$(triggers)
+# One pass over the fleet with nothing to change, as every `spec.interval` brings: a reconcile
+# request on every PatternSync, timed until each answered it (status.lastHandledReconcileAt).
+REQ="pass-$(date +%s)"
+p0=$(date +%s%N); pc0=$(cpu_ticks "$CTL"); pf0=$(cpu_ticks "$FLEET_PID"); ph0=$(cpu_ticks "$HUB_PID")
+K annotate patternsyncs --all "pattern.dev/reconcile-requested-at=$REQ" --overwrite >/dev/null
+handled=0
+while [ "$handled" -lt "$SITES" ]; do
+  sleep 1
+  handled=$(K get patternsyncs -o jsonpath='{range .items[*]}{.status.lastHandledReconcileAt}{"\n"}{end}' | grep -c "^$REQ\$" || true)
+  [ $(( ($(date +%s%N) - p0) / 1000000000 )) -gt 900 ] && break
+done
+p1=$(date +%s%N); pc1=$(cpu_ticks "$CTL"); pf1=$(cpu_ticks "$FLEET_PID"); ph1=$(cpu_ticks "$HUB_PID")
+trig2=$(triggers)
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$CTL/status")
-steady=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" -v s="$STEADY" 'BEGIN {printf "%.2f", (b - a) / hz * 60 / s}')
+rss_now=$(awk '/VmRSS/ {print $2}' "/proc/$CTL/status")
+per_min() { awk -v a="$1" -v b="$2" -v hz="$HZ" -v s="$STEADY" 'BEGIN {printf "%.2f", (b - a) / hz * 60 / s}'; }
+secs() { awk -v a="$1" -v b="$2" -v hz="$HZ" 'BEGIN {printf "%.1f", (b - a) / hz}'; }
+pass_ms=$(( (p1 - p0) / 1000000 ))
 echo "controller ($LABEL): $SITES sites x 60 objects on $CLUSTERS clusters, shards $SHARDS"
-echo "  cold start to all Ready: $((cold_ms / 1000)).$(( (cold_ms % 1000) / 100 )) s ($n/$SITES Ready); controller CPU (user+sys) $(awk -v a="$c0" -v hz="$HZ" 'BEGIN {printf "%.1f", a / hz}') s"
-echo "  peak RSS: $((rss_kb / 1024)) MiB"
-echo "  steady state: ${steady} CPU-seconds per minute (over ${STEADY}s); API server process: $(awk -v a="$f0" -v b="$f1" -v hz="$HZ" -v s="$STEADY" 'BEGIN {printf "%.2f", (b - a) / hz * 60 / s}')"
-echo "  sockets held by the controller at all-Ready: $conns"
+echo "  cold start to all Ready: $((cold_ms / 1000)).$(( (cold_ms % 1000) / 100 )) s ($n/$SITES Ready); controller CPU (user+sys) $(secs 0 "$cold_cpu") s"
+echo "  peak RSS: $((rss_kb / 1024)) MiB (at the end: $((rss_now / 1024)) MiB)"
+echo "  idle (after ${SETTLE}s settling, over ${STEADY}s): controller $(per_min "$c0" "$c1") CPU-s/min; remote clusters' API server $(per_min "$f0" "$f1"); hub API server $(per_min "$h0" "$h1")"
+echo "  one no-op pass over all $SITES sites (as each spec.interval brings): $((pass_ms / 1000)).$(( (pass_ms % 1000) / 100 )) s wall ($handled/$SITES answered); CPU: controller $(secs "$pc0" "$pc1") s, remote clusters' API server $(secs "$pf0" "$pf1") s, hub API server $(secs "$ph0" "$ph1") s"
+echo "  sockets held by the controller at all-Ready: $conns ($conns_fleet to the $CLUSTERS remote clusters' server, $conns_hub to the hub)"
+echo "  reconciles by trigger: at all-Ready $trig0; after the idle window $trig1; after the pass $trig2"
 echo "  load average at all-Ready: $load_cold; now: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)"
 cleanup
 }

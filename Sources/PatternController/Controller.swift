@@ -146,7 +146,7 @@ public final class PatternController: Sendable {
         let known = KnownSyncs(), rollouts = RolloutDrivers()
         self.known = known
         self.rollouts = rollouts
-        if configuration.namespace == nil { reconciler.knownSyncs = { known.all } }
+        if configuration.namespace == nil { reconciler.knownSyncs = { site in known.claiming(site: site) } }
         reconciler.rolloutHolding = { rollouts.holder(of: $0) }
         self.reconciler = reconciler
     }
@@ -246,6 +246,8 @@ public final class PatternController: Sendable {
     /// Runs everything until `shutdown()`: the endpoints, leader election and the reconcile
     /// loops (what `ControllerService.runUntilSignalled` runs as three services).
     public func run() async throws {
+        // Every reconcile resolves sources: keep libgit2 set up rather than per operation.
+        GitLibrary.retainForProcess()
         try startEndpoints()
         defer { stopEndpoints() }
         await withTaskGroup(of: Void.self) { group in
@@ -535,8 +537,16 @@ final class Worker: Sendable {
         var fingerprints: [String: Int] = [:]
         /// `stop()` was called: no new watch subscriptions (a reconcile in flight may still end).
         var stopped = false
+        /// This worker's own apply: watch events of objects whose last writes since `since` are
+        /// all this apply's (see `ownWrite`) start no reconcile while it runs and for
+        /// `Worker.ownWriteGrace` seconds after (until `until`).
+        var ownApply: (since: String, until: ContinuousClock.Instant?)?
     }
     private let state: Mutex<State>
+
+    /// How long after its apply a worker still takes watch events of its own writes as its own
+    /// (the events arrive after the write returns).
+    static let ownWriteGrace: Duration = .seconds(5)
 
     init(key: String, object: Value, controller: PatternController) {
         self.key = key
@@ -621,9 +631,13 @@ final class Worker: Sendable {
             let request = ReconcileRequest.requested(object).flatMap { ReconcileRequest.handled(object) == $0 ? nil : $0 }
             var outcome = await controller.reconciler.reconcile(object, onTarget: { [weak self] target in
                 self?.setTarget(target)
+            }, onApply: { [weak self] in
+                // A second early, so a server clock a little behind ours still counts as this apply.
+                self?.state.withLock { $0.ownApply = (Timestamp.rfc3339(Timestamp.now().seconds - 2), nil) }
             }) { [weak self] selector, kinds in
                 self?.ensureWatches(selector: selector, kinds: kinds)
             }
+            state.withLock { s in if s.ownApply != nil && s.ownApply?.until == nil { s.ownApply?.until = .now + Worker.ownWriteGrace } }
             controller.limiter.release()
             if outcome.result == .cancelled { return }
             // A suspended PatternSync was not reconciled: its request waits for the resume (as Flux).
@@ -800,12 +814,37 @@ final class Worker: Sendable {
                     s.fingerprints[id] = fp
                     return old != fp
                 }
-                // Our own applies land here too; the reconcile they start finds nothing to do
-                // and writes nothing (managedFields times have one-second resolution, too
-                // coarse to tell our write from a hand edit in the same second).
-                if changed { trigger(.owned) }
+                // Our own apply's writes land here too: they start no reconcile (one would find
+                // nothing to do, and at a fleet's cold start that doubled the reconciles). Any
+                // other writer's change does (see `ownWrite`).
+                if changed && !ownWrite(e.object, fieldManager: fieldManager) { trigger(.owned) }
             }
         }
+    }
+
+    /// Whether `o`, as a watch event delivers it, was last written by this worker's apply: the
+    /// apply runs or ended less than `ownWriteGrace` ago, and every managedFields entry at or
+    /// after its start is this controller's `Apply` (status reports by others, which the
+    /// fingerprint leaves out, aside). A hand edit, another controller's update or an apply by
+    /// another manager adds an entry of its own with its time, so it always starts a reconcile;
+    /// so does every event outside the window (a PatternRollout's apply of the site included).
+    func ownWrite(_ o: Value, fieldManager: String) -> Bool {
+        guard let own = state.withLock({ $0.ownApply }), own.until.map({ ContinuousClock.now < $0 }) ?? true else { return false }
+        return Worker.lastWritesAreOurs(o, fieldManager: fieldManager, since: own.since)
+    }
+
+    /// True when `o` has managedFields entries at or after `since` (RFC 3339, second
+    /// resolution as the API server writes them) and all of them, status subresource entries
+    /// aside, are `fieldManager`'s `Apply`.
+    static func lastWritesAreOurs(_ o: Value, fieldManager: String, since: String) -> Bool {
+        var ours = false
+        for e in o[path: ["metadata", "managedFields"]]?.array ?? [] {
+            guard let t = e["time"]?.string, t >= since else { continue }
+            if e["subresource"]?.string == "status" { continue }
+            guard e["manager"]?.string == fieldManager, e["operation"]?.string == "Apply" else { return false }
+            ours = true
+        }
+        return ours
     }
 
     /// `sha256:` and the first 12 hex digits of a render revision ("" for none).
@@ -829,12 +868,46 @@ final class Worker: Sendable {
     }
 }
 
-/// Every PatternSync the controller's watch delivered, by `namespace/name`, as last seen.
+/// Every PatternSync the controller's watch delivered, by `namespace/name`, as last seen, and
+/// indexed by the site names it may claim (`spec.site` and `status.inventory.site`), so the
+/// one-PatternSync-per-site check of a reconcile reads the few PatternSyncs of its site rather
+/// than every PatternSync (N reconciles × N objects at fleet size).
 final class KnownSyncs: Sendable {
-    private let state = Mutex<[String: Value]>([:])
-    var all: [Value] { state.withLock { Array($0.values) } }
-    func replace(_ byKey: [String: Value]) { state.withLock { $0 = byKey } }
-    func set(_ key: String, _ object: Value?) { state.withLock { $0[key] = object } }
+    private struct State: Sendable {
+        var byKey: [String: Value] = [:]
+        var bySite: [String: Set<String>] = [:]
+
+        static func sites(_ o: Value) -> Set<String> {
+            var s = Set<String>()
+            if let site = o[path: ["spec", "site"]]?.string { s.insert(site) }
+            if let site = o[path: ["status", "inventory", "site"]]?.string { s.insert(site) }
+            return s
+        }
+
+        mutating func set(_ key: String, _ object: Value?) {
+            if let old = byKey[key] {
+                for site in State.sites(old) {
+                    bySite[site]?.remove(key)
+                    if bySite[site]?.isEmpty == true { bySite[site] = nil }
+                }
+            }
+            byKey[key] = object
+            if let object { for site in State.sites(object) { bySite[site, default: []].insert(key) } }
+        }
+    }
+    private let state = Mutex(State())
+    var all: [Value] { state.withLock { Array($0.byKey.values) } }
+    /// The PatternSyncs whose `spec.site` or `status.inventory.site` is `site`.
+    func claiming(site: String) -> [Value] {
+        state.withLock { s in (s.bySite[site] ?? []).compactMap { s.byKey[$0] } }
+    }
+    func replace(_ byKey: [String: Value]) {
+        state.withLock { s in
+            s = State()
+            for (k, o) in byKey { s.set(k, o) }
+        }
+    }
+    func set(_ key: String, _ object: Value?) { state.withLock { $0.set(key, object) } }
 }
 
 /// Shutdown as a signal loops can sleep on: `sleep` returns early once `stop()` was called.

@@ -2,6 +2,7 @@ import PatternCore
 import PatternCompile
 import PatternSource
 import PatternRecord
+import PatternApply
 import ValidatedPatterns
 import Helm
 
@@ -47,6 +48,20 @@ public enum ControllerRender {
         compiler.helmReads = helmReads
         compiler.lookupMisses = lookupMisses
         return try compiler.compile(site: site)
+    }
+
+    /// Helm's install-or-upgrade choice for `site`'s chart components, as Helm makes it (an
+    /// upgrade when the release exists): a chart component whose objects an earlier successful
+    /// apply recorded in the site's inventory renders as an upgrade (`.Release.IsUpgrade`,
+    /// upgrade hooks, revision = the coming ledger entry's number); the rest as installs. Every
+    /// install when the site has no chart component or its records cannot be read (the apply
+    /// reads and checks the inventory again). The PatternSync's reconcile and the
+    /// PatternRollout's apply of a site both choose here, so they render the same revision.
+    static func chartReleases(_ site: RenderedSite, records: RecordStore, identity: SiteIdentity) async -> ChartReleases {
+        guard !site.chartComponents.isEmpty,
+              let ledger = try? await records.loadLedger(identity), let inventory = try? await records.loadInventory(identity) else { return .install }
+        return ChartReleases.fromRecords(site, inventory: inventory.objects, anySucceeded: ledger.entries.contains { $0.result == .succeeded },
+                                         nextSeq: (ledger.last?.seq ?? 0) + 1)
     }
 
     /// The ledger's render record of one controller render.

@@ -56,10 +56,11 @@ public struct Reconciler: Sendable {
     public let events: EventRecorder
     /// Remote clusters (`spec.cluster`, `spec.clusterSelector`) and their cached clients.
     public let clusters: ClusterRegistry
-    /// The PatternSyncs as the controller's watch last saw them (nil: list them from the hub).
-    /// One-PatternSync-per-site checks read this instead of listing every PatternSync on every
-    /// reconcile, which at fleet size would read N objects N times.
-    public var knownSyncs: (@Sendable () -> [Value])? = nil
+    /// The PatternSyncs naming a site (`spec.site` or `status.inventory.site`) as the
+    /// controller's watch last saw them (nil: list them from the hub). One-PatternSync-per-site
+    /// checks read this index instead of every PatternSync on every reconcile, which at fleet
+    /// size would read N objects N times.
+    public var knownSyncs: (@Sendable (_ site: String) -> [Value])? = nil
     /// The PatternRollout (`namespace/name`) holding a site, if any: its PatternSync applies only
     /// the revision the rollout last applied there, and waits for newer ones.
     public var rolloutHolding: (@Sendable (String) -> String?)? = nil
@@ -79,6 +80,7 @@ public struct Reconciler: Sendable {
     /// render is known (before drift and apply), so watches can start before the cluster is read.
     /// `onTarget` gets the destination cluster as soon as it is resolved (the watches go there).
     public func reconcile(_ object: Value, onTarget: @Sendable (ClusterTarget) -> Void = { _ in },
+                          onApply: @Sendable () -> Void = {},
                           onRendered: @Sendable (_ selector: String, _ kinds: [GroupVersionKind]) -> Void = { _, _ in }) async -> ReconcileOutcome {
         let started = monotonic()
         let ns = object.metadataNamespace ?? "default"
@@ -86,7 +88,7 @@ public struct Reconciler: Sendable {
         let labels = [("namespace", ns), ("name", name)]
         let generation = object[path: ["metadata", "generation"]]?.int ?? 0
         var status = StatusBuilder(previous: object["status"] ?? .emptyObject, generation: generation)
-        var outcome = await run(object, status: &status, onTarget: onTarget, onRendered: onRendered)
+        var outcome = await run(object, status: &status, onTarget: onTarget, onApply: onApply, onRendered: onRendered)
         if outcome.result == .cancelled {
             // Stopped before anything was written: the next leader (or run) starts over.
             metrics.add(ControllerMetrics.reconcileTotal, labels + [("result", "cancelled")])
@@ -170,7 +172,7 @@ public struct Reconciler: Sendable {
     /// One reconcile as named steps: spec → source → render → claim → drift (observe once) →
     /// apply (prune, record) → conditions. Each step returns an outcome to stop with, or nil.
     func run(_ object: Value, status: inout StatusBuilder, onTarget: @Sendable (ClusterTarget) -> Void,
-             onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome {
+             onApply: @Sendable () -> Void = {}, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome {
         let spec: PatternSyncSpec
         do { spec = try PatternSyncSpec(spec: object["spec"] ?? .null) } catch {
             return await fail(object, &status, stage: "spec", reason: "InvalidSpec", message: error.message, stalled: true)
@@ -188,7 +190,7 @@ public struct Reconciler: Sendable {
         if let stop = await renderStep(&pass, &status, onRendered: onRendered) { return stop }
         if let stop = await claimStep(&pass, &status) { return stop }
         if let stop = await driftStep(&pass, &status) { return stop }
-        if let stop = await applyStep(&pass, &status) { return stop }
+        if let stop = await applyStep(&pass, &status, onApply: onApply) { return stop }
         return await conditionsStep(pass, &status)
     }
 
@@ -351,23 +353,19 @@ public struct Reconciler: Sendable {
         pass.identity = SiteIdentity(site, recordNamespace: pass.recordNamespace)
         // Chart components an earlier successful apply installed render as upgrades (.Release, upgrade hooks).
         if !site.chartComponents.isEmpty {
-            let records = RecordStore(client: pass.target.client, namespace: pass.recordNamespace)
-            if let ledger = try? await records.loadLedger(pass.identity), let inventory = try? await records.loadInventory(pass.identity) {
-                let releases = ChartReleases.fromRecords(site, inventory: inventory.objects,
-                                                         anySucceeded: ledger.entries.contains { $0.result == .succeeded },
-                                                         nextSeq: (ledger.last?.seq ?? 0) + 1)
-                if !releases.upgraded.isEmpty {
-                    let provenance = site.provenance
-                    do {
-                        recorder = SourceRecorder()
-                        releasesUsed = releases
-                        site = try await compileReadingCluster(pass, releases: releases, recorder: recorder)
-                        site.provenance = provenance
-                    } catch {
-                        return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
-                                          message: "cannot render site '\(pass.spec.site)' as an upgrade: \(error)",
-                                          stalled: true, interval: pass.spec.intervalSeconds)
-                    }
+            let releases = await ControllerRender.chartReleases(site, records: RecordStore(client: pass.target.client, namespace: pass.recordNamespace),
+                                                                identity: pass.identity)
+            if !releases.upgraded.isEmpty {
+                let provenance = site.provenance
+                do {
+                    recorder = SourceRecorder()
+                    releasesUsed = releases
+                    site = try await compileReadingCluster(pass, releases: releases, recorder: recorder)
+                    site.provenance = provenance
+                } catch {
+                    return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",
+                                      message: "cannot render site '\(pass.spec.site)' as an upgrade: \(error)",
+                                      stalled: true, interval: pass.spec.intervalSeconds)
                 }
             }
         }
@@ -449,7 +447,7 @@ public struct Reconciler: Sendable {
     }
 
     /// Apply (with prune and record) when the render is new or drift must be healed.
-    func applyStep(_ pass: inout Pass, _ status: inout StatusBuilder) async -> ReconcileOutcome? {
+    func applyStep(_ pass: inout Pass, _ status: inout StatusBuilder, onApply: @Sendable () -> Void = {}) async -> ReconcileOutcome? {
         let site = pass.site!
         let drift = pass.drift!
         let engine = ApplyEngine(client: pass.target.client, recordNamespace: pass.recordNamespace)
@@ -477,6 +475,7 @@ public struct Reconciler: Sendable {
                                                 tool: "pattern-controller", version: PatternVersion.current)
             let observed = pass.drift?.observed
             let applyOptions = options, applySite = site
+            onApply()
             // Not cancelled with the loop: writes and the inventory record stay together.
             let applyStart = monotonic()
             let applied: Result<ApplyResult, ApplyError> = await Task {
@@ -589,7 +588,7 @@ public struct Reconciler: Sendable {
     func earlierClaimant(_ object: Value, identity: SiteIdentity, recordNamespace: String, cluster: String?) async -> SiteClaims.Claimant? {
         let all: [SiteClaims.Claimant]
         if let knownSyncs {
-            all = SiteClaims.claimants(in: knownSyncs(), pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace, cluster: cluster)
+            all = SiteClaims.claimants(in: knownSyncs(identity.site), pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace, cluster: cluster)
         } else {
             guard let listed = try? await SiteClaims.claimants(client, pattern: identity.pattern, site: identity.site, recordNamespace: recordNamespace,
                                                                cluster: cluster) else { return nil }

@@ -58,6 +58,22 @@ public enum PatternRolloutResource {
         }
     }
 
+    /// Why a site's PatternSync source differs from the PatternRollout's (nil: the same
+    /// repository, ref and path, or the same directory; mirrors and credentials may differ).
+    static func sourceMismatch(rollout: PatternSyncSpec.SourceSpec, sync: PatternSyncSpec.SourceSpec) -> String? {
+        switch (rollout, sync) {
+        case (.git(let u1, let r1, let p1, _, _), .git(let u2, let r2, let p2, _, _)):
+            if SourcePins.key(u1) != SourcePins.key(u2) { return "\(SourcePins.key(u2)), not \(SourcePins.key(u1))" }
+            if (r1 ?? "") != (r2 ?? "") { return "ref \(r2 ?? "(default)"), not \(r1 ?? "(default)")" }
+            if (p1 ?? "") != (p2 ?? "") { return "path \(p2 ?? "(root)"), not \(p1 ?? "(root)")" }
+            return nil
+        case (.path(let a), .path(let b)):
+            return a == b ? nil : "directory \(b), not \(a)"
+        case (.git, .path(let b)): return "directory \(b), not git"
+        case (.path, .git(let u, _, _, _, _)): return "git \(SourcePins.key(u)), not a directory"
+        }
+    }
+
     /// Sites a PatternRollout holds (from its status, written by whichever replica drives it).
     static func heldSites(_ rollout: Value) -> [String] {
         (rollout[path: ["status", "sites"]]?.array ?? []).compactMap(\.string)
@@ -343,21 +359,38 @@ extension PatternController {
             }
             let syncSpec: PatternSyncSpec
             do { syncSpec = try PatternSyncSpec(spec: sync["spec"] ?? .null) } catch { throw SpecError("PatternSync \(PatternController.key(sync)): \(error.message)") }
+            // The PatternSync renders from its own source: another repository, ref or path would
+            // render another revision, and it would wait for (or undo) the rollout's forever.
+            if let why = PatternRolloutResource.sourceMismatch(rollout: spec.source.source, sync: syncSpec.source) {
+                throw SpecError("site \(site): PatternSync \(PatternController.key(sync)) takes its source from \(why); fix: give the PatternRollout and the sites' PatternSyncs the same spec.source")
+            }
             let target: ClusterTarget
             do { target = try await reconciler.clusters.resolve(syncSpec.cluster) } catch {
                 throw SpecError("site \(site): \(error.message)")
             }
-            let recorder = SourceRecorder()
+            var recorder = SourceRecorder()
             var rendered: RenderedSite
-            do {
-                rendered = try await ControllerRender.compile(tree: tree, site: site, cache: configuration.reconciler.cache, treeProvenance: provenance,
-                                                              repositoryURLs: urls, releases: .install, recorder: recorder)
-            } catch {
-                throw SpecError("cannot render site \(site): " + error.items.prefix(5).map(\.description).joined(separator: "; "))
+            let cache = configuration.reconciler.cache
+            func render(_ releases: ChartReleases, _ recorder: SourceRecorder) async throws(SpecError) -> RenderedSite {
+                do {
+                    return try await ControllerRender.compile(tree: planTree, site: site, cache: cache, treeProvenance: provenance,
+                                                              repositoryURLs: urls, releases: releases, recorder: recorder)
+                } catch {
+                    throw SpecError("cannot render site \(site): " + error.items.prefix(5).map(\.description).joined(separator: "; "))
+                }
+            }
+            rendered = try await render(.install, recorder)
+            let recordNamespace = sync[path: ["spec", "recordNamespace"]]?.string ?? rendered.apply.recordNamespace ?? syncSpec.recordNamespace
+            // Chart components render as the site's PatternSync renders them: an upgrade where the
+            // release's objects were applied before (Helm's rule), so both name the same revision.
+            let releases = await ControllerRender.chartReleases(rendered, records: RecordStore(client: target.client, namespace: recordNamespace),
+                                                                identity: SiteIdentity(rendered, recordNamespace: recordNamespace))
+            if !releases.upgraded.isEmpty {
+                recorder = SourceRecorder()
+                rendered = try await render(releases, recorder)
             }
             if rendered.provenance.commit == nil, let commit { rendered.provenance = Provenance(source: sourceURL, commit: commit, stale: false) }
             rendered.ignoreDifferences += syncSpec.ignoreDifferences
-            let recordNamespace = sync[path: ["spec", "recordNamespace"]]?.string ?? rendered.apply.recordNamespace ?? syncSpec.recordNamespace
             var o = ApplyOptions()
             o.fieldManager = configuration.reconciler.fieldManager
             o.prune = syncSpec.prune
@@ -366,7 +399,7 @@ extension PatternController {
             o.forceConflicts = syncSpec.driftPolicy == .heal
             o.waitTimeoutSeconds = syncSpec.timeoutSeconds
             o.pollIntervalSeconds = configuration.reconciler.waitPollSeconds
-            o.render = ControllerRender.record(spec.source.source, commit: commit, recorder: recorder, releases: .install)
+            o.render = ControllerRender.record(spec.source.source, commit: commit, recorder: recorder, releases: releases)
             o.client = LedgerEntry.Client(user: identity, host: "", tool: ControllerRender.tool, version: PatternVersion.current)
             sites[site] = ClusterSite(rendered: rendered, engine: ApplyEngine(client: target.client, recordNamespace: recordNamespace), options: o)
             revisions.append(site + "=" + rendered.revision)

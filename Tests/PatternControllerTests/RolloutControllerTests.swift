@@ -25,6 +25,18 @@ import TestSupport
 
         """
 
+    /// A hub whose tokens tell replicas a and b apart (`tok-a`, `tok-b`), the PatternRollout
+    /// CRD, three sites and their PatternSyncs.
+    static func twoReplicaFleet() async throws -> (ControllerCluster, SmallFleetRepo) {
+        let tokens = ["admin": UserInfo(name: "admin", groups: ["system:masters"]),
+                      "tok-a": UserInfo(name: "a", groups: ["system:masters"]), "tok-b": UserInfo(name: "b", groups: ["system:masters"])]
+        let hub = try await ControllerCluster(tokens: tokens)
+        try await installRolloutCRD(hub)
+        let repo = try SmallFleetRepo(sites: 3, rollout: rollout)
+        for i in 0..<3 { try await hub.createSync("s\(i)", url: repo.url, site: "s\(i)") }
+        return (hub, repo)
+    }
+
     static func installRolloutCRD(_ hub: ControllerCluster) async throws {
         let crd = try YAMLParser.parse(readFile(repoRoot + "/patterns/pattern-controller/components/crd/patternrollout-crd.yaml"))
         _ = try await hub.client.apply(crd, fieldManager: "test")
@@ -107,14 +119,8 @@ import TestSupport
     }
 
     @Test func aReplicaKilledMidRolloutHandsItOverAndTheRolloutFinishes() async throws {
-        let tokens = ["admin": UserInfo(name: "admin", groups: ["system:masters"]),
-                      "tok-a": UserInfo(name: "a", groups: ["system:masters"]), "tok-b": UserInfo(name: "b", groups: ["system:masters"])]
-        let hub = try await ControllerCluster(tokens: tokens)
-        defer { hub.stop() }
-        try await RolloutControllerTests.installRolloutCRD(hub)
-        let repo = try SmallFleetRepo(sites: 3, rollout: RolloutControllerTests.rollout)
-        defer { repo.remove() }
-        for i in 0..<3 { try await hub.createSync("s\(i)", url: repo.url, site: "s\(i)") }
+        let (hub, repo) = try await RolloutControllerTests.twoReplicaFleet()
+        defer { hub.stop(); repo.remove() }
         let a = RunningController(try hub.controller(identity: "a", leaseDuration: 2, shards: 2, token: "tok-a"))
         let b = RunningController(try hub.controller(identity: "b", leaseDuration: 2, shards: 2, token: "tok-b"))
         defer { Task { await a.stop(); await b.stop() } }

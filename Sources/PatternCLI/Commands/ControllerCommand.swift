@@ -67,6 +67,7 @@ public struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Longest retry delay after failures, in seconds.") public var maxBackoff: Double = 300
     @Option(help: "Readiness poll interval during applies, in seconds.") public var pollInterval: Double = 1
     @Option(help: "Reconciles run at once across all PatternSyncs (the others wait their turn); bounds memory and API load at a cold start of many sites.") public var concurrent: Int = 20
+    @Option(help: "Seconds between a driven PatternRollout's health checks and state polls (as `pattern rollout start --poll`).") public var rolloutPoll: Double = 5
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") public var logLevel: String = "info"
     @Option(help: "Log format: text (time level message key=value …) or json (one object per line).") public var logFormat: String?
     @Option(name: .shortAndLong, help: "Output (the logs): text or json; the same as --log-format.") public var output: String?
@@ -109,6 +110,7 @@ public struct ControllerCommand: AsyncParsableCommand {
         cc.namespace = namespace
         cc.shards = shards
         cc.maxConcurrentReconciles = concurrent
+        cc.rolloutPollSeconds = max(0.05, rolloutPoll)
         cc.clusterNamespace = clusterNamespace
         cc.metricsAddress = metricsAddr.isEmpty ? nil : metricsAddr
         cc.healthAddress = healthAddr.flatMap { $0.isEmpty ? nil : $0 }

@@ -113,7 +113,8 @@ public struct RolloutCommand: AsyncParsableCommand {
         let names = plan.waves.flatMap(\.sites)
         let repo = options.repoOptions
         let pin = try sourceRef.map { try RolloutCommand.pin($0, sites: names, repo: repo) }
-        let (rendered, items, recorders) = RenderRecord.compile(names, repo: repo, revision: pin)
+        let (rendered, items, firstRecorders) = RenderRecord.compile(names, repo: repo, revision: pin)
+        var recorders = firstRecorders
         let errors = items.filter { $0.diagnostic.severity == .error }
         if !errors.isEmpty || rendered.count != Set(names).count {
             Output.report(errors.map(\.diagnostic))
@@ -122,21 +123,35 @@ public struct RolloutCommand: AsyncParsableCommand {
         }
         let overlay = RenderRecord.overlay(repo)
         var sites: [String: ClusterSite] = [:]
-        for r in rendered {
+        for var r in rendered {
             let client: KubeClient
             do { client = try KubeClient(kubeconfig: options.kubeconfig, context: r.cluster.context) } catch {
                 Output.report([.error("site \(r.site): cannot configure its cluster connection (context \(r.cluster.context ?? "current")): \(error)",
                                       fix: "add that context to your kubeconfig")])
                 throw ExitCode(2)
             }
+            let engine = ApplyEngine(client: client, recordNamespace: r.apply.recordNamespace ?? Inventory.defaultNamespace)
+            // Chart components render as Helm would: an upgrade where the release's objects were
+            // applied before (as `pattern apply` and the site's PatternSync decide).
+            let releases = await ChartReleaseRecords.releases(r, engine: engine)
+            if !releases.upgraded.isEmpty {
+                let again = RenderRecord.compile([r.site], repo: repo, revision: pin, chartReleases: releases)
+                guard let upgrade = again.rendered.first else {
+                    Output.report(again.items.map(\.diagnostic).filter { $0.severity == .error })
+                    Output.err("nothing was applied: every site of the rollout must render first\n")
+                    throw ExitCode(1)
+                }
+                r = upgrade
+                recorders[r.site] = again.recorders[r.site]
+            }
             var o = ApplyOptions()
             o.prune = !noPrune
             o.namespaces = r.apply.namespaces
             if let kinds = r.apply.pruneKinds { o.pruneKinds = Set(kinds.map(GroupKind.parse)) }
             if let recorder = recorders[r.site] {
-                o.render = RenderRecord.make(r, repo: repo, recorder: recorder, releases: .install, overlay: overlay)
+                o.render = RenderRecord.make(r, repo: repo, recorder: recorder, releases: releases, overlay: overlay)
             }
-            sites[r.site] = ClusterSite(rendered: r, engine: ApplyEngine(client: client, recordNamespace: r.apply.recordNamespace ?? Inventory.defaultNamespace), options: o)
+            sites[r.site] = ClusterSite(rendered: r, engine: engine, options: o)
         }
         if !overrideController { try await refuseManaged(sites) }
         // A failed wave's site goes back through the ledger rollback of `pattern rollback`: the
@@ -159,7 +174,7 @@ public struct RolloutCommand: AsyncParsableCommand {
         var runner = RolloutRunner(store: store, sites: clusterSites, driverID: who)
         runner.pollSeconds = max(0.1, poll)
         runner.onEvent = { Output.err($0 + "\n") }
-        return (runner, digest(rendered))
+        return (runner, digest(sites.values.map(\.rendered)))
     }
 
     /// Why a PatternSync that is not suspended reconciles the site (nil: none does).

@@ -16,10 +16,12 @@ enum ChartReleaseRecords {
         try await refineWithReleases(rendered, engine: engine, repo: repo, offline: offline).0
     }
 
-    /// `refine`, also returning the `.Release` choices made (the ledger records them).
-    static func refineWithReleases(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions,
-                                   offline: Bool = true) async throws -> (RenderedSite, ChartReleases) {
-        if rendered.chartComponents.isEmpty { return (rendered, .install) }
+    /// The `.Release` choice for each of `rendered`'s chart components, read from the site's
+    /// ledger and inventory (two reads, only for sites with charts). Every install when the
+    /// site has no chart or the records cannot be read: apply itself reads (and checks) the
+    /// inventory again, so nothing is written on a wrong guess about a broken cluster.
+    static func releases(_ rendered: RenderedSite, engine: ApplyEngine) async -> ChartReleases {
+        if rendered.chartComponents.isEmpty { return .install }
         let identity = SiteIdentity(rendered, recordNamespace: engine.records.namespace)
         let ledger: Ledger
         let inventory: Inventory?
@@ -27,14 +29,18 @@ enum ChartReleaseRecords {
             ledger = try await engine.records.loadLedger(identity)
             inventory = try await engine.records.loadInventory(identity)
         } catch {
-            // Without the records the charts render as installs; apply itself reads (and checks)
-            // the inventory again, so nothing is written on a wrong guess about a broken cluster.
             Output.err("note: cannot read the site's records (\(error.message)); chart components render as installs\n")
-            return (rendered, .install)
+            return .install
         }
-        let releases = ChartReleases.fromRecords(rendered, inventory: inventory?.objects ?? [],
-                                                 anySucceeded: ledger.entries.contains { $0.result == .succeeded },
-                                                 nextSeq: (ledger.last?.seq ?? 0) + 1)
+        return ChartReleases.fromRecords(rendered, inventory: inventory?.objects ?? [],
+                                         anySucceeded: ledger.entries.contains { $0.result == .succeeded },
+                                         nextSeq: (ledger.last?.seq ?? 0) + 1)
+    }
+
+    /// `refine`, also returning the `.Release` choices made (the ledger records them).
+    static func refineWithReleases(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions,
+                                   offline: Bool = true) async throws -> (RenderedSite, ChartReleases) {
+        let releases = await self.releases(rendered, engine: engine)
         if releases.upgraded.isEmpty { return (rendered, .install) }
         if !offline && rendered.helm.readsCluster {
             // Upgrades may look up other objects than installs: read them too.

@@ -63,13 +63,13 @@ enum RenderRecord {
     /// Compiles `sites` (one failing site does not stop the others) with one `SourceRecorder`
     /// per site, so each site's ledger entry records only the sources its own render used: the
     /// fleet forms of apply and rollouts.
-    static func compile(_ sites: [String], repo: RepoOptions, revision: SourceRevision? = nil)
+    static func compile(_ sites: [String], repo: RepoOptions, revision: SourceRevision? = nil, chartReleases: ChartReleases = .install)
         -> (rendered: [RenderedSite], items: [ValidationReport.Item], recorders: [String: SourceRecorder]) {
         var recorders: [String: SourceRecorder] = [:]
         for s in sites where recorders[s] == nil { recorders[s] = SourceRecorder() }
         let base = repo.source.resolver
         let (rendered, items) = Renderer.compileCollecting(
-            sites: sites, workspace: repo.workspace, resolver: base,
+            sites: sites, workspace: repo.workspace, resolver: base, chartReleases: chartReleases,
             helmReads: { s throws(Diagnostic) in try HelmClusterReading.load(s, repo: repo) },
             resolverFor: { [recorders] s in
                 var r = base

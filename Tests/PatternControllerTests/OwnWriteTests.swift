@@ -1,0 +1,53 @@
+import Testing
+import Foundation
+import PatternCore
+import PatternController
+import KubeClient
+import KubeTestServer
+
+/// A PatternSync's own apply does not start a second reconcile through the watch events of the
+/// objects it just wrote (at a fleet's cold start that doubled the reconciles), while any other
+/// writer's change to those objects still does, also right after the apply.
+@Suite struct OwnWriteTests {
+    static func owned(_ running: RunningController, _ name: String) -> Double {
+        running.controller.metrics.value(ControllerMetrics.triggers, [("namespace", "default"), ("name", name), ("trigger", "owned")]) ?? 0
+    }
+
+    static func edit(_ hub: ControllerCluster, site: Int, _ value: String) async throws {
+        _ = try await hub.client.patch(GroupVersionKind(group: "", version: "v1", kind: "ConfigMap"), name: "cfg", namespace: "bench-\(site)",
+                                       patch: ["data": ["site": .string(value)]], type: .merge, fieldManager: "kubectl-edit")
+    }
+
+    @Test func anApplysOwnWatchEventsStartNoReconcileButAnotherWritersDo() async throws {
+        let hub = try await ControllerCluster()
+        defer { hub.stop() }
+        let repo = try SmallFleetRepo(sites: 2)
+        defer { repo.remove() }
+        try await hub.createSync("s0", url: repo.url, site: "s0")
+        let running = RunningController(try hub.controller())
+        defer { Task { await running.stop() } }
+        // s0 Ready and the ConfigMap watch live: a hand edit of s0's ConfigMap is seen.
+        #expect(await eventually(20) { await hub.condition("s0", "Ready")?["status"]?.string == "True" })
+        try await OwnWriteTests.edit(hub, site: 0, "edited-1")
+        #expect(await eventually(20) { await hub.condition("s0", "Drifted")?["status"]?.string == "True" })
+
+        // s1 joins the running watches and is applied.
+        try await hub.createSync("s1", url: repo.url, site: "s1")
+        #expect(await eventually(20) { await hub.condition("s1", "Ready")?["status"]?.string == "True" })
+        // Another edit of s0's ConfigMap: its event comes after s1's ConfigMap's on the same
+        // watch (events are in resourceVersion order), so once s0 reconciles for it, s1's
+        // own ConfigMap event has been delivered too.
+        let before = OwnWriteTests.owned(running, "s0")
+        try await OwnWriteTests.edit(hub, site: 0, "edited-2")
+        #expect(await eventually(20) { OwnWriteTests.owned(running, "s0") > before })
+        #expect(OwnWriteTests.owned(running, "s1") == 0)
+        let s1Triggers = running.controller.metrics.labelSets(ControllerMetrics.triggers)
+            .filter { $0.contains { $0 == ("name", "s1") } }.map { $0.first { $0.0 == "trigger" }?.1 ?? "" }
+        #expect(Set(s1Triggers) == ["start"], "\(s1Triggers)")
+
+        // A hand edit of s1's objects, whenever it comes, is noticed.
+        try await OwnWriteTests.edit(hub, site: 1, "edited")
+        #expect(await eventually(20) { await hub.condition("s1", "Drifted")?["status"]?.string == "True" })
+        #expect(OwnWriteTests.owned(running, "s1") >= 1)
+    }
+}

@@ -1,0 +1,116 @@
+import Testing
+import Foundation
+import PatternCore
+import PatternApply
+import PatternRollout
+import PatternController
+import KubeClient
+import KubeTestServer
+
+/// Two `pattern controller` processes share the PatternSyncs and a PatternRollout through shard
+/// Leases; the one driving the rollout is killed with SIGKILL mid-wave (no release, no goodbye)
+/// and the other takes over its shards and the rollout within one Lease period and finishes it
+/// with the result a rollout without the kill has: every wave succeeded, every site at the new
+/// version, the finished wave not applied again.
+@Suite struct RolloutKillTests {
+    static let leaseDuration = 2.0
+    static let leaseRetry = 0.2
+
+    /// A `pattern controller` process on the hub, authenticating as `identity`'s token.
+    static func start(_ hub: ControllerCluster, identity: String) throws -> (Process, String) {
+        let dir = makeTempDir("pattern-ctl-kill")
+        let kubeconfig = dir + "/kubeconfig"
+        writeFile(kubeconfig, hub.server.kubeconfig(token: "tok-\(identity)"))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: patternBinary)
+        p.arguments = ["controller", "--kubeconfig", kubeconfig, "--context", "test", "--namespace", "default",
+                       "--identity", identity, "--shards", "2", "--metrics-addr", "", "--cache-dir", dir + "/cache",
+                       "--lease-duration", "\(leaseDuration)", "--lease-retry", "\(leaseRetry)",
+                       "--poll-interval", "0.05", "--rollout-poll", "0.1", "--min-backoff", "0.2", "--max-backoff", "1"]
+        let errPath = dir + "/stderr"
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        return (p, errPath)
+    }
+
+    /// Shard holders and each PatternSync's Ready condition, for failure messages.
+    static func describe(_ hub: ControllerCluster) async -> String {
+        var out = (0..<2).map { "shard \($0): \(shardLease(hub, $0)?["holderIdentity"]?.string ?? "-")" }
+        for i in 0..<3 { out.append("s\(i): \(await hub.condition("s\(i)", "Ready") ?? .null)") }
+        return out.joined(separator: "\n")
+    }
+
+    static func shardLease(_ hub: ControllerCluster, _ i: Int) -> Value? {
+        hub.server.store.get(group: "coordination.k8s.io", resource: "leases", namespace: "default", name: "pattern-controller-shard-\(i)")?["spec"]
+    }
+
+    @Test func aReplicaKilledWithSIGKILLMidRolloutHandsItsShardsAndTheRolloutOverWithinOneLease() async throws {
+        let (hub, repo) = try await RolloutControllerTests.twoReplicaFleet()
+        defer { hub.stop(); repo.remove() }
+        let (a, aErr) = try RolloutKillTests.start(hub, identity: "a")
+        defer { if a.isRunning { kill(a.processIdentifier, SIGKILL) } }
+        let (b, bErr) = try RolloutKillTests.start(hub, identity: "b")
+        defer { if b.isRunning { kill(b.processIdentifier, SIGKILL) } }
+        var ready = true
+        for i in 0..<3 { ready = await eventually(20) { await hub.condition("s\(i)", "Ready")?["status"]?.string == "True" } && ready }
+        #expect(ready, "\(readFile(aErr))\n\(readFile(bErr))")
+        // Each replica holds one of the two shards (its fair share).
+        #expect(await eventually(10) {
+            Set((0..<2).compactMap { RolloutKillTests.shardLease(hub, $0)?["holderIdentity"]?.string }) == ["a", "b"]
+        })
+        try repo.release("v2")
+        try await RolloutControllerTests.createRollout(hub, url: repo.url)
+
+        // Mid-rollout: wave two soaking (wave one done).
+        #expect(await eventually(30) {
+            let s = try? await RolloutControllerTests.state(hub)
+            return s?.waves[1].soakStartedAt != nil && s?.phase == .running
+        }, "\(readFile(aErr))\n\(readFile(bErr))")
+        let mid = try #require(try await RolloutControllerTests.state(hub))
+        let driver = try #require(mid.driver?.id)
+        let (victim, survivor, survivorName) = driver.hasSuffix("/a") ? (a, b, "b") : (b, a, "a")
+        let deadShards = (0..<2).filter { RolloutKillTests.shardLease(hub, $0)?["holderIdentity"]?.string != survivorName }
+        #expect(!deadShards.isEmpty)
+
+        // SIGKILL: the process ends at once, renewing and releasing nothing.
+        kill(victim.processIdentifier, SIGKILL)
+        let killedAt = Date()
+        #expect(await eventually(5) { !victim.isRunning })
+        #expect(victim.terminationReason == .uncaughtSignal && victim.terminationStatus == SIGKILL)
+
+        // The survivor takes the dead replica's shards and the rollout over.
+        #expect(await eventually(30) {
+            (try? await RolloutControllerTests.state(hub))?.driver?.id == "pattern-controller/\(survivorName)"
+                && deadShards.allSatisfy { RolloutKillTests.shardLease(hub, $0)?["holderIdentity"]?.string == survivorName }
+        }, "\(readFile(aErr))\n\(readFile(bErr))")
+        let tookOver = Date().timeIntervalSince(killedAt)
+        // Not before the Lease expired (nobody may take a live holder's shard), and within one
+        // Lease duration plus a renew round (×4 slack for a loaded test machine, as `eventually`).
+        #expect(tookOver >= RolloutKillTests.leaseDuration * 0.9, "took over after \(tookOver)s")
+        #expect(tookOver <= (RolloutKillTests.leaseDuration + RolloutKillTests.leaseRetry) * 4, "took over after \(tookOver)s")
+
+        // The rollout finishes with the result of one without the kill.
+        #expect(await eventually(60) { (try? await RolloutControllerTests.state(hub))?.phase == .succeeded },
+                "\(readFile(survivorName == "a" ? aErr : bErr))")
+        let done = try #require(try await RolloutControllerTests.state(hub))
+        #expect(done.waves.map(\.phase) == [.succeeded, .succeeded, .succeeded])
+        #expect(done.revision == mid.revision)
+        for i in 0..<3 { #expect(RolloutControllerTests.cfg(hub, i) == "s\(i)-v2") }
+        // Wave one was not applied again.
+        #expect(done.waves[0].sites[0].attempts == mid.waves[0].sites[0].attempts)
+        #expect(done.waves[0].sites[0].appliedRevision == mid.waves[0].sites[0].appliedRevision)
+        // The survivor holds every shard, and every PatternSync is Ready at the new version.
+        let settled = await eventually(20) {
+            var ok = (0..<2).allSatisfy { RolloutKillTests.shardLease(hub, $0)?["holderIdentity"]?.string == survivorName }
+            for i in 0..<3 { ok = await hub.condition("s\(i)", "Ready")?["status"]?.string == "True" && ok }
+            return ok
+        }
+        let state = await RolloutKillTests.describe(hub)
+        #expect(settled, "\(state)\n\(readFile(survivorName == "a" ? aErr : bErr).suffix(4000))")
+        #expect(survivor.isRunning)
+        kill(survivor.processIdentifier, SIGTERM)
+        #expect(await eventually(20) { !survivor.isRunning })
+    }
+}
