@@ -17,21 +17,19 @@ import KubeTestServer
     static let leaseRetry = 0.2
 
     /// A `pattern controller` process on the hub, authenticating as `identity`'s token.
-    static func start(_ hub: ControllerCluster, identity: String) throws -> (Process, String) {
+    static func start(_ hub: ControllerCluster, identity: String) throws -> (Subprocess.Child, String) {
         let dir = makeTempDir("pattern-ctl-kill")
         let kubeconfig = dir + "/kubeconfig"
         writeFile(kubeconfig, hub.server.kubeconfig(token: "tok-\(identity)"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: patternBinary)
-        p.arguments = ["controller", "--kubeconfig", kubeconfig, "--context", "test", "--namespace", "default",
-                       "--identity", identity, "--shards", "2", "--metrics-addr", "", "--cache-dir", dir + "/cache",
-                       "--lease-duration", "\(leaseDuration)", "--lease-retry", "\(leaseRetry)",
-                       "--poll-interval", "0.05", "--rollout-poll", "0.1", "--min-backoff", "0.2", "--max-backoff", "1"]
         let errPath = dir + "/stderr"
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
+        // Subprocess (posix_spawn), not Foundation's Process: see PatternCore's Subprocess.
+        let p = try Subprocess.spawn(patternBinary, [
+            "controller", "--kubeconfig", kubeconfig, "--context", "test", "--namespace", "default",
+            "--identity", identity, "--shards", "2", "--metrics-addr", "", "--cache-dir", dir + "/cache",
+            "--lease-duration", "\(leaseDuration)", "--lease-retry", "\(leaseRetry)",
+            "--poll-interval", "0.05", "--rollout-poll", "0.1", "--min-backoff", "0.2", "--max-backoff", "1",
+        ], stderr: .file(errPath))
         return (p, errPath)
     }
 
@@ -50,9 +48,9 @@ import KubeTestServer
         let (hub, repo) = try await RolloutControllerTests.twoReplicaFleet()
         defer { hub.stop(); repo.remove() }
         let (a, aErr) = try RolloutKillTests.start(hub, identity: "a")
-        defer { if a.isRunning { kill(a.processIdentifier, SIGKILL) } }
+        defer { a.kill(SIGKILL); a.wait() }
         let (b, bErr) = try RolloutKillTests.start(hub, identity: "b")
-        defer { if b.isRunning { kill(b.processIdentifier, SIGKILL) } }
+        defer { b.kill(SIGKILL); b.wait() }
         var ready = true
         for i in 0..<3 { ready = await eventually(20) { await hub.condition("s\(i)", "Ready")?["status"]?.string == "True" } && ready }
         #expect(ready, "\(readFile(aErr))\n\(readFile(bErr))")
@@ -75,10 +73,10 @@ import KubeTestServer
         #expect(!deadShards.isEmpty)
 
         // SIGKILL: the process ends at once, renewing and releasing nothing.
-        kill(victim.processIdentifier, SIGKILL)
+        victim.kill(SIGKILL)
         let killedAt = Date()
         #expect(await eventually(5) { !victim.isRunning })
-        #expect(victim.terminationReason == .uncaughtSignal && victim.terminationStatus == SIGKILL)
+        #expect(victim.wait() == 128 + SIGKILL)
 
         // The survivor takes the dead replica's shards and the rollout over.
         #expect(await eventually(30) {
@@ -110,7 +108,7 @@ import KubeTestServer
         let state = await RolloutKillTests.describe(hub)
         #expect(settled, "\(state)\n\(readFile(survivorName == "a" ? aErr : bErr).suffix(4000))")
         #expect(survivor.isRunning)
-        kill(survivor.processIdentifier, SIGTERM)
+        survivor.kill(SIGTERM)
         #expect(await eventually(20) { !survivor.isRunning })
     }
 }
