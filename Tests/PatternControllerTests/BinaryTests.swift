@@ -20,25 +20,13 @@ let patternBinary: String = {
     return repoRoot + "/.build/debug/pattern"
 }()
 
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
-
 @Suite struct BinaryTests {
     @Test func theBinaryReconcilesServesMetricsAndStopsOnSIGTERM() async throws {
         let cluster = try await ControllerCluster()
         defer { cluster.stop() }
         let repo = try GitPatternRepo()
         try await cluster.createSync(url: repo.url, interval: "1h")
-        let port = freePort(), healthPort = freePort()
+        let port = Int(freeLoopbackPort()), healthPort = Int(freeLoopbackPort())
         let errPath = makeTempDir() + "/stderr"
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let p = try Subprocess.spawn(patternBinary, [

@@ -1,4 +1,5 @@
 import Foundation
+import PatternCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,7 @@ public enum GitDaemonProcess {
     /// Starts the daemon serving `basePath` (every repository exported); returns its port.
     public static func start(basePath: String, pidFile: String, probe: String) throws -> Int {
         for _ in 0..<5 {
-            let port = Int(freePort())
+            let port = Int(freeLoopbackPort())
             let started = run(["/usr/lib/git-core/git-daemon", "--reuseaddr", "--detach", "--pid-file=\(pidFile)",
                                "--base-path=\(basePath)", "--export-all", "--listen=127.0.0.1", "--port=\(port)", basePath])
             if started {
@@ -38,39 +39,27 @@ public enum GitDaemonProcess {
         for _ in 0..<100 where kill(pid, 0) == 0 { usleep(10_000) }
     }
 
-    /// A loopback port nothing listens on at this moment, chosen by the kernel.
-    static func freePort() -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return UInt16(bigEndian: addr.sin_port)
-    }
-
-    /// Runs a program with no shell, output discarded; whether it exited 0. posix_spawn and
-    /// waitpid, not Foundation's `Process`: `git daemon --detach` exits while its child keeps
-    /// the inherited descriptors, and `Process.waitUntilExit` then never returned (the parent
-    /// was left a zombie).
+    /// Runs a program with no shell, output discarded; whether it exited 0. Waits for the
+    /// program itself only: `git daemon --detach` exits while its child keeps the inherited
+    /// descriptors, so nothing may wait for its output to end.
     static func run(_ argv: [String]) -> Bool {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let env = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C", "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0"]
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
-        defer { for a in cArgs + cEnv { free(a) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, argv[0], &actions, nil, cArgs, cEnv) == 0 else { return false }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return (status & 0x7f) == 0 && ((status >> 8) & 0xff) == 0
+        let env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C", "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"]
+        guard let child = try? Subprocess.spawn(argv[0], Array(argv.dropFirst()), environment: env) else { return false }
+        return child.wait() == 0
     }
+}
+
+/// A loopback port nothing listens on at this moment, chosen by the kernel (bind port 0, read
+/// it back, close).
+public func freeLoopbackPort() -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return UInt16(bigEndian: addr.sin_port)
 }
