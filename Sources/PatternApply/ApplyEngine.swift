@@ -492,7 +492,8 @@ public struct ApplyEngine: Sendable {
                         run.outcomes.append(ObjectOutcome(key: o.key, status: .skipped, message: "\(Lifecycle.applyAnnotation): if-not-present and it exists", level: levelIndex))
                     case .success(let (live, created)):
                         let s: ObjectOutcome.Status = run.options.dryRun ? (created ? .wouldCreate : .wouldConfigure) : (created ? .created : .configured)
-                        run.outcomes.append(ObjectOutcome(key: o.key, status: s, message: adopted, level: levelIndex))
+                        run.outcomes.append(ObjectOutcome(key: o.key, status: s, message: adopted, level: levelIndex,
+                                                          resourceVersion: run.options.dryRun ? nil : live[path: ["metadata", "resourceVersion"]]?.string))
                         progress(.applied(o.key, s))
                         liveAfter[o.key] = live
                     case .failure(.unknownKind) where run.options.dryRun:

@@ -15,8 +15,12 @@ public struct ObjectOutcome: Sendable {
     /// Error text a user can act on (failed), or the reason it was skipped.
     public var message: String?
     public var level: Int?
-    public init(key: ObjectKey, status: Status, message: String? = nil, level: Int? = nil) {
-        self.key = key; self.status = status; self.message = message; self.level = level
+    /// `metadata.resourceVersion` of the object as the write returned it (created and
+    /// configured): the watch event of exactly this write carries it, so a watcher can tell
+    /// this apply's own writes from anyone else's, whoever the field manager.
+    public var resourceVersion: String?
+    public init(key: ObjectKey, status: Status, message: String? = nil, level: Int? = nil, resourceVersion: String? = nil) {
+        self.key = key; self.status = status; self.message = message; self.level = level; self.resourceVersion = resourceVersion
     }
 }
 

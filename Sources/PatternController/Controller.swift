@@ -1,5 +1,6 @@
 import PatternCore
 import PatternSource
+import PatternApply
 import KubeClient
 import Logging
 import Synchronization
@@ -58,6 +59,9 @@ public enum ReconcileTrigger: String, Sendable, CaseIterable {
     /// A cluster Secret the PatternSync resolves to (or may now resolve to) was created,
     /// changed (rotated credentials) or deleted.
     case cluster
+    /// The PatternRollout holding the site advanced (a wave or the rollout ended) while the
+    /// PatternSync waited for it (`WaitingForRollout`).
+    case rollout
 }
 
 /// The on-demand reconcile protocol, as Flux's `reconcile.fluxcd.io/requestedAt`: a client sets
@@ -537,16 +541,43 @@ final class Worker: Sendable {
         var fingerprints: [String: Int] = [:]
         /// `stop()` was called: no new watch subscriptions (a reconcile in flight may still end).
         var stopped = false
-        /// This worker's own apply: watch events of objects whose last writes since `since` are
-        /// all this apply's (see `ownWrite`) start no reconcile while it runs and for
-        /// `Worker.ownWriteGrace` seconds after (until `until`).
-        var ownApply: (since: String, until: ContinuousClock.Instant?)?
+        /// What this worker's applies wrote (see `isOwn`): object id → the resourceVersion its
+        /// last write of it returned. At most one entry per object of the render.
+        var ownWrites: [String: String] = [:]
+        /// Objects its last apply pruned (their deletion events are its own).
+        var ownPrunes: Set<String> = []
+        /// An apply is running: changes seen meanwhile wait here (id → resourceVersion; nil: a
+        /// deletion) until its result says which writes were its own.
+        var heldDuringApply: [String: Seen]?
+
+        /// Whether a change the watch delivered is this worker's own write: the resourceVersion
+        /// its apply's write returned, or the deletion of an object its apply pruned.
+        func isOwn(_ id: String, _ change: Seen) -> Bool {
+            switch change {
+            case .written(let rv?): return ownWrites[id] == rv
+            case .written(nil): return false
+            case .deleted: return ownPrunes.contains(id)
+            }
+        }
+
+        /// A change the watch delivered: true when it is someone else's (it starts a
+        /// reconcile). While an apply runs the change is held for its result instead.
+        mutating func seen(_ id: String, _ change: Seen) -> Bool {
+            if heldDuringApply != nil {
+                heldDuringApply?[id] = change
+                return false
+            }
+            let own = isOwn(id, change)
+            if own && change == .deleted { ownPrunes.remove(id) }
+            return !own
+        }
+    }
+    /// A change of an owned object as a watch event delivers it.
+    enum Seen: Sendable, Equatable {
+        case written(resourceVersion: String?)
+        case deleted
     }
     private let state: Mutex<State>
-
-    /// How long after its apply a worker still takes watch events of its own writes as its own
-    /// (the events arrive after the write returns).
-    static let ownWriteGrace: Duration = .seconds(5)
 
     init(key: String, object: Value, controller: PatternController) {
         self.key = key
@@ -631,13 +662,16 @@ final class Worker: Sendable {
             let request = ReconcileRequest.requested(object).flatMap { ReconcileRequest.handled(object) == $0 ? nil : $0 }
             var outcome = await controller.reconciler.reconcile(object, onTarget: { [weak self] target in
                 self?.setTarget(target)
-            }, onApply: { [weak self] in
-                // A second early, so a server clock a little behind ours still counts as this apply.
-                self?.state.withLock { $0.ownApply = (Timestamp.rfc3339(Timestamp.now().seconds - 2), nil) }
+            }, onApply: { [weak self] progress in
+                switch progress {
+                case .started: self?.applyStarted()
+                case .finished(let result): self?.applyFinished(result)
+                }
             }) { [weak self] selector, kinds in
                 self?.ensureWatches(selector: selector, kinds: kinds)
             }
-            state.withLock { s in if s.ownApply != nil && s.ownApply?.until == nil { s.ownApply?.until = .now + Worker.ownWriteGrace } }
+            // An apply that never reported its end (cancelled): what it held is looked at now.
+            if state.withLock({ $0.heldDuringApply != nil }) { applyFinished(nil) }
             controller.limiter.release()
             if outcome.result == .cancelled { return }
             // A suspended PatternSync was not reconciled: its request waits for the resume (as Flux).
@@ -767,7 +801,6 @@ final class Worker: Sendable {
     /// edits, deletions) starts a reconcile within a moment instead of at the next interval.
     /// `selector` is the site's owner selector (`pattern.dev/owner=<pattern>.<site>`).
     func ensureWatches(selector: String, kinds: [GroupVersionKind]) {
-        let fm = controller.configuration.reconciler.fieldManager
         let owner = selector.split(separator: "=", maxSplits: 1).last.map(String.init) ?? selector
         let (client, cluster, changed, stopped) = state.withLock { s -> (KubeClient, String, Bool, Bool) in
             let cluster = s.target?.generation ?? ""
@@ -786,14 +819,14 @@ final class Worker: Sendable {
         }
         for gvk in fresh {
             controller.watches.subscribe(cluster: cluster, client: client, gvk: gvk, owner: owner, id: key) { [weak self] ev in
-                self?.observe(ev, gvk: gvk, fieldManager: fm)
+                self?.observe(ev, gvk: gvk)
             }
         }
         // Stopped meanwhile: its unsubscribe may have run before these subscriptions.
         if !fresh.isEmpty && state.withLock({ $0.stopped }) { unsubscribeAll() }
     }
 
-    func observe(_ ev: InformerEvent, gvk: GroupVersionKind, fieldManager: String) {
+    func observe(_ ev: InformerEvent, gvk: GroupVersionKind) {
         switch ev {
         case .listed(let list):
             state.withLock { s in for o in list.items { s.fingerprints[Worker.id(gvk, o)] = Worker.fingerprint(o) } }
@@ -802,49 +835,73 @@ final class Worker: Sendable {
             trigger(.owned)
         case .event(let e):
             let id = Worker.id(gvk, e.object)
+            let rv = e.object[path: ["metadata", "resourceVersion"]]?.string
             switch e.type {
             case .bookmark: return
             case .deleted:
-                state.withLock { $0.fingerprints[id] = nil }
-                trigger(.owned)
+                let theirs = state.withLock { s -> Bool in
+                    s.fingerprints[id] = nil
+                    s.ownWrites[id] = nil
+                    return s.seen(id, .deleted)
+                }
+                if theirs { trigger(.owned) }
             case .added, .modified:
                 let fp = Worker.fingerprint(e.object)
-                let changed = state.withLock { s -> Bool in
-                    let old = s.fingerprints[id]
-                    s.fingerprints[id] = fp
-                    return old != fp
-                }
                 // Our own apply's writes land here too: they start no reconcile (one would find
                 // nothing to do, and at a fleet's cold start that doubled the reconciles). Any
-                // other writer's change does (see `ownWrite`).
-                if changed && !ownWrite(e.object, fieldManager: fieldManager) { trigger(.owned) }
+                // other writer's change does, whatever its field manager (see `State.isOwn`).
+                let theirs = state.withLock { s -> Bool in
+                    let old = s.fingerprints[id]
+                    s.fingerprints[id] = fp
+                    return old != fp && s.seen(id, .written(resourceVersion: rv))
+                }
+                if theirs { trigger(.owned) }
             }
         }
     }
 
-    /// Whether `o`, as a watch event delivers it, was last written by this worker's apply: the
-    /// apply runs or ended less than `ownWriteGrace` ago, and every managedFields entry at or
-    /// after its start is this controller's `Apply` (status reports by others, which the
-    /// fingerprint leaves out, aside). A hand edit, another controller's update or an apply by
-    /// another manager adds an entry of its own with its time, so it always starts a reconcile;
-    /// so does every event outside the window (a PatternRollout's apply of the site included).
-    func ownWrite(_ o: Value, fieldManager: String) -> Bool {
-        guard let own = state.withLock({ $0.ownApply }), own.until.map({ ContinuousClock.now < $0 }) ?? true else { return false }
-        return Worker.lastWritesAreOurs(o, fieldManager: fieldManager, since: own.since)
+    /// An apply of this worker starts: changes seen from now on wait for its result.
+    func applyStarted() {
+        state.withLock { s in if s.heldDuringApply == nil { s.heldDuringApply = [:] } }
     }
 
-    /// True when `o` has managedFields entries at or after `since` (RFC 3339, second
-    /// resolution as the API server writes them) and all of them, status subresource entries
-    /// aside, are `fieldManager`'s `Apply`.
-    static func lastWritesAreOurs(_ o: Value, fieldManager: String, since: String) -> Bool {
-        var ours = false
-        for e in o[path: ["metadata", "managedFields"]]?.array ?? [] {
-            guard let t = e["time"]?.string, t >= since else { continue }
-            if e["subresource"]?.string == "status" { continue }
-            guard e["manager"]?.string == fieldManager, e["operation"]?.string == "Apply" else { return false }
-            ours = true
+    /// The apply ended: what it wrote (resourceVersions) and pruned is remembered, and the
+    /// changes held meanwhile that were not its own start a reconcile (nil: it reported
+    /// nothing, so every held change counts as someone else's).
+    func applyFinished(_ result: ApplyResult?) {
+        let theirs = state.withLock { s -> Bool in
+            if let result {
+                // Only objects of this apply are kept: the map stays as large as the render.
+                var writes: [String: String] = [:]
+                var prunes: Set<String> = []
+                for o in result.outcomes {
+                    let id = Worker.id(o.key)
+                    switch o.status {
+                    case .created, .configured:
+                        if let rv = o.resourceVersion { writes[id] = rv }
+                    case .pruned:
+                        prunes.insert(id)
+                    default:
+                        // Not written now: an earlier write's event may still be on its way.
+                        if let rv = s.ownWrites[id] { writes[id] = rv }
+                    }
+                }
+                s.ownWrites = writes
+                s.ownPrunes = prunes
+            }
+            let held = s.heldDuringApply ?? [:]
+            s.heldDuringApply = nil
+            var theirs = false
+            for (id, change) in held {
+                if s.isOwn(id, change) {
+                    if change == .deleted { s.ownPrunes.remove(id) }
+                } else {
+                    theirs = true
+                }
+            }
+            return theirs
         }
-        return ours
+        if theirs { trigger(.owned) }
     }
 
     /// `sha256:` and the first 12 hex digits of a render revision ("" for none).
@@ -855,6 +912,7 @@ final class Worker: Sendable {
     }
 
     static func id(_ gvk: GroupVersionKind, _ o: Value) -> String { "\(gvk.group)/\(gvk.kind)/\(o.metadataNamespace ?? "")/\(o.metadataName ?? "")" }
+    static func id(_ k: ObjectKey) -> String { "\(k.group)/\(k.kind)/\(k.namespace)/\(k.name)" }
 
     /// Hash of the object without status and server bookkeeping: changes only when someone
     /// changed what the object says, not when a controller reported on it.

@@ -29,6 +29,16 @@ extension ReconcileOutcome {
     static let cancelled = ReconcileOutcome(result: .cancelled, stage: nil, watch: nil, intervalSeconds: nil)
 }
 
+/// What a reconcile's apply step tells its caller (`Reconciler.reconcile(onApply:)`), so the
+/// caller can tell the watch events of the apply's own writes from everyone else's.
+public enum ReconcileApplyEvent: Sendable {
+    /// The apply is about to write.
+    case started
+    /// The apply ended: its result, whose outcomes carry the resourceVersion of every object it
+    /// wrote (nil: it failed before it could report one).
+    case finished(ApplyResult?)
+}
+
 /// Settings shared by every reconcile.
 public struct ReconcilerSettings: Sendable {
     public var cache: SourceCache
@@ -79,8 +89,9 @@ public struct Reconciler: Sendable {
     /// Reconciles one PatternSync. `onRendered` gets the owner selector and kinds as soon as the
     /// render is known (before drift and apply), so watches can start before the cluster is read.
     /// `onTarget` gets the destination cluster as soon as it is resolved (the watches go there).
+    /// `onApply` hears when an apply starts and what it wrote (see `ReconcileApplyEvent`).
     public func reconcile(_ object: Value, onTarget: @Sendable (ClusterTarget) -> Void = { _ in },
-                          onApply: @Sendable () -> Void = {},
+                          onApply: @Sendable (ReconcileApplyEvent) -> Void = { _ in },
                           onRendered: @Sendable (_ selector: String, _ kinds: [GroupVersionKind]) -> Void = { _, _ in }) async -> ReconcileOutcome {
         let started = monotonic()
         let ns = object.metadataNamespace ?? "default"
@@ -172,7 +183,7 @@ public struct Reconciler: Sendable {
     /// One reconcile as named steps: spec → source → render → claim → drift (observe once) →
     /// apply (prune, record) → conditions. Each step returns an outcome to stop with, or nil.
     func run(_ object: Value, status: inout StatusBuilder, onTarget: @Sendable (ClusterTarget) -> Void,
-             onApply: @Sendable () -> Void = {}, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome {
+             onApply: @Sendable (ReconcileApplyEvent) -> Void = { _ in }, onRendered: @Sendable (String, [GroupVersionKind]) -> Void) async -> ReconcileOutcome {
         let spec: PatternSyncSpec
         do { spec = try PatternSyncSpec(spec: object["spec"] ?? .null) } catch {
             return await fail(object, &status, stage: "spec", reason: "InvalidSpec", message: error.message, stalled: true)
@@ -447,7 +458,7 @@ public struct Reconciler: Sendable {
     }
 
     /// Apply (with prune and record) when the render is new or drift must be healed.
-    func applyStep(_ pass: inout Pass, _ status: inout StatusBuilder, onApply: @Sendable () -> Void = {}) async -> ReconcileOutcome? {
+    func applyStep(_ pass: inout Pass, _ status: inout StatusBuilder, onApply: @Sendable (ReconcileApplyEvent) -> Void = { _ in }) async -> ReconcileOutcome? {
         let site = pass.site!
         let drift = pass.drift!
         let engine = ApplyEngine(client: pass.target.client, recordNamespace: pass.recordNamespace)
@@ -475,12 +486,13 @@ public struct Reconciler: Sendable {
                                                 tool: "pattern-controller", version: PatternVersion.current)
             let observed = pass.drift?.observed
             let applyOptions = options, applySite = site
-            onApply()
+            onApply(.started)
             // Not cancelled with the loop: writes and the inventory record stay together.
             let applyStart = monotonic()
             let applied: Result<ApplyResult, ApplyError> = await Task {
                 do throws(ApplyError) { return .success(try await engine.apply(applySite, options: applyOptions, observed: observed)) } catch { return .failure(error) }
             }.value
+            if case .success(let r) = applied { onApply(.finished(r)) } else { onApply(.finished(nil)) }
             metrics.observe(ControllerMetrics.stageDuration, pass.labels + [("stage", "apply")], monotonic() - applyStart)
             let result: ApplyResult
             switch applied {

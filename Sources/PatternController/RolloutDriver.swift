@@ -74,6 +74,16 @@ public enum PatternRolloutResource {
         }
     }
 
+    /// How far a PatternRollout got, from its status: its phase and each wave's phase (nil for
+    /// none). Per-site counts are left out: they change with every site, and the sites waiting
+    /// look again once per wave, not once per site.
+    static func progress(_ rollout: Value?) -> [String]? {
+        guard let st = rollout?["status"], st.object != nil else { return nil }
+        var p = [st["phase"]?.string ?? "", st["revision"]?.string ?? ""]
+        for w in st["waves"]?.array ?? [] { p.append(w["phase"]?.string ?? "") }
+        return p
+    }
+
     /// Sites a PatternRollout holds (from its status, written by whichever replica drives it).
     static func heldSites(_ rollout: Value) -> [String] {
         (rollout[path: ["status", "sites"]]?.array ?? []).compactMap(\.string)
@@ -175,6 +185,11 @@ extension PatternController {
                                 let before = Set(old.map(PatternRolloutResource.heldSites) ?? [])
                                 let after = Set(PatternRolloutResource.heldSites(e.object))
                                 triggerSites(before.symmetricDifference(after))
+                                // The rollout advanced (a wave ended, or the rollout did): sites
+                                // waiting for it look again, whichever replica drives it.
+                                if PatternRolloutResource.progress(old) != PatternRolloutResource.progress(e.object) {
+                                    triggerWaiting(after.intersection(before))
+                                }
                             case .deleted:
                                 let old = rollouts.object(k)
                                 rollouts.set(k, nil)
@@ -222,6 +237,20 @@ extension PatternController {
     func triggerSites(_ sites: Set<String>) {
         guard !sites.isEmpty else { return }
         for w in allWorkers() where sites.contains(w.current[path: ["spec", "site"]]?.string ?? "") { w.trigger(.spec) }
+    }
+
+    /// Reconciles the PatternSyncs of `sites` that wait for their rollout (`WaitingForRollout`):
+    /// the driver's apply reaches them through their watches too, but a driver on another
+    /// replica, or an apply that changed no object of the site, would leave them waiting until
+    /// their interval.
+    func triggerWaiting(_ sites: Set<String>) {
+        guard !sites.isEmpty else { return }
+        for w in allWorkers() {
+            let o = w.current
+            guard sites.contains(o[path: ["spec", "site"]]?.string ?? ""),
+                  StatusBuilder.conditionOf(o["status"] ?? .null, "Ready")?["reason"]?.string == "WaitingForRollout" else { continue }
+            w.trigger(.rollout)
+        }
     }
 
     /// Drives one PatternRollout until it is no longer owned here or deleted: each round reads

@@ -361,8 +361,10 @@ public struct RolloutRunner: Sendable {
     func rollBack(_ wi: Int, _ keeper: StateKeeper) async throws(RolloutError) {
         let s = await keeper.state
         let wave = s.plan.waves[wi]
-        let failed = s.waves[wi].sites.filter { $0.status == .failed }.count
-        let why = "\(failed) of \(s.waves[wi].sites.count) sites failed (budget \(wave.failureBudget))"
+        let failedSites = s.waves[wi].sites.filter { $0.status == .failed }.map(\.name)
+        // The sites that failed are named (the first few: the message stays one line at fleet size).
+        let names = failedSites.prefix(5).joined(separator: ", ") + (failedSites.count > 5 ? ", …" : "")
+        let why = "\(failedSites.count) of \(s.waves[wi].sites.count) sites failed (budget \(wave.failureBudget)): \(names)"
         onEvent("wave \(wave.name): \(why); rolling back")
         for site in s.waves[wi].sites where site.touched && site.status != .rolledBack {
             let prior = site.reason.map { $0 + "; " } ?? ""

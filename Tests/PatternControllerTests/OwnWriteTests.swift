@@ -50,4 +50,38 @@ import KubeTestServer
         #expect(await eventually(20) { await hub.condition("s1", "Drifted")?["status"]?.string == "True" })
         #expect(OwnWriteTests.owned(running, "s1") >= 1)
     }
+
+    /// Another writer using the controller's own field manager (a PatternRollout's driver, on
+    /// this replica or another, applies with `configuration.reconciler.fieldManager`) right after
+    /// the worker's own apply: its write is not the worker's and starts a reconcile. The old
+    /// filter (same manager's `Apply` within 5 s of the apply) swallowed it, and a rollout's site
+    /// stayed `WaitingForRollout` (RolloutKillTests).
+    @Test func theSameFieldManagersApplyRightAfterTheWorkersOwnStartsAReconcile() async throws {
+        let hub = try await ControllerCluster()
+        defer { hub.stop() }
+        let repo = try SmallFleetRepo(sites: 2)
+        defer { repo.remove() }
+        try await hub.createSync("s0", url: repo.url, site: "s0")
+        let running = RunningController(try hub.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(20) { await hub.condition("s0", "Ready")?["status"]?.string == "True" })
+        // s1 joins the running watches (no list of its own): only its own apply's events reach it.
+        try await hub.createSync("s1", url: repo.url, site: "s1")
+        #expect(await eventually(20) { await hub.condition("s1", "Ready")?["status"]?.string == "True" })
+        // At once (well inside the old 5 s window): an apply by the controller's field manager.
+        // It keeps the labels and annotations the render sets (as a driver's apply of the site does).
+        let fm = running.controller.configuration.reconciler.fieldManager
+        let live = try await hub.client.get(GroupVersionKind(group: "", version: "v1", kind: "ConfigMap"), name: "cfg", namespace: "bench-1")
+        let cm: Value = ["apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": ["name": "cfg", "namespace": "bench-1", "labels": live[path: ["metadata", "labels"]] ?? .emptyObject,
+                                      "annotations": live[path: ["metadata", "annotations"]] ?? .emptyObject],
+                         "data": ["site": "written-by-a-rollout-driver"]]
+        _ = try await hub.client.apply(cm, fieldManager: fm, force: true)
+        #expect(await eventually(20) { OwnWriteTests.owned(running, "s1") >= 1 })
+        #expect(await eventually(20) { await hub.condition("s1", "Drifted")?["status"]?.string == "True" })
+        // The worker's own apply (before the edit) started no reconcile of its own.
+        let s1Triggers = running.controller.metrics.labelSets(ControllerMetrics.triggers)
+            .filter { $0.contains { $0 == ("name", "s1") } }.map { $0.first { $0.0 == "trigger" }?.1 ?? "" }
+        #expect(Set(s1Triggers) == ["start", "owned"], "\(s1Triggers)")
+    }
 }

@@ -44,13 +44,12 @@ import KubeTestServer
         hub.server.store.get(group: "coordination.k8s.io", resource: "leases", namespace: "default", name: "pattern-controller-shard-\(i)")?["spec"]
     }
 
-    // Disabled: it fails about one run in four on a bug it found. Seen: after the rollout
-    // succeeded, a site of wave one (applied by the rollout's driver) kept `WaitingForRollout`
-    // on the replica holding its PatternSync, which had reconciled it seconds before; nothing
-    // reconciled it again. Likely cause: the controller's own-write filter (same field manager,
-    // within 5 s) took the driver's apply for the worker's own. Enable it again with the fix
-    // (own writes known by the resourceVersions the worker's apply returned, not by manager).
-    @Test(.disabled("own-write filter swallows another replica's rollout apply; see the comment above"))
+    // It found a bug (fixed): a site of wave one applied by the driver kept `WaitingForRollout`
+    // on the replica holding its PatternSync when that replica's own apply of the site was less
+    // than 5 s old, because the own-write filter then took any `Apply` by the controller's field
+    // manager for the worker's own. Own writes are now known by the resourceVersions the
+    // worker's apply returned (OwnWriteTests).
+    @Test
     func aReplicaKilledWithSIGKILLMidRolloutHandsItsShardsAndTheRolloutOverWithinOneLease() async throws {
         let (hub, repo) = try await RolloutControllerTests.twoReplicaFleet()
         defer { hub.stop(); repo.remove() }
