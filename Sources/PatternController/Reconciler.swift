@@ -364,14 +364,16 @@ public struct Reconciler: Sendable {
         pass.identity = SiteIdentity(site, recordNamespace: pass.recordNamespace)
         // Chart components an earlier successful apply installed render as upgrades (.Release, upgrade hooks).
         if !site.chartComponents.isEmpty {
-            let releases = await ControllerRender.chartReleases(site, records: RecordStore(client: pass.target.client, namespace: pass.recordNamespace),
-                                                                identity: pass.identity)
-            if !releases.upgraded.isEmpty {
+            let choice = await ControllerRender.chartReleases(site, records: RecordStore(client: pass.target.client, namespace: pass.recordNamespace),
+                                                              identity: pass.identity)
+            if !choice.next.upgraded.isEmpty {
                 let provenance = site.provenance
                 do {
-                    recorder = SourceRecorder()
-                    releasesUsed = releases
-                    site = try await compileReadingCluster(pass, releases: releases, recorder: recorder)
+                    let p = pass
+                    (site, releasesUsed) = try await choice.render(installed: site) { (releases: ChartReleases) throws(Diagnostics) -> RenderedSite in
+                        recorder = SourceRecorder()
+                        return try await compileReadingCluster(p, releases: releases, recorder: recorder)
+                    }
                     site.provenance = provenance
                 } catch {
                     return await fail(pass.object, &status, stage: "render", reason: "RenderFailed",

@@ -412,11 +412,12 @@ extension PatternController {
             let recordNamespace = sync[path: ["spec", "recordNamespace"]]?.string ?? rendered.apply.recordNamespace ?? syncSpec.recordNamespace
             // Chart components render as the site's PatternSync renders them: an upgrade where the
             // release's objects were applied before (Helm's rule), so both name the same revision.
-            let releases = await ControllerRender.chartReleases(rendered, records: RecordStore(client: target.client, namespace: recordNamespace),
-                                                                identity: SiteIdentity(rendered, recordNamespace: recordNamespace))
-            if !releases.upgraded.isEmpty {
+            let choice = await ControllerRender.chartReleases(rendered, records: RecordStore(client: target.client, namespace: recordNamespace),
+                                                              identity: SiteIdentity(rendered, recordNamespace: recordNamespace))
+            let releases: ChartReleases
+            (rendered, releases) = try await choice.render(installed: rendered) { (r: ChartReleases) throws(SpecError) -> RenderedSite in
                 recorder = SourceRecorder()
-                rendered = try await render(releases, recorder)
+                return try await render(r, recorder)
             }
             if rendered.provenance.commit == nil, let commit { rendered.provenance = Provenance(source: sourceURL, commit: commit, stale: false) }
             rendered.ignoreDifferences += syncSpec.ignoreDifferences

@@ -5,6 +5,7 @@ import PatternCore
 import PatternCompile
 import PatternSource
 import PatternApply
+import PatternRecord
 import PatternController
 import KubeClient
 import KubeTestServer
@@ -476,5 +477,68 @@ import KubeTestServer
         // .Release.Revision is the number of the ledger entry the apply writes: 2, or more when
         // a reconcile failed in between (under load) and was recorded, as Helm counts failed releases.
         #expect((second?[path: ["data", "revision"]]?.string).flatMap { Int($0) }.map { $0 >= 2 } == true)
+    }
+
+    static func ledger(_ cluster: ControllerCluster) async throws -> [LedgerEntry] {
+        let inv = try #require(await cluster.sync()?[path: ["status", "inventory"]])
+        let records = RecordStore(client: cluster.client, namespace: inv["namespace"]?.string ?? "")
+        return try await records.loadLedger(SiteIdentity(pattern: inv["pattern"]?.string ?? "", site: inv["site"]?.string ?? "")).entries
+    }
+
+    static func intervals(_ running: RunningController) -> Double {
+        running.controller.metrics.value(ControllerMetrics.triggers, [("namespace", "default"), ("name", "dev"), ("trigger", "interval")]) ?? 0
+    }
+
+    /// A chart printing `.Release.Revision` and `.Release.IsUpgrade` renders, while nothing
+    /// else changes, as the last apply rendered it: nothing is applied on each interval (before,
+    /// every reconcile rendered the next ledger number, a new revision, and applied it). The
+    /// next real change is an upgrade with the number of the entry it writes.
+    @Test func aChartPrintingItsRevisionIsNotAppliedAgainEveryInterval() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try GitPatternRepo()
+        defer { repo.remove() }
+        let chart = repo.dir + "/patterns/multicloud-platform/charts/rel"
+        writeFile(chart + "/Chart.yaml", "apiVersion: v2\nname: rel\nversion: 1.0.0\n")
+        writeFile(chart + "/values.yaml", "step: one\n")
+        writeFile(chart + "/templates/cm.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: release-info}
+            data: {step: {{ .Values.step | quote }}, upgrade: "{{ .Release.IsUpgrade }}", revision: "{{ .Release.Revision }}"}
+            """)
+        let patternFile = repo.dir + "/patterns/multicloud-platform/pattern.yaml"
+        writeFile(patternFile, readFile(patternFile).replacingOccurrences(of: "  components:\n",
+            with: "  components:\n  - name: rel\n    dependsOn: [namespaces]\n    chart: {path: charts/rel, namespace: hello-world}\n"))
+        try git(["add", "-A"], in: repo.dir)
+        try git(["commit", "-q", "-m", "a chart component"], in: repo.dir)
+        try await cluster.createSync(url: repo.url, interval: "1s")
+        let running = RunningController(try cluster.controller())
+        defer { Task { await running.stop() } }
+        #expect(await eventually(20) { await cluster.sync()?[path: ["status", "lastAppliedCommit"]]?.string == repo.head })
+        let info = { cluster.server.store.get(resource: "configmaps", namespace: "hello-world", name: "release-info") }
+        #expect(info()?["data"] == ["step": "one", "upgrade": "false", "revision": "1"])
+        let installed = try await ControllerChartReleaseTests.ledger(cluster)
+
+        // Three interval reconciles: the site is as its install left it, so nothing is applied.
+        var seen = ControllerChartReleaseTests.intervals(running)
+        #expect(await eventually(30) { ControllerChartReleaseTests.intervals(running) >= seen + 3 })
+        #expect(try await ControllerChartReleaseTests.ledger(cluster).count == installed.count)
+        #expect(info()?["data"] == ["step": "one", "upgrade": "false", "revision": "1"])
+        #expect(await cluster.condition("dev", "Ready")?["status"]?.string == "True")
+
+        // A change of the values: an upgrade, numbered as the ledger entry it writes.
+        let commit = try repo.change("patterns/multicloud-platform/charts/rel/values.yaml", "step: one", "step: two")
+        #expect(await eventually(20) { await cluster.sync()?[path: ["status", "lastAppliedCommit"]]?.string == commit })
+        let upgraded = try await ControllerChartReleaseTests.ledger(cluster)
+        let entry = try #require(upgraded.last)
+        #expect(info()?["data"] == ["step": "two", "upgrade": "true", "revision": .string(String(entry.seq))])
+        #expect(entry.render?.releaseRevision == entry.seq)
+
+        // And stable again at that revision.
+        seen = ControllerChartReleaseTests.intervals(running)
+        #expect(await eventually(30) { ControllerChartReleaseTests.intervals(running) >= seen + 3 })
+        #expect(try await ControllerChartReleaseTests.ledger(cluster).count == upgraded.count)
+        #expect(info()?[path: ["data", "revision"]]?.string == String(entry.seq))
     }
 }
