@@ -18,13 +18,21 @@ import KubeTestServer
                                        patch: ["data": ["site": .string(value)]], type: .merge, fieldManager: "kubectl-edit")
     }
 
-    @Test func anApplysOwnWatchEventsStartNoReconcileButAnotherWritersDo() async throws {
+    /// A hub with PatternSync s0 of a two-site repository and a running controller.
+    static func started() async throws -> (ControllerCluster, SmallFleetRepo, RunningController) {
         let hub = try await ControllerCluster()
-        defer { hub.stop() }
-        let repo = try SmallFleetRepo(sites: 2)
-        defer { repo.remove() }
-        try await hub.createSync("s0", url: repo.url, site: "s0")
-        let running = RunningController(try hub.controller())
+        do {
+            let repo = try SmallFleetRepo(sites: 2)
+            do {
+                try await hub.createSync("s0", url: repo.url, site: "s0")
+                return (hub, repo, RunningController(try hub.controller()))
+            } catch { repo.remove(); throw error }
+        } catch { hub.stop(); throw error }
+    }
+
+    @Test func anApplysOwnWatchEventsStartNoReconcileButAnotherWritersDo() async throws {
+        let (hub, repo, running) = try await OwnWriteTests.started()
+        defer { hub.stop(); repo.remove() }
         defer { Task { await running.stop() } }
         // s0 Ready and the ConfigMap watch live: a hand edit of s0's ConfigMap is seen.
         #expect(await eventually(20) { await hub.condition("s0", "Ready")?["status"]?.string == "True" })
@@ -57,12 +65,8 @@ import KubeTestServer
     /// filter (same manager's `Apply` within 5 s of the apply) swallowed it, and a rollout's site
     /// stayed `WaitingForRollout` (RolloutKillTests).
     @Test func theSameFieldManagersApplyRightAfterTheWorkersOwnStartsAReconcile() async throws {
-        let hub = try await ControllerCluster()
-        defer { hub.stop() }
-        let repo = try SmallFleetRepo(sites: 2)
-        defer { repo.remove() }
-        try await hub.createSync("s0", url: repo.url, site: "s0")
-        let running = RunningController(try hub.controller())
+        let (hub, repo, running) = try await OwnWriteTests.started()
+        defer { hub.stop(); repo.remove() }
         defer { Task { await running.stop() } }
         #expect(await eventually(20) { await hub.condition("s0", "Ready")?["status"]?.string == "True" })
         // s1 joins the running watches (no list of its own): only its own apply's events reach it.

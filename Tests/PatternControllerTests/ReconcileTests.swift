@@ -443,11 +443,15 @@ import KubeTestServer
 
 /// The controller renders chart components as upgrades once a successful apply installed them.
 @Suite(.serialized) struct ControllerChartReleaseTests {
-    @Test func secondApplyOfAChartIsAnUpgrade() async throws {
-        let cluster = try await ControllerCluster()
-        defer { cluster.stop() }
+    /// The pattern repository with chart component `rel`: ConfigMap `release-info` in
+    /// `hello-world` says the chart value `step` (`one`) and the `.Release` it rendered as.
+    static func chartRepo() throws -> GitPatternRepo {
         let repo = try GitPatternRepo()
-        defer { repo.remove() }
+        do { try addChart(repo) } catch { repo.remove(); throw error }
+        return repo
+    }
+
+    static func addChart(_ repo: GitPatternRepo) throws {
         let chart = repo.dir + "/patterns/multicloud-platform/charts/rel"
         writeFile(chart + "/Chart.yaml", "apiVersion: v2\nname: rel\nversion: 1.0.0\n")
         writeFile(chart + "/values.yaml", "step: one\n")
@@ -462,6 +466,13 @@ import KubeTestServer
             with: "  components:\n  - name: rel\n    dependsOn: [namespaces]\n    chart: {path: charts/rel, namespace: hello-world}\n"))
         try git(["add", "-A"], in: repo.dir)
         try git(["commit", "-q", "-m", "a chart component"], in: repo.dir)
+    }
+
+    @Test func secondApplyOfAChartIsAnUpgrade() async throws {
+        let cluster = try await ControllerCluster()
+        defer { cluster.stop() }
+        let repo = try ControllerChartReleaseTests.chartRepo()
+        defer { repo.remove() }
         try await cluster.createSync(url: repo.url, interval: "1s")
         let running = RunningController(try cluster.controller())
         defer { Task { await running.stop() } }
@@ -496,22 +507,8 @@ import KubeTestServer
     @Test func aChartPrintingItsRevisionIsNotAppliedAgainEveryInterval() async throws {
         let cluster = try await ControllerCluster()
         defer { cluster.stop() }
-        let repo = try GitPatternRepo()
+        let repo = try ControllerChartReleaseTests.chartRepo()
         defer { repo.remove() }
-        let chart = repo.dir + "/patterns/multicloud-platform/charts/rel"
-        writeFile(chart + "/Chart.yaml", "apiVersion: v2\nname: rel\nversion: 1.0.0\n")
-        writeFile(chart + "/values.yaml", "step: one\n")
-        writeFile(chart + "/templates/cm.yaml", """
-            apiVersion: v1
-            kind: ConfigMap
-            metadata: {name: release-info}
-            data: {step: {{ .Values.step | quote }}, upgrade: "{{ .Release.IsUpgrade }}", revision: "{{ .Release.Revision }}"}
-            """)
-        let patternFile = repo.dir + "/patterns/multicloud-platform/pattern.yaml"
-        writeFile(patternFile, readFile(patternFile).replacingOccurrences(of: "  components:\n",
-            with: "  components:\n  - name: rel\n    dependsOn: [namespaces]\n    chart: {path: charts/rel, namespace: hello-world}\n"))
-        try git(["add", "-A"], in: repo.dir)
-        try git(["commit", "-q", "-m", "a chart component"], in: repo.dir)
         try await cluster.createSync(url: repo.url, interval: "1s")
         let running = RunningController(try cluster.controller())
         defer { Task { await running.stop() } }

@@ -107,6 +107,11 @@ import TestSupport
         for i in 0..<3 { #expect(RolloutControllerTests.cfg(hub, i) == "s\(i)-v2") }
         // The PatternSyncs find their site at the rolled-out revision and are Ready again.
         #expect(await eventually(20) { await hub.condition("s2", "Ready")?["status"]?.string == "True" })
+        // s2 waited for the rollout: as the PatternRollout advanced (its status), it looked again,
+        // besides what its watch saw of the driver's apply.
+        let rolloutTriggers = running.controller.metrics.value(ControllerMetrics.triggers,
+                                                               [("namespace", "default"), ("name", "s2"), ("trigger", "rollout")]) ?? 0
+        #expect(rolloutTriggers >= 1)
         #expect(await hub.sync("s2")?[path: ["status", "lastAppliedCommit"]]?.string == v2)
         // The resource's status is compact and says the same as the state.
         let st = try #require(try await hub.client.get(PatternRolloutResource.gvk, name: "platform", namespace: "default")["status"])
