@@ -67,7 +67,7 @@ import KubeClient
         r.add(ControllerMetrics.triggers, [("namespace", "n"), ("name", "x"), ("trigger", "owned")])
         let t = r.exposition()
         #expect(t.contains("# HELP pattern_reconcile_total Reconciles per PatternSync. Labels: namespace, name (the PatternSync); result: success, failure, stalled, suspended, cancelled."))
-        #expect(t.contains("trigger: start, interval, spec, owned, retry, requested, cluster."))
+        #expect(t.contains("trigger: start, interval, spec, owned, retry, requested, cluster, rollout."))
     }
 
     @Test func aStandbyExportsLeaderZeroAndTheLeaderOne() async throws {
