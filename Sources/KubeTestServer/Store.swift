@@ -961,14 +961,19 @@ final class Watcher: @unchecked Sendable {
         return labels.matches(o.labels) && fields.matches(o)
     }
 
-    /// Queues an event, translating selector entry/exit into ADDED/DELETED as the server does.
+    /// Queues an event, translating selector entry/exit into ADDED/DELETED as the server does:
+    /// an object leaving the selector is DELETED with its previous content (the labels that
+    /// matched) and this event's resourceVersion, as the API server's watch cache sends it.
     func offer(_ ev: WatchEvent, old: Value?) {
         let now = matches(ev.object)
         let before = old.map(matches) ?? false
         var out: WatchEvent? = nil
         switch ev.type {
         case "MODIFIED":
-            if now && before { out = ev } else if now { out = WatchEvent(type: "ADDED", object: ev.object) } else if before { out = WatchEvent(type: "DELETED", object: ev.object) }
+            if now && before { out = ev } else if now { out = WatchEvent(type: "ADDED", object: ev.object) } else if before, var prev = old {
+                prev[path: ["metadata", "resourceVersion"]] = ev.object[path: ["metadata", "resourceVersion"]]
+                out = WatchEvent(type: "DELETED", object: prev)
+            }
         case "DELETED":
             if now || before { out = ev }
         default:

@@ -88,4 +88,21 @@ import KubeTestServer
             .filter { $0.contains { $0 == ("name", "s1") } }.map { $0.first { $0.0 == "trigger" }?.1 ?? "" }
         #expect(Set(s1Triggers) == ["start", "owned"], "\(s1Triggers)")
     }
+
+    /// An edit that removes the owner label takes the object out of the shared watch's selector:
+    /// the API server sends DELETED with the object's previous content (its owner label), so the
+    /// event still reaches the site's PatternSync, which reports the drift.
+    @Test func anEditRemovingTheOwnerLabelIsNoticed() async throws {
+        let (hub, repo, running) = try await OwnWriteTests.started()
+        defer { hub.stop(); repo.remove() }
+        defer { Task { await running.stop() } }
+        #expect(await eventually(20) { await hub.condition("s0", "Ready")?["status"]?.string == "True" })
+        // s1 joins the running watches: no list of its own, so only this edit's event can reach it.
+        try await hub.createSync("s1", url: repo.url, site: "s1")
+        #expect(await eventually(20) { await hub.condition("s1", "Ready")?["status"]?.string == "True" })
+        _ = try await hub.client.patch(GroupVersionKind(group: "", version: "v1", kind: "ConfigMap"), name: "cfg", namespace: "bench-1",
+                                       patch: ["metadata": ["labels": [.init(stringLiteral: LabelKeys.owner): .null]]], type: .merge, fieldManager: "kubectl-label")
+        #expect(await eventually(20) { OwnWriteTests.owned(running, "s1") >= 1 })
+        #expect(await eventually(20) { await hub.condition("s1", "Drifted")?["status"]?.string == "True" })
+    }
 }
