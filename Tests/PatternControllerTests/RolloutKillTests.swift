@@ -40,6 +40,15 @@ import KubeTestServer
         return out.joined(separator: "\n")
     }
 
+    /// When the shard's current holder took its Lease (`spec.acquireTime`, MicroTime).
+    static func acquireTime(_ hub: ControllerCluster, _ i: Int) -> Date? {
+        guard let t = shardLease(hub, i)?["acquireTime"]?.string, t.hasSuffix("Z") else { return nil }
+        // `2026-11-28T17:49:29.840856Z`: whole seconds, then the fraction (any number of digits).
+        let parts = t.dropLast().split(separator: ".", maxSplits: 1)
+        guard let whole = ISO8601DateFormatter().date(from: parts[0] + "Z") else { return nil }
+        return whole.addingTimeInterval(parts.count > 1 ? Double("0." + parts[1]) ?? 0 : 0)
+    }
+
     static func shardLease(_ hub: ControllerCluster, _ i: Int) -> Value? {
         hub.server.store.get(group: "coordination.k8s.io", resource: "leases", namespace: "default", name: "pattern-controller-shard-\(i)")?["spec"]
     }
@@ -84,12 +93,21 @@ import KubeTestServer
         #expect(await eventually(5) { !victim.isRunning })
         #expect(victim.wait() == 128 + SIGKILL)
 
-        // The survivor takes the dead replica's shards and the rollout over.
+        // The survivor takes the dead replica's shards over, and the rollout: it drives it now,
+        // or it already finished it (a finished rollout names no driver: the state alone is
+        // transient, so the survivor's log says it drove).
+        let survivorErr = survivorName == "a" ? aErr : bErr
         #expect(await eventually(30) {
-            (try? await RolloutControllerTests.state(hub))?.driver?.id == "pattern-controller/\(survivorName)"
-                && deadShards.allSatisfy { RolloutKillTests.shardLease(hub, $0)?["holderIdentity"]?.string == survivorName }
+            deadShards.allSatisfy { RolloutKillTests.shardLease(hub, $0)?["holderIdentity"]?.string == survivorName }
         }, "\(readFile(aErr))\n\(readFile(bErr))")
-        let tookOver = Date().timeIntervalSince(killedAt)
+        #expect(await eventually(30) {
+            let s = try? await RolloutControllerTests.state(hub)
+            return s?.driver?.id == "pattern-controller/\(survivorName)" || (s?.phase == .succeeded && readFile(survivorErr).contains("driving the rollout"))
+        }, "\(readFile(survivorErr))")
+        // When: the acquireTime the survivor wrote into the dead shards' Leases (not when a poll
+        // of this test, slow on a loaded machine, happened to see it).
+        let acquired = deadShards.compactMap { RolloutKillTests.acquireTime(hub, $0) }.max()
+        let tookOver = try #require(acquired).timeIntervalSince(killedAt)
         // Not before the Lease expired (nobody may take a live holder's shard), and within one
         // Lease duration plus a renew round (×4 slack for a loaded test machine, as `eventually`).
         #expect(tookOver >= RolloutKillTests.leaseDuration * 0.9, "took over after \(tookOver)s")
