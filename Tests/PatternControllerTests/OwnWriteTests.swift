@@ -30,6 +30,13 @@ import KubeTestServer
         } catch { hub.stop(); throw error }
     }
 
+    /// s0 Ready, then s1 created and Ready.
+    static func secondSiteJoins(_ hub: ControllerCluster, _ repo: SmallFleetRepo) async -> Bool {
+        let s0 = await eventually(20) { await hub.condition("s0", "Ready")?["status"]?.string == "True" }
+        guard s0, (try? await hub.createSync("s1", url: repo.url, site: "s1")) != nil else { return false }
+        return await eventually(20) { await hub.condition("s1", "Ready")?["status"]?.string == "True" }
+    }
+
     @Test func anApplysOwnWatchEventsStartNoReconcileButAnotherWritersDo() async throws {
         let (hub, repo, running) = try await OwnWriteTests.started()
         defer { hub.stop(); repo.remove() }
@@ -68,10 +75,9 @@ import KubeTestServer
         let (hub, repo, running) = try await OwnWriteTests.started()
         defer { hub.stop(); repo.remove() }
         defer { Task { await running.stop() } }
-        #expect(await eventually(20) { await hub.condition("s0", "Ready")?["status"]?.string == "True" })
-        // s1 joins the running watches (no list of its own): only its own apply's events reach it.
-        try await hub.createSync("s1", url: repo.url, site: "s1")
-        #expect(await eventually(20) { await hub.condition("s1", "Ready")?["status"]?.string == "True" })
+        // s1 joins the running watches (no list of its own): only its own apply's events, and
+        // the edit below, reach it.
+        #expect(await OwnWriteTests.secondSiteJoins(hub, repo))
         // At once (well inside the old 5 s window): an apply by the controller's field manager.
         // It keeps the labels and annotations the render sets (as a driver's apply of the site does).
         let fm = running.controller.configuration.reconciler.fieldManager
@@ -96,10 +102,9 @@ import KubeTestServer
         let (hub, repo, running) = try await OwnWriteTests.started()
         defer { hub.stop(); repo.remove() }
         defer { Task { await running.stop() } }
-        #expect(await eventually(20) { await hub.condition("s0", "Ready")?["status"]?.string == "True" })
-        // s1 joins the running watches: no list of its own, so only this edit's event can reach it.
-        try await hub.createSync("s1", url: repo.url, site: "s1")
-        #expect(await eventually(20) { await hub.condition("s1", "Ready")?["status"]?.string == "True" })
+        // s1 joins the running watches (no list of its own): only its own apply's events, and
+        // the edit below, reach it.
+        #expect(await OwnWriteTests.secondSiteJoins(hub, repo))
         _ = try await hub.client.patch(GroupVersionKind(group: "", version: "v1", kind: "ConfigMap"), name: "cfg", namespace: "bench-1",
                                        patch: ["metadata": ["labels": [.init(stringLiteral: LabelKeys.owner): .null]]], type: .merge, fieldManager: "kubectl-label")
         #expect(await eventually(20) { OwnWriteTests.owned(running, "s1") >= 1 })
