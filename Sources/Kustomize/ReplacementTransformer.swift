@@ -7,8 +7,8 @@ import PatternCore
 /// - `source`: `group`/`version`/`kind`/`name`/`namespace` (exact, matched against current or
 ///   previous ids; exactly one object must match), `fieldPath` (default `metadata.name`),
 ///   `options.delimiter` + `options.index` to take one part of a scalar.
-/// - `targets[]`: `select` and `reject` (`name`/`namespace` anchored regexes, label and
-///   annotation selectors), `fieldPaths` (default `metadata.name`), `options.create`,
+/// - `targets[]`: `select` and `reject` (group/version/kind/name/namespace compared literally,
+///   not as regular expressions, as kubectl kustomize v5.5.0 does; label and annotation selectors), `fieldPaths` (default `metadata.name`), `options.create`,
 ///   `options.delimiter` + `options.index` to replace one part of a scalar (a negative index
 ///   prepends, one past the end appends).
 /// - Field paths are `.`-separated; `[key=value]` picks list elements, `*` all elements, a
@@ -154,9 +154,7 @@ enum ReplacementTransformer {
                 for i in m.items.indices {
                     let r0 = m.items[i]
                     let names = ids[i]
-                    let selects = names.contains { t.select.matches(r0.value, id: $0) }
-                    let rejects = t.reject.contains { rej in names.contains { rej.matches(r0.value, id: $0) } }
-                    guard selects && !rejects else { continue }
+                    guard t.selects(r0.value, ids: names) else { continue }
                     for fp in t.fieldPaths {
                         var hits = 0
                         var failure: Diagnostic?
@@ -305,7 +303,46 @@ extension ReplacementTransformer.Segment {
     }
 }
 
+extension Replacement.Target {
+    /// Whether this target takes `object` (known by its current and previous `ids`), exactly as
+    /// kubectl kustomize v5.5.0 decides: `select`'s label and annotation selectors must match and
+    /// no `reject`'s may; then some id must be selected by `select`'s group/version/kind, name and
+    /// namespace compared literally (not as regular expressions) while no id is selected by a
+    /// `reject` that names any of those fields.
+    func selects(_ object: Value, ids: [ResId]) -> Bool {
+        guard select.matchesSelectors(object) else { return false }
+        for r in reject where (r.labelSelector != nil || r.annotationSelector != nil) && r.matchesSelectors(object) { return false }
+        guard ids.contains(where: { select.selectsLiterally($0) }) else { return false }
+        for r in reject where r.namesResource {
+            if ids.contains(where: { r.selectsLiterally($0) }) { return false }
+        }
+        return true
+    }
+}
+
 extension PatchTarget {
+    /// Label and annotation selectors only (unset ones match).
+    func matchesSelectors(_ object: Value) -> Bool {
+        if let labelSelector, !labelSelector.matches(object.labels) { return false }
+        if let annotationSelector, !annotationSelector.matches(object.annotations) { return false }
+        return true
+    }
+
+    /// Whether any of group, version, kind, name or namespace is set.
+    var namesResource: Bool { !gvk.group.isEmpty || !gvk.version.isEmpty || !gvk.kind.isEmpty || name != nil || namespace != nil }
+
+    /// Kustomize's `ResId.IsSelectedBy`: unset fields match anything, set ones compare literally,
+    /// namespaces effectively (unset means `default`).
+    func selectsLiterally(_ id: ResId) -> Bool {
+        guard gvk.matches(id.gvk) else { return false }
+        if let name, !name.source.isEmpty, name.source != id.name { return false }
+        if let namespace, !namespace.source.isEmpty {
+            let sel = ResId(gvk: GroupVersionKind(group: gvk.group, version: gvk.version, kind: gvk.kind), name: "", namespace: namespace.source)
+            if sel.effectiveNamespace != id.effectiveNamespace { return false }
+        }
+        return true
+    }
+
     /// Matches with an explicit id (current or previous) for name and namespace.
     func matches(_ object: Value, id: ResId) -> Bool {
         guard matchesGVK(id.gvk) else { return false }
