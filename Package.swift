@@ -6,6 +6,12 @@ import PackageDescription
 //
 // Linux only (glibc): the sources import Glibc and the C shims link the Debian libraries that
 // scripts/setup.sh installs; there is no macOS platform claim (see README).
+/// Release builds of the modules on the render and diff path skip the run-time exclusivity
+/// checks: `Object`'s and `KResource`'s copy-on-write boxes are classes, and every access to a
+/// class's stored property otherwise costs a `swift_beginAccess` (8 % of a 3,000-object
+/// render's instructions, Docs/benchmarks.md). Debug builds, which the tests run, keep them.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "pattern",
     products: [
@@ -45,28 +51,28 @@ let package = Package(
 
         // MARK: Pipeline stages
         /// Values (ordered maps), YAML/JSON codecs, diagnostics, object identity, kind tables.
-        .target(name: "PatternCore", dependencies: ["CYAML"], linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "PatternCore", dependencies: ["CYAML"], swiftSettings: hotPath, linkerSettings: [.linkedLibrary("m")]),
         /// Source: git repositories through libgit2, chart repositories over libcurl,
         /// content-addressed cache, mirrors, commit signatures.
         .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2", "CCrypto", "CCurl", "HelmTemplate"]),
         /// Kustomize-compatible builds of `kustomization.yaml` directories (one transformer per file).
-        .target(name: "Kustomize", dependencies: ["PatternCore", "Helm", "HelmTemplate"]),
+        .target(name: "Kustomize", dependencies: ["PatternCore", "Helm", "HelmTemplate"], swiftSettings: hotPath),
         /// Helm charts: Chart.yaml, values coalescing, dependencies, values.schema.json,
         /// .tgz archives, .Files/.Capabilities/.Release, hooks, rendering through HelmTemplate.
-        .target(name: "Helm", dependencies: ["PatternCore", "CZlib", "HelmTemplate"]),
+        .target(name: "Helm", dependencies: ["PatternCore", "CZlib", "HelmTemplate"], swiftSettings: hotPath),
         /// Compile: pattern files + overlays + Kustomize directories → ordered objects.
-        .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize", "Helm", "ArgoCD", "PatternDiff"]),
+        .target(name: "PatternCompile", dependencies: ["PatternCore", "Kustomize", "Helm", "ArgoCD", "PatternDiff"], swiftSettings: hotPath),
         /// Argo CD `Application`s and `ApplicationSet`s expanded with our engines: sources
         /// (Helm, Kustomize, directories; own repo, git repos, chart repositories), sync waves
         /// and hooks as apply ordering, sync options, `ignoreDifferences`.
-        .target(name: "ArgoCD", dependencies: ["PatternCore", "Helm", "HelmTemplate", "Kustomize", "PatternDiff"]),
+        .target(name: "ArgoCD", dependencies: ["PatternCore", "Helm", "HelmTemplate", "Kustomize", "PatternDiff"], swiftSettings: hotPath),
         /// Validated Patterns checkouts as pattern repos: values-global + values-<clusterGroup>,
         /// the operator's value-file order and injected facts, the clustergroup chart, --explain.
         .target(name: "ValidatedPatterns", dependencies: ["PatternCore", "PatternCompile", "PatternDiff", "Helm", "HelmTemplate", "KubeClient"]),
         /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
-        .target(name: "KubeClient", dependencies: ["PatternCore", "CCurl"]),
+        .target(name: "KubeClient", dependencies: ["PatternCore", "CCurl"], swiftSettings: hotPath),
         /// Diff: desired vs live on owned fields (managedFields), apply plan graph, drift attribution.
-        .target(name: "PatternDiff", dependencies: ["PatternCore"]),
+        .target(name: "PatternDiff", dependencies: ["PatternCore"], swiftSettings: hotPath),
         /// Record: inventory and ledger of applies, encoded as cluster objects.
         .target(name: "PatternRecord", dependencies: ["PatternCore"]),
         /// Report: tables, colored unified diffs, JSON output, the apply report and its progress.
@@ -75,7 +81,7 @@ let package = Package(
         /// guarded prune, inventory and ledger in the cluster, drift.
         .target(name: "PatternApply", dependencies: [
             "PatternCore", "PatternDiff", "PatternRecord", "KubeClient",
-        ]),
+        ], swiftSettings: hotPath),
         /// The in-cluster reconcile loop: PatternSync resources, leader election, status, events,
         /// health and Prometheus metrics endpoints.
         .target(name: "PatternController", dependencies: [
@@ -94,7 +100,7 @@ let package = Package(
         /// wave, state in the hub cluster (see Docs/fleet.md).
         .target(name: "PatternRollout", dependencies: ["PatternCore", "PatternDiff", "PatternRecord", "PatternApply", "KubeClient"]),
         /// Go text/template + Sprig + Helm template functions, natively (no `helm` binary).
-        .target(name: "HelmTemplate", dependencies: ["PatternCore", "CCrypto"]),
+        .target(name: "HelmTemplate", dependencies: ["PatternCore", "CCrypto"], swiftSettings: hotPath),
         /// Commands shared by the CLI (render, validate, cluster check, …).
         .target(name: "PatternCLI", dependencies: [
             "PatternCore", "PatternCompile", "PatternSource", "Kustomize", "KubeClient",

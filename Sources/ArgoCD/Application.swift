@@ -375,10 +375,20 @@ extension Application {
             _ = r.string(k, "version", kp)
             for rep in r.list(k, "replicas", kp) {
                 guard let ro = r.map(rep, "\(kp).replicas[]", known: ["name", "count"]) else { continue }
-                guard let n = r.string(ro, "name", "\(kp).replicas[]"), let c = ro["count"], c.int != nil || c.string.flatMap({ Int($0) }) != nil else {
+                // Plain `switch` on purpose: `c.int.map(Value.int) ?? …` here made the Swift 6.3
+                // optimizer abort (CopyPropagation, "Found ownership error").
+                var count: Int? = nil
+                if let c = ro["count"] {
+                    switch c.kind {
+                    case .int(let i): count = i
+                    case .string(let s): count = Int(s)
+                    default: break
+                    }
+                }
+                guard let n = r.string(ro, "name", "\(kp).replicas[]"), let count else {
                     r.fail("a kustomize replicas entry needs name and an integer count", rep); continue
                 }
-                ks.replicas.append((n, c.int.map(Value.int) ?? .int(Int(c.string!)!)))
+                ks.replicas.append((n, .int(count)))
             }
             src.kustomize = ks
         }

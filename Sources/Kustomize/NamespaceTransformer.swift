@@ -42,7 +42,7 @@ enum NamespaceTransformer {
             m.items[i].value = v
         }
         // Two objects that only differed by namespace now collide (Kustomize refuses too).
-        var seen: [String: Int] = [:]
+        var seen: [ResMap.Key: Int] = [:]
         for (i, r) in m.items.enumerated() {
             let k = ResMap.key(r.curId)
             if let j = seen[k] {

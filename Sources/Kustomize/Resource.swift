@@ -47,26 +47,73 @@ public enum GeneratorBehavior: String, Sendable { case create, merge, replace }
 /// whether a content-hash suffix is still to be added.
 struct KResource: Sendable {
     var value: Value
+    /// The bookkeeping below lives in one copy-on-write box: a build copies resources often
+    /// (index snapshots, sorting, accumulating bases), and a copy then retains two references
+    /// instead of one per field.
+    private var meta: Meta
+
+    final class Meta: @unchecked Sendable {
+        var file: String
+        var orgId: ResId
+        var prevIds: [ResId] = []
+        var prefixes: [String] = []
+        var suffixes: [String] = []
+        var needsHashSuffix = false
+        var behavior: GeneratorBehavior = .create
+        var refVars: [String] = []
+        var generatedBy: GeneratorOrigin?
+        var transformations: [String] = []
+
+        init(file: String, orgId: ResId) { self.file = file; self.orgId = orgId }
+
+        func copy() -> Meta {
+            let m = Meta(file: file, orgId: orgId)
+            m.prevIds = prevIds; m.prefixes = prefixes; m.suffixes = suffixes; m.needsHashSuffix = needsHashSuffix
+            m.behavior = behavior; m.refVars = refVars; m.generatedBy = generatedBy; m.transformations = transformations
+            return m
+        }
+    }
+
+    /// Makes the box this resource's own before a change (a box shared by two copies is never written).
+    private mutating func own() -> Meta {
+        if !isKnownUniquelyReferenced(&meta) { meta = meta.copy() }
+        return meta
+    }
+
     /// File the object came from (or the kustomization that generated it).
-    var file: String
-    var orgId: ResId
-    var prevIds: [ResId] = []
-    var prefixes: [String] = []
-    var suffixes: [String] = []
-    var needsHashSuffix = false
-    var behavior: GeneratorBehavior = .create
+    var file: String { get { meta.file } set { own().file = newValue } }
+    var orgId: ResId { get { meta.orgId } set { own().orgId = newValue } }
+    var prevIds: [ResId] {
+        get { meta.prevIds }
+        _modify { let m = own(); yield &m.prevIds }
+    }
+    var prefixes: [String] {
+        get { meta.prefixes }
+        _modify { let m = own(); yield &m.prefixes }
+    }
+    var suffixes: [String] {
+        get { meta.suffixes }
+        _modify { let m = own(); yield &m.suffixes }
+    }
+    var needsHashSuffix: Bool { get { meta.needsHashSuffix } set { own().needsHashSuffix = newValue } }
+    var behavior: GeneratorBehavior { get { meta.behavior } set { own().behavior = newValue } }
     /// Names of `vars` bound to this object.
-    var refVars: [String] = []
+    var refVars: [String] {
+        get { meta.refVars }
+        _modify { let m = own(); yield &m.refVars }
+    }
     /// The generator that made this object (for `buildMetadata: [originAnnotations]`).
-    var generatedBy: GeneratorOrigin?
+    var generatedBy: GeneratorOrigin? { get { meta.generatedBy } set { own().generatedBy = newValue } }
     /// `buildMetadata: [transformerAnnotations]`: one rendered list entry per transformer
     /// that ran over this object, in order.
-    var transformations: [String] = []
+    var transformations: [String] {
+        get { meta.transformations }
+        _modify { let m = own(); yield &m.transformations }
+    }
 
     init(value: Value, file: String) {
         self.value = value
-        self.file = file
-        self.orgId = KResource.id(of: value)
+        self.meta = Meta(file: file, orgId: KResource.id(of: value))
     }
 
     static func id(of v: Value) -> ResId {
@@ -84,7 +131,7 @@ struct KResource: Sendable {
     mutating func setNamespace(_ n: String) { value[path: ["metadata", "namespace"]] = .string(n) }
 
     /// Records the current id before a rename (Kustomize's `StorePreviousId`).
-    mutating func storePreviousId() { prevIds.append(curId) }
+    mutating func storePreviousId() { let id = curId; own().prevIds.append(id) }
 
     var location: SourceLocation { SourceLocation(file: file, mark: value.mark) }
 
@@ -159,8 +206,8 @@ struct ResMap: Sendable {
     var count: Int { items.count }
 
     /// Current-identity index of all objects, for linear-time appends.
-    func keyIndex() -> [String: Int] {
-        var seen: [String: Int] = [:]
+    func keyIndex() -> [Key: Int] {
+        var seen: [Key: Int] = [:]
         seen.reserveCapacity(items.count * 2)
         for (i, r) in items.enumerated() { seen[Self.key(r.curId)] = i }
         return seen
@@ -168,7 +215,7 @@ struct ResMap: Sendable {
 
     /// Appends, refusing a second object with the same identity (as Kustomize does).
     /// `seen` must be this map's `keyIndex()`, kept up to date by the caller's appends.
-    mutating func append(_ r: KResource, seen: inout [String: Int]) throws(Diagnostic) {
+    mutating func append(_ r: KResource, seen: inout [Key: Int]) throws(Diagnostic) {
         let k = Self.key(r.curId)
         if let i = seen[k] {
             throw Diagnostic.error(
@@ -186,9 +233,15 @@ struct ResMap: Sendable {
         try append(r, seen: &seen)
     }
 
-    static func key(_ id: ResId) -> String {
-        "\(id.gvk.group)|\(id.gvk.version)|\(id.gvk.kind)|\(id.effectiveNamespace)|\(id.name)"
+    /// What makes two objects the same in a build: group, version, kind, effective namespace
+    /// and name (hashed field by field: no joined string per lookup).
+    struct Key: Hashable {
+        var gvk: GroupVersionKind
+        var namespace: String
+        var name: String
     }
+
+    static func key(_ id: ResId) -> Key { Key(gvk: id.gvk, namespace: id.effectiveNamespace, name: id.name) }
 
     /// Resources whose current or any previous id has `id`'s name, kind and effective namespace.
     func indices(matchingAnyId id: ResId) -> [Int] {

@@ -2,15 +2,61 @@
 ///
 /// Small maps (the vast majority in Kubernetes objects) are searched linearly; larger ones
 /// get a hash index. Equality ignores order, as map equality does in YAML and JSON.
+///
+/// The entries live in one copy-on-write box, so copying an `Object` (and every `Value` that
+/// holds one) retains one reference instead of one per array; the box is copied only when a
+/// shared map is changed.
 public struct Object: Sendable, Sequence {
-    @usableFromInline var keys_: [String] = []
-    @usableFromInline var values_: [Value] = []
-    @usableFromInline var keyMarks_: [Mark] = []
-    @usableFromInline var index_: [String: Int]? = nil
+    /// The entries: three parallel arrays plus, above `indexThreshold` keys, a hash index.
+    /// Mutated only through `Object`'s mutating members after `makeUnique()`, so a box
+    /// reachable from two `Object`s is never written (that is what makes it Sendable).
+    @usableFromInline final class Storage: @unchecked Sendable {
+        @usableFromInline var keys: [String]
+        @usableFromInline var values: [Value]
+        @usableFromInline var marks: [Mark]
+        @usableFromInline var index: [String: Int]?
+
+        @usableFromInline init(keys: [String] = [], values: [Value] = [], marks: [Mark] = [], index: [String: Int]? = nil) {
+            self.keys = keys
+            self.values = values
+            self.marks = marks
+            self.index = index
+        }
+
+        @usableFromInline func copy() -> Storage { Storage(keys: keys, values: values, marks: marks, index: index) }
+    }
+
+    /// Shared by every empty map built with `init()` until it is first changed.
+    @usableFromInline static let empty = Storage()
+
+    @usableFromInline var box: Storage
 
     @usableFromInline static let indexThreshold = 12
 
-    public init() {}
+    public init() { box = Object.empty }
+
+    /// A map of these entries as they are: the caller guarantees the keys are distinct (the
+    /// YAML parser, which checked them while reading).
+    init(uniqueKeys keys: [String], values: [Value], marks: [Mark]) {
+        var index: [String: Int]? = nil
+        if keys.count > Object.indexThreshold {
+            var idx = [String: Int](minimumCapacity: keys.count * 2)
+            for (i, k) in keys.enumerated() { idx[k] = i }
+            index = idx
+        }
+        box = Storage(keys: keys, values: values, marks: marks, index: index)
+    }
+
+    @usableFromInline var keys_: [String] { box.keys }
+    @usableFromInline var values_: [Value] { box.values }
+    @usableFromInline var keyMarks_: [Mark] { box.marks }
+    @usableFromInline var index_: [String: Int]? { box.index }
+
+    /// Makes the box this map's own before a change (kept out of line: the copy is the rare
+    /// path, and every mutating member calls this).
+    @usableFromInline @inline(never) mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
+    }
 
     public var count: Int { keys_.count }
     public var isEmpty: Bool { keys_.isEmpty }
@@ -18,13 +64,18 @@ public struct Object: Sendable, Sequence {
     public var values: [Value] { values_ }
 
     public mutating func reserveCapacity(_ n: Int) {
-        keys_.reserveCapacity(n); values_.reserveCapacity(n); keyMarks_.reserveCapacity(n)
+        makeUnique()
+        box.keys.reserveCapacity(n); box.values.reserveCapacity(n); box.marks.reserveCapacity(n)
     }
 
     /// Position of `key`, if present.
     @inlinable public func index(of key: String) -> Int? {
-        if let index_ { return index_[key] }
-        for i in keys_.indices where keys_[i] == key { return i }
+        let b = box
+        if let index = b.index { return index[key] }
+        let keys = b.keys
+        // Lengths first: cheaper than a string comparison, and most keys differ in length.
+        let n = key.utf8.count
+        for i in keys.indices where keys[i].utf8.count == n && keys[i] == key { return i }
         return nil
     }
 
@@ -34,7 +85,10 @@ public struct Object: Sendable, Sequence {
     public func keyMark(_ key: String) -> Mark? { index(of: key).map { keyMarks_[$0] } }
 
     @inlinable public subscript(key: String) -> Value? {
-        get { index(of: key).map { values_[$0] } }
+        get {
+            guard let i = index(of: key) else { return nil }
+            return box.values[i]
+        }
         set {
             if let newValue { set(key, newValue) } else { removeValue(forKey: key) }
         }
@@ -43,7 +97,8 @@ public struct Object: Sendable, Sequence {
     /// Sets `key` to `value`, keeping its position when it exists, appending otherwise.
     @inlinable public mutating func set(_ key: String, _ value: Value, keyMark: Mark = .none) {
         if let i = index(of: key) {
-            values_[i] = value
+            makeUnique()
+            box.values[i] = value
             return
         }
         append(key, value, keyMark: keyMark)
@@ -51,30 +106,34 @@ public struct Object: Sendable, Sequence {
 
     /// Appends without checking for an existing key (the caller knows it is new).
     @inlinable public mutating func append(_ key: String, _ value: Value, keyMark: Mark = .none) {
-        keys_.append(key)
-        values_.append(value)
-        keyMarks_.append(keyMark)
-        if index_ != nil {
-            index_![key] = keys_.count - 1
-        } else if keys_.count > Object.indexThreshold {
-            var idx = [String: Int](minimumCapacity: keys_.count * 2)
-            for (i, k) in keys_.enumerated() { idx[k] = i }
-            index_ = idx
+        makeUnique()
+        let b = box
+        b.keys.append(key)
+        b.values.append(value)
+        b.marks.append(keyMark)
+        if b.index != nil {
+            b.index![key] = b.keys.count - 1
+        } else if b.keys.count > Object.indexThreshold {
+            var idx = [String: Int](minimumCapacity: b.keys.count * 2)
+            for (i, k) in b.keys.enumerated() { idx[k] = i }
+            b.index = idx
         }
     }
 
     @discardableResult
     public mutating func removeValue(forKey key: String) -> Value? {
         guard let i = index(of: key) else { return nil }
-        let v = values_[i]
-        keys_.remove(at: i); values_.remove(at: i); keyMarks_.remove(at: i)
-        if index_ != nil {
-            if keys_.count <= Object.indexThreshold {
-                index_ = nil
+        makeUnique()
+        let b = box
+        let v = b.values[i]
+        b.keys.remove(at: i); b.values.remove(at: i); b.marks.remove(at: i)
+        if b.index != nil {
+            if b.keys.count <= Object.indexThreshold {
+                b.index = nil
             } else {
-                var idx = [String: Int](minimumCapacity: keys_.count * 2)
-                for (j, k) in keys_.enumerated() { idx[k] = j }
-                index_ = idx
+                var idx = [String: Int](minimumCapacity: b.keys.count * 2)
+                for (j, k) in b.keys.enumerated() { idx[k] = j }
+                b.index = idx
             }
         }
         return v
@@ -83,10 +142,11 @@ public struct Object: Sendable, Sequence {
     /// Mutates the value at `key` in place; `nil` in the closure means "absent".
     @inlinable public mutating func modify<R>(_ key: String, _ body: (inout Value?) throws -> R) rethrows -> R {
         if let i = index(of: key) {
-            var v: Value? = values_[i]
-            values_[i] = .null
+            makeUnique()
+            var v: Value? = box.values[i]
+            box.values[i] = .null
             let r = try body(&v)
-            if let v { values_[i] = v } else { removeValue(forKey: key) }
+            if let v { box.values[i] = v } else { removeValue(forKey: key) }
             return r
         }
         var v: Value? = nil
@@ -97,23 +157,26 @@ public struct Object: Sendable, Sequence {
 
     /// The entries with keys sorted (for canonical output such as hashing).
     public var sortedByKey: [(key: String, value: Value)] {
-        sortedIndices.map { (key: keys_[$0], value: values_[$0]) }
+        let k = keys_, v = values_
+        return sortedIndices.map { (key: k[$0], value: v[$0]) }
     }
 
     /// Entry positions in key order (no copying of entries; free when already sorted).
     public var sortedIndices: [Int] {
+        let k = keys_
         var sorted = true
-        for i in keys_.indices.dropFirst() where keys_[i - 1] > keys_[i] { sorted = false; break }
-        if sorted { return Array(keys_.indices) }
-        return keys_.indices.sorted { keys_[$0] < keys_[$1] }
+        for i in k.indices.dropFirst() where k[i - 1] > k[i] { sorted = false; break }
+        if sorted { return Array(k.indices) }
+        return k.indices.sorted { k[$0] < k[$1] }
     }
 
     /// Calls `body` for every entry, in key order when `sorted`, else in insertion order.
     @inlinable public func forEachEntry(sorted: Bool, _ body: (String, Value) throws -> Void) rethrows {
+        let k = keys_, v = values_
         if sorted {
-            for i in sortedIndices { try body(keys_[i], values_[i]) }
+            for i in sortedIndices { try body(k[i], v[i]) }
         } else {
-            for i in keys_.indices { try body(keys_[i], values_[i]) }
+            for i in k.indices { try body(k[i], v[i]) }
         }
     }
 
@@ -123,28 +186,30 @@ public struct Object: Sendable, Sequence {
 
     /// Rebuilds the map keeping entries for which `isIncluded` is true.
     public func filter(_ isIncluded: (String, Value) throws -> Bool) rethrows -> Object {
+        let k = keys_, v = values_, m = keyMarks_
         var o = Object()
-        for i in keys_.indices where try isIncluded(keys_[i], values_[i]) {
-            o.append(keys_[i], values_[i], keyMark: keyMarks_[i])
+        for i in k.indices where try isIncluded(k[i], v[i]) {
+            o.append(k[i], v[i], keyMark: m[i])
         }
         return o
     }
 
     /// Sorts entries by key in place.
     public mutating func sortKeys(by areInIncreasingOrder: (String, String) -> Bool = (<)) {
-        let order = keys_.indices.sorted { areInIncreasingOrder(keys_[$0], keys_[$1]) }
         let k = keys_, v = values_, m = keyMarks_
-        keys_ = order.map { k[$0] }; values_ = order.map { v[$0] }; keyMarks_ = order.map { m[$0] }
+        let order = k.indices.sorted { areInIncreasingOrder(k[$0], k[$1]) }
+        var idx: [String: Int]? = nil
         if index_ != nil {
-            var idx = [String: Int](minimumCapacity: keys_.count * 2)
-            for (i, key) in keys_.enumerated() { idx[key] = i }
-            index_ = idx
+            idx = [String: Int](minimumCapacity: k.count * 2)
+            for (i, j) in order.enumerated() { idx![k[j]] = i }
         }
+        box = Storage(keys: order.map { k[$0] }, values: order.map { v[$0] }, marks: order.map { m[$0] }, index: idx)
     }
 }
 
 extension Object: Equatable {
     public static func == (a: Object, b: Object) -> Bool {
+        if a.box === b.box { return true }
         guard a.count == b.count else { return false }
         // Fast path: same order.
         if a.keys_ == b.keys_ { return a.values_ == b.values_ }

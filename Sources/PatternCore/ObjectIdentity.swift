@@ -66,10 +66,10 @@ extension Value {
     public var apiVersion: String? { self["apiVersion"]?.string }
     /// `kind` of a Kubernetes object, if set to a string.
     public var kindName: String? { self["kind"]?.string }
-    public var metadataName: String? { self[path: ["metadata", "name"]]?.string }
-    public var metadataNamespace: String? { self[path: ["metadata", "namespace"]]?.string }
-    public var labels: Object { self[path: ["metadata", "labels"]]?.object ?? Object() }
-    public var annotations: Object { self[path: ["metadata", "annotations"]]?.object ?? Object() }
+    public var metadataName: String? { self["metadata"]?["name"]?.string }
+    public var metadataNamespace: String? { self["metadata"]?["namespace"]?.string }
+    public var labels: Object { self["metadata"]?["labels"]?.object ?? Object() }
+    public var annotations: Object { self["metadata"]?["annotations"]?.object ?? Object() }
 
     /// Group/version/kind when both `apiVersion` and `kind` are strings.
     public var gvk: GroupVersionKind? {

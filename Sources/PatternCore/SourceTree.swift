@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -201,6 +202,20 @@ public struct LocalTree: SourceTree {
         self.realRoot = LocalTree.realpath(r)
     }
 
+    /// Directories already resolved by `resolve(_:)` (relative path → resolved path), so a
+    /// directory of a thousand files costs one `realpath(3)` (one `readlink` per component)
+    /// instead of a thousand. Shared by copies of this tree; lives as long as they do.
+    final class DirectoryCache: Sendable {
+        let entries = Mutex<[String: TreePath]>([:])
+        /// Bounded: a tree walked by a hostile repository cannot grow it without limit.
+        static let capacity = 4096
+        func get(_ key: String) -> TreePath? { entries.withLock { $0[key] } }
+        func put(_ key: String, _ value: TreePath) {
+            entries.withLock { if $0.count < DirectoryCache.capacity { $0[key] = value } }
+        }
+    }
+    let directories = DirectoryCache()
+
     static func realpath(_ p: String) -> String? {
         guard let c = Glibc.realpath(p, nil) else { return nil }
         defer { free(c) }
@@ -210,14 +225,32 @@ public struct LocalTree: SourceTree {
     /// Resolves with one `realpath(3)` and checks the result stays under the root's real path;
     /// falls back to link-by-link resolution (for precise errors, and for paths that do not
     /// exist yet).
+    ///
+    /// A file whose directory was resolved before costs one `lstat`: when the file itself is
+    /// not a symlink it resolves to the directory's resolution plus its name.
     public func resolve(_ path: TreePath) throws -> TreePath {
         if path.isRoot { return path }
-        if let realRoot, let real = LocalTree.realpath(fsPath(path)) {
-            if real == realRoot { return .root }
-            let prefix = realRoot == "/" ? "/" : realRoot + "/"
-            if real.hasPrefix(prefix), let rel = try? TreePath(String(real.dropFirst(prefix.count))) { return rel }
+        let dir = path.parent
+        if let resolvedDir = dir.isRoot ? TreePath.root : directories.get(dir.string) {
+            var st = stat()
+            if lstat(fsPath(path), &st) == 0 && st.st_mode & S_IFMT != S_IFLNK { return resolvedDir.appending(path.name) }
         }
-        return try resolveFollowingLinks(path)
+        guard let resolved = resolveWithRealpath(path) else { return try resolveFollowingLinks(path) }
+        // Remember the directory: the file's own name is the last component unless it was a link.
+        var st = stat()
+        if !dir.isRoot, lstat(fsPath(path), &st) == 0, st.st_mode & S_IFMT != S_IFLNK, resolved.name == path.name, !resolved.isRoot {
+            directories.put(dir.string, resolved.parent)
+        }
+        return resolved
+    }
+
+    /// One `realpath(3)`, kept only when it stays under the root's real path.
+    func resolveWithRealpath(_ path: TreePath) -> TreePath? {
+        guard let realRoot, let real = LocalTree.realpath(fsPath(path)) else { return nil }
+        if real == realRoot { return .root }
+        let prefix = realRoot == "/" ? "/" : realRoot + "/"
+        if real.hasPrefix(prefix), let rel = try? TreePath(String(real.dropFirst(prefix.count))) { return rel }
+        return nil
     }
 
     func fsPath(_ p: TreePath) -> String { p.isRoot ? root : root + "/" + p.string }

@@ -177,10 +177,31 @@ public enum YAMLParser {
 
     /// Turns events into values with a stack of open containers.
     struct Builder {
-        enum Frame {
-            case sequence([Value], mark: Mark, anchor: String?)
-            case mapping(Object, mark: Mark, anchor: String?, pendingKey: (String, Mark)?, merges: [Value])
+        /// An open container. Its entries wait in the builder's scratch arrays from `start` on
+        /// (one set of arrays for all depths, reused across documents), so a map or list is
+        /// allocated once, at its exact size, when it closes.
+        struct Frame {
+            var isMapping: Bool
+            var mark: Mark
+            var anchor: String?
+            var start: Int
+            /// A map's key waiting for its value.
+            var pendingKey: String? = nil
+            var pendingKeyMark = Mark.none
+            /// The pending key is a plain `<<` (YAML 1.1 merge key).
+            var pendingIsMerge = false
+            /// Maps merged in by `<<` (applied when the map closes).
+            var merges: [Value] = []
+            /// Key → position (relative to `start`) once a map has more than a few keys.
+            var index: [String: Int]? = nil
         }
+        /// Open containers, innermost last.
+        var stack: [Frame] = []
+        /// Entries of open maps (keys, values, key marks) and items of open lists.
+        var mapKeys: [String] = []
+        var mapValues: [Value] = []
+        var mapMarks: [Mark] = []
+        var seqItems: [Value] = []
         let file: String
         let limits: YAMLLimits
         var stack: [Frame] = []
@@ -235,22 +256,28 @@ public enum YAMLParser {
                 try add(v, anchor: Builder.cstring(s.anchor), scalarText: text, isMergeKey: isPlainMergeKey)
             case YAML_SEQUENCE_START_EVENT:
                 try push(m)
-                stack.append(.sequence([], mark: m, anchor: Builder.cstring(e.data.sequence_start.anchor)))
+                stack.append(Frame(isMapping: false, mark: m, anchor: Builder.cstring(e.data.sequence_start.anchor), start: seqItems.count))
             case YAML_MAPPING_START_EVENT:
                 try push(m)
-                stack.append(.mapping(Object(), mark: m, anchor: Builder.cstring(e.data.mapping_start.anchor), pendingKey: nil, merges: []))
+                stack.append(Frame(isMapping: true, mark: m, anchor: Builder.cstring(e.data.mapping_start.anchor), start: mapKeys.count))
             case YAML_SEQUENCE_END_EVENT:
-                guard case .sequence(let items, let mark, let anchor) = stack.removeLast() else { return }
+                guard let f = stack.popLast(), !f.isMapping else { return }
+                let items = Array(seqItems[f.start...])
+                seqItems.removeSubrange(f.start...)
                 nodeCount += 1
-                try add(Value(.array(items), mark: mark), anchor: anchor, scalarText: nil, isMergeKey: false)
+                try add(Value(.array(items), mark: f.mark), anchor: f.anchor, scalarText: nil, isMergeKey: false)
             case YAML_MAPPING_END_EVENT:
-                guard case .mapping(var obj, let mark, let anchor, _, let merges) = stack.removeLast() else { return }
+                guard let last = stack.last, last.isMapping else { return }
                 // YAML 1.1 merge keys: explicit keys win, earlier merged maps win over later ones.
-                for merged in merges {
-                    for (k, v) in merged.object ?? Object() where !obj.contains(k) { obj.append(k, v) }
+                for merged in last.merges {
+                    for (k, v) in merged.object ?? Object() where position(of: k) == nil { appendEntry(k, v, .none) }
                 }
+                let f = stack.removeLast()
+                let obj = Object(uniqueKeys: Array(mapKeys[f.start...]), values: Array(mapValues[f.start...]),
+                                 marks: Array(mapMarks[f.start...]))
+                mapKeys.removeSubrange(f.start...); mapValues.removeSubrange(f.start...); mapMarks.removeSubrange(f.start...)
                 nodeCount += 1
-                try add(Value(.object(obj), mark: mark), anchor: anchor, scalarText: nil, isMergeKey: false)
+                try add(Value(.object(obj), mark: f.mark), anchor: f.anchor, scalarText: nil, isMergeKey: false)
             case YAML_ALIAS_EVENT:
                 let name = Builder.cstring(e.data.alias.anchor) ?? ""
                 guard let target = anchors[name] else {
@@ -322,44 +349,66 @@ public enum YAMLParser {
                 docValue = v
                 return
             }
-            switch stack[stack.count - 1] {
-            case .sequence(var items, let mark, let anc):
-                stack[stack.count - 1] = .sequence([], mark: mark, anchor: anc)
-                items.append(v)
-                stack[stack.count - 1] = .sequence(items, mark: mark, anchor: anc)
-            case .mapping(var obj, let mark, let anc, let pending, var merges):
-                stack[stack.count - 1] = .mapping(Object(), mark: mark, anchor: anc, pendingKey: nil, merges: [])
-                if let (key, keyMark) = pending {
-                    if key == "<<" && isMergeKeyPending {
-                        isMergeKeyPending = false
-                        switch v.kind {
-                        case .object: merges.append(v)
-                        case .array(let maps) where maps.allSatisfy({ $0.object != nil }): merges.append(contentsOf: maps)
-                        default:
-                            throw .error("merge key '<<' needs a map or a list of maps, found \(v.typeName)", at: loc(v.mark),
-                                         fix: "point '<<' at an anchored map (<<: *defaults)")
-                        }
-                    } else if lastKeyWins && obj.contains(key) {
-                        obj.set(key, v)
-                    } else {
-                        obj.append(key, v, keyMark: keyMark)
+            let top = stack.count - 1
+            guard stack[top].isMapping else {
+                seqItems.append(v)
+                return
+            }
+            if let key = stack[top].pendingKey {
+                stack[top].pendingKey = nil
+                if stack[top].pendingIsMerge {
+                    stack[top].pendingIsMerge = false
+                    switch v.kind {
+                    case .object: stack[top].merges.append(v)
+                    case .array(let maps) where maps.allSatisfy({ $0.object != nil }): stack[top].merges.append(contentsOf: maps)
+                    default:
+                        throw .error("merge key '<<' needs a map or a list of maps, found \(v.typeName)", at: loc(v.mark),
+                                     fix: "point '<<' at an anchored map (<<: *defaults)")
                     }
-                    stack[stack.count - 1] = .mapping(obj, mark: mark, anchor: anc, pendingKey: nil, merges: merges)
+                } else if lastKeyWins, let i = position(of: key) {
+                    mapValues[stack[top].start + i] = v
                 } else {
-                    guard let keyText = scalarText else {
-                        throw .error("map keys must be scalars, found \(v.typeName)", at: loc(v.mark),
-                                     fix: "use a plain string as the key")
-                    }
-                    if !isMergeKey, !lastKeyWins, let prev = obj.keyMark(keyText) {
-                        throw .error("duplicate key '\(keyText)'", at: loc(v.mark),
-                                     fix: "remove one of the two '\(keyText)' entries", related: [loc(prev)])
-                    }
-                    isMergeKeyPending = isMergeKey
-                    stack[stack.count - 1] = .mapping(obj, mark: mark, anchor: anc, pendingKey: (keyText, v.mark), merges: merges)
+                    appendEntry(key, v, stack[top].pendingKeyMark)
                 }
+            } else {
+                guard let keyText = scalarText else {
+                    throw .error("map keys must be scalars, found \(v.typeName)", at: loc(v.mark),
+                                 fix: "use a plain string as the key")
+                }
+                if !isMergeKey, !lastKeyWins, let i = position(of: keyText) {
+                    throw .error("duplicate key '\(keyText)'", at: loc(v.mark),
+                                 fix: "remove one of the two '\(keyText)' entries", related: [loc(mapMarks[stack[top].start + i])])
+                }
+                stack[top].pendingKey = keyText
+                stack[top].pendingKeyMark = v.mark
+                stack[top].pendingIsMerge = isMergeKey
             }
         }
-        var isMergeKeyPending = false
+
+        /// Position of `key` among the entries of the innermost open map (relative to its start).
+        func position(of key: String) -> Int? {
+            let top = stack.count - 1
+            if stack[top].index != nil { return stack[top].index![key] }
+            let start = stack[top].start
+            let n = key.utf8.count
+            for i in start..<mapKeys.count where mapKeys[i].utf8.count == n && mapKeys[i] == key { return i - start }
+            return nil
+        }
+
+        /// Adds an entry to the innermost open map, indexing it once it has more than a few keys.
+        mutating func appendEntry(_ key: String, _ value: Value, _ mark: Mark) {
+            mapKeys.append(key); mapValues.append(value); mapMarks.append(mark)
+            let top = stack.count - 1
+            let start = stack[top].start
+            let count = mapKeys.count - start
+            if stack[top].index != nil {
+                stack[top].index![key] = count - 1
+            } else if count > Object.indexThreshold {
+                var idx = [String: Int](minimumCapacity: count * 2)
+                for i in start..<mapKeys.count { idx[mapKeys[i]] = i - start }
+                stack[top].index = idx
+            }
+        }
 
         /// Nodes and text bytes (scalars and keys) of a value, as an alias would repeat them.
         func measure(_ v: Value) -> (nodes: Int, bytes: Int) {

@@ -92,14 +92,31 @@ public enum YAMLScalar {
 
     /// Words and forms a YAML 1.1 reader (go-yaml v2, the API server's apply decoder) or a 1.2
     /// reader takes for something other than a string.
+    /// Whether `b` starts one of the words `isAmbiguous` lists (y Y n N o O t T f F ~ < =).
+    @inline(__always) static func startsWord(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "o"), UInt8(ascii: "O"),
+             UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "~"), UInt8(ascii: "<"),
+             UInt8(ascii: "="):
+            return true
+        default: return false
+        }
+    }
+
     public static func isAmbiguous(_ s: String) -> Bool {
         if s.isEmpty { return true }
-        switch s {
-        case "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+        // Every word below is at most five bytes and starts with one of these bytes: most
+        // strings skip the comparisons (this runs for every string a render writes).
+        let n = s.utf8.count
+        let first = s.utf8.first!
+        if n <= 5, Self.startsWord(first) {
+            switch s {
+            case "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
              "on", "On", "ON", "off", "Off", "OFF", "true", "True", "TRUE", "false", "False", "FALSE",
              "null", "Null", "NULL", "~", "<<", "=":
-            return true
-        default: break
+                return true
+            default: break
+            }
         }
         if case .string = resolvePlain(s) {} else { return true }
         let u = s.utf8
