@@ -204,7 +204,6 @@ public enum YAMLParser {
         var seqItems: [Value] = []
         let file: String
         let limits: YAMLLimits
-        var stack: [Frame] = []
         var documents: [YAMLDocument] = []
         var docMark = Mark.none
         var anchors: [String: (value: Value, nodes: Int, bytes: Int)] = [:]
