@@ -182,7 +182,7 @@ import Helm
         files["patterns/p/components/base/charts/side/Chart.yaml"] = "apiVersion: v2\nname: side\nversion: 0.1.0\n"
         files["patterns/p/components/base/charts/side/templates/odd.yaml"] =
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: side-odd, annotations: {helm.sh/hook: post-frobnicate}}\n"
-        files["patterns/p/components/base/charts/side/templates/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: side}\n"
+        files["patterns/p/components/base/charts/side/templates/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: side, namespace: shop}\n"
         let (r, dir) = try compile(files)
         defer { removeTree(dir) }
         #expect(r.objects.contains { $0.key.name == "side" && $0.component == "base" })
