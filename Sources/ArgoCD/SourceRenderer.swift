@@ -176,8 +176,13 @@ struct SourceRenderer {
         if let edited = try KustomizeEdits.apply(k, checkout: c, limits: context.limits, at: location) {
             tree = OverlayTree(base: c.tree, path: edited.path, bytes: edited.bytes)
         }
+        // helmCharts: warnings are located in the checkout; passed on under its display name.
+        var remote = RemotePolicy.none
+        let local = ChartWarningSink()
+        if warnings != nil { remote.chartWarnings = local }
+        defer { warnings?.add(local.all.map { $0.prefixingFiles(c.display) }) }
         do {
-            return try KustomizeBuilder(tree: tree, limits: KustomizeLimits(yaml: context.limits)).buildWithOrigins(c.appPath)
+            return try KustomizeBuilder(tree: tree, limits: KustomizeLimits(yaml: context.limits), remote: remote).buildWithOrigins(c.appPath)
                 .map { ($0.object, c.display + $0.file) }
         } catch {
             throw Diagnostics(error.items.map { $0.prefixingFiles(c.display) })

@@ -125,7 +125,14 @@ struct HelmChartsGenerator {
                                          setNamespace: false, yamlLimits: loader.limits.yaml)
         let r: ChartRender
         do { r = try ChartRenderer().render(request) } catch { throw Diagnostics(error.diagnostics) }
+        // `<chart>/templates/x.yaml` as the objects' files show it: under the chart's directory.
+        func shown(_ source: String) -> String {
+            chartDisplay + "/" + (source.split(separator: "/", maxSplits: 1).last.map(String.init) ?? source)
+        }
+        if let sink = loader.remote.chartWarnings, !r.warnings.isEmpty {
+            sink.add(r.locatedWarnings(chart: chart, context: "helmCharts ", shown: shown))
+        }
         let objects = r.crds + r.manifests + (s.skipHooks ? [] : r.hooks)
-        return objects.map { KResource(value: $0.object, file: chartDisplay + "/" + ($0.source.split(separator: "/", maxSplits: 1).last.map(String.init) ?? $0.source)) }
+        return objects.map { KResource(value: $0.object, file: shown($0.source)) }
     }
 }

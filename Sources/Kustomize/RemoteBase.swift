@@ -1,4 +1,5 @@
 import PatternCore
+import Helm
 
 /// A remote `resources:`/`components:` entry (`github.com/org/repo//path?ref=v1.2.3`,
 /// `https://host/org/repo.git//path?ref=…`, `git::https://…`, `ssh://git@…`, `git@host:org/repo`),
@@ -222,6 +223,9 @@ public struct RemotePolicy: Sendable {
     /// nil = such entries must be vendored under `chartHome`. An entry whose `version` is not
     /// one exact version needs `allowUnpinned` too.
     public var charts: (any RemoteChartLoader)?
+    /// Receives the warnings of every `helmCharts:` render (vendored or pulled), located at
+    /// the chart's files; nil = they are not collected.
+    public var chartWarnings: ChartWarningSink?
 
     public init(loader: (any RemoteBaseLoader)? = nil, allowUnpinned: Bool = false, files: (any RemoteFileLoader)? = nil,
                 charts: (any RemoteChartLoader)? = nil) {

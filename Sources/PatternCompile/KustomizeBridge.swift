@@ -1,5 +1,6 @@
 import PatternCore
 import Kustomize
+import Helm
 
 /// Supplies remote Kustomize bases and `https://` files to site compiles. `SiteCompiler` asks
 /// its `resolver` for it (the CLI's and the controller's `GitPatternResolver` fetch through
@@ -15,6 +16,13 @@ public protocol KustomizeRemoteResolver: Sendable {
 enum KustomizeBridge {
     static func build(tree: any SourceTree, dir: TreePath, displayPrefix: String, limits: YAMLLimits,
                       remote: RemotePolicy = .none) throws(Diagnostics) -> [(Value, String)] {
+        // Chart warnings are located in the build's tree: collected here, then passed on with
+        // the display prefix the objects' files carry.
+        var remote = remote
+        let outer = remote.chartWarnings
+        let local = ChartWarningSink()
+        if outer != nil { remote.chartWarnings = local }
+        defer { outer?.add(local.all.map { $0.prefixingFiles(displayPrefix) }) }
         do {
             return try KustomizeBuilder(tree: tree, limits: KustomizeLimits(yaml: limits), remote: remote).buildWithOrigins(dir)
                 .map { ($0.object, displayPrefix + $0.file) }

@@ -203,11 +203,11 @@ public struct SiteCompiler: Sendable {
             loader.remote = remotes.kustomizeRemotes(allowUnpinned: chain.reversed().compactMap(\.allowUnpinnedRemotes).first ?? false)
         }
         let chartWarnings = ChartFetchWarnings()
+        loader.remote.chartWarnings = chartWarnings
         let charts = try ChartComponentRenderer.renderAll(active, tree: patternTree, displayPrefix: prefix, limits: workspace.yamlLimits,
                                                           patternDir: patternDir, patternFile: pattern.file, substituter: substituter, chain: chain,
                                                           releases: chartReleases, charts: resolver as? any ChartArchiveResolver,
                                                           fetchWarnings: chartWarnings, helm: helmInputs(chain, site: site, warnings: &warnings))
-        warnings += chartWarnings.all
         for c in active {
             if let rendered = charts[c.name] {
                 switch rendered {
@@ -242,6 +242,9 @@ public struct SiteCompiler: Sendable {
                 diagnostics += error.items
             }
         }
+
+        // Warnings of chart components and of Kustomize components' helmCharts.
+        warnings += chartWarnings.all
 
         // 5b. Post-render: Argo CD Applications and ApplicationSets, expanded when the site
         // (or the caller) asks for it, whichever component produced them.

@@ -1,5 +1,6 @@
 import Testing
 import PatternCore
+import Helm
 @testable import Kustomize
 
 @Suite struct HelmChartsTests {
@@ -65,5 +66,32 @@ import PatternCore
         } catch {
             #expect(error.items.first?.message.contains("built-in plugin 'HelmChartInflationGenerator' is not supported in `transformers`") == true)
         }
+    }
+
+    /// A `helmCharts:` render's warnings (here an unknown hook and a subchart condition that is
+    /// not a boolean) reach the build's `chartWarnings` sink, located at the chart's files as
+    /// the objects show them; before, the generator dropped them.
+    @Test func helmChartsRenderWarningsReachTheChartWarningsSink() throws {
+        let tree = MemoryTree(files: [
+            "app/kustomization.yaml": "helmCharts:\n- name: web\n  releaseName: r\n  valuesInline: {db: {enabled: \"yes please\"}}\n",
+            "app/charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n- {name: db, version: 1.0.0, condition: db.enabled}\n",
+            "app/charts/web/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
+            "app/charts/web/templates/odd.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: odd, annotations: {helm.sh/hook: pre-frobnicate}}\n",
+            "app/charts/web/charts/db/Chart.yaml": "apiVersion: v2\nname: db\nversion: 1.0.0\n",
+            "app/charts/web/charts/db/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db}\n",
+        ])
+        var remote = RemotePolicy.none
+        let sink = ChartWarningSink()
+        remote.chartWarnings = sink
+        let objects = try KustomizeBuilder(tree: tree, remote: remote).build(try TreePath("app"))
+        #expect(objects.contains { $0.metadataName == "web" } && !objects.contains { $0.metadataName == "odd" })
+        let hook = try #require(sink.all.first { $0.message.contains("unknown hook") }, "\(sink.all)")
+        #expect(hook.severity == .warning)
+        #expect(hook.message == "helmCharts chart web: skipping unknown hook: \"pre-frobnicate\"")
+        #expect(hook.location?.file == "app/charts/web/templates/odd.yaml")
+        let condition = try #require(sink.all.first { $0.message.contains("condition path 'db.enabled'") }, "\(sink.all)")
+        #expect(condition.location?.file == "app/charts/web/Chart.yaml" && condition.location?.mark.line == 5)
+        // Without a sink the build is unchanged and still succeeds.
+        #expect(try KustomizeBuilder(tree: tree).build(try TreePath("app")).count == objects.count)
     }
 }

@@ -173,6 +173,24 @@ import Helm
         #expect(hook.location?.file == "patterns/p/charts/web/templates/odd.yaml")
         #expect(!r.objects.contains { $0.key.name == "odd" })
     }
+
+    /// A Kustomize component's `helmCharts:` warnings reach the site's warnings too, at the
+    /// chart's file under the pattern directory (they were dropped by the generator).
+    @Test func kustomizeHelmChartsWarningsReachTheSiteWarnings() throws {
+        var files = Self.files
+        files["patterns/p/components/base/kustomization.yaml"] = "resources: [ns.yaml]\nhelmCharts:\n- {name: side, releaseName: s, namespace: shop}\n"
+        files["patterns/p/components/base/charts/side/Chart.yaml"] = "apiVersion: v2\nname: side\nversion: 0.1.0\n"
+        files["patterns/p/components/base/charts/side/templates/odd.yaml"] =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: side-odd, annotations: {helm.sh/hook: post-frobnicate}}\n"
+        files["patterns/p/components/base/charts/side/templates/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: side, namespace: shop}\n"
+        let (r, dir) = try compile(files)
+        defer { removeTree(dir) }
+        #expect(r.objects.contains { $0.key.name == "side" && $0.component == "base" })
+        let hook = try #require(r.warnings.first { $0.message.contains("post-frobnicate") }, "\(r.warnings)")
+        #expect(hook.severity == .warning)
+        #expect(hook.message == "helmCharts chart side: skipping unknown hook: \"post-frobnicate\"")
+        #expect(hook.location?.file == "patterns/p/components/base/charts/side/templates/odd.yaml")
+    }
 }
 
 extension String {

@@ -4,6 +4,7 @@ import PatternCompile
 import PatternReport
 import PatternSource
 import Kustomize
+import Helm
 
 /// `pattern render`: compile sites (or a plain Kustomize directory) into manifests.
 public struct RenderCommand: AsyncParsableCommand {
@@ -86,8 +87,13 @@ public struct RenderCommand: AsyncParsableCommand {
     /// Renders a plain Kustomize directory to stdout, as `kubectl kustomize` prints it.
     static func renderKustomize(_ dir: String, resolver: SourceResolver, allowUnpinned: Bool, restrictToRoot: Bool,
                                 format: OutputFormat) throws {
-        let remote = RemotePolicy.sourceCache(resolver, allowUnpinned: allowUnpinned)
+        var remote = RemotePolicy.sourceCache(resolver, allowUnpinned: allowUnpinned)
+        let chartWarnings = ChartWarningSink()
+        remote.chartWarnings = chartWarnings
         let objects = try Renderer.kustomize(dir, restrictToRoot: restrictToRoot, remote: remote)
+        // helmCharts: render warnings go to stderr, beside the objects on stdout.
+        let warnings = chartWarnings.all
+        if !warnings.isEmpty { Output.report(warnings) }
         if format == .yaml {
             // Streamed document by document: the same bytes as `formatKustomize`, without two
             // more copies of the whole output at once (peak memory of large renders).
