@@ -343,13 +343,4 @@ extension PatchTarget {
         return true
     }
 
-    /// Matches with an explicit id (current or previous) for name and namespace.
-    func matches(_ object: Value, id: ResId) -> Bool {
-        guard matchesGVK(id.gvk) else { return false }
-        if let namespace, !namespace.matches(id.effectiveNamespace) { return false }
-        if let name, !name.matches(id.name) { return false }
-        if let labelSelector, !labelSelector.matches(object.labels) { return false }
-        if let annotationSelector, !annotationSelector.matches(object.annotations) { return false }
-        return true
-    }
 }

@@ -911,7 +911,9 @@ final class Worker: Sendable {
         return "sha256:" + hex.prefix(12)
     }
 
-    static func id(_ gvk: GroupVersionKind, _ o: Value) -> String { "\(gvk.group)/\(gvk.kind)/\(o.metadataNamespace ?? "")/\(o.metadataName ?? "")" }
+    static func id(_ gvk: GroupVersionKind, _ o: Value) -> String {
+        id(ObjectKey(group: gvk.group, kind: gvk.kind, namespace: o.metadataNamespace ?? "", name: o.metadataName ?? ""))
+    }
     static func id(_ k: ObjectKey) -> String { "\(k.group)/\(k.kind)/\(k.namespace)/\(k.name)" }
 
     /// Hash of the object without status and server bookkeeping: changes only when someone

@@ -33,18 +33,21 @@ public struct Object: Sendable, Sequence {
 
     @usableFromInline static let indexThreshold = 12
 
+    /// The hash index for these keys (key → position), or nil when there are too few of them
+    /// to need one (they are searched linearly).
+    @usableFromInline static func makeIndex<C: Collection>(_ keys: C) -> [String: Int]? where C.Element == String {
+        guard keys.count > indexThreshold else { return nil }
+        var idx = [String: Int](minimumCapacity: keys.count * 2)
+        for (i, k) in keys.enumerated() { idx[k] = i }
+        return idx
+    }
+
     public init() { box = Object.empty }
 
     /// A map of these entries as they are: the caller guarantees the keys are distinct (the
     /// YAML parser, which checked them while reading).
     init(uniqueKeys keys: [String], values: [Value], marks: [Mark]) {
-        var index: [String: Int]? = nil
-        if keys.count > Object.indexThreshold {
-            var idx = [String: Int](minimumCapacity: keys.count * 2)
-            for (i, k) in keys.enumerated() { idx[k] = i }
-            index = idx
-        }
-        box = Storage(keys: keys, values: values, marks: marks, index: index)
+        box = Storage(keys: keys, values: values, marks: marks, index: Object.makeIndex(keys))
     }
 
     @usableFromInline var keys_: [String] { box.keys }
@@ -114,9 +117,7 @@ public struct Object: Sendable, Sequence {
         if b.index != nil {
             b.index![key] = b.keys.count - 1
         } else if b.keys.count > Object.indexThreshold {
-            var idx = [String: Int](minimumCapacity: b.keys.count * 2)
-            for (i, k) in b.keys.enumerated() { idx[k] = i }
-            b.index = idx
+            b.index = Object.makeIndex(b.keys)
         }
     }
 
@@ -127,15 +128,7 @@ public struct Object: Sendable, Sequence {
         let b = box
         let v = b.values[i]
         b.keys.remove(at: i); b.values.remove(at: i); b.marks.remove(at: i)
-        if b.index != nil {
-            if b.keys.count <= Object.indexThreshold {
-                b.index = nil
-            } else {
-                var idx = [String: Int](minimumCapacity: b.keys.count * 2)
-                for (j, k) in b.keys.enumerated() { idx[k] = j }
-                b.index = idx
-            }
-        }
+        if b.index != nil { b.index = Object.makeIndex(b.keys) }
         return v
     }
 
@@ -198,12 +191,8 @@ public struct Object: Sendable, Sequence {
     public mutating func sortKeys(by areInIncreasingOrder: (String, String) -> Bool = (<)) {
         let k = keys_, v = values_, m = keyMarks_
         let order = k.indices.sorted { areInIncreasingOrder(k[$0], k[$1]) }
-        var idx: [String: Int]? = nil
-        if index_ != nil {
-            idx = [String: Int](minimumCapacity: k.count * 2)
-            for (i, j) in order.enumerated() { idx![k[j]] = i }
-        }
-        box = Storage(keys: order.map { k[$0] }, values: order.map { v[$0] }, marks: order.map { m[$0] }, index: idx)
+        let keys = order.map { k[$0] }
+        box = Storage(keys: keys, values: order.map { v[$0] }, marks: order.map { m[$0] }, index: Object.makeIndex(keys))
     }
 }
 

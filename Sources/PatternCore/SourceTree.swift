@@ -231,14 +231,14 @@ public struct LocalTree: SourceTree {
     public func resolve(_ path: TreePath) throws -> TreePath {
         if path.isRoot { return path }
         let dir = path.parent
-        if let resolvedDir = dir.isRoot ? TreePath.root : directories.get(dir.string) {
-            var st = stat()
-            if lstat(fsPath(path), &st) == 0 && st.st_mode & S_IFMT != S_IFLNK { return resolvedDir.appending(path.name) }
+        var st = stat()
+        let existsUnlinked = lstat(fsPath(path), &st) == 0 && st.st_mode & S_IFMT != S_IFLNK
+        if existsUnlinked, let resolvedDir = dir.isRoot ? TreePath.root : directories.get(dir.string) {
+            return resolvedDir.appending(path.name)
         }
         guard let resolved = resolveWithRealpath(path) else { return try resolveFollowingLinks(path) }
         // Remember the directory: the file's own name is the last component unless it was a link.
-        var st = stat()
-        if !dir.isRoot, lstat(fsPath(path), &st) == 0, st.st_mode & S_IFMT != S_IFLNK, resolved.name == path.name, !resolved.isRoot {
+        if existsUnlinked, !dir.isRoot, resolved.name == path.name, !resolved.isRoot {
             directories.put(dir.string, resolved.parent)
         }
         return resolved

@@ -403,9 +403,7 @@ public enum YAMLParser {
             if stack[top].index != nil {
                 stack[top].index![key] = count - 1
             } else if count > Object.indexThreshold {
-                var idx = [String: Int](minimumCapacity: count * 2)
-                for i in start..<mapKeys.count { idx[mapKeys[i]] = i - start }
-                stack[top].index = idx
+                stack[top].index = Object.makeIndex(mapKeys[start...])
             }
         }
 

@@ -83,18 +83,21 @@ import Glibc
 /// `LocalTree.resolve` remembers resolved directories: what it remembers must never let a
 /// path out of the root, and a symlink met after its directory was remembered is still followed.
 @Suite struct LocalTreeResolveCacheTests {
+    /// `tmp/root` (the tree) and `tmp/outside`, with these directories, empty files and links
+    /// (path → link text), all relative to `tmp`.
+    static func tree(in tmp: TemporaryDirectory, directories: [String], files: [String], links: [String: String]) -> LocalTree {
+        for d in ["root", "outside"] + directories { #expect(mkdir(tmp.sub(d), 0o755) == 0) }
+        for f in files {
+            let fd = open(tmp.sub(f), O_CREAT | O_WRONLY, 0o644); #expect(fd >= 0); close(fd)
+        }
+        for (path, target) in links { #expect(symlink(target, tmp.sub(path)) == 0) }
+        return LocalTree(root: tmp.sub("root"))
+    }
+
     @Test func fileLinkAfterItsDirectoryWasCachedIsStillChecked() throws {
         let tmp = TemporaryDirectory("resolve")
-        let root = tmp.sub("root")
-        #expect(mkdir(root, 0o755) == 0)
-        #expect(mkdir(root + "/dir", 0o755) == 0)
-        #expect(mkdir(tmp.sub("outside"), 0o755) == 0)
-        for f in [root + "/dir/plain.yaml", root + "/target.yaml", tmp.sub("outside/secret.yaml")] {
-            let fd = open(f, O_CREAT | O_WRONLY, 0o644); #expect(fd >= 0); close(fd)
-        }
-        #expect(symlink("../../outside/secret.yaml", root + "/dir/escape.yaml") == 0)
-        #expect(symlink("../target.yaml", root + "/dir/inside.yaml") == 0)
-        let tree = LocalTree(root: root)
+        let tree = Self.tree(in: tmp, directories: ["root/dir"], files: ["root/dir/plain.yaml", "root/target.yaml", "outside/secret.yaml"],
+                             links: ["root/dir/escape.yaml": "../../outside/secret.yaml", "root/dir/inside.yaml": "../target.yaml"])
         // The first file caches `dir`.
         #expect(try tree.resolve(TreePath("dir/plain.yaml")) == TreePath("dir/plain.yaml"))
         #expect(tree.directories.get("dir") == (try TreePath("dir")))
@@ -106,16 +109,8 @@ import Glibc
 
     @Test func linkedDirectoryResolvesToItsTargetAndEscapesAreRefused() throws {
         let tmp = TemporaryDirectory("resolve")
-        let root = tmp.sub("root")
-        #expect(mkdir(root, 0o755) == 0)
-        #expect(mkdir(root + "/real", 0o755) == 0)
-        #expect(mkdir(tmp.sub("outside"), 0o755) == 0)
-        for f in [root + "/real/a.yaml", root + "/real/b.yaml", tmp.sub("outside/x.yaml")] {
-            let fd = open(f, O_CREAT | O_WRONLY, 0o644); #expect(fd >= 0); close(fd)
-        }
-        #expect(symlink("real", root + "/alias") == 0)
-        #expect(symlink("../outside", root + "/out") == 0)
-        let tree = LocalTree(root: root)
+        let tree = Self.tree(in: tmp, directories: ["root/real"], files: ["root/real/a.yaml", "root/real/b.yaml", "outside/x.yaml"],
+                             links: ["root/alias": "real", "root/out": "../outside"])
         #expect(try tree.resolve(TreePath("alias/a.yaml")) == TreePath("real/a.yaml"))
         // The second file of the linked directory comes from the cache, with the same answer.
         #expect(tree.directories.get("alias") == (try TreePath("real")))
