@@ -303,8 +303,10 @@ import KubeTestServer
     /// timeoutSeconds) cost the whole wait timeout and failed the apply; now each watch is a
     /// bounded round and the waiter re-LISTs and watches again.
     @Test func aSilentReadinessWatchIsAbandonedAfterOneRound() async throws {
-        // Deployments roll out 1.5 s after they are written: not ready at the first LIST.
-        let cluster = try TestCluster(controllerDelay: 1.5)
+        // Deployments roll out 4 s after they are written: not ready at the first LIST, even
+        // when a loaded machine takes seconds to write the levels before them (at 1.5 s they
+        // were sometimes ready before any watch started).
+        let cluster = try TestCluster(controllerDelay: 4)
         defer { cluster.server.stop() }
         let rule = cluster.server.faults.add(FaultRule(verb: "watch", times: 1,
                                                        predicate: { $0.resource == "deployments" }, action: .silentWatch))
