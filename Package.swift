@@ -51,7 +51,7 @@ let package = Package(
 
         // MARK: Pipeline stages
         /// Values (ordered maps), YAML/JSON codecs, diagnostics, object identity, kind tables.
-        .target(name: "PatternCore", dependencies: ["CYAML"], swiftSettings: hotPath, linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "PatternCore", dependencies: ["CYAML", "CCrypto"], swiftSettings: hotPath, linkerSettings: [.linkedLibrary("m")]),
         /// Source: git repositories through libgit2, chart repositories over libcurl,
         /// content-addressed cache, mirrors, commit signatures.
         .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2", "CCrypto", "CCurl", "HelmTemplate"]),

@@ -20,80 +20,94 @@ public enum ObjectValidation {
                 crdScopes[GroupKind(group: g, kind: k)] = o.object[path: ["spec", "scope"]]?.string != "Cluster"
             }
         }
-        var seen: [ObjectKey: RenderedObject] = [:]
-        for o in objects {
-            let v = o.object
-            let at = SourceLocation(file: o.file, mark: v.mark)
-            guard let apiVersion = v.apiVersion, !apiVersion.isEmpty else {
-                out.append(.error("object has no apiVersion", at: at, fix: "add e.g. 'apiVersion: v1'")); continue
-            }
-            guard let kind = v.kindName, !kind.isEmpty else {
-                out.append(.error("object has no kind", at: at, fix: "add e.g. 'kind: ConfigMap'")); continue
-            }
-            guard let name = v.metadataName, !name.isEmpty else {
-                out.append(.error("\(kind) has no metadata.name", at: at, fix: "add metadata.name")); continue
-            }
-            let nameAt = SourceLocation(file: o.file, mark: v[path: ["metadata", "name"]]?.mark ?? v.mark)
-            let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)
-            // Kind, group and version become file and URL path segments: refuse anything the
-            // API server would refuse (CRD names.kind: a DNS-1035 label in mixed case).
-            if !isKindName(kind) {
-                out.append(.error("kind '\(kind)' is not a valid Kubernetes kind", at: SourceLocation(file: o.file, mark: v["kind"]?.mark ?? v.mark),
-                                  fix: "use letters, digits and '-', starting with a letter (e.g. ConfigMap)"))
-                continue
-            }
-            if !isAPIVersion(apiVersion) {
-                out.append(.error("apiVersion '\(apiVersion)' is not <group>/<version> or <version>",
-                                  at: SourceLocation(file: o.file, mark: v["apiVersion"]?.mark ?? v.mark),
-                                  fix: "use e.g. 'v1' or 'apps/v1'; the group is a DNS subdomain, the version a lowercase label"))
-                continue
-            }
-            if dnsLabelNameKinds.contains(kind) && gvk.group.isEmpty {
-                if !isDNSLabel(name) {
-                    out.append(.error("\(kind) name '\(name)' is not a valid DNS-1123 label", at: nameAt,
-                                      fix: "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"))
-                }
-            } else if pathSegmentNameGroups.contains(gvk.group) {
-                if name.contains("/") || name.contains("%") || name == "." || name == ".." {
-                    out.append(.error("\(kind) name '\(name)' may not contain '/' or '%'", at: nameAt, fix: "rename the object"))
-                }
-            } else if !isDNSSubdomain(name) {
-                out.append(.error("\(kind) name '\(name)' is not a valid DNS-1123 subdomain", at: nameAt,
-                                  fix: "use lowercase letters, digits, '-' and '.', at most 253 characters"))
-            }
-            let ns = v.metadataNamespace ?? ""
-            if !ns.isEmpty && !isDNSLabel(ns) {
-                out.append(.error("namespace '\(ns)' is not a valid DNS-1123 label", at: SourceLocation(file: o.file, mark: v[path: ["metadata", "namespace"]]?.mark ?? v.mark)))
-            }
-            let gk = gvk.groupKind
-            let clusterScoped = KindTable.isClusterScoped(gk) || crdScopes[gk] == false
-            let namespaced = (gvk.group.isEmpty || ["apps", "batch", "networking.k8s.io", "policy", "autoscaling", "coordination.k8s.io"].contains(gvk.group)
-                              || gvk.group == "rbac.authorization.k8s.io") && namespacedBuiltins.contains(kind) || crdScopes[gk] == true
-            if clusterScoped && !ns.isEmpty {
-                out.append(.error("\(kind) \(name) is cluster-scoped but sets namespace '\(ns)'",
-                                  at: SourceLocation(file: o.file, mark: v[path: ["metadata", "namespace"]]?.mark ?? v.mark),
-                                  fix: "remove metadata.namespace"))
-            }
-            if namespaced && ns.isEmpty {
-                out.append(.error("\(kind) \(name) is namespaced but has no namespace", at: at,
-                                  fix: "set metadata.namespace, or 'namespace:' in the component's kustomization.yaml"))
-            }
-            if let data = v["data"], kind == "Secret" && gvk.group.isEmpty, let o2 = data.object {
-                for (k, val) in o2 where !(val.string.map(isBase64) ?? false) {
-                    // Never print the value.
-                    out.append(.error("Secret \(name) data key '\(k)' is not valid base64", at: SourceLocation(file: o.file, mark: val.mark),
-                                      fix: "base64-encode it, or move it to stringData"))
-                }
-            }
-            if let prev = seen[o.key] {
+        // Each object alone on all cores; then identities across objects, in render order.
+        let scopes = crdScopes
+        let checked = ParallelMap.map(objects) { o in checkOne(o, crdScopes: scopes) }
+        var seen: [ObjectKey: Int] = [:]
+        for (i, o) in objects.enumerated() {
+            out += checked[i].diagnostics
+            guard checked[i].complete else { continue }
+            if let p = seen[o.key] {
+                let prev = objects[p]
                 out.append(.error("\(o.key) is defined twice (components '\(prev.component)' and '\(o.component)')",
-                                  at: at, fix: "remove one definition, or patch the existing object instead of redefining it",
+                                  at: SourceLocation(file: o.file, mark: o.object.mark),
+                                  fix: "remove one definition, or patch the existing object instead of redefining it",
                                   related: [SourceLocation(file: prev.file, mark: prev.object.mark)]))
             } else {
-                seen[o.key] = o
+                seen[o.key] = i
             }
         }
         return out
+    }
+
+    /// The checks of one object; `complete` is false when a missing or invalid identity
+    /// stopped them (the object then takes no part in the duplicate check).
+    static func checkOne(_ o: RenderedObject, crdScopes: [GroupKind: Bool]) -> (diagnostics: [Diagnostic], complete: Bool) {
+        var out: [Diagnostic] = []
+        let v = o.object
+        let at = SourceLocation(file: o.file, mark: v.mark)
+        guard let apiVersion = v.apiVersion, !apiVersion.isEmpty else {
+            out.append(.error("object has no apiVersion", at: at, fix: "add e.g. 'apiVersion: v1'")); return (out, false)
+        }
+        guard let kind = v.kindName, !kind.isEmpty else {
+            out.append(.error("object has no kind", at: at, fix: "add e.g. 'kind: ConfigMap'")); return (out, false)
+        }
+        guard let name = v.metadataName, !name.isEmpty else {
+            out.append(.error("\(kind) has no metadata.name", at: at, fix: "add metadata.name")); return (out, false)
+        }
+        let nameAt = SourceLocation(file: o.file, mark: v[path: ["metadata", "name"]]?.mark ?? v.mark)
+        let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)
+        // Kind, group and version become file and URL path segments: refuse anything the
+        // API server would refuse (CRD names.kind: a DNS-1035 label in mixed case).
+        if !isKindName(kind) {
+            out.append(.error("kind '\(kind)' is not a valid Kubernetes kind", at: SourceLocation(file: o.file, mark: v["kind"]?.mark ?? v.mark),
+                              fix: "use letters, digits and '-', starting with a letter (e.g. ConfigMap)"))
+            return (out, false)
+        }
+        if !isAPIVersion(apiVersion) {
+            out.append(.error("apiVersion '\(apiVersion)' is not <group>/<version> or <version>",
+                              at: SourceLocation(file: o.file, mark: v["apiVersion"]?.mark ?? v.mark),
+                              fix: "use e.g. 'v1' or 'apps/v1'; the group is a DNS subdomain, the version a lowercase label"))
+            return (out, false)
+        }
+        if dnsLabelNameKinds.contains(kind) && gvk.group.isEmpty {
+            if !isDNSLabel(name) {
+                out.append(.error("\(kind) name '\(name)' is not a valid DNS-1123 label", at: nameAt,
+                                  fix: "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"))
+            }
+        } else if pathSegmentNameGroups.contains(gvk.group) {
+            if name.contains("/") || name.contains("%") || name == "." || name == ".." {
+                out.append(.error("\(kind) name '\(name)' may not contain '/' or '%'", at: nameAt, fix: "rename the object"))
+            }
+        } else if !isDNSSubdomain(name) {
+            out.append(.error("\(kind) name '\(name)' is not a valid DNS-1123 subdomain", at: nameAt,
+                              fix: "use lowercase letters, digits, '-' and '.', at most 253 characters"))
+        }
+        let ns = v.metadataNamespace ?? ""
+        if !ns.isEmpty && !isDNSLabel(ns) {
+            out.append(.error("namespace '\(ns)' is not a valid DNS-1123 label", at: SourceLocation(file: o.file, mark: v[path: ["metadata", "namespace"]]?.mark ?? v.mark)))
+        }
+        let gk = gvk.groupKind
+        let clusterScoped = KindTable.isClusterScoped(gk) || crdScopes[gk] == false
+        let namespaced = (gvk.group.isEmpty || ["apps", "batch", "networking.k8s.io", "policy", "autoscaling", "coordination.k8s.io"].contains(gvk.group)
+                          || gvk.group == "rbac.authorization.k8s.io") && namespacedBuiltins.contains(kind) || crdScopes[gk] == true
+        if clusterScoped && !ns.isEmpty {
+            out.append(.error("\(kind) \(name) is cluster-scoped but sets namespace '\(ns)'",
+                              at: SourceLocation(file: o.file, mark: v[path: ["metadata", "namespace"]]?.mark ?? v.mark),
+                              fix: "remove metadata.namespace"))
+        }
+        if namespaced && ns.isEmpty {
+            out.append(.error("\(kind) \(name) is namespaced but has no namespace", at: at,
+                              fix: "set metadata.namespace, or 'namespace:' in the component's kustomization.yaml"))
+        }
+        if let data = v["data"], kind == "Secret" && gvk.group.isEmpty, let o2 = data.object {
+            for (k, val) in o2 where !(val.string.map(isBase64) ?? false) {
+                // Never print the value.
+                out.append(.error("Secret \(name) data key '\(k)' is not valid base64", at: SourceLocation(file: o.file, mark: val.mark),
+                                  fix: "base64-encode it, or move it to stringData"))
+            }
+        }
+        return (out, true)
     }
 
     static let dependsOnAnnotation = "config.kubernetes.io/depends-on"
@@ -219,21 +233,18 @@ enum Provenancing {
     /// (sorted keys), computed before the revision annotation is added. Per-object work runs on
     /// all cores.
     static func label(_ objects: inout [RenderedObject], pattern: String, site: String, provenance: Provenance) -> String {
-        let labelled = ParallelMap.map(objects) { o -> (RenderedObject, [UInt8]) in
-            var o = o
+        // In place: the objects are held only by `objects`, so labelling copies no tree.
+        let digests = ParallelMap.update(&objects) { o -> [UInt8] in
             setLabels(&o.object, component: o.component, pattern: pattern, site: site, provenance: provenance)
             var buf: [UInt8] = []
             buf.reserveCapacity(2048)
             JSONWriter.write(o.object, options: .init(sortKeys: true), into: &buf)
-            var h = SHA256()
-            h.update(buf)
-            return (o, h.finalize())
+            return SHA256.digest(buf)
         }
         var hasher = SHA256()
-        for (_, digest) in labelled { hasher.update(digest) }
+        for digest in digests { hasher.update(digest) }
         let revision = "sha256:" + hasher.finalize().hexString
-        objects = ParallelMap.map(labelled) { pair in
-            var o = pair.0
+        _ = ParallelMap.update(&objects) { o in
             o.object.withObject { obj in
                 obj.modify("metadata") { m in
                     m!.withObject { mo in
@@ -244,7 +255,6 @@ enum Provenancing {
                     }
                 }
             }
-            return o
         }
         return revision
     }

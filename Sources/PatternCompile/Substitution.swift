@@ -37,8 +37,26 @@ public struct Substituter: Sendable {
     public func apply(to object: inout Value, file: String, diagnostics: inout [Diagnostic]) {
         if object.annotations[Substituter.disableAnnotation]?.string == "disabled" { return }
         let secret = object.kindName == "Secret" && (object.apiVersion == "v1")
+        // Almost no object mentions a variable: a read-only scan first, so that the walk (which
+        // takes every map and list it enters for writing, copying any the caller still shares)
+        // runs only where there is something to substitute.
+        guard Substituter.mentionsDollar(object) else { return }
         var ctx = Context(file: file, budget: maxInsertedBytes, secret: secret)
         walk(&object, ctx: &ctx, diagnostics: &diagnostics)
+    }
+
+    /// Whether any string or map key in `v` contains `$` (a possible `${…}` reference).
+    static func mentionsDollar(_ v: Value) -> Bool {
+        switch v.kind {
+        case .string(let s): return s.utf8.contains(UInt8(ascii: "$"))
+        case .array(let a):
+            for e in a where mentionsDollar(e) { return true }
+            return false
+        case .object(let o):
+            for (k, child) in o where k.utf8.contains(UInt8(ascii: "$")) || mentionsDollar(child) { return true }
+            return false
+        default: return false
+        }
     }
 
     func walk(_ v: inout Value, ctx: inout Context, diagnostics: inout [Diagnostic]) {

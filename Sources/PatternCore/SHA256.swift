@@ -1,5 +1,9 @@
+import CCrypto
+
 /// SHA-256 (FIPS 180-4), used for content hashes: rendered revisions, generator name
-/// suffixes, Secret fingerprints in diffs. Small and dependency-free.
+/// suffixes, Secret fingerprints in diffs. Incremental hashing is portable Swift; one-shot
+/// digests of a buffer (`digest`, `hex` of an array) go through libcrypto, which uses the
+/// CPU's SHA extensions where there are any: renders and diffs hash megabytes of JSON.
 public struct SHA256: Sendable {
     private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
@@ -95,6 +99,21 @@ public struct SHA256: Sendable {
         h = (h.0 &+ a, h.1 &+ b2, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
     }
 
+    /// Digest of `bytes` in one call (libcrypto; the portable code should libcrypto refuse).
+    public static func digest(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        let n = bytes.withUnsafeBufferPointer { b in
+            out.withUnsafeMutableBufferPointer { ccrypto_digest(Int32(CCRYPTO_SHA256), b.baseAddress, b.count, $0.baseAddress) }
+        }
+        if n == 32 { return out }
+        var s = SHA256()
+        s.update(bytes)
+        return s.finalize()
+    }
+
+    /// Hex digest of `bytes`.
+    public static func hex(_ bytes: [UInt8]) -> String { digest(bytes).hexString }
+
     /// Hex digest of `bytes`.
     public static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         var s = SHA256()
@@ -102,7 +121,7 @@ public struct SHA256: Sendable {
         return s.finalize().hexString
     }
 
-    public static func hex(_ text: String) -> String { hex(text.utf8) }
+    public static func hex(_ text: String) -> String { hex(Array(text.utf8)) }
 }
 
 extension UInt32 {

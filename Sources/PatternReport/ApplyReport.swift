@@ -1,6 +1,5 @@
 import PatternCore
 import PatternDiff
-import PatternReport
 import PatternApply
 
 /// The report of an apply: every object's outcome (also when recording failed), prune

@@ -64,6 +64,18 @@ import Testing
         #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(SHA256.hex(String(repeating: "a", count: 1000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
+
+    /// One-shot digests (libcrypto) and the portable incremental code agree at every length
+    /// around the 64-byte block and its padding boundary, and on a large buffer.
+    @Test func oneShotAndIncrementalDigestsAgree() {
+        for n in Array(0...130) + [1_000, 65_537] {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            var h = SHA256()
+            for chunk in stride(from: 0, to: n, by: 17) { h.update(bytes[chunk..<min(n, chunk + 17)]) }
+            #expect(SHA256.digest(bytes) == h.finalize(), "length \(n)")
+        }
+        #expect(SHA256.hex([UInt8]("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
 }
 
 @Suite struct SourceTreeTests {

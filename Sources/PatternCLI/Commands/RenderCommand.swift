@@ -103,13 +103,7 @@ public struct RenderCommand: AsyncParsableCommand {
         }
         // The process ends after printing: releasing every object's tree one node at a time
         // costs ~5% of a large render's CPU (free-list consolidation included) and buys nothing.
-        _ = Unmanaged.passRetained(KeptUntilExit(objects))
-    }
-
-    /// Holds a render's objects until the process exits (see `renderKustomize`).
-    private final class KeptUntilExit {
-        let objects: [Value]
-        init(_ objects: [Value]) { self.objects = objects }
+        KeepUntilExit.keep(objects)
     }
 
     /// The start-up fast path for the commonest invocation, `pattern render <kustomize-dir>` with
@@ -184,6 +178,13 @@ public struct RenderCommand: AsyncParsableCommand {
             let lists: [Value] = rendered.map { ["apiVersion": "v1", "kind": "List", "items": .array($0.objects.map(\.object)), "metadata": [:]] }
             let all: Value = ["apiVersion": "v1", "kind": "List", "items": .array(lists), "metadata": [:]]
             Output.out(JSONWriter.string(all, options: .init(indent: 4, sortKeys: true)) + "\n")
+            return
+        }
+        // Rendered sites are released at exit, not object by object (see `renderKustomize`).
+        KeepUntilExit.keep(rendered)
+        if rendered.count == 1 && output == .yaml {
+            // Streamed document by document: the bytes `Renderer.format` would join.
+            Output.outDocuments(YAMLEmitter(options: .init(sortKeys: true)).emitDocuments(rendered[0].objects.map(\.object)), separator: "---\n")
             return
         }
         var text = ""
