@@ -242,3 +242,113 @@ extension String {
         return replacingCharacters(in: range, with: r)
     }
 }
+
+/// Validated Patterns repositories set no `main.git.repoURL`: `make install` passes the
+/// checkout's `origin` (rewritten to https) and branch, and so does `pattern`.
+@Suite struct CheckoutGitDefaultsTests {
+    /// The fixture without `main.git`, as a git checkout of branch `feature` whose origin is an
+    /// scp-like SSH remote.
+    static func checkout(expand: Bool) throws -> String {
+        let root = fixtureCopy()
+        writeFile(root + "/values-global.yaml", """
+            global: {pattern: vp-demo}
+            main:
+              clusterGroupName: hub
+            \(expand ? "  applications: expand\n" : "")  multiSourceConfig: {enabled: false}
+            """)
+        try git(["init", "-q", "-b", "feature"], in: root)
+        try git(["remote", "add", "origin", "git@git.example.com:me/vp-demo.git"], in: root)
+        return root
+    }
+
+    @Test func globalRepoURLAndRevisionComeFromTheCheckoutsOriginAndBranch() throws {
+        let root = try Self.checkout(expand: false)
+        let app = try #require(try compile("hub", root: root).object("Application", "config-demo"))
+        #expect(app[path: ["spec", "source", "repoURL"]]?.string == "https://git.example.com/me/vp-demo.git")
+        #expect(app[path: ["spec", "source", "targetRevision"]]?.string == "feature")
+        // --explain names where they came from.
+        let e = try #require(try ValidatedPatternsLayout().explain(site: "hub", workspace: workspace(root)))
+        #expect(e.leaves.first { $0.dotted == "global.repoURL" }.map(ExplainedValues.location) == "(git checkout)")
+        #expect(e.leaves.first { $0.dotted == "global.targetRevision" }.map(ExplainedValues.location) == "(git checkout)")
+        // main.git.repoURL in values-global.yaml still wins.
+        let global = String(decoding: try LocalTree(root: root).read(TreePath("values-global.yaml")), as: UTF8.self)
+        writeFile(root + "/values-global.yaml", global + "\n  git: {repoURL: 'https://git.example.com/upstream/vp-demo.git'}\n")
+        let pinned = try #require(try compile("hub", root: root).object("Application", "config-demo"))
+        #expect(pinned[path: ["spec", "source", "repoURL"]]?.string == "https://git.example.com/upstream/vp-demo.git")
+    }
+
+    /// Before: every Application had `repoURL: null` and `--expand-applications` failed with
+    /// "spec.source needs repoURL".
+    @Test func applicationsOfACheckoutWithoutMainGitExpand() throws {
+        let root = try Self.checkout(expand: true)
+        let site = try compile("hub", root: root)
+        #expect(site.expandedApplications == 2)
+        #expect(site.names("Application").isEmpty)
+        #expect(site.object("ConfigMap", "config-demo")?["data"]?["platform"]?.string == "AWS")
+    }
+
+    @Test func remoteURLsAreRewrittenAsTheMakefileDoes() {
+        #expect(VPGitDefaults.httpsURL("git@github.com:me/multicloud-gitops.git") == "https://github.com/me/multicloud-gitops.git")
+        #expect(VPGitDefaults.httpsURL("ssh://git@github.com:22/me/mcg.git") == "https://github.com/me/mcg.git")
+        #expect(VPGitDefaults.httpsURL("https://github.com/me/mcg") == "https://github.com/me/mcg")
+        // A token in the remote never reaches the rendered Applications.
+        #expect(VPGitDefaults.httpsURL("https://me:ghp_secret@github.com/me/mcg.git") == "https://github.com/me/mcg.git")
+        #expect(VPGitDefaults.httpsURL("/srv/git/mcg.git") == "/srv/git/mcg.git")
+        #expect(VPGitDefaults.httpsURL("file:///srv/git/mcg.git") == "file:///srv/git/mcg.git")
+    }
+}
+
+/// A chart-repository failure (offline, server down) points at `main.multiSourceConfig` and
+/// says how to render without the chart server.
+@Suite struct ClusterGroupChartFetchFailureTests {
+    struct Unreachable: ClusterGroupChartResolver {
+        func chart(_ source: ClusterGroupChartSource, limits: YAMLLimits) throws(Diagnostics) -> Chart {
+            throw Diagnostics([.error("cannot fetch chart clustergroup '0.9.*': every URL failed", at: SourceLocation(file: "values-global.yaml"),
+                                      fix: "check the URL, network and credentials; add a reachable mirror")])
+        }
+    }
+
+    @Test func theErrorHasALineAndAVendoringFix() throws {
+        let root = fixtureCopy()
+        writeFile(root + "/values-global.yaml", """
+            global: {pattern: vp-demo}
+            main:
+              clusterGroupName: hub
+              multiSourceConfig:
+                enabled: true
+                clusterGroupChartVersion: "0.9.*"
+            """)
+        let ws = Workspace(tree: LocalTree(root: root), layout: ValidatedPatternsLayout(chartResolver: Unreachable()))
+        var items: [Diagnostic] = []
+        do { _ = try SiteCompiler(workspace: ws).compile(site: "hub") } catch let d as Diagnostics { items = d.items }
+        let d = try #require(items.first)
+        #expect(d.location?.description.hasPrefix("values-global.yaml:5:") == true, "\(items)")   // main.multiSourceConfig
+        #expect(d.fix?.hasPrefix("check the URL, network and credentials; add a reachable mirror; or vendor the chart") == true, "\(d.fix ?? "")")
+        #expect(d.fix?.contains("main.multiSourceConfig.enabled: false") == true)
+    }
+}
+
+/// `helmOverrides` reach the spoke's clustergroup render as acm-chart passes them: Argo CD Helm
+/// parameters, which Helm types as `--set` does.
+@Suite struct HelmOverridesTests {
+    @Test func aStringOverrideIsTypedAsHelmSetTypesIt() throws {
+        let root = fixtureCopy()
+        let hub = String(decoding: try LocalTree(root: root).read(TreePath("values-hub.yaml")), as: UTF8.self)
+        writeFile(root + "/values-hub.yaml", hub.replacing("          value: false\n", with: """
+                      value: "false"
+                    - {name: clusterGroup.replicas, value: "3"}
+                    - {name: clusterGroup.note, value: "a,b"}
+
+            """))
+        // The chart's schema says boolean, as the clustergroup chart's values.schema.json does.
+        writeFile(root + "/common/clustergroup/values.schema.json", """
+            {"type": "object", "properties": {"clusterGroup": {"type": "object", "properties": {"isHubCluster": {"type": ["boolean", "null"]}}}}}
+            """)
+        let e = try #require(try ValidatedPatternsLayout().explain(site: "factory-1", workspace: workspace(root)))
+        #expect(e.values[path: ["clusterGroup", "isHubCluster"]] == .bool(false))
+        #expect(e.values[path: ["clusterGroup", "replicas"]] == .int(3))
+        #expect(e.values[path: ["clusterGroup", "note"]] == .string("a,b"))     // Argo CD escapes the comma
+        // Before: values-hub.yaml:…: error: … clusterGroup.isHubCluster: Invalid type. Expected: boolean, null, given: string
+        #expect(try compile("factory-1", root: root).names("Namespace") == ["hello-world"])
+    }
+}
