@@ -130,6 +130,11 @@ extension VPSitePlan {
         // derived defaults, the facts file, spoke overrides, then the site's overlays.
         var params: [ValueLayer] = []
         let main = repo.global["main"]
+        // The operator's multi-source parameters, from the Pattern's multiSourceConfig (what
+        // `make install` copies from main.multiSourceConfig).
+        var msc = multiSource ?? MultiSourceConfig(value: main?["multiSourceConfig"])
+        if multiSource == nil, msc.clusterGroupChartVersion == nil { msc.clusterGroupChartVersion = "0.9.*" }   // as chartSource
+        params.append(ValueLayer(file: "(operator parameters)", value: msc.parameters(workspace)))
         // Read from the checkout only when values-global.yaml leaves one of them unset.
         let mainGit = main?["git"]
         let needsDefaults = !(mainGit?["repoURL"].map { $0.isScalar && !$0.isNull } ?? false) || !(mainGit?["revision"].map { $0.isScalar && !$0.isNull } ?? false)

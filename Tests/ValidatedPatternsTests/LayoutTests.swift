@@ -352,3 +352,47 @@ extension String {
         #expect(try compile("factory-1", root: root).names("Namespace") == ["hello-world"])
     }
 }
+
+/// The operator passes `global.multiSourceSupport`, `multiSourceRepoUrl` and
+/// `multiSourceTargetRevision` to the clustergroup chart; its multi-source Applications (`chart:`
+/// with `chartVersion`) take their `repoURL` from `multiSourceRepoUrl`.
+@Suite struct MultiSourceParametersTests {
+    @Test func theOperatorsMultiSourceParametersReachTheChart() throws {
+        let plain = try #require(try ValidatedPatternsLayout().explain(site: "hub", workspace: workspace()))
+        #expect(plain.values[path: ["global", "multiSourceSupport"]] == .bool(false))           // enabled: false in the fixture
+        #expect(plain.values[path: ["global", "multiSourceRepoUrl"]]?.string == "https://charts.validatedpatterns.io/")
+        #expect(plain.values[path: ["global", "multiSourceTargetRevision"]]?.string == "0.9.*")
+        #expect(plain.leaves.first { $0.dotted == "global.multiSourceRepoUrl" }?.file == "(operator parameters)")
+
+        let root = fixtureCopy()
+        let global = String(decoding: try LocalTree(root: root).read(TreePath("values-global.yaml")), as: UTF8.self)
+        writeFile(root + "/values-global.yaml", global.replacing("  multiSourceConfig:\n    enabled: false\n", with: """
+              multiSourceConfig:
+                enabled: true
+                helmRepoUrl: https://charts.example.com/vp/
+                clusterGroupChartVersion: "0.9.7"
+
+            """))
+        // The vendored chart still renders (no resolver); an Application with chartVersion
+        // takes its chart from the configured repository.
+        writeFile(root + "/common/clustergroup/templates/multisource.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: multisource}
+            data:
+              repoURL: {{ $.Values.global.multiSourceRepoUrl | quote }}
+              support: {{ $.Values.global.multiSourceSupport | quote }}
+              revision: {{ $.Values.global.multiSourceTargetRevision | quote }}
+            """)
+        let layout = ValidatedPatternsLayout(multiSourceConfig: MultiSourceConfig(enabled: false, helmRepoUrl: "https://charts.example.com/vp/",
+                                                                                  clusterGroupChartVersion: "0.9.7"))
+        let ws = Workspace(tree: LocalTree(root: root), layout: layout)
+        let cm = try #require(try SiteCompiler(workspace: ws).compile(site: "hub").object("ConfigMap", "multisource"))
+        #expect(cm["data"]?["repoURL"]?.string == "https://charts.example.com/vp/")
+        #expect(cm["data"]?["support"]?.string == "false")
+        #expect(cm["data"]?["revision"]?.string == "0.9.7")
+        let fromValuesGlobal = try #require(try ValidatedPatternsLayout().explain(site: "hub", workspace: workspace(root)))
+        #expect(fromValuesGlobal.values[path: ["global", "multiSourceRepoUrl"]]?.string == "https://charts.example.com/vp/")
+        #expect(fromValuesGlobal.values[path: ["global", "multiSourceSupport"]] == .bool(true))
+    }
+}
