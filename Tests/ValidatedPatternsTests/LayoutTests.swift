@@ -149,6 +149,15 @@ import Helm
         #expect(d.first?.location?.file == "values-global.yaml")
         #expect(d.first?.location?.mark.line == 4)      // main.multiSourceConfig
         #expect(d.first?.fix?.contains("main.multiSourceConfig.enabled: false") == true)
+
+        // A failed fetch points at the same line and adds how to render without the chart server.
+        let ws = Workspace(tree: LocalTree(root: root), layout: ValidatedPatternsLayout(chartResolver: UnreachableCharts()))
+        var items: [Diagnostic] = []
+        do { _ = try SiteCompiler(workspace: ws).compile(site: "hub") } catch let e as Diagnostics { items = e.items }
+        let f = try #require(items.first)
+        #expect(f.location?.description.hasPrefix("values-global.yaml:4:") == true, "\(items)")
+        #expect(f.fix?.hasPrefix("check the URL, network and credentials; add a reachable mirror; or vendor the chart") == true, "\(f.fix ?? "")")
+        #expect(f.fix?.contains("main.multiSourceConfig.enabled: false") == true)
     }
 
     @Test func aMissingHubNameIsAnErrorWithAFix() throws {
@@ -298,33 +307,11 @@ extension String {
     }
 }
 
-/// A chart-repository failure (offline, server down) points at `main.multiSourceConfig` and
-/// says how to render without the chart server.
-@Suite struct ClusterGroupChartFetchFailureTests {
-    struct Unreachable: ClusterGroupChartResolver {
-        func chart(_ source: ClusterGroupChartSource, limits: YAMLLimits) throws(Diagnostics) -> Chart {
-            throw Diagnostics([.error("cannot fetch chart clustergroup '0.9.*': every URL failed", at: SourceLocation(file: "values-global.yaml"),
-                                      fix: "check the URL, network and credentials; add a reachable mirror")])
-        }
-    }
-
-    @Test func theErrorHasALineAndAVendoringFix() throws {
-        let root = fixtureCopy()
-        writeFile(root + "/values-global.yaml", """
-            global: {pattern: vp-demo}
-            main:
-              clusterGroupName: hub
-              multiSourceConfig:
-                enabled: true
-                clusterGroupChartVersion: "0.9.*"
-            """)
-        let ws = Workspace(tree: LocalTree(root: root), layout: ValidatedPatternsLayout(chartResolver: Unreachable()))
-        var items: [Diagnostic] = []
-        do { _ = try SiteCompiler(workspace: ws).compile(site: "hub") } catch let d as Diagnostics { items = d.items }
-        let d = try #require(items.first)
-        #expect(d.location?.description.hasPrefix("values-global.yaml:5:") == true, "\(items)")   // main.multiSourceConfig
-        #expect(d.fix?.hasPrefix("check the URL, network and credentials; add a reachable mirror; or vendor the chart") == true, "\(d.fix ?? "")")
-        #expect(d.fix?.contains("main.multiSourceConfig.enabled: false") == true)
+/// A chart resolver that cannot reach the chart repository (offline, server down).
+private struct UnreachableCharts: ClusterGroupChartResolver {
+    func chart(_ source: ClusterGroupChartSource, limits: YAMLLimits) throws(Diagnostics) -> Chart {
+        throw Diagnostics([.error("cannot fetch chart clustergroup '0.9.*': every URL failed", at: SourceLocation(file: "values-global.yaml"),
+                                  fix: "check the URL, network and credentials; add a reachable mirror")])
     }
 }
 
