@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "ArgoCD", dependencies: ["PatternCore", "Helm", "HelmTemplate", "Kustomize", "PatternDiff"], swiftSettings: hotPath),
         /// Validated Patterns checkouts as pattern repos: values-global + values-<clusterGroup>,
         /// the operator's value-file order and injected facts, the clustergroup chart, --explain.
-        .target(name: "ValidatedPatterns", dependencies: ["PatternCore", "PatternCompile", "PatternDiff", "Helm", "HelmTemplate", "KubeClient"]),
+        .target(name: "ValidatedPatterns", dependencies: ["PatternCore", "PatternCompile", "PatternDiff", "Helm", "HelmTemplate", "KubeClient", "ArgoCD"]),
         /// Kubernetes API client (kubeconfig, libcurl transport, discovery, SSA, watch).
         .target(name: "KubeClient", dependencies: ["PatternCore", "CCurl"], swiftSettings: hotPath),
         /// Diff: desired vs live on owned fields (managedFields), apply plan graph, drift attribution.

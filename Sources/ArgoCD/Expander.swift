@@ -304,8 +304,11 @@ struct ExpansionRun {
                 let r = try context.charts.chart(repoURL: repoURL, chart: chart, version: s.targetRevision, access: access)
                 return SourceRenderer.Checkout(tree: r.tree, root: .root, appPath: r.path, display: r.display)
             } catch {
-                throw Diagnostics([.error("chart \(chart) from \(s.repoURL): \(error)", at: loc,
-                                          fix: "vendor the chart into the repository (charts/\(chart)) and point the source at it with path:")])
+                // The resolver's own diagnostics: their messages and fixes, not their printed form.
+                let items = (error as? Diagnostics)?.items ?? ((error as? Diagnostic).map { [$0] } ?? [])
+                let message = items.isEmpty ? "\(error)" : items.map(\.message).joined(separator: "; ")
+                let fixes = items.compactMap(\.fix) + ["vendor the chart into the repository (charts/\(chart)) and point the source at it with path:"]
+                throw Diagnostics([.error("chart \(chart) from \(s.repoURL): \(message)", at: loc, fix: fixes.joined(separator: "; or "))])
             }
         }
         if RepoURL.isOCI(s.repoURL) {

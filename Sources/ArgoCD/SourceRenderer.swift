@@ -110,7 +110,7 @@ struct SourceRenderer {
         // --set, then --set-string, then --set-file, as Argo CD passes them to helm template.
         var set = Value.emptyObject
         for p in helm.parameters.sorted(by: { !$0.forceString && $1.forceString }) {
-            do { try StrVals.parse(into: &set, p.name + "=" + Self.cleanSetParameter(p.value), mode: p.forceString ? .string : .typed) } catch {
+            do { try HelmParameter.set(into: &set, name: p.name, value: p.value, forceString: p.forceString) } catch {
                 problems.append(.error("helm parameter '\(p.name)': \(error)", at: location))
             }
         }
@@ -154,18 +154,6 @@ struct SourceRenderer {
         // them onto Argo CD's phases (pre-install → PreSync, post-install → PostSync).
         var out = result.crds.map { ($0.object, shown($0.source)) } + result.manifests.map { ($0.object, shown($0.source)) }
         for h in result.hooks where SyncOrdering.helmPhase(h.object) != nil { out.append((h.object, shown(h.source))) }
-        return out
-    }
-
-    /// Argo CD escapes commas in `--set` values unless the value is a `{a,b}` list.
-    static func cleanSetParameter(_ v: String) -> String {
-        if v.hasPrefix("{") && v.hasSuffix("}") { return v }
-        var out = ""
-        var prev: Character? = nil
-        for ch in v {
-            if ch == "," && prev != "\\" { out += "\\," } else { out.append(ch) }
-            prev = ch
-        }
         return out
     }
 
@@ -358,5 +346,27 @@ enum KustomizeEdits {
         var list = doc[field]?.array ?? []
         if let i = list.firstIndex(where: { $0["name"] == entry["name"] }) { list[i] = entry } else { list.append(entry) }
         doc[field] = .array(list)
+    }
+}
+
+/// An Argo CD Application's Helm parameter (`spec.source.helm.parameters[]`) as Argo CD passes it
+/// to Helm: `--set name=value` (typed as Helm types it: `"false"` is a boolean, `"3"` an
+/// integer), or `--set-string` with `forceString`; commas in the value are escaped unless it is
+/// a `{a,b}` list.
+public enum HelmParameter {
+    public static func set(into values: inout Value, name: String, value: String, forceString: Bool = false) throws(StrVals.ParseError) {
+        try StrVals.parse(into: &values, name + "=" + clean(value), mode: forceString ? .string : .typed)
+    }
+
+    /// Argo CD escapes commas in `--set` values unless the value is a `{a,b}` list.
+    static func clean(_ v: String) -> String {
+        if v.hasPrefix("{") && v.hasSuffix("}") { return v }
+        var out = ""
+        var prev: Character? = nil
+        for ch in v {
+            if ch == "," && prev != "\\" { out += "\\," } else { out.append(ch) }
+            prev = ch
+        }
+        return out
     }
 }

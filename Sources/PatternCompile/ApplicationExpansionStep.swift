@@ -141,32 +141,61 @@ struct ArchiveFileTree: SourceTree {
 }
 
 /// Remote URLs of a local git checkout, read from its config (`[remote "…"] url = …`).
-enum GitRemotes {
-    static func urls(of root: String) -> [String] {
-        let fs = LocalTree(root: "/")
-        func read(_ abs: String) -> [UInt8]? { try? fs.read(TreePath(String(abs.drop { $0 == "/" }))) }
+/// What a local git checkout says about itself, read from its files (no git process): its
+/// remotes (`.git/config`) and the checked-out branch (`HEAD`). Linked worktrees (`.git` a file
+/// naming the directory) read their own `HEAD` and the common directory's config.
+public enum GitRemotes {
+    /// Every remote URL of the checkout at `root`, in config order.
+    public static func urls(of root: String) -> [String] { remotes(of: root).map(\.url) }
+
+    /// The URL of remote `name` (`origin` by default), nil when the checkout has none.
+    public static func url(of root: String, remote name: String = "origin") -> String? {
+        remotes(of: root).first { $0.name == name }?.url
+    }
+
+    /// The checked-out branch (`git rev-parse --abbrev-ref HEAD`); nil when HEAD is detached or
+    /// `root` is not a checkout.
+    public static func branch(of root: String) -> String? {
+        guard let head = read(dirs(root).gitDir + "/HEAD").map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: " \n") }),
+              head.hasPrefix("ref: refs/heads/") else { return nil }
+        let b = String(head.dropFirst("ref: refs/heads/".count))
+        return b.isEmpty ? nil : b
+    }
+
+    static func remotes(of root: String) -> [(name: String, url: String)] {
+        parse(read(dirs(root).commonDir + "/config") ?? [])
+    }
+
+    private static func read(_ abs: String) -> [UInt8]? {
+        try? LocalTree(root: "/").read(TreePath(String(abs.drop { $0 == "/" })))
+    }
+
+    /// The checkout's git directory (HEAD) and common directory (config).
+    private static func dirs(_ root: String) -> (gitDir: String, commonDir: String) {
         let base = root.hasPrefix("/") ? root : currentDirectory() + "/" + root
         var gitDir = base + "/.git"
         // A linked worktree: `.git` is a file naming its directory; remotes are in the common one.
-        if let text = read(gitDir).map({ String(decoding: $0, as: UTF8.self) }), text.hasPrefix("gitdir:") {
-            let d = String(text.dropFirst(7)).trimmingCharacters(in: " \n")
-            gitDir = d.hasPrefix("/") ? d : base + "/" + d
-            if let common = read(gitDir + "/commondir").map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: " \n") }) {
-                gitDir = common.hasPrefix("/") ? common : gitDir + "/" + common
-            }
-        }
-        return parse(read(gitDir + "/config") ?? [])
+        guard let text = read(gitDir).map({ String(decoding: $0, as: UTF8.self) }), text.hasPrefix("gitdir:") else { return (gitDir, gitDir) }
+        let d = String(text.dropFirst(7)).trimmingCharacters(in: " \n")
+        gitDir = d.hasPrefix("/") ? d : base + "/" + d
+        guard let common = read(gitDir + "/commondir").map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: " \n") }) else { return (gitDir, gitDir) }
+        return (gitDir, common.hasPrefix("/") ? common : gitDir + "/" + common)
     }
 
-    static func parse(_ bytes: [UInt8]) -> [String] {
-        var out: [String] = []
-        var inRemote = false
+    static func parse(_ bytes: [UInt8]) -> [(name: String, url: String)] {
+        var out: [(name: String, url: String)] = []
+        var remote: String? = nil
         for raw in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let line = String(raw).trimmingCharacters(in: " \t")
-            if line.hasPrefix("[") { inRemote = line.hasPrefix("[remote "); continue }
-            guard inRemote, line.hasPrefix("url") else { continue }
+            if line.hasPrefix("[") {
+                // [remote "origin"]
+                remote = line.hasPrefix("[remote ") ? String(line.dropFirst(8).drop { $0 == " " || $0 == "\"" }.prefix { $0 != "\"" && $0 != "]" }) : nil
+                continue
+            }
+            guard let name = remote, line.hasPrefix("url") else { continue }
             let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { out.append(String(parts[1]).trimmingCharacters(in: " \t")) }
+            guard parts.count == 2, String(parts[0]).trimmingCharacters(in: " \t") == "url" else { continue }
+            out.append((name, String(parts[1]).trimmingCharacters(in: " \t")))
         }
         return out
     }

@@ -23,24 +23,30 @@ public enum ControllerRender {
     /// patterns stay off the cooperative pool), recording what it resolves into `recorder`.
     static func compile(tree: any SourceTree, site: String, cache: SourceCache, treeProvenance: Provenance?, repositoryURLs: [String],
                         releases: ChartReleases, recorder: SourceRecorder?, pins: SourcePins? = nil,
-                        offline: Bool = false, multiSourceConfig: MultiSourceConfig? = nil,
+                        offline: Bool = false, multiSourceConfig: MultiSourceConfig? = nil, sourceRef: String? = nil,
                         helmReads: HelmClusterReads? = nil, lookupMisses: LookupMisses? = nil) async throws(Diagnostics) -> RenderedSite {
         try await BlockingExecutor.shared.run { () throws(Diagnostics) -> RenderedSite in
             try compileNow(tree: tree, site: site, cache: cache, treeProvenance: treeProvenance, repositoryURLs: repositoryURLs,
                            releases: releases, recorder: recorder, pins: pins, offline: offline,
-                           multiSourceConfig: multiSourceConfig, helmReads: helmReads, lookupMisses: lookupMisses)
+                           multiSourceConfig: multiSourceConfig, sourceRef: sourceRef, helmReads: helmReads, lookupMisses: lookupMisses)
         }
     }
 
     static func compileNow(tree: any SourceTree, site: String, cache: SourceCache, treeProvenance: Provenance?, repositoryURLs: [String],
                            releases: ChartReleases, recorder: SourceRecorder?, pins: SourcePins? = nil,
-                           offline: Bool = false, multiSourceConfig: MultiSourceConfig? = nil,
+                           offline: Bool = false, multiSourceConfig: MultiSourceConfig? = nil, sourceRef: String? = nil,
                            helmReads: HelmClusterReads? = nil, lookupMisses: LookupMisses? = nil) throws(Diagnostics) -> RenderedSite {
         var resolver = GitPatternResolver(resolver: SourceResolver(cache: cache, offline: offline))
         resolver.recorder = recorder
         resolver.pins = pins
         var layout = resolver.validatedPatternsLayout
         layout.multiSourceConfig = multiSourceConfig   // a Validated Patterns Pattern's choice of clustergroup chart
+        // global.repoURL/targetRevision where values-global.yaml sets no main.git: the source, as
+        // the operator passes its Pattern's gitSpec (HEAD or no ref: the chart's own default).
+        if let url = repositoryURLs.first {
+            layout.gitDefaults = VPGitDefaults(repoURL: url, revision: sourceRef.flatMap { $0.isEmpty || $0 == "HEAD" ? nil : $0 },
+                                               origin: "(PatternSync spec.source.git)")
+        }
         var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: layout),
                                     resolver: resolver, treeProvenance: treeProvenance)
         compiler.repositoryURLs = repositoryURLs

@@ -21,10 +21,15 @@ public struct ValidatedPatternsLayout: RepoLayout {
     /// PatternSync made for a Pattern): when set it decides the clustergroup chart, and
     /// `main.multiSourceConfig` of `values-global.yaml` is not read. nil: values-global decides.
     public var multiSourceConfig: MultiSourceConfig?
+    /// `global.repoURL`/`targetRevision` where `values-global.yaml` sets no `main.git` (the
+    /// controller: the PatternSync's git source). nil: the local checkout's `origin` and branch.
+    public var gitDefaults: VPGitDefaults?
 
-    public init(chartResolver: (any ClusterGroupChartResolver)? = nil, multiSourceConfig: MultiSourceConfig? = nil) {
+    public init(chartResolver: (any ClusterGroupChartResolver)? = nil, multiSourceConfig: MultiSourceConfig? = nil,
+                gitDefaults: VPGitDefaults? = nil) {
         self.chartResolver = chartResolver
         self.multiSourceConfig = multiSourceConfig
+        self.gitDefaults = gitDefaults
     }
 
     /// The component name rendered objects carry.
@@ -46,7 +51,7 @@ public struct ValidatedPatternsLayout: RepoLayout {
 
     public func render(site: String, chain: [OverlaySpec], in workspace: Workspace) throws(Diagnostics) -> LayoutRender? {
         guard let repo = try VPRepo.load(workspace) else { return nil }
-        let plan = try VPSitePlan.make(site: site, chain: chain, repo: repo, workspace: workspace, multiSource: multiSourceConfig)
+        let plan = try VPSitePlan.make(site: site, chain: chain, repo: repo, workspace: workspace, multiSource: multiSourceConfig, git: gitDefaults)
         let (chart, display) = try loadChart(plan.chart, at: plan.chartMark, workspace: workspace)
         var caps = Capabilities()
         if let kv = plan.kubeVersion {
@@ -86,7 +91,7 @@ public struct ValidatedPatternsLayout: RepoLayout {
         guard let repo = try VPRepo.load(workspace) else { return nil }
         var ws = workspace
         ws.layout = self
-        return try VPSitePlan.make(site: site, chain: try ws.overlayChain(site), repo: repo, workspace: ws, multiSource: multiSourceConfig)
+        return try VPSitePlan.make(site: site, chain: try ws.overlayChain(site), repo: repo, workspace: ws, multiSource: multiSourceConfig, git: gitDefaults)
     }
 
     /// The merged values of `site` with the file and line of every leaf, the chart's own
@@ -99,6 +104,9 @@ public struct ValidatedPatternsLayout: RepoLayout {
         }
         return ExplainedValues.merge(plan.layers, defaults: defaults, files: plan.files)
     }
+
+    /// How to render without fetching the clustergroup chart.
+    static let vendorFix = "vendor the chart (`helm pull oci://quay.io/validatedpatterns/clustergroup --untar --untardir common`, or a clone of its git repository at common/clustergroup, with `helm dependency build`) and set main.multiSourceConfig.enabled: false"
 
     func loadChart(_ source: ClusterGroupChartSource, at mark: Mark, workspace: Workspace) throws(Diagnostics) -> (Chart, String) {
         switch source {
@@ -118,9 +126,22 @@ public struct ValidatedPatternsLayout: RepoLayout {
             guard let chartResolver else {
                 throw Diagnostics([.error("the clustergroup chart comes from \(source) (main.multiSourceConfig in \(VPRepo.globalFile)), and this build renders it only from the repository",
                                           at: SourceLocation(file: VPRepo.globalFile, mark: mark),
-                                          fix: "vendor the chart (`helm pull oci://quay.io/validatedpatterns/clustergroup --untar --untardir common`) and set main.multiSourceConfig.enabled: false")])
+                                          fix: Self.vendorFix)])
             }
-            return (try chartResolver.chart(source, limits: workspace.yamlLimits), source.description)
+            do { return (try chartResolver.chart(source, limits: workspace.yamlLimits), source.description) } catch {
+                // The resolver knows no line: point at main.multiSourceConfig, and say how to
+                // render without the chart server (offline, or a server that is down).
+                throw Diagnostics(error.items.map { item in
+                    var item = item
+                    if item.location == nil || (item.location?.file == VPRepo.globalFile && item.location?.mark.isKnown != true) {
+                        item.location = SourceLocation(file: VPRepo.globalFile, mark: mark)
+                    }
+                    if item.severity == .error {
+                        item.fix = (item.fix.map { $0 + "; or " } ?? "") + Self.vendorFix
+                    }
+                    return item
+                })
+            }
         }
     }
 }

@@ -57,8 +57,21 @@ public struct MultiSourceConfig: Sendable, Hashable {
         if let git = clusterGroupGitRepoUrl {
             return .git(url: git, revision: clusterGroupChartGitRevision ?? "main", path: ".")
         }
+        return .repository(url: helmRepoUrl ?? VPSitePlan.defaultHelmRepo, chart: "clustergroup", version: chartVersion(workspace))
+    }
+
+    /// `clusterGroupChartVersion`, else `0.9.*` when the repository's `common/` is slimmed (no
+    /// `common/operator-install`) and `0.8.*` otherwise (`getClusterGroupChartVersion`).
+    public func chartVersion(_ workspace: Workspace) -> String {
         let slimmed = workspace.tree.resolvedKind(try! TreePath("common/operator-install")) != .directory
-        return .repository(url: helmRepoUrl ?? VPSitePlan.defaultHelmRepo, chart: "clustergroup",
-                           version: clusterGroupChartVersion ?? (slimmed ? "0.9.*" : "0.8.*"))
+        return clusterGroupChartVersion ?? (slimmed ? "0.9.*" : "0.8.*")
+    }
+
+    /// The Helm parameters the operator passes to the clustergroup chart from this
+    /// configuration (`newApplicationParameters`): the chart's multi-source Applications take
+    /// their charts from `global.multiSourceRepoUrl`.
+    public func parameters(_ workspace: Workspace) -> Value {
+        ["global": ["multiSourceSupport": .bool(enabled), "multiSourceRepoUrl": .string(helmRepoUrl ?? VPSitePlan.defaultHelmRepo),
+                    "multiSourceTargetRevision": .string(chartVersion(workspace))]]
     }
 }

@@ -2,6 +2,7 @@ import PatternCore
 import PatternCompile
 import Helm
 import HelmTemplate
+import ArgoCD
 
 /// Where the clustergroup chart of a Validated Patterns repo comes from, decided as the
 /// operator decides it from `main.multiSourceConfig` in `values-global.yaml`.
@@ -27,6 +28,57 @@ public enum ClusterGroupChartSource: Sendable, Hashable, CustomStringConvertible
 /// those sources are a typed error that says how to vendor the chart.
 public protocol ClusterGroupChartResolver: Sendable {
     func chart(_ source: ClusterGroupChartSource, limits: YAMLLimits) throws(Diagnostics) -> Chart
+}
+
+/// Where `global.repoURL` and `global.targetRevision` come from when `values-global.yaml` sets no
+/// `main.git.repoURL`/`main.git.revision` (Validated Patterns repositories do not: `make install`
+/// passes `--set main.git.repoURL=<origin> --set main.git.revision=<branch>` from the checkout,
+/// and the operator passes its `Pattern`'s `gitSpec`).
+public struct VPGitDefaults: Sendable, Hashable {
+    public var repoURL: String?
+    public var revision: String?
+    /// What `pattern values --explain` names as having set them.
+    public var origin: String
+
+    public init(repoURL: String?, revision: String?, origin: String) {
+        self.repoURL = repoURL; self.revision = revision; self.origin = origin
+    }
+
+    /// The local checkout's remote `origin` (as `https://`, see `httpsURL`) and checked-out
+    /// branch, as the Validated Patterns Makefile reads them; nil without either.
+    public static func checkout(_ root: String) -> VPGitDefaults? {
+        let url = GitRemotes.url(of: root).map(httpsURL), branch = GitRemotes.branch(of: root)
+        guard url != nil || branch != nil else { return nil }
+        return VPGitDefaults(repoURL: url, revision: branch, origin: "(git checkout)")
+    }
+
+    /// The Makefile's rewrite of a remote URL to the `https://` URL the cluster reads with a
+    /// token: `git@host:path` and `ssh://[user@]host[:port]/path` → `https://host/path`; user
+    /// and password of an `http(s)://` URL are dropped (they would land in every Application);
+    /// anything else (a local path, `file://`) is kept.
+    public static func httpsURL(_ url: String) -> String {
+        if url.hasPrefix("https://") || url.hasPrefix("http://") {
+            let scheme = url.hasPrefix("https://") ? "https://" : "http://"
+            let rest = url.dropFirst(scheme.count)
+            let authority = rest.prefix { $0 != "/" }
+            guard let at = authority.lastIndex(of: "@") else { return url }
+            return scheme + rest[rest.index(after: at)...]
+        }
+        if url.hasPrefix("ssh://") {
+            let rest = url.dropFirst(6)
+            let authority = rest.prefix { $0 != "/" }
+            let host = (authority.split(separator: "@").last ?? authority).prefix { $0 != ":" }
+            return "https://" + host + rest.dropFirst(authority.count)
+        }
+        // scp-like: [user@]host:path (no scheme, a ':' before any '/')
+        if let colon = url.firstIndex(of: ":"), !url[..<colon].contains("/"), !url.hasPrefix("file:") {
+            let authority = url[..<colon]
+            let host = authority.split(separator: "@").last ?? authority
+            let path = url[url.index(after: colon)...].drop { $0 == "/" }
+            return "https://" + host + "/" + path
+        }
+        return url
+    }
 }
 
 /// Everything a Validated Patterns site render needs, in the operator's terms: the clusterGroup,
@@ -62,8 +114,10 @@ extension VPSitePlan {
     /// Plans `site` of `repo`; `chain` is the site's overlay chain. `multiSource` (a `Pattern`
     /// resource's `spec.multiSourceConfig`) decides the clustergroup chart instead of
     /// `main.multiSourceConfig` of `values-global.yaml` when given.
+    /// `git` fills `global.repoURL`/`targetRevision` where `main.git` does not (default: the
+    /// local checkout's `origin` and branch, `VPGitDefaults.checkout`).
     public static func make(site: String, chain: [OverlaySpec], repo: VPRepo, workspace: Workspace,
-                            multiSource: MultiSourceConfig? = nil) throws(Diagnostics) -> VPSitePlan {
+                            multiSource: MultiSourceConfig? = nil, git: VPGitDefaults? = nil) throws(Diagnostics) -> VPSitePlan {
         guard let cg = repo.clusterGroup(of: chain) else {
             throw Diagnostics([.error("site '\(site)' is neither the hub clusterGroup '\(repo.hub)' nor extends a managed cluster group",
                                       at: SourceLocation(file: chain.last?.file ?? site),
@@ -76,8 +130,25 @@ extension VPSitePlan {
         // derived defaults, the facts file, spoke overrides, then the site's overlays.
         var params: [ValueLayer] = []
         let main = repo.global["main"]
-        if let url = main?["git"]?["repoURL"], url.isScalar { params.append(ValueLayer(file: VPRepo.globalFile, value: ["global": ["repoURL": url]])) }
-        if let rev = main?["git"]?["revision"], rev.isScalar { params.append(ValueLayer(file: VPRepo.globalFile, value: ["global": ["targetRevision": rev]])) }
+        // The operator's multi-source parameters, from the Pattern's multiSourceConfig (what
+        // `make install` copies from main.multiSourceConfig).
+        var msc = multiSource ?? MultiSourceConfig(value: main?["multiSourceConfig"])
+        if multiSource == nil, msc.clusterGroupChartVersion == nil { msc.clusterGroupChartVersion = "0.9.*" }   // as chartSource
+        params.append(ValueLayer(file: "(operator parameters)", value: msc.parameters(workspace)))
+        // Read from the checkout only when values-global.yaml leaves one of them unset.
+        let mainGit = main?["git"]
+        let needsDefaults = !(mainGit?["repoURL"].map { $0.isScalar && !$0.isNull } ?? false) || !(mainGit?["revision"].map { $0.isScalar && !$0.isNull } ?? false)
+        let defaults = needsDefaults ? git ?? (workspace.tree as? LocalTree).flatMap { VPGitDefaults.checkout($0.root) } : nil
+        if let url = main?["git"]?["repoURL"], url.isScalar, !url.isNull {
+            params.append(ValueLayer(file: VPRepo.globalFile, value: ["global": ["repoURL": url]]))
+        } else if let defaults, let url = defaults.repoURL {
+            params.append(ValueLayer(file: defaults.origin, value: ["global": ["repoURL": .string(url)]]))
+        }
+        if let rev = main?["git"]?["revision"], rev.isScalar, !rev.isNull {
+            params.append(ValueLayer(file: VPRepo.globalFile, value: ["global": ["targetRevision": rev]]))
+        } else if let defaults, let rev = defaults.revision {
+            params.append(ValueLayer(file: defaults.origin, value: ["global": ["targetRevision": .string(rev)]]))
+        }
         if repo.global["global"]?["namespace"] == nil {
             params.append(ValueLayer(file: "(default)", value: ["global": ["namespace": .string(defaultNamespace)]]))
         }
@@ -90,7 +161,18 @@ extension VPSitePlan {
         if !isHub, let g = repo.groups.first(where: { $0.name == cg }) {
             var v = Value.emptyObject
             v[path: ["clusterGroup", "name"]] = .string(cg)
-            for o in g.helmOverrides { v[path: o.name.split(separator: ".").map(String.init)] = o.value }
+            // acm-chart writes them as Helm parameters of the spoke's clustergroup Application,
+            // which Argo CD passes as `--set`: typed as Helm types them ("false" is a boolean).
+            for o in g.helmOverrides {
+                guard let text = o.value.scalarText else {
+                    throw Diagnostics([.error("helmOverrides '\(o.name)' must have a scalar value, found \(o.value.typeName)", at: SourceLocation(file: g.file, mark: o.value.mark),
+                                              fix: "write the value as a string (acm-chart passes it as an Argo CD Helm parameter)")])
+                }
+                do { try HelmParameter.set(into: &v, name: o.name, value: text) } catch {
+                    throw Diagnostics([.error("helmOverrides '\(o.name)': \(error)", at: SourceLocation(file: g.file, mark: o.value.mark),
+                                              fix: "write the name as a Helm --set path (a.b[0].c)")])
+                }
+            }
             params.append(ValueLayer(file: g.file, value: v))
         }
         for o in chain {

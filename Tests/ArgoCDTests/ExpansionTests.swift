@@ -141,6 +141,23 @@ let chartTemplate = """
                              context: r.context(charts: Charts(root: r.root)))
         #expect(object(e, "ConfigMap", "web-cfg") != nil)
     }
+
+    /// A resolver's diagnostic is carried as its message and fix, not its printed form (which
+    /// read "chart redis from …: error: cannot fetch …" with the resolver's fix lost in it).
+    @Test func aChartFetchFailureKeepsTheResolversMessageAndFix() {
+        struct Offline: ChartRepositoryResolver {
+            func chart(repoURL: String, chart: String, version: String?) throws -> (tree: any SourceTree, path: TreePath, display: String) {
+                throw Diagnostics([.error("cannot fetch chart redis '1.2.3': every URL failed", at: nil, fix: "add a reachable mirror")])
+            }
+        }
+        let r = repo()
+        let p = problems { () throws(Diagnostics) in
+            try r.expand(app("web", source: "repoURL: https://charts.example.com\nchart: redis\ntargetRevision: 1.2.3"), context: r.context(charts: Offline()))
+        }
+        #expect(p.count == 1)
+        #expect(p.first?.message == "chart redis from https://charts.example.com: cannot fetch chart redis '1.2.3': every URL failed", "\(p)")
+        #expect(p.first?.fix == "add a reachable mirror; or vendor the chart into the repository (charts/redis) and point the source at it with path:")
+    }
 }
 
 /// `source.kustomize`: the `kustomize edit` changes Argo CD makes before building.

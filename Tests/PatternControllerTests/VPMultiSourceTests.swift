@@ -125,4 +125,27 @@ import ValidatedPatterns
         await running.stop()
         #expect(fetched, "\(server.requests)")
     }
+
+    /// A repository whose values-global.yaml sets no `main.git` (as Validated Patterns
+    /// repositories ship) gets `global.repoURL`/`targetRevision` from the PatternSync's git
+    /// source, as the operator passes its Pattern's `gitSpec`.
+    @Test func globalRepoURLComesFromTheSourceWhenValuesGlobalHasNone() throws {
+        let tmp = TemporaryDirectory("vp-source-url")
+        defer { tmp.remove() }
+        let root = tmp.sub("repo")
+        try FileManager.default.copyItem(atPath: Self.fixture, toPath: root)
+        try "global: {pattern: vp-demo}\nmain:\n  clusterGroupName: hub\n  multiSourceConfig: {enabled: false}\n"
+            .write(toFile: root + "/values-global.yaml", atomically: true, encoding: .utf8)
+        func render(ref: String?) throws -> Value? {
+            try ControllerRender.compileNow(tree: LocalTree(root: root), site: "hub", cache: SourceCache(directory: tmp.sub("cache")), treeProvenance: nil,
+                                            repositoryURLs: ["https://git.example.com/me/vp-demo.git"], releases: .install, recorder: nil, sourceRef: ref)
+                .objects.first { $0.key.kind == "Application" && $0.key.name == "config-demo" }?.object
+        }
+        let app = try #require(try render(ref: "release-1"))
+        #expect(app[path: ["spec", "source", "repoURL"]]?.string == "https://git.example.com/me/vp-demo.git")
+        #expect(app[path: ["spec", "source", "targetRevision"]]?.string == "release-1")
+        // HEAD (the remote's default branch) leaves the chart's own default.
+        let head = try #require(try render(ref: "HEAD"))
+        #expect(head[path: ["spec", "source", "targetRevision"]]?.string == "main")
+    }
 }

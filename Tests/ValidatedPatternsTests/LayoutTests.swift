@@ -149,6 +149,15 @@ import Helm
         #expect(d.first?.location?.file == "values-global.yaml")
         #expect(d.first?.location?.mark.line == 4)      // main.multiSourceConfig
         #expect(d.first?.fix?.contains("main.multiSourceConfig.enabled: false") == true)
+
+        // A failed fetch points at the same line and adds how to render without the chart server.
+        let ws = Workspace(tree: LocalTree(root: root), layout: ValidatedPatternsLayout(chartResolver: UnreachableCharts()))
+        var items: [Diagnostic] = []
+        do { _ = try SiteCompiler(workspace: ws).compile(site: "hub") } catch let e as Diagnostics { items = e.items }
+        let f = try #require(items.first)
+        #expect(f.location?.description.hasPrefix("values-global.yaml:4:") == true, "\(items)")
+        #expect(f.fix?.hasPrefix("check the URL, network and credentials; add a reachable mirror; or vendor the chart") == true, "\(f.fix ?? "")")
+        #expect(f.fix?.contains("main.multiSourceConfig.enabled: false") == true)
     }
 
     @Test func aMissingHubNameIsAnErrorWithAFix() throws {
@@ -240,5 +249,137 @@ extension String {
     func replacingFirst(_ s: String, with r: String) -> String {
         guard let range = range(of: s) else { return self }
         return replacingCharacters(in: range, with: r)
+    }
+}
+
+/// Validated Patterns repositories set no `main.git.repoURL`: `make install` passes the
+/// checkout's `origin` (rewritten to https) and branch, and so does `pattern`.
+@Suite struct CheckoutGitDefaultsTests {
+    /// The fixture without `main.git`, as a git checkout of branch `feature` whose origin is an
+    /// scp-like SSH remote.
+    static func checkout(expand: Bool) throws -> String {
+        let root = fixtureCopy()
+        writeFile(root + "/values-global.yaml", """
+            global: {pattern: vp-demo}
+            main:
+              clusterGroupName: hub
+            \(expand ? "  applications: expand\n" : "")  multiSourceConfig: {enabled: false}
+            """)
+        try git(["init", "-q", "-b", "feature"], in: root)
+        try git(["remote", "add", "origin", "git@git.example.com:me/vp-demo.git"], in: root)
+        return root
+    }
+
+    @Test func globalRepoURLAndRevisionComeFromTheCheckoutsOriginAndBranch() throws {
+        let root = try Self.checkout(expand: false)
+        let app = try #require(try compile("hub", root: root).object("Application", "config-demo"))
+        #expect(app[path: ["spec", "source", "repoURL"]]?.string == "https://git.example.com/me/vp-demo.git")
+        #expect(app[path: ["spec", "source", "targetRevision"]]?.string == "feature")
+        // --explain names where they came from.
+        let e = try #require(try ValidatedPatternsLayout().explain(site: "hub", workspace: workspace(root)))
+        #expect(e.leaves.first { $0.dotted == "global.repoURL" }.map(ExplainedValues.location) == "(git checkout)")
+        #expect(e.leaves.first { $0.dotted == "global.targetRevision" }.map(ExplainedValues.location) == "(git checkout)")
+        // main.git.repoURL in values-global.yaml still wins.
+        let global = String(decoding: try LocalTree(root: root).read(TreePath("values-global.yaml")), as: UTF8.self)
+        writeFile(root + "/values-global.yaml", global + "\n  git: {repoURL: 'https://git.example.com/upstream/vp-demo.git'}\n")
+        let pinned = try #require(try compile("hub", root: root).object("Application", "config-demo"))
+        #expect(pinned[path: ["spec", "source", "repoURL"]]?.string == "https://git.example.com/upstream/vp-demo.git")
+    }
+
+    /// Before: every Application had `repoURL: null` and `--expand-applications` failed with
+    /// "spec.source needs repoURL".
+    @Test func applicationsOfACheckoutWithoutMainGitExpand() throws {
+        let root = try Self.checkout(expand: true)
+        let site = try compile("hub", root: root)
+        #expect(site.expandedApplications == 2)
+        #expect(site.names("Application").isEmpty)
+        #expect(site.object("ConfigMap", "config-demo")?["data"]?["platform"]?.string == "AWS")
+    }
+
+    @Test func remoteURLsAreRewrittenAsTheMakefileDoes() {
+        #expect(VPGitDefaults.httpsURL("git@github.com:me/multicloud-gitops.git") == "https://github.com/me/multicloud-gitops.git")
+        #expect(VPGitDefaults.httpsURL("ssh://git@github.com:22/me/mcg.git") == "https://github.com/me/mcg.git")
+        #expect(VPGitDefaults.httpsURL("https://github.com/me/mcg") == "https://github.com/me/mcg")
+        // A token in the remote never reaches the rendered Applications.
+        #expect(VPGitDefaults.httpsURL("https://me:ghp_secret@github.com/me/mcg.git") == "https://github.com/me/mcg.git")
+        #expect(VPGitDefaults.httpsURL("/srv/git/mcg.git") == "/srv/git/mcg.git")
+        #expect(VPGitDefaults.httpsURL("file:///srv/git/mcg.git") == "file:///srv/git/mcg.git")
+    }
+}
+
+/// A chart resolver that cannot reach the chart repository (offline, server down).
+private struct UnreachableCharts: ClusterGroupChartResolver {
+    func chart(_ source: ClusterGroupChartSource, limits: YAMLLimits) throws(Diagnostics) -> Chart {
+        throw Diagnostics([.error("cannot fetch chart clustergroup '0.9.*': every URL failed", at: SourceLocation(file: "values-global.yaml"),
+                                  fix: "check the URL, network and credentials; add a reachable mirror")])
+    }
+}
+
+/// `helmOverrides` reach the spoke's clustergroup render as acm-chart passes them: Argo CD Helm
+/// parameters, which Helm types as `--set` does.
+@Suite struct HelmOverridesTests {
+    @Test func aStringOverrideIsTypedAsHelmSetTypesIt() throws {
+        let root = fixtureCopy()
+        let hub = String(decoding: try LocalTree(root: root).read(TreePath("values-hub.yaml")), as: UTF8.self)
+        writeFile(root + "/values-hub.yaml", hub.replacing("          value: false\n", with: """
+                      value: "false"
+                    - {name: clusterGroup.replicas, value: "3"}
+                    - {name: clusterGroup.note, value: "a,b"}
+
+            """))
+        // The chart's schema says boolean, as the clustergroup chart's values.schema.json does.
+        writeFile(root + "/common/clustergroup/values.schema.json", """
+            {"type": "object", "properties": {"clusterGroup": {"type": "object", "properties": {"isHubCluster": {"type": ["boolean", "null"]}}}}}
+            """)
+        let e = try #require(try ValidatedPatternsLayout().explain(site: "factory-1", workspace: workspace(root)))
+        #expect(e.values[path: ["clusterGroup", "isHubCluster"]] == .bool(false))
+        #expect(e.values[path: ["clusterGroup", "replicas"]] == .int(3))
+        #expect(e.values[path: ["clusterGroup", "note"]] == .string("a,b"))     // Argo CD escapes the comma
+        // Before: values-hub.yaml:…: error: … clusterGroup.isHubCluster: Invalid type. Expected: boolean, null, given: string
+        #expect(try compile("factory-1", root: root).names("Namespace") == ["hello-world"])
+    }
+}
+
+/// The operator passes `global.multiSourceSupport`, `multiSourceRepoUrl` and
+/// `multiSourceTargetRevision` to the clustergroup chart; its multi-source Applications (`chart:`
+/// with `chartVersion`) take their `repoURL` from `multiSourceRepoUrl`.
+@Suite struct MultiSourceParametersTests {
+    @Test func theOperatorsMultiSourceParametersReachTheChart() throws {
+        let plain = try #require(try ValidatedPatternsLayout().explain(site: "hub", workspace: workspace()))
+        #expect(plain.values[path: ["global", "multiSourceSupport"]] == .bool(false))           // enabled: false in the fixture
+        #expect(plain.values[path: ["global", "multiSourceRepoUrl"]]?.string == "https://charts.validatedpatterns.io/")
+        #expect(plain.values[path: ["global", "multiSourceTargetRevision"]]?.string == "0.9.*")
+        #expect(plain.leaves.first { $0.dotted == "global.multiSourceRepoUrl" }?.file == "(operator parameters)")
+
+        let root = fixtureCopy()
+        let global = String(decoding: try LocalTree(root: root).read(TreePath("values-global.yaml")), as: UTF8.self)
+        writeFile(root + "/values-global.yaml", global.replacing("  multiSourceConfig:\n    enabled: false\n", with: """
+              multiSourceConfig:
+                enabled: true
+                helmRepoUrl: https://charts.example.com/vp/
+                clusterGroupChartVersion: "0.9.7"
+
+            """))
+        // The vendored chart still renders (no resolver); an Application with chartVersion
+        // takes its chart from the configured repository.
+        writeFile(root + "/common/clustergroup/templates/multisource.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: multisource}
+            data:
+              repoURL: {{ $.Values.global.multiSourceRepoUrl | quote }}
+              support: {{ $.Values.global.multiSourceSupport | quote }}
+              revision: {{ $.Values.global.multiSourceTargetRevision | quote }}
+            """)
+        let layout = ValidatedPatternsLayout(multiSourceConfig: MultiSourceConfig(enabled: false, helmRepoUrl: "https://charts.example.com/vp/",
+                                                                                  clusterGroupChartVersion: "0.9.7"))
+        let ws = Workspace(tree: LocalTree(root: root), layout: layout)
+        let cm = try #require(try SiteCompiler(workspace: ws).compile(site: "hub").object("ConfigMap", "multisource"))
+        #expect(cm["data"]?["repoURL"]?.string == "https://charts.example.com/vp/")
+        #expect(cm["data"]?["support"]?.string == "false")
+        #expect(cm["data"]?["revision"]?.string == "0.9.7")
+        let fromValuesGlobal = try #require(try ValidatedPatternsLayout().explain(site: "hub", workspace: workspace(root)))
+        #expect(fromValuesGlobal.values[path: ["global", "multiSourceRepoUrl"]]?.string == "https://charts.example.com/vp/")
+        #expect(fromValuesGlobal.values[path: ["global", "multiSourceSupport"]] == .bool(true))
     }
 }
