@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import PatternCore
 
 /// How to reach one cluster as one user: the result of resolving a kubeconfig context (or the
@@ -163,7 +164,7 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
         auth.tokenFile = tokenPath
         let ca = FileManager.default.contents(atPath: directory + "/ca.crt").map { [UInt8]($0) }
         let ns = FileManager.default.contents(atPath: directory + "/namespace")
-            .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+            .map { String(decoding: $0, as: UTF8.self).trimmedWhitespace() }
         return ClientConfig(server: "https://\(hostPart):\(port)", caPEM: ca, auth: auth,
                             namespace: (ns?.isEmpty == false ? ns! : "default"), contextName: nil, source: "in-cluster")
     }

@@ -1,6 +1,9 @@
 import CCurl
-import Foundation
+import FoundationEssentials
 import PatternCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // The libcurl transport: one curl multi handle driven by one dedicated thread ("event loop").
 //
@@ -142,11 +145,11 @@ final class Transfer: @unchecked Sendable {
     }
 
     func receiveHeader(_ line: String) {
-        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = line.trimmedWhitespace()
         if trimmed.hasPrefix("HTTP/") { headers.removeAll(); return }
         guard let colon = trimmed.firstIndex(of: ":") else { return }
         let name = trimmed[..<colon].lowercased()
-        let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let value = trimmed[trimmed.index(after: colon)...].trimmedWhitespace()
         headers.append((name: name, value: value))
     }
 
@@ -229,9 +232,7 @@ final class CurlLoop: @unchecked Sendable {
         // handle's own for requests without one. Idle connections age out after libcurl's
         // CURLOPT_MAXAGE_CONN (118 s).
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxIdleConnections)
-        let thread = Thread { [self] in self.run() }
-        thread.name = "pattern-curl"
-        thread.start()
+        LoopThread.start("libcurl transfer loop") { [self] in self.run() }
     }
 
     /// Sends a request and collects the whole response.
@@ -511,9 +512,34 @@ final class CurlLoop: @unchecked Sendable {
 
     /// `https://host:port` of a URL (no path, no query).
     static func serverBase(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
+        guard let schemeEnd = url.firstRange(of: "://") else { return url }
         let rest = url[schemeEnd.upperBound...]
         let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         return String(url[..<schemeEnd.upperBound]) + rest[..<hostEnd]
+    }
+}
+
+/// A detached POSIX thread for the transfer loop (FoundationEssentials has no `Thread`, and the
+/// loop needs nothing from one).
+enum LoopThread {
+    private final class Body {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    /// Runs `body` on a new detached thread (`what` names it in the error if none can start).
+    static func start(_ what: String, _ body: @escaping @Sendable () -> Void) {
+        let arg = Unmanaged.passRetained(Body(body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+            body.run()
+            return nil
+        }, arg)
+        guard rc == 0 else {
+            Unmanaged<Body>.fromOpaque(arg).release()
+            fatalError("cannot start the \(what) thread: pthread_create returned \(rc)")
+        }
+        pthread_detach(thread)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PatternCore
 
 /// HTTP methods the client uses.
@@ -123,7 +123,7 @@ public final class KubeClient: Sendable {
                                     newConnections: resp.newConnections)
             }
             let err = Self.error(status: resp.status, body: resp.body, retryAfter: resp.header("retry-after"))
-            let retryAfter = resp.header("retry-after").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            let retryAfter = resp.header("retry-after").flatMap { Double($0.trimmedWhitespace()) }
             switch resp.status {
             case 401 where authenticator.canRefresh && !refreshedOnce:
                 refreshedOnce = true
@@ -377,7 +377,7 @@ public final class KubeClient: Sendable {
         let parsed = try? JSONParser.parse(body, file: "response")
         var fallback = ""
         if parsed == nil {
-            fallback = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            fallback = String(decoding: body.prefix(300), as: UTF8.self).trimmedWhitespace()
         }
         return KubeError.from(httpStatus: status, body: parsed, retryAfterHeader: retryAfter, fallbackMessage: fallback)
     }
@@ -405,15 +405,14 @@ public final class KubeClient: Sendable {
         req.maxResponseBytes = config.maxResponseBytes
         if let sni = config.tlsServerName, !sni.isEmpty, let (host, port) = Self.hostPort(config.server) {
             // Connect to the real host but verify (and send SNI for) tls-server-name.
-            req.url = url.replacingOccurrences(of: "://\(host)", with: "://\(sni)", options: .anchored,
-                                               range: url.range(of: "://\(host)"))
+            if let r = url.firstRange(of: "://\(host)") { req.url.replaceSubrange(r, with: "://\(sni)") }
             req.connectTo = "\(sni):\(port):\(host):\(port)"
         }
         return req
     }
 
     static func hostPort(_ server: String) -> (String, Int)? {
-        guard let r = server.range(of: "://") else { return nil }
+        guard let r = server.firstRange(of: "://") else { return nil }
         let rest = server[r.upperBound...]
         let hp = rest.prefix(while: { $0 != "/" })
         let https = server.hasPrefix("https")

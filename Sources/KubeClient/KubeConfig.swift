@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PatternCore
 
 /// A kubeconfig: clusters, users and contexts by name, merged from one or more files the way

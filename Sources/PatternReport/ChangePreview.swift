@@ -92,7 +92,7 @@ public struct ChangePreview: Sendable {
     func colorOp(_ line: String, style: Style) -> String {
         guard style.color else { return line }
         for (word, code) in [(" create ", Style.green), (" update ", Style.yellow), (" prune ", Style.red)] {
-            if let r = line.range(of: word) {
+            if let r = line.firstRange(of: word) {
                 return String(line[..<r.lowerBound]) + " " + style.apply(code, String(word.dropFirst().dropLast())) + " " + String(line[r.upperBound...])
             }
         }

@@ -1,7 +1,7 @@
 import PatternCore
 import PatternCompile
 import KubeClient
-import Foundation
+import FoundationEssentials
 import ValidatedPatterns
 
 /// Values shell completion offers beyond flags (`CompletionKind.custom`): site names from the
