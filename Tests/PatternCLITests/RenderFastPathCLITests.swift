@@ -36,4 +36,22 @@ import PatternCore
         #expect(fast.stderr == parsed.stderr)
         #expect(fast.stderr.contains("fix:"), "\(fast.stderr)")
     }
+
+    @Test func theNamedSubcommandIsParsedAloneAndEverythingElseGoesThroughTheWholeTree() throws {
+        let render = try #require(PatternMain.parseSubcommandDirectly(["render", "-C", "repo", "hub", "-o", "json"]) as? RenderCommand)
+        #expect(render.target == "hub" && render.repoOptions.repo == "repo" && render.output == .json)
+        #expect(PatternMain.parseSubcommandDirectly(["cluster", "check", "--context", "c"]) is ClusterCommand.Check)
+        // Help, version, unknown commands and parse errors take the full parse (exact messages).
+        for args in [["render", "--help"], ["render", "-h"], ["help", "render"], ["--version"], ["nosuch", "x"],
+                     ["render", "hub", "--bogus"], ["render"], []] {
+            #expect(PatternMain.parseSubcommandDirectly(args) == nil, "\(args)")
+        }
+    }
+
+    @Test func aParseErrorReadsAsItDidThroughTheWholeTree() async {
+        let r = await CLI.runInProcess(["render", "hub", "--bogus"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("Unknown option '--bogus'"), "\(r.stderr)")
+        #expect(r.stderr.contains("pattern render"), "usage names the whole command: \(r.stderr)")
+    }
 }
