@@ -33,9 +33,10 @@ public struct SiteIdentity: Sendable, Hashable {
         live.labels[Ownership.ownerLabel]?.string == Ownership.ownerValue(pattern: pattern, site: site)
     }
 
-    /// The object as it is applied: the render plus the member labels.
+    /// The object as it is applied: the render plus the member labels, without fields whose
+    /// value is null (see `NullFields`).
     public func prepare(_ object: Value) -> Value {
-        var v = Ownership.withMemberLabels(object, pattern: pattern, site: site, applySetID: applySetID)
+        var v = Ownership.withMemberLabels(NullFields.dropped(object), pattern: pattern, site: site, applySetID: applySetID)
         v[path: ["metadata", "annotations", LabelKeys.appliedHash]] = .string(SiteIdentity.configHash(v))
         return v
     }
@@ -61,5 +62,53 @@ public struct SiteIdentity: Sendable, Hashable {
         bytes.reserveCapacity(1024)
         JSONWriter.write(v, into: &bytes)
         return String(SHA256.hex(bytes).prefix(16))
+    }
+}
+
+/// Map fields whose value is null (`spec:` with nothing after it, `resources: null`), which
+/// charts often render, mean "not set": Helm creates such objects with the field absent, and
+/// `kubectl apply` drops them. Applied as they are, server-side apply would make the field
+/// owned as null while the API server fills it in (a Namespace's `spec.finalizers`): every
+/// diff would show a change and every apply would write again. They are left out of what is
+/// applied and compared; nulls inside lists are values and stay.
+enum NullFields {
+    /// `value` without null map fields, at any depth (unchanged, not copied, when it has none).
+    static func dropped(_ value: Value) -> Value {
+        guard contains(value) else { return value }
+        var v = value
+        strip(&v)
+        return v
+    }
+
+    /// Whether a map anywhere in `value` holds a null field (a read-only walk).
+    static func contains(_ value: Value) -> Bool {
+        switch value.kind {
+        case .object(let o):
+            for v in o.values { if v.isNull || contains(v) { return true } }
+            return false
+        case .array(let a):
+            for v in a where contains(v) { return true }
+            return false
+        default:
+            return false
+        }
+    }
+
+    static func strip(_ value: inout Value) {
+        switch value.kind {
+        case .object:
+            value.withObject { o in
+                o = o.filter { _, v in !v.isNull }
+                for k in o.keys {
+                    o.modify(k) { v in if var x = v, contains(x) { strip(&x); v = x } }
+                }
+            }
+        case .array:
+            value.withArray { a in
+                for i in a.indices where contains(a[i]) { strip(&a[i]) }
+            }
+        default:
+            break
+        }
     }
 }
