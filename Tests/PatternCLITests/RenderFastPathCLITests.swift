@@ -54,4 +54,40 @@ import PatternCore
         #expect(r.stderr.contains("Unknown option '--bogus'"), "\(r.stderr)")
         #expect(r.stderr.contains("pattern render"), "usage names the whole command: \(r.stderr)")
     }
+
+    @Test func onlyTheOptionFreeFormOfASiteTakesTheSiteFastPath() throws {
+        let basic = "Tests/Fixtures/compile/basic"
+        let hub = try #require(RenderCommand.plainSite(["render", "hub"]))
+        #expect(hub.repo == "." && hub.site == "hub")
+        let a = try #require(RenderCommand.plainSite(["render", "-C", basic, "site-a"]))
+        #expect(a.repo == basic && a.site == "site-a")
+        #expect(RenderCommand.plainSite(["render", "--repo", basic, "site-a"])?.repo == basic)
+        #expect(RenderCommand.plainSite(["render", "--repo=\(basic)", "site-b"])?.site == "site-b")
+        for args in [["render", "hub", "-o", "json"], ["render", "-o", "json", "hub"], ["render", "--all"], ["render", "--help"],
+                     ["render", Self.fixture], ["render", "Tests/Fixtures/helm/shop"], ["validate", "hub"], ["render", "-C", "", "hub"]] {
+            #expect(RenderCommand.plainSite(args) == nil, "\(args)")
+        }
+    }
+
+    @Test func siteFastPathPrintsWhatTheParsedCommandPrints() async {
+        for (fastArgs, parsedArgs) in [(["render", "hub"], ["render", "hub", "-o", "yaml"]),
+                                       (["render", "-C", "Tests/Fixtures/compile/basic", "site-a"],
+                                        ["render", "-o", "yaml", "-C", "Tests/Fixtures/compile/basic", "site-a"])] {
+            let fast = await CLI.runInProcess(fastArgs)
+            let parsed = await CLI.runInProcess(parsedArgs)
+            #expect(fast.status == 0 && parsed.status == 0, "\(fast.stderr) \(parsed.stderr)")
+            #expect(fast.stdout.contains("kind: "))
+            #expect(fast.stdout == parsed.stdout)
+            #expect(fast.stderr == parsed.stderr)
+        }
+    }
+
+    @Test func siteFastPathReportsErrorsAsTheParsedCommandDoes() async {
+        let fast = await CLI.runInProcess(["render", "edge-e"])
+        let parsed = await CLI.runInProcess(["render", "edge-e", "-o", "yaml"])
+        #expect(fast.status == 1 && parsed.status == 1)
+        #expect(fast.stdout.isEmpty)
+        #expect(fast.stderr == parsed.stderr)
+        #expect(fast.stderr.contains("did you mean 'edge-eu'"), "\(fast.stderr)")
+    }
 }

@@ -126,6 +126,37 @@ public struct RenderCommand: AsyncParsableCommand {
         try renderKustomize(dir, resolver: resolver, allowUnpinned: false, restrictToRoot: true, format: .yaml)
     }
 
+    /// The start-up fast path for one site with no options but the repository:
+    /// `render <site>`, `render -C <repo> <site>`, `render --repo[=]<repo> <site>`. Returns the
+    /// repository and site when `arguments` are exactly that and the target names a site (as
+    /// the parsed command would decide), nil otherwise.
+    static func plainSite(_ arguments: [String]) -> (repo: String, site: String)? {
+        guard arguments.first == "render", let target = arguments.last, !target.isEmpty, !target.hasPrefix("-") else { return nil }
+        let repo: String
+        switch arguments.count {
+        case 2: repo = "."
+        case 3 where arguments[1].hasPrefix("--repo="): repo = String(arguments[1].dropFirst("--repo=".count))
+        case 4 where arguments[1] == "-C" || arguments[1] == "--repo": repo = arguments[2]
+        default: return nil
+        }
+        guard !repo.isEmpty, case .site(let site) = RenderTarget.parse(target, repo: repo) else { return nil }
+        return (repo, site)
+    }
+
+    /// Runs the site fast path (see `plainSite`) with every other option at its default.
+    static func renderPlainSite(_ site: String, repo: String) throws {
+        let rendered = try RepoContext(repo: repo).compile([site], chartReleases: ChartReleases(upgradeAll: false))
+        printOneSite(rendered)
+    }
+
+    /// One rendered site as YAML on stdout, streamed document by document (the bytes
+    /// `Renderer.format` would join). Rendered sites are released at exit, not object by
+    /// object (see `renderKustomize`).
+    static func printOneSite(_ rendered: [RenderedSite]) {
+        KeepUntilExit.keep(rendered)
+        Output.outDocuments(YAMLEmitter(options: .init(sortKeys: true)).emitDocuments(rendered[0].objects.map(\.object)), separator: "---\n")
+    }
+
     public init() {}
 
     public func validate() throws {
@@ -180,13 +211,11 @@ public struct RenderCommand: AsyncParsableCommand {
             Output.out(JSONWriter.string(all, options: .init(indent: 4, sortKeys: true)) + "\n")
             return
         }
-        // Rendered sites are released at exit, not object by object (see `renderKustomize`).
-        KeepUntilExit.keep(rendered)
         if rendered.count == 1 && output == .yaml {
-            // Streamed document by document: the bytes `Renderer.format` would join.
-            Output.outDocuments(YAMLEmitter(options: .init(sortKeys: true)).emitDocuments(rendered[0].objects.map(\.object)), separator: "---\n")
+            Self.printOneSite(rendered)
             return
         }
+        KeepUntilExit.keep(rendered)
         var text = ""
         for r in rendered {
             if rendered.count > 1 && output == .yaml {

@@ -19,9 +19,7 @@ public struct SourceOptions: ParsableArguments {
     /// The resolver; it records what it resolves into `SourceRecorder.current` when a command
     /// installed one (apply, for the ledger).
     public var resolver: GitPatternResolver {
-        var r = GitPatternResolver(resolver: SourceResolver(cache: cache, requireFresh: requireFresh, offline: offline, deadlines: network.deadlines))
-        r.recorder = SourceRecorder.current
-        return r
+        RepoContext(cacheDir: cacheDir, requireFresh: requireFresh, offline: offline, deadlines: network.deadlines).resolver
     }
 
     /// `--cache-dir`, else the default cache.

@@ -13,8 +13,10 @@ import PatternController
 enum HelmClusterReading {
 
     /// `<cache>/helm-reads/<repo hash>-<site>.json`.
-    static func recordPath(_ site: String, repo: RepoOptions) -> String {
-        let dir = repo.source.cacheDir ?? SourceCache.defaultDirectory()
+    static func recordPath(_ site: String, repo: RepoOptions) -> String { recordPath(site, repo: repo.context) }
+
+    static func recordPath(_ site: String, repo: RepoContext) -> String {
+        let dir = repo.cacheDir ?? SourceCache.defaultDirectory()
         let root = FileSystem.realpath(repo.repo) ?? repo.repo
         let safe = site.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f }
         return dir + "/helm-reads/" + String(SHA256.hex(root).prefix(16)) + "-" + (safe ? site : String(SHA256.hex(site).prefix(16))) + ".json"
@@ -22,6 +24,10 @@ enum HelmClusterReading {
 
     /// The recorded reads of `site`, nil when none are recorded.
     static func load(_ site: String, repo: RepoOptions) throws(Diagnostic) -> HelmClusterReads? {
+        try load(site, repo: repo.context)
+    }
+
+    static func load(_ site: String, repo: RepoContext) throws(Diagnostic) -> HelmClusterReads? {
         let path = recordPath(site, repo: repo)
         guard FileSystem.exists(path) else { return nil }
         let slash = path.lastIndex(of: "/")!

@@ -70,6 +70,10 @@ public enum PatternMain {
                 try RenderCommand.renderPlainKustomizeDirectory(dir)
                 return 0
             }
+            if let (repo, site) = RenderCommand.plainSite(arguments) {
+                try RenderCommand.renderPlainSite(site, repo: repo)
+                return 0
+            }
             var command = try parseSubcommandDirectly(arguments) ?? PatternCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

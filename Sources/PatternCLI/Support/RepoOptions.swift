@@ -1,6 +1,7 @@
 import ArgumentParser
 import PatternCore
 import PatternCompile
+import PatternSource
 import ValidatedPatterns
 import PatternController
 
@@ -15,12 +16,44 @@ public struct RepoOptions: ParsableArguments {
 
     /// The repository; a Validated Patterns checkout (values-global.yaml) implies its sites, and
     /// its clustergroup chart comes through the source cache when it is not in the repository.
-    public var workspace: Workspace { Workspace(tree: LocalTree(root: repo), layout: source.resolver.validatedPatternsLayout) }
+    public var workspace: Workspace { context.workspace }
 
     /// Compiles `sites`, resolving git patterns through the source cache; charts of sites
     /// whose `cluster.helm` uses the cluster replay what was last read from it (the cache).
     public func compile(_ sites: [String], chartReleases: ChartReleases = .install, expandApplications: Bool? = nil) throws -> [RenderedSite] {
-        try Renderer.compile(sites: sites, workspace: workspace, resolver: source.resolver, chartReleases: chartReleases,
+        try context.compile(sites, chartReleases: chartReleases, expandApplications: expandApplications)
+    }
+
+    /// The parsed options as plain values.
+    var context: RepoContext {
+        RepoContext(repo: repo, cacheDir: source.cacheDir, requireFresh: source.requireFresh, offline: source.offline,
+                    deadlines: source.network.deadlines)
+    }
+}
+
+/// The repository and source options as plain values: what compiling a site needs, whether
+/// the options were parsed or are the defaults (`RenderCommand`'s start-up fast path).
+struct RepoContext: Sendable {
+    var repo = "."
+    var cacheDir: String?
+    var requireFresh = false
+    var offline = false
+    var deadlines = NetworkDeadlines.default
+
+    /// The resolver; it records what it resolves into `SourceRecorder.current` when a command
+    /// installed one (apply, for the ledger).
+    var resolver: GitPatternResolver {
+        var r = GitPatternResolver(resolver: SourceResolver(cache: cacheDir.map { SourceCache(directory: $0) } ?? .default,
+                                                            requireFresh: requireFresh, offline: offline, deadlines: deadlines))
+        r.recorder = SourceRecorder.current
+        return r
+    }
+
+    var workspace: Workspace { Workspace(tree: LocalTree(root: repo), layout: resolver.validatedPatternsLayout) }
+
+    /// See `RepoOptions.compile`.
+    func compile(_ sites: [String], chartReleases: ChartReleases = .install, expandApplications: Bool? = nil) throws -> [RenderedSite] {
+        try Renderer.compile(sites: sites, workspace: workspace, resolver: resolver, chartReleases: chartReleases,
                              expandApplications: expandApplications,
                              helmReads: { site throws(Diagnostic) in try HelmClusterReading.load(site, repo: self) })
     }
