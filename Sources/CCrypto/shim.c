@@ -7,11 +7,28 @@
 #include <openssl/err.h>
 #include <string.h>
 
+#include <pthread.h>
+
+/* Digests fetched from the default provider once. EVP_sha256() and friends make every
+ * EVP_Digest call fetch the implementation again (a locked provider lookup that costs more
+ * than hashing a small object); a fetched EVP_MD is used as it is. Never freed: they live as
+ * long as the process. */
+static EVP_MD *fetched_sha1, *fetched_sha256, *fetched_sha512;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void) {
+    fetched_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    fetched_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    fetched_sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
+    ERR_clear_error();
+}
+
 static const EVP_MD *md_for(int alg) {
+    pthread_once(&fetch_once, fetch_digests);
     switch (alg) {
-    case CCRYPTO_SHA1: return EVP_sha1();
-    case CCRYPTO_SHA256: return EVP_sha256();
-    case CCRYPTO_SHA512: return EVP_sha512();
+    case CCRYPTO_SHA1: return fetched_sha1 ? fetched_sha1 : EVP_sha1();
+    case CCRYPTO_SHA256: return fetched_sha256 ? fetched_sha256 : EVP_sha256();
+    case CCRYPTO_SHA512: return fetched_sha512 ? fetched_sha512 : EVP_sha512();
     default: return NULL;
     }
 }

@@ -279,7 +279,7 @@ extension ChartComponentRenderer {
         let caps = helm.discovered.map { $0.adding(apiVersions: chain.flatMap(\.cluster.apiVersions)) } ?? declared
         let renderer = ChartComponentRenderer(tree: tree, displayPrefix: displayPrefix, limits: limits, charts: charts,
                                               fetchWarnings: fetchWarnings)
-        let results = ParallelMap.map(withCharts, minimum: 2) { (name, spec) in
+        let results = ParallelMap.map(withCharts, minimum: 2, eachItemAlone: true) { (name, spec) in
             Result { () throws(Diagnostics) in
                 try renderer.render(spec, component: name, patternDir: patternDir, patternFile: patternFile,
                                     substituter: substituter, capabilities: caps, releases: releases, lookup: helm.lookup)

@@ -4,11 +4,15 @@ import Synchronization
 /// Order-preserving parallel map for per-object work (labelling, hashing, emitting) on all
 /// cores. Small inputs run sequentially.
 public enum ParallelMap {
-    public static func map<T: Sendable, U: Sendable>(_ items: [T], minimum: Int = 64, _ transform: @Sendable (T) -> U) -> [U] {
+    ///
+    /// `eachItemAlone`: every item is its own unit of work (for few, heavy items such as
+    /// charts: no core ends up with two while the other is idle).
+    public static func map<T: Sendable, U: Sendable>(_ items: [T], minimum: Int = 64, eachItemAlone: Bool = false,
+                                                     _ transform: @Sendable (T) -> U) -> [U] {
         if items.count < minimum { return items.map(transform) }
         let box = Slots<U>(count: items.count)
         // Chunks keep scheduling overhead low: a few per core.
-        let chunks = min(items.count, 16)
+        let chunks = eachItemAlone ? items.count : min(items.count, 16)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             let lo = items.count * c / chunks, hi = items.count * (c + 1) / chunks
             var local: [U] = []

@@ -118,16 +118,41 @@ public enum YAMLScalar {
             default: break
             }
         }
-        if case .string = resolvePlain(s) {} else { return true }
         let u = s.utf8
         let f = u.first!
         let startsNumeric = (f >= 48 && f <= 57) || f == UInt8(ascii: "+") || f == UInt8(ascii: "-") || f == UInt8(ascii: ".")
+        // A byte no number, time, base-60 form or YAML word can hold (`100m`, `128Mi`,
+        // `-Xmx512m`) settles it without parsing the text several ways.
+        if startsNumeric, !fitsNumericAlphabet(u) { return false }
+        if case .string = resolvePlain(s) {} else { return true }
         if startsNumeric {
             // What go-yaml v2 (the API server's apply decoder) reads as a number or a time:
             // Go's ParseInt(base 0)/ParseFloat on the text without '_', base-60 forms, timestamps.
             if isGoNumber(s) || isBase60(s) || looksLikeTimestamp(u) { return true }
         }
         return false
+    }
+
+    /// Whether every byte of `u` may occur in something `isAmbiguous` takes for a non-string
+    /// when the text starts like a number: digits, `+ - . _ :`, space (timestamps), and the
+    /// letters of hex digits, radix prefixes, exponents, `inf`/`infinity`/`nan` and timestamps.
+    static func fitsNumericAlphabet(_ u: String.UTF8View) -> Bool {
+        for c in u {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                 UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: " "), 0x09:
+                continue
+            default:
+                switch c | 0x20 {
+                case UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "i"), UInt8(ascii: "n"), UInt8(ascii: "o"),
+                     UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "x"), UInt8(ascii: "y"), UInt8(ascii: "z"):
+                    continue
+                default:
+                    return false
+                }
+            }
+        }
+        return true
     }
 
     /// Go's `strconv.ParseInt(s, 0, 64)` or `ParseFloat(s, 64)` would accept `s` (after
@@ -402,10 +427,15 @@ public enum YAMLScalar {
     }
 
     static func plainAllowed(_ s: String) -> Bool {
-        let u = Array(s.utf8)
+        if let r = s.utf8.withContiguousStorageIfAvailable({ plainAllowed(bytes: $0) }) { return r }
+        return Array(s.utf8).withUnsafeBufferPointer { plainAllowed(bytes: $0) }
+    }
+
+    static func plainAllowed(bytes u: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let f = u.first, let l = u.last else { return false }
         if f == UInt8(ascii: " ") || l == UInt8(ascii: " ") { return false }
-        if u.starts(with: Array("---".utf8)) || u.starts(with: Array("...".utf8)) { return false }
+        if u.count >= 3, (u[0] == UInt8(ascii: "-") && u[1] == UInt8(ascii: "-") && u[2] == UInt8(ascii: "-"))
+            || (u[0] == UInt8(ascii: ".") && u[1] == UInt8(ascii: ".") && u[2] == UInt8(ascii: ".")) { return false }
         switch f {
         case UInt8(ascii: "#"), UInt8(ascii: ","), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"),
              UInt8(ascii: "}"), UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"), UInt8(ascii: "|"),

@@ -237,8 +237,38 @@ struct SplitMix {
                   "+inf", "-Infinity", "1e+3", "0x1p-2"] {
             #expect(YAMLScalar.style(for: s) == .doubleQuoted, "\(s) must be quoted")
         }
-        for s in ["14f69ae6631c2bf337821990de5349fc11c63d1d", "1a", "3d-printer", "1.2.3", "10.0.0.1", "v1.2.3", "1-2", "0-9", "80/TCP"] {
+        for s in ["14f69ae6631c2bf337821990de5349fc11c63d1d", "1a", "3d-printer", "1.2.3", "10.0.0.1", "v1.2.3", "1-2", "0-9", "80/TCP",
+                  "100m", "128Mi", "-Xmx512m", "1 GB", "2h30m"] {
             #expect(YAMLScalar.style(for: s) == .plain, "\(s) may be plain")
         }
+    }
+
+    /// `isAmbiguous` stops early on number-like text holding a byte outside the numeric
+    /// alphabet; that is sound only if no such text is a number, a time or a base-60 form to
+    /// any reader. Checked over every string of up to three bytes from a mixed alphabet and
+    /// over random longer ones.
+    @Test func textOutsideTheNumericAlphabetIsNeverANumberOrATime() {
+        let bytes = Array("0123456789+-._: eExXoObBpPiInNfFtTzZyYaAmMgGkK/@#".utf8)
+        var samples: [String] = []
+        for a in bytes { for b in bytes { for c in bytes { samples.append(String(decoding: [a, b, c], as: UTF8.self)) } } }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let n = Int.random(in: 4...24, using: &rng)
+            samples.append(String(decoding: (0..<n).map { _ in bytes.randomElement(using: &rng)! }, as: UTF8.self))
+        }
+        samples += ["2001-12-14T21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5", "0x1p-2", "-Infinity", "1_000.5e+3", "190:20:30.15"]
+        var checked = 0
+        for s in samples {
+            let u = s.utf8
+            guard let f = u.first, (f >= 48 && f <= 57) || f == UInt8(ascii: "+") || f == UInt8(ascii: "-") || f == UInt8(ascii: ".") else { continue }
+            let numberLike: Bool
+            if case .string = YAMLScalar.resolvePlain(s) { numberLike = YAMLScalar.isGoNumber(s) || YAMLScalar.isBase60(s) || YAMLScalar.looksLikeTimestamp(u) }
+            else { numberLike = true }
+            if numberLike {
+                #expect(YAMLScalar.fitsNumericAlphabet(u), "\(s.debugDescription) reads as a number or time but leaves the alphabet")
+                checked += 1
+            }
+        }
+        #expect(checked > 1_000, "the sample holds number-like text")
     }
 }
