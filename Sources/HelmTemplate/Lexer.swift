@@ -44,13 +44,27 @@ struct Lexer {
     var tokens: [Token] = []
     var insideAction = false
 
-    static let keywords: [String: TokenType] = [
-        ".": .dot, "block": .block, "break": .break, "continue": .continue, "define": .define, "else": .else,
-        "end": .end, "if": .if, "range": .range, "nil": .nil, "template": .template, "with": .with,
-    ]
-
     init(_ text: String) {
         input = Array(text.utf8)
+        tokens.reserveCapacity(input.count / 6 + 8)
+    }
+
+    /// The keyword `word` spells, if any (a switch: no hashing per identifier).
+    static func keyword(_ word: String) -> TokenType? {
+        switch word {
+        case "block": return .block
+        case "break": return .break
+        case "continue": return .continue
+        case "define": return .define
+        case "else": return .else
+        case "end": return .end
+        case "if": return .if
+        case "range": return .range
+        case "nil": return .nil
+        case "template": return .template
+        case "with": return .with
+        default: return nil
+        }
     }
 
     static func lex(_ text: String) -> [Token] {
@@ -348,7 +362,7 @@ struct Lexer {
             return .done
         }
         let word = text(start, pos)
-        if let k = Lexer.keywords[word], k.isKeyword {
+        if let k = Lexer.keyword(word) {
             emit(k)
         } else if word.first == "." {
             emit(.field)

@@ -60,9 +60,24 @@ public struct TemplateSet: Sendable {
 /// Keyed by template name and text (parsing depends on nothing else); parse errors are not
 /// kept. Bounded: when the texts held pass `maxBytes` (or `maxEntries` files), it starts over.
 final class ParseCache: Sendable {
+    /// Hashes its (possibly large) text once, outside the lock: a lookup under the lock then
+    /// only compares.
     struct Key: Hashable, Sendable {
         let name: String
         let text: String
+        let digest: Int
+
+        init(name: String, text: String) {
+            self.name = name
+            self.text = text
+            var h = Hasher()
+            h.combine(name)
+            h.combine(text)
+            digest = h.finalize()
+        }
+
+        static func == (a: Key, b: Key) -> Bool { a.digest == b.digest && a.name == b.name && a.text == b.text }
+        func hash(into h: inout Hasher) { h.combine(digest) }
     }
     struct State {
         var trees: [Key: [Tree]] = [:]
