@@ -29,6 +29,7 @@ public enum YAMLScalar {
     }
 
     static func resolveNumber(_ s: String) -> Value.Kind? {
+        if let v = plainDecimalInt(s) { return .int(v) }
         switch s {
         case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .double(.infinity)
         case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
@@ -53,6 +54,28 @@ public enum YAMLScalar {
         }
         if radix == 10, isFloatSyntax(t), let d = Double(t) { return .double(d) }
         return nil
+    }
+
+    /// The commonest number, `[-+]?(0|[1-9][0-9]{0,17})` (no underscore, no octal leading zero,
+    /// never overflowing), read straight from the bytes; nil for anything else.
+    static func plainDecimalInt(_ s: String) -> Int? {
+        let u = s.utf8
+        guard let first = u.first, u.count <= 19 else { return nil }
+        var negative = false
+        var digits = 0
+        var v = 0
+        var i = u.startIndex
+        if first == UInt8(ascii: "-") || first == UInt8(ascii: "+") { negative = first == UInt8(ascii: "-"); i = u.index(after: i) }
+        let firstDigit = i
+        while i != u.endIndex {
+            let c = u[i]
+            guard c >= 48, c <= 57, digits < 18 else { return nil }
+            v = v * 10 + Int(c - 48)
+            digits += 1
+            i = u.index(after: i)
+        }
+        guard digits >= 1, digits == 1 || u[firstDigit] != UInt8(ascii: "0") else { return nil }
+        return negative ? -v : v
     }
 
     /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
@@ -185,19 +208,35 @@ public enum YAMLScalar {
         return isFloatSyntax(Substring(String(decoding: u, as: UTF8.self)))
     }
 
-    /// YAML 1.1 base-60 numbers (`190:20:30`, `1:20.5`), which go-yaml quotes.
+    /// YAML 1.1 base-60 numbers (`190:20:30`, `1:20.5`, `0:30`), which go-yaml quotes: exactly
+    /// its `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$` (`1:60` and `9:4.x` are not).
     static func isBase60(_ s: String) -> Bool {
-        var u = Array(s.utf8)[...]
-        if let f = u.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { u = u.dropFirst() }
-        guard let f = u.first, f >= 49, f <= 57, u.contains(UInt8(ascii: ":")) else { return false }
-        let parts = u.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
-        for (i, p) in parts.enumerated() {
-            var digits = p
-            if i == parts.count - 1, let dot = p.firstIndex(of: UInt8(ascii: ".")) { digits = p[..<dot] }
-            if digits.isEmpty || !digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "_") }) { return false }
-            if i > 0 && digits.count > 2 { return false }
+        let u = Array(s.utf8)
+        var i = 0
+        @inline(__always) func digit(_ k: Int) -> Bool { k < u.count && u[k] >= 48 && u[k] <= 57 }
+        if i < u.count, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") { i += 1 }
+        guard digit(i) else { return false }
+        i += 1
+        while i < u.count, digit(i) || u[i] == UInt8(ascii: "_") { i += 1 }
+        var segments = 0
+        while i < u.count, u[i] == UInt8(ascii: ":") {
+            i += 1
+            // [0-5]?[0-9]: one digit, or two whose first is 0-5.
+            guard digit(i) else { return false }
+            if digit(i + 1) {
+                guard u[i] <= UInt8(ascii: "5") else { return false }
+                i += 2
+            } else {
+                i += 1
+            }
+            segments += 1
         }
-        return true
+        guard segments > 0 else { return false }
+        if i < u.count, u[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < u.count, digit(i) || u[i] == UInt8(ascii: "_") { i += 1 }
+        }
+        return i == u.count
     }
 
     static func looksLikeTimestamp(_ u: String.UTF8View) -> Bool {
@@ -209,6 +248,8 @@ public enum YAMLScalar {
     /// tools print it: RFC 3339 with nanoseconds and no trailing zeros (`2001-12-14` →
     /// `2001-12-14T00:00:00Z`). Nil when `s` is no timestamp.
     public static func timestamp(_ s: String) -> String? {
+        let n = s.utf8.count
+        guard n >= 8, n <= 64 else { return nil }
         let u = Array(s.utf8)
         guard u.count >= 8, u.count <= 64, u[4] == UInt8(ascii: "-") else { return nil }
         var i = 0
@@ -267,10 +308,10 @@ public enum YAMLScalar {
     public static func style(for s: String, allowLiteral: Bool = true) -> Style {
         // Fast path for the common case: identifiers, names, image references, paths.
         if isSimpleWord(s) { return s.utf8.count <= 5 && isAmbiguous(s) ? .doubleQuoted : .plain }
-        let a = analyze(s)
         // go-yaml v2 (`encode.go` stringv): a string another type would claim is double-quoted,
         // one with "\n" asks for a literal block, everything else for plain.
         if isAmbiguous(s) { return .doubleQuoted }
+        let a = analyze(s)
         if a.hasNewline {
             return allowLiteral && a.blockAllowed ? .literal : .doubleQuoted
         }

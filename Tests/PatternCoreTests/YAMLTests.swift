@@ -243,6 +243,32 @@ struct SplitMix {
         }
     }
 
+    /// go-yaml's base-60 rule, as `kubectl kustomize` v5.5.0 printed each of these.
+    @Test func base60TextIsQuotedExactlyAsKubectlQuotesIt() {
+        for s in ["0:30", "1:20", "1:20.5", "1_0:20", "+1:20", "12:34:56.7_8", "1:20.", "190:20:30", "-1:05"] {
+            #expect(YAMLScalar.style(for: s) == .doubleQuoted, "\(s) is base 60")
+        }
+        for s in ["1:60", "9:4.x", "1:2_0", "1:5a", "1::2", "1:123", ":30"] {
+            #expect(YAMLScalar.style(for: s) == .plain, "\(s) is no base-60 number")
+        }
+    }
+
+    @Test func decimalIntegersReadStraightFromTheirBytesAgreeWithTheFullReader() {
+        let cases: [(String, Int?)] = [("0", 0), ("-0", 0), ("+5", 5), ("42", 42), ("-17", -17), ("999999999999999999", 999_999_999_999_999_999),
+                                       ("007", nil), ("1_000", nil), ("0x1F", nil), ("1e3", nil), ("", nil), ("-", nil), ("+", nil),
+                                       ("12a", nil), ("1.0", nil), ("9999999999999999999", nil), (" 1", nil)]
+        for (text, expected) in cases {
+            #expect(YAMLScalar.plainDecimalInt(text) == expected, "\(text.debugDescription)")
+        }
+        // What the fast path declines still reads as before.
+        for (text, kind) in [("007", Value.Kind.int(7)), ("1_000", .int(1000)), ("0x1F", .int(31)), ("9999999999999999999", .double(9999999999999999999))] {
+            #expect(Value(YAMLScalar.resolvePlain(text)) == Value(kind), "\(text)")
+        }
+        for n in [Int.min + 1, -1_000_000, -1, 0, 1, 80, 8080, 1 << 40, 999_999_999_999_999_999] {
+            #expect(Value(YAMLScalar.resolvePlain(String(n))) == .int(n))
+        }
+    }
+
     /// `isAmbiguous` stops early on number-like text holding a byte outside the numeric
     /// alphabet; that is sound only if no such text is a number, a time or a base-60 form to
     /// any reader. Checked over every string of up to three bytes from a mixed alphabet and
