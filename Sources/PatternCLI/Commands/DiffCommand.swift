@@ -17,7 +17,9 @@ public struct DiffCommand: AsyncParsableCommand {
             Compares the render with live objects on the fields pattern manages (server-side apply \
             ownership): status, server-set metadata and fields defaulted by the server or owned by other \
             managers are ignored; quantities compare by value (1000m = 1). Secret values are shown as \
-            sha256 fingerprints, never in clear. Reads live state with one LIST per kind. Objects another \
+            sha256 fingerprints, never in clear. Reads live state with one LIST per kind; the site's \
+            inventory and the LISTs of the kinds it holds start while the site renders (a failed render \
+            cancels them and shows only its errors). Objects another \
             site owns are marked "owned by <pattern>/<site>" (apply refuses them unless --adopt). A site with \
             cluster.helm (lookup: live, capabilities: discover) renders its charts with `lookup` and \
             .Capabilities read from the cluster (read-only) and records the reads in the cache for \
