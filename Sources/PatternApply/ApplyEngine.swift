@@ -49,15 +49,17 @@ public struct ApplyEngine: Sendable {
     /// Diffs a render against the cluster (GETs desired objects the label LIST misses).
     /// Objects another pattern site owns carry `ownedBy`. `lookUpMissing: false` reads exactly
     /// what `apply` reads (no GET per object the label LIST misses), for apply's own preview.
+    /// `prefetch`: the reads started before the render (see `ObservePrefetch`), used when they
+    /// were made for this site's identity and namespaces.
     public func diff(_ site: RenderedSite, fieldManager: String = "pattern", namespaces: [String]? = nil,
-                     lookUpMissing: Bool = true) async throws(ApplyError)
+                     lookUpMissing: Bool = true, prefetch: ObservePrefetch? = nil) async throws(ApplyError)
         -> (diffs: [ObjectDiff], observation: Observation, inventory: Inventory?)
     {
         let identity = SiteIdentity(site, recordNamespace: records.namespace)
         let requests = RequestCounter()
-        let inventory = try await records.loadInventory(identity, requests: requests)
+        let (inventory, prefetched) = try await loadRecords(identity, namespaces: namespaces, prefetch: prefetch, requests: requests)
         let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: lookUpMissing,
-                                            namespaces: namespaces, requests: requests)
+                                            namespaces: namespaces, requests: requests, prefetched: prefetched)
         // An object another site owns is compared as it is live, and marked with its owner.
         var diffs = ApplyEngine.diffObjects(site.objects, site: site, observation: observation, identity: identity,
                                             fieldManager: fieldManager, othersAsLive: true)
@@ -102,19 +104,38 @@ public struct ApplyEngine: Sendable {
         return failures
     }
 
+    /// The site's inventory: from `prefetch` when it was read for `identity` and `namespaces`
+    /// (its errors are the ones the read here would throw), else read now. Also returns the
+    /// prefetched LISTs (empty without a usable prefetch, which is then cancelled).
+    func loadRecords(_ identity: SiteIdentity, namespaces: [String]?, prefetch: ObservePrefetch?,
+                     requests: RequestCounter) async throws(ApplyError) -> (Inventory?, [GroupKind: PrefetchedKind]) {
+        guard let prefetch, prefetch.matches(identity, namespaces: namespaces) else {
+            prefetch?.cancel()
+            return (try await records.loadInventory(identity, requests: requests), [:])
+        }
+        let read = await prefetch.task.value
+        requests.list(read.inventoryLists)
+        requests.get(read.inventoryGets)
+        return (try read.inventory.get(), read.kinds)
+    }
+
     func observe(_ site: RenderedSite, identity: SiteIdentity, inventory: Inventory?, lookUpMissing: Bool,
-                 namespaces: [String]?, requests: RequestCounter) async throws(ApplyError) -> Observation {
+                 namespaces: [String]?, requests: RequestCounter, prefetched: [GroupKind: PrefetchedKind] = [:]) async throws(ApplyError) -> Observation {
         var kinds: [GroupVersionKind] = site.objects.compactMap { $0.object.gvk }
         let rendered = Set(kinds.map(\.groupKind))
         for gk in Set((inventory?.objects ?? []).map(\.groupKind)).subtracting(rendered).sorted() {
-            if let gvk = await resolveVersion(gk, requests: requests) { kinds.append(gvk) }
+            if let p = prefetched[gk] {
+                // The version the prefetch looked up, counted as the lookup made here.
+                requests.get(p.versionGets)
+                if let gvk = p.gvk { kinds.append(gvk) }
+            } else if let gvk = await resolveVersion(gk, requests: requests) { kinds.append(gvk) }
         }
         var desired: [ObjectKey: GroupVersionKind] = [:]
         for o in site.objects { if let g = o.object.gvk { desired[o.key] = g } }
         let expected = Set(desired.keys).union(inventory?.objects ?? [])
         do {
             return try await Observer(client: client, identity: identity, namespaces: namespaces, requests: requests)
-                .observe(kinds: kinds, desired: desired, expected: expected, lookUpMissing: lookUpMissing)
+                .observe(kinds: kinds, desired: desired, expected: expected, lookUpMissing: lookUpMissing, prefetched: prefetched)
         } catch {
             throw ApplyError(.clusterUnavailable, "cannot read the live objects of \(identity.pattern)/\(identity.site): \(error)",
                              fix: ApplyEngine.fix(for: error))
@@ -191,7 +212,9 @@ public struct ApplyEngine: Sendable {
     ///
     /// `observed` reuses what a `drift` of the same render just read (the controller observes
     /// once per reconcile); without it the records and the cluster are read here.
-    public func apply(_ site: RenderedSite, options: ApplyOptions = ApplyOptions(), observed: Observed? = nil,
+    /// `prefetch`: the reads started before the render (see `ObservePrefetch`), used instead of
+    /// reading the records and the cluster here when no `observed` applies.
+    public func apply(_ site: RenderedSite, options: ApplyOptions = ApplyOptions(), observed: Observed? = nil, prefetch: ObservePrefetch? = nil,
                       progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }) async throws(ApplyError) -> ApplyResult {
         var run = Run(site: site, identity: SiteIdentity(site, recordNamespace: records.namespace), options: options)
         var reuse: [ObjectKey: ObjectDiff] = [:]
@@ -202,10 +225,11 @@ public struct ApplyEngine: Sendable {
             run.requests.list(observed.observation.listRequests)
             run.requests.get(observed.observation.getRequests)
         } else {
-            run.inventory = try await records.loadInventory(run.identity, requests: run.requests)
+            let prefetched: [GroupKind: PrefetchedKind]
+            (run.inventory, prefetched) = try await loadRecords(run.identity, namespaces: options.namespaces, prefetch: prefetch, requests: run.requests)
             progress(.observing(kinds: Set(site.objects.map(\.key.groupKind)).count))
             run.observation = try await observe(site, identity: run.identity, inventory: run.inventory, lookUpMissing: false,
-                                                namespaces: options.namespaces, requests: run.requests)
+                                                namespaces: options.namespaces, requests: run.requests, prefetched: prefetched)
         }
         run.stored = run.inventory
         diffStep(&run, reuse: reuse)

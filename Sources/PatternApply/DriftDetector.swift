@@ -31,13 +31,16 @@ extension ApplyEngine {
     ///
     /// Drift is measured against the current render; when it differs from the last applied
     /// revision the report says so (those differences are pending changes, not hand edits).
-    public func drift(_ site: RenderedSite, fieldManager: String = "pattern", namespaces: [String]? = nil) async throws(ApplyError) -> DriftReport {
+    ///
+    /// `prefetch`: the reads started before the render (see `ObservePrefetch`).
+    public func drift(_ site: RenderedSite, fieldManager: String = "pattern", namespaces: [String]? = nil,
+                      prefetch: ObservePrefetch? = nil) async throws(ApplyError) -> DriftReport {
         let identity = SiteIdentity(site, recordNamespace: records.namespace)
         let requests = RequestCounter()
-        let inventory = try await records.loadInventory(identity, requests: requests)
+        let (inventory, prefetched) = try await loadRecords(identity, namespaces: namespaces, prefetch: prefetch, requests: requests)
         let ledger = try await records.loadLedger(identity, requests: requests)
         let observation = try await observe(site, identity: identity, inventory: inventory, lookUpMissing: false,
-                                            namespaces: namespaces, requests: requests)
+                                            namespaces: namespaces, requests: requests, prefetched: prefetched)
         var items: [DriftItem] = []
         let inventoryKeys = inventory?.objects ?? []
         for o in site.objects {

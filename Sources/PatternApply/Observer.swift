@@ -38,13 +38,23 @@ public struct Observer: Sendable {
         self.client = client; self.identity = identity; self.namespaces = namespaces; self.requests = requests
     }
 
+    /// Lists every kind in `gvks` once (see the full form).
+    public func observe(kinds gvks: [GroupVersionKind], desired: [ObjectKey: GroupVersionKind], expected: Set<ObjectKey> = [],
+                        lookUpMissing: Bool, concurrency: Int = 8) async throws(KubeError) -> Observation {
+        try await observe(kinds: gvks, desired: desired, expected: expected, lookUpMissing: lookUpMissing, concurrency: concurrency, prefetched: [:])
+    }
+
     /// Lists every kind in `gvks` once (objects with any owner label). Objects with the site's
     /// owner value are `live`; `expected` objects with another owner value are `foreign`.
     /// `lookUp` desired objects not found by label are fetched with GET (diff needs them: an
     /// object may exist without our labels); apply skips that and lets server-side apply
     /// create-or-update.
-    public func observe(kinds gvks: [GroupVersionKind], desired: [ObjectKey: GroupVersionKind], expected: Set<ObjectKey> = [],
-                        lookUpMissing: Bool, concurrency: Int = 8) async throws(KubeError) -> Observation {
+    ///
+    /// `prefetched`: LISTs an `ObservePrefetch` made before the render, by kind; a kind's LIST
+    /// is taken from there only when it is exactly the LIST made here (same version, and for a
+    /// per-namespace LIST the same namespaces), with its requests counted as if made here.
+    func observe(kinds gvks: [GroupVersionKind], desired: [ObjectKey: GroupVersionKind], expected: Set<ObjectKey> = [],
+                 lookUpMissing: Bool, concurrency: Int = 8, prefetched: [GroupKind: PrefetchedKind]) async throws(KubeError) -> Observation {
         var live: [ObjectKey: Value] = [:]
         var unserved: Set<GroupKind> = []
         // One LIST per kind (kinds are unique by group+kind; the version only picks the endpoint).
@@ -55,7 +65,19 @@ public struct Observer: Sendable {
         var foreign: [ObjectKey: String] = [:]
         var foreignObjects: [ObjectKey: Value] = [:]
         let ours = Ownership.ownerValue(pattern: identity.pattern, site: identity.site)
-        for (gvk, r) in await listAll(unique, selector: Ownership.ownerLabel, namespacesByKind: namespacesByKind, concurrency: concurrency) {
+        var listed: [(GroupVersionKind, Result<[Value], KubeError>)] = []
+        var toList: [GroupVersionKind] = []
+        for gvk in unique {
+            if let p = prefetched[gvk.groupKind], let r = p.reusable(for: gvk, namespaces: (namespacesByKind[gvk.groupKind] ?? []).sorted()) {
+                listed.append((gvk, r))
+                requests.list(p.lists)
+            } else {
+                toList.append(gvk)
+            }
+        }
+        listed += await listAll(toList, selector: Ownership.ownerLabel, namespacesByKind: namespacesByKind, concurrency: concurrency)
+        listed.sort { $0.0 < $1.0 }
+        for (gvk, r) in listed {
             switch r {
             case .success(let items):
                 for item in items {
@@ -126,7 +148,7 @@ public struct Observer: Sendable {
                 group.addTask {
                     do throws(KubeError) {
                         return (gvk, .success(try await Observer.listKind(client, gvk, selector: selector, declared: declared,
-                                                                          namespaces: kindNamespaces, counter: counter)))
+                                                                          namespaces: kindNamespaces, counter: counter).items))
                     } catch { return (gvk, .failure(error)) }
                 }
                 return true
@@ -140,19 +162,20 @@ public struct Observer: Sendable {
 
     /// One kind, by label: across the cluster, or in `declared` namespaces (plus `namespaces`,
     /// where the objects of this kind live), or — when the cluster-wide LIST is forbidden — in
-    /// `namespaces`.
+    /// `namespaces`. `clusterWide`: the items came from one cluster-scope LIST (so they do not
+    /// depend on `namespaces`).
     static func listKind(_ client: KubeClient, _ gvk: GroupVersionKind, selector: String, declared: [String]?,
-                         namespaces: [String], counter: RequestCounter) async throws(KubeError) -> [Value] {
+                         namespaces: [String], counter: RequestCounter) async throws(KubeError) -> (items: [Value], clusterWide: Bool) {
         let namespaced = try await client.resource(for: gvk).namespaced
         if namespaced, let declared {
-            return try await listIn(client, gvk, Set(declared).union(namespaces).sorted(), selector, counter)
+            return (try await listIn(client, gvk, Set(declared).union(namespaces).sorted(), selector, counter), false)
         }
         do throws(KubeError) {
             counter.list()
-            return try await client.list(gvk, labelSelector: selector).items
+            return (try await client.list(gvk, labelSelector: selector).items, true)
         } catch {
             guard namespaced, case .forbidden = error, !namespaces.isEmpty else { throw error }
-            return try await listIn(client, gvk, namespaces, selector, counter)
+            return (try await listIn(client, gvk, namespaces, selector, counter), false)
         }
     }
 

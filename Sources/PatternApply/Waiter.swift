@@ -69,7 +69,7 @@ struct Waiter: Sendable {
                 do {
                     let namespaces = Set(pending.keys.filter { $0.groupKind == gvk.groupKind && !$0.namespace.isEmpty }.map(\.namespace)).sorted()
                     for item in try await Observer.listKind(client, gvk, selector: identity.labelSelector, declared: options.namespaces,
-                                                            namespaces: namespaces, counter: requests) {
+                                                            namespaces: namespaces, counter: requests).items {
                         if let k = item.objectKey, pending[k] != nil { live[k] = item }
                     }
                 } catch {

@@ -104,10 +104,12 @@ public struct ApplyCommand: AsyncParsableCommand {
     public func run() async throws {
         if fleet.isFleet(sites) { return try await runFleet() }
         let recorder = SourceRecorder()
-        let (rendered, engine, releases) = try await SourceRecorder.$current.withValue(recorder) {
-            let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 1)
-            let (r, releases) = try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
-            return (r, engine, releases)
+        let (installRender, engine, prefetch) = try await SourceRecorder.$current.withValue(recorder) {
+            try await cluster.renderPrefetching(site, repo: repoOptions, errorExit: 1)
+        }
+        defer { prefetch?.cancel() }
+        let (rendered, releases) = try await SourceRecorder.$current.withValue(recorder) {
+            try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
         }
         var options = commonOptions()
         // Made only when a ledger entry is written (a no-op apply writes none).
@@ -129,18 +131,20 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         var observed: ApplyEngine.Observed?
         if !dryRun {
-            observed = try await preview(rendered, engine: engine, options: options)
+            observed = try await preview(rendered, engine: engine, options: options, prefetch: prefetch)
             let client = engine.client
             options.deferredClient = { await LedgerClient.cli(client) }
         }
-        let result = try await Self.execute(rendered, engine: engine, options: options, observed: observed, output: output, dryRun: dryRun)
+        // Without a preview (dry run) the apply itself takes the prefetched reads.
+        let result = try await Self.execute(rendered, engine: engine, options: options, observed: observed,
+                                            prefetch: observed == nil ? prefetch : nil, output: output, dryRun: dryRun)
         KeepUntilExit.keep(rendered, observed as Any, result)
     }
 
     /// Applies with progress on stderr, prints the report, and throws when the apply failed
     /// (shared with `pattern rollback`).
     @discardableResult
-    static func execute(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions, observed: ApplyEngine.Observed?,
+    static func execute(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions, observed: ApplyEngine.Observed?, prefetch: ObservePrefetch? = nil,
                         output: ReportFormat, dryRun: Bool) async throws -> ApplyResult {
         let tty = Output.stderrIsTTY
         let progress = ApplyProgressPrinter(tty: tty, quiet: output != .text, total: rendered.objects.count, write: { Output.err($0) })
@@ -152,7 +156,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         let result: ApplyResult
         do {
-            result = try await engine.apply(rendered, options: options, observed: observed) { progress.handle($0) }
+            result = try await engine.apply(rendered, options: options, observed: observed, prefetch: prefetch) { progress.handle($0) }
         } catch {
             ticker.cancel()
             progress.finish()
@@ -199,15 +203,19 @@ public struct ApplyCommand: AsyncParsableCommand {
     /// updates go ahead (as `kubectl apply` in a script) but prunes are refused: deleting needs a
     /// person's yes or an explicit `--yes`. Returns what was observed, so apply does not read the
     /// cluster again. Throws (nothing written) when the user says no or a prune is refused.
-    func preview(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions) async throws -> ApplyEngine.Observed {
-        try await Self.preview(rendered, engine: engine, options: options, diff: diff, showUnchanged: showUnchanged, yes: yes, output: output)
+    func preview(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions, prefetch: ObservePrefetch?) async throws -> ApplyEngine.Observed {
+        try await Self.preview(rendered, engine: engine, options: options, diff: diff, showUnchanged: showUnchanged, yes: yes, output: output,
+                               prefetch: prefetch)
     }
 
     /// `preview` with the flags given (shared with `pattern rollback`).
     static func preview(_ rendered: RenderedSite, engine: ApplyEngine, options: ApplyOptions, diff: Bool, showUnchanged: Bool,
-                        yes: Bool, output: ReportFormat) async throws -> ApplyEngine.Observed {
+                        yes: Bool, output: ReportFormat, prefetch: ObservePrefetch? = nil) async throws -> ApplyEngine.Observed {
         let read: (diffs: [ObjectDiff], observation: Observation, inventory: Inventory?)
-        do { read = try await engine.diff(rendered, fieldManager: options.fieldManager, namespaces: options.namespaces, lookUpMissing: false) } catch {
+        do {
+            read = try await engine.diff(rendered, fieldManager: options.fieldManager, namespaces: options.namespaces, lookUpMissing: false,
+                                         prefetch: prefetch)
+        } catch {
             Output.report([.error(error.message, fix: error.fix)])
             throw ReportedFailure()
         }

@@ -17,7 +17,9 @@ public struct DiffCommand: AsyncParsableCommand {
             Compares the render with live objects on the fields pattern manages (server-side apply \
             ownership): status, server-set metadata and fields defaulted by the server or owned by other \
             managers are ignored; quantities compare by value (1000m = 1). Secret values are shown as \
-            sha256 fingerprints, never in clear. Reads live state with one LIST per kind. Objects another \
+            sha256 fingerprints, never in clear. Reads live state with one LIST per kind; the site's \
+            inventory and the LISTs of the kinds it holds start while the site renders (a failed render \
+            cancels them and shows only its errors). Objects another \
             site owns are marked "owned by <pattern>/<site>" (apply refuses them unless --adopt). A site with \
             cluster.helm (lookup: live, capabilities: discover) renders its charts with `lookup` and \
             .Capabilities read from the cluster (read-only) and records the reads in the cache for \
@@ -62,10 +64,11 @@ public struct DiffCommand: AsyncParsableCommand {
         if fleet.isFleet(sites) {
             return try await FleetRun(repo: repoOptions, cluster: cluster, fleet: fleet, output: output).diff(sites, serverSide: serverSide)
         }
-        let (installRender, engine) = try await cluster.renderReadingCluster(site, repo: repoOptions, errorExit: 2)
+        let (installRender, engine, prefetch) = try await cluster.renderPrefetching(site, repo: repoOptions, errorExit: 2)
+        defer { prefetch?.cancel() }
         let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
         do {
-            let read = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered))
+            let read = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered), prefetch: prefetch)
             KeepUntilExit.keep(read, rendered, installRender)
             let diffs = read.diffs
             var dryRunFailures: [(ObjectKey, KubeError)] = []

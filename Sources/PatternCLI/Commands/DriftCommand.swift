@@ -58,9 +58,10 @@ public struct DriftCommand: AsyncParsableCommand {
         if fleet.isFleet(sites) {
             return try await FleetRun(repo: repoOptions, cluster: cluster, fleet: fleet, output: output).drift(sites)
         }
-        let (rendered, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
+        let (rendered, engine, prefetch) = try await cluster.renderPrefetching(site, repo: repoOptions, errorExit: 2, readingCluster: false)
+        defer { prefetch?.cancel() }
         do {
-            let report = try await engine.drift(rendered, namespaces: cluster.observedNamespaces(for: rendered))
+            let report = try await engine.drift(rendered, namespaces: cluster.observedNamespaces(for: rendered), prefetch: prefetch)
             let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged, ownedElsewhere: report.ownedElsewhere)
             switch output {
             case .json, .yaml:

@@ -96,6 +96,54 @@ extension ClusterOptions {
         }
     }
 
+    /// `renderReadingCluster` with the cluster reads overlapped with the render: the site's
+    /// identity, context and observed namespaces come from its overlays, so its inventory and
+    /// the LIST of every kind it holds are read while it renders (see `ObservePrefetch`; the
+    /// engine uses them only when the render produced that identity). A failed render cancels
+    /// the reads and reports the compile error alone. Sites whose render reads the cluster
+    /// (`cluster.helm`), that name no `pattern.path` (git patterns, repository layouts) or whose
+    /// connection cannot be configured before the render take the sequential path (nil).
+    /// `readingCluster: false` (drift): the render replays recorded cluster reads, as
+    /// `renderAndConnect`.
+    func renderPrefetching(_ site: String, repo: RepoOptions, errorExit: Int32,
+                           readingCluster: Bool = true) async throws -> (RenderedSite, ApplyEngine, ObservePrefetch?) {
+        guard case .site(let name) = RenderTarget.parse(site, repo: repo.repo), let chain = try? repo.workspace.overlayChain(name),
+              !readingCluster || repo.source.offline || !OverlaySpec.helmSettings(chain).readsCluster,
+              let ahead = readAhead(name, chain: chain, workspace: repo.workspace),
+              let client = try? client(site: name, siteContext: ahead.context) else {
+            let (rendered, engine) = readingCluster ? try await renderReadingCluster(site, repo: repo, errorExit: errorExit)
+                                                    : try renderAndConnect(site, repo: repo, errorExit: errorExit)
+            return (rendered, engine, nil)
+        }
+        let engine = ApplyEngine(client: client, recordNamespace: ahead.identity.recordNamespace)
+        let prefetch = engine.prefetch(ahead.identity, namespaces: ahead.namespaces)
+        let rendered: RenderedSite
+        do { rendered = try renderOne(site, repo: repo) } catch {
+            prefetch.cancel()
+            throw Self.reported(error, exit: errorExit)
+        }
+        guard rendered.cluster.context == ahead.context, recordNamespace(for: rendered) == ahead.identity.recordNamespace else {
+            prefetch.cancel()
+            do { return (rendered, ApplyEngine(client: try self.client(for: rendered), recordNamespace: recordNamespace(for: rendered)), nil) } catch {
+                throw Self.reported(error, exit: errorExit)
+            }
+        }
+        return (rendered, engine, prefetch)
+    }
+
+    /// What the render of `site` will say about where it lives, from its overlays alone (as
+    /// `SiteCompiler` derives it: the last overlay naming a value wins); nil when the pattern
+    /// name needs more than reading `pattern.yaml` of a `pattern.path`.
+    func readAhead(_ site: String, chain: [OverlaySpec], workspace: Workspace) -> (identity: SiteIdentity, context: String?, namespaces: [String]?)? {
+        guard let path = chain.reversed().lazy.compactMap(\.pattern).first?.path, let dir = try? TreePath(path),
+              let pattern = try? Workspace.loadPattern(tree: workspace.tree, dir: dir, limits: workspace.yamlLimits) else { return nil }
+        let declaredRecords = chain.reversed().lazy.compactMap(\.apply.recordNamespace).first
+        let declaredNamespaces = chain.reversed().lazy.compactMap(\.apply.namespaces).first
+        let identity = SiteIdentity(pattern: pattern.name, site: site,
+                                    recordNamespace: recordNamespace ?? declaredRecords ?? Inventory.defaultNamespace)
+        return (identity, chain.reversed().lazy.compactMap(\.cluster.context).first, namespaces.isEmpty ? declaredNamespaces : namespaces)
+    }
+
     /// `error` printed (unless already reported), as the command's exit code.
     static func reported(_ error: any Error, exit: Int32) -> ExitCode {
         if let d = error as? Diagnostic { Output.report([d]) } else if !(error is ReportedFailure) { Output.err("error: \(error)\n") }
