@@ -14,6 +14,18 @@ import PatternCore
         #expect(!r.stderr.contains("libcurl.so"), "libcurl was loaded at start")
     }
 
+    /// The binary links FoundationEssentials only: Foundation would bring ICU's data and
+    /// thousands of conformance records the runtime scans on first casts (see
+    /// Docs/benchmarks.md). A debug build loads the libraries it links, so the loader shows it.
+    @Test func theBinaryDoesNotLoadFoundationOrICU() {
+        let r = CLI.run(["version"], env: ["LD_DEBUG": "files"])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("libyaml"), "the loader trace is there (libyaml is linked)")
+        for library in ["libFoundation.so", "libFoundationInternationalization", "lib_FoundationICU", "libicu"] {
+            #expect(!r.stderr.contains(library), "\(library) was loaded")
+        }
+    }
+
     @Test func renderOfALocalDirectoryDoesNotLoadLibcurl() {
         let r = CLI.run(["render", "Tests/Fixtures/kustomize/labels"], env: ["LD_DEBUG": "files"])
         #expect(r.status == 0)
