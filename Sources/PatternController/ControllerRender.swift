@@ -56,55 +56,6 @@ public enum ControllerRender {
         return try compiler.compile(site: site)
     }
 
-    /// Helm's install-or-upgrade choice for `site`'s chart components, as Helm makes it (an
-    /// upgrade when the release exists): a chart component whose objects an earlier successful
-    /// apply recorded in the site's inventory renders as an upgrade (`.Release.IsUpgrade`,
-    /// upgrade hooks); the rest as installs. Every install when the site has no chart component
-    /// or its records cannot be read (the apply reads and checks the inventory again). The
-    /// PatternSync's reconcile and the PatternRollout's apply of a site both choose here, so
-    /// they render the same revision. See `ChartChoice` for `.Release.Revision`.
-    static func chartReleases(_ site: RenderedSite, records: RecordStore, identity: SiteIdentity) async -> ChartChoice {
-        guard !site.chartComponents.isEmpty,
-              let ledger = try? await records.loadLedger(identity), let inventory = try? await records.loadInventory(identity) else { return ChartChoice() }
-        let next = ChartReleases.fromRecords(site, inventory: inventory.objects, anySucceeded: ledger.entries.contains { $0.result == .succeeded },
-                                             nextSeq: (ledger.last?.seq ?? 0) + 1)
-        var choice = ChartChoice(next: next)
-        if !next.upgraded.isEmpty, let last = ledger.entries.last(where: { $0.result == .succeeded }), let r = last.render {
-            let live = ChartReleases(upgraded: Set(r.upgraded), upgradeAll: r.upgradeAll, revision: r.releaseRevision)
-            if live != next { choice.live = (live, last.revision) }
-        }
-        return choice
-    }
-
-    /// The `.Release` of a site's chart components for one render, stable while the site's
-    /// desired state does not change: an upgrade's revision is the number of the ledger entry
-    /// the coming apply writes (`next`), but when the site renders exactly as its last
-    /// successful apply did with that apply's recorded choice (`live`: its upgraded components
-    /// and revision), that render stands and nothing is applied. So a chart that prints
-    /// `.Release.Revision` (or `.Release.IsUpgrade`) does not re-apply on every interval, and
-    /// the site matches a PatternRollout's revision; the revision advances only when something
-    /// else in the render changed. (Flux's helm-controller makes a new release, and revision,
-    /// only when the chart or values changed; Argo CD renders `helm template`, always an
-    /// install at revision 1.)
-    struct ChartChoice: Sendable {
-        /// The choice for a new apply (every install when nothing was applied before).
-        var next: ChartReleases = .install
-        /// The last successful apply's choice and the revision it rendered (nil: none, or the
-        /// same as `next`).
-        var live: (releases: ChartReleases, revision: String)?
-
-        /// The render and its `.Release` choice: `render(next)` when it renders as the site has
-        /// it (no revision in use) or something else changed, else `render(live)`. `installed`
-        /// is the render with every chart an install (no second render when nothing is an upgrade).
-        func render<E: Error>(installed: RenderedSite, _ render: (ChartReleases) async throws(E) -> RenderedSite) async throws(E) -> (RenderedSite, ChartReleases) {
-            if next.upgraded.isEmpty { return (installed, .install) }
-            let upgraded = try await render(next)
-            guard let live, upgraded.revision != live.revision else { return (upgraded, next) }
-            let same = try await render(live.releases)
-            return same.revision == live.revision ? (same, live.releases) : (upgraded, next)
-        }
-    }
-
     /// The ledger's render record of one controller render.
     static func record(_ source: PatternSyncSpec.SourceSpec, commit: String?, recorder: SourceRecorder,
                        releases: ChartReleases) -> LedgerEntry.Render {

@@ -365,8 +365,8 @@ public struct Reconciler: Sendable {
         pass.identity = SiteIdentity(site, recordNamespace: pass.recordNamespace)
         // Chart components an earlier successful apply installed render as upgrades (.Release, upgrade hooks).
         if !site.chartComponents.isEmpty {
-            let choice = await ControllerRender.chartReleases(site, records: RecordStore(client: pass.target.client, namespace: pass.recordNamespace),
-                                                              identity: pass.identity)
+            let choice = (try? await ChartChoice.read(site, records: RecordStore(client: pass.target.client, namespace: pass.recordNamespace),
+                                                     identity: pass.identity)) ?? ChartChoice()
             if !choice.next.upgraded.isEmpty {
                 let provenance = site.provenance
                 do {

@@ -412,8 +412,8 @@ extension PatternController {
             let recordNamespace = sync[path: ["spec", "recordNamespace"]]?.string ?? rendered.apply.recordNamespace ?? syncSpec.recordNamespace
             // Chart components render as the site's PatternSync renders them: an upgrade where the
             // release's objects were applied before (Helm's rule), so both name the same revision.
-            let choice = await ControllerRender.chartReleases(rendered, records: RecordStore(client: target.client, namespace: recordNamespace),
-                                                              identity: SiteIdentity(rendered, recordNamespace: recordNamespace))
+            let choice = (try? await ChartChoice.read(rendered, records: RecordStore(client: target.client, namespace: recordNamespace),
+                                                     identity: SiteIdentity(rendered, recordNamespace: recordNamespace))) ?? ChartChoice()
             let releases: ChartReleases
             (rendered, releases) = try await choice.render(installed: rendered) { (r: ChartReleases) throws(SpecError) -> RenderedSite in
                 recorder = SourceRecorder()

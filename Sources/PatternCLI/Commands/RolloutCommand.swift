@@ -133,17 +133,21 @@ public struct RolloutCommand: AsyncParsableCommand {
             let engine = ApplyEngine(client: client, recordNamespace: r.apply.recordNamespace ?? Inventory.defaultNamespace)
             // Chart components render as Helm would: an upgrade where the release's objects were
             // applied before (as `pattern apply` and the site's PatternSync decide).
-            let releases = await ChartReleaseRecords.releases(r, engine: engine)
-            if !releases.upgraded.isEmpty {
-                let again = RenderRecord.compile([r.site], repo: repo, revision: pin, chartReleases: releases)
+            let choice = await ChartReleaseRecords.choice(r, engine: engine)
+            let siteName = r.site
+            var upgradeRecorder = recorders[siteName]
+            let releases: ChartReleases
+            (r, releases) = try await choice.render(installed: r) { (releases: ChartReleases) async throws -> RenderedSite in
+                let again = RenderRecord.compile([siteName], repo: repo, revision: pin, chartReleases: releases)
                 guard let upgrade = again.rendered.first else {
                     Output.report(again.items.map(\.diagnostic).filter { $0.severity == .error })
                     Output.err("nothing was applied: every site of the rollout must render first\n")
                     throw ExitCode(1)
                 }
-                r = upgrade
-                recorders[r.site] = again.recorders[r.site]
+                upgradeRecorder = again.recorders[siteName]
+                return upgrade
             }
+            recorders[r.site] = upgradeRecorder
             var o = ApplyOptions()
             o.prune = !noPrune
             o.namespaces = r.apply.namespaces

@@ -2,51 +2,50 @@ import PatternCore
 import PatternCompile
 import PatternApply
 import PatternRecord
+import PatternController
 
-/// Install vs upgrade for a site's chart components, decided from the cluster's records: a
-/// chart component whose objects an earlier successful apply recorded in the site's inventory
-/// renders as an upgrade (`.Release.IsUpgrade`, revision = the coming ledger entry's number,
-/// `pre-/post-upgrade` hooks); otherwise as an install.
+/// Install vs upgrade for a site's chart components, decided from the cluster's records exactly
+/// as the controller decides (`ChartChoice`): a chart component whose objects an earlier
+/// successful apply recorded in the site's inventory renders as an upgrade (`.Release.IsUpgrade`,
+/// `pre-/post-upgrade` hooks); otherwise as an install. An upgrade keeps the last successful
+/// apply's `.Release.Revision` while the site renders as that apply did, so re-applying an
+/// unchanged site writes nothing; otherwise its revision is the coming ledger entry's number.
 enum ChartReleaseRecords {
     /// `rendered` again with the right `.Release` for each chart component, or `rendered`
     /// itself when it has no chart component or nothing was installed before. Reads the ledger
-    /// and the inventory (two GETs/LISTs, only for sites with charts); the second compile
-    /// happens only when a chart component is an upgrade.
+    /// and the inventory (two GETs/LISTs, only for sites with charts); the site is compiled
+    /// again only when a chart component is an upgrade (twice when the last apply's revision
+    /// is tried and something else changed).
     static func refine(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions, offline: Bool = true) async throws -> RenderedSite {
         try await refineWithReleases(rendered, engine: engine, repo: repo, offline: offline).0
     }
 
-    /// The `.Release` choice for each of `rendered`'s chart components, read from the site's
-    /// ledger and inventory (two reads, only for sites with charts). Every install when the
-    /// site has no chart or the records cannot be read: apply itself reads (and checks) the
-    /// inventory again, so nothing is written on a wrong guess about a broken cluster.
-    static func releases(_ rendered: RenderedSite, engine: ApplyEngine) async -> ChartReleases {
-        if rendered.chartComponents.isEmpty { return .install }
+    /// The `.Release` choice for `rendered`'s chart components, read from the site's ledger and
+    /// inventory (two reads, only for sites with charts). Every install when the site has no
+    /// chart or the records cannot be read: apply itself reads (and checks) the inventory
+    /// again, so nothing is written on a wrong guess about a broken cluster.
+    static func choice(_ rendered: RenderedSite, engine: ApplyEngine) async -> ChartChoice {
+        if rendered.chartComponents.isEmpty { return ChartChoice() }
         let identity = SiteIdentity(rendered, recordNamespace: engine.records.namespace)
-        let ledger: Ledger
-        let inventory: Inventory?
         do {
-            ledger = try await engine.records.loadLedger(identity)
-            inventory = try await engine.records.loadInventory(identity)
+            return try await ChartChoice.read(rendered, records: engine.records, identity: identity)
         } catch {
             Output.err("note: cannot read the site's records (\(error.message)); chart components render as installs\n")
-            return .install
+            return ChartChoice()
         }
-        return ChartReleases.fromRecords(rendered, inventory: inventory?.objects ?? [],
-                                         anySucceeded: ledger.entries.contains { $0.result == .succeeded },
-                                         nextSeq: (ledger.last?.seq ?? 0) + 1)
     }
 
     /// `refine`, also returning the `.Release` choices made (the ledger records them).
     static func refineWithReleases(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions,
                                    offline: Bool = true) async throws -> (RenderedSite, ChartReleases) {
-        let releases = await self.releases(rendered, engine: engine)
-        if releases.upgraded.isEmpty { return (rendered, .install) }
-        if !offline && rendered.helm.readsCluster {
-            // Upgrades may look up other objects than installs: read them too.
-            return (try await HelmClusterReading.compile(rendered.site, repo: repo, client: engine.client, settings: rendered.helm,
-                                                         chartReleases: releases), releases)
+        let choice = await self.choice(rendered, engine: engine)
+        return try await choice.render(installed: rendered) { (releases: ChartReleases) async throws -> RenderedSite in
+            if !offline && rendered.helm.readsCluster {
+                // Upgrades may look up other objects than installs: read them too.
+                return try await HelmClusterReading.compile(rendered.site, repo: repo, client: engine.client, settings: rendered.helm,
+                                                            chartReleases: releases)
+            }
+            return try repo.compile([rendered.site], chartReleases: releases)[0]
         }
-        return (try repo.compile([rendered.site], chartReleases: releases)[0], releases)
     }
 }
