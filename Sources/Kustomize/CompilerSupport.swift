@@ -46,8 +46,9 @@ extension KustomizeBuilder {
             rank = LegacySort.rank(orderFirst: first ?? [], orderLast: last ?? [])
         default: rank = LegacySort.rank
         }
-        let keyed = m.items.map { (key: LegacySort.key($0.value, rank: rank), item: $0) }
-        return keyed.sorted { LegacySort.less($0.key, $1.key) }.map { ($0.item.value, $0.item.file) }
+        let items = m.items
+        let keys = ParallelMap.map(items) { LegacySort.key($0.value, rank: rank) }
+        return items.indices.sorted { LegacySort.less(keys[$0], keys[$1]) }.map { (items[$0].value, items[$0].file) }
     }
 }
 
@@ -74,15 +75,17 @@ extension KustomizeBuilder {
     /// sources — and annotation values become strings (`RemoveBuildAnnotations` rewrites every
     /// annotation map as `map[string]string`: `port: 8080` is printed `port: "8080"`).
     static func finish(_ m: inout ResMap) {
-        m.items.removeAll { r in
+        let local = ParallelMap.map(m.items) { r -> Bool in
             guard let v = r.value[path: ["metadata", "annotations", localConfigAnnotation]] else { return false }
             return v.scalarText != "false"
         }
-        for i in m.items.indices {
-            guard let ann = m.items[i].value[path: ["metadata", "annotations"]]?.object, !ann.isEmpty else { continue }
+        if local.contains(true) { m.items = m.items.indices.filter { !local[$0] }.map { m.items[$0] } }
+        // Objects are independent: all cores, each object mutated in place (no copy).
+        _ = ParallelMap.update(&m.items) { (r: inout KResource) in
+            guard let ann = r.value[path: ["metadata", "annotations"]]?.object, !ann.isEmpty else { return }
             var changed = false
             for (_, v) in ann where v.string == nil { changed = true; break }
-            guard changed else { continue }
+            guard changed else { return }
             var out = Object()
             for (k, v) in ann {
                 if v.string != nil { out.append(k, v); continue }
@@ -94,7 +97,7 @@ extension KustomizeBuilder {
                 }
                 out.append(k, Value(.string(text), mark: v.mark))
             }
-            m.items[i].value[path: ["metadata", "annotations"]] = .object(out)
+            r.value[path: ["metadata", "annotations"]] = .object(out)
         }
     }
 }

@@ -9,23 +9,25 @@ enum ImageTransformer {
         // Indexed once: each image looks up its few candidate names instead of trying every
         // entry (images × containers was quadratic on large builds).
         let images = ImageIndex(specs)
-        for i in m.items.indices {
-            let gvk = m.items[i].value.gvk
+        let configured = m.config.images
+        // Objects are independent: all cores, each object mutated in place (no copy).
+        _ = ParallelMap.update(&m.items) { (r: inout KResource) in
+            let gvk = r.value.gvk
             if let gvk, MergeKeys.hasBuiltinSchema(gvk) {
                 // Built-in kinds keep containers only at these places: no need to walk it all.
                 for prefix in podSpecPaths {
-                    FieldSpec.walk(&m.items[i].value, prefix[...], create: false) { spec in
+                    FieldSpec.walk(&r.value, prefix[...], create: false) { spec in
                         guard spec != nil else { return }
                         rewriteContainers(in: &spec!, images)
                     }
                 }
             } else {
-                walk(&m.items[i].value, images)
+                walk(&r.value, images)
             }
             // Image fields of custom resources declared in `configurations`.
             if let gvk {
-                for spec in m.config.images where spec.gvk.matches(gvk) {
-                    spec.visit(&m.items[i].value) { field in
+                for spec in configured where spec.gvk.matches(gvk) {
+                    spec.visit(&r.value) { field in
                         if let img = field?.string, let new = rewrite(img, images) { field = .string(new) }
                     }
                 }
@@ -110,7 +112,7 @@ enum ImageTransformer {
     /// `images:` entries by name. A name matches an image only as the image's whole text or
     /// the part before one of its `:`/`@` (then `matches` checks the rest), so an image has
     /// few candidates; among matching entries the first listed wins, as in Kustomize.
-    struct ImageIndex {
+    struct ImageIndex: Sendable {
         let specs: [ImageSpec]
         private var firstByName: [String: Int] = [:]
 

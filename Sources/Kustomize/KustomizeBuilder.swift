@@ -125,7 +125,8 @@ public struct KustomizeBuilder: Sendable {
             let eloc = SourceLocation(file: k.file, mark: entry.mark)
             if let parsed = prefetched[entryIndex] {
                 do throws(Diagnostic) {
-                    for r in try parsed.get() { try m.append(r, seen: &seen) }
+                    // Just parsed, so each object's identity is still its original one.
+                    for r in try parsed.get() { try m.append(r, key: ResMap.key(r.orgId), seen: &seen) }
                 } catch { diags.append(error) }
                 if m.count > limits.maxObjects {
                     throw fail(.error("build produces more than \(limits.maxObjects) objects", at: eloc, fix: "split the build"))
@@ -142,7 +143,7 @@ public struct KustomizeBuilder: Sendable {
                     sub.transformationsRoot = m.transformationsRoot
                     try accumulate(p, into: &sub, stack: stack, component: false, loader: baseLoader, from: eloc)
                     m.openAPI = sub.openAPI
-                    do throws(Diagnostic) { for r in sub.items { try m.append(r, seen: &seen) } } catch { throw fail(error) }
+                    do throws(Diagnostic) { try m.append(contentsOf: sub.items, seen: &seen) } catch { throw fail(error) }
                     m.config.merge(sub.config)
                     do throws(Diagnostic) {
                         for v in sub.vars where m.vars.contains(where: { $0.name == v.name }) {

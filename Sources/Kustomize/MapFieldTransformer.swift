@@ -5,10 +5,12 @@ import PatternCore
 enum MapFieldTransformer {
     static func apply(_ pairs: Object, specs: [FieldSpec], to m: inout ResMap) throws(Diagnostic) {
         guard !pairs.isEmpty else { return }
-        for i in m.items.indices {
-            guard let gvk = m.items[i].value.gvk else { continue }
-            var v = m.items[i].value
-            m.items[i].value = .null  // keep `v` uniquely referenced: mutate in place, no copy
+        // Objects are independent: all cores, each object mutated in place (no copy); the
+        // first failing object in build order is the error, as in a sequential pass.
+        let failures = ParallelMap.update(&m.items) { (r: inout KResource) -> Diagnostic? in
+            guard let gvk = r.value.gvk else { return nil }
+            var v = r.value
+            r.value = .null  // keep `v` uniquely referenced: mutate in place, no copy
             var bad: Mark?
             for spec in specs where spec.gvk.matches(gvk) {
                 spec.visit(&v) { field in
@@ -20,13 +22,12 @@ enum MapFieldTransformer {
                     field = Value(.object(obj), mark: mark)
                 }
             }
-            if let bad {
-                m.items[i].value = v
-                throw .error("expected a map at a label/annotation field of \(m.items[i].curId)",
-                             at: SourceLocation(file: m.items[i].file, mark: bad), fix: "make the field a map of strings")
-            }
-            m.items[i].value = v
+            r.value = v
+            guard let bad else { return nil }
+            return .error("expected a map at a label/annotation field of \(r.curId)",
+                          at: SourceLocation(file: r.file, mark: bad), fix: "make the field a map of strings")
         }
+        if let first = failures.first(where: { $0 != nil }) { throw first! }
     }
 
     static func labels(_ spec: LabelSpec, to m: inout ResMap) throws(Diagnostic) {

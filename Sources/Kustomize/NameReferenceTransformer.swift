@@ -39,25 +39,34 @@ enum NameReferenceTransformer {
             }
         }
         let snapshot = m.items
-        for i in m.items.indices {
-            let referrer = snapshot[i]
-            let candidates = (specsByKind[referrer.orgId.gvk.kind] ?? []) + anyKind
-            if candidates.isEmpty { continue }
+        let (names, kindSpecs, anyKindSpecs) = (byPrevName, specsByKind, anyKind)
+        // Each referrer reads the snapshot and changes only itself: all cores; the first
+        // failing referrer in build order is the error, as in a sequential pass.
+        let failures = ParallelMap.update(&m.items) { (r: inout KResource) -> Diagnostic? in
+            let referrer = r
+            let own = kindSpecs[referrer.orgId.gvk.kind] ?? []
+            if own.isEmpty && anyKindSpecs.isEmpty { return nil }
             var v = referrer.value
             var failure: Diagnostic?
-            for (target, spec) in candidates where spec.gvk.matches(referrer.orgId.gvk) {
-                // Read first: only walk (and so copy) fields holding a name some object once had.
-                guard FieldSpec.hasField(v, spec.path[...]), mentionsCandidate(v, spec.path[...], byPrevName) else { continue }
-                let ctx = Selection(referrer: referrer, target: target, spec: spec, all: snapshot, byPrevName: byPrevName)
-                FieldSpec.walk(&v, spec.path[...], create: false) { field in
-                    guard failure == nil, var f = field else { return }
-                    do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error }
-                    field = f
+            func visit(_ candidates: [(target: GvkSelector, spec: FieldSpec)]) {
+                for (target, spec) in candidates where failure == nil && spec.gvk.matches(referrer.orgId.gvk) {
+                    // Read first: only walk (and so copy) fields holding a name some object once had.
+                    guard FieldSpec.hasField(v, spec.path[...]), mentionsCandidate(v, spec.path[...], names) else { continue }
+                    let ctx = Selection(referrer: referrer, target: target, spec: spec, all: snapshot, byPrevName: names)
+                    FieldSpec.walk(&v, spec.path[...], create: false) { field in
+                        guard failure == nil, var f = field else { return }
+                        do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error }
+                        field = f
+                    }
                 }
             }
-            if let failure { throw failure }
-            m.items[i].value = v
+            visit(own)
+            visit(anyKindSpecs)
+            if failure != nil { return failure }
+            r.value = v
+            return nil
         }
+        if let first = failures.first(where: { $0 != nil }) { throw first! }
     }
 
     /// True when a string at `path` (directly, as a `name` in a map, or in a list) is the

@@ -8,12 +8,14 @@ import PatternCore
 enum NamespaceTransformer {
     static func apply(_ ns: String, to m: inout ResMap, at loc: SourceLocation) throws(Diagnostic) {
         guard !ns.isEmpty else { return }
-        for i in m.items.indices {
-            m.items[i].storePreviousId()
-            let id = m.items[i].curId
+        let specs = m.config.namespace
+        // Objects are independent: all cores, each object mutated in place (no copy).
+        _ = ParallelMap.update(&m.items) { (r: inout KResource) in
+            r.storePreviousId()
+            let id = r.curId
             let gvk = id.gvk
-            var v = m.items[i].value
-            m.items[i].value = .null  // keep `v` uniquely referenced: mutate in place, no copy
+            var v = r.value
+            r.value = .null  // keep `v` uniquely referenced: mutate in place, no copy
             if !id.isClusterScoped { v[path: ["metadata", "namespace"]] = .string(ns) }
             // Only the core `v1 Namespace` is renamed (not e.g. servicebus.azure.com/Namespace).
             if gvk.kind == "Namespace" && gvk.group.isEmpty { v[path: ["metadata", "name"]] = .string(ns) }
@@ -36,10 +38,10 @@ enum NamespaceTransformer {
             if gvk.group == "apiextensions.k8s.io" && gvk.kind == "CustomResourceDefinition" {
                 FieldSpec(path: "spec/conversion/webhook/clientConfig/service/namespace").visit(&v) { $0 = .string(ns) }
             }
-            for spec in m.config.namespace where spec.gvk.matches(gvk) {
+            for spec in specs where spec.gvk.matches(gvk) {
                 spec.visit(&v) { $0 = .string(ns) }
             }
-            m.items[i].value = v
+            r.value = v
         }
         // Two objects that only differed by namespace now collide (Kustomize refuses too).
         var seen: [ResMap.Key: Int] = [:]

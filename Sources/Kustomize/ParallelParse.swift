@@ -12,11 +12,13 @@ enum ParallelParse {
         let n = resources.count
         guard n >= 8 else { return Array(repeating: nil, count: n) }
         let box = ResultsBox(count: n)
+        let resolvedDir = try? loader.tree.resolve(dir)  // once, not once per entry
         DispatchQueue.concurrentPerform(iterations: n) { i in
             let entry = resources[i]
             let loc = SourceLocation(file: kustomizationFile, mark: entry.mark)
-            guard let p = try? loader.resolve(entry.value, from: dir, at: loc, what: "resource"), loader.kind(p) == .file else { return }
-            let r = Result { () throws(Diagnostic) -> [KResource] in try loader.objects(in: p, at: loc) }
+            guard let (p, kind) = try? loader.resolveWithKind(entry.value, from: dir, at: loc, what: "resource", resolvedDir: resolvedDir),
+                  kind == .file else { return }
+            let r = Result { () throws(Diagnostic) -> [KResource] in try loader.objects(in: p, at: loc, kind: kind) }
             box.set(i, r)
         }
         return box.results

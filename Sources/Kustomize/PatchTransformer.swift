@@ -25,7 +25,7 @@ enum PatchTransformer {
         var index: AnyIdIndex
         var deleted = Set<Int>()
         init(_ m: ResMap) {
-            ids = m.items.map(\.curId)
+            ids = ParallelMap.map(m.items) { $0.curId }
             index = AnyIdIndex(m)
         }
     }

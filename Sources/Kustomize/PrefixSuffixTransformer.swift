@@ -17,15 +17,18 @@ enum PrefixSuffixTransformer {
     }
 
     private static func apply(affix: String, isPrefix: Bool, selecting: [GvkSelector]?, to m: inout ResMap) {
-        for i in m.items.indices where !skips(m.items[i].orgId.gvk) {
-            if let selecting, !selecting.contains(where: { $0.matches(m.items[i].orgId.gvk) }) { continue }
-            m.items[i].storePreviousId()
+        // Objects are independent: all cores, each object mutated in place (no copy).
+        _ = ParallelMap.update(&m.items) { (r: inout KResource) in
+            let gvk = r.orgId.gvk
+            if skips(gvk) { return }
+            if let selecting, !selecting.contains(where: { $0.matches(gvk) }) { return }
+            r.storePreviousId()
             if isPrefix {
-                m.items[i].prefixes.append(affix)
-                m.items[i].setName(affix + m.items[i].name)
+                r.prefixes.append(affix)
+                r.setName(affix + r.name)
             } else {
-                m.items[i].suffixes.append(affix)
-                m.items[i].setName(m.items[i].name + affix)
+                r.suffixes.append(affix)
+                r.setName(r.name + affix)
             }
         }
     }

@@ -159,20 +159,31 @@ struct KResource: Sendable {
 
 /// Finds objects by any name they have had (current, original or previous), by kind and name.
 struct AnyIdIndex {
-    private var byKindName: [String: [Int]] = [:]
+    private struct KindName: Hashable {
+        var kind: String
+        var name: String
+    }
+    private var byKindName: [KindName: [Int]] = [:]
 
     init(_ m: ResMap) {
+        byKindName.reserveCapacity(m.items.count)
         for (i, r) in m.items.enumerated() {
-            var keys = Set<String>()
-            keys.insert(r.kind + "|" + r.name)
-            keys.insert(r.orgId.gvk.kind + "|" + r.orgId.name)
-            for p in r.prevIds { keys.insert(p.gvk.kind + "|" + p.name) }
-            for k in keys { byKindName[k, default: []].append(i) }
+            // Each distinct (kind, name) the object has had, once.
+            let current = KindName(kind: r.kind, name: r.name)
+            byKindName[current, default: []].append(i)
+            var added = [current]
+            func add(_ k: KindName) {
+                guard !added.contains(k) else { return }
+                added.append(k)
+                byKindName[k, default: []].append(i)
+            }
+            add(KindName(kind: r.orgId.gvk.kind, name: r.orgId.name))
+            for p in r.prevIds { add(KindName(kind: p.gvk.kind, name: p.name)) }
         }
     }
 
     func indices(matchingAnyId id: ResId, in m: ResMap) -> [Int] {
-        (byKindName[id.gvk.kind + "|" + id.name] ?? []).filter { ResMap.matchesAnyId(m.items[$0], id) }
+        (byKindName[KindName(kind: id.gvk.kind, name: id.name)] ?? []).filter { ResMap.matchesAnyId(m.items[$0], id) }
     }
 }
 
@@ -216,7 +227,11 @@ struct ResMap: Sendable {
     /// Appends, refusing a second object with the same identity (as Kustomize does).
     /// `seen` must be this map's `keyIndex()`, kept up to date by the caller's appends.
     mutating func append(_ r: KResource, seen: inout [Key: Int]) throws(Diagnostic) {
-        let k = Self.key(r.curId)
+        try append(r, key: Self.key(r.curId), seen: &seen)
+    }
+
+    /// `append(_:seen:)` with `r`'s identity key already worked out (`ResMap.key(r.curId)`).
+    mutating func append(_ r: KResource, key k: Key, seen: inout [Key: Int]) throws(Diagnostic) {
         if let i = seen[k] {
             throw Diagnostic.error(
                 "may not add resource with an already registered id: \(r.curId)",
@@ -226,6 +241,13 @@ struct ResMap: Sendable {
         }
         seen[k] = items.count
         items.append(r)
+    }
+
+    /// Appends `rs` in order as `append(_:seen:)` does, their keys worked out on all cores.
+    mutating func append(contentsOf rs: [KResource], seen: inout [Key: Int]) throws(Diagnostic) {
+        let keys = ParallelMap.map(rs) { ResMap.key($0.curId) }
+        items.reserveCapacity(items.count + rs.count)
+        for i in rs.indices { try append(rs[i], key: keys[i], seen: &seen) }
     }
 
     mutating func append(_ r: KResource) throws(Diagnostic) {

@@ -90,6 +90,13 @@ struct TreeLoader: Sendable {
 
     /// Resolves `rel` (as written at `loc`) against `dir`, following symlinks safely.
     func resolve(_ rel: String, from dir: TreePath, at loc: SourceLocation, what: String) throws(Diagnostic) -> TreePath {
+        try resolveWithKind(rel, from: dir, at: loc, what: what).path
+    }
+
+    /// `resolve`, also returning what the path is (nil: nothing there). `resolvedDir` is
+    /// `dir` already resolved (callers resolving many entries of one directory pass it once).
+    func resolveWithKind(_ rel: String, from dir: TreePath, at loc: SourceLocation, what: String,
+                         resolvedDir: TreePath? = nil) throws(Diagnostic) -> (path: TreePath, kind: TreeEntryKind?) {
         if rel.contains("://") || rel.hasPrefix("git@") || rel.hasPrefix("github.com/") {
             throw .error("remote \(what) '\(rel)' is not supported", at: loc,
                          fix: "vendor the remote base into the repository, or reference it as a pattern source")
@@ -104,15 +111,16 @@ struct TreeLoader: Sendable {
         } catch {
             throw .error("\(what) '\(rel)': \(error)", at: loc, fix: "check the path")
         }
-        if limits.loadRestrictor == .rootOnly, tree.entryKind(resolved) != .directory {
+        let kind = tree.entryKind(resolved)
+        if limits.loadRestrictor == .rootOnly, kind != .directory {
             // Checked on real paths (symlinks followed), as Kustomize's RestrictionRootOnly does.
-            let root = (try? tree.resolve(dir)) ?? dir
+            let root = resolvedDir ?? (try? tree.resolve(dir)) ?? dir
             if !resolved.hasPrefix(root) {
                 throw .error("security; file '\(shown(resolved))' is not in or below '\(shown(root))'", at: loc,
                              fix: "move the file into the kustomization's directory, or allow it explicitly with --load-restrictor \(LoadRestrictor.none.rawValue)")
             }
         }
-        return resolved
+        return (resolved, kind)
     }
 
     /// A tree path as users see it: absolute when the tree is rooted at `/`.
@@ -122,8 +130,9 @@ struct TreeLoader: Sendable {
 
     func kind(_ p: TreePath) -> TreeEntryKind? { tree.entryKind(p) }
 
-    func read(_ p: TreePath, at loc: SourceLocation, what: String) throws(Diagnostic) -> [UInt8] {
-        guard let k = tree.entryKind(p) else {
+    /// `kind`: what the caller already found at `p` (one `lstat` fewer), else nil.
+    func read(_ p: TreePath, at loc: SourceLocation, what: String, kind: TreeEntryKind? = nil) throws(Diagnostic) -> [UInt8] {
+        guard let k = kind ?? tree.entryKind(p) else {
             throw .error("\(what) '\(p)' does not exist", at: loc, fix: "fix the path or add the file")
         }
         guard k == .file else {
@@ -162,9 +171,9 @@ struct TreeLoader: Sendable {
 
     /// Kubernetes objects in a resource file: all documents, `*List` kinds flattened, empty
     /// documents skipped.
-    func objects(in p: TreePath, at loc: SourceLocation) throws(Diagnostic) -> [KResource] {
+    func objects(in p: TreePath, at loc: SourceLocation, kind: TreeEntryKind? = nil) throws(Diagnostic) -> [KResource] {
         var out: [KResource] = []
-        let bytes = try read(p, at: loc, what: "resource")
+        let bytes = try read(p, at: loc, what: "resource", kind: kind)
         let r = bytes.withUnsafeBufferPointer { buf in
             Result { () throws(Diagnostic) in try YAMLParser.parseStream(bytes: buf, file: p.string, limits: limits.yaml) }
         }

@@ -116,15 +116,32 @@ public struct Value: Sendable {
             for k in path { cur = cur?[k]; if cur == nil { return nil } }
             return cur
         }
-        set {
-            guard let first = path.first else { if let newValue { self = newValue }; return }
-            if path.count == 1 { self[first] = newValue; return }
-            var child: Value? = self[first] ?? (newValue == nil ? nil : Value.emptyObject)
-            if child == nil { return }
-            if child!.object == nil { if newValue == nil { return }; child = .emptyObject }
-            child![path: Array(path.dropFirst())] = newValue
+        set { setPath(path[...], newValue) }
+    }
+
+    /// The setter of `subscript(path:)`, in place: each map on the way is mutated where it is
+    /// (no copy of a map another value does not share, no array per level). Missing or
+    /// non-map steps become empty maps when something is set; removing leaves them alone.
+    @usableFromInline mutating func setPath(_ path: ArraySlice<String>, _ newValue: Value?) {
+        guard let first = path.first else { if let newValue { self = newValue }; return }
+        if path.count == 1 { self[first] = newValue; return }
+        let rest = path.dropFirst()
+        guard case .object(var o) = kind else {
+            guard newValue != nil else { return }
+            var child = Value.emptyObject
+            child.setPath(rest, newValue)
             self[first] = child
+            return
         }
+        kind = .null  // release the reference so `o` stays uniquely owned
+        o.modify(first) { child in
+            if child?.object == nil {
+                if newValue == nil { return }
+                child = .emptyObject
+            }
+            child!.setPath(rest, newValue)
+        }
+        kind = .object(o)
     }
 
     /// Applies `body` to the map stored here in place (creating an empty map when this is not one).
