@@ -233,10 +233,19 @@ public struct SiteCompiler: Sendable {
                                               at: SourceLocation(file: pattern.file, mark: c.mark),
                                               fix: "restore its manifests, disable it for this site (components.disable), or declare 'mayBeEmpty: true' on the component if empty is intended (apply then prunes what it had)"))
                 }
-                for (var v, file) in loaded {
-                    substituter.apply(to: &v, file: file, diagnostics: &diagnostics)
+                // Objects substitute independently: all cores, problems kept in object order.
+                let component = c.name
+                let substituted = ParallelMap.map(loaded) { item -> (RenderedObject, [Diagnostic]) in
+                    var v = item.0
+                    var problems: [Diagnostic] = []
+                    substituter.apply(to: &v, file: item.1, diagnostics: &problems)
                     let key = v.objectKey ?? ObjectKey(group: "", kind: v.kindName ?? "", namespace: "", name: v.metadataName ?? "")
-                    objects.append(RenderedObject(object: v, key: key, component: c.name, file: file))
+                    return (RenderedObject(object: v, key: key, component: component, file: item.1), problems)
+                }
+                objects.reserveCapacity(objects.count + substituted.count)
+                for (object, problems) in substituted {
+                    diagnostics += problems
+                    objects.append(object)
                 }
             } catch {
                 diagnostics += error.items

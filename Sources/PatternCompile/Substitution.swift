@@ -48,15 +48,26 @@ public struct Substituter: Sendable {
     /// Whether any string or map key in `v` contains `$` (a possible `${…}` reference).
     static func mentionsDollar(_ v: Value) -> Bool {
         switch v.kind {
-        case .string(let s): return s.utf8.contains(UInt8(ascii: "$"))
+        case .string(let s): return hasDollar(s)
         case .array(let a):
             for e in a where mentionsDollar(e) { return true }
             return false
         case .object(let o):
-            for (k, child) in o where k.utf8.contains(UInt8(ascii: "$")) || mentionsDollar(child) { return true }
+            let keys = o.keys, values = o.values
+            for i in keys.indices where hasDollar(keys[i]) || mentionsDollar(values[i]) { return true }
             return false
         default: return false
         }
+    }
+
+    /// Whether `s` holds a `$`: one pass over its contiguous bytes (this scan runs over every
+    /// string of every rendered object).
+    @inline(__always) static func hasDollar(_ s: String) -> Bool {
+        if let found = s.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            for b in bytes where b == UInt8(ascii: "$") { return true }
+            return false
+        }) { return found }
+        return s.utf8.contains(UInt8(ascii: "$"))
     }
 
     func walk(_ v: inout Value, ctx: inout Context, diagnostics: inout [Diagnostic]) {

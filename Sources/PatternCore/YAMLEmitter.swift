@@ -188,6 +188,15 @@ public struct YAMLEmitter: Sendable {
 
     /// U+0085 (UTF-8 `C2 85`) occurs in `s`.
     static func containsNextLine(_ s: String) -> Bool {
+        // One pass over the contiguous bytes (every string of every object is scanned).
+        if let found = s.utf8.withContiguousStorageIfAvailable({ b -> Bool in
+            var i = 1
+            while i < b.count {
+                if b[i] == 0x85 && b[i - 1] == 0xC2 { return true }
+                i += 1
+            }
+            return false
+        }) { return found }
         var prev: UInt8 = 0
         for b in s.utf8 {
             if b == 0x85 && prev == 0xC2 { return true }

@@ -375,6 +375,14 @@ public enum YAMLScalar {
 
     /// A string with a line break can't be a simple key: go-yaml writes `? key` then `: value`.
     public static func needsComplexKey(_ s: String) -> Bool {
+        // ASCII text (nearly every key): only LF and CR are breaks; one pass over the bytes.
+        if let ascii = s.utf8.withContiguousStorageIfAvailable({ b -> Bool? in
+            for c in b {
+                if c >= 0x80 { return nil }
+                if c == 0x0A || c == 0x0D { return true }
+            }
+            return false
+        }), let answer = ascii { return answer }
         for c in s.unicodeScalars where isBreak(c.value) { return true }
         return false
     }
@@ -441,9 +449,14 @@ public enum YAMLScalar {
     /// A letter followed by letters, digits, `.`, `/`, `_`, `-`, `:` (not last), `@`: always
     /// plain unless it is one of the short YAML 1.1 words.
     static func isSimpleWord(_ s: String) -> Bool {
+        if let r = s.utf8.withContiguousStorageIfAvailable({ isSimpleWord(bytes: $0) }) { return r }
+        return isSimpleWord(bytes: Array(s.utf8))
+    }
+
+    static func isSimpleWord<C: Collection<UInt8>>(bytes: C) -> Bool {
         var first = true
         var last: UInt8 = 0
-        for c in s.utf8 {
+        for c in bytes {
             switch c {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): break
             case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: "_"),
