@@ -13,8 +13,14 @@ enum PatchTransformer {
         // Names and kinds do not change while patching (SMP keeps them), so one index and one
         // set of ids serve the whole batch; deleted objects are dropped at the end.
         var batch = Batch(m)
-        for spec in specs {
-            do throws(Diagnostic) { try apply(spec, kind: kind, kust: kust, loader: loader, to: &m, batch: &batch) } catch { diags.append(error) }
+        // Reading and parsing each patch is independent of the objects: all cores, up front.
+        let parsed = ParallelMap.map(specs, minimum: 16) { spec in
+            Result { () throws(Diagnostic) -> ParsedPatch in try load(spec, kust: kust, loader: loader) }
+        }
+        for (spec, patch) in zip(specs, parsed) {
+            do throws(Diagnostic) {
+                try apply(spec, patch: try patch.get(), kind: kind, kust: kust, to: &m, batch: &batch)
+            } catch { diags.append(error) }
         }
         for i in batch.deleted.sorted(by: >) { m.items.remove(at: i) }
         if !diags.isEmpty { throw Diagnostics(diags) }
@@ -30,8 +36,14 @@ enum PatchTransformer {
         }
     }
 
-    static func apply(_ spec: PatchSpec, kind: Kind, kust: Kustomization, loader: TreeLoader,
-                      to m: inout ResMap, batch: inout Batch) throws(Diagnostic) {
+    /// A patch's documents (nulls dropped) and the file they were read from.
+    struct ParsedPatch: Sendable {
+        var docs: [Value]
+        var file: String
+    }
+
+    /// Reads and parses one `patches` entry (its file, or the inline text).
+    static func load(_ spec: PatchSpec, kust: Kustomization, loader: TreeLoader) throws(Diagnostic) -> ParsedPatch {
         let loc = SourceLocation(file: kust.file, mark: spec.mark)
         var docs: [Value]
         var patchFile = kust.file
@@ -56,6 +68,13 @@ enum PatchTransformer {
         }
         docs.removeAll { $0.isNull }
         if docs.isEmpty { throw .error("patch is empty", at: loc, fix: "write the patch content, or remove the entry") }
+        return ParsedPatch(docs: docs, file: patchFile)
+    }
+
+    static func apply(_ spec: PatchSpec, patch parsed: ParsedPatch, kind: Kind, kust: Kustomization,
+                      to m: inout ResMap, batch: inout Batch) throws(Diagnostic) {
+        let loc = SourceLocation(file: kust.file, mark: spec.mark)
+        let docs = parsed.docs, patchFile = parsed.file
 
         let isJSON = docs.count == 1 && docs[0].array != nil
         if kind == .json6902 && !isJSON {
