@@ -19,6 +19,15 @@ public enum ControllerRender {
     /// `LedgerEntry.Client.tool` of the controller's entries.
     public static let tool = "pattern-controller"
 
+    /// The git ref a PatternSync's source names (nil: a path source, or no ref), which a
+    /// Validated Patterns site renders as `global.targetRevision` where values-global.yaml sets no
+    /// `main.git.revision`. The reconciler and a PatternRollout's apply of the site both pass it,
+    /// so both render the same revision.
+    static func sourceRef(_ source: PatternSyncSpec.SourceSpec) -> String? {
+        if case .git(_, let ref, _, _, _) = source { return ref }
+        return nil
+    }
+
     /// Compiles `site` from `tree` on the blocking executor (file reads, parsing and git
     /// patterns stay off the cooperative pool), recording what it resolves into `recorder`.
     static func compile(tree: any SourceTree, site: String, cache: SourceCache, treeProvenance: Provenance?, repositoryURLs: [String],
