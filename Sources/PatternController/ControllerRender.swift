@@ -94,8 +94,10 @@ public enum ControllerRender {
 
     /// Renders a controller entry of a git-sourced PatternSync again from the source cache only
     /// (no network): the repository at the recorded commit, git patterns and charts at their
-    /// recorded pins, the same `.Release` choices. Nil when `e` is not such an entry (the caller
-    /// renders it as a CLI entry). Throws `Diagnostics` when something is not in the cache.
+    /// recorded pins, the same `.Release` choices, the recorded ref (a Validated Patterns site's
+    /// `global.targetRevision` default, as the PatternSync rendered it). Nil when `e` is not such
+    /// an entry (the caller renders it as a CLI entry). Throws `Diagnostics` when something is not
+    /// in the cache.
     public static func rerender(_ e: LedgerEntry, site: String, cache: SourceCache) throws(Diagnostics) -> RenderedSite? {
         guard let pin = treePin(e), let render = e.render else { return nil }
         let resolver = SourceResolver(cache: cache, offline: true)
@@ -109,6 +111,6 @@ public enum ControllerRender {
         let provenance = Provenance(source: e.source.url.isEmpty ? pin.url : e.source.url, commit: pin.commit, stale: e.source.fromCache)
         return try compileNow(tree: resolved.tree, site: site, cache: cache, treeProvenance: provenance, repositoryURLs: [pin.url],
                               releases: ChartReleases(upgraded: Set(render.upgraded), upgradeAll: render.upgradeAll, revision: render.releaseRevision),
-                              recorder: nil, pins: SourcePins(render), offline: true)
+                              recorder: nil, pins: SourcePins(render), offline: true, sourceRef: pin.ref)
     }
 }

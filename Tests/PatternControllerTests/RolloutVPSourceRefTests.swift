@@ -4,6 +4,7 @@ import TestSupport
 import PatternCore
 import PatternCompile
 import PatternSource
+import PatternRecord
 @testable import PatternController
 
 /// A PatternRollout renders a Validated Patterns site exactly as the site's PatternSync does:
@@ -33,6 +34,14 @@ import PatternSource
     /// default, main); returns what the PatternSync renders (its reconcile's source and render
     /// steps) and what the PatternRollout would apply to the site.
     static func renders(_ tmp: TemporaryDirectory, validatedPatterns: Value? = nil) async throws -> (sync: RenderedSite, rollout: RenderedSite) {
+        let r = try await rendersAndEntry(tmp, validatedPatterns: validatedPatterns)
+        return (r.sync, r.rollout)
+    }
+
+    /// `renders`, and the ledger entry the PatternSync's apply of its render would record, and
+    /// the controller's source cache.
+    static func rendersAndEntry(_ tmp: TemporaryDirectory, validatedPatterns: Value? = nil) async throws
+        -> (sync: RenderedSite, rollout: RenderedSite, entry: LedgerEntry, cache: String) {
         let hub = try await ControllerCluster()
         defer { hub.stop() }
         let root = tmp.sub("repo")
@@ -64,7 +73,22 @@ import PatternSource
 
         let prepared = try await controller.prepareRollout(rollout, try PatternRolloutResource.Spec(spec: rollout["spec"] ?? .null))
         #expect(prepared.siteNames == ["hub"])
-        return (reconciled, try #require(prepared.sites.sites["hub"]).rendered)
+        let entry = LedgerEntry(time: "2026-01-01T00:00:00Z", revision: reconciled.revision,
+                                source: .init(url: pass.sourceURL, ref: "release-1", commit: pass.commit ?? ""),
+                                client: .init(tool: ControllerRender.tool), result: .succeeded,
+                                render: ControllerRender.record(spec.source, commit: pass.commit, recorder: SourceRecorder(), releases: .install))
+        return (reconciled, try #require(prepared.sites.sites["hub"]).rendered, entry, hub.cacheDir)
+    }
+
+    /// A controller entry of such a site renders again (a PatternRollout's revert of a failed
+    /// wave, `pattern rollback`) with the ref it recorded: the same revision.
+    @Test func aControllerEntryOfAVPSiteRendersAgainWithItsRef() async throws {
+        let tmp = TemporaryDirectory("rollout-vp-rerender")
+        defer { tmp.remove() }
+        let r = try await Self.rendersAndEntry(tmp)
+        let again = try #require(try ControllerRender.rerender(r.entry, site: "hub", cache: SourceCache(directory: r.cache)))
+        #expect(Self.targetRevision(again) == "release-1")
+        #expect(again.revision == r.entry.revision)
     }
 
     @Test func aRolloutOfAVPSiteRendersThePatternSyncsRefAndRevision() async throws {
