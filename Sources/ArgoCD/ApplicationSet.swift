@@ -240,7 +240,7 @@ struct ApplicationSetGenerator {
         while let open = rest.firstRange(of: "{{") {
             out += rest[..<open.lowerBound]
             guard let close = rest[open.upperBound...].firstRange(of: "}}") else { out += rest[open.lowerBound...]; return out }
-            let key = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let key = rest[open.upperBound..<close.lowerBound].trimming(.spacesAndTabs)
             if let v = params[key] { out += v } else { out += rest[open.lowerBound..<close.upperBound] }
             rest = rest[close.upperBound...]
         }

@@ -42,7 +42,7 @@ public enum SyncOrdering {
         guard let text = object.annotations["helm.sh/hook"]?.string else { return 1 }
         var phase: Int? = nil
         for raw in text.split(separator: ",") {
-            switch raw.trimmingCharacters(in: .whitespaces) {
+            switch raw.trimming(.spacesAndTabs) {
             case "pre-install", "pre-upgrade", "crd-install": phase = min(phase ?? 0, 0)
             case "post-install", "post-upgrade": phase = phase ?? 2
             default: continue
@@ -56,17 +56,17 @@ public enum SyncOrdering {
         let a = object.annotations
         var wave = 0
         if let w = a[waveAnnotation] {
-            guard let text = w.scalarText, let n = Int(text.trimmingCharacters(in: .whitespaces)) else {
+            guard let text = w.scalarText, let n = Int(text.trimming(.spacesAndTabs)) else {
                 throw .error("\(waveAnnotation) must be an integer, found \(w.description)", fix: "write it as a quoted integer: \"-1\"")
             }
             wave = n
-        } else if a["helm.sh/hook"] != nil, let hw = a["helm.sh/hook-weight"]?.scalarText, let n = Int(hw.trimmingCharacters(in: .whitespaces)) {
+        } else if a["helm.sh/hook"] != nil, let hw = a["helm.sh/hook-weight"]?.scalarText, let n = Int(hw.trimming(.spacesAndTabs)) {
             wave = n
         }
         if let hook = a[hookAnnotation]?.string {
             var phase: Int? = nil
             for raw in hook.split(separator: ",") {
-                switch raw.trimmingCharacters(in: .whitespaces) {
+                switch raw.trimming(.spacesAndTabs) {
                 case "PreSync": phase = min(phase ?? 0, 0)
                 case "Sync": phase = min(phase ?? 1, 1)
                 case "PostSync": phase = phase ?? 2
@@ -112,24 +112,10 @@ public enum SyncOrdering {
 
     static func addDependencies(_ object: inout Value, _ refs: [String]) {
         var existing = object.annotations[dependsOnAnnotation]?.string.map {
-            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            $0.split(separator: ",").map { $0.trimming(.spacesAndTabs) }
         } ?? []
         var seen = Set(existing)
         for r in refs where seen.insert(r).inserted { existing.append(r) }
         object[path: ["metadata", "annotations", dependsOnAnnotation]] = .string(existing.joined(separator: ","))
     }
-}
-
-extension Substring {
-    enum Trim { case whitespaces }
-    func trimmingCharacters(in _: Trim) -> String {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return String(s)
-    }
-}
-
-extension String {
-    func trimmingCharacters(in t: Substring.Trim) -> String { Substring(self).trimmingCharacters(in: t) }
 }

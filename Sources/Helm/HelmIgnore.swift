@@ -22,7 +22,7 @@ public struct HelmIgnore: Sendable {
     /// Parses the text of a `.helmignore`. Errors name the 1-based line.
     public init(text: String) throws(HelmIgnoreError) {
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var rule = raw.trimmingWhitespace()
+            var rule = raw.trimming(.spacesTabsAndReturns)
             if rule.isEmpty || rule.hasPrefix("#") { continue }
             if rule.contains("**") { throw HelmIgnoreError(line: i + 1, message: "double-star (**) syntax is not supported") }
             guard GoPathMatch.isValid(rule) else { throw HelmIgnoreError(line: i + 1, message: "syntax error in pattern '\(rule)'") }
@@ -142,14 +142,5 @@ enum GoPathMatch {
             }
         }
         return s.isEmpty
-    }
-}
-
-extension Substring {
-    func trimmingWhitespace() -> String {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" || f == "\r" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -28,12 +28,12 @@ public struct HelmHook: Sendable, Hashable {
         guard let text = object.annotations[annotation]?.string else { return nil }
         var events: [Event] = []
         for raw in text.split(separator: ",") {
-            let t = raw.trimmingWhitespace().lowercased()
+            let t = raw.trimming(.spacesTabsAndReturns).lowercased()
             guard let e = Event(rawValue: t) else { return .failure(UnknownHook(value: text)) }
             events.append(e)
         }
         let w = object.annotations[weightAnnotation]?.string.flatMap { Int($0.trimmingCharacters(" ")) } ?? 0
-        let policies = (object.annotations[deleteAnnotation]?.string ?? "").split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        let policies = (object.annotations[deleteAnnotation]?.string ?? "").split(separator: ",").map { $0.trimming(.spacesTabsAndReturns) }.filter { !$0.isEmpty }
         return .success(HelmHook(events: events, weight: w, deletePolicies: policies))
     }
 

@@ -1,4 +1,5 @@
 import PatternCore
+import HelmTemplate
 
 /// Helm's values algebra (`pkg/chartutil/coalesce.go`, `values.go`), on ordered `Value` maps.
 ///
@@ -7,7 +8,8 @@ import PatternCore
 ///   flows from a parent into each subchart and merges top-down.
 /// - merge (`merge: true`): the same, but `null`s are kept (used for import-values).
 public enum HelmValues {
-    /// Non-fatal findings (type conflicts Helm logs as warnings).
+    /// Non-fatal findings (type conflicts Helm logs as warnings), in Helm's words without its
+    /// `warning: ` prefix (the diagnostics that carry them are warnings).
     public struct Warnings: Sendable {
         public var items: [String] = []
         public init() {}
@@ -59,12 +61,12 @@ public enum HelmValues {
     static func coalesceGlobals(_ dest: inout Object, _ src: Object, prefix: String, warnings: inout Warnings) {
         var dg: Object
         if let g = dest["global"] {
-            guard let o = g.object else { warnings.add("skipping globals because destination global is not a table"); return }
+            guard let o = g.object else { warnings.add("skipping globals because destination global is not a table."); return }
             dg = o
         } else { dg = Object() }
         var sg = Object()
         if let g = src["global"] {
-            guard let o = g.object else { warnings.add("skipping globals because source global is not a table"); return }
+            guard let o = g.object else { warnings.add("skipping globals because source global is not a table."); return }
             sg = o
         }
         for (key, val) in sg {
@@ -75,13 +77,13 @@ public enum HelmValues {
                         coalesceTables(&vv, dvo, prefix: concat(prefix, key), merge: true, warnings: &warnings)
                         dg[key] = Value(.object(vv), mark: val.mark)
                     } else {
-                        warnings.add("conflict: cannot merge map onto non-map for \"\(key)\"; skipping")
+                        warnings.add("Conflict: cannot merge map onto non-map for \(GoFormat.quote(key)). Skipping.")
                     }
                 } else {
                     dg[key] = val
                 }
             } else if let dv = dg[key], dv.object != nil {
-                warnings.add("key \(key) is table; skipping")
+                warnings.add("key \(key) is table. Skipping")
             } else {
                 dg[key] = val
             }
@@ -124,16 +126,21 @@ public enum HelmValues {
                         coalesceTables(&dvo, so, prefix: fullkey, merge: merge, warnings: &warnings)
                         dst[key] = Value(.object(dvo), mark: dv.mark)
                     } else {
-                        warnings.add("cannot overwrite table with non table for \(fullkey)")
+                        warnings.add("cannot overwrite table with non table for \(fullkey) (\(goV(val)))")
                     }
                 } else if dv.object != nil && !val.isNull {
-                    warnings.add("destination for \(fullkey) is a table. Ignoring non-table value")
+                    warnings.add("destination for \(fullkey) is a table. Ignoring non-table value (\(goV(val)))")
                 }
             } else {
                 dst[key] = val
             }
         }
     }
+
+    /// A value as Helm's warnings print it (Go's `%v` of what its values decode to: numbers from
+    /// values files are float64, maps print as `map[k:v]` with keys sorted, lists as `[a b]`,
+    /// strings bare, null as `<nil>`).
+    static func goV(_ v: Value) -> String { GoFormat.v(TemplateConversion.values(v)) }
 
     /// `CoalesceTables` (nulls in `dst` delete) and `MergeTables` (nulls kept) on whole values.
     public static func coalesceTables(_ dst: Value, _ src: Value, merge: Bool) -> Value {

@@ -164,7 +164,7 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
         auth.tokenFile = tokenPath
         let ca = FileManager.default.contents(atPath: directory + "/ca.crt").map { [UInt8]($0) }
         let ns = FileManager.default.contents(atPath: directory + "/namespace")
-            .map { String(decoding: $0, as: UTF8.self).trimmedWhitespace() }
+            .map { String(decoding: $0, as: UTF8.self).trimming(.whitespacesAndNewlines) }
         return ClientConfig(server: "https://\(hostPart):\(port)", caPEM: ca, auth: auth,
                             namespace: (ns?.isEmpty == false ? ns! : "default"), contextName: nil, source: "in-cluster")
     }

@@ -39,7 +39,7 @@ final class TokenFileSource: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .configuration("cannot read token file \(path)")
         }
-        let t = String(decoding: data, as: UTF8.self).trimmedWhitespace()
+        let t = String(decoding: data, as: UTF8.self).trimming(.whitespacesAndNewlines)
         guard !t.isEmpty else { throw .configuration("token file \(path) is empty") }
         token = t
         if statOK { mtime = st.st_mtim }
@@ -120,7 +120,7 @@ actor ExecCredentialProvider {
         }
         let (status, out, err) = try await runProcess(executable, args: config.args, env: env)
         guard status == 0 else {
-            let e = String(decoding: err.prefix(2000), as: UTF8.self).trimmedWhitespace()
+            let e = String(decoding: err.prefix(2000), as: UTF8.self).trimming(.whitespacesAndNewlines)
             throw KubeError.configuration("exec plugin \(config.command) failed with exit status \(status)\(e.isEmpty ? "" : ": \(e)")")
         }
         return try parse(out, config: config)

@@ -145,11 +145,11 @@ final class Transfer: @unchecked Sendable {
     }
 
     func receiveHeader(_ line: String) {
-        let trimmed = line.trimmedWhitespace()
+        let trimmed = line.trimming(.whitespacesAndNewlines)
         if trimmed.hasPrefix("HTTP/") { headers.removeAll(); return }
         guard let colon = trimmed.firstIndex(of: ":") else { return }
         let name = trimmed[..<colon].lowercased()
-        let value = trimmed[trimmed.index(after: colon)...].trimmedWhitespace()
+        let value = trimmed[trimmed.index(after: colon)...].trimming(.whitespacesAndNewlines)
         headers.append((name: name, value: value))
     }
 

@@ -123,7 +123,7 @@ public final class KubeClient: Sendable {
                                     newConnections: resp.newConnections)
             }
             let err = Self.error(status: resp.status, body: resp.body, retryAfter: resp.header("retry-after"))
-            let retryAfter = resp.header("retry-after").flatMap { Double($0.trimmedWhitespace()) }
+            let retryAfter = resp.header("retry-after").flatMap { Double($0.trimming(.whitespacesAndNewlines)) }
             switch resp.status {
             case 401 where authenticator.canRefresh && !refreshedOnce:
                 refreshedOnce = true
@@ -377,7 +377,7 @@ public final class KubeClient: Sendable {
         let parsed = try? JSONParser.parse(body, file: "response")
         var fallback = ""
         if parsed == nil {
-            fallback = String(decoding: body.prefix(300), as: UTF8.self).trimmedWhitespace()
+            fallback = String(decoding: body.prefix(300), as: UTF8.self).trimming(.whitespacesAndNewlines)
         }
         return KubeError.from(httpStatus: status, body: parsed, retryAfterHeader: retryAfter, fallbackMessage: fallback)
     }

@@ -143,7 +143,7 @@ public enum KubeError: Error, Sendable, CustomStringConvertible {
         case (401, _): return .unauthorized(status)
         case (410, _): return .gone(status)
         case (429, _):
-            let header = retryAfterHeader.flatMap { Double($0.trimmedWhitespace()) }
+            let header = retryAfterHeader.flatMap { Double($0.trimming(.whitespacesAndNewlines)) }
             return .tooManyRequests(status, retryAfter: header ?? status.retryAfterSeconds.map(Double.init))
         case (504, _), (_, "Timeout"):
             return .timeout(status.message.isEmpty ? "the server timed out" : status.message)

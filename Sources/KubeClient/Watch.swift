@@ -111,7 +111,7 @@ extension KubeClient {
                 return
             }
             let err = Self.error(status: status, body: errorBody, retryAfter: retryAfter)
-            let wait = retryAfter.flatMap { Double($0.trimmedWhitespace()) } ?? config.retry.delay(afterFailure: attempt)
+            let wait = retryAfter.flatMap { Double($0.trimming(.whitespacesAndNewlines)) } ?? config.retry.delay(afterFailure: attempt)
             switch status {
             case 401 where authenticator.canRefresh && !refreshedOnce:
                 refreshedOnce = true; refresh = true; attempt -= 1; continue

@@ -19,6 +19,15 @@ public enum ControllerRender {
     /// `LedgerEntry.Client.tool` of the controller's entries.
     public static let tool = "pattern-controller"
 
+    /// The git ref a PatternSync's source names (nil: a path source, or no ref), which a
+    /// Validated Patterns site renders as `global.targetRevision` where values-global.yaml sets no
+    /// `main.git.revision`. The reconciler and a PatternRollout's apply of the site both pass it,
+    /// so both render the same revision.
+    static func sourceRef(_ source: PatternSyncSpec.SourceSpec) -> String? {
+        if case .git(_, let ref, _, _, _) = source { return ref }
+        return nil
+    }
+
     /// Compiles `site` from `tree` on the blocking executor (file reads, parsing and git
     /// patterns stay off the cooperative pool), recording what it resolves into `recorder`.
     static func compile(tree: any SourceTree, site: String, cache: SourceCache, treeProvenance: Provenance?, repositoryURLs: [String],
@@ -85,8 +94,10 @@ public enum ControllerRender {
 
     /// Renders a controller entry of a git-sourced PatternSync again from the source cache only
     /// (no network): the repository at the recorded commit, git patterns and charts at their
-    /// recorded pins, the same `.Release` choices. Nil when `e` is not such an entry (the caller
-    /// renders it as a CLI entry). Throws `Diagnostics` when something is not in the cache.
+    /// recorded pins, the same `.Release` choices, the recorded ref (a Validated Patterns site's
+    /// `global.targetRevision` default, as the PatternSync rendered it). Nil when `e` is not such
+    /// an entry (the caller renders it as a CLI entry). Throws `Diagnostics` when something is not
+    /// in the cache.
     public static func rerender(_ e: LedgerEntry, site: String, cache: SourceCache) throws(Diagnostics) -> RenderedSite? {
         guard let pin = treePin(e), let render = e.render else { return nil }
         let resolver = SourceResolver(cache: cache, offline: true)
@@ -100,6 +111,6 @@ public enum ControllerRender {
         let provenance = Provenance(source: e.source.url.isEmpty ? pin.url : e.source.url, commit: pin.commit, stale: e.source.fromCache)
         return try compileNow(tree: resolved.tree, site: site, cache: cache, treeProvenance: provenance, repositoryURLs: [pin.url],
                               releases: ChartReleases(upgraded: Set(render.upgraded), upgradeAll: render.upgradeAll, revision: render.releaseRevision),
-                              recorder: nil, pins: SourcePins(render), offline: true)
+                              recorder: nil, pins: SourcePins(render), offline: true, sourceRef: pin.ref)
     }
 }

@@ -310,12 +310,11 @@ public struct Reconciler: Sendable {
     func compileSite(_ pass: Pass, releases: ChartReleases = .install, recorder: SourceRecorder? = nil, helmReads: HelmClusterReads? = nil,
                      lookupMisses: LookupMisses? = nil) async throws(Diagnostics) -> RenderedSite {
         var urls: [String] = []
-        var ref: String? = nil
-        if case .git(let url, let r, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors; ref = r }
+        if case .git(let url, _, _, let mirrors, _) = pass.spec.source { urls = [url] + mirrors }
         let treeProvenance = pass.commit.map { Provenance(source: pass.sourceURL, commit: $0, stale: pass.stale) }
         var site = try await ControllerRender.compile(tree: pass.tree!, site: pass.spec.site, cache: settings.cache, treeProvenance: treeProvenance,
                                                       repositoryURLs: urls, releases: releases, recorder: recorder,
-                                                      multiSourceConfig: pass.spec.multiSourceConfig, sourceRef: ref,
+                                                      multiSourceConfig: pass.spec.multiSourceConfig, sourceRef: ControllerRender.sourceRef(pass.spec.source),
                                                       helmReads: helmReads, lookupMisses: lookupMisses)
         site.ignoreDifferences += pass.spec.ignoreDifferences
         return site

@@ -362,9 +362,12 @@ extension PatternController {
         }
         let planTree = tree
         let plan: RolloutPlan
+        // The sites of a Validated Patterns repository are implied by its layout, as for the
+        // CLI's `pattern rollout` and the render below.
+        let planLayout = GitPatternResolver(resolver: SourceResolver(cache: configuration.reconciler.cache)).validatedPatternsLayout
         do {
             plan = try await BlockingExecutor.shared.run { () throws(Diagnostics) -> RolloutPlan in
-                try RolloutFile.load(spec.rollout, workspace: Workspace(tree: planTree))
+                try RolloutFile.load(spec.rollout, workspace: Workspace(tree: planTree, layout: planLayout))
             }
         } catch {
             throw SpecError("rollouts/\(spec.rollout).yaml: " + error.items.prefix(5).map(\.description).joined(separator: "; "))
@@ -400,10 +403,15 @@ extension PatternController {
             var recorder = SourceRecorder()
             var rendered: RenderedSite
             let cache = configuration.reconciler.cache
+            // The site renders as its PatternSync renders it (`Reconciler.compileSite`): with the
+            // PatternSync's source ref (a Validated Patterns site's global.targetRevision) and its
+            // Validated Patterns chart choice, or the two would apply different revisions.
             func render(_ releases: ChartReleases, _ recorder: SourceRecorder) async throws(SpecError) -> RenderedSite {
                 do {
                     return try await ControllerRender.compile(tree: planTree, site: site, cache: cache, treeProvenance: provenance,
-                                                              repositoryURLs: urls, releases: releases, recorder: recorder)
+                                                              repositoryURLs: urls, releases: releases, recorder: recorder,
+                                                              multiSourceConfig: syncSpec.multiSourceConfig,
+                                                              sourceRef: ControllerRender.sourceRef(syncSpec.source))
                 } catch {
                     throw SpecError("cannot render site \(site): " + error.items.prefix(5).map(\.description).joined(separator: "; "))
                 }

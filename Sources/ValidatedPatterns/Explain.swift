@@ -18,19 +18,22 @@ public struct ExplainedValues: Sendable {
     /// Leaves in the merged values' key order.
     public var leaves: [Leaf]
     /// The value files considered, in order, and whether each exists.
-    public var files: [(path: String, present: Bool)]
+    public var files: [VPValueFile]
+    /// What to do about `files` entries whose names need facts that are not set (nil: none do).
+    public var factsHint: String?
 
     /// Merges `layers` (lowest first) over the chart's `defaults` as Helm does: user layers merge
     /// with maps merging deeply, lists and scalars replacing and `null` kept; the chart's
     /// values.yaml then fills what is unset, and a user `null` deletes the chart's key.
-    public static func merge(_ layers: [ValueLayer], defaults: ValueLayer? = nil, files: [(path: String, present: Bool)] = []) -> ExplainedValues {
+    public static func merge(_ layers: [ValueLayer], defaults: ValueLayer? = nil, files: [VPValueFile] = [],
+                             factsHint: String? = nil) -> ExplainedValues {
         var root = Value.emptyObject
         var origins: [[String]: String] = [:]
         for l in layers where l.value.object != nil { root = merge(root, l.value, path: [], file: l.file, origins: &origins) }
         if let defaults, defaults.value.object != nil { root = coalesce(root, defaults.value, path: [], file: defaults.file, origins: &origins) }
         var leaves: [Leaf] = []
         collect(root, path: [], origins: origins, into: &leaves)
-        return ExplainedValues(values: root, leaves: leaves, files: files)
+        return ExplainedValues(values: root, leaves: leaves, files: files, factsHint: factsHint)
     }
 
     static func merge(_ base: Value, _ layer: Value, path: [String], file: String, origins: inout [[String]: String]) -> Value {
@@ -83,11 +86,16 @@ public struct ExplainedValues: Sendable {
         leaf.mark.line > 0 ? "\(leaf.file):\(leaf.mark.line):\(leaf.mark.column)" : leaf.file
     }
 
-    /// The machine form: `{values, sources: {<dotted path>: "file:line:column"}, files: [{path, present}]}`.
+    /// The machine form: `{values, sources: {<dotted path>: "file:line:column"}, files: [{path,
+    /// present, missingFacts?}]}` (`missingFacts` only on entries that need facts not set).
     public var document: Value {
         var sources = Object()
         for l in leaves { sources[l.dotted] = .string(ExplainedValues.location(l)) }
-        let fileList: [Value] = files.map { ["path": .string($0.path), "present": .bool($0.present)] }
+        let fileList: [Value] = files.map { f in
+            var e: Value = ["path": .string(f.path), "present": .bool(f.present)]
+            if !f.missingFacts.isEmpty { e["missingFacts"] = .array(f.missingFacts.map { .string($0) }) }
+            return e
+        }
         return ["values": values, "sources": .object(sources), "files": .array(fileList)]
     }
 
@@ -96,7 +104,11 @@ public struct ExplainedValues: Sendable {
         var out = ""
         if !files.isEmpty {
             out += "# value files, lowest precedence first (missing ones are skipped):\n"
-            for f in files { out += "#   \(f.path)\(f.present ? "" : "  (missing)")\n" }
+            for f in files {
+                let note = !f.missingFacts.isEmpty ? "  (not read: \(f.missingFacts.joined(separator: ", ")) not set)" : f.present ? "" : "  (missing)"
+                out += "#   \(f.path)\(note)\n"
+            }
+            if let factsHint { out += "# \(factsHint)\n" }
         }
         let width = min(60, leaves.map { $0.dotted.count + 2 + short($0.value).count }.max() ?? 0)
         for l in leaves {

@@ -102,7 +102,13 @@ public struct ValidatedPatternsLayout: RepoLayout {
         if let (chart, display) = try? loadChart(plan.chart, at: plan.chartMark, workspace: workspace) {
             defaults = ValueLayer(file: display + "/values.yaml", value: chart.values)
         }
-        return ExplainedValues.merge(plan.layers, defaults: defaults, files: plan.files)
+        var hint: String? = nil
+        let missing = plan.files.flatMap(\.missingFacts).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        if !missing.isEmpty {
+            hint = "facts not set: \(missing.joined(separator: ", ")); run `pattern facts \(site)` to write "
+                + "\(SiteFacts.path(site: site, workspace: workspace).string) from the site's cluster, or set them under values.global in the site's overlay"
+        }
+        return ExplainedValues.merge(plan.layers, defaults: defaults, files: plan.files, factsHint: hint)
     }
 
     /// How to render without fetching the clustergroup chart.

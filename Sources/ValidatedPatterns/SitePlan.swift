@@ -81,6 +81,22 @@ public struct VPGitDefaults: Sendable, Hashable {
     }
 }
 
+/// One entry of the operator's value-file list for a site, as `pattern values --explain` shows it.
+public struct VPValueFile: Sendable, Hashable {
+    /// The file in the repository. An entry whose name is built from a cluster fact that is not
+    /// set has the fact's name in its place (`values-<clusterPlatform>.yaml`).
+    public var path: String
+    /// Whether the file exists (and was read); false for an entry with `missingFacts`.
+    public var present: Bool
+    /// The facts (`global.<name>`) the entry's name needs that are not set, in the order the
+    /// name uses them; such an entry is not a file and is not read (empty: the name resolved).
+    public var missingFacts: [String]
+
+    public init(path: String, present: Bool, missingFacts: [String] = []) {
+        self.path = path; self.present = present; self.missingFacts = missingFacts
+    }
+}
+
 /// Everything a Validated Patterns site render needs, in the operator's terms: the clusterGroup,
 /// the values layers in precedence order and the clustergroup chart's source.
 public struct VPSitePlan: Sendable {
@@ -93,8 +109,10 @@ public struct VPSitePlan: Sendable {
     public var namespace: String
     /// Values layers, lowest precedence first (the chart's own values.yaml is below them all).
     public var layers: [ValueLayer]
-    /// The value files considered, in the operator's order, and whether each exists.
-    public var files: [(path: String, present: Bool)]
+    /// The value files considered, in the operator's order, and whether each exists. A file
+    /// the operator lists twice (`values-hub.yaml`, the hub's group and cluster name) is listed
+    /// once, at its later place: Helm reads it twice and the later read decides.
+    public var files: [VPValueFile]
     public var chart: ClusterGroupChartSource
     /// Where `values-global.yaml` decides the chart (`main.multiSourceConfig`), for diagnostics.
     public var chartMark: Mark
@@ -110,6 +128,9 @@ extension VPSitePlan {
     public static let defaultNamespace = "openshift-operators"
     public static let defaultHelmRepo = "https://charts.validatedpatterns.io/"
     public static let legacyChartPath = "common/clustergroup"
+    /// The cluster facts (`global.<name>`) `pattern facts` reads, which value-file names use.
+    public static let clusterFacts = ["clusterPlatform", "clusterVersion", "localClusterName", "clusterDomain",
+                                      "localClusterDomain", "hubClusterDomain"]
 
     /// Plans `site` of `repo`; `chain` is the site's overlay chain. `multiSource` (a `Pattern`
     /// resource's `spec.multiSourceConfig`) decides the clustergroup chart instead of
@@ -204,19 +225,30 @@ extension VPSitePlan {
         }
 
         // Value files in the operator's order (newApplicationValueFiles), missing ones skipped.
-        let platform = fact("clusterPlatform"), version = fact("clusterVersion"), name = fact("localClusterName")
-        var names = [VPRepo.globalFile, repo.groupFile(cg),
-                     repo.layerFile(cg, platform), repo.layerFile(cg, "\(platform)-\(version)"),
-                     repo.layerFile(cg, "\(platform)-\(cg)"), repo.layerFile(cg, "\(version)-\(cg)"),
-                     repo.layerFile(cg, name)]
+        // A name built from a fact that is not set (no facts file, no overlay value) is no file
+        // the operator would read (it always knows its cluster): it is listed with the fact in
+        // its place, not read.
+        func part(_ key: String) -> (text: String, missing: [String]) {
+            let v = fact(key)
+            return v.isEmpty ? ("<\(key)>", ["global." + key]) : (v, [])
+        }
+        let platform = part("clusterPlatform"), version = part("clusterVersion"), name = part("localClusterName")
+        var names: [(path: String, missing: [String])] = [
+            (VPRepo.globalFile, []), (repo.groupFile(cg), []),
+            (repo.layerFile(cg, platform.text), platform.missing),
+            (repo.layerFile(cg, "\(platform.text)-\(version.text)"), platform.missing + version.missing),
+            (repo.layerFile(cg, "\(platform.text)-\(cg)"), platform.missing),
+            (repo.layerFile(cg, "\(version.text)-\(cg)"), version.missing),
+            (repo.layerFile(cg, name.text), name.missing)]
         for extra in repo.global["global"]?["extraValueFiles"]?.array ?? [] {
-            if let s = extra.string { names.append(String(s.drop(while: { $0 == "/" }))) }
+            if let s = extra.string { names.append((String(s.drop(while: { $0 == "/" })), [])) }
         }
         var layers: [ValueLayer] = []
-        var files: [(String, Bool)] = []
-        for n in names {
+        var files: [VPValueFile] = []
+        for (n, missing) in names {
+            guard missing.isEmpty else { files.append(VPValueFile(path: n, present: false, missingFacts: missing)); continue }
             let v = try VPRepo.read(n, workspace)
-            files.append((n, v != nil))
+            files.append(VPValueFile(path: n, present: v != nil))
             if let v { layers.append(ValueLayer(file: n, value: v)) }
         }
         // sharedValueFiles: templates rendered against the merged files and parameters (hub only:
@@ -227,6 +259,17 @@ extension VPSitePlan {
             let setBy = (layers + params).last { $0.value[path: ["clusterGroup", "sharedValueFiles"]] != nil }?.file ?? VPRepo.globalFile
             for entry in merged[path: ["clusterGroup", "sharedValueFiles"]]?.array ?? [] {
                 guard let text = entry.string else { continue }
+                // An entry naming a cluster fact that is not set: listed with the fact in its place.
+                let missing = clusterFacts.filter { k in
+                    text.contains("global.\(k)") && (merged[path: ["global", k]].map { $0.isNull || ($0.scalarText ?? "").isEmpty } ?? true)
+                }
+                if !missing.isEmpty {
+                    var shown = merged
+                    for k in missing { shown[path: ["global", k]] = .string("<\(k)>") }
+                    let display = (try? SharedValueFiles.render(text, values: shown)).map { String($0.drop(while: { $0 == "/" })) } ?? text
+                    files.append(VPValueFile(path: display, present: false, missingFacts: missing.map { "global." + $0 }))
+                    continue
+                }
                 let path: String
                 do { path = try SharedValueFiles.render(text, values: merged) } catch {
                     warnings.append(Diagnostic(.warning, at: SourceLocation(file: setBy, mark: entry.mark),
@@ -235,11 +278,13 @@ extension VPSitePlan {
                 }
                 let rel = String(path.drop(while: { $0 == "/" }))
                 let v = try VPRepo.read(rel, workspace)
-                files.append((rel, v != nil))
+                files.append(VPValueFile(path: rel, present: v != nil))
                 if let v { layers.append(ValueLayer(file: rel, value: v)) }
             }
         }
         layers += params
+        // A file listed twice is read twice (Helm), and the later read decides: list it there only.
+        files = files.enumerated().filter { i, f in !files[(i + 1)...].contains { $0.path == f.path } }.map(\.element)
 
         var merged = Value.emptyObject
         for l in layers { merged = HelmValues.mergeLayers(merged, l.value) }

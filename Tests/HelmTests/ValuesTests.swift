@@ -31,6 +31,47 @@ import PatternCore
         #expect(v["extra"]?.isNull == true)
     }
 
+    /// The type-conflict warnings say what Helm's `coalesceTablesFullKey` prints after
+    /// `warning: ` (our diagnostics add that): the full key, then the ignored value as Go's `%v`
+    /// prints it (values files decode numbers as float64, maps print sorted as `map[k:v]`).
+    @Test func coalesceWarningsSayWhatHelmSays() throws {
+        let cases: [(defaults: String, given: String, warning: String)] = [
+            ("m: {a: 1, b: two}", "m: 5", "cannot overwrite table with non table for t.conf.m (map[a:1 b:two])"),
+            ("m: {b: [x, {k: v}], a: null}", "m: false", "cannot overwrite table with non table for t.conf.m (map[a:<nil> b:[x map[k:v]]])"),
+            ("m: {}", "m: x", "cannot overwrite table with non table for t.conf.m (map[])"),
+            ("l: [1, 2]", "l: {x: 1}", "destination for t.conf.l is a table. Ignoring non-table value ([1 2])"),
+            ("s: hello world", "s: {x: 1}", "destination for t.conf.s is a table. Ignoring non-table value (hello world)"),
+            ("s: ''", "s: {x: 1}", "destination for t.conf.s is a table. Ignoring non-table value ()"),
+            ("n: 1000000", "n: {x: 1}", "destination for t.conf.n is a table. Ignoring non-table value (1e+06)"),
+            ("n: 8080", "n: {x: 1}", "destination for t.conf.n is a table. Ignoring non-table value (8080)"),
+            ("f: 1.5", "f: {x: 1}", "destination for t.conf.f is a table. Ignoring non-table value (1.5)"),
+            ("b: true", "b: {x: 1}", "destination for t.conf.b is a table. Ignoring non-table value (true)"),
+        ]
+        for (defaults, given, warning) in cases {
+            let c = try chart([chartYAML("t"), file("values.yaml", "conf: {\(defaults)}\n")])
+            var w = HelmValues.Warnings()
+            _ = HelmValues.coalesce(c, yaml("conf: {\(given)}\n"), warnings: &w)
+            #expect(w.items == [warning], "defaults {\(defaults)}, given {\(given)}")
+        }
+    }
+
+    /// The globals warnings of Helm's `coalesceGlobals`, in its words (`%q` of the key).
+    @Test func globalsWarningsSayWhatHelmSays() throws {
+        let cases: [(values: String, warning: String)] = [
+            ("global: {db: {host: p}}\nchild: {global: {db: 5}}", "Conflict: cannot merge map onto non-map for \"db\". Skipping."),
+            ("global: {x: 1}\nchild: {global: {x: {a: 1}}}", "key x is table. Skipping"),
+            ("global: {x: 1}\nchild: {global: 5}", "skipping globals because destination global is not a table."),
+            ("global: 5", "skipping globals because source global is not a table."),
+        ]
+        for (values, warning) in cases {
+            let c = try chart([chartYAML("t", extra: "dependencies:\n- {name: child, version: 1.0.0}\n"),
+                               file("charts/child/Chart.yaml", "apiVersion: v2\nname: child\nversion: 1.0.0\n")])
+            var w = HelmValues.Warnings()
+            _ = HelmValues.coalesce(c, yaml(values + "\n"), warnings: &w)
+            #expect(w.items == [warning], "\(values)")
+        }
+    }
+
     @Test func yaml11BooleansAsHelmReadsThem() {
         let v = yaml("a: yes\nb: off\nc: 'yes'\nd: y\n")
         #expect(v["a"] == true && v["b"] == false && v["c"] == "yes" && v["d"] == true)

@@ -4,6 +4,9 @@ import PatternCore
 import PatternCompile
 import ValidatedPatterns
 import Helm
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A Validated Patterns checkout renders as a pattern repo without overlay files.
 @Suite struct LayoutTests {
@@ -59,11 +62,40 @@ import Helm
         #expect(plan.releaseName == "vp-demo-hub")
         #expect(plan.chart == .path("common/clustergroup"))
         // newApplicationValueFiles: global, group, platform, platform-version, platform-group,
-        // version-group, cluster name (here "hub" again), then the rendered sharedValueFiles.
-        #expect(plan.files.map(\.path) == ["values-global.yaml", "values-hub.yaml", "values-AWS.yaml", "values-AWS-4.18.yaml",
+        // version-group, cluster name (here "hub" again: listed once, at that later place, where
+        // Helm's second read of it decides), then the rendered sharedValueFiles.
+        #expect(plan.files.map(\.path) == ["values-global.yaml", "values-AWS.yaml", "values-AWS-4.18.yaml",
                                            "values-AWS-hub.yaml", "values-4.18-hub.yaml", "values-hub.yaml",
                                            "overrides/values-AWS.yaml", "overrides/values-4.18-hub.yaml"])
-        #expect(plan.files.map(\.present) == [true, true, true, false, false, false, true, true, false])
+        #expect(plan.files.map(\.present) == [true, true, false, false, false, true, true, false])
+        // Read as the operator lists it: twice.
+        #expect(plan.layers.map(\.file).filter { $0 == "values-hub.yaml" }.count == 2)
+    }
+
+    /// Without facts (no overlays/hub/facts.yaml), a value file named after a fact is listed
+    /// with the fact in its place, says which fact is missing and hints at `pattern facts`, and
+    /// is not read; no file is listed twice (not `values-.yaml` for both the platform and the
+    /// cluster name); the operator's order is kept.
+    @Test func explainWithoutFactsNamesTheMissingFactsNotValuesDashYaml() throws {
+        let root = fixtureCopy()
+        #expect(unlink(root + "/overlays/hub/facts.yaml") == 0)
+        // A file literally named as an empty fact would make: not the operator's, never read.
+        writeFile(root + "/values-.yaml", "clusterGroup: {fromEmptyFact: true}\n")
+        let e = try #require(try ValidatedPatternsLayout().explain(site: "hub", workspace: workspace(root)))
+        let paths = e.files.map(\.path)
+        #expect(paths == ["values-global.yaml", "values-hub.yaml", "values-<clusterPlatform>.yaml",
+                          "values-<clusterPlatform>-<clusterVersion>.yaml", "values-<clusterPlatform>-hub.yaml",
+                          "values-<clusterVersion>-hub.yaml", "values-<localClusterName>.yaml",
+                          "overrides/values-<clusterPlatform>.yaml", "overrides/values-<clusterVersion>-hub.yaml"])
+        #expect(Set(paths).count == paths.count)
+        #expect(!e.text.contains("values-.yaml") && !e.text.contains("values--"))
+        #expect(e.text.contains("#   values-<clusterPlatform>-<clusterVersion>.yaml  (not read: global.clusterPlatform, global.clusterVersion not set)\n"))
+        #expect(e.text.contains("run `pattern facts hub`"), "\(e.text)")
+        #expect(e.values[path: ["clusterGroup", "fromEmptyFact"]] == nil)
+        let files = e.document["files"]?.array ?? []
+        #expect(files.map { $0["missingFacts"] ?? .null } == [nil, nil, ["global.clusterPlatform"], ["global.clusterPlatform", "global.clusterVersion"],
+                                                              ["global.clusterPlatform"], ["global.clusterVersion"], ["global.localClusterName"],
+                                                              ["global.clusterPlatform"], ["global.clusterVersion"]])
     }
 
     @Test func explainNamesTheFileAndLineOfEveryLeaf() throws {

@@ -20,12 +20,14 @@ public struct ValuesCommand: AsyncParsableCommand {
             and the site's overlay values. Maps merge, lists and scalars replace, null deletes.
 
             --explain lists the value files considered (and which are missing), then every leaf with \
-            the file:line:column that set it — "which of these eight files set this?".
+            the file:line:column that set it — "which of these eight files set this?". A file name that \
+            needs a cluster fact that is not set is listed with the fact in its place \
+            (values-<clusterPlatform>.yaml) and not read; `pattern facts <site>` writes the facts.
 
             Output: text (the default) prints the merged values as YAML, or with --explain the annotated \
             list. -o json or -o yaml prints a Values document: apiVersion pattern.dev/v1alpha1, kind \
             Values, site, values, and with --explain also sources ({<dotted path>: file:line:column}) and \
-            files ([{path, present}]).
+            files ([{path, present, missingFacts}]).
 
             Examples:
               pattern values hub                      merged values as YAML
