@@ -44,9 +44,11 @@ enum NamespaceTransformer {
             r.value = v
         }
         // Two objects that only differed by namespace now collide (Kustomize refuses too).
+        let keys = ParallelMap.map(m.items) { ResMap.key($0.curId) }
         var seen: [ResMap.Key: Int] = [:]
+        seen.reserveCapacity(keys.count)
         for (i, r) in m.items.enumerated() {
-            let k = ResMap.key(r.curId)
+            let k = keys[i]
             if let j = seen[k] {
                 throw .error("namespace '\(ns)' makes \(r.curId) collide with another object (from \(m.items[j].orgId))",
                              at: loc, fix: "give the objects distinct names, or build them in separate kustomizations",

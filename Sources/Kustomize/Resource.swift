@@ -159,26 +159,24 @@ struct KResource: Sendable {
 
 /// Finds objects by any name they have had (current, original or previous), by kind and name.
 struct AnyIdIndex {
-    private struct KindName: Hashable {
+    private struct KindName: Hashable, Sendable {
         var kind: String
         var name: String
     }
     private var byKindName: [KindName: [Int]] = [:]
 
     init(_ m: ResMap) {
-        byKindName.reserveCapacity(m.items.count)
-        for (i, r) in m.items.enumerated() {
-            // Each distinct (kind, name) the object has had, once.
-            let current = KindName(kind: r.kind, name: r.name)
-            byKindName[current, default: []].append(i)
-            var added = [current]
-            func add(_ k: KindName) {
-                guard !added.contains(k) else { return }
-                added.append(k)
-                byKindName[k, default: []].append(i)
-            }
+        // Each distinct (kind, name) an object has had, once; worked out on all cores.
+        let names = ParallelMap.map(m.items) { r -> [KindName] in
+            var added = [KindName(kind: r.kind, name: r.name)]
+            func add(_ k: KindName) { if !added.contains(k) { added.append(k) } }
             add(KindName(kind: r.orgId.gvk.kind, name: r.orgId.name))
             for p in r.prevIds { add(KindName(kind: p.gvk.kind, name: p.name)) }
+            return added
+        }
+        byKindName.reserveCapacity(m.items.count)
+        for (i, list) in names.enumerated() {
+            for k in list { byKindName[k, default: []].append(i) }
         }
     }
 
