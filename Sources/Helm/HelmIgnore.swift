@@ -21,8 +21,13 @@ public struct HelmIgnore: Sendable {
 
     /// Parses the text of a `.helmignore`. Errors name the 1-based line.
     public init(text: String) throws(HelmIgnoreError) {
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var rule = raw.trimming(.spacesTabsAndReturns)
+        // Lines as Go's bufio.Scanner cuts them: at each LF byte (a CRLF file too: in Swift
+        // "\r\n" is one Character, so a Character split would not cut there), a UTF-8 BOM
+        // dropped from the first; the trailing CR goes with the trimming.
+        for (i, bytes) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            var line = Substring(bytes)
+            if i == 0, line.hasPrefix("\u{FEFF}") { line = line.dropFirst() }
+            var rule = line.trimming(.spacesTabsAndReturns)
             if rule.isEmpty || rule.hasPrefix("#") { continue }
             if rule.contains("**") { throw HelmIgnoreError(line: i + 1, message: "double-star (**) syntax is not supported") }
             guard GoPathMatch.isValid(rule) else { throw HelmIgnoreError(line: i + 1, message: "syntax error in pattern '\(rule)'") }

@@ -92,6 +92,16 @@ import PatternCore
 }
 
 @Suite struct HelmIgnoreTests {
+    @Test func crlfLinesAndABOMAreReadAsHelmReadsThem() throws {
+        // Written on Windows: CRLF line ends and a byte-order mark before the first rule.
+        let r = try HelmIgnore(text: "\u{FEFF}*.bak\r\n# comment\r\n/secret.txt\r\ndocs/\r\n")
+        #expect(r.ignores("a/b.bak", isDirectory: false))
+        #expect(r.ignores("secret.txt", isDirectory: false))
+        #expect(!r.ignores("x/secret.txt", isDirectory: false))
+        #expect(r.ignores("docs", isDirectory: true))
+        #expect(!r.ignores("values.yaml", isDirectory: false))
+    }
+
     @Test func helmSemantics() throws {
         let r = try HelmIgnore(text: "# comment\n*.bak\n/secret.txt\ndocs/\ntemplates/*.tmp\n")
         #expect(r.ignores("a/b/file.bak", isDirectory: false))     // basename rule anywhere
