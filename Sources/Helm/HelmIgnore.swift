@@ -24,8 +24,8 @@ public struct HelmIgnore: Sendable {
         // Lines as Go's bufio.Scanner cuts them: at each LF byte (a CRLF file too: in Swift
         // "\r\n" is one Character, so a Character split would not cut there), a UTF-8 BOM
         // dropped from the first; the trailing CR goes with the trimming.
-        for (i, bytes) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
-            var line = Substring(bytes)
+        for (i, raw) in text.linesAtLineFeeds().enumerated() {
+            var line = raw
             if i == 0, line.hasPrefix("\u{FEFF}") { line = line.dropFirst() }
             var rule = line.trimming(.spacesTabsAndReturns)
             if rule.isEmpty || rule.hasPrefix("#") { continue }

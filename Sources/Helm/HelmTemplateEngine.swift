@@ -325,9 +325,10 @@ struct FilesObject: TemplateObject {
         case "Lines":
             return TemplateMethod(params: [.string]) { a in
                 guard let i = byName[a[0].stringValue ?? ""] else { return .list([]) }
-                var s = String(decoding: files[i].data, as: UTF8.self)
-                if s.hasSuffix("\n") { s.removeLast() }   // as Helm: a trailing newline ends the last line
-                return .list(s.split(separator: "\n", omittingEmptySubsequences: false).map { .string(String($0)) })
+                // As Helm: the final LF byte ends the last line (a CRLF file's lines keep their "\r").
+                var data = files[i].data[...]
+                if data.last == 0x0A { data = data.dropLast() }
+                return .list(String(decoding: data, as: UTF8.self).linesAtLineFeeds().map { .string(String($0)) })
             }
         case "Glob":
             return TemplateMethod(params: [.string]) { a in

@@ -54,7 +54,7 @@ enum Generators {
                 let p = try loader.resolve(e.value, from: kust.dir, at: loc(e.mark), what: "env file")
                 let text = String(decoding: try loader.read(p, at: loc(e.mark), what: "env file"), as: UTF8.self)
                 var lineNo = 0
-                for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                for raw in text.linesAtLineFeeds() {
                     lineNo += 1
                     var line = Substring(raw.hasSuffix("\r") ? raw.dropLast() : raw)
                     line = line.drop { $0 == " " || $0 == "\t" }

@@ -47,4 +47,17 @@ import PatternCore
         let r = try ChartRenderer().render(ChartRenderRequest(chart: c, release: ReleaseOptions(name: "r")))
         #expect(r.manifests.first?.object["data"] == ["a.ini": "a=1\n", "b.ini": "b=2\n"])
     }
+
+    @Test func linesCutsACRLFFileAtEveryLineFeedAsHelmDoes() throws {
+        // Helm: strings.Split after dropping one final "\n": CRLF lines keep their "\r".
+        let files = [file("conf/crlf.txt", "a\r\nb\r\n"), file("conf/lf.txt", "x\ny\n\n")]
+        let out = try renderOne("""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: x}
+            data:
+              out: '{{ range .Files.Lines "conf/crlf.txt" }}[{{ . | quote }}]{{ end }}|{{ range .Files.Lines "conf/lf.txt" }}[{{ . }}]{{ end }}'
+            """, files: files)
+        #expect(out == "[\"a\\r\"][\"b\\r\"]|[x][y][]")
+    }
 }
