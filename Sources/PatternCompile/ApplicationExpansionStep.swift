@@ -185,8 +185,9 @@ public enum GitRemotes {
     static func parse(_ bytes: [UInt8]) -> [(name: String, url: String)] {
         var out: [(name: String, url: String)] = []
         var remote: String? = nil
-        for raw in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            let line = String(raw).trimmingCharacters(in: " \t")
+        // Lines end at LF; a CR before it goes with the trimming, as git's config reader drops it.
+        for raw in String(decoding: bytes, as: UTF8.self).linesAtLineFeeds(omittingEmptySubsequences: true) {
+            let line = String(raw).trimmingCharacters(in: " \t\r")
             if line.hasPrefix("[") {
                 // [remote "origin"]
                 remote = line.hasPrefix("[remote ") ? String(line.dropFirst(8).drop { $0 == " " || $0 == "\"" }.prefix { $0 != "\"" && $0 != "]" }) : nil
@@ -195,7 +196,7 @@ public enum GitRemotes {
             guard let name = remote, line.hasPrefix("url") else { continue }
             let parts = line.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, String(parts[0]).trimmingCharacters(in: " \t") == "url" else { continue }
-            out.append((name, String(parts[1]).trimmingCharacters(in: " \t")))
+            out.append((name, String(parts[1]).trimmingCharacters(in: " \t\r")))
         }
         return out
     }
