@@ -125,6 +125,7 @@ public struct ChartRenderer: Sendable {
         var warnings = try DependencyProcessor.process(&chart, values: user)
         var w = HelmValues.Warnings()
         let values = HelmValues.coalesce(chart, user, warnings: &w)
+        if let failure = HelmValues.failure(w, chart: chart) { throw failure }
         warnings += w.items.map { Diagnostic(.warning, at: SourceLocation(file: chart.display("values.yaml")), $0) }
 
         // 3. values.schema.json of every chart in the tree.

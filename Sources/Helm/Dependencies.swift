@@ -9,8 +9,8 @@ public enum DependencyProcessor {
     public static func process(_ chart: inout Chart, values: Value) throws(ChartError) -> [Diagnostic] {
         var warnings: [Diagnostic] = []
         try checkPresent(chart)
-        enable(&chart, values, path: "", warnings: &warnings)
-        importValues(&chart, warnings: &warnings)
+        try enable(&chart, values, path: "", warnings: &warnings)
+        try importValues(&chart, warnings: &warnings)
         return warnings
     }
 
@@ -29,7 +29,7 @@ public enum DependencyProcessor {
         if !missing.isEmpty { throw ChartError(missing) }
     }
 
-    static func enable(_ c: inout Chart, _ v: Value, path: String, warnings: inout [Diagnostic]) {
+    static func enable(_ c: inout Chart, _ v: Value, path: String, warnings: inout [Diagnostic]) throws(ChartError) {
         if c.metadata.dependencies.isEmpty { return }
         // Subcharts not named in Chart.yaml stay; named ones are taken with their alias.
         var deps: [Chart] = []
@@ -56,6 +56,7 @@ public enum DependencyProcessor {
 
         var w = HelmValues.Warnings()
         let cvals = HelmValues.coalesce(c, v, warnings: &w)
+        if let failure = HelmValues.failure(w, chart: c) { throw failure }
         // tags, then conditions (a condition that resolves wins over tags).
         let tags = HelmValues.table(cvals, "tags")
         for i in c.metadata.dependencies.indices {
@@ -86,15 +87,16 @@ public enum DependencyProcessor {
         c.metadata.dependencies.removeAll { disabled.contains($0.name) }
         for i in c.dependencies.indices {
             let subpath = path + c.dependencies[i].name + "."
-            enable(&c.dependencies[i], cvals, path: subpath, warnings: &warnings)
+            try enable(&c.dependencies[i], cvals, path: subpath, warnings: &warnings)
         }
     }
 
-    static func importValues(_ c: inout Chart, warnings: inout [Diagnostic]) {
-        for i in c.dependencies.indices { importValues(&c.dependencies[i], warnings: &warnings) }
+    static func importValues(_ c: inout Chart, warnings: inout [Diagnostic]) throws(ChartError) {
+        for i in c.dependencies.indices { try importValues(&c.dependencies[i], warnings: &warnings) }
         if c.metadata.dependencies.isEmpty { return }
         var w = HelmValues.Warnings()
         let cvals = HelmValues.merge(c, .emptyObject, warnings: &w)
+        if let failure = HelmValues.failure(w, chart: c) { throw failure }
         var b = Object()
         for r in c.metadata.dependencies {
             for riv in r.importValues {

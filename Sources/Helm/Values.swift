@@ -12,8 +12,21 @@ public enum HelmValues {
     /// `warning: ` prefix (the diagnostics that carry them are warnings).
     public struct Warnings: Sendable {
         public var items: [String] = []
+        /// What Helm returns as an error instead (a subchart's values that are not a map:
+        /// "type mismatch on <subchart>: …"), in Helm's words; the caller fails the render.
+        public var errors: [String] = []
         public init() {}
         mutating func add(_ s: String) { if items.count < 100 { items.append(s) } }
+        mutating func fail(_ s: String) { if errors.count < 100 { errors.append(s) } }
+    }
+
+    /// The render error for `warnings.errors`, if any: Helm's message at the chart's values.
+    static func failure(_ warnings: Warnings, chart: Chart) -> ChartError? {
+        guard !warnings.errors.isEmpty else { return nil }
+        return ChartError(warnings.errors.map {
+            .error($0, at: SourceLocation(file: chart.display("values.yaml")),
+                   fix: "give the subchart's key a map of its values (or remove it): a subchart's values are always a map under its name")
+        })
     }
 
     /// `chartutil.CoalesceValues`: the chart's values (recursively) under `given`.
@@ -42,8 +55,9 @@ public enum HelmValues {
             var dv: Object
             if let c = dest[sub.name] {
                 guard let o = c.object else {
-                    warnings.add("type mismatch on \(sub.name): \(c.typeName) where the subchart's values (a map) belong")
-                    continue
+                    // Helm: `fmt.Errorf("type mismatch on %s: %t", …)`, which stops the coalesce.
+                    warnings.fail(GoFormat.sprintf("type mismatch on %s: %t", [.string(sub.name), TemplateConversion.values(c)]))
+                    return
                 }
                 dv = o
             } else {

@@ -72,6 +72,31 @@ import PatternCore
         }
     }
 
+    @Test func aSubchartsValuesThatAreNotAMapFailTheRenderInHelmsWords() throws {
+        // Helm: fmt.Errorf("type mismatch on %s: %t", name, value): an error, not a warning.
+        let cases: [(values: String, message: String)] = [
+            ("child: x", "type mismatch on child: %!t(string=x)"),
+            ("child: 5", "type mismatch on child: %!t(float64=5)"),
+            ("child: true", "type mismatch on child: true"),
+            ("child: [a, b]", "type mismatch on child: [%!t(string=a) %!t(string=b)]"),
+        ]
+        for (values, message) in cases {
+            let c = try chart([chartYAML("t", extra: "dependencies:\n- {name: child, version: 1.0.0}\n"),
+                               file("charts/child/Chart.yaml", "apiVersion: v2\nname: child\nversion: 1.0.0\n"),
+                               file("templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")])
+            var w = HelmValues.Warnings()
+            _ = HelmValues.coalesce(c, yaml(values + "\n"), warnings: &w)
+            #expect(w.errors == [message], "\(values)")
+            #expect(w.items.isEmpty, "\(values)")
+            // `helm template` fails: so does the render, with the message and the values file.
+            let request = ChartRenderRequest(chart: c, values: [ValueLayer(file: "user.yaml", value: yaml(values + "\n"))], release: ReleaseOptions(name: "r"))
+            #expect(throws: ChartError.self) { try ChartRenderer().render(request) }
+            do { _ = try ChartRenderer().render(request) } catch {
+                #expect(error.diagnostics.first?.message == message, "\(values)")
+            }
+        }
+    }
+
     @Test func yaml11BooleansAsHelmReadsThem() {
         let v = yaml("a: yes\nb: off\nc: 'yes'\nd: y\n")
         #expect(v["a"] == true && v["b"] == false && v["c"] == "yes" && v["d"] == true)
