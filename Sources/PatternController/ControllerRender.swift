@@ -67,9 +67,10 @@ public enum ControllerRender {
 
     /// The ledger's render record of one controller render.
     static func record(_ source: PatternSyncSpec.SourceSpec, commit: String?, recorder: SourceRecorder,
-                       releases: ChartReleases) -> LedgerEntry.Render {
+                       releases: ChartReleases, multiSourceConfig: MultiSourceConfig? = nil) -> LedgerEntry.Render {
         var r = LedgerEntry.Render(sources: recorder.sources, charts: recorder.charts, upgraded: releases.upgraded.sorted(),
-                                   upgradeAll: releases.upgradeAll, releaseRevision: releases.revision)
+                                   upgradeAll: releases.upgradeAll, releaseRevision: releases.revision,
+                                   multiSourceConfig: multiSourceConfig?.value)
         switch source {
         case .git(let url, let ref, let path, _, _):
             if let commit {
@@ -111,6 +112,7 @@ public enum ControllerRender {
         let provenance = Provenance(source: e.source.url.isEmpty ? pin.url : e.source.url, commit: pin.commit, stale: e.source.fromCache)
         return try compileNow(tree: resolved.tree, site: site, cache: cache, treeProvenance: provenance, repositoryURLs: [pin.url],
                               releases: ChartReleases(upgraded: Set(render.upgraded), upgradeAll: render.upgradeAll, revision: render.releaseRevision),
-                              recorder: nil, pins: SourcePins(render), offline: true, sourceRef: pin.ref)
+                              recorder: nil, pins: SourcePins(render), offline: true,
+                              multiSourceConfig: render.multiSourceConfig.map { MultiSourceConfig(value: $0) }, sourceRef: pin.ref)
     }
 }

@@ -382,7 +382,8 @@ public struct Reconciler: Sendable {
                 }
             }
         }
-        pass.render = ControllerRender.record(pass.spec.source, commit: pass.commit, recorder: recorder, releases: releasesUsed)
+        pass.render = ControllerRender.record(pass.spec.source, commit: pass.commit, recorder: recorder, releases: releasesUsed,
+                                              multiSourceConfig: pass.spec.multiSourceConfig)
         pass.watch = (pass.identity.labelSelector, Array(Set(site.objects.compactMap { $0.object.gvk })).sorted())
         status.value["lastAttemptedRevision"] = .string(site.revision)
         onRendered(pass.watch.0, pass.watch.1)

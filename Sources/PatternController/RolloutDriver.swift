@@ -437,7 +437,8 @@ extension PatternController {
             o.forceConflicts = syncSpec.driftPolicy == .heal
             o.waitTimeoutSeconds = syncSpec.timeoutSeconds
             o.pollIntervalSeconds = configuration.reconciler.waitPollSeconds
-            o.render = ControllerRender.record(spec.source.source, commit: commit, recorder: recorder, releases: releases)
+            o.render = ControllerRender.record(spec.source.source, commit: commit, recorder: recorder, releases: releases,
+                                               multiSourceConfig: syncSpec.multiSourceConfig)
             o.client = LedgerEntry.Client(user: identity, host: "", tool: ControllerRender.tool, version: PatternVersion.current)
             sites[site] = ClusterSite(rendered: rendered, engine: ApplyEngine(client: target.client, recordNamespace: recordNamespace), options: o)
             revisions.append(site + "=" + rendered.revision)

@@ -60,6 +60,10 @@ extension LedgerEntry {
         /// Content id (`sha256:…`) of the recorded Helm cluster reads (`lookup`, discovered
         /// `.Capabilities`) the render used, when it used any.
         public var helmReads: String?
+        /// A Validated Patterns PatternSync's `validatedPatterns.multiSourceConfig` (its
+        /// Pattern's choice of clustergroup chart) that a controller render used, so that render
+        /// can be repeated (`pattern rollback`, a PatternRollout's revert); nil when none.
+        public var multiSourceConfig: Value?
         /// False when some source or chart did not fit the bounds (then no exact re-render).
         public var complete: Bool
 
@@ -72,10 +76,11 @@ extension LedgerEntry {
 
         public init(sources: [GitPin] = [], charts: [ChartPin] = [], overlay: Overlay? = nil, upgraded: [String] = [],
                     upgradeAll: Bool = false, releaseRevision: Int = 2, expandApplications: Bool? = nil,
-                    helmReads: String? = nil, complete: Bool = true) {
+                    helmReads: String? = nil, multiSourceConfig: Value? = nil, complete: Bool = true) {
             self.sources = sources; self.charts = charts; self.overlay = overlay; self.upgraded = upgraded
             self.upgradeAll = upgradeAll; self.releaseRevision = releaseRevision
             self.expandApplications = expandApplications; self.helmReads = helmReads; self.complete = complete
+            self.multiSourceConfig = multiSourceConfig
         }
 
         /// `self` within the bounds: lists cut to their maximum and over-long strings make the
@@ -93,6 +98,9 @@ extension LedgerEntry {
             if r.sources.count + r.charts.count + r.upgraded.count != before { r.complete = false }
             if let o = r.overlay, !fits(o.path) || !fits(o.commit) { r.overlay = nil; r.complete = false }
             if let h = r.helmReads, !fits(h) { r.helmReads = nil; r.complete = false }
+            if let m = r.multiSourceConfig, m.object == nil || JSONWriter.bytes(m).count > Render.maxStringBytes * 4 {
+                r.multiSourceConfig = nil; r.complete = false
+            }
             // A byte budget for the whole record: twenty entries stay far below 1 MiB.
             while JSONWriter.bytes(r.value).count > Render.maxBytes, !(r.charts.isEmpty && r.sources.isEmpty && r.upgraded.isEmpty) {
                 if !r.charts.isEmpty { r.charts.removeLast() } else if !r.upgraded.isEmpty { r.upgraded.removeLast() } else { r.sources.removeLast() }
@@ -115,6 +123,7 @@ extension LedgerEntry {
             if let ov = overlay { o["overlay"] = ["commit": .string(ov.commit), "dirty": .bool(ov.dirty), "path": .string(ov.path)] }
             if let e = expandApplications { o["expandApplications"] = .bool(e) }
             if let h = helmReads { o["helmReads"] = .string(h) }
+            if let m = multiSourceConfig { o["multiSourceConfig"] = m }
             return .object(o)
         }
 
@@ -140,6 +149,7 @@ extension LedgerEntry {
             self.init(sources: sources, charts: charts, overlay: overlay, upgraded: upgraded,
                       upgradeAll: v["upgradeAll"]?.bool ?? false, releaseRevision: v["releaseRevision"]?.int ?? 2,
                       expandApplications: v["expandApplications"]?.bool, helmReads: v["helmReads"]?.string,
+                      multiSourceConfig: v["multiSourceConfig"].flatMap { $0.object == nil ? nil : $0 },
                       complete: v["complete"]?.bool ?? true)
         }
 

@@ -69,14 +69,17 @@ import PatternRecord
         var status = StatusBuilder(previous: .null, generation: 1)
         let stopped = await controller.reconciler.sourceStep(&pass, &status)
         #expect(stopped == nil, "\(status.value)")
-        let reconciled = try await controller.reconciler.compileSite(pass)
+        // The reconcile's render step: the render, and the render record its apply's entry gets.
+        let outcome = await controller.reconciler.renderStep(&pass, &status) { _, _ in }
+        #expect(outcome.map { _ in false } ?? true, "\(status.value)")
+        let reconciled = try #require(pass.site)
 
         let prepared = try await controller.prepareRollout(rollout, try PatternRolloutResource.Spec(spec: rollout["spec"] ?? .null))
         #expect(prepared.siteNames == ["hub"])
         let entry = LedgerEntry(time: "2026-01-01T00:00:00Z", revision: reconciled.revision,
                                 source: .init(url: pass.sourceURL, ref: "release-1", commit: pass.commit ?? ""),
                                 client: .init(tool: ControllerRender.tool), result: .succeeded,
-                                render: ControllerRender.record(spec.source, commit: pass.commit, recorder: SourceRecorder(), releases: .install))
+                                render: try #require(pass.render))
         return (reconciled, try #require(prepared.sites.sites["hub"]).rendered, entry, hub.cacheDir)
     }
 
@@ -88,6 +91,23 @@ import PatternRecord
         let r = try await Self.rendersAndEntry(tmp)
         let again = try #require(try ControllerRender.rerender(r.entry, site: "hub", cache: SourceCache(directory: r.cache)))
         #expect(Self.targetRevision(again) == "release-1")
+        #expect(again.revision == r.entry.revision)
+    }
+
+    /// … and with the PatternSync's `multiSourceConfig` it recorded (the chart-repository
+    /// clustergroup chart, not the vendored one): the same revision.
+    @Test func aControllerEntryOfAVPSiteRendersAgainWithItsMultiSourceConfig() async throws {
+        let tmp = TemporaryDirectory("rollout-vp-rerender-msc")
+        defer { tmp.remove() }
+        let server = try VPMultiSourceTests.serveChart(tmp, version: "0.9.5")
+        defer { server.stop() }
+        let r = try await Self.rendersAndEntry(tmp, validatedPatterns: [
+            "multiSourceConfig": ["enabled": true, "helmRepoUrl": .string(server.url), "clusterGroupChartVersion": "0.9.5"]])
+        #expect(r.entry.render?.multiSourceConfig?["helmRepoUrl"]?.string == server.url)
+        // The ledger's JSON carries it.
+        #expect(LedgerEntry.Render(value: try #require(r.entry.render).value).multiSourceConfig == r.entry.render?.multiSourceConfig)
+        let again = try #require(try ControllerRender.rerender(r.entry, site: "hub", cache: SourceCache(directory: r.cache)))
+        #expect(again.objects.contains { $0.object.metadataName == "from-chart-repository" })
         #expect(again.revision == r.entry.revision)
     }
 
