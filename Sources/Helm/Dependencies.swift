@@ -73,7 +73,7 @@ public enum DependencyProcessor {
                 if !hasTrue && hasFalse { c.metadata.dependencies[i].enabled = false }
                 else if hasTrue || !hasFalse { c.metadata.dependencies[i].enabled = true }
             }
-            for cond in r.condition.trimmingCharacters(" \t\n").split(separator: ",") where !cond.isEmpty {
+            for cond in r.condition.trimming(TrimSet(characters: " \t\n")).split(separator: ",") where !cond.isEmpty {
                 let condPath = String(cond)
                 guard let vv = HelmValues.pathValue(cvals, path + condPath) else { continue }
                 if let b = vv.bool { c.metadata.dependencies[i].enabled = b; break }
@@ -127,14 +127,5 @@ public enum DependencyProcessor {
         var merged = cvals.object ?? Object()
         HelmValues.coalesceTables(&merged, b, prefix: "", merge: true, warnings: &w)
         c.values = Value(.object(merged), mark: c.values.mark)
-    }
-}
-
-extension String {
-    func trimmingCharacters(_ set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }

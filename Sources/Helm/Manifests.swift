@@ -32,7 +32,7 @@ public struct HelmHook: Sendable, Hashable {
             guard let e = Event(rawValue: t) else { return .failure(UnknownHook(value: text)) }
             events.append(e)
         }
-        let w = object.annotations[weightAnnotation]?.string.flatMap { Int($0.trimmingCharacters(" ")) } ?? 0
+        let w = object.annotations[weightAnnotation]?.string.flatMap { Int($0.trimming(TrimSet(characters: " "))) } ?? 0
         let policies = (object.annotations[deleteAnnotation]?.string ?? "").split(separator: ",").map { $0.trimming(.spacesTabsAndReturns) }.filter { !$0.isEmpty }
         return .success(HelmHook(events: events, weight: w, deletePolicies: policies))
     }

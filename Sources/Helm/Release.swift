@@ -28,7 +28,7 @@ public struct KubeVersion: Sendable, Hashable, CustomStringConvertible {
     /// Parses `1.31`, `v1.31.2`, `1.31.0-gke.1` as Helm's `ParseKubeVersion` (semver with an
     /// optional `v`; missing parts are 0).
     public init?(_ text: String) {
-        var t = Substring(text.trimmingCharacters(" "))
+        var t = Substring(text.trimming(TrimSet(characters: " ")))
         if t.first == "v" || t.first == "V" { t = t.dropFirst() }
         var core = t, suffix: Substring = ""
         if let i = t.firstIndex(where: { $0 == "-" || $0 == "+" }) { core = t[..<i]; suffix = t[i...] }

@@ -6,9 +6,9 @@ enum VersionRange {
     /// Whether `version` satisfies `constraint`. An empty constraint matches everything; an
     /// unparsable constraint or version matches nothing (as Helm's `IsCompatibleRange`).
     static func compatible(_ constraint: String, _ version: String) -> Bool {
-        let c = constraint.trimmingCharacters(" \t")
+        let c = constraint.trimming(.spacesAndTabs)
         if c.isEmpty { return SemverSyntax.isValid(version) || (try? SemanticVersion(version)) != nil }
-        guard let con = try? SemverConstraint(c), let v = try? SemanticVersion(version.trimmingCharacters(" \t")) else { return false }
+        guard let con = try? SemverConstraint(c), let v = try? SemanticVersion(version.trimming(.spacesAndTabs)) else { return false }
         return con.check(v)
     }
 }

@@ -156,7 +156,7 @@ public enum GitRemotes {
     /// The checked-out branch (`git rev-parse --abbrev-ref HEAD`); nil when HEAD is detached or
     /// `root` is not a checkout.
     public static func branch(of root: String) -> String? {
-        guard let head = read(dirs(root).gitDir + "/HEAD").map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: " \n") }),
+        guard let head = read(dirs(root).gitDir + "/HEAD").map({ String(decoding: $0, as: UTF8.self).trimming(TrimSet(characters: " \n")) }),
               head.hasPrefix("ref: refs/heads/") else { return nil }
         let b = String(head.dropFirst("ref: refs/heads/".count))
         return b.isEmpty ? nil : b
@@ -176,9 +176,9 @@ public enum GitRemotes {
         var gitDir = base + "/.git"
         // A linked worktree: `.git` is a file naming its directory; remotes are in the common one.
         guard let text = read(gitDir).map({ String(decoding: $0, as: UTF8.self) }), text.hasPrefix("gitdir:") else { return (gitDir, gitDir) }
-        let d = String(text.dropFirst(7)).trimmingCharacters(in: " \n")
+        let d = String(text.dropFirst(7)).trimming(TrimSet(characters: " \n"))
         gitDir = d.hasPrefix("/") ? d : base + "/" + d
-        guard let common = read(gitDir + "/commondir").map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: " \n") }) else { return (gitDir, gitDir) }
+        guard let common = read(gitDir + "/commondir").map({ String(decoding: $0, as: UTF8.self).trimming(TrimSet(characters: " \n")) }) else { return (gitDir, gitDir) }
         return (gitDir, common.hasPrefix("/") ? common : gitDir + "/" + common)
     }
 
@@ -187,7 +187,7 @@ public enum GitRemotes {
         var remote: String? = nil
         // Lines end at LF; a CR before it goes with the trimming, as git's config reader drops it.
         for raw in String(decoding: bytes, as: UTF8.self).linesAtLineFeeds(omittingEmptySubsequences: true) {
-            let line = String(raw).trimmingCharacters(in: " \t\r")
+            let line = String(raw).trimming(.spacesTabsAndReturns)
             if line.hasPrefix("[") {
                 // [remote "origin"]
                 remote = line.hasPrefix("[remote ") ? String(line.dropFirst(8).drop { $0 == " " || $0 == "\"" }.prefix { $0 != "\"" && $0 != "]" }) : nil
@@ -195,8 +195,8 @@ public enum GitRemotes {
             }
             guard let name = remote, line.hasPrefix("url") else { continue }
             let parts = line.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, String(parts[0]).trimmingCharacters(in: " \t") == "url" else { continue }
-            out.append((name, String(parts[1]).trimmingCharacters(in: " \t\r")))
+            guard parts.count == 2, String(parts[0]).trimming(.spacesAndTabs) == "url" else { continue }
+            out.append((name, String(parts[1]).trimming(.spacesTabsAndReturns)))
         }
         return out
     }

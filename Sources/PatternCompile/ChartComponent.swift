@@ -243,20 +243,12 @@ enum HookOrdering {
 
     static func addDependencies(_ object: inout Value, _ refs: [String]) {
         if refs.isEmpty { return }
-        var existing = object.annotations[annotation]?.string.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: " ") } } ?? []
+        var existing = object.annotations[annotation]?.string.map { $0.split(separator: ",").map { String($0).trimming(TrimSet(characters: " ")) } } ?? []
         for r in refs where !existing.contains(r) { existing.append(r) }
         object[path: ["metadata", "annotations", annotation]] = .string(existing.joined(separator: ","))
     }
 }
 
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
-    }
-}
 
 extension ChartComponentRenderer {
     /// What the site's charts see of the cluster (`cluster.helm`).
