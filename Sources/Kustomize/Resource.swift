@@ -244,7 +244,6 @@ struct ResMap: Sendable {
     /// Appends `rs` in order as `append(_:seen:)` does, their keys worked out on all cores.
     mutating func append(contentsOf rs: [KResource], seen: inout [Key: Int]) throws(Diagnostic) {
         let keys = ParallelMap.map(rs) { ResMap.key($0.curId) }
-        items.reserveCapacity(items.count + rs.count)
         for i in rs.indices { try append(rs[i], key: keys[i], seen: &seen) }
     }
 

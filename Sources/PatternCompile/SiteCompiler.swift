@@ -242,7 +242,6 @@ public struct SiteCompiler: Sendable {
                     let key = v.objectKey ?? ObjectKey(group: "", kind: v.kindName ?? "", namespace: "", name: v.metadataName ?? "")
                     return (RenderedObject(object: v, key: key, component: component, file: item.1), problems)
                 }
-                objects.reserveCapacity(objects.count + substituted.count)
                 for (object, problems) in substituted {
                     diagnostics += problems
                     objects.append(object)
