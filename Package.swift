@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // MARK: C shims (libyaml, libcurl, libgit2, OpenSSL for the test API server's TLS and signatures)
@@ -45,13 +46,14 @@ let package = Package(
         .target(name: "CGit2", linkerSettings: [.linkedLibrary("dl")]),  // libgit2 is dlopened on first use (load.c)
         .target(name: "CTestTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
-        /// OpenSSL libcrypto: digests and the Ed25519 / ECDSA P-256 / RSA checks of commit
-        /// signature verification (the formats are parsed in Swift).
-        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("crypt")]),
+        /// OpenSSL libcrypto: the Ed25519 / ECDSA P-256 / RSA checks of commit signature
+        /// verification (the formats are parsed in Swift) and Sprig's key, certificate, AES,
+        /// random and bcrypt (libcrypt) functions. Both libraries are dlopened on first use (load.c).
+        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("dl")]),
 
         // MARK: Pipeline stages
         /// Values (ordered maps), YAML/JSON codecs, diagnostics, object identity, kind tables.
-        .target(name: "PatternCore", dependencies: ["CYAML", "CCrypto"], swiftSettings: hotPath, linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "PatternCore", dependencies: ["CYAML", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: hotPath, linkerSettings: [.linkedLibrary("m")]),
         /// Source: git repositories through libgit2, chart repositories over libcurl,
         /// content-addressed cache, mirrors, commit signatures.
         .target(name: "PatternSource", dependencies: ["PatternCore", "CGit2", "CCrypto", "CCurl", "HelmTemplate"]),

@@ -1,16 +1,14 @@
 // Sprig's crypto functions over OpenSSL 3 (libcrypto) and libxcrypt (bcrypt). See CCrypto.h.
 #include "CCrypto.h"
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-#include <openssl/bn.h>
-#include <openssl/err.h>
-#include <crypt.h>
+#include "lazy.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/// The reason libcrypto could not be loaded, in `err`.
+static void unloaded(char *err) {
+    if (err) snprintf(err, CCRYPTO_ERR_SIZE, "%s", ccrypto_load_error());
+}
 
 static void set_err(char *err, const char *what) {
     if (!err) return;
@@ -18,19 +16,21 @@ static void set_err(char *err, const char *what) {
     if (e) {
         char buf[200];
         ERR_error_string_n(e, buf, sizeof buf);
-        snprintf(err, 256, "%s: %s", what, buf);
+        snprintf(err, CCRYPTO_ERR_SIZE, "%s: %s", what, buf);
     } else {
-        snprintf(err, 256, "%s", what);
+        snprintf(err, CCRYPTO_ERR_SIZE, "%s", what);
     }
     ERR_clear_error();
 }
 
 int ccrypto_random(uint8_t *buf, size_t n) {
+    if (!ccrypto_loaded()) return 0;
     if (n == 0) return 1;
     return RAND_bytes(buf, (int)n) == 1;
 }
 
 int ccrypto_aes256cbc(int encrypt, const uint8_t key[32], const uint8_t iv[16], const uint8_t *in, size_t len, uint8_t *out) {
+    if (!ccrypto_loaded()) return 0;
     if (len % 16 != 0) return 0;
     if (len == 0) return 1;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -43,6 +43,7 @@ int ccrypto_aes256cbc(int encrypt, const uint8_t key[32], const uint8_t iv[16], 
 }
 
 int ccrypto_bcrypt(const char *password, int cost, const uint8_t salt[16], char *out, size_t out_len) {
+    if (!ccrypto_crypt_loaded()) return 0;
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
     if (!crypt_gensalt_rn("$2a$", (unsigned long)cost, (const char *)salt, 16, setting, sizeof setting)) return 0;
     struct crypt_data *data = calloc(1, sizeof *data);
@@ -56,6 +57,7 @@ int ccrypto_bcrypt(const char *password, int cost, const uint8_t salt[16], char 
 }
 
 int ccrypto_bcrypt_verify(const char *password, const char *hash) {
+    if (!ccrypto_crypt_loaded()) return 0;
     struct crypt_data *data = calloc(1, sizeof *data);
     if (!data) return 0;
     char *h = crypt_r(password, hash, data);
@@ -65,6 +67,7 @@ int ccrypto_bcrypt_verify(const char *password, const char *hash) {
 }
 
 void *ccrypto_key_generate(int kind, int bits, char *err) {
+    if (!ccrypto_loaded()) { unloaded(err); return NULL; }
     EVP_PKEY *key = NULL;
     switch (kind) {
     case CCRYPTO_KEY_RSA: key = EVP_RSA_gen((unsigned int)bits); break;
@@ -90,6 +93,7 @@ void *ccrypto_key_generate(int kind, int bits, char *err) {
 }
 
 void *ccrypto_key_from_pem(const char *pem, size_t len, char *err) {
+    if (!ccrypto_loaded()) { unloaded(err); return NULL; }
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"") : NULL;
     BIO_free(bio);
@@ -128,7 +132,7 @@ char *ccrypto_key_pem(const void *key) {
     return out;
 }
 
-void ccrypto_key_free(void *key) { EVP_PKEY_free(key); }
+void ccrypto_key_free(void *key) { if (key) EVP_PKEY_free(key); }
 void ccrypto_free(char *s) { free(s); }
 
 static X509 *cert_from_pem(const char *pem, size_t len) {
@@ -139,6 +143,7 @@ static X509 *cert_from_pem(const char *pem, size_t len) {
 }
 
 int ccrypto_cert_check(const char *pem, size_t len, char *err) {
+    if (!ccrypto_loaded()) { unloaded(err); return 0; }
     X509 *x = cert_from_pem(pem, len);
     if (!x) { set_err(err, "x509: malformed certificate"); return 0; }
     X509_free(x);
@@ -167,6 +172,7 @@ char *ccrypto_cert_create(const void *subject_key, const void *signer_key, const
                           const char *cn, const char *const *dns, size_t dns_count,
                           const uint8_t *const *ips, const size_t *ip_lens, size_t ip_count,
                           int days, int is_ca, char *err) {
+    if (!ccrypto_loaded()) { unloaded(err); return NULL; }
     EVP_PKEY *sub = (EVP_PKEY *)subject_key, *signer = (EVP_PKEY *)signer_key;
     int skind = ccrypto_key_kind(sub), gkind = ccrypto_key_kind(signer);
     if (skind == CCRYPTO_KEY_DSA || skind == 0) { set_err(err, "x509: unsupported public key type: *dsa.PublicKey"); return NULL; }

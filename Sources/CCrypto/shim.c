@@ -1,10 +1,5 @@
 #include "CCrypto.h"
-#include <openssl/evp.h>
-#include <openssl/bn.h>
-#include <openssl/ecdsa.h>
-#include <openssl/core_names.h>
-#include <openssl/param_build.h>
-#include <openssl/err.h>
+#include "lazy.h"
 #include <string.h>
 
 #include <pthread.h>
@@ -34,6 +29,7 @@ static const EVP_MD *md_for(int alg) {
 }
 
 int ccrypto_digest(int alg, const uint8_t *data, size_t len, uint8_t *out) {
+    if (!ccrypto_loaded()) return -1;
     const EVP_MD *md = md_for(alg);
     unsigned int n = 0;
     if (!md || EVP_Digest(data, len, out, &n, md, NULL) != 1) { ERR_clear_error(); return -1; }
@@ -54,6 +50,7 @@ static int verify_with(EVP_PKEY *key, const EVP_MD *md, const uint8_t *sig, size
 }
 
 int ccrypto_ed25519_verify(const uint8_t pub[32], const uint8_t sig[64], const uint8_t *msg, size_t len) {
+    if (!ccrypto_loaded()) return -1;
     EVP_PKEY *key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
     if (!key) { ERR_clear_error(); return -1; }
     int ok = verify_with(key, NULL, sig, 64, msg, len);
@@ -77,6 +74,7 @@ static EVP_PKEY *key_from(const char *type, OSSL_PARAM_BLD *bld) {
 
 int ccrypto_rsa_verify(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len, int alg,
                        const uint8_t *sig, size_t sig_len, const uint8_t *msg, size_t len) {
+    if (!ccrypto_loaded()) return -1;
     const EVP_MD *md = md_for(alg);
     if (!md || n_len == 0 || n_len > 2048 || e_len == 0 || e_len > 16) return -1;
     BIGNUM *bn = BN_bin2bn(n, (int)n_len, NULL), *be = BN_bin2bn(e, (int)e_len, NULL);
@@ -106,6 +104,7 @@ int ccrypto_rsa_verify(const uint8_t *n, size_t n_len, const uint8_t *e, size_t 
 
 int ccrypto_ecdsa_p256_verify(const uint8_t *point, size_t point_len, const uint8_t *r, size_t r_len,
                               const uint8_t *s, size_t s_len, const uint8_t *msg, size_t len) {
+    if (!ccrypto_loaded()) return -1;
     if (point_len != 65 || r_len == 0 || r_len > 33 || s_len == 0 || s_len > 33) return -1;
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     EVP_PKEY *key = NULL;

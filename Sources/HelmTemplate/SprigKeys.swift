@@ -63,6 +63,9 @@ enum SprigKeys {
         }
     }
 
+    /// Why libcrypto cannot be loaded (it is loaded on the first call), or nil.
+    static var loadError: String? { ccrypto_load_error().map { String(cString: $0) } }
+
     /// Largest `randBytes` count (Go would allocate anything; a template should not).
     static let maxRandomBytes = 1 << 20
 
@@ -70,7 +73,7 @@ enum SprigKeys {
         guard n >= 0 else { throw err("runtime error: makeslice: len out of range") }
         guard n <= maxRandomBytes else { throw err("randBytes: \(n) bytes is over pattern's limit of \(maxRandomBytes)") }
         var buf = [UInt8](repeating: 0, count: n)
-        guard ccrypto_random(&buf, n) == 1 else { throw err("randBytes: the random number generator failed") }
+        guard ccrypto_random(&buf, n) == 1 else { throw err("randBytes: " + (loadError ?? "the random number generator failed")) }
         return buf
     }
 
@@ -81,7 +84,7 @@ enum SprigKeys {
         if password.utf8.contains(0) { return "failed to encrypt string with bcrypt: password contains a NUL byte" }
         guard let salt = try? random(16) else { return "failed to encrypt string with bcrypt: no randomness" }
         var out = [CChar](repeating: 0, count: 128)
-        guard ccrypto_bcrypt(password, 10, salt, &out, out.count) == 1 else { return "failed to encrypt string with bcrypt: libxcrypt refused" }
+        guard ccrypto_bcrypt(password, 10, salt, &out, out.count) == 1 else { return "failed to encrypt string with bcrypt: " + (ccrypto_crypt_load_error().map { String(cString: $0) } ?? "libxcrypt refused") }
         return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
@@ -100,7 +103,7 @@ enum SprigKeys {
         content += [UInt8](repeating: UInt8(padding), count: padding)
         let iv = try fixedIV ?? random(16)
         var out = [UInt8](repeating: 0, count: content.count)
-        guard ccrypto_aes256cbc(1, aesKey(password), iv, content, content.count, &out) == 1 else { throw err("encryptAES: AES failed") }
+        guard ccrypto_aes256cbc(1, aesKey(password), iv, content, content.count, &out) == 1 else { throw err("encryptAES: " + (loadError ?? "AES failed")) }
         return Base64.encode(iv + out)
     }
 
@@ -112,7 +115,7 @@ enum SprigKeys {
         let body = Array(crypt[16...])
         guard body.count % 16 == 0 else { throw err("crypto/cipher: input not full blocks") }
         var out = [UInt8](repeating: 0, count: body.count)
-        guard ccrypto_aes256cbc(0, aesKey(password), Array(crypt[..<16]), body, body.count, &out) == 1 else { throw err("decryptAES: AES failed") }
+        guard ccrypto_aes256cbc(0, aesKey(password), Array(crypt[..<16]), body, body.count, &out) == 1 else { throw err("decryptAES: " + (loadError ?? "AES failed")) }
         guard let last = out.last else { throw err("runtime error: index out of range [-1]") }
         guard Int(last) <= out.count else { throw err("runtime error: slice bounds out of range [:\(out.count - Int(last))]") }
         return String(decoding: out[..<(out.count - Int(last))], as: UTF8.self)
@@ -131,7 +134,7 @@ enum SprigKeys {
             return String(cString: s)
         }
         static func generate(_ kind: Int32, bits: Int32 = 0) throws -> Key {
-            var e = [CChar](repeating: 0, count: 256)
+            var e = [CChar](repeating: 0, count: Int(CCRYPTO_ERR_SIZE))
             guard let k = ccrypto_key_generate(kind, bits, &e) else { throw err("failed to generate private key: \(message(e))") }
             return Key(k)
         }
@@ -139,7 +142,7 @@ enum SprigKeys {
         static func parse(_ pem: String) throws -> Key {
             guard pem.contains("-----BEGIN ") else { throw err("no PEM data in input") }
             guard pem.contains(" PRIVATE KEY-----") else { throw err("no private key data in PEM block") }
-            var e = [CChar](repeating: 0, count: 256)
+            var e = [CChar](repeating: 0, count: Int(CCRYPTO_ERR_SIZE))
             let bytes = Array(pem.utf8)
             guard let k = bytes.withUnsafeBufferPointer({ b in
                 b.baseAddress.flatMap { base in base.withMemoryRebound(to: CChar.self, capacity: b.count) { ccrypto_key_from_pem($0, b.count, &e) } }
@@ -169,7 +172,7 @@ enum SprigKeys {
         guard let key = Base64.decode(b64key) else { throw err("unable to decode base64 private key") }
         let certText = String(decoding: cert, as: UTF8.self), keyText = String(decoding: key, as: UTF8.self)
         guard certText.contains("-----BEGIN ") else { throw err("unable to decode certificate") }
-        var e = [CChar](repeating: 0, count: 256)
+        var e = [CChar](repeating: 0, count: Int(CCRYPTO_ERR_SIZE))
         guard ccrypto_cert_check(certText, certText.utf8.count, &e) == 1 else {
             throw err("error parsing certificate: decodedCert.Bytes: \(message(e))")
         }
@@ -228,11 +231,11 @@ enum SprigKeys {
         }
         var signerKey = key
         if let ca {
-            var e = [CChar](repeating: 0, count: 256)
+            var e = [CChar](repeating: 0, count: Int(CCRYPTO_ERR_SIZE))
             guard ccrypto_cert_check(ca.cert, ca.cert.utf8.count, &e) == 1 else { throw err("unable to decode certificate") }
             do { signerKey = try Key.parse(ca.key) } catch let x as TemplateFunctionError { throw err("error parsing private key: \(x.message)") }
         }
-        var e = [CChar](repeating: 0, count: 256)
+        var e = [CChar](repeating: 0, count: Int(CCRYPTO_ERR_SIZE))
         let dnsC = dns.map { strdup($0) }
         defer { for p in dnsC { free(p) } }
         let ipBuffers = ips.map { b -> UnsafeMutablePointer<UInt8> in

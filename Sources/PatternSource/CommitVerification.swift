@@ -213,6 +213,10 @@ extension StringProtocol {
 enum CommitSignature {
     static func verify(repo: Repo, commit oid: git_oid, policy: CommitVerification, url: String) throws(SourceError) {
         let id = Git.oidString(oid)
+        if let why = ccrypto_load_error() {
+            throw SourceError(.untrustedCommit, "cannot check the signature of commit \(id) from \(url): \(String(cString: why))",
+                              fix: "the commit is not deployed until its signature can be checked; make libcrypto loadable")
+        }
         let allowed = try policy.keys()
         var sig = git_buf(), data = git_buf()
         defer { git_buf_dispose(&sig); git_buf_dispose(&data) }

@@ -3,8 +3,17 @@
 // Thin shim over OpenSSL's libcrypto (Debian: libssl-dev, OpenSSL 3): digests and the three
 // signature checks commit verification needs. Swift parses the key and signature formats
 // (sshsig, OpenPGP) and hands raw numbers here; nothing is kept between calls.
+// libcrypto and libcrypt are loaded with dlopen on the first call (load.c), so processes that
+// never verify a signature or call Sprig's crypto functions never map them. When a library
+// cannot be loaded, every call fails as documented below and ccrypto_load_error() says why.
 #include <stddef.h>
 #include <stdint.h>
+
+/// NULL when libcrypto is loaded (loading it now if it was not); otherwise why it cannot be,
+/// with a fix (PATTERN_LIBCRYPTO names another copy).
+const char *ccrypto_load_error(void);
+/// The same for libcrypt, which bcrypt needs (PATTERN_LIBCRYPT names another copy).
+const char *ccrypto_crypt_load_error(void);
 
 /// Digest algorithms.
 enum { CCRYPTO_SHA1 = 1, CCRYPTO_SHA256 = 2, CCRYPTO_SHA512 = 3 };
@@ -28,7 +37,10 @@ int ccrypto_ecdsa_p256_verify(const uint8_t *point, size_t point_len, const uint
 
 // ---- Sprig's crypto functions (keys.c): randomness, AES-256-CBC, bcrypt (libxcrypt), keys,
 // ---- X.509 certificates. Opaque handles are EVP_PKEY* / X509*; strings are malloc'd
-// ---- (free with ccrypto_free). Errors: NULL / 0, with a message in `err` (256 bytes).
+// ---- (free with ccrypto_free). Errors: NULL / 0, with a message in `err` (CCRYPTO_ERR_SIZE bytes).
+
+/// Size of the `err` buffers below (room for a library's load error with its fix).
+enum { CCRYPTO_ERR_SIZE = 640 };
 
 /// Key kinds, as Sprig's genPrivateKey names them.
 enum { CCRYPTO_KEY_RSA = 1, CCRYPTO_KEY_DSA = 2, CCRYPTO_KEY_EC = 3, CCRYPTO_KEY_ED25519 = 4 };
