@@ -3,4 +3,7 @@ import PatternCLI
 import Glibc
 #endif
 
+// The plain renders run right here, on the main thread; everything else goes through the
+// async entry point (and Swift concurrency's worker threads).
+if let code = PatternMain.runRender() { exit(code) }
 exit(await PatternMain.run())

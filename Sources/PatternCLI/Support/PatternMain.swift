@@ -9,6 +9,7 @@ import Glibc
 /// `diff`/`drift`, "changes found"), 2 usage errors.
 public enum PatternMain {
     public static func run(_ arguments: [String]? = nil) async -> Int32 {
+        if let code = runRender(arguments) { return code }
         let all = arguments ?? Array(CommandLine.arguments.dropFirst())
         let (rest, mode): ([String], ColorMode)
         do { (rest, mode) = try colorOption(all) } catch {
@@ -17,6 +18,30 @@ public enum PatternMain {
         }
         return await Output.$colorMode.withValue(mode) {
             await KeepUntilExit.$processEndsAfterRun.withValue(arguments == nil) { await runParsed(rest) }
+        }
+    }
+
+    /// `pattern render <kustomize-dir>` and `pattern render [-C <repo>] <site>` with no other
+    /// option, run on the calling thread without Swift concurrency; nil for anything else
+    /// (then `run` handles it). The renders are synchronous: going through `run` would move them
+    /// to the concurrency runtime's worker threads, which it starts for that (about half a
+    /// millisecond of a one-object render).
+    public static func runRender(_ arguments: [String]? = nil) -> Int32? {
+        let all = arguments ?? Array(CommandLine.arguments.dropFirst())
+        guard let (rest, mode) = try? colorOption(all) else { return nil }
+        let dir = RenderCommand.plainKustomizeDirectory(rest)
+        let site = dir == nil ? RenderCommand.plainSite(rest) : nil
+        guard dir != nil || site != nil else { return nil }
+        return Output.$colorMode.withValue(mode) {
+            KeepUntilExit.$processEndsAfterRun.withValue(arguments == nil) {
+                do {
+                    if let dir { try RenderCommand.renderPlainKustomizeDirectory(dir) }
+                    if let (repo, site) = site { try RenderCommand.renderPlainSite(site, repo: repo) }
+                    return 0
+                } catch {
+                    return exitCode(reporting: error)
+                }
+            }
         }
     }
 
@@ -66,14 +91,6 @@ public enum PatternMain {
 
     static func runParsed(_ arguments: [String]) async -> Int32 {
         do {
-            if let dir = RenderCommand.plainKustomizeDirectory(arguments) {
-                try RenderCommand.renderPlainKustomizeDirectory(dir)
-                return 0
-            }
-            if let (repo, site) = RenderCommand.plainSite(arguments) {
-                try RenderCommand.renderPlainSite(site, repo: repo)
-                return 0
-            }
             var command = try parseSubcommandDirectly(arguments) ?? PatternCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -81,17 +98,25 @@ public enum PatternMain {
                 try command.run()
             }
             return 0
-        } catch let exit as ExitCode {
+        } catch {
+            return exitCode(reporting: error)
+        }
+    }
+
+    /// Prints what `error` says (unless the command already did) and returns the exit code.
+    static func exitCode(reporting error: any Error) -> Int32 {
+        switch error {
+        case let exit as ExitCode:
             return exit.rawValue
-        } catch is ReportedFailure {
+        case is ReportedFailure:
             return 1
-        } catch let d as Diagnostics {
+        case let d as Diagnostics:
             Output.report(d.items)
             return 1
-        } catch let d as Diagnostic {
+        case let d as Diagnostic:
             Output.report([d])
             return 1
-        } catch {
+        default:
             let code = PatternCommand.exitCode(for: error)
             let message = PatternCommand.fullMessage(for: error)
             if code == .success {
