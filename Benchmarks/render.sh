@@ -20,17 +20,29 @@ BIN=$BIN/pattern
 KMAX=${KMAX:-1000000}
 BEFORE=${BEFORE:-}
 
-# timed OUT CMD… : runs CMD with stdout to OUT; appends wall ms to $WALL and CPU ms (user+sys,
-# from /usr/bin/time) to $CPU: CPU time is the steadier figure on a loaded machine.
+# timed OUT CMD… : runs CMD with stdout to OUT; appends wall ms to $WALL and CPU ms (user+sys of
+# the process; the steadier figure on a loaded machine) to $CPU. Nothing but CMD runs inside the
+# interval: the clock is bash's $EPOCHREALTIME (no process is started to read it), and CPU time
+# is the shell's children's rusage before and after (`times`, a builtin, written to a file so
+# it runs in this shell and not in a subshell).
 timed() {
   local out=$1; shift
   local s e
-  s=$(date +%s%N); /usr/bin/time -f '%U %S' -o "$WORK/time.txt" "$@" > "$out"; e=$(date +%s%N)
-  WALL+=("$(ms "$s" "$e")")
-  CPU+=("$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$WORK/time.txt")")
+  times > "$WORK/times0.txt"
+  s=${EPOCHREALTIME/./}; "$@" > "$out"; e=${EPOCHREALTIME/./}
+  times > "$WORK/times1.txt"
+  WALL+=("$(( (e - s) / 1000 ))")
+  CPU+=("$(awk 'FNR == 2 { n = split($0, f, " "); t = 0; for (i = 1; i <= n; i++) { split(f[i], p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] }
+                           c[FILENAME] = t }
+                END { printf "%d", (c[ARGV[2]] - c[ARGV[1]]) * 1000 }' "$WORK/times0.txt" "$WORK/times1.txt")")
 }
 med() { printf "%s\n" "$@" | median; }
 
+# What starting any process costs here (fork and exec of /bin/true from this shell): the floor
+# under every row below.
+WALL=(); CPU=()
+for _ in $(seq "$RUNS"); do timed /dev/null /bin/true; done
+echo "harness (/bin/true): wall $(med "${WALL[@]}") ms, CPU $(med "${CPU[@]}") ms (medians of $RUNS)"
 # Process start: `pattern version` does no work beyond loading and parsing the command line.
 for b in "$BIN" ${BEFORE:+"$BEFORE"}; do
   WALL=(); CPU=()
