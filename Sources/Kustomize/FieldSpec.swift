@@ -23,6 +23,21 @@ public struct FieldSpec: Sendable, Hashable {
     /// is walked when present and never created. Empty segments are dropped.
     static func splitPath(_ p: String) -> [String] {
         let slash = UInt8(ascii: "/"), backslash = UInt8(ascii: "\\")
+        // Most paths have no escape: cut the bytes at each slash, one string per segment.
+        var text = p
+        if let parts = text.withUTF8({ bytes -> [String]? in
+            if bytes.contains(backslash) { return nil }
+            var parts: [String] = []
+            parts.reserveCapacity(8)
+            var start = 0
+            for i in 0...bytes.count where i == bytes.count || bytes[i] == slash {
+                if i > start { parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)) }
+                start = i + 1
+            }
+            return parts
+        }) {
+            return parts
+        }
         var parts: [String] = []
         var segment: [UInt8] = []
         var pendingBackslash = false
@@ -47,31 +62,35 @@ public struct FieldSpec: Sendable, Hashable {
     /// `nil` for a missing final field only when `create` is set. Intermediate maps are
     /// created when `create` is set; lists along the way are walked element by element.
     func visit(_ object: inout Value, _ body: (inout Value?) throws -> Void) rethrows {
-        try FieldSpec.walk(&object, path[...], create: create, body)
+        try FieldSpec.walk(&object, path, from: 0, create: create, body)
     }
 
-    static func walk(_ v: inout Value, _ path: ArraySlice<String>, create: Bool,
+    /// Walks `path[from...]`. The path is passed whole with a position, not as a slice: a slice
+    /// retains the array, and the built-in field specs are shared by every object on every
+    /// core (their reference count would be written by both cores at each step).
+    static func walk(_ v: inout Value, _ path: [String], from at: Int, create: Bool,
                      _ body: (inout Value?) throws -> Void) rethrows {
-        guard let key = path.first else { return }
+        guard at < path.count else { return }
         if case .array = v.kind {
             try v.withArray { items in
-                for i in items.indices { try walk(&items[i], path, create: create, body) }
+                for i in items.indices { try walk(&items[i], path, from: at, create: create, body) }
             }
             return
         }
         guard case .object = v.kind else { return }
-        let rest = path.dropFirst()
+        let key = path[at]
+        let next = at + 1
         if key.hasSuffix("[]") {
             let name = String(key.dropLast(2))
             guard case .array? = v[name]?.kind else { return }
             try v.withObject { o in
-                try o.modify(name) { list in try walk(&list!, rest, create: create, body) }
+                try o.modify(name) { list in try walk(&list!, path, from: next, create: create, body) }
             }
             return
         }
         try v.withObject { o in
-            if rest.isEmpty {
-                let exists = o[key].map { !$0.isNull } ?? false
+            let exists = o[key].map { !$0.isNull } ?? false
+            if next == path.count {
                 if !exists && !create { return }
                 try o.modify(key) { val in
                     if val?.isNull == true { val = nil }
@@ -79,26 +98,26 @@ public struct FieldSpec: Sendable, Hashable {
                 }
                 return
             }
-            let exists = o[key].map { !$0.isNull } ?? false
             if !exists {
                 if !create { return }
                 o[key] = .emptyObject
             }
             try o.modify(key) { child in
                 guard child != nil else { return }
-                try walk(&child!, rest, create: create, body)
+                try walk(&child!, path, from: next, create: create, body)
             }
         }
     }
 
-    /// True when the path leads to an existing value somewhere in `v` (lists walked).
-    static func hasField(_ v: Value, _ path: ArraySlice<String>) -> Bool {
-        guard let key = path.first else { return true }
+    /// True when `path[from...]` leads to an existing value somewhere in `v` (lists walked).
+    static func hasField(_ v: Value, _ path: [String], from at: Int = 0) -> Bool {
+        guard at < path.count else { return true }
         switch v.kind {
-        case .array(let items): return items.contains { hasField($0, path) }
+        case .array(let items): return items.contains { hasField($0, path, from: at) }
         case .object(let o):
+            let key = path[at]
             guard let child = o[key.hasSuffix("[]") ? String(key.dropLast(2)) : key] else { return false }
-            return hasField(child, path.dropFirst())
+            return hasField(child, path, from: at + 1)
         default: return false
         }
     }

@@ -15,8 +15,9 @@ enum ImageTransformer {
             let gvk = r.value.gvk
             if let gvk, MergeKeys.hasBuiltinSchema(gvk) {
                 // Built-in kinds keep containers only at these places: no need to walk it all.
-                for prefix in podSpecPaths {
-                    FieldSpec.walk(&r.value, prefix[...], create: false) { spec in
+                // By index: the path arrays are shared by every object on every core.
+                for p in podSpecPaths.indices {
+                    FieldSpec.walk(&r.value, podSpecPaths[p], from: 0, create: false) { spec in
                         guard spec != nil else { return }
                         rewriteContainers(in: &spec!, images)
                     }
@@ -26,8 +27,8 @@ enum ImageTransformer {
             }
             // Image fields of custom resources declared in `configurations`.
             if let gvk {
-                for spec in configured where spec.gvk.matches(gvk) {
-                    spec.visit(&r.value) { field in
+                for i in configured.indices where configured[i].gvk.matches(gvk) {
+                    configured[i].visit(&r.value) { field in
                         if let img = field?.string, let new = rewrite(img, images) { field = .string(new) }
                     }
                 }

@@ -12,8 +12,10 @@ enum MapFieldTransformer {
             var v = r.value
             r.value = .null  // keep `v` uniquely referenced: mutate in place, no copy
             var bad: Mark?
-            for spec in specs where spec.gvk.matches(gvk) {
-                spec.visit(&v) { field in
+            // By index: `for spec in specs` would copy each spec, retaining its path array,
+            // which every object on every core shares (contended reference counts).
+            for i in specs.indices where specs[i].gvk.matches(gvk) {
+                specs[i].visit(&v) { field in
                     let mark = field?.mark ?? .none
                     if let f = field, f.object == nil { bad = f.mark; return }
                     var obj = field?.object ?? Object()

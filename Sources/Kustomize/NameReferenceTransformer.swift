@@ -49,11 +49,15 @@ enum NameReferenceTransformer {
             var v = referrer.value
             var failure: Diagnostic?
             func visit(_ candidates: [(target: GvkSelector, spec: FieldSpec)]) {
-                for (target, spec) in candidates where failure == nil && spec.gvk.matches(referrer.orgId.gvk) {
+                // By index, reading in place: the spec tables are shared by every object on
+                // every core, and copying an entry retains its arrays (contended counts).
+                for i in candidates.indices where failure == nil && candidates[i].spec.gvk.matches(referrer.orgId.gvk) {
                     // Read first: only walk (and so copy) fields holding a name some object once had.
-                    guard FieldSpec.hasField(v, spec.path[...]), mentionsCandidate(v, spec.path[...], names) else { continue }
+                    guard FieldSpec.hasField(v, candidates[i].spec.path),
+                          mentionsCandidate(v, candidates[i].spec.path, from: 0, names) else { continue }
+                    let (target, spec) = candidates[i]
                     let ctx = Selection(referrer: referrer, target: target, spec: spec, all: snapshot, byPrevName: names)
-                    FieldSpec.walk(&v, spec.path[...], create: false) { field in
+                    FieldSpec.walk(&v, spec.path, from: 0, create: false) { field in
                         guard failure == nil, var f = field else { return }
                         do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error }
                         field = f
@@ -71,20 +75,21 @@ enum NameReferenceTransformer {
 
     /// True when a string at `path` (directly, as a `name` in a map, or in a list) is the
     /// previous name of some object.
-    static func mentionsCandidate(_ v: Value, _ path: ArraySlice<String>, _ names: [String: [Int]]) -> Bool {
-        guard let key = path.first else {
+    static func mentionsCandidate(_ v: Value, _ path: [String], from at: Int, _ names: [String: [Int]]) -> Bool {
+        guard at < path.count else {
             switch v.kind {
             case .string(let s): return names[s] != nil
             case .object(let o): return o["name"]?.string.map { names[$0] != nil } ?? false
-            case .array(let a): return a.contains { mentionsCandidate($0, path, names) }
+            case .array(let a): return a.contains { mentionsCandidate($0, path, from: at, names) }
             default: return false
             }
         }
         switch v.kind {
-        case .array(let items): return items.contains { mentionsCandidate($0, path, names) }
+        case .array(let items): return items.contains { mentionsCandidate($0, path, from: at, names) }
         case .object(let o):
+            let key = path[at]
             let k = key.hasSuffix("[]") ? String(key.dropLast(2)) : key
-            return o[k].map { mentionsCandidate($0, path.dropFirst(), names) } ?? false
+            return o[k].map { mentionsCandidate($0, path, from: at + 1, names) } ?? false
         default: return false
         }
     }

@@ -117,9 +117,14 @@ struct KResource: Sendable {
     }
 
     static func id(of v: Value) -> ResId {
+        guard case .object(let o) = v.kind else { return ResId(gvk: GroupVersionKind(group: "", version: "", kind: ""), name: "", namespace: "") }
+        let kind = o["kind"]?.string
         // Kustomize accepts a resource with `kind` and no `apiVersion` (empty group and version).
-        let gvk = v.gvk ?? GroupVersionKind(group: "", version: "", kind: v.kindName ?? "")
-        return ResId(gvk: gvk, name: v.metadataName ?? "", namespace: v.metadataNamespace ?? "")
+        let gvk = o["apiVersion"]?.string.flatMap { a in kind.map { GroupVersionKind(apiVersion: a, kind: $0) } }
+            ?? GroupVersionKind(group: "", version: "", kind: kind ?? "")
+        // metadata is looked up once for both fields.
+        guard case .object(let m)? = o["metadata"]?.kind else { return ResId(gvk: gvk, name: "", namespace: "") }
+        return ResId(gvk: gvk, name: m["name"]?.string ?? "", namespace: m["namespace"]?.string ?? "")
     }
 
     var curId: ResId { KResource.id(of: value) }
