@@ -167,3 +167,37 @@ struct PendingChangesFixture {
         #expect(f.liveConfigMap?["data"]?["message"]?.string == PendingChangesFixture.message)
     }
 }
+
+/// `pattern history --diff` when an apply ran from a working tree with uncommitted changes:
+/// the diff shows what each entry applied, or says plainly that it cannot.
+@Suite(.serialized) struct HistoryDirtyTreeCLITests {
+    @Test func theDiffShowsWhatADirtyTreeApplyAppliedOrSaysItCannot() async throws {
+        let f = try PendingChangesFixture(git: true)
+        defer { f.stop() }
+        #expect(await f.pattern(["apply", "dev", "--yes", "--no-wait"]).status == 0)
+        try f.changeMessage()
+        let second = await f.pattern(["apply", "dev", "--yes", "--no-wait"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let entries = try f.ledger()
+        #expect(entries.count == 2)
+        #expect(entries.last?["render"]?["overlay"]?["dirty"]?.bool == true)
+
+        // The uncommitted change is still in the checkout: the diff is what was applied.
+        let d = await f.pattern(["history", "dev", "--diff"])
+        #expect(d.status == 0, "\(d.stderr)")
+        #expect(d.stdout.contains("changed  ConfigMap hello-world/hello-world"), "\(d.stdout)")
+        #expect(d.stdout.contains("data.message: \(PendingChangesFixture.message) → \(PendingChangesFixture.changed)"), "\(d.stdout)")
+
+        // Without it, entry 2's content is gone: said plainly, with the ledger's objects only.
+        try f.sh("git checkout -q -- overlays/dev/overlay.yaml")
+        let lost = await f.pattern(["history", "dev", "--diff"])
+        #expect(lost.status == 0, "\(lost.stderr)")
+        #expect(lost.stdout.contains("entry 2: what it applied cannot be recovered"), "\(lost.stdout)")
+        #expect(lost.stdout.contains("uncommitted changes"), "\(lost.stdout)")
+        #expect(lost.stdout.contains("changed  ConfigMap hello-world/hello-world  (configured in 2)"), "\(lost.stdout)")
+        #expect(!lost.stdout.contains("data.message:"), "\(lost.stdout)")
+        let j = try JSONParser.parse(await f.pattern(["history", "dev", "--diff", "1", "2", "-o", "json"]).stdout)
+        #expect(j["basis"]?.string == "ledger")
+        #expect(j["unrecoverable"]?.array?.map { $0["seq"]?.int } == [2], "\(j)")
+    }
+}
