@@ -103,6 +103,14 @@ struct PendingChangesFixture {
         #expect(pending.contains { $0["path"]?.string == ".data.message" && $0["desired"]?.string == PendingChangesFixture.changed
                 && $0["live"]?.string == PendingChangesFixture.message && $0["owners"] == nil }, "\(pending)")
 
+        // The fleet form judges the same way: in sync, the change pending.
+        let fleet = await f.pattern(["drift", "--selector", "tier=dev", "-o", "json"])
+        #expect(fleet.status == 0, "\(fleet.stdout)\(fleet.stderr)")
+        let fleetReport = try JSONParser.parse(fleet.stdout)
+        let siteReport = try #require(fleetReport["sites"]?.array?.first?["report"])
+        #expect(siteReport["basis"]?.string == "lastApplied" && siteReport["fields"]?.array?.isEmpty == true, "\(fleetReport)")
+        #expect(siteReport["pending"]?.array?.contains { $0["path"]?.string == ".data.message" } == true)
+
         // A hand edit on the same object: drift, with its manager; the message stays pending.
         try f.editSiteByHand()
         let d2 = await f.pattern(["drift", "dev", "-o", "json"])
