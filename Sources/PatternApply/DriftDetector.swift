@@ -166,9 +166,12 @@ extension ApplyEngine {
             keys.formUnion(desired.subtracting(inv))
             keys.formUnion(inv.subtracting(desired))
             if let la = applied {
-                // Objects whose render differs from the applied one only where live is not read.
-                let before = Dictionary(la.objects.map { ($0.key, identity.prepare($0.object)) }, uniquingKeysWith: { a, _ in a })
-                for o in site.objects where before[o.key].map({ $0 != identity.prepare(o.object) }) ?? true { keys.insert(o.key) }
+                // Objects whose render differs from the applied one (also where live is not read),
+                // by the applied hash, which leaves out the rendered-revision annotation every
+                // object of a new revision carries.
+                func hash(_ v: Value) -> String? { identity.prepare(v).annotations[LabelKeys.appliedHash]?.string }
+                let before = Dictionary(la.objects.map { ($0.key, hash($0.object)) }, uniquingKeysWith: { a, _ in a })
+                for o in site.objects where before[o.key].map({ $0 != hash(o.object) }) ?? true { keys.insert(o.key) }
             }
             report.pendingObjects = keys.sorted()
         }

@@ -49,6 +49,7 @@ import KubeTestServer
         #expect(Set(exact.pending.map(\.path.description)) == [".data.message", ".data.added"], "\(exact.pending)")
         #expect(exact.undetermined.isEmpty && exact.unhealable.isEmpty)
         #expect(exact.lastApplied?.revision == site.revision)
+        #expect(exact.pendingObjects == [configMap], "only the changed object, not every one with a new revision annotation")
         // A render that is not the recorded revision is never taken for it.
         var other = site
         other.revision = "sha256:" + String(repeating: "2", count: 64)

@@ -91,7 +91,7 @@ struct PendingChangesFixture {
         let d = await f.pattern(["drift", "dev"])
         #expect(d.status == 0, "a pending change is not drift: \(d.stdout)\(d.stderr)")
         #expect(d.stdout.contains("dev: in sync with what was last applied"), "\(d.stdout)")
-        #expect(d.stdout.contains("not yet applied"), "\(d.stdout)")
+        #expect(d.stdout.contains("not yet applied") && d.stdout.contains("; 1 object differs."), "\(d.stdout)")
         #expect(d.stdout.contains(".data.message") && d.stdout.contains("\(PendingChangesFixture.message) → \(PendingChangesFixture.changed)"), "\(d.stdout)")
         #expect(!d.stdout.contains("MANAGER") && !d.stdout.contains("unknown"), "no manager is blamed: \(d.stdout)")
 
