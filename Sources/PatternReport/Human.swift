@@ -165,6 +165,16 @@ public enum HumanReport {
         return out
     }
 
+    /// Changes not yet applied (not drift): `OBJECT FIELD LIVE → RENDER`, values as in `drift`.
+    public static func pending(_ items: [DriftItem]) -> String {
+        var t = TextTable(headers: ["OBJECT", "FIELD", "LIVE → RENDER"])
+        for i in items {
+            t.rows.append([i.key.description, i.path.description + (i.kind == .added ? " (new)" : ""),
+                           shortValue(i.live) + " → " + shortValue(i.applied)])
+        }
+        return t.render()
+    }
+
     /// A value in one short line: scalars as text (strings quoted when empty), maps and lists as
     /// compact JSON, cut at 40 characters; "(none)" when absent.
     static func shortValue(_ v: Value?) -> String {

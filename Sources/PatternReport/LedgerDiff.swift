@@ -76,8 +76,10 @@ public struct LedgerDiff: Sendable, Hashable {
 
 extension HistoryReport {
     /// The ledger-only diff as text: both entries, what differs between their sources, then
-    /// the objects added, removed and changed with the applies (seq) that did it.
-    public static func ledgerDiff(_ d: LedgerDiff, site: String, a: LedgerEntry, b: LedgerEntry) -> String {
+    /// the objects added, removed and changed with the applies (seq) that did it. `objectsOnly`:
+    /// why field values are not shown (default: the site's checkout is needed to render them).
+    public static func ledgerDiff(_ d: LedgerDiff, site: String, a: LedgerEntry, b: LedgerEntry,
+                                  objectsOnly: String = "field values need a render of both entries; run in the site's checkout, -C <dir>") -> String {
         var out = "\(site): entry \(a.seq) (\(Revision.short(a.revision))) → entry \(b.seq) (\(Revision.short(b.revision))), from the ledger\n"
         if a.source.commit != b.source.commit {
             out += "  pattern commit  \(a.source.commit.prefix(12)) → \(b.source.commit.prefix(12))\n"
@@ -94,7 +96,7 @@ extension HistoryReport {
             out += "  entries \(d.truncatedEntries.map(String.init).joined(separator: ", ")) changed more than the \(Ledger.maxChanged) objects the ledger lists: objects may be missing here\n"
         }
         out += "\(d.added.count) added, \(d.removed.count) removed, \(d.changed.count) changed"
-        return out + " (objects only: field values need a render of both entries; run in the site's checkout, -C <dir>)\n"
+        return out + " (objects only: \(objectsOnly))\n"
     }
 
     /// `kind: HistoryDiff` from the ledger: `basis: ledger`, objects without `fields`, and each

@@ -82,6 +82,15 @@ public enum MachineReport {
         ]
     }
 
+    /// Changes not yet applied, as `pattern drift` lists them apart from drift: `{object, path,
+    /// op, desired, live}` (`desired`: the render's value; Secret values as fingerprints).
+    public static func pendingFields(_ items: [DriftItem]) -> Value {
+        .array(items.map { i in
+            ["object": object(i.key), "path": .string(i.path.description), "op": .string(i.kind.rawValue),
+             "desired": i.applied ?? .null, "live": i.live ?? .null]
+        })
+    }
+
     /// `kind: History`: ledger entries, newest first.
     public static func history(_ entries: [LedgerEntry]) -> Value {
         ["apiVersion": .string(apiVersion), "kind": "History",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import PatternCore
 import PatternCompile
+import PatternDiff
 import PatternReport
 import PatternApply
 import PatternRecord
@@ -26,10 +27,13 @@ public struct HistoryCommand: AsyncParsableCommand {
             names the context and record namespace. It keeps the last 20 applies of a site.
 
             --diff lists the objects added, removed and changed between two ledger entries (seq numbers; \
-            default: the last two). In the site's checkout both entries are rendered again from the \
+            default: the last two). In the site's checkout each entry is rendered again from the \
             source cache as `pattern rollback` does (offline; Secret values appear only as fingerprints; \
-            the provenance annotations are left out), and changed objects show each field path with \
-            old → new values. Without the site's checkout the ledger alone answers: the objects the \
+            the provenance annotations are left out), or taken from the checkout as it is when that \
+            renders the entry's revision (an apply from uncommitted changes still there), and changed \
+            objects show each field path with old → new values. A render that is not what an entry \
+            applied is never shown: the output says that entry cannot be recovered and why, then lists \
+            objects from the ledger. Without the site's checkout the ledger alone answers: the objects the \
             applies in between created, configured or pruned, with their seq numbers, and no field values.
 
             Several sites, or --all (every site of the checkout), print one table across sites, newest \
@@ -119,12 +123,39 @@ public struct HistoryCommand: AsyncParsableCommand {
             }
             return
         }
-        let ra = try Rollback.rerender(a, site: site, repo: repoOptions)
-        let rb = a.revision == b.revision ? ra : try Rollback.rerender(b, site: site, repo: repoOptions)
-        for (e, r) in [(a, ra), (b, rb)] where r.revision != e.revision {
-            Output.err("warning: entry \(e.seq) renders again as \(Revision.short(r.revision)), not the \(Revision.short(e.revision)) it applied: the diff shows the new render\n")
+        // What each entry really applied: a render with the revision it recorded (rendered
+        // again from the cache, or the checkout as it is now), never a render of its commit
+        // that gives another revision (an apply from uncommitted changes).
+        var current: RenderedSite?? = nil
+        let repo = repoOptions
+        func checkout() -> RenderedSite? {
+            if let c = current { return c }
+            let r = try? renderOne(site, repo: repo)
+            current = .some(r)
+            return r
         }
-        let d = RenderDiff(old: ra.objects, new: rb.objects)
+        let ra = Rollback.applied(a, site: site, repo: repoOptions, current: checkout)
+        let rb = a.revision == b.revision ? ra : Rollback.applied(b, site: site, repo: repoOptions, current: checkout)
+        guard case .success(let oldSite) = ra, case .success(let newSite) = rb else {
+            var lost: [Rollback.Unrecoverable] = []
+            for r in [ra, rb] { if case .failure(let u) = r, !lost.contains(where: { $0.seq == u.seq }) { lost.append(u) } }
+            // No field diff from a render that is not what was applied: the ledger's objects only.
+            let d = LedgerDiff(entries: ledger.entries, from: a.seq, to: b.seq)
+            switch output {
+            case .json, .yaml:
+                var doc = HistoryReport.ledgerDiffDocument(d, site: site, a: a, b: b)
+                doc["unrecoverable"] = .array(lost.map { ["seq": .int($0.seq), "reason": .string($0.reason), "fix": .string($0.fix)] })
+                Output.document(doc, output)
+            case .text:
+                var out = ""
+                for u in lost { out += "\(u.description)\n  fix: \(u.fix)\n" }
+                let which = lost.map { "entry \($0.seq)" }.joined(separator: " and ")
+                Output.out(out + HistoryReport.ledgerDiff(d, site: site, a: a, b: b,
+                                                          objectsOnly: "field values are not shown because what \(which) applied cannot be recovered"))
+            }
+            return
+        }
+        let d = RenderDiff(old: oldSite.objects, new: newSite.objects)
         switch output {
         case .json, .yaml: Output.document(HistoryReport.diffDocument(d, site: site, a: a, b: b), output)
         case .text: Output.out(HistoryReport.diff(d, site: site, a: a, b: b))

@@ -355,7 +355,12 @@ extension FleetRun {
         case .success(let e): engine = e
         }
         do {
-            let report = try await engine.drift(site, namespaces: cluster.observedNamespaces(for: site))
+            // Against what was last applied, as `pattern drift <site>`: that entry rendered again.
+            nonisolated(unsafe) let repo = self.repo
+            let name = site.site
+            let report = try await engine.drift(site, namespaces: cluster.observedNamespaces(for: site), lastApplied: { entry in
+                try? Rollback.applied(entry, site: name, repo: repo, current: { nil }).get()
+            })
             let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged, ownedElsewhere: report.ownedElsewhere)
             var r = SiteResult(site: t.name, cluster: t.site.clusterKey, outcome: report.inSync ? .inSync : .drifted)
             r.drifted = report.drifted.count + report.unmanaged.count + report.ownedElsewhere.count
@@ -364,12 +369,16 @@ extension FleetRun {
             if let l = report.lastAppliedRevision { v["lastAppliedRevision"] = .string(l) }
             v["inSync"] = .bool(report.inSync)
             v["neverApplied"] = .bool(report.neverApplied)
+            v["basis"] = .string(report.basis.rawValue)
+            v["pending"] = MachineReport.pendingFields(report.pending)
+            v["undetermined"] = MachineReport.pendingFields(report.undetermined)
+            v["pendingObjects"] = .array(report.pendingObjects.map(MachineReport.object))
             r.report = v
             if report.neverApplied {
                 r.message = "never applied (no inventory in \(engine.records.namespace))"
                 r.detail = "never applied to this cluster\n"
             } else if !report.inSync {
-                r.detail = HumanReport.drift(report.items, objects: objects)
+                r.detail = HumanReport.drift(report.items, objects: objects) + DriftCommand.pendingText(report, site: t.name)
             }
             return r
         } catch {

@@ -234,3 +234,45 @@ public enum Rollback {
         }
     }
 }
+
+extension Rollback {
+    /// Why what a ledger entry applied cannot be shown or compared with: no render of it gives
+    /// the revision it recorded.
+    public struct Unrecoverable: Error, Sendable, CustomStringConvertible {
+        /// The entry's `seq`.
+        public var seq: Int
+        /// Why, in words (the re-render's mismatch, or why it could not render at all).
+        public var reason: String
+        /// What the user can do.
+        public var fix: String
+        public var description: String { "entry \(seq): what it applied cannot be recovered: \(reason)" }
+    }
+
+    /// What ledger entry `e` applied, as objects: a render whose revision (the content hash of
+    /// the render) is the one the entry recorded, and nothing else. Tried in order: the entry
+    /// rendered again from the cache as `rollback` does (`rerender`), then `current()` — the
+    /// checkout as it is now, which still holds the uncommitted changes an entry applied from
+    /// a dirty working tree unless they were changed since. A render of the entry's commit
+    /// that gives another revision is never returned.
+    public static func applied(_ e: LedgerEntry, site: String, repo: RepoOptions,
+                               current: () -> RenderedSite?) -> Result<RenderedSite, Unrecoverable> {
+        var reason: String
+        do {
+            let r = try rerender(e, site: site, repo: repo)
+            if r.revision == e.revision { return .success(r) }
+            reason = mismatch(e, got: r.revision)
+        } catch let d as Diagnostic {
+            reason = d.message
+        } catch let d as Diagnostics {
+            reason = d.items.map(\.message).joined(separator: "; ")
+        } catch {
+            reason = "\(error)"
+        }
+        if let c = current(), c.revision == e.revision { return .success(c) }
+        let dirty = e.render?.overlay?.dirty == true
+        let fix = dirty
+            ? "entry \(e.seq) was applied from uncommitted changes that are no longer in the checkout; restore them (or commit what you apply) to compare with it"
+            : "run in the checkout the site was applied from, with the source cache it used (--cache-dir)"
+        return .failure(Unrecoverable(seq: e.seq, reason: reason, fix: fix))
+    }
+}
