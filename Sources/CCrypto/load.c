@@ -21,45 +21,53 @@ static int crypto_ok = 0, crypt_ok = 0;
 static char crypto_message[512] = CCRYPTO_SONAME " was not loaded";
 static char crypt_message[512] = CCRYPT_SONAME " was not loaded";
 
-static void *open_library(const char *env, const char *soname, char *message, size_t size, const char *fix) {
-    const char *path = getenv(env);
-    if (path == NULL || path[0] == '\0') path = soname;
+/// One library and the functions taken from it.
+struct library {
+    const char *env, *soname, *fix;
+    const char *const *names;
+    void **const *slots;  // where each name's address goes in ccrypto_fn (dlsym hands out void *)
+    size_t count;
+    char *message;
+    size_t message_size;
+    int *ok;
+};
+
+static void load_library(const struct library *l) {
+    const char *path = getenv(l->env);
+    if (path == NULL || path[0] == '\0') path = l->soname;
     void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL) {
         const char *why = dlerror();
-        snprintf(message, size, "cannot load %s (%s); fix: %s, or set %s to the path of %s", path,
-                 why ? why : "dlopen failed", fix, env, soname);
+        snprintf(l->message, l->message_size, "cannot load %s (%s); fix: %s, or set %s to the path of %s", path,
+                 why ? why : "dlopen failed", l->fix, l->env, l->soname);
+        return;
     }
-    return lib;
+    for (size_t i = 0; i < l->count; i++) {
+        *l->slots[i] = dlsym(lib, l->names[i]);
+        if (*l->slots[i] == NULL) {
+            snprintf(l->message, l->message_size, "%s has no %s; fix: %s", path, l->names[i], l->fix);
+            return;
+        }
+    }
+    *l->ok = 1;
 }
 
-#define CCRYPTO_RESOLVE(name) \
-    ccrypto_fn.name = (__typeof__(name) *)dlsym(lib, #name); \
-    if (ccrypto_fn.name == NULL) { \
-        snprintf(message, sizeof crypto_message, "%s has no %s; fix: install %s", path, #name, fix); \
-        return; \
-    }
+#define CCRYPTO_NAME(name) #name,
+#define CCRYPTO_SLOT(name) (void **)&ccrypto_fn.name,
 
 static void load_crypto(void) {
-    const char *fix = "install OpenSSL 3's libcrypto (apt-get install libssl3, dnf install openssl-libs)";
-    char *message = crypto_message;
-    void *lib = open_library("PATTERN_LIBCRYPTO", CCRYPTO_SONAME, crypto_message, sizeof crypto_message, fix);
-    if (lib == NULL) return;
-    const char *path = getenv("PATTERN_LIBCRYPTO");
-    if (path == NULL || path[0] == '\0') path = CCRYPTO_SONAME;
-    CCRYPTO_LIBCRYPTO_FUNCTIONS(CCRYPTO_RESOLVE)
-    crypto_ok = 1;
+    static const char *const names[] = { CCRYPTO_LIBCRYPTO_FUNCTIONS(CCRYPTO_NAME) };
+    void **const slots[] = { CCRYPTO_LIBCRYPTO_FUNCTIONS(CCRYPTO_SLOT) };
+    load_library(&(struct library){ "PATTERN_LIBCRYPTO", CCRYPTO_SONAME,
+                                    "install OpenSSL 3's libcrypto (apt-get install libssl3, dnf install openssl-libs)",
+                                    names, slots, sizeof names / sizeof names[0], crypto_message, sizeof crypto_message, &crypto_ok });
 }
 
 static void load_crypt(void) {
-    const char *fix = "install libxcrypt (apt-get install libcrypt1, dnf install libxcrypt)";
-    char *message = crypt_message;
-    void *lib = open_library("PATTERN_LIBCRYPT", CCRYPT_SONAME, crypt_message, sizeof crypt_message, fix);
-    if (lib == NULL) return;
-    const char *path = getenv("PATTERN_LIBCRYPT");
-    if (path == NULL || path[0] == '\0') path = CCRYPT_SONAME;
-    CCRYPTO_LIBCRYPT_FUNCTIONS(CCRYPTO_RESOLVE)
-    crypt_ok = 1;
+    static const char *const names[] = { CCRYPTO_LIBCRYPT_FUNCTIONS(CCRYPTO_NAME) };
+    void **const slots[] = { CCRYPTO_LIBCRYPT_FUNCTIONS(CCRYPTO_SLOT) };
+    load_library(&(struct library){ "PATTERN_LIBCRYPT", CCRYPT_SONAME, "install libxcrypt (apt-get install libcrypt1, dnf install libxcrypt)",
+                                    names, slots, sizeof names / sizeof names[0], crypt_message, sizeof crypt_message, &crypt_ok });
 }
 
 int ccrypto_loaded(void) {
