@@ -82,11 +82,7 @@ import Glibc
     func live(_ name: String) -> Value? { server.store.get(resource: "configmaps", namespace: "demo", name: name) }
 
     func ledger() throws -> [Value] {
-        guard let cm = server.store.list(resource: "configmaps", namespace: "pattern-system")
-                .first(where: { ($0.metadataName ?? "").hasPrefix("pattern-ledger") }) else { return [] }
-        var out: [Value] = []
-        for (k, v) in cm["data"]?.object ?? Object() where k.hasPrefix("entry-") { out.append(try JSONParser.parse(v.string ?? "")) }
-        return out.sorted { ($0["seq"]?.int ?? 0) < ($1["seq"]?.int ?? 0) }
+        try server.store.ledgerEntries()
     }
 
     @Test func rollbackWithTheGitServerDownRestoresA() async throws {
