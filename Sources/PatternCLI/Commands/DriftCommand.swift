@@ -87,16 +87,7 @@ public struct DriftCommand: AsyncParsableCommand {
             let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged, ownedElsewhere: report.ownedElsewhere)
             switch output {
             case .json, .yaml:
-                var v = MachineReport.drift(report.items, objects: objects)
-                v["renderedRevision"] = .string(report.renderedRevision)
-                if let l = report.lastAppliedRevision { v["lastAppliedRevision"] = .string(l) }
-                v["inSync"] = .bool(report.inSync)
-                v["neverApplied"] = .bool(report.neverApplied)
-                v["basis"] = .string(report.basis.rawValue)
-                v["pending"] = MachineReport.pendingFields(report.pending)
-                v["undetermined"] = MachineReport.pendingFields(report.undetermined)
-                v["pendingObjects"] = .array(report.pendingObjects.map(MachineReport.object))
-                Output.document(v, output)
+                Output.document(DriftCommand.document(report, objects: objects), output)
             case .text:
                 if report.neverApplied {
                     Output.out("\(rendered.site): never applied to this cluster (no inventory in \(engine.records.namespace))\n")
@@ -150,6 +141,20 @@ public struct DriftCommand: AsyncParsableCommand {
 }
 
 extension DriftCommand {
+    /// The `DriftReport` document of `-o json|yaml`, for one site and for each site of a fleet.
+    static func document(_ report: DriftReport, objects: ObjectDrift) -> Value {
+        var v = MachineReport.drift(report.items, objects: objects)
+        v["renderedRevision"] = .string(report.renderedRevision)
+        if let l = report.lastAppliedRevision { v["lastAppliedRevision"] = .string(l) }
+        v["inSync"] = .bool(report.inSync)
+        v["neverApplied"] = .bool(report.neverApplied)
+        v["basis"] = .string(report.basis.rawValue)
+        v["pending"] = MachineReport.pendingFields(report.pending)
+        v["undetermined"] = MachineReport.pendingFields(report.undetermined)
+        v["pendingObjects"] = .array(report.pendingObjects.map(MachineReport.object))
+        return v
+    }
+
     /// The "not yet applied" section: changes the render has that were never applied (not
     /// drift), and fields that cannot be told apart; "" when there are none.
     static func pendingText(_ report: DriftReport, site: String) -> String {

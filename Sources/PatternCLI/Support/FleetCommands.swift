@@ -364,16 +364,7 @@ extension FleetRun {
             let objects = ObjectDrift(missing: report.missing, unmanaged: report.unmanaged, ownedElsewhere: report.ownedElsewhere)
             var r = SiteResult(site: t.name, cluster: t.site.clusterKey, outcome: report.inSync ? .inSync : .drifted)
             r.drifted = report.drifted.count + report.unmanaged.count + report.ownedElsewhere.count
-            var v = MachineReport.drift(report.items, objects: objects)
-            v["renderedRevision"] = .string(report.renderedRevision)
-            if let l = report.lastAppliedRevision { v["lastAppliedRevision"] = .string(l) }
-            v["inSync"] = .bool(report.inSync)
-            v["neverApplied"] = .bool(report.neverApplied)
-            v["basis"] = .string(report.basis.rawValue)
-            v["pending"] = MachineReport.pendingFields(report.pending)
-            v["undetermined"] = MachineReport.pendingFields(report.undetermined)
-            v["pendingObjects"] = .array(report.pendingObjects.map(MachineReport.object))
-            r.report = v
+            r.report = DriftCommand.document(report, objects: objects)
             if report.neverApplied {
                 r.message = "never applied (no inventory in \(engine.records.namespace))"
                 r.detail = "never applied to this cluster\n"
