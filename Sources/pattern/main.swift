@@ -6,4 +6,4 @@ import Glibc
 // The plain renders run right here, on the main thread; everything else goes through the
 // async entry point (and Swift concurrency's worker threads).
 if let code = PatternMain.runRender() { exit(code) }
-exit(await PatternMain.run())
+exit(await PatternMain.runCommand())

@@ -8,8 +8,15 @@ import Glibc
 /// Entry point with kubectl-style exit codes: 0 ok, 1 validation/compile errors (or, for
 /// `diff`/`drift`, "changes found"), 2 usage errors.
 public enum PatternMain {
+    /// Runs `arguments` (the process's own when nil): the plain renders on the calling thread
+    /// (`runRender`), anything else through `runCommand`.
     public static func run(_ arguments: [String]? = nil) async -> Int32 {
         if let code = runRender(arguments) { return code }
+        return await runCommand(arguments)
+    }
+
+    /// Every command but the plain renders (`run` has tried `runRender` already).
+    public static func runCommand(_ arguments: [String]? = nil) async -> Int32 {
         let all = arguments ?? Array(CommandLine.arguments.dropFirst())
         let (rest, mode): ([String], ColorMode)
         do { (rest, mode) = try colorOption(all) } catch {
