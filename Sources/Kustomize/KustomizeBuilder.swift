@@ -121,12 +121,18 @@ public struct KustomizeBuilder: Sendable {
         // resources (and legacy bases); resource files are parsed in parallel up front.
         var seen = m.keyIndex()
         let prefetched = ParallelParse.resourceFiles(k.resources, dir: dir, kustomizationFile: k.file, loader: loader)
+        let prefetchedCount = prefetched.reduce(0) { n, r in
+            if case .success(let f)? = r { return n + f.keys.count }
+            return n
+        }
+        seen.reserveCapacity(m.count + prefetchedCount)
+        m.items.reserveCapacity(m.count + prefetchedCount)
         for (entryIndex, entry) in k.resources.enumerated() {
             let eloc = SourceLocation(file: k.file, mark: entry.mark)
             if let parsed = prefetched[entryIndex] {
                 do throws(Diagnostic) {
-                    // Just parsed, so each object's identity is still its original one.
-                    for r in try parsed.get() { try m.append(r, key: ResMap.key(r.orgId), seen: &seen) }
+                    let file = try parsed.get()
+                    for (r, key) in zip(file.resources, file.keys) { try m.append(r, key: key, seen: &seen) }
                 } catch { diags.append(error) }
                 if m.count > limits.maxObjects {
                     throw fail(.error("build produces more than \(limits.maxObjects) objects", at: eloc, fix: "split the build"))

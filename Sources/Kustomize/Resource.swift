@@ -164,9 +164,22 @@ struct KResource: Sendable {
 
 /// Finds objects by any name they have had (current, original or previous), by kind and name.
 struct AnyIdIndex {
+    /// Hashed once where made (on all cores), so building the index hashes one word per entry.
     private struct KindName: Hashable, Sendable {
-        var kind: String
-        var name: String
+        let kind: String
+        let name: String
+        private let fieldsHash: Int
+
+        init(kind: String, name: String) {
+            self.kind = kind; self.name = name
+            var h = Hasher()
+            h.combine(kind); h.combine(name)
+            fieldsHash = h.finalize()
+        }
+
+        static func == (a: KindName, b: KindName) -> Bool { a.fieldsHash == b.fieldsHash && a.name == b.name && a.kind == b.kind }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(fieldsHash) }
     }
     private var byKindName: [KindName: [Int]] = [:]
 
@@ -222,8 +235,9 @@ struct ResMap: Sendable {
     /// Current-identity index of all objects, for linear-time appends.
     func keyIndex() -> [Key: Int] {
         var seen: [Key: Int] = [:]
+        guard !items.isEmpty else { return seen }
         seen.reserveCapacity(items.count * 2)
-        for (i, r) in items.enumerated() { seen[Self.key(r.curId)] = i }
+        for (i, k) in ParallelMap.map(items, { Self.key($0.curId) }).enumerated() { seen[k] = i }
         return seen
     }
 
@@ -249,6 +263,8 @@ struct ResMap: Sendable {
     /// Appends `rs` in order as `append(_:seen:)` does, their keys worked out on all cores.
     mutating func append(contentsOf rs: [KResource], seen: inout [Key: Int]) throws(Diagnostic) {
         let keys = ParallelMap.map(rs) { ResMap.key($0.curId) }
+        seen.reserveCapacity(seen.count + rs.count)
+        items.reserveCapacity(items.count + rs.count)
         for i in rs.indices { try append(rs[i], key: keys[i], seen: &seen) }
     }
 
@@ -258,11 +274,26 @@ struct ResMap: Sendable {
     }
 
     /// What makes two objects the same in a build: group, version, kind, effective namespace
-    /// and name (hashed field by field: no joined string per lookup).
-    struct Key: Hashable {
-        var gvk: GroupVersionKind
-        var namespace: String
-        var name: String
+    /// and name. The five strings are hashed once, where the key is made (keys are made on all
+    /// cores), so the serial appends into `seen` only hash one word.
+    struct Key: Hashable, Sendable {
+        let gvk: GroupVersionKind
+        let namespace: String
+        let name: String
+        private let fieldsHash: Int
+
+        init(gvk: GroupVersionKind, namespace: String, name: String) {
+            self.gvk = gvk; self.namespace = namespace; self.name = name
+            var h = Hasher()
+            h.combine(gvk); h.combine(namespace); h.combine(name)
+            fieldsHash = h.finalize()
+        }
+
+        static func == (a: Key, b: Key) -> Bool {
+            a.fieldsHash == b.fieldsHash && a.name == b.name && a.namespace == b.namespace && a.gvk == b.gvk
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(fieldsHash) }
     }
 
     static func key(_ id: ResId) -> Key { Key(gvk: id.gvk, namespace: id.effectiveNamespace, name: id.name) }
