@@ -6,8 +6,9 @@ import PatternCore
 enum PatchTransformer {
     enum Kind { case strategicMerge, json6902, either }
 
+    /// `sequential` skips the per-object plan (tests compare the two ways).
     static func apply(_ specs: [PatchSpec], kind: Kind, kust: Kustomization, loader: TreeLoader,
-                      to m: inout ResMap) throws(Diagnostics) {
+                      to m: inout ResMap, sequential: Bool = false) throws(Diagnostics) {
         guard !specs.isEmpty else { return }
         var diags: [Diagnostic] = []
         // Names and kinds do not change while patching (SMP keeps them), so one index and one
@@ -17,6 +18,7 @@ enum PatchTransformer {
         let parsed = ParallelMap.map(specs, minimum: 16) { spec in
             Result { () throws(Diagnostic) -> ParsedPatch in try load(spec, kust: kust, loader: loader) }
         }
+        if !sequential, let plan = Plan(specs, parsed, kind: kind, in: m, batch), plan.applyInParallel(specs, to: &m) { return }
         for (spec, patch) in zip(specs, parsed) {
             do throws(Diagnostic) {
                 try apply(spec, patch: try patch.get(), kind: kind, kust: kust, to: &m, batch: &batch)
@@ -160,31 +162,105 @@ enum PatchTransformer {
         let renames = spec.allowNameChange || spec.allowKindChange
         for i in indices {
             if renames { m.items[i].storePreviousId() }
-            let r = m.items[i]
-            var p = patch
-            p["apiVersion"] = r.value["apiVersion"]
-            if !spec.allowKindChange || p["kind"] == nil { p["kind"] = r.value["kind"] }
-            if !spec.allowNameChange { p[path: ["metadata", "name"]] = .string(r.name) }
-            let merged: Value?
-            do throws(Diagnostic) { merged = try StrategicMerge.apply(p, to: r.value, schema: m.openAPI.custom) } catch {
-                var e = error
-                e.location = SourceLocation(file: file, mark: error.location?.mark ?? patch.mark)
-                throw e
-            }
-            guard var v = merged else { batch.deleted.insert(i); continue }
-            v["apiVersion"] = r.value["apiVersion"]
-            if !spec.allowKindChange { v["kind"] = r.value["kind"] }
-            if !spec.allowNameChange { v[path: ["metadata", "name"]] = .string(r.name) }
-            if r.namespace.isEmpty {
-                if v[path: ["metadata", "namespace"]] != nil { v[path: ["metadata", "namespace"]] = nil }
-            } else {
-                v[path: ["metadata", "namespace"]] = .string(r.namespace)
+            guard let v = try merge(patch, into: m.items[i], spec: spec, schema: m.openAPI.custom, file: file) else {
+                batch.deleted.insert(i); continue
             }
             m.items[i].value = v
         }
         if renames {
             for i in indices { batch.ids[i] = m.items[i].curId }
             batch.index = AnyIdIndex(m)
+        }
+    }
+
+    /// `r`'s value with one strategic merge patch applied (nil: the patch deletes it), its
+    /// apiVersion, kind, name and namespace kept unless the spec allows changing them.
+    static func merge(_ patch: Value, into r: KResource, spec: PatchSpec, schema: OpenAPISchema?,
+                      file: String) throws(Diagnostic) -> Value? {
+        var p = patch
+        p["apiVersion"] = r.value["apiVersion"]
+        if !spec.allowKindChange || p["kind"] == nil { p["kind"] = r.value["kind"] }
+        if !spec.allowNameChange { p[path: ["metadata", "name"]] = .string(r.name) }
+        let merged: Value?
+        do throws(Diagnostic) { merged = try StrategicMerge.apply(p, to: r.value, schema: schema) } catch {
+            var e = error
+            e.location = SourceLocation(file: file, mark: error.location?.mark ?? patch.mark)
+            throw e
+        }
+        guard var v = merged else { return nil }
+        v["apiVersion"] = r.value["apiVersion"]
+        if !spec.allowKindChange { v["kind"] = r.value["kind"] }
+        if !spec.allowNameChange { v[path: ["metadata", "name"]] = .string(r.name) }
+        if r.namespace.isEmpty {
+            if v[path: ["metadata", "namespace"]] != nil { v[path: ["metadata", "namespace"]] = nil }
+        } else {
+            v[path: ["metadata", "namespace"]] = .string(r.namespace)
+        }
+        return v
+    }
+
+    /// The patches of one batch as independent work per object, when that gives exactly what
+    /// applying them one after another gives: every patch is a strategic merge patch that
+    /// keeps identities (no `allowNameChange`/`allowKindChange`, no JSON 6902), none deletes or
+    /// replaces a whole object (no top-level `$patch`), and every target is chosen by
+    /// identity alone (a patch's metadata, or a `target` without label or annotation
+    /// selectors). Then no patch changes which objects a later patch selects, and the patches
+    /// of one object apply in their order while objects proceed on all cores. Any other batch,
+    /// and any batch that selects nothing or fails, goes the sequential way (which reports its
+    /// errors in order).
+    struct Plan {
+        /// For each object that is patched: its index and its patches (spec index, document, file), in order.
+        var work: [(object: Int, patches: [(spec: Int, doc: Value, file: String)])]
+        var schema: OpenAPISchema?
+
+        init?(_ specs: [PatchSpec], _ parsed: [Result<ParsedPatch, Diagnostic>], kind: Kind, in m: ResMap, _ batch: Batch) {
+            guard specs.count >= 8, kind != .json6902 else { return nil }
+            var byObject: [Int: [(spec: Int, doc: Value, file: String)]] = [:]
+            var order: [Int] = []
+            for (s, spec) in specs.enumerated() {
+                guard !spec.allowNameChange, !spec.allowKindChange, case .success(let patch) = parsed[s] else { return nil }
+                for d in patch.docs {
+                    guard let o = d.object, o["$patch"] == nil else { return nil }
+                }
+                var targets: [(Int, Value)] = []
+                if let target = spec.target {
+                    guard patch.docs.count == 1, target.labelSelector == nil, target.annotationSelector == nil else { return nil }
+                    targets = PatchTransformer.select(target, in: m, batch).map { ($0, patch.docs[0]) }
+                } else {
+                    for d in patch.docs {
+                        let id = KResource.id(of: d)
+                        guard !id.name.isEmpty, !id.gvk.kind.isEmpty else { return nil }
+                        let matches = batch.index.indices(matchingAnyId: id, in: m)
+                        guard matches.count == 1 else { return nil }
+                        targets.append((matches[0], d))
+                    }
+                }
+                for (i, d) in targets {
+                    if byObject[i] == nil { order.append(i) }
+                    byObject[i, default: []].append((s, d, patch.file))
+                }
+            }
+            guard !order.isEmpty else { return nil }
+            work = order.map { ($0, byObject[$0]!) }
+            schema = m.openAPI.custom
+        }
+
+        /// Applies the plan; false, with `m` untouched, when any merge fails or deletes.
+        func applyInParallel(_ specs: [PatchSpec], to m: inout ResMap) -> Bool {
+            let items = m.items, schema = schema
+            let results = ParallelMap.map(work, minimum: 16) { job -> Value? in
+                var r = items[job.object]
+                for p in job.patches {
+                    guard let v = try? PatchTransformer.merge(p.doc, into: r, spec: specs[p.spec], schema: schema, file: p.file) else {
+                        return nil
+                    }
+                    r.value = v
+                }
+                return r.value
+            }
+            guard !results.contains(where: { $0 == nil }) else { return false }
+            for (job, v) in zip(work, results) { m.items[job.object].value = v! }
+            return true
         }
     }
 }
