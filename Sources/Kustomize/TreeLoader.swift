@@ -105,13 +105,12 @@ struct TreeLoader: Sendable {
         do { p = try dir.resolving(rel) } catch {
             throw .error("\(what) '\(rel)': \(error)", at: loc, fix: "keep \(what) paths inside the repository")
         }
-        let resolved: TreePath
-        do { resolved = try tree.resolve(p) } catch let e as TreePathError {
+        let resolved: TreePath, kind: TreeEntryKind?
+        do { (resolved, kind) = try tree.resolveWithKind(p) } catch let e as TreePathError {
             throw .error("\(what) '\(rel)': \(e)", at: loc, fix: "replace the symlink with a path inside the repository")
         } catch {
             throw .error("\(what) '\(rel)': \(error)", at: loc, fix: "check the path")
         }
-        let kind = tree.entryKind(resolved)
         if limits.loadRestrictor == .rootOnly, kind != .directory {
             // Checked on real paths (symlinks followed), as Kustomize's RestrictionRootOnly does.
             let root = resolvedDir ?? (try? tree.resolve(dir)) ?? dir
@@ -173,9 +172,10 @@ struct TreeLoader: Sendable {
     /// documents skipped.
     func objects(in p: TreePath, at loc: SourceLocation, kind: TreeEntryKind? = nil) throws(Diagnostic) -> [KResource] {
         var out: [KResource] = []
+        let file = p.string  // joined once, not per document
         let bytes = try read(p, at: loc, what: "resource", kind: kind)
         let r = bytes.withUnsafeBufferPointer { buf in
-            Result { () throws(Diagnostic) in try YAMLParser.parseStream(bytes: buf, file: p.string, limits: limits.yaml) }
+            Result { () throws(Diagnostic) in try YAMLParser.parseStream(bytes: buf, file: file, limits: limits.yaml) }
         }
         let docs = try r.get()
         // Raw control characters are refused by the YAML reader; escaped ones (`"\x7f"`) can
@@ -183,11 +183,11 @@ struct TreeLoader: Sendable {
         let escapes = bytes.contains(UInt8(ascii: "\\"))
         let nonFinite = ControlCharacters.mayHoldNonFinite(bytes)
         for doc in docs {
-            if escapes { try ControlCharacters.check(doc.value, file: p.string) }
-            if nonFinite { try ControlCharacters.checkFinite(doc.value, file: p.string) }
+            if escapes { try ControlCharacters.check(doc.value, file: file) }
+            if nonFinite { try ControlCharacters.checkFinite(doc.value, file: file) }
             var v = doc.value
             if AnnotationText.needed(v) { bytes.withUnsafeBufferPointer { AnnotationText.restore(&v, source: $0) } }
-            try append(v, file: p.string, into: &out)
+            try append(v, file: file, into: &out)
         }
         return out
     }

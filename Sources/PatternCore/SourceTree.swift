@@ -94,6 +94,9 @@ public protocol SourceTree: Sendable {
     func readLink(_ path: TreePath) throws -> String
     /// Follows symlinks in every component of `path`, refusing links that leave the tree.
     func resolve(_ path: TreePath) throws -> TreePath
+    /// `resolve(path)` and the entry kind at the result (nil when absent), in one step where
+    /// the tree can (a local tree answers both from one `lstat`).
+    func resolveWithKind(_ path: TreePath) throws -> (path: TreePath, kind: TreeEntryKind?)
     /// Size in bytes of a regular file when it is cheap to know (nil otherwise), so callers
     /// can refuse huge files before reading them.
     func fileSize(_ path: TreePath) -> Int?
@@ -105,6 +108,11 @@ extension SourceTree {
 
 extension SourceTree {
     public func resolve(_ path: TreePath) throws -> TreePath { try resolveFollowingLinks(path) }
+
+    public func resolveWithKind(_ path: TreePath) throws -> (path: TreePath, kind: TreeEntryKind?) {
+        let resolved = try resolve(path)
+        return (resolved, entryKind(resolved))
+    }
 
     /// The generic resolution: one component at a time, reading each link.
     public func resolveFollowingLinks(_ path: TreePath) throws -> TreePath {
@@ -244,6 +252,30 @@ public struct LocalTree: SourceTree {
         return resolved
     }
 
+    /// `resolve` plus the kind of what it resolves to. A file whose directory was resolved
+    /// before and that is not a symlink costs one `lstat` for both.
+    public func resolveWithKind(_ path: TreePath) throws -> (path: TreePath, kind: TreeEntryKind?) {
+        if !path.isRoot {
+            var st = stat()
+            let dir = path.parent
+            if lstat(fsPath(path), &st) == 0, st.st_mode & S_IFMT != S_IFLNK,
+               let resolvedDir = dir.isRoot ? TreePath.root : directories.get(dir.string) {
+                return (resolvedDir.appending(path.name), LocalTree.kind(st.st_mode))
+            }
+        }
+        let resolved = try resolve(path)
+        return (resolved, entryKind(resolved))
+    }
+
+    static func kind(_ mode: mode_t) -> TreeEntryKind? {
+        switch mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        case S_IFREG: return .file
+        default: return nil
+        }
+    }
+
     /// One `realpath(3)`, kept only when it stays under the root's real path.
     func resolveWithRealpath(_ path: TreePath) -> TreePath? {
         guard let realRoot, let real = LocalTree.realpath(fsPath(path)) else { return nil }
@@ -264,12 +296,7 @@ public struct LocalTree: SourceTree {
     public func entryKind(_ path: TreePath) -> TreeEntryKind? {
         var st = stat()
         guard lstat(fsPath(path), &st) == 0 else { return nil }
-        switch st.st_mode & S_IFMT {
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .symlink
-        case S_IFREG: return .file
-        default: return nil
-        }
+        return LocalTree.kind(st.st_mode)
     }
 
     public func list(_ dir: TreePath) throws -> [TreeEntry] {

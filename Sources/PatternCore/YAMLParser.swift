@@ -261,8 +261,7 @@ public enum YAMLParser {
                 stack.append(Frame(isMapping: true, mark: m, anchor: Builder.cstring(e.data.mapping_start.anchor), start: mapKeys.count))
             case YAML_SEQUENCE_END_EVENT:
                 guard let f = stack.popLast(), !f.isMapping else { return }
-                let items = Array(seqItems[f.start...])
-                seqItems.removeSubrange(f.start...)
+                let items = Builder.take(&seqItems, from: f.start)
                 nodeCount += 1
                 try add(Value(.array(items), mark: f.mark), anchor: f.anchor, scalarText: nil, isMergeKey: false)
             case YAML_MAPPING_END_EVENT:
@@ -272,9 +271,8 @@ public enum YAMLParser {
                     for (k, v) in merged.object ?? Object() where position(of: k) == nil { appendEntry(k, v, .none) }
                 }
                 let f = stack.removeLast()
-                let obj = Object(uniqueKeys: Array(mapKeys[f.start...]), values: Array(mapValues[f.start...]),
-                                 marks: Array(mapMarks[f.start...]))
-                mapKeys.removeSubrange(f.start...); mapValues.removeSubrange(f.start...); mapMarks.removeSubrange(f.start...)
+                let obj = Object(uniqueKeys: Builder.take(&mapKeys, from: f.start), values: Builder.take(&mapValues, from: f.start),
+                                 marks: Builder.take(&mapMarks, from: f.start))
                 nodeCount += 1
                 try add(Value(.object(obj), mark: f.mark), anchor: f.anchor, scalarText: nil, isMergeKey: false)
             case YAML_ALIAS_EVENT:
@@ -299,6 +297,16 @@ public enum YAMLParser {
             default:
                 break
             }
+        }
+
+        /// The scratch entries from `start` on, as an array of exactly that size, removed from
+        /// `scratch`. Copied through a buffer pointer: `Array(scratch[0...])` would share the
+        /// scratch buffer itself (a slice spanning the whole array), and the removal would then
+        /// copy the scratch, leaving its spare capacity in the value.
+        static func take<T>(_ scratch: inout [T], from start: Int) -> [T] {
+            let out = scratch[start...].withUnsafeBufferPointer { [T]($0) }
+            scratch.removeSubrange(start...)
+            return out
         }
 
         mutating func push(_ m: Mark) throws(Diagnostic) {

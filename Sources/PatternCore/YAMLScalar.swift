@@ -36,6 +36,12 @@ public enum YAMLScalar {
         case ".nan", ".NaN", ".NAN": return .double(.nan)
         default: break
         }
+        return mayBeNumber(s) ? readNumber(s) : nil
+    }
+
+    /// The general reading of `resolveNumber` (underscores, signs, `0x`/`0o`/`0b`, leading-zero
+    /// octal, floats), for text `plainDecimalInt` and the infinity/NaN spellings did not take.
+    static func readNumber(_ s: String) -> Value.Kind? {
         var t = Substring(s)
         if t.contains("_") { t = Substring(t.filter { $0 != "_" }) }
         var negative = false
@@ -79,6 +85,29 @@ public enum YAMLScalar {
     }
 
     /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+    /// False when `s` cannot be an integer or float of any form `resolveNumber` reads (one
+    /// pass over the bytes). A number holds only digits, signs, `.`, `_`, `e`/`E`, the radix
+    /// letters `x`, `o`, `b` (in either case; underscores may stand before them, as in `0_x1F`)
+    /// and, with an `x`, the hex digits. Refuses the common number-like strings (`100m`,
+    /// `128Mi`, `1.0.0-rc1`) before any slicing.
+    static func mayBeNumber(_ s: String) -> Bool {
+        var hex = false, hexLetter = false
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "-"),
+                 UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "o"), UInt8(ascii: "O"), UInt8(ascii: "b"), UInt8(ascii: "B"):
+                continue
+            case UInt8(ascii: "x"), UInt8(ascii: "X"):
+                hex = true
+            case UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"):
+                hexLetter = true
+            default:
+                return false
+            }
+        }
+        return hex || !hexLetter
+    }
+
     static func isFloatSyntax(_ s: Substring) -> Bool {
         var u = Array(s.utf8)[...]
         if let f = u.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { u = u.dropFirst() }
@@ -249,7 +278,7 @@ public enum YAMLScalar {
     /// `2001-12-14T00:00:00Z`). Nil when `s` is no timestamp.
     public static func timestamp(_ s: String) -> String? {
         let n = s.utf8.count
-        guard n >= 8, n <= 64 else { return nil }
+        guard n >= 8, n <= 64, s.utf8.dropFirst(4).first == UInt8(ascii: "-") else { return nil }
         let u = Array(s.utf8)
         guard u.count >= 8, u.count <= 64, u[4] == UInt8(ascii: "-") else { return nil }
         var i = 0

@@ -269,6 +269,32 @@ struct SplitMix {
         }
     }
 
+    /// `resolveNumber` refuses text `mayBeNumber` rules out without reading it; that is sound
+    /// only if the full reading refuses all such text too. Checked over every string of up to
+    /// three bytes from a mixed alphabet and over random longer ones.
+    @Test func numbersRuledOutEarlyAreNeverReadAsNumbers() {
+        let bytes = Array("0123456789+-._ eExXoObBiInNfFaAcCdDmMgGkK/".utf8)
+        var samples = ["100m", "128Mi", "1.0.0", "1.0.0-rc1", "0x1F", "0o17", "0b101", "-0x1f", "1_000.5e+3", "+12", "1e5", "0.5Gi", "3d",
+                       "0_x1F", "0_b1", "0_o7", "_0x10", "0x-1", "0xfF", "1_0", "0xg", "12f"]
+        for a in bytes { for b in bytes { for c in bytes { samples.append(String(decoding: [a, b, c], as: UTF8.self)) } } }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let n = Int.random(in: 4...16, using: &rng)
+            samples.append(String(decoding: (0..<n).map { _ in bytes.randomElement(using: &rng)! }, as: UTF8.self))
+        }
+        var ruledOut = 0, read = 0
+        for s in samples {
+            if YAMLScalar.readNumber(s) != nil { read += 1 }
+            guard !YAMLScalar.mayBeNumber(s) else { continue }
+            ruledOut += 1
+            #expect(YAMLScalar.readNumber(s) == nil, "\(s.debugDescription) is ruled out early but reads as a number")
+        }
+        #expect(ruledOut > 10_000 && read > 1_000, "the sample holds both kinds")
+        #expect(Value(YAMLScalar.resolvePlain("100m")) == "100m")
+        #expect(Value(YAMLScalar.resolvePlain("0x1F")) == .int(31))
+        #expect(Value(YAMLScalar.resolvePlain("1_000.5e+3")) == .double(1_000_500))
+    }
+
     /// `isAmbiguous` stops early on number-like text holding a byte outside the numeric
     /// alphabet; that is sound only if no such text is a number, a time or a base-60 form to
     /// any reader. Checked over every string of up to three bytes from a mixed alphabet and
