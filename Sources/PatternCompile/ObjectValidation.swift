@@ -24,6 +24,7 @@ public enum ObjectValidation {
         let scopes = crdScopes
         let checked = ParallelMap.map(objects) { o in checkOne(o, crdScopes: scopes) }
         var seen: [ObjectKey: Int] = [:]
+        seen.reserveCapacity(objects.count)
         for (i, o) in objects.enumerated() {
             out += checked[i].diagnostics
             guard checked[i].complete else { continue }
@@ -118,11 +119,16 @@ public enum ObjectValidation {
     /// are left to apply (they may exist in the cluster).
     public static func checkDependsOn(_ objects: [RenderedObject]) -> [Diagnostic] {
         var out: [Diagnostic] = []
+        // Which objects carry the annotation, on all cores; most renders have none, and then
+        // there is nothing to index.
+        let carriers = ParallelMap.map(objects) { $0.object.annotations[dependsOnAnnotation] != nil }
+        guard carriers.contains(true) else { return [] }
         var index: [ObjectKey: Int] = [:]
+        index.reserveCapacity(objects.count)
         for (i, o) in objects.enumerated() where index[o.key] == nil { index[o.key] = i }
         var edges: [[Int]] = Array(repeating: [], count: objects.count)
         var annotated: [Int] = []
-        for (i, o) in objects.enumerated() {
+        for (i, o) in objects.enumerated() where carriers[i] {
             guard let a = o.object.annotations[dependsOnAnnotation] else { continue }
             let at = SourceLocation(file: o.file, mark: a.mark.isKnown ? a.mark : o.object.mark)
             guard let text = a.string else {
@@ -218,12 +224,15 @@ public enum ObjectValidation {
 /// namespace, name and group, so the order never depends on file layout.
 public enum ApplyOrder {
     public static func sorted(_ objects: [RenderedObject]) -> [RenderedObject] {
-        objects.sorted { a, b in
-            let ra = KindTable.applyRank(a.key.kind), rb = KindTable.applyRank(b.key.kind)
-            if ra != rb { return ra < rb }
-            if a.key.kind != b.key.kind { return a.key.kind < b.key.kind }
-            return (a.key.namespace, a.key.name, a.key.group) < (b.key.namespace, b.key.name, b.key.group)
+        // Each kind's rank looked up once per object (on all cores), not twice per comparison.
+        let ranks = ParallelMap.map(objects) { KindTable.applyRank($0.key.kind) }
+        let order = objects.indices.sorted { i, j in
+            let a = objects[i].key, b = objects[j].key
+            if ranks[i] != ranks[j] { return ranks[i] < ranks[j] }
+            if a.kind != b.kind { return a.kind < b.kind }
+            return (a.namespace, a.name, a.group) < (b.namespace, b.name, b.group)
         }
+        return order.map { objects[$0] }
     }
 }
 

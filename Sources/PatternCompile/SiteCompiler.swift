@@ -73,7 +73,7 @@ public struct SiteCompiler: Sendable {
             var layoutDiagnostics: [Diagnostic] = []
             let argo = expandApplicationsStep(&objects, site: site, chain: chain, values: r.values, patternTree: workspace.tree, ref: nil,
                                               layoutDefault: r.applications, diagnostics: &layoutDiagnostics)
-            var rendered = try finish(objects, site: site, chain: chain, pattern: (r.pattern, r.version), components: [(r.component, [])],
+            var rendered = try finish(consume objects, site: site, chain: chain, pattern: (r.pattern, r.version), components: [(r.component, [])],
                                       provenance: Provenance(source: workspace.tree.displayName), warnings: r.warnings + argo.warnings,
                                       diagnostics: layoutDiagnostics, argo: argo)
             rendered.cluster.kubeVersion = rendered.cluster.kubeVersion ?? r.kubeVersion
@@ -283,7 +283,7 @@ public struct SiteCompiler: Sendable {
             }
             return out
         }
-        var rendered = try finish(objects, site: site, chain: chain, pattern: (pattern.name, pattern.version),
+        var rendered = try finish(consume objects, site: site, chain: chain, pattern: (pattern.name, pattern.version),
                                   components: active.map { c in (c.name, c.dependsOn.map(\.name)) }, provenance: provenance, warnings: warnings,
                                   diagnostics: diagnostics, argo: argo, disabledObjects: renderDisabled)
         rendered.chartComponents = active.filter { $0.chart != nil }.map(\.name)
@@ -292,11 +292,15 @@ public struct SiteCompiler: Sendable {
 
     /// Steps 6–7, shared by patterns and repository layouts: overlay patches, checks, order,
     /// labels, revision, the site's cluster and apply settings.
-    func finish(_ objects: [RenderedObject], site: String, chain: [OverlaySpec], pattern: (name: String, version: String?),
+    ///
+    /// `objects` is consumed: held only here, each object is labelled in place (a caller
+    /// still holding them would make every object's maps copied, and the old ones freed on
+    /// one core when the caller lets go).
+    func finish(_ objects: consuming [RenderedObject], site: String, chain: [OverlaySpec], pattern: (name: String, version: String?),
                 components deps: [(name: String, dependsOn: [String])], provenance: Provenance,
                 warnings: [Diagnostic], diagnostics: [Diagnostic], argo: ApplicationStepResult,
                 disabledObjects renderDisabled: () -> [(object: Value, component: String)] = { [] }) throws(Diagnostics) -> RenderedSite {
-        var objects = objects, warnings = warnings, diagnostics = diagnostics
+        var warnings = warnings, diagnostics = diagnostics
         let siteOverlay = chain.last!
         var clusterLabels = Object()
         for o in chain { for (k, v) in o.cluster.labels.sorted(by: { $0.key < $1.key }) { clusterLabels[k] = .string(v) } }
@@ -311,9 +315,7 @@ public struct SiteCompiler: Sendable {
         if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
 
         // 7. Validate, order, label, hash.
-        for i in objects.indices {
-            objects[i].key = objects[i].object.objectKey ?? objects[i].key
-        }
+        _ = ParallelMap.update(&objects) { o in o.key = o.object.objectKey ?? o.key }
         diagnostics += ObjectValidation.check(objects)
         diagnostics += ObjectValidation.checkDependsOn(objects)
         if !diagnostics.isEmpty { throw Diagnostics(diagnostics) }
