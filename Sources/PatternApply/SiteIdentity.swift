@@ -6,17 +6,20 @@ import PatternRecord
 /// every object (`pattern.dev/owner`, ApplySet `part-of`), the selector Observe lists with, and
 /// the inventory/ledger names.
 public struct SiteIdentity: Sendable, Hashable {
-    public var pattern: String { didSet { applySetID = emptyInventory.applySetID } }
-    public var site: String { didSet { applySetID = emptyInventory.applySetID } }
+    public var pattern: String { didSet { applySetID = emptyInventory.applySetID; ownerValue = Ownership.ownerValue(pattern: pattern, site: site) } }
+    public var site: String { didSet { applySetID = emptyInventory.applySetID; ownerValue = Ownership.ownerValue(pattern: pattern, site: site) } }
     /// Namespace holding the inventory and ledger ConfigMaps.
     public var recordNamespace: String { didSet { applySetID = emptyInventory.applySetID } }
     /// The ApplySet id of the site's inventory (`applyset.kubernetes.io/part-of` of every
     /// member): a SHA-256 of the inventory's name, made once, not once per object.
     public private(set) var applySetID: String = ""
+    /// The `pattern.dev/owner` value of every member (`Ownership.ownerValue`), made once.
+    public private(set) var ownerValue: String = ""
 
     public init(pattern: String, site: String, recordNamespace: String = Inventory.defaultNamespace) {
         self.pattern = pattern; self.site = site; self.recordNamespace = recordNamespace
         applySetID = emptyInventory.applySetID
+        ownerValue = Ownership.ownerValue(pattern: pattern, site: site)
     }
 
     public init(_ r: RenderedSite, recordNamespace: String = Inventory.defaultNamespace) {
@@ -30,13 +33,13 @@ public struct SiteIdentity: Sendable, Hashable {
 
     /// True when a live object carries this site's owner label (prune never touches others).
     public func owns(_ live: Value) -> Bool {
-        live.labels[Ownership.ownerLabel]?.string == Ownership.ownerValue(pattern: pattern, site: site)
+        live.labels[Ownership.ownerLabel]?.string == ownerValue
     }
 
     /// The object as it is applied: the render plus the member labels, without fields whose
     /// value is null (see `NullFields`).
     public func prepare(_ object: Value) -> Value {
-        var v = Ownership.withMemberLabels(NullFields.dropped(object), pattern: pattern, site: site, applySetID: applySetID)
+        var v = Ownership.withMemberLabels(NullFields.dropped(object), ownerValue: ownerValue, applySetID: applySetID)
         v[path: ["metadata", "annotations", LabelKeys.appliedHash]] = .string(SiteIdentity.configHash(v))
         return v
     }
@@ -45,22 +48,10 @@ public struct SiteIdentity: Sendable, Hashable {
     /// rendered-revision annotations. Keys are written in the render's own (deterministic)
     /// order: a different order only costs the full removal check, never a wrong answer.
     static func configHash(_ object: Value) -> String {
-        var v = object
-        v.withObject { o in
-            o.modify("metadata") { m in
-                m?.withObject { mo in
-                    mo.modify("annotations") { a in
-                        a?.withObject { ao in
-                            ao.removeValue(forKey: LabelKeys.appliedHash)
-                            ao.removeValue(forKey: LabelKeys.revision)
-                        }
-                    }
-                }
-            }
-        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1024)
-        JSONWriter.write(v, into: &bytes)
+        // Written with the two annotations left out, rather than removed from a copy.
+        JSONWriter.write(object, omittingAnnotations: [LabelKeys.appliedHash, LabelKeys.revision], into: &bytes)
         return String(SHA256.hex(bytes).prefix(16))
     }
 }

@@ -25,6 +25,45 @@ public enum JSONWriter {
         write(v, options: options, level: 0, into: &out)
     }
 
+    /// Compact JSON of `v` as if the `metadata.annotations` keys in `omitted` had been removed
+    /// first (and a `metadata` or `annotations` that is not a map replaced by an empty one, as
+    /// removing through them does), without copying any of `v`'s maps.
+    public static func write(_ v: Value, omittingAnnotations omitted: [String], into out: inout [UInt8]) {
+        guard case .object(let top) = v.kind else { write(v, into: &out); return }
+        let options = Options()
+        out.append(UInt8(ascii: "{"))
+        var n = 0
+        top.forEachEntry(sorted: false) { k, item in
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            n += 1
+            writeString(k, into: &out)
+            out.append(UInt8(ascii: ":"))
+            guard k == "metadata" else { write(item, options: options, level: 1, into: &out); return }
+            out.append(UInt8(ascii: "{"))
+            var m = 0
+            (item.object ?? Object()).forEachEntry(sorted: false) { mk, mitem in
+                if m > 0 { out.append(UInt8(ascii: ",")) }
+                m += 1
+                writeString(mk, into: &out)
+                out.append(UInt8(ascii: ":"))
+                guard mk == "annotations" else { write(mitem, options: options, level: 2, into: &out); return }
+                out.append(UInt8(ascii: "{"))
+                var a = 0
+                (mitem.object ?? Object()).forEachEntry(sorted: false) { ak, aitem in
+                    if omitted.contains(ak) { return }
+                    if a > 0 { out.append(UInt8(ascii: ",")) }
+                    a += 1
+                    writeString(ak, into: &out)
+                    out.append(UInt8(ascii: ":"))
+                    write(aitem, options: options, level: 3, into: &out)
+                }
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     private static func newline(_ options: Options, _ level: Int, _ out: inout [UInt8]) {
         guard options.indent > 0 else { return }
         out.append(10)

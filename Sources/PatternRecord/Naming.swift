@@ -41,11 +41,15 @@ public enum Ownership {
     }
 
     public static func isValidLabelValue(_ s: String) -> Bool {
-        if s.isEmpty { return true }
-        guard s.utf8.count <= 63 else { return false }
-        let ok = s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
-        guard ok, let f = s.first, let l = s.last else { return false }
-        return f.isLetter || f.isNumber ? (l.isLetter || l.isNumber) : false
+        let u = s.utf8
+        guard let f = u.first, let l = u.last else { return true }
+        guard u.count <= 63 else { return false }
+        func alphanumeric(_ c: UInt8) -> Bool {
+            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+        }
+        for c in u where !alphanumeric(c) && c != UInt8(ascii: "-") && c != UInt8(ascii: "_") && c != UInt8(ascii: ".") { return false }
+        return alphanumeric(f) && alphanumeric(l)
     }
 
     /// A DNS-1123 subdomain name `<prefix>-<parts joined by ->` (lowercase, ≤ 253), hashed
@@ -73,10 +77,37 @@ public enum Ownership {
     /// `object` with the member labels added (other labels kept). Use this on rendered objects
     /// before both diff and apply, so the labels are part of what is owned and compared.
     public static func withMemberLabels(_ object: Value, pattern: String, site: String, applySetID: String) -> Value {
+        withMemberLabels(object, ownerValue: ownerValue(pattern: pattern, site: site), applySetID: applySetID)
+    }
+
+    /// `withMemberLabels` with the owner label value already made (`ownerValue(pattern:site:)`,
+    /// once per site rather than once per object). The object's maps are changed in place
+    /// when `object` holds the only reference to them.
+    public static func withMemberLabels(_ object: Value, ownerValue: String, applySetID: String) -> Value {
         var o = object
-        var labels = o[path: ["metadata", "labels"]]?.object ?? Object()
-        for (k, v) in memberLabels(pattern: pattern, site: site, applySetID: applySetID) { labels[k] = .string(v) }
-        o[path: ["metadata", "labels"]] = .object(labels)
+        guard o.object != nil else {
+            var labels = o[path: ["metadata", "labels"]]?.object ?? Object()
+            labels[managedByLabel] = .string(managedByValue)
+            labels[ownerLabel] = .string(ownerValue)
+            labels[applySetPartOfLabel] = .string(applySetID)
+            o[path: ["metadata", "labels"]] = .object(labels)
+            return o
+        }
+        o.withObject { top in
+            top.modify("metadata") { m in
+                if m == nil || m!.object == nil { m = .emptyObject }
+                m!.withObject { meta in
+                    meta.modify("labels") { l in
+                        if l == nil || l!.object == nil { l = .emptyObject }
+                        l!.withObject { labels in
+                            labels.set(managedByLabel, .string(managedByValue))
+                            labels.set(ownerLabel, .string(ownerValue))
+                            labels.set(applySetPartOfLabel, .string(applySetID))
+                        }
+                    }
+                }
+            }
+        }
         return o
     }
 
