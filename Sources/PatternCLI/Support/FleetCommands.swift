@@ -142,7 +142,7 @@ struct FleetRun: @unchecked Sendable {
             r.detail = t.chainErrors.map(\.description).joined(separator: "\n")
             failed[t.name] = r
         }
-        let (sites, items, recorders) = RenderRecord.compile(targets.filter { failed[$0.name] == nil }.map(\.name), repo: repo)
+        let (sites, items, recorders) = RenderRecord.compile(targets.filter { failed[$0.name] == nil }.map(\.name), repo: repo.context)
         var rendered: [String: RenderedSite] = [:]
         for r in sites { rendered[r.site] = r }
         var errorsBySite: [String: [Diagnostic]] = [:]
@@ -220,9 +220,9 @@ struct FleetRun: @unchecked Sendable {
         case .failure(let f): return .failure(f)
         case .success(let engine):
             do {
-                let repo = self.repo
+                let repo = self.repo.context
                 let (site, releases) = try await SourceRecorder.$current.withValue(recorder) {
-                    try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repo, offline: repo.source.offline)
+                    try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repo, offline: repo.offline)
                 }
                 return .success((engine, site, releases))
             } catch {
@@ -356,7 +356,7 @@ extension FleetRun {
         }
         do {
             // Against what was last applied, as `pattern drift <site>`: that entry rendered again.
-            nonisolated(unsafe) let repo = self.repo
+            let repo = self.repo.context
             let name = site.site
             let report = try await engine.drift(site, namespaces: cluster.observedNamespaces(for: site), lastApplied: { entry in
                 try? Rollback.applied(entry, site: name, repo: repo, current: { nil }).get()
