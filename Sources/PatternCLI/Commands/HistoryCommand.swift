@@ -166,10 +166,8 @@ public struct HistoryCommand: AsyncParsableCommand {
         let sites: [String]
         if selector != nil {
             // The same site choice as the fleet forms of diff, apply and drift.
-            var f = FleetOptions()
-            f.all = all
-            f.selector = selector
-            let chosen = try FleetRun(repo: repoOptions, cluster: self.cluster, fleet: f, output: output).targets(targets)
+            let chosen = try FleetRun(repo: repoOptions.context, cluster: self.cluster.settings, fleet: FleetSelection(all: all, selector: selector),
+                                      output: output).targets(targets)
             // A site whose overlay chain does not load cannot be placed on a cluster here.
             let broken = chosen.flatMap(\.chainErrors)
             if !broken.isEmpty { Output.report(broken); throw ExitCode(2) }

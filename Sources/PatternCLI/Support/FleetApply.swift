@@ -43,7 +43,7 @@ extension FleetRun {
         let byName = Self.index(targets)
         let prepared = FleetBox<FleetPrepared>()
         // The overlay checkout, once for every site's ledger entry.
-        let overlay = base.dryRun ? nil : RenderRecord.overlay(repo.context)
+        let overlay = base.dryRun ? nil : RenderRecord.overlay(repo)
         // 1. Preview: connect, probe, refine chart releases, check the controller, diff.
         let preview = await FleetRunner.run(targets.map(\.site), limits: limits) { s in
             let t = byName[s.name]!
@@ -105,7 +105,7 @@ extension FleetRun {
         do {
             var options = applyOptions(base, site: site, pruneKinds: pruneKinds)
             if !base.dryRun, let recorder {
-                options.render = RenderRecord.make(site, repo: repo.context, recorder: recorder, releases: releases, overlay: overlay)
+                options.render = RenderRecord.make(site, repo: repo, recorder: recorder, releases: releases, overlay: overlay)
             }
             if !base.dryRun && !overrideController {
                 let claimants = try await SiteClaims.claimants(engine.client, pattern: site.pattern, site: site.site, recordNamespace: engine.records.namespace)
