@@ -105,15 +105,15 @@ public struct ApplyCommand: AsyncParsableCommand {
         if fleet.isFleet(sites) { return try await runFleet() }
         let recorder = SourceRecorder()
         let (installRender, engine, prefetch) = try await SourceRecorder.$current.withValue(recorder) {
-            try await cluster.renderPrefetching(site, repo: repoOptions, errorExit: 1)
+            try await cluster.renderPrefetching(site, repo: repoOptions.context, errorExit: 1)
         }
         defer { prefetch?.cancel() }
         let (rendered, releases) = try await SourceRecorder.$current.withValue(recorder) {
-            try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
+            try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repoOptions.context, offline: repoOptions.source.offline)
         }
         var options = commonOptions()
         // Made only when a ledger entry is written (a no-op apply writes none).
-        options.deferredRender = RenderRecord.deferred(rendered, repo: repoOptions, recorder: recorder, releases: releases)
+        options.deferredRender = RenderRecord.deferred(rendered, repo: repoOptions.context, recorder: recorder, releases: releases)
         if let kinds = pruneKinds.isEmpty ? rendered.apply.pruneKinds : pruneKinds { options.pruneKinds = Set(kinds.map(GroupKind.parse)) }
         options.namespaces = cluster.observedNamespaces(for: rendered)
         options.wait = !noWait

@@ -64,9 +64,9 @@ public struct DiffCommand: AsyncParsableCommand {
         if fleet.isFleet(sites) {
             return try await FleetRun(repo: repoOptions, cluster: cluster, fleet: fleet, output: output).diff(sites, serverSide: serverSide)
         }
-        let (installRender, engine, prefetch) = try await cluster.renderPrefetching(site, repo: repoOptions, errorExit: 2)
+        let (installRender, engine, prefetch) = try await cluster.renderPrefetching(site, repo: repoOptions.context, errorExit: 2)
         defer { prefetch?.cancel() }
-        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions, offline: repoOptions.source.offline)
+        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions.context, offline: repoOptions.source.offline)
         do {
             let read = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered), prefetch: prefetch)
             KeepUntilExit.keep(read, rendered, installRender)

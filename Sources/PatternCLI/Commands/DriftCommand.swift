@@ -69,10 +69,10 @@ public struct DriftCommand: AsyncParsableCommand {
         if fleet.isFleet(sites) {
             return try await FleetRun(repo: repoOptions, cluster: cluster, fleet: fleet, output: output).drift(sites)
         }
-        let (rendered, engine, prefetch) = try await cluster.renderPrefetching(site, repo: repoOptions, errorExit: 2, readingCluster: false)
+        let (rendered, engine, prefetch) = try await cluster.renderPrefetching(site, repo: repoOptions.context, errorExit: 2, readingCluster: false)
         defer { prefetch?.cancel() }
-        // Option groups are plain values, read (never written) by the recovery below.
-        nonisolated(unsafe) let repo = repoOptions
+        // The recovery below runs in the engine's tasks: it takes the repository as a plain value.
+        let repo = repoOptions.context
         let name = rendered.site
         do {
             // Asked only when the render is not what was last applied: that entry rendered again.

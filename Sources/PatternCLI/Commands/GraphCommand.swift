@@ -53,13 +53,13 @@ public struct GraphCommand: AsyncParsableCommand {
         let rendered: RenderedSite
         var states: [ObjectKey: GraphState]?
         if state {
-            let (r, engine) = try cluster.renderAndConnect(site, repo: repoOptions, errorExit: 2)
+            let (r, engine) = try cluster.renderAndConnect(site, repo: repoOptions.context, errorExit: 2)
             rendered = r
             do { states = try await Self.states(rendered, engine: engine, namespaces: cluster.observedNamespaces(for: rendered)) } catch {
                 throw ClusterOptions.reported(error, exit: 2)
             }
         } else {
-            rendered = try renderOne(site, repo: repoOptions)
+            rendered = try renderOne(site, repo: repoOptions.context)
         }
         let plan = try ApplyEngine.plan(rendered)
         let components = Dictionary(rendered.objects.map { ($0.key, $0.component) }, uniquingKeysWith: { a, _ in a })

@@ -89,7 +89,7 @@ public struct HistoryCommand: AsyncParsableCommand {
     /// One site's ledger, found by the site label in the record namespace: no render and no
     /// checkout needed (the checkout, when it has the site, names its context and namespace).
     func runOne(_ site: String) async throws {
-        let engine = try Rollback.connect(site: site, repo: repoOptions, cluster: cluster)
+        let engine = try Rollback.connect(site: site, repo: repoOptions.context, cluster: cluster.settings)
         let entries = try await Rollback.find(site: site, engine: engine)?.ledger.entries ?? []
         switch output {
         case .json, .yaml: Output.document(MachineReport.history(entries), output)
@@ -100,7 +100,7 @@ public struct HistoryCommand: AsyncParsableCommand {
 
     func runDiff() async throws {
         let site = targets[0]
-        let engine = try Rollback.connect(site: site, repo: repoOptions, cluster: cluster)
+        let engine = try Rollback.connect(site: site, repo: repoOptions.context, cluster: cluster.settings)
         let ledger = try await Rollback.load(site: site, engine: engine).ledger
         let a: LedgerEntry, b: LedgerEntry
         if targets.count == 3 {
@@ -127,15 +127,15 @@ public struct HistoryCommand: AsyncParsableCommand {
         // again from the cache, or the checkout as it is now), never a render of its commit
         // that gives another revision (an apply from uncommitted changes).
         var current: RenderedSite?? = nil
-        let repo = repoOptions
+        let repo = repoOptions.context
         func checkout() -> RenderedSite? {
             if let c = current { return c }
             let r = try? renderOne(site, repo: repo)
             current = .some(r)
             return r
         }
-        let ra = Rollback.applied(a, site: site, repo: repoOptions, current: checkout)
-        let rb = a.revision == b.revision ? ra : Rollback.applied(b, site: site, repo: repoOptions, current: checkout)
+        let ra = Rollback.applied(a, site: site, repo: repo, current: checkout)
+        let rb = a.revision == b.revision ? ra : Rollback.applied(b, site: site, repo: repo, current: checkout)
         guard case .success(let oldSite) = ra, case .success(let newSite) = rb else {
             var lost: [Rollback.Unrecoverable] = []
             for r in [ra, rb] { if case .failure(let u) = r, !lost.contains(where: { $0.seq == u.seq }) { lost.append(u) } }
@@ -166,10 +166,8 @@ public struct HistoryCommand: AsyncParsableCommand {
         let sites: [String]
         if selector != nil {
             // The same site choice as the fleet forms of diff, apply and drift.
-            var f = FleetOptions()
-            f.all = all
-            f.selector = selector
-            let chosen = try FleetRun(repo: repoOptions, cluster: cluster, fleet: f, output: output).targets(targets)
+            let chosen = try FleetRun(repo: repoOptions.context, cluster: self.cluster.settings, fleet: FleetSelection(all: all, selector: selector),
+                                      output: output).targets(targets)
             // A site whose overlay chain does not load cannot be placed on a cluster here.
             let broken = chosen.flatMap(\.chainErrors)
             if !broken.isEmpty { Output.report(broken); throw ExitCode(2) }
@@ -178,9 +176,8 @@ public struct HistoryCommand: AsyncParsableCommand {
             sites = all ? try repoOptions.workspace.siteNames() : targets
         }
         let cutoff = since.flatMap(HistoryCommand.seconds).map { HistoryCommand.rfc3339(time(nil) - $0) }
-        // Option groups are plain values read concurrently, never written.
-        nonisolated(unsafe) let repo = repoOptions
-        nonisolated(unsafe) let cluster = self.cluster
+        // Sites are read in child tasks: they take the options as plain `Sendable` values.
+        let repo = repoOptions.context, cluster = self.cluster.settings
         var rows: [HistoryReport.SiteEntry] = [], failures: [Diagnostic] = []
         // Sites are read concurrently, at most 8 at a time.
         try await withThrowingTaskGroup(of: (String, Result<Ledger?, Diagnostic>).self) { group in

@@ -61,8 +61,8 @@ public struct RollbackCommand: AsyncParsableCommand {
 
     public func run() async throws {
         // Errors (Diagnostic/Diagnostics with a fix) are printed by PatternMain, exit 1; nothing is written.
-        let engine = try Rollback.connect(site: site, repo: repoOptions, cluster: cluster)
-        let plan = try Rollback.prepare(try await Rollback.load(site: site, engine: engine), to: to, repo: repoOptions, force: force)
+        let engine = try Rollback.connect(site: site, repo: repoOptions.context, cluster: cluster.settings)
+        let plan = try Rollback.prepare(try await Rollback.load(site: site, engine: engine), to: to, repo: repoOptions.context, force: force)
         let t = plan.target
         Output.err("rolling back \(site) to entry \(t.seq) (\(t.time), revision \(Revision.short(t.revision))"
                    + (t.source.commit.isEmpty ? "" : ", pattern commit \(t.source.commit.prefix(12))")

@@ -111,7 +111,7 @@ public struct RolloutCommand: AsyncParsableCommand {
     static func runner(_ options: Options, plan: RolloutPlan, store: ConfigMapRolloutStore, noPrune: Bool,
                        poll: Double, sourceRef: String?, overrideController: Bool) async throws -> (runner: RolloutRunner, digest: String) {
         let names = plan.waves.flatMap(\.sites)
-        let repo = options.repoOptions
+        let repo = options.repoOptions.context
         let pin = try sourceRef.map { try RolloutCommand.pin($0, sites: names, repo: repo) }
         let (rendered, items, firstRecorders) = RenderRecord.compile(names, repo: repo, revision: pin)
         var recorders = firstRecorders
@@ -160,10 +160,9 @@ public struct RolloutCommand: AsyncParsableCommand {
         if !overrideController { try await refuseManaged(sites) }
         // A failed wave's site goes back through the ledger rollback of `pattern rollback`: the
         // entry with the revision it had before, rendered again offline and checked against it.
-        nonisolated(unsafe) let repoCopy = repo
         var clusterSites = ClusterRolloutSites(sites: sites, revert: { site, cs, revision in
             do {
-                let r = try await Rollback.rollback(site: site, to: .id(revision), repo: repoCopy, engine: cs.engine, options: cs.options)
+                let r = try await Rollback.rollback(site: site, to: .id(revision), repo: repo, engine: cs.engine, options: cs.options)
                 return r.succeeded ? .ok(revision) : .failed("rollback to \(Revision.short(revision)) failed: \(r.failed.count) object(s) failed")
             } catch {
                 return .failed("rollback to \(Revision.short(revision)) failed: \(error)")
@@ -224,7 +223,7 @@ public struct RolloutCommand: AsyncParsableCommand {
     /// `--revision`: the git revision every site's git pattern source is rendered at. Every
     /// site of the rollout must take its pattern from git (a pattern in the repository itself
     /// has no revision to choose; roll out a commit of the repository by checking it out).
-    static func pin(_ ref: String, sites: [String], repo: RepoOptions) throws -> RenderRecord.SourceRevision {
+    static func pin(_ ref: String, sites: [String], repo: RepoContext) throws -> RenderRecord.SourceRevision {
         var urls = Set<String>()
         var local: [String] = []
         for s in Set(sites).sorted() {

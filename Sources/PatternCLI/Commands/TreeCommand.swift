@@ -26,7 +26,7 @@ public struct TreeCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let rendered = try renderOne(site, repo: repoOptions)
+        let rendered = try renderOne(site, repo: repoOptions.context)
         switch output {
         case .text: Output.out(TreeCommand.text(rendered))
         case .json: Output.out(JSONWriter.string(TreeCommand.document(rendered), options: .init(indent: 2)) + "\n")

@@ -16,7 +16,7 @@ enum ChartReleaseRecords {
     /// and the inventory (two GETs/LISTs, only for sites with charts); the site is compiled
     /// again only when a chart component is an upgrade (twice when the last apply's revision
     /// is tried and something else changed).
-    static func refine(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions, offline: Bool = true) async throws -> RenderedSite {
+    static func refine(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoContext, offline: Bool = true) async throws -> RenderedSite {
         try await refineWithReleases(rendered, engine: engine, repo: repo, offline: offline).0
     }
 
@@ -36,7 +36,7 @@ enum ChartReleaseRecords {
     }
 
     /// `refine`, also returning the `.Release` choices made (the ledger records them).
-    static func refineWithReleases(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoOptions,
+    static func refineWithReleases(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoContext,
                                    offline: Bool = true) async throws -> (RenderedSite, ChartReleases) {
         let choice = await self.choice(rendered, engine: engine)
         return try await choice.render(installed: rendered) { (releases: ChartReleases) async throws -> RenderedSite in

@@ -24,6 +24,50 @@ public struct ClusterOptions: ParsableArguments {
 
     public init() {}
 
+    /// The parsed options as plain values: what code running concurrently (fleet tasks,
+    /// `pattern history --all`) takes instead of the option group, which is not `Sendable`.
+    public var settings: ClusterSettings {
+        ClusterSettings(kubeconfig: kubeconfig, context: context, recordNamespace: recordNamespace, namespaces: namespaces,
+                        allowOtherContext: allowOtherContext)
+    }
+
+    /// A client for `site`'s cluster (see `ClusterSettings.client(for:)`).
+    public func client(for site: RenderedSite) throws -> KubeClient { try settings.client(for: site) }
+
+    /// A client for the site named `site` whose overlays name `siteContext`.
+    func client(site: String, siteContext: String?) throws -> KubeClient { try settings.client(site: site, siteContext: siteContext) }
+
+    /// `--record-namespace`, else the site's `apply.recordNamespace`, else `pattern-system`.
+    func recordNamespace(for site: RenderedSite) -> String { settings.recordNamespace(for: site) }
+
+    /// `--namespace`, else the site's `apply.namespaces`; nil: the whole cluster.
+    func observedNamespaces(for site: RenderedSite) -> [String]? { settings.observedNamespaces(for: site) }
+}
+
+/// The cluster options as plain values: which kubeconfig and context, where the records are,
+/// which namespaces are observed. A `Sendable` value, so concurrent code can hold it.
+public struct ClusterSettings: Sendable {
+    /// `--kubeconfig`; nil: `$KUBECONFIG`, then `~/.kube/config`.
+    public var kubeconfig: String?
+    /// `--context`; nil: the site's `cluster.context`, else the current context.
+    public var context: String?
+    /// `--record-namespace`; nil: the site's `apply.recordNamespace`, else `pattern-system`.
+    public var recordNamespace: String?
+    /// `--namespace` (repeatable); empty: the site's `apply.namespaces`.
+    public var namespaces: [String]
+    /// `--allow-other-context`.
+    public var allowOtherContext: Bool
+
+    /// Settings as the options give them; the defaults are those of no options.
+    public init(kubeconfig: String? = nil, context: String? = nil, recordNamespace: String? = nil, namespaces: [String] = [],
+                allowOtherContext: Bool = false) {
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.recordNamespace = recordNamespace
+        self.namespaces = namespaces
+        self.allowOtherContext = allowOtherContext
+    }
+
     /// A client for `site`'s cluster. A site that names a context must find it: applying one
     /// site's manifests to whatever context happens to be current is how clusters get broken.
     /// `--context` naming another context than the site's needs `--allow-other-context`.
@@ -48,9 +92,7 @@ public struct ClusterOptions: ParsableArguments {
             throw Diagnostic.error("cannot configure the cluster connection: \(error)", fix: "check --kubeconfig/--context")
         }
     }
-}
 
-extension ClusterOptions {
     /// `--record-namespace`, else the site's `apply.recordNamespace`, else `pattern-system`.
     func recordNamespace(for site: RenderedSite) -> String {
         recordNamespace ?? site.apply.recordNamespace ?? Inventory.defaultNamespace
@@ -63,7 +105,7 @@ extension ClusterOptions {
 }
 
 /// Renders one site for a cluster command; compile errors exit (nothing is written).
-func renderOne(_ site: String, repo: RepoOptions) throws -> RenderedSite {
+func renderOne(_ site: String, repo: RepoContext) throws -> RenderedSite {
     guard case .site(let name) = RenderTarget.parse(site, repo: repo.repo) else {
         throw Diagnostic.error("'\(site)' is a Kustomize directory; cluster commands take a site", fix: "name a site in overlays/")
     }
@@ -80,8 +122,8 @@ extension ClusterOptions {
     /// a site whose `cluster.helm` reads the cluster (`lookup: live`, `capabilities: discover`)
     /// is compiled with its charts fed from the cluster and the reads recorded in the cache
     /// (see `HelmClusterReading`); with `--offline`, or for other sites, the recording replays.
-    func renderReadingCluster(_ site: String, repo: RepoOptions, errorExit: Int32) async throws -> (RenderedSite, ApplyEngine) {
-        guard !repo.source.offline, case .site(let name) = RenderTarget.parse(site, repo: repo.repo),
+    func renderReadingCluster(_ site: String, repo: RepoContext, errorExit: Int32) async throws -> (RenderedSite, ApplyEngine) {
+        guard !repo.offline, case .site(let name) = RenderTarget.parse(site, repo: repo.repo),
               let chain = try? repo.workspace.overlayChain(name) else {
             return try renderAndConnect(site, repo: repo, errorExit: errorExit)
         }
@@ -105,10 +147,10 @@ extension ClusterOptions {
     /// connection cannot be configured before the render take the sequential path (nil).
     /// `readingCluster: false` (drift): the render replays recorded cluster reads, as
     /// `renderAndConnect`.
-    func renderPrefetching(_ site: String, repo: RepoOptions, errorExit: Int32,
+    func renderPrefetching(_ site: String, repo: RepoContext, errorExit: Int32,
                            readingCluster: Bool = true) async throws -> (RenderedSite, ApplyEngine, ObservePrefetch?) {
         guard case .site(let name) = RenderTarget.parse(site, repo: repo.repo), let chain = try? repo.workspace.overlayChain(name),
-              !readingCluster || repo.source.offline || !OverlaySpec.helmSettings(chain).readsCluster,
+              !readingCluster || repo.offline || !OverlaySpec.helmSettings(chain).readsCluster,
               let ahead = readAhead(name, chain: chain, workspace: repo.workspace),
               let client = try? client(site: name, siteContext: ahead.context) else {
             let (rendered, engine) = readingCluster ? try await renderReadingCluster(site, repo: repo, errorExit: errorExit)
@@ -150,7 +192,7 @@ extension ClusterOptions {
         return ExitCode(exit)
     }
 
-    func renderAndConnect(_ site: String, repo: RepoOptions, errorExit: Int32) throws -> (RenderedSite, ApplyEngine) {
+    func renderAndConnect(_ site: String, repo: RepoContext, errorExit: Int32) throws -> (RenderedSite, ApplyEngine) {
         do {
             let rendered = try renderOne(site, repo: repo)
             return (rendered, ApplyEngine(client: try client(for: rendered), recordNamespace: recordNamespace(for: rendered)))

@@ -32,6 +32,20 @@ public struct FleetOptions: ParsableArguments {
     /// True when the command runs over a fleet: several sites, `--all` or `--selector`. One
     /// named site without either keeps the single-site command exactly as it was.
     func isFleet(_ sites: [String]) -> Bool { all || selector != nil || sites.count > 1 }
+
+    /// The parsed options as plain values (the option group is not `Sendable`).
+    var selection: FleetSelection {
+        FleetSelection(all: all, selector: selector, parallel: parallel, perCluster: perCluster, detail: detail)
+    }
+}
+
+/// `FleetOptions` as plain values: which sites, how many at once, how much detail.
+struct FleetSelection: Sendable {
+    var all = false
+    var selector: String?
+    var parallel = 8
+    var perCluster = 1
+    var detail = false
 }
 
 /// One selected site: its name and where it goes.
@@ -56,14 +70,25 @@ struct FleetCompiled: Sendable {
 }
 
 /// The shared steps of the fleet forms of diff, apply and drift: choose the sites, compile
-/// them, connect, probe, run bounded, print one matrix.
-/// `@unchecked`: the parsed option structs (ArgumentParser property wrappers) are not declared
-/// `Sendable`; a `FleetRun` only reads them, and never changes them after parsing.
-struct FleetRun: @unchecked Sendable {
-    let repo: RepoOptions
-    let cluster: ClusterOptions
-    let fleet: FleetOptions
+/// them, connect, probe, run bounded, print one matrix. It holds the options as plain
+/// `Sendable` values, so its per-site tasks share nothing mutable.
+struct FleetRun: Sendable {
+    let repo: RepoContext
+    let cluster: ClusterSettings
+    let fleet: FleetSelection
     let output: ReportFormat
+
+    init(repo: RepoContext, cluster: ClusterSettings, fleet: FleetSelection, output: ReportFormat) {
+        self.repo = repo
+        self.cluster = cluster
+        self.fleet = fleet
+        self.output = output
+    }
+
+    /// A run with the values of the parsed options.
+    init(repo: RepoOptions, cluster: ClusterOptions, fleet: FleetOptions, output: ReportFormat) {
+        self.init(repo: repo.context, cluster: cluster.settings, fleet: fleet.selection, output: output)
+    }
 
     /// Site names from the arguments, `--all` and `--selector`, in repository order for
     /// `--all`/`--selector`, else as given (duplicates dropped).
@@ -222,7 +247,7 @@ struct FleetRun: @unchecked Sendable {
             do {
                 let repo = self.repo
                 let (site, releases) = try await SourceRecorder.$current.withValue(recorder) {
-                    try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repo, offline: repo.source.offline)
+                    try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repo, offline: repo.offline)
                 }
                 return .success((engine, site, releases))
             } catch {
@@ -356,7 +381,7 @@ extension FleetRun {
         }
         do {
             // Against what was last applied, as `pattern drift <site>`: that entry rendered again.
-            nonisolated(unsafe) let repo = self.repo
+            let repo = self.repo
             let name = site.site
             let report = try await engine.drift(site, namespaces: cluster.observedNamespaces(for: site), lastApplied: { entry in
                 try? Rollback.applied(entry, site: name, repo: repo, current: { nil }).get()

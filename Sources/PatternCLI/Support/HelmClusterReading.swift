@@ -11,10 +11,7 @@ import PatternController
 /// too). What was read is stored in the site's cache (mode 0600) so `pattern render` and
 /// `--offline` replay it byte for byte.
 enum HelmClusterReading {
-
     /// `<cache>/helm-reads/<repo hash>-<site>.json`.
-    static func recordPath(_ site: String, repo: RepoOptions) -> String { recordPath(site, repo: repo.context) }
-
     static func recordPath(_ site: String, repo: RepoContext) -> String {
         let dir = repo.cacheDir ?? SourceCache.defaultDirectory()
         let root = FileSystem.realpath(repo.repo) ?? repo.repo
@@ -23,10 +20,6 @@ enum HelmClusterReading {
     }
 
     /// The recorded reads of `site`, nil when none are recorded.
-    static func load(_ site: String, repo: RepoOptions) throws(Diagnostic) -> HelmClusterReads? {
-        try load(site, repo: repo.context)
-    }
-
     static func load(_ site: String, repo: RepoContext) throws(Diagnostic) -> HelmClusterReads? {
         let path = recordPath(site, repo: repo)
         guard FileSystem.exists(path) else { return nil }
@@ -41,7 +34,7 @@ enum HelmClusterReading {
 
     /// Stores `reads` (only the owner may read them: they can hold Secret data when the site
     /// allows `lookupSecrets`).
-    static func save(_ reads: HelmClusterReads, repo: RepoOptions) throws {
+    static func save(_ reads: HelmClusterReads, repo: RepoContext) throws {
         let path = recordPath(reads.site, repo: repo)
         let dir = String(path[..<path.lastIndex(of: "/")!])
         try FileSystem.makeDirectories(dir)
@@ -52,13 +45,13 @@ enum HelmClusterReading {
     /// Compiles `site` reading its cluster through `client` (when its `cluster.helm` reads the
     /// cluster; passes and bounds: `HelmClusterReader`), records what was read, and prints the
     /// render's warnings. Compile problems are printed and thrown as `ReportedFailure`.
-    static func compile(_ site: String, repo: RepoOptions, client: KubeClient, settings: HelmClusterSettings,
+    static func compile(_ site: String, repo: RepoContext, client: KubeClient, settings: HelmClusterSettings,
                         chartReleases: ChartReleases = .install) async throws -> RenderedSite {
         var reads = HelmClusterReads(site: site)
         if settings.lookup == .replay || (settings.lookup == .off && settings.capabilities != .discover) {
             reads.lookups = (try load(site, repo: repo))?.lookups ?? LookupRecording()
         }
-        var compiler = SiteCompiler(workspace: repo.workspace, resolver: repo.source.resolver)
+        var compiler = SiteCompiler(workspace: repo.workspace, resolver: repo.resolver)
         compiler.chartReleases = chartReleases
         let (result, read) = try await HelmClusterReader.compile(site: site, settings: settings, client: client, reads: reads) { reads, misses in
             var c = compiler

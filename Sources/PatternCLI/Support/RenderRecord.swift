@@ -11,7 +11,7 @@ import PatternReport
 /// reads replayed.
 enum RenderRecord {
     /// The record of `rendered`, compiled from `repo` while `recorder` was installed.
-    static func make(_ rendered: RenderedSite, repo: RepoOptions, recorder: SourceRecorder, releases: ChartReleases,
+    static func make(_ rendered: RenderedSite, repo: RepoContext, recorder: SourceRecorder, releases: ChartReleases,
                      expandApplications: Bool? = nil) -> LedgerEntry.Render {
         deferred(rendered, repo: repo, recorder: recorder, releases: releases, expandApplications: expandApplications)()
     }
@@ -19,7 +19,7 @@ enum RenderRecord {
     /// `make` in two parts: what is in memory is taken now; the overlay checkout's state (a
     /// libgit2 status walk) and the copy of the Helm reads are made when the closure runs, which
     /// apply does only when it writes a ledger entry (`ApplyOptions.deferredRender`).
-    static func deferred(_ rendered: RenderedSite, repo: RepoOptions, recorder: SourceRecorder, releases: ChartReleases,
+    static func deferred(_ rendered: RenderedSite, repo: RepoContext, recorder: SourceRecorder, releases: ChartReleases,
                          expandApplications: Bool? = nil) -> @Sendable () -> LedgerEntry.Render {
         let readsPath = HelmClusterReading.recordPath(rendered.site, repo: repo)
         let (root, cacheDir) = (repo.repo, cacheDirectory(repo))
@@ -30,11 +30,11 @@ enum RenderRecord {
         }
     }
 
-    static func cacheDirectory(_ repo: RepoOptions) -> String { repo.source.cacheDir ?? SourceCache.defaultDirectory() }
+    static func cacheDirectory(_ repo: RepoContext) -> String { repo.cacheDir ?? SourceCache.defaultDirectory() }
 
     /// `make` with the overlay checkout already inspected (`overlay(_:)`): commands over many
     /// sites inspect the checkout once, not once per site.
-    static func make(_ rendered: RenderedSite, repo: RepoOptions, recorder: SourceRecorder, releases: ChartReleases,
+    static func make(_ rendered: RenderedSite, repo: RepoContext, recorder: SourceRecorder, releases: ChartReleases,
                      expandApplications: Bool? = nil, overlay: LedgerEntry.Render.Overlay?) -> LedgerEntry.Render {
         record(sources: recorder.sources, charts: recorder.charts, releases: releases, expandApplications: expandApplications, overlay: overlay,
                readsPath: HelmClusterReading.recordPath(rendered.site, repo: repo), cacheDir: cacheDirectory(repo))
@@ -53,7 +53,7 @@ enum RenderRecord {
     }
 
     /// The overlay checkout's commit, directory and dirtiness (nil: not a git checkout).
-    static func overlay(_ repo: RepoOptions) -> LedgerEntry.Render.Overlay? { overlay(repo.repo) }
+    static func overlay(_ repo: RepoContext) -> LedgerEntry.Render.Overlay? { overlay(repo.repo) }
 
     /// The checkout at `root` (nil: not a git checkout).
     static func overlay(_ root: String) -> LedgerEntry.Render.Overlay? {
@@ -63,11 +63,11 @@ enum RenderRecord {
     /// Compiles `sites` (one failing site does not stop the others) with one `SourceRecorder`
     /// per site, so each site's ledger entry records only the sources its own render used: the
     /// fleet forms of apply and rollouts.
-    static func compile(_ sites: [String], repo: RepoOptions, revision: SourceRevision? = nil, chartReleases: ChartReleases = .install)
+    static func compile(_ sites: [String], repo: RepoContext, revision: SourceRevision? = nil, chartReleases: ChartReleases = .install)
         -> (rendered: [RenderedSite], items: [ValidationReport.Item], recorders: [String: SourceRecorder]) {
         var recorders: [String: SourceRecorder] = [:]
         for s in sites where recorders[s] == nil { recorders[s] = SourceRecorder() }
-        let base = repo.source.resolver
+        let base = repo.resolver
         let (rendered, items) = Renderer.compileCollecting(
             sites: sites, workspace: repo.workspace, resolver: base, chartReleases: chartReleases,
             helmReads: { s throws(Diagnostic) in try HelmClusterReading.load(s, repo: repo) },
@@ -127,7 +127,7 @@ enum RenderRecord {
     }
 
     /// The reads stored under `id`, nil when the cache no longer has them.
-    static func loadHelmReads(id: String, repo: RepoOptions) throws(Diagnostic) -> HelmClusterReads? {
+    static func loadHelmReads(id: String, repo: RepoContext) throws(Diagnostic) -> HelmClusterReads? {
         guard let path = helmReadsPath(id: id, cacheDir: cacheDirectory(repo)), FileSystem.exists(path), let bytes = readFile(path),
               "sha256:" + SHA256.hex(bytes) == id else { return nil }
         return try HelmClusterReads(decoding: try JSONParser.parse(bytes, file: path), file: path)

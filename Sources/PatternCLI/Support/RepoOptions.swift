@@ -24,26 +24,47 @@ public struct RepoOptions: ParsableArguments {
         try context.compile(sites, chartReleases: chartReleases, expandApplications: expandApplications)
     }
 
-    /// The parsed options as plain values.
-    var context: RepoContext {
+    /// The parsed options as plain values: what code running concurrently (task groups,
+    /// `@Sendable` closures) takes instead of the option group, which is not `Sendable`.
+    public var context: RepoContext {
         RepoContext(repo: repo, cacheDir: source.cacheDir, requireFresh: source.requireFresh, offline: source.offline,
                     deadlines: source.network.deadlines)
     }
 }
 
 /// The repository and source options as plain values: what compiling a site needs, whether
-/// the options were parsed or are the defaults (`RenderCommand`'s start-up fast path).
-struct RepoContext: Sendable {
-    var repo = "."
-    var cacheDir: String?
-    var requireFresh = false
-    var offline = false
-    var deadlines = NetworkDeadlines.default
+/// the options were parsed or are the defaults (`RenderCommand`'s start-up fast path). A
+/// `Sendable` value, so concurrent code (fleet tasks, rollout reverts, drift's recovery of what
+/// was last applied) can hold it.
+public struct RepoContext: Sendable {
+    /// The repository root (`-C`, `--repo`).
+    public var repo = "."
+    /// `--cache-dir`; nil: the default cache.
+    public var cacheDir: String?
+    /// `--require-fresh`.
+    public var requireFresh = false
+    /// `--offline`.
+    public var offline = false
+    /// `--connect-timeout`, `--low-speed-time`, `--low-speed-limit`.
+    public var deadlines = NetworkDeadlines.default
+
+    /// The context of the repository at `repo` with the given source settings.
+    public init(repo: String = ".", cacheDir: String? = nil, requireFresh: Bool = false, offline: Bool = false,
+                deadlines: NetworkDeadlines = .default) {
+        self.repo = repo
+        self.cacheDir = cacheDir
+        self.requireFresh = requireFresh
+        self.offline = offline
+        self.deadlines = deadlines
+    }
+
+    /// The source cache: `--cache-dir`, else the default one.
+    var cache: SourceCache { cacheDir.map { SourceCache(directory: $0) } ?? .default }
 
     /// The resolver; it records what it resolves into `SourceRecorder.current` when a command
     /// installed one (apply, for the ledger).
     var resolver: GitPatternResolver {
-        var r = GitPatternResolver(resolver: SourceResolver(cache: cacheDir.map { SourceCache(directory: $0) } ?? .default,
+        var r = GitPatternResolver(resolver: SourceResolver(cache: cache,
                                                             requireFresh: requireFresh, offline: offline, deadlines: deadlines))
         r.recorder = SourceRecorder.current
         return r

@@ -57,7 +57,7 @@ public enum Rollback {
     /// hold the site's cluster connection (`engine`), such as progressive rollouts reverting a
     /// wave. Throws a `Diagnostic` (nothing written) when the entry cannot be rendered again
     /// exactly.
-    public static func rollback(site: String, to target: RollbackTarget? = nil, repo: RepoOptions, engine: ApplyEngine,
+    public static func rollback(site: String, to target: RollbackTarget? = nil, repo: RepoContext, engine: ApplyEngine,
                                 options: ApplyOptions = ApplyOptions(), force: Bool = false) async throws -> ApplyResult {
         let records = try await load(site: site, engine: engine)
         let plan = try prepare(records, to: target, repo: repo, force: force)
@@ -66,7 +66,7 @@ public enum Rollback {
 
     /// `rollback(site:to:repo:engine:)` connecting to the site's cluster as the CLI does
     /// (`--kubeconfig`, `--context`, the overlay's `cluster.context` and record namespace).
-    public static func rollback(site: String, to target: RollbackTarget? = nil, repo: RepoOptions, cluster: ClusterOptions,
+    public static func rollback(site: String, to target: RollbackTarget? = nil, repo: RepoContext, cluster: ClusterSettings,
                                 options: ApplyOptions = ApplyOptions(), force: Bool = false) async throws -> ApplyResult {
         try await rollback(site: site, to: target, repo: repo, engine: try connect(site: site, repo: repo, cluster: cluster),
                            options: options, force: force)
@@ -87,7 +87,7 @@ public enum Rollback {
 
     /// A client for `site`'s cluster, read from the current checkout's overlay chain only (the
     /// pattern is not rendered: its current version may be what is broken).
-    public static func connect(site: String, repo: RepoOptions, cluster: ClusterOptions) throws -> ApplyEngine {
+    public static func connect(site: String, repo: RepoContext, cluster: ClusterSettings) throws -> ApplyEngine {
         let chain = try? repo.workspace.overlayChain(site)
         let context = chain?.reversed().lazy.compactMap(\.cluster.context).first
         let ns = cluster.recordNamespace ?? chain?.reversed().lazy.compactMap(\.apply.recordNamespace).first ?? Inventory.defaultNamespace
@@ -165,7 +165,7 @@ public enum Rollback {
 
     /// Chooses the entry and renders it again; refuses (unless `force`) when the render's
     /// revision differs from the entry's.
-    public static func prepare(_ records: SiteRecords, to target: RollbackTarget?, repo: RepoOptions, force: Bool) throws -> Plan {
+    public static func prepare(_ records: SiteRecords, to target: RollbackTarget?, repo: RepoContext, force: Bool) throws -> Plan {
         let e = try entry(target, in: records.ledger)
         let rendered = try rerender(e, site: records.identity.site, repo: repo)
         if rendered.revision != e.revision && !force {
@@ -194,13 +194,13 @@ public enum Rollback {
     /// checkout's git history at the recorded overlay commit, git patterns at their recorded
     /// commits, charts at their recorded versions and digests, the same `.Release` choices and
     /// recorded Helm reads. Never touches the network.
-    public static func rerender(_ e: LedgerEntry, site: String, repo: RepoOptions) throws -> RenderedSite {
+    public static func rerender(_ e: LedgerEntry, site: String, repo: RepoContext) throws -> RenderedSite {
         guard let render = e.render else {
             throw Diagnostic.error("entry \(e.seq) of \(site) was recorded without what is needed to render it again (an older pattern wrote it)",
                                    fix: "choose an entry applied with this version of pattern (see `pattern history \(site) -o yaml`: entries with a render field)")
         }
         // An entry the controller wrote for a git-sourced PatternSync: its repository from the cache.
-        if let site = try ControllerRender.rerender(e, site: site, cache: repo.source.cache) { return site }
+        if let site = try ControllerRender.rerender(e, site: site, cache: repo.cache) { return site }
         guard let overlay = render.overlay, !overlay.commit.isEmpty else {
             throw Diagnostic.error("entry \(e.seq) of \(site) was applied from a checkout that is not a git repository; its overlay files cannot be read again",
                                    fix: "apply sites from a git checkout to be able to roll back; choose another entry with --to")
@@ -214,7 +214,7 @@ public enum Rollback {
             throw Diagnostic.error("cannot read the overlay files of entry \(e.seq) at commit \(overlay.commit.prefix(12)) in \(repo.repo): \(error.message)",
                                    fix: "fetch the branch that has commit \(overlay.commit.prefix(12)) into this checkout (git fetch), then retry")
         }
-        var resolver = GitPatternResolver(resolver: SourceResolver(cache: repo.source.cache, offline: true, deadlines: repo.source.network.deadlines))
+        var resolver = GitPatternResolver(resolver: SourceResolver(cache: repo.cache, offline: true, deadlines: repo.deadlines))
         resolver.pins = SourcePins(render)
         var compiler = SiteCompiler(workspace: Workspace(tree: tree, layout: resolver.validatedPatternsLayout), resolver: resolver)
         // Relative local pattern URLs anchor at the checkout, as when the entry was applied.
@@ -254,7 +254,7 @@ extension Rollback {
     /// checkout as it is now, which still holds the uncommitted changes an entry applied from
     /// a dirty working tree unless they were changed since. A render of the entry's commit
     /// that gives another revision is never returned.
-    public static func applied(_ e: LedgerEntry, site: String, repo: RepoOptions,
+    public static func applied(_ e: LedgerEntry, site: String, repo: RepoContext,
                                current: () -> RenderedSite?) -> Result<RenderedSite, Unrecoverable> {
         var reason: String
         do {
