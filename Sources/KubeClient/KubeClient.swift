@@ -250,7 +250,7 @@ public final class KubeClient: Sendable {
                 if pageSize > 0 { q.append(("limit", String(pageSize))) }
                 if let token { q.append(("continue", token)) }
                 let page: Value
-                do { page = try await sendJSON(.get, r.path(namespace: namespace), query: q) } catch {
+                do { page = try KubeClient.parseList(try await send(.get, r.path(namespace: namespace), query: q).body) } catch {
                     if error.isGone && token != nil && !restarted { restarted = true; continue outer }
                     throw error
                 }
@@ -364,6 +364,15 @@ public final class KubeClient: Sendable {
         out.append("kind", .string(r.kind))
         for (k, v) in o where k != "apiVersion" && k != "kind" { out.append(k, v) }
         return .object(out)
+    }
+
+    /// A LIST page: its `items` parsed on all cores (`JSONParser.parse(bytes:file:splittingArrayAt:)`).
+    static func parseList(_ body: [UInt8]) throws(KubeError) -> Value {
+        if body.isEmpty { return .null }
+        let r = body.withUnsafeBufferPointer { b in
+            Result { () throws(Diagnostic) in try JSONParser().parse(bytes: b, file: "response", splittingArrayAt: "items") }
+        }
+        do { return try r.get() } catch { throw .decoding(error.message) }
     }
 
     static func parseJSON(_ body: [UInt8]) throws(KubeError) -> Value {

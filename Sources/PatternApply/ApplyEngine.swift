@@ -121,7 +121,8 @@ public struct ApplyEngine: Sendable {
 
     func observe(_ site: RenderedSite, identity: SiteIdentity, inventory: Inventory?, lookUpMissing: Bool,
                  namespaces: [String]?, requests: RequestCounter, prefetched: [GroupKind: PrefetchedKind] = [:]) async throws(ApplyError) -> Observation {
-        var kinds: [GroupVersionKind] = site.objects.compactMap { $0.object.gvk }
+        let gvks = ParallelMap.map(site.objects) { $0.object.gvk }
+        var kinds: [GroupVersionKind] = gvks.compactMap { $0 }
         let rendered = Set(kinds.map(\.groupKind))
         for gk in Set((inventory?.objects ?? []).map(\.groupKind)).subtracting(rendered).sorted() {
             if let p = prefetched[gk] {
@@ -131,7 +132,8 @@ public struct ApplyEngine: Sendable {
             } else if let gvk = await resolveVersion(gk, requests: requests) { kinds.append(gvk) }
         }
         var desired: [ObjectKey: GroupVersionKind] = [:]
-        for o in site.objects { if let g = o.object.gvk { desired[o.key] = g } }
+        desired.reserveCapacity(site.objects.count)
+        for (o, g) in zip(site.objects, gvks) { if let g { desired[o.key] = g } }
         let expected = Set(desired.keys).union(inventory?.objects ?? [])
         do {
             return try await Observer(client: client, identity: identity, namespaces: namespaces, requests: requests)

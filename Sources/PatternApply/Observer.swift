@@ -77,12 +77,15 @@ public struct Observer: Sendable {
         }
         listed += await listAll(toList, selector: Ownership.ownerLabel, namespacesByKind: namespacesByKind, concurrency: concurrency)
         listed.sort { $0.0 < $1.0 }
+        live.reserveCapacity(desired.count)
         for (gvk, r) in listed {
             switch r {
             case .success(let items):
-                for item in items {
-                    guard let k = item.objectKey else { continue }
-                    if item.labels[Ownership.ownerLabel]?.string == ours {
+                // Each item's key and owner read on all cores; the maps are filled in order.
+                let read = ParallelMap.map(items) { item in (key: item.objectKey, ours: item.labels[Ownership.ownerLabel]?.string == ours) }
+                for (item, r) in zip(items, read) {
+                    guard let k = r.key else { continue }
+                    if r.ours {
                         live[k] = item
                     } else if expected.contains(k) {
                         foreign[k] = PrunePolicy.ownerName(item) ?? "another site"

@@ -27,6 +27,61 @@ public struct JSONParser {
         return v
     }
 
+    /// `parse(bytes:file:)` for a top-level object whose `key` holds a long array (a LIST
+    /// response's `items`): the array's elements are found by a scan and parsed on all cores.
+    /// The result is exactly `parse`'s, marks included; anything unusual (no such array, fewer
+    /// than `minimumElements` elements, an element that does not parse on its own, a duplicate
+    /// key) takes the sequential parse, which also reports any error as `parse` does.
+    public func parse(bytes: UnsafeBufferPointer<UInt8>, file: String, splittingArrayAt key: String,
+                      minimumElements: Int = 64) throws(Diagnostic) -> Value {
+        if let v = splitParse(bytes: bytes, file: file, key: key, minimumElements: minimumElements) { return v }
+        return try parse(bytes: bytes, file: file)
+    }
+
+    /// The split parse, or nil when it does not apply or anything fails.
+    func splitParse(bytes: UnsafeBufferPointer<UInt8>, file: String, key: String, minimumElements: Int) -> Value? {
+        var r = Reader(b: bytes, file: file, maxDepth: maxDepth)
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { r.i = 3; r.lineStart = 3 }
+        r.skipWS()
+        guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: "{"), maxDepth > 2 else { return nil }
+        let m = r.mark
+        r.i += 1
+        var o = Object()
+        var split = false
+        do throws(Diagnostic) {
+            r.skipWS()
+            if r.i < bytes.count && bytes[r.i] == UInt8(ascii: "}") { return nil }
+            while true {
+                r.skipWS()
+                guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: "\"") else { return nil }
+                let km = r.mark
+                let k = try r.string()
+                r.skipWS()
+                guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: ":") else { return nil }
+                r.i += 1
+                r.skipWS()
+                let v: Value
+                if k == key, !split, r.i < bytes.count, bytes[r.i] == UInt8(ascii: "[") {
+                    guard let a = r.parallelArray(minimumElements: minimumElements) else { return nil }
+                    v = a
+                    split = true
+                } else {
+                    v = try r.value(depth: 1)
+                }
+                if o.contains(k) { return nil }
+                o.append(k, v, keyMark: km)
+                r.skipWS()
+                guard r.i < bytes.count else { return nil }
+                if bytes[r.i] == UInt8(ascii: ",") { r.i += 1; continue }
+                if bytes[r.i] == UInt8(ascii: "}") { r.i += 1; break }
+                return nil
+            }
+            r.skipWS()
+        } catch { return nil }
+        guard split, r.i == bytes.count else { return nil }
+        return Value(.object(o), mark: m)
+    }
+
     struct Reader {
         let b: UnsafeBufferPointer<UInt8>
         let file: String
@@ -113,6 +168,88 @@ public struct JSONParser {
             default:
                 return Value(try number(), mark: m)
             }
+        }
+
+        /// At a `[` one level below the top: the array, its elements found by `skipValue` and
+        /// parsed on all cores, each by a reader that starts where the sequential one would
+        /// (same line and column, so the same marks). Nil when there are fewer than
+        /// `minimumElements` elements or any element fails.
+        mutating func parallelArray(minimumElements: Int) -> Value? {
+            let m = mark
+            i += 1
+            // (start, line, lineStart, end) of each element.
+            var spans: [(start: Int, line: Int, lineStart: Int, end: Int)] = []
+            skipWS()
+            if i < b.count && b[i] == UInt8(ascii: "]") { return nil }
+            while true {
+                skipWS()
+                let start = i, startLine = line, startLineStart = lineStart
+                guard skipValue() else { return nil }
+                spans.append((start, startLine, startLineStart, i))
+                skipWS()
+                guard i < b.count else { return nil }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "]") { i += 1; break }
+                return nil
+            }
+            guard spans.count >= minimumElements else { return nil }
+            let input = SendableBytes(buffer: b), file = self.file, maxDepth = self.maxDepth
+            let items = ParallelMap.map(spans, minimum: minimumElements) { span -> Value? in
+                var r = Reader(b: input.buffer, file: file, maxDepth: maxDepth)
+                r.i = span.start; r.line = span.line; r.lineStart = span.lineStart
+                guard let v = try? r.value(depth: 2), r.i == span.end else { return nil }
+                return v
+            }
+            var out: [Value] = []
+            out.reserveCapacity(items.count)
+            for v in items {
+                guard let v else { return nil }
+                out.append(v)
+            }
+            return Value(.array(out), mark: m)
+        }
+
+        /// Moves past one JSON value without building it (strings, nesting and line counts
+        /// followed; nothing validated: the element's own parse does that). False at the end
+        /// of input or on a closing bracket where a value should be.
+        mutating func skipValue() -> Bool {
+            var depth = 0
+            while i < b.count {
+                let c = b[i]
+                switch c {
+                case UInt8(ascii: "\""):
+                    i += 1
+                    while i < b.count, b[i] != UInt8(ascii: "\"") {
+                        if b[i] == UInt8(ascii: "\\") { i += 1 }
+                        if i < b.count, b[i] == 0x0A { line += 1; lineStart = i + 1 }
+                        i += 1
+                    }
+                    guard i < b.count else { return false }
+                    i += 1
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1; i += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if depth == 0 { return false }
+                    depth -= 1; i += 1
+                case UInt8(ascii: ","):
+                    if depth == 0 { return false }
+                    i += 1
+                case 0x0A:
+                    i += 1; line += 1; lineStart = i
+                default:
+                    i += 1
+                }
+                if depth == 0 {
+                    // A scalar ends where a delimiter or whitespace starts.
+                    while i < b.count, c != UInt8(ascii: "\""), c != UInt8(ascii: "}"), c != UInt8(ascii: "]") {
+                        let n = b[i]
+                        if n == UInt8(ascii: ",") || n == UInt8(ascii: "]") || n == UInt8(ascii: "}") || n == 0x20 || n == 0x0A || n == 0x09 || n == 0x0D { break }
+                        i += 1
+                    }
+                    return true
+                }
+            }
+            return false
         }
 
         mutating func literal(_ word: StaticString) throws(Diagnostic) {
@@ -224,4 +361,9 @@ public struct JSONParser {
             throw fail("unterminated string")
         }
     }
+}
+
+/// The response bytes, read by every element's parse (they outlive the parallel map).
+private struct SendableBytes: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<UInt8>
 }

@@ -55,6 +55,78 @@ import Testing
         }
     }
 
+    /// Every node's mark, in document order (equality of values ignores marks).
+    static func marks(_ v: Value) -> [String] {
+        var out = ["\(v.mark.line):\(v.mark.column)"]
+        switch v.kind {
+        case .object(let o):
+            for (k, item) in o { out.append("\(k)@\(o.keyMark(k).map { "\($0.line):\($0.column)" } ?? "-")"); out += marks(item) }
+        case .array(let a): for item in a { out += marks(item) }
+        default: break
+        }
+        return out
+    }
+
+    static func listJSON(items n: Int, pretty: Bool) -> String {
+        let nl = pretty ? "\n" : "", sp = pretty ? "  " : ""
+        var items: [String] = []
+        for i in 0..<n {
+            items.append("\(sp){\(nl)\(sp)\(sp)\"metadata\": {\"name\": \"obj-\(i)\", \"labels\": {\"a\": \"x\\\"y\\\\z\"}},\(nl)"
+                + "\(sp)\(sp)\"data\": {\"n\": \(i), \"f\": -1.5e3, \"t\": true, \"z\": null, \"u\": \"\\u00e9\\n]},[\", \"l\": [1, [2, {\"k\": \"}\"}], []]}\(nl)\(sp)}")
+        }
+        return "{\"kind\": \"ConfigMapList\", \"apiVersion\": \"v1\",\(nl)\"metadata\": {\"resourceVersion\": \"7\"},\(nl)\"items\": [\(nl)"
+            + items.joined(separator: ",\(nl)") + "\(nl)]\(nl)}\(nl)"
+    }
+
+    static func bothWays(_ text: String) -> (split: Result<Value, Diagnostic>, sequential: Result<Value, Diagnostic>, took: Bool) {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { b in
+            (Result { () throws(Diagnostic) in try JSONParser().parse(bytes: b, file: "r", splittingArrayAt: "items") },
+             Result { () throws(Diagnostic) in try JSONParser().parse(bytes: b, file: "r") },
+             JSONParser().splitParse(bytes: b, file: "r", key: "items", minimumElements: 64) != nil)
+        }
+    }
+
+    /// A LIST response's items parsed on all cores are the sequential parse's, marks included.
+    @Test(arguments: [false, true])
+    func splittingTheItemsArrayParsesWhatTheSequentialParseDoes(_ pretty: Bool) throws {
+        let (split, sequential, took) = Self.bothWays(Self.listJSON(items: 300, pretty: pretty))
+        #expect(took, "the split parse applies")
+        let a = try split.get(), b = try sequential.get()
+        #expect(a == b)
+        #expect(a["items"]?.array?.count == 300)
+        #expect(a["items"]?.array?[7][path: ["data", "u"]] == "é\n]},[")
+        #expect(Self.marks(a) == Self.marks(b))
+        #expect(a.object?.keys == ["kind", "apiVersion", "metadata", "items"])
+    }
+
+    /// What the split parse does not take gives the sequential result or error, exactly.
+    @Test(arguments: [
+        ("few items", Self.listJSON(items: 10, pretty: true), false),
+        ("an element with a duplicate key", Self.listJSON(items: 100, pretty: true).replacingFirst("\"t\": true", with: "\"t\": true, \"t\": 1"), true),
+        ("an invalid element", Self.listJSON(items: 100, pretty: false).replacingFirst("\"t\": true", with: "\"t\": tru"), true),
+        ("a duplicate top-level key", Self.listJSON(items: 100, pretty: false).replacingFirst("\"kind\": \"ConfigMapList\",", with: "\"items\": 1,"), true),
+        ("content after the object", Self.listJSON(items: 100, pretty: false) + "x", true),
+        ("an unterminated array", String(Self.listJSON(items: 100, pretty: false).dropLast(3)), true),
+        ("no items", "{\"kind\": \"List\", \"metadata\": {}}", false),
+        ("items that are not an array", "{\"items\": {\"a\": 1}}", false),
+        ("a control character in a string", Self.listJSON(items: 100, pretty: false).replacingFirst("obj-5\"", with: "obj\n-5\""), true),
+    ])
+    func anythingUnusualGivesTheSequentialResult(_ what: String, _ text: String, _ fails: Bool) {
+        let (split, sequential, took) = Self.bothWays(text)
+        #expect(!took, "\(what): split")
+        switch (split, sequential) {
+        case (.success(let a), .success(let b)):
+            #expect(!fails, "\(what) parsed")
+            #expect(a == b && Self.marks(a) == Self.marks(b), "\(what)")
+        case (.failure(let a), .failure(let b)):
+            #expect(fails, "\(what) failed: \(a)")
+            #expect(a.message == b.message && a.location == b.location, "\(what): \(a) vs \(b)")
+        default:
+            Issue.record("\(what): split \(split), sequential \(sequential)")
+        }
+    }
+
     @Test func deepNestingIsBounded() {
         let deep = String(repeating: "[", count: 100_000)
         #expect(throws: Diagnostic.self) { try JSONParser.parse(deep) }
@@ -112,5 +184,13 @@ import Testing
         #expect(throws: TreePathError.self) { try TreePath("a/../../x") }
         #expect(throws: TreePathError.self) { try TreePath("/etc/passwd") }
         #expect((try? TreePath("a/./b/../c"))?.string == "a/c")
+    }
+}
+
+extension String {
+    /// The text with the first occurrence of `target` replaced (tests build variants of one input).
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let r = range(of: target) else { return self }
+        return replacingCharacters(in: r, with: replacement)
     }
 }
