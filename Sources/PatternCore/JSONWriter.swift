@@ -30,36 +30,27 @@ public enum JSONWriter {
     /// removing through them does), without copying any of `v`'s maps.
     public static func write(_ v: Value, omittingAnnotations omitted: [String], into out: inout [UInt8]) {
         guard case .object(let top) = v.kind else { write(v, into: &out); return }
-        let options = Options()
+        writeMap(top, level: 0, below: ["metadata", "annotations"], omitting: omitted, into: &out)
+    }
+
+    /// `o` as compact JSON. The entry named `path.first` is written the same way with the rest
+    /// of the path (an empty map in place of anything that is not a map); in the map at the end
+    /// of the path, the keys in `omitted` are left out.
+    private static func writeMap(_ o: Object, level: Int, below path: ArraySlice<String>, omitting omitted: [String],
+                                 into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
         var n = 0
-        top.forEachEntry(sorted: false) { k, item in
+        o.forEachEntry(sorted: false) { k, item in
+            if path.isEmpty && omitted.contains(k) { return }
             if n > 0 { out.append(UInt8(ascii: ",")) }
             n += 1
             writeString(k, into: &out)
             out.append(UInt8(ascii: ":"))
-            guard k == "metadata" else { write(item, options: options, level: 1, into: &out); return }
-            out.append(UInt8(ascii: "{"))
-            var m = 0
-            (item.object ?? Object()).forEachEntry(sorted: false) { mk, mitem in
-                if m > 0 { out.append(UInt8(ascii: ",")) }
-                m += 1
-                writeString(mk, into: &out)
-                out.append(UInt8(ascii: ":"))
-                guard mk == "annotations" else { write(mitem, options: options, level: 2, into: &out); return }
-                out.append(UInt8(ascii: "{"))
-                var a = 0
-                (mitem.object ?? Object()).forEachEntry(sorted: false) { ak, aitem in
-                    if omitted.contains(ak) { return }
-                    if a > 0 { out.append(UInt8(ascii: ",")) }
-                    a += 1
-                    writeString(ak, into: &out)
-                    out.append(UInt8(ascii: ":"))
-                    write(aitem, options: options, level: 3, into: &out)
-                }
-                out.append(UInt8(ascii: "}"))
+            if let next = path.first, k == next {
+                writeMap(item.object ?? Object(), level: level + 1, below: path.dropFirst(), omitting: omitted, into: &out)
+            } else {
+                write(item, options: Options(), level: level + 1, into: &out)
             }
-            out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "}"))
     }
