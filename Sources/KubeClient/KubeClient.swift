@@ -250,7 +250,7 @@ public final class KubeClient: Sendable {
                 if pageSize > 0 { q.append(("limit", String(pageSize))) }
                 if let token { q.append(("continue", token)) }
                 let page: Value
-                do { page = try KubeClient.parseList(try await send(.get, r.path(namespace: namespace), query: q).body) } catch {
+                do { page = try KubeClient.parseJSON(try await send(.get, r.path(namespace: namespace), query: q).body, splittingArrayAt: "items") } catch {
                     if error.isGone && token != nil && !restarted { restarted = true; continue outer }
                     throw error
                 }
@@ -366,20 +366,17 @@ public final class KubeClient: Sendable {
         return .object(out)
     }
 
-    /// A LIST page: its `items` parsed on all cores (`JSONParser.parse(bytes:file:splittingArrayAt:)`).
-    static func parseList(_ body: [UInt8]) throws(KubeError) -> Value {
+    /// A response body as JSON; with `splittingArrayAt` (a LIST page's `items`), that array's
+    /// elements are parsed on all cores (`JSONParser.parse(bytes:file:splittingArrayAt:)`).
+    static func parseJSON(_ body: [UInt8], splittingArrayAt key: String? = nil) throws(KubeError) -> Value {
         if body.isEmpty { return .null }
         let r = body.withUnsafeBufferPointer { b in
-            Result { () throws(Diagnostic) in try JSONParser().parse(bytes: b, file: "response", splittingArrayAt: "items") }
+            Result { () throws(Diagnostic) in
+                if let key { return try JSONParser().parse(bytes: b, file: "response", splittingArrayAt: key) }
+                return try JSONParser().parse(bytes: b, file: "response")
+            }
         }
         do { return try r.get() } catch { throw .decoding(error.message) }
-    }
-
-    static func parseJSON(_ body: [UInt8]) throws(KubeError) -> Value {
-        if body.isEmpty { return .null }
-        do { return try JSONParser.parse(body, file: "response") } catch {
-            throw .decoding(error.message)
-        }
     }
 
     static func error(status: Int, body: [UInt8], retryAfter: String?) -> KubeError {

@@ -17,69 +17,31 @@ public struct JSONParser {
     }
 
     public func parse(bytes: UnsafeBufferPointer<UInt8>, file: String) throws(Diagnostic) -> Value {
+        try read(bytes: bytes, file: file, splitting: nil).value
+    }
+
+    /// `parse(bytes:file:)` for a top-level object whose `key` holds a long array (a LIST
+    /// response's `items`): the array's elements are found by a scan and parsed on all cores.
+    /// The result is exactly `parse`'s, marks included: an array with fewer than
+    /// `minimumElements` elements, or with an element that does not parse on its own, is read
+    /// by the sequential parse from where it starts (which also reports any error as `parse`).
+    public func parse(bytes: UnsafeBufferPointer<UInt8>, file: String, splittingArrayAt key: String,
+                      minimumElements: Int = 64) throws(Diagnostic) -> Value {
+        try read(bytes: bytes, file: file, splitting: (key, minimumElements)).value
+    }
+
+    /// The parse, and whether the array named by `splitting` was parsed on all cores.
+    func read(bytes: UnsafeBufferPointer<UInt8>, file: String,
+              splitting: (key: String, minimum: Int)?) throws(Diagnostic) -> (value: Value, split: Bool) {
         var r = Reader(b: bytes, file: file, maxDepth: maxDepth)
+        r.splitting = splitting
         // RFC 8259 §8.1: a parser may ignore a leading UTF-8 byte-order mark; editors add one.
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { r.i = 3; r.lineStart = 3 }
         r.skipWS()
         let v = try r.value(depth: 0)
         r.skipWS()
         if r.i != bytes.count { throw r.fail("unexpected content after the JSON value") }
-        return v
-    }
-
-    /// `parse(bytes:file:)` for a top-level object whose `key` holds a long array (a LIST
-    /// response's `items`): the array's elements are found by a scan and parsed on all cores.
-    /// The result is exactly `parse`'s, marks included; anything unusual (no such array, fewer
-    /// than `minimumElements` elements, an element that does not parse on its own, a duplicate
-    /// key) takes the sequential parse, which also reports any error as `parse` does.
-    public func parse(bytes: UnsafeBufferPointer<UInt8>, file: String, splittingArrayAt key: String,
-                      minimumElements: Int = 64) throws(Diagnostic) -> Value {
-        if let v = splitParse(bytes: bytes, file: file, key: key, minimumElements: minimumElements) { return v }
-        return try parse(bytes: bytes, file: file)
-    }
-
-    /// The split parse, or nil when it does not apply or anything fails.
-    func splitParse(bytes: UnsafeBufferPointer<UInt8>, file: String, key: String, minimumElements: Int) -> Value? {
-        var r = Reader(b: bytes, file: file, maxDepth: maxDepth)
-        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { r.i = 3; r.lineStart = 3 }
-        r.skipWS()
-        guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: "{"), maxDepth > 2 else { return nil }
-        let m = r.mark
-        r.i += 1
-        var o = Object()
-        var split = false
-        do throws(Diagnostic) {
-            r.skipWS()
-            if r.i < bytes.count && bytes[r.i] == UInt8(ascii: "}") { return nil }
-            while true {
-                r.skipWS()
-                guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: "\"") else { return nil }
-                let km = r.mark
-                let k = try r.string()
-                r.skipWS()
-                guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: ":") else { return nil }
-                r.i += 1
-                r.skipWS()
-                let v: Value
-                if k == key, !split, r.i < bytes.count, bytes[r.i] == UInt8(ascii: "[") {
-                    guard let a = r.parallelArray(minimumElements: minimumElements) else { return nil }
-                    v = a
-                    split = true
-                } else {
-                    v = try r.value(depth: 1)
-                }
-                if o.contains(k) { return nil }
-                o.append(k, v, keyMark: km)
-                r.skipWS()
-                guard r.i < bytes.count else { return nil }
-                if bytes[r.i] == UInt8(ascii: ",") { r.i += 1; continue }
-                if bytes[r.i] == UInt8(ascii: "}") { r.i += 1; break }
-                return nil
-            }
-            r.skipWS()
-        } catch { return nil }
-        guard split, r.i == bytes.count else { return nil }
-        return Value(.object(o), mark: m)
+        return (v, r.didSplit)
     }
 
     struct Reader {
@@ -89,6 +51,9 @@ public struct JSONParser {
         var i = 0
         var line = 1
         var lineStart = 0
+        /// The top-level key whose array `parallelArray` parses, and its least element count.
+        var splitting: (key: String, minimum: Int)?
+        var didSplit = false
 
         init(b: UnsafeBufferPointer<UInt8>, file: String, maxDepth: Int) {
             self.b = b; self.file = file; self.maxDepth = maxDepth
@@ -128,7 +93,13 @@ public struct JSONParser {
                     guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
                     i += 1
                     skipWS()
-                    let v = try value(depth: depth + 1)
+                    let v: Value
+                    if depth == 0, let split = splitting, k == split.key, !didSplit, let a = parallelArray(minimumElements: split.minimum) {
+                        v = a
+                        didSplit = true
+                    } else {
+                        v = try value(depth: depth + 1)
+                    }
                     if o.contains(k) {
                         throw Diagnostic.error("duplicate key '\(k)'", at: SourceLocation(file: file, mark: km),
                                                fix: "remove one of the two '\(k)' entries")
@@ -172,9 +143,19 @@ public struct JSONParser {
 
         /// At a `[` one level below the top: the array, its elements found by `skipValue` and
         /// parsed on all cores, each by a reader that starts where the sequential one would
-        /// (same line and column, so the same marks). Nil when there are fewer than
-        /// `minimumElements` elements or any element fails.
+        /// (same line and column, so the same marks). Nil, with the reader back where it was,
+        /// when this is no array, it has fewer than `minimumElements` elements or any fails.
         mutating func parallelArray(minimumElements: Int) -> Value? {
+            guard i < b.count, b[i] == UInt8(ascii: "[") else { return nil }
+            let saved = (i, line, lineStart)
+            guard let v = scanAndParseArray(minimumElements: minimumElements) else {
+                (i, line, lineStart) = saved
+                return nil
+            }
+            return v
+        }
+
+        private mutating func scanAndParseArray(minimumElements: Int) -> Value? {
             let m = mark
             i += 1
             // (start, line, lineStart, end) of each element.

@@ -83,7 +83,7 @@ import Testing
         return bytes.withUnsafeBufferPointer { b in
             (Result { () throws(Diagnostic) in try JSONParser().parse(bytes: b, file: "r", splittingArrayAt: "items") },
              Result { () throws(Diagnostic) in try JSONParser().parse(bytes: b, file: "r") },
-             JSONParser().splitParse(bytes: b, file: "r", key: "items", minimumElements: 64) != nil)
+             (try? JSONParser().read(bytes: b, file: "r", splitting: ("items", 64)).split) ?? false)
         }
     }
 
