@@ -36,7 +36,9 @@ public enum YAMLScalar {
         case ".nan", ".NaN", ".NAN": return .double(.nan)
         default: break
         }
-        return mayBeNumber(s) ? readNumber(s) : nil
+        // Text holding a byte no number can hold (`100m`, `128Mi`) is refused in one pass,
+        // before any slicing.
+        return fitsNumericAlphabet(s.utf8) ? readNumber(s) : nil
     }
 
     /// The general reading of `resolveNumber` (underscores, signs, `0x`/`0o`/`0b`, leading-zero
@@ -85,29 +87,6 @@ public enum YAMLScalar {
     }
 
     /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
-    /// False when `s` cannot be an integer or float of any form `resolveNumber` reads (one
-    /// pass over the bytes). A number holds only digits, signs, `.`, `_`, `e`/`E`, the radix
-    /// letters `x`, `o`, `b` (in either case; underscores may stand before them, as in `0_x1F`)
-    /// and, with an `x`, the hex digits. Refuses the common number-like strings (`100m`,
-    /// `128Mi`, `1.0.0-rc1`) before any slicing.
-    static func mayBeNumber(_ s: String) -> Bool {
-        var hex = false, hexLetter = false
-        for c in s.utf8 {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "-"),
-                 UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "o"), UInt8(ascii: "O"), UInt8(ascii: "b"), UInt8(ascii: "B"):
-                continue
-            case UInt8(ascii: "x"), UInt8(ascii: "X"):
-                hex = true
-            case UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"):
-                hexLetter = true
-            default:
-                return false
-            }
-        }
-        return hex || !hexLetter
-    }
-
     static func isFloatSyntax(_ s: Substring) -> Bool {
         var u = Array(s.utf8)[...]
         if let f = u.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { u = u.dropFirst() }
@@ -188,6 +167,7 @@ public enum YAMLScalar {
     /// Whether every byte of `u` may occur in something `isAmbiguous` takes for a non-string
     /// when the text starts like a number: digits, `+ - . _ :`, space (timestamps), and the
     /// letters of hex digits, radix prefixes, exponents, `inf`/`infinity`/`nan` and timestamps.
+    /// `resolveNumber` refuses text outside it before reading it.
     static func fitsNumericAlphabet(_ u: String.UTF8View) -> Bool {
         for c in u {
             switch c {
@@ -278,9 +258,9 @@ public enum YAMLScalar {
     /// `2001-12-14T00:00:00Z`). Nil when `s` is no timestamp.
     public static func timestamp(_ s: String) -> String? {
         let n = s.utf8.count
+        // The '-' after the year is checked before the bytes are copied.
         guard n >= 8, n <= 64, s.utf8.dropFirst(4).first == UInt8(ascii: "-") else { return nil }
         let u = Array(s.utf8)
-        guard u.count >= 8, u.count <= 64, u[4] == UInt8(ascii: "-") else { return nil }
         var i = 0
         func digits(_ min: Int, _ max: Int) -> Int? {
             var n = 0, v = 0
