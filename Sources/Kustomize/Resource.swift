@@ -164,32 +164,22 @@ struct KResource: Sendable {
 
 /// Finds objects by any name they have had (current, original or previous), by kind and name.
 struct AnyIdIndex {
-    /// Hashed once where made (on all cores), so building the index hashes one word per entry.
-    private struct KindName: Hashable, Sendable {
-        let kind: String
-        let name: String
-        private let fieldsHash: Int
-
-        init(kind: String, name: String) {
-            self.kind = kind; self.name = name
-            var h = Hasher()
-            h.combine(kind); h.combine(name)
-            fieldsHash = h.finalize()
-        }
-
-        static func == (a: KindName, b: KindName) -> Bool { a.fieldsHash == b.fieldsHash && a.name == b.name && a.kind == b.kind }
-
-        func hash(into hasher: inout Hasher) { hasher.combine(fieldsHash) }
+    private struct KindNameFields: Hashable, Sendable {
+        var kind: String
+        var name: String
     }
+    /// Hashed once where made (on all cores), so building the index hashes one word per entry.
+    private typealias KindName = Prehashed<KindNameFields>
+    private static func kindName(_ kind: String, _ name: String) -> KindName { KindName(KindNameFields(kind: kind, name: name)) }
     private var byKindName: [KindName: [Int]] = [:]
 
     init(_ m: ResMap) {
         // Each distinct (kind, name) an object has had, once; worked out on all cores.
         let names = ParallelMap.map(m.items) { r -> [KindName] in
-            var added = [KindName(kind: r.kind, name: r.name)]
+            var added = [AnyIdIndex.kindName(r.kind, r.name)]
             func add(_ k: KindName) { if !added.contains(k) { added.append(k) } }
-            add(KindName(kind: r.orgId.gvk.kind, name: r.orgId.name))
-            for p in r.prevIds { add(KindName(kind: p.gvk.kind, name: p.name)) }
+            add(AnyIdIndex.kindName(r.orgId.gvk.kind, r.orgId.name))
+            for p in r.prevIds { add(AnyIdIndex.kindName(p.gvk.kind, p.name)) }
             return added
         }
         byKindName.reserveCapacity(m.items.count)
@@ -199,7 +189,7 @@ struct AnyIdIndex {
     }
 
     func indices(matchingAnyId id: ResId, in m: ResMap) -> [Int] {
-        (byKindName[KindName(kind: id.gvk.kind, name: id.name)] ?? []).filter { ResMap.matchesAnyId(m.items[$0], id) }
+        (byKindName[AnyIdIndex.kindName(id.gvk.kind, id.name)] ?? []).filter { ResMap.matchesAnyId(m.items[$0], id) }
     }
 }
 
@@ -274,29 +264,17 @@ struct ResMap: Sendable {
     }
 
     /// What makes two objects the same in a build: group, version, kind, effective namespace
-    /// and name. The five strings are hashed once, where the key is made (keys are made on all
-    /// cores), so the serial appends into `seen` only hash one word.
-    struct Key: Hashable, Sendable {
-        let gvk: GroupVersionKind
-        let namespace: String
-        let name: String
-        private let fieldsHash: Int
-
-        init(gvk: GroupVersionKind, namespace: String, name: String) {
-            self.gvk = gvk; self.namespace = namespace; self.name = name
-            var h = Hasher()
-            h.combine(gvk); h.combine(namespace); h.combine(name)
-            fieldsHash = h.finalize()
-        }
-
-        static func == (a: Key, b: Key) -> Bool {
-            a.fieldsHash == b.fieldsHash && a.name == b.name && a.namespace == b.namespace && a.gvk == b.gvk
-        }
-
-        func hash(into hasher: inout Hasher) { hasher.combine(fieldsHash) }
+    /// and name.
+    struct KeyFields: Hashable, Sendable {
+        var gvk: GroupVersionKind
+        var namespace: String
+        var name: String
     }
+    /// The five strings are hashed once, where the key is made (keys are made on all cores),
+    /// so the serial appends into `seen` only hash one word.
+    typealias Key = Prehashed<KeyFields>
 
-    static func key(_ id: ResId) -> Key { Key(gvk: id.gvk, namespace: id.effectiveNamespace, name: id.name) }
+    static func key(_ id: ResId) -> Key { Key(KeyFields(gvk: id.gvk, namespace: id.effectiveNamespace, name: id.name)) }
 
     /// Resources whose current or any previous id has `id`'s name, kind and effective namespace.
     func indices(matchingAnyId id: ResId) -> [Int] {
@@ -326,4 +304,22 @@ public struct GvkSelector: Sendable, Hashable {
     public func matches(_ gvk: GroupVersionKind) -> Bool {
         (group.isEmpty || group == gvk.group) && (version.isEmpty || version == gvk.version) && (kind.isEmpty || kind == gvk.kind)
     }
+}
+
+/// A value hashed once, where it is made (often on all cores): a dictionary it keys then
+/// hashes one word per insert or lookup; equality still compares the values themselves.
+struct Prehashed<Base: Hashable & Sendable>: Hashable, Sendable {
+    let base: Base
+    private let hashWord: Int
+
+    init(_ base: Base) {
+        self.base = base
+        var h = Hasher()
+        h.combine(base)
+        hashWord = h.finalize()
+    }
+
+    static func == (a: Prehashed, b: Prehashed) -> Bool { a.hashWord == b.hashWord && a.base == b.base }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hashWord) }
 }
