@@ -6,10 +6,10 @@ import PatternRecord
 /// every object (`pattern.dev/owner`, ApplySet `part-of`), the selector Observe lists with, and
 /// the inventory/ledger names.
 public struct SiteIdentity: Sendable, Hashable {
-    public var pattern: String { didSet { applySetID = emptyInventory.applySetID; ownerValue = Ownership.ownerValue(pattern: pattern, site: site) } }
-    public var site: String { didSet { applySetID = emptyInventory.applySetID; ownerValue = Ownership.ownerValue(pattern: pattern, site: site) } }
+    public var pattern: String { didSet { derive() } }
+    public var site: String { didSet { derive() } }
     /// Namespace holding the inventory and ledger ConfigMaps.
-    public var recordNamespace: String { didSet { applySetID = emptyInventory.applySetID } }
+    public var recordNamespace: String { didSet { derive() } }
     /// The ApplySet id of the site's inventory (`applyset.kubernetes.io/part-of` of every
     /// member): a SHA-256 of the inventory's name, made once, not once per object.
     public private(set) var applySetID: String = ""
@@ -18,6 +18,11 @@ public struct SiteIdentity: Sendable, Hashable {
 
     public init(pattern: String, site: String, recordNamespace: String = Inventory.defaultNamespace) {
         self.pattern = pattern; self.site = site; self.recordNamespace = recordNamespace
+        derive()
+    }
+
+    /// Makes the values that depend on the pattern, site and record namespace.
+    private mutating func derive() {
         applySetID = emptyInventory.applySetID
         ownerValue = Ownership.ownerValue(pattern: pattern, site: site)
     }

@@ -68,10 +68,9 @@ public enum Ownership {
         return cleaned + "-" + String(SHA256.hex(raw).prefix(10))
     }
 
-    /// Labels every applied object carries.
-    public static func memberLabels(pattern: String, site: String, applySetID: String) -> [(String, String)] {
-        [(managedByLabel, managedByValue), (ownerLabel, ownerValue(pattern: pattern, site: site)),
-         (applySetPartOfLabel, applySetID)]
+    /// Labels every applied object carries (`ownerValue`: `ownerValue(pattern:site:)`).
+    public static func memberLabels(ownerValue: String, applySetID: String) -> [(String, String)] {
+        [(managedByLabel, managedByValue), (ownerLabel, ownerValue), (applySetPartOfLabel, applySetID)]
     }
 
     /// `object` with the member labels added (other labels kept). Use this on rendered objects
@@ -81,33 +80,12 @@ public enum Ownership {
     }
 
     /// `withMemberLabels` with the owner label value already made (`ownerValue(pattern:site:)`,
-    /// once per site rather than once per object). The object's maps are changed in place
-    /// when `object` holds the only reference to them.
+    /// once per site rather than once per object). Each label is set through the path setter,
+    /// which changes the object's maps where they are (a missing or non-map `metadata` or
+    /// `labels` becomes a map).
     public static func withMemberLabels(_ object: Value, ownerValue: String, applySetID: String) -> Value {
         var o = object
-        guard o.object != nil else {
-            var labels = o[path: ["metadata", "labels"]]?.object ?? Object()
-            labels[managedByLabel] = .string(managedByValue)
-            labels[ownerLabel] = .string(ownerValue)
-            labels[applySetPartOfLabel] = .string(applySetID)
-            o[path: ["metadata", "labels"]] = .object(labels)
-            return o
-        }
-        o.withObject { top in
-            top.modify("metadata") { m in
-                if m == nil || m!.object == nil { m = .emptyObject }
-                m!.withObject { meta in
-                    meta.modify("labels") { l in
-                        if l == nil || l!.object == nil { l = .emptyObject }
-                        l!.withObject { labels in
-                            labels.set(managedByLabel, .string(managedByValue))
-                            labels.set(ownerLabel, .string(ownerValue))
-                            labels.set(applySetPartOfLabel, .string(applySetID))
-                        }
-                    }
-                }
-            }
-        }
+        for (k, v) in memberLabels(ownerValue: ownerValue, applySetID: applySetID) { o[path: ["metadata", "labels", k]] = .string(v) }
         return o
     }
 
