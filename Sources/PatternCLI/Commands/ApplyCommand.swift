@@ -109,7 +109,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         defer { prefetch?.cancel() }
         let (rendered, releases) = try await SourceRecorder.$current.withValue(recorder) {
-            try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repoOptions.context, offline: repoOptions.source.offline)
+            try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repoOptions.context)
         }
         var options = commonOptions()
         // Made only when a ledger entry is written (a no-op apply writes none).

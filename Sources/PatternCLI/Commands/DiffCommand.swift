@@ -66,7 +66,7 @@ public struct DiffCommand: AsyncParsableCommand {
         }
         let (installRender, engine, prefetch) = try await cluster.renderPrefetching(site, repo: repoOptions.context, errorExit: 2)
         defer { prefetch?.cancel() }
-        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions.context, offline: repoOptions.source.offline)
+        let rendered = try await ChartReleaseRecords.refine(installRender, engine: engine, repo: repoOptions.context)
         do {
             let read = try await engine.diff(rendered, namespaces: cluster.observedNamespaces(for: rendered), prefetch: prefetch)
             KeepUntilExit.keep(read, rendered, installRender)

@@ -16,8 +16,8 @@ enum ChartReleaseRecords {
     /// and the inventory (two GETs/LISTs, only for sites with charts); the site is compiled
     /// again only when a chart component is an upgrade (twice when the last apply's revision
     /// is tried and something else changed).
-    static func refine(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoContext, offline: Bool = true) async throws -> RenderedSite {
-        try await refineWithReleases(rendered, engine: engine, repo: repo, offline: offline).0
+    static func refine(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoContext) async throws -> RenderedSite {
+        try await refineWithReleases(rendered, engine: engine, repo: repo).0
     }
 
     /// The `.Release` choice for `rendered`'s chart components, read from the site's ledger and
@@ -36,11 +36,11 @@ enum ChartReleaseRecords {
     }
 
     /// `refine`, also returning the `.Release` choices made (the ledger records them).
-    static func refineWithReleases(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoContext,
-                                   offline: Bool = true) async throws -> (RenderedSite, ChartReleases) {
+    /// Charts that read the cluster read it again for an upgrade unless `repo` is offline.
+    static func refineWithReleases(_ rendered: RenderedSite, engine: ApplyEngine, repo: RepoContext) async throws -> (RenderedSite, ChartReleases) {
         let choice = await self.choice(rendered, engine: engine)
         return try await choice.render(installed: rendered) { (releases: ChartReleases) async throws -> RenderedSite in
-            if !offline && rendered.helm.readsCluster {
+            if !repo.offline && rendered.helm.readsCluster {
                 // Upgrades may look up other objects than installs: read them too.
                 return try await HelmClusterReading.compile(rendered.site, repo: repo, client: engine.client, settings: rendered.helm,
                                                             chartReleases: releases)

@@ -19,10 +19,10 @@ public struct FleetOptions: ParsableArguments {
     public var selector: String?
 
     @Option(help: "Sites handled at once over the whole fleet.")
-    public var parallel: Int = 8
+    public var parallel: Int = FleetSelection.defaultParallel
 
     @Option(help: "Sites handled at once on one cluster (sites sharing a kubeconfig context).")
-    public var perCluster: Int = 1
+    public var perCluster: Int = FleetSelection.defaultPerCluster
 
     @Flag(help: "Print every site's detail (field diffs, apply report, drift) after the matrix; without it only failed and unreachable sites get one.")
     public var detail = false
@@ -41,10 +41,11 @@ public struct FleetOptions: ParsableArguments {
 
 /// `FleetOptions` as plain values: which sites, how many at once, how much detail.
 struct FleetSelection: Sendable {
+    static let defaultParallel = 8, defaultPerCluster = 1
     var all = false
     var selector: String?
-    var parallel = 8
-    var perCluster = 1
+    var parallel = FleetSelection.defaultParallel
+    var perCluster = FleetSelection.defaultPerCluster
     var detail = false
 }
 
@@ -247,7 +248,7 @@ struct FleetRun: Sendable {
             do {
                 let repo = self.repo
                 let (site, releases) = try await SourceRecorder.$current.withValue(recorder) {
-                    try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repo, offline: repo.offline)
+                    try await ChartReleaseRecords.refineWithReleases(installRender, engine: engine, repo: repo)
                 }
                 return .success((engine, site, releases))
             } catch {
