@@ -41,11 +41,14 @@ enum ImageTransformer {
         ["spec", "jobTemplate", "spec", "template", "spec"],
     ]
 
+    /// The pod-spec lists whose entries carry an `image`.
+    static let containerKeys = ["containers", "initContainers"]
+
     static func rewriteContainers(in podSpec: inout Value, _ images: ImageIndex) {
         guard case .object(let o) = podSpec.kind,
               o["containers"] != nil || o["initContainers"] != nil else { return }
         podSpec.withObject { o in
-            for key in ["containers", "initContainers"] where o[key]?.array != nil {
+            for key in containerKeys where o[key]?.array != nil {
                 o.modify(key) { list in
                     list!.withArray { cs in
                         for j in cs.indices {
