@@ -33,12 +33,12 @@ public enum KindTable {
     public static func isClusterScoped(_ gk: GroupKind) -> Bool {
         // Most objects are of kinds no cluster-scoped kind shares a length, first byte and last
         // byte with (ConfigMap, Service, Deployment…): they are answered without hashing.
-        let u = gk.kind.utf8
-        let n = u.count
-        guard n < 64, let first = u.first, let last = u.last,
-              lengthsByFirstByte[Int(first)] & (1 << UInt64(n)) != 0,
-              lengthsByLastByte[Int(last)] & (1 << UInt64(n)) != 0 else { return false }
-        return clusterScoped.contains(gk)
+        let mayBe = gk.kind.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            let n = b.count
+            return n > 0 && n < 64 && lengthsByFirstByte[Int(b[0])] & (1 << UInt64(n)) != 0
+                && lengthsByLastByte[Int(b[n - 1])] & (1 << UInt64(n)) != 0
+        } ?? true
+        return mayBe && clusterScoped.contains(gk)
     }
 
     /// For each byte, the lengths (as bits) of the cluster-scoped kind names starting with it.

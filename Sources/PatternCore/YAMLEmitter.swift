@@ -172,7 +172,7 @@ public struct YAMLEmitter: Sendable {
             return
         }
         // Folding is only possible at a space, and only for values (`allowLiteral`).
-        let fold = allowLiteral && s.utf8.contains(32)
+        let fold = allowLiteral && YAMLEmitter.containsSpace(s)
         switch YAMLScalar.style(for: s, allowLiteral: allowLiteral) {
         case .plain:
             if fold { YAMLEmitter.writeFolded(s, quote: nil, indent: indent, into: &out) } else { out.append(contentsOf: s.utf8) }
@@ -184,6 +184,11 @@ public struct YAMLEmitter: Sendable {
         case .literal:
             writeLiteral(s, indent: indent, into: &out)
         }
+    }
+
+    /// A space occurs in `s` (read in place: `utf8.contains` is a generic loop per byte).
+    static func containsSpace(_ s: String) -> Bool {
+        s.utf8.withContiguousStorageIfAvailable { b in b.contains(UInt8(ascii: " ")) } ?? s.utf8.contains(UInt8(ascii: " "))
     }
 
     /// U+0085 (UTF-8 `C2 85`) occurs in `s`.
