@@ -20,6 +20,7 @@ struct MoveStack<Element>: ~Copyable {
         base.deallocate()
     }
 
+    @inline(__always)
     mutating func append(_ element: Element) {
         if count == capacity { grow() }
         (base + count).initialize(to: element)
@@ -36,6 +37,7 @@ struct MoveStack<Element>: ~Copyable {
     }
 
     /// The element at `i` (`0 ..< count`).
+    @inline(__always)
     subscript(i: Int) -> Element {
         get {
             precondition(i >= 0 && i < count, "MoveStack index out of range")
@@ -54,15 +56,17 @@ struct MoveStack<Element>: ~Copyable {
     }
 
     /// The elements from `start` on, moved into an array of exactly that size and removed.
+    @inline(__always)
     mutating func take(from start: Int) -> [Element] {
         precondition(start >= 0 && start <= count, "MoveStack start out of range")
         let n = count - start
         if n == 0 { return [] }
-        let source = base + start
-        let out = [Element](unsafeUninitializedCapacity: n) { buffer, initialized in
-            buffer.baseAddress!.moveInitialize(from: source, count: n)
-            initialized = n
-        }
+        // Appended one by one (each `move()` hands over its reference): the array's storage
+        // is then allocated through the specialized path. `Array(unsafeUninitializedCapacity:)`
+        // calls a generic allocator that looks the storage type up at run time, every call.
+        var out: [Element] = []
+        out.reserveCapacity(n)
+        for i in start..<count { out.append((base + i).move()) }
         count = start
         return out
     }

@@ -80,6 +80,13 @@ public struct YAMLEmitter: Sendable {
         func entry(_ k: String, _ v: Value) {
             if !first || firstLineIndented { pad(indent, &out) }
             first = false
+            if YAMLScalar.isSimpleWord(k) {
+                // Nearly every key: one pass over its bytes decides how it is written.
+                YAMLEmitter.writeSimpleWord(k, into: &out)
+                out.append(UInt8(ascii: ":"))
+                writeValueAfterKey(v, indent: indent, into: &out)
+                return
+            }
             if YAMLScalar.needsComplexKey(k) {
                 // go-yaml: a key with a line break is no simple key; `? key` then `: value`.
                 out.append(contentsOf: "? ".utf8)
@@ -167,6 +174,10 @@ public struct YAMLEmitter: Sendable {
     static let bestWidth = 80
 
     private func writeString(_ s: String, indent: Int, allowLiteral: Bool, into out: inout [UInt8]) {
+        if YAMLScalar.isSimpleWord(s) {
+            YAMLEmitter.writeSimpleWord(s, into: &out)
+            return
+        }
         if options.foldNextLine, YAMLEmitter.containsNextLine(s) {
             writeString(YAMLEmitter.foldingNextLines(s), indent: indent, allowLiteral: allowLiteral, into: &out)
             return
@@ -183,6 +194,18 @@ public struct YAMLEmitter: Sendable {
             YAMLEmitter.writeDoubleQuoted(s, foldIndent: fold ? indent : nil, into: &out)
         case .literal:
             writeLiteral(s, indent: indent, into: &out)
+        }
+    }
+
+    /// A simple word (`YAMLScalar.isSimpleWord`: ASCII letters first, then letters, digits and
+    /// `._-/:@`) holds no space, line break or NEL, so it is never folded: it is written plain,
+    /// or double-quoted when a YAML 1.1 reader would take it for a boolean or null — what
+    /// `YAMLScalar.style` decides for it, without the scans for those characters.
+    static func writeSimpleWord(_ s: String, into out: inout [UInt8]) {
+        if s.utf8.count <= 5 && YAMLScalar.isAmbiguous(s) {
+            writeDoubleQuoted(s, foldIndent: nil, into: &out)
+        } else {
+            out.append(contentsOf: s.utf8)
         }
     }
 
