@@ -186,7 +186,7 @@ public struct YAMLEmitter: Sendable {
         let fold = allowLiteral && YAMLEmitter.containsSpace(s)
         switch YAMLScalar.style(for: s, allowLiteral: allowLiteral) {
         case .plain:
-            if fold { YAMLEmitter.writeFolded(s, quote: nil, indent: indent, into: &out) } else { out.append(contentsOf: s.utf8) }
+            if fold { YAMLEmitter.writeFolded(s, quote: nil, indent: indent, into: &out) } else { YAMLEmitter.appendUTF8(s, to: &out) }
         case .singleQuoted:
             // Folding at spaces (values only) and U+2028/U+2029 breaks are handled there.
             YAMLEmitter.writeFolded(s, quote: UInt8(ascii: "'"), indent: indent, foldSpaces: fold, into: &out)
@@ -202,9 +202,17 @@ public struct YAMLEmitter: Sendable {
     /// or double-quoted when a YAML 1.1 reader would take it for a boolean or null — what
     /// `YAMLScalar.style` decides for it, without the scans for those characters.
     static func writeSimpleWord(_ s: String, into out: inout [UInt8]) {
-        if s.utf8.count <= 5 && YAMLScalar.isAmbiguous(s) {
+        if YAMLScalar.isAmbiguousSimpleWord(s) {
             writeDoubleQuoted(s, foldIndent: nil, into: &out)
         } else {
+            appendUTF8(s, to: &out)
+        }
+    }
+
+    /// Appends the bytes of `s` in one copy (the generic `append(contentsOf: s.utf8)` goes
+    /// byte by byte).
+    @inline(__always) static func appendUTF8(_ s: String, to out: inout [UInt8]) {
+        if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
             out.append(contentsOf: s.utf8)
         }
     }

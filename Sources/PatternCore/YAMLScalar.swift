@@ -132,6 +132,14 @@ public enum YAMLScalar {
         "null", "Null", "NULL", "~", "<<", "=",
     ].map { packWord($0.utf8) })
 
+    /// `isAmbiguous` for a simple word (`isSimpleWord`): it starts with a letter, so it is
+    /// never a number, a time or a base-60 form, and only the YAML 1.1 words remain.
+    static func isAmbiguousSimpleWord(_ s: String) -> Bool {
+        let u = s.utf8
+        guard u.count <= 5, let first = u.first else { return false }
+        return startsWord(first) && ambiguousWords.contains(packWord(u))
+    }
+
     /// A text of at most seven bytes as one integer: its length, then its bytes.
     @inline(__always) static func packWord(_ u: String.UTF8View) -> UInt64 {
         var k = UInt64(u.count)
@@ -323,7 +331,7 @@ public enum YAMLScalar {
     /// a key with a line break is written as a complex key (`? `), where block styles are allowed.
     public static func style(for s: String, allowLiteral: Bool = true) -> Style {
         // Fast path for the common case: identifiers, names, image references, paths.
-        if isSimpleWord(s) { return s.utf8.count <= 5 && isAmbiguous(s) ? .doubleQuoted : .plain }
+        if isSimpleWord(s) { return isAmbiguousSimpleWord(s) ? .doubleQuoted : .plain }
         // go-yaml v2 (`encode.go` stringv): a string another type would claim is double-quoted,
         // one with "\n" asks for a literal block, everything else for plain.
         if isAmbiguous(s) { return .doubleQuoted }

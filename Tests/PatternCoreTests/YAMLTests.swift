@@ -352,8 +352,28 @@ struct SplitMix {
         var ambiguous = 0
         for t in texts where !t.isEmpty {
             #expect(YAMLScalar.isAmbiguous(t) == words.contains(t), "\(t)")
+            if YAMLScalar.isSimpleWord(t) { #expect(YAMLScalar.isAmbiguousSimpleWord(t) == words.contains(t), "\(t)") }
             if words.contains(t) { ambiguous += 1 }
         }
         #expect(ambiguous == words.count)
+    }
+
+    /// For simple words (letters first), the short check gives `isAmbiguous`'s answer: over
+    /// every simple word of up to three bytes from letters, digits and the allowed marks, and
+    /// over longer words that look like numbers, times or YAML words after their first letter.
+    @Test func simpleWordsNeedOnlyTheWordCheck() {
+        let alphabet = Array("yYnNoOtTfFaeEsSlLrRuU0123456789._-/:@xX".utf8)
+        var layer: [String] = [""], texts: [String] = []
+        for _ in 0..<3 {
+            layer = layer.flatMap { t in alphabet.map { t + String(UnicodeScalar($0)) } }
+            texts += layer
+        }
+        texts += ["e10", "x1F", "Inf", "NaN", "nan", "inf", "T12:00", "yes1", "Yes.", "null_", "true-", "E-5", "b101"]
+        var simple = 0
+        for t in texts where YAMLScalar.isSimpleWord(t) {
+            simple += 1
+            #expect(YAMLScalar.isAmbiguousSimpleWord(t) == YAMLScalar.isAmbiguous(t), "\(t)")
+        }
+        #expect(simple > 10_000)
     }
 }
