@@ -41,11 +41,14 @@ enum ImageTransformer {
         ["spec", "jobTemplate", "spec", "template", "spec"],
     ]
 
+    /// The pod-spec lists whose entries carry an `image`.
+    static let containerKeys = ["containers", "initContainers"]
+
     static func rewriteContainers(in podSpec: inout Value, _ images: ImageIndex) {
         guard case .object(let o) = podSpec.kind,
               o["containers"] != nil || o["initContainers"] != nil else { return }
         podSpec.withObject { o in
-            for key in ["containers", "initContainers"] where o[key]?.array != nil {
+            for key in containerKeys where o[key]?.array != nil {
                 o.modify(key) { list in
                     list!.withArray { cs in
                         for j in cs.indices {
@@ -125,34 +128,52 @@ enum ImageTransformer {
         func match(_ image: String) -> ImageSpec? {
             var best: Int?
             func consider(_ name: Substring) {
-                guard let i = firstByName[String(name)], best.map({ i < $0 }) ?? true, matches(image, String(name)) else { return }
+                guard let i = firstByName[String(name)], best.map({ i < $0 }) ?? true, matches(image, name) else { return }
                 best = i
             }
             consider(image[...])
-            var idx = image.startIndex
-            while idx < image.endIndex {
-                let c = image[idx]
-                if c == ":" || c == "@" { consider(image[..<idx]) }
-                idx = image.index(after: idx)
+            // Candidate names end where a tag or digest may start: at a ":" or "@" byte.
+            let u = image.utf8
+            var idx = u.startIndex
+            while idx < u.endIndex {
+                let c = u[idx]
+                if c == UInt8(ascii: ":") || c == UInt8(ascii: "@") { consider(image[..<idx]) }
+                idx = u.index(after: idx)
             }
             return best.map { specs[$0] }
         }
     }
 
-    /// Kustomize's `IsImageMatched`: the name, then optionally `@sha256`, `:tag`, `@digest`.
-    static func matches(_ image: String, _ name: String) -> Bool {
-        guard image.hasPrefix(name) else { return false }
-        var rest = Substring(image.dropFirst(name.count))
-        if rest.isEmpty { return true }
-        if rest.hasPrefix("@sha256") && !rest.hasPrefix("@sha256:") { rest = rest.dropFirst(7) }
-        if rest.hasPrefix(":") {
-            let tagChars = rest.dropFirst().prefix { $0.isLetter || $0.isNumber || "_.{}-".contains($0) }
-            rest = rest.dropFirst(1 + tagChars.count)
+    /// Kustomize v5.5's `IsImageMatched`: the image is the name, then optionally `:tag`, then
+    /// optionally `@sha256:digest`, where tag and digest are made of `[a-zA-Z0-9_.{}-]`
+    /// (ASCII only: `app:tägs` is not `app` with a tag, and is left alone).
+    static func matches(_ image: String, _ name: Substring) -> Bool {
+        let i = image.utf8, n = name.utf8
+        guard i.starts(with: n) else { return false }
+        var p = i.index(i.startIndex, offsetBy: n.count)
+        func skipTag() { while p < i.endIndex && isTagByte(i[p]) { p = i.index(after: p) } }
+        if p < i.endIndex && i[p] == UInt8(ascii: ":") {
+            p = i.index(after: p)
+            skipTag()
         }
-        if rest.hasPrefix("@sha256:") {
-            rest = rest.dropFirst(8).drop { $0.isLetter || $0.isNumber }
+        if p == i.endIndex { return true }
+        guard i[p...].starts(with: "@sha256:".utf8) else { return false }
+        p = i.index(p, offsetBy: 8)
+        skipTag()
+        return p == i.endIndex
+    }
+
+    static func matches(_ image: String, _ name: String) -> Bool { matches(image, name[...]) }
+
+    /// `[a-zA-Z0-9_.{}-]`, the bytes of a tag or digest in Kustomize's image pattern.
+    @inline(__always) static func isTagByte(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
         }
-        return rest.isEmpty
     }
 
     /// Kustomize's `image.Split`: name, tag and digest (the registry host may contain `:`).

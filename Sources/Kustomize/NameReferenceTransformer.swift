@@ -48,25 +48,28 @@ enum NameReferenceTransformer {
             if own.isEmpty && anyKindSpecs.isEmpty { return nil }
             var v = referrer.value
             var failure: Diagnostic?
+            // Tested instead of `failure == nil`, which copies the optional diagnostic (and
+            // retains its strings) at every field of every object.
+            var failed = false
             func visit(_ candidates: [(target: GvkSelector, spec: FieldSpec)]) {
                 // By index, reading in place: the spec tables are shared by every object on
                 // every core, and copying an entry retains its arrays (contended counts).
-                for i in candidates.indices where failure == nil && candidates[i].spec.gvk.matches(referrer.orgId.gvk) {
+                for i in candidates.indices where !failed && candidates[i].spec.gvk.matches(referrer.orgId.gvk) {
                     // Read first: only walk (and so copy) fields holding a name some object once had.
                     guard FieldSpec.hasField(v, candidates[i].spec.path),
                           mentionsCandidate(v, candidates[i].spec.path, from: 0, names) else { continue }
                     let (target, spec) = candidates[i]
                     let ctx = Selection(referrer: referrer, target: target, spec: spec, all: snapshot, byPrevName: names)
                     FieldSpec.walk(&v, spec.path, from: 0, create: false) { field in
-                        guard failure == nil, var f = field else { return }
-                        do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error }
+                        guard !failed, var f = field else { return }
+                        do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error; failed = true }
                         field = f
                     }
                 }
             }
             visit(own)
             visit(anyKindSpecs)
-            if failure != nil { return failure }
+            if failed { return failure }
             r.value = v
             return nil
         }
@@ -88,7 +91,7 @@ enum NameReferenceTransformer {
         case .array(let items): return items.contains { mentionsCandidate($0, path, from: at, names) }
         case .object(let o):
             let key = path[at]
-            let k = key.hasSuffix("[]") ? String(key.dropLast(2)) : key
+            let k = FieldSpec.isListKey(key) ? String(key.dropLast(2)) : key
             return o[k].map { mentionsCandidate($0, path, from: at + 1, names) } ?? false
         default: return false
         }

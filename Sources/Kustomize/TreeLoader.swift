@@ -35,20 +35,25 @@ struct TreeLoader: Sendable {
     }
 
     static func looksRemote(_ rel: String) -> Bool {
+        // Every remote form holds a `:` (`://`, `git@host:`, `github.com:`, `git::`) or starts
+        // with `g` (`git@`, `github.com/`): a plain relative path skips the lowercased copy.
+        let u = rel.utf8
+        guard u.contains(UInt8(ascii: ":")) || u.first == UInt8(ascii: "g") || u.first == UInt8(ascii: "G") else { return false }
         let l = rel.lowercased()
-        return l.contains("://") || l.hasPrefix("git@") || l.hasPrefix("github.com/") || l.hasPrefix("github.com:") || l.hasPrefix("git::")
+        return l.containsUTF8("://") || l.hasPrefix("git@") || l.hasPrefix("github.com/") || l.hasPrefix("github.com:") || l.hasPrefix("git::")
     }
 
     /// `https://host/…/file.yaml` with no repository marker: Kustomize downloads such a file
     /// over HTTP instead of cloning.
     static func isPlainFileURL(_ rel: String) -> Bool {
+        guard let c = rel.utf8.first, c == UInt8(ascii: "h") || c == UInt8(ascii: "H") else { return false }
         var l = rel.lowercased()
         guard l.hasPrefix("http://") || l.hasPrefix("https://") else { return false }
         if let hash = l.firstIndex(of: "#") { l = String(l[..<hash]) }  // the `#sha256=` pin
         let noQuery = l.split(separator: "?", maxSplits: 1).first.map(String.init) ?? l
         let afterScheme = noQuery.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).count > 1
             ? String(noQuery.drop(while: { $0 != "/" }).dropFirst(2)) : noQuery
-        if afterScheme.contains("//") || noQuery.contains(".git") || noQuery.contains("_git/") || l.contains("ref=") { return false }
+        if afterScheme.containsUTF8("//") || noQuery.containsUTF8(".git") || noQuery.containsUTF8("_git/") || l.containsUTF8("ref=") { return false }
         return noQuery.hasSuffix(".yaml") || noQuery.hasSuffix(".yml") || noQuery.hasSuffix(".json")
     }
 
@@ -97,7 +102,7 @@ struct TreeLoader: Sendable {
     /// `dir` already resolved (callers resolving many entries of one directory pass it once).
     func resolveWithKind(_ rel: String, from dir: TreePath, at loc: SourceLocation, what: String,
                          resolvedDir: TreePath? = nil) throws(Diagnostic) -> (path: TreePath, kind: TreeEntryKind?) {
-        if rel.contains("://") || rel.hasPrefix("git@") || rel.hasPrefix("github.com/") {
+        if rel.containsUTF8("://") || rel.hasPrefix("git@") || rel.hasPrefix("github.com/") {
             throw .error("remote \(what) '\(rel)' is not supported", at: loc,
                          fix: "vendor the remote base into the repository, or reference it as a pattern source")
         }

@@ -30,7 +30,31 @@ public enum KindTable {
         GroupKind(group: "snapshot.storage.k8s.io", kind: "VolumeSnapshotClass"),
     ]
 
-    public static func isClusterScoped(_ gk: GroupKind) -> Bool { clusterScoped.contains(gk) }
+    public static func isClusterScoped(_ gk: GroupKind) -> Bool {
+        // Most objects are of kinds no cluster-scoped kind shares a length, first byte and last
+        // byte with (ConfigMap, Service, Deployment…): they are answered without hashing.
+        let mayBe = gk.kind.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            let n = b.count
+            return n > 0 && n < 64 && lengthsByFirstByte[Int(b[0])] & (1 << UInt64(n)) != 0
+                && lengthsByLastByte[Int(b[n - 1])] & (1 << UInt64(n)) != 0
+        } ?? true
+        return mayBe && clusterScoped.contains(gk)
+    }
+
+    /// For each byte, the lengths (as bits) of the cluster-scoped kind names starting with it.
+    static let lengthsByFirstByte: [UInt64] = lengthTable { $0.first! }
+    /// For each byte, the lengths (as bits) of the cluster-scoped kind names ending with it.
+    static let lengthsByLastByte: [UInt64] = lengthTable { $0.last! }
+
+    static func lengthTable(_ byte: (String.UTF8View) -> UInt8) -> [UInt64] {
+        var t = [UInt64](repeating: 0, count: 256)
+        for gk in clusterScoped {
+            let u = gk.kind.utf8
+            precondition(!u.isEmpty && u.count < 64, "cluster-scoped kind names are 1 to 63 bytes")
+            t[Int(byte(u))] |= 1 << UInt64(u.count)
+        }
+        return t
+    }
 
     /// Apply order of kinds (Flux `ssa` ReconcileOrder / cli-utils, which follow Helm's list):
     /// definitions and namespaces first, then policy, identity and config, then workloads;

@@ -10,9 +10,13 @@ public struct GroupVersionKind: Sendable, Hashable, Comparable, CustomStringConv
 
     /// Splits `apps/v1` into group `apps` and version `v1`; `v1` is the core group.
     public init(apiVersion: String, kind: String) {
-        if let slash = apiVersion.firstIndex(of: "/") {
+        // Split at the first "/" byte, as apimachinery's ParseGroupVersion does. A `Character`
+        // search would be an order of magnitude slower on this path, run for every object
+        // several times per build.
+        let u = apiVersion.utf8
+        if let slash = u.firstIndex(of: UInt8(ascii: "/")) {
             group = String(apiVersion[..<slash])
-            version = String(apiVersion[apiVersion.index(after: slash)...])
+            version = String(apiVersion[u.index(after: slash)...])
         } else {
             group = ""
             version = apiVersion

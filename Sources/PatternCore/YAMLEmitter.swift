@@ -80,6 +80,13 @@ public struct YAMLEmitter: Sendable {
         func entry(_ k: String, _ v: Value) {
             if !first || firstLineIndented { pad(indent, &out) }
             first = false
+            if YAMLScalar.isSimpleWord(k) {
+                // Nearly every key: one pass over its bytes decides how it is written.
+                YAMLEmitter.writeSimpleWord(k, into: &out)
+                out.append(UInt8(ascii: ":"))
+                writeValueAfterKey(v, indent: indent, into: &out)
+                return
+            }
             if YAMLScalar.needsComplexKey(k) {
                 // go-yaml: a key with a line break is no simple key; `? key` then `: value`.
                 out.append(contentsOf: "? ".utf8)
@@ -167,15 +174,19 @@ public struct YAMLEmitter: Sendable {
     static let bestWidth = 80
 
     private func writeString(_ s: String, indent: Int, allowLiteral: Bool, into out: inout [UInt8]) {
+        if YAMLScalar.isSimpleWord(s) {
+            YAMLEmitter.writeSimpleWord(s, into: &out)
+            return
+        }
         if options.foldNextLine, YAMLEmitter.containsNextLine(s) {
             writeString(YAMLEmitter.foldingNextLines(s), indent: indent, allowLiteral: allowLiteral, into: &out)
             return
         }
         // Folding is only possible at a space, and only for values (`allowLiteral`).
-        let fold = allowLiteral && s.utf8.contains(32)
+        let fold = allowLiteral && YAMLEmitter.containsSpace(s)
         switch YAMLScalar.style(for: s, allowLiteral: allowLiteral) {
         case .plain:
-            if fold { YAMLEmitter.writeFolded(s, quote: nil, indent: indent, into: &out) } else { out.append(contentsOf: s.utf8) }
+            if fold { YAMLEmitter.writeFolded(s, quote: nil, indent: indent, into: &out) } else { YAMLEmitter.appendUTF8(s, to: &out) }
         case .singleQuoted:
             // Folding at spaces (values only) and U+2028/U+2029 breaks are handled there.
             YAMLEmitter.writeFolded(s, quote: UInt8(ascii: "'"), indent: indent, foldSpaces: fold, into: &out)
@@ -184,6 +195,31 @@ public struct YAMLEmitter: Sendable {
         case .literal:
             writeLiteral(s, indent: indent, into: &out)
         }
+    }
+
+    /// A simple word (`YAMLScalar.isSimpleWord`: ASCII letters first, then letters, digits and
+    /// `._-/:@`) holds no space, line break or NEL, so it is never folded: it is written plain,
+    /// or double-quoted when a YAML 1.1 reader would take it for a boolean or null — what
+    /// `YAMLScalar.style` decides for it, without the scans for those characters.
+    static func writeSimpleWord(_ s: String, into out: inout [UInt8]) {
+        if YAMLScalar.isAmbiguousSimpleWord(s) {
+            writeDoubleQuoted(s, foldIndent: nil, into: &out)
+        } else {
+            appendUTF8(s, to: &out)
+        }
+    }
+
+    /// Appends the bytes of `s` in one copy (the generic `append(contentsOf: s.utf8)` goes
+    /// byte by byte).
+    @inline(__always) static func appendUTF8(_ s: String, to out: inout [UInt8]) {
+        if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+            out.append(contentsOf: s.utf8)
+        }
+    }
+
+    /// A space occurs in `s` (read in place: `utf8.contains` is a generic loop per byte).
+    static func containsSpace(_ s: String) -> Bool {
+        s.utf8.withContiguousStorageIfAvailable { b in b.contains(UInt8(ascii: " ")) } ?? s.utf8.contains(UInt8(ascii: " "))
     }
 
     /// U+0085 (UTF-8 `C2 85`) occurs in `s`.

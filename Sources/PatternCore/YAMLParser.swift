@@ -176,7 +176,7 @@ public enum YAMLParser {
     }
 
     /// Turns events into values with a stack of open containers.
-    struct Builder {
+    struct Builder: ~Copyable {
         /// An open container. Its entries wait in the builder's scratch arrays from `start` on
         /// (one set of arrays for all depths, reused across documents), so a map or list is
         /// allocated once, at its exact size, when it closes.
@@ -198,10 +198,10 @@ public enum YAMLParser {
         /// Open containers, innermost last.
         var stack: [Frame] = []
         /// Entries of open maps (keys, values, key marks) and items of open lists.
-        var mapKeys: [String] = []
-        var mapValues: [Value] = []
-        var mapMarks: [Mark] = []
-        var seqItems: [Value] = []
+        var mapKeys = MoveStack<String>()
+        var mapValues = MoveStack<Value>()
+        var mapMarks = MoveStack<Mark>()
+        var seqItems = MoveStack<Value>()
         let file: String
         let limits: YAMLLimits
         var documents: [YAMLDocument] = []
@@ -251,7 +251,9 @@ public enum YAMLParser {
                     v = Value(.string(text), mark: m, quoted: s.style != YAML_PLAIN_SCALAR_STYLE)
                 }
                 nodeCount += 1
-                let isPlainMergeKey = s.style == YAML_PLAIN_SCALAR_STYLE && text == "<<"
+                // Bytes, not `text == "<<"`: a string comparison per scalar.
+                let isPlainMergeKey = s.style == YAML_PLAIN_SCALAR_STYLE && s.length == 2
+                    && s.value[0] == UInt8(ascii: "<") && s.value[1] == UInt8(ascii: "<")
                 try add(v, anchor: Builder.cstring(s.anchor), scalarText: text, isMergeKey: isPlainMergeKey)
             case YAML_SEQUENCE_START_EVENT:
                 try push(m)
@@ -261,7 +263,7 @@ public enum YAMLParser {
                 stack.append(Frame(isMapping: true, mark: m, anchor: Builder.cstring(e.data.mapping_start.anchor), start: mapKeys.count))
             case YAML_SEQUENCE_END_EVENT:
                 guard let f = stack.popLast(), !f.isMapping else { return }
-                let items = Builder.take(&seqItems, from: f.start)
+                let items = seqItems.take(from: f.start)
                 nodeCount += 1
                 try add(Value(.array(items), mark: f.mark), anchor: f.anchor, scalarText: nil, isMergeKey: false)
             case YAML_MAPPING_END_EVENT:
@@ -271,8 +273,8 @@ public enum YAMLParser {
                     for (k, v) in merged.object ?? Object() where position(of: k) == nil { appendEntry(k, v, .none) }
                 }
                 let f = stack.removeLast()
-                let obj = Object(uniqueKeys: Builder.take(&mapKeys, from: f.start), values: Builder.take(&mapValues, from: f.start),
-                                 marks: Builder.take(&mapMarks, from: f.start))
+                let obj = Object(uniqueKeys: mapKeys.take(from: f.start), values: mapValues.take(from: f.start),
+                                 marks: mapMarks.take(from: f.start))
                 nodeCount += 1
                 try add(Value(.object(obj), mark: f.mark), anchor: f.anchor, scalarText: nil, isMergeKey: false)
             case YAML_ALIAS_EVENT:
@@ -297,16 +299,6 @@ public enum YAMLParser {
             default:
                 break
             }
-        }
-
-        /// The scratch entries from `start` on, as an array of exactly that size, removed from
-        /// `scratch`. Copied through a buffer pointer: `Array(scratch[0...])` would share the
-        /// scratch buffer itself (a slice spanning the whole array), and the removal would then
-        /// copy the scratch, leaving its spare capacity in the value.
-        static func take<T>(_ scratch: inout [T], from start: Int) -> [T] {
-            let out = scratch[start...].withUnsafeBufferPointer { [T]($0) }
-            scratch.removeSubrange(start...)
-            return out
         }
 
         mutating func push(_ m: Mark) throws(Diagnostic) {
@@ -411,7 +403,7 @@ public enum YAMLParser {
             if stack[top].index != nil {
                 stack[top].index![key] = count - 1
             } else if count > Object.indexThreshold {
-                stack[top].index = Object.makeIndex(mapKeys[start...])
+                stack[top].index = mapKeys.withElements(from: start) { Object.makeIndex($0) }
             }
         }
 

@@ -154,6 +154,23 @@ private func yaml(_ s: String) throws -> Value { try YAMLParser.parse(s) }
         #expect(!ImageTransformer.matches("nginx-exporter:1.0", "nginx"))
         #expect(ImageTransformer.matches("redis:7@sha256:aa", "redis"))
     }
+
+    /// Which images `name: app` matches, each decided by `kubectl kustomize` (v5.5.0) on a Pod
+    /// holding all of them: tag and digest are ASCII `[a-zA-Z0-9_.{}-]`, the digest must say
+    /// `@sha256:`, and nothing may follow.
+    @Test func matchingAsKubectlDecides() {
+        let table: [(image: String, matches: Bool)] = [
+            ("app@sha256", false), ("app@sha256:abc", true), ("app:1.0@sha256:abc", true),
+            ("app@sha512:abc", false), ("app:1@sha256:ab_c", true), ("app@sha256:ab.c", true),
+            ("app:", true), ("app@", false), ("app:1:2", false), ("app@sha256x", false),
+            ("app:a{b}", true), ("app@sha256:", true), ("app:1@sha256:", true), ("app@Sha256:a", false),
+            ("app@sha256@sha256:ab", false), ("app:tägs", false), ("app:x½", false), ("app@sha256:abc٣", false),
+            ("app:ok{x}_.-", true), ("app", true), ("appx:1.0", false),
+        ]
+        for (image, expected) in table {
+            #expect(ImageTransformer.matches(image, "app") == expected, "\(image)")
+        }
+    }
 }
 
 /// Field-spec paths as Kustomize writes them (`\/` inside annotation keys, `[]` list markers).

@@ -78,4 +78,36 @@ import PatternCore
         #expect(try RemoteFileURL(parsing: "https://h/x.yaml").sha256 == nil)
         #expect(TreeLoader.isPlainFileURL("https://h/x.yaml#sha256=" + String(repeating: "a", count: 64)))
     }
+
+    /// How entries are told apart before anything is fetched: remote bases, plain file URLs
+    /// and local paths, in any letter case (the checks skip lowercasing for plain paths).
+    @Test func classifiesEntriesInAnyLetterCase() {
+        let table: [(entry: String, remote: Bool, plainFile: Bool)] = [
+            ("base", false, false),
+            ("../../base", false, false),
+            ("app0001.yaml", false, false),
+            ("gitops/apps", false, false),
+            ("Guides/x.yaml", false, false),
+            ("hosts/h.yaml", false, false),
+            ("git@github.com:org/repo//dir?ref=v1", true, false),
+            ("GIT@host:org/repo", true, false),
+            ("github.com/org/repo//dir", true, false),
+            ("GitHub.com:org/repo", true, false),
+            ("git::https://host/org/repo", true, false),
+            ("ssh://git@host/org/repo", true, false),
+            ("https://host/org/repo//dir?ref=v1", true, false),
+            ("https://files.example/x.yaml", true, true),
+            ("HTTPS://files.example/x.YAML", true, true),
+            ("Http://files.example/x.yml?raw=1", true, true),
+            ("https://host/org/repo.git/x.yaml", true, false),
+            ("https://host/_git/repo/x.yaml", true, false),
+            ("https://host/x.yaml?ref=main", true, false),
+            ("https://host//x.yaml", true, false),
+            ("c:/x.yaml", false, false),
+        ]
+        for (entry, remote, plainFile) in table {
+            #expect(TreeLoader.looksRemote(entry) == remote, "\(entry)")
+            #expect(TreeLoader.isPlainFileURL(entry) == plainFile, "\(entry)")
+        }
+    }
 }

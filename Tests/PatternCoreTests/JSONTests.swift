@@ -21,6 +21,31 @@ import Testing
         }
     }
 
+    /// Maps are built once from the gathered entries: order, lookups (small maps scanned,
+    /// large ones indexed), key marks and duplicate keys at either size.
+    @Test func mapsKeepOrderLookupsAndRefuseDuplicatesAtAnySize() throws {
+        for size in [1, 5, 12, 13, 40] {
+            let keys = (0..<size).map { "key\($0)" }
+            let text = "{" + keys.enumerated().map { "\n \"\($1)\": \($0)" }.joined(separator: ",") + "\n}"
+            let o = try #require(try JSONParser.parse(text).object)
+            #expect(o.keys == keys)
+            for (i, k) in keys.enumerated() {
+                #expect(o[k] == .int(i))
+                #expect(o.keyMark(k).map { Int($0.line) } == i + 2)
+            }
+            #expect(o["absent"] == nil)
+            for dup in [0, size - 1] {
+                let bad = "{" + (keys + [keys[dup]]).map { "\"\($0)\": 1" }.joined(separator: ", ") + "}"
+                do {
+                    _ = try JSONParser.parse(bad, file: "d.json")
+                    Issue.record("duplicate \(keys[dup]) in \(size) keys accepted")
+                } catch {
+                    #expect(error.message == "duplicate key '\(keys[dup])'", "\(size)")
+                }
+            }
+        }
+    }
+
     @Test func writerEscapesAndKeepsOrder() {
         let v: Value = ["z": "a\"b\\c\n\u{1}", "a": 1.5, "m": 3]
         #expect(JSONWriter.string(v) == #"{"z":"a\"b\\c\n\u0001","a":1.5,"m":3}"#)

@@ -323,4 +323,57 @@ struct SplitMix {
         }
         #expect(checked > 1_000, "the sample holds number-like text")
     }
+
+    /// The YAML 1.1 words (booleans, null, merge and value keys) are found by a packed-integer
+    /// set: every text of up to four bytes over their letters, and the longer spellings, must
+    /// be ambiguous exactly when go-yaml would read it as something other than a string.
+    @Test func ambiguousWordsAreExactlyTheYAML11Words() {
+        let words: Set<String> = [
+            "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+            "on", "On", "ON", "off", "Off", "OFF", "true", "True", "TRUE", "false", "False", "FALSE",
+            "null", "Null", "NULL", "~", "<<", "=",
+        ]
+        // Every text of up to three bytes over the words' letters, every upper/lower-case
+        // spelling of every word, and near misses.
+        let alphabet = Array("yYeEsSnNoOfFtTrRuUlLaA~<=".utf8)
+        var texts: [String] = [""]
+        var layer: [String] = [""]
+        for _ in 0..<3 {
+            layer = layer.flatMap { t in alphabet.map { t + String(UnicodeScalar($0)) } }
+            texts += layer
+        }
+        for w in words {
+            var spellings = [""]
+            for c in w { spellings = spellings.flatMap { [$0 + c.lowercased(), $0 + c.uppercased()] } }
+            texts += spellings
+        }
+        texts += ["nulls", "truee", "yes!", "<<<", "==", "~~", "falsy", "Nul"]
+        texts = Array(Set(texts))
+        var ambiguous = 0
+        for t in texts where !t.isEmpty {
+            #expect(YAMLScalar.isAmbiguous(t) == words.contains(t), "\(t)")
+            if YAMLScalar.isSimpleWord(t) { #expect(YAMLScalar.isAmbiguousSimpleWord(t) == words.contains(t), "\(t)") }
+            if words.contains(t) { ambiguous += 1 }
+        }
+        #expect(ambiguous == words.count)
+    }
+
+    /// For simple words (letters first), the short check gives `isAmbiguous`'s answer: over
+    /// every simple word of up to three bytes from letters, digits and the allowed marks, and
+    /// over longer words that look like numbers, times or YAML words after their first letter.
+    @Test func simpleWordsNeedOnlyTheWordCheck() {
+        let alphabet = Array("yYnNoOtTfFaeEsSlLrRuU0123456789._-/:@xX".utf8)
+        var layer: [String] = [""], texts: [String] = []
+        for _ in 0..<3 {
+            layer = layer.flatMap { t in alphabet.map { t + String(UnicodeScalar($0)) } }
+            texts += layer
+        }
+        texts += ["e10", "x1F", "Inf", "NaN", "nan", "inf", "T12:00", "yes1", "Yes.", "null_", "true-", "E-5", "b101"]
+        var simple = 0
+        for t in texts where YAMLScalar.isSimpleWord(t) {
+            simple += 1
+            #expect(YAMLScalar.isAmbiguousSimpleWord(t) == YAMLScalar.isAmbiguous(t), "\(t)")
+        }
+        #expect(simple > 10_000)
+    }
 }
