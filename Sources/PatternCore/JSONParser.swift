@@ -83,11 +83,7 @@ public struct JSONParser {
                 i += 1
                 skipWS()
                 if i < b.count && b[i] == UInt8(ascii: "}") { i += 1; return Value(.object(Object()), mark: m) }
-                // The entries are gathered here and the map is made once, at its size: appending
-                // to an `Object` re-checked its storage and regrew three arrays per entry.
-                var keys: [String] = [], values: [Value] = [], keyMarks: [Mark] = []
-                keys.reserveCapacity(8); values.reserveCapacity(8); keyMarks.reserveCapacity(8)
-                var index: [String: Int]? = nil
+                var entries = Object.Gathering(capacity: 8)
                 while true {
                     skipWS()
                     guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -104,20 +100,9 @@ public struct JSONParser {
                     } else {
                         v = try value(depth: depth + 1)
                     }
-                    let duplicate: Bool
-                    if let index { duplicate = index[k] != nil } else {
-                        let n = k.utf8.count
-                        duplicate = keys.contains { $0.utf8.count == n && $0 == k }
-                    }
-                    if duplicate {
+                    guard entries.add(k, v, keyMark: km) else {
                         throw Diagnostic.error("duplicate key '\(k)'", at: SourceLocation(file: file, mark: km),
                                                fix: "remove one of the two '\(k)' entries")
-                    }
-                    keys.append(k); values.append(v); keyMarks.append(km)
-                    if index != nil {
-                        index![k] = keys.count - 1
-                    } else if keys.count > Object.indexThreshold {
-                        index = Object.makeIndex(keys)
                     }
                     skipWS()
                     guard i < b.count else { throw fail("unexpected end of input in object") }
@@ -125,7 +110,7 @@ public struct JSONParser {
                     if b[i] == UInt8(ascii: "}") { i += 1; break }
                     throw fail("expected ',' or '}'")
                 }
-                return Value(.object(Object(uniqueKeys: keys, values: values, marks: keyMarks)), mark: m)
+                return Value(.object(entries.object()), mark: m)
             case UInt8(ascii: "["):
                 if depth >= maxDepth { throw fail("nesting deeper than \(maxDepth) levels") }
                 i += 1

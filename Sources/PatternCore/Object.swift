@@ -50,6 +50,44 @@ public struct Object: Sendable, Sequence {
         box = Storage(keys: keys, values: values, marks: marks, index: Object.makeIndex(keys))
     }
 
+    /// A map's entries added one at a time, each refused when its key is already there, then
+    /// made into one map at its size: what a parser does with the entries it reads (appending
+    /// to an `Object` instead re-checks its storage and regrows three arrays per entry).
+    struct Gathering {
+        private var keys: [String] = [], values: [Value] = [], marks: [Mark] = []
+        private var index: [String: Int]? = nil
+
+        init(capacity: Int) {
+            keys.reserveCapacity(capacity); values.reserveCapacity(capacity); marks.reserveCapacity(capacity)
+        }
+
+        /// Adds the entry and returns true; returns false, adding nothing, when `key` is
+        /// already there. Keys are searched as `Object` searches them: linearly (lengths
+        /// first), then through an index once there are more than `indexThreshold`.
+        mutating func add(_ key: String, _ value: Value, keyMark: Mark) -> Bool {
+            if let index {
+                if index[key] != nil { return false }
+            } else {
+                let n = key.utf8.count
+                if keys.contains(where: { $0.utf8.count == n && $0 == key }) { return false }
+            }
+            keys.append(key); values.append(value); marks.append(keyMark)
+            if index != nil {
+                index![key] = keys.count - 1
+            } else if keys.count > Object.indexThreshold {
+                index = Object.makeIndex(keys)
+            }
+            return true
+        }
+
+        /// The map, with the index already built while gathering.
+        consuming func object() -> Object {
+            Object(box: Storage(keys: keys, values: values, marks: marks, index: index))
+        }
+    }
+
+    private init(box: Storage) { self.box = box }
+
     @usableFromInline var keys_: [String] { box.keys }
     @usableFromInline var values_: [Value] { box.values }
     @usableFromInline var keyMarks_: [Mark] { box.marks }

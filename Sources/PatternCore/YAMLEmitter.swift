@@ -202,7 +202,7 @@ public struct YAMLEmitter: Sendable {
     /// or double-quoted when a YAML 1.1 reader would take it for a boolean or null — what
     /// `YAMLScalar.style` decides for it, without the scans for those characters.
     static func writeSimpleWord(_ s: String, into out: inout [UInt8]) {
-        if YAMLScalar.isAmbiguousSimpleWord(s) {
+        if YAMLScalar.isReservedWord(s) {
             writeDoubleQuoted(s, foldIndent: nil, into: &out)
         } else {
             appendUTF8(s, to: &out)

@@ -121,23 +121,20 @@ public enum YAMLScalar {
 
     public enum Style: Sendable { case plain, singleQuoted, doubleQuoted, literal }
 
-    /// Words and forms a YAML 1.1 reader (go-yaml v2, the API server's apply decoder) or a 1.2
-    /// reader takes for something other than a string.
-    /// Whether `b` starts one of the words `isAmbiguous` lists (y Y n N o O t T f F ~ < =).
     /// The YAML 1.1 words go-yaml reads as booleans or null, and the merge and value keys,
     /// packed by `packWord`: one hashed integer instead of up to 28 string comparisons.
-    static let ambiguousWords: Set<UInt64> = Set([
+    static let reservedWords: Set<UInt64> = Set([
         "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
         "on", "On", "ON", "off", "Off", "OFF", "true", "True", "TRUE", "false", "False", "FALSE",
         "null", "Null", "NULL", "~", "<<", "=",
     ].map { packWord($0.utf8) })
 
-    /// `isAmbiguous` for a simple word (`isSimpleWord`): it starts with a letter, so it is
-    /// never a number, a time or a base-60 form, and only the YAML 1.1 words remain.
-    static func isAmbiguousSimpleWord(_ s: String) -> Bool {
+    /// Whether `s` is one of `reservedWords`. For a simple word (`isSimpleWord`), which starts
+    /// with a letter and so is never a number, a time or a base-60 form, this is `isAmbiguous`.
+    static func isReservedWord(_ s: String) -> Bool {
         let u = s.utf8
         guard u.count <= 5, let first = u.first else { return false }
-        return startsWord(first) && ambiguousWords.contains(packWord(u))
+        return startsWord(first) && reservedWords.contains(packWord(u))
     }
 
     /// A text of at most seven bytes as one integer: its length, then its bytes.
@@ -147,6 +144,7 @@ public enum YAMLScalar {
         return k
     }
 
+    /// Whether `b` starts one of the reserved words (y Y n N o O t T f F ~ < =).
     @inline(__always) static func startsWord(_ b: UInt8) -> Bool {
         switch b {
         case UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "o"), UInt8(ascii: "O"),
@@ -157,13 +155,10 @@ public enum YAMLScalar {
         }
     }
 
+    /// Words and forms a YAML 1.1 reader (go-yaml v2, the API server's apply decoder) or a 1.2
+    /// reader takes for something other than a string.
     public static func isAmbiguous(_ s: String) -> Bool {
-        if s.isEmpty { return true }
-        // Every word below is at most five bytes and starts with one of these bytes: most
-        // strings skip the comparisons (this runs for every string a render writes).
-        let n = s.utf8.count
-        let first = s.utf8.first!
-        if n <= 5, Self.startsWord(first), ambiguousWords.contains(packWord(s.utf8)) { return true }
+        if s.isEmpty || isReservedWord(s) { return true }
         let u = s.utf8
         let f = u.first!
         let startsNumeric = (f >= 48 && f <= 57) || f == UInt8(ascii: "+") || f == UInt8(ascii: "-") || f == UInt8(ascii: ".")
@@ -331,7 +326,7 @@ public enum YAMLScalar {
     /// a key with a line break is written as a complex key (`? `), where block styles are allowed.
     public static func style(for s: String, allowLiteral: Bool = true) -> Style {
         // Fast path for the common case: identifiers, names, image references, paths.
-        if isSimpleWord(s) { return isAmbiguousSimpleWord(s) ? .doubleQuoted : .plain }
+        if isSimpleWord(s) { return isReservedWord(s) ? .doubleQuoted : .plain }
         // go-yaml v2 (`encode.go` stringv): a string another type would claim is double-quoted,
         // one with "\n" asks for a literal block, everything else for plain.
         if isAmbiguous(s) { return .doubleQuoted }

@@ -352,7 +352,7 @@ struct SplitMix {
         var ambiguous = 0
         for t in texts where !t.isEmpty {
             #expect(YAMLScalar.isAmbiguous(t) == words.contains(t), "\(t)")
-            if YAMLScalar.isSimpleWord(t) { #expect(YAMLScalar.isAmbiguousSimpleWord(t) == words.contains(t), "\(t)") }
+            if YAMLScalar.isSimpleWord(t) { #expect(YAMLScalar.isReservedWord(t) == words.contains(t), "\(t)") }
             if words.contains(t) { ambiguous += 1 }
         }
         #expect(ambiguous == words.count)
@@ -372,7 +372,7 @@ struct SplitMix {
         var simple = 0
         for t in texts where YAMLScalar.isSimpleWord(t) {
             simple += 1
-            #expect(YAMLScalar.isAmbiguousSimpleWord(t) == YAMLScalar.isAmbiguous(t), "\(t)")
+            #expect(YAMLScalar.isReservedWord(t) == YAMLScalar.isAmbiguous(t), "\(t)")
         }
         #expect(simple > 10_000)
     }
