@@ -42,22 +42,35 @@ public struct SiteIdentity: Sendable, Hashable {
     }
 
     /// The object as it is applied: the render plus the member labels, without fields whose
-    /// value is null (see `NullFields`).
+    /// value is null (see `NullFields`), with its applied hash (`appliedHash`).
     public func prepare(_ object: Value) -> Value {
+        prepare(object, digest: ObjectDigest(of: object))
+    }
+
+    /// `prepare(o.object)`, with the content digest the render computed when it is known.
+    public func prepare(_ o: RenderedObject) -> Value {
+        prepare(o.object, digest: o.contentDigest ?? ObjectDigest(of: o.object))
+    }
+
+    private func prepare(_ object: Value, digest: ObjectDigest) -> Value {
         var v = Ownership.withMemberLabels(NullFields.dropped(object), ownerValue: ownerValue, applySetID: applySetID)
-        v[path: ["metadata", "annotations", LabelKeys.appliedHash]] = .string(SiteIdentity.configHash(v))
+        v[path: ["metadata", "annotations", LabelKeys.appliedHash]] = .string(appliedHash(digest))
         return v
     }
 
-    /// SHA-256 (first 16 hex) of the JSON of `object` without the applied-hash and
-    /// rendered-revision annotations. Keys are written in the render's own (deterministic)
-    /// order: a different order only costs the full removal check, never a wrong answer.
-    static func configHash(_ object: Value) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1024)
-        // Written with the two annotations left out, rather than removed from a copy.
-        JSONWriter.write(object, omittingAnnotations: [LabelKeys.appliedHash, LabelKeys.revision], into: &bytes)
-        return String(SHA256.hex(bytes).prefix(16))
+    /// The `pattern.dev/applied-hash` of an object whose content digest is `digest`: SHA-256
+    /// (first 16 hex) of the digest and this site's member label values. What is applied is a
+    /// function of exactly these (null fields dropped, member labels set), so equal hashes
+    /// mean equal applied configurations; the bookkeeping annotations are left out, so the
+    /// hash does not change with the rendered revision.
+    func appliedHash(_ digest: ObjectDigest) -> String {
+        var h = SHA256()
+        h.update("pattern.dev/applied-hash/v2\u{0}")
+        h.update(digest.bytes)
+        h.update(ownerValue)
+        h.update([0])
+        h.update(applySetID)
+        return String(h.finalize().hexString.prefix(16))
     }
 }
 

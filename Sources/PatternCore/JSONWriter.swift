@@ -25,32 +25,56 @@ public enum JSONWriter {
         write(v, options: options, level: 0, into: &out)
     }
 
-    /// Compact JSON of `v` as if the `metadata.annotations` keys in `omitted` had been removed
-    /// first (and a `metadata` or `annotations` that is not a map replaced by an empty one, as
-    /// removing through them does), without copying any of `v`'s maps.
-    public static func write(_ v: Value, omittingAnnotations omitted: [String], into out: inout [UInt8]) {
-        guard case .object(let top) = v.kind else { write(v, into: &out); return }
-        writeMap(top, level: 0, below: ["metadata", "annotations"], omitting: omitted, into: &out)
-    }
-
-    /// `o` as compact JSON. The entry named `path.first` is written the same way with the rest
-    /// of the path (an empty map in place of anything that is not a map); in the map at the end
-    /// of the path, the keys in `omitted` are left out.
-    private static func writeMap(_ o: Object, level: Int, below path: ArraySlice<String>, omitting omitted: [String],
-                                 into out: inout [UInt8]) {
+    /// Compact JSON of `v` with every map's keys sorted, as if the `metadata.annotations` keys
+    /// in `omitted` had been removed first and then `annotations` itself when that left it
+    /// empty (or it is not a map), without copying any of `v`'s maps. Two objects that differ
+    /// only in those annotations, or in an empty `annotations`, are written the same.
+    public static func writeCanonical(_ v: Value, omittingAnnotations omitted: [String], into out: inout [UInt8]) {
+        let sorted = Options(sortKeys: true)
+        guard case .object(let top) = v.kind else { write(v, options: sorted, into: &out); return }
         out.append(UInt8(ascii: "{"))
         var n = 0
-        o.forEachEntry(sorted: false) { k, item in
-            if path.isEmpty && omitted.contains(k) { return }
+        top.forEachEntry(sorted: true) { k, item in
             if n > 0 { out.append(UInt8(ascii: ",")) }
             n += 1
             writeString(k, into: &out)
             out.append(UInt8(ascii: ":"))
-            if let next = path.first, k == next {
-                writeMap(item.object ?? Object(), level: level + 1, below: path.dropFirst(), omitting: omitted, into: &out)
-            } else {
-                write(item, options: Options(), level: level + 1, into: &out)
+            guard k == "metadata", case .object(let metadata) = item.kind else {
+                write(item, options: sorted, level: 1, into: &out)
+                return
             }
+            out.append(UInt8(ascii: "{"))
+            var m = 0
+            metadata.forEachEntry(sorted: true) { mk, mItem in
+                if mk == "annotations" {
+                    guard case .object(let annotations) = mItem.kind else { return }
+                    var kept = 0
+                    annotations.forEachEntry(sorted: false) { ak, _ in if !omitted.contains(ak) { kept += 1 } }
+                    guard kept > 0 else { return }
+                    if m > 0 { out.append(UInt8(ascii: ",")) }
+                    m += 1
+                    writeString(mk, into: &out)
+                    out.append(UInt8(ascii: ":"))
+                    out.append(UInt8(ascii: "{"))
+                    var a = 0
+                    annotations.forEachEntry(sorted: true) { ak, aItem in
+                        if omitted.contains(ak) { return }
+                        if a > 0 { out.append(UInt8(ascii: ",")) }
+                        a += 1
+                        writeString(ak, into: &out)
+                        out.append(UInt8(ascii: ":"))
+                        write(aItem, options: sorted, level: 3, into: &out)
+                    }
+                    out.append(UInt8(ascii: "}"))
+                    return
+                }
+                if m > 0 { out.append(UInt8(ascii: ",")) }
+                m += 1
+                writeString(mk, into: &out)
+                out.append(UInt8(ascii: ":"))
+                write(mItem, options: sorted, level: 2, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "}"))
     }
