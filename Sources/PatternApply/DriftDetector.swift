@@ -127,7 +127,7 @@ extension ApplyEngine {
                 guard let live = observation.live[o.key] else { continue }
                 let prepared = identity.prepare(o)
                 let all = fields(o, live: live)
-                if let h = prepared.annotations[LabelKeys.appliedHash]?.string, h == live.annotations[LabelKeys.appliedHash]?.string {
+                if AppliedHash.matches(prepared: prepared, live: live) {
                     items += all  // the render is what was applied to this object: every difference is drift
                     continue
                 }

@@ -58,8 +58,8 @@ public struct SiteIdentity: Sendable, Hashable {
         return v
     }
 
-    /// The `pattern.dev/applied-hash` of an object whose content digest is `digest`: SHA-256
-    /// (first 16 hex) of the digest and this site's member label values. What is applied is a
+    /// The `pattern.dev/applied-hash` of an object whose content digest is `digest`: `v2-` and
+    /// the SHA-256 (first 16 hex) of the digest and this site's member label values. What is applied is a
     /// function of exactly these (null fields dropped, member labels set), so equal hashes
     /// mean equal applied configurations; the bookkeeping annotations are left out, so the
     /// hash does not change with the rendered revision.
@@ -70,7 +70,7 @@ public struct SiteIdentity: Sendable, Hashable {
         h.update(ownerValue)
         h.update([0])
         h.update(applySetID)
-        return String(h.finalize().hexString.prefix(16))
+        return AppliedHash.currentPrefix + String(h.finalize().hexString.prefix(16))
     }
 }
 

@@ -25,6 +25,36 @@ public enum JSONWriter {
         write(v, options: options, level: 0, into: &out)
     }
 
+    /// Compact JSON of `v` as if the `metadata.annotations` keys in `omitted` had been removed
+    /// first (and a `metadata` or `annotations` that is not a map replaced by an empty one, as
+    /// removing through them does), without copying any of `v`'s maps.
+    public static func write(_ v: Value, omittingAnnotations omitted: [String], into out: inout [UInt8]) {
+        guard case .object(let top) = v.kind else { write(v, into: &out); return }
+        writeMap(top, level: 0, below: ["metadata", "annotations"], omitting: omitted, into: &out)
+    }
+
+    /// `o` as compact JSON. The entry named `path.first` is written the same way with the rest
+    /// of the path (an empty map in place of anything that is not a map); in the map at the end
+    /// of the path, the keys in `omitted` are left out.
+    private static func writeMap(_ o: Object, level: Int, below path: ArraySlice<String>, omitting omitted: [String],
+                                 into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var n = 0
+        o.forEachEntry(sorted: false) { k, item in
+            if path.isEmpty && omitted.contains(k) { return }
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            n += 1
+            writeString(k, into: &out)
+            out.append(UInt8(ascii: ":"))
+            if let next = path.first, k == next {
+                writeMap(item.object ?? Object(), level: level + 1, below: path.dropFirst(), omitting: omitted, into: &out)
+            } else {
+                write(item, options: Options(), level: level + 1, into: &out)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// Compact JSON of `v` with every map's keys sorted, as if the `metadata.annotations` keys
     /// in `omitted` had been removed first and then `annotations` itself when that left it
     /// empty (or it is not a map), without copying any of `v`'s maps. Two objects that differ

@@ -52,6 +52,34 @@ import Testing
         #expect(JSONWriter.string(v, options: .init(sortKeys: true)) == #"{"a":1.5,"m":3,"z":"a\"b\\c\n\u0001"}"#)
     }
 
+    /// `write(_:omittingAnnotations:into:)` writes what removing the annotations from a copy
+    /// and writing that would, without the copy (legacy applied hashes use it).
+    @Test func writingWithoutAnnotationsMatchesRemovingThemFirst() throws {
+        let omitted = ["pattern.dev/applied-hash", "pattern.dev/revision"]
+        let cases: [Value] = [
+            try YAMLParser.parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    x: \"1\"\n    pattern.dev/revision: r\n    pattern.dev/applied-hash: h\n  labels: {a: b}\ndata: {k: v}\n"),
+            try YAMLParser.parse("kind: A\nmetadata:\n  annotations:\n    pattern.dev/revision: r\n"),
+            try YAMLParser.parse("kind: A\nmetadata:\n  name: n\n"),
+            try YAMLParser.parse("kind: A\nspec: {metadata: {annotations: {pattern.dev/revision: kept}}}\n"),
+            try YAMLParser.parse("kind: A\nmetadata: text\n"),
+            try YAMLParser.parse("kind: A\nmetadata: {annotations: [1, 2]}\n"),
+            ["a": 1],
+        ]
+        for v in cases {
+            var removed = v
+            removed.withObject { o in
+                o.modify("metadata") { m in
+                    m?.withObject { mo in
+                        mo.modify("annotations") { a in a?.withObject { ao in for k in omitted { ao.removeValue(forKey: k) } } }
+                    }
+                }
+            }
+            var bytes: [UInt8] = []
+            JSONWriter.write(v, omittingAnnotations: omitted, into: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == JSONWriter.string(removed), "\(JSONWriter.string(v))")
+        }
+    }
+
     /// `writeCanonical` writes what removing the annotations (and then an `annotations` that is
     /// empty or not a map) from a copy and writing that with sorted keys would, without the
     /// copy (every object's content digest uses it).
