@@ -15,6 +15,9 @@ public struct SiteIdentity: Sendable, Hashable {
     public private(set) var applySetID: String = ""
     /// The `pattern.dev/owner` value of every member (`Ownership.ownerValue`), made once.
     public private(set) var ownerValue: String = ""
+    /// What every applied hash of this site starts from: a version tag and the member label
+    /// values (`appliedHash`), made once.
+    private var appliedHashPrefix: [UInt8] = []
 
     public init(pattern: String, site: String, recordNamespace: String = Inventory.defaultNamespace) {
         self.pattern = pattern; self.site = site; self.recordNamespace = recordNamespace
@@ -25,6 +28,7 @@ public struct SiteIdentity: Sendable, Hashable {
     private mutating func derive() {
         applySetID = emptyInventory.applySetID
         ownerValue = Ownership.ownerValue(pattern: pattern, site: site)
+        appliedHashPrefix = Array("pattern.dev/applied-hash/v2\u{0}\(ownerValue)\u{0}\(applySetID)\u{0}".utf8)
     }
 
     public init(_ r: RenderedSite, recordNamespace: String = Inventory.defaultNamespace) {
@@ -59,18 +63,20 @@ public struct SiteIdentity: Sendable, Hashable {
     }
 
     /// The `pattern.dev/applied-hash` of an object whose content digest is `digest`: `v2-` and
-    /// the SHA-256 (first 16 hex) of the digest and this site's member label values. What is applied is a
+    /// the SHA-256 (first 16 hex) of this site's member label values and the digest. What is applied is a
     /// function of exactly these (null fields dropped, member labels set), so equal hashes
     /// mean equal applied configurations; the bookkeeping annotations are left out, so the
     /// hash does not change with the rendered revision.
     func appliedHash(_ digest: ObjectDigest) -> String {
-        var h = SHA256()
-        h.update("pattern.dev/applied-hash/v2\u{0}")
-        h.update(digest.bytes)
-        h.update(ownerValue)
-        h.update([0])
-        h.update(applySetID)
-        return AppliedHash.currentPrefix + String(h.finalize().hexString.prefix(16))
+        // One buffer, one SHA-256 call (two blocks), 8 bytes written as hex by hand.
+        var bytes = appliedHashPrefix
+        bytes.append(contentsOf: digest.bytes)
+        let d = SHA256.digest(bytes)
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = Array(AppliedHash.currentPrefix.utf8)
+        out.reserveCapacity(out.count + 16)
+        for b in d.prefix(8) { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
