@@ -194,6 +194,39 @@ import Testing
         }
     }
 
+    /// Strings are scanned eight bytes at a time: a quote, backslash, control character or
+    /// non-ASCII byte at every position of strings of every length up to 40 is found where it is.
+    @Test func stringsScannedByWordsFindEveryByteThatMatters() throws {
+        let specials: [(json: String, decoded: String?)] = [
+            ("\\\"", "\""), ("\\\\", "\\"), ("\\n", "\n"), ("é", "é"), ("\u{1}", nil), ("\t", nil), ("\u{7F}", "\u{7F}"),
+        ]
+        for length in 0...40 {
+            let plain = String((0..<length).map { Character(Unicode.Scalar(UInt8(97 + $0 % 26))) })
+            let doc = "[\"\(plain)\",\"x\"]"
+            #expect(try JSONParser.parse(doc).array?.map(\.string) == [plain, "x"], "\(length)")
+            for at in 0...length {
+                let head = String(plain.prefix(at)), tail = String(plain.dropFirst(at))
+                for (json, decoded) in specials {
+                    let text = "{\"k\":\"\(head)\(json)\(tail)\",\"n\":1}"
+                    if let decoded {
+                        let v = try JSONParser.parse(text)
+                        #expect(v["k"]?.string == head + decoded + tail && v["n"] == 1, "\(text)")
+                    } else {
+                        #expect(throws: Diagnostic.self, "\(text)") { try JSONParser.parse(text) }
+                    }
+                }
+            }
+        }
+        // The split scan skips strings the same way: quotes and backslashes at every position.
+        for at in 0...20 {
+            let pad = String(repeating: "p", count: at)
+            let list = Self.listJSON(items: 80, pretty: false).replacingFirst("obj-3\"", with: "obj-3\(pad)\\\"\(pad)\\\\\"")
+            let (split, sequential, took) = Self.bothWays(list)
+            #expect(took)
+            #expect(try split.get() == sequential.get(), "\(at)")
+        }
+    }
+
     @Test func deepNestingIsBounded() {
         let deep = String(repeating: "[", count: 100_000)
         #expect(throws: Diagnostic.self) { try JSONParser.parse(deep) }
