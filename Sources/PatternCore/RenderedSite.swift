@@ -32,7 +32,8 @@ public struct RenderedObject: Sendable {
     /// leaves out: a known digest stays known (unless the object had no `metadata` map).
     public mutating func setBookkeepingAnnotation(_ key: String, _ value: String) {
         precondition(ObjectDigest.bookkeepingAnnotations.contains(key), "\(key) is not a bookkeeping annotation")
-        // Keys of a map are all the digest leaves out; a `metadata` made here is content.
+        // The annotation is outside the digest, and so is an `annotations` map made for it; a
+        // `metadata` map made here is not.
         let digest = object["metadata"]?.object == nil ? nil : contentDigest
         object.withObject { obj in
             obj.modify("metadata") { m in
