@@ -82,7 +82,7 @@ public struct ApplyEngine: Sendable {
         let options = IgnoreDifferences.options(ignore)
         return ParallelMap.map(objects) { o in
             let live = observation.live[o.key] ?? (othersAsLive ? observation.foreignObjects[o.key] : nil)
-            var d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o.object), live: live, ignore: ignore),
+            var d = ObjectDiffer.diff(desired: ApplyEngine.comparable(identity.prepare(o), live: live, ignore: ignore),
                                       live: live, manager: fieldManager, options: options)
             if othersAsLive { d.ownedBy = observation.foreign[o.key] }
             return d
@@ -96,7 +96,7 @@ public struct ApplyEngine: Sendable {
         let changed = Set(diffs.filter { $0.action == .create || $0.action == .update }.map(\.key))
         var failures: [(ObjectKey, KubeError)] = []
         for o in site.objects where changed.contains(o.key) {
-            do { _ = try await client.apply(identity.prepare(o.object), fieldManager: fieldManager, dryRun: true) } catch {
+            do { _ = try await client.apply(identity.prepare(o), fieldManager: fieldManager, dryRun: true) } catch {
                 if case .unknownKind = error { continue }
                 failures.append((o.key, error))
             }
@@ -659,14 +659,14 @@ public struct ApplyEngine: Sendable {
                         if createOnly {
                             // Created once, never updated: POST, and "exists" means skip.
                             do throws(KubeError) {
-                                return (i, .success((try await client.create(identity.prepare(o.object), fieldManager: options.fieldManager, dryRun: options.dryRun), true)))
+                                return (i, .success((try await client.create(identity.prepare(o), fieldManager: options.fieldManager, dryRun: options.dryRun), true)))
                             } catch {
                                 if case .alreadyExists = error { return (i, .success((o.object, false))) }
                                 throw error
                             }
                         }
                         // 201 Created vs 200 OK decides "created".
-                        let config = IgnoreDifferences.respectLive(identity.prepare(o.object), live: live[o.key], rules: ignore)
+                        let config = IgnoreDifferences.respectLive(identity.prepare(o), live: live[o.key], rules: ignore)
                         let r = try await client.applyReportingCreation(config, fieldManager: options.fieldManager,
                                                                         force: options.forceConflicts, dryRun: options.dryRun)
                         return (i, .success((r.object, r.created)))

@@ -97,7 +97,7 @@ extension ApplyEngine {
             }
         }
         let options = IgnoreDifferences.options(site.ignoreDifferences)
-        func fields(_ object: Value, live: Value) -> [DriftItem] {
+        func fields(_ object: RenderedObject, live: Value) -> [DriftItem] {
             Drift.fields(lastApplied: ApplyEngine.comparable(identity.prepare(object), live: live, ignore: site.ignoreDifferences),
                          live: live, manager: fieldManager, options: options)
         }
@@ -106,18 +106,18 @@ extension ApplyEngine {
         case .render:
             for o in site.objects {
                 guard let live = observation.live[o.key] else { continue }
-                items += fields(o.object, live: live)
+                items += fields(o, live: live)
             }
         case .lastApplied:
             for o in applied!.objects {
                 guard let live = observation.live[o.key] else { continue }
-                items += fields(o.object, live: live)
+                items += fields(o, live: live)
             }
             // What the render would change that is not explained by drift: pending.
             let drifted = Dictionary(items.map { (DriftKey($0), $0.applied) }, uniquingKeysWith: { a, _ in a })
             for o in site.objects {
                 guard let live = observation.live[o.key] else { continue }
-                pending += fields(o.object, live: live).filter { d in
+                pending += fields(o, live: live).filter { d in
                     guard let was = drifted[DriftKey(d)] else { return true }
                     return was != d.applied
                 }
@@ -125,9 +125,9 @@ extension ApplyEngine {
         case .liveRecords:
             for o in site.objects {
                 guard let live = observation.live[o.key] else { continue }
-                let prepared = identity.prepare(o.object)
-                let all = fields(o.object, live: live)
-                if let h = prepared.annotations[LabelKeys.appliedHash]?.string, h == live.annotations[LabelKeys.appliedHash]?.string {
+                let prepared = identity.prepare(o)
+                let all = fields(o, live: live)
+                if AppliedHash.matches(prepared: prepared, live: live) {
                     items += all  // the render is what was applied to this object: every difference is drift
                     continue
                 }
@@ -169,9 +169,9 @@ extension ApplyEngine {
                 // Objects whose render differs from the applied one (also where live is not read),
                 // by the applied hash, which leaves out the rendered-revision annotation every
                 // object of a new revision carries.
-                func hash(_ v: Value) -> String? { identity.prepare(v).annotations[LabelKeys.appliedHash]?.string }
-                let before = Dictionary(la.objects.map { ($0.key, hash($0.object)) }, uniquingKeysWith: { a, _ in a })
-                for o in site.objects where before[o.key].map({ $0 != hash(o.object) }) ?? true { keys.insert(o.key) }
+                func hash(_ o: RenderedObject) -> String? { identity.prepare(o).annotations[LabelKeys.appliedHash]?.string }
+                let before = Dictionary(la.objects.map { ($0.key, hash($0)) }, uniquingKeysWith: { a, _ in a })
+                for o in site.objects where before[o.key].map({ $0 != hash(o) }) ?? true { keys.insert(o.key) }
             }
             report.pendingObjects = keys.sorted()
         }

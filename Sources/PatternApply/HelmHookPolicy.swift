@@ -77,7 +77,7 @@ extension ApplyEngine {
                 continue
             }
             run.observation.live[o.key] = nil
-            run.diffByKey[o.key] = ObjectDiffer.diff(desired: ApplyEngine.comparable(run.identity.prepare(o.object), live: nil),
+            run.diffByKey[o.key] = ObjectDiffer.diff(desired: ApplyEngine.comparable(run.identity.prepare(o), live: nil),
                                                      live: nil, manager: run.options.fieldManager)
         }
     }

@@ -238,33 +238,19 @@ public enum ApplyOrder {
 
 /// Adds ownership labels and provenance annotations and computes the rendered revision.
 enum Provenancing {
-    /// Returns the revision: `sha256:` over the SHA-256 digests of each object's canonical JSON
-    /// (sorted keys), computed before the revision annotation is added. Per-object work runs on
-    /// all cores.
+    /// Returns the revision: `sha256:` over each object's content digest (`ObjectDigest`: its
+    /// JSON with sorted keys, bookkeeping annotations left out), which stays with the object for
+    /// the applied hash. Per-object work runs on all cores.
     static func label(_ objects: inout [RenderedObject], pattern: String, site: String, provenance: Provenance) -> String {
         // In place: the objects are held only by `objects`, so labelling copies no tree.
-        let digests = ParallelMap.update(&objects) { o -> [UInt8] in
+        let digests = ParallelMap.update(&objects) { o -> ObjectDigest in
             setLabels(&o.object, component: o.component, pattern: pattern, site: site, provenance: provenance)
-            var buf: [UInt8] = []
-            buf.reserveCapacity(2048)
-            JSONWriter.write(o.object, options: .init(sortKeys: true), into: &buf)
-            return SHA256.digest(buf)
+            return o.digestContent()
         }
         var hasher = SHA256()
-        for digest in digests { hasher.update(digest) }
+        for digest in digests { hasher.update(digest.bytes) }
         let revision = "sha256:" + hasher.finalize().hexString
-        _ = ParallelMap.update(&objects) { o in
-            o.object.withObject { obj in
-                obj.modify("metadata") { m in
-                    m!.withObject { mo in
-                        mo.modify("annotations") { a in
-                            if a == nil || a!.object == nil { a = .emptyObject }
-                            a!.withObject { $0.set(PatternLabels.revision, .string(revision)) }
-                        }
-                    }
-                }
-            }
-        }
+        _ = ParallelMap.update(&objects) { o in o.setBookkeepingAnnotation(PatternLabels.revision, revision) }
         return revision
     }
 

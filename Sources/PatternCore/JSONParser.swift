@@ -199,6 +199,10 @@ public struct JSONParser {
                 switch c {
                 case UInt8(ascii: "\""):
                     i += 1
+                    // Eight bytes at a time up to one that is a quote or a backslash. (A raw
+                    // newline in a string, not counted here, fails that element's parse, and
+                    // with it the split.)
+                    while i + 8 <= b.count, !JSONParser.hasQuoteOrBackslash(JSONParser.word(b, i)) { i += 8 }
                     while i < b.count, b[i] != UInt8(ascii: "\"") {
                         if b[i] == UInt8(ascii: "\\") { i += 1 }
                         if i < b.count, b[i] == 0x0A { line += 1; lineStart = i + 1 }
@@ -286,7 +290,9 @@ public struct JSONParser {
         mutating func string() throws(Diagnostic) -> String {
             i += 1  // opening quote
             let start = i
-            // Fast path: no escapes (and no validation needed when every byte is ASCII).
+            // Fast path: no escapes (and no validation needed when every byte is ASCII). Eight
+            // plain bytes (ASCII, not a quote, backslash or control character) at a time first.
+            while i + 8 <= b.count, JSONParser.isPlainASCII(JSONParser.word(b, i)) { i += 8 }
             var ascii = true
             while i < b.count {
                 let c = b[i]
@@ -340,6 +346,34 @@ public struct JSONParser {
             }
             throw fail("unterminated string")
         }
+    }
+}
+
+extension JSONParser {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The eight bytes at `i` (which must be in bounds), as one word.
+    @inline(__always) static func word(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
+        UnsafeRawPointer(b.baseAddress!).loadUnaligned(fromByteOffset: i, as: UInt64.self)
+    }
+
+    /// High bit set in each byte of `w` that is zero, when any is (the borrow can only mark
+    /// bytes above a zero byte, so "any" is exact).
+    @inline(__always) static func zeroBytes(_ w: UInt64) -> UInt64 { (w &- ones) & ~w & highs }
+
+    /// Whether a byte of `w` is `"` or `\`.
+    @inline(__always) static func hasQuoteOrBackslash(_ w: UInt64) -> Bool {
+        (zeroBytes(w ^ (0x22 &* ones)) | zeroBytes(w ^ (0x5C &* ones))) != 0
+    }
+
+    /// Whether every byte of `w` is ASCII and none is `"`, `\` or a control character (< 0x20).
+    @inline(__always) static func isPlainASCII(_ w: UInt64) -> Bool {
+        // With no high bit set, (w - 0x20 in each byte) & ~w has the high bit of a byte set
+        // exactly where some byte is below 0x20 (again exact for "any").
+        guard w & highs == 0 else { return false }
+        let control = (w &- (0x20 &* ones)) & ~w & highs
+        return control == 0 && !hasQuoteOrBackslash(w)
     }
 }
 

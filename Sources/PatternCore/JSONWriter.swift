@@ -42,10 +42,7 @@ public enum JSONWriter {
         var n = 0
         o.forEachEntry(sorted: false) { k, item in
             if path.isEmpty && omitted.contains(k) { return }
-            if n > 0 { out.append(UInt8(ascii: ",")) }
-            n += 1
-            writeString(k, into: &out)
-            out.append(UInt8(ascii: ":"))
+            startEntry(k, &n, &out)
             if let next = path.first, k == next {
                 writeMap(item.object ?? Object(), level: level + 1, below: path.dropFirst(), omitting: omitted, into: &out)
             } else {
@@ -53,6 +50,55 @@ public enum JSONWriter {
             }
         }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// Compact JSON of `v` with every map's keys sorted, as if the `metadata.annotations` keys
+    /// in `omitted` had been removed first and then `annotations` itself when that left it
+    /// empty (or it is not a map), without copying any of `v`'s maps. Two objects that differ
+    /// only in those annotations, or in an empty `annotations`, are written the same.
+    public static func writeCanonical(_ v: Value, omittingAnnotations omitted: [String], into out: inout [UInt8]) {
+        let sorted = Options(sortKeys: true)
+        guard case .object(let top) = v.kind else { write(v, options: sorted, into: &out); return }
+        out.append(UInt8(ascii: "{"))
+        var n = 0
+        top.forEachEntry(sorted: true) { k, item in
+            startEntry(k, &n, &out)
+            guard k == "metadata", case .object(let metadata) = item.kind else {
+                write(item, options: sorted, level: 1, into: &out)
+                return
+            }
+            out.append(UInt8(ascii: "{"))
+            var m = 0
+            metadata.forEachEntry(sorted: true) { mk, mItem in
+                guard mk == "annotations" else {
+                    startEntry(mk, &m, &out)
+                    write(mItem, options: sorted, level: 2, into: &out)
+                    return
+                }
+                guard case .object(let annotations) = mItem.kind,
+                      annotations.contains(where: { ak, _ in !omitted.contains(ak) }) else { return }
+                startEntry(mk, &m, &out)
+                out.append(UInt8(ascii: "{"))
+                var a = 0
+                annotations.forEachEntry(sorted: true) { ak, aItem in
+                    if omitted.contains(ak) { return }
+                    startEntry(ak, &a, &out)
+                    write(aItem, options: sorted, level: 3, into: &out)
+                }
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// A compact map entry's start: a comma unless it is the first (`count` counts them), the
+    /// key and a colon.
+    @inline(__always) private static func startEntry(_ key: String, _ count: inout Int, _ out: inout [UInt8]) {
+        if count > 0 { out.append(UInt8(ascii: ",")) }
+        count += 1
+        writeString(key, into: &out)
+        out.append(UInt8(ascii: ":"))
     }
 
     private static func newline(_ options: Options, _ level: Int, _ out: inout [UInt8]) {

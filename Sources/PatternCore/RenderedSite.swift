@@ -4,7 +4,11 @@
 
 /// One rendered Kubernetes object with where it came from.
 public struct RenderedObject: Sendable {
-    public var object: Value
+    /// The object. Any change to it forgets `contentDigest`.
+    public var object: Value { didSet { contentDigest = nil } }
+    /// `ObjectDigest(of: object)`, once `digestContent()` has computed it and until `object`
+    /// changes (other than through `setBookkeepingAnnotation`).
+    public private(set) var contentDigest: ObjectDigest?
     public var key: ObjectKey
     /// Component that produced it.
     public var component: String
@@ -13,6 +17,36 @@ public struct RenderedObject: Sendable {
     /// An object `component` rendered from `file`.
     public init(object: Value, key: ObjectKey, component: String, file: String) {
         self.object = object; self.key = key; self.component = component; self.file = file
+    }
+
+    /// The digest of `object`'s content, computed now unless it is known.
+    public mutating func digestContent() -> ObjectDigest {
+        if let d = contentDigest { return d }
+        let d = ObjectDigest(of: object)
+        contentDigest = d
+        return d
+    }
+
+    /// Sets `metadata.annotations[key]` (creating `metadata` and `annotations` maps where
+    /// there are none) to `value`, where `key` is one of the annotations the content digest
+    /// leaves out: a known digest stays known (unless the object had no `metadata` map).
+    public mutating func setBookkeepingAnnotation(_ key: String, _ value: String) {
+        precondition(ObjectDigest.bookkeepingAnnotations.contains(key), "\(key) is not a bookkeeping annotation")
+        // The annotation is outside the digest, and so is an `annotations` map made for it; a
+        // `metadata` map made here is not.
+        let digest = object["metadata"]?.object == nil ? nil : contentDigest
+        object.withObject { obj in
+            obj.modify("metadata") { m in
+                if m == nil || m!.object == nil { m = .emptyObject }
+                m!.withObject { mo in
+                    mo.modify("annotations") { a in
+                        if a == nil || a!.object == nil { a = .emptyObject }
+                        a!.withObject { $0.set(key, .string(value)) }
+                    }
+                }
+            }
+        }
+        contentDigest = digest
     }
 }
 

@@ -249,17 +249,30 @@ public enum Subprocess {
         }
         defer { for e in envp ?? [] { free(e) } }
         var pid: pid_t = 0
-        let rc: Int32 = argv.withUnsafeBufferPointer { a in
-            let run = { (env: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Int32 in
-                executable.contains("/")
-                    ? posix_spawn(&pid, executable, &actions, &attr, a.baseAddress!, env)
-                    : posix_spawnp(&pid, executable, &actions, &attr, a.baseAddress!, env)
-            }
-            if let envp { return envp.withUnsafeBufferPointer { run($0.baseAddress!) } }
-            return run(UnsafePointer(environ))
+        // ETXTBSY: the executable is open for writing somewhere, which includes a child another
+        // thread is just starting while it held a descriptor of the file (just written, the
+        // descriptor not yet closed). Such a hold is brief: try again a few times (~0.3 s).
+        var rc: Int32 = ETXTBSY
+        for delay in [0, 5_000, 10_000, 20_000, 40_000, 80_000, 160_000] as [UInt32] where rc == ETXTBSY {
+            if delay > 0 { usleep(delay) }
+            rc = spawn(executable, argv, envp, &actions, &attr, &pid)
         }
         guard rc == 0 else { throw Failure("cannot run \(executable): \(String(cString: strerror(rc)))") }
         return pid
+    }
+
+    private static func spawn(_ executable: String, _ argv: [UnsafeMutablePointer<CChar>?], _ envp: [UnsafeMutablePointer<CChar>?]?,
+                              _ actions: inout posix_spawn_file_actions_t, _ attr: inout posix_spawnattr_t,
+                              _ pid: inout pid_t) -> Int32 {
+        func run(_ a: UnsafePointer<UnsafeMutablePointer<CChar>?>, _ env: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+            executable.contains("/")
+                ? posix_spawn(&pid, executable, &actions, &attr, a, env)
+                : posix_spawnp(&pid, executable, &actions, &attr, a, env)
+        }
+        return argv.withUnsafeBufferPointer { a in
+            if let envp { return envp.withUnsafeBufferPointer { run(a.baseAddress!, $0.baseAddress!) } }
+            return run(a.baseAddress!, UnsafePointer(environ))
+        }
     }
 
     static func wait(_ pid: pid_t) -> Int32 {

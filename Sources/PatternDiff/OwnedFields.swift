@@ -148,7 +148,7 @@ public enum OwnedFields {
     public static func removals(desired raw: Value, normalized: Value, live: Value, manager: String,
                                 schemas: SchemaCatalog = SchemaCatalog()) -> [FieldChange] {
         // Live was applied from exactly this configuration: our applied fields are desired's.
-        if let h = raw.annotations[LabelKeys.appliedHash]?.string, h == live.annotations[LabelKeys.appliedHash]?.string { return [] }
+        if AppliedHash.matches(prepared: raw, live: live) { return [] }
         guard let prev = previouslyApplied(live: live, manager: manager) else { return [] }
         var want = fieldSet(of: normalized, schemas: schemas)
         if raw != normalized { for p in fieldSet(of: raw, schemas: schemas).members { want.insert(p) } }  // Secret stringData
@@ -202,7 +202,7 @@ public enum OwnedFields {
                 return
             }
             if ctx.isAtomicMap(fields) {
-                if !strictEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
+                if !strictEqual(d, l, fields: &fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
                 return
             }
             for (k, dv) in o {
@@ -222,7 +222,7 @@ public enum OwnedFields {
             let lt = ctx.listType(fields)
             switch lt {
             case .atomic:
-                if !atomicEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
+                if !atomicEqual(d, l, fields: &fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
             case .set:
                 for item in a where !la.contains(item) {
                     out.append(FieldChange(path: path.appending(.value(item)), kind: .added, desired: item, live: nil))
@@ -233,13 +233,16 @@ public enum OwnedFields {
                     if !atomicEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
                     return
                 }
+                // Live items by key (the first of equal keys); a short list is searched, not hashed.
+                let lElems = la.indices.map { MergeSchema.element(for: la[$0], in: lt, index: $0) }
                 var index: [PathElement: Value] = [:]
-                for (i, item) in la.enumerated() {
-                    if let e = MergeSchema.element(for: item, in: lt, index: i), index[e] == nil { index[e] = item }
+                if la.count > 8 {
+                    for (i, e) in lElems.enumerated() { if let e, index[e] == nil { index[e] = la[i] } }
                 }
                 for (item, e) in zip(a, dElems) {
+                    let live = la.count > 8 ? index[e!] : lElems.firstIndex(where: { $0 == e }).map { la[$0] }
                     path.elements.append(e!)
-                    walk(item, index[e!], path: &path, fields: &fields, ctx: ctx, into: &out)
+                    walk(item, live, path: &path, fields: &fields, ctx: ctx, into: &out)
                     path.elements.removeLast()
                 }
             }
@@ -258,16 +261,26 @@ public enum OwnedFields {
     /// Atomic values: same list lengths, maps compared on desired's keys (defaults the server
     /// fills inside are not differences), scalars as above.
     static func atomicEqual(_ d: Value, _ l: Value, fields: [String]) -> Bool {
+        var fields = fields
+        return atomicEqual(d, l, fields: &fields)
+    }
+
+    /// `atomicEqual`, with the field names grown and shrunk in place (no array per key).
+    static func atomicEqual(_ d: Value, _ l: Value, fields: inout [String]) -> Bool {
         switch (d.kind, l.kind) {
         case let (.object(a), .object(b)):
             for (k, v) in a {
                 guard let w = b[k], !w.isNull else { if isEmptyish(v) { continue } else { return false } }
-                if !atomicEqual(v, w, fields: fields + [k]) { return false }
+                fields.append(k)
+                let equal = atomicEqual(v, w, fields: &fields)
+                fields.removeLast()
+                if !equal { return false }
             }
             return true
         case let (.array(a), .array(b)):
             guard a.count == b.count else { return false }
-            return zip(a, b).allSatisfy { atomicEqual($0, $1, fields: fields) }
+            for i in a.indices where !atomicEqual(a[i], b[i], fields: &fields) { return false }
+            return true
         default:
             return scalarEqual(d, l, fields: fields)
         }
@@ -276,13 +289,32 @@ public enum OwnedFields {
     /// Strict structural equality (same keys, same list lengths; empty entries ignored),
     /// scalars compared with `scalarEqual`. Used for atomic maps such as label selectors.
     static func strictEqual(_ d: Value, _ l: Value, fields: [String]) -> Bool {
+        var fields = fields
+        return strictEqual(d, l, fields: &fields)
+    }
+
+    /// `strictEqual`, with the field names grown and shrunk in place; the key sets are
+    /// compared by lookups and counts, not built.
+    static func strictEqual(_ d: Value, _ l: Value, fields: inout [String]) -> Bool {
         switch (d.kind, l.kind) {
         case let (.object(a), .object(b)):
-            let ak = Set(a.filter { !isEmptyish($1) }.keys), bk = Set(b.filter { !isEmptyish($1) }.keys)
-            guard ak == bk else { return false }
-            return ak.allSatisfy { strictEqual(a[$0]!, b[$0]!, fields: fields + [$0]) }
+            // Same non-empty keys: each of desired's is in live (not empty), and live has no more.
+            var count = 0
+            for (k, v) in a where !isEmptyish(v) {
+                guard let w = b[k], !isEmptyish(w) else { return false }
+                count += 1
+                fields.append(k)
+                let equal = strictEqual(v, w, fields: &fields)
+                fields.removeLast()
+                if !equal { return false }
+            }
+            var liveCount = 0
+            for (_, w) in b where !isEmptyish(w) { liveCount += 1 }
+            return liveCount == count
         case let (.array(a), .array(b)):
-            return a.count == b.count && zip(a, b).allSatisfy { strictEqual($0, $1, fields: fields) }
+            guard a.count == b.count else { return false }
+            for i in a.indices where !strictEqual(a[i], b[i], fields: &fields) { return false }
+            return true
         default:
             return scalarEqual(d, l, fields: fields)
         }

@@ -49,12 +49,18 @@ public enum MergeSchema {
         switch type {
         case .map(let keys, let defaults):
             var fields: [PathElement.KeyField] = []
+            fields.reserveCapacity(keys.count)
             for k in keys {
                 if let v = item[k], !v.isNull { fields.append(.init(k, v)) }
                 else if let d = defaults[k] { fields.append(.init(k, d)) }
                 else { return nil }
             }
-            return .key(fields.sorted { $0.name < $1.name })
+            // Most lists have one key field; two are swapped into order without a sort.
+            switch fields.count {
+            case 0, 1: return .key(fields)
+            case 2: return .key(fields[1].name < fields[0].name ? [fields[1], fields[0]] : fields)
+            default: return .key(fields.sorted { $0.name < $1.name })
+            }
         case .set:
             return item.isScalar ? .value(item) : nil
         case .atomic:

@@ -35,9 +35,46 @@ public struct Inventory: Sendable, Hashable {
     public static func line(_ k: ObjectKey) -> String { "\(k.group)|\(k.kind)|\(k.namespace)|\(k.name)" }
 
     public static func parseLine(_ s: Substring) -> ObjectKey? {
-        let p = s.split(separator: "|", omittingEmptySubsequences: false)
-        guard p.count == 4, !p[1].isEmpty, !p[3].isEmpty else { return nil }
-        return ObjectKey(group: String(p[0]), kind: String(p[1]), namespace: String(p[2]), name: String(p[3]))
+        var line = String(s)
+        return line.withUTF8 { parseLine(UnsafeBufferPointer(rebasing: $0[...])) }
+    }
+
+    /// `group|kind|namespace|name` (kind and name not empty; no carriage return), read as bytes.
+    static func parseLine(_ b: UnsafeBufferPointer<UInt8>) -> ObjectKey? {
+        var bars = (0, 0, 0), n = 0
+        for i in b.indices {
+            switch b[i] {
+            case UInt8(ascii: "|"):
+                if n == 0 { bars.0 = i } else if n == 1 { bars.1 = i } else if n == 2 { bars.2 = i } else { return nil }
+                n += 1
+            case 0x0D: return nil
+            default: continue
+            }
+        }
+        guard n == 3, bars.1 > bars.0 + 1, bars.2 + 1 < b.count else { return nil }
+        func text(_ from: Int, _ to: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[from..<to]), as: UTF8.self) }
+        return ObjectKey(group: text(0, bars.0), kind: text(bars.0 + 1, bars.1), namespace: text(bars.1 + 1, bars.2),
+                         name: text(bars.2 + 1, b.count))
+    }
+
+    /// Adds the keys of a shard's `objects` text (one line each, empty lines skipped) to
+    /// `objects`; returns the first line that is not a key, if any.
+    static func parseLines(_ text: String, into objects: inout Set<ObjectKey>) -> String? {
+        var text = text
+        return text.withUTF8 { b -> String? in
+            var start = 0
+            while start < b.count {
+                var end = start
+                while end < b.count, b[end] != 0x0A { end += 1 }
+                if end > start {
+                    let line = UnsafeBufferPointer(rebasing: b[start..<end])
+                    guard let k = parseLine(line) else { return String(decoding: line, as: UTF8.self) }
+                    objects.insert(k)
+                }
+                start = end + 1
+            }
+            return nil
+        }
     }
 
     // MARK: Encode / decode
@@ -126,10 +163,8 @@ public struct Inventory: Sendable, Hashable {
                 throw .error("inventory \(inv.name) is inconsistent: shard \(i) belongs to another revision (torn write)",
                              fix: "nothing will be pruned; re-run apply to rewrite the inventory")
             }
-            let text = cm["data"]?["objects"]?.string ?? ""
-            for l in text.split(separator: "\n") {
-                guard let k = parseLine(l) else { throw .error("inventory \(cm.metadataName ?? "?"): bad line \"\(l)\"") }
-                inv.objects.insert(k)
+            if let bad = parseLines(cm["data"]?["objects"]?.string ?? "", into: &inv.objects) {
+                throw .error("inventory \(cm.metadataName ?? "?"): bad line \"\(bad)\"")
             }
         }
         return inv

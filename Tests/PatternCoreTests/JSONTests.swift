@@ -53,7 +53,7 @@ import Testing
     }
 
     /// `write(_:omittingAnnotations:into:)` writes what removing the annotations from a copy
-    /// and writing that would, without the copy (the applied-hash of every object uses it).
+    /// and writing that would, without the copy (legacy applied hashes use it).
     @Test func writingWithoutAnnotationsMatchesRemovingThemFirst() throws {
         let omitted = ["pattern.dev/applied-hash", "pattern.dev/revision"]
         let cases: [Value] = [
@@ -78,6 +78,48 @@ import Testing
             JSONWriter.write(v, omittingAnnotations: omitted, into: &bytes)
             #expect(String(decoding: bytes, as: UTF8.self) == JSONWriter.string(removed), "\(JSONWriter.string(v))")
         }
+    }
+
+    /// `writeCanonical` writes what removing the annotations (and then an `annotations` that is
+    /// empty or not a map) from a copy and writing that with sorted keys would, without the
+    /// copy (every object's content digest uses it).
+    @Test func canonicalWritingMatchesRemovingTheAnnotationsFirst() throws {
+        let omitted = ["pattern.dev/applied-hash", "pattern.dev/revision"]
+        let cases: [Value] = [
+            try YAMLParser.parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    x: \"1\"\n    pattern.dev/revision: r\n    pattern.dev/applied-hash: h\n  labels: {b: c, a: b}\ndata: {k: v, a: [z, {y: 1, x: 2}]}\n"),
+            try YAMLParser.parse("kind: A\nmetadata:\n  annotations:\n    pattern.dev/revision: r\n"),
+            try YAMLParser.parse("kind: A\nmetadata:\n  annotations: {}\n  name: n\n"),
+            try YAMLParser.parse("kind: A\nmetadata:\n  name: n\n"),
+            try YAMLParser.parse("kind: A\nspec: {metadata: {annotations: {pattern.dev/revision: kept}}}\n"),
+            try YAMLParser.parse("kind: A\nmetadata: text\n"),
+            try YAMLParser.parse("kind: A\nmetadata: {annotations: [1, 2], z: 1}\n"),
+            try YAMLParser.parse("kind: A\nmetadata: {annotations: null}\n"),
+            ["a": 1],
+            "text",
+        ]
+        for v in cases {
+            var removed = v
+            if removed.object != nil {
+                removed.withObject { o in
+                    o.modify("metadata") { m in
+                        guard m?.object != nil else { return }
+                        m!.withObject { mo in
+                            mo.modify("annotations") { a in
+                                a?.withObject { ao in for k in omitted { ao.removeValue(forKey: k) } }
+                                if a?.object?.isEmpty == true { a = nil }
+                            }
+                        }
+                    }
+                }
+            }
+            var bytes: [UInt8] = []
+            JSONWriter.writeCanonical(v, omittingAnnotations: omitted, into: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == JSONWriter.string(removed, options: .init(sortKeys: true)), "\(JSONWriter.string(v))")
+        }
+        // Keys are sorted at every depth.
+        var sorted: [UInt8] = []
+        JSONWriter.writeCanonical(try YAMLParser.parse("b: {d: 1, c: 2}\na: [{f: 1, e: 2}]\n"), omittingAnnotations: omitted, into: &sorted)
+        #expect(String(decoding: sorted, as: UTF8.self) == #"{"a":[{"e":2,"f":1}],"b":{"c":2,"d":1}}"#)
     }
 
     /// Every node's mark, in document order (equality of values ignores marks).
@@ -149,6 +191,39 @@ import Testing
             #expect(a.message == b.message && a.location == b.location, "\(what): \(a) vs \(b)")
         default:
             Issue.record("\(what): split \(split), sequential \(sequential)")
+        }
+    }
+
+    /// Strings are scanned eight bytes at a time: a quote, backslash, control character or
+    /// non-ASCII byte at every position of strings of every length up to 40 is found where it is.
+    @Test func stringsScannedByWordsFindEveryByteThatMatters() throws {
+        let specials: [(json: String, decoded: String?)] = [
+            ("\\\"", "\""), ("\\\\", "\\"), ("\\n", "\n"), ("é", "é"), ("\u{1}", nil), ("\t", nil), ("\u{7F}", "\u{7F}"),
+        ]
+        for length in 0...40 {
+            let plain = String((0..<length).map { Character(Unicode.Scalar(UInt8(97 + $0 % 26))) })
+            let doc = "[\"\(plain)\",\"x\"]"
+            #expect(try JSONParser.parse(doc).array?.map(\.string) == [plain, "x"], "\(length)")
+            for at in 0...length {
+                let head = String(plain.prefix(at)), tail = String(plain.dropFirst(at))
+                for (json, decoded) in specials {
+                    let text = "{\"k\":\"\(head)\(json)\(tail)\",\"n\":1}"
+                    if let decoded {
+                        let v = try JSONParser.parse(text)
+                        #expect(v["k"]?.string == head + decoded + tail && v["n"] == 1, "\(text)")
+                    } else {
+                        #expect(throws: Diagnostic.self, "\(text)") { try JSONParser.parse(text) }
+                    }
+                }
+            }
+        }
+        // The split scan skips strings the same way: quotes and backslashes at every position.
+        for at in 0...20 {
+            let pad = String(repeating: "p", count: at)
+            let list = Self.listJSON(items: 80, pretty: false).replacingFirst("obj-3\"", with: "obj-3\(pad)\\\"\(pad)\\\\\"")
+            let (split, sequential, took) = Self.bothWays(list)
+            #expect(took)
+            #expect(try split.get() == sequential.get(), "\(at)")
         }
     }
 

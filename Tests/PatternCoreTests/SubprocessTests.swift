@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PatternCore
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +16,23 @@ import Glibc
         #expect(o.stdoutText == "out")
         #expect(o.stderrText == "err")
         #expect(!o.succeeded)
+    }
+
+    /// An executable still open for writing (a script just written, whose descriptor a child
+    /// started by another thread holds for a moment) fails with ETXTBSY: tried again until it
+    /// is closed.
+    @Test func anExecutableBusyForAMomentIsRunOnceItIsClosed() throws {
+        let dir = TemporaryDirectories.make("subprocess-busy")
+        defer { TemporaryDirectories.remove(dir) }
+        let path = dir + "/tool"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        try #require(fd >= 0)
+        let script = Array("#!/bin/sh\necho ran\n".utf8)
+        #expect(write(fd, script, script.count) == script.count)
+        let closer = Thread { usleep(30_000); close(fd) }
+        closer.start()
+        let o = try Subprocess.run(path)
+        #expect(o.succeeded && o.stdoutText == "ran")
     }
 
     @Test func largeOutputOnBothStreamsDoesNotDeadlock() throws {

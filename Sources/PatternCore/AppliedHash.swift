@@ -1,0 +1,33 @@
+/// The `pattern.dev/applied-hash` annotation apply writes on every object: a live object whose
+/// hash is the one of the object being applied was applied from exactly that configuration, so
+/// the fields pattern applied are the desired ones and the removal check can be skipped.
+///
+/// Current hashes (`v2-` and 16 hex digits) are made from the render's content digest and the
+/// site's member labels (`SiteIdentity.prepare`). Hashes written by earlier versions (16 hex
+/// digits) were the SHA-256 of the applied object's JSON; objects keep them until they are
+/// written again (a re-apply that changes nothing writes nothing), so they are still honoured.
+public enum AppliedHash {
+    /// The start of every current hash.
+    public static let currentPrefix = "v2-"
+
+    /// True when `live` carries the applied hash of `prepared` (the object as apply sends it,
+    /// its current hash included), current or legacy.
+    public static func matches(prepared: Value, live: Value) -> Bool {
+        guard let l = live.annotations[LabelKeys.appliedHash]?.string,
+              let p = prepared.annotations[LabelKeys.appliedHash]?.string else { return false }
+        if p == l { return true }
+        // A current hash that differs is a different configuration; only a legacy one is
+        // worth the legacy computation.
+        guard !l.hasPrefix(currentPrefix), l.utf8.count == 16 else { return false }
+        return legacy(prepared) == l
+    }
+
+    /// The hash earlier versions wrote: SHA-256 (first 16 hex) of the compact JSON of the
+    /// applied object without its applied-hash and rendered-revision annotations.
+    public static func legacy(_ prepared: Value) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        JSONWriter.write(prepared, omittingAnnotations: [LabelKeys.appliedHash, LabelKeys.revision], into: &bytes)
+        return String(SHA256.hex(bytes).prefix(16))
+    }
+}
