@@ -97,8 +97,9 @@ extension ApplyEngine {
             }
         }
         let options = IgnoreDifferences.options(site.ignoreDifferences)
-        func fields(_ object: RenderedObject, live: Value) -> [DriftItem] {
-            Drift.fields(lastApplied: ApplyEngine.comparable(identity.prepare(object), live: live, ignore: site.ignoreDifferences),
+        func fields(_ object: RenderedObject, live: Value) -> [DriftItem] { fields(prepared: identity.prepare(object), live: live) }
+        func fields(prepared: Value, live: Value) -> [DriftItem] {
+            Drift.fields(lastApplied: ApplyEngine.comparable(prepared, live: live, ignore: site.ignoreDifferences),
                          live: live, manager: fieldManager, options: options)
         }
         var items: [DriftItem] = [], pending: [DriftItem] = [], undetermined: [DriftItem] = []
@@ -126,7 +127,7 @@ extension ApplyEngine {
             for o in site.objects {
                 guard let live = observation.live[o.key] else { continue }
                 let prepared = identity.prepare(o)
-                let all = fields(o, live: live)
+                let all = fields(prepared: prepared, live: live)
                 if AppliedHash.matches(prepared: prepared, live: live) {
                     items += all  // the render is what was applied to this object: every difference is drift
                     continue
@@ -169,9 +170,8 @@ extension ApplyEngine {
                 // Objects whose render differs from the applied one (also where live is not read),
                 // by the applied hash, which leaves out the rendered-revision annotation every
                 // object of a new revision carries.
-                func hash(_ o: RenderedObject) -> String? { identity.prepare(o).annotations[LabelKeys.appliedHash]?.string }
-                let before = Dictionary(la.objects.map { ($0.key, hash($0)) }, uniquingKeysWith: { a, _ in a })
-                for o in site.objects where before[o.key].map({ $0 != hash(o) }) ?? true { keys.insert(o.key) }
+                let before = Dictionary(la.objects.map { ($0.key, identity.appliedHash(of: $0)) }, uniquingKeysWith: { a, _ in a })
+                for o in site.objects where before[o.key].map({ $0 != identity.appliedHash(of: o) }) ?? true { keys.insert(o.key) }
             }
             report.pendingObjects = keys.sorted()
         }

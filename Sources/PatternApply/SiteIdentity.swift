@@ -15,8 +15,7 @@ public struct SiteIdentity: Sendable, Hashable {
     public private(set) var applySetID: String = ""
     /// The `pattern.dev/owner` value of every member (`Ownership.ownerValue`), made once.
     public private(set) var ownerValue: String = ""
-    /// What every applied hash of this site starts from: a version tag and the member label
-    /// values (`appliedHash`), made once.
+    /// What every applied hash of this site hashes first (`AppliedHash.sitePrefix`), made once.
     private var appliedHashPrefix: [UInt8] = []
 
     public init(pattern: String, site: String, recordNamespace: String = Inventory.defaultNamespace) {
@@ -28,7 +27,7 @@ public struct SiteIdentity: Sendable, Hashable {
     private mutating func derive() {
         applySetID = emptyInventory.applySetID
         ownerValue = Ownership.ownerValue(pattern: pattern, site: site)
-        appliedHashPrefix = Array("pattern.dev/applied-hash/v2\u{0}\(ownerValue)\u{0}\(applySetID)\u{0}".utf8)
+        appliedHashPrefix = AppliedHash.sitePrefix(ownerValue: ownerValue, applySetID: applySetID)
     }
 
     public init(_ r: RenderedSite, recordNamespace: String = Inventory.defaultNamespace) {
@@ -46,37 +45,26 @@ public struct SiteIdentity: Sendable, Hashable {
     }
 
     /// The object as it is applied: the render plus the member labels, without fields whose
-    /// value is null (see `NullFields`), with its applied hash (`appliedHash`).
+    /// value is null (see `NullFields`), with its applied hash (`appliedHash(of:)`).
     public func prepare(_ object: Value) -> Value {
-        prepare(object, digest: ObjectDigest(of: object))
+        prepare(object, hash: AppliedHash.current(ObjectDigest(of: object), site: appliedHashPrefix))
     }
 
     /// `prepare(o.object)`, with the content digest the render computed when it is known.
     public func prepare(_ o: RenderedObject) -> Value {
-        prepare(o.object, digest: o.contentDigest ?? ObjectDigest(of: o.object))
+        prepare(o.object, hash: appliedHash(of: o))
     }
 
-    private func prepare(_ object: Value, digest: ObjectDigest) -> Value {
+    /// The `pattern.dev/applied-hash` `prepare(o)` sets (`AppliedHash.current`), without
+    /// preparing the object.
+    public func appliedHash(of o: RenderedObject) -> String {
+        AppliedHash.current(o.contentDigest ?? ObjectDigest(of: o.object), site: appliedHashPrefix)
+    }
+
+    private func prepare(_ object: Value, hash: String) -> Value {
         var v = Ownership.withMemberLabels(NullFields.dropped(object), ownerValue: ownerValue, applySetID: applySetID)
-        v[path: ["metadata", "annotations", LabelKeys.appliedHash]] = .string(appliedHash(digest))
+        v[path: ["metadata", "annotations", LabelKeys.appliedHash]] = .string(hash)
         return v
-    }
-
-    /// The `pattern.dev/applied-hash` of an object whose content digest is `digest`: `v2-` and
-    /// the SHA-256 (first 16 hex) of this site's member label values and the digest. What is applied is a
-    /// function of exactly these (null fields dropped, member labels set), so equal hashes
-    /// mean equal applied configurations; the bookkeeping annotations are left out, so the
-    /// hash does not change with the rendered revision.
-    func appliedHash(_ digest: ObjectDigest) -> String {
-        // One buffer, one SHA-256 call (two blocks), 8 bytes written as hex by hand.
-        var bytes = appliedHashPrefix
-        bytes.append(contentsOf: digest.bytes)
-        let d = SHA256.digest(bytes)
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = Array(AppliedHash.currentPrefix.utf8)
-        out.reserveCapacity(out.count + 16)
-        for b in d.prefix(8) { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)]) }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

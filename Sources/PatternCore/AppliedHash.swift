@@ -2,13 +2,30 @@
 /// hash is the one of the object being applied was applied from exactly that configuration, so
 /// the fields pattern applied are the desired ones and the removal check can be skipped.
 ///
-/// Current hashes (`v2-` and 16 hex digits) are made from the render's content digest and the
-/// site's member labels (`SiteIdentity.prepare`). Hashes written by earlier versions (16 hex
+/// Current hashes (`v2-` and 16 hex digits, `current`) are made from the render's content digest
+/// and the site's member labels (`SiteIdentity.prepare`). Hashes written by earlier versions (16 hex
 /// digits) were the SHA-256 of the applied object's JSON; objects keep them until they are
 /// written again (a re-apply that changes nothing writes nothing), so they are still honoured.
 public enum AppliedHash {
     /// The start of every current hash.
     public static let currentPrefix = "v2-"
+
+    /// What every current hash of a site hashes before the object's content digest: a version
+    /// tag and the site's member label values (`pattern.dev/owner`, the ApplySet id).
+    public static func sitePrefix(ownerValue: String, applySetID: String) -> [UInt8] {
+        Array("pattern.dev/applied-hash/v2\u{0}\(ownerValue)\u{0}\(applySetID)\u{0}".utf8)
+    }
+
+    /// The current hash of an object whose content digest is `digest`, applied by the site
+    /// whose `sitePrefix` is `site`: `v2-` and the SHA-256 (first 16 hex) of the two. What is
+    /// applied is a function of exactly these (null fields dropped, member labels set), so equal
+    /// hashes mean equal applied configurations; the bookkeeping annotations are outside the
+    /// digest, so the hash does not change with the rendered revision.
+    public static func current(_ digest: ObjectDigest, site: [UInt8]) -> String {
+        var bytes = site
+        bytes.append(contentsOf: digest.bytes)
+        return currentPrefix + Array(SHA256.digest(bytes).prefix(8)).hexString
+    }
 
     /// True when `live` carries the applied hash of `prepared` (the object as apply sends it,
     /// its current hash included), current or legacy.

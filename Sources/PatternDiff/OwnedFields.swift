@@ -230,7 +230,7 @@ public enum OwnedFields {
             case .map:
                 let dElems = a.enumerated().map { MergeSchema.element(for: $0.element, in: lt, index: $0.offset) }
                 if dElems.contains(where: { $0 == nil }) {
-                    if !atomicEqual(d, l, fields: fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
+                    if !atomicEqual(d, l, fields: &fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
                     return
                 }
                 // Live items by key (the first of equal keys); a short list is searched, not hashed.
