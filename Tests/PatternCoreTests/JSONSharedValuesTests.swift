@@ -44,7 +44,7 @@ import Testing
         #expect(shared == plain)
         let sets = Self.fieldSets(shared)
         try #require(sets.count == 200)
-        let boxes = sets.map { ObjectIdentifier($0.box) }
+        let boxes = sets.map { $0.storageIdentity }
         // Three texts (A, B, A spaced): three stored maps, each item holding its text's.
         #expect(Set(boxes).count == 3)
         #expect(boxes[0] == boxes[199] && boxes[0] == boxes[1])
@@ -53,7 +53,7 @@ import Testing
         #expect(sets[9] == sets[0], "the spaced text is the same value")
         #expect(sets[7] != sets[0])
         // Without the key nothing is shared.
-        #expect(Set(Self.fieldSets(plain).map { ObjectIdentifier($0.box) }).count == 200)
+        #expect(Set(Self.fieldSets(plain).map { $0.storageIdentity }).count == 200)
         // What follows a shared value is read from the right place.
         #expect(shared["items"]?.array?[123][path: ["data", "i"]] == "123")
     }
@@ -84,8 +84,8 @@ import Testing
         let v = try Self.parse(text, shared: true, split: false).get()
         let top = try #require(v["fieldsV1"]?.object), x = try #require(v[path: ["x", "fieldsV1"]]?.object),
             y = try #require(v[path: ["y", "fieldsV1"]]?.object)
-        #expect(ObjectIdentifier(x.box) == ObjectIdentifier(y.box))
-        #expect(ObjectIdentifier(top.box) != ObjectIdentifier(x.box))
+        #expect(x.storageIdentity == y.storageIdentity)
+        #expect(top.storageIdentity != x.storageIdentity)
         #expect(top == x)
         // The deepest map of shapeA is four levels below it: at depth 1 that is 5, at depth 3 it
         // is 7, past a limit of 7 — even though the same text read at depth 1 was within it.
