@@ -129,6 +129,24 @@ public struct Object: Sendable, Sequence {
 
     @inlinable public func contains(_ key: String) -> Bool { index(of: key) != nil }
 
+    /// The string at `key`, read in place (the value itself is not copied out first).
+    @inlinable public func string(at key: String) -> String? {
+        guard let i = index(of: key) else { return nil }
+        return entries.withUnsafeBufferPointer { e in
+            if case .string(let s) = e[i].value.kind { return s }
+            return nil
+        }
+    }
+
+    /// The map at `key`, read in place (nil when absent or not a map).
+    @inlinable public func object(at key: String) -> Object? {
+        guard let i = index(of: key) else { return nil }
+        return entries.withUnsafeBufferPointer { e in
+            if case .object(let o) = e[i].value.kind { return o }
+            return nil
+        }
+    }
+
     /// Where the key itself was written in the source (for "duplicate key" and "unknown field").
     public func keyMark(_ key: String) -> Mark? { index(of: key).map { entries[$0].mark } }
 
