@@ -372,7 +372,8 @@ public final class KubeClient: Sendable {
         if body.isEmpty { return .null }
         let r = body.withUnsafeBufferPointer { b in
             Result { () throws(Diagnostic) in
-                if let key { return try JSONParser().parse(bytes: b, file: "response", splittingArrayAt: key) }
+                // A list's items share their repeated managedFields field sets (`sharedKey`).
+                if let key { return try JSONParser(sharedKey: "fieldsV1").parse(bytes: b, file: "response", splittingArrayAt: key) }
                 return try JSONParser().parse(bytes: b, file: "response")
             }
         }

@@ -65,22 +65,19 @@ enum ImageTransformer {
     static func walk(_ v: inout Value, _ images: ImageIndex) {
         switch v.kind {
         case .object(let o):
-            guard o.values.contains(where: { !$0.isScalar }) else { return }
+            guard o.contains(where: { !$0.1.isScalar }) else { return }
             v.withObject { o in
-                for k in o.keys {
-                    o.modify(k) { child in
-                        guard child != nil, !child!.isScalar else { return }
-                        if (k == "containers" || k == "initContainers"), case .array = child!.kind {
-                            child!.withArray { cs in
-                                for j in cs.indices {
-                                    if let img = cs[j]["image"]?.string, let new = rewrite(img, images) {
-                                        cs[j]["image"] = .string(new)
-                                    }
+                o.updateValues(where: { !$0.isScalar }) { k, child in
+                    if (k == "containers" || k == "initContainers"), case .array = child.kind {
+                        child.withArray { cs in
+                            for j in cs.indices {
+                                if let img = cs[j]["image"]?.string, let new = rewrite(img, images) {
+                                    cs[j]["image"] = .string(new)
                                 }
                             }
                         }
-                        walk(&child!, images)
                     }
+                    walk(&child, images)
                 }
             }
         case .array(let a):

@@ -87,7 +87,7 @@ enum NullFields {
     static func contains(_ value: Value) -> Bool {
         switch value.kind {
         case .object(let o):
-            for v in o.values { if v.isNull || contains(v) { return true } }
+            for (_, v) in o { if v.isNull || contains(v) { return true } }
             return false
         case .array(let a):
             for v in a where contains(v) { return true }
@@ -102,9 +102,7 @@ enum NullFields {
         case .object:
             value.withObject { o in
                 o = o.filter { _, v in !v.isNull }
-                for k in o.keys {
-                    o.modify(k) { v in if var x = v, contains(x) { strip(&x); v = x } }
-                }
+                o.updateValues(where: { contains($0) }) { _, v in strip(&v) }
             }
         case .array:
             value.withArray { a in

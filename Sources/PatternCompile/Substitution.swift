@@ -53,8 +53,7 @@ public struct Substituter: Sendable {
             for e in a where mentionsDollar(e) { return true }
             return false
         case .object(let o):
-            let keys = o.keys, values = o.values
-            for i in keys.indices where hasDollar(keys[i]) || mentionsDollar(values[i]) { return true }
+            for (k, child) in o where hasDollar(k) || mentionsDollar(child) { return true }
             return false
         default: return false
         }
@@ -84,7 +83,7 @@ public struct Substituter: Sendable {
             v.withArray { a in for i in a.indices { walk(&a[i], ctx: &ctx, diagnostics: &diagnostics) } }
         case .object(let o):
             // Keys may hold variables too (rare, but Flux substitutes the whole text).
-            let needsKeyRewrite = o.keys.contains { $0.utf8.contains(UInt8(ascii: "$")) }
+            let needsKeyRewrite = o.contains { $0.0.utf8.contains(UInt8(ascii: "$")) }
             if needsKeyRewrite {
                 var out = Object()
                 for (k, child) in o {
@@ -100,11 +99,7 @@ public struct Substituter: Sendable {
                 v.kind = .object(out)
             } else {
                 v.withObject { obj in
-                    for k in obj.keys {
-                        obj.modify(k) { slot in
-                            if slot != nil { walk(&slot!, ctx: &ctx, diagnostics: &diagnostics) }
-                        }
-                    }
+                    obj.updateValues { _, slot in walk(&slot, ctx: &ctx, diagnostics: &diagnostics) }
                 }
             }
         default:

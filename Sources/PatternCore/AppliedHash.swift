@@ -22,9 +22,10 @@ public enum AppliedHash {
     /// hashes mean equal applied configurations; the bookkeeping annotations are outside the
     /// digest, so the hash does not change with the rendered revision.
     public static func current(_ digest: ObjectDigest, site: [UInt8]) -> String {
-        var bytes = site
-        bytes.append(contentsOf: digest.bytes)
-        return currentPrefix + Array(SHA256.digest(bytes).prefix(8)).hexString
+        var h = SHA256()
+        site.withUnsafeBytes { h.update($0) }
+        digest.bytes.withUnsafeBytes { h.update($0) }
+        return currentPrefix + Array(h.finalize().prefix(8)).hexString
     }
 
     /// True when `live` carries the applied hash of `prepared` (the object as apply sends it,

@@ -1,9 +1,30 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A strict JSON (RFC 8259) parser over bytes, producing `Value`s with line:column marks.
 /// No Foundation: API responses are parsed once, straight into the pipeline's value type.
 public struct JSONParser {
     public var maxDepth: Int
 
-    public init(maxDepth: Int = 512) { self.maxDepth = maxDepth }
+    /// A key whose map values are read once per distinct text: a value under this key that is
+    /// byte for byte one already read in the same parse, at the same depth, is that value again
+    /// (sharing its storage, so its marks are the first one's) instead of being built anew.
+    /// The value is the same either way; only the work and the memory differ.
+    ///
+    /// A LIST response sets it to `fieldsV1`: the field sets in `metadata.managedFields` are
+    /// about 40 % of a typical object's bytes and the costliest part to build (a map per field,
+    /// most of them empty), and objects of one shape, applied by one manager, carry the same
+    /// set. Nil (the default) shares nothing.
+    public var sharedKey: String?
+
+    public init(maxDepth: Int = 512, sharedKey: String? = nil) {
+        self.maxDepth = maxDepth
+        self.sharedKey = sharedKey
+    }
 
     public static func parse(_ text: String, file: String = "<json>") throws(Diagnostic) -> Value {
         var t = text
@@ -35,6 +56,7 @@ public struct JSONParser {
               splitting: (key: String, minimum: Int)?) throws(Diagnostic) -> (value: Value, split: Bool) {
         var r = Reader(b: bytes, file: file, maxDepth: maxDepth)
         r.splitting = splitting
+        if let sharedKey, !sharedKey.isEmpty { r.shared = SharedValues(key: sharedKey) }
         // RFC 8259 §8.1: a parser may ignore a leading UTF-8 byte-order mark; editors add one.
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { r.i = 3; r.lineStart = 3 }
         r.skipWS()
@@ -54,6 +76,9 @@ public struct JSONParser {
         /// The top-level key whose array `parallelArray` parses, and its least element count.
         var splitting: (key: String, minimum: Int)?
         var didSplit = false
+        /// The values read once per text (`JSONParser.sharedKey`), shared by the readers of
+        /// every element of a split array.
+        var shared: SharedValues?
 
         init(b: UnsafeBufferPointer<UInt8>, file: String, maxDepth: Int) {
             self.b = b; self.file = file; self.maxDepth = maxDepth
@@ -88,7 +113,9 @@ public struct JSONParser {
                     skipWS()
                     guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
                     let km = mark
+                    let keyStart = i
                     let k = try string()
+                    let keyEnd = i
                     skipWS()
                     guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
                     i += 1
@@ -97,6 +124,9 @@ public struct JSONParser {
                     if depth == 0, let split = splitting, k == split.key, !didSplit, let a = parallelArray(minimumElements: split.minimum) {
                         v = a
                         didSplit = true
+                    } else if let shared, i < b.count, b[i] == UInt8(ascii: "{"),
+                              shared.isKey(UnsafeBufferPointer(rebasing: b[(keyStart + 1)..<(keyEnd - 1)])) {
+                        v = try sharedValue(shared, depth: depth + 1)
                     } else {
                         v = try value(depth: depth + 1)
                     }
@@ -140,6 +170,26 @@ public struct JSONParser {
             }
         }
 
+        /// At a `{` under the shared key: the value read before from the same bytes at this
+        /// depth, or this one read now (and kept for the next). Text that does not scan as one
+        /// value is read as usual, which reports the error.
+        mutating func sharedValue(_ shared: SharedValues, depth: Int) throws(Diagnostic) -> Value {
+            let start = i, startLine = line, startLineStart = lineStart
+            guard skipValue() else {
+                (i, line, lineStart) = (start, startLine, startLineStart)
+                return try value(depth: depth)
+            }
+            let text = UnsafeBufferPointer(rebasing: b[start..<i])
+            let (hash, found) = shared.value(for: text, depth: depth)
+            if let found { return found }
+            let end = i, endLine = line, endLineStart = lineStart
+            (i, line, lineStart) = (start, startLine, startLineStart)
+            let v = try value(depth: depth)
+            guard i == end, line == endLine, lineStart == endLineStart else { return v }
+            shared.keep(v, for: text, depth: depth, hash: hash)
+            return v
+        }
+
         /// At a `[` one level below the top: the array, its elements found by `skipValue` and
         /// parsed on all cores, each by a reader that starts where the sequential one would
         /// (same line and column, so the same marks). Nil, with the reader back where it was,
@@ -173,9 +223,10 @@ public struct JSONParser {
                 return nil
             }
             guard spans.count >= minimumElements else { return nil }
-            let input = SendableBytes(buffer: b), file = self.file, maxDepth = self.maxDepth
+            let input = SendableBytes(buffer: b), file = self.file, maxDepth = self.maxDepth, shared = self.shared
             let items = ParallelMap.map(spans, minimum: minimumElements) { span -> Value? in
                 var r = Reader(b: input.buffer, file: file, maxDepth: maxDepth)
+                r.shared = shared
                 r.i = span.start; r.line = span.line; r.lineStart = span.lineStart
                 guard let v = try? r.value(depth: 2), r.i == span.end else { return nil }
                 return v
@@ -374,6 +425,82 @@ extension JSONParser {
         guard w & highs == 0 else { return false }
         let control = (w &- (0x20 &* ones)) & ~w & highs
         return control == 0 && !hasQuoteOrBackslash(w)
+    }
+}
+
+/// The values of one parse read once per text (`JSONParser.sharedKey`): each kept with the
+/// bytes it was read from (a view of the input, which outlives the parse), found by a hash of
+/// those bytes and then compared byte for byte. Shared by the readers of a split array's
+/// elements, so behind a lock; it holds no more entries than the input has shared values.
+final class SharedValues: @unchecked Sendable {
+    /// Sendable as the input it views is: read-only, and alive for the whole parse.
+    private struct Entry: @unchecked Sendable {
+        let text: UnsafeBufferPointer<UInt8>
+        let depth: Int
+        let value: Value
+    }
+
+    private let key: [UInt8]
+    private let entries = Mutex<[Int: [Entry]]>([:])
+
+    init(key: String) { self.key = Array(key.utf8) }
+
+    /// Whether a key's raw bytes (between its quotes, as written) are the shared key. A key
+    /// written with escapes does not match, and is read as usual.
+    @inline(__always) func isKey(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        raw.count == key.count && key.withUnsafeBufferPointer { k in memcmp(k.baseAddress!, raw.baseAddress!, k.count) == 0 }
+    }
+
+    /// Most texts a bucket holds: more (texts made to collide) are read as usual, not kept,
+    /// so a lookup compares at most this many.
+    static let bucketLimit = 4
+
+    /// A hash of the text, eight bytes at a time (a multiply and a shift per word: the bytes
+    /// are compared anyway, so it only has to spread them, and `bucketLimit` bounds the cost
+    /// of texts that collide).
+    static func hash(_ text: UnsafeBufferPointer<UInt8>, depth: Int) -> Int {
+        let k: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var h = (UInt64(truncatingIfNeeded: depth) &+ UInt64(text.count) &* k) &* k
+        guard let base = text.baseAddress else { return Int(truncatingIfNeeded: h) }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= text.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* k
+            h ^= h >> 29
+            i += 8
+        }
+        var last: UInt64 = 0
+        while i < text.count { last = last << 8 | UInt64(text[i]); i += 1 }
+        h = (h ^ last) &* k
+        return Int(truncatingIfNeeded: h ^ (h >> 32))
+    }
+
+    @inline(__always) private static func same(_ e: Entry, _ text: UnsafeBufferPointer<UInt8>, _ depth: Int) -> Bool {
+        e.depth == depth && e.text.count == text.count && memcmp(e.text.baseAddress!, text.baseAddress!, text.count) == 0
+    }
+
+    /// The value kept for this text at this depth, if any, and the text's hash (for `keep`).
+    func value(for text: UnsafeBufferPointer<UInt8>, depth: Int) -> (hash: Int, value: Value?) {
+        let h = SharedValues.hash(text, depth: depth)
+        return (h, value(for: text, depth: depth, hash: h))
+    }
+
+    /// The value kept for this text at this depth under the hash `h`.
+    func value(for text: UnsafeBufferPointer<UInt8>, depth: Int, hash h: Int) -> Value? {
+        entries.withLock { entries -> Value? in
+            guard let list = entries[h] else { return nil }
+            for e in list where SharedValues.same(e, text, depth) { return e.value }
+            return nil
+        }
+    }
+
+    func keep(_ value: Value, for text: UnsafeBufferPointer<UInt8>, depth: Int, hash h: Int) {
+        entries.withLock { entries in
+            let list = entries[h] ?? []
+            // Two readers may have read the same text at once: the first kept stays.
+            guard list.count < SharedValues.bucketLimit, !list.contains(where: { SharedValues.same($0, text, depth) }) else { return }
+            entries[h, default: []].append(Entry(text: text, depth: depth, value: value))
+        }
     }
 }
 

@@ -146,9 +146,24 @@ public enum JSONWriter {
 
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings need no escape: copy their bytes at once.
+        // Most strings need no escape: copy their bytes at once (checked eight at a time).
         let copied: Bool? = s.utf8.withContiguousStorageIfAvailable { bytes in
-            for c in bytes where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+            var i = 0
+            if bytes.count >= 8 {
+                let raw = UnsafeRawPointer(bytes.baseAddress!)
+                while i + 8 <= bytes.count {
+                    let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    // Control bytes (< 0x20) and quote or backslash; bytes >= 0x80 pass.
+                    let control = (w &- (0x20 &* JSONParser.ones)) & ~w & JSONParser.highs
+                    if control != 0 || JSONParser.hasQuoteOrBackslash(w) { return false }
+                    i += 8
+                }
+            }
+            while i < bytes.count {
+                let c = bytes[i]
+                if c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+                i += 1
+            }
             out.append(contentsOf: bytes)
             return true
         }

@@ -67,13 +67,28 @@ public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible
 
 extension Value {
     /// `apiVersion` of a Kubernetes object, if set to a string.
-    public var apiVersion: String? { self["apiVersion"]?.string }
+    public var apiVersion: String? { topString("apiVersion") }
     /// `kind` of a Kubernetes object, if set to a string.
-    public var kindName: String? { self["kind"]?.string }
-    public var metadataName: String? { self["metadata"]?["name"]?.string }
-    public var metadataNamespace: String? { self["metadata"]?["namespace"]?.string }
-    public var labels: Object { self["metadata"]?["labels"]?.object ?? Object() }
-    public var annotations: Object { self["metadata"]?["annotations"]?.object ?? Object() }
+    public var kindName: String? { topString("kind") }
+    public var metadataName: String? { metadataString("name") }
+    public var metadataNamespace: String? { metadataString("namespace") }
+    public var labels: Object { metadataMap("labels") ?? Object() }
+    public var annotations: Object { metadataMap("annotations") ?? Object() }
+
+    // These run for every object at every stage: read in place, with no copy of the maps on
+    // the way (`self["metadata"]?["name"]` copies the metadata value, then the name value).
+    @inline(__always) func topString(_ key: String) -> String? {
+        if case .object(let o) = kind { return o.string(at: key) }
+        return nil
+    }
+    @inline(__always) func metadataString(_ key: String) -> String? {
+        if case .object(let o) = kind { return o.object(at: "metadata")?.string(at: key) }
+        return nil
+    }
+    @inline(__always) func metadataMap(_ key: String) -> Object? {
+        if case .object(let o) = kind { return o.object(at: "metadata")?.object(at: key) }
+        return nil
+    }
 
     /// Group/version/kind when both `apiVersion` and `kind` are strings.
     public var gvk: GroupVersionKind? {

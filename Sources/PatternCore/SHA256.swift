@@ -47,10 +47,13 @@ public struct SHA256: Sendable {
 extension Array where Element == UInt8 {
     /// Lowercase hexadecimal.
     public var hexString: String {
-        let d: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(count * 2)
-        for b in self { out.append(d[Int(b >> 4)]); out.append(d[Int(b & 0xF)]) }
-        return String(decoding: out, as: UTF8.self)
+        @inline(__always) func digit(_ n: UInt8) -> UInt8 { n < 10 ? 48 + n : 87 + n }
+        return String(unsafeUninitializedCapacity: count * 2) { (out: UnsafeMutableBufferPointer<UInt8>) -> Int in
+            for (i, b) in enumerated() {
+                out[2 * i] = digit(b >> 4)
+                out[2 * i + 1] = digit(b & 0xF)
+            }
+            return count * 2
+        }
     }
 }

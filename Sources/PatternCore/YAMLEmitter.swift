@@ -106,18 +106,18 @@ public struct YAMLEmitter: Sendable {
             return
         }
         // go-yaml v2's key order (natural: `item2 < item10`), free when already in order. The
-        // object's own key and value arrays are read in place (no copy per map).
-        let keys = o.keys, values = o.values
+        // object's entries are read in place (no copy per map).
+        let e = o.entries
         var ordered = true
         var i = 1
-        while i < keys.count {
-            if !YAMLScalar.keyLess(keys[i - 1], keys[i]) { ordered = false; break }
+        while i < e.count {
+            if !YAMLScalar.keyLess(e[i - 1].key, e[i].key) { ordered = false; break }
             i += 1
         }
         if ordered {
-            for i in keys.indices { entry(keys[i], values[i]) }
+            for i in e.indices { entry(e[i].key, e[i].value) }
         } else {
-            for i in keys.indices.sorted(by: { YAMLScalar.keyLess(keys[$0], keys[$1]) }) { entry(keys[i], values[i]) }
+            for i in e.indices.sorted(by: { YAMLScalar.keyLess(e[$0].key, e[$1].key) }) { entry(e[i].key, e[i].value) }
         }
     }
 

@@ -197,10 +197,8 @@ public enum YAMLParser {
         }
         /// Open containers, innermost last.
         var stack: [Frame] = []
-        /// Entries of open maps (keys, values, key marks) and items of open lists.
-        var mapKeys = MoveStack<String>()
-        var mapValues = MoveStack<Value>()
-        var mapMarks = MoveStack<Mark>()
+        /// Entries of open maps and items of open lists.
+        var mapEntries = MoveStack<Object.Entry>()
         var seqItems = MoveStack<Value>()
         let file: String
         let limits: YAMLLimits
@@ -260,7 +258,7 @@ public enum YAMLParser {
                 stack.append(Frame(isMapping: false, mark: m, anchor: Builder.cstring(e.data.sequence_start.anchor), start: seqItems.count))
             case YAML_MAPPING_START_EVENT:
                 try push(m)
-                stack.append(Frame(isMapping: true, mark: m, anchor: Builder.cstring(e.data.mapping_start.anchor), start: mapKeys.count))
+                stack.append(Frame(isMapping: true, mark: m, anchor: Builder.cstring(e.data.mapping_start.anchor), start: mapEntries.count))
             case YAML_SEQUENCE_END_EVENT:
                 guard let f = stack.popLast(), !f.isMapping else { return }
                 let items = seqItems.take(from: f.start)
@@ -273,8 +271,7 @@ public enum YAMLParser {
                     for (k, v) in merged.object ?? Object() where position(of: k) == nil { appendEntry(k, v, .none) }
                 }
                 let f = stack.removeLast()
-                let obj = Object(uniqueKeys: mapKeys.take(from: f.start), values: mapValues.take(from: f.start),
-                                 marks: mapMarks.take(from: f.start))
+                let obj = Object(uniqueEntries: mapEntries.take(from: f.start))
                 nodeCount += 1
                 try add(Value(.object(obj), mark: f.mark), anchor: f.anchor, scalarText: nil, isMergeKey: false)
             case YAML_ALIAS_EVENT:
@@ -365,7 +362,7 @@ public enum YAMLParser {
                                      fix: "point '<<' at an anchored map (<<: *defaults)")
                     }
                 } else if lastKeyWins, let i = position(of: key) {
-                    mapValues[stack[top].start + i] = v
+                    mapEntries[stack[top].start + i].value = v
                 } else {
                     appendEntry(key, v, stack[top].pendingKeyMark)
                 }
@@ -376,7 +373,7 @@ public enum YAMLParser {
                 }
                 if !isMergeKey, !lastKeyWins, let i = position(of: keyText) {
                     throw .error("duplicate key '\(keyText)'", at: loc(v.mark),
-                                 fix: "remove one of the two '\(keyText)' entries", related: [loc(mapMarks[stack[top].start + i])])
+                                 fix: "remove one of the two '\(keyText)' entries", related: [loc(mapEntries[stack[top].start + i].mark)])
                 }
                 stack[top].pendingKey = keyText
                 stack[top].pendingKeyMark = v.mark
@@ -390,20 +387,22 @@ public enum YAMLParser {
             if stack[top].index != nil { return stack[top].index![key] }
             let start = stack[top].start
             let n = key.utf8.count
-            for i in start..<mapKeys.count where mapKeys[i].utf8.count == n && mapKeys[i] == key { return i - start }
-            return nil
+            return mapEntries.withElements(from: start) { e in
+                for i in e.indices where e[i].key.utf8.count == n && e[i].key == key { return i }
+                return nil
+            }
         }
 
         /// Adds an entry to the innermost open map, indexing it once it has more than a few keys.
         mutating func appendEntry(_ key: String, _ value: Value, _ mark: Mark) {
-            mapKeys.append(key); mapValues.append(value); mapMarks.append(mark)
+            mapEntries.append(Object.Entry(key: key, value: value, mark: mark))
             let top = stack.count - 1
             let start = stack[top].start
-            let count = mapKeys.count - start
+            let count = mapEntries.count - start
             if stack[top].index != nil {
                 stack[top].index![key] = count - 1
             } else if count > Object.indexThreshold {
-                stack[top].index = mapKeys.withElements(from: start) { Object.makeIndex($0) }
+                stack[top].index = mapEntries.withElements(from: start) { Object.makeIndex(entries: $0) }
             }
         }
 

@@ -181,7 +181,7 @@ public enum OwnedFields {
     static func isEmptyish(_ v: Value) -> Bool {
         switch v.kind {
         case .null: return true
-        case .object(let o): return o.values.allSatisfy(isEmptyish)
+        case .object(let o): return o.allSatisfy { isEmptyish($0.1) }
         case .array(let a): return a.isEmpty
         default: return false
         }

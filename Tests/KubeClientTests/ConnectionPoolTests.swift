@@ -50,7 +50,9 @@ import PatternCore
         func othersOpen() -> Int { theirServers.reduce(0) { $0 + $1.openConnections } }
         for _ in 0..<200 where othersOpen() > 2 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(othersOpen() == 2)
-        #expect(theirServers.reduce(0) { $0 + $1.connections } == 3)
+        // Each of their servers was reached. (Not "exactly three connections in all": a loaded
+        // machine has seen libcurl open a second one to a server, which is not what this checks.)
+        #expect(theirServers.allSatisfy { $0.connections >= 1 })
     }
 
     /// A pool whose client is gone closes its connections (on the loop thread), so a fleet

@@ -227,6 +227,28 @@ import Testing
         }
     }
 
+    /// The writer checks strings eight bytes at a time: a byte that must be escaped, at every
+    /// position of strings of every length up to 40, is escaped, and the text reads back.
+    @Test func writerFindsEveryByteToEscapeAtEveryPosition() throws {
+        let specials: [(raw: String, written: String)] = [
+            ("\"", "\\\""), ("\\", "\\\\"), ("\n", "\\n"), ("\u{1}", "\\u0001"), ("\u{1F}", "\\u001f"),
+            ("é", "é"), ("\u{7F}", "\u{7F}"), (" ", " "),
+        ]
+        for length in 0...40 {
+            let plain = String((0..<length).map { Character(Unicode.Scalar(UInt8(97 + $0 % 26))) })
+            #expect(JSONWriter.string(.string(plain)) == "\"\(plain)\"")
+            for at in 0...length {
+                let head = String(plain.prefix(at)), tail = String(plain.dropFirst(at))
+                for (raw, written) in specials {
+                    let s = head + raw + tail
+                    let text = JSONWriter.string(.string(s))
+                    #expect(text == "\"" + head + written + tail + "\"", "\(length) at \(at): \(text)")
+                    #expect(try JSONParser.parse(text).string == s)
+                }
+            }
+        }
+    }
+
     @Test func deepNestingIsBounded() {
         let deep = String(repeating: "[", count: 100_000)
         #expect(throws: Diagnostic.self) { try JSONParser.parse(deep) }

@@ -5,8 +5,9 @@ import TestSupport
 import Glibc
 #endif
 
-/// `Object` keeps its entries in one shared copy-on-write box: copies must stay independent
-/// whatever member changes them, and a map that is never changed must never be copied.
+/// `Object` keeps its entries in one shared copy-on-write array (and a shared index above the
+/// threshold): copies must stay independent whatever member changes them, and a map that is
+/// never changed must never be copied.
 @Suite struct ObjectStorageTests {
     static func sample(_ n: Int) -> Object {
         var o = Object()
@@ -29,6 +30,8 @@ import Glibc
             ("modify to nil", { $0.modify("k1") { v in v = nil } }),
             ("sortKeys", { $0.sortKeys(by: >) }),
             ("reserveCapacity then append", { $0.reserveCapacity(64); $0.append("r", .null) }),
+            ("updateValues", { $0.updateValues { k, v in if k == "k1" { v = "u" } } }),
+            ("updateValues where", { $0.updateValues(where: { $0 == .int(2) }) { _, v in v = "w" } }),
         ]
         for (name, mutate) in mutations {
             var copy = original
@@ -54,6 +57,36 @@ import Glibc
         #expect(b.keys.first == "k0")
         #expect(b.index(of: "k0") == 0)
         #expect(a.index(of: "k0") == a.count - 1)
+    }
+
+    /// `updateValues` changes values in place, in order, keys and positions kept, and only
+    /// where asked; the index still finds every key afterwards.
+    @Test(arguments: [3, Object.indexThreshold + 5])
+    func updateValuesChangesOnlyWhatItIsAsked(size: Int) {
+        var o = Self.sample(size)
+        var seen: [String] = []
+        o.updateValues(where: { ($0.int ?? 0) % 2 == 1 }) { k, v in seen.append(k); v = .int(v.int! * 10) }
+        #expect(seen == (0..<size).filter { $0 % 2 == 1 }.map { "k\($0)" })
+        #expect(o.keys == (0..<size).map { "k\($0)" })
+        for i in 0..<size { #expect(o["k\(i)"] == .int(i % 2 == 1 ? i * 10 : i)) }
+        #expect(o.keyMark("k2") == Mark(line: 3, column: 1))
+        var all: [String] = []
+        o.updateValues { k, v in all.append(k); v = .string(k) }
+        #expect(all == o.keys)
+        #expect(o["k0"] == "k0")
+    }
+
+    /// A map whose storage is shared compares equal at once; equal maps in other orders and
+    /// other storage still compare equal, and a differing value does not.
+    @Test func equalityWithSharedAndSeparateStorage() {
+        let a = Self.sample(5)
+        let b = a
+        #expect(a.storageIdentity == b.storageIdentity && a == b)
+        var c = Self.sample(5)
+        c.sortKeys(by: >)
+        #expect(c.storageIdentity != a.storageIdentity && c == a)
+        c["k3"] = "other"
+        #expect(c != a)
     }
 
     /// Nested values: changing a map inside a copied document leaves the first document alone.
