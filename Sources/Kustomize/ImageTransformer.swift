@@ -65,7 +65,7 @@ enum ImageTransformer {
     static func walk(_ v: inout Value, _ images: ImageIndex) {
         switch v.kind {
         case .object(let o):
-            guard o.contains(where: { !$0.1.isScalar }) else { return }
+            guard o.containsValue(where: { !$0.isScalar }) else { return }
             v.withObject { o in
                 o.updateValues(where: { !$0.isScalar }) { k, child in
                     if (k == "containers" || k == "initContainers"), case .array = child.kind {

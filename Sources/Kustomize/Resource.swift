@@ -118,13 +118,14 @@ struct KResource: Sendable {
 
     static func id(of v: Value) -> ResId {
         guard case .object(let o) = v.kind else { return ResId(gvk: GroupVersionKind(group: "", version: "", kind: ""), name: "", namespace: "") }
-        let kind = o["kind"]?.string
+        // Fields read in place (`string(at:)`, `object(at:)`): this runs several times per object.
+        let kind = o.string(at: "kind")
         // Kustomize accepts a resource with `kind` and no `apiVersion` (empty group and version).
-        let gvk = o["apiVersion"]?.string.flatMap { a in kind.map { GroupVersionKind(apiVersion: a, kind: $0) } }
+        let gvk = o.string(at: "apiVersion").flatMap { a in kind.map { GroupVersionKind(apiVersion: a, kind: $0) } }
             ?? GroupVersionKind(group: "", version: "", kind: kind ?? "")
         // metadata is looked up once for both fields.
-        guard case .object(let m)? = o["metadata"]?.kind else { return ResId(gvk: gvk, name: "", namespace: "") }
-        return ResId(gvk: gvk, name: m["name"]?.string ?? "", namespace: m["namespace"]?.string ?? "")
+        guard let m = o.object(at: "metadata") else { return ResId(gvk: gvk, name: "", namespace: "") }
+        return ResId(gvk: gvk, name: m.string(at: "name") ?? "", namespace: m.string(at: "namespace") ?? "")
     }
 
     var curId: ResId { KResource.id(of: value) }

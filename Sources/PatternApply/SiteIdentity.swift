@@ -87,8 +87,7 @@ enum NullFields {
     static func contains(_ value: Value) -> Bool {
         switch value.kind {
         case .object(let o):
-            for (_, v) in o { if v.isNull || contains(v) { return true } }
-            return false
+            return o.containsValue { $0.isNull || contains($0) }
         case .array(let a):
             for v in a where contains(v) { return true }
             return false

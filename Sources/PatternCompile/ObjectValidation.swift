@@ -184,21 +184,25 @@ public enum ObjectValidation {
     /// A Kubernetes kind: a DNS-1035 label in mixed case (letters, digits, '-'; starts with a
     /// letter, ends with a letter or digit; at most 63 characters).
     public static func isKindName(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        guard !u.isEmpty, u.count <= 63 else { return false }
-        func letter(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
-        func digit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
-        guard letter(u.first!), letter(u.last!) || digit(u.last!) else { return false }
-        return u.allSatisfy { letter($0) || digit($0) || $0 == UInt8(ascii: "-") }
+        var s = s
+        return s.withUTF8 { u in
+            guard let first = u.first, let last = u.last, u.count <= 63 else { return false }
+            @inline(__always) func letter(_ c: UInt8) -> Bool { (c &- 65) < 26 || (c &- 97) < 26 }
+            @inline(__always) func digit(_ c: UInt8) -> Bool { (c &- 48) < 10 }
+            guard letter(first), letter(last) || digit(last) else { return false }
+            for c in u where !letter(c) && !digit(c) && c != UInt8(ascii: "-") { return false }
+            return true
+        }
     }
 
     /// `<version>` or `<group>/<version>`: group a DNS-1123 subdomain, version a DNS-1123 label.
     public static func isAPIVersion(_ s: String) -> Bool {
-        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
-        switch parts.count {
-        case 1: return isDNSLabel(String(parts[0]))
-        case 2: return isDNSSubdomain(String(parts[0])) && isDNSLabel(String(parts[1]))
-        default: return false
+        var s = s
+        return s.withUTF8 { u in
+            guard let slash = u.firstIndex(of: UInt8(ascii: "/")) else { return DNSName.isLabel(u[...]) }
+            let version = u[(slash + 1)...]
+            guard !version.contains(UInt8(ascii: "/")) else { return false }
+            return DNSName.isSubdomain(u[..<slash]) && DNSName.isLabel(version)
         }
     }
 

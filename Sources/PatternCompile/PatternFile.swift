@@ -208,15 +208,35 @@ func checkHeader(_ r: inout FieldReader, _ top: Object, kind: String, file: Stri
 
 /// RFC 1123 label: lowercase alphanumerics and '-', starting and ending alphanumeric, ≤ 63.
 public func isDNSLabel(_ s: String) -> Bool {
-    let u = Array(s.utf8)
-    guard !u.isEmpty, u.count <= 63 else { return false }
-    func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
-    guard alnum(u.first!), alnum(u.last!) else { return false }
-    return u.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
+    var s = s
+    return s.withUTF8 { DNSName.isLabel($0[...]) }
 }
 
 /// RFC 1123 subdomain: dot-separated labels, ≤ 253.
 public func isDNSSubdomain(_ s: String) -> Bool {
-    guard !s.isEmpty, s.utf8.count <= 253 else { return false }
-    return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNSLabel(String($0)) }
+    var s = s
+    return s.withUTF8 { DNSName.isSubdomain($0[...]) }
+}
+
+/// The DNS-1123 checks over UTF-8 bytes in place: they run on every rendered object's name,
+/// namespace and apiVersion, so no array or substring is made per check.
+enum DNSName {
+    @inline(__always) static func isAlphanumeric(_ c: UInt8) -> Bool { (c &- 97) < 26 || (c &- 48) < 10 }
+
+    static func isLabel(_ u: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        guard let first = u.first, let last = u.last, u.count <= 63,
+              isAlphanumeric(first), isAlphanumeric(last) else { return false }
+        for c in u where !isAlphanumeric(c) && c != UInt8(ascii: "-") { return false }
+        return true
+    }
+
+    static func isSubdomain(_ u: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        guard !u.isEmpty, u.count <= 253 else { return false }
+        var start = u.startIndex
+        for i in u.indices where u[i] == UInt8(ascii: ".") {
+            guard isLabel(u[start..<i]) else { return false }
+            start = i + 1
+        }
+        return isLabel(u[start..<u.endIndex])
+    }
 }

@@ -129,6 +129,14 @@ public struct Object: Sendable, Sequence {
 
     @inlinable public func contains(_ key: String) -> Bool { index(of: key) != nil }
 
+    /// Whether `predicate` holds for some value, each read in place (none is copied out).
+    @inlinable public func containsValue(where predicate: (Value) throws -> Bool) rethrows -> Bool {
+        try entries.withUnsafeBufferPointer { e in
+            for i in e.indices where try predicate(e[i].value) { return true }
+            return false
+        }
+    }
+
     /// The string at `key`, read in place (the value itself is not copied out first).
     @inlinable public func string(at key: String) -> String? {
         guard let i = index(of: key) else { return nil }
@@ -256,11 +264,13 @@ public struct Object: Sendable, Sequence {
     /// Calls `body` for every entry, in key order when `sorted`, else in insertion order.
     /// (A map already in key order, as most are, is walked as it is, with no array made.)
     @inlinable public func forEachEntry(sorted: Bool, _ body: (String, Value) throws -> Void) rethrows {
-        let e = entries
-        if sorted && !keysAreSorted {
-            for i in e.indices.sorted(by: { e[$0].key < e[$1].key }) { try body(e[i].key, e[i].value) }
-        } else {
-            for i in e.indices { try body(e[i].key, e[i].value) }
+        // Read in place: each key and value is lent to `body`, not copied out.
+        try entries.withUnsafeBufferPointer { e in
+            if sorted && !keysAreSorted {
+                for i in e.indices.sorted(by: { e[$0].key < e[$1].key }) { try body(e[i].key, e[i].value) }
+            } else {
+                for i in e.indices { try body(e[i].key, e[i].value) }
+            }
         }
     }
 

@@ -181,7 +181,7 @@ public enum OwnedFields {
     static func isEmptyish(_ v: Value) -> Bool {
         switch v.kind {
         case .null: return true
-        case .object(let o): return o.allSatisfy { isEmptyish($0.1) }
+        case .object(let o): return !o.containsValue { !isEmptyish($0) }
         case .array(let a): return a.isEmpty
         default: return false
         }
@@ -205,7 +205,9 @@ public enum OwnedFields {
                 if !strictEqual(d, l, fields: &fields) { out.append(FieldChange(path: path, kind: .changed, desired: d, live: l)) }
                 return
             }
-            for (k, dv) in o {
+            // Entries read in place (`forEachEntry` hands each over borrowed, where iterating
+            // the map copies every key and value out).
+            o.forEachEntry(sorted: false) { k, dv in
                 fields.append(k)
                 if !MergeSchema.isIgnored(fields) {
                     path.elements.append(.field(k))

@@ -80,12 +80,26 @@ public enum Ownership {
     }
 
     /// `withMemberLabels` with the owner label value already made (`ownerValue(pattern:site:)`,
-    /// once per site rather than once per object). Each label is set through the path setter,
-    /// which changes the object's maps where they are (a missing or non-map `metadata` or
-    /// `labels` becomes a map).
+    /// once per site rather than once per object). The labels map is reached once and changed
+    /// where it is, as the path setter would (a missing or non-map `metadata` or `labels`
+    /// becomes a map).
     public static func withMemberLabels(_ object: Value, ownerValue: String, applySetID: String) -> Value {
         var o = object
-        for (k, v) in memberLabels(ownerValue: ownerValue, applySetID: applySetID) { o[path: ["metadata", "labels", k]] = .string(v) }
+        o.withObject { top in
+            top.modify("metadata") { metadata in
+                if metadata?.object == nil { metadata = .emptyObject }
+                metadata!.withObject { m in
+                    m.modify("labels") { labels in
+                        if labels?.object == nil { labels = .emptyObject }
+                        labels!.withObject { l in
+                            l[managedByLabel] = .string(managedByValue)
+                            l[ownerLabel] = .string(ownerValue)
+                            l[applySetPartOfLabel] = .string(applySetID)
+                        }
+                    }
+                }
+            }
+        }
         return o
     }
 

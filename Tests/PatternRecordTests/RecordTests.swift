@@ -308,5 +308,16 @@ private func key(_ g: String, _ k: String, _ ns: String, _ n: String) -> ObjectK
                                "applyset.kubernetes.io/part-of": .string(id)])
         let bare = Ownership.withMemberLabels(["kind": "Namespace", "metadata": ["name": "n"]], pattern: "web", site: "eu", applySetID: id)
         #expect(bare.labels["pattern.dev/owner"] == "web.eu")
+        // Exactly `memberLabels`, in its order, whatever shape metadata and labels had (a
+        // missing or non-map one becomes a map, as the path setter makes it); the input is
+        // left as it was.
+        let expected = Ownership.memberLabels(ownerValue: "web.eu", applySetID: id)
+        for shape: Value in [["kind": "A"], ["kind": "A", "metadata": "x"], ["kind": "A", "metadata": ["labels": 3]],
+                             ["kind": "A", "metadata": ["labels": [:]]], .null] {
+            let labelled = Ownership.withMemberLabels(shape, ownerValue: "web.eu", applySetID: id)
+            #expect(labelled.labels.keys == expected.map(\.0), "\(shape)")
+            #expect(labelled.labels.values == expected.map { Value.string($0.1) }, "\(shape)")
+        }
+        #expect(obj.labels == ["app": "x"])
     }
 }
