@@ -217,26 +217,3 @@ public func isDNSSubdomain(_ s: String) -> Bool {
     var s = s
     return s.withUTF8 { DNSName.isSubdomain($0[...]) }
 }
-
-/// The DNS-1123 checks over UTF-8 bytes in place: they run on every rendered object's name,
-/// namespace and apiVersion, so no array or substring is made per check.
-enum DNSName {
-    @inline(__always) static func isAlphanumeric(_ c: UInt8) -> Bool { (c &- 97) < 26 || (c &- 48) < 10 }
-
-    static func isLabel(_ u: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
-        guard let first = u.first, let last = u.last, u.count <= 63,
-              isAlphanumeric(first), isAlphanumeric(last) else { return false }
-        for c in u where !isAlphanumeric(c) && c != UInt8(ascii: "-") { return false }
-        return true
-    }
-
-    static func isSubdomain(_ u: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
-        guard !u.isEmpty, u.count <= 253 else { return false }
-        var start = u.startIndex
-        for i in u.indices where u[i] == UInt8(ascii: ".") {
-            guard isLabel(u[start..<i]) else { return false }
-            start = i + 1
-        }
-        return isLabel(u[start..<u.endIndex])
-    }
-}

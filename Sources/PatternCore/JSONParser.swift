@@ -418,13 +418,21 @@ extension JSONParser {
         (zeroBytes(w ^ (0x22 &* ones)) | zeroBytes(w ^ (0x5C &* ones))) != 0
     }
 
+    /// Whether a byte of `w` is a control character (< 0x20). (w - 0x20 in each byte) & ~w has
+    /// a high bit set only above a byte below 0x20 (a byte >= 0x80 clears its own, and borrows
+    /// start only at a byte below 0x20), so "any" is exact for every byte value.
+    @inline(__always) static func hasControlByte(_ w: UInt64) -> Bool {
+        (w &- (0x20 &* ones)) & ~w & highs != 0
+    }
+
+    /// Whether a byte of `w` must be escaped in a JSON string: a control character, `"` or `\`.
+    @inline(__always) static func needsEscape(_ w: UInt64) -> Bool {
+        hasControlByte(w) || hasQuoteOrBackslash(w)
+    }
+
     /// Whether every byte of `w` is ASCII and none is `"`, `\` or a control character (< 0x20).
     @inline(__always) static func isPlainASCII(_ w: UInt64) -> Bool {
-        // With no high bit set, (w - 0x20 in each byte) & ~w has the high bit of a byte set
-        // exactly where some byte is below 0x20 (again exact for "any").
-        guard w & highs == 0 else { return false }
-        let control = (w &- (0x20 &* ones)) & ~w & highs
-        return control == 0 && !hasQuoteOrBackslash(w)
+        w & highs == 0 && !needsEscape(w)
     }
 }
 

@@ -152,10 +152,8 @@ public enum JSONWriter {
             if bytes.count >= 8 {
                 let raw = UnsafeRawPointer(bytes.baseAddress!)
                 while i + 8 <= bytes.count {
-                    let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    // Control bytes (< 0x20) and quote or backslash; bytes >= 0x80 pass.
-                    let control = (w &- (0x20 &* JSONParser.ones)) & ~w & JSONParser.highs
-                    if control != 0 || JSONParser.hasQuoteOrBackslash(w) { return false }
+                    // Bytes >= 0x80 (UTF-8) are copied as they are.
+                    if JSONParser.needsEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
                     i += 8
                 }
             }

@@ -347,14 +347,8 @@ struct SelectorParser {
 
     /// RFC 1123 subdomain: lowercase labels joined by '.', ≤ 253.
     static func isDNSSubdomain(_ s: Substring) -> Bool {
-        guard !s.isEmpty, s.utf8.count <= 253 else { return false }
-        for label in s.split(separator: ".", omittingEmptySubsequences: false) {
-            let u = Array(label.utf8)
-            guard !u.isEmpty, u.count <= 63 else { return false }
-            func ok(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 97 && c <= 122) }
-            guard ok(u.first!), ok(u.last!), u.allSatisfy({ ok($0) || $0 == 45 }) else { return false }
-        }
-        return true
+        var s = s
+        return s.withUTF8 { DNSName.isSubdomain($0[...]) }
     }
 
     func validateKey(_ key: String, column: Int) throws(Diagnostic) {
