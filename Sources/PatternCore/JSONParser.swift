@@ -186,8 +186,7 @@ public struct JSONParser {
             (i, line, lineStart) = (start, startLine, startLineStart)
             let v = try value(depth: depth)
             guard i == end, line == endLine, lineStart == endLineStart else { return v }
-            shared.keep(v, for: text, depth: depth, hash: hash)
-            return v
+            return shared.keep(v, for: text, depth: depth, hash: hash)
         }
 
         /// At a `[` one level below the top: the array, its elements found by `skipValue` and
@@ -502,12 +501,17 @@ final class SharedValues: @unchecked Sendable {
         }
     }
 
-    func keep(_ value: Value, for text: UnsafeBufferPointer<UInt8>, depth: Int, hash h: Int) {
-        entries.withLock { entries in
+    /// Keeps `value` for this text and returns the value to use: `value`, or the one another
+    /// reader kept for the same text first (two readers may read it at once; both then share
+    /// the first one's, whichever finishes second).
+    @discardableResult
+    func keep(_ value: Value, for text: UnsafeBufferPointer<UInt8>, depth: Int, hash h: Int) -> Value {
+        entries.withLock { entries -> Value in
             let list = entries[h] ?? []
-            // Two readers may have read the same text at once: the first kept stays.
-            guard list.count < SharedValues.bucketLimit, !list.contains(where: { SharedValues.same($0, text, depth) }) else { return }
+            if let first = list.first(where: { SharedValues.same($0, text, depth) }) { return first.value }
+            guard list.count < SharedValues.bucketLimit else { return value }
             entries[h, default: []].append(Entry(text: text, depth: depth, value: value))
+            return value
         }
     }
 }
