@@ -48,7 +48,7 @@ extension KustomizeBuilder {
         // A one-shot command leaves each object's bookkeeping (ids, file, history: a box of a
         // dozen small allocations) to the process's exit instead of freeing it object by
         // object. Only the boxes: the objects themselves are the caller's to change.
-        KeepUntilExit.keep(objects: m.items.count, m.items.map(\.bookkeeping))
+        if KeepUntilExit.processEndsAfterRun { KeepUntilExit.keep(objects: m.items.count, m.items.map(\.bookkeeping)) }
         let rank: [String: Int]
         switch top.sortOrder {
         case .fifo?: return (m.items, Array(m.items.indices))
