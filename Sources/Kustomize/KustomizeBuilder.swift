@@ -59,7 +59,8 @@ public struct KustomizeBuilder: Sendable {
     /// `makeCustomizedResMap`): hash suffixes, name references, legacy order — see
     /// `buildWithOrigins(_:)`, which also returns each object's source file.
     public func build(_ dir: TreePath) throws(Diagnostics) -> [Value] {
-        try buildWithOrigins(dir).map(\.object)
+        let (items, order) = try buildResources(dir)
+        return order.map { items[$0].value }
     }
 
     /// Finds the kustomization file in `dir`.

@@ -43,37 +43,43 @@ enum NameReferenceTransformer {
         // Each referrer reads the snapshot and changes only itself: all cores; the first
         // failing referrer in build order is the error, as in a sequential pass.
         let failures = ParallelMap.update(&m.items) { (r: inout KResource) -> Diagnostic? in
-            let referrer = r
-            let own = kindSpecs[referrer.orgId.gvk.kind] ?? []
+            let gvk = r.orgId.gvk
+            let own = kindSpecs[gvk.kind] ?? []
             if own.isEmpty && anyKindSpecs.isEmpty { return nil }
+            let referrer = r
             var v = referrer.value
-            var failure: Diagnostic?
-            // Tested instead of `failure == nil`, which copies the optional diagnostic (and
-            // retains its strings) at every field of every object.
-            var failed = false
-            func visit(_ candidates: [(target: GvkSelector, spec: FieldSpec)]) {
-                // By index, reading in place: the spec tables are shared by every object on
-                // every core, and copying an entry retains its arrays (contended counts).
-                for i in candidates.indices where !failed && candidates[i].spec.gvk.matches(referrer.orgId.gvk) {
-                    // Read first: only walk (and so copy) fields holding a name some object once had.
-                    guard FieldSpec.hasField(v, candidates[i].spec.path),
-                          mentionsCandidate(v, candidates[i].spec.path, from: 0, names) else { continue }
-                    let (target, spec) = candidates[i]
-                    let ctx = Selection(referrer: referrer, target: target, spec: spec, all: snapshot, byPrevName: names)
-                    FieldSpec.walk(&v, spec.path, from: 0, create: false) { field in
-                        guard !failed, var f = field else { return }
-                        do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error; failed = true }
-                        field = f
-                    }
-                }
+            if let failure = updateReferences(&v, gvk: gvk, candidates: own, referrer: referrer, snapshot: snapshot, names: names)
+                ?? updateReferences(&v, gvk: gvk, candidates: anyKindSpecs, referrer: referrer, snapshot: snapshot, names: names) {
+                return failure
             }
-            visit(own)
-            visit(anyKindSpecs)
-            if failed { return failure }
             r.value = v
             return nil
         }
         if let first = failures.first(where: { $0 != nil }) { throw first! }
+    }
+
+    /// Updates the references in `v` (the value of `referrer`, whose original gvk is `gvk`) at
+    /// the specs of `candidates` that apply to it; the first failure, if any. The spec tables
+    /// are shared by every object on every core: they are read in place (copying an entry
+    /// retains its arrays, contended counts), and only fields holding a name some object
+    /// once had are walked (and so copied).
+    static func updateReferences(_ v: inout Value, gvk: GroupVersionKind, candidates: [(target: GvkSelector, spec: FieldSpec)],
+                                 referrer: KResource, snapshot: [KResource], names: [String: [Int]]) -> Diagnostic? {
+        candidates.withUnsafeBufferPointer { list -> Diagnostic? in
+            for i in list.indices where list[i].spec.gvk.matches(gvk) {
+                guard FieldSpec.hasField(v, list[i].spec.path), mentionsCandidate(v, list[i].spec.path, from: 0, names) else { continue }
+                let ctx = Selection(referrer: referrer, target: list[i].target, spec: list[i].spec, all: snapshot, byPrevName: names)
+                var failure: Diagnostic?
+                var failed = false
+                FieldSpec.walk(&v, list[i].spec.path, from: 0, create: false) { field in
+                    guard !failed, var f = field else { return }
+                    do throws(Diagnostic) { try ctx.update(&f) } catch { failure = error; failed = true }
+                    field = f
+                }
+                if failed { return failure }
+            }
+            return nil
+        }
     }
 
     /// True when a string at `path` (directly, as a `name` in a map, or in a list) is the

@@ -74,6 +74,9 @@ struct KResource: Sendable {
         }
     }
 
+    /// The box of bookkeeping, for keeping it past the build (`KeepUntilExit`).
+    var bookkeeping: AnyObject { meta }
+
     /// Makes the box this resource's own before a change (a box shared by two copies is never written).
     private mutating func own() -> Meta {
         if !isKnownUniquelyReferenced(&meta) { meta = meta.copy() }

@@ -116,6 +116,20 @@ public struct YAMLEmitter: Sendable {
         }
         if ordered {
             for i in e.indices { entry(e[i].key, e[i].value) }
+        } else if e.count <= 32 {
+            // Nearly every map out of order is small (a metadata map the namespace or a label
+            // was added to): an insertion sort of its indices on the stack, no array made.
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: e.count) { order in
+                for i in 0..<e.count {
+                    var j = i
+                    while j > 0 && YAMLScalar.keyLess(e[i].key, e[order[j - 1]].key) {
+                        order[j] = order[j - 1]
+                        j -= 1
+                    }
+                    order[j] = i
+                }
+                for i in order { entry(e[i].key, e[i].value) }
+            }
         } else {
             for i in e.indices.sorted(by: { YAMLScalar.keyLess(e[$0].key, e[$1].key) }) { entry(e[i].key, e[i].value) }
         }

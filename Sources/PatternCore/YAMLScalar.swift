@@ -410,14 +410,25 @@ public enum YAMLScalar {
     /// rune; two letters by code point; a letter sorts after a non-letter; runs of digits
     /// compare as numbers (`item2 < item10`, `v1.2.9 < v1.2.10`); a prefix sorts first.
     public static func keyLess(_ a: String, _ b: String) -> Bool {
-        // Fast path: ASCII letters only differ → byte order is the same.
-        let au = a.utf8, bu = b.utf8
-        var ia = au.startIndex, ib = bu.startIndex
-        while ia != au.endIndex, ib != bu.endIndex, au[ia] == bu[ib] { ia = au.index(after: ia); ib = bu.index(after: ib) }
-        if ia == au.endIndex || ib == bu.endIndex { return ia == au.endIndex && ib != bu.endIndex }
-        let ca = au[ia], cb = bu[ib]
-        if ca < 0x80, cb < 0x80, isASCIILetter(ca), isASCIILetter(cb) { return ca < cb }
+        // Fast path: ASCII letters only differ → byte order is the same. The bytes are read in
+        // place (the emitter checks every adjacent pair of keys of every map it writes).
+        let fast = a.utf8.withContiguousStorageIfAvailable { au in
+            b.utf8.withContiguousStorageIfAvailable { bu -> Bool? in keyLessFast(au, bu) } ?? nil
+        } ?? nil
+        if let fast { return fast }
         return keyLessSlow(Array(a.unicodeScalars), Array(b.unicodeScalars))
+    }
+
+    /// `keyLess` decided from the bytes when one key is a prefix of the other or they first
+    /// differ at two ASCII letters; nil when the rune-level comparison must decide.
+    @inline(__always) static func keyLessFast(_ au: UnsafeBufferPointer<UInt8>, _ bu: UnsafeBufferPointer<UInt8>) -> Bool? {
+        let n = min(au.count, bu.count)
+        var i = 0
+        while i < n && au[i] == bu[i] { i += 1 }
+        if i == n { return au.count < bu.count }
+        let ca = au[i], cb = bu[i]
+        if isASCIILetter(ca), isASCIILetter(cb) { return ca < cb }
+        return nil
     }
 
     @inline(__always) static func isASCIILetter(_ c: UInt8) -> Bool { (c | 0x20) >= 97 && (c | 0x20) <= 122 }

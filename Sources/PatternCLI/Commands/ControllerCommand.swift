@@ -75,6 +75,12 @@ public struct ControllerCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        // A long-running process: nothing is left to the exit, or every reconcile's render
+        // bookkeeping would stay (up to `KeepUntilExit.objectBudget`).
+        try await KeepUntilExit.$processEndsAfterRun.withValue(false) { try await runController() }
+    }
+
+    func runController() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw Diagnostic.error("--log-level '\(logLevel)' is not a log level", fix: "use one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
