@@ -42,11 +42,9 @@ public enum LegacySort {
         let g = gvk.group.isEmpty ? "~G" : gvk.group
         let ver = gvk.version.isEmpty ? "~V" : gvk.version
         let k = gvk.kind.isEmpty ? "~K" : gvk.kind
-        let ns = v.metadataNamespace.flatMap { $0.isEmpty ? nil : $0 } ?? "~X"
-        let nm = v.metadataName.flatMap { $0.isEmpty ? nil : $0 } ?? "~N"
         return Key(rank: rank[gvk.kind] ?? 0, gvk: Array("\(g)_\(ver)_\(k)".utf8),
                    isCoreNamespace: gvk.group.isEmpty, kindIsNamespace: gvk.kind == "Namespace",
-                   id: Array("\(ns)|\(nm)".utf8))
+                   id: idBytes(v))
     }
 
     static func less(_ a: Key, _ b: Key) -> Bool {
@@ -107,14 +105,10 @@ public enum LegacySort {
         let nm = v.metadataName.flatMap { $0.isEmpty ? nil : $0 } ?? "~N"
         var out: [UInt8] = []
         out.reserveCapacity(ns.utf8.count + nm.utf8.count + 1)
-        append(ns, to: &out)
+        YAMLEmitter.appendUTF8(ns, to: &out)
         out.append(UInt8(ascii: "|"))
-        append(nm, to: &out)
+        YAMLEmitter.appendUTF8(nm, to: &out)
         return out
-    }
-
-    @inline(__always) static func append(_ s: String, to out: inout [UInt8]) {
-        if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil { out.append(contentsOf: s.utf8) }
     }
 
     /// `a.lexicographicallyPrecedes(b)`, eight bytes at a time.

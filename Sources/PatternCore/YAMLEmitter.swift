@@ -116,22 +116,15 @@ public struct YAMLEmitter: Sendable {
         }
         if ordered {
             for i in e.indices { entry(e[i].key, e[i].value) }
-        } else if e.count <= 32 {
-            // Nearly every map out of order is small (a metadata map the namespace or a label
-            // was added to): an insertion sort of its indices on the stack, no array made.
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: e.count) { order in
-                for i in 0..<e.count {
-                    var j = i
-                    while j > 0 && YAMLScalar.keyLess(e[i].key, e[order[j - 1]].key) {
-                        order[j] = order[j - 1]
-                        j -= 1
-                    }
-                    order[j] = i
-                }
-                for i in order { entry(e[i].key, e[i].value) }
-            }
-        } else {
-            for i in e.indices.sorted(by: { YAMLScalar.keyLess(e[$0].key, e[$1].key) }) { entry(e[i].key, e[i].value) }
+            return
+        }
+        // Out of order (nearly always a small metadata map a namespace or a label was added
+        // to): the indices are sorted in a temporary buffer, on the stack when small.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: e.count) { buffer in
+            var order = buffer
+            for i in e.indices { order.initializeElement(at: i, to: i) }
+            order.sort { YAMLScalar.keyLess(e[$0].key, e[$1].key) }
+            for i in order { entry(e[i].key, e[i].value) }
         }
     }
 
@@ -225,7 +218,7 @@ public struct YAMLEmitter: Sendable {
 
     /// Appends the bytes of `s` in one copy (the generic `append(contentsOf: s.utf8)` goes
     /// byte by byte).
-    @inline(__always) static func appendUTF8(_ s: String, to out: inout [UInt8]) {
+    @inlinable public static func appendUTF8(_ s: String, to out: inout [UInt8]) {
         if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
             out.append(contentsOf: s.utf8)
         }

@@ -92,9 +92,7 @@ public enum Ownership {
                     m.modify("labels") { labels in
                         if labels?.object == nil { labels = .emptyObject }
                         labels!.withObject { l in
-                            l[managedByLabel] = .string(managedByValue)
-                            l[ownerLabel] = .string(ownerValue)
-                            l[applySetPartOfLabel] = .string(applySetID)
+                            for (k, v) in memberLabels(ownerValue: ownerValue, applySetID: applySetID) { l[k] = .string(v) }
                         }
                     }
                 }

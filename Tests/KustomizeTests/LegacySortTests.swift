@@ -58,6 +58,12 @@ import Testing
             guard seen.insert("\(api ?? "")|\(kind ?? "")|\(ns ?? "~")|\(name ?? "~")").inserted else { continue }
             objects.append(Self.object(api, kind, ns, name))
         }
+        // Each object's id bytes are Kustomize's `namespace|name` text (`~X`/`~N` when unset or empty).
+        for v in objects {
+            let ns = v.metadataNamespace.flatMap { $0.isEmpty ? nil : $0 } ?? "~X"
+            let nm = v.metadataName.flatMap { $0.isEmpty ? nil : $0 } ?? "~N"
+            #expect(LegacySort.idBytes(v) == Array("\(ns)|\(nm)".utf8))
+        }
         let custom = LegacySort.rank(orderFirst: ["Widget", "Service"], orderLast: ["ConfigMap"])
         for rank in [LegacySort.rank, custom] {
             let got = LegacySort.order(objects, rank: rank)
