@@ -58,21 +58,37 @@ struct HTTPRequest: Sendable {
 /// can. Used only on the loop thread (no lock callbacks needed); closed with its connections
 /// on the loop thread when the last request holding it is done and its client is gone.
 final class ConnectionPool: @unchecked Sendable {
-    let share: UnsafeMutableRawPointer?
-    let loop: CurlLoop
+    /// The loop tests give the pool (nil: the loop of the first transfer, `CurlLoop.shared`
+    /// for a client's requests).
+    private let assignedLoop: CurlLoop?
+    // Loop-thread only: the share handle is made by the first transfer that uses the pool, so
+    // making a client loads no libcurl (a command renders while the first request loads it).
+    private var made = false
+    private var handle: UnsafeMutableRawPointer?
+    private var owner: CurlLoop?
 
-    init(loop: CurlLoop = .shared) {
-        self.loop = loop
-        let s = loop.unavailable == nil ? curl_share_init() : nil
+    init(loop: CurlLoop? = nil) { assignedLoop = loop }
+
+    /// The share handle, made on first use by `loop`'s thread (nil when libcurl refuses one:
+    /// the transfer then runs on the loop's own connection cache).
+    fileprivate func share(on loop: CurlLoop) -> UnsafeMutableRawPointer? {
+        precondition(assignedLoop == nil || assignedLoop === loop, "a connection pool is used by one transfer loop")
+        if made {
+            precondition(owner === loop, "a connection pool is used by one transfer loop")
+            return handle
+        }
+        made = true
+        owner = loop
+        let s = curl_share_init()
         if let s, ccurl_share_setopt_long(s, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_CONNECT.rawValue)) != CURLSHE_OK {
             curl_share_cleanup(s)
-            share = nil
         } else {
-            share = s
+            handle = s
         }
+        return handle
     }
 
-    deinit { if let share { loop.closePool(share) } }
+    deinit { if let handle, let owner { owner.closePool(handle) } }
 }
 
 struct HTTPResponse: Sendable {
@@ -352,7 +368,7 @@ final class CurlLoop: @unchecked Sendable {
         t.easy = easy
         let r = t.request
         _ = ccurl_easy_setopt_str(easy, CURLOPT_URL, r.url)
-        if let share = r.pool?.share { _ = ccurl_easy_setopt_ptr(easy, CURLOPT_SHARE, share) }
+        if let share = r.pool?.share(on: self) { _ = ccurl_easy_setopt_ptr(easy, CURLOPT_SHARE, share) }
         _ = ccurl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = ccurl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS)
         _ = ccurl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)

@@ -70,7 +70,9 @@ public final class KubeClient: Sendable {
     public let config: ClientConfig
     let authenticator: Authenticator
     let discovery = DiscoveryCache()
-    let loop = CurlLoop.shared
+    /// The transfer loop, started (and libcurl loaded) by the first request, not by `init`:
+    /// a command that makes its client before rendering renders while the first request waits.
+    var loop: CurlLoop { CurlLoop.shared }
     /// This client's connections: other clients' traffic cannot evict them (see ConnectionPool).
     let pool = ConnectionPool()
 

@@ -15,8 +15,8 @@ public struct SiteIdentity: Sendable, Hashable {
     public private(set) var applySetID: String = ""
     /// The `pattern.dev/owner` value of every member (`Ownership.ownerValue`), made once.
     public private(set) var ownerValue: String = ""
-    /// What every applied hash of this site hashes first (`AppliedHash.sitePrefix`), made once.
-    private var appliedHashPrefix: [UInt8] = []
+    /// What every applied hash of this site hashes first (`AppliedHash.sitePrefix`), hashed once.
+    private var appliedHashSite = AppliedHash.Site(ownerValue: "", applySetID: "")
 
     public init(pattern: String, site: String, recordNamespace: String = Inventory.defaultNamespace) {
         self.pattern = pattern; self.site = site; self.recordNamespace = recordNamespace
@@ -27,7 +27,7 @@ public struct SiteIdentity: Sendable, Hashable {
     private mutating func derive() {
         applySetID = emptyInventory.applySetID
         ownerValue = Ownership.ownerValue(pattern: pattern, site: site)
-        appliedHashPrefix = AppliedHash.sitePrefix(ownerValue: ownerValue, applySetID: applySetID)
+        appliedHashSite = AppliedHash.Site(ownerValue: ownerValue, applySetID: applySetID)
     }
 
     public init(_ r: RenderedSite, recordNamespace: String = Inventory.defaultNamespace) {
@@ -47,7 +47,7 @@ public struct SiteIdentity: Sendable, Hashable {
     /// The object as it is applied: the render plus the member labels, without fields whose
     /// value is null (see `NullFields`), with its applied hash (`appliedHash(of:)`).
     public func prepare(_ object: Value) -> Value {
-        prepare(object, hash: AppliedHash.current(ObjectDigest(of: object), site: appliedHashPrefix))
+        prepare(object, hash: AppliedHash.current(ObjectDigest(of: object), site: appliedHashSite))
     }
 
     /// `prepare(o.object)`, with the content digest the render computed when it is known.
@@ -58,7 +58,7 @@ public struct SiteIdentity: Sendable, Hashable {
     /// The `pattern.dev/applied-hash` `prepare(o)` sets (`AppliedHash.current`), without
     /// preparing the object.
     public func appliedHash(of o: RenderedObject) -> String {
-        AppliedHash.current(o.contentDigest ?? ObjectDigest(of: o.object), site: appliedHashPrefix)
+        AppliedHash.current(o.contentDigest ?? ObjectDigest(of: o.object), site: appliedHashSite)
     }
 
     private func prepare(_ object: Value, hash: String) -> Value {

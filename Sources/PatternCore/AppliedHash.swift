@@ -16,16 +16,33 @@ public enum AppliedHash {
         Array("pattern.dev/applied-hash/v2\u{0}\(ownerValue)\u{0}\(applySetID)\u{0}".utf8)
     }
 
-    /// The current hash of an object whose content digest is `digest`, applied by the site
-    /// whose `sitePrefix` is `site`: `v2-` and the SHA-256 (first 16 hex) of the two. What is
+    /// A site's `sitePrefix` and the hash state after it: every object's hash continues from a
+    /// copy of that state, so the prefix is hashed once per site, not once per object.
+    public struct Site: Sendable, Hashable {
+        /// The bytes hashed first (`sitePrefix`).
+        public let prefix: [UInt8]
+        fileprivate let state: SHA256
+
+        public init(ownerValue: String, applySetID: String) {
+            prefix = AppliedHash.sitePrefix(ownerValue: ownerValue, applySetID: applySetID)
+            var h = SHA256()
+            prefix.withUnsafeBytes { h.update($0) }
+            state = h
+        }
+
+        public static func == (a: Site, b: Site) -> Bool { a.prefix == b.prefix }
+        public func hash(into hasher: inout Hasher) { hasher.combine(prefix) }
+    }
+
+    /// The current hash of an object whose content digest is `digest`, applied by `site`:
+    /// `v2-` and the SHA-256 (first 16 hex) of the site's prefix and the digest. What is
     /// applied is a function of exactly these (null fields dropped, member labels set), so equal
     /// hashes mean equal applied configurations; the bookkeeping annotations are outside the
     /// digest, so the hash does not change with the rendered revision.
-    public static func current(_ digest: ObjectDigest, site: [UInt8]) -> String {
-        var h = SHA256()
-        site.withUnsafeBytes { h.update($0) }
+    public static func current(_ digest: ObjectDigest, site: Site) -> String {
+        var h = site.state
         digest.bytes.withUnsafeBytes { h.update($0) }
-        return currentPrefix + Array(h.finalize().prefix(8)).hexString
+        return h.finalize(hexOfFirst: 8, after: currentPrefix)
     }
 
     /// True when `live` carries the applied hash of `prepared` (the object as apply sends it,

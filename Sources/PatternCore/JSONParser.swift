@@ -249,13 +249,19 @@ public struct JSONParser {
                 switch c {
                 case UInt8(ascii: "\""):
                     i += 1
-                    // Eight bytes at a time up to one that is a quote or a backslash. (A raw
-                    // newline in a string, not counted here, fails that element's parse, and
-                    // with it the split.)
-                    while i + 8 <= b.count, !JSONParser.hasQuoteOrBackslash(JSONParser.word(b, i)) { i += 8 }
-                    while i < b.count, b[i] != UInt8(ascii: "\"") {
-                        if b[i] == UInt8(ascii: "\\") { i += 1 }
-                        if i < b.count, b[i] == 0x0A { line += 1; lineStart = i + 1 }
+                    // Eight bytes at a time, straight to the first quote or backslash of a word
+                    // (its lowest marked byte is exact). A raw newline in a string, not counted
+                    // where words are skipped, fails that element's parse, and with it the split.
+                    while i < b.count {
+                        if i + 8 <= b.count {
+                            let m = JSONParser.quoteOrBackslashBytes(JSONParser.word(b, i))
+                            if m == 0 { i += 8; continue }
+                            i += m.trailingZeroBitCount >> 3
+                        }
+                        let s = b[i]
+                        if s == UInt8(ascii: "\"") { break }
+                        if s == UInt8(ascii: "\\") { i += 2; continue }
+                        if s == 0x0A { line += 1; lineStart = i + 1 }
                         i += 1
                     }
                     guard i < b.count else { return false }
@@ -403,9 +409,9 @@ extension JSONParser {
     static let ones: UInt64 = 0x0101_0101_0101_0101
     static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    /// The eight bytes at `i` (which must be in bounds), as one word.
+    /// The eight bytes at `i` (which must be in bounds), as one word: the byte at `i` lowest.
     @inline(__always) static func word(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
-        UnsafeRawPointer(b.baseAddress!).loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        UInt64(littleEndian: UnsafeRawPointer(b.baseAddress!).loadUnaligned(fromByteOffset: i, as: UInt64.self))
     }
 
     /// High bit set in each byte of `w` that is zero, when any is (the borrow can only mark
@@ -414,7 +420,14 @@ extension JSONParser {
 
     /// Whether a byte of `w` is `"` or `\`.
     @inline(__always) static func hasQuoteOrBackslash(_ w: UInt64) -> Bool {
-        (zeroBytes(w ^ (0x22 &* ones)) | zeroBytes(w ^ (0x5C &* ones))) != 0
+        quoteOrBackslashBytes(w) != 0
+    }
+
+    /// High bit set in bytes of `w` that are `"` or `\`, and possibly in bytes above one of
+    /// them: the lowest set bit marks the first such byte exactly (the word is read little-endian,
+    /// so the lowest byte is the first in memory), and zero means there is none.
+    @inline(__always) static func quoteOrBackslashBytes(_ w: UInt64) -> UInt64 {
+        zeroBytes(w ^ (0x22 &* ones)) | zeroBytes(w ^ (0x5C &* ones))
     }
 
     /// Whether a byte of `w` is a control character (< 0x20). (w - 0x20 in each byte) & ~w has

@@ -42,15 +42,30 @@ public struct GroupKind: Sendable, Hashable, Comparable, CustomStringConvertible
 
 /// The identity of an object in a cluster: group, kind, namespace and name. Version is not
 /// part of identity (the same Deployment is served as apps/v1 and any later version).
+///
+/// The four strings are hashed once, where the key is made: an apply looks every object's key
+/// up a dozen times (modes, diffs, inventory, outcomes), and each lookup then hashes one word
+/// instead of four strings. Equality still compares the strings.
 public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var group: String
-    public var kind: String
-    public var namespace: String
-    public var name: String
+    public let group: String
+    public let kind: String
+    public let namespace: String
+    public let name: String
+    /// The four fields' hash, worked out in `init`.
+    private let hashWord: Int
 
     public init(group: String, kind: String, namespace: String, name: String) {
         self.group = group; self.kind = kind; self.namespace = namespace; self.name = name
+        var h = Hasher()
+        h.combine(group); h.combine(kind); h.combine(namespace); h.combine(name)
+        hashWord = h.finalize()
     }
+
+    public static func == (a: ObjectKey, b: ObjectKey) -> Bool {
+        a.hashWord == b.hashWord && a.name == b.name && a.namespace == b.namespace && a.kind == b.kind && a.group == b.group
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(hashWord) }
 
     public var groupKind: GroupKind { GroupKind(group: group, kind: kind) }
 

@@ -25,6 +25,25 @@ public struct SHA256: Sendable {
     /// The 32-byte digest of everything hashed so far.
     public mutating func finalize() -> [UInt8] { Array(hasher.finalize()) }
 
+    /// `prefix` followed by the lowercase hex of the digest's first `bytes` bytes (no array of
+    /// the digest is made).
+    public mutating func finalize(hexOfFirst bytes: Int, after prefix: String) -> String {
+        let digest = hasher.finalize()
+        let n = min(max(bytes, 0), 32)
+        var text = prefix
+        digest.withUnsafeBytes { d in
+            text += String(unsafeUninitializedCapacity: n * 2) { out in
+                @inline(__always) func digit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
+                for i in 0..<n {
+                    out[2 * i] = digit(d[i] >> 4)
+                    out[2 * i + 1] = digit(d[i] & 0xF)
+                }
+                return n * 2
+            }
+        }
+        return text
+    }
+
     /// Digest of `bytes` in one call.
     public static func digest(_ bytes: [UInt8]) -> [UInt8] { Array(Crypto.SHA256.hash(data: bytes)) }
 

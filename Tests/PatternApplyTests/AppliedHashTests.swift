@@ -23,6 +23,21 @@ import KubeClient
         #expect(Set(site.objects.map { Self.hash(identity.prepare($0)) }).count == site.objects.count)
     }
 
+    /// Live objects carry these hashes: their text must never change. Worked out here with
+    /// Python's hashlib: SHA-256 of the site prefix and the SHA-256 of the canonical JSON.
+    @Test(arguments: [
+        ("p.s", "id1", Value.string("x"), "v2-b272803c990e7ec8"),
+        ("bench.bench-site", "applyset-xyz-v1", ["a": 1] as Value, "v2-afb16933e0f3273b"),
+    ])
+    func theCurrentHashIsTheKnownAnswer(_ owner: String, _ applySet: String, _ value: Value, _ expected: String) {
+        let site = AppliedHash.Site(ownerValue: owner, applySetID: applySet)
+        #expect(AppliedHash.current(ObjectDigest(of: value), site: site) == expected)
+        // Hashed twice from one site: the prefix's state is copied, never consumed.
+        #expect(AppliedHash.current(ObjectDigest(of: value), site: site) == expected)
+        #expect(site == AppliedHash.Site(ownerValue: owner, applySetID: applySet))
+        #expect(site != AppliedHash.Site(ownerValue: owner + "x", applySetID: applySet))
+    }
+
     @Test func aChangeAfterTheRenderChangesTheHash() throws {
         let site = try ExampleRepo().render("hub")
         let identity = SiteIdentity(site)

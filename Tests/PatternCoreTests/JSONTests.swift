@@ -194,6 +194,31 @@ import Testing
         }
     }
 
+    /// The scan that finds the items of a split array jumps through strings a word at a time,
+    /// to the first quote or backslash of each word: an escaped quote or backslash (or one
+    /// next to another, or two in one word) at every position of strings of every length up
+    /// to 24 (three words) ends no string early and lets none run on, so the split parse takes every such
+    /// array and reads what the sequential parse reads.
+    @Test func theSplitScanFindsEveryStringsEndAtEveryPosition() throws {
+        let escapes = [#"\""#, #"\\"#, #"\\\""#, #"\"\""#]
+        for length in 0...24 {
+            for position in 0...length {
+                for e in escapes {
+                    let plain = String(repeating: "a", count: length)
+                    let text = String(plain.prefix(position)) + e + String(plain.dropFirst(position))
+                    // Elements of different offsets, so each string starts at each byte of a word.
+                    let items = (0..<64).map { i in "{\"p\":\"\(String(repeating: "b", count: i % 8))\",\"s\":\"\(text)\",\"n\":\(i)}" }
+                    let json = "{\"items\":[" + items.joined(separator: ",") + "],\"k\":\"\(text)\"}"
+                    let (split, sequential, took) = Self.bothWays(json)
+                    #expect(took, "length \(length), escape \(e) at \(position): split")
+                    let a = try split.get(), b = try sequential.get()
+                    #expect(a == b && Self.marks(a) == Self.marks(b), "length \(length), escape \(e) at \(position)")
+                    #expect(a["items"]?.array?.count == 64)
+                }
+            }
+        }
+    }
+
     /// Strings are scanned eight bytes at a time: a quote, backslash, control character or
     /// non-ASCII byte at every position of strings of every length up to 40 is found where it is.
     @Test func stringsScannedByWordsFindEveryByteThatMatters() throws {
