@@ -46,17 +46,15 @@ public struct Substituter: Sendable {
     }
 
     /// Whether any string or map key in `v` contains `$` (a possible `${…}` reference).
-    /// Every entry and element is read in place (lent, not copied out): the scan runs over
-    /// every node of every rendered object.
     static func mentionsDollar(_ v: Value) -> Bool {
         switch v.kind {
         case .string(let s): return hasDollar(s)
         case .array(let a):
-            return a.withUnsafeBufferPointer { e in
-                for i in e.indices where mentionsDollar(e[i]) { return true }
-                return false
-            }
-        case .object(let o): return o.containsEntry { k, child in hasDollar(k) || mentionsDollar(child) }
+            for e in a where mentionsDollar(e) { return true }
+            return false
+        case .object(let o):
+            for (k, child) in o where hasDollar(k) || mentionsDollar(child) { return true }
+            return false
         default: return false
         }
     }

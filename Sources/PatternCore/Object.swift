@@ -137,15 +137,6 @@ public struct Object: Sendable, Sequence {
         }
     }
 
-    /// Whether `predicate` holds for some entry, each key and value lent to it in order (not
-    /// copied out, as iterating the map does).
-    @inlinable public func containsEntry(where predicate: (String, Value) throws -> Bool) rethrows -> Bool {
-        try entries.withUnsafeBufferPointer { e in
-            for i in e.indices where try predicate(e[i].key, e[i].value) { return true }
-            return false
-        }
-    }
-
     /// The string at `key`, read in place (the value itself is not copied out first).
     @inlinable public func string(at key: String) -> String? {
         guard let i = index(of: key) else { return nil }

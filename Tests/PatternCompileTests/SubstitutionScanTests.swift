@@ -21,16 +21,4 @@ import Testing
         let v = try YAMLParser.parse(yaml)
         #expect(Substituter.mentionsDollar(v) == found, "\(yaml)")
     }
-
-    /// The map lends its entries in order and stops at the first that holds.
-    @Test func containsEntryLendsEntriesInOrderAndStops() throws {
-        let o = try #require(try YAMLParser.parse("a: 1\nb: 2\nc: 3\n").object)
-        var seen: [String] = []
-        #expect(o.containsEntry { k, v in seen.append(k); return v.int == 2 })
-        #expect(seen == ["a", "b"])
-        seen = []
-        #expect(!o.containsEntry { k, _ in seen.append(k); return false })
-        #expect(seen == ["a", "b", "c"])
-        #expect(!Object().containsEntry { _, _ in true })
-    }
 }
