@@ -197,8 +197,8 @@ import Testing
     /// The scan that finds the items of a split array jumps through strings a word at a time,
     /// to the first quote or backslash of each word: an escaped quote or backslash (or one
     /// next to another, or two in one word) at every position of strings of every length up
-    /// to 24 (three words) ends no string early and lets none run on, so the split parse takes every such
-    /// array and reads what the sequential parse reads.
+    /// to 24 (three words) ends no string early and lets none run on, so the split parse takes
+    /// every such array and reads what the sequential parse reads.
     @Test func theSplitScanFindsEveryStringsEndAtEveryPosition() throws {
         let escapes = [#"\""#, #"\\"#, #"\\\""#, #"\"\""#]
         for length in 0...24 {
