@@ -35,7 +35,8 @@ public enum ObjectDiffer {
     /// inventory, not in the render); `live == nil` means it does not exist yet.
     public static func diff(desired: Value?, live: Value?, manager: String, options: DiffOptions = .default) -> ObjectDiff {
         let key = desired?.objectKey ?? live?.objectKey ?? ObjectKey(group: "", kind: "", namespace: "", name: "")
-        let name = label(key)
+        // The header label only where a text is made (an unchanged object, the usual case, has none).
+        var name: String { label(key) }
         switch (desired, live) {
         case (let d?, nil):
             let shown = SecretRedaction.redact(OwnedFields.display(desired: d))

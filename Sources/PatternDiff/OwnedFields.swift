@@ -135,7 +135,7 @@ public enum OwnedFields {
                 return c
             }
         }
-        guard let key = desired.objectKey ?? live.objectKey, !changes.isEmpty else { return (changes, []) }
+        guard !changes.isEmpty, let key = desired.objectKey ?? live.objectKey else { return (changes, []) }
         let entries = options.ignoreManagers.isEmpty ? [] : ManagedFieldsEntry.entries(of: live)
         var kept: [FieldChange] = [], ignored: [FieldChange] = []
         for c in changes {
