@@ -250,14 +250,20 @@ public struct ApplyEngine: Sendable {
     /// `reuse`: the diffs `diff` already made of this observation for this field manager
     /// (objects another site owns are diffed again: apply compares them as creates).
     func diffStep(_ run: inout Run, reuse: [ObjectKey: ObjectDiff] = [:]) {
-        run.diffByKey.reserveCapacity(run.site.objects.count)
+        let objects = run.site.objects, live = run.observation.live
+        run.diffByKey.reserveCapacity(objects.count)
+        run.modes.reserveCapacity(objects.count)
+        // Each mode reads the rendered and the live object's annotations: on all cores.
+        let modes = ParallelMap.map(objects) { o in Lifecycle.applyMode(rendered: o.object, live: live[o.key]) }
         var toDiff: [RenderedObject] = []
-        for o in run.site.objects {
-            run.modes[o.key] = Lifecycle.applyMode(rendered: o.object, live: run.observation.live[o.key])
-            if let d = reuse[o.key], d.ownedBy == nil, run.observation.foreign[o.key] == nil {
-                run.diffByKey[o.key] = d
+        // Objects are read where they are (a copy of each retains all its parts).
+        for i in objects.indices {
+            let k = objects[i].key
+            run.modes[k] = modes[i]
+            if let d = reuse[k], d.ownedBy == nil, run.observation.foreign[k] == nil {
+                run.diffByKey[k] = d
             } else {
-                toDiff.append(o)
+                toDiff.append(objects[i])
             }
         }
         let diffs = ApplyEngine.diffObjects(toDiff, site: run.site, observation: run.observation, identity: run.identity,
@@ -282,25 +288,33 @@ public struct ApplyEngine: Sendable {
     /// catch up when its last entry is not a success of this revision.
     func fastPath(_ run: inout Run) async -> ApplyResult? {
         guard run.options.only == nil, let inventory = run.inventory else { return nil }
-        let applied = run.site.objects.filter { run.modes[$0.key] != .ignore }.map(\.key)
+        let objects = run.site.objects
+        // Keys and modes read once per object, the objects where they are.
+        let keys = objects.map(\.key)
+        let modes = keys.map { run.modes[$0] ?? .always }
+        var applied: [ObjectKey] = []
+        applied.reserveCapacity(keys.count)
+        for i in keys.indices where modes[i] != .ignore { applied.append(keys[i]) }
         guard inventory.covers(applied) else { return nil }
-        for o in run.site.objects where run.modes[o.key] != .ignore && run.diffByKey[o.key]?.action != .unchanged {
-            let k = o.key
-            if HelmHookPolicy.absentByPolicy(k, object: o.object, live: run.observation.live[k]) { continue }
-            if run.modes[k] == .ifNotPresent && run.diffByKey[k]?.action == .update { continue }
+        let actions = keys.map { run.diffByKey[$0]?.action }
+        for i in keys.indices where modes[i] != .ignore && actions[i] != .unchanged {
+            let k = keys[i]
+            if HelmHookPolicy.absentByPolicy(k, object: objects[i].object, live: run.observation.live[k]) { continue }
+            if modes[i] == .ifNotPresent && actions[i] == .update { continue }
             return nil
         }
-        let candidates = inventory.pruneCandidates(desired: run.site.objects.map(\.key))
+        let candidates = inventory.pruneCandidates(desired: keys)
         let policy = run.options.prunePolicy
         if !candidates.isEmpty && policy.enabled && !(run.site.provenance.stale && !policy.allowStaleSource) { return nil }
         if !candidates.isEmpty {
             run.prune.skipped = policy.enabled ? "the source is stale: nothing is pruned unless --prune-stale" : "prune is off"
         }
-        for o in run.site.objects {
-            let mode = run.modes[o.key]!
-            let skipped = mode == .ignore || (mode == .ifNotPresent && run.diffByKey[o.key]?.action == .update)
-            run.outcomes.append(ObjectOutcome(key: o.key, status: skipped ? .skipped : .unchanged))
-            if !skipped, let d = run.diffByKey[o.key] { run.diffs.append(d) }
+        run.outcomes.reserveCapacity(run.outcomes.count + keys.count)
+        run.diffs.reserveCapacity(run.diffs.count + keys.count)
+        for i in keys.indices {
+            let skipped = modes[i] == .ignore || (modes[i] == .ifNotPresent && actions[i] == .update)
+            run.outcomes.append(ObjectOutcome(key: keys[i], status: skipped ? .skipped : .unchanged))
+            if !skipped, let d = run.diffByKey[keys[i]] { run.diffs.append(d) }
         }
         if !run.options.dryRun { await ledgerCatchUp(&run) }
         return run.result
