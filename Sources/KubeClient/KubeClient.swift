@@ -240,23 +240,50 @@ public final class KubeClient: Sendable {
     public func list(_ gvk: GroupVersionKind, namespace: String? = nil, labelSelector: String? = nil,
                      fieldSelector: String? = nil, pageSize: Int = 500) async throws(KubeError) -> ObjectList {
         let r = try await resource(for: gvk)
+        let path = r.path(namespace: namespace)
+        func query(_ token: String?) -> [(String, String)] {
+            var q: [(String, String)] = []
+            if let labelSelector, !labelSelector.isEmpty { q.append(("labelSelector", labelSelector)) }
+            if let fieldSelector, !fieldSelector.isEmpty { q.append(("fieldSelector", fieldSelector)) }
+            if pageSize > 0 { q.append(("limit", String(pageSize))) }
+            if let token { q.append(("continue", token)) }
+            return q
+        }
+        // The next page, asked for as soon as this one's continue token is read (before its
+        // items are parsed), so the server prepares it while the client parses.
+        var ahead: (token: String, task: Task<Result<KubeResponse, KubeError>, Never>)? = nil
+        defer { ahead?.task.cancel() }
         var restarted = false
         outer: while true {
             var items: [Value] = []
             var token: String? = nil
             var rv = ""
             repeat {
-                var q: [(String, String)] = []
-                if let labelSelector, !labelSelector.isEmpty { q.append(("labelSelector", labelSelector)) }
-                if let fieldSelector, !fieldSelector.isEmpty { q.append(("fieldSelector", fieldSelector)) }
-                if pageSize > 0 { q.append(("limit", String(pageSize))) }
-                if let token { q.append(("continue", token)) }
                 let page: Value
-                do { page = try KubeClient.parseJSON(try await send(.get, r.path(namespace: namespace), query: q).body, splittingArrayAt: "items") } catch {
-                    if error.isGone && token != nil && !restarted { restarted = true; continue outer }
+                do {
+                    let body: [UInt8]
+                    if let a = ahead, a.token == token {
+                        ahead = nil
+                        // Cancelling this list cancels the page's request, as for a request sent here.
+                        body = try await withTaskCancellationHandler { await a.task.value } onCancel: { a.task.cancel() }.get().body
+                    } else {
+                        ahead?.task.cancel(); ahead = nil
+                        body = try await send(.get, path, query: query(token)).body
+                    }
+                    let next = body.withUnsafeBufferPointer { b in JSONParser.member("metadata", before: "items", in: b)?["continue"]?.string }
+                    if let next, !next.isEmpty {
+                        let q = query(next)
+                        ahead = (next, Task { () -> Result<KubeResponse, KubeError> in
+                            do throws(KubeError) { return .success(try await self.send(.get, path, query: q)) } catch { return .failure(error) }
+                        })
+                    }
+                    page = try KubeClient.parseJSON(body, splittingArrayAt: "items")
+                } catch {
+                    if error.isGone && token != nil && !restarted { restarted = true; ahead?.task.cancel(); ahead = nil; continue outer }
                     throw error
                 }
-                for item in page["items"]?.array ?? [] { items.append(Self.withTypeMeta(item, r)) }
+                // Type meta added on all cores (list items carry none).
+                items.append(contentsOf: ParallelMap.map(page["items"]?.array ?? []) { Self.withTypeMeta($0, r) })
                 rv = page[path: ["metadata", "resourceVersion"]]?.string ?? rv
                 token = page[path: ["metadata", "continue"]]?.string.flatMap { $0.isEmpty ? nil : $0 }
             } while token != nil

@@ -51,6 +51,32 @@ public struct JSONParser {
         try read(bytes: bytes, file: file, splitting: (key, minimumElements)).value
     }
 
+    /// The value of `key` in a top-level object, read without building anything before it,
+    /// when it comes before any `stop` key (nil otherwise, or when the text is not such an
+    /// object). A LIST page names its continue token in `metadata`, which every API server
+    /// writes before `items`: the next page can be asked for before this one's items are read.
+    public static func member(_ key: String, before stop: String, in bytes: UnsafeBufferPointer<UInt8>) -> Value? {
+        var r = Reader(b: bytes, file: "<json>", maxDepth: 64)
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { r.i = 3; r.lineStart = 3 }
+        r.skipWS()
+        guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: "{") else { return nil }
+        r.i += 1
+        while true {
+            r.skipWS()
+            guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: "\""), let k = try? r.string() else { return nil }
+            r.skipWS()
+            guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: ":") else { return nil }
+            r.i += 1
+            r.skipWS()
+            if k == key { return try? r.value(depth: 1) }
+            if k == stop { return nil }
+            guard r.skipValue() else { return nil }
+            r.skipWS()
+            guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: ",") else { return nil }
+            r.i += 1
+        }
+    }
+
     /// The parse, and whether the array named by `splitting` was parsed on all cores.
     func read(bytes: UnsafeBufferPointer<UInt8>, file: String,
               splitting: (key: String, minimum: Int)?) throws(Diagnostic) -> (value: Value, split: Bool) {

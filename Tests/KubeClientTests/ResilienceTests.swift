@@ -245,6 +245,52 @@ import PatternCore
         #expect(list.resourceVersion == "5")
     }
 
+    /// Each page is asked for once, in order, with the token the previous page named (the
+    /// next page is asked for before this one's items are read); pages that name their
+    /// token after their items are read one after the other, with the same result.
+    @Test(arguments: [true, false])
+    func listAsksForEveryPageOnceInOrder(_ metadataFirst: Bool) async throws {
+        let item: @Sendable (String) -> String = { n in #"{"metadata":{"name":"\#(n)","namespace":"rec"}}"# }
+        let pages: [String: (next: String?, names: [String])] = ["": ("t1", ["a", "b"]), "t1": ("t2", ["c", "d"]), "t2": (nil, ["e"])]
+        let server = try ScriptedServer { req, _ in
+            if req.path == "/api/v1" { return .respond(200, body: Self.coreV1) }
+            let token = ScriptedServer.param(req.query, "continue") ?? ""
+            guard let page = pages[token] else { return .respond(500, body: "{}") }
+            let meta = page.next.map { #""metadata":{"resourceVersion":"9","continue":"\#($0)"}"# } ?? #""metadata":{"resourceVersion":"9"}"#
+            let items = #""items":["# + page.names.map(item).joined(separator: ",") + "]"
+            return .respond(200, body: "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\"," + (metadataFirst ? meta + "," + items : items + "," + meta) + "}")
+        }
+        defer { server.stop() }
+        let list = try await client(server).list(GroupVersionKind(apiVersion: "v1", kind: "ConfigMap"), namespace: "rec", pageSize: 2)
+        #expect(list.items.compactMap(\.metadataName) == ["a", "b", "c", "d", "e"])
+        #expect(list.items.allSatisfy { $0.kindName == "ConfigMap" && $0.apiVersion == "v1" })
+        #expect(list.resourceVersion == "9")
+        let asked = server.requests.filter { $0.path.hasSuffix("/configmaps") }.map { ScriptedServer.param($0.query, "continue") ?? "" }
+        #expect(asked == ["", "t1", "t2"])
+    }
+
+    /// A continue token that expired (410 Gone, for a page asked for ahead) restarts the list
+    /// from its first page once, and the result is the fresh list's.
+    @Test func anExpiredContinueTokenRestartsTheListOnce() async throws {
+        let item: @Sendable (String) -> String = { n in #"{"metadata":{"name":"\#(n)","namespace":"rec"}}"# }
+        let firstPages = Counter(), expired = Counter()
+        let server = try ScriptedServer { req, _ in
+            if req.path == "/api/v1" { return .respond(200, body: Self.coreV1) }
+            if ScriptedServer.param(req.query, "continue") == nil {
+                let rv = firstPages.next() == 0 ? "5" : "6"
+                return .respond(200, body: #"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"\#(rv)","continue":"t\#(rv)"},"items":[\#(item("a" + rv))]}"#)
+            }
+            if ScriptedServer.param(req.query, "continue") == "t5" && expired.next() == 0 {
+                return .respond(410, body: #"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","code":410,"message":"too old"}"#)
+            }
+            return .respond(200, body: #"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"6"},"items":[\#(item("b"))]}"#)
+        }
+        defer { server.stop() }
+        let list = try await client(server).list(GroupVersionKind(apiVersion: "v1", kind: "ConfigMap"), namespace: "rec", pageSize: 1)
+        #expect(list.items.compactMap(\.metadataName) == ["a6", "b"])
+        #expect(list.resourceVersion == "6")
+    }
+
     @Test func watchRelistsAfterGoneAndReconnectsAfterNormalEnd() async throws {
         let cm: @Sendable (String, String) -> String = { n, rv in #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"\#(n)","namespace":"rec","resourceVersion":"\#(rv)"}}"# }
         let expired = JSONWriter.string(["type": "ERROR", "object": try Fixtures.json("watch-expired-event.json")["object"]!])

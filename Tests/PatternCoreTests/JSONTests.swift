@@ -194,6 +194,25 @@ import Testing
         }
     }
 
+    /// A top-level member read before the rest: found when it comes before the stop key, not
+    /// after it, and nothing at all for text that is not such an object.
+    @Test(arguments: [
+        (#"{"kind":"List","metadata":{"continue":"t1","resourceVersion":"5"},"items":[1,2]}"#, "t1"),
+        (#" { "kind" : "List" , "metadata" : { "continue" : "t\"2" } , "items" : [] } "#, "t\"2"),
+        (#"{"kind":"List","items":[{"metadata":{"continue":"no"}}],"metadata":{"continue":"t3"}}"#, nil),
+        (#"{"a":[{"x":"}]"},"\\"],"metadata":{"continue":"t4"}}"#, "t4"),
+        (#"{"metadata":{"resourceVersion":"5"},"items":[]}"#, nil),
+        (#"[{"metadata":{"continue":"t"}}]"#, nil),
+        (#"{"kind":"List","metadata":"#, nil),
+        (#"{"kind":"List""#, nil),
+        ("", nil),
+    ] as [(String, String?)])
+    func aTopLevelMemberIsReadBeforeTheItems(_ json: String, _ token: String?) {
+        let bytes = Array(json.utf8)
+        let found = bytes.withUnsafeBufferPointer { JSONParser.member("metadata", before: "items", in: $0)?["continue"]?.string }
+        #expect(found == token, "\(json)")
+    }
+
     /// The scan that finds the items of a split array jumps through strings a word at a time,
     /// to the first quote or backslash of each word: an escaped quote or backslash (or one
     /// next to another, or two in one word) at every position of strings of every length up
