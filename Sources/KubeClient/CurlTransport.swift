@@ -63,8 +63,8 @@ final class ConnectionPool: @unchecked Sendable {
     private let assignedLoop: CurlLoop?
     // Loop-thread only: the share handle is made by the first transfer that uses the pool, so
     // making a client loads no libcurl (a command renders while the first request loads it).
-    private var made = false
     private var handle: UnsafeMutableRawPointer?
+    /// The loop that made (or tried to make) the share handle; nil until the first transfer.
     private var owner: CurlLoop?
 
     init(loop: CurlLoop? = nil) { assignedLoop = loop }
@@ -73,11 +73,10 @@ final class ConnectionPool: @unchecked Sendable {
     /// the transfer then runs on the loop's own connection cache).
     fileprivate func share(on loop: CurlLoop) -> UnsafeMutableRawPointer? {
         precondition(assignedLoop == nil || assignedLoop === loop, "a connection pool is used by one transfer loop")
-        if made {
+        if let owner {
             precondition(owner === loop, "a connection pool is used by one transfer loop")
             return handle
         }
-        made = true
         owner = loop
         let s = curl_share_init()
         if let s, ccurl_share_setopt_long(s, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_CONNECT.rawValue)) != CURLSHE_OK {

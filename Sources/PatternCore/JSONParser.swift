@@ -57,7 +57,7 @@ public struct JSONParser {
     /// writes before `items`: the next page can be asked for before this one's items are read.
     public static func member(_ key: String, before stop: String, in bytes: UnsafeBufferPointer<UInt8>) -> Value? {
         var r = Reader(b: bytes, file: "<json>", maxDepth: 64)
-        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { r.i = 3; r.lineStart = 3 }
+        r.skipByteOrderMark()
         r.skipWS()
         guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: "{") else { return nil }
         r.i += 1
@@ -83,8 +83,7 @@ public struct JSONParser {
         var r = Reader(b: bytes, file: file, maxDepth: maxDepth)
         r.splitting = splitting
         if let sharedKey, !sharedKey.isEmpty { r.shared = SharedValues(key: sharedKey) }
-        // RFC 8259 §8.1: a parser may ignore a leading UTF-8 byte-order mark; editors add one.
-        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { r.i = 3; r.lineStart = 3 }
+        r.skipByteOrderMark()
         r.skipWS()
         let v = try r.value(depth: 0)
         r.skipWS()
@@ -114,6 +113,11 @@ public struct JSONParser {
 
         func fail(_ msg: String) -> Diagnostic {
             .error("invalid JSON: \(msg)", at: SourceLocation(file: file, mark: mark), fix: "fix the JSON syntax at this position")
+        }
+
+        /// RFC 8259 §8.1: a parser may ignore a leading UTF-8 byte-order mark; editors add one.
+        mutating func skipByteOrderMark() {
+            if i == 0 && b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { i = 3; lineStart = 3 }
         }
 
         @inline(__always) mutating func skipWS() {

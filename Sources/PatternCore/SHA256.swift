@@ -29,19 +29,19 @@ public struct SHA256: Sendable {
     /// the digest is made).
     public mutating func finalize(hexOfFirst bytes: Int, after prefix: String) -> String {
         let digest = hasher.finalize()
-        let n = min(max(bytes, 0), 32)
-        var text = prefix
-        digest.withUnsafeBytes { d in
-            text += String(unsafeUninitializedCapacity: n * 2) { out in
-                @inline(__always) func digit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
-                for i in 0..<n {
-                    out[2 * i] = digit(d[i] >> 4)
-                    out[2 * i + 1] = digit(d[i] & 0xF)
-                }
-                return n * 2
+        return digest.withUnsafeBytes { d in prefix + SHA256.lowercaseHex(UnsafeRawBufferPointer(rebasing: d.prefix(max(bytes, 0)))) }
+    }
+
+    /// Lowercase hexadecimal of `bytes`.
+    static func lowercaseHex(_ bytes: UnsafeRawBufferPointer) -> String {
+        @inline(__always) func digit(_ n: UInt8) -> UInt8 { n < 10 ? 48 + n : 87 + n }
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for i in bytes.indices {
+                out[2 * i] = digit(bytes[i] >> 4)
+                out[2 * i + 1] = digit(bytes[i] & 0xF)
             }
+            return bytes.count * 2
         }
-        return text
     }
 
     /// Digest of `bytes` in one call.
@@ -65,14 +65,5 @@ public struct SHA256: Sendable {
 
 extension Array where Element == UInt8 {
     /// Lowercase hexadecimal.
-    public var hexString: String {
-        @inline(__always) func digit(_ n: UInt8) -> UInt8 { n < 10 ? 48 + n : 87 + n }
-        return String(unsafeUninitializedCapacity: count * 2) { (out: UnsafeMutableBufferPointer<UInt8>) -> Int in
-            for (i, b) in enumerated() {
-                out[2 * i] = digit(b >> 4)
-                out[2 * i + 1] = digit(b & 0xF)
-            }
-            return count * 2
-        }
-    }
+    public var hexString: String { withUnsafeBytes { SHA256.lowercaseHex($0) } }
 }

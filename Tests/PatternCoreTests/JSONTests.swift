@@ -194,6 +194,19 @@ import Testing
         }
     }
 
+    /// A leading UTF-8 byte-order mark is skipped (RFC 8259 §8.1), by the parse and by the
+    /// member read alike; anywhere else it is content, and not JSON.
+    @Test func aLeadingByteOrderMarkIsSkipped() throws {
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let text = Array(#"{"metadata":{"continue":"t"},"items":[]}"#.utf8)
+        let v = try JSONParser.parse(bom + text)
+        #expect(v[path: ["metadata", "continue"]]?.string == "t")
+        #expect(v.object?.keyMark("metadata")?.column == 2)
+        let found = (bom + text).withUnsafeBufferPointer { JSONParser.member("metadata", before: "items", in: $0)?["continue"]?.string }
+        #expect(found == "t")
+        #expect(throws: Diagnostic.self) { try JSONParser.parse(Array(" ".utf8) + bom + text) }
+    }
+
     /// A top-level member read before the rest: found when it comes before the stop key, not
     /// after it, and nothing at all for text that is not such an object.
     @Test(arguments: [
