@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "CGit2", linkerSettings: [.linkedLibrary("dl")]),  // libgit2 is dlopened on first use (load.c)
         .target(name: "CTestTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        /// glibc malloc's top pad for one-shot commands, set before any thread starts (tuning.c).
+        .target(name: "CMallocTuning"),
         /// OpenSSL libcrypto: the Ed25519 / ECDSA P-256 / RSA checks of commit signature
         /// verification (the formats are parsed in Swift) and Sprig's key, certificate, AES,
         /// random and bcrypt (libcrypt) functions. Both libraries are dlopened on first use (load.c).
@@ -121,7 +123,7 @@ let package = Package(
         /// that the loader and `dladdr` then page through at every start (Docs/benchmarks.md).
         /// Release builds (Benchmarks/lib.sh, Dockerfile) also pass `-Xlinker -no-pie`, which is
         /// only safe with the static runtime, so it is not set here.
-        .executableTarget(name: "pattern", dependencies: ["PatternCLI"],
+        .executableTarget(name: "pattern", dependencies: ["PatternCLI", "CMallocTuning"],
                           linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
         /// Times HelmTemplate on a `helm create`-style Deployment (Benchmarks/helm-template.sh).
         .executableTarget(name: "helm-template-bench", dependencies: ["HelmTemplate", "PatternCore"]),
@@ -161,7 +163,7 @@ let package = Package(
         .testTarget(name: "PatternRolloutTests", dependencies: ["TestSupport", "PatternRollout", "PatternCompile", "PatternApply",
                                                             "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore"]),
         .testTarget(name: "HelmTemplateTests", dependencies: ["HelmTemplate", "PatternCore"]),
-        .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "KubeTestServer", "PatternCore", "Helm",
+        .testTarget(name: "PatternCLITests", dependencies: ["TestSupport", "PatternCLI", "CMallocTuning", "KubeTestServer", "PatternCore", "Helm",
                                                         "Kustomize", "PatternCompile", "PatternSource", "PatternRollout", "KubeClient"]),
         .testTarget(name: "PatternControllerTests", dependencies: ["TestSupport", 
             "PatternController", "PatternApply", "PatternCompile", "PatternSource", "PatternRecord", "KubeClient", "KubeTestServer", "PatternCore",
