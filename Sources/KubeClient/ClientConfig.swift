@@ -48,6 +48,9 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     /// Per-request timeout (not applied to watches).
     public var requestTimeout: Double = 60
     public var retry = RetryPolicy()
+    /// Items per LIST page (the `limit` parameter), as kubectl's `--chunk-size` (also 500);
+    /// 0 asks for the whole list at once.
+    public var listPageSize = 500
     /// Largest response body accepted (and largest watch event line), in bytes.
     public var maxResponseBytes = 512 << 20
     /// Called after every request attempt of `send` (not watches) with the method, the HTTP

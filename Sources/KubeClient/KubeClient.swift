@@ -234,13 +234,17 @@ public final class KubeClient: Sendable {
         }
     }
 
-    /// LIST with selectors, collecting every page (`limit`/`continue`). `namespace` nil lists
-    /// all namespaces (or the cluster-scoped collection). A continue token that expired while
-    /// paging restarts the list once from the beginning.
+    /// LIST with selectors, collecting every page (`limit`/`continue`; `pageSize` nil: the
+    /// configuration's `listPageSize`). `namespace` nil lists all namespaces (or the
+    /// cluster-scoped collection). A continue token that expired while paging restarts the list
+    /// once from the beginning. `onRequest` is called once for every page asked for (the first,
+    /// each next one, a restart), before its answer: a caller that counts requests counts each.
     public func list(_ gvk: GroupVersionKind, namespace: String? = nil, labelSelector: String? = nil,
-                     fieldSelector: String? = nil, pageSize: Int = 500) async throws(KubeError) -> ObjectList {
+                     fieldSelector: String? = nil, pageSize: Int? = nil,
+                     onRequest: (@Sendable () -> Void)? = nil) async throws(KubeError) -> ObjectList {
         let r = try await resource(for: gvk)
         let path = r.path(namespace: namespace)
+        let pageSize = pageSize ?? config.listPageSize
         func query(_ token: String?) -> [(String, String)] {
             var q: [(String, String)] = []
             if let labelSelector, !labelSelector.isEmpty { q.append(("labelSelector", labelSelector)) }
@@ -268,11 +272,13 @@ public final class KubeClient: Sendable {
                         body = try await withTaskCancellationHandler { await a.task.value } onCancel: { a.task.cancel() }.get().body
                     } else {
                         ahead?.task.cancel(); ahead = nil
+                        onRequest?()
                         body = try await send(.get, path, query: query(token)).body
                     }
                     let next = body.withUnsafeBufferPointer { b in JSONParser.member("metadata", before: "items", in: b)?["continue"]?.string }
                     if let next, !next.isEmpty {
                         let q = query(next)
+                        onRequest?()
                         ahead = (next, Task { () -> Result<KubeResponse, KubeError> in
                             do throws(KubeError) { return .success(try await self.send(.get, path, query: q)) } catch { return .failure(error) }
                         })

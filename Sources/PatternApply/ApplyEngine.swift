@@ -410,8 +410,7 @@ public struct ApplyEngine: Sendable {
             guard let group = live[path: ["spec", "group"]]?.string, let kind = live[path: ["spec", "names", "kind"]]?.string else { return c }
             let versions = live[path: ["spec", "versions"]]?.array ?? []
             guard let version = (versions.first { $0["storage"]?.bool == true } ?? versions.first)?["name"]?.string else { return c }
-            requests.list()
-            do { count(try await client.list(GroupVersionKind(group: group, version: version, kind: kind)).items) } catch {
+            do { count(try await client.list(GroupVersionKind(group: group, version: version, kind: kind), counting: requests).items) } catch {
                 if case .unknownKind = error { return c }
                 if error.isNotFound { return c }
                 throw error
@@ -423,8 +422,7 @@ public struct ApplyEngine: Sendable {
         requests.get(2 + Set(resources.map { "\($0.group)/\($0.version)" }).count)
         let skip: Set<String> = ["Event", "Endpoints", "EndpointSlice", "Lease"]
         for r in resources where r.namespaced && r.verbs.contains("list") && !r.name.contains("/") && !skip.contains(r.kind) {
-            requests.list()
-            do { count(try await client.list(GroupVersionKind(group: r.group, version: r.version, kind: r.kind), namespace: key.name).items) } catch {
+            do { count(try await client.list(GroupVersionKind(group: r.group, version: r.version, kind: r.kind), namespace: key.name, counting: requests).items) } catch {
                 if error.isNotFound { continue }
                 throw error
             }

@@ -174,8 +174,7 @@ public struct Observer: Sendable {
             return (try await listIn(client, gvk, Set(declared).union(namespaces).sorted(), selector, counter), false)
         }
         do throws(KubeError) {
-            counter.list()
-            return (try await client.list(gvk, labelSelector: selector).items, true)
+            return (try await client.list(gvk, labelSelector: selector, counting: counter).items, true)
         } catch {
             guard namespaced, case .forbidden = error, !namespaces.isEmpty else { throw error }
             return (try await listIn(client, gvk, namespaces, selector, counter), false)
@@ -186,8 +185,7 @@ public struct Observer: Sendable {
                        _ counter: RequestCounter) async throws(KubeError) -> [Value] {
         var items: [Value] = []
         for ns in namespaces {
-            counter.list()
-            do { items += try await client.list(gvk, namespace: ns, labelSelector: selector).items } catch {
+            do { items += try await client.list(gvk, namespace: ns, labelSelector: selector, counting: counter).items } catch {
                 // A namespace that does not exist yet has nothing in it.
                 if error.isNotFound { continue }
                 throw error

@@ -19,9 +19,9 @@ public struct RecordStore: Sendable {
         let empty = Inventory(pattern: id.pattern, site: id.site, namespace: namespace)
         let shards: [Value]
         do {
-            requests.list()
             shards = try await client.list(RecordStore.configMap, namespace: namespace,
-                                           labelSelector: "\(Ownership.inventoryLabel)=\(Ownership.ownerValue(pattern: id.pattern, site: id.site))").items
+                                           labelSelector: "\(Ownership.inventoryLabel)=\(Ownership.ownerValue(pattern: id.pattern, site: id.site))",
+                                           counting: requests).items
         } catch {
             throw ApplyError(.clusterUnavailable, "cannot read the inventory of \(id.pattern)/\(id.site) in \(namespace): \(error)",
                              fix: RecordStore.readFix(error, namespace: namespace))
@@ -67,9 +67,9 @@ public struct RecordStore: Sendable {
             requests.write()
             _ = try await client.apply(cm, fieldManager: "pattern", force: true)
         }
-        requests.list()
         let existing = try await client.list(RecordStore.configMap, namespace: namespace,
-                                             labelSelector: "\(Ownership.inventoryLabel)=\(Ownership.ownerValue(pattern: inventory.pattern, site: inventory.site))")
+                                             labelSelector: "\(Ownership.inventoryLabel)=\(Ownership.ownerValue(pattern: inventory.pattern, site: inventory.site))",
+                                             counting: requests)
             .items.compactMap(\.metadataName)
         for stale in inventory.staleShards(existing: existing, newCount: shards.count) {
             requests.write()
@@ -123,6 +123,15 @@ public final class RequestCounter: @unchecked Sendable {
     public var lists: Int { lock.withLock { counts.lists } }
     public var gets: Int { lock.withLock { counts.gets } }
     public var writes: Int { lock.withLock { counts.writes } }
+}
+
+extension KubeClient {
+    /// `list`, with every page's request counted in `requests` (a list of 1,200 objects in
+    /// pages of 500 is three requests).
+    func list(_ gvk: GroupVersionKind, namespace: String? = nil, labelSelector: String? = nil,
+              counting requests: RequestCounter) async throws(KubeError) -> ObjectList {
+        try await list(gvk, namespace: namespace, labelSelector: labelSelector, onRequest: { requests.list() })
+    }
 }
 
 extension LedgerEntry {

@@ -114,8 +114,7 @@ struct Waiter: Sendable {
         var versions: [(GroupVersionKind, String)] = []
         var seen: Set<ObjectKey> = []
         for gvk in kinds.values.sorted() {
-            requests.list()
-            guard let list = try? await client.list(gvk, labelSelector: identity.labelSelector) else { return .unusable }
+            guard let list = try? await client.list(gvk, labelSelector: identity.labelSelector, counting: requests) else { return .unusable }
             versions.append((gvk, list.resourceVersion))
             for item in list.items {
                 guard let k = item.objectKey, pending[k] != nil else { continue }

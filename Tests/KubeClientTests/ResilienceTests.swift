@@ -261,12 +261,16 @@ import PatternCore
             return .respond(200, body: "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\"," + (metadataFirst ? meta + "," + items : items + "," + meta) + "}")
         }
         defer { server.stop() }
-        let list = try await client(server).list(GroupVersionKind(apiVersion: "v1", kind: "ConfigMap"), namespace: "rec", pageSize: 2)
+        let pagesAskedFor = Counter()
+        let list = try await client(server).list(GroupVersionKind(apiVersion: "v1", kind: "ConfigMap"), namespace: "rec", pageSize: 2,
+                                                 onRequest: { _ = pagesAskedFor.next() })
         #expect(list.items.compactMap(\.metadataName) == ["a", "b", "c", "d", "e"])
         #expect(list.items.allSatisfy { $0.kindName == "ConfigMap" && $0.apiVersion == "v1" })
         #expect(list.resourceVersion == "9")
         let asked = server.requests.filter { $0.path.hasSuffix("/configmaps") }.map { ScriptedServer.param($0.query, "continue") ?? "" }
         #expect(asked == ["", "t1", "t2"])
+        // Every page's request is reported to the caller (request counts), not one per list.
+        #expect(pagesAskedFor.next() == asked.count)
     }
 
     /// A continue token that expired (410 Gone, for a page asked for ahead) restarts the list
@@ -286,9 +290,14 @@ import PatternCore
             return .respond(200, body: #"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"6"},"items":[\#(item("b"))]}"#)
         }
         defer { server.stop() }
-        let list = try await client(server).list(GroupVersionKind(apiVersion: "v1", kind: "ConfigMap"), namespace: "rec", pageSize: 1)
+        let asked = Counter()
+        let list = try await client(server).list(GroupVersionKind(apiVersion: "v1", kind: "ConfigMap"), namespace: "rec", pageSize: 1,
+                                                 onRequest: { _ = asked.next() })
         #expect(list.items.compactMap(\.metadataName) == ["a6", "b"])
         #expect(list.resourceVersion == "6")
+        // First page, its next page (expired), the first page again, its next page: four requests.
+        #expect(asked.next() == server.requests.filter { $0.path.hasSuffix("/configmaps") }.count)
+        #expect(server.requests.filter { $0.path.hasSuffix("/configmaps") }.count == 4)
     }
 
     @Test func watchRelistsAfterGoneAndReconnectsAfterNormalEnd() async throws {

@@ -17,7 +17,8 @@ struct TestCluster {
     let client: KubeClient
     let engine: ApplyEngine
 
-    init(controllerDelay: Double = 0) throws {
+    /// `listPageSize`: items per LIST page (small ones make every kind's list take pages).
+    init(controllerDelay: Double = 0, listPageSize: Int = 500) throws {
         var o = TestAPIServerOptions()
         o.simulateControllers = true
         o.controllerDelay = controllerDelay
@@ -27,6 +28,7 @@ struct TestCluster {
         writeFile(path, server.kubeconfig())
         var config = try ClientConfig.load(kubeconfig: path, context: "test")
         config.retry = RetryPolicy(maxAttempts: 5, baseDelay: 0.01, maxDelay: 0.05, jitter: 0.1, maxRetryAfter: 1)
+        config.listPageSize = listPageSize
         client = KubeClient(config: config)
         engine = ApplyEngine(client: client)
     }

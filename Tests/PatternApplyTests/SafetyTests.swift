@@ -256,8 +256,11 @@ import KubeTestServer
         #expect(try await cluster.engine.records.loadLedger(SiteIdentity(dev)).entries.last?.counts.created == dev.objects.count - 1)
     }
 
-    @Test func requestCountsIncludeRecordsAndReadiness() async throws {
-        let cluster = try TestCluster(controllerDelay: 0.2)
+    /// Every request is counted, each page of a paged LIST too (pages of one object here, so
+    /// every kind with more than one object takes several).
+    @Test(arguments: [500, 1])
+    func requestCountsIncludeRecordsAndReadiness(listPageSize: Int) async throws {
+        let cluster = try TestCluster(controllerDelay: 0.2, listPageSize: listPageSize)
         defer { cluster.server.stop() }
         let dev = try ExampleRepo().render("dev")
         let r = try await cluster.engine.apply(dev, options: fastOptions())
@@ -269,6 +272,14 @@ import KubeTestServer
         #expect(r.getRequests == log.count(verb: "get"))
         #expect(r.watchRequests == log.count(verb: "watch"))
         #expect(log.entries.contains { $0.verb == "list" && $0.resource == "deployments" && $0.query["labelSelector"] != nil })
+        // Again, over the objects now there (observe lists them: several pages per kind when paged).
+        await cluster.resetLog()
+        let again = try await cluster.engine.apply(dev, options: fastOptions())
+        #expect(again.succeeded)
+        try? await Task.sleep(for: .milliseconds(150))
+        #expect(again.listRequests == log.count(verb: "list"))
+        #expect(again.getRequests == log.count(verb: "get"))
+        #expect(log.entries.contains { $0.verb == "list" && $0.query["continue"] != nil } == (listPageSize == 1))
     }
 
     @Test func readinessIsWatchedNotPolled() async throws {
