@@ -69,6 +69,10 @@ public struct TestAPIServerOptions: Sendable {
     /// Serve aggregated discovery (apidiscovery.k8s.io/v2) on `/api` and `/apis` to clients
     /// that ask for it first in `Accept`, as Kubernetes ≥ 1.30 does.
     public var aggregatedDiscovery = true
+    /// Seconds every answer waits before it is sent (discovery, reads and writes; a watch's
+    /// first bytes): the network round trip to a remote API server, which loopback does not
+    /// have. Each connection waits on its own, as requests over separate connections would.
+    public var latency: Double = 0
     /// Namespaces that exist at start.
     public var initialNamespaces: [String] = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
@@ -306,6 +310,7 @@ public final class TestAPIServer: @unchecked Sendable {
             return
         case nil: break
         }
+        if options.latency > 0 { Thread.sleep(forTimeInterval: options.latency) }
         // Faults.
         let fault = faults.match(req, entry: entry)
         var cut: Int? = nil

@@ -7,12 +7,14 @@ let usage = """
 usage: pattern-test-apiserver [--port N] [--host ADDR]
                               [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-client-cert]]
                               [--token TOKEN[=USER]]... [--simulate-controllers] [--controller-delay SECONDS]
+                              [--latency SECONDS]
                               [--kubeconfig-out PATH] [--tls-self-signed DIR]
                               [--clusters N [--cluster-prefix P]] [--cluster NAME]...
 
 Runs an in-memory Kubernetes API server model (discovery, CRUD, server-side apply, watch)
 on 127.0.0.1 and prints its URL. --tls-self-signed DIR writes a CA, server and client
 certificate into DIR and serves HTTPS with them (the kubeconfig then uses the client cert).
+--latency SECONDS delays every answer by that much: a remote API server's round trip.
 
 --clusters N (names P1…PN, P defaults to "cluster-", zero-padded: cluster-001 …) and
 --cluster NAME serve many independent clusters from this one process, each under
@@ -63,6 +65,7 @@ while i < args.count {
         if firstToken == nil { firstToken = parts[0] }
     case "--simulate-controllers": options.simulateControllers = true
     case "--controller-delay": guard let d = Double(value(&i, args)) else { fail("--controller-delay needs seconds") }; options.controllerDelay = d
+    case "--latency": guard let d = Double(value(&i, args)), d >= 0 else { fail("--latency needs seconds") }; options.latency = d
     case "--kubeconfig-out": kubeconfigOut = value(&i, args)
     case "--tls-self-signed": selfSignedDir = value(&i, args)
     case "--clusters":

@@ -55,6 +55,31 @@ struct TransportBehaviourTests {
         #expect(server.requestLog.count(verb: "list", resource: "namespaces") == 3)
     }
 
+    /// `latency` holds every answer back (a remote server's round trip), on each connection
+    /// separately: two requests on two connections wait side by side, not one after the other.
+    @Test func latencyDelaysEveryAnswerPerConnection() throws {
+        var o = TestAPIServerOptions()
+        o.latency = 0.5
+        let server = try TestAPIServer.start(o)
+        defer { server.stop() }
+        let a = try TestHTTPConnection(port: server.port), b = try TestHTTPConnection(port: server.port)
+        let start = Date()
+        try a.send("GET", "/api/v1/namespaces", headers: ["User-Agent": "t"])
+        try b.send("GET", "/api/v1/namespaces", headers: ["User-Agent": "t"])
+        #expect(try a.receive().status == 200)
+        #expect(try b.receive().status == 200)
+        let both = Date().timeIntervalSince(start)
+        #expect(both >= 0.5, "answered after \(both) s")
+        #expect(both < 0.95, "the two connections waited one after the other (\(both) s)")
+        let plain = try TestAPIServer.start()
+        defer { plain.stop() }
+        let c = try TestHTTPConnection(port: plain.port)
+        let t = Date()
+        try c.send("GET", "/api/v1/namespaces", headers: ["User-Agent": "t"])
+        #expect(try c.receive().status == 200)
+        #expect(Date().timeIntervalSince(t) < 0.5, "no latency unless asked for")
+    }
+
     @Test func expectContinueAndLargeBodies() throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }
