@@ -110,7 +110,7 @@ public struct ApplyEngine: Sendable {
     func loadRecords(_ identity: SiteIdentity, namespaces: [String]?, prefetch: ObservePrefetch?,
                      requests: RequestCounter) async throws(ApplyError) -> (Inventory?, [GroupKind: PrefetchedKind]) {
         guard let prefetch, prefetch.matches(identity, namespaces: namespaces) else {
-            prefetch?.cancel()
+            if let prefetch { prefetch.identity == identity ? prefetch.cancelObserve() : prefetch.cancel() }
             return (try await records.loadInventory(identity, requests: requests), [:])
         }
         let read = await prefetch.task.value
@@ -186,6 +186,8 @@ public struct ApplyEngine: Sendable {
         var stopped = false
         var pruned: Set<ObjectKey> = []
         var recordError: String?
+        /// The ledger as a prefetch read it (for this identity), for the no-op catch-up check.
+        var ledgerAhead: Task<Result<Ledger, ApplyError>, Never>?
 
         init(site: RenderedSite, identity: SiteIdentity, options: ApplyOptions) {
             self.site = site; self.identity = identity; self.options = options
@@ -215,10 +217,12 @@ public struct ApplyEngine: Sendable {
     /// `observed` reuses what a `drift` of the same render just read (the controller observes
     /// once per reconcile); without it the records and the cluster are read here.
     /// `prefetch`: the reads started before the render (see `ObservePrefetch`), used instead of
-    /// reading the records and the cluster here when no `observed` applies.
+    /// reading the records and the cluster here when no `observed` applies; its ledger read is
+    /// used by the no-op catch-up check either way (same identity).
     public func apply(_ site: RenderedSite, options: ApplyOptions = ApplyOptions(), observed: Observed? = nil, prefetch: ObservePrefetch? = nil,
                       progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }) async throws(ApplyError) -> ApplyResult {
         var run = Run(site: site, identity: SiteIdentity(site, recordNamespace: records.namespace), options: options)
+        if let prefetch, prefetch.identity == run.identity { run.ledgerAhead = prefetch.ledger }
         var reuse: [ObjectKey: ObjectDiff] = [:]
         if let observed, observed.revision == site.revision {
             if observed.diffManager == options.fieldManager { reuse = observed.diffs }
@@ -324,7 +328,13 @@ public struct ApplyEngine: Sendable {
     /// (a previous run's ledger write failed, or it failed and the cluster has since converged).
     func ledgerCatchUp(_ run: inout Run) async {
         do {
-            let ledger = try await records.loadLedger(run.identity, requests: run.requests)
+            let ledger: Ledger
+            if let ahead = run.ledgerAhead {
+                run.requests.get()
+                ledger = try await ahead.value.get()
+            } else {
+                ledger = try await records.loadLedger(run.identity, requests: run.requests)
+            }
             // A rollback always leaves its entry (`rollbackOf`), even when the cluster already matched.
             if run.options.rollbackOf == nil, let last = ledger.last, last.result == .succeeded, last.revision == run.site.revision { return }
             let message = run.options.rollbackOf != nil

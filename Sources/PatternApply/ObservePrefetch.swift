@@ -3,7 +3,8 @@ import PatternRecord
 import KubeClient
 
 /// The cluster reads of `diff`/`apply` started before the render: the site's inventory and one
-/// LIST (owner-label selector) per kind the inventory holds, read while the site renders.
+/// LIST (owner-label selector) per kind the inventory holds, and its ledger, read while the site
+/// renders.
 ///
 /// The site's identity (pattern, site, record namespace) and observed namespaces are known from
 /// its overlays before it renders; `ApplyEngine.diff`/`apply` take the prefetch only when the
@@ -21,10 +22,30 @@ public struct ObservePrefetch: Sendable {
     /// The namespaces it listed namespaced kinds in (nil: the whole cluster).
     public let namespaces: [String]?
     let task: Task<Prefetched, Never>
+    /// The ledger, read beside the inventory: what a no-op apply checks before it decides that
+    /// no entry needs writing (`ApplyEngine.ledgerCatchUp`). Not used to write an entry (that
+    /// reads the ledger again, as it stands then).
+    let ledger: Task<Result<Ledger, ApplyError>, Never>
+    /// LISTs of other kinds the caller asked for (`prefetch(_:namespaces:alsoList:)`), whole
+    /// cluster, no selector.
+    let lists: [GroupVersionKind: Task<Result<[Value], KubeError>, Never>]
+
+    /// The prefetched LIST of `gvk` (nil when it was not asked for). The same objects a LIST
+    /// made now would give, read while the site rendered.
+    public func listed(_ gvk: GroupVersionKind) async -> Result<[Value], KubeError>? {
+        await lists[gvk]?.value
+    }
 
     /// Stops the reads (a failed render, or a render whose identity differs); their results
     /// and errors are dropped.
-    public func cancel() { task.cancel() }
+    public func cancel() {
+        task.cancel(); ledger.cancel()
+        for t in lists.values { t.cancel() }
+    }
+
+    /// Stops the inventory and LIST reads only: the ledger read stays usable for the same
+    /// identity (observed namespaces do not change it).
+    func cancelObserve() { task.cancel() }
 
     /// True when the render's identity and observed namespaces are the ones prefetched.
     func matches(_ identity: SiteIdentity, namespaces: [String]?) -> Bool {
@@ -67,12 +88,23 @@ struct PrefetchedKind: Sendable {
 
 extension ApplyEngine {
     /// Starts reading `identity`'s inventory and LISTing every kind it holds (observed in
-    /// `namespaces`, nil: the whole cluster), concurrently with whatever the caller does next
-    /// (the render). Hand the result to `diff`/`apply`, or `cancel()` it.
-    public func prefetch(_ identity: SiteIdentity, namespaces: [String]?) -> ObservePrefetch {
+    /// `namespaces`, nil: the whole cluster), its ledger, and every object of the `alsoList`
+    /// kinds, concurrently with whatever the caller does next (the render). Hand the result to
+    /// `diff`/`apply`, or `cancel()` it.
+    public func prefetch(_ identity: SiteIdentity, namespaces: [String]?, alsoList: [GroupVersionKind] = []) -> ObservePrefetch {
         let engine = self
         let task = Task { await engine.readAhead(identity, namespaces: namespaces) }
-        return ObservePrefetch(identity: identity, namespaces: namespaces, task: task)
+        let ledger = Task { () -> Result<Ledger, ApplyError> in
+            do throws(ApplyError) { return .success(try await engine.records.loadLedger(identity)) } catch { return .failure(error) }
+        }
+        var lists: [GroupVersionKind: Task<Result<[Value], KubeError>, Never>] = [:]
+        let client = self.client
+        for gvk in alsoList {
+            lists[gvk] = Task { () -> Result<[Value], KubeError> in
+                do throws(KubeError) { return .success(try await client.list(gvk).items) } catch { return .failure(error) }
+            }
+        }
+        return ObservePrefetch(identity: identity, namespaces: namespaces, task: task, ledger: ledger, lists: lists)
     }
 
     func readAhead(_ identity: SiteIdentity, namespaces: [String]?) async -> Prefetched {

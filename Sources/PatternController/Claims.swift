@@ -49,8 +49,19 @@ public enum SiteClaims {
     /// without the PatternSync kind has none.
     public static func claimants(_ client: KubeClient, pattern: String, site: String,
                                  recordNamespace: String?, cluster: String? = nil) async throws(KubeError) -> [Claimant] {
+        let listed: Result<[Value], KubeError>
+        do { listed = .success(try await client.list(PatternSyncSpec.gvk).items) } catch { listed = .failure(error) }
+        return try claimants(listed: listed, pattern: pattern, site: site, recordNamespace: recordNamespace, cluster: cluster)
+    }
+
+    /// `claimants` from a LIST of every PatternSync already made (`listed`, e.g. read while the
+    /// site rendered): a cluster that does not serve the kind has none; other errors are thrown.
+    public static func claimants(listed: Result<[Value], KubeError>, pattern: String, site: String,
+                                 recordNamespace: String?, cluster: String? = nil) throws(KubeError) -> [Claimant] {
         let items: [Value]
-        do { items = try await client.list(PatternSyncSpec.gvk).items } catch {
+        switch listed {
+        case .success(let i): items = i
+        case .failure(let error):
             if case .unknownKind = error { return [] }
             if error.isNotFound { return [] }
             throw error

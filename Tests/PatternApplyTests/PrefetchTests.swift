@@ -3,7 +3,7 @@ import PatternCore
 import PatternCompile
 import PatternDiff
 import PatternRecord
-import PatternApply
+@testable import PatternApply
 import KubeClient
 import KubeTestServer
 
@@ -151,5 +151,62 @@ import KubeTestServer
         let read = try await cluster.engine.diff(site, prefetch: other)
         #expect(read.inventory != nil)
         #expect(read.diffs.allSatisfy { $0.action == .unchanged })
+    }
+
+    /// A no-op apply after a preview (observed) takes the ledger the prefetch read beside the
+    /// inventory: no ledger GET after the render, the read still counted; and a ledger that
+    /// needs catching up (its last entry failed) is caught up from it.
+    @Test func aNoOpApplyChecksTheLedgerThePrefetchRead() async throws {
+        let cluster = try TestCluster()
+        defer { cluster.server.stop() }
+        let site = try ExampleRepo().render("dev")
+        let fault = cluster.server.faults.add(FaultRule(pathContains: "pattern-ledger", verb: "apply", times: nil, action: .internalError("etcd timeout")))
+        #expect(try await cluster.engine.apply(site, options: fastOptions()).recordError != nil)
+        cluster.server.faults.remove(fault)
+        let isLedgerRead = { (e: LoggedRequest) in e.verb == "get" && e.name?.hasPrefix("pattern-ledger-") == true }
+        for round in 0..<2 {
+            let prefetch = Self.prefetch(cluster, site)
+            defer { prefetch.cancel() }
+            let read = try await cluster.engine.diff(site, fieldManager: "pattern", prefetch: prefetch)
+            let observed = ApplyEngine.Observed(diff: read, revision: site.revision, fieldManager: "pattern")
+            if case .failure(let e) = await prefetch.ledger.value { Issue.record("prefetched ledger: \(e)") }
+            await cluster.resetLog()
+            let r = try await cluster.engine.apply(site, options: fastOptions(), observed: observed, prefetch: prefetch)
+            #expect(r.succeeded && r.recordError == nil)
+            #expect(r.count(.unchanged) == site.objects.count)
+            #expect(!cluster.server.requestLog.entries.contains(where: isLedgerRead) || round == 0,
+                    "the ledger was read again after the render")
+            #expect(r.getRequests >= 1, "the prefetched ledger read is counted")
+            let ledger = try await cluster.engine.records.loadLedger(SiteIdentity(site))
+            // Round 0 caught up the failed first entry (its append reads the ledger afresh);
+            // round 1 found a success of this revision and wrote nothing.
+            #expect(ledger.entries.count == 1)
+            #expect(ledger.entries.last?.result == .succeeded && ledger.entries.last?.revision == site.revision)
+            if round == 1 { #expect(cluster.server.requestLog.writes.isEmpty) }
+        }
+    }
+
+    /// Other kinds listed ahead (`alsoList`: the PatternSyncs `pattern apply` checks) give what
+    /// a LIST made now gives, errors included; a kind not asked for is not there.
+    @Test func anotherKindListedAheadIsTheListMadeNow() async throws {
+        let cluster = try TestCluster()
+        defer { cluster.server.stop() }
+        let site = try ExampleRepo().render("dev")
+        #expect(try await cluster.engine.apply(site, options: fastOptions()).succeeded)
+        let configMaps = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
+        let unserved = GroupVersionKind(group: "pattern.dev", version: "v1alpha1", kind: "PatternSync")
+        let prefetch = cluster.engine.prefetch(SiteIdentity(site), namespaces: nil, alsoList: [configMaps, unserved])
+        defer { prefetch.cancel() }
+        let ahead = try #require(await prefetch.listed(configMaps)).get()
+        let now = try await cluster.client.list(configMaps).items
+        #expect(!now.isEmpty)
+        #expect(Set(ahead.compactMap(\.objectKey)) == Set(now.compactMap(\.objectKey)))
+        guard case .failure(.unknownKind)? = await prefetch.listed(unserved) else {
+            Issue.record("an unserved kind listed ahead is not .unknownKind")
+            return
+        }
+        if await prefetch.listed(GroupVersionKind(group: "apps", version: "v1", kind: "Deployment")) != nil {
+            Issue.record("a kind not asked for was listed")
+        }
     }
 }

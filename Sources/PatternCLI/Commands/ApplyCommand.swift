@@ -105,7 +105,9 @@ public struct ApplyCommand: AsyncParsableCommand {
         if fleet.isFleet(sites) { return try await runFleet() }
         let recorder = SourceRecorder()
         let (installRender, engine, prefetch) = try await SourceRecorder.$current.withValue(recorder) {
-            try await cluster.renderPrefetching(site, repo: repoOptions.context, errorExit: 1)
+            // The PatternSyncs too (the controller check), unless it is skipped.
+            try await cluster.renderPrefetching(site, repo: repoOptions.context, errorExit: 1,
+                                                alsoList: dryRun || overrideController ? [] : [PatternSyncSpec.gvk])
         }
         defer { prefetch?.cancel() }
         let (rendered, releases) = try await SourceRecorder.$current.withValue(recorder) {
@@ -127,7 +129,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             }
         }
         if !dryRun && !overrideController {
-            try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine)
+            try await ApplyCommand.refuseIfControllerManages(rendered, engine: engine, prefetch: prefetch)
         }
         var observed: ApplyEngine.Observed?
         if !dryRun {
@@ -135,9 +137,10 @@ public struct ApplyCommand: AsyncParsableCommand {
             let client = engine.client
             options.deferredClient = { await LedgerClient.cli(client) }
         }
-        // Without a preview (dry run) the apply itself takes the prefetched reads.
+        // Without a preview (dry run) the apply itself takes the prefetched reads; with one, it
+        // takes the prefetched ledger (the no-op catch-up check).
         let result = try await Self.execute(rendered, engine: engine, options: options, observed: observed,
-                                            prefetch: observed == nil ? prefetch : nil, output: output, dryRun: dryRun)
+                                            prefetch: prefetch, output: output, dryRun: dryRun)
         KeepUntilExit.keep(rendered, observed as Any, result)
     }
 
@@ -259,9 +262,16 @@ public struct ApplyCommand: AsyncParsableCommand {
     }
 
     /// Refuses when a PatternSync that is not suspended reconciles this site in the cluster.
-    static func refuseIfControllerManages(_ site: RenderedSite, engine: ApplyEngine) async throws {
+    /// `prefetch`: the PatternSyncs listed while the site rendered, when they were.
+    static func refuseIfControllerManages(_ site: RenderedSite, engine: ApplyEngine, prefetch: ObservePrefetch? = nil) async throws {
         let claimants: [SiteClaims.Claimant]
-        do { claimants = try await SiteClaims.claimants(engine.client, pattern: site.pattern, site: site.site, recordNamespace: engine.records.namespace) } catch {
+        do {
+            if let listed = await prefetch?.listed(PatternSyncSpec.gvk) {
+                claimants = try SiteClaims.claimants(listed: listed, pattern: site.pattern, site: site.site, recordNamespace: engine.records.namespace)
+            } else {
+                claimants = try await SiteClaims.claimants(engine.client, pattern: site.pattern, site: site.site, recordNamespace: engine.records.namespace)
+            }
+        } catch {
             if case .forbidden = error {
                 Output.err("note: cannot list PatternSyncs (forbidden): not checking whether a controller manages \(site.site)\n")
                 return
