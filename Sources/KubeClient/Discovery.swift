@@ -51,11 +51,54 @@ public struct APIResource: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Cached discovery, one group version document at a time. A kind missing from the cached
-/// document triggers one refetch (a CRD applied a moment ago), rate-limited per group version.
+/// The aggregated discovery documents (`/api` and `/apis` as `APIGroupDiscoveryList`) read
+/// into resources per group version and preferred versions per group.
+struct AggregatedDiscovery: Sendable {
+    /// The `Accept` of a client that prefers aggregated discovery v2 and takes the plain
+    /// documents otherwise (what kubectl sends, without the v2beta1 of older servers).
+    static let accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+
+    /// Resources of every group version marked current.
+    var resources: [String: [APIResource]] = [:]
+    /// Group → preferred version (the first listed: versions come most preferred first).
+    var preferred: [String: String] = [:]
+
+    /// Nil unless both documents are `APIGroupDiscoveryList`s (a server without aggregated
+    /// discovery answers `APIVersions` and `APIGroupList`).
+    init?(core: Value, groups: Value) {
+        for doc in [core, groups] {
+            guard doc["kind"]?.string == "APIGroupDiscoveryList", let items = doc["items"]?.array else { return nil }
+            for item in items {
+                let group = item[path: ["metadata", "name"]]?.string ?? ""
+                let versions = item["versions"]?.array ?? []
+                if let first = versions.first?["version"]?.string { preferred[group] = first }
+                for v in versions {
+                    guard let version = v["version"]?.string, v["freshness"]?.string ?? "Current" == "Current" else { continue }
+                    let gv = group.isEmpty ? version : "\(group)/\(version)"
+                    resources[gv] = (v["resources"]?.array ?? []).compactMap { r in
+                        guard let name = r["resource"]?.string, !name.contains("/"), let kind = r[path: ["responseKind", "kind"]]?.string else { return nil }
+                        return APIResource(name: name, singularName: r["singularResource"]?.string ?? "", kind: kind,
+                                           group: group, version: version, namespaced: r["scope"]?.string == "Namespaced",
+                                           verbs: (r["verbs"]?.array ?? []).compactMap(\.string),
+                                           shortNames: (r["shortNames"]?.array ?? []).compactMap(\.string))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Cached discovery, one group version document at a time, primed once by aggregated discovery
+/// where the server has it. A kind missing from the cached document triggers one refetch (a
+/// CRD applied a moment ago), rate-limited per group version.
 actor DiscoveryCache {
     private struct Entry { var resources: [APIResource]; var served: Bool; var fetchedAt: Double }
     private var entries: [String: Entry] = [:]
+    /// The aggregated read, once (shared by concurrent first lookups), and whether its result
+    /// is in `entries` and `preferred`.
+    private var priming: Task<AggregatedDiscovery?, Never>?
+    private var primed = false
+    private var preferred: [String: String] = [:]
     private var inflight: [String: Task<[APIResource]?, any Error>] = [:]
     /// Minimum seconds between refetches of one group version caused by misses.
     let minRefreshInterval: Double
@@ -80,7 +123,34 @@ actor DiscoveryCache {
         return (r, true)
     }
 
-    func invalidate() { entries.removeAll() }
+    func invalidate() {
+        entries.removeAll()
+        priming = nil; primed = false; preferred = [:]
+    }
+
+    /// Reads aggregated discovery with `fetch` unless that was done (or is under way), and
+    /// caches what it gave: group versions already fetched one at a time are kept.
+    func primeOnce(_ fetch: @escaping @Sendable () async -> AggregatedDiscovery?) async {
+        if primed { return }
+        let task: Task<AggregatedDiscovery?, Never>
+        if let t = priming { task = t } else {
+            task = Task { await fetch() }
+            priming = task
+        }
+        let result = await task.value
+        guard !primed, priming == task else { return }
+        primed = true
+        guard let result else { return }
+        let now = monotonicNow()
+        for (gv, resources) in result.resources where entries[gv] == nil {
+            entries[gv] = Entry(resources: resources, served: true, fetchedAt: now)
+        }
+        preferred = result.preferred
+    }
+
+    /// A group's preferred version from aggregated discovery (nil: not primed from it, or the
+    /// group is not served).
+    func preferredVersion(_ group: String) -> String? { preferred[group] }
 
     func seed(_ groupVersion: String, _ resources: [APIResource]) {
         entries[groupVersion] = Entry(resources: resources, served: true, fetchedAt: monotonicNow())

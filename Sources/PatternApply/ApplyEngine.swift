@@ -705,6 +705,8 @@ public struct ApplyEngine: Sendable {
     /// The served version of a group-kind (for inventory kinds no longer in the render).
     func resolveVersion(_ gk: GroupKind, requests: RequestCounter) async -> GroupVersionKind? {
         if gk.group.isEmpty { return GroupVersionKind(group: "", version: "v1", kind: gk.kind) }
+        // From aggregated discovery when the server has it (no request of its own).
+        if let v = await client.discoveredPreferredVersion(ofGroup: gk.group) { return GroupVersionKind(group: gk.group, version: v, kind: gk.kind) }
         requests.get()
         guard let g = try? await client.sendJSON(.get, "/apis/\(gk.group)"),
               let v = g[path: ["preferredVersion", "version"]]?.string else { return nil }

@@ -243,6 +243,37 @@ final class LockedString: @unchecked Sendable {
         #expect(set.items.compactMap(\.metadataName) == ["item1", "item3"])
     }
 
+    /// Aggregated discovery: `/api` and `/apis` once give every kind and preferred version;
+    /// no request per group version follows.
+    @Test func discoveryReadsEveryGroupAtOnceWhenTheServerAggregatesIt() async throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        let c = client(server)
+        let deployment = GroupVersionKind(apiVersion: "apps/v1", kind: "Deployment")
+        let kinds = [deployment, Self.configMap, GroupVersionKind(apiVersion: "batch/v1", kind: "Job"),
+                     GroupVersionKind(apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole")]
+        for k in kinds { _ = try await c.resource(for: k) }
+        let r = try await c.resource(for: deployment)
+        #expect(r.name == "deployments" && r.namespaced && r.verbs.contains("list"))
+        #expect(try await c.resource(for: kinds[3]).namespaced == false)
+        #expect(await c.discoveredPreferredVersion(ofGroup: "apps") == "v1")
+        let discovery = server.requestLog.entries.map(\.path).filter { $0 == "/api" || $0 == "/apis" || $0.hasPrefix("/api/") || $0.hasPrefix("/apis/") }
+        #expect(discovery.sorted() == ["/api", "/apis"], "\(discovery)")
+    }
+
+    /// A server without aggregated discovery: one group version at a time, as before.
+    @Test func discoveryFallsBackToOneGroupVersionAtATime() async throws {
+        var o = TestAPIServerOptions()
+        o.aggregatedDiscovery = false
+        let server = try TestAPIServer.start(o)
+        defer { server.stop() }
+        let c = client(server)
+        let r = try await c.resource(for: GroupVersionKind(apiVersion: "apps/v1", kind: "Deployment"))
+        #expect(r.name == "deployments" && r.namespaced)
+        #expect(await c.discoveredPreferredVersion(ofGroup: "apps") == nil)
+        #expect(server.requestLog.entries.contains { $0.path == "/apis/apps/v1" })
+    }
+
     @Test func discoveryFindsACRDAppliedAMomentAgo() async throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }

@@ -89,8 +89,16 @@ final class ScriptedServer: @unchecked Sendable {
         var buf: [UInt8] = []
         while true {
             guard let req = readRequest(c, &buf) else { return }
-            lock.lock(); let index = _requests.count; _requests.append(req); lock.unlock()
-            switch handler(req, index) {
+            // The root discovery documents, as a server without aggregated discovery answers
+            // them (a client asks once, for aggregated discovery): not scripted, not recorded.
+            let root: String? = req.path == "/api" ? #"{"kind":"APIVersions","versions":["v1"]}"#
+                : req.path == "/apis" ? #"{"kind":"APIGroupList","apiVersion":"v1","groups":[]}"# : nil
+            let action: Action
+            if let root { action = .respond(200, body: root) } else {
+                lock.lock(); let index = _requests.count; _requests.append(req); lock.unlock()
+                action = handler(req, index)
+            }
+            switch action {
             case .cut:
                 Glibc.shutdown(c, Int32(SHUT_RDWR))
                 return
