@@ -159,7 +159,9 @@ extension Array where Element == UInt8 {
         let n = count
         return [UInt8(n >> 24 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + self
     }
-    var hexString: String {
+    /// Uppercase hexadecimal, as OpenPGP fingerprints are shown (`gpg --fingerprint`); not
+    /// PatternCore's lowercase `hexString` of digests.
+    var uppercaseHexString: String {
         let digits = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(count * 2)
@@ -415,7 +417,7 @@ enum OpenPGP {
         let n = body.count
         let fp = Digest.compute(Int32(CCRYPTO_SHA1), [0x99, UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + body)
         guard fp.count == 20 else { return nil }
-        return AllowedKey(material: material, fingerprint: fp.hexString, pgpFingerprint: fp)
+        return AllowedKey(material: material, fingerprint: fp.uppercaseHexString, pgpFingerprint: fp)
     }
 
     static func check(_ armored: String, data: [UInt8], allowed: [AllowedKey]) -> SignatureCheck {
@@ -439,7 +441,7 @@ enum OpenPGP {
                 if t == 16, v.count == 8 { issuerID = v }
             }
         }
-        let shownIssuer = issuerFP?.hexString ?? issuerID.map { "key id " + $0.hexString } ?? "an unnamed key"
+        let shownIssuer = issuerFP?.uppercaseHexString ?? issuerID.map { "key id " + $0.uppercaseHexString } ?? "an unnamed key"
         let candidates = allowed.filter { k in
             guard k.pgpFingerprint.count == 20 else { return false }
             if let issuerFP { return k.pgpFingerprint == issuerFP }
