@@ -6,6 +6,9 @@
 #
 #   Benchmarks/apply.sh [APPS]      default 200 (600 objects)
 #   BEFORE=path/to/old/pattern Benchmarks/apply.sh 1000
+#   LATENCY=0.02 Benchmarks/apply.sh 1000   every server answer 20 ms late (a remote API server's
+#                                           round trip; pattern only: kubectl's 3,000 sequential
+#                                           requests would take minutes per step)
 #
 # No-op diff and apply are timed as medians of REPS runs (kubectl: 3), each with the client's
 # own CPU time (user+sys of the pattern or kubectl process, /usr/bin/time) and the test API
@@ -27,7 +30,7 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 declare -A SERVER_PID
 start_server() { # $1 = kubeconfig path
-  "$BIN/pattern-test-apiserver" --port 0 --simulate-controllers --kubeconfig-out "$1" > "$1.log" 2>&1 &
+  "$BIN/pattern-test-apiserver" --port 0 --simulate-controllers ${LATENCY:+--latency "$LATENCY"} --kubeconfig-out "$1" > "$1.log" 2>&1 &
   PIDS+=($!); SERVER_PID[$1]=$!
   for _ in $(seq 100); do [ -s "$1" ] && break; sleep 0.05; done
   KUBECONFIG="$1" kubectl create namespace site0-apps >/dev/null
@@ -43,7 +46,8 @@ fi
 
 printf "%-34s %10s %10s\n" "step ($OBJS objects)" "pattern" "kubectl"
 s=$(now); KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply1.json" 2> "$WORK/apply1.err"; e=$(now); p1=$(ms "$s" "$e")
-s=$(now); KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml" > /dev/null; e=$(now); k1=$(ms "$s" "$e")
+k1=-
+if [ -z "${LATENCY:-}" ]; then s=$(now); KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml" > /dev/null; e=$(now); k1=$(ms "$s" "$e"); fi
 printf "%-34s %8sms %8sms\n" "first apply (pattern waits)" "$p1" "$k1"
 # The same first apply without readiness waits, on its own fresh server: the readiness target
 # is "first apply to ready <= 1.3x this".
@@ -70,19 +74,20 @@ row() { # label "wall cpu server" ["wall cpu server"]
 }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-34s %34s %34s\n" "no-op step (median)" "pattern" "kubectl"
+k2=""; k3=""
 for round in 1 2; do
   [ -n "${BEFORE:-}" ] && row "no-op diff, BEFORE" "$(run_median "$REPS" "$KB" env KUBECONFIG="$KB" "$BEFORE" diff -C "$C" bench-site --context test)"
   p2=$(run_median "$REPS" "$KP" env KUBECONFIG="$KP" "$BIN/pattern" diff -C "$C" bench-site --context test)
-  [ "$round" = 1 ] && k2=$(run_median 3 "$KK" env KUBECONFIG="$KK" kubectl diff --server-side -f "$WORK/bench-site.yaml")
+  [ "$round" = 1 ] && [ -z "${LATENCY:-}" ] && k2=$(run_median 3 "$KK" env KUBECONFIG="$KK" kubectl diff --server-side -f "$WORK/bench-site.yaml")
   row "no-op diff" "$p2" "$k2"
   [ -n "${BEFORE:-}" ] && row "no-op apply, BEFORE" "$(run_median "$REPS" "$KB" env KUBECONFIG="$KB" "$BEFORE" apply -C "$C" bench-site --context test)"
   p3=$(run_median "$REPS" "$KP" env KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test)
-  [ "$round" = 1 ] && k3=$(run_median 3 "$KK" env KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml")
+  [ "$round" = 1 ] && [ -z "${LATENCY:-}" ] && k3=$(run_median 3 "$KK" env KUBECONFIG="$KK" kubectl apply --server-side -f "$WORK/bench-site.yaml")
   row "no-op apply" "$p3" "$k3"
   [ -n "${BEFORE:-}" ] || break
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-p2=${p2%% *}; k2=${k2%% *}; p3=${p3%% *}; k3=${k3%% *}
+p2=${p2%% *}; k2=${k2:-}; k2=${k2%% *}; p3=${p3%% *}; k3=${k3:-}; k3=${k3%% *}
 KUBECONFIG="$KP" "$BIN/pattern" apply -C "$C" bench-site --context test -o json > "$WORK/apply2.json"
 
 python3 - "$WORK/apply1.json" "$WORK/apply2.json" <<'PY'
@@ -91,6 +96,10 @@ a, b = (json.load(open(p)) for p in sys.argv[1:3])
 print(f"pattern first apply: {a['writeRequests']} writes, {a['listRequests']} LISTs, {a['levels']} levels")
 print(f"pattern no-op apply: {b['writeRequests']} writes, {b['listRequests']} LISTs")
 PY
-awk -v p="$p2" -v k="$k2" -v p3="$p3" -v k3="$k3" -v p1="$p1" -v k1="$k1" 'BEGIN {
-  printf "ratios (kubectl/pattern): first apply %.1fx, no-op diff %.1fx, no-op apply %.1fx\n", k1/p1, k/p, k3/p3 }'
+if [ -n "${LATENCY:-}" ]; then
+  echo "every answer ${LATENCY} s late: kubectl not run"
+else
+  awk -v p="$p2" -v k="$k2" -v p3="$p3" -v k3="$k3" -v p1="$p1" -v k1="$k1" 'BEGIN {
+    printf "ratios (kubectl/pattern): first apply %.1fx, no-op diff %.1fx, no-op apply %.1fx\n", k1/p1, k/p, k3/p3 }'
+fi
 awk -v p1="$p1" -v p0="$p0" 'BEGIN { printf "readiness cost: first apply to ready / --no-wait = %.2fx (target <= 1.3x)\n", p1/p0 }'
