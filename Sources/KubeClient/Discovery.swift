@@ -107,8 +107,11 @@ actor DiscoveryCache {
 
     /// The resources of `groupVersion` (nil when the server does not serve it), and whether
     /// they were fetched by this call.
-    func resources(_ groupVersion: String, refresh: Bool,
+    /// `aggregated` reads aggregated discovery, once, before the first lookup that is not a
+    /// refresh (a refresh, for a kind missing from the cache, asks for its group version alone).
+    func resources(_ groupVersion: String, refresh: Bool, aggregated: @escaping @Sendable () async -> AggregatedDiscovery?,
                    fetch: @escaping @Sendable (String) async throws -> [APIResource]?) async throws -> (resources: [APIResource]?, fresh: Bool) {
+        if !refresh { await primeOnce(aggregated) }
         if let e = entries[groupVersion], !refresh || monotonicNow() - e.fetchedAt < minRefreshInterval {
             return (e.served ? e.resources : nil, false)
         }
@@ -130,7 +133,7 @@ actor DiscoveryCache {
 
     /// Reads aggregated discovery with `fetch` unless that was done (or is under way), and
     /// caches what it gave: group versions already fetched one at a time are kept.
-    func primeOnce(_ fetch: @escaping @Sendable () async -> AggregatedDiscovery?) async {
+    private func primeOnce(_ fetch: @escaping @Sendable () async -> AggregatedDiscovery?) async {
         if primed { return }
         let task: Task<AggregatedDiscovery?, Never>
         if let t = priming { task = t } else {
@@ -148,9 +151,12 @@ actor DiscoveryCache {
         preferred = result.preferred
     }
 
-    /// A group's preferred version from aggregated discovery (nil: not primed from it, or the
-    /// group is not served).
-    func preferredVersion(_ group: String) -> String? { preferred[group] }
+    /// A group's preferred version from aggregated discovery (read with `aggregated` if it was
+    /// not yet); nil without aggregated discovery, or when the group is not served.
+    func preferredVersion(_ group: String, aggregated: @escaping @Sendable () async -> AggregatedDiscovery?) async -> String? {
+        await primeOnce(aggregated)
+        return preferred[group]
+    }
 
     func seed(_ groupVersion: String, _ resources: [APIResource]) {
         entries[groupVersion] = Entry(resources: resources, served: true, fetchedAt: monotonicNow())

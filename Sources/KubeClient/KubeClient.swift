@@ -182,11 +182,8 @@ public final class KubeClient: Sendable {
     }
 
     func lookup(_ groupVersion: String, refresh: Bool) async throws(KubeError) -> ([APIResource]?, Bool) {
-        // The first lookup reads every group at once (aggregated discovery); a refresh (a kind
-        // missing from the cache) asks for its one group version again.
-        if !refresh { await primeDiscovery() }
         do {
-            return try await discovery.resources(groupVersion, refresh: refresh) { [self] gv in
+            return try await discovery.resources(groupVersion, refresh: refresh, aggregated: aggregatedDiscovery) { [self] gv in
                 let path = gv.contains("/") ? "/apis/\(gv)" : "/api/\(gv)"
                 do {
                     return APIResource.parseList(try await sendJSON(.get, path))
@@ -209,9 +206,9 @@ public final class KubeClient: Sendable {
     /// trips to a remote API server cost. Once per client (again after `invalidateDiscovery`);
     /// a server that answers with the plain documents, or fails, leaves discovery to the one
     /// group version at a time path. Stale group versions (an aggregated API that is down) are
-    /// not cached from it.
-    func primeDiscovery() async {
-        await discovery.primeOnce { [self] () async -> AggregatedDiscovery? in
+    /// not cached from it. `DiscoveryCache` reads it at its first lookup.
+    var aggregatedDiscovery: @Sendable () async -> AggregatedDiscovery? {
+        { [self] in
             async let core = try? send(.get, "/api", accept: AggregatedDiscovery.accept)
             async let groups = try? send(.get, "/apis", accept: AggregatedDiscovery.accept)
             guard let c = await core, let g = await groups,
@@ -223,8 +220,7 @@ public final class KubeClient: Sendable {
     /// A group's preferred version as aggregated discovery gave it; nil when the group is not
     /// served or discovery is not aggregated (then `GET /apis/<group>` says).
     public func discoveredPreferredVersion(ofGroup group: String) async -> String? {
-        await primeDiscovery()
-        return await discovery.preferredVersion(group)
+        await discovery.preferredVersion(group, aggregated: aggregatedDiscovery)
     }
 
     /// Every resource the server serves in each group's preferred version (`/api`, `/apis`).

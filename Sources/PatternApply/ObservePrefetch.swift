@@ -3,8 +3,8 @@ import PatternRecord
 import KubeClient
 
 /// The cluster reads of `diff`/`apply` started before the render: the site's inventory and one
-/// LIST (owner-label selector) per kind the inventory holds, and its ledger, read while the site
-/// renders.
+/// LIST (owner-label selector) per kind the inventory holds, read while the site renders (and,
+/// for an apply, its ledger).
 ///
 /// The site's identity (pattern, site, record namespace) and observed namespaces are known from
 /// its overlays before it renders; `ApplyEngine.diff`/`apply` take the prefetch only when the
@@ -22,10 +22,10 @@ public struct ObservePrefetch: Sendable {
     /// The namespaces it listed namespaced kinds in (nil: the whole cluster).
     public let namespaces: [String]?
     let task: Task<Prefetched, Never>
-    /// The ledger, read beside the inventory: what a no-op apply checks before it decides that
-    /// no entry needs writing (`ApplyEngine.ledgerCatchUp`). Not used to write an entry (that
-    /// reads the ledger again, as it stands then).
-    let ledger: Task<Result<Ledger, ApplyError>, Never>
+    /// The ledger, read beside the inventory when asked for (`readLedger`): what a no-op apply
+    /// checks before it decides that no entry needs writing (`ApplyEngine.ledgerCatchUp`). Not
+    /// used to write an entry (that reads the ledger again, as it stands then).
+    let ledger: Task<Result<Ledger, ApplyError>, Never>?
     /// LISTs of other kinds the caller asked for (`prefetch(_:namespaces:alsoList:)`), whole
     /// cluster, no selector.
     let lists: [GroupVersionKind: Task<Result<[Value], KubeError>, Never>]
@@ -39,7 +39,7 @@ public struct ObservePrefetch: Sendable {
     /// Stops the reads (a failed render, or a render whose identity differs); their results
     /// and errors are dropped.
     public func cancel() {
-        task.cancel(); ledger.cancel()
+        task.cancel(); ledger?.cancel()
         for t in lists.values { t.cancel() }
     }
 
@@ -88,13 +88,14 @@ struct PrefetchedKind: Sendable {
 
 extension ApplyEngine {
     /// Starts reading `identity`'s inventory and LISTing every kind it holds (observed in
-    /// `namespaces`, nil: the whole cluster), its ledger, and every object of the `alsoList`
-    /// kinds, concurrently with whatever the caller does next (the render). Hand the result to
-    /// `diff`/`apply`, or `cancel()` it.
-    public func prefetch(_ identity: SiteIdentity, namespaces: [String]?, alsoList: [GroupVersionKind] = []) -> ObservePrefetch {
+    /// `namespaces`, nil: the whole cluster), its ledger when `readLedger` (an apply's catch-up
+    /// check), and every object of the `alsoList` kinds, concurrently with whatever the caller
+    /// does next (the render). Hand the result to `diff`/`apply`, or `cancel()` it.
+    public func prefetch(_ identity: SiteIdentity, namespaces: [String]?, readLedger: Bool = false,
+                         alsoList: [GroupVersionKind] = []) -> ObservePrefetch {
         let engine = self
         let task = Task { await engine.readAhead(identity, namespaces: namespaces) }
-        let ledger = Task { () -> Result<Ledger, ApplyError> in
+        let ledger = !readLedger ? nil : Task { () -> Result<Ledger, ApplyError> in
             do throws(ApplyError) { return .success(try await engine.records.loadLedger(identity)) } catch { return .failure(error) }
         }
         var lists: [GroupVersionKind: Task<Result<[Value], KubeError>, Never>] = [:]

@@ -166,11 +166,11 @@ import KubeTestServer
         cluster.server.faults.remove(fault)
         let isLedgerRead = { (e: LoggedRequest) in e.verb == "get" && e.name?.hasPrefix("pattern-ledger-") == true }
         for round in 0..<2 {
-            let prefetch = Self.prefetch(cluster, site)
+            let prefetch = cluster.engine.prefetch(SiteIdentity(site), namespaces: nil, readLedger: true)
             defer { prefetch.cancel() }
             let read = try await cluster.engine.diff(site, fieldManager: "pattern", prefetch: prefetch)
             let observed = ApplyEngine.Observed(diff: read, revision: site.revision, fieldManager: "pattern")
-            if case .failure(let e) = await prefetch.ledger.value { Issue.record("prefetched ledger: \(e)") }
+            if case .failure(let e)? = await prefetch.ledger?.value { Issue.record("prefetched ledger: \(e)") }
             await cluster.resetLog()
             let r = try await cluster.engine.apply(site, options: fastOptions(), observed: observed, prefetch: prefetch)
             #expect(r.succeeded && r.recordError == nil)
@@ -185,6 +185,22 @@ import KubeTestServer
             #expect(ledger.entries.last?.result == .succeeded && ledger.entries.last?.revision == site.revision)
             if round == 1 { #expect(cluster.server.requestLog.writes.isEmpty) }
         }
+    }
+
+    /// A prefetch that was not asked for the ledger (`diff`, `drift`) does not read it.
+    @Test func aPrefetchReadsTheLedgerOnlyWhenAskedTo() async throws {
+        let cluster = try TestCluster()
+        defer { cluster.server.stop() }
+        let site = try ExampleRepo().render("dev")
+        #expect(try await cluster.engine.apply(site, options: fastOptions()).succeeded)
+        await cluster.resetLog()
+        let prefetch = Self.prefetch(cluster, site)
+        defer { prefetch.cancel() }
+        #expect(try await cluster.engine.diff(site, prefetch: prefetch).diffs.allSatisfy { $0.action == .unchanged })
+        try? await Task.sleep(for: .milliseconds(100))  // the server logs a request just after answering it
+        #expect(prefetch.ledger == nil)
+        let reads = cluster.server.requestLog.entries.filter { $0.name?.hasPrefix("pattern-ledger-") == true }
+        #expect(reads.isEmpty, "\(reads.map(\.path))")
     }
 
     /// Other kinds listed ahead (`alsoList`: the PatternSyncs `pattern apply` checks) give what

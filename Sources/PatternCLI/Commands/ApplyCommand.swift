@@ -105,8 +105,9 @@ public struct ApplyCommand: AsyncParsableCommand {
         if fleet.isFleet(sites) { return try await runFleet() }
         let recorder = SourceRecorder()
         let (installRender, engine, prefetch) = try await SourceRecorder.$current.withValue(recorder) {
-            // The PatternSyncs too (the controller check), unless it is skipped.
-            try await cluster.renderPrefetching(site, repo: repoOptions.context, errorExit: 1,
+            // The ledger too (a no-op's catch-up check) and the PatternSyncs (the controller
+            // check), unless a dry run or the flag skips them.
+            try await cluster.renderPrefetching(site, repo: repoOptions.context, errorExit: 1, readLedger: !dryRun,
                                                 alsoList: dryRun || overrideController ? [] : [PatternSyncSpec.gvk])
         }
         defer { prefetch?.cancel() }

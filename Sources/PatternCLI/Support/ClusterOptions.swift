@@ -148,7 +148,7 @@ extension ClusterOptions {
     /// `readingCluster: false` (drift): the render replays recorded cluster reads, as
     /// `renderAndConnect`.
     func renderPrefetching(_ site: String, repo: RepoContext, errorExit: Int32, readingCluster: Bool = true,
-                           alsoList: [GroupVersionKind] = []) async throws -> (RenderedSite, ApplyEngine, ObservePrefetch?) {
+                           readLedger: Bool = false, alsoList: [GroupVersionKind] = []) async throws -> (RenderedSite, ApplyEngine, ObservePrefetch?) {
         guard case .site(let name) = RenderTarget.parse(site, repo: repo.repo), let chain = try? repo.workspace.overlayChain(name),
               !readingCluster || repo.offline || !OverlaySpec.helmSettings(chain).readsCluster,
               let ahead = readAhead(name, chain: chain, workspace: repo.workspace),
@@ -158,7 +158,7 @@ extension ClusterOptions {
             return (rendered, engine, nil)
         }
         let engine = ApplyEngine(client: client, recordNamespace: ahead.identity.recordNamespace)
-        let prefetch = engine.prefetch(ahead.identity, namespaces: ahead.namespaces, alsoList: alsoList)
+        let prefetch = engine.prefetch(ahead.identity, namespaces: ahead.namespaces, readLedger: readLedger, alsoList: alsoList)
         let rendered: RenderedSite
         do { rendered = try renderOne(site, repo: repo) } catch {
             prefetch.cancel()
