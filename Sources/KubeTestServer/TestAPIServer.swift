@@ -91,6 +91,8 @@ public final class TestAPIServer: @unchecked Sendable {
     public let store: ObjectStore
     public let requestLog = RequestLog()
     public let faults = FaultInjector()
+    /// Each object's JSON as LIST answers write it, per object version.
+    let listItems = ListItemCache()
     /// Optional authorization hook: return false to answer 403 Forbidden.
     public var authorize: (@Sendable (AccessRequest) -> Bool)? {
         get { lock.withLock { _authorize } }
@@ -897,8 +899,21 @@ public final class TestAPIServer: @unchecked Sendable {
         o.append("kind", .string(info.kind + "List"))
         o.append("apiVersion", .string(info.apiVersion))
         o.append("metadata", .object(md))
-        o.append("items", .array(items.map { render($0, info, inList: true) }))
-        respond(w, 200, .object(o), cut: cut)
+        // The bytes JSONWriter writes for the list with an "items" entry last: its head
+        // without the closing brace, then each item's JSON (encoded once per object version).
+        var body = JSONWriter.bytes(.object(o))
+        body.removeLast()
+        body.append(contentsOf: #","items":["#.utf8)
+        let encoded = listItems.items(items, apiVersion: info.apiVersion, resource: info.resource, storedCount: store.count) { [self] item in
+            JSONWriter.bytes(render(item, info, inList: true))
+        }
+        body.reserveCapacity(body.count + encoded.reduce(2) { $0 + $1.count + 1 })
+        for (i, b) in encoded.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: b)
+        }
+        body.append(contentsOf: "]}".utf8)
+        w.send(status: 200, headers: [], body: body, cutAfter: cut)
         return 200
     }
 

@@ -614,6 +614,37 @@ struct ListWatchBehaviourTests {
         #expect(server.requestLog.count(verb: "list", resource: "configmaps") == 12)
     }
 
+    /// Items are encoded once per object version and kept (`ListItemCache`): a LIST answers
+    /// what a GET of each object answers, a change shows in the next LIST, a delete leaves it,
+    /// and a version served from the cache is byte for byte what was encoded.
+    @Test func listsAnswerEveryObjectAsItIsNow() throws {
+        let server = try TestAPIServer.start()
+        defer { server.stop() }
+        for i in 0..<3 { _ = try server.apply("/api/v1/namespaces/default/configmaps/l\(i)", cm("l\(i)")) }
+        _ = try server.apply("/apis/apps/v1/namespaces/default/deployments/web", deploymentYAML)
+        let path = "/api/v1/namespaces/default/configmaps"
+        let first = try server.request("GET", path)
+        let again = try server.request("GET", path)
+        #expect(first.body == again.body)
+        for item in first.json["items"]?.array ?? [] {
+            var got = try server.request("GET", "\(path)/\(item.metadataName ?? "")").json
+            got.withObject { _ = $0.removeValue(forKey: "kind"); _ = $0.removeValue(forKey: "apiVersion") }
+            #expect(item == got)
+        }
+        // A list of another kind (and the pod template default the list renders) is its own.
+        let deployments = try server.request("GET", "/apis/apps/v1/namespaces/default/deployments").json
+        #expect(deployments["kind"] == "DeploymentList")
+        #expect(deployments["items"]?.array?.first?[path: ["spec", "template", "metadata", "creationTimestamp"]]?.isNull == true)
+
+        _ = try server.apply("\(path)/l1", cm("l1", data: ["a": "changed"]))
+        _ = try server.request("DELETE", "\(path)/l2")
+        let after = try server.request("GET", path).json["items"]?.array ?? []
+        #expect(after.compactMap(\.metadataName) == ["l0", "l1"])
+        #expect(after.last?[path: ["data", "a"]] == "changed")
+        #expect(after.last?[path: ["metadata", "resourceVersion"]] != first.json["items"]?.array?[1][path: ["metadata", "resourceVersion"]])
+        #expect(try server.request("GET", path + "?limit=1").json["items"]?.array?.count == 1)
+    }
+
     @Test func watchFromNowFromVersionAndExpired() throws {
         let server = try TestAPIServer.start()
         defer { server.stop() }
