@@ -168,11 +168,22 @@ final class Transfer: @unchecked Sendable {
         headers.append((name: name, value: value))
     }
 
+    /// The most a body's announced `Content-Length` reserves before its bytes arrive.
+    static let maxReservedBytes = 64 << 20
+
     /// False aborts the transfer.
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         switch sink {
         case .buffer:
             if body.count + bytes.count > request.maxResponseBytes { tooLarge = true; return false }
+            // A body of announced length (a LIST page runs to megabytes) is stored once at its
+            // size, not grown by doubling: every regrowth is a fresh allocation whose pages
+            // fault in, and a copy of all that came before. What a server announces reserves
+            // at most `Transfer.maxReservedBytes`; a longer body grows from there.
+            if body.isEmpty, let announced = headers.last(where: { $0.name == "content-length" }).flatMap({ Int($0.value) }),
+               announced > bytes.count, announced <= request.maxResponseBytes {
+                body.reserveCapacity(min(announced, Transfer.maxReservedBytes))
+            }
             body.append(contentsOf: bytes)
         case .stream(let c):
             if !headSent {
