@@ -6,8 +6,8 @@ import Synchronization
 /// event's object once for all its watchers, `cachingObject`).
 ///
 /// An entry is served only while its resourceVersion is the stored object's (every write
-/// changes it), so nothing stale is ever written; entries of deleted objects are dropped when
-/// the cache grows past twice the objects stored.
+/// changes it), so nothing stale is ever written. Entries of deleted objects are dropped with
+/// all the others when the cache would grow past twice the objects stored (at least 2,000).
 final class ListItemCache: Sendable {
     struct Key: Hashable, Sendable {
         var apiVersion: String
