@@ -28,7 +28,10 @@ import KubeTestServer
         let repo = try GitPatternRepo()
         try await cluster.createSync(url: repo.url, interval: "1s")
         let started = Date()
-        let a = RunningController(try cluster.controller(identity: "alpha"))
+        // Leases of 6 s (the harness's are 2 s): under a full parallel test run a starved
+        // holder's renewals can be seconds late, and a standby then takes over by the rules.
+        // Takeover after the holder's release below does not wait for the lease to run out.
+        let a = RunningController(try cluster.controller(identity: "alpha", leaseDuration: 6))
         defer { Task { await a.stop() } }
         #expect(await eventually(10) { a.controller.isLeader })
         // Expiry is measured on the candidate's clock from when it first saw the record: ≥ 1s.
@@ -36,7 +39,7 @@ import KubeTestServer
         #expect(lease(cluster)?[path: ["spec", "holderIdentity"]]?.string == "alpha")
         #expect(lease(cluster)?[path: ["spec", "leaseTransitions"]]?.int == 4)
 
-        let b = RunningController(try cluster.controller(identity: "beta"))
+        let b = RunningController(try cluster.controller(identity: "beta", leaseDuration: 6))
         defer { Task { await b.stop() } }
         #expect(await eventually(15) { await cluster.condition("dev", "Ready")?["status"]?.string == "True" })
         try await Task.sleep(nanoseconds: 1_500_000_000)  // several renew rounds and reconciles of alpha
